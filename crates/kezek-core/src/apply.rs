@@ -1,0 +1,498 @@
+//! Applying events to the state. Commands apply their own events through this same code, so
+//! a replay of the journal from empty rebuilds exactly the state that produced it. An event
+//! that does not fit the state (a corrupt or reordered journal) is an error, never a panic.
+
+use crate::event::{ClaimStatus, Event, GroupSpec, LapseReason, Registration, RoundRecord};
+use crate::ids::{ApplicationId, DistrictId, KindergartenId, ReferralId};
+use crate::state::{
+    AppStatus, Applicant, Application, District, Group, Kindergarten, Referral, ReferralStatus,
+    Refusal, State,
+};
+use crate::types::Seq;
+use jiff::Timestamp;
+
+/// An event that cannot be applied to the state.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {seq} cannot be applied: {message}")]
+pub struct ApplyError {
+    /// Its sequence number.
+    pub seq: Seq,
+    /// Why.
+    pub message: String,
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+impl State {
+    /// Applies one event with sequence number `seq`, which must follow the last one.
+    ///
+    /// # Errors
+    /// The sequence number is out of order, or the event refers to something that does not
+    /// exist or is in the wrong state. The state is unchanged when the check fails up front;
+    /// a corrupt journal must stop start-up, so a partly applied event is never used.
+    pub fn apply(&mut self, seq: Seq, event: &Event) -> std::result::Result<(), ApplyError> {
+        let fail = |message: String| ApplyError { seq, message };
+        if seq != self.last_seq.next() {
+            return Err(fail(format!("expected seq {}", self.last_seq.next())));
+        }
+        self.apply_inner(seq, event).map_err(fail)?;
+        self.last_seq = seq;
+        Ok(())
+    }
+
+    fn apply_inner(&mut self, seq: Seq, event: &Event) -> Result<()> {
+        match event {
+            Event::KindergartenUpserted {
+                kindergarten_id,
+                name,
+                district,
+                groups,
+            } => self.apply_upsert(kindergarten_id, name, district, groups),
+            Event::VacanciesOpened {
+                kindergarten_id,
+                group_id,
+                seats,
+            } => {
+                let k = self.kindergarten_idx(kindergarten_id)?;
+                let g = self.kindergartens[k as usize]
+                    .groups
+                    .iter_mut()
+                    .find(|g| &g.id == group_id)
+                    .ok_or_else(|| format!("unknown group {group_id}"))?;
+                g.enrolled = g
+                    .enrolled
+                    .checked_sub(*seats)
+                    .ok_or("more vacancies than enrolled children")?;
+                Ok(())
+            }
+            Event::Registered(r) => self.apply_registered(seq, r),
+            Event::RegistrationRefused {
+                application_id,
+                at,
+                grounds,
+            } => {
+                if self.application_index.contains_key(application_id)
+                    || self.refusals.contains_key(application_id)
+                {
+                    return Err(format!("application id {application_id} reused"));
+                }
+                let refusal = Refusal {
+                    at: *at,
+                    grounds: grounds.clone(),
+                };
+                self.refusals.insert(application_id.clone(), refusal);
+                Ok(())
+            }
+            Event::PreferencesChanged {
+                application_id,
+                preferences,
+                ..
+            } => {
+                let a = self.application_idx(application_id)?;
+                let prefs = preferences
+                    .iter()
+                    .map(|k| self.kindergarten_idx(k))
+                    .collect::<Result<Vec<_>>>()?;
+                let queued = self.applications[a as usize].status == AppStatus::Queued;
+                if queued {
+                    self.queue_remove(a);
+                }
+                self.applications[a as usize].preferences = prefs;
+                if queued {
+                    self.queue_insert(a);
+                }
+                Ok(())
+            }
+            Event::Withdrawn { application_id, .. } => {
+                let a = self.application_idx(application_id)?;
+                match self.applications[a as usize].status {
+                    AppStatus::Queued => self.queue_remove(a),
+                    AppStatus::Referred => {
+                        let r = self.applications[a as usize]
+                            .referral
+                            .ok_or("no referral")?;
+                        self.close_referral(r, ReferralStatus::Released)?;
+                    }
+                    s => return Err(format!("cannot withdraw a {} application", s.as_str())),
+                }
+                self.end_application(a, AppStatus::Withdrawn);
+                Ok(())
+            }
+            Event::ClaimDecided {
+                application_id,
+                verified,
+                ..
+            } => {
+                let a = self.application_idx(application_id)?;
+                let claim = if *verified {
+                    ClaimStatus::Verified
+                } else {
+                    ClaimStatus::Rejected
+                };
+                self.set_claim(a, claim);
+                Ok(())
+            }
+            Event::RoundRun(record) => self.apply_round(record),
+            Event::ReferralConfirmed {
+                referral_id,
+                enrol_by,
+                ..
+            } => {
+                let r = self.open_referral(referral_id)?;
+                self.set_deadline(r, *enrol_by);
+                self.referrals[r as usize].status = ReferralStatus::Confirmed;
+                Ok(())
+            }
+            Event::ReferralExtended {
+                referral_id,
+                enrol_by,
+                ..
+            } => {
+                let r = self.open_referral(referral_id)?;
+                self.set_deadline(r, *enrol_by);
+                self.referrals[r as usize].extended = true;
+                Ok(())
+            }
+            Event::ReferralDeclined {
+                referral_id,
+                requeue,
+                ..
+            } => {
+                let r = self.open_referral(referral_id)?;
+                self.close_referral(r, ReferralStatus::Declined)?;
+                self.after_referral(r, *requeue);
+                Ok(())
+            }
+            Event::Enrolled { referral_id, .. } => {
+                let r = self.open_referral(referral_id)?;
+                self.close_referral(r, ReferralStatus::Enrolled)?;
+                let (k, a) = (
+                    self.referrals[r as usize].kindergarten,
+                    self.referrals[r as usize].app,
+                );
+                let group = self.referrals[r as usize].group.clone();
+                if let Some(g) = self.kindergartens[k as usize]
+                    .groups
+                    .iter_mut()
+                    .find(|g| g.id == group)
+                {
+                    g.enrolled += 1;
+                }
+                self.applications[a as usize].status = AppStatus::Enrolled;
+                Ok(())
+            }
+            Event::ReferralLapsed {
+                referral_id,
+                reason,
+                requeue,
+                drop_claim,
+                stopped_until,
+                ..
+            } => {
+                let r = self.open_referral(referral_id)?;
+                let status = if *reason == LapseReason::NoShow {
+                    ReferralStatus::NoShow
+                } else {
+                    ReferralStatus::Lapsed
+                };
+                self.close_referral(r, status)?;
+                let a = self.referrals[r as usize].app;
+                if *drop_claim {
+                    self.set_claim(a, ClaimStatus::Rejected);
+                }
+                self.applications[a as usize].stopped_until = *stopped_until;
+                self.after_referral(r, *requeue);
+                Ok(())
+            }
+            Event::AgedOut { application_id, .. } => {
+                let a = self.application_idx(application_id)?;
+                if self.applications[a as usize].status != AppStatus::Queued {
+                    return Err(format!("{application_id} is not queued"));
+                }
+                self.queue_remove(a);
+                self.end_application(a, AppStatus::AgedOut);
+                Ok(())
+            }
+        }
+    }
+
+    pub(crate) fn kindergarten_idx(&self, id: &KindergartenId) -> Result<u32> {
+        self.kindergarten_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("unknown kindergarten {id}"))
+    }
+
+    pub(crate) fn application_idx(&self, id: &ApplicationId) -> Result<u32> {
+        self.application_index
+            .get(id)
+            .copied()
+            .ok_or_else(|| format!("unknown application {id}"))
+    }
+
+    fn open_referral(&self, id: &ReferralId) -> Result<u32> {
+        let r = *self
+            .referral_index
+            .get(id)
+            .ok_or_else(|| format!("unknown referral {id}"))?;
+        if !self.referrals[r as usize].status.is_open() {
+            return Err(format!("referral {id} is not open"));
+        }
+        Ok(r)
+    }
+
+    fn district_idx_or_create(&mut self, id: &DistrictId) -> u32 {
+        if let Some(d) = self.district_index.get(id) {
+            return *d;
+        }
+        let d = self.districts.len() as u32;
+        self.districts.push(District {
+            id: id.clone(),
+            kindergartens: Vec::new(),
+        });
+        self.district_index.insert(id.clone(), d);
+        d
+    }
+
+    fn apply_upsert(
+        &mut self,
+        id: &KindergartenId,
+        name: &str,
+        district: &DistrictId,
+        specs: &[GroupSpec],
+    ) -> Result<()> {
+        let d = self.district_idx_or_create(district);
+        let k = match self.kindergarten_index.get(id) {
+            Some(k) => *k,
+            None => {
+                let k = self.kindergartens.len() as u32;
+                self.kindergartens.push(Kindergarten {
+                    id: id.clone(),
+                    name: String::new(),
+                    district: d,
+                    groups: Vec::new(),
+                });
+                self.kindergarten_index.insert(id.clone(), k);
+                self.districts[d as usize].kindergartens.push(k);
+                k
+            }
+        };
+        let kg = &mut self.kindergartens[k as usize];
+        if kg.district != d {
+            return Err(format!(
+                "kindergarten {id} cannot move to district {district}"
+            ));
+        }
+        let mut groups = Vec::with_capacity(specs.len());
+        for s in specs {
+            let old = kg.groups.iter().find(|g| g.id == s.group_id);
+            let (enrolled, reserved) = old.map_or((s.enrolled, 0), |g| (g.enrolled, g.reserved));
+            if enrolled + reserved > s.capacity {
+                return Err(format!(
+                    "group {} capacity below occupied seats",
+                    s.group_id
+                ));
+            }
+            groups.push(Group {
+                id: s.group_id.clone(),
+                age_years: s.age_years,
+                language: s.language,
+                capacity: s.capacity,
+                enrolled,
+                reserved,
+            });
+        }
+        for g in &kg.groups {
+            if g.enrolled + g.reserved > 0 && !groups.iter().any(|n| n.id == g.id) {
+                return Err(format!("group {} removed while occupied", g.id));
+            }
+        }
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        kg.name = name.to_owned();
+        kg.groups = groups;
+        Ok(())
+    }
+
+    fn apply_registered(&mut self, seq: Seq, r: &Registration) -> Result<()> {
+        let id = &r.application_id;
+        if self.application_index.contains_key(id) || self.refusals.contains_key(id) {
+            return Err(format!("application id {id} reused"));
+        }
+        if self.active_by_child.contains_key(&r.child.iin) {
+            return Err(format!("child of {id} already has an active application"));
+        }
+        let district = *self
+            .district_index
+            .get(&r.district)
+            .ok_or("unknown district")?;
+        let preferences = r
+            .preferences
+            .iter()
+            .map(|k| self.kindergarten_idx(k))
+            .collect::<Result<Vec<_>>>()?;
+        let tier = self.tier_for(r.category.as_ref(), r.claim);
+        let documents = r
+            .documents
+            .iter()
+            .fold(0u8, |acc, d| acc | (1 << (*d as u8)));
+        let a = self.applications.len() as u32;
+        self.applications.push(Application {
+            id: id.clone(),
+            child_iin: r.child.iin,
+            child_name: r.child.name.clone().into_boxed_str(),
+            birth_date: r.birth_date,
+            cohort: self.policy.cutoff.cohort_of(r.birth_date),
+            applicant: r.applicant.as_ref().map(|p| {
+                Box::new(Applicant {
+                    iin: p.iin,
+                    name: p.name.clone().into_boxed_str(),
+                    representative: r.representative.clone(),
+                })
+            }),
+            district,
+            language: r.language,
+            preferences,
+            category: r.category.clone(),
+            claim: r.claim,
+            tier,
+            documents,
+            channel: r.channel,
+            registered_at: r.registered_at,
+            seq,
+            status: AppStatus::Queued,
+            referral: None,
+            stopped_until: None,
+        });
+        self.application_index.insert(id.clone(), a);
+        self.active_by_child.insert(r.child.iin, a);
+        self.by_child.entry(r.child.iin).or_default().push(a);
+        self.queue_insert(a);
+        Ok(())
+    }
+
+    fn apply_round(&mut self, record: &RoundRecord) -> Result<()> {
+        if self.round_index.contains_key(&record.round_id) {
+            return Err(format!("round id {} reused", record.round_id));
+        }
+        let district = *self
+            .district_index
+            .get(&record.district)
+            .ok_or("unknown district")?;
+        let round = self.rounds.len() as u32;
+        for issued in &record.referrals {
+            let a = self.application_idx(&issued.application_id)?;
+            let k = self.kindergarten_idx(&issued.kindergarten_id)?;
+            if self.applications[a as usize].status != AppStatus::Queued {
+                return Err(format!("{} is not queued", issued.application_id));
+            }
+            if self.referral_index.contains_key(&issued.referral_id) {
+                return Err(format!("referral id {} reused", issued.referral_id));
+            }
+            let group = self.kindergartens[k as usize]
+                .groups
+                .iter_mut()
+                .find(|g| g.id == issued.group_id)
+                .ok_or_else(|| format!("unknown group {}", issued.group_id))?;
+            if group.free() == 0 {
+                return Err(format!("group {} has no free seat", issued.group_id));
+            }
+            group.reserved += 1;
+            self.queue_remove(a);
+            let r = self.referrals.len() as u32;
+            self.referrals.push(Referral {
+                id: issued.referral_id.clone(),
+                app: a,
+                kindergarten: k,
+                group: issued.group_id.clone(),
+                round,
+                tier: self.applications[a as usize].tier,
+                issued_at: record.ran_at,
+                expires_at: issued.expires_at,
+                status: ReferralStatus::Issued,
+                extended: false,
+            });
+            self.referral_index.insert(issued.referral_id.clone(), r);
+            self.deadlines.insert((issued.expires_at, r));
+            let app = &mut self.applications[a as usize];
+            app.status = AppStatus::Referred;
+            app.referral = Some(r);
+        }
+        for p in &record.phases {
+            let key = crate::queue::QueueKey {
+                district,
+                cohort: p.cohort,
+                language: p.language,
+            };
+            let q = self
+                .queues
+                .get_mut(&key)
+                .ok_or("phase of an unknown queue")?;
+            if p.block >= q.phases().len() {
+                return Err("phase of an unknown block".into());
+            }
+            q.set_phase(p.block, p.phase);
+        }
+        self.round_index.insert(record.round_id.clone(), round);
+        self.rounds.push(record.clone());
+        Ok(())
+    }
+
+    fn set_claim(&mut self, a: u32, claim: ClaimStatus) {
+        let queued = self.applications[a as usize].status == AppStatus::Queued;
+        if queued {
+            self.queue_remove(a);
+        }
+        let app = &self.applications[a as usize];
+        let tier = self.tier_for(app.category.as_ref(), claim);
+        let app = &mut self.applications[a as usize];
+        app.claim = claim;
+        app.tier = tier;
+        if queued {
+            self.queue_insert(a);
+        }
+    }
+
+    fn set_deadline(&mut self, r: u32, at: Timestamp) {
+        let old = self.referrals[r as usize].expires_at;
+        self.deadlines.remove(&(old, r));
+        self.deadlines.insert((at, r));
+        self.referrals[r as usize].expires_at = at;
+    }
+
+    /// Ends an open referral with `status` and frees its seat (unless it was used).
+    fn close_referral(&mut self, r: u32, status: ReferralStatus) -> Result<()> {
+        let (k, expires) = (
+            self.referrals[r as usize].kindergarten,
+            self.referrals[r as usize].expires_at,
+        );
+        let group_id = self.referrals[r as usize].group.clone();
+        let g = self.kindergartens[k as usize]
+            .groups
+            .iter_mut()
+            .find(|g| g.id == group_id)
+            .ok_or("referral group is gone")?;
+        g.reserved = g.reserved.checked_sub(1).ok_or("no reserved seat")?;
+        self.deadlines.remove(&(expires, r));
+        self.referrals[r as usize].status = status;
+        Ok(())
+    }
+
+    /// After a decline or a lapse: back to the queue at the original time, or cancelled.
+    fn after_referral(&mut self, r: u32, requeue: bool) {
+        let a = self.referrals[r as usize].app;
+        if requeue {
+            self.applications[a as usize].status = AppStatus::Queued;
+            self.queue_insert(a);
+        } else {
+            self.end_application(a, AppStatus::Cancelled);
+        }
+    }
+
+    fn end_application(&mut self, a: u32, status: AppStatus) {
+        let app = &mut self.applications[a as usize];
+        app.status = status;
+        if self.active_by_child.get(&app.child_iin) == Some(&a) {
+            self.active_by_child.remove(&app.child_iin);
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The city interchange format (shared `dataset/README.md`): `groups.csv` and
+//! `applications.csv`. Parsing is pure (bytes in, rows out); a bad row is reported with its
+//! line number, the column and the rule it breaks.
+
+use crate::ids::{ApplicationId, DistrictId, GroupId, KindergartenId};
+use crate::iin::Iin;
+use crate::types::{Category, Language};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use rustc_hash::{FxHashMap, FxHashSet};
+
+/// A row that breaks a rule of the format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {column}: {rule}")]
+pub struct RowError {
+    /// 1-based line number in the file (the header is line 1).
+    pub line: u64,
+    /// The column at fault, or `row` for the row as a whole.
+    pub column: String,
+    /// The rule broken.
+    pub rule: String,
+}
+
+fn row_err(line: u64, column: &str, rule: impl Into<String>) -> RowError {
+    RowError {
+        line,
+        column: column.to_owned(),
+        rule: rule.into(),
+    }
+}
+
+/// Header of `groups.csv`.
+pub const GROUPS_HEADER: &str = "kindergarten_id,district,group_id,age_years,language,free_seats";
+/// Header of `applications.csv`.
+pub const APPLICATIONS_HEADER: &str =
+    "application_id,child_iin,birth_date,registered_at,district,language,category,preferences";
+
+/// One row of `groups.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRow {
+    /// Line number.
+    pub line: u64,
+    /// Kindergarten.
+    pub kindergarten_id: KindergartenId,
+    /// District.
+    pub district: DistrictId,
+    /// Group.
+    pub group_id: GroupId,
+    /// Age in full years on the cut-off date.
+    pub age_years: i16,
+    /// Language.
+    pub language: Language,
+    /// Places free now.
+    pub free_seats: u32,
+}
+
+/// One row of `applications.csv`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApplicationRow {
+    /// Line number.
+    pub line: u64,
+    /// Application id.
+    pub application_id: ApplicationId,
+    /// Child's IIN.
+    pub child_iin: Iin,
+    /// Birth date (equal to the IIN's).
+    pub birth_date: Date,
+    /// Original registration time.
+    pub registered_at: Timestamp,
+    /// District.
+    pub district: DistrictId,
+    /// Language.
+    pub language: Language,
+    /// Category, `None` for `none`.
+    pub category: Option<Category>,
+    /// Kindergartens, best first.
+    pub preferences: Vec<KindergartenId>,
+}
+
+fn records(text: &[u8], header: &str, columns: usize) -> Result<Vec<(u64, Vec<String>)>, RowError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text);
+    let mut out = Vec::new();
+    let mut record = csv::ByteRecord::new();
+    let mut first = true;
+    loop {
+        let line = reader.position().line();
+        match reader.read_byte_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(row_err(line, "row", format!("not CSV: {e}"))),
+        }
+        let line = record.position().map_or(line, csv::Position::line);
+        let fields = record
+            .iter()
+            .map(|f| std::str::from_utf8(f).map(str::to_owned))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| row_err(line, "row", "not UTF-8"))?;
+        if first {
+            first = false;
+            if fields.join(",") != header {
+                return Err(row_err(line, "header", format!("must be `{header}`")));
+            }
+            continue;
+        }
+        if fields.len() != columns {
+            return Err(row_err(
+                line,
+                "row",
+                format!("must have {columns} columns, has {}", fields.len()),
+            ));
+        }
+        out.push((line, fields));
+    }
+    if first {
+        return Err(row_err(1, "header", format!("missing; must be `{header}`")));
+    }
+    Ok(out)
+}
+
+fn id<T>(
+    line: u64,
+    column: &str,
+    s: &str,
+    parse: fn(&str) -> Result<T, crate::ids::IdError>,
+) -> Result<T, RowError> {
+    parse(s).map_err(|e| row_err(line, column, format!("`{}` {e}", s.escape_debug())))
+}
+
+fn language(line: u64, s: &str) -> Result<Language, RowError> {
+    Language::parse(s).ok_or_else(|| row_err(line, "language", "must be kk or ru"))
+}
+
+/// Parses one `groups.csv` data row.
+///
+/// # Errors
+/// The first rule the row breaks.
+pub fn parse_group_row(line: u64, f: &[String]) -> Result<GroupRow, RowError> {
+    let age_years: i16 = f[3]
+        .parse()
+        .ok()
+        .filter(|a| (0..=18).contains(a))
+        .ok_or_else(|| row_err(line, "age_years", "must be a whole number 0 to 18"))?;
+    let free_seats: u32 = f[5]
+        .parse()
+        .ok()
+        .filter(|n| *n <= 10_000)
+        .ok_or_else(|| row_err(line, "free_seats", "must be a whole number 0 to 10000"))?;
+    Ok(GroupRow {
+        line,
+        kindergarten_id: id(line, "kindergarten_id", &f[0], KindergartenId::parse)?,
+        district: id(line, "district", &f[1], DistrictId::parse)?,
+        group_id: id(line, "group_id", &f[2], GroupId::parse)?,
+        age_years,
+        language: language(line, &f[4])?,
+        free_seats,
+    })
+}
+
+/// Parses one `applications.csv` data row.
+///
+/// # Errors
+/// The first rule the row breaks.
+pub fn parse_application_row(line: u64, f: &[String]) -> Result<ApplicationRow, RowError> {
+    let application_id = id(line, "application_id", &f[0], ApplicationId::parse)?;
+    let child_iin = Iin::parse(&f[1])
+        .map_err(|e| row_err(line, "child_iin", format!("not a valid IIN: {e}")))?;
+    let birth_date: Date = f[2]
+        .parse()
+        .map_err(|_| row_err(line, "birth_date", "must be a date YYYY-MM-DD"))?;
+    if birth_date != child_iin.birth_date() {
+        return Err(row_err(
+            line,
+            "birth_date",
+            format!("must equal the IIN's date {}", child_iin.birth_date()),
+        ));
+    }
+    let registered_at: Timestamp = f[3]
+        .parse()
+        .map_err(|_| row_err(line, "registered_at", "must be an RFC 3339 timestamp"))?;
+    let category = match f[6].as_str() {
+        "none" => None,
+        c => Some(
+            Category::parse(c)
+                .ok_or_else(|| row_err(line, "category", "must be `none` or a category code"))?,
+        ),
+    };
+    let preferences = f[7]
+        .split(';')
+        .map(|k| id(line, "preferences", k, KindergartenId::parse))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ApplicationRow {
+        line,
+        application_id,
+        child_iin,
+        birth_date,
+        registered_at,
+        district: id(line, "district", &f[4], DistrictId::parse)?,
+        language: language(line, &f[5])?,
+        category,
+        preferences,
+    })
+}
+
+/// Parses `groups.csv`: every row, then the rules across rows (a kindergarten in one
+/// district; group ids unique).
+///
+/// # Errors
+/// The first bad row, with its line number.
+pub fn parse_groups(text: &[u8]) -> Result<Vec<GroupRow>, RowError> {
+    let rows = records(text, GROUPS_HEADER, 6)?
+        .into_iter()
+        .map(|(line, f)| parse_group_row(line, &f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut district_of: FxHashMap<&KindergartenId, &DistrictId> = FxHashMap::default();
+    let mut groups: FxHashSet<(&KindergartenId, &GroupId)> = FxHashSet::default();
+    for r in &rows {
+        if let Some(d) = district_of.insert(&r.kindergarten_id, &r.district) {
+            if d != &r.district {
+                return Err(row_err(
+                    r.line,
+                    "district",
+                    format!(
+                        "kindergarten {} is in district {d} on an earlier line",
+                        r.kindergarten_id
+                    ),
+                ));
+            }
+        }
+        if !groups.insert((&r.kindergarten_id, &r.group_id)) {
+            return Err(row_err(
+                r.line,
+                "group_id",
+                format!(
+                    "group {} of {} is listed twice",
+                    r.group_id, r.kindergarten_id
+                ),
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+/// Parses `applications.csv`: every row, then the rules across rows (ids and children
+/// unique, 1 to `max_preferences` distinct preferences).
+///
+/// # Errors
+/// The first bad row, with its line number.
+pub fn parse_applications(
+    text: &[u8],
+    max_preferences: usize,
+) -> Result<Vec<ApplicationRow>, RowError> {
+    let rows = records(text, APPLICATIONS_HEADER, 8)?
+        .into_iter()
+        .map(|(line, f)| parse_application_row(line, &f))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut ids = FxHashSet::default();
+    let mut children = FxHashSet::default();
+    for r in &rows {
+        if !ids.insert(&r.application_id) {
+            return Err(row_err(
+                r.line,
+                "application_id",
+                format!("{} is used twice", r.application_id),
+            ));
+        }
+        if !children.insert(r.child_iin) {
+            return Err(row_err(
+                r.line,
+                "child_iin",
+                "the child has another application in the file",
+            ));
+        }
+        if r.preferences.len() > max_preferences {
+            return Err(row_err(
+                r.line,
+                "preferences",
+                format!("at most {max_preferences} kindergartens"),
+            ));
+        }
+        let mut seen = FxHashSet::default();
+        if !r.preferences.iter().all(|k| seen.insert(k)) {
+            return Err(row_err(
+                r.line,
+                "preferences",
+                "a kindergarten is listed twice",
+            ));
+        }
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,305 @@
+//! Events: the facts the journal stores. Applying them in order from empty rebuilds the state
+//! exactly. They carry ids, never internal indexes, so the journal reads on its own.
+
+use crate::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, ReferralId, RoundId};
+use crate::iin::Iin;
+use crate::types::{Category, Channel, Document, Language};
+use jiff::civil::Date;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One group of a kindergarten as staff describe it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupSpec {
+    /// Group id, unique inside the kindergarten.
+    pub group_id: GroupId,
+    /// Age in full years on the cut-off date of the children it takes.
+    pub age_years: i16,
+    /// Language of instruction.
+    pub language: Language,
+    /// Places in the group.
+    pub capacity: u32,
+    /// For a new group only: places already taken by children enrolled before Kezek
+    /// (a city import creates every group full, then opens its free seats as vacancies).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub enrolled: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+/// The state of a priority claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClaimStatus {
+    /// No category claimed.
+    None,
+    /// Claimed, proof not yet checked.
+    Pending,
+    /// Proof verified by an authority employee.
+    Verified,
+    /// Proof rejected, claim revoked, or privilege dropped.
+    Rejected,
+}
+
+impl ClaimStatus {
+    /// The code used in the API (`priority_status`).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// A representative acting with a power of attorney.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Representative {
+    /// The representative's IIN.
+    pub iin: Iin,
+    /// Power-of-attorney number.
+    pub power_of_attorney: String,
+}
+
+/// A person: IIN and full name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    /// IIN.
+    pub iin: Iin,
+    /// Full name.
+    pub name: String,
+}
+
+/// An accepted application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// Application id.
+    pub application_id: ApplicationId,
+    /// The child.
+    pub child: Person,
+    /// Birth date (from the IIN).
+    pub birth_date: Date,
+    /// The parent or legal representative (`None` for a city import that does not carry it).
+    pub applicant: Option<Person>,
+    /// A representative with a power of attorney, if any.
+    pub representative: Option<Representative>,
+    /// District whose queue it is.
+    pub district: DistrictId,
+    /// Language of instruction wanted.
+    pub language: Language,
+    /// Kindergartens, best first.
+    pub preferences: Vec<KindergartenId>,
+    /// Claimed priority category.
+    pub category: Option<Category>,
+    /// Claim state at registration.
+    pub claim: ClaimStatus,
+    /// Documents presented.
+    pub documents: Vec<Document>,
+    /// How it was filed.
+    pub channel: Channel,
+    /// Original registration time; the queue order inside a tier, forever.
+    pub registered_at: Timestamp,
+}
+
+/// One ground of a refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ground {
+    /// The field at fault (`child.iin`, `preferences[1]`).
+    pub field: String,
+    /// The ground code of API.md (`invalid_iin`, `documents_incomplete`, …).
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+    /// For `documents_incomplete`: the missing document codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<Document>,
+}
+
+/// A referral issued by a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssuedReferral {
+    /// Referral id.
+    pub referral_id: ReferralId,
+    /// The application referred.
+    pub application_id: ApplicationId,
+    /// Kindergarten.
+    pub kindergarten_id: KindergartenId,
+    /// Group.
+    pub group_id: GroupId,
+    /// The parent must confirm before this instant.
+    pub expires_at: Timestamp,
+}
+
+/// An interleave phase after a round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseChange {
+    /// Cohort of the queue.
+    pub cohort: i16,
+    /// Language of the queue.
+    pub language: Language,
+    /// Block index in the policy.
+    pub block: usize,
+    /// The new phase.
+    pub phase: u32,
+}
+
+/// A completed allocation round.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoundRecord {
+    /// Round id.
+    pub round_id: RoundId,
+    /// District.
+    pub district: DistrictId,
+    /// Academic year whose ages decide the groups.
+    pub academic_year: i16,
+    /// When it ran.
+    pub ran_at: Timestamp,
+    /// `Some` when only one cohort queue took part (a registration met a free seat).
+    pub scope: Option<(i16, Language)>,
+    /// Referrals in the order they were issued.
+    pub referrals: Vec<IssuedReferral>,
+    /// Phases that changed.
+    pub phases: Vec<PhaseChange>,
+    /// Free seats left in the district's groups after the round.
+    pub free_seats_left: u64,
+}
+
+/// Why a referral lapsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LapseReason {
+    /// Not confirmed by the parent in time.
+    NotConfirmed,
+    /// Confirmed but the child was not admitted in time.
+    NotEnrolled,
+    /// The kindergarten recorded that the child did not come.
+    NoShow,
+}
+
+/// A journaled fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// A kindergarten was created or its groups replaced.
+    KindergartenUpserted {
+        /// Kindergarten.
+        kindergarten_id: KindergartenId,
+        /// Name.
+        name: String,
+        /// District.
+        district: DistrictId,
+        /// Groups after the change.
+        groups: Vec<GroupSpec>,
+    },
+    /// Places opened in a group (children left).
+    VacanciesOpened {
+        /// Kindergarten.
+        kindergarten_id: KindergartenId,
+        /// Group.
+        group_id: GroupId,
+        /// Places opened.
+        seats: u32,
+    },
+    /// An application was accepted and queued.
+    Registered(Box<Registration>),
+    /// An application was refused, with every ground.
+    RegistrationRefused {
+        /// Id given to the refused application (for its document).
+        application_id: ApplicationId,
+        /// When.
+        at: Timestamp,
+        /// Every ground.
+        grounds: Vec<Ground>,
+    },
+    /// Kindergarten preferences replaced; the registration time stays.
+    PreferencesChanged {
+        /// Application.
+        application_id: ApplicationId,
+        /// New preferences, best first.
+        preferences: Vec<KindergartenId>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The applicant withdrew; any referral is released.
+    Withdrawn {
+        /// Application.
+        application_id: ApplicationId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A priority claim was verified or rejected.
+    ClaimDecided {
+        /// Application.
+        application_id: ApplicationId,
+        /// Verified (true) or rejected (false).
+        verified: bool,
+        /// The employee's reason.
+        reason: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// An allocation round ran.
+    RoundRun(Box<RoundRecord>),
+    /// The parent confirmed a referral.
+    ReferralConfirmed {
+        /// Referral.
+        referral_id: ReferralId,
+        /// When.
+        at: Timestamp,
+        /// The kindergarten must admit the child before this instant.
+        enrol_by: Timestamp,
+    },
+    /// The admission deadline was extended (once).
+    ReferralExtended {
+        /// Referral.
+        referral_id: ReferralId,
+        /// When.
+        at: Timestamp,
+        /// The new admission deadline.
+        enrol_by: Timestamp,
+    },
+    /// The parent declined a referral.
+    ReferralDeclined {
+        /// Referral.
+        referral_id: ReferralId,
+        /// When.
+        at: Timestamp,
+        /// Whether the child returns to the queue (else the application is cancelled).
+        requeue: bool,
+    },
+    /// The kindergarten admitted the child.
+    Enrolled {
+        /// Referral.
+        referral_id: ReferralId,
+        /// When.
+        at: Timestamp,
+    },
+    /// A referral lapsed; its seat returned to the group.
+    ReferralLapsed {
+        /// Referral.
+        referral_id: ReferralId,
+        /// When.
+        at: Timestamp,
+        /// Why.
+        reason: LapseReason,
+        /// Whether the child returns to the queue (else the application is cancelled).
+        requeue: bool,
+        /// Whether the priority claim is dropped (in-person privilege not confirmed).
+        drop_claim: bool,
+        /// The child is not offered a seat before this instant.
+        stopped_until: Option<Timestamp>,
+    },
+    /// The child reached the maximum age for the academic year and left the queue.
+    AgedOut {
+        /// Application.
+        application_id: ApplicationId,
+        /// Academic year.
+        academic_year: i16,
+        /// When.
+        at: Timestamp,
+    },
+}
