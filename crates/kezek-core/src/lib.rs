@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod calendar;
+pub mod city;
 pub mod command;
 pub mod dataset;
 pub mod event;

@@ -156,3 +156,22 @@ impl State {
             .sum()
     }
 }
+
+impl State {
+    /// The interleave phase of block `block` of a cohort queue (0 when the queue is empty).
+    #[must_use]
+    pub fn phase(
+        &self,
+        district: u32,
+        cohort: i16,
+        language: crate::types::Language,
+        block: usize,
+    ) -> u32 {
+        let key = crate::queue::QueueKey {
+            district,
+            cohort,
+            language,
+        };
+        self.queues.get(&key).map_or(0, |q| q.phase(block))
+    }
+}

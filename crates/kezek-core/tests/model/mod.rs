@@ -1,0 +1,205 @@
+//! A naive model of the queue: sorts and merges from scratch on every query, allocates by
+//! scanning. The fast structures must agree with it exactly.
+
+use kezek_core::policy::Block;
+use kezek_core::state::{AppStatus, State};
+use kezek_core::types::Language;
+use kezek_core::Policy;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Queued children of one cohort queue, grouped by tier, each tier sorted by (time, seq).
+pub fn tiers_of(s: &State, district: u32, cohort: i16, lang: Language) -> Vec<Vec<u32>> {
+    let mut tiers = vec![Vec::new(); s.policy().tiers.len()];
+    for (i, a) in s.applications().iter().enumerate() {
+        if a.status == AppStatus::Queued
+            && a.district == district
+            && a.cohort == cohort
+            && a.language == lang
+        {
+            tiers[a.tier].push(i as u32);
+        }
+    }
+    for t in &mut tiers {
+        t.sort_by_key(|i| {
+            let a = s.application(*i);
+            (a.registered_at, a.seq)
+        });
+    }
+    tiers
+}
+
+/// The merged order of DESIGN.md, walked slot by slot from the persisted phase.
+pub fn merged(policy: &Policy, tiers: &[Vec<u32>], phase: impl Fn(usize) -> u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for (bi, b) in policy.blocks.iter().enumerate() {
+        match *b {
+            Block::Strict(t) => out.extend(&tiers[t]),
+            Block::Pair { upper, p, g } => {
+                let (us, ls) = (&tiers[upper], &tiers[upper + 1]);
+                let (mut u, mut l, mut ph) = (0, 0, phase(bi));
+                while u < us.len() || l < ls.len() {
+                    let take_upper = if ph < p { u < us.len() } else { l >= ls.len() };
+                    if take_upper {
+                        out.push(us[u]);
+                        u += 1;
+                    } else {
+                        out.push(ls[l]);
+                        l += 1;
+                    }
+                    ph = (ph + 1) % (p + g);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Place (1-based) and `ahead` by tier of `a` in `order` restricted by `keep`.
+pub fn place(s: &State, order: &[u32], a: u32, keep: impl Fn(u32) -> bool) -> (usize, Vec<usize>) {
+    let mut ahead = vec![0; s.policy().tiers.len()];
+    for x in order.iter().copied().filter(|x| keep(*x)) {
+        if x == a {
+            return (ahead.iter().sum::<usize>() + 1, ahead);
+        }
+        ahead[s.application(x).tier] += 1;
+    }
+    unreachable!("child not in its own queue")
+}
+
+/// The usable groups (kindergarten, group index) of child `a` in `year`, in preference order.
+pub fn usable(s: &State, a: u32, year: i16) -> Vec<(u32, usize)> {
+    let app = s.application(a);
+    let age = year - app.cohort;
+    let mut out = Vec::new();
+    if i32::from(age) >= s.policy().max_age || age < 0 {
+        return out;
+    }
+    for k in &app.preferences {
+        for (gi, g) in s.kindergarten(*k).groups.iter().enumerate() {
+            if g.age_years == age && g.language == app.language {
+                out.push((*k, gi));
+            }
+        }
+    }
+    out
+}
+
+type Picks = Vec<(u32, u32, usize)>;
+type Phases = Vec<(i16, Language, usize, u32)>;
+
+/// Referrals a round in `district` would issue, by scanning the merged order from the start
+/// for every seat.
+pub fn allocate(s: &State, district: u32, year: i16, at: jiff::Timestamp) -> (Picks, Phases) {
+    let mut free: BTreeMap<(u32, usize), u32> = BTreeMap::new();
+    let mut cohorts = BTreeSet::new();
+    for &k in &s.districts()[district as usize].kindergartens {
+        for (gi, g) in s.kindergarten(k).groups.iter().enumerate() {
+            if g.free() > 0 && g.age_years >= 0 && i32::from(g.age_years) < s.policy().max_age {
+                free.insert((k, gi), g.free());
+                cohorts.insert((year - g.age_years, g.language));
+            }
+        }
+    }
+    let (mut picks, mut phases) = (Vec::new(), Vec::new());
+    for (cohort, lang) in cohorts {
+        let tiers = tiers_of(s, district, cohort, lang);
+        let mut taken = BTreeSet::new();
+        let first =
+            |t: usize, free: &mut BTreeMap<(u32, usize), u32>, taken: &mut BTreeSet<u32>| {
+                for a in &tiers[t] {
+                    let app = s.application(*a);
+                    if taken.contains(a) || app.stopped_until.is_some_and(|x| x > at) {
+                        continue;
+                    }
+                    let cohort_groups: Vec<_> = usable(s, *a, year)
+                        .into_iter()
+                        .filter(|kg| free.get(kg).is_some_and(|f| *f > 0))
+                        .collect();
+                    if let Some(hit) = cohort_groups.first() {
+                        *free.get_mut(hit).unwrap() -= 1;
+                        taken.insert(*a);
+                        return Some((*a, hit.0, hit.1));
+                    }
+                }
+                None
+            };
+        for (bi, b) in s.policy().blocks.iter().enumerate() {
+            match *b {
+                Block::Strict(t) => {
+                    while let Some(pk) = first(t, &mut free, &mut taken) {
+                        picks.push(pk);
+                    }
+                }
+                Block::Pair { upper, p, g } => {
+                    let start = s.phase(district, cohort, lang, bi);
+                    let mut ph = start;
+                    loop {
+                        let slot = if ph < p { upper } else { upper + 1 };
+                        let other = if slot == upper { upper + 1 } else { upper };
+                        if let Some(pk) = first(slot, &mut free, &mut taken) {
+                            picks.push(pk);
+                            ph = (ph + 1) % (p + g);
+                        } else if let Some(pk) = first(other, &mut free, &mut taken) {
+                            picks.push(pk);
+                        } else {
+                            break;
+                        }
+                    }
+                    if ph != start {
+                        phases.push((cohort, lang, bi, ph));
+                    }
+                }
+            }
+        }
+    }
+    (picks, phases)
+}
+
+/// Deferred acceptance (children proposing) where every group ranks children by
+/// (tier, time, seq) and holds its best `free` proposers.
+pub fn deferred_acceptance(
+    s: &State,
+    district: u32,
+    year: i16,
+    at: jiff::Timestamp,
+) -> BTreeSet<(u32, u32, usize)> {
+    let mut cap: BTreeMap<(u32, usize), u32> = BTreeMap::new();
+    for &k in &s.districts()[district as usize].kindergartens {
+        for (gi, g) in s.kindergarten(k).groups.iter().enumerate() {
+            cap.insert((k, gi), g.free());
+        }
+    }
+    let rank = |a: u32| {
+        let x = s.application(a);
+        (x.tier, x.registered_at, x.seq)
+    };
+    let children: Vec<u32> = (0..s.applications().len() as u32)
+        .filter(|a| {
+            let x = s.application(*a);
+            x.status == AppStatus::Queued
+                && x.district == district
+                && !x.stopped_until.is_some_and(|t| t > at)
+        })
+        .collect();
+    let lists: BTreeMap<u32, Vec<(u32, usize)>> =
+        children.iter().map(|a| (*a, usable(s, *a, year))).collect();
+    let mut next: BTreeMap<u32, usize> = children.iter().map(|a| (*a, 0)).collect();
+    let mut held: BTreeMap<(u32, usize), Vec<u32>> = BTreeMap::new();
+    let mut free_children: Vec<u32> = children.clone();
+    while let Some(a) = free_children.pop() {
+        let i = next[&a];
+        let Some(gr) = lists[&a].get(i).copied() else {
+            continue;
+        };
+        *next.get_mut(&a).unwrap() += 1;
+        let h = held.entry(gr).or_default();
+        h.push(a);
+        h.sort_by_key(|x| rank(*x));
+        if h.len() > cap[&gr] as usize {
+            free_children.push(h.pop().unwrap());
+        }
+    }
+    held.into_iter()
+        .flat_map(|(gr, v)| v.into_iter().map(move |a| (a, gr.0, gr.1)))
+        .collect()
+}

@@ -1,0 +1,496 @@
+//! Property tests: random sequences of registrations, withdrawals, claim decisions,
+//! preference changes, vacancies, rounds and referral answers, under both policies. After
+//! every step the fast indexes must equal the naive model; every round must equal the naive
+//! allocation (and, under kz-2013, deferred acceptance); seats and referrals must stay
+//! consistent; and replaying the events from empty must rebuild the same state.
+
+mod model;
+
+use jiff::{Span, Timestamp};
+use kezek_core::command::ImportRequest;
+use kezek_core::dataset::ApplicationRow;
+use kezek_core::event::GroupSpec;
+use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, ReferralId, RoundId};
+use kezek_core::iin::{control_digit, Iin};
+use kezek_core::state::{AppStatus, ReferralStatus, State};
+use kezek_core::types::{Category, Language};
+use kezek_core::{Command, Event, Policy, RegisterRequest};
+use proptest::prelude::*;
+use std::collections::BTreeSet;
+
+const YEAR: i16 = 2026;
+const KGS: u8 = 4;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Register {
+        cohort: i16,
+        ru: bool,
+        prefs: Vec<u8>,
+        cat: u8,
+        import_back: Option<u32>,
+    },
+    Withdraw(u16),
+    Decide(u16, bool),
+    Prefs(u16, Vec<u8>),
+    Vacancy(u8, u8, u8),
+    Round,
+    Confirm(u16),
+    Decline(u16),
+    Enrol(u16),
+    NoShow(u16),
+    Lapse,
+    Advance(u16),
+}
+
+fn prefs() -> impl Strategy<Value = Vec<u8>> {
+    proptest::sample::subsequence((0..KGS).collect::<Vec<_>>(), 1..=3).prop_shuffle()
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (2021i16..=2024, any::<bool>(), prefs(), 0u8..4, proptest::option::of(0u32..5_000_000))
+            .prop_map(|(cohort, ru, prefs, cat, import_back)| Op::Register { cohort, ru, prefs, cat, import_back }),
+        1 => any::<u16>().prop_map(Op::Withdraw),
+        2 => (any::<u16>(), any::<bool>()).prop_map(|(a, v)| Op::Decide(a, v)),
+        1 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Prefs(a, p)),
+        3 => (0..KGS, 0u8..9, 1u8..3).prop_map(|(k, g, n)| Op::Vacancy(k, g, n)),
+        2 => Just(Op::Round),
+        2 => any::<u16>().prop_map(Op::Confirm),
+        1 => any::<u16>().prop_map(Op::Decline),
+        1 => any::<u16>().prop_map(Op::Enrol),
+        1 => any::<u16>().prop_map(Op::NoShow),
+        1 => Just(Op::Lapse),
+        1 => (1u16..200).prop_map(Op::Advance),
+    ]
+}
+
+/// Groups of every kindergarten: ages 2–5 in kk and ru, and a second kk group of age 3.
+fn groups() -> Vec<(String, i16, Language)> {
+    let mut g = Vec::new();
+    for age in 2..=5 {
+        g.push((format!("g{age}kk"), age, Language::Kk));
+        g.push((format!("g{age}ru"), age, Language::Ru));
+    }
+    g.push(("g3kk2".into(), 3, Language::Kk));
+    g
+}
+
+struct World {
+    state: State,
+    events: Vec<(kezek_core::types::Seq, Event)>,
+    now: Timestamp,
+    serial: u32,
+    rounds: u32,
+    policy: Policy,
+}
+
+impl World {
+    fn new(policy: Policy) -> Self {
+        let mut w = World {
+            state: State::new(policy.clone()),
+            events: Vec::new(),
+            now: "2026-09-10T04:00:00Z".parse().unwrap(),
+            serial: 0,
+            rounds: 0,
+            policy,
+        };
+        for k in 0..KGS {
+            let groups = groups()
+                .into_iter()
+                .map(|(id, age, language)| GroupSpec {
+                    group_id: GroupId::parse(&id).unwrap(),
+                    age_years: age,
+                    language,
+                    capacity: 3,
+                    enrolled: 3,
+                })
+                .collect();
+            let cmd = Command::UpsertKindergarten {
+                kindergarten_id: kg(k),
+                name: format!("Kindergarten {k}"),
+                district: DistrictId::parse("D1").unwrap(),
+                groups,
+            };
+            w.run(cmd);
+        }
+        w
+    }
+
+    fn run(&mut self, cmd: Command) -> Option<Vec<Event>> {
+        let out = self.state.execute(cmd).ok()?;
+        self.events.extend(out.iter().cloned());
+        Some(out.into_iter().map(|(_, e)| e).collect())
+    }
+
+    fn iin(&mut self, cohort: i16) -> String {
+        loop {
+            self.serial += 1;
+            let birth = jiff::civil::date(cohort - 1, 9, 2)
+                .checked_add(Span::new().days(i64::from(self.serial % 360)))
+                .unwrap();
+            let body = format!(
+                "{:02}{:02}{:02}5{:04}",
+                birth.year() % 100,
+                birth.month(),
+                birth.day(),
+                self.serial % 10_000
+            );
+            let mut d = [0u8; 11];
+            for (o, c) in d.iter_mut().zip(body.bytes()) {
+                *o = c - b'0';
+            }
+            if let Some(c) = control_digit(&d) {
+                return format!("{body}{c}");
+            }
+        }
+    }
+
+    fn categories(&self) -> [&'static str; 4] {
+        if self.policy.name == "kz-2013" {
+            ["none", "large_family", "orphan", "veteran_equated"]
+        } else {
+            ["none", "large_family", "military", "special_needs"]
+        }
+    }
+
+    fn app(&self, n: u16) -> Option<ApplicationId> {
+        let apps = self.state.applications();
+        (!apps.is_empty()).then(|| apps[n as usize % apps.len()].id.clone())
+    }
+
+    fn referral(&self, n: u16) -> Option<ReferralId> {
+        let r = self.state.referrals();
+        (!r.is_empty()).then(|| r[n as usize % r.len()].id.clone())
+    }
+
+    fn next_round(&mut self) -> RoundId {
+        self.rounds += 1;
+        RoundId::parse(&format!("r{}", self.rounds)).unwrap()
+    }
+
+    fn step(&mut self, op: Op) {
+        let at = self.now;
+        match op {
+            Op::Register {
+                cohort,
+                ru,
+                prefs,
+                cat,
+                import_back,
+            } => {
+                let iin = self.iin(cohort);
+                let language = if ru { "ru" } else { "kk" };
+                let category = self.categories()[cat as usize];
+                let id = ApplicationId::parse(&format!("a{}", self.serial)).unwrap();
+                let cmd = if let Some(back) = import_back {
+                    let child_iin = Iin::parse(&iin).unwrap();
+                    let registered_at = at
+                        .checked_sub(Span::new().seconds(i64::from(back)))
+                        .unwrap();
+                    Command::Import(Box::new(ImportRequest {
+                        row: ApplicationRow {
+                            line: 2,
+                            application_id: id,
+                            child_iin,
+                            birth_date: child_iin.birth_date(),
+                            registered_at,
+                            district: DistrictId::parse("D1").unwrap(),
+                            language: Language::parse(language).unwrap(),
+                            category: Category::parse(category).filter(|c| c.as_str() != "none"),
+                            preferences: prefs.iter().map(|k| kg(*k)).collect(),
+                        },
+                    }))
+                } else {
+                    let round_id = Some(self.next_round());
+                    Command::Register(Box::new(RegisterRequest {
+                        application_id: Some(id),
+                        round_id,
+                        child_iin: iin,
+                        child_name: "Child".into(),
+                        birth_date: None,
+                        applicant_iin: "880101300123".into(),
+                        applicant_name: "Parent".into(),
+                        representative: None,
+                        district: "D1".into(),
+                        language: language.into(),
+                        preferences: prefs.iter().map(|k| kg(*k).to_string()).collect(),
+                        category: Some(category.into()),
+                        documents: [
+                            "application_form",
+                            "applicant_id",
+                            "benefit_proof",
+                            "address_proof",
+                        ]
+                        .map(String::from)
+                        .to_vec(),
+                        channel: "portal".into(),
+                        claim_verified: false,
+                        at,
+                    }))
+                };
+                self.run(cmd);
+            }
+            Op::Withdraw(n) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(Command::Withdraw { application_id, at });
+                }
+            }
+            Op::Decide(n, verified) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(Command::DecideClaim {
+                        application_id,
+                        verified,
+                        reason: "checked".into(),
+                        at,
+                    });
+                }
+            }
+            Op::Prefs(n, p) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(Command::ChangePreferences {
+                        application_id,
+                        preferences: p.iter().map(|k| kg(*k).to_string()).collect(),
+                        at,
+                    });
+                }
+            }
+            Op::Vacancy(k, g, seats) => {
+                let group_id = GroupId::parse(&groups()[g as usize % groups().len()].0).unwrap();
+                self.run(Command::OpenVacancies {
+                    kindergarten_id: kg(k),
+                    group_id,
+                    seats: u32::from(seats),
+                });
+            }
+            Op::Round => self.round(at),
+            Op::Confirm(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Command::Confirm { referral_id, at });
+                }
+            }
+            Op::Decline(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Command::Decline { referral_id, at });
+                }
+            }
+            Op::Enrol(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Command::Enrol { referral_id, at });
+                }
+            }
+            Op::NoShow(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Command::NoShow { referral_id, at });
+                }
+            }
+            Op::Lapse => {
+                self.run(Command::LapseOverdue { at });
+            }
+            Op::Advance(h) => self.now = at.checked_add(Span::new().hours(i64::from(h))).unwrap(),
+        }
+        self.now = self.now.checked_add(Span::new().seconds(1)).unwrap();
+    }
+
+    fn round(&mut self, at: Timestamp) {
+        let s = &self.state;
+        let (picks, phases) = model::allocate(s, 0, YEAR, at);
+        let da = model::deferred_acceptance(s, 0, YEAR, at);
+        let before_order = full_order(s);
+        let round_id = self.next_round();
+        let events = self
+            .run(Command::RunRound {
+                round_id,
+                district: DistrictId::parse("D1").unwrap(),
+                academic_year: Some(YEAR),
+                at,
+            })
+            .unwrap();
+        let Some(Event::RoundRun(record)) = events.last() else {
+            panic!("no round")
+        };
+        let s = &self.state;
+        let got: Vec<(u32, u32, usize)> = record
+            .referrals
+            .iter()
+            .map(|r| {
+                let a = s.application_index(&r.application_id).unwrap();
+                let k = s.kindergarten_index(&r.kindergarten_id).unwrap();
+                let gi = s
+                    .kindergarten(k)
+                    .groups
+                    .iter()
+                    .position(|g| g.id == r.group_id)
+                    .unwrap();
+                (a, k, gi)
+            })
+            .collect();
+        assert_eq!(got, picks, "round differs from the naive walk");
+        let got_phases: Vec<_> = record
+            .phases
+            .iter()
+            .map(|p| (p.cohort, p.language, p.block, p.phase))
+            .collect();
+        assert_eq!(got_phases, phases);
+        if self.policy.name == "kz-2013" {
+            assert_eq!(
+                got.iter().copied().collect::<BTreeSet<_>>(),
+                da,
+                "round differs from deferred acceptance"
+            );
+        }
+        // Nobody is skipped for a seat they could use in favour of someone behind them.
+        for (i, a) in s.applications().iter().enumerate() {
+            if a.status != AppStatus::Queued || a.stopped_until.is_some_and(|t| t > at) {
+                continue;
+            }
+            let usable = model::usable(s, i as u32, YEAR);
+            for (k, gi) in &usable {
+                assert_eq!(
+                    s.kindergarten(*k).groups[*gi].free(),
+                    0,
+                    "a usable seat was left free"
+                );
+            }
+            for (y, k, gi) in &got {
+                if usable.contains(&(*k, *gi)) {
+                    let (ya, xa) = (s.application(*y), a);
+                    let strict_ahead = before_order.iter().position(|x| x == y)
+                        < before_order.iter().position(|x| *x == i as u32);
+                    let same_tier_ahead = ya.tier == xa.tier
+                        && (ya.registered_at, ya.seq) < (xa.registered_at, xa.seq);
+                    let other_tier = ya.tier != xa.tier;
+                    assert!(
+                        strict_ahead
+                            || same_tier_ahead
+                            || (other_tier && self.policy.name != "kz-2013"),
+                        "skipped for someone behind"
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn kg(k: u8) -> KindergartenId {
+    KindergartenId::parse(&format!("K{k}")).unwrap()
+}
+
+fn full_order(s: &State) -> Vec<u32> {
+    let mut out = Vec::new();
+    for cohort in 2021..=2024 {
+        for lang in [Language::Kk, Language::Ru] {
+            let tiers = model::tiers_of(s, 0, cohort, lang);
+            out.extend(model::merged(s.policy(), &tiers, |b| {
+                s.phase(0, cohort, lang, b)
+            }));
+        }
+    }
+    out
+}
+
+fn check_queue(s: &State) {
+    for cohort in 2021..=2024 {
+        for lang in [Language::Kk, Language::Ru] {
+            let tiers = model::tiers_of(s, 0, cohort, lang);
+            let order = model::merged(s.policy(), &tiers, |b| s.phase(0, cohort, lang, b));
+            for &a in &order {
+                let (n, ahead) = model::place(s, &order, a, |_| true);
+                assert_eq!(s.queue_number(a), Some(n));
+                assert_eq!(s.ahead(a, None), Some(ahead));
+                for p in s.positions(a, YEAR) {
+                    let k = p.kindergarten;
+                    let (pos, ahead) =
+                        model::place(s, &order, a, |x| s.application(x).preferences.contains(&k));
+                    assert_eq!((p.position, p.ahead), (pos, ahead), "position at {k}");
+                }
+            }
+            assert_eq!(order.len(), tiers.iter().map(Vec::len).sum::<usize>());
+        }
+    }
+    for (i, a) in s.applications().iter().enumerate() {
+        if a.status != AppStatus::Queued {
+            assert_eq!(s.queue_number(i as u32), None);
+        }
+    }
+}
+
+fn check_seats(s: &State) {
+    let mut open_per_app = std::collections::BTreeMap::new();
+    for k in s.kindergartens() {
+        for g in &k.groups {
+            assert!(g.enrolled + g.reserved <= g.capacity, "seats over capacity");
+            let open = s
+                .referrals()
+                .iter()
+                .filter(|r| {
+                    r.status.is_open()
+                        && s.kindergarten(r.kindergarten).id == k.id
+                        && r.group == g.id
+                })
+                .count();
+            assert_eq!(
+                g.reserved as usize, open,
+                "reserved seats equal open referrals"
+            );
+        }
+    }
+    for r in s.referrals() {
+        if r.status.is_open() {
+            *open_per_app.entry(r.app).or_insert(0) += 1;
+            assert_eq!(s.application(r.app).status, AppStatus::Referred);
+        }
+        if r.status == ReferralStatus::Enrolled {
+            assert_eq!(s.application(r.app).status, AppStatus::Enrolled);
+        }
+    }
+    assert!(
+        open_per_app.values().all(|n| *n == 1),
+        "a child holds two referrals"
+    );
+}
+
+fn snapshot(s: &State) -> String {
+    let numbers: Vec<_> = (0..s.applications().len() as u32)
+        .map(|a| (s.queue_number(a), s.positions(a, YEAR)))
+        .collect();
+    let phases: Vec<_> = (2021..=2024)
+        .flat_map(|c| [Language::Kk, Language::Ru].map(|l| s.phase(0, c, l, 1)))
+        .collect();
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n{:?}\n{numbers:?}\n{phases:?}",
+        s.last_seq(),
+        s.applications(),
+        s.kindergartens(),
+        s.referrals(),
+        s.rounds()
+    )
+}
+
+fn run_scenario(policy: Policy, ops: Vec<Op>) {
+    let mut w = World::new(policy.clone());
+    for op in ops {
+        w.step(op);
+        check_queue(&w.state);
+        check_seats(&w.state);
+    }
+    let mut replayed = State::new(policy);
+    for (seq, e) in &w.events {
+        replayed.apply(*seq, e).unwrap();
+    }
+    assert_eq!(snapshot(&replayed), snapshot(&w.state), "replay differs");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn kz_2013_matches_the_model(ops in proptest::collection::vec(op(), 1..120)) {
+        run_scenario(Policy::kz_2013(), ops);
+    }
+
+    #[test]
+    fn kz_2020_matches_the_model(ops in proptest::collection::vec(op(), 1..120)) {
+        run_scenario(Policy::kz_2020(), ops);
+    }
+}

@@ -1,0 +1,392 @@
+//! Scenario tests of the rules stated in DOMAIN.md and DESIGN.md, one rule each.
+
+use jiff::{Span, Timestamp};
+use kezek_core::event::{GroupSpec, LapseReason};
+use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, ReferralId, RoundId};
+use kezek_core::iin::control_digit;
+use kezek_core::state::AppStatus;
+use kezek_core::types::Language;
+use kezek_core::{Command, CommandError, Event, Policy, RegisterRequest, State};
+
+fn t(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+
+fn iin_for(birth: &str, serial: u32) -> String {
+    let b: jiff::civil::Date = birth.parse().unwrap();
+    let mut s = serial;
+    loop {
+        let body = format!(
+            "{:02}{:02}{:02}5{:04}",
+            b.year() % 100,
+            b.month(),
+            b.day(),
+            s % 10_000
+        );
+        let mut d = [0u8; 11];
+        for (o, c) in d.iter_mut().zip(body.bytes()) {
+            *o = c - b'0';
+        }
+        if let Some(c) = control_digit(&d) {
+            return format!("{body}{c}");
+        }
+        s += 1;
+    }
+}
+
+fn setup(policy: Policy, groups: &[(&str, i16, u32)]) -> State {
+    let mut s = State::new(policy);
+    let groups = groups
+        .iter()
+        .map(|(id, age, cap)| GroupSpec {
+            group_id: GroupId::parse(id).unwrap(),
+            age_years: *age,
+            language: Language::Kk,
+            capacity: *cap,
+            enrolled: *cap,
+        })
+        .collect();
+    s.execute(Command::UpsertKindergarten {
+        kindergarten_id: KindergartenId::parse("K1").unwrap(),
+        name: "Balapan".into(),
+        district: DistrictId::parse("D1").unwrap(),
+        groups,
+    })
+    .unwrap();
+    s
+}
+
+fn request(n: u32, category: &str, at: Timestamp) -> RegisterRequest {
+    RegisterRequest {
+        application_id: Some(ApplicationId::parse(&format!("a{n}")).unwrap()),
+        round_id: Some(RoundId::parse(&format!("reg{n}")).unwrap()),
+        child_iin: iin_for("2022-03-01", n * 7),
+        child_name: "Aruzhan".into(),
+        birth_date: None,
+        applicant_iin: iin_for("1990-01-01", n),
+        applicant_name: "Dana".into(),
+        representative: None,
+        district: "D1".into(),
+        language: "kk".into(),
+        preferences: vec!["K1".into()],
+        category: Some(category.into()),
+        documents: [
+            "application_form",
+            "applicant_id",
+            "benefit_proof",
+            "address_proof",
+        ]
+        .map(String::from)
+        .to_vec(),
+        channel: "portal".into(),
+        claim_verified: false,
+        at,
+    }
+}
+
+fn register(s: &mut State, n: u32, category: &str, at: Timestamp) -> Vec<Event> {
+    s.execute(Command::Register(Box::new(request(n, category, at))))
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect()
+}
+
+fn open(s: &mut State, group: &str, seats: u32) {
+    s.execute(Command::OpenVacancies {
+        kindergarten_id: KindergartenId::parse("K1").unwrap(),
+        group_id: GroupId::parse(group).unwrap(),
+        seats,
+    })
+    .unwrap();
+}
+
+fn round(s: &mut State, id: &str, at: Timestamp) -> Vec<(String, String)> {
+    let out = s
+        .execute(Command::RunRound {
+            round_id: RoundId::parse(id).unwrap(),
+            district: DistrictId::parse("D1").unwrap(),
+            academic_year: Some(2026),
+            at,
+        })
+        .unwrap();
+    match &out.last().unwrap().1 {
+        Event::RoundRun(r) => r
+            .referrals
+            .iter()
+            .map(|x| (x.application_id.to_string(), x.group_id.to_string()))
+            .collect(),
+        e => panic!("{e:?}"),
+    }
+}
+
+fn verify(s: &mut State, n: u32) {
+    let application_id = ApplicationId::parse(&format!("a{n}")).unwrap();
+    s.execute(Command::DecideClaim {
+        application_id,
+        verified: true,
+        reason: "ok".into(),
+        at: t("2026-09-02T05:00:00Z"),
+    })
+    .unwrap();
+}
+
+#[test]
+fn lowest_group_id_with_a_seat_first() {
+    let mut s = setup(Policy::kz_2013(), &[("g-b", 4, 2), ("g-a", 4, 2)]);
+    for n in 1..=3 {
+        register(
+            &mut s,
+            n,
+            "none",
+            t("2026-09-01T06:00:00Z") + Span::new().minutes(i64::from(n)),
+        );
+    }
+    open(&mut s, "g-a", 1);
+    open(&mut s, "g-b", 2);
+    let got = round(&mut s, "r1", t("2026-09-03T06:00:00Z"));
+    assert_eq!(
+        got,
+        vec![
+            ("a1".into(), "g-a".into()),
+            ("a2".into(), "g-b".into()),
+            ("a3".into(), "g-b".into())
+        ]
+    );
+}
+
+#[test]
+fn one_to_three_across_consecutive_rounds() {
+    let mut s = setup(Policy::kz_2020(), &[("g", 4, 20)]);
+    for n in 1..=10 {
+        register(
+            &mut s,
+            n,
+            "large_family",
+            t("2026-09-01T06:00:00Z") + Span::new().minutes(i64::from(n)),
+        );
+        verify(&mut s, n);
+    }
+    for n in 11..=30 {
+        register(
+            &mut s,
+            n,
+            "none",
+            t("2026-09-01T06:00:00Z") + Span::new().minutes(i64::from(n)),
+        );
+    }
+    let tiers = |s: &State, got: &[(String, String)]| -> String {
+        got.iter()
+            .map(|(a, _)| {
+                if s.application(
+                    s.application_index(&ApplicationId::parse(a).unwrap())
+                        .unwrap(),
+                )
+                .category
+                .is_some()
+                {
+                    'P'
+                } else {
+                    'G'
+                }
+            })
+            .collect()
+    };
+    open(&mut s, "g", 3);
+    let first = round(&mut s, "r1", t("2026-09-03T06:00:00Z"));
+    assert_eq!(tiers(&s, &first), "PGG");
+    open(&mut s, "g", 6);
+    let second = round(&mut s, "r2", t("2026-09-04T06:00:00Z"));
+    // The phase persisted: one more general slot, then the pattern again.
+    assert_eq!(tiers(&s, &second), "GPGGGP");
+}
+
+#[test]
+fn a_registration_meeting_a_free_seat_is_referred_at_once() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 1)]);
+    open(&mut s, "g", 1);
+    let events = register(&mut s, 1, "none", t("2026-09-01T06:00:00Z"));
+    assert!(matches!(&events[1], Event::RoundRun(r) if r.referrals.len() == 1));
+    let a = s
+        .application_index(&ApplicationId::parse("a1").unwrap())
+        .unwrap();
+    assert_eq!(s.application(a).status, AppStatus::Referred);
+    // The next child finds no seat and waits.
+    let events = register(&mut s, 2, "none", t("2026-09-01T07:00:00Z"));
+    assert_eq!(events.len(), 1);
+}
+
+#[test]
+fn a_refusal_lists_every_ground() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 1)]);
+    let mut r = request(1, "astronaut", t("2026-09-01T06:00:00Z"));
+    r.child_iin = "123".into();
+    r.applicant_iin = iin_for("1990-01-01", 1).replace('5', "0");
+    r.district = "nowhere".into();
+    r.language = "en".into();
+    r.preferences = vec!["K1".into(), "K9".into(), "K1".into(), "K1".into()];
+    r.documents = vec!["application_form".into()];
+    r.channel = "fax".into();
+    let events: Vec<Event> = s
+        .execute(Command::Register(Box::new(r)))
+        .unwrap()
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect();
+    let Event::RegistrationRefused { grounds, .. } = &events[0] else {
+        panic!()
+    };
+    let codes: Vec<&str> = grounds.iter().map(|g| g.code.as_str()).collect();
+    for code in [
+        "invalid_iin",
+        "unknown_district",
+        "unsupported_language",
+        "too_many_preferences",
+        "unknown_kindergarten",
+        "duplicate_preference",
+        "unknown_category",
+        "documents_incomplete",
+        "unknown_channel",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    let docs = grounds
+        .iter()
+        .find(|g| g.code == "documents_incomplete")
+        .unwrap();
+    assert_eq!(docs.missing.len(), 3, "{:?}", docs.missing);
+}
+
+#[test]
+fn age_and_birth_grounds() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 1)]);
+    let mut r = request(1, "none", t("2026-09-01T06:00:00Z"));
+    r.child_iin = iin_for("2019-08-01", 5);
+    r.birth_date = Some("2019-08-02".into());
+    let out = s.execute(Command::Register(Box::new(r))).unwrap();
+    let Event::RegistrationRefused { grounds, .. } = &out[0].1 else {
+        panic!()
+    };
+    let codes: Vec<&str> = grounds.iter().map(|g| g.code.as_str()).collect();
+    assert_eq!(codes, ["birth_date_mismatch", "child_too_old"]);
+    let mut r = request(2, "none", t("2026-09-01T06:00:00Z"));
+    r.child_iin = iin_for("2026-10-01", 5);
+    let out = s.execute(Command::Register(Box::new(r))).unwrap();
+    let Event::RegistrationRefused { grounds, .. } = &out[0].1 else {
+        panic!()
+    };
+    assert_eq!(grounds[0].code, "child_not_born");
+}
+
+#[test]
+fn one_active_application_per_child() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 1)]);
+    register(&mut s, 1, "none", t("2026-09-01T06:00:00Z"));
+    let mut again = request(2, "none", t("2026-09-01T07:00:00Z"));
+    again.child_iin = request(1, "none", t("2026-09-01T06:00:00Z")).child_iin;
+    let e = s.execute(Command::Register(Box::new(again))).unwrap_err();
+    assert_eq!(
+        e,
+        CommandError::ActiveApplicationExists {
+            application_id: ApplicationId::parse("a1").unwrap()
+        }
+    );
+}
+
+#[test]
+fn a_lapsed_referral_requeues_at_the_original_time() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 1)]);
+    register(&mut s, 1, "none", t("2026-09-01T06:00:00Z"));
+    register(&mut s, 2, "none", t("2026-09-01T07:00:00Z"));
+    open(&mut s, "g", 1);
+    // Thursday 3 Sept: confirm within 2 working days = by the end of Monday 7 Sept, local time.
+    assert_eq!(round(&mut s, "r1", t("2026-09-03T06:00:00Z")).len(), 1);
+    let r = s.referral(&ReferralId::parse("r1-1").unwrap()).unwrap();
+    assert_eq!(r.expires_at, t("2026-09-07T19:00:00Z"));
+    let out = s
+        .execute(Command::LapseOverdue {
+            at: t("2026-09-07T18:59:59Z"),
+        })
+        .unwrap();
+    assert!(out.is_empty());
+    let out = s
+        .execute(Command::LapseOverdue {
+            at: t("2026-09-07T19:00:00Z"),
+        })
+        .unwrap();
+    assert!(matches!(
+        &out[0].1,
+        Event::ReferralLapsed {
+            reason: LapseReason::NotConfirmed,
+            requeue: true,
+            ..
+        }
+    ));
+    let a1 = s
+        .application_index(&ApplicationId::parse("a1").unwrap())
+        .unwrap();
+    assert_eq!(s.queue_number(a1), Some(1));
+    assert_eq!(s.kindergarten(0).groups[0].free(), 1);
+}
+
+#[test]
+fn an_out_of_turn_privilege_not_confirmed_is_dropped_and_stopped() {
+    let mut s = setup(Policy::kz_2020(), &[("g", 4, 1)]);
+    register(&mut s, 1, "military", t("2026-09-01T06:00:00Z"));
+    verify(&mut s, 1);
+    register(&mut s, 2, "none", t("2026-09-01T07:00:00Z"));
+    open(&mut s, "g", 1);
+    assert_eq!(round(&mut s, "r1", t("2026-09-03T06:00:00Z"))[0].0, "a1");
+    s.execute(Command::NoShow {
+        referral_id: ReferralId::parse("r1-1").unwrap(),
+        at: t("2026-09-04T06:00:00Z"),
+    })
+    .unwrap();
+    let a1 = s
+        .application_index(&ApplicationId::parse("a1").unwrap())
+        .unwrap();
+    assert_eq!(s.application(a1).tier, s.policy().general_tier());
+    // Stopped for 10 days: the seat goes to the next child.
+    assert_eq!(round(&mut s, "r2", t("2026-09-05T06:00:00Z"))[0].0, "a2");
+}
+
+#[test]
+fn capacity_cannot_drop_below_occupied() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 2)]);
+    let groups = vec![GroupSpec {
+        group_id: GroupId::parse("g").unwrap(),
+        age_years: 4,
+        language: Language::Kk,
+        capacity: 1,
+        enrolled: 0,
+    }];
+    let e = s
+        .execute(Command::UpsertKindergarten {
+            kindergarten_id: KindergartenId::parse("K1").unwrap(),
+            name: "B".into(),
+            district: DistrictId::parse("D1").unwrap(),
+            groups,
+        })
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        CommandError::Conflict {
+            code: "capacity_below_occupied",
+            ..
+        }
+    ));
+    let e = s
+        .execute(Command::OpenVacancies {
+            kindergarten_id: KindergartenId::parse("K1").unwrap(),
+            group_id: GroupId::parse("g").unwrap(),
+            seats: 3,
+        })
+        .unwrap_err();
+    assert!(matches!(
+        e,
+        CommandError::Conflict {
+            code: "too_many_vacancies",
+            ..
+        }
+    ));
+}
