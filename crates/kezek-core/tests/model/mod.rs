@@ -178,7 +178,7 @@ pub fn deferred_acceptance(
             let x = s.application(*a);
             x.status == AppStatus::Queued
                 && x.district == district
-                && !x.stopped_until.is_some_and(|t| t > at)
+                && x.stopped_until.is_none_or(|t| t <= at)
         })
         .collect();
     let lists: BTreeMap<u32, Vec<(u32, usize)>> =
