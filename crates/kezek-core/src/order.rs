@@ -18,61 +18,142 @@ pub struct Entry {
     pub app: u32,
 }
 
+/// Up to this many entries live in a sorted `Vec`: every operation on it is bounded (a
+/// binary search and a move of at most 2 KiB). Beyond it, the order-statistic B+tree.
+/// Most (kindergarten, tier) lists are this small, and a B+tree leaf alone takes ~4 KiB.
+const SMALL_MAX: usize = 64;
+/// A large index shrinking to this many entries goes back to a `Vec` (hysteresis, so an
+/// index near the threshold does not convert on every insert and removal).
+const SMALL_BACK: usize = SMALL_MAX / 2;
+
 /// Entries of one tier, in queue order.
-#[derive(Debug, Clone, Default)]
-pub struct OrderIndex(OSBTreeSet<Entry>);
+#[derive(Debug, Clone)]
+pub enum OrderIndex {
+    /// At most [`SMALL_MAX`] entries, sorted.
+    Small(Vec<Entry>),
+    /// More entries, in an order-statistic B+tree.
+    Large(OSBTreeSet<Entry>),
+}
+
+impl Default for OrderIndex {
+    fn default() -> Self {
+        Self::Small(Vec::new())
+    }
+}
+
+/// Entries in order, from either representation.
+pub enum Iter<'a> {
+    /// From the `Vec`.
+    Small(std::slice::Iter<'a, Entry>),
+    /// From the B+tree.
+    Large(wabi_tree::osbtree_set::Iter<'a, Entry>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = &'a Entry;
+    fn next(&mut self) -> Option<&'a Entry> {
+        match self {
+            Self::Small(i) => i.next(),
+            Self::Large(i) => i.next(),
+        }
+    }
+}
 
 impl OrderIndex {
     /// Adds an entry; returns false when it was already present.
     pub fn insert(&mut self, e: Entry) -> bool {
-        self.0.insert(e)
+        match self {
+            Self::Small(v) => match v.binary_search(&e) {
+                Ok(_) => false,
+                Err(i) => {
+                    v.insert(i, e);
+                    if v.len() > SMALL_MAX {
+                        *self = Self::Large(v.iter().copied().collect());
+                    }
+                    true
+                }
+            },
+            Self::Large(t) => t.insert(e),
+        }
     }
 
     /// Removes an entry; returns false when it was not present.
     pub fn remove(&mut self, e: &Entry) -> bool {
-        self.0.remove(e)
+        match self {
+            Self::Small(v) => match v.binary_search(e) {
+                Ok(i) => {
+                    v.remove(i);
+                    true
+                }
+                Err(_) => false,
+            },
+            Self::Large(t) => {
+                let removed = t.remove(e);
+                if t.len() <= SMALL_BACK {
+                    *self = Self::Small(t.iter().copied().collect());
+                }
+                removed
+            }
+        }
     }
 
     /// Number of entries.
     #[must_use]
     pub fn len(&self) -> usize {
-        self.0.len()
+        match self {
+            Self::Small(v) => v.len(),
+            Self::Large(t) => t.len(),
+        }
     }
 
     /// Whether the index is empty.
     #[must_use]
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.len() == 0
     }
 
     /// How many entries sort before `e` (present or not).
     #[must_use]
     pub fn count_less(&self, e: &Entry) -> usize {
-        if let Some(r) = self.0.rank_of(e) {
-            return r;
+        match self {
+            Self::Small(v) => v.partition_point(|x| x < e),
+            Self::Large(t) => {
+                if let Some(r) = t.rank_of(e) {
+                    return r;
+                }
+                t.range(..*e)
+                    .next_back()
+                    .and_then(|p| t.rank_of(p))
+                    .map_or(0, |r| r + 1)
+            }
         }
-        self.0
-            .range(..*e)
-            .next_back()
-            .and_then(|p| self.0.rank_of(p))
-            .map_or(0, |r| r + 1)
     }
 
     /// The entry with `i` entries before it.
     #[must_use]
     pub fn select(&self, i: usize) -> Option<Entry> {
-        self.0.get_by_rank(i).copied()
+        match self {
+            Self::Small(v) => v.get(i).copied(),
+            Self::Large(t) => t.get_by_rank(i).copied(),
+        }
     }
 
     /// Whether `e` is present.
     #[must_use]
     pub fn contains(&self, e: &Entry) -> bool {
-        self.0.contains(e)
+        match self {
+            Self::Small(v) => v.binary_search(e).is_ok(),
+            Self::Large(t) => t.contains(e),
+        }
     }
 
     /// All entries in order.
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Entry> + '_ {
-        self.0.iter()
+    #[must_use]
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            Self::Small(v) => Iter::Small(v.iter()),
+            Self::Large(t) => Iter::Large(t.iter()),
+        }
     }
 }
 
@@ -92,13 +173,13 @@ mod tests {
     proptest! {
         /// Against a sorted Vec: insert, remove, count_less of any key, select.
         #[test]
-        fn matches_sorted_vec(ops in proptest::collection::vec((0u8..3, 0i64..50, 0u64..400), 1..300)) {
+        fn matches_sorted_vec(ops in proptest::collection::vec((0u8..4, 0i64..50, 0u64..400), 1..400)) {
             let mut idx = OrderIndex::default();
             let mut model: Vec<Entry> = Vec::new();
             for (op, t, s) in ops {
                 let e = entry(t, s);
                 match op {
-                    0 => {
+                    0 | 3 => {
                         let fresh = !model.contains(&e);
                         prop_assert_eq!(idx.insert(e), fresh);
                         if fresh { model.push(e); model.sort(); }
