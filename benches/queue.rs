@@ -1,1 +1,122 @@
-fn main() {}
+//! Core operations at 10⁴, 10⁵ and 10⁶ queued: register (validate + index), remove
+//! (withdraw), queue_number and position. `cargo bench --bench queue`.
+
+mod common;
+
+use common::{application, city, Rng};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use kezek_core::command::ImportRequest;
+use kezek_core::Command;
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+const SIZES: [u64; 3] = [10_000, 100_000, 1_000_000];
+const CHUNK: u64 = 1000;
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("queue");
+    g.sample_size(30)
+        .measurement_time(Duration::from_secs(4))
+        .warm_up_time(Duration::from_secs(1));
+    for n in SIZES {
+        let (mut state, apps, mut rng, mut serial) = city(n);
+        let queued: Vec<u32> = (0..state.applications().len() as u32)
+            .filter(|a| state.queue_number(*a).is_some())
+            .collect();
+        let kgs_per_district = (n / 125 / 8).max(2);
+        g.bench_with_input(BenchmarkId::new("queue_number", n), &n, |b, _| {
+            let mut r = Rng::new(7);
+            b.iter(|| black_box(state.queue_number(queued[r.below(queued.len() as u64) as usize])));
+        });
+        g.bench_with_input(BenchmarkId::new("position", n), &n, |b, _| {
+            let mut r = Rng::new(9);
+            b.iter(|| {
+                let a = queued[r.below(queued.len() as u64) as usize];
+                let k = state.application(a).preferences[0];
+                black_box(state.ahead(a, Some(k)))
+            });
+        });
+        let mut next = n;
+        g.bench_with_input(BenchmarkId::new("register", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                let mut left = iters;
+                while left > 0 {
+                    let chunk = left.min(CHUNK);
+                    let rows: Vec<_> = (0..chunk)
+                        .map(|_| {
+                            next += 1;
+                            application(&mut rng, next, kgs_per_district, &mut serial)
+                        })
+                        .collect();
+                    let ids: Vec<_> = rows.iter().map(|r| r.application_id.clone()).collect();
+                    let t = Instant::now();
+                    for row in rows {
+                        black_box(
+                            state
+                                .execute(Command::Import(Box::new(ImportRequest { row })))
+                                .unwrap(),
+                        );
+                    }
+                    spent += t.elapsed();
+                    for application_id in ids {
+                        state
+                            .execute(Command::Withdraw {
+                                application_id,
+                                at: jiff::Timestamp::now(),
+                            })
+                            .unwrap();
+                    }
+                    left -= chunk;
+                }
+                spent
+            });
+        });
+        // Outside the closure: criterion calls it more than once, and the state moves on.
+        let mut r = Rng::new(11);
+        let mut current: Vec<_> = apps.clone();
+        g.bench_with_input(BenchmarkId::new("remove", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                let mut left = iters;
+                while left > 0 {
+                    let chunk = left.min(CHUNK);
+                    let picked: Vec<usize> = (0..chunk)
+                        .map(|_| r.below(current.len() as u64) as usize)
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect();
+                    let t = Instant::now();
+                    for i in &picked {
+                        let application_id = current[*i].application_id.clone();
+                        black_box(
+                            state
+                                .execute(Command::Withdraw {
+                                    application_id,
+                                    at: jiff::Timestamp::now(),
+                                })
+                                .unwrap(),
+                        );
+                    }
+                    spent += t.elapsed();
+                    for i in &picked {
+                        next += 1;
+                        current[*i].application_id =
+                            kezek_core::ids::ApplicationId::parse(&format!("R{next:09}")).unwrap();
+                        state
+                            .execute(Command::Import(Box::new(ImportRequest {
+                                row: current[*i].clone(),
+                            })))
+                            .unwrap();
+                    }
+                    left -= picked.len() as u64;
+                }
+                spent
+            });
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

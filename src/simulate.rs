@@ -4,7 +4,10 @@
 use crate::cli::SimulateArgs;
 use anyhow::{Context, Result};
 use kezek_core::city::load_city;
-use kezek_core::dataset::{parse_applications, parse_groups};
+use kezek_core::dataset::{
+    check_applications, parse_application_chunk, parse_groups, split_rows, ApplicationRow,
+    RowError, APPLICATIONS_HEADER,
+};
 use kezek_core::ids::RoundId;
 use kezek_core::{Command, Event, Policy, State};
 use std::io::Write;
@@ -42,7 +45,7 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     let max_prefs = policy.max_preferences;
     let (groups, apps) = std::thread::scope(|s| {
         let g = s.spawn(|| parse_groups(&groups_text));
-        let a = parse_applications(&apps_text, max_prefs);
+        let a = parse_applications_parallel(&apps_text, max_prefs);
         (g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), a)
     });
     let groups = groups.with_context(|| format!("{}", args.groups.display()))?;
@@ -116,6 +119,32 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
         ms(t0.elapsed()),
     );
     Ok(())
+}
+
+/// Parses applications.csv on every core: chunks split at line ends, each parsed on its own
+/// thread; the first bad row in file order is reported.
+fn parse_applications_parallel(
+    text: &[u8],
+    max_prefs: usize,
+) -> Result<Vec<ApplicationRow>, RowError> {
+    let threads = std::thread::available_parallelism().map_or(1, usize::from);
+    let chunks = split_rows(text, APPLICATIONS_HEADER, threads)?;
+    let parsed: Vec<Result<Vec<ApplicationRow>, RowError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|(line, chunk)| s.spawn(move || parse_application_chunk(chunk, *line)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut rows = Vec::with_capacity(parsed.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
+    for part in parsed {
+        rows.extend(part?);
+    }
+    check_applications(&rows, max_prefs)?;
+    Ok(rows)
 }
 
 /// Writes referrals.csv next to its final name and renames it into place.

@@ -318,7 +318,7 @@ impl State {
         if self.application_index.contains_key(id) || self.refusals.contains_key(id) {
             return Err(format!("application id {id} reused"));
         }
-        if self.active_by_child.contains_key(&r.child.iin) {
+        if self.active_application_of(&r.child.iin).is_some() {
             return Err(format!("child of {id} already has an active application"));
         }
         let district = *self
@@ -336,6 +336,7 @@ impl State {
             .iter()
             .fold(0u8, |acc, d| acc | (1 << (*d as u8)));
         let a = self.applications.len() as u32;
+        let previous = self.latest_by_child.get(&r.child.iin).copied();
         self.applications.push(Application {
             id: id.clone(),
             child_iin: r.child.iin,
@@ -362,10 +363,10 @@ impl State {
             status: AppStatus::Queued,
             referral: None,
             stopped_until: None,
+            previous,
         });
         self.application_index.insert(id.clone(), a);
-        self.active_by_child.insert(r.child.iin, a);
-        self.by_child.entry(r.child.iin).or_default().push(a);
+        self.latest_by_child.insert(r.child.iin, a);
         self.queue_insert(a);
         Ok(())
     }
@@ -489,10 +490,6 @@ impl State {
     }
 
     fn end_application(&mut self, a: u32, status: AppStatus) {
-        let app = &mut self.applications[a as usize];
-        app.status = status;
-        if self.active_by_child.get(&app.child_iin) == Some(&a) {
-            self.active_by_child.remove(&app.child_iin);
-        }
+        self.applications[a as usize].status = status;
     }
 }

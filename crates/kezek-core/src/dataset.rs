@@ -77,47 +77,114 @@ pub struct ApplicationRow {
     pub preferences: Vec<KindergartenId>,
 }
 
-fn records(text: &[u8], header: &str, columns: usize) -> Result<Vec<(u64, Vec<String>)>, RowError> {
+/// Checks the header line and splits the rows after it into at most `parts` chunks, each
+/// with the line number of its first row. Chunks end at line ends; a file with a quote
+/// character anywhere is not split (a quoted field may hold a line end).
+///
+/// # Errors
+/// A missing or wrong header.
+pub fn split_rows<'a>(
+    text: &'a [u8],
+    header: &str,
+    parts: usize,
+) -> Result<Vec<(u64, &'a [u8])>, RowError> {
+    if text.is_empty() {
+        return Err(row_err(1, "header", format!("missing; must be `{header}`")));
+    }
+    let (first, body) = match text.iter().position(|b| *b == b'\n') {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, &text[text.len()..]),
+    };
+    let first = first.strip_suffix(b"\r").unwrap_or(first);
+    if first != header.as_bytes() {
+        return Err(row_err(1, "header", format!("must be `{header}`")));
+    }
+    let parts = if body.contains(&b'"') {
+        1
+    } else {
+        parts.max(1)
+    };
+    let mut chunks = Vec::with_capacity(parts);
+    let (mut rest, mut line) = (body, 2u64);
+    for i in (1..=parts).rev() {
+        let cut = if i == 1 {
+            rest.len()
+        } else {
+            let target = rest.len() / i;
+            rest[target..]
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(rest.len(), |p| target + p + 1)
+        };
+        let (chunk, after) = rest.split_at(cut);
+        chunks.push((line, chunk));
+        line += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        rest = after;
+    }
+    Ok(chunks)
+}
+
+type RowParser<T> = fn(u64, &[&str]) -> Result<T, RowError>;
+
+/// Parses the rows of one chunk with `parse`, checking the column count.
+fn parse_chunk<T>(
+    chunk: &[u8],
+    first_line: u64,
+    columns: usize,
+    parse: RowParser<T>,
+) -> Result<Vec<T>, RowError> {
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(text);
-    let mut out = Vec::new();
+        .from_reader(chunk);
     let mut record = csv::ByteRecord::new();
-    let mut first = true;
+    let mut out = Vec::new();
     loop {
-        let line = reader.position().line();
+        let at = first_line + reader.position().line() - 1;
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(row_err(line, "row", format!("not CSV: {e}"))),
+            Err(e) => return Err(row_err(at, "row", format!("not CSV: {e}"))),
         }
-        let line = record.position().map_or(line, csv::Position::line);
-        let fields = record
-            .iter()
-            .map(|f| std::str::from_utf8(f).map(str::to_owned))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|_| row_err(line, "row", "not UTF-8"))?;
-        if first {
-            first = false;
-            if fields.join(",") != header {
-                return Err(row_err(line, "header", format!("must be `{header}`")));
+        let line = record.position().map_or(at, |p| first_line + p.line() - 1);
+        let mut fields: [&str; 8] = [""; 8];
+        let mut n = 0;
+        for f in &record {
+            if n < fields.len() {
+                fields[n] =
+                    std::str::from_utf8(f).map_err(|_| row_err(line, "row", "not UTF-8"))?;
             }
-            continue;
+            n += 1;
         }
-        if fields.len() != columns {
+        if n != columns {
             return Err(row_err(
                 line,
                 "row",
-                format!("must have {columns} columns, has {}", fields.len()),
+                format!("must have {columns} columns, has {n}"),
             ));
         }
-        out.push((line, fields));
-    }
-    if first {
-        return Err(row_err(1, "header", format!("missing; must be `{header}`")));
+        out.push(parse(line, &fields[..n])?);
     }
     Ok(out)
+}
+
+/// Parses a chunk of `groups.csv` rows (see [`split_rows`]).
+///
+/// # Errors
+/// The first bad row.
+pub fn parse_group_chunk(chunk: &[u8], first_line: u64) -> Result<Vec<GroupRow>, RowError> {
+    parse_chunk(chunk, first_line, 6, parse_group_row)
+}
+
+/// Parses a chunk of `applications.csv` rows (see [`split_rows`]).
+///
+/// # Errors
+/// The first bad row.
+pub fn parse_application_chunk(
+    chunk: &[u8],
+    first_line: u64,
+) -> Result<Vec<ApplicationRow>, RowError> {
+    parse_chunk(chunk, first_line, 8, parse_application_row)
 }
 
 fn id<T>(
@@ -137,7 +204,7 @@ fn language(line: u64, s: &str) -> Result<Language, RowError> {
 ///
 /// # Errors
 /// The first rule the row breaks.
-pub fn parse_group_row(line: u64, f: &[String]) -> Result<GroupRow, RowError> {
+pub fn parse_group_row(line: u64, f: &[&str]) -> Result<GroupRow, RowError> {
     let age_years: i16 = f[3]
         .parse()
         .ok()
@@ -150,11 +217,11 @@ pub fn parse_group_row(line: u64, f: &[String]) -> Result<GroupRow, RowError> {
         .ok_or_else(|| row_err(line, "free_seats", "must be a whole number 0 to 10000"))?;
     Ok(GroupRow {
         line,
-        kindergarten_id: id(line, "kindergarten_id", &f[0], KindergartenId::parse)?,
-        district: id(line, "district", &f[1], DistrictId::parse)?,
-        group_id: id(line, "group_id", &f[2], GroupId::parse)?,
+        kindergarten_id: id(line, "kindergarten_id", f[0], KindergartenId::parse)?,
+        district: id(line, "district", f[1], DistrictId::parse)?,
+        group_id: id(line, "group_id", f[2], GroupId::parse)?,
         age_years,
-        language: language(line, &f[4])?,
+        language: language(line, f[4])?,
         free_seats,
     })
 }
@@ -163,9 +230,9 @@ pub fn parse_group_row(line: u64, f: &[String]) -> Result<GroupRow, RowError> {
 ///
 /// # Errors
 /// The first rule the row breaks.
-pub fn parse_application_row(line: u64, f: &[String]) -> Result<ApplicationRow, RowError> {
-    let application_id = id(line, "application_id", &f[0], ApplicationId::parse)?;
-    let child_iin = Iin::parse(&f[1])
+pub fn parse_application_row(line: u64, f: &[&str]) -> Result<ApplicationRow, RowError> {
+    let application_id = id(line, "application_id", f[0], ApplicationId::parse)?;
+    let child_iin = Iin::parse(f[1])
         .map_err(|e| row_err(line, "child_iin", format!("not a valid IIN: {e}")))?;
     let birth_date: Date = f[2]
         .parse()
@@ -180,7 +247,7 @@ pub fn parse_application_row(line: u64, f: &[String]) -> Result<ApplicationRow, 
     let registered_at: Timestamp = f[3]
         .parse()
         .map_err(|_| row_err(line, "registered_at", "must be an RFC 3339 timestamp"))?;
-    let category = match f[6].as_str() {
+    let category = match f[6] {
         "none" => None,
         c => Some(
             Category::parse(c)
@@ -197,8 +264,8 @@ pub fn parse_application_row(line: u64, f: &[String]) -> Result<ApplicationRow, 
         child_iin,
         birth_date,
         registered_at,
-        district: id(line, "district", &f[4], DistrictId::parse)?,
-        language: language(line, &f[5])?,
+        district: id(line, "district", f[4], DistrictId::parse)?,
+        language: language(line, f[5])?,
         category,
         preferences,
     })
@@ -210,13 +277,22 @@ pub fn parse_application_row(line: u64, f: &[String]) -> Result<ApplicationRow, 
 /// # Errors
 /// The first bad row, with its line number.
 pub fn parse_groups(text: &[u8]) -> Result<Vec<GroupRow>, RowError> {
-    let rows = records(text, GROUPS_HEADER, 6)?
-        .into_iter()
-        .map(|(line, f)| parse_group_row(line, &f))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::new();
+    for (line, chunk) in split_rows(text, GROUPS_HEADER, 1)? {
+        rows.extend(parse_group_chunk(chunk, line)?);
+    }
+    check_groups(&rows)?;
+    Ok(rows)
+}
+
+/// The rules across `groups.csv` rows: a kindergarten in one district, group ids unique.
+///
+/// # Errors
+/// The first row that breaks one.
+pub fn check_groups(rows: &[GroupRow]) -> Result<(), RowError> {
     let mut district_of: FxHashMap<&KindergartenId, &DistrictId> = FxHashMap::default();
     let mut groups: FxHashSet<(&KindergartenId, &GroupId)> = FxHashSet::default();
-    for r in &rows {
+    for r in rows {
         if let Some(d) = district_of.insert(&r.kindergarten_id, &r.district) {
             if d != &r.district {
                 return Err(row_err(
@@ -240,7 +316,7 @@ pub fn parse_groups(text: &[u8]) -> Result<Vec<GroupRow>, RowError> {
             ));
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// Parses `applications.csv`: every row, then the rules across rows (ids and children
@@ -252,13 +328,23 @@ pub fn parse_applications(
     text: &[u8],
     max_preferences: usize,
 ) -> Result<Vec<ApplicationRow>, RowError> {
-    let rows = records(text, APPLICATIONS_HEADER, 8)?
-        .into_iter()
-        .map(|(line, f)| parse_application_row(line, &f))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut rows = Vec::new();
+    for (line, chunk) in split_rows(text, APPLICATIONS_HEADER, 1)? {
+        rows.extend(parse_application_chunk(chunk, line)?);
+    }
+    check_applications(&rows, max_preferences)?;
+    Ok(rows)
+}
+
+/// The rules across `applications.csv` rows: ids and children unique, 1 to
+/// `max_preferences` distinct preferences.
+///
+/// # Errors
+/// The first row that breaks one.
+pub fn check_applications(rows: &[ApplicationRow], max_preferences: usize) -> Result<(), RowError> {
     let mut ids = FxHashSet::default();
     let mut children = FxHashSet::default();
-    for r in &rows {
+    for r in rows {
         if !ids.insert(&r.application_id) {
             return Err(row_err(
                 r.line,
@@ -289,7 +375,7 @@ pub fn parse_applications(
             ));
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -40,7 +40,12 @@ impl State {
     /// The child's applications, active first, then newest first.
     #[must_use]
     pub fn applications_of_child(&self, child: &Iin) -> Vec<u32> {
-        let mut v = self.by_child.get(child).cloned().unwrap_or_default();
+        let mut v = Vec::new();
+        let mut next = self.latest_by_child.get(child).copied();
+        while let Some(a) = next {
+            v.push(a);
+            next = self.applications[a as usize].previous;
+        }
         v.sort_by_key(|a| {
             (
                 !self.applications[*a as usize].status.is_active(),

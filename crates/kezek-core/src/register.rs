@@ -40,12 +40,14 @@ fn check_iin(field: &str, raw: &str, grounds: &mut Vec<Ground>) -> Option<Iin> {
 
 impl State {
     /// Checks preferences for `district` (`None` when the district itself is unknown).
-    pub(crate) fn check_preferences(
+    /// Checks preferences for `district` (`None` when the district itself is unknown);
+    /// returns the dense indexes of the known kindergartens, duplicates left out.
+    pub(crate) fn check_preferences<S: AsRef<str>>(
         &self,
         district: Option<u32>,
-        raw: &[String],
+        raw: &[S],
         grounds: &mut Vec<Ground>,
-    ) -> Vec<KindergartenId> {
+    ) -> Vec<u32> {
         if raw.is_empty() {
             grounds.push(ground(
                 "preferences",
@@ -61,15 +63,12 @@ impl State {
                 format!("at most {max} kindergartens"),
             ));
         }
-        let mut out: Vec<KindergartenId> = Vec::with_capacity(raw.len());
+        let mut out: Vec<u32> = Vec::with_capacity(raw.len());
         for (i, s) in raw.iter().enumerate() {
-            let field = format!("preferences[{i}]");
-            let known = KindergartenId::parse(s)
-                .ok()
-                .and_then(|id| self.kindergarten_index.get(&id).map(|k| (id, *k)));
-            let Some((id, k)) = known else {
+            let s = s.as_ref();
+            let Some(&k) = self.kindergarten_index.get(s) else {
                 grounds.push(ground(
-                    field,
+                    format!("preferences[{i}]"),
                     "unknown_kindergarten",
                     format!("no kindergarten `{}`", s.escape_debug()),
                 ));
@@ -77,22 +76,29 @@ impl State {
             };
             if district.is_some_and(|d| self.kindergartens[k as usize].district != d) {
                 grounds.push(ground(
-                    field.clone(),
+                    format!("preferences[{i}]"),
                     "kindergarten_outside_district",
-                    format!("`{id}` is in another district"),
+                    format!("`{s}` is in another district"),
                 ));
             }
-            if out.contains(&id) {
+            if out.contains(&k) {
                 grounds.push(ground(
-                    field,
+                    format!("preferences[{i}]"),
                     "duplicate_preference",
-                    format!("`{id}` is listed twice"),
+                    format!("`{s}` is listed twice"),
                 ));
             } else {
-                out.push(id);
+                out.push(k);
             }
         }
         out
+    }
+
+    /// The ids of dense kindergarten indexes.
+    fn kindergarten_ids(&self, ks: &[u32]) -> Vec<KindergartenId> {
+        ks.iter()
+            .map(|k| self.kindergartens[*k as usize].id.clone())
+            .collect()
     }
 
     fn check_documents(
@@ -193,9 +199,9 @@ impl State {
                 format!("application id {id} is already used"),
             ));
         }
-        if let Some(a) = self.active_by_child.get(&r.child_iin) {
+        if let Some(a) = self.active_application_of(&r.child_iin) {
             return Err(CommandError::ActiveApplicationExists {
-                application_id: self.applications[*a as usize].id.clone(),
+                application_id: self.applications[a as usize].id.clone(),
             });
         }
         let mut grounds = Vec::new();
@@ -208,12 +214,7 @@ impl State {
                 format!("no district `{}`", r.district),
             ));
         }
-        let raw: Vec<String> = r
-            .preferences
-            .iter()
-            .map(|k| k.as_str().to_owned())
-            .collect();
-        let preferences = self.check_preferences(district, &raw, &mut grounds);
+        self.check_preferences(district, &r.preferences, &mut grounds);
         if r.category
             .as_ref()
             .is_some_and(|c| self.policy.tier_of(c).is_none())
@@ -243,7 +244,7 @@ impl State {
             representative: None,
             district: r.district,
             language: r.language,
-            preferences,
+            preferences: r.preferences,
             category: r.category,
             claim,
             documents: Vec::new(),
@@ -272,10 +273,10 @@ impl State {
         }
         if let Some(a) = Iin::parse(&req.child_iin)
             .ok()
-            .and_then(|i| self.active_by_child.get(&i))
+            .and_then(|i| self.active_application_of(&i))
         {
             return Err(CommandError::ActiveApplicationExists {
-                application_id: self.applications[*a as usize].id.clone(),
+                application_id: self.applications[a as usize].id.clone(),
             });
         }
         let mut grounds = Vec::new();
@@ -407,7 +408,7 @@ impl State {
             representative,
             district,
             language,
-            preferences,
+            preferences: self.kindergarten_ids(&preferences),
             category,
             claim,
             documents,
@@ -428,23 +429,20 @@ impl State {
         year: i16,
         cohort: i16,
         language: Language,
-        preferences: &[KindergartenId],
+        preferences: &[u32],
     ) -> bool {
         let age = year - cohort;
         if i32::from(age) >= self.policy.max_age {
             return false;
         }
-        preferences
-            .iter()
-            .filter_map(|k| self.kindergarten_index.get(k))
-            .any(|k| {
-                let kg = &self.kindergartens[*k as usize];
-                kg.district == district
-                    && kg
-                        .groups
-                        .iter()
-                        .any(|g| g.age_years == age && g.language == language && g.free() > 0)
-            })
+        preferences.iter().any(|k| {
+            let kg = &self.kindergartens[*k as usize];
+            kg.district == district
+                && kg
+                    .groups
+                    .iter()
+                    .any(|g| g.age_years == age && g.language == language && g.free() > 0)
+        })
     }
 
     pub(crate) fn decide_preferences(
@@ -471,7 +469,7 @@ impl State {
         }
         Ok(Event::PreferencesChanged {
             application_id: id,
-            preferences,
+            preferences: self.kindergarten_ids(&preferences),
             at,
         })
     }

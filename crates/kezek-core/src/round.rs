@@ -11,65 +11,76 @@ use crate::command::{conflict, ground, not_found, CommandError, Outcome};
 use crate::event::{Event, IssuedReferral, PhaseChange, RoundRecord};
 use crate::ids::{DistrictId, ReferralId, RoundId};
 use crate::interleave::{advance, slot_is_upper};
-use crate::order::Entry;
+use crate::order::{Entry, Iter};
 use crate::policy::Block;
 use crate::queue::{CohortQueue, QueueKey};
 use crate::state::State;
 use crate::types::Language;
 use jiff::Timestamp;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
-/// Free seats of one cohort queue: per kindergarten, (group index, free) in group-id order.
+/// Free seats of one cohort queue, by a dense slot per kindergarten that has any.
 #[derive(Default)]
 struct Seats {
-    by_kindergarten: FxHashMap<u32, Vec<(usize, u32)>>,
+    /// Kindergarten index of each slot.
+    kindergartens: Vec<u32>,
+    /// Per slot: (group index, free) in group-id order.
+    groups: Vec<Vec<(usize, u32)>>,
+    /// Per slot: free seats left in all its usable groups.
+    left: Vec<u32>,
     total: u64,
 }
 
 impl Seats {
-    fn has(&self, k: u32) -> bool {
-        self.by_kindergarten
-            .get(&k)
-            .is_some_and(|g| g.iter().any(|(_, f)| *f > 0))
-    }
-
-    /// Takes a seat at the first preference that has one: (kindergarten, group index).
-    fn take(&mut self, preferences: &[u32]) -> Option<(u32, usize)> {
-        for k in preferences {
-            if let Some(groups) = self.by_kindergarten.get_mut(k) {
-                if let Some((gi, free)) = groups.iter_mut().find(|(_, f)| *f > 0) {
-                    *free -= 1;
-                    self.total -= 1;
-                    return Some((*k, *gi));
-                }
-            }
-        }
-        None
+    fn add(&mut self, slot_of: &mut FxHashMap<u32, usize>, k: u32, gi: usize, free: u32) {
+        let slot = *slot_of.entry(k).or_insert_with(|| {
+            self.kindergartens.push(k);
+            self.groups.push(Vec::new());
+            self.left.push(0);
+            self.kindergartens.len() - 1
+        });
+        self.groups[slot].push((gi, free));
+        self.left[slot] += free;
+        self.total += u64::from(free);
     }
 }
 
-type EntryIter<'a> = Box<dyn Iterator<Item = &'a Entry> + 'a>;
+/// Per round: kindergarten index -> slot + 1 in the current cohort queue's [`Seats`]
+/// (0 = no usable seat), and which children were already looked at.
+struct Scratch {
+    slot: Vec<u32>,
+    seen: Vec<u64>,
+}
+
+impl Scratch {
+    fn first_visit(&mut self, app: u32) -> bool {
+        let (word, bit) = ((app / 64) as usize, 1u64 << (app % 64));
+        let fresh = self.seen[word] & bit == 0;
+        self.seen[word] |= bit;
+        fresh
+    }
+}
 
 /// Children of one tier who listed a kindergarten with seats, in queue order.
 struct Stream<'a> {
-    lists: Vec<(u32, EntryIter<'a>)>,
+    lists: Vec<(usize, Iter<'a>)>,
     heap: BinaryHeap<Reverse<(Entry, usize)>>,
 }
 
 impl<'a> Stream<'a> {
-    fn new(queue: &'a CohortQueue, tier: usize, kindergartens: &[u32]) -> Self {
+    fn new(queue: &'a CohortQueue, tier: usize, seats: &Seats) -> Self {
         let mut s = Stream {
             lists: Vec::new(),
             heap: BinaryHeap::new(),
         };
-        for k in kindergartens {
+        for (slot, k) in seats.kindergartens.iter().enumerate() {
             if let Some(list) = queue.tier_at(*k, tier) {
-                let mut it: EntryIter<'a> = Box::new(list.iter());
+                let mut it = list.iter();
                 if let Some(e) = it.next() {
                     s.heap.push(Reverse((*e, s.lists.len())));
-                    s.lists.push((*k, it));
+                    s.lists.push((slot, it));
                 }
             }
         }
@@ -81,30 +92,48 @@ impl<'a> Stream<'a> {
 struct Walk<'a> {
     state: &'a State,
     seats: Seats,
-    seen: FxHashSet<u32>,
+    scratch: &'a mut Scratch,
     at: Timestamp,
     picks: Vec<(u32, u32, usize)>,
 }
 
 impl Walk<'_> {
+    /// Takes a seat at the child's first preference that has one.
+    fn take(&mut self, preferences: &[u32]) -> Option<(u32, usize)> {
+        for k in preferences {
+            let slot = self.scratch.slot[*k as usize];
+            if slot == 0 || self.seats.left[slot as usize - 1] == 0 {
+                continue;
+            }
+            let slot = slot as usize - 1;
+            if let Some((gi, free)) = self.seats.groups[slot].iter_mut().find(|(_, f)| *f > 0) {
+                *free -= 1;
+                self.seats.left[slot] -= 1;
+                self.seats.total -= 1;
+                return Some((*k, *gi));
+            }
+        }
+        None
+    }
+
     /// The next child of the stream who can take a seat now; the seat is taken.
     fn next_viable(&mut self, s: &mut Stream<'_>) -> Option<(u32, u32, usize)> {
         while self.seats.total > 0 {
-            let Reverse((e, slot)) = s.heap.pop()?;
-            let (k, it) = &mut s.lists[slot];
-            if self.seats.has(*k) {
+            let Reverse((e, list)) = s.heap.pop()?;
+            let (slot, it) = &mut s.lists[list];
+            if self.seats.left[*slot] > 0 {
                 if let Some(n) = it.next() {
-                    s.heap.push(Reverse((*n, slot)));
+                    s.heap.push(Reverse((*n, list)));
                 }
             }
-            if !self.seen.insert(e.app) {
+            if !self.scratch.first_visit(e.app) {
                 continue;
             }
             let app = &self.state.applications[e.app as usize];
             if app.stopped_until.is_some_and(|t| t > self.at) {
                 continue;
             }
-            if let Some((k, gi)) = self.seats.take(&app.preferences) {
+            if let Some((k, gi)) = self.take(&app.preferences) {
                 return Some((e.app, k, gi));
             }
         }
@@ -144,6 +173,32 @@ impl State {
         }
         let record = self.allocate(round_id, d, year, at, None);
         self.emit(out, Event::RoundRun(Box::new(record)))
+    }
+
+    /// Decides the round a staff request would run in `district` now, without changing the
+    /// state and without the age-out that precedes it (auditors re-run rounds with this).
+    ///
+    /// # Errors
+    /// Unknown district, or a round id over 24 characters.
+    pub fn plan_round(
+        &self,
+        round_id: RoundId,
+        district: &DistrictId,
+        year: i16,
+        at: Timestamp,
+    ) -> Result<RoundRecord, CommandError> {
+        if round_id.as_str().len() > 24 {
+            return Err(CommandError::Invalid(vec![ground(
+                "round_id",
+                "round_id_too_long",
+                "at most 24 characters",
+            )]));
+        }
+        let d = *self
+            .district_index
+            .get(district)
+            .ok_or_else(|| not_found("district", district))?;
+        Ok(self.allocate(round_id, d, year, at, None))
     }
 
     /// Runs the round of one cohort queue (a registration met a free seat); journaled only
@@ -219,7 +274,8 @@ impl State {
         at: Timestamp,
         scope: Option<(i16, Language)>,
     ) -> RoundRecord {
-        let mut by_queue: BTreeMap<(i16, Language), Seats> = BTreeMap::new();
+        let mut by_queue: BTreeMap<(i16, Language), (Seats, FxHashMap<u32, usize>)> =
+            BTreeMap::new();
         let mut free_before = 0u64;
         for &k in &self.districts[d as usize].kindergartens {
             for (gi, g) in self.kindergartens[k as usize].groups.iter().enumerate() {
@@ -231,14 +287,17 @@ impl State {
                 if !usable || scope.is_some_and(|s| s != key) {
                     continue;
                 }
-                let seats = by_queue.entry(key).or_default();
-                seats.by_kindergarten.entry(k).or_default().push((gi, free));
-                seats.total += u64::from(free);
+                let (seats, slot_of) = by_queue.entry(key).or_default();
+                seats.add(slot_of, k, gi, free);
             }
         }
         let mut picks = Vec::new();
         let mut phases = Vec::new();
-        for ((cohort, language), seats) in by_queue {
+        let mut scratch = Scratch {
+            slot: vec![0; self.kindergartens.len()],
+            seen: vec![0; self.applications.len() / 64 + 1],
+        };
+        for ((cohort, language), (seats, _)) in by_queue {
             let Some(queue) = self.queues.get(&QueueKey {
                 district: d,
                 cohort,
@@ -246,10 +305,13 @@ impl State {
             }) else {
                 continue;
             };
+            for (slot, k) in seats.kindergartens.iter().enumerate() {
+                scratch.slot[*k as usize] = slot as u32 + 1;
+            }
             let mut walk = Walk {
                 state: self,
                 seats,
-                seen: FxHashSet::default(),
+                scratch: &mut scratch,
                 at,
                 picks: Vec::new(),
             };
@@ -260,6 +322,9 @@ impl State {
                     block: bi,
                     phase,
                 });
+            }
+            for k in &walk.seats.kindergartens {
+                walk.scratch.slot[*k as usize] = 0;
             }
             picks.extend(walk.picks);
         }
@@ -296,8 +361,6 @@ impl State {
 
     /// Walks one cohort queue block by block; returns the phases that changed.
     fn walk_queue(&self, queue: &CohortQueue, walk: &mut Walk<'_>) -> Vec<(usize, u32)> {
-        let mut kgs: Vec<u32> = walk.seats.by_kindergarten.keys().copied().collect();
-        kgs.sort_unstable();
         let mut changed = Vec::new();
         for (bi, block) in self.policy.blocks.iter().enumerate() {
             if walk.seats.total == 0 {
@@ -305,15 +368,15 @@ impl State {
             }
             match *block {
                 Block::Strict(t) => {
-                    let mut s = Stream::new(queue, t, &kgs);
+                    let mut s = Stream::new(queue, t, &walk.seats);
                     while let Some(pick) = walk.next_viable(&mut s) {
                         walk.picks.push(pick);
                     }
                 }
                 Block::Pair { upper, p, g } => {
                     let mut streams = [
-                        Stream::new(queue, upper, &kgs),
-                        Stream::new(queue, upper + 1, &kgs),
+                        Stream::new(queue, upper, &walk.seats),
+                        Stream::new(queue, upper + 1, &walk.seats),
                     ];
                     let start = queue.phase(bi);
                     let mut phase = start;

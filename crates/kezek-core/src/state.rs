@@ -150,6 +150,8 @@ pub struct Application {
     pub referral: Option<u32>,
     /// Not offered a seat before this instant (stop list).
     pub stopped_until: Option<Timestamp>,
+    /// The same child's application before this one, if any.
+    pub previous: Option<u32>,
 }
 
 impl Application {
@@ -260,8 +262,8 @@ pub struct State {
     pub(crate) kindergarten_index: FxHashMap<KindergartenId, u32>,
     pub(crate) applications: Vec<Application>,
     pub(crate) application_index: FxHashMap<ApplicationId, u32>,
-    pub(crate) active_by_child: FxHashMap<Iin, u32>,
-    pub(crate) by_child: FxHashMap<Iin, Vec<u32>>,
+    /// The newest application of each child; the only one that can be active.
+    pub(crate) latest_by_child: FxHashMap<Iin, u32>,
     pub(crate) queues: FxHashMap<QueueKey, CohortQueue>,
     pub(crate) referrals: Vec<Referral>,
     pub(crate) referral_index: FxHashMap<ReferralId, u32>,
@@ -284,8 +286,7 @@ impl State {
             kindergarten_index: FxHashMap::default(),
             applications: Vec::new(),
             application_index: FxHashMap::default(),
-            active_by_child: FxHashMap::default(),
-            by_child: FxHashMap::default(),
+            latest_by_child: FxHashMap::default(),
             queues: FxHashMap::default(),
             referrals: Vec::new(),
             referral_index: FxHashMap::default(),
@@ -320,6 +321,15 @@ impl State {
             .filter(|_| counts)
             .and_then(|c| self.policy.tier_of(c))
             .unwrap_or_else(|| self.policy.general_tier())
+    }
+
+    /// The child's active application, if any.
+    #[must_use]
+    pub fn active_application_of(&self, child: &Iin) -> Option<u32> {
+        self.latest_by_child
+            .get(child)
+            .copied()
+            .filter(|a| self.applications[*a as usize].status.is_active())
     }
 
     pub(crate) fn queue_insert(&mut self, app: u32) {

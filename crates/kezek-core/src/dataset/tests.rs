@@ -71,3 +71,36 @@ fn the_shared_sample_parses() {
     assert!(!parse_groups(&g).unwrap().is_empty());
     assert_eq!(parse_applications(&a, 3).unwrap().len(), 300);
 }
+
+#[test]
+fn split_chunks_keep_line_numbers() {
+    let mut text = String::from(APPLICATIONS_HEADER);
+    text.push('\n');
+    for n in 0..50 {
+        text.push_str(&format!(
+            "A{n},210821548976,2021-08-21,2021-10-28T01:15:44Z,D03,kk,none,K1\n"
+        ));
+    }
+    text = text.replacen(
+        "A37,210821548976,2021-08-21",
+        "A37,210821548976,2021-08-22",
+        1,
+    );
+    for parts in 1..5 {
+        let chunks = split_rows(text.as_bytes(), APPLICATIONS_HEADER, parts).unwrap();
+        assert_eq!(chunks.len(), parts);
+        let first_error = chunks
+            .iter()
+            .find_map(|(line, c)| parse_application_chunk(c, *line).err())
+            .unwrap();
+        assert_eq!(
+            (first_error.line, first_error.column.as_str()),
+            (39, "birth_date")
+        );
+        let total: usize = chunks
+            .iter()
+            .map(|(_, c)| c.iter().filter(|b| **b == b'\n').count())
+            .sum();
+        assert_eq!(total, 50);
+    }
+}
