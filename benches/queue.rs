@@ -4,6 +4,9 @@
 mod common;
 
 use common::{application, city, Rng};
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use kezek_core::command::ImportRequest;
 use kezek_core::Command;

@@ -3,6 +3,9 @@
 //! The city is read from `$KEZEK_CITY` (default `target/city-1m`), generated there with
 //! python3 and `../shared/dataset/gen.py` when missing. `cargo bench --bench round`.
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use kezek_core::city::load_city;
 use kezek_core::dataset::{parse_applications, parse_groups};

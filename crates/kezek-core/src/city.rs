@@ -78,9 +78,11 @@ pub fn load_city(
         sink(state.execute(cmd).map_err(fail)?);
     }
     let mut applications = applications;
-    applications.sort_by(|a, b| {
+    // Ids are unique, so an unstable sort gives the one order.
+    applications.sort_unstable_by(|a, b| {
         (a.registered_at, &a.application_id).cmp(&(b.registered_at, &b.application_id))
     });
+    state.reserve_applications(applications.len());
     for row in applications {
         let line = row.line;
         let cmd = Command::Import(Box::new(ImportRequest { row }));

@@ -323,6 +323,14 @@ impl State {
             .unwrap_or_else(|| self.policy.general_tier())
     }
 
+    /// Makes room for `n` more applications (a bulk load knows its size; growing a
+    /// million-entry Vec and its maps step by step copies them over and over).
+    pub fn reserve_applications(&mut self, n: usize) {
+        self.applications.reserve(n);
+        self.application_index.reserve(n);
+        self.latest_by_child.reserve(n);
+    }
+
     /// The child's active application, if any.
     #[must_use]
     pub fn active_application_of(&self, child: &Iin) -> Option<u32> {
