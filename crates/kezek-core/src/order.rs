@@ -1,21 +1,31 @@
 //! An ordered set of queue entries with O(log n) rank and select, over an order-statistic
 //! B+tree (`wabi_tree`). The only addition is `count_less` for keys that are not in the set.
 
-use crate::types::Seq;
 use jiff::Timestamp;
 use wabi_tree::OSBTreeSet;
 
-/// A child's place key inside a tier: original registration time, then journal sequence
-/// number. `app` is the dense index of the application (unique with `seq`, so it never
-/// decides an order).
+/// A child's place key inside a tier: the original registration time, then the order of
+/// registration. Dense application indexes are given in journal order, so `app` orders
+/// exactly as the registration's sequence number does while taking 4 bytes, not 8: the
+/// whole key is 16 bytes, which halves the memory and cache traffic of every index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry {
-    /// Original registration time; never changes.
-    pub at: Timestamp,
-    /// Sequence number of the registration event.
-    pub seq: Seq,
+    secs: i64,
+    nanos: i32,
     /// Dense application index inside the state.
     pub app: u32,
+}
+
+impl Entry {
+    /// The key of application `app` registered at `at`.
+    #[must_use]
+    pub fn new(at: Timestamp, app: u32) -> Self {
+        Self {
+            secs: at.as_second(),
+            nanos: at.subsec_nanosecond(),
+            app,
+        }
+    }
 }
 
 /// Up to this many entries live in a sorted `Vec`: every operation on it is bounded (a
@@ -163,11 +173,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn entry(t: i64, s: u64) -> Entry {
-        Entry {
-            at: Timestamp::from_second(t).unwrap(),
-            seq: Seq::new(s),
-            app: s as u32,
-        }
+        Entry::new(Timestamp::from_second(t).unwrap(), s as u32)
     }
 
     proptest! {

@@ -158,11 +158,7 @@ impl Application {
     /// The key that orders the child inside its tier.
     #[must_use]
     pub fn entry(&self, index: u32) -> Entry {
-        Entry {
-            at: self.registered_at,
-            seq: self.seq,
-            app: index,
-        }
+        Entry::new(self.registered_at, index)
     }
 
     /// The cohort queue the child waits in.
