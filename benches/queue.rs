@@ -27,6 +27,7 @@ fn bench(c: &mut Criterion) {
             .filter(|a| state.queue_number(*a).is_some())
             .collect();
         let kgs_per_district = (n / 125 / 8).max(2);
+        latencies(&state, &queued, n);
         g.bench_with_input(BenchmarkId::new("queue_number", n), &n, |b, _| {
             let mut r = Rng::new(7);
             b.iter(|| black_box(state.queue_number(queued[r.below(queued.len() as u64) as usize])));
@@ -119,6 +120,31 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+}
+
+/// DESIGN.md's query target is a p99, which criterion does not report: time 200k single
+/// random queries one by one and print the percentiles (`Instant` costs ~20 ns of each).
+fn latencies(state: &kezek_core::State, queued: &[u32], n: u64) {
+    let mut r = Rng::new(13);
+    for (name, use_kg) in [("queue_number", false), ("position", true)] {
+        let mut ns: Vec<u64> = (0..200_000)
+            .map(|_| {
+                let a = queued[r.below(queued.len() as u64) as usize];
+                let k = use_kg.then(|| state.application(a).preferences[0]);
+                let t = Instant::now();
+                black_box(state.ahead(a, k));
+                t.elapsed().as_nanos() as u64
+            })
+            .collect();
+        ns.sort_unstable();
+        let pct = |p: f64| ns[((ns.len() as f64 * p) as usize).min(ns.len() - 1)];
+        println!(
+            "latency {name}/{n}: p50 {} ns, p99 {} ns, p99.9 {} ns",
+            pct(0.50),
+            pct(0.99),
+            pct(0.999)
+        );
+    }
 }
 
 criterion_group!(benches, bench);
