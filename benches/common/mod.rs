@@ -9,7 +9,7 @@ use jiff::{Span, Timestamp};
 use kezek_core::city::load_city;
 use kezek_core::dataset::{ApplicationRow, GroupRow};
 use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId};
-use kezek_core::iin::{control_digit, Iin};
+use kezek_core::iin::Iin;
 use kezek_core::types::{Category, Language};
 use kezek_core::{Policy, State};
 
@@ -39,22 +39,8 @@ pub fn iin(birth: jiff::civil::Date, serials: &mut Serials) -> Iin {
     loop {
         *serial += 1;
         assert!(*serial < 20_000, "more than 20000 children born on {birth}");
-        let body = format!(
-            "{:02}{:02}{:02}{}{:04}",
-            birth.year() % 100,
-            birth.month(),
-            birth.day(),
-            5 + *serial / 10_000,
-            *serial % 10_000
-        );
-        let mut d = [0u8; 11];
-        for (o, c) in d.iter_mut().zip(body.bytes()) {
-            *o = c - b'0';
-        }
-        if let Some(c) = control_digit(&d) {
-            if let Ok(i) = Iin::parse(&format!("{body}{c}")) {
-                return i;
-            }
+        if let Some(iin) = Iin::compose(birth, *serial >= 10_000, (*serial % 10_000) as u16) {
+            return iin;
         }
     }
 }

@@ -73,6 +73,45 @@ impl Iin {
         Ok(Self(d))
     }
 
+    /// The IIN of a person born on `birth` (1800–2099) with the given sex and 4-digit serial
+    /// (`serial` < 10000), or `None` when those eleven digits have no control digit.
+    #[must_use]
+    pub fn compose(birth: Date, female: bool, serial: u16) -> Option<Self> {
+        let century = match birth.year() {
+            1800..=1899 => 1,
+            1900..=1999 => 3,
+            2000..=2099 => 5,
+            _ => return None,
+        } + u8::from(female);
+        if serial >= 10_000 {
+            return None;
+        }
+        let yy = (birth.year() % 100) as u8;
+        let (mm, dd) = (birth.month() as u8, birth.day() as u8);
+        let mut d = [0u8; 12];
+        d[..7].copy_from_slice(&[
+            yy / 10,
+            yy % 10,
+            mm / 10,
+            mm % 10,
+            dd / 10,
+            dd % 10,
+            century,
+        ]);
+        for (i, c) in (7..11).zip([
+            serial / 1000,
+            serial / 100 % 10,
+            serial / 10 % 10,
+            serial % 10,
+        ]) {
+            d[i] = c as u8;
+        }
+        let mut first = [0u8; 11];
+        first.copy_from_slice(&d[..11]);
+        d[11] = control_digit(&first)?;
+        Some(Self(d))
+    }
+
     /// The birth date encoded in digits 1–7.
     #[must_use]
     pub fn birth_date(&self) -> Date {
@@ -193,6 +232,22 @@ mod tests {
         assert_eq!(Iin::parse(&old).unwrap().birth_date(), date(1988, 1, 1));
         let older = make("880101", 1, 12).unwrap();
         assert_eq!(Iin::parse(&older).unwrap().birth_date(), date(1888, 1, 1));
+    }
+
+    #[test]
+    fn compose_builds_what_parse_accepts() {
+        let iin = Iin::compose(date(2021, 8, 21), false, 4897).unwrap();
+        assert_eq!(iin.to_string(), "210821548976");
+        assert_eq!(Iin::parse(&iin.to_string()), Ok(iin));
+        assert_eq!(
+            Iin::compose(date(1988, 1, 1), true, 12)
+                .unwrap()
+                .to_string()
+                .as_bytes()[6],
+            b'4'
+        );
+        assert_eq!(Iin::compose(date(2021, 8, 21), false, 10_000), None);
+        assert_eq!(Iin::compose(date(2150, 1, 1), false, 1), None);
     }
 
     proptest! {

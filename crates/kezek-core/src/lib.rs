@@ -24,6 +24,7 @@ pub mod state;
 pub mod types;
 
 mod apply;
+mod import;
 mod lifecycle;
 mod register;
 mod round;

@@ -237,7 +237,7 @@ impl State {
     ) -> Result<Event, CommandError> {
         let r = self.referral_in(id, &[ReferralStatus::Issued])?;
         if at >= self.referrals[r as usize].expires_at {
-            return self.lapse_instead(r, at);
+            return self.expired(r);
         }
         let enrol_by = self
             .policy
@@ -287,7 +287,7 @@ impl State {
             )]));
         }
         if at >= referral.expires_at {
-            return self.lapse_instead(r, at);
+            return self.expired(r);
         }
         let enrol_by = self
             .policy
@@ -307,7 +307,7 @@ impl State {
     ) -> Result<Event, CommandError> {
         let r = self.referral_in(id, &[ReferralStatus::Issued, ReferralStatus::Confirmed])?;
         if at >= self.referrals[r as usize].expires_at {
-            return self.lapse_instead(r, at);
+            return self.expired(r);
         }
         Ok(Event::Enrolled {
             referral_id: id.clone(),
@@ -324,9 +324,9 @@ impl State {
         Ok(self.lapse(r, at, LapseReason::NoShow))
     }
 
-    /// An act on a referral whose deadline passed: refused, and the service journals the
-    /// lapse that the sweep would have journaled.
-    fn lapse_instead(&self, r: u32, _at: Timestamp) -> Result<Event, CommandError> {
+    /// An act on a referral whose deadline passed is refused; the lapse itself is journaled
+    /// by [`crate::Command::LapseOverdue`] (the sweep, or the check made when it is read).
+    fn expired(&self, r: u32) -> Result<Event, CommandError> {
         let referral = &self.referrals[r as usize];
         Err(conflict(
             "referral_expired",

@@ -83,14 +83,12 @@ impl Node {
     /// Inserts; returns whether the key was new and, when the node overflowed, the right
     /// half split off it.
     fn insert(&mut self, e: Entry) -> (bool, Option<Node>) {
-        match self {
+        let fresh = match self {
             Node::Leaf(keys) => match keys.binary_search(&e) {
-                Ok(_) => (false, None),
+                Ok(_) => false,
                 Err(i) => {
                     keys.insert(i, e);
-                    let split =
-                        (keys.len() > LEAF_MAX).then(|| Node::Leaf(keys.split_off(keys.len() / 2)));
-                    (true, split)
+                    true
                 }
             },
             Node::Internal {
@@ -109,16 +107,31 @@ impl Node {
                     seps.insert(i + 1, right.first());
                     children.insert(i + 1, right);
                 }
-                let split = (children.len() > FANOUT).then(|| {
-                    let at = children.len() / 2;
-                    Node::Internal {
-                        children: children.split_off(at),
-                        counts: counts.split_off(at),
-                        seps: seps.split_off(at),
-                    }
-                });
-                (fresh, split)
+                fresh
             }
+        };
+        (fresh, self.split_if_too_wide())
+    }
+
+    /// Splits off and returns the right half when the node holds more than it may.
+    fn split_if_too_wide(&mut self) -> Option<Node> {
+        match self {
+            Node::Leaf(keys) if keys.len() > LEAF_MAX => {
+                Some(Node::Leaf(keys.split_off(keys.len() / 2)))
+            }
+            Node::Internal {
+                children,
+                counts,
+                seps,
+            } if children.len() > FANOUT => {
+                let at = children.len() / 2;
+                Some(Node::Internal {
+                    children: children.split_off(at),
+                    counts: counts.split_off(at),
+                    seps: seps.split_off(at),
+                })
+            }
+            _ => None,
         }
     }
 
@@ -210,26 +223,7 @@ fn merge(children: &mut Vec<Node>, counts: &mut Vec<usize>, seps: &mut Vec<Entry
         }
         _ => unreachable!("siblings are at the same depth"),
     }
-    let too_wide = match &children[i] {
-        Node::Leaf(keys) => keys.len() > LEAF_MAX,
-        Node::Internal { children, .. } => children.len() > FANOUT,
-    };
-    if too_wide {
-        let right = match &mut children[i] {
-            Node::Leaf(keys) => Node::Leaf(keys.split_off(keys.len() / 2)),
-            Node::Internal {
-                children,
-                counts,
-                seps,
-            } => {
-                let at = children.len() / 2;
-                Node::Internal {
-                    children: children.split_off(at),
-                    counts: counts.split_off(at),
-                    seps: seps.split_off(at),
-                }
-            }
-        };
+    if let Some(right) = children[i].split_if_too_wide() {
         counts.insert(i + 1, right.len());
         seps.insert(i + 1, right.first());
         children.insert(i + 1, right);

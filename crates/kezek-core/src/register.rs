@@ -2,13 +2,11 @@
 //! child is queued, and if a seat it could use is free, its cohort's round runs at once.
 //! Also the preference change, which shares the preference rules.
 
-use crate::command::{
-    conflict, ground, not_found, CommandError, ImportRequest, Outcome, RegisterRequest,
-};
+use crate::command::{conflict, ground, CommandError, Outcome, RegisterRequest};
 use crate::event::{ClaimStatus, Event, Ground, Person, Registration, Representative};
-use crate::ids::{ApplicationId, DistrictId, KindergartenId};
+use crate::ids::{DistrictId, KindergartenId};
 use crate::iin::Iin;
-use crate::state::{AppStatus, State};
+use crate::state::State;
 use crate::types::{age_on, Category, Channel, Document, Language};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -95,7 +93,7 @@ impl State {
     }
 
     /// The ids of dense kindergarten indexes.
-    fn kindergarten_ids(&self, ks: &[u32]) -> Vec<KindergartenId> {
+    pub(crate) fn kindergarten_ids(&self, ks: &[u32]) -> Vec<KindergartenId> {
         ks.iter()
             .map(|k| self.kindergartens[*k as usize].id.clone())
             .collect()
@@ -167,7 +165,7 @@ impl State {
         Some((iin, birth))
     }
 
-    fn check_age(&self, birth: Date, at: Timestamp, grounds: &mut Vec<Ground>) {
+    pub(crate) fn check_age(&self, birth: Date, at: Timestamp, grounds: &mut Vec<Ground>) {
         let today = self.policy.calendar.local_date(at);
         if birth > today {
             grounds.push(ground(
@@ -188,69 +186,6 @@ impl State {
                 ),
             ));
         }
-    }
-
-    pub(crate) fn decide_import(&self, req: ImportRequest) -> Result<Event, CommandError> {
-        let r = req.row;
-        let id = r.application_id;
-        if self.application_index.contains_key(&id) || self.refusals.contains_key(&id) {
-            return Err(conflict(
-                "application_id_taken",
-                format!("application id {id} is already used"),
-            ));
-        }
-        if let Some(a) = self.active_application_of(&r.child_iin) {
-            return Err(CommandError::ActiveApplicationExists {
-                application_id: self.applications[a as usize].id.clone(),
-            });
-        }
-        let mut grounds = Vec::new();
-        self.check_age(r.birth_date, r.registered_at, &mut grounds);
-        let district = self.district_index.get(&r.district).copied();
-        if district.is_none() {
-            grounds.push(ground(
-                "district",
-                "unknown_district",
-                format!("no district `{}`", r.district),
-            ));
-        }
-        self.check_preferences(district, &r.preferences, &mut grounds);
-        if r.category
-            .as_ref()
-            .is_some_and(|c| self.policy.tier_of(c).is_none())
-        {
-            grounds.push(ground(
-                "category",
-                "unknown_category",
-                format!("not a category of policy {}", self.policy.name),
-            ));
-        }
-        if !grounds.is_empty() {
-            return Err(CommandError::Invalid(grounds));
-        }
-        let claim = if r.category.is_some() {
-            ClaimStatus::Verified
-        } else {
-            ClaimStatus::None
-        };
-        Ok(Event::Registered(Box::new(Registration {
-            application_id: id,
-            child: Person {
-                iin: r.child_iin,
-                name: String::new(),
-            },
-            birth_date: r.birth_date,
-            applicant: None,
-            representative: None,
-            district: r.district,
-            language: r.language,
-            preferences: r.preferences,
-            category: r.category,
-            claim,
-            documents: Vec::new(),
-            channel: Channel::Office,
-            registered_at: r.registered_at,
-        })))
     }
 
     pub(crate) fn register(
@@ -442,35 +377,6 @@ impl State {
                     .groups
                     .iter()
                     .any(|g| g.age_years == age && g.language == language && g.free() > 0)
-        })
-    }
-
-    pub(crate) fn decide_preferences(
-        &self,
-        id: ApplicationId,
-        raw: &[String],
-        at: Timestamp,
-    ) -> Result<Event, CommandError> {
-        let a = *self
-            .application_index
-            .get(&id)
-            .ok_or_else(|| not_found("application", &id))?;
-        let app = &self.applications[a as usize];
-        if !matches!(app.status, AppStatus::Queued) {
-            return Err(conflict(
-                "application_not_queued",
-                format!("application {id} is {}", app.status.as_str()),
-            ));
-        }
-        let mut grounds = Vec::new();
-        let preferences = self.check_preferences(Some(app.district), raw, &mut grounds);
-        if !grounds.is_empty() {
-            return Err(CommandError::Invalid(grounds));
-        }
-        Ok(Event::PreferencesChanged {
-            application_id: id,
-            preferences: self.kindergarten_ids(&preferences),
-            at,
         })
     }
 }

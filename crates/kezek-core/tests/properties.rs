@@ -11,7 +11,7 @@ use kezek_core::command::ImportRequest;
 use kezek_core::dataset::ApplicationRow;
 use kezek_core::event::GroupSpec;
 use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, ReferralId, RoundId};
-use kezek_core::iin::{control_digit, Iin};
+use kezek_core::iin::Iin;
 use kezek_core::state::{AppStatus, ReferralStatus, State};
 use kezek_core::types::{Category, Language};
 use kezek_core::{Command, Event, Policy, RegisterRequest};
@@ -129,19 +129,8 @@ impl World {
             let birth = jiff::civil::date(cohort - 1, 9, 2)
                 .checked_add(Span::new().days(i64::from(self.serial % 360)))
                 .unwrap();
-            let body = format!(
-                "{:02}{:02}{:02}5{:04}",
-                birth.year() % 100,
-                birth.month(),
-                birth.day(),
-                self.serial % 10_000
-            );
-            let mut d = [0u8; 11];
-            for (o, c) in d.iter_mut().zip(body.bytes()) {
-                *o = c - b'0';
-            }
-            if let Some(c) = control_digit(&d) {
-                return format!("{body}{c}");
+            if let Some(iin) = Iin::compose(birth, false, (self.serial % 10_000) as u16) {
+                return iin.to_string();
             }
         }
     }

@@ -3,7 +3,7 @@
 use jiff::{Span, Timestamp};
 use kezek_core::event::{GroupSpec, LapseReason};
 use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, ReferralId, RoundId};
-use kezek_core::iin::control_digit;
+use kezek_core::iin::Iin;
 use kezek_core::state::AppStatus;
 use kezek_core::types::Language;
 use kezek_core::{Command, CommandError, Event, Policy, RegisterRequest, State};
@@ -14,24 +14,10 @@ fn t(s: &str) -> Timestamp {
 
 fn iin_for(birth: &str, serial: u32) -> String {
     let b: jiff::civil::Date = birth.parse().unwrap();
-    let mut s = serial;
-    loop {
-        let body = format!(
-            "{:02}{:02}{:02}5{:04}",
-            b.year() % 100,
-            b.month(),
-            b.day(),
-            s % 10_000
-        );
-        let mut d = [0u8; 11];
-        for (o, c) in d.iter_mut().zip(body.bytes()) {
-            *o = c - b'0';
-        }
-        if let Some(c) = control_digit(&d) {
-            return format!("{body}{c}");
-        }
-        s += 1;
-    }
+    (serial..)
+        .find_map(|s| Iin::compose(b, false, (s % 10_000) as u16))
+        .unwrap()
+        .to_string()
 }
 
 fn setup(policy: Policy, groups: &[(&str, i16, u32)]) -> State {
