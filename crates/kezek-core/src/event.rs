@@ -303,3 +303,26 @@ pub enum Event {
         at: Timestamp,
     },
 }
+
+impl Event {
+    /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
+    #[must_use]
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::KindergartenUpserted { .. } => "kindergarten_upserted",
+            Self::VacanciesOpened { .. } => "vacancies_opened",
+            Self::Registered(_) => "registered",
+            Self::RegistrationRefused { .. } => "registration_refused",
+            Self::PreferencesChanged { .. } => "preferences_changed",
+            Self::Withdrawn { .. } => "withdrawn",
+            Self::ClaimDecided { .. } => "claim_decided",
+            Self::RoundRun(_) => "round_run",
+            Self::ReferralConfirmed { .. } => "referral_confirmed",
+            Self::ReferralExtended { .. } => "referral_extended",
+            Self::ReferralDeclined { .. } => "referral_declined",
+            Self::Enrolled { .. } => "enrolled",
+            Self::ReferralLapsed { .. } => "referral_lapsed",
+            Self::AgedOut { .. } => "aged_out",
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! The journal (DESIGN.md): an append-only, hash-chained table of events, durable before a
+//! request is acknowledged. Two implementations behind one trait: SQLite (the embedded
+//! default) and in memory (tests). Start-up replays the journal into the core; a journal
+//! that does not verify stops start-up with the seq where it breaks.
+
+pub mod memory;
+pub mod record;
+pub mod replay;
+pub mod sqlite;
+
+use kezek_core::types::Seq;
+use kezek_core::Event;
+use std::sync::mpsc;
+
+pub use record::{Hash, StoredEvent};
+
+/// A store that cannot do what was asked.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed (disk full, I/O error, locked, …).
+    #[error("journal storage failed: {0}")]
+    Storage(String),
+    /// A batch did not follow the journal (a bug in the caller).
+    #[error("journal append out of order: {0}")]
+    Order(String),
+    /// An earlier write failed; the store accepts nothing more until restarted.
+    #[error("the journal failed earlier and accepts no more writes")]
+    Failed,
+}
+
+/// A stored answer to a write, so that a retry with the same `Idempotency-Key` gets it again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// Who sent it (key id): keys are per client.
+    pub actor: String,
+    /// The `Idempotency-Key` header.
+    pub key: String,
+    /// SHA-256 of method, path and body, to refuse the same key with another request.
+    pub request_hash: Hash,
+    /// HTTP status of the first answer.
+    pub status: u16,
+    /// Body of the first answer.
+    pub body: Vec<u8>,
+}
+
+/// An API key as stored: never the token, only its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// Public key id (shown as the journal's actor).
+    pub key_id: String,
+    /// SHA-256 of the token.
+    pub token_hash: Hash,
+    /// Role: portal, staff, kindergarten, auditor, admin.
+    pub role: String,
+    /// Districts (staff) or kindergartens (kindergarten) it may act on.
+    pub scope: Vec<String>,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+}
+
+/// Events of one command (or several), with who and when, and the answer to remember.
+#[derive(Debug, Clone)]
+pub struct Append {
+    /// The events, with the sequence numbers the core gave them.
+    pub events: Vec<(Seq, Event)>,
+    /// When (RFC 3339).
+    pub at: String,
+    /// Who.
+    pub actor: String,
+    /// The answer to store with them, atomically.
+    pub idempotency: Option<IdempotencyRecord>,
+}
+
+/// Resolves when a submitted batch is durable (or failed).
+#[derive(Debug)]
+pub struct Ticket(mpsc::Receiver<Result<(), StoreError>>);
+
+impl Ticket {
+    /// A ticket that is already resolved.
+    #[must_use]
+    pub fn ready(result: Result<(), StoreError>) -> Self {
+        let (tx, rx) = mpsc::sync_channel(1);
+        let _ = tx.send(result);
+        Self(rx)
+    }
+
+    pub(crate) fn pending() -> (mpsc::SyncSender<Result<(), StoreError>>, Self) {
+        let (tx, rx) = mpsc::sync_channel(1);
+        (tx, Self(rx))
+    }
+
+    /// Blocks until the batch is durable.
+    ///
+    /// # Errors
+    /// The batch was not written; nothing of it is in the journal.
+    pub fn wait(self) -> Result<(), StoreError> {
+        self.0.recv().unwrap_or(Err(StoreError::Failed))
+    }
+}
+
+/// The head of the chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// Last sequence number (0 when empty).
+    pub seq: Seq,
+    /// Its hash ([`record::GENESIS`] when empty).
+    pub hash: Hash,
+}
+
+/// An append-only, hash-chained journal.
+pub trait Journal: Send + Sync {
+    /// Queues a batch. Batches must be submitted in sequence order; the returned ticket
+    /// resolves once the batch and its idempotency record are durable. Batches submitted
+    /// together may share one commit (group commit).
+    fn submit(&self, batch: Append) -> Ticket;
+
+    /// Up to `limit` durable records after `after`, in order.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn read(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// The last durable record's seq and hash.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn head(&self) -> Result<Head, StoreError>;
+
+    /// The stored answer for (actor, key), if any.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn idempotency(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// Stores a new API key.
+    ///
+    /// # Errors
+    /// Storage failure, or a key id or token hash already stored.
+    fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    /// All API keys.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+}

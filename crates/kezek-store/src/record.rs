@@ -1,0 +1,106 @@
+//! One journal record and its place in the hash chain.
+//!
+//! The bytes an auditor hashes, for the record with sequence number `seq`:
+//!
+//! ```text
+//! hash(seq) = SHA-256( hash(seq - 1) || "{seq}\n{at}\n{actor}\n{kind}\n" || payload )
+//! ```
+//!
+//! with `hash(0)` = 32 zero bytes, `at` in RFC 3339 as stored, and `payload` the event's
+//! canonical JSON (the exact bytes stored, serde field order, no whitespace).
+
+use kezek_core::types::Seq;
+use kezek_core::Event;
+use sha2::{Digest, Sha256};
+
+/// A SHA-256 digest.
+pub type Hash = [u8; 32];
+
+/// The hash before the first record.
+pub const GENESIS: Hash = [0; 32];
+
+/// A journaled event as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Sequence number, from 1, without gaps.
+    pub seq: Seq,
+    /// When the command that produced it was carried out (RFC 3339).
+    pub at: String,
+    /// Who: the API key id, or `cli` / `system`. Never a token.
+    pub actor: String,
+    /// The event kind (`registered`, …).
+    pub kind: String,
+    /// The event's canonical JSON.
+    pub payload: Vec<u8>,
+    /// Hash of the previous record.
+    pub prev_hash: Hash,
+    /// This record's hash.
+    pub hash: Hash,
+}
+
+/// The canonical JSON of an event.
+#[must_use]
+pub fn canonical(event: &Event) -> Vec<u8> {
+    // Events hold only structs, enums, vectors and strings: serialising one cannot fail.
+    serde_json::to_vec(event).unwrap_or_default()
+}
+
+/// The hash of a record from its parts.
+#[must_use]
+pub fn chain(prev: &Hash, seq: Seq, at: &str, actor: &str, kind: &str, payload: &[u8]) -> Hash {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(format!("{seq}\n{at}\n{actor}\n{kind}\n").as_bytes());
+    h.update(payload);
+    h.finalize().into()
+}
+
+impl StoredEvent {
+    /// Builds the record for `event`, chained after `prev`.
+    #[must_use]
+    pub fn new(prev: Hash, seq: Seq, at: &str, actor: &str, event: &Event) -> Self {
+        let payload = canonical(event);
+        let kind = event.kind();
+        let hash = chain(&prev, seq, at, actor, kind, &payload);
+        Self {
+            seq,
+            at: at.to_owned(),
+            actor: actor.to_owned(),
+            kind: kind.to_owned(),
+            payload,
+            prev_hash: prev,
+            hash,
+        }
+    }
+
+    /// Checks the record against the previous one and decodes its event.
+    ///
+    /// # Errors
+    /// A gap in the sequence, a broken link, a hash that does not match the bytes, or a
+    /// payload that is not an event of the stated kind.
+    pub fn verify(&self, prev_seq: Seq, prev_hash: &Hash) -> Result<Event, String> {
+        if self.seq != prev_seq.next() {
+            return Err(format!("expected seq {} after {prev_seq}", prev_seq.next()));
+        }
+        if &self.prev_hash != prev_hash {
+            return Err("prev_hash does not match the previous record's hash".into());
+        }
+        let hash = chain(
+            prev_hash,
+            self.seq,
+            &self.at,
+            &self.actor,
+            &self.kind,
+            &self.payload,
+        );
+        if hash != self.hash {
+            return Err("hash does not match the record's bytes".into());
+        }
+        let event: Event = serde_json::from_slice(&self.payload)
+            .map_err(|e| format!("payload is not an event: {e}"))?;
+        if event.kind() != self.kind {
+            return Err(format!("kind `{}` does not match the payload", self.kind));
+        }
+        Ok(event)
+    }
+}
