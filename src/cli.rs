@@ -17,6 +17,71 @@ pub struct Cli {
 pub enum Commands {
     /// Run one allocation round over a city in memory and write the referrals.
     Simulate(SimulateArgs),
+    /// Start the HTTP service.
+    Serve(ServeArgs),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Load a city (groups.csv, applications.csv) into the store, all or nothing.
+    Import(ImportArgs),
+}
+
+/// Arguments of `kezek serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Data directory (the SQLite journal is created there on first start).
+    #[arg(long, default_value = "./kezek-data")]
+    pub data: PathBuf,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Tier policy (TOML); default: the built-in kz-2013.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
+    /// Load the sample city on first start and print demo tokens.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `kezek keys …`.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create an API key; the token is printed once, alone on the last line.
+    Create(KeyArgs),
+}
+
+/// Arguments of `kezek keys create`.
+#[derive(Debug, Args)]
+pub struct KeyArgs {
+    /// portal, staff, kindergarten, auditor or admin.
+    #[arg(long)]
+    pub role: String,
+    /// District the key may act on (staff); repeatable.
+    #[arg(long = "district")]
+    pub districts: Vec<String>,
+    /// Kindergarten the key may act on (kindergarten); repeatable.
+    #[arg(long = "kindergarten")]
+    pub kindergartens: Vec<String>,
+    /// Data directory.
+    #[arg(long, default_value = "./kezek-data")]
+    pub data: PathBuf,
+}
+
+/// Arguments of `kezek import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// groups.csv of the city.
+    #[arg(long)]
+    pub groups: PathBuf,
+    /// applications.csv of the city.
+    #[arg(long)]
+    pub applications: PathBuf,
+    /// Data directory.
+    #[arg(long, default_value = "./kezek-data")]
+    pub data: PathBuf,
+    /// Tier policy (TOML); default: the built-in kz-2013.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
 }
 
 /// Arguments of `kezek simulate`.

@@ -1,6 +1,7 @@
 //! `kezek`: the command line. Wiring only; the queue logic lives in `kezek-core`.
 
 mod cli;
+mod serve;
 mod simulate;
 
 use clap::Parser;
@@ -14,6 +15,9 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Commands::Simulate(args) => simulate::run(&args),
+        cli::Commands::Serve(args) => serve::run(&args),
+        cli::Commands::Keys(cli::KeysCommand::Create(args)) => serve::create_key(&args),
+        cli::Commands::Import(args) => serve::import(&args),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

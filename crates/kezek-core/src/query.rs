@@ -180,3 +180,11 @@ impl State {
         self.queues.get(&key).map_or(0, |q| q.phase(block))
     }
 }
+
+impl State {
+    /// The earliest deadline of an open referral, if any (the lapse sweep's next due time).
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<jiff::Timestamp> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+}

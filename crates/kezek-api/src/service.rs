@@ -1,0 +1,237 @@
+//! The service: the core's state behind one lock, the journal, the keys and the clock.
+//! Writes pass through the core one at a time and are answered only once their events are
+//! durable; reads take the lock for reading and never wait on a disk write.
+
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use kezek_core::{Outcome, State};
+use kezek_store::{Append, Hash, IdempotencyRecord, Journal, StoreError};
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Where the time comes from (tests set it).
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+/// A write's answer: status and JSON body.
+pub type Answer = (StatusCode, serde_json::Value);
+
+/// The running service.
+pub struct Service {
+    state: RwLock<State>,
+    journal: Arc<dyn Journal>,
+    keys: RwLock<HashMap<Hash, Caller>>,
+    clock: Clock,
+    /// Answers submitted to the journal but perhaps not yet durable, by (actor, key).
+    pending: Mutex<HashMap<(String, String), IdempotencyRecord>>,
+    failed: AtomicBool,
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request that carried it.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The header's value.
+    pub key: String,
+    /// SHA-256 of method, path and body.
+    pub fingerprint: Hash,
+}
+
+fn json_response(status: StatusCode, body: Vec<u8>) -> Response {
+    let ct = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    (status, [(header::CONTENT_TYPE, ct)], body).into_response()
+}
+
+impl Service {
+    /// A service over a replayed `state` and its `journal`.
+    ///
+    /// # Errors
+    /// The keys cannot be read.
+    pub fn new(
+        state: State,
+        journal: Arc<dyn Journal>,
+        clock: Clock,
+    ) -> Result<Arc<Self>, StoreError> {
+        let svc = Arc::new(Self {
+            state: RwLock::new(state),
+            journal,
+            keys: RwLock::new(HashMap::new()),
+            clock,
+            pending: Mutex::new(HashMap::new()),
+            failed: AtomicBool::new(false),
+        });
+        svc.reload_keys()?;
+        Ok(svc)
+    }
+
+    /// Reloads the API keys from the store.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn reload_keys(&self) -> Result<(), StoreError> {
+        let mut map = HashMap::new();
+        for k in self.journal.keys()? {
+            if let Some(role) = Role::parse(&k.role) {
+                map.insert(
+                    k.token_hash,
+                    Caller {
+                        key_id: k.key_id,
+                        role,
+                        scope: k.scope,
+                    },
+                );
+            }
+        }
+        *self.keys.write() = map;
+        Ok(())
+    }
+
+    /// The caller holding the token with this hash.
+    #[must_use]
+    pub fn caller(&self, token_hash: &Hash) -> Option<Caller> {
+        self.keys.read().get(token_hash).cloned()
+    }
+
+    /// Now, by the service's clock.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        (self.clock)()
+    }
+
+    /// The journal.
+    #[must_use]
+    pub fn journal(&self) -> &dyn Journal {
+        self.journal.as_ref()
+    }
+
+    /// Whether the service still accepts writes.
+    #[must_use]
+    pub fn healthy(&self) -> bool {
+        !self.failed.load(Ordering::SeqCst)
+    }
+
+    /// Runs `f` with the state for reading.
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> T {
+        f(&self.state.read())
+    }
+
+    /// Lapses every referral whose deadline has passed (journaled as the `system` actor).
+    /// Cheap when nothing is due: one look at the earliest deadline.
+    pub async fn sweep(self: &Arc<Self>) {
+        let now = self.now();
+        if !self.read(|s| s.next_deadline().is_some_and(|d| d <= now)) {
+            return;
+        }
+        let system = Caller {
+            key_id: "system".into(),
+            role: Role::Admin,
+            scope: Vec::new(),
+        };
+        let _ = self
+            .write(&system, None, |state, at| {
+                let outcome = state.execute(kezek_core::Command::LapseOverdue { at })?;
+                Ok((outcome, (StatusCode::OK, serde_json::Value::Null)))
+            })
+            .await;
+    }
+
+    fn remembered(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, ApiError> {
+        if let Some(r) = self.pending.lock().get(&(actor.to_owned(), key.to_owned())) {
+            return Ok(Some(r.clone()));
+        }
+        self.journal
+            .idempotency(actor, key)
+            .map_err(|_| ApiError::unavailable())
+    }
+
+    /// Carries out a write: `f` runs the command(s) on the state and builds the answer from
+    /// the state it leaves; the events go to the journal with the answer (for retries with
+    /// the same `Idempotency-Key`), and the answer is sent once they are durable.
+    pub async fn write(
+        self: &Arc<Self>,
+        caller: &Caller,
+        idempotency: Option<Idempotency>,
+        f: impl FnOnce(&mut State, Timestamp) -> Result<(Outcome, Answer), ApiError>,
+    ) -> Response {
+        if !self.healthy() {
+            return ApiError::unavailable().into_response();
+        }
+        let idempotency_key;
+        let (status, body, ticket) = {
+            let mut state = self.state.write();
+            if let Some(i) = &idempotency {
+                match self.remembered(&caller.key_id, &i.key) {
+                    Err(e) => return e.into_response(),
+                    Ok(Some(r)) if r.request_hash == i.fingerprint => {
+                        return json_response(
+                            StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+                            r.body,
+                        );
+                    }
+                    Ok(Some(_)) => {
+                        return ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "idempotency_key_reused",
+                            "this Idempotency-Key was used for a different request",
+                        )
+                        .into_response();
+                    }
+                    Ok(None) => {}
+                }
+            }
+            let now = self.now();
+            let (events, (status, body)) = match f(&mut state, now) {
+                Ok(x) => x,
+                Err(e) => return e.into_response(),
+            };
+            let body = serde_json::to_vec(&body).unwrap_or_default();
+            idempotency_key = idempotency.as_ref().map(|i| i.key.clone());
+            let record = idempotency.map(|i| IdempotencyRecord {
+                actor: caller.key_id.clone(),
+                key: i.key,
+                request_hash: i.fingerprint,
+                status: status.as_u16(),
+                body: body.clone(),
+            });
+            if events.is_empty() && record.is_none() {
+                return json_response(status, body);
+            }
+            if let Some(r) = &record {
+                self.pending
+                    .lock()
+                    .insert((r.actor.clone(), r.key.clone()), r.clone());
+            }
+            let append = Append {
+                events,
+                at: now.to_string(),
+                actor: caller.key_id.clone(),
+                idempotency: record,
+            };
+            (status, body, self.journal.submit(append))
+        };
+        let key = idempotency_key;
+        match tokio::task::spawn_blocking(move || ticket.wait()).await {
+            Ok(Ok(())) => {
+                if let Some(k) = key {
+                    self.pending.lock().remove(&(caller.key_id.clone(), k));
+                }
+                json_response(status, body)
+            }
+            _ => {
+                // The state already holds events the journal does not: stop taking writes
+                // so nothing more is acknowledged on top of them; a restart replays the
+                // journal, which has exactly what was acknowledged.
+                self.failed.store(true, Ordering::SeqCst);
+                tracing::error!("journal write failed; refusing writes until restart");
+                ApiError::unavailable().into_response()
+            }
+        }
+    }
+}

@@ -1,0 +1,466 @@
+//! Authority endpoints (role `staff`, scoped to districts): kindergartens and groups,
+//! vacancies, allocation rounds, priority decisions. And the kindergarten's own endpoints
+//! (role `kindergarten`, scoped to kindergartens): referrals to admit, enrolment, no-show.
+
+use crate::auth::{Caller, Role};
+use crate::error::ApiError;
+use crate::portal::referral_write;
+use crate::request::{idempotency, json, path_id};
+use crate::service::{Idempotency, Service};
+use crate::views;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kezek_core::event::{Event, GroupSpec};
+use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, RoundId};
+use kezek_core::state::{ReferralStatus, State as Core};
+use kezek_core::types::Language;
+use kezek_core::Command;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+/// The authority and kindergarten routes.
+pub fn routes() -> Router<Arc<Service>> {
+    Router::new()
+        .route("/v1/kindergartens/{id}", get(read_kindergarten).put(upsert))
+        .route(
+            "/v1/kindergartens/{id}/groups/{group_id}/vacancies",
+            post(vacancies),
+        )
+        .route(
+            "/v1/kindergartens/{id}/referrals",
+            get(kindergarten_referrals),
+        )
+        .route("/v1/districts/{district}/allocations", post(allocate))
+        .route("/v1/allocations/{round_id}", get(read_round))
+        .route("/v1/applications/{id}/priority", post(priority))
+        .route("/v1/referrals/{id}/enroll", post(enroll))
+        .route("/v1/referrals/{id}/no-show", post(no_show))
+}
+
+/// The request's idempotency key and parsed body, or the error to answer with.
+fn prepare<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    method: &Method,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<(Option<Idempotency>, T), ApiError> {
+    let idem = idempotency(headers, method, uri, body)?;
+    let raw = if body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    Ok((idem, json(raw)?))
+}
+
+fn kindergarten_view(state: &Core, k: u32) -> Value {
+    let kg = state.kindergarten(k);
+    json!({
+        "kindergarten_id": kg.id,
+        "name": kg.name,
+        "district": state.districts()[kg.district as usize].id,
+        "groups": kg.groups.iter().map(|g| json!({
+            "group_id": g.id,
+            "age_years": g.age_years,
+            "language": g.language.as_str(),
+            "capacity": g.capacity,
+            "enrolled": g.enrolled,
+            "reserved": g.reserved,
+            "free": g.free(),
+        })).collect::<Vec<_>>(),
+        "as_of_seq": state.last_seq().get(),
+    })
+}
+
+fn district_of_kindergarten(state: &Core, k: u32) -> &str {
+    state.districts()[state.kindergarten(k).district as usize]
+        .id
+        .as_str()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupBody {
+    group_id: GroupId,
+    age_years: i16,
+    language: Language,
+    capacity: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindergartenBody {
+    name: String,
+    district: DistrictId,
+    groups: Vec<GroupBody>,
+}
+
+async fn upsert(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let run = async {
+        caller.require(&[Role::Staff])?;
+        let kid = KindergartenId::parse(&id).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "bad kindergarten id",
+            )
+            .with_errors(vec![kezek_core::event::Ground {
+                field: "id".into(),
+                code: "invalid_id".into(),
+                message: e.to_string(),
+                missing: Vec::new(),
+            }])
+        })?;
+        let (idem, b): (_, KindergartenBody) = prepare(&headers, &method, &uri, &body)?;
+        caller.require_scope(Role::Staff, b.district.as_str())?;
+        if let Some(k) = svc.read(|s| s.kindergarten_index(&kid)) {
+            let current = svc.read(|s| district_of_kindergarten(s, k).to_owned());
+            caller.require_scope(Role::Staff, &current)?;
+        }
+        Ok::<_, ApiError>((kid, idem, b))
+    };
+    let (kid, idem, b) = match run.await {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    svc.write(&caller, idem, move |state, _| {
+        let created = state.kindergarten_index(&kid).is_none();
+        let groups = b
+            .groups
+            .into_iter()
+            .map(|g| GroupSpec {
+                group_id: g.group_id,
+                age_years: g.age_years,
+                language: g.language,
+                capacity: g.capacity,
+                enrolled: 0,
+            })
+            .collect();
+        let outcome = state.execute(Command::UpsertKindergarten {
+            kindergarten_id: kid.clone(),
+            name: b.name,
+            district: b.district,
+            groups,
+        })?;
+        let k = state.kindergarten_index(&kid).unwrap_or_default();
+        let status = if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        Ok((outcome, (status, kindergarten_view(state, k))))
+    })
+    .await
+}
+
+async fn read_kindergarten(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Staff, Role::Kindergarten, Role::Portal, Role::Auditor])?;
+    let kid = path_id("kindergarten", &id, KindergartenId::parse)?;
+    svc.read(|s| {
+        let k = s
+            .kindergarten_index(&kid)
+            .ok_or_else(|| ApiError::not_found("kindergarten", &id))?;
+        match caller.role {
+            Role::Staff => caller.require_scope(Role::Staff, district_of_kindergarten(s, k))?,
+            Role::Kindergarten => caller.require_scope(Role::Kindergarten, kid.as_str())?,
+            _ => {}
+        }
+        Ok(Json(kindergarten_view(s, k)))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VacanciesBody {
+    seats: u32,
+}
+
+async fn vacancies(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path((id, group)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let checked = (|| {
+        caller.require(&[Role::Staff])?;
+        let kid = path_id("kindergarten", &id, KindergartenId::parse)?;
+        let gid = path_id("group", &group, GroupId::parse)?;
+        let k = svc
+            .read(|s| s.kindergarten_index(&kid))
+            .ok_or_else(|| ApiError::not_found("kindergarten", &id))?;
+        caller.require_scope(
+            Role::Staff,
+            &svc.read(|s| district_of_kindergarten(s, k).to_owned()),
+        )?;
+        let (idem, b): (_, VacanciesBody) = prepare(&headers, &method, &uri, &body)?;
+        Ok::<_, ApiError>((kid, gid, k, idem, b))
+    })();
+    let (kid, gid, k, idem, b) = match checked {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    svc.write(&caller, idem, move |state, _| {
+        let outcome = state.execute(Command::OpenVacancies {
+            kindergarten_id: kid,
+            group_id: gid,
+            seats: b.seats,
+        })?;
+        Ok((outcome, (StatusCode::OK, kindergarten_view(state, k))))
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AllocateBody {
+    #[serde(default)]
+    academic_year: Option<i16>,
+}
+
+fn round_view(state: &Core, r: &kezek_core::event::RoundRecord) -> Value {
+    json!({
+        "round_id": r.round_id,
+        "district": r.district,
+        "academic_year": r.academic_year,
+        "ran_at": r.ran_at,
+        "referrals": r.referrals,
+        "free_seats_left": r.free_seats_left,
+        "as_of_seq": state.last_seq().get(),
+    })
+}
+
+async fn allocate(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(district): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let checked = (|| {
+        caller.require_scope(Role::Staff, &district)?;
+        let d = path_id("district", &district, DistrictId::parse)?;
+        let (idem, b): (_, AllocateBody) = prepare(&headers, &method, &uri, &body)?;
+        Ok::<_, ApiError>((d, idem, b))
+    })();
+    let (d, idem, b) = match checked {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    svc.sweep().await;
+    svc.write(&caller, idem, move |state, now| {
+        let round_id = RoundId::parse(&format!("R{:010}", state.last_seq().next().get()))
+            .unwrap_or_else(|_| unreachable!("digits"));
+        let outcome = state.execute(Command::RunRound {
+            round_id: round_id.clone(),
+            district: d,
+            academic_year: b.academic_year,
+            at: now,
+        })?;
+        let body = match outcome.last() {
+            Some((_, Event::RoundRun(r))) => round_view(state, r),
+            _ => Value::Null,
+        };
+        Ok((outcome, (StatusCode::CREATED, body)))
+    })
+    .await
+}
+
+async fn read_round(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Staff, Role::Auditor])?;
+    let rid = path_id("round", &id, RoundId::parse)?;
+    svc.read(|s| {
+        let r = s
+            .round(&rid)
+            .ok_or_else(|| ApiError::not_found("round", &id))?;
+        if caller.role == Role::Staff {
+            caller.require_scope(Role::Staff, r.district.as_str())?;
+        }
+        Ok(Json(round_view(s, r)))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PriorityBody {
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn priority(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let checked = (|| {
+        caller.require(&[Role::Staff])?;
+        let aid = path_id("application", &id, ApplicationId::parse)?;
+        let a = svc
+            .read(|s| s.application_index(&aid))
+            .ok_or_else(|| ApiError::not_found("application", &id))?;
+        caller.require_scope(
+            Role::Staff,
+            &svc.read(|s| {
+                s.districts()[s.application(a).district as usize]
+                    .id
+                    .to_string()
+            }),
+        )?;
+        let (idem, b): (_, PriorityBody) = prepare(&headers, &method, &uri, &body)?;
+        let verified = match b.decision.as_str() {
+            "verified" => true,
+            "rejected" => false,
+            _ => {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_request",
+                    "decision must be verified or rejected",
+                )
+                .with_errors(vec![kezek_core::event::Ground {
+                    field: "decision".into(),
+                    code: "invalid_decision".into(),
+                    message: "must be verified or rejected".into(),
+                    missing: Vec::new(),
+                }]))
+            }
+        };
+        Ok((aid, a, idem, verified, b.reason))
+    })();
+    let (aid, a, idem, verified, reason) = match checked {
+        Ok(x) => x,
+        Err(e) => return e.into_response(),
+    };
+    svc.write(&caller, idem, move |state, now| {
+        let outcome = state.execute(Command::DecideClaim {
+            application_id: aid,
+            verified,
+            reason,
+            at: now,
+        })?;
+        Ok((outcome, (StatusCode::OK, views::application(state, a, now))))
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct StatusFilter {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+async fn kindergarten_referrals(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<StatusFilter>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_scope(Role::Kindergarten, &id)?;
+    let wanted: Vec<ReferralStatus> = match q.status.as_deref() {
+        None => vec![ReferralStatus::Issued, ReferralStatus::Confirmed],
+        Some("issued") => vec![ReferralStatus::Issued],
+        Some("confirmed") => vec![ReferralStatus::Confirmed],
+        Some(_) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "status must be issued or confirmed",
+            ))
+        }
+    };
+    svc.sweep().await;
+    let kid = path_id("kindergarten", &id, KindergartenId::parse)?;
+    svc.read(|s| {
+        let k = s
+            .kindergarten_index(&kid)
+            .ok_or_else(|| ApiError::not_found("kindergarten", &id))?;
+        let list: Vec<Value> = s
+            .referrals()
+            .iter()
+            .filter(|r| r.kindergarten == k && wanted.contains(&r.status))
+            .map(|r| views::referral_of(s, r))
+            .collect();
+        Ok(Json(
+            json!({ "referrals": list, "as_of_seq": s.last_seq().get() }),
+        ))
+    })
+}
+
+async fn enroll(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match idempotency(&headers, &method, &uri, &body) {
+        Ok(idem) => {
+            referral_write(
+                svc,
+                caller,
+                id,
+                idem,
+                &[Role::Kindergarten],
+                |referral_id, at| Command::Enrol { referral_id, at },
+            )
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn no_show(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(id): Path<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match idempotency(&headers, &method, &uri, &body) {
+        Ok(idem) => {
+            referral_write(
+                svc,
+                caller,
+                id,
+                idem,
+                &[Role::Kindergarten],
+                |referral_id, at| Command::NoShow { referral_id, at },
+            )
+            .await
+        }
+        Err(e) => e.into_response(),
+    }
+}

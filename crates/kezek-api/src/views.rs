@@ -1,0 +1,116 @@
+//! JSON views of the state, with the field names of API.md.
+
+use jiff::Timestamp;
+use kezek_core::state::{Application, Referral, State};
+use serde_json::{json, Value};
+
+/// The academic year in progress at `now` (groups serve ages counted on its cut-off).
+#[must_use]
+pub fn academic_year(state: &State, now: Timestamp) -> i16 {
+    let p = state.policy();
+    p.cutoff.academic_year_of(p.calendar.local_date(now))
+}
+
+fn tier_name(state: &State, t: usize) -> &str {
+    &state.policy().tiers[t].name
+}
+
+/// `{"<tier>": n, …}` for every tier.
+#[must_use]
+pub fn ahead(state: &State, counts: &[usize]) -> Value {
+    let m: serde_json::Map<String, Value> = counts
+        .iter()
+        .enumerate()
+        .map(|(t, n)| (tier_name(state, t).to_owned(), json!(n)))
+        .collect();
+    Value::Object(m)
+}
+
+/// Positions at every listed kindergarten; with `ahead` counts when asked.
+#[must_use]
+pub fn positions(state: &State, a: u32, year: i16, with_ahead: bool) -> Value {
+    let v: Vec<Value> = state
+        .positions(a, year)
+        .into_iter()
+        .map(|p| {
+            let kg = state.kindergarten(p.kindergarten);
+            let mut o = json!({
+                "kindergarten_id": kg.id,
+                "group_id": p.group.map(|g| kg.groups[g].id.clone()),
+                "position": p.position,
+            });
+            if with_ahead {
+                o["ahead"] = ahead(state, &p.ahead);
+            }
+            o
+        })
+        .collect();
+    Value::Array(v)
+}
+
+/// The referral of an application, if it has one.
+#[must_use]
+pub fn referral(state: &State, app: &Application) -> Value {
+    app.referral.map_or(Value::Null, |r| {
+        referral_of(state, &state.referrals()[r as usize])
+    })
+}
+
+/// One referral.
+#[must_use]
+pub fn referral_of(state: &State, r: &Referral) -> Value {
+    json!({
+        "referral_id": r.id,
+        "kindergarten_id": state.kindergarten(r.kindergarten).id,
+        "group_id": r.group,
+        "status": r.status.as_str(),
+        "issued_at": r.issued_at,
+        "expires_at": r.expires_at,
+        "application_id": state.application(r.app).id,
+    })
+}
+
+/// Document id of an application's latest result (issue 4 signs and serves them).
+#[must_use]
+pub fn document_id(app: &Application) -> String {
+    format!("doc-{}", app.seq)
+}
+
+/// The whole application.
+#[must_use]
+pub fn application(state: &State, a: u32, now: Timestamp) -> Value {
+    let app = state.application(a);
+    let year = academic_year(state, now);
+    json!({
+        "application_id": app.id,
+        "status": app.status.as_str(),
+        "registered_at": app.registered_at,
+        "district": state.districts()[app.district as usize].id,
+        "language": app.language.as_str(),
+        "preferences": app.preferences.iter().map(|k| state.kindergarten(*k).id.clone()).collect::<Vec<_>>(),
+        "category": app.category,
+        "tier": tier_name(state, app.tier),
+        "priority_status": app.claim.as_str(),
+        "queue_number": state.queue_number(a),
+        "positions": positions(state, a, year, false),
+        "referral": referral(state, app),
+        "document_id": document_id(app),
+        "as_of_seq": state.last_seq().get(),
+    })
+}
+
+/// The position view: queue number and, per kindergarten, position and who is ahead.
+#[must_use]
+pub fn position(state: &State, a: u32, now: Timestamp) -> Value {
+    let app = state.application(a);
+    json!({
+        "application_id": app.id,
+        "status": app.status.as_str(),
+        "tier": tier_name(state, app.tier),
+        "registered_at": app.registered_at,
+        "queue_number": state.queue_number(a),
+        "ahead": state.ahead(a, None).map(|c| ahead(state, &c)),
+        "positions": positions(state, a, academic_year(state, now), true),
+        "as_of_seq": state.last_seq().get(),
+    })
+}

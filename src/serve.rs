@@ -1,0 +1,202 @@
+//! `kezek serve`, `kezek keys create`, `kezek import`: open the store, replay the journal,
+//! and wire the API. Wiring only.
+
+use crate::cli::{ImportArgs, KeyArgs, ServeArgs};
+use crate::simulate::load_policy;
+use anyhow::{bail, Context, Result};
+use kezek_api::auth::{key_record, new_token, Role};
+use kezek_api::service::Service;
+use kezek_core::city::load_city;
+use kezek_core::dataset::{parse_applications, parse_groups};
+use kezek_core::{Policy, State};
+use kezek_store::replay::replay;
+use kezek_store::sqlite::SqliteJournal;
+use kezek_store::{Append, Journal};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The sample city shipped for `--demo` (a copy of ../shared/dataset/sample).
+const DEMO_GROUPS: &[u8] = include_bytes!("../data/sample/groups.csv");
+const DEMO_APPLICATIONS: &[u8] = include_bytes!("../data/sample/applications.csv");
+
+/// Opens the journal in `data` and replays it.
+fn open(data: &Path, policy: Policy) -> Result<(Arc<SqliteJournal>, State)> {
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    let journal = Arc::new(
+        SqliteJournal::open(&data.join("kezek.sqlite")).context("cannot open the journal")?,
+    );
+    let mut state = State::new(policy);
+    let started = Instant::now();
+    let last = replay(journal.as_ref(), &mut state)
+        .context("the journal does not verify; refusing to start")?;
+    tracing::info!(
+        events = last.get(),
+        ms = started.elapsed().as_millis() as u64,
+        "journal replayed"
+    );
+    Ok((journal, state))
+}
+
+/// Loads a city into `state` and writes all its events in one transaction.
+fn load(
+    journal: &dyn Journal,
+    state: &mut State,
+    groups: &[u8],
+    apps: &[u8],
+    actor: &str,
+) -> Result<u64> {
+    let groups = parse_groups(groups).context("groups.csv")?;
+    let apps =
+        parse_applications(apps, state.policy().max_preferences).context("applications.csv")?;
+    let mut events = Vec::new();
+    load_city(state, &groups, apps, &mut |o| events.extend(o))?;
+    let n = events.len() as u64;
+    let at = jiff::Timestamp::now().to_string();
+    journal
+        .submit(Append {
+            events,
+            at,
+            actor: actor.into(),
+            idempotency: None,
+        })
+        .wait()?;
+    Ok(n)
+}
+
+fn create(journal: &dyn Journal, role: Role, scope: Vec<String>) -> Result<(String, String)> {
+    let (token, key_id) =
+        new_token().map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
+    journal.put_key(&key_record(
+        &key_id,
+        &token,
+        role,
+        scope,
+        &jiff::Timestamp::now().to_string(),
+    ))?;
+    Ok((key_id, token))
+}
+
+/// `kezek serve`.
+///
+/// # Errors
+/// The store cannot be opened or does not verify, or the address cannot be bound.
+pub fn run(args: &ServeArgs) -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let (journal, mut state) = open(&args.data, load_policy(args.policy.as_deref())?)?;
+    if args.demo {
+        if state.last_seq().get() == 0 {
+            let n = load(
+                journal.as_ref(),
+                &mut state,
+                DEMO_GROUPS,
+                DEMO_APPLICATIONS,
+                "demo",
+            )?;
+            println!("demo: loaded the sample city ({n} events)");
+        }
+        let districts: Vec<String> = state.districts().iter().map(|d| d.id.to_string()).collect();
+        let first_kg = state
+            .kindergartens()
+            .first()
+            .map(|k| k.id.to_string())
+            .into_iter()
+            .collect();
+        for (role, scope) in [
+            (Role::Admin, vec![]),
+            (Role::Portal, vec![]),
+            (Role::Staff, districts),
+            (Role::Kindergarten, first_kg),
+        ] {
+            let (key_id, token) = create(journal.as_ref(), role, scope.clone())?;
+            println!(
+                "demo {} token ({key_id}, scope [{}]): {token}",
+                role.as_str(),
+                scope.join(",")
+            );
+        }
+    }
+    let svc = Service::new(state, journal, Arc::new(jiff::Timestamp::now))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        println!("kezek listening on http://{}", listener.local_addr()?);
+        let sweeper = Arc::clone(&svc);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                sweeper.sweep().await;
+            }
+        });
+        axum::serve(listener, kezek_api::router(svc))
+            .with_graceful_shutdown(shutdown())
+            .await?;
+        Ok(())
+    })
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+/// `kezek keys create`.
+///
+/// # Errors
+/// Unknown role, scope on the wrong role, or the store cannot be written.
+pub fn create_key(args: &KeyArgs) -> Result<()> {
+    let Some(role) = Role::parse(&args.role) else {
+        bail!("--role must be portal, staff, kindergarten, auditor or admin")
+    };
+    let scope = match role {
+        Role::Staff if args.districts.is_empty() => {
+            bail!("a staff key needs at least one --district")
+        }
+        Role::Kindergarten if args.kindergartens.is_empty() => {
+            bail!("a kindergarten key needs at least one --kindergarten")
+        }
+        Role::Staff if args.kindergartens.is_empty() => args.districts.clone(),
+        Role::Kindergarten if args.districts.is_empty() => args.kindergartens.clone(),
+        _ if args.districts.is_empty() && args.kindergartens.is_empty() => Vec::new(),
+        _ => bail!("--district is for staff keys and --kindergarten for kindergarten keys"),
+    };
+    std::fs::create_dir_all(&args.data)?;
+    let journal = SqliteJournal::open(&args.data.join("kezek.sqlite"))?;
+    let (key_id, token) = create(&journal, role, scope)?;
+    println!(
+        "created {} key {key_id}; the token is shown once:",
+        role.as_str()
+    );
+    println!("{token}");
+    Ok(())
+}
+
+/// `kezek import`.
+///
+/// # Errors
+/// A bad row (nothing is written), or the store cannot be opened or written.
+pub fn import(args: &ImportArgs) -> Result<()> {
+    let (journal, mut state) = open(&args.data, load_policy(args.policy.as_deref())?)?;
+    let groups = std::fs::read(&args.groups)
+        .with_context(|| format!("cannot read {}", args.groups.display()))?;
+    let apps = std::fs::read(&args.applications)
+        .with_context(|| format!("cannot read {}", args.applications.display()))?;
+    let n = load(journal.as_ref(), &mut state, &groups, &apps, "import")?;
+    println!("imported {n} events; {} queued", state.queued());
+    Ok(())
+}

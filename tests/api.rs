@@ -1,0 +1,597 @@
+//! Black-box tests of the HTTP API (API.md) on 127.0.0.1:0, over an in-memory journal and
+//! a clock the test moves.
+
+use jiff::Timestamp;
+use kezek_api::auth::{key_record, Role};
+use kezek_api::service::Service;
+use kezek_core::iin::Iin;
+use kezek_core::{Policy, State};
+use kezek_store::memory::MemoryJournal;
+use kezek_store::Journal;
+use serde_json::{json, Value};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+struct App {
+    base: String,
+    http: reqwest::Client,
+    clock: Arc<AtomicI64>,
+    journal: Arc<MemoryJournal>,
+}
+
+const PORTAL: &str = "t-portal";
+const STAFF: &str = "t-staff-d1";
+const STAFF_D2: &str = "t-staff-d2";
+const KG: &str = "t-kg-k1";
+const AUDITOR: &str = "t-auditor";
+
+async fn spawn_app() -> App {
+    let journal = Arc::new(MemoryJournal::new());
+    for (token, role, scope) in [
+        (PORTAL, Role::Portal, vec![]),
+        (STAFF, Role::Staff, vec!["D1".to_owned()]),
+        (STAFF_D2, Role::Staff, vec!["D2".to_owned()]),
+        (KG, Role::Kindergarten, vec!["K1".to_owned()]),
+        (AUDITOR, Role::Auditor, vec![]),
+    ] {
+        journal
+            .put_key(&key_record(
+                &format!("id-{token}"),
+                token,
+                role,
+                scope,
+                "2026-09-01T00:00:00Z",
+            ))
+            .unwrap();
+    }
+    let clock = Arc::new(AtomicI64::new(
+        "2026-09-01T04:00:00Z"
+            .parse::<Timestamp>()
+            .unwrap()
+            .as_second(),
+    ));
+    let c = Arc::clone(&clock);
+    let svc = Service::new(
+        State::new(Policy::kz_2013()),
+        journal.clone(),
+        Arc::new(move || Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap()),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, kezek_api::router(svc)).await.unwrap() });
+    App {
+        base,
+        http: reqwest::Client::new(),
+        clock,
+        journal,
+    }
+}
+
+impl App {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        if status >= 400 {
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "{method} {path}"
+            );
+        }
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    fn advance_days(&self, days: i64) {
+        self.clock.fetch_add(days * 86_400, Ordering::SeqCst);
+    }
+
+    async fn kindergarten(&self, id: &str, district: &str, capacity: u32) {
+        let body = json!({"name": format!("Kindergarten {id}"), "district": district, "groups": [
+            {"group_id": "g4", "age_years": 4, "language": "kk", "capacity": capacity},
+            {"group_id": "g3", "age_years": 3, "language": "kk", "capacity": capacity}]});
+        let token = if district == "D1" { STAFF } else { STAFF_D2 };
+        let (s, v) = self
+            .call(
+                "PUT",
+                &format!("/v1/kindergartens/{id}"),
+                Some(token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    async fn register(&self, n: u16, category: Option<&str>) -> (u16, Value) {
+        self.call(
+            "POST",
+            "/v1/applications",
+            Some(PORTAL),
+            Some(application(n, category)),
+        )
+        .await
+    }
+}
+
+fn child_iin(n: u16) -> String {
+    let birth = jiff::civil::date(2022, 3, 1);
+    (n..)
+        .find_map(|s| Iin::compose(birth, n % 2 == 0, s))
+        .unwrap()
+        .to_string()
+}
+
+fn application(n: u16, category: Option<&str>) -> Value {
+    let mut docs = vec!["application_form", "applicant_id", "address_proof"];
+    if category.is_some() {
+        docs.push("benefit_proof");
+    }
+    json!({"child": {"iin": child_iin(n * 10), "name": "Aruzhan"},
+           "applicant": {"iin": "880101300123", "name": "Dana", "representative": null},
+           "district": "D1", "language": "kk", "preferences": ["K1"], "category": category,
+           "documents": docs, "channel": "portal"})
+}
+
+#[tokio::test]
+async fn register_read_and_position() {
+    let app = spawn_app().await;
+    // No free seat, so the children stay queued.
+    app.kindergarten("K1", "D1", 0).await;
+    let (s, first) = app.register(1, None).await;
+    assert_eq!(s, 201, "{first}");
+    assert_eq!(first["status"], "queued");
+    assert_eq!(first["queue_number"], 1);
+    assert_eq!(first["tier"], "general");
+    assert_eq!(first["positions"][0]["kindergarten_id"], "K1");
+    assert_eq!(first["positions"][0]["group_id"], "g4");
+    let (_, second) = app.register(2, Some("large_family")).await;
+    assert_eq!(second["priority_status"], "pending");
+    assert_eq!(
+        second["queue_number"], 2,
+        "an unverified claim does not count"
+    );
+    let id = second["application_id"].as_str().unwrap();
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/applications/{id}/priority"),
+            Some(STAFF),
+            Some(json!({"decision": "verified", "reason": "certificate"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (_, pos) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{id}/position"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(pos["queue_number"], 1);
+    assert_eq!(pos["tier"], "first_priority");
+    assert_eq!(
+        pos["positions"][0]["ahead"],
+        json!({"first_priority": 0, "general": 0})
+    );
+    let (_, pos1) = app
+        .call(
+            "GET",
+            &format!(
+                "/v1/applications/{}/position",
+                first["application_id"].as_str().unwrap()
+            ),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(
+        pos1["positions"][0]["ahead"],
+        json!({"first_priority": 1, "general": 0})
+    );
+    let (s, list) = app
+        .call(
+            "GET",
+            &format!("/v1/applications?child_iin={}", child_iin(20)),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(list["applications"][0]["application_id"], id);
+}
+
+#[tokio::test]
+async fn refusal_lists_every_ground_and_is_journaled() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    let before = app.journal.head().unwrap().seq;
+    let mut body = application(1, Some("astronaut"));
+    body["child"]["iin"] = json!("123");
+    body["language"] = json!("en");
+    body["preferences"] = json!(["K1", "K1", "K9", "K8"]);
+    body["documents"] = json!(["application_form"]);
+    let (s, v) = app
+        .call("POST", "/v1/applications", Some(PORTAL), Some(body))
+        .await;
+    assert_eq!(s, 422, "{v}");
+    assert_eq!(v["code"], "refused");
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    for c in [
+        "invalid_iin",
+        "unsupported_language",
+        "too_many_preferences",
+        "duplicate_preference",
+        "unknown_kindergarten",
+        "unknown_category",
+        "documents_incomplete",
+    ] {
+        assert!(codes.contains(&c), "{c} not in {codes:?}");
+    }
+    assert!(v["document_id"].is_string());
+    assert_eq!(
+        v["missing"],
+        json!(["applicant_id", "benefit_proof", "address_proof"])
+    );
+    assert_eq!(
+        app.journal.head().unwrap().seq.get(),
+        before.get() + 1,
+        "the refusal is journaled"
+    );
+}
+
+#[tokio::test]
+async fn one_active_application_per_child() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    let (_, first) = app.register(1, None).await;
+    let (s, v) = app.register(1, None).await;
+    assert_eq!(s, 409);
+    assert_eq!(v["code"], "active_application_exists");
+    assert_eq!(v["application_id"], first["application_id"]);
+}
+
+/// Method, path, token, body, expected status.
+type Case<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16);
+
+#[tokio::test]
+async fn tokens_roles_and_scopes() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    app.kindergarten("K2", "D2", 2).await;
+    let (_, a) = app.register(1, None).await;
+    let id = a["application_id"].as_str().unwrap();
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "POST",
+            "/v1/applications".into(),
+            None,
+            Some(application(2, None)),
+            401,
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            Some("wrong-token"),
+            Some(application(2, None)),
+            401,
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            Some(STAFF),
+            Some(application(2, None)),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            Some(KG),
+            Some(application(2, None)),
+            403,
+        ),
+        (
+            "GET",
+            format!("/v1/applications/{id}"),
+            Some(AUDITOR),
+            None,
+            403,
+        ),
+        (
+            "GET",
+            format!("/v1/applications/{id}"),
+            Some(STAFF_D2),
+            None,
+            403,
+        ),
+        (
+            "GET",
+            format!("/v1/applications/{id}"),
+            Some(STAFF),
+            None,
+            200,
+        ),
+        (
+            "PUT",
+            "/v1/kindergartens/K2".into(),
+            Some(STAFF),
+            Some(json!({"name": "x", "district": "D2", "groups": []})),
+            403,
+        ),
+        (
+            "PUT",
+            "/v1/kindergartens/K2".into(),
+            Some(STAFF),
+            Some(json!({"name": "x", "district": "D1", "groups": []})),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/districts/D2/allocations".into(),
+            Some(STAFF),
+            Some(json!({})),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/kindergartens/K2/groups/g4/vacancies".into(),
+            Some(STAFF),
+            Some(json!({"seats": 1})),
+            403,
+        ),
+        (
+            "GET",
+            "/v1/kindergartens/K2/referrals".into(),
+            Some(KG),
+            None,
+            403,
+        ),
+        (
+            "GET",
+            "/v1/kindergartens/K1/referrals".into(),
+            Some(KG),
+            None,
+            200,
+        ),
+        (
+            "POST",
+            format!("/v1/applications/{id}/priority"),
+            Some(PORTAL),
+            Some(json!({"decision": "verified"})),
+            403,
+        ),
+        (
+            "POST",
+            format!("/v1/applications/{id}/withdraw"),
+            Some(STAFF),
+            None,
+            403,
+        ),
+    ];
+    for (method, path, token, body, want) in cases {
+        let (s, v) = app.call(method, &path, token, body).await;
+        assert_eq!(s, want, "{method} {path} as {token:?}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn idempotent_retries() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    let send = |body: Value, key: &'static str| {
+        app.http
+            .post(format!("{}/v1/applications", app.base))
+            .bearer_auth(PORTAL)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send(application(1, None), "k-1").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let head = app.journal.head().unwrap().seq;
+    let again = send(application(1, None), "k-1").await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the first answer, again"
+    );
+    assert_eq!(app.journal.head().unwrap().seq, head, "nothing changed");
+    let other = send(application(2, None), "k-1").await.unwrap();
+    assert_eq!(other.status(), 422);
+    assert_eq!(
+        other.json::<Value>().await.unwrap()["code"],
+        "idempotency_key_reused"
+    );
+}
+
+#[tokio::test]
+async fn vacancies_round_confirm_enrol_and_seats() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    // A new group is free at once: the first registration is referred on the spot.
+    let (_, a1) = app.register(1, None).await;
+    assert_eq!(a1["status"], "referred", "{a1}");
+    let (_, a2) = app.register(2, None).await;
+    assert_eq!(a2["status"], "queued");
+    let referral = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/kindergartens/K1/groups/g4/vacancies",
+            Some(STAFF),
+            Some(json!({"seats": 1})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("too_many_vacancies")),
+        "no child enrolled, so no seat can open"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{referral}/confirm"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("confirmed")), "{v}");
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{referral}/enroll"),
+            Some(KG),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("enrolled")), "{v}");
+    let (_, kg) = app
+        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
+        .await;
+    assert_eq!(kg["groups"][0]["group_id"], "g3");
+    assert_eq!(
+        kg["groups"][1],
+        json!({"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1, "enrolled": 1, "reserved": 0, "free": 0})
+    );
+    let (s, v) = app.call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(json!({"name": "K", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]}))).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("capacity_below_occupied"))
+    );
+    // The child leaves: a seat opens and a round gives it to the next child.
+    let (s, _) = app
+        .call(
+            "POST",
+            "/v1/kindergartens/K1/groups/g4/vacancies",
+            Some(STAFF),
+            Some(json!({"seats": 1})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, round) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(json!({"academic_year": 2026})),
+        )
+        .await;
+    assert_eq!(s, 201, "{round}");
+    assert_eq!(
+        round["referrals"][0]["application_id"],
+        a2["application_id"]
+    );
+    assert_eq!(
+        round["free_seats_left"], 1,
+        "g3's seat stays free: nobody of that age applied"
+    );
+    let (s, again) = app
+        .call(
+            "GET",
+            &format!("/v1/allocations/{}", round["round_id"].as_str().unwrap()),
+            Some(AUDITOR),
+            None,
+        )
+        .await;
+    assert_eq!((s, &again["referrals"]), (200, &round["referrals"]));
+}
+
+#[tokio::test]
+async fn an_unconfirmed_referral_lapses_when_read_after_its_deadline() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, a1) = app.register(1, None).await;
+    let id = a1["application_id"].as_str().unwrap();
+    app.advance_days(10);
+    let (_, v) = app
+        .call("GET", &format!("/v1/applications/{id}"), Some(PORTAL), None)
+        .await;
+    assert_eq!(v["referral"]["status"], "lapsed", "{v}");
+    assert_eq!(
+        v["status"], "queued",
+        "kz-2013 returns the child to the queue"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!(
+                "/v1/referrals/{}/confirm",
+                a1["referral"]["referral_id"].as_str().unwrap()
+            ),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("referral_not_open")));
+}
+
+#[tokio::test]
+async fn bad_requests_get_problem_json() {
+    let app = spawn_app().await;
+    let big = "x".repeat(70 * 1024);
+    let res = app
+        .http
+        .post(format!("{}/v1/applications", app.base))
+        .bearer_auth(PORTAL)
+        .header("content-type", "application/json")
+        .body(big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 413);
+    assert_eq!(res.headers()["content-type"], "application/problem+json");
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/applications",
+            Some(PORTAL),
+            Some(json!({"child": {"iin": 5}})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (400, Some("child.iin"))
+    );
+    let mut extra = application(1, None);
+    extra["surprise"] = json!(true);
+    let (s, _) = app
+        .call("POST", "/v1/applications", Some(PORTAL), Some(extra))
+        .await;
+    assert_eq!(s, 400);
+    let (s, _) = app
+        .call("GET", "/v1/applications/%20bad", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .call("DELETE", "/v1/applications", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 405);
+    let (s, _) = app.call("GET", "/healthz", None, None).await;
+    assert_eq!(s, 200);
+}
