@@ -595,3 +595,103 @@ async fn bad_requests_get_problem_json() {
     let (s, _) = app.call("GET", "/healthz", None, None).await;
     assert_eq!(s, 200);
 }
+
+/// A journal whose commits wait until the test opens the gate; it logs when they happen.
+struct GatedJournal {
+    inner: MemoryJournal,
+    gate: std::sync::Mutex<Vec<std::sync::mpsc::SyncSender<Result<(), kezek_store::StoreError>>>>,
+    log: Arc<std::sync::Mutex<Vec<&'static str>>>,
+}
+
+impl GatedJournal {
+    fn open_gate(&self) {
+        for tx in self.gate.lock().unwrap().drain(..) {
+            self.log.lock().unwrap().push("durable");
+            let _ = tx.send(Ok(()));
+        }
+    }
+}
+
+impl Journal for GatedJournal {
+    fn submit(&self, batch: kezek_store::Append) -> kezek_store::Ticket {
+        let _ = self.inner.submit(batch).wait();
+        let (tx, ticket) = kezek_store::Ticket::pending();
+        self.gate.lock().unwrap().push(tx);
+        ticket
+    }
+    fn read(
+        &self,
+        after: kezek_core::types::Seq,
+        limit: usize,
+    ) -> Result<Vec<kezek_store::StoredEvent>, kezek_store::StoreError> {
+        self.inner.read(after, limit)
+    }
+    fn head(&self) -> Result<kezek_store::Head, kezek_store::StoreError> {
+        self.inner.head()
+    }
+    fn idempotency(
+        &self,
+        actor: &str,
+        key: &str,
+    ) -> Result<Option<kezek_store::IdempotencyRecord>, kezek_store::StoreError> {
+        self.inner.idempotency(actor, key)
+    }
+    fn put_key(&self, key: &kezek_store::ApiKeyRecord) -> Result<(), kezek_store::StoreError> {
+        self.inner.put_key(key)
+    }
+    fn keys(&self) -> Result<Vec<kezek_store::ApiKeyRecord>, kezek_store::StoreError> {
+        self.inner.keys()
+    }
+}
+
+#[tokio::test]
+async fn a_write_is_answered_only_after_it_is_durable() {
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let journal = Arc::new(GatedJournal {
+        inner: MemoryJournal::new(),
+        gate: Default::default(),
+        log: Arc::clone(&log),
+    });
+    journal
+        .put_key(&key_record(
+            "id-staff",
+            STAFF,
+            Role::Staff,
+            vec!["D1".into()],
+            "2026-09-01T00:00:00Z",
+        ))
+        .unwrap();
+    let now: Timestamp = "2026-09-01T04:00:00Z".parse().unwrap();
+    let svc = Service::new(
+        State::new(Policy::kz_2013()),
+        journal.clone(),
+        Arc::new(move || now),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, kezek_api::router(svc)).await.unwrap() });
+    let body = json!({"name": "K", "district": "D1", "groups": []});
+    let request = reqwest::Client::new()
+        .put(format!("{base}/v1/kindergartens/K1"))
+        .bearer_auth(STAFF)
+        .json(&body)
+        .send();
+    let client_log = Arc::clone(&log);
+    let mut response = tokio::spawn(async move {
+        let r = request.await.unwrap();
+        client_log.lock().unwrap().push("answered");
+        r.status().as_u16()
+    });
+    // Open the gate once the commit is waiting, unless an answer comes first (a bug): the
+    // log then shows it. Waiting longer can only slow a correct run down, never fail it.
+    let answered_early = tokio::select! {
+        _ = &mut response => true,
+        () = async { while journal.gate.lock().unwrap().is_empty() { tokio::task::yield_now().await; } tokio::time::sleep(std::time::Duration::from_millis(100)).await; } => false,
+    };
+    journal.open_gate();
+    if !answered_early {
+        assert_eq!(response.await.unwrap(), 201);
+    }
+    assert_eq!(*log.lock().unwrap(), vec!["durable", "answered"]);
+}

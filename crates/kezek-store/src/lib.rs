@@ -84,7 +84,10 @@ impl Ticket {
         Self(rx)
     }
 
-    pub(crate) fn pending() -> (mpsc::SyncSender<Result<(), StoreError>>, Self) {
+    /// A ticket and the sender that resolves it (journals, and test doubles that delay
+    /// durability).
+    #[must_use]
+    pub fn pending() -> (mpsc::SyncSender<Result<(), StoreError>>, Self) {
         let (tx, rx) = mpsc::sync_channel(1);
         (tx, Self(rx))
     }
