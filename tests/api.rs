@@ -520,6 +520,24 @@ async fn vacancies_round_confirm_enrol_and_seats() {
         )
         .await;
     assert_eq!((s, &again["referrals"]), (200, &round["referrals"]));
+    let (s, stats) = app
+        .call("GET", "/v1/districts/D1/stats", Some(STAFF), None)
+        .await;
+    assert_eq!(s, 200, "{stats}");
+    assert_eq!(stats["queued"]["total"], 0);
+    assert_eq!(
+        stats["seats"],
+        json!({"capacity": 2, "enrolled": 0, "reserved": 1, "free": 1})
+    );
+    assert_eq!(stats["referrals_outstanding"], 1);
+    assert_eq!(
+        stats["median_wait_days"], 0.0,
+        "the first child was admitted the day it registered"
+    );
+    let (s, _) = app
+        .call("GET", "/v1/districts/D1/stats", Some(STAFF_D2), None)
+        .await;
+    assert_eq!(s, 403);
 }
 
 #[tokio::test]

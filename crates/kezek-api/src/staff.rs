@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<Service>> {
         )
         .route("/v1/districts/{district}/allocations", post(allocate))
         .route("/v1/allocations/{round_id}", get(read_round))
+        .route("/v1/districts/{district}/stats", get(stats))
         .route("/v1/applications/{id}/priority", post(priority))
         .route("/v1/referrals/{id}/enroll", post(enroll))
         .route("/v1/referrals/{id}/no-show", post(no_show))
@@ -463,4 +464,43 @@ async fn no_show(
         }
         Err(e) => e.into_response(),
     }
+}
+
+async fn stats(
+    State(svc): State<Arc<Service>>,
+    caller: Caller,
+    Path(district): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    if caller.role != Role::Auditor {
+        caller.require_scope(Role::Staff, &district)?;
+    }
+    let did = path_id("district", &district, DistrictId::parse)?;
+    let now = svc.now();
+    svc.read(|s| {
+        let d = s.district_index(&did).ok_or_else(|| ApiError::not_found("district", &district))?;
+        let year = views::academic_year(s, now);
+        let st = s.district_stats(d, year);
+        let tier = |t: usize| s.policy().tiers[t].name.clone();
+        let mut by_tier = serde_json::Map::new();
+        let mut by_language = serde_json::Map::new();
+        for ((_, lang, t), n) in &st.queued {
+            *by_tier.entry(tier(*t)).or_insert(json!(0)) = json!(by_tier.get(&tier(*t)).and_then(Value::as_u64).unwrap_or(0) + n);
+            let l = lang.as_str().to_owned();
+            *by_language.entry(l.clone()).or_insert(json!(0)) = json!(by_language.get(&l).and_then(Value::as_u64).unwrap_or(0) + n);
+        }
+        Ok(Json(json!({
+            "district": did,
+            "academic_year": year,
+            "queued": {
+                "total": st.queued.values().sum::<u64>(),
+                "by_tier": by_tier,
+                "by_language": by_language,
+                "by_age": st.queued.iter().map(|((age, lang, t), n)| json!({"age_years": age, "language": lang.as_str(), "tier": tier(*t), "count": n})).collect::<Vec<_>>(),
+            },
+            "seats": {"capacity": st.capacity, "enrolled": st.enrolled, "reserved": st.reserved, "free": st.free},
+            "referrals_outstanding": st.referrals_outstanding,
+            "median_wait_days": st.median_wait_days,
+            "as_of_seq": s.last_seq().get(),
+        })))
+    })
 }

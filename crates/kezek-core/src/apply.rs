@@ -162,9 +162,10 @@ impl State {
                 self.after_referral(r, *requeue);
                 Ok(())
             }
-            Event::Enrolled { referral_id, .. } => {
+            Event::Enrolled { referral_id, at } => {
                 let r = self.open_referral(referral_id)?;
                 self.close_referral(r, ReferralStatus::Enrolled)?;
+                self.referrals[r as usize].enrolled_at = Some(*at);
                 let (k, a) = (
                     self.referrals[r as usize].kindergarten,
                     self.referrals[r as usize].app,

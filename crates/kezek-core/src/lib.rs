@@ -21,6 +21,7 @@ pub mod policy;
 pub mod query;
 pub mod queue;
 pub mod state;
+pub mod stats;
 pub mod types;
 
 mod apply;

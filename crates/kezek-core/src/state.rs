@@ -236,6 +236,8 @@ pub struct Referral {
     pub status: ReferralStatus,
     /// Whether the one extension was used.
     pub extended: bool,
+    /// When the child was admitted.
+    pub enrolled_at: Option<Timestamp>,
 }
 
 /// A refused application, kept so its id is never reused and its document can be served.

@@ -119,6 +119,7 @@ impl State {
                 expires_at: issued.expires_at,
                 status: ReferralStatus::Issued,
                 extended: false,
+                enrolled_at: None,
             });
             self.referral_index.insert(issued.referral_id.clone(), r);
             self.deadlines.insert((issued.expires_at, r));
