@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod error;
+pub mod kindergarten;
 pub mod portal;
 pub mod request;
 pub mod service;
@@ -27,6 +28,7 @@ pub fn router(svc: Arc<Service>) -> Router {
     Router::new()
         .merge(portal::routes())
         .merge(staff::routes())
+        .merge(kindergarten::routes())
         .route("/healthz", get(healthz))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

@@ -3,12 +3,11 @@
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::request::{idempotency, json, path_id};
+use crate::request::{path_id, Write};
 use crate::service::Service;
 use crate::views;
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -80,22 +79,12 @@ fn next_ids(state: &Core) -> (ApplicationId, RoundId) {
     (app, round)
 }
 
-async fn register(
-    State(svc): State<Arc<Service>>,
-    caller: Caller,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+async fn register(State(svc): State<Arc<Service>>, caller: Caller, w: Write) -> Response {
     if let Err(e) = caller.require(&[Role::Portal]) {
         return e.into_response();
     }
-    let idem = match idempotency(&headers, &method, &uri, &body) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
-    let b: RegisterBody = match json(&body) {
+    let idem = w.idempotency.clone();
+    let b: RegisterBody = match w.json() {
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
@@ -272,18 +261,13 @@ async fn preferences(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
-    let (idem, b) = match (
-        idempotency(&headers, &method, &uri, &body),
-        json::<PreferencesBody>(&body),
-    ) {
-        (Ok(i), Ok(b)) => (i, b),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    let b: PreferencesBody = match w.json() {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
     };
+    let idem = w.idempotency;
     app_write(svc, caller, id, idem, move |application_id, at| {
         Command::ChangePreferences {
             application_id,
@@ -298,15 +282,9 @@ async fn withdraw(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
-    let idem = match idempotency(&headers, &method, &uri, &body) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
+    let idem = w.idempotency;
     app_write(svc, caller, id, idem, |application_id, at| {
         Command::Withdraw { application_id, at }
     })
@@ -357,15 +335,9 @@ async fn confirm(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
-    let idem = match idempotency(&headers, &method, &uri, &body) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
+    let idem = w.idempotency;
     referral_write(svc, caller, id, idem, &[Role::Portal], |referral_id, at| {
         Command::Confirm { referral_id, at }
     })
@@ -376,15 +348,9 @@ async fn decline(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
-    let idem = match idempotency(&headers, &method, &uri, &body) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
+    let idem = w.idempotency;
     referral_write(svc, caller, id, idem, &[Role::Portal], |referral_id, at| {
         Command::Decline { referral_id, at }
     })

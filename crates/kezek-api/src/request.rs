@@ -3,6 +3,8 @@
 
 use crate::error::ApiError;
 use crate::service::Idempotency;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use kezek_core::event::Ground;
 use serde::de::DeserializeOwned;
@@ -86,4 +88,46 @@ pub fn idempotency(
         key: key.to_owned(),
         fingerprint: h.finalize().into(),
     }))
+}
+
+/// A write request: its body (at most [`crate::BODY_LIMIT`] bytes) and its
+/// `Idempotency-Key`, fingerprinted with method and path.
+pub struct Write {
+    /// The key, if the client sent one.
+    pub idempotency: Option<Idempotency>,
+    /// The body.
+    pub body: Bytes,
+}
+
+impl Write {
+    /// The body as `T`; an empty body reads as `{}`.
+    ///
+    /// # Errors
+    /// 400 naming the field.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, ApiError> {
+        if self.body.iter().all(u8::is_ascii_whitespace) {
+            json(b"{}")
+        } else {
+            json(&self.body)
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for Write {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, crate::BODY_LIMIT)
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "bodies are limited to 64 KiB",
+                )
+            })?;
+        let idempotency = idempotency(&parts.headers, &parts.method, &parts.uri, &body)?;
+        Ok(Self { idempotency, body })
+    }
 }

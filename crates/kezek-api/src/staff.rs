@@ -1,22 +1,19 @@
 //! Authority endpoints (role `staff`, scoped to districts): kindergartens and groups,
-//! vacancies, allocation rounds, priority decisions. And the kindergarten's own endpoints
-//! (role `kindergarten`, scoped to kindergartens): referrals to admit, enrolment, no-show.
+//! vacancies, allocation rounds, priority decisions, statistics.
 
 use crate::auth::{Caller, Role};
 use crate::error::ApiError;
-use crate::portal::referral_write;
-use crate::request::{idempotency, json, path_id};
-use crate::service::{Idempotency, Service};
+use crate::request::{path_id, Write};
+use crate::service::Service;
 use crate::views;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use kezek_core::event::{Event, GroupSpec};
 use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, RoundId};
-use kezek_core::state::{ReferralStatus, State as Core};
+use kezek_core::state::State as Core;
 use kezek_core::types::Language;
 use kezek_core::Command;
 use serde::Deserialize;
@@ -31,32 +28,10 @@ pub fn routes() -> Router<Arc<Service>> {
             "/v1/kindergartens/{id}/groups/{group_id}/vacancies",
             post(vacancies),
         )
-        .route(
-            "/v1/kindergartens/{id}/referrals",
-            get(kindergarten_referrals),
-        )
         .route("/v1/districts/{district}/allocations", post(allocate))
         .route("/v1/allocations/{round_id}", get(read_round))
         .route("/v1/districts/{district}/stats", get(stats))
         .route("/v1/applications/{id}/priority", post(priority))
-        .route("/v1/referrals/{id}/enroll", post(enroll))
-        .route("/v1/referrals/{id}/no-show", post(no_show))
-}
-
-/// The request's idempotency key and parsed body, or the error to answer with.
-fn prepare<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    method: &Method,
-    uri: &Uri,
-    body: &[u8],
-) -> Result<(Option<Idempotency>, T), ApiError> {
-    let idem = idempotency(headers, method, uri, body)?;
-    let raw = if body.iter().all(u8::is_ascii_whitespace) {
-        &b"{}"[..]
-    } else {
-        body
-    };
-    Ok((idem, json(raw)?))
 }
 
 fn kindergarten_view(state: &Core, k: u32) -> Value {
@@ -105,10 +80,7 @@ async fn upsert(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
     let run = async {
         caller.require(&[Role::Staff])?;
@@ -125,7 +97,7 @@ async fn upsert(
                 missing: Vec::new(),
             }])
         })?;
-        let (idem, b): (_, KindergartenBody) = prepare(&headers, &method, &uri, &body)?;
+        let (idem, b): (_, KindergartenBody) = (w.idempotency.clone(), w.json()?);
         caller.require_scope(Role::Staff, b.district.as_str())?;
         if let Some(k) = svc.read(|s| s.kindergarten_index(&kid)) {
             let current = svc.read(|s| district_of_kindergarten(s, k).to_owned());
@@ -197,10 +169,7 @@ async fn vacancies(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path((id, group)): Path<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
     let checked = (|| {
         caller.require(&[Role::Staff])?;
@@ -213,7 +182,7 @@ async fn vacancies(
             Role::Staff,
             &svc.read(|s| district_of_kindergarten(s, k).to_owned()),
         )?;
-        let (idem, b): (_, VacanciesBody) = prepare(&headers, &method, &uri, &body)?;
+        let (idem, b): (_, VacanciesBody) = (w.idempotency.clone(), w.json()?);
         Ok::<_, ApiError>((kid, gid, k, idem, b))
     })();
     let (kid, gid, k, idem, b) = match checked {
@@ -254,15 +223,12 @@ async fn allocate(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(district): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
     let checked = (|| {
         caller.require_scope(Role::Staff, &district)?;
         let d = path_id("district", &district, DistrictId::parse)?;
-        let (idem, b): (_, AllocateBody) = prepare(&headers, &method, &uri, &body)?;
+        let (idem, b): (_, AllocateBody) = (w.idempotency.clone(), w.json()?);
         Ok::<_, ApiError>((d, idem, b))
     })();
     let (d, idem, b) = match checked {
@@ -318,10 +284,7 @@ async fn priority(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
+    w: Write,
 ) -> Response {
     let checked = (|| {
         caller.require(&[Role::Staff])?;
@@ -337,7 +300,7 @@ async fn priority(
                     .to_string()
             }),
         )?;
-        let (idem, b): (_, PriorityBody) = prepare(&headers, &method, &uri, &body)?;
+        let (idem, b): (_, PriorityBody) = (w.idempotency.clone(), w.json()?);
         let verified = match b.decision.as_str() {
             "verified" => true,
             "rejected" => false,
@@ -371,99 +334,6 @@ async fn priority(
         Ok((outcome, (StatusCode::OK, views::application(state, a, now))))
     })
     .await
-}
-
-#[derive(Deserialize)]
-struct StatusFilter {
-    #[serde(default)]
-    status: Option<String>,
-}
-
-async fn kindergarten_referrals(
-    State(svc): State<Arc<Service>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    Query(q): Query<StatusFilter>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require_scope(Role::Kindergarten, &id)?;
-    let wanted: Vec<ReferralStatus> = match q.status.as_deref() {
-        None => vec![ReferralStatus::Issued, ReferralStatus::Confirmed],
-        Some("issued") => vec![ReferralStatus::Issued],
-        Some("confirmed") => vec![ReferralStatus::Confirmed],
-        Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_request",
-                "status must be issued or confirmed",
-            ))
-        }
-    };
-    svc.sweep().await;
-    let kid = path_id("kindergarten", &id, KindergartenId::parse)?;
-    svc.read(|s| {
-        let k = s
-            .kindergarten_index(&kid)
-            .ok_or_else(|| ApiError::not_found("kindergarten", &id))?;
-        let list: Vec<Value> = s
-            .referrals()
-            .iter()
-            .filter(|r| r.kindergarten == k && wanted.contains(&r.status))
-            .map(|r| views::referral_of(s, r))
-            .collect();
-        Ok(Json(
-            json!({ "referrals": list, "as_of_seq": s.last_seq().get() }),
-        ))
-    })
-}
-
-async fn enroll(
-    State(svc): State<Arc<Service>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match idempotency(&headers, &method, &uri, &body) {
-        Ok(idem) => {
-            referral_write(
-                svc,
-                caller,
-                id,
-                idem,
-                &[Role::Kindergarten],
-                |referral_id, at| Command::Enrol { referral_id, at },
-            )
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn no_show(
-    State(svc): State<Arc<Service>>,
-    caller: Caller,
-    Path(id): Path<String>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    match idempotency(&headers, &method, &uri, &body) {
-        Ok(idem) => {
-            referral_write(
-                svc,
-                caller,
-                id,
-                idem,
-                &[Role::Kindergarten],
-                |referral_id, at| Command::NoShow { referral_id, at },
-            )
-            .await
-        }
-        Err(e) => e.into_response(),
-    }
 }
 
 async fn stats(
