@@ -713,3 +713,119 @@ async fn a_write_is_answered_only_after_it_is_durable() {
     }
     assert_eq!(*log.lock().unwrap(), vec!["durable", "answered"]);
 }
+
+#[tokio::test]
+async fn preferences_withdraw_decline_and_no_show() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    app.kindergarten("K3", "D1", 0).await;
+    app.kindergarten("K2", "D2", 0).await;
+    let (_, a1) = app.register(1, None).await;
+    let id = a1["application_id"].as_str().unwrap().to_owned();
+    let registered_at = a1["registered_at"].clone();
+    app.advance_days(1);
+    let path = format!("/v1/applications/{id}/preferences");
+    let (s, v) = app
+        .call(
+            "PUT",
+            &path,
+            Some(PORTAL),
+            Some(json!({"preferences": ["K3", "K1"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["preferences"], json!(["K3", "K1"]));
+    assert_eq!(
+        v["registered_at"], registered_at,
+        "the registration time stays"
+    );
+    let (s, v) = app
+        .call(
+            "PUT",
+            &path,
+            Some(PORTAL),
+            Some(json!({"preferences": ["K2", "K9"]})),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let codes: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        ["kindergarten_outside_district", "unknown_kindergarten"]
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/applications/{id}/withdraw"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("withdrawn")));
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/applications/{id}/withdraw"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("application_not_active"))
+    );
+
+    // Two seats: one referral is declined (kz-2013 cancels), one is a no-show (requeued).
+    let (s, _) = app.call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(json!({"name": "K1", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 2}]}))).await;
+    assert_eq!(s, 200);
+    let (_, a2) = app.register(2, None).await;
+    let (_, a3) = app.register(3, None).await;
+    let r2 = a2["referral"]["referral_id"].as_str().unwrap();
+    let r3 = a3["referral"]["referral_id"].as_str().unwrap();
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{r2}/decline"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["application_status"].as_str()),
+        (200, Some("declined"), Some("cancelled"))
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{r3}/no-show"),
+            Some(KG),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["status"].as_str(), v["application_status"].as_str()),
+        (200, Some("no_show"), Some("queued"))
+    );
+    let (_, kg) = app
+        .call("GET", "/v1/kindergartens/K1", Some(KG), None)
+        .await;
+    assert_eq!(kg["groups"][0]["free"], 2, "both seats went back");
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{r3}/enroll"),
+            Some(KG),
+            None,
+        )
+        .await;
+    assert_eq!(s, 409);
+    let (s, _) = app
+        .call("POST", "/v1/referrals/nope/enroll", Some(KG), None)
+        .await;
+    assert_eq!(s, 404);
+}

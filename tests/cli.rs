@@ -117,3 +117,71 @@ fn the_2020_policy_runs_on_the_sample() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown_category"));
 }
+
+#[test]
+fn import_loads_a_city_all_or_nothing_and_keys_are_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bad = dir.path().join("bad.csv");
+    let text = std::fs::read_to_string(sample("applications.csv"))
+        .unwrap()
+        .replacen(",D03,kk,", ",D99,kk,", 1);
+    std::fs::write(&bad, text).unwrap();
+    let out = kezek()
+        .args(["import", "--groups"])
+        .arg(sample("groups.csv"))
+        .arg("--applications")
+        .arg(&bad)
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("unknown_district"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = kezek()
+        .args(["import", "--groups"])
+        .arg(sample("groups.csv"))
+        .arg("--applications")
+        .arg(sample("applications.csv"))
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("300 queued"),
+        "the failed import left nothing behind"
+    );
+    let out = kezek()
+        .args(["keys", "create", "--role", "staff", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a staff key needs a district");
+    let out = kezek()
+        .args(["keys", "create", "--role", "king", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let out = kezek()
+        .args(["keys", "create", "--role", "auditor", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    assert!(token.starts_with("kz_") && token.len() == 67, "{token}");
+}
