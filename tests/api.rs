@@ -36,7 +36,7 @@ async fn spawn_app() -> App {
     ] {
         journal
             .put_key(&key_record(
-                &format!("id-{token}"),
+                &format!("key-{}-{}", role.as_str(), scope.join("-")),
                 token,
                 role,
                 scope,
@@ -828,4 +828,42 @@ async fn preferences_withdraw_decline_and_no_show() {
         .call("POST", "/v1/referrals/nope/enroll", Some(KG), None)
         .await;
     assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn auditors_read_the_journal_with_its_chain() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    app.register(1, None).await;
+    app.register(2, None).await;
+    let (s, v) = app
+        .call("GET", "/v1/journal?after=0&limit=2", Some(AUDITOR), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["seq"], 1);
+    assert_eq!(events[0]["kind"], "kindergarten_upserted");
+    assert_eq!(
+        events[0]["actor"], "key-staff-D1",
+        "the key id, never the token"
+    );
+    assert_eq!(events[0]["prev_hash"], "0".repeat(64));
+    assert_eq!(events[1]["prev_hash"], events[0]["hash"]);
+    let (_, rest) = app
+        .call("GET", "/v1/journal?after=2", Some(AUDITOR), None)
+        .await;
+    assert_eq!(rest["events"][0]["prev_hash"], events[1]["hash"]);
+    assert_eq!(rest["events"][0]["payload"]["kind"], "registered");
+    let body = serde_json::to_string(&rest).unwrap();
+    assert!(
+        !body.contains(STAFF) && !body.contains(PORTAL),
+        "no token in the journal"
+    );
+    let (s, _) = app
+        .call("GET", "/v1/journal?limit=5000", Some(AUDITOR), None)
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app.call("GET", "/v1/journal", Some(PORTAL), None).await;
+    assert_eq!(s, 403);
 }

@@ -1,6 +1,7 @@
 //! The Kezek HTTP API of `../shared/API.md`: per-area routers merged here, one error type,
 //! bodies limited to 64 KiB, every error as problem+json.
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod kindergarten;
@@ -29,6 +30,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(portal::routes())
         .merge(staff::routes())
         .merge(kindergarten::routes())
+        .merge(audit::routes())
         .route("/healthz", get(healthz))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
