@@ -120,7 +120,10 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             );
         }
     }
-    let svc = Service::new(state, journal, Arc::new(jiff::Timestamp::now))?;
+    let authority =
+        kezek_api::authority::Authority::load_or_create(&args.data.join("authority.key"))?;
+    println!("authority key {}", authority.key_id());
+    let svc = Service::new(state, journal, Arc::new(jiff::Timestamp::now), authority)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)

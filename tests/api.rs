@@ -55,6 +55,7 @@ async fn spawn_app() -> App {
         State::new(Policy::kz_2013()),
         journal.clone(),
         Arc::new(move || Timestamp::from_second(c.load(Ordering::SeqCst)).unwrap()),
+        kezek_api::authority::Authority::from_seed([7; 32]),
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -684,6 +685,7 @@ async fn a_write_is_answered_only_after_it_is_durable() {
         State::new(Policy::kz_2013()),
         journal.clone(),
         Arc::new(move || now),
+        kezek_api::authority::Authority::from_seed([7; 32]),
     )
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -866,4 +868,37 @@ async fn auditors_read_the_journal_with_its_chain() {
     assert_eq!(s, 422);
     let (s, _) = app.call("GET", "/v1/journal", Some(PORTAL), None).await;
     assert_eq!(s, 403);
+}
+
+#[tokio::test]
+async fn the_journal_head_is_signed_by_the_published_key() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (s, keys) = app.call("GET", "/v1/keys", None, None).await;
+    assert_eq!(s, 200);
+    let key = &keys["keys"][0];
+    let (s, head) = app
+        .call("GET", "/v1/journal/head", Some(AUDITOR), None)
+        .await;
+    assert_eq!(s, 200, "{head}");
+    assert_eq!(head["seq"], 1);
+    assert_eq!(head["key_id"], key["key_id"]);
+    let bytes = kezek_api::audit::head_bytes(1, head["hash"].as_str().unwrap());
+    let verify = |b: &[u8]| {
+        kezek_api::authority::verify(
+            key["public_key"].as_str().unwrap(),
+            b,
+            head["signature"].as_str().unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(verify(&bytes));
+    assert!(!verify(&kezek_api::audit::head_bytes(
+        2,
+        head["hash"].as_str().unwrap()
+    )));
+    let (_, first) = app
+        .call("GET", "/v1/journal?limit=1", Some(AUDITOR), None)
+        .await;
+    assert_eq!(first["events"][0]["hash"], head["hash"]);
 }

@@ -44,7 +44,11 @@ fn serve(data: &Path) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines.next().expect("the server printed nothing").unwrap();
+    let line = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.contains("listening on http://"))
+        .expect("the server never said where it listens");
     let addr = line.rsplit("http://").next().unwrap().to_owned();
     std::thread::spawn(move || lines.for_each(drop));
     (child, format!("http://{addr}"))
@@ -109,6 +113,10 @@ async fn acknowledged_writes_survive_sigkill() {
     }
     // Kill it once enough writes were acknowledged, while the others are in flight.
     while acked.lock().unwrap().len() < 300 {
+        assert!(
+            !writers.iter().all(tokio::task::JoinHandle::is_finished),
+            "the writers stopped before 300 acknowledgements"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     server.kill().unwrap();

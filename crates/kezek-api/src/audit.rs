@@ -14,7 +14,10 @@ use std::sync::Arc;
 
 /// The audit routes.
 pub fn routes() -> Router<Arc<Service>> {
-    Router::new().route("/v1/journal", get(journal))
+    Router::new()
+        .route("/v1/journal", get(journal))
+        .route("/v1/journal/head", get(head))
+        .route("/v1/keys", get(keys))
 }
 
 #[derive(Deserialize)]
@@ -60,4 +63,28 @@ async fn journal(
         .collect();
     let next = records.last().map(|r| r.seq.get());
     Ok(Json(json!({ "events": events, "next_after": next })))
+}
+
+/// The bytes the head's signature covers: `{"hash":…,"seq":…}` (keys sorted, no spaces).
+#[must_use]
+pub fn head_bytes(seq: u64, hash: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({"hash": hash, "seq": seq})).unwrap_or_default()
+}
+
+async fn head(State(svc): State<Arc<Service>>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.require(&[Role::Auditor])?;
+    let h = svc.journal().head().map_err(|_| ApiError::unavailable())?;
+    let hash = hex::encode(h.hash);
+    let signature = svc.authority().sign(&head_bytes(h.seq.get(), &hash));
+    Ok(Json(
+        json!({"seq": h.seq.get(), "hash": hash, "signature": signature, "key_id": svc.authority().key_id()}),
+    ))
+}
+
+/// The authority's public keys (no auth: anyone may check a document).
+async fn keys(State(svc): State<Arc<Service>>) -> Json<Value> {
+    let a = svc.authority();
+    Json(
+        json!({"keys": [{"key_id": a.key_id(), "algorithm": "ed25519", "public_key": a.public_key()}]}),
+    )
 }

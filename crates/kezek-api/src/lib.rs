@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod authority;
 pub mod error;
 pub mod kindergarten;
 pub mod portal;

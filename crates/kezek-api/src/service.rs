@@ -22,6 +22,7 @@ pub type Answer = (StatusCode, serde_json::Value);
 
 /// The running service.
 pub struct Service {
+    authority: crate::authority::Authority,
     state: RwLock<State>,
     journal: Arc<dyn Journal>,
     keys: RwLock<HashMap<Hash, Caller>>,
@@ -58,8 +59,10 @@ impl Service {
         state: State,
         journal: Arc<dyn Journal>,
         clock: Clock,
+        authority: crate::authority::Authority,
     ) -> Result<Arc<Self>, StoreError> {
         let svc = Arc::new(Self {
+            authority,
             state: RwLock::new(state),
             journal,
             keys: RwLock::new(HashMap::new()),
@@ -97,6 +100,12 @@ impl Service {
     #[must_use]
     pub fn caller(&self, token_hash: &Hash) -> Option<Caller> {
         self.keys.read().get(token_hash).cloned()
+    }
+
+    /// The authority key that signs documents and the journal head.
+    #[must_use]
+    pub fn authority(&self) -> &crate::authority::Authority {
+        &self.authority
     }
 
     /// Now, by the service's clock.
