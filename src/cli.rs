@@ -24,6 +24,26 @@ pub enum Commands {
     Keys(KeysCommand),
     /// Load a city (groups.csv, applications.csv) into the store, all or nothing.
     Import(ImportArgs),
+    /// Result documents.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
+}
+
+/// `kezek documents …`.
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Check a document's signature offline.
+    Verify(VerifyDocumentArgs),
+}
+
+/// Arguments of `kezek documents verify`.
+#[derive(Debug, Args)]
+pub struct VerifyDocumentArgs {
+    /// The document as served by GET /v1/documents/{id}.
+    pub file: PathBuf,
+    /// The authority's public key: base64, or the JSON of GET /v1/keys.
+    #[arg(long)]
+    pub public_key: PathBuf,
 }
 
 /// Arguments of `kezek serve`.

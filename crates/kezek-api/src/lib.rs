@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod authority;
+pub mod documents;
 pub mod error;
 pub mod kindergarten;
 pub mod portal;
@@ -32,6 +33,7 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(staff::routes())
         .merge(kindergarten::routes())
         .merge(audit::routes())
+        .merge(documents::routes())
         .route("/healthz", get(healthz))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

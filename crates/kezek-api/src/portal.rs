@@ -132,7 +132,7 @@ async fn register(State(svc): State<Arc<Service>>, caller: Caller, w: Write) -> 
                 )
                 .with_errors(grounds.clone())
                 .with("application_id", application_id.as_str())
-                .with("document_id", format!("doc-{seq}"))
+                .with("document_id", crate::documents::result_id(*seq))
                 .with("missing", missing);
                 (
                     StatusCode::UNPROCESSABLE_ENTITY,

@@ -217,7 +217,9 @@ impl Service {
                     .lock()
                     .insert((r.actor.clone(), r.key.clone()), r.clone());
             }
+            let documents = crate::documents::issue(&state, &events, now, &self.authority);
             let append = Append {
+                documents,
                 events,
                 at: now.to_string(),
                 actor: caller.key_id.clone(),

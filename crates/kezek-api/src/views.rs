@@ -67,13 +67,14 @@ pub fn referral_of(state: &State, r: &Referral) -> Value {
         "issued_at": r.issued_at,
         "expires_at": r.expires_at,
         "application_id": state.application(r.app).id,
+        "document_id": crate::documents::referral_id(r.id.as_str()),
     })
 }
 
-/// Document id of an application's latest result (issue 4 signs and serves them).
+/// Document id of an application's queue notification.
 #[must_use]
 pub fn document_id(app: &Application) -> String {
-    format!("doc-{}", app.seq)
+    crate::documents::result_id(app.seq)
 }
 
 /// The whole application.

@@ -69,6 +69,8 @@ pub struct Append {
     pub actor: String,
     /// The answer to store with them, atomically.
     pub idempotency: Option<IdempotencyRecord>,
+    /// Signed result documents issued with them: (id, JSON bytes).
+    pub documents: Vec<(String, Vec<u8>)>,
 }
 
 /// Resolves when a submitted batch is durable (or failed).
@@ -134,6 +136,12 @@ pub trait Journal: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn idempotency(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// A stored result document's JSON bytes.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Stores a new API key.
     ///

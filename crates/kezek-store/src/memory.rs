@@ -10,6 +10,7 @@ use std::sync::Mutex;
 struct Inner {
     events: Vec<StoredEvent>,
     idempotency: HashMap<(String, String), IdempotencyRecord>,
+    documents: HashMap<String, Vec<u8>>,
     keys: Vec<ApiKeyRecord>,
 }
 
@@ -57,6 +58,7 @@ impl Journal for MemoryJournal {
             new.push(record);
         }
         inner.events.extend(new);
+        inner.documents.extend(batch.documents);
         if let Some(r) = batch.idempotency {
             inner
                 .idempotency
@@ -91,6 +93,10 @@ impl Journal for MemoryJournal {
             .idempotency
             .get(&(actor.to_owned(), key.to_owned()))
             .cloned())
+    }
+
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().documents.get(id).cloned())
     }
 
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {

@@ -12,7 +12,8 @@ use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
 
 /// Schema versions, applied in order; `PRAGMA user_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE events (
         seq INTEGER PRIMARY KEY,
         at TEXT NOT NULL,
@@ -37,7 +38,14 @@ const MIGRATIONS: &[&str] = &["
         scope TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
-"];
+",
+    "
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        body BLOB NOT NULL
+    );
+",
+];
 
 /// Most batches committed in one transaction.
 const MAX_GROUP: usize = 4096;
@@ -217,6 +225,9 @@ fn write_group(
         let mut insert = tx
             .prepare_cached("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
             .map_err(storage)?;
+        let mut keep = tx
+            .prepare_cached("INSERT OR IGNORE INTO documents (id, body) VALUES (?1, ?2)")
+            .map_err(storage)?;
         let mut remember = tx
             .prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body) VALUES (?1, ?2, ?3, ?4, ?5)")
             .map_err(storage)?;
@@ -247,6 +258,9 @@ fn write_group(
                     seq: rec.seq,
                     hash: rec.hash,
                 };
+            }
+            for (id, body) in &b.documents {
+                keep.execute(params![id, body]).map_err(storage)?;
             }
             if let Some(i) = &b.idempotency {
                 remember
@@ -316,6 +330,17 @@ impl Journal for SqliteJournal {
                         body: r.get(2)?,
                     })
                 },
+            )
+            .optional()
+            .map_err(storage)
+    }
+
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.reader()
+            .query_row(
+                "SELECT body FROM documents WHERE id = ?1",
+                params![id],
+                |r| bytes_at(r, 0),
             )
             .optional()
             .map_err(storage)

@@ -55,6 +55,7 @@ fn append(events: Vec<(Seq, Event)>) -> Append {
         at: "2026-08-31T10:00:00Z".into(),
         actor: "test".into(),
         idempotency: None,
+        documents: Vec::new(),
     }
 }
 

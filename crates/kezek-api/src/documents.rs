@@ -1,0 +1,163 @@
+//! Result documents (DOMAIN.md): a queue notification, a referral or a reasoned refusal,
+//! each signed by the authority. A document is canonical JSON — compact, keys sorted —
+//! of `{"application_id","body","id","issued_at","kind"}`; the signature covers exactly
+//! those bytes, and the stored document adds `signature` and `key_id`.
+
+use crate::authority::Authority;
+use crate::views;
+use jiff::Timestamp;
+use kezek_core::{Event, Outcome, State};
+use serde_json::{json, Value};
+
+/// The id of the document a journaled registration or refusal produced.
+#[must_use]
+pub fn result_id(seq: kezek_core::types::Seq) -> String {
+    format!("doc-{seq}")
+}
+
+/// The id of a referral's document.
+#[must_use]
+pub fn referral_id(referral: &str) -> String {
+    format!("doc-{referral}")
+}
+
+/// The bytes a document's signature covers.
+#[must_use]
+pub fn signed_bytes(doc: &Value) -> Vec<u8> {
+    let mut unsigned = doc.clone();
+    if let Some(m) = unsigned.as_object_mut() {
+        m.remove("signature");
+        m.remove("key_id");
+    }
+    serde_json::to_vec(&unsigned).unwrap_or_default()
+}
+
+fn sign(
+    authority: &Authority,
+    id: String,
+    kind: &str,
+    issued_at: Timestamp,
+    application_id: &str,
+    body: Value,
+) -> (String, Vec<u8>) {
+    let mut doc = json!({"id": id, "kind": kind, "issued_at": issued_at, "application_id": application_id, "body": body});
+    let signature = authority.sign(&signed_bytes(&doc));
+    doc["signature"] = json!(signature);
+    doc["key_id"] = json!(authority.key_id());
+    (id, serde_json::to_vec(&doc).unwrap_or_default())
+}
+
+/// The documents an outcome issues, signed, as stored: (id, JSON bytes).
+#[must_use]
+pub fn issue(
+    state: &State,
+    outcome: &Outcome,
+    now: Timestamp,
+    authority: &Authority,
+) -> Vec<(String, Vec<u8>)> {
+    let mut docs = Vec::new();
+    for (seq, event) in outcome {
+        match event {
+            Event::Registered(r) => {
+                let Some(a) = state.application_index(&r.application_id) else {
+                    continue;
+                };
+                let app = state.application(a);
+                let body = json!({
+                    "child_iin": r.child.iin,
+                    "child_name": r.child.name,
+                    "district": r.district,
+                    "language": r.language.as_str(),
+                    "preferences": r.preferences,
+                    "registered_at": r.registered_at,
+                    "tier": state.policy().tiers[app.tier].name,
+                    "priority_status": r.claim.as_str(),
+                    "queue_number": state.queue_number(a),
+                    "positions": views::positions(state, a, views::academic_year(state, now), false),
+                });
+                docs.push(sign(
+                    authority,
+                    result_id(*seq),
+                    "queue_notification",
+                    now,
+                    r.application_id.as_str(),
+                    body,
+                ));
+            }
+            Event::RegistrationRefused {
+                application_id,
+                grounds,
+                at,
+            } => {
+                let body = json!({"grounds": grounds, "refused_at": at});
+                docs.push(sign(
+                    authority,
+                    result_id(*seq),
+                    "refusal",
+                    now,
+                    application_id.as_str(),
+                    body,
+                ));
+            }
+            Event::RoundRun(round) => {
+                for r in &round.referrals {
+                    let body = json!({
+                        "referral_id": r.referral_id,
+                        "round_id": round.round_id,
+                        "district": round.district,
+                        "kindergarten_id": r.kindergarten_id,
+                        "group_id": r.group_id,
+                        "confirm_by": r.expires_at,
+                    });
+                    docs.push(sign(
+                        authority,
+                        referral_id(r.referral_id.as_str()),
+                        "referral",
+                        now,
+                        r.application_id.as_str(),
+                        body,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    docs
+}
+
+/// `GET /v1/documents/{id}`: the portal (acting for the citizen), staff of the
+/// application's district, admin.
+pub fn routes() -> axum::Router<std::sync::Arc<crate::service::Service>> {
+    axum::Router::new().route("/v1/documents/{id}", axum::routing::get(read))
+}
+
+async fn read(
+    axum::extract::State(svc): axum::extract::State<std::sync::Arc<crate::service::Service>>,
+    caller: crate::auth::Caller,
+    axum::extract::Path(id): axum::extract::Path<String>,
+) -> Result<axum::Json<Value>, crate::error::ApiError> {
+    use crate::auth::Role;
+    use crate::error::ApiError;
+    caller.require(&[Role::Portal, Role::Staff])?;
+    let bytes = svc
+        .journal()
+        .document(&id)
+        .map_err(|_| ApiError::unavailable())?
+        .ok_or_else(|| ApiError::not_found("document", &id))?;
+    let doc: Value = serde_json::from_slice(&bytes).map_err(|_| ApiError::unavailable())?;
+    if caller.role == Role::Staff {
+        let app = doc["application_id"].as_str().unwrap_or_default();
+        let district = svc.read(|s| {
+            kezek_core::ids::ApplicationId::parse(app)
+                .ok()
+                .and_then(|a| s.application_index(&a))
+                .map(|a| {
+                    s.districts()[s.application(a).district as usize]
+                        .id
+                        .to_string()
+                })
+        });
+        caller.require_scope(Role::Staff, district.as_deref().unwrap_or(""))?;
+    }
+    Ok(axum::Json(doc))
+}
