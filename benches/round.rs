@@ -56,7 +56,17 @@ fn bench(c: &mut Criterion) {
             let mut referrals = 0;
             for (i, d) in districts.iter().enumerate() {
                 let id = RoundId::parse(&format!("b{i}")).unwrap();
-                referrals += state.plan_round(id, d, 2026, at).unwrap().referrals.len();
+                let record = kezek_core::event::RoundRecord {
+                    round_id: id,
+                    district: d.clone(),
+                    academic_year: 2026,
+                    ran_at: at,
+                    scope: None,
+                    referrals: Vec::new(),
+                    phases: Vec::new(),
+                    free_seats_left: 0,
+                };
+                referrals += state.replan(&record).unwrap().referrals.len();
             }
             black_box(referrals)
         });

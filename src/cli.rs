@@ -24,6 +24,9 @@ pub enum Commands {
     Keys(KeysCommand),
     /// Load a city (groups.csv, applications.csv) into the store, all or nothing.
     Import(ImportArgs),
+    /// Check an installation: the hash chain, a replay of every event, and every allocation
+    /// round decided again from the state before it.
+    Verify(VerifyArgs),
     /// Result documents.
     #[command(subcommand)]
     Documents(DocumentsCommand),
@@ -122,4 +125,15 @@ pub struct SimulateArgs {
     /// Where to write referrals.csv.
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// Arguments of `kezek verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Data directory.
+    #[arg(long, default_value = "./kezek-data")]
+    pub data: PathBuf,
+    /// Tier policy (TOML) the installation runs; default: the built-in kz-2013.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
 }

@@ -18,6 +18,7 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Serve(args) => serve::run(&args),
         cli::Commands::Keys(cli::KeysCommand::Create(args)) => serve::create_key(&args),
         cli::Commands::Import(args) => serve::import(&args),
+        cli::Commands::Verify(args) => serve::verify(&args),
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {
             serve::verify_document(&args)
         }

@@ -175,19 +175,13 @@ impl State {
         self.emit(out, Event::RoundRun(Box::new(record)))
     }
 
-    /// Decides the round a staff request would run in `district` now, without changing the
-    /// state and without the age-out that precedes it (auditors re-run rounds with this).
+    /// Decides again the round recorded in `record`, on this state (which must be the state
+    /// just before it): what an auditor compares with the journaled referrals.
     ///
     /// # Errors
     /// Unknown district, or a round id over 24 characters.
-    pub fn plan_round(
-        &self,
-        round_id: RoundId,
-        district: &DistrictId,
-        year: i16,
-        at: Timestamp,
-    ) -> Result<RoundRecord, CommandError> {
-        if round_id.as_str().len() > 24 {
+    pub fn replan(&self, record: &RoundRecord) -> Result<RoundRecord, CommandError> {
+        if record.round_id.as_str().len() > 24 {
             return Err(CommandError::Invalid(vec![ground(
                 "round_id",
                 "round_id_too_long",
@@ -196,9 +190,15 @@ impl State {
         }
         let d = *self
             .district_index
-            .get(district)
-            .ok_or_else(|| not_found("district", district))?;
-        Ok(self.allocate(round_id, d, year, at, None))
+            .get(&record.district)
+            .ok_or_else(|| not_found("district", &record.district))?;
+        Ok(self.allocate(
+            record.round_id.clone(),
+            d,
+            record.academic_year,
+            record.ran_at,
+            record.scope,
+        ))
     }
 
     /// Runs the round of one cohort queue (a registration met a free seat); journaled only

@@ -30,6 +30,74 @@ const PAGE: usize = 10_000;
 /// # Errors
 /// The first record that is missing, corrupt, out of order or does not apply.
 pub fn replay(journal: &dyn Journal, state: &mut State) -> Result<Seq, ReplayError> {
+    walk(journal, state, false).map(|(last, _)| last)
+}
+
+/// What an audit checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Audit {
+    /// Records verified and applied.
+    pub events: u64,
+    /// Allocation rounds decided again and found equal.
+    pub rounds: u64,
+}
+
+/// Replays like [`replay`] and also decides every allocation round again from the state
+/// just before it: the referrals, phases and seats left must equal the journaled ones, so
+/// a journal rewritten with a consistent hash chain is still caught.
+///
+/// # Errors
+/// As [`replay`], and the first round whose re-run differs.
+pub fn audit(journal: &dyn Journal, state: &mut State) -> Result<Audit, ReplayError> {
+    walk(journal, state, true).map(|(last, rounds)| Audit {
+        events: last.get(),
+        rounds,
+    })
+}
+
+fn check_round(
+    state: &State,
+    seq: Seq,
+    record: &kezek_core::event::RoundRecord,
+) -> Result<(), ReplayError> {
+    let fail = |message: String| ReplayError::Corrupt { seq, message };
+    let again = state
+        .replan(record)
+        .map_err(|e| fail(format!("round cannot be re-run: {e}")))?;
+    if let Some((i, (a, b))) = again
+        .referrals
+        .iter()
+        .zip(&record.referrals)
+        .enumerate()
+        .find(|(_, (a, b))| a != b)
+    {
+        return Err(fail(format!(
+            "round {} re-runs differently at referral {}: journal has {} -> {}/{}, re-run gives {} -> {}/{}",
+            record.round_id, i + 1, b.application_id, b.kindergarten_id, b.group_id, a.application_id, a.kindergarten_id, a.group_id
+        )));
+    }
+    if again.referrals.len() != record.referrals.len()
+        || again.phases != record.phases
+        || again.free_seats_left != record.free_seats_left
+    {
+        return Err(fail(format!(
+            "round {} re-runs differently: {} referrals and {} seats left, journal has {} and {}",
+            record.round_id,
+            again.referrals.len(),
+            again.free_seats_left,
+            record.referrals.len(),
+            record.free_seats_left
+        )));
+    }
+    Ok(())
+}
+
+fn walk(
+    journal: &dyn Journal,
+    state: &mut State,
+    rerun_rounds: bool,
+) -> Result<(Seq, u64), ReplayError> {
+    let mut rounds = 0;
     let (mut last, mut hash) = (state.last_seq(), GENESIS);
     if last != Seq::default() {
         return Err(ReplayError::Corrupt {
@@ -49,6 +117,10 @@ pub fn replay(journal: &dyn Journal, state: &mut State) -> Result<Seq, ReplayErr
                     seq: last.next(),
                     message,
                 })?;
+            if let (true, kezek_core::Event::RoundRun(r)) = (rerun_rounds, &event) {
+                check_round(state, record.seq, r)?;
+                rounds += 1;
+            }
             state
                 .apply(record.seq, &event)
                 .map_err(|e| ReplayError::Corrupt {
@@ -65,5 +137,5 @@ pub fn replay(journal: &dyn Journal, state: &mut State) -> Result<Seq, ReplayErr
             message: "the head does not match the chain".into(),
         });
     }
-    Ok(last)
+    Ok((last, rounds))
 }
