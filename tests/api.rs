@@ -995,3 +995,53 @@ async fn every_result_is_a_signed_document_that_verifies_offline() {
         .await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_queue_sizes() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, None).await;
+    app.call(
+        "GET",
+        &format!("/v1/applications/{}", a["application_id"].as_str().unwrap()),
+        Some(PORTAL),
+        None,
+    )
+    .await;
+    let res = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let has = |needle: &str| {
+        text.lines().any(|l| {
+            l.starts_with(needle.split('{').next().unwrap())
+                && needle
+                    .split(['{', ',', '}'])
+                    .filter(|p| !p.is_empty())
+                    .all(|p| l.contains(p))
+        })
+    };
+    assert!(
+        has(r#"kezek_http_requests_total{route="/v1/applications",method="POST",status="201"}"#),
+        "{text}"
+    );
+    assert!(
+        has(
+            r#"kezek_http_request_duration_seconds_bucket{route="/v1/applications/{id}",method="GET"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        has(r#"kezek_queued{district="D1",tier="general"}"#),
+        "{text}"
+    );
+    assert!(has("kezek_journal_seq"), "{text}");
+    assert!(
+        !text.contains(a["application_id"].as_str().unwrap()),
+        "routes, not concrete paths"
+    );
+}

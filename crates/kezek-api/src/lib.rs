@@ -7,6 +7,7 @@ pub mod authority;
 pub mod documents;
 pub mod error;
 pub mod kindergarten;
+pub mod metrics;
 pub mod portal;
 pub mod request;
 pub mod service;
@@ -28,6 +29,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// The whole router.
 pub fn router(svc: Arc<Service>) -> Router {
+    metrics::install();
     Router::new()
         .merge(portal::routes())
         .merge(staff::routes())
@@ -35,11 +37,13 @@ pub fn router(svc: Arc<Service>) -> Router {
         .merge(audit::routes())
         .merge(documents::routes())
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::render))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(problem_json))
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(svc)
 }
 

@@ -188,3 +188,17 @@ impl State {
         self.deadlines.first().map(|(t, _)| *t)
     }
 }
+
+impl State {
+    /// Queued children per (district index, tier index): one look per cohort queue.
+    #[must_use]
+    pub fn queued_counts(&self) -> std::collections::BTreeMap<(u32, usize), usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for (key, q) in &self.queues {
+            for t in 0..self.policy.tiers.len() {
+                *out.entry((key.district, t)).or_insert(0) += q.tier(t).len();
+            }
+        }
+        out
+    }
+}

@@ -194,7 +194,12 @@ fn write_loop(mut conn: Connection, rx: &mpsc::Receiver<Request>, mut head: Head
             }
             continue;
         }
-        match write_group(&mut conn, &group, head) {
+        let started = std::time::Instant::now();
+        let batches = group.len();
+        let outcome = write_group(&mut conn, &group, head);
+        metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("kezek_journal_batch_size").record(batches as f64);
+        match outcome {
             Ok((new_head, results)) => {
                 head = new_head;
                 for (r, result) in group.into_iter().zip(results) {
