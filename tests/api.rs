@@ -1045,3 +1045,81 @@ async fn metrics_count_requests_by_route_and_show_queue_sizes() {
         "routes, not concrete paths"
     );
 }
+
+#[tokio::test]
+async fn openapi_describes_exactly_the_routes() {
+    let app = spawn_app().await;
+    let (s, spec) = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(s, 200);
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|m| ["get", "post", "put", "delete", "patch"].contains(&m.as_str()))
+        {
+            described.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    described.sort();
+    // API.md's endpoints, plus /v1/keys (issue 4).
+    let mut expected: Vec<(String, String)> = [
+        ("POST", "/v1/applications"),
+        ("GET", "/v1/applications"),
+        ("GET", "/v1/applications/{id}"),
+        ("GET", "/v1/applications/{id}/position"),
+        ("PUT", "/v1/applications/{id}/preferences"),
+        ("POST", "/v1/applications/{id}/withdraw"),
+        ("POST", "/v1/referrals/{id}/confirm"),
+        ("POST", "/v1/referrals/{id}/decline"),
+        ("GET", "/v1/documents/{id}"),
+        ("PUT", "/v1/kindergartens/{id}"),
+        ("GET", "/v1/kindergartens/{id}"),
+        ("POST", "/v1/kindergartens/{id}/groups/{group_id}/vacancies"),
+        ("POST", "/v1/districts/{district}/allocations"),
+        ("GET", "/v1/allocations/{round_id}"),
+        ("POST", "/v1/applications/{id}/priority"),
+        ("GET", "/v1/districts/{district}/stats"),
+        ("GET", "/v1/kindergartens/{id}/referrals"),
+        ("POST", "/v1/referrals/{id}/enroll"),
+        ("POST", "/v1/referrals/{id}/no-show"),
+        ("GET", "/v1/journal"),
+        ("GET", "/v1/journal/head"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+        ("GET", "/v1/keys"),
+    ]
+    .iter()
+    .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+    .collect();
+    expected.sort();
+    assert_eq!(described, expected);
+    // Each described route is served: never the fallback's "no such endpoint", never 405.
+    for (method, path) in &described {
+        let concrete = path
+            .replace("{id}", "x1")
+            .replace("{group_id}", "g1")
+            .replace("{district}", "D1")
+            .replace("{round_id}", "r1");
+        let res = app
+            .http
+            .request(method.parse().unwrap(), format!("{}{concrete}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {path}");
+        assert!(
+            !body.contains("no such endpoint"),
+            "{method} {path} is described but not routed"
+        );
+    }
+}

@@ -5,19 +5,19 @@ use crate::error::ApiError;
 use crate::service::Service;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use kezek_core::types::Seq;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The audit routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/v1/journal", get(journal))
-        .route("/v1/journal/head", get(head))
-        .route("/v1/keys", get(keys))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(journal))
+        .routes(routes!(head))
+        .routes(routes!(keys))
 }
 
 #[derive(Deserialize)]
@@ -29,6 +29,7 @@ struct Page {
     limit: Option<usize>,
 }
 
+#[utoipa::path(get, path = "/v1/journal", tag = "audit", summary = "Journal events with their hash chain", params(("after" = Option<u64>, Query, description = "last seq seen"), ("limit" = Option<usize>, Query, description = "1 to 1000")), responses((status = 200, description = "success"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn journal(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -71,6 +72,7 @@ pub fn head_bytes(seq: u64, hash: &str) -> Vec<u8> {
     serde_json::to_vec(&json!({"hash": hash, "seq": seq})).unwrap_or_default()
 }
 
+#[utoipa::path(get, path = "/v1/journal/head", tag = "audit", summary = "The signed head of the journal", responses((status = 200, description = "success"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn head(State(svc): State<Arc<Service>>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.require(&[Role::Auditor])?;
     let h = svc.journal().head().map_err(|_| ApiError::unavailable())?;
@@ -82,6 +84,7 @@ async fn head(State(svc): State<Arc<Service>>, caller: Caller) -> Result<Json<Va
 }
 
 /// The authority's public keys (no auth: anyone may check a document).
+#[utoipa::path(get, path = "/v1/keys", tag = "audit", summary = "The authority's public keys", responses((status = 200, description = "success")))]
 async fn keys(State(svc): State<Arc<Service>>) -> Json<Value> {
     let a = svc.authority();
     Json(

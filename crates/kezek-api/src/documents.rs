@@ -127,10 +127,11 @@ pub fn issue(
 
 /// `GET /v1/documents/{id}`: the portal (acting for the citizen), staff of the
 /// application's district, admin.
-pub fn routes() -> axum::Router<std::sync::Arc<crate::service::Service>> {
-    axum::Router::new().route("/v1/documents/{id}", axum::routing::get(read))
+pub fn routes() -> utoipa_axum::router::OpenApiRouter<std::sync::Arc<crate::service::Service>> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(read))
 }
 
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "portal", summary = "A signed result document", params(("id" = String, Path, description = "document id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn read(
     axum::extract::State(svc): axum::extract::State<std::sync::Arc<crate::service::Service>>,
     caller: crate::auth::Caller,

@@ -10,24 +10,21 @@ use crate::views;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use kezek_core::ids::KindergartenId;
 use kezek_core::state::ReferralStatus;
 use kezek_core::Command;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The kindergarten routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route(
-            "/v1/kindergartens/{id}/referrals",
-            get(kindergarten_referrals),
-        )
-        .route("/v1/referrals/{id}/enroll", post(enroll))
-        .route("/v1/referrals/{id}/no-show", post(no_show))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(kindergarten_referrals))
+        .routes(routes!(enroll))
+        .routes(routes!(no_show))
 }
 
 #[derive(Deserialize)]
@@ -36,6 +33,7 @@ struct StatusFilter {
     status: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/kindergartens/{id}/referrals", tag = "kindergarten", summary = "Referrals to admit", params(("id" = String, Path, description = "kindergarten id"), ("status" = Option<String>, Query, description = "issued or confirmed")), responses((status = 200, description = "success"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn kindergarten_referrals(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -73,6 +71,7 @@ async fn kindergarten_referrals(
     })
 }
 
+#[utoipa::path(post, path = "/v1/referrals/{id}/enroll", tag = "kindergarten", summary = "The child is admitted", params(("id" = String, Path, description = "referral id")), responses((status = 200, description = "success"), (status = 409, description = "not open or expired"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn enroll(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -90,6 +89,7 @@ async fn enroll(
     .await
 }
 
+#[utoipa::path(post, path = "/v1/referrals/{id}/no-show", tag = "kindergarten", summary = "The child did not come", params(("id" = String, Path, description = "referral id")), responses((status = 200, description = "success"), (status = 409, description = "not open"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn no_show(
     State(svc): State<Arc<Service>>,
     caller: Caller,

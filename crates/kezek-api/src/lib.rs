@@ -18,7 +18,6 @@ use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::Router;
 use error::ApiError;
 use service::Service;
@@ -27,17 +26,57 @@ use std::sync::Arc;
 /// Largest request body (API.md).
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// The whole router.
-pub fn router(svc: Arc<Service>) -> Router {
-    metrics::install();
-    Router::new()
+/// The OpenAPI description's frame; the paths come from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Kezek", version = "1", description = "The waiting queue for state kindergarten places (../shared/API.md)."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+static SPEC: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Every route with its OpenAPI description, from the same annotations.
+fn api() -> (Router<Arc<Service>>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    use utoipa_axum::{router::OpenApiRouter, routes};
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(portal::routes())
         .merge(staff::routes())
         .merge(kindergarten::routes())
         .merge(audit::routes())
         .merge(documents::routes())
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics::render))
+        .routes(routes!(healthz))
+        .routes(routes!(metrics::render))
+        .routes(routes!(openapi_json))
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 description of this API.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The whole router.
+pub fn router(svc: Arc<Service>) -> Router {
+    metrics::install();
+    let (routes, spec) = api();
+    let _ = SPEC.set(spec.to_json().unwrap_or_default());
+    routes
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -47,6 +86,13 @@ pub fn router(svc: Arc<Service>) -> Router {
         .with_state(svc)
 }
 
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", summary = "This description", responses((status = 200, description = "OpenAPI 3.1")))]
+async fn openapi_json() -> Response {
+    let spec = SPEC.get().cloned().unwrap_or_default();
+    ([(header::CONTENT_TYPE, "application/json")], spec).into_response()
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness", responses((status = 200, description = "ok"), (status = 503, description = "the journal failed")))]
 async fn healthz(axum::extract::State(svc): axum::extract::State<Arc<Service>>) -> Response {
     if svc.healthy() {
         (StatusCode::OK, "ok").into_response()

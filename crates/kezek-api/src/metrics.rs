@@ -52,6 +52,7 @@ pub async fn track(req: Request, next: Next) -> Response {
 }
 
 /// The scrape.
+#[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics", responses((status = 200, description = "text format 0.0.4")))]
 pub async fn render(State(svc): State<Arc<Service>>) -> Response {
     svc.read(|s| {
         for ((d, t), n) in s.queued_counts() {

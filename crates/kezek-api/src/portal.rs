@@ -9,28 +9,28 @@ use crate::views;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
-use axum::{Json, Router};
+use axum::Json;
 use kezek_core::ids::{ApplicationId, ReferralId, RoundId};
 use kezek_core::state::State as Core;
 use kezek_core::{Command, Event, RegisterRequest};
 use serde::Deserialize;
 use serde_json::json;
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The portal routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/v1/applications", post(register).get(by_child))
-        .route("/v1/applications/{id}", get(read))
-        .route("/v1/applications/{id}/position", get(position))
-        .route("/v1/applications/{id}/preferences", put(preferences))
-        .route("/v1/applications/{id}/withdraw", post(withdraw))
-        .route("/v1/referrals/{id}/confirm", post(confirm))
-        .route("/v1/referrals/{id}/decline", post(decline))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(register, by_child))
+        .routes(routes!(read))
+        .routes(routes!(position))
+        .routes(routes!(preferences))
+        .routes(routes!(withdraw))
+        .routes(routes!(confirm))
+        .routes(routes!(decline))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Child {
     iin: String,
@@ -39,14 +39,14 @@ struct Child {
     birth_date: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Representative {
     iin: String,
     power_of_attorney: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Applicant {
     iin: String,
@@ -55,7 +55,7 @@ struct Applicant {
     representative: Option<Representative>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RegisterBody {
     child: Child,
@@ -79,6 +79,7 @@ fn next_ids(state: &Core) -> (ApplicationId, RoundId) {
     (app, round)
 }
 
+#[utoipa::path(post, path = "/v1/applications", tag = "portal", summary = "Register a child", request_body = RegisterBody, responses((status = 201, description = "success"), (status = 422, description = "refused: every ground in errors"), (status = 409, description = "active_application_exists"), (status = 400, description = "malformed body"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn register(State(svc): State<Arc<Service>>, caller: Caller, w: Write) -> Response {
     if let Err(e) = caller.require(&[Role::Portal]) {
         return e.into_response();
@@ -166,6 +167,7 @@ fn visible(state: &Core, caller: &Caller, raw: &str) -> Result<u32, ApiError> {
     Ok(a)
 }
 
+#[utoipa::path(get, path = "/v1/applications/{id}", tag = "portal", summary = "An application", params(("id" = String, Path, description = "application id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn read(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -176,6 +178,7 @@ async fn read(
     svc.read(|s| visible(s, &caller, &id).map(|a| Json(views::application(s, a, now))))
 }
 
+#[utoipa::path(get, path = "/v1/applications/{id}/position", tag = "portal", summary = "Queue number and positions with who is ahead", params(("id" = String, Path, description = "application id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn position(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -190,6 +193,7 @@ struct ByChild {
     child_iin: String,
 }
 
+#[utoipa::path(get, path = "/v1/applications", tag = "portal", summary = "The child's applications", params(("child_iin" = String, Query, description = "the child's IIN")), responses((status = 200, description = "success"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn by_child(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -228,7 +232,7 @@ async fn by_child(
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PreferencesBody {
     preferences: Vec<String>,
@@ -257,6 +261,7 @@ async fn app_write(
     .await
 }
 
+#[utoipa::path(put, path = "/v1/applications/{id}/preferences", tag = "portal", summary = "Replace the kindergarten preferences", params(("id" = String, Path, description = "application id")), request_body = PreferencesBody, responses((status = 200, description = "success"), (status = 422, description = "bad preferences"), (status = 409, description = "not queued"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn preferences(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -278,6 +283,7 @@ async fn preferences(
     .await
 }
 
+#[utoipa::path(post, path = "/v1/applications/{id}/withdraw", tag = "portal", summary = "Withdraw the application", params(("id" = String, Path, description = "application id")), responses((status = 200, description = "success"), (status = 409, description = "not active"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn withdraw(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -331,6 +337,7 @@ pub(crate) async fn referral_write(
     .await
 }
 
+#[utoipa::path(post, path = "/v1/referrals/{id}/confirm", tag = "portal", summary = "The parent confirms a referral", params(("id" = String, Path, description = "referral id")), responses((status = 200, description = "success"), (status = 409, description = "not open or expired"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn confirm(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -344,6 +351,7 @@ async fn confirm(
     .await
 }
 
+#[utoipa::path(post, path = "/v1/referrals/{id}/decline", tag = "portal", summary = "The parent declines a referral", params(("id" = String, Path, description = "referral id")), responses((status = 200, description = "success"), (status = 409, description = "not open"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn decline(
     State(svc): State<Arc<Service>>,
     caller: Caller,

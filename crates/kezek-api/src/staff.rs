@@ -9,8 +9,7 @@ use crate::views;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Json;
 use kezek_core::event::{Event, GroupSpec};
 use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, RoundId};
 use kezek_core::state::State as Core;
@@ -19,19 +18,17 @@ use kezek_core::Command;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The authority and kindergarten routes.
-pub fn routes() -> Router<Arc<Service>> {
-    Router::new()
-        .route("/v1/kindergartens/{id}", get(read_kindergarten).put(upsert))
-        .route(
-            "/v1/kindergartens/{id}/groups/{group_id}/vacancies",
-            post(vacancies),
-        )
-        .route("/v1/districts/{district}/allocations", post(allocate))
-        .route("/v1/allocations/{round_id}", get(read_round))
-        .route("/v1/districts/{district}/stats", get(stats))
-        .route("/v1/applications/{id}/priority", post(priority))
+pub fn routes() -> OpenApiRouter<Arc<Service>> {
+    OpenApiRouter::new()
+        .routes(routes!(read_kindergarten, upsert))
+        .routes(routes!(vacancies))
+        .routes(routes!(allocate))
+        .routes(routes!(read_round))
+        .routes(routes!(stats))
+        .routes(routes!(priority))
 }
 
 fn kindergarten_view(state: &Core, k: u32) -> Value {
@@ -59,23 +56,27 @@ fn district_of_kindergarten(state: &Core, k: u32) -> &str {
         .as_str()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GroupBody {
+    #[schema(value_type = String)]
     group_id: GroupId,
     age_years: i16,
+    #[schema(value_type = String)]
     language: Language,
     capacity: u32,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KindergartenBody {
     name: String,
+    #[schema(value_type = String)]
     district: DistrictId,
     groups: Vec<GroupBody>,
 }
 
+#[utoipa::path(put, path = "/v1/kindergartens/{id}", tag = "staff", summary = "Create or replace a kindergarten and its groups", params(("id" = String, Path, description = "kindergarten id")), request_body = KindergartenBody, responses((status = 200, description = "success"), (status = 201, description = "created"), (status = 409, description = "capacity below occupied seats"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn upsert(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -139,6 +140,7 @@ async fn upsert(
     .await
 }
 
+#[utoipa::path(get, path = "/v1/kindergartens/{id}", tag = "staff", summary = "A kindergarten with seats per group", params(("id" = String, Path, description = "kindergarten id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn read_kindergarten(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -159,12 +161,13 @@ async fn read_kindergarten(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VacanciesBody {
     seats: u32,
 }
 
+#[utoipa::path(post, path = "/v1/kindergartens/{id}/groups/{group_id}/vacancies", tag = "staff", summary = "Open places in a group", params(("id" = String, Path, description = "kindergarten id"), ("group_id" = String, Path, description = "group id")), request_body = VacanciesBody, responses((status = 200, description = "success"), (status = 409, description = "more than enrolled"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn vacancies(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -200,7 +203,7 @@ async fn vacancies(
     .await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AllocateBody {
     #[serde(default)]
@@ -219,6 +222,7 @@ fn round_view(state: &Core, r: &kezek_core::event::RoundRecord) -> Value {
     })
 }
 
+#[utoipa::path(post, path = "/v1/districts/{district}/allocations", tag = "staff", summary = "Run an allocation round", params(("district" = String, Path, description = "district id")), request_body = AllocateBody, responses((status = 201, description = "success"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn allocate(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -254,6 +258,7 @@ async fn allocate(
     .await
 }
 
+#[utoipa::path(get, path = "/v1/allocations/{round_id}", tag = "staff", summary = "A round", params(("round_id" = String, Path, description = "round id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn read_round(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -272,7 +277,7 @@ async fn read_round(
     })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct PriorityBody {
     decision: String,
@@ -280,6 +285,7 @@ struct PriorityBody {
     reason: String,
 }
 
+#[utoipa::path(post, path = "/v1/applications/{id}/priority", tag = "staff", summary = "Verify or reject a priority claim", params(("id" = String, Path, description = "application id")), request_body = PriorityBody, responses((status = 200, description = "success"), (status = 409, description = "no claim"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn priority(
     State(svc): State<Arc<Service>>,
     caller: Caller,
@@ -336,6 +342,7 @@ async fn priority(
     .await
 }
 
+#[utoipa::path(get, path = "/v1/districts/{district}/stats", tag = "staff", summary = "District statistics", params(("district" = String, Path, description = "district id")), responses((status = 200, description = "success"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn stats(
     State(svc): State<Arc<Service>>,
     caller: Caller,
