@@ -1123,3 +1123,63 @@ async fn openapi_describes_exactly_the_routes() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_refusal_code_over_http() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    app.kindergarten("K2", "D2", 0).await;
+    let refuse = |body: Value| async {
+        let (s, v) = app
+            .call("POST", "/v1/applications", Some(PORTAL), Some(body))
+            .await;
+        assert_eq!((s, v["code"].as_str()), (422, Some("refused")), "{v}");
+        v["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["field"].as_str().unwrap().to_owned(),
+                    e["code"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut old = application(1, None);
+    old["child"]["iin"] = json!(Iin::compose(jiff::civil::date(2018, 5, 5), false, 1)
+        .unwrap()
+        .to_string());
+    old["child"]["birth_date"] = json!("2018-05-06");
+    old["district"] = json!("D9");
+    old["preferences"] = json!([]);
+    let codes = refuse(old).await;
+    for c in [
+        "birth_date_mismatch",
+        "child_too_old",
+        "unknown_district",
+        "no_preferences",
+    ] {
+        assert!(
+            codes.iter().any(|(_, code)| code == c),
+            "{c} not in {codes:?}"
+        );
+    }
+    let mut unborn = application(2, None);
+    unborn["child"]["iin"] = json!(Iin::compose(jiff::civil::date(2027, 1, 1), false, 1)
+        .unwrap()
+        .to_string());
+    unborn["preferences"] = json!(["K2"]);
+    let codes = refuse(unborn).await;
+    assert!(
+        codes.contains(&("child.iin".to_owned(), "child_not_born".to_owned())),
+        "{codes:?}"
+    );
+    assert!(
+        codes.contains(&(
+            "preferences[0]".to_owned(),
+            "kindergarten_outside_district".to_owned()
+        )),
+        "{codes:?}"
+    );
+}
