@@ -1183,3 +1183,62 @@ async fn every_refusal_code_over_http() {
         "{codes:?}"
     );
 }
+
+#[tokio::test]
+async fn a_position_explains_why_the_number_changed() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, first) = app.register(1, None).await;
+    let id = first["application_id"].as_str().unwrap().to_owned();
+    let since = first["as_of_seq"].as_u64().unwrap();
+    let (_, second) = app.register(2, Some("large_family")).await;
+    let (_, third) = app.register(3, Some("orphan")).await;
+    for a in [&second, &third] {
+        let path = format!(
+            "/v1/applications/{}/priority",
+            a["application_id"].as_str().unwrap()
+        );
+        app.call(
+            "POST",
+            &path,
+            Some(STAFF),
+            Some(json!({"decision": "verified"})),
+        )
+        .await;
+    }
+    app.call(
+        "POST",
+        &format!(
+            "/v1/applications/{}/withdraw",
+            third["application_id"].as_str().unwrap()
+        ),
+        Some(PORTAL),
+        None,
+    )
+    .await;
+    let (s, v) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{id}/position?since_seq={since}"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["queue_number"], 2);
+    assert_eq!(v["since"]["queue_number"], 1);
+    let causes = &v["since"]["causes"];
+    assert_eq!(causes["priority_verified"], 2, "{causes}");
+    assert_eq!(causes["left_ahead"], -1, "{causes}");
+    assert_eq!(
+        causes["registered_ahead"], 0,
+        "they registered behind, in the general tier"
+    );
+    let total: i64 = causes
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 2 - 1);
+}

@@ -178,14 +178,39 @@ async fn read(
     svc.read(|s| visible(s, &caller, &id).map(|a| Json(views::application(s, a, now))))
 }
 
-#[utoipa::path(get, path = "/v1/applications/{id}/position", tag = "portal", summary = "Queue number and positions with who is ahead", params(("id" = String, Path, description = "application id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
+#[utoipa::path(get, path = "/v1/applications/{id}/position", tag = "portal", summary = "Queue number and positions with who is ahead", params(("id" = String, Path, description = "application id"), ("since_seq" = Option<u64>, Query, description = "explain the change since this journal seq")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn position(
     State(svc): State<Arc<Service>>,
     caller: Caller,
     Path(id): Path<String>,
+    Query(q): Query<Since>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let now = svc.now();
-    svc.read(|s| visible(s, &caller, &id).map(|a| Json(views::position(s, a, now))))
+    svc.read(|s| {
+        let a = visible(s, &caller, &id)?;
+        let mut v = views::position(s, a, now);
+        if let Some(seq) = q.since_seq {
+            v["since"] = s.explain(a, kezek_core::types::Seq::new(seq)).map_or(
+                serde_json::Value::Null,
+                |x| {
+                    let causes: serde_json::Map<String, serde_json::Value> = x
+                        .causes
+                        .iter()
+                        .map(|(c, n)| (c.as_str().to_owned(), json!(n)))
+                        .collect();
+                    json!({"seq": seq, "queue_number": x.queue_number, "causes": causes})
+                },
+            );
+        }
+        Ok(Json(v))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Since {
+    #[serde(default)]
+    since_seq: Option<u64>,
 }
 
 #[derive(Deserialize)]

@@ -20,6 +20,22 @@ pub struct ApplyError {
 
 type Result<T> = std::result::Result<T, String>;
 
+/// Why an event changes a cohort queue, as a family would be told.
+fn cause_of(event: &Event) -> crate::queue::Cause {
+    use crate::queue::Cause;
+    match event {
+        Event::PreferencesChanged { .. } => Cause::PreferencesChanged,
+        Event::Withdrawn { .. } | Event::AgedOut { .. } => Cause::LeftAhead,
+        Event::ClaimDecided { verified: true, .. } => Cause::PriorityVerified,
+        Event::ClaimDecided {
+            verified: false, ..
+        } => Cause::PriorityRevoked,
+        Event::RoundRun(_) => Cause::Round,
+        Event::ReferralDeclined { .. } | Event::ReferralLapsed { .. } => Cause::ReturnedAhead,
+        _ => Cause::RegisteredAhead,
+    }
+}
+
 mod places;
 
 impl State {
@@ -34,6 +50,7 @@ impl State {
         if seq != self.last_seq.next() {
             return Err(fail(format!("expected seq {}", self.last_seq.next())));
         }
+        self.applying = (seq, cause_of(event));
         self.apply_inner(seq, event).map_err(fail)?;
         self.last_seq = seq;
         Ok(())

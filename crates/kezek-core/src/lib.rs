@@ -12,6 +12,7 @@ pub mod city;
 pub mod command;
 pub mod dataset;
 pub mod event;
+pub mod explain;
 pub mod fuzzing;
 pub mod ids;
 pub mod iin;

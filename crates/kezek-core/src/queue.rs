@@ -6,7 +6,7 @@
 use crate::interleave::{lower_before_upper, upper_before_lower};
 use crate::order::{Entry, OrderIndex};
 use crate::policy::{Block, Policy};
-use crate::types::Language;
+use crate::types::{Language, Seq};
 use rustc_hash::FxHashMap;
 
 /// Identifies a cohort queue: children compete only inside one.
@@ -20,6 +20,121 @@ pub struct QueueKey {
     pub language: Language,
 }
 
+/// Why a cohort queue changed: what a family sees as the reason its number moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// Someone registered (or was imported) ahead.
+    RegisteredAhead,
+    /// Someone ahead withdrew or aged out.
+    LeftAhead,
+    /// Someone ahead came back after a declined or lapsed referral.
+    ReturnedAhead,
+    /// A priority claim was verified.
+    PriorityVerified,
+    /// A priority claim was rejected or dropped.
+    PriorityRevoked,
+    /// Kindergarten preferences changed.
+    PreferencesChanged,
+    /// An allocation round referred children (or moved the interleave phase).
+    Round,
+}
+
+impl Cause {
+    /// Every cause, in the order the API lists them.
+    pub const ALL: [Cause; 7] = [
+        Cause::RegisteredAhead,
+        Cause::LeftAhead,
+        Cause::ReturnedAhead,
+        Cause::PriorityVerified,
+        Cause::PriorityRevoked,
+        Cause::PreferencesChanged,
+        Cause::Round,
+    ];
+
+    /// The name used in the API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::RegisteredAhead => "registered_ahead",
+            Cause::LeftAhead => "left_ahead",
+            Cause::ReturnedAhead => "returned_ahead",
+            Cause::PriorityVerified => "priority_verified",
+            Cause::PriorityRevoked => "priority_revoked",
+            Cause::PreferencesChanged => "preferences_changed",
+            Cause::Round => "round",
+        }
+    }
+}
+
+/// One change of a cohort queue, kept so a queue number can be traced back in time.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// A child entered (`inserted`) or left a tier.
+    Entry {
+        /// Journal seq of the event.
+        seq: Seq,
+        /// Tier.
+        tier: u8,
+        /// The child's key.
+        entry: Entry,
+        /// Entered (true) or left.
+        inserted: bool,
+        /// Why.
+        cause: Cause,
+    },
+    /// A block's interleave phase moved (always by a round).
+    Phase {
+        /// Journal seq of the round.
+        seq: Seq,
+        /// Block.
+        block: u8,
+        /// Phase before.
+        before: u32,
+    },
+}
+
+impl Change {
+    /// The journal seq.
+    #[must_use]
+    pub fn seq(&self) -> Seq {
+        match self {
+            Change::Entry { seq, .. } | Change::Phase { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Who stands before a child of `tier` in the merged order, per tier, from counts alone:
+/// the size of every tier, how many of its own tier sort before it (`r`), and the phases.
+#[must_use]
+pub fn ahead_from_counts(
+    policy: &Policy,
+    sizes: &[usize],
+    r: usize,
+    tier: usize,
+    phases: &[u32],
+) -> Vec<usize> {
+    let mut ahead = vec![0; sizes.len()];
+    let (bi, block) = policy.block_of(tier);
+    for b in &policy.blocks[..bi] {
+        match *b {
+            Block::Strict(t) => ahead[t] = sizes[t],
+            Block::Pair { upper, .. } => {
+                ahead[upper] = sizes[upper];
+                ahead[upper + 1] = sizes[upper + 1];
+            }
+        }
+    }
+    ahead[tier] = r;
+    if let Block::Pair { upper, p, g } = block {
+        if tier == upper {
+            ahead[upper + 1] = lower_before_upper(p, g, phases[bi], r, sizes[upper + 1]);
+        } else {
+            ahead[upper] = upper_before_lower(p, g, phases[bi], r, sizes[upper]);
+        }
+    }
+    ahead
+}
+
 /// The indexes of one cohort queue.
 #[derive(Debug, Clone)]
 pub struct CohortQueue {
@@ -27,6 +142,8 @@ pub struct CohortQueue {
     by_kindergarten: FxHashMap<u32, Vec<OrderIndex>>,
     /// Interleave phase per block of the policy (always 0 for strict blocks).
     phases: Vec<u32>,
+    /// Every change, in journal order.
+    log: Vec<Change>,
 }
 
 impl CohortQueue {
@@ -37,11 +154,19 @@ impl CohortQueue {
             tiers: vec![OrderIndex::default(); tiers],
             by_kindergarten: FxHashMap::default(),
             phases: vec![0; blocks],
+            log: Vec::new(),
         }
     }
 
-    /// Adds a child of tier `tier` who listed `kindergartens`.
-    pub fn insert(&mut self, e: Entry, tier: usize, kindergartens: &[u32]) {
+    /// Adds a child of tier `tier` who listed `kindergartens` (at `seq`, because of `cause`).
+    pub fn insert(&mut self, e: Entry, tier: usize, kindergartens: &[u32], seq: Seq, cause: Cause) {
+        self.log.push(Change::Entry {
+            seq,
+            tier: tier as u8,
+            entry: e,
+            inserted: true,
+            cause,
+        });
         let n = self.tiers.len();
         self.tiers[tier].insert(e);
         for k in kindergartens {
@@ -53,7 +178,21 @@ impl CohortQueue {
     }
 
     /// Removes a child; the arguments must be those it was inserted with.
-    pub fn remove(&mut self, e: &Entry, tier: usize, kindergartens: &[u32]) {
+    pub fn remove(
+        &mut self,
+        e: &Entry,
+        tier: usize,
+        kindergartens: &[u32],
+        seq: Seq,
+        cause: Cause,
+    ) {
+        self.log.push(Change::Entry {
+            seq,
+            tier: tier as u8,
+            entry: *e,
+            inserted: false,
+            cause,
+        });
         self.tiers[tier].remove(e);
         for k in kindergartens {
             if let Some(lists) = self.by_kindergarten.get_mut(k) {
@@ -92,9 +231,20 @@ impl CohortQueue {
         self.phases[b]
     }
 
-    /// Sets the interleave phase of block `b`.
-    pub fn set_phase(&mut self, b: usize, phase: u32) {
+    /// Sets the interleave phase of block `b` (by the round at `seq`).
+    pub fn set_phase(&mut self, b: usize, phase: u32, seq: Seq) {
+        self.log.push(Change::Phase {
+            seq,
+            block: b as u8,
+            before: self.phases[b],
+        });
         self.phases[b] = phase;
+    }
+
+    /// Every change, in journal order.
+    #[must_use]
+    pub fn log(&self) -> &[Change] {
+        &self.log
     }
 
     /// All phases, by block.
@@ -114,6 +264,16 @@ impl CohortQueue {
         tier: usize,
         kindergarten: Option<u32>,
     ) -> Vec<usize> {
+        if kindergarten.is_none() {
+            let sizes: Vec<usize> = self.tiers.iter().map(OrderIndex::len).collect();
+            return ahead_from_counts(
+                policy,
+                &sizes,
+                self.tiers[tier].count_less(e),
+                tier,
+                &self.phases,
+            );
+        }
         let empty;
         let view: &[OrderIndex] = match kindergarten {
             None => &self.tiers,

@@ -269,6 +269,8 @@ pub struct State {
     pub(crate) rounds: Vec<RoundRecord>,
     pub(crate) round_index: FxHashMap<RoundId, u32>,
     pub(crate) refusals: FxHashMap<ApplicationId, Refusal>,
+    /// The seq and cause of the event being applied (recorded in the cohort queues' logs).
+    pub(crate) applying: (Seq, crate::queue::Cause),
 }
 
 impl State {
@@ -292,6 +294,7 @@ impl State {
             rounds: Vec::new(),
             round_index: FxHashMap::default(),
             refusals: FxHashMap::default(),
+            applying: (Seq::default(), crate::queue::Cause::RegisteredAhead),
         }
     }
 
@@ -345,13 +348,25 @@ impl State {
         self.queues
             .entry(key)
             .or_insert_with(|| CohortQueue::new(tiers, blocks))
-            .insert(entry, tier, &a.preferences);
+            .insert(
+                entry,
+                tier,
+                &a.preferences,
+                self.applying.0,
+                self.applying.1,
+            );
     }
 
     pub(crate) fn queue_remove(&mut self, app: u32) {
         let a = &self.applications[app as usize];
         if let Some(q) = self.queues.get_mut(&a.queue_key()) {
-            q.remove(&a.entry(app), a.tier, &a.preferences);
+            q.remove(
+                &a.entry(app),
+                a.tier,
+                &a.preferences,
+                self.applying.0,
+                self.applying.1,
+            );
         }
     }
 }

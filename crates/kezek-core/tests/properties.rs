@@ -468,6 +468,41 @@ fn run_scenario(policy: Policy, ops: Vec<Op>) {
         replayed.apply(*seq, e).unwrap();
     }
     assert_eq!(snapshot(&replayed), snapshot(&w.state), "replay differs");
+    check_explanations(&w);
+}
+
+/// Every queued child's explanation since several earlier seqs: the number then equals the
+/// number in a state replayed up to that seq, and the causes add up to the change.
+fn check_explanations(w: &World) {
+    let last = w.state.last_seq().get();
+    for since in [0, last / 3, last / 2, last.saturating_sub(3), last] {
+        let mut then = State::new(w.policy.clone());
+        for (seq, e) in w.events.iter().filter(|(s, _)| s.get() <= since) {
+            then.apply(*seq, e).unwrap();
+        }
+        for a in 0..w.state.applications().len() as u32 {
+            let Some(x) = w.state.explain(a, kezek_core::types::Seq::new(since)) else {
+                assert_eq!(w.state.queue_number(a), None);
+                continue;
+            };
+            let expected = ((a as usize) < then.applications().len())
+                .then(|| then.queue_number(a))
+                .flatten();
+            assert_eq!(
+                x.queue_number, expected,
+                "queue number of {a} at seq {since}"
+            );
+            let now = w.state.queue_number(a).unwrap() as i64;
+            if let Some(q) = x.queue_number {
+                assert_eq!(
+                    x.causes.values().sum::<i64>(),
+                    now - q as i64,
+                    "causes of {a} since {since}: {:?}",
+                    x.causes
+                );
+            }
+        }
+    }
 }
 
 proptest! {

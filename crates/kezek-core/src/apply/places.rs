@@ -140,7 +140,7 @@ impl State {
             if p.block >= q.phases().len() {
                 return Err("phase of an unknown block".into());
             }
-            q.set_phase(p.block, p.phase);
+            q.set_phase(p.block, p.phase, self.applying.0);
         }
         self.round_index.insert(record.round_id.clone(), round);
         self.rounds.push(record.clone());
