@@ -64,6 +64,9 @@ pub struct ServeArgs {
     /// Load the sample city on first start and print demo tokens.
     #[arg(long)]
     pub demo: bool,
+    /// Log format on stderr: text or json.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 /// `kezek keys …`.

@@ -83,11 +83,16 @@ fn create(journal: &dyn Journal, role: Role, scope: Vec<String>) -> Result<(Stri
 /// # Errors
 /// The store cannot be opened or does not verify, or the address cannot be bound.
 pub fn run(args: &ServeArgs) -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if args.log_format == "json" {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
     let (journal, mut state) = open(&args.data, load_policy(args.policy.as_deref())?)?;
     if args.demo {
         if state.last_seq().get() == 0 {

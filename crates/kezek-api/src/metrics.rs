@@ -35,17 +35,28 @@ pub fn install() {
     let _ = handle();
 }
 
-/// Counts and times every request by its route pattern (never the concrete path, which
-/// would carry ids), method and status.
+static NEXT_REQUEST: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
+/// Counts, times and logs every request by its route pattern, method and status, under a
+/// request id returned in `x-request-id`. Logs never carry the concrete path or query (a
+/// child's IIN can be in it), a header (tokens) or a body (names and IINs).
 pub async fn track(req: Request, next: Next) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().to_string();
+    let request_id = format!(
+        "req-{}",
+        NEXT_REQUEST.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
     let started = Instant::now();
-    let res = next.run(req).await;
+    let mut res = next.run(req).await;
     let status = res.status().as_u16().to_string();
+    tracing::info!(request_id = %request_id, method = %method, route = %route, status = %status, micros = started.elapsed().as_micros() as u64, "request");
+    if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
     metrics::counter!("kezek_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status).increment(1);
     metrics::histogram!("kezek_http_request_duration_seconds", "route" => route, "method" => method).record(started.elapsed().as_secs_f64());
     res
