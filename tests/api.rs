@@ -1242,3 +1242,42 @@ async fn a_position_explains_why_the_number_changed() {
         .sum();
     assert_eq!(total, 2 - 1);
 }
+
+#[tokio::test]
+async fn documents_print_as_the_same_pdf_every_time() {
+    let app = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, Some("large_family")).await;
+    let id = a["document_id"].as_str().unwrap();
+    let get = |lang: &'static str| {
+        let url = format!("{}/v1/documents/{id}.pdf?lang={lang}", app.base);
+        let http = app.http.clone();
+        async move {
+            let res = http.get(url).bearer_auth(PORTAL).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-type"], "application/pdf");
+            res.bytes().await.unwrap().to_vec()
+        }
+    };
+    let (kk, kk_again, ru) = (get("kk").await, get("kk").await, get("ru").await);
+    assert!(kk.starts_with(b"%PDF-"));
+    assert_eq!(kk, kk_again, "the same document gives the same bytes");
+    assert_ne!(kk, ru);
+    assert!(
+        kk.windows(10).any(|w| w == b"/ToUnicode"),
+        "text can be searched and copied"
+    );
+    if let Ok(dir) = std::env::var("KEZEK_PDF_OUT") {
+        std::fs::write(format!("{dir}/kk.pdf"), &kk).unwrap();
+        std::fs::write(format!("{dir}/ru.pdf"), &ru).unwrap();
+    }
+    let (s, _) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{id}.pdf?lang=en"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 422);
+}

@@ -131,15 +131,39 @@ pub fn routes() -> utoipa_axum::router::OpenApiRouter<std::sync::Arc<crate::serv
     utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(read))
 }
 
-#[utoipa::path(get, path = "/v1/documents/{id}", tag = "portal", summary = "A signed result document", params(("id" = String, Path, description = "document id")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Format {
+    #[serde(default)]
+    lang: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "portal", summary = "A signed result document; `{id}.pdf` gives it as a PDF", params(("id" = String, Path, description = "document id, or document id + .pdf"), ("lang" = Option<String>, Query, description = "kk (default) or ru, for the PDF")), responses((status = 200, description = "success"), (status = 404, description = "not found"), (status = 401, description = "missing or unknown token"), (status = 403, description = "wrong role or out of scope")), security(("bearer" = [])))]
 async fn read(
     axum::extract::State(svc): axum::extract::State<std::sync::Arc<crate::service::Service>>,
     caller: crate::auth::Caller,
     axum::extract::Path(id): axum::extract::Path<String>,
-) -> Result<axum::Json<Value>, crate::error::ApiError> {
+    axum::extract::Query(format): axum::extract::Query<Format>,
+) -> Result<axum::response::Response, crate::error::ApiError> {
     use crate::auth::Role;
     use crate::error::ApiError;
+    use axum::response::IntoResponse;
     caller.require(&[Role::Portal, Role::Staff])?;
+    let (id, pdf) = match id.strip_suffix(".pdf") {
+        Some(stem) => (stem.to_owned(), true),
+        None => (id, false),
+    };
+    let lang = match format.lang.as_deref() {
+        None | Some("kk") => crate::pdf::Lang::Kk,
+        Some("ru") => crate::pdf::Lang::Ru,
+        Some(_) => {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "lang must be kk or ru",
+            ))
+        }
+    };
     let bytes = svc
         .journal()
         .document(&id)
@@ -160,5 +184,12 @@ async fn read(
         });
         caller.require_scope(Role::Staff, district.as_deref().unwrap_or(""))?;
     }
-    Ok(axum::Json(doc))
+    if pdf {
+        return Ok((
+            [(axum::http::header::CONTENT_TYPE, "application/pdf")],
+            crate::pdf::render(&doc, lang),
+        )
+            .into_response());
+    }
+    Ok(axum::Json(doc).into_response())
 }

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod error;
 pub mod kindergarten;
 pub mod metrics;
+pub mod pdf;
 pub mod portal;
 pub mod request;
 pub mod service;
