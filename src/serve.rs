@@ -262,11 +262,55 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
     let journal = SqliteJournal::open(&path).context("cannot open the journal")?;
     let mut state = State::new(load_policy(args.policy.as_deref())?);
     let audit = kezek_store::replay::audit(&journal, &mut state)?;
+    let documents = verify_documents(&journal, &state, &args.data.join("authority.key"))?;
     let head = journal.head()?;
     let hash: String = head.hash.iter().map(|b| format!("{b:02x}")).collect();
     println!(
-        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals; head seq {} hash {hash}",
+        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals, {documents} documents signed; head seq {} hash {hash}",
         audit.events, audit.rounds, head.seq
     );
     Ok(())
+}
+
+/// Every stored document: signed by the authority key, stored under its own id, and about an
+/// application the journal knows.
+fn verify_documents(journal: &dyn Journal, state: &State, key: &Path) -> Result<u64> {
+    let first = journal.documents("", 1)?;
+    if first.is_empty() {
+        return Ok(0);
+    }
+    let authority = kezek_api::authority::Authority::load(key)
+        .context("documents exist but the authority key does not")?;
+    let public = authority.public_key();
+    let (mut after, mut n) = (String::new(), 0u64);
+    loop {
+        let page = journal.documents(&after, 1000)?;
+        let Some((last, _)) = page.last() else { break };
+        after.clone_from(last);
+        for (id, bytes) in page {
+            let doc: serde_json::Value = serde_json::from_slice(&bytes)
+                .with_context(|| format!("document {id} is not JSON"))?;
+            let signature = doc["signature"].as_str().unwrap_or_default();
+            if !kezek_api::authority::verify(
+                &public,
+                &kezek_api::documents::signed_bytes(&doc),
+                signature,
+            )
+            .unwrap_or(false)
+            {
+                bail!("document {id}: the signature does not match its content");
+            }
+            if doc["id"] != id.as_str() {
+                bail!("document {id} is stored under another document's id");
+            }
+            let app = doc["application_id"].as_str().unwrap_or_default();
+            let known = kezek_core::ids::ApplicationId::parse(app)
+                .is_ok_and(|a| state.application_index(&a).is_some() || doc["kind"] == "refusal");
+            if !known {
+                bail!("document {id} is about application {app}, which the journal does not have");
+            }
+            n += 1;
+        }
+    }
+    Ok(n)
 }

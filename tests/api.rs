@@ -661,6 +661,13 @@ impl Journal for GatedJournal {
     fn document(&self, id: &str) -> Result<Option<Vec<u8>>, kezek_store::StoreError> {
         self.inner.document(id)
     }
+    fn documents(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, kezek_store::StoreError> {
+        self.inner.documents(after, limit)
+    }
     fn keys(&self) -> Result<Vec<kezek_store::ApiKeyRecord>, kezek_store::StoreError> {
         self.inner.keys()
     }

@@ -194,3 +194,84 @@ fn a_swapped_referral_with_a_rewritten_chain_is_caught_by_the_re_run() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_edited_document_fails_verify() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let key = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kezek"))
+            .args(["keys", "create", "--data"])
+            .arg(data)
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .last()
+            .unwrap()
+            .to_owned()
+    };
+    let (portal, staff) = (
+        key(&["--role", "portal"]),
+        key(&["--role", "staff", "--district", "D1"]),
+    );
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_kezek"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
+    let line = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.contains("listening on http://"))
+        .unwrap();
+    let base = format!("http://{}", line.rsplit("http://").next().unwrap());
+    let http = reqwest::Client::new();
+    let kg = serde_json::json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
+    http.put(format!("{base}/v1/kindergartens/K1"))
+        .bearer_auth(&staff)
+        .json(&kg)
+        .send()
+        .await
+        .unwrap();
+    let body = serde_json::json!({"child": {"iin": Iin::compose(jiff::civil::date(2022, 4, 4), false, 11).unwrap().to_string(), "name": "Aruzhan"},
+        "applicant": {"iin": "880101300123", "name": "Dana", "representative": null}, "district": "D1", "language": "kk",
+        "preferences": ["K1"], "category": null, "documents": ["application_form", "applicant_id", "address_proof"], "channel": "portal"});
+    let res = http
+        .post(format!("{base}/v1/applications"))
+        .bearer_auth(&portal)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = verify(data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 documents signed"));
+    let conn = rusqlite::Connection::open(data.join("kezek.sqlite")).unwrap();
+    conn.execute(
+        "UPDATE documents SET body = replace(body, '\"queue_number\":1', '\"queue_number\":7')",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    let out = verify(data);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("signature does not match"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -71,6 +71,20 @@ impl Authority {
         Ok(Self::from_seed(seed))
     }
 
+    /// Loads the key at `path`; never creates one.
+    ///
+    /// # Errors
+    /// The file cannot be read or does not hold a key.
+    pub fn load(path: &Path) -> Result<Self, KeyError> {
+        if !path.exists() {
+            return Err(KeyError::File {
+                path: path.display().to_string(),
+                message: "missing".into(),
+            });
+        }
+        Self::load_or_create(path)
+    }
+
     /// The key id.
     #[must_use]
     pub fn key_id(&self) -> &str {

@@ -143,6 +143,12 @@ pub trait Journal: Send + Sync {
     /// Storage failure.
     fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// Up to `limit` stored documents with ids after `after`, in id order.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
     /// Stores a new API key.
     ///
     /// # Errors

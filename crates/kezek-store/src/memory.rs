@@ -99,6 +99,21 @@ impl Journal for MemoryJournal {
         Ok(self.lock().documents.get(id).cloned())
     }
 
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let inner = self.lock();
+        let mut ids: Vec<&String> = inner
+            .documents
+            .keys()
+            .filter(|k| k.as_str() > after)
+            .collect();
+        ids.sort();
+        Ok(ids
+            .into_iter()
+            .take(limit)
+            .map(|k| (k.clone(), inner.documents[k].clone()))
+            .collect())
+    }
+
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let mut inner = self.lock();
         if inner

@@ -351,6 +351,20 @@ impl Journal for SqliteJournal {
             .map_err(storage)
     }
 
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT id, body FROM documents WHERE id > ?1 ORDER BY id LIMIT ?2")
+            .map_err(storage)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok((text_at(r, 0)?, bytes_at(r, 1)?))
+            })
+            .map_err(storage)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(storage)
+    }
+
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let scope = serde_json::to_string(&key.scope).map_err(storage)?;
         self.reader()
