@@ -65,16 +65,25 @@ fn load(
     Ok(n)
 }
 
-fn create(journal: &dyn Journal, role: Role, scope: Vec<String>) -> Result<(String, String)> {
+/// Creates a key, signed by the data dir's authority key (so `kezek verify` sees any edit).
+fn create(
+    journal: &dyn Journal,
+    data: &Path,
+    role: Role,
+    scope: Vec<String>,
+) -> Result<(String, String)> {
+    let authority = kezek_api::authority::Authority::load_or_create(&data.join("authority.key"))?;
     let (token, key_id) =
         new_token().map_err(|e| anyhow::anyhow!("no randomness for a token: {e}"))?;
-    journal.put_key(&key_record(
+    let mut record = key_record(
         &key_id,
         &token,
         role,
         scope,
         &jiff::Timestamp::now().to_string(),
-    ))?;
+    );
+    record.signature = authority.sign(&kezek_api::authority::key_bytes(&record));
+    journal.put_key(&record)?;
     Ok((key_id, token))
 }
 
@@ -118,7 +127,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             (Role::Staff, districts),
             (Role::Kindergarten, first_kg),
         ] {
-            let (key_id, token) = create(journal.as_ref(), role, scope.clone())?;
+            let (key_id, token) = create(journal.as_ref(), &args.data, role, scope.clone())?;
             println!(
                 "demo {} token ({key_id}, scope [{}]): {token}",
                 role.as_str(),
@@ -186,7 +195,7 @@ pub fn create_key(args: &KeyArgs) -> Result<()> {
     };
     std::fs::create_dir_all(&args.data)?;
     let journal = SqliteJournal::open(&args.data.join("kezek.sqlite"))?;
-    let (key_id, token) = create(&journal, role, scope)?;
+    let (key_id, token) = create(&journal, &args.data, role, scope)?;
     println!(
         "created {} key {key_id}; the token is shown once:",
         role.as_str()
@@ -263,10 +272,11 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
     let mut state = State::new(load_policy(args.policy.as_deref())?);
     let audit = kezek_store::replay::audit(&journal, &mut state)?;
     let documents = verify_documents(&journal, &state, &args.data.join("authority.key"))?;
+    let (keys, answers) = verify_records(&journal, &args.data.join("authority.key"))?;
     let head = journal.head()?;
     let hash: String = head.hash.iter().map(|b| format!("{b:02x}")).collect();
     println!(
-        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals, {documents} documents signed; head seq {} hash {hash}",
+        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals, {documents} documents, {keys} keys and {answers} stored answers signed; head seq {} hash {hash}",
         audit.events, audit.rounds, head.seq
     );
     Ok(())
@@ -313,4 +323,36 @@ fn verify_documents(journal: &dyn Journal, state: &State, key: &Path) -> Result<
         }
     }
     Ok(n)
+}
+
+/// Every API key and stored answer carries the authority's signature over its content.
+fn verify_records(journal: &dyn Journal, key: &Path) -> Result<(usize, usize)> {
+    let (keys, answers) = (journal.keys()?, journal.answers()?);
+    if keys.is_empty() && answers.is_empty() {
+        return Ok((0, 0));
+    }
+    let public = kezek_api::authority::Authority::load(key)
+        .context("keys exist but the authority key does not")?
+        .public_key();
+    let ok = |bytes: &[u8], sig: &str| {
+        kezek_api::authority::verify(&public, bytes, sig).unwrap_or(false)
+    };
+    for k in &keys {
+        if !ok(&kezek_api::authority::key_bytes(k), &k.signature) {
+            bail!(
+                "API key {}: the signature does not match the stored key",
+                k.key_id
+            );
+        }
+    }
+    for a in &answers {
+        if !ok(&kezek_api::authority::answer_bytes(a), &a.signature) {
+            bail!(
+                "stored answer {} of {}: the signature does not match",
+                a.key,
+                a.actor
+            );
+        }
+    }
+    Ok((keys.len(), answers.len()))
 }

@@ -668,6 +668,9 @@ impl Journal for GatedJournal {
     ) -> Result<Vec<(String, Vec<u8>)>, kezek_store::StoreError> {
         self.inner.documents(after, limit)
     }
+    fn answers(&self) -> Result<Vec<kezek_store::IdempotencyRecord>, kezek_store::StoreError> {
+        self.inner.answers()
+    }
     fn keys(&self) -> Result<Vec<kezek_store::ApiKeyRecord>, kezek_store::StoreError> {
         self.inner.keys()
     }

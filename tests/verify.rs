@@ -196,7 +196,7 @@ fn a_swapped_referral_with_a_rewritten_chain_is_caught_by_the_re_run() {
 }
 
 #[tokio::test]
-async fn an_edited_document_fails_verify() {
+async fn an_edited_document_key_or_stored_answer_fails_verify() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
@@ -246,6 +246,7 @@ async fn an_edited_document_fails_verify() {
     let res = http
         .post(format!("{base}/v1/applications"))
         .bearer_auth(&portal)
+        .header("Idempotency-Key", "first-try")
         .json(&body)
         .send()
         .await
@@ -259,19 +260,40 @@ async fn an_edited_document_fails_verify() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 documents signed"));
-    let conn = rusqlite::Connection::open(data.join("kezek.sqlite")).unwrap();
-    conn.execute(
-        "UPDATE documents SET body = replace(body, '\"queue_number\":1', '\"queue_number\":7')",
-        [],
-    )
-    .unwrap();
-    drop(conn);
-    let out = verify(data);
-    assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("signature does not match"),
+        String::from_utf8_lossy(&out.stdout)
+            .contains("1 documents, 2 keys and 1 stored answers signed"),
         "{}",
-        String::from_utf8_lossy(&out.stderr)
+        String::from_utf8_lossy(&out.stdout)
     );
+    let edits = [
+        (
+            "UPDATE documents SET body = replace(body, '\"queue_number\":1', '\"queue_number\":7')",
+            "signature does not match its content",
+        ),
+        (
+            "UPDATE api_keys SET role = 'admin' WHERE role = 'portal'",
+            "API key",
+        ),
+        ("UPDATE idempotency SET status = 200", "stored answer"),
+    ];
+    for (edit, complaint) in edits {
+        let copy = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(data).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+            }
+        }
+        let conn = rusqlite::Connection::open(copy.path().join("kezek.sqlite")).unwrap();
+        assert_eq!(conn.execute(edit, []).unwrap(), 1, "{edit}");
+        drop(conn);
+        let out = verify(copy.path());
+        assert!(!out.status.success(), "{edit} went unnoticed");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(complaint),
+            "{edit}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

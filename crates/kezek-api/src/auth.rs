@@ -131,6 +131,7 @@ pub fn key_record(
         role: role.as_str().to_owned(),
         scope,
         created_at: created_at.to_owned(),
+        signature: String::new(),
     }
 }
 

@@ -104,6 +104,25 @@ impl Authority {
     }
 }
 
+/// The bytes an API key record's signature covers: its fields as compact JSON with sorted
+/// keys (the token hash in hex), the signature left out.
+#[must_use]
+pub fn key_bytes(k: &kezek_store::ApiKeyRecord) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "created_at": k.created_at, "key_id": k.key_id, "role": k.role, "scope": k.scope, "token_hash": hex::encode(k.token_hash),
+    }))
+    .unwrap_or_default()
+}
+
+/// The bytes a stored answer's signature covers (hashes and body in hex).
+#[must_use]
+pub fn answer_bytes(a: &kezek_store::IdempotencyRecord) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "actor": a.actor, "body": hex::encode(&a.body), "key": a.key, "request_hash": hex::encode(a.request_hash), "status": a.status,
+    }))
+    .unwrap_or_default()
+}
+
 /// Checks a base64 signature over `bytes` with a base64 public key.
 ///
 /// # Errors

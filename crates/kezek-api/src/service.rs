@@ -202,12 +202,17 @@ impl Service {
             };
             let body = serde_json::to_vec(&body).unwrap_or_default();
             idempotency_key = idempotency.as_ref().map(|i| i.key.clone());
-            let record = idempotency.map(|i| IdempotencyRecord {
-                actor: caller.key_id.clone(),
-                key: i.key,
-                request_hash: i.fingerprint,
-                status: status.as_u16(),
-                body: body.clone(),
+            let record = idempotency.map(|i| {
+                let mut r = IdempotencyRecord {
+                    actor: caller.key_id.clone(),
+                    key: i.key,
+                    request_hash: i.fingerprint,
+                    status: status.as_u16(),
+                    body: body.clone(),
+                    signature: String::new(),
+                };
+                r.signature = self.authority.sign(&crate::authority::answer_bytes(&r));
+                r
             });
             if events.is_empty() && record.is_none() {
                 return json_response(status, body);

@@ -39,6 +39,8 @@ pub struct IdempotencyRecord {
     pub request_hash: Hash,
     /// HTTP status of the first answer.
     pub status: u16,
+    /// The authority's signature over the record (base64; empty when unsigned).
+    pub signature: String,
     /// Body of the first answer.
     pub body: Vec<u8>,
 }
@@ -56,6 +58,8 @@ pub struct ApiKeyRecord {
     pub scope: Vec<String>,
     /// When it was created (RFC 3339).
     pub created_at: String,
+    /// The authority's signature over the record (base64; empty when unsigned).
+    pub signature: String,
 }
 
 /// Events of one command (or several), with who and when, and the answer to remember.
@@ -154,6 +158,12 @@ pub trait Journal: Send + Sync {
     /// # Errors
     /// Storage failure, or a key id or token hash already stored.
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
+
+    /// Every stored answer (for audits).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError>;
 
     /// All API keys.
     ///

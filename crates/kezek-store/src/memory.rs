@@ -130,6 +130,12 @@ impl Journal for MemoryJournal {
         Ok(())
     }
 
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let mut v: Vec<IdempotencyRecord> = self.lock().idempotency.values().cloned().collect();
+        v.sort_by(|a, b| (&a.actor, &a.key).cmp(&(&b.actor, &b.key)));
+        Ok(v)
+    }
+
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         Ok(self.lock().keys.clone())
     }

@@ -45,6 +45,10 @@ const MIGRATIONS: &[&str] = &[
         body BLOB NOT NULL
     );
 ",
+    "
+    ALTER TABLE idempotency ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+    ALTER TABLE api_keys ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+",
 ];
 
 /// Most batches committed in one transaction.
@@ -234,7 +238,7 @@ fn write_group(
             .prepare_cached("INSERT OR IGNORE INTO documents (id, body) VALUES (?1, ?2)")
             .map_err(storage)?;
         let mut remember = tx
-            .prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body) VALUES (?1, ?2, ?3, ?4, ?5)")
+            .prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .map_err(storage)?;
         for r in group {
             let b = &r.batch;
@@ -274,7 +278,8 @@ fn write_group(
                         i.key,
                         &i.request_hash[..],
                         i.status,
-                        i.body
+                        i.body,
+                        i.signature
                     ])
                     .map_err(storage)?;
             }
@@ -324,7 +329,7 @@ impl Journal for SqliteJournal {
     fn idempotency(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         self.reader()
             .query_row(
-                "SELECT request_hash, status, body FROM idempotency WHERE actor = ?1 AND key = ?2",
+                "SELECT request_hash, status, body, signature FROM idempotency WHERE actor = ?1 AND key = ?2",
                 params![actor, key],
                 |r| {
                     Ok(IdempotencyRecord {
@@ -332,7 +337,8 @@ impl Journal for SqliteJournal {
                         key: key.to_owned(),
                         request_hash: hash_of(r.get(0)?),
                         status: r.get(1)?,
-                        body: r.get(2)?,
+                        body: bytes_at(r, 2)?,
+                        signature: text_at(r, 3)?,
                     })
                 },
             )
@@ -369,18 +375,38 @@ impl Journal for SqliteJournal {
         let scope = serde_json::to_string(&key.scope).map_err(storage)?;
         self.reader()
             .execute(
-                "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at],
+                "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.signature],
             )
             .map_err(storage)?;
         Ok(())
+    }
+
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT actor, key, request_hash, status, body, signature FROM idempotency ORDER BY actor, key")
+            .map_err(storage)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(IdempotencyRecord {
+                    actor: text_at(r, 0)?,
+                    key: text_at(r, 1)?,
+                    request_hash: hash_of(bytes_at(r, 2)?),
+                    status: r.get::<_, i64>(3).map(|s| u16::try_from(s).unwrap_or(0))?,
+                    body: bytes_at(r, 4)?,
+                    signature: text_at(r, 5)?,
+                })
+            })
+            .map_err(storage)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(storage)
     }
 
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT key_id, token_hash, role, scope, created_at FROM api_keys ORDER BY key_id",
+                "SELECT key_id, token_hash, role, scope, created_at, signature FROM api_keys ORDER BY key_id",
             )
             .map_err(storage)?;
         let rows = stmt
@@ -391,7 +417,8 @@ impl Journal for SqliteJournal {
                     token_hash: hash_of(r.get(1)?),
                     role: r.get(2)?,
                     scope: serde_json::from_str(&scope).unwrap_or_default(),
-                    created_at: r.get(4)?,
+                    created_at: text_at(r, 4)?,
+                    signature: text_at(r, 5)?,
                 })
             })
             .map_err(storage)?;

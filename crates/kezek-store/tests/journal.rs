@@ -205,6 +205,7 @@ fn idempotency_and_keys_are_stored() {
         request_hash: [7; 32],
         status: 201,
         body: b"{}".to_vec(),
+        signature: "s1".into(),
     };
     let key = ApiKeyRecord {
         key_id: "k1".into(),
@@ -212,6 +213,7 @@ fn idempotency_and_keys_are_stored() {
         role: "staff".into(),
         scope: vec!["D01".into()],
         created_at: "2026-01-01T00:00:00Z".into(),
+        signature: "s2".into(),
     };
     for journal in [
         Box::new(MemoryJournal::new()) as Box<dyn Journal>,
