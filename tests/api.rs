@@ -1104,6 +1104,7 @@ async fn openapi_describes_exactly_the_routes() {
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("GET", "/openapi.json"),
+        ("GET", "/docs"),
         ("GET", "/v1/keys"),
     ]
     .iter()

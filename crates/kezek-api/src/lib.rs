@@ -63,6 +63,7 @@ fn api() -> (Router<Arc<Service>>, utoipa::openapi::OpenApi) {
         .routes(routes!(healthz))
         .routes(routes!(metrics::render))
         .routes(routes!(openapi_json))
+        .routes(routes!(docs))
         .split_for_parts()
 }
 
@@ -91,6 +92,15 @@ pub fn router(svc: Arc<Service>) -> Router {
 async fn openapi_json() -> Response {
     let spec = SPEC.get().cloned().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], spec).into_response()
+}
+
+#[utoipa::path(get, path = "/docs", tag = "operations", summary = "A browser for this description", responses((status = 200, description = "HTML")))]
+async fn docs() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../assets/docs.html"),
+    )
+        .into_response()
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness", responses((status = 200, description = "ok"), (status = 503, description = "the journal failed")))]
