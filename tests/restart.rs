@@ -2,65 +2,12 @@
 //! every acknowledged registration is there, and the journal verifies (start-up refuses a
 //! journal whose chain is broken).
 
-use kezek_core::iin::Iin;
+mod common;
+
+use common::{application, key, serve};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-
-fn kezek() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_kezek"))
-}
-
-fn key(data: &Path, args: &[&str]) -> String {
-    let out = kezek()
-        .args(["keys", "create", "--data"])
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
-}
-
-/// Starts `kezek serve` on a free port; returns the child and its base URL.
-fn serve(data: &Path) -> (Child, String) {
-    let mut child = kezek()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|l| l.contains("listening on http://"))
-        .expect("the server never said where it listens");
-    let addr = line.rsplit("http://").next().unwrap().to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
-    (child, format!("http://{addr}"))
-}
-
-fn application(n: u16) -> Value {
-    let iin = Iin::compose(jiff::civil::date(2022, 5, 1), n % 2 == 1, n).unwrap();
-    json!({"child": {"iin": iin.to_string(), "name": "Child"},
-           "applicant": {"iin": "880101300123", "name": "Parent", "representative": null},
-           "district": "D1", "language": "kk", "preferences": ["K1"], "category": null,
-           "documents": ["application_form", "applicant_id", "address_proof"], "channel": "portal"})
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill() {
@@ -68,7 +15,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let data = dir.path();
     let portal = key(data, &["--role", "portal"]);
     let staff = key(data, &["--role", "staff", "--district", "D1"]);
-    let (mut server, base) = serve(data);
+    let (mut server, base) = serve(data, &[], Stdio::inherit());
     let http = reqwest::Client::new();
     let kg = json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
     let res = http
@@ -127,7 +74,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 300);
 
-    let (mut server, base) = serve(data);
+    let (mut server, base) = serve(data, &[], Stdio::inherit());
     for id in &acked {
         let res = http
             .get(format!("{base}/v1/applications/{id}"))
