@@ -21,4 +21,5 @@ fn corpus_replays_without_panics() {
     assert!(replay("iin", kezek_core::fuzzing::iin) >= 3);
     assert!(replay("csv_rows", kezek_core::fuzzing::csv_rows) >= 3);
     assert!(replay("policy", kezek_core::fuzzing::policy) >= 2);
+    assert!(replay("commands", kezek_core::fuzzing::commands) >= 1);
 }
