@@ -1,26 +1,12 @@
 //! The real server's JSON logs: one line per request with a request id and the route
 //! pattern, and never a child's or applicant's IIN or name, nor a token (valid or not).
 
+mod common;
+
+use common::{key, serve_logging};
 use kezek_core::iin::Iin;
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Command, Stdio};
-
-fn key(data: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_kezek"))
-        .args(["keys", "create", "--data"])
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
-}
+use std::process::Stdio;
 
 #[tokio::test]
 async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
@@ -30,27 +16,12 @@ async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
     let portal = key(&data, &["--role", "portal"]);
     let staff = key(&data, &["--role", "staff", "--district", "D1"]);
     let log_path = dir.path().join("server.log");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_kezek"))
-        .args([
-            "serve",
-            "--log-format",
-            "json",
-            "--listen",
-            "127.0.0.1:0",
-            "--data",
-        ])
-        .arg(&data)
-        .stdout(Stdio::piped())
-        .stderr(std::fs::File::create(&log_path).unwrap())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let line = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|l| l.contains("listening on http://"))
-        .unwrap();
-    let base = format!("http://{}", line.rsplit("http://").next().unwrap());
+    let (mut child, base) = serve_logging(
+        &data,
+        &["--log-format", "json"],
+        Stdio::from(std::fs::File::create(&log_path).unwrap()),
+        "info",
+    );
     let http = reqwest::Client::new();
 
     let child_iin = Iin::compose(jiff::civil::date(2022, 4, 4), true, 4321)

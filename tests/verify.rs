@@ -2,6 +2,8 @@
 //! event (the chain breaks) and on a round whose referrals were swapped by someone who also
 //! rewrote the hash chain (only re-running the round shows it).
 
+mod common;
+
 use kezek_core::city::load_city;
 use kezek_core::dataset::{parse_applications, parse_groups};
 use kezek_core::ids::{ApplicationId, DistrictId, RoundId};
@@ -84,13 +86,7 @@ fn installation(dir: &Path) {
         .unwrap();
 }
 
-fn verify(dir: &Path) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_kezek"))
-        .args(["verify", "--data"])
-        .arg(dir)
-        .output()
-        .unwrap()
-}
+use common::verify;
 
 #[test]
 fn an_honest_installation_verifies() {
@@ -197,41 +193,13 @@ fn a_swapped_referral_with_a_rewritten_chain_is_caught_by_the_re_run() {
 
 #[tokio::test]
 async fn an_edited_document_key_or_stored_answer_fails_verify() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let key = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kezek"))
-            .args(["keys", "create", "--data"])
-            .arg(data)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .to_owned()
-    };
     let (portal, staff) = (
-        key(&["--role", "portal"]),
-        key(&["--role", "staff", "--district", "D1"]),
+        common::key(data, &["--role", "portal"]),
+        common::key(data, &["--role", "staff", "--district", "D1"]),
     );
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_kezek"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .env("RUST_LOG", "warn")
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = std::io::BufReader::new(server.stdout.take().unwrap()).lines();
-    let line = lines
-        .by_ref()
-        .map(Result::unwrap)
-        .find(|l| l.contains("listening on http://"))
-        .unwrap();
-    let base = format!("http://{}", line.rsplit("http://").next().unwrap());
+    let (mut server, base) = common::serve(data, &[], std::process::Stdio::null());
     let http = reqwest::Client::new();
     let kg = serde_json::json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
     http.put(format!("{base}/v1/kindergartens/K1"))

@@ -34,13 +34,19 @@ pub fn key(data: &Path, args: &[&str]) -> String {
         .to_owned()
 }
 
-/// Starts `kezek serve` on a free port with `extra` arguments; the child and its base URL.
+/// Starts `kezek serve` on a free port with `extra` arguments, logging warnings only; the
+/// child and its base URL.
 pub fn serve(data: &Path, extra: &[&str], stderr: Stdio) -> (Child, String) {
+    serve_logging(data, extra, stderr, "warn")
+}
+
+/// Like [`serve`], logging at `level` (`info` logs every request).
+pub fn serve_logging(data: &Path, extra: &[&str], stderr: Stdio, level: &str) -> (Child, String) {
     let mut child = kezek()
         .args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(extra)
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", level)
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
