@@ -25,6 +25,14 @@ const STAFF_D2: &str = "t-staff-d2";
 const KG: &str = "t-kg-k1";
 const AUDITOR: &str = "t-auditor";
 
+/// Serves the router over `svc` on 127.0.0.1:0; the base URL.
+async fn serve(svc: Arc<Service>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, kezek_api::router(svc)).await.unwrap() });
+    base
+}
+
 async fn spawn_app() -> App {
     let journal = Arc::new(MemoryJournal::new());
     for (token, role, scope) in [
@@ -58,9 +66,7 @@ async fn spawn_app() -> App {
         kezek_api::authority::Authority::from_seed([7; 32]),
     )
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, kezek_api::router(svc)).await.unwrap() });
+    let base = serve(svc).await;
     App {
         base,
         http: reqwest::Client::new(),
@@ -701,9 +707,7 @@ async fn a_write_is_answered_only_after_it_is_durable() {
         kezek_api::authority::Authority::from_seed([7; 32]),
     )
     .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, kezek_api::router(svc)).await.unwrap() });
+    let base = serve(svc).await;
     let body = json!({"name": "K", "district": "D1", "groups": []});
     let request = reqwest::Client::new()
         .put(format!("{base}/v1/kindergartens/K1"))

@@ -185,3 +185,64 @@ fn import_loads_a_city_all_or_nothing_and_keys_are_checked() {
         .to_owned();
     assert!(token.starts_with("kz_") && token.len() == 67, "{token}");
 }
+
+#[tokio::test]
+async fn a_key_created_while_the_server_runs_works_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let mut server = kezek()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(server.stdout.take().unwrap()));
+    let line = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.contains("listening on http://"))
+        .unwrap();
+    let base = format!("http://{}", line.rsplit("http://").next().unwrap());
+    let http = reqwest::Client::new();
+    // A bad token first: the keys were just re-read, yet a new key still works at once.
+    let bad = http
+        .get(format!("{base}/v1/journal"))
+        .bearer_auth("kz_nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 401);
+    let out = kezek()
+        .args(["keys", "create", "--role", "auditor", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    let token = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+    let mut status = 0;
+    for _ in 0..30 {
+        status = http
+            .get(format!("{base}/v1/journal"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, 200,
+        "the new key is accepted within the reload interval"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -152,8 +152,8 @@ impl FromRequestParts<Arc<Service>> for Caller {
         if let Some(c) = svc.caller(&hash) {
             return Ok(c);
         }
-        // A key created with `kezek keys create` while the server runs: look again.
-        let _ = svc.reload_keys();
+        // Perhaps a key created with `kezek keys create` while the server runs: look again.
+        svc.reload_keys_for_unknown_token();
         svc.caller(&hash).ok_or_else(ApiError::unauthorized)
     }
 }

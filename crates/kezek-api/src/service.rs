@@ -30,6 +30,8 @@ pub struct Service {
     /// Answers submitted to the journal but perhaps not yet durable, by (actor, key).
     pending: Mutex<HashMap<(String, String), IdempotencyRecord>>,
     failed: AtomicBool,
+    /// When an unknown token last made the keys be read again.
+    last_key_reload: Mutex<Option<std::time::Instant>>,
 }
 
 /// An `Idempotency-Key` and the fingerprint of the request that carried it.
@@ -69,6 +71,7 @@ impl Service {
             clock,
             pending: Mutex::new(HashMap::new()),
             failed: AtomicBool::new(false),
+            last_key_reload: Mutex::new(None),
         });
         svc.reload_keys()?;
         Ok(svc)
@@ -94,6 +97,18 @@ impl Service {
         }
         *self.keys.write() = map;
         Ok(())
+    }
+
+    /// Re-reads the keys for a token not among them (one made by `kezek keys create` while
+    /// the server runs), at most once a second: a stream of bad tokens costs no more than
+    /// one read of the keys table per second.
+    pub fn reload_keys_for_unknown_token(&self) {
+        let mut last = self.last_key_reload.lock();
+        if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(std::time::Instant::now());
+        let _ = self.reload_keys();
     }
 
     /// The caller holding the token with this hash.
