@@ -4,7 +4,7 @@
 use crate::record::GENESIS;
 use crate::{Journal, StoreError};
 use kezek_core::types::Seq;
-use kezek_core::State;
+use kezek_core::{Event, State};
 
 /// Why a journal could not be replayed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,42 +92,103 @@ fn check_round(
     Ok(())
 }
 
+/// A page of records, verified and decoded, on its way to the applying thread.
+type Page = Vec<(Seq, Event)>;
+
+/// Pages in flight between the reading and the applying thread.
+const PAGES_IN_FLIGHT: usize = 4;
+
 fn walk(
     journal: &dyn Journal,
     state: &mut State,
     rerun_rounds: bool,
 ) -> Result<(Seq, u64), ReplayError> {
-    let mut rounds = 0;
-    let (mut last, mut hash) = (state.last_seq(), GENESIS);
-    if last != Seq::default() {
+    if state.last_seq() != Seq::default() {
         return Err(ReplayError::Corrupt {
-            seq: last,
+            seq: state.last_seq(),
             message: "replay needs an empty state".into(),
         });
     }
+    // Reading, hashing and decoding take about as long as applying: one thread does the
+    // first three while this one applies, so start-up uses both cores.
+    let (pages, received) = std::sync::mpsc::sync_channel::<Page>(PAGES_IN_FLIGHT);
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_verified(journal, &pages));
+        let (mut last, mut rounds) = (Seq::default(), 0);
+        let mut outcome = Ok(());
+        for page in received.iter() {
+            outcome = apply_page(state, page, rerun_rounds, &mut last, &mut rounds);
+            if outcome.is_err() {
+                break;
+            }
+        }
+        // Dropping the receiver stops the reader at its next send.
+        drop(received);
+        let read = reader
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        outcome?;
+        read?;
+        Ok((last, rounds))
+    })
+}
+
+/// Applies a verified page, re-running each round first when `rerun_rounds`.
+fn apply_page(
+    state: &mut State,
+    page: Page,
+    rerun_rounds: bool,
+    last: &mut Seq,
+    rounds: &mut u64,
+) -> Result<(), ReplayError> {
+    for (seq, event) in page {
+        if let (true, Event::RoundRun(r)) = (rerun_rounds, &event) {
+            check_round(state, seq, r)?;
+            *rounds += 1;
+        }
+        state.apply(seq, &event).map_err(|e| ReplayError::Corrupt {
+            seq,
+            message: e.message,
+        })?;
+        *last = seq;
+    }
+    Ok(())
+}
+
+/// Reads every record in order, checks its link and hash and decodes it; sends the pages
+/// and returns the last seq, after checking it against the journal's head.
+fn read_verified(
+    journal: &dyn Journal,
+    pages: &std::sync::mpsc::SyncSender<Page>,
+) -> Result<Seq, ReplayError> {
+    let (mut last, mut hash) = (Seq::default(), GENESIS);
     loop {
         let page = journal.read(last, PAGE)?;
         if page.is_empty() {
             break;
         }
+        let mut events = Vec::with_capacity(page.len());
+        let mut failure = None;
         for record in page {
-            let event = record
-                .verify(last, &hash)
-                .map_err(|message| ReplayError::Corrupt {
-                    seq: last.next(),
-                    message,
-                })?;
-            if let (true, kezek_core::Event::RoundRun(r)) = (rerun_rounds, &event) {
-                check_round(state, record.seq, r)?;
-                rounds += 1;
+            match record.verify(last, &hash) {
+                Ok(event) => events.push((record.seq, event)),
+                Err(message) => {
+                    failure = Some(ReplayError::Corrupt {
+                        seq: last.next(),
+                        message,
+                    });
+                    break;
+                }
             }
-            state
-                .apply(record.seq, &event)
-                .map_err(|e| ReplayError::Corrupt {
-                    seq: record.seq,
-                    message: e.message,
-                })?;
             (last, hash) = (record.seq, record.hash);
+        }
+        // What verified before a failure is applied first, so an earlier record that does
+        // not apply is reported before a later one that does not verify.
+        if pages.send(events).is_err() {
+            return Ok(last);
+        }
+        if let Some(failure) = failure {
+            return Err(failure);
         }
     }
     let head = journal.head()?;
@@ -137,5 +198,5 @@ fn walk(
             message: "the head does not match the chain".into(),
         });
     }
-    Ok((last, rounds))
+    Ok(last)
 }
