@@ -94,9 +94,15 @@ fn create(
 pub fn run(args: &ServeArgs) -> Result<()> {
     let filter =
         tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    // Log lines are written by a thread of their own, buffered and flushed whenever it has
+    // nothing more to write: a request does not pay a write(2) for its log line. The guard
+    // flushes what is left when serve returns.
+    let (writer, _flush_on_exit) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     if args.log_format == "json" {
         logs.json().init();
     } else {
@@ -331,9 +337,9 @@ fn verify_records(journal: &dyn Journal, key: &Path) -> Result<(usize, usize)> {
     if keys.is_empty() && answers.is_empty() {
         return Ok((0, 0));
     }
-    let public = kezek_api::authority::Authority::load(key)
-        .context("keys exist but the authority key does not")?
-        .public_key();
+    let authority = kezek_api::authority::Authority::load(key)
+        .context("keys exist but the authority key does not")?;
+    let public = authority.public_key();
     let ok = |bytes: &[u8], sig: &str| {
         kezek_api::authority::verify(&public, bytes, sig).unwrap_or(false)
     };
@@ -346,7 +352,7 @@ fn verify_records(journal: &dyn Journal, key: &Path) -> Result<(usize, usize)> {
         }
     }
     for a in &answers {
-        if !ok(&kezek_api::authority::answer_bytes(a), &a.signature) {
+        if !authority.sealed(a) {
             bail!(
                 "stored answer {} of {}: the signature does not match",
                 a.key,

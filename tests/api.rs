@@ -624,7 +624,7 @@ async fn bad_requests_get_problem_json() {
 /// A journal whose commits wait until the test opens the gate; it logs when they happen.
 struct GatedJournal {
     inner: MemoryJournal,
-    gate: std::sync::Mutex<Vec<std::sync::mpsc::SyncSender<Result<(), kezek_store::StoreError>>>>,
+    gate: std::sync::Mutex<Vec<kezek_store::Resolver>>,
     log: Arc<std::sync::Mutex<Vec<&'static str>>>,
 }
 
@@ -632,7 +632,7 @@ impl GatedJournal {
     fn open_gate(&self) {
         for tx in self.gate.lock().unwrap().drain(..) {
             self.log.lock().unwrap().push("durable");
-            let _ = tx.send(Ok(()));
+            tx.send(Ok(()));
         }
     }
 }

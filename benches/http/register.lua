@@ -10,7 +10,7 @@ function setup(thread)
   threads[#threads + 1] = thread
 end
 
-local bodies, token, next_line, sent
+local bodies, token, next_line, sent, run
 
 function init(args)
   bodies = {}
@@ -23,6 +23,8 @@ function init(args)
   end
   token = args[2]
   next_line, sent = 1, 0
+  -- Keys differ from run to run, so a second run against the same server is not a retry.
+  run = os.getenv("KEZEK_WRK_RUN") or tostring(os.time())
 end
 
 function request()
@@ -33,7 +35,7 @@ function request()
   return wrk.format("POST", "/v1/applications", {
     ["Authorization"] = "Bearer " .. token,
     ["Content-Type"] = "application/json",
-    ["Idempotency-Key"] = "bench-" .. index .. "-" .. sent,
+    ["Idempotency-Key"] = "bench-" .. run .. "-" .. index .. "-" .. sent,
   }, body)
 end
 

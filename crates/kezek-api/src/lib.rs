@@ -1,6 +1,7 @@
 //! The Kezek HTTP API of `../shared/API.md`: per-area routers merged here, one error type,
 //! bodies limited to 64 KiB, every error as problem+json.
 
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod authority;
@@ -11,6 +12,7 @@ pub mod metrics;
 pub mod pdf;
 pub mod portal;
 pub mod request;
+pub mod sequencer;
 pub mod service;
 pub mod staff;
 pub mod views;

@@ -27,11 +27,13 @@ pub struct Service {
     journal: Arc<dyn Journal>,
     keys: RwLock<HashMap<Hash, Caller>>,
     clock: Clock,
-    /// Answers submitted to the journal but perhaps not yet durable, by (actor, key).
-    pending: Mutex<HashMap<(String, String), IdempotencyRecord>>,
+    /// Answers submitted to the journal but perhaps not yet durable, and the lookups.
+    answers: crate::answers::Answers,
     failed: AtomicBool,
     /// When an unknown token last made the keys be read again.
     last_key_reload: Mutex<Option<std::time::Instant>>,
+    /// Puts batches signed out of order back in order for the journal.
+    sequencer: crate::sequencer::Sequencer,
 }
 
 /// An `Idempotency-Key` and the fingerprint of the request that carried it.
@@ -64,12 +66,13 @@ impl Service {
         authority: crate::authority::Authority,
     ) -> Result<Arc<Self>, StoreError> {
         let svc = Arc::new(Self {
+            sequencer: crate::sequencer::Sequencer::new(state.last_seq()),
             authority,
             state: RwLock::new(state),
             journal,
             keys: RwLock::new(HashMap::new()),
             clock,
-            pending: Mutex::new(HashMap::new()),
+            answers: crate::answers::Answers::default(),
             failed: AtomicBool::new(false),
             last_key_reload: Mutex::new(None),
         });
@@ -166,13 +169,21 @@ impl Service {
             .await;
     }
 
-    fn remembered(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, ApiError> {
-        if let Some(r) = self.pending.lock().get(&(actor.to_owned(), key.to_owned())) {
-            return Ok(Some(r.clone()));
+    /// The answer to a retried request: the first answer, or a refusal when the key came
+    /// with another request.
+    fn repeat(r: IdempotencyRecord, fingerprint: &Hash) -> Response {
+        if &r.request_hash == fingerprint {
+            return json_response(
+                StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
+                r.body,
+            );
         }
-        self.journal
-            .idempotency(actor, key)
-            .map_err(|_| ApiError::unavailable())
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request",
+        )
+        .into_response()
     }
 
     /// Carries out a write: `f` runs the command(s) on the state and builds the answer from
@@ -187,26 +198,28 @@ impl Service {
         if !self.healthy() {
             return ApiError::unavailable().into_response();
         }
-        let idempotency_key;
-        let (status, body, ticket) = {
+        let key = idempotency.as_ref().map(|i| i.key.clone());
+        // The journal is read for a stored answer before the state lock, never under it.
+        let mark = match &idempotency {
+            None => None,
+            Some(i) => match self
+                .answers
+                .lookup(self.journal.as_ref(), &caller.key_id, &i.key)
+            {
+                Err(_) => return ApiError::unavailable().into_response(),
+                Ok((Some(r), _)) => return Self::repeat(r, &i.fingerprint),
+                Ok((None, mark)) => Some(mark),
+            },
+        };
+        let (status, body, unsigned, drafts) = {
             let mut state = self.state.write();
-            if let Some(i) = &idempotency {
-                match self.remembered(&caller.key_id, &i.key) {
-                    Err(e) => return e.into_response(),
-                    Ok(Some(r)) if r.request_hash == i.fingerprint => {
-                        return json_response(
-                            StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK),
-                            r.body,
-                        );
-                    }
-                    Ok(Some(_)) => {
-                        return ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "idempotency_key_reused",
-                            "this Idempotency-Key was used for a different request",
-                        )
-                        .into_response();
-                    }
+            if let (Some(i), Some(mark)) = (&idempotency, mark) {
+                match self
+                    .answers
+                    .recheck(self.journal.as_ref(), &caller.key_id, &i.key, mark)
+                {
+                    Err(_) => return ApiError::unavailable().into_response(),
+                    Ok(Some(r)) => return Self::repeat(r, &i.fingerprint),
                     Ok(None) => {}
                 }
             }
@@ -216,42 +229,37 @@ impl Service {
                 Err(e) => return e.into_response(),
             };
             let body = serde_json::to_vec(&body).unwrap_or_default();
-            idempotency_key = idempotency.as_ref().map(|i| i.key.clone());
-            let record = idempotency.map(|i| {
-                let mut r = IdempotencyRecord {
-                    actor: caller.key_id.clone(),
-                    key: i.key,
-                    request_hash: i.fingerprint,
-                    status: status.as_u16(),
-                    body: body.clone(),
-                    signature: String::new(),
-                };
-                r.signature = self.authority.sign(&crate::authority::answer_bytes(&r));
-                r
+            let record = idempotency.map(|i| IdempotencyRecord {
+                actor: caller.key_id.clone(),
+                key: i.key,
+                request_hash: i.fingerprint,
+                status: status.as_u16(),
+                body: body.clone(),
+                signature: String::new(),
             });
             if events.is_empty() && record.is_none() {
                 return json_response(status, body);
             }
             if let Some(r) = &record {
-                self.pending
-                    .lock()
-                    .insert((r.actor.clone(), r.key.clone()), r.clone());
+                self.answers.pend(r.clone());
             }
-            let documents = crate::documents::issue(&state, &events, now, &self.authority);
+            let drafts = crate::documents::drafts(&state, &events, now);
             let append = Append {
-                documents,
+                documents: Vec::new(),
                 events,
                 at: now.to_string(),
                 actor: caller.key_id.clone(),
                 idempotency: record,
             };
-            (status, body, self.journal.submit(append))
+            (status, body, append, drafts)
         };
-        let key = idempotency_key;
-        match tokio::task::spawn_blocking(move || ticket.wait()).await {
-            Ok(Ok(())) => {
+        // No await until the batch is handed over: the state already holds its events, so
+        // they must reach the journal even if the client goes away meanwhile.
+        let handover = self.sign_and_hand_over(unsigned, drafts);
+        match handover.durable().await {
+            Ok(()) => {
                 if let Some(k) = key {
-                    self.pending.lock().remove(&(caller.key_id.clone(), k));
+                    self.answers.settle(&caller.key_id, &k);
                 }
                 json_response(status, body)
             }
@@ -264,5 +272,36 @@ impl Service {
                 ApiError::unavailable().into_response()
             }
         }
+    }
+
+    /// Signs a write's documents and stored answer outside the state lock, then hands the
+    /// batch to the journal in sequence order.
+    fn sign_and_hand_over(
+        &self,
+        append: Append,
+        drafts: Vec<crate::documents::Draft>,
+    ) -> crate::sequencer::Handover {
+        /// Should signing panic, the events still go to the journal (unsigned, so `kezek
+        /// verify` reports them) and writes stop: no later batch waits for a gap forever.
+        struct Unsent<'a>(&'a Service, Option<Append>);
+        impl Drop for Unsent<'_> {
+            fn drop(&mut self) {
+                if let Some(append) = self.1.take() {
+                    self.0.failed.store(true, Ordering::SeqCst);
+                    tracing::error!("signing failed; refusing writes until restart");
+                    drop(self.0.sequencer.hand_over(self.0.journal.as_ref(), append));
+                }
+            }
+        }
+        let mut unsent = Unsent(self, Some(append));
+        let documents = crate::documents::sign_all(drafts, &self.authority);
+        let Some(mut append) = unsent.1.take() else {
+            unreachable!("the batch is taken only here and in drop")
+        };
+        append.documents = documents;
+        if let Some(r) = &mut append.idempotency {
+            r.signature = self.authority.seal(r);
+        }
+        self.sequencer.hand_over(self.journal.as_ref(), append)
     }
 }

@@ -10,7 +10,6 @@ pub mod sqlite;
 
 use kezek_core::types::Seq;
 use kezek_core::Event;
-use std::sync::mpsc;
 
 pub use record::{Hash, StoredEvent};
 
@@ -77,33 +76,59 @@ pub struct Append {
     pub documents: Vec<(String, Vec<u8>)>,
 }
 
-/// Resolves when a submitted batch is durable (or failed).
+/// Resolves when a submitted batch is durable (or failed): blocking with [`Ticket::wait`]
+/// or awaited with [`Ticket::durable`] (so a request waiting for its commit holds no thread).
 #[derive(Debug)]
-pub struct Ticket(mpsc::Receiver<Result<(), StoreError>>);
+pub struct Ticket(tokio::sync::oneshot::Receiver<Result<(), StoreError>>);
+
+/// The journal's side of a [`Ticket`].
+#[derive(Debug)]
+pub struct Resolver(tokio::sync::oneshot::Sender<Result<(), StoreError>>);
+
+impl Resolver {
+    /// Resolves the ticket; a ticket nobody waits for any more is ignored.
+    pub fn send(self, result: Result<(), StoreError>) {
+        let _ = self.0.send(result);
+    }
+}
 
 impl Ticket {
     /// A ticket that is already resolved.
     #[must_use]
     pub fn ready(result: Result<(), StoreError>) -> Self {
-        let (tx, rx) = mpsc::sync_channel(1);
-        let _ = tx.send(result);
-        Self(rx)
+        let (tx, ticket) = Self::pending();
+        tx.send(result);
+        ticket
     }
 
-    /// A ticket and the sender that resolves it (journals, and test doubles that delay
+    /// A ticket and the resolver that resolves it (journals, and test doubles that delay
     /// durability).
     #[must_use]
-    pub fn pending() -> (mpsc::SyncSender<Result<(), StoreError>>, Self) {
-        let (tx, rx) = mpsc::sync_channel(1);
-        (tx, Self(rx))
+    pub fn pending() -> (Resolver, Self) {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Resolver(tx), Self(rx))
     }
 
-    /// Blocks until the batch is durable.
+    /// Blocks until the batch is durable. Not for async code, unless already resolved.
     ///
     /// # Errors
     /// The batch was not written; nothing of it is in the journal.
-    pub fn wait(self) -> Result<(), StoreError> {
-        self.0.recv().unwrap_or(Err(StoreError::Failed))
+    pub fn wait(mut self) -> Result<(), StoreError> {
+        match self.0.try_recv() {
+            Ok(result) => result,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Err(StoreError::Failed),
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {
+                self.0.blocking_recv().unwrap_or(Err(StoreError::Failed))
+            }
+        }
+    }
+
+    /// Waits until the batch is durable.
+    ///
+    /// # Errors
+    /// The batch was not written; nothing of it is in the journal.
+    pub async fn durable(self) -> Result<(), StoreError> {
+        self.0.await.unwrap_or(Err(StoreError::Failed))
     }
 }
 
