@@ -184,13 +184,13 @@ async fn position(
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<Since>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
     let now = svc.now();
     svc.read(|s| {
         let a = visible(s, &caller, &id)?;
         let mut v = views::position(s, a, now);
         if let Some(seq) = q.since_seq {
-            v["since"] = s.explain(a, kezek_core::types::Seq::new(seq)).map_or(
+            v.since = Some(s.explain(a, kezek_core::types::Seq::new(seq)).map_or(
                 serde_json::Value::Null,
                 |x| {
                     let causes: serde_json::Map<String, serde_json::Value> = x
@@ -200,9 +200,10 @@ async fn position(
                         .collect();
                     json!({"seq": seq, "queue_number": x.queue_number, "causes": causes})
                 },
-            );
+            ));
         }
-        Ok(Json(v))
+        // Serialised under the read lock: the view borrows the state.
+        Ok(Json(v).into_response())
     })
 }
 

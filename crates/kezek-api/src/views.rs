@@ -100,18 +100,78 @@ pub fn application(state: &State, a: u32, now: Timestamp) -> Value {
     })
 }
 
+/// Who is in front, per tier: serialised as `{"<tier>": n, …}` without building a map.
+struct Ahead<'a> {
+    state: &'a State,
+    counts: Vec<usize>,
+}
+
+impl serde::Serialize for Ahead<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            self.counts
+                .iter()
+                .enumerate()
+                .map(|(t, n)| (tier_name(self.state, t), n)),
+        )
+    }
+}
+
+/// One kindergarten of the position view (fields in the order a JSON map would sort them).
+#[derive(serde::Serialize)]
+struct PositionAt<'a> {
+    ahead: Ahead<'a>,
+    group_id: Option<&'a kezek_core::ids::GroupId>,
+    kindergarten_id: &'a kezek_core::ids::KindergartenId,
+    position: usize,
+}
+
+/// The position view, typed: the portal polls it, and building it as a `serde_json::Value`
+/// (a map and a string per field) cost more than the queries behind it.
+#[derive(serde::Serialize)]
+pub struct PositionView<'a> {
+    ahead: Option<Ahead<'a>>,
+    application_id: &'a kezek_core::ids::ApplicationId,
+    as_of_seq: u64,
+    positions: Vec<PositionAt<'a>>,
+    queue_number: Option<usize>,
+    registered_at: Timestamp,
+    /// The change since a journal seq, when asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<Value>,
+    status: &'static str,
+    tier: &'a str,
+}
+
 /// The position view: queue number and, per kindergarten, position and who is ahead.
 #[must_use]
-pub fn position(state: &State, a: u32, now: Timestamp) -> Value {
+pub fn position(state: &State, a: u32, now: Timestamp) -> PositionView<'_> {
     let app = state.application(a);
-    json!({
-        "application_id": app.id,
-        "status": app.status.as_str(),
-        "tier": tier_name(state, app.tier),
-        "registered_at": app.registered_at,
-        "queue_number": state.queue_number(a),
-        "ahead": state.ahead(a, None).map(|c| ahead(state, &c)),
-        "positions": positions(state, a, academic_year(state, now), true),
-        "as_of_seq": state.last_seq().get(),
-    })
+    let ahead = state.ahead(a, None);
+    PositionView {
+        queue_number: ahead.as_ref().map(|c| c.iter().sum::<usize>() + 1),
+        ahead: ahead.map(|counts| Ahead { state, counts }),
+        application_id: &app.id,
+        as_of_seq: state.last_seq().get(),
+        positions: state
+            .positions(a, academic_year(state, now))
+            .into_iter()
+            .map(|p| {
+                let kg = state.kindergarten(p.kindergarten);
+                PositionAt {
+                    ahead: Ahead {
+                        state,
+                        counts: p.ahead,
+                    },
+                    group_id: p.group.map(|g| &kg.groups[g].id),
+                    kindergarten_id: &kg.id,
+                    position: p.position,
+                }
+            })
+            .collect(),
+        registered_at: app.registered_at,
+        since: None,
+        status: app.status.as_str(),
+        tier: tier_name(state, app.tier),
+    }
 }
