@@ -105,6 +105,7 @@ def run(args, binary, work):
         results["replay_s"] = server.ready_s
         results["replay_log_ms"] = server.replay_ms
         results["rss_mb_after_start"] = server.rss_mb()
+        results["rss_peak_mb_after_start"] = server.peak_mb()
 
         ids = work / "ids.txt"
         apps, last_birth = applications(city)
@@ -118,6 +119,7 @@ def run(args, binary, work):
 
         results["round"] = rounds(server.port, staff, districts)
         results["rss_mb_after_round"] = server.rss_mb()
+        results["rss_peak_mb_after_round"] = server.peak_mb()
 
         bodies = work / "bodies.txt"
         write_bodies(bodies, city, last_birth, 30_000 * args.seconds, args.seed)

@@ -87,7 +87,9 @@ impl State {
                 at,
                 grounds,
             } => {
-                if self.application_index.contains_key(application_id)
+                if self
+                    .application_index
+                    .contains(&self.applications, application_id)
                     || self.refusals.contains_key(application_id)
                 {
                     return Err(format!("application id {application_id} reused"));
@@ -242,8 +244,7 @@ impl State {
 
     pub(crate) fn application_idx(&self, id: &ApplicationId) -> Result<u32> {
         self.application_index
-            .get(id)
-            .copied()
+            .get(&self.applications, id)
             .ok_or_else(|| format!("unknown application {id}"))
     }
 
@@ -260,7 +261,8 @@ impl State {
 
     fn apply_registered(&mut self, seq: Seq, r: &Registration) -> Result<()> {
         let id = &r.application_id;
-        if self.application_index.contains_key(id) || self.refusals.contains_key(id) {
+        if self.application_index.contains(&self.applications, id) || self.refusals.contains_key(id)
+        {
             return Err(format!("application id {id} reused"));
         }
         if self.active_application_of(&r.child.iin).is_some() {
@@ -310,7 +312,7 @@ impl State {
             stopped_until: None,
             previous,
         });
-        self.application_index.insert(id.clone(), a);
+        self.application_index.insert(&self.applications, a);
         self.latest_by_child.insert(r.child.iin, a);
         self.queue_insert(a);
         Ok(())

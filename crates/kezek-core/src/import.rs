@@ -13,7 +13,9 @@ impl State {
     pub(crate) fn decide_import(&self, req: ImportRequest) -> Result<Event, CommandError> {
         let r = req.row;
         let id = r.application_id;
-        if self.application_index.contains_key(&id) || self.refusals.contains_key(&id) {
+        if self.application_index.contains(&self.applications, &id)
+            || self.refusals.contains_key(&id)
+        {
             return Err(conflict(
                 "application_id_taken",
                 format!("application id {id} is already used"),
@@ -79,9 +81,9 @@ impl State {
         raw: &[String],
         at: Timestamp,
     ) -> Result<Event, CommandError> {
-        let a = *self
+        let a = self
             .application_index
-            .get(&id)
+            .get(&self.applications, &id)
             .ok_or_else(|| not_found("application", &id))?;
         let app = &self.applications[a as usize];
         if !matches!(app.status, AppStatus::Queued) {

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod app_index;
 pub mod calendar;
 pub mod city;
 pub mod command;

@@ -155,9 +155,9 @@ impl State {
         id: ApplicationId,
         at: Timestamp,
     ) -> Result<Event, CommandError> {
-        let a = *self
+        let a = self
             .application_index
-            .get(&id)
+            .get(&self.applications, &id)
             .ok_or_else(|| not_found("application", &id))?;
         let status = self.applications[a as usize].status;
         if !matches!(status, AppStatus::Queued | AppStatus::Referred) {
@@ -179,9 +179,9 @@ impl State {
         reason: String,
         at: Timestamp,
     ) -> Result<Event, CommandError> {
-        let a = *self
+        let a = self
             .application_index
-            .get(&id)
+            .get(&self.applications, &id)
             .ok_or_else(|| not_found("application", &id))?;
         let app = &self.applications[a as usize];
         if app.claim == ClaimStatus::None {

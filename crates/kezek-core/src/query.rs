@@ -22,7 +22,7 @@ impl State {
     /// Dense index of an application.
     #[must_use]
     pub fn application_index(&self, id: &ApplicationId) -> Option<u32> {
-        self.application_index.get(id).copied()
+        self.application_index.get(&self.applications, id)
     }
 
     /// An application by dense index.

@@ -200,7 +200,9 @@ impl State {
                 "an id is needed",
             )])
         })?;
-        if self.application_index.contains_key(&id) || self.refusals.contains_key(&id) {
+        if self.application_index.contains(&self.applications, &id)
+            || self.refusals.contains_key(&id)
+        {
             return Err(conflict(
                 "application_id_taken",
                 format!("application id {id} is already used"),

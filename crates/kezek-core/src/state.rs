@@ -259,7 +259,7 @@ pub struct State {
     pub(crate) kindergartens: Vec<Kindergarten>,
     pub(crate) kindergarten_index: FxHashMap<KindergartenId, u32>,
     pub(crate) applications: Vec<Application>,
-    pub(crate) application_index: FxHashMap<ApplicationId, u32>,
+    pub(crate) application_index: crate::app_index::AppIndex,
     /// The newest application of each child; the only one that can be active.
     pub(crate) latest_by_child: FxHashMap<Iin, u32>,
     pub(crate) queues: FxHashMap<QueueKey, CohortQueue>,
@@ -285,7 +285,7 @@ impl State {
             kindergartens: Vec::new(),
             kindergarten_index: FxHashMap::default(),
             applications: Vec::new(),
-            application_index: FxHashMap::default(),
+            application_index: crate::app_index::AppIndex::default(),
             latest_by_child: FxHashMap::default(),
             queues: FxHashMap::default(),
             referrals: Vec::new(),
@@ -328,7 +328,7 @@ impl State {
     /// million-entry Vec and its maps step by step copies them over and over).
     pub fn reserve_applications(&mut self, n: usize) {
         self.applications.reserve(n);
-        self.application_index.reserve(n);
+        self.application_index.reserve(&self.applications, n);
         self.latest_by_child.reserve(n);
     }
 

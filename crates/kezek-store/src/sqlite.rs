@@ -79,10 +79,6 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         .map_err(storage)?;
     conn.pragma_update(None, "busy_timeout", 5000)
         .map_err(storage)?;
-    // 16 MiB of pages per connection (the default is 2 MiB): the inner pages of the events,
-    // documents and idempotency trees stay cached instead of being read again per commit.
-    conn.pragma_update(None, "cache_size", -16384)
-        .map_err(storage)?;
     Ok(conn)
 }
 
