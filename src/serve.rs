@@ -159,6 +159,13 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 sweeper.sweep().await;
             }
         });
+        tokio::spawn(async {
+            let mut tick = tokio::time::interval(Duration::from_secs(5));
+            loop {
+                tick.tick().await;
+                kezek_api::metrics::upkeep();
+            }
+        });
         axum::serve(listener, kezek_api::router(svc))
             .with_graceful_shutdown(shutdown())
             .await?;
