@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use kezek_core::command::ImportRequest;
 use kezek_core::Command;
+use kezek_core::RegisterRequest;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,47 @@ fn bench(c: &mut Criterion) {
                             .execute(Command::Withdraw {
                                 application_id,
                                 at: jiff::Timestamp::now(),
+                            })
+                            .unwrap();
+                    }
+                    left -= chunk;
+                }
+                spent
+            });
+        });
+        // A live registration through the portal's command: strings parsed and validated
+        // (IINs, ids, documents), registered now, so it joins the end of its tier.
+        let mut clock = jiff::Timestamp::from_second(1_790_000_000).unwrap();
+        g.bench_with_input(BenchmarkId::new("register_live", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                let mut left = iters;
+                while left > 0 {
+                    let chunk = left.min(CHUNK);
+                    let requests: Vec<_> = (0..chunk)
+                        .map(|_| {
+                            next += 1;
+                            clock = clock.checked_add(Duration::from_millis(3)).unwrap();
+                            live(
+                                application(&mut rng, next, kgs_per_district, &mut serial),
+                                clock,
+                            )
+                        })
+                        .collect();
+                    let ids: Vec<_> = requests
+                        .iter()
+                        .map(|r| r.application_id.clone().unwrap())
+                        .collect();
+                    let t = Instant::now();
+                    for req in requests {
+                        black_box(state.execute(Command::Register(Box::new(req))).unwrap());
+                    }
+                    spent += t.elapsed();
+                    for application_id in ids {
+                        state
+                            .execute(Command::Withdraw {
+                                application_id,
+                                at: clock,
                             })
                             .unwrap();
                     }
@@ -144,6 +186,35 @@ fn latencies(state: &kezek_core::State, queued: &[u32], n: u64) {
             pct(0.99),
             pct(0.999)
         );
+    }
+}
+
+/// The row as the portal would send it, registered at `at`.
+fn live(row: kezek_core::dataset::ApplicationRow, at: jiff::Timestamp) -> RegisterRequest {
+    RegisterRequest {
+        application_id: Some(row.application_id),
+        round_id: None,
+        child_iin: row.child_iin.to_string(),
+        child_name: "Aruzhan".into(),
+        birth_date: Some(row.birth_date.to_string()),
+        applicant_iin: "880101300123".into(),
+        applicant_name: "Dana".into(),
+        representative: None,
+        district: row.district.to_string(),
+        language: row.language.as_str().into(),
+        preferences: row.preferences.iter().map(ToString::to_string).collect(),
+        category: row.category.map(|c| c.as_str().to_owned()),
+        documents: [
+            "application_form",
+            "applicant_id",
+            "address_proof",
+            "benefit_proof",
+        ]
+        .map(String::from)
+        .to_vec(),
+        channel: "portal".into(),
+        claim_verified: false,
+        at,
     }
 }
 
