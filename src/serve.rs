@@ -289,7 +289,7 @@ pub fn verify(args: &VerifyArgs) -> Result<()> {
     let head = journal.head()?;
     let hash: String = head.hash.iter().map(|b| format!("{b:02x}")).collect();
     println!(
-        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals, {documents} documents, {keys} keys and {answers} stored answers signed; head seq {} hash {hash}",
+        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals, {documents} documents, {keys} keys signed and {answers} stored answers sealed; head seq {} hash {hash}",
         audit.events, audit.rounds, head.seq
     );
     Ok(())

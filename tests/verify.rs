@@ -230,7 +230,7 @@ async fn an_edited_document_key_or_stored_answer_fails_verify() {
     );
     assert!(
         String::from_utf8_lossy(&out.stdout)
-            .contains("1 documents, 2 keys and 1 stored answers signed"),
+            .contains("1 documents, 2 keys signed and 1 stored answers sealed"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );

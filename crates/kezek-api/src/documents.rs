@@ -46,12 +46,15 @@ pub struct Draft {
 impl Draft {
     /// The document signed, as stored: (id, JSON bytes).
     #[must_use]
-    pub fn sign(self, authority: &Authority) -> (String, Vec<u8>) {
-        let mut doc = json!({"id": self.id, "kind": self.kind, "issued_at": self.issued_at, "application_id": self.application_id, "body": self.body});
+    pub fn sign(&self, authority: &Authority) -> (String, Vec<u8>) {
+        let mut doc = json!({"id": self.id, "kind": self.kind, "issued_at": self.issued_at, "application_id": self.application_id, "body": &self.body});
         let signature = authority.sign(&signed_bytes(&doc));
         doc["signature"] = json!(signature);
         doc["key_id"] = json!(authority.key_id());
-        (self.id, serde_json::to_vec(&doc).unwrap_or_default())
+        (
+            self.id.clone(),
+            serde_json::to_vec(&doc).unwrap_or_default(),
+        )
     }
 }
 
@@ -66,18 +69,14 @@ pub fn sign_all(drafts: Vec<Draft>, authority: &Authority) -> Vec<(String, Vec<u
     let threads = *THREADS
         .get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
     if drafts.len() < PARALLEL_FROM || threads < 2 {
-        return drafts.into_iter().map(|d| d.sign(authority)).collect();
+        return drafts.iter().map(|d| d.sign(authority)).collect();
     }
     let chunk = drafts.len().div_ceil(threads);
     std::thread::scope(|scope| {
         let handles: Vec<_> = drafts
             .chunks(chunk)
             .map(|part| {
-                scope.spawn(move || {
-                    part.iter()
-                        .map(|d| d.clone().sign(authority))
-                        .collect::<Vec<_>>()
-                })
+                scope.spawn(move || part.iter().map(|d| d.sign(authority)).collect::<Vec<_>>())
             })
             .collect();
         handles
