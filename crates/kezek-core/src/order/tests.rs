@@ -21,11 +21,12 @@ fn check(node: &Node, lo: Option<Entry>, hi: Option<Entry>, root: bool) -> (usiz
                 .all(|k| lo.is_none_or(|l| *k >= l) && hi.is_none_or(|h| *k < h)));
             (keys.len(), 0)
         }
-        Node::Internal {
-            children,
-            counts,
-            seps,
-        } => {
+        Node::Internal(inner) => {
+            let Inner {
+                children,
+                counts,
+                seps,
+            } = &**inner;
             assert_eq!(children.len(), counts.len());
             assert_eq!(children.len(), seps.len());
             assert!(children.len() <= FANOUT);
