@@ -256,21 +256,28 @@ impl Service {
         // No await until the batch is handed over: the state already holds its events, so
         // they must reach the journal even if the client goes away meanwhile.
         let handover = self.sign_and_hand_over(unsigned, drafts);
-        match handover.durable().await {
-            Ok(()) => {
-                if let Some(k) = key {
-                    self.answers.settle(&caller.key_id, &k);
+        // Waited for on a task of its own: if the client goes away, the answer still leaves
+        // the pending map once durable, and a failed commit still stops the writes.
+        let svc = Arc::clone(self);
+        let actor = caller.key_id.clone();
+        let durable = tokio::spawn(async move {
+            let outcome = handover.durable().await;
+            match (&outcome, key) {
+                (Ok(()), Some(k)) => svc.answers.settle(&actor, &k),
+                (Ok(()), None) => {}
+                (Err(_), _) => {
+                    // The state already holds events the journal does not: stop taking
+                    // writes so nothing more is acknowledged on top of them; a restart
+                    // replays the journal, which has exactly what was acknowledged.
+                    svc.failed.store(true, Ordering::SeqCst);
+                    tracing::error!("journal write failed; refusing writes until restart");
                 }
-                json_response(status, body)
             }
-            _ => {
-                // The state already holds events the journal does not: stop taking writes
-                // so nothing more is acknowledged on top of them; a restart replays the
-                // journal, which has exactly what was acknowledged.
-                self.failed.store(true, Ordering::SeqCst);
-                tracing::error!("journal write failed; refusing writes until restart");
-                ApiError::unavailable().into_response()
-            }
+            outcome
+        });
+        match durable.await {
+            Ok(Ok(())) => json_response(status, body),
+            _ => ApiError::unavailable().into_response(),
         }
     }
 
