@@ -15,37 +15,25 @@ fn tier_name(state: &State, t: usize) -> &str {
     &state.policy().tiers[t].name
 }
 
-/// `{"<tier>": n, …}` for every tier.
-#[must_use]
-pub fn ahead(state: &State, counts: &[usize]) -> Value {
-    let m: serde_json::Map<String, Value> = counts
-        .iter()
-        .enumerate()
-        .map(|(t, n)| (tier_name(state, t).to_owned(), json!(n)))
-        .collect();
-    Value::Object(m)
-}
-
 /// Positions at every listed kindergarten; with `ahead` counts when asked.
 #[must_use]
-pub fn positions(state: &State, a: u32, year: i16, with_ahead: bool) -> Value {
-    let v: Vec<Value> = state
+pub fn positions(state: &State, a: u32, year: i16, with_ahead: bool) -> Vec<PositionAt<'_>> {
+    state
         .positions(a, year)
         .into_iter()
         .map(|p| {
             let kg = state.kindergarten(p.kindergarten);
-            let mut o = json!({
-                "kindergarten_id": kg.id,
-                "group_id": p.group.map(|g| kg.groups[g].id.clone()),
-                "position": p.position,
-            });
-            if with_ahead {
-                o["ahead"] = ahead(state, &p.ahead);
+            PositionAt {
+                ahead: with_ahead.then_some(Ahead {
+                    state,
+                    counts: p.ahead,
+                }),
+                group_id: p.group.map(|g| &kg.groups[g].id),
+                kindergarten_id: &kg.id,
+                position: p.position,
             }
-            o
         })
-        .collect();
-    Value::Array(v)
+        .collect()
 }
 
 /// The referral of an application, if it has one.
@@ -117,17 +105,20 @@ impl serde::Serialize for Ahead<'_> {
     }
 }
 
-/// One kindergarten of the position view (fields in the order a JSON map would sort them).
+/// One kindergarten of an application's positions (fields in the order a JSON map would
+/// sort them).
 #[derive(serde::Serialize)]
-struct PositionAt<'a> {
-    ahead: Ahead<'a>,
+pub struct PositionAt<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ahead: Option<Ahead<'a>>,
     group_id: Option<&'a kezek_core::ids::GroupId>,
     kindergarten_id: &'a kezek_core::ids::KindergartenId,
     position: usize,
 }
 
 /// The position view, typed: the portal polls it, and building it as a `serde_json::Value`
-/// (a map and a string per field) cost more than the queries behind it.
+/// (a map and a string per field) cost more than the queries behind it. Documents and the
+/// application view take the same positions through `json!`.
 #[derive(serde::Serialize)]
 pub struct PositionView<'a> {
     ahead: Option<Ahead<'a>>,
@@ -153,22 +144,7 @@ pub fn position(state: &State, a: u32, now: Timestamp) -> PositionView<'_> {
         ahead: ahead.map(|counts| Ahead { state, counts }),
         application_id: &app.id,
         as_of_seq: state.last_seq().get(),
-        positions: state
-            .positions(a, academic_year(state, now))
-            .into_iter()
-            .map(|p| {
-                let kg = state.kindergarten(p.kindergarten);
-                PositionAt {
-                    ahead: Ahead {
-                        state,
-                        counts: p.ahead,
-                    },
-                    group_id: p.group.map(|g| &kg.groups[g].id),
-                    kindergarten_id: &kg.id,
-                    position: p.position,
-                }
-            })
-            .collect(),
+        positions: positions(state, a, academic_year(state, now), true),
         registered_at: app.registered_at,
         since: None,
         status: app.status.as_str(),

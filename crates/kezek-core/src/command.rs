@@ -228,6 +228,14 @@ pub(crate) fn not_found(entity: &'static str, id: impl ToString) -> CommandError
     }
 }
 
+impl State {
+    /// The dense index of an application a command names, or `not_found`.
+    pub(crate) fn known_application(&self, id: &ApplicationId) -> Result<u32, CommandError> {
+        self.application_index(id)
+            .ok_or_else(|| not_found("application", id))
+    }
+}
+
 /// The events a command produced, with their sequence numbers, in order.
 pub type Outcome = Vec<(Seq, Event)>;
 

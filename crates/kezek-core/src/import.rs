@@ -2,7 +2,7 @@
 //! loaded at its original time with its claim verified, and a preference change, which
 //! keeps the registration time.
 
-use crate::command::{conflict, ground, not_found, CommandError, ImportRequest};
+use crate::command::{conflict, ground, CommandError, ImportRequest};
 use crate::event::{ClaimStatus, Event, Person, Registration};
 use crate::ids::ApplicationId;
 use crate::state::{AppStatus, State};
@@ -81,10 +81,7 @@ impl State {
         raw: &[String],
         at: Timestamp,
     ) -> Result<Event, CommandError> {
-        let a = self
-            .application_index
-            .get(&self.applications, &id)
-            .ok_or_else(|| not_found("application", &id))?;
+        let a = self.known_application(&id)?;
         let app = &self.applications[a as usize];
         if !matches!(app.status, AppStatus::Queued) {
             return Err(conflict(

@@ -155,10 +155,7 @@ impl State {
         id: ApplicationId,
         at: Timestamp,
     ) -> Result<Event, CommandError> {
-        let a = self
-            .application_index
-            .get(&self.applications, &id)
-            .ok_or_else(|| not_found("application", &id))?;
+        let a = self.known_application(&id)?;
         let status = self.applications[a as usize].status;
         if !matches!(status, AppStatus::Queued | AppStatus::Referred) {
             return Err(conflict(
@@ -179,10 +176,7 @@ impl State {
         reason: String,
         at: Timestamp,
     ) -> Result<Event, CommandError> {
-        let a = self
-            .application_index
-            .get(&self.applications, &id)
-            .ok_or_else(|| not_found("application", &id))?;
+        let a = self.known_application(&id)?;
         let app = &self.applications[a as usize];
         if app.claim == ClaimStatus::None {
             return Err(conflict(
