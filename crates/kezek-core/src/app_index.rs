@@ -80,7 +80,7 @@ mod tests {
             applicant: None,
             district: 0,
             language: Language::Kk,
-            preferences: Vec::new(),
+            preferences: Default::default(),
             category: None,
             claim: ClaimStatus::None,
             tier: 0,

@@ -4,7 +4,9 @@
 
 use crate::event::{ClaimStatus, Event, LapseReason, Registration};
 use crate::ids::{ApplicationId, KindergartenId, ReferralId};
-use crate::state::{AppStatus, Applicant, Application, ReferralStatus, Refusal, State};
+use crate::state::{
+    AppStatus, Applicant, Application, Preferences, ReferralStatus, Refusal, State,
+};
 use crate::types::Seq;
 use jiff::Timestamp;
 
@@ -110,7 +112,7 @@ impl State {
                 let prefs = preferences
                     .iter()
                     .map(|k| self.kindergarten_idx(k))
-                    .collect::<Result<Vec<_>>>()?;
+                    .collect::<Result<Preferences>>()?;
                 let queued = self.applications[a as usize].status == AppStatus::Queued;
                 if queued {
                     self.queue_remove(a);
@@ -276,7 +278,7 @@ impl State {
             .preferences
             .iter()
             .map(|k| self.kindergarten_idx(k))
-            .collect::<Result<Vec<_>>>()?;
+            .collect::<Result<Preferences>>()?;
         let tier = self.tier_for(r.category.as_ref(), r.claim);
         let documents = r
             .documents

@@ -60,7 +60,7 @@ impl Counts<'_> {
                 } else {
                     self.sizes[t] += 1;
                 }
-                if entry.app == child.app {
+                if entry.app() == child.app() {
                     self.tier = if inserted { None } else { Some(t) };
                 } else if entry < *child {
                     if inserted {

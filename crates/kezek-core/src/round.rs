@@ -126,15 +126,15 @@ impl Walk<'_> {
                     s.heap.push(Reverse((*n, list)));
                 }
             }
-            if !self.scratch.first_visit(e.app) {
+            if !self.scratch.first_visit(e.app()) {
                 continue;
             }
-            let app = &self.state.applications[e.app as usize];
+            let app = &self.state.applications[e.app() as usize];
             if app.stopped_until.is_some_and(|t| t > self.at) {
                 continue;
             }
             if let Some((k, gi)) = self.take(&app.preferences) {
-                return Some((e.app, k, gi));
+                return Some((e.app(), k, gi));
             }
         }
         None
@@ -258,7 +258,7 @@ impl State {
         entries
             .into_iter()
             .map(|e| Event::AgedOut {
-                application_id: self.applications[e.app as usize].id.clone(),
+                application_id: self.applications[e.app() as usize].id.clone(),
                 academic_year: year,
                 at,
             })

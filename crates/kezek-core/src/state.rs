@@ -109,6 +109,10 @@ pub struct Applicant {
     pub representative: Option<Representative>,
 }
 
+/// Dense kindergarten indexes, best first: up to three (the policies' limit) inside the
+/// application itself, more on the heap.
+pub type Preferences = smallvec::SmallVec<[u32; 3]>;
+
 /// An accepted application.
 #[derive(Debug, Clone)]
 pub struct Application {
@@ -129,7 +133,7 @@ pub struct Application {
     /// Language.
     pub language: Language,
     /// Dense kindergarten indexes, best first.
-    pub preferences: Vec<u32>,
+    pub preferences: Preferences,
     /// Claimed category.
     pub category: Option<Category>,
     /// Claim state.

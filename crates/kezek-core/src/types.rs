@@ -1,6 +1,7 @@
 //! Small value types: language, category, channel, documents, journal sequence numbers,
 //! birth cohorts and academic years.
 
+use compact_str::CompactString;
 use jiff::civil::Date;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;
@@ -39,7 +40,7 @@ impl Language {
 /// A priority category code (`large_family`, `military`, …). Which codes exist is policy.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
-pub struct Category(String);
+pub struct Category(CompactString);
 
 impl Category {
     /// Parses a category code: 1–32 characters of `a-z`, `0-9` and `_`, starting with a letter.
@@ -51,7 +52,7 @@ impl Category {
             && b[0].is_ascii_lowercase()
             && b.iter()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_');
-        ok.then(|| Self(s.to_owned()))
+        ok.then(|| Self(CompactString::new(s)))
     }
 
     /// The code as text.

@@ -121,3 +121,42 @@ fn ascending_inserts_then_full_removal() {
         .collect();
     run(&ops);
 }
+
+#[test]
+fn packed_keys_order_as_time_then_application() {
+    let min = Timestamp::MIN;
+    let max = Timestamp::MAX;
+    assert!(min.as_nanosecond() >= EARLIEST_NANOS);
+    assert!((max.as_nanosecond() - EARLIEST_NANOS) < (1i128 << 70));
+    let half = Timestamp::new(-1, -500_000_000).unwrap();
+    let times = [
+        min,
+        half,
+        Timestamp::UNIX_EPOCH,
+        Timestamp::new(0, 1).unwrap(),
+        max,
+    ];
+    for (i, a) in times.iter().enumerate() {
+        for (j, b) in times.iter().enumerate() {
+            for (x, y) in [(0, u32::MAX), (u32::MAX, 0), (7, 7)] {
+                let want = a.cmp(b).then(x.cmp(&y));
+                assert_eq!(Entry::new(*a, x).cmp(&Entry::new(*b, y)), want, "{i} {j}");
+            }
+        }
+    }
+    assert_eq!(Entry::new(max, u32::MAX).app(), u32::MAX);
+}
+
+proptest! {
+    #[test]
+    fn count_prefix_is_partition_point(mut keys in proptest::collection::vec(0i64..200, 0..80), at in -1i64..201) {
+        keys.sort_unstable();
+        keys.dedup();
+        let keys: Vec<Entry> = keys.into_iter().map(|t| entry(t, 0)).collect();
+        let e = entry(at.max(0), 1);
+        prop_assert_eq!(count_prefix(&keys, |k| k < &e), keys.partition_point(|k| k < &e));
+        prop_assert_eq!(count_prefix(&keys, |k| k <= &e), keys.partition_point(|k| k <= &e));
+        prop_assert_eq!(search(&keys, &keys.get(3).copied().unwrap_or(e)), keys.binary_search(&keys.get(3).copied().unwrap_or(e)));
+        prop_assert_eq!(search(&keys, &e), keys.binary_search(&e));
+    }
+}
