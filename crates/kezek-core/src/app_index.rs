@@ -6,6 +6,7 @@
 
 use crate::ids::ApplicationId;
 use crate::state::Application;
+use crate::table::Table;
 use hashbrown::HashTable;
 use rustc_hash::FxBuildHasher;
 use std::hash::BuildHasher;
@@ -23,7 +24,7 @@ fn hash(id: &ApplicationId) -> u64 {
 impl AppIndex {
     /// The dense index of `id`.
     #[must_use]
-    pub fn get(&self, apps: &[Application], id: &ApplicationId) -> Option<u32> {
+    pub fn get(&self, apps: &Table<Application>, id: &ApplicationId) -> Option<u32> {
         self.table
             .find(hash(id), |&a| apps[a as usize].id == *id)
             .copied()
@@ -31,12 +32,12 @@ impl AppIndex {
 
     /// Whether `id` is known.
     #[must_use]
-    pub fn contains(&self, apps: &[Application], id: &ApplicationId) -> bool {
+    pub fn contains(&self, apps: &Table<Application>, id: &ApplicationId) -> bool {
         self.get(apps, id).is_some()
     }
 
     /// Indexes `apps[a]`, whose id must not be indexed yet.
-    pub fn insert(&mut self, apps: &[Application], a: u32) {
+    pub fn insert(&mut self, apps: &Table<Application>, a: u32) {
         self.table
             .insert_unique(hash(&apps[a as usize].id), a, |&b| {
                 hash(&apps[b as usize].id)
@@ -44,7 +45,7 @@ impl AppIndex {
     }
 
     /// Makes room for `n` more.
-    pub fn reserve(&mut self, apps: &[Application], n: usize) {
+    pub fn reserve(&mut self, apps: &Table<Application>, n: usize) {
         self.table.reserve(n, |&b| hash(&apps[b as usize].id));
     }
 
@@ -100,7 +101,7 @@ mod tests {
         #[test]
         fn answers_like_a_map(ids in proptest::collection::vec("[A-Z][0-9]{1,4}", 0..300),
                               probes in proptest::collection::vec("[A-Z][0-9]{1,4}", 0..50)) {
-            let (mut apps, mut index, mut model) = (Vec::new(), AppIndex::default(), HashMap::new());
+            let (mut apps, mut index, mut model) = (Table::default(), AppIndex::default(), HashMap::new());
             index.reserve(&apps, 10);
             for id in ids {
                 if model.contains_key(&id) {

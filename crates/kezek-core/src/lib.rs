@@ -24,6 +24,7 @@ pub mod query;
 pub mod queue;
 pub mod state;
 pub mod stats;
+pub mod table;
 pub mod types;
 
 mod apply;

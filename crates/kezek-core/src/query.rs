@@ -4,6 +4,7 @@ use crate::event::RoundRecord;
 use crate::ids::{ApplicationId, DistrictId, KindergartenId, ReferralId, RoundId};
 use crate::iin::Iin;
 use crate::state::{AppStatus, Application, District, Kindergarten, Referral, State};
+use crate::table::Table;
 
 /// A child's place at one kindergarten it listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,7 +34,7 @@ impl State {
 
     /// All applications, in registration order.
     #[must_use]
-    pub fn applications(&self) -> &[Application] {
+    pub fn applications(&self) -> &Table<Application> {
         &self.applications
     }
 

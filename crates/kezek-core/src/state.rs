@@ -7,6 +7,7 @@ use crate::iin::Iin;
 use crate::order::Entry;
 use crate::policy::Policy;
 use crate::queue::{CohortQueue, QueueKey};
+use crate::table::Table;
 use crate::types::{Category, Channel, Language, Seq};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -262,7 +263,7 @@ pub struct State {
     pub(crate) district_index: FxHashMap<DistrictId, u32>,
     pub(crate) kindergartens: Vec<Kindergarten>,
     pub(crate) kindergarten_index: FxHashMap<KindergartenId, u32>,
-    pub(crate) applications: Vec<Application>,
+    pub(crate) applications: Table<Application>,
     pub(crate) application_index: crate::app_index::AppIndex,
     /// The newest application of each child; the only one that can be active.
     pub(crate) latest_by_child: FxHashMap<Iin, u32>,
@@ -288,7 +289,7 @@ impl State {
             district_index: FxHashMap::default(),
             kindergartens: Vec::new(),
             kindergarten_index: FxHashMap::default(),
-            applications: Vec::new(),
+            applications: Table::default(),
             application_index: crate::app_index::AppIndex::default(),
             latest_by_child: FxHashMap::default(),
             queues: FxHashMap::default(),

@@ -1,0 +1,149 @@
+//! An append-only list stored in fixed-size chunks: growing it never moves what it holds.
+//!
+//! The application table of a city of a million is 150–200 MB. In one `Vec`, the push
+//! that outgrows its capacity copies all of it into a new block twice the size while the
+//! state lock is held — every write of the district stalls for a few hundred milliseconds,
+//! and the copy faults in the new block page by page. Here a push past the end allocates
+//! one more chunk; indexing costs one extra load from a chunk list small enough to stay in
+//! cache. Written here because it is a dozen lines and the crates that do this (`segvec`,
+//! `boxcar`) are built for concurrent appends or are rarely maintained.
+
+use std::ops::{Index, IndexMut};
+
+/// Items per chunk (a power of two, so an index splits with a shift and a mask).
+const CHUNK_BITS: u32 = 14;
+const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// The list.
+#[derive(Debug, Clone)]
+pub struct Table<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Table<T> {
+    fn default() -> Self {
+        Self {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Table<T> {
+    /// Number of items.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends an item; its index is the length before the call.
+    pub fn push(&mut self, item: T) {
+        if self.len % CHUNK == 0 {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(last) = self.chunks.last_mut() {
+            last.push(item);
+        }
+        self.len += 1;
+    }
+
+    /// The item at `i`.
+    #[must_use]
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i >> CHUNK_BITS)?.get(i & (CHUNK - 1))
+    }
+
+    /// The item at `i`, to change.
+    #[must_use]
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.chunks
+            .get_mut(i >> CHUNK_BITS)?
+            .get_mut(i & (CHUNK - 1))
+    }
+
+    /// The last item.
+    #[must_use]
+    pub fn last(&self) -> Option<&T> {
+        self.chunks.last()?.last()
+    }
+
+    /// Every item, in index order.
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> + '_ {
+        self.chunks.iter().flatten()
+    }
+
+    /// Makes room in the chunk list for `n` more items (the chunks themselves are
+    /// allocated as they fill).
+    pub fn reserve(&mut self, n: usize) {
+        let chunks = (self.len + n).div_ceil(CHUNK);
+        self.chunks
+            .reserve(chunks.saturating_sub(self.chunks.len()));
+    }
+}
+
+impl<T> Index<usize> for Table<T> {
+    type Output = T;
+
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)]
+    }
+}
+
+impl<T> IndexMut<usize> for Table<T> {
+    fn index_mut(&mut self, i: usize) -> &mut T {
+        &mut self.chunks[i >> CHUNK_BITS][i & (CHUNK - 1)]
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Table<T> {
+    type Item = &'a T;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<T>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.iter().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+
+        /// Behaves as a `Vec` that is only pushed to and indexed.
+        #[test]
+        fn matches_a_vec(items in proptest::collection::vec(any::<u16>(), 0..3 * CHUNK + 7), probes in proptest::collection::vec(any::<usize>(), 0..64)) {
+            let mut t = Table::default();
+            let mut v = Vec::new();
+            for (n, x) in items.iter().enumerate() {
+                t.push(*x);
+                v.push(*x);
+                prop_assert_eq!(t.len(), n + 1);
+                prop_assert_eq!(t.last(), v.last());
+            }
+            prop_assert_eq!(t.is_empty(), v.is_empty());
+            for p in probes {
+                let i = p % (v.len() + 2);
+                prop_assert_eq!(t.get(i), v.get(i));
+                if i < v.len() {
+                    t[i] = t[i].wrapping_add(1);
+                    v[i] = v[i].wrapping_add(1);
+                    prop_assert_eq!(t[i], v[i]);
+                    *t.get_mut(i).unwrap() ^= 3;
+                    v[i] ^= 3;
+                }
+            }
+            prop_assert!(t.iter().eq(v.iter()));
+            prop_assert!(t.iter().rev().eq(v.iter().rev()));
+        }
+    }
+}
