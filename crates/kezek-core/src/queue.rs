@@ -6,6 +6,7 @@
 use crate::interleave::{lower_before_upper, upper_before_lower};
 use crate::order::{Entry, OrderIndex};
 use crate::policy::{Block, Policy};
+use crate::table::Table;
 use crate::types::{Language, Seq};
 use rustc_hash::FxHashMap;
 use smallvec::{smallvec, SmallVec};
@@ -148,8 +149,9 @@ pub struct CohortQueue {
     by_kindergarten: FxHashMap<u32, TierLists>,
     /// Interleave phase per block of the policy (always 0 for strict blocks).
     phases: Vec<u32>,
-    /// Every change, in journal order.
-    log: Vec<Change>,
+    /// Every change, in journal order (in chunks: the log of a busy cohort queue grows to
+    /// tens of MB, and a doubling `Vec` would copy it all under the state lock).
+    log: Table<Change>,
 }
 
 impl CohortQueue {
@@ -160,7 +162,7 @@ impl CohortQueue {
             tiers: vec![OrderIndex::default(); tiers],
             by_kindergarten: FxHashMap::default(),
             phases: vec![0; blocks],
-            log: Vec::new(),
+            log: Table::default(),
         }
     }
 
@@ -249,7 +251,7 @@ impl CohortQueue {
 
     /// Every change, in journal order.
     #[must_use]
-    pub fn log(&self) -> &[Change] {
+    pub fn log(&self) -> &Table<Change> {
         &self.log
     }
 

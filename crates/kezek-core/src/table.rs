@@ -46,7 +46,10 @@ impl<T> Table<T> {
     /// Appends an item; its index is the length before the call.
     pub fn push(&mut self, item: T) {
         if self.len % CHUNK == 0 {
-            self.chunks.push(Vec::with_capacity(CHUNK));
+            // The first chunk grows as a `Vec` does (a small table stays small; its
+            // capacity doubles up to exactly `CHUNK`), the later ones are allocated whole.
+            let capacity = if self.chunks.is_empty() { 0 } else { CHUNK };
+            self.chunks.push(Vec::with_capacity(capacity));
         }
         if let Some(last) = self.chunks.last_mut() {
             last.push(item);
