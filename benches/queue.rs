@@ -67,6 +67,13 @@ fn bench(c: &mut Criterion) {
                 })
             });
         });
+        spread(&mut state, n, || {
+            next += 1;
+            clock = clock.checked_add(Duration::from_millis(3)).unwrap();
+            let row = application(&mut rng, next, kgs_per_district, &mut serial);
+            let id = row.application_id.clone();
+            (id, Command::Register(Box::new(live(row, clock))))
+        });
         // Outside the closure: criterion calls it more than once, and the state moves on.
         let mut r = Rng::new(11);
         let mut current: Vec<_> = apps.clone();
@@ -136,6 +143,28 @@ fn latencies(state: &kezek_core::State, queued: &[u32], n: u64) {
             pct(0.999)
         );
     }
+}
+
+/// Criterion reports a mean, and a registration benchmark grows the state: now and then one
+/// registration doubles a hash table (a few hundred ms at 10⁶). Print how 300 chunks of
+/// 1000 live registrations spread, so the cost without growth (the median chunk) and the
+/// share of the slowest chunks can be read apart.
+fn spread(state: &mut State, n: u64, mut make: impl FnMut() -> (ApplicationId, Command)) {
+    let mut chunks: Vec<Duration> = (0..300)
+        .map(|_| time_registrations(state, CHUNK, &mut make))
+        .collect();
+    chunks.sort_unstable();
+    let total: Duration = chunks.iter().sum();
+    let slowest: Duration = chunks.iter().rev().take(3).sum();
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / CHUNK as f64;
+    println!(
+        "spread register_live/{n}: mean {:.2} µs, median chunk {:.2} µs, p99 chunk {:.2} µs, \
+         slowest 1% of chunks {:.0}% of the time",
+        per(total) / chunks.len() as f64,
+        per(chunks[chunks.len() / 2]),
+        per(chunks[chunks.len() * 99 / 100]),
+        100.0 * slowest.as_secs_f64() / total.as_secs_f64()
+    );
 }
 
 /// Times `iters` registrations made by `make` (outside the timing), a chunk at a time;
