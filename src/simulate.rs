@@ -239,8 +239,12 @@ fn parse_applications_parallel(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
-    let mut rows = Vec::with_capacity(parsed.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum());
-    for part in parsed {
+    // The first part grows to hold the rest: one part fewer copied into new memory.
+    let total: usize = parsed.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
+    let mut parts = parsed.into_iter();
+    let mut rows = parts.next().transpose()?.unwrap_or_default();
+    rows.reserve_exact(total - rows.len());
+    for part in parts {
         rows.extend(part?);
     }
     check_applications(&rows, max_prefs)?;
