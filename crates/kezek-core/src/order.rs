@@ -15,10 +15,10 @@ use jiff::Timestamp;
 /// registration. Dense application indexes are given in journal order, so `app` orders
 /// exactly as the registration's sequence number does while taking 4 bytes, not 8.
 ///
-/// Packed into one `u128` (nanoseconds since jiff's earliest instant above the low 32 bits,
-/// the application index in them) so that comparing two keys is one wide integer compare
-/// instead of three field compares with a branch each: the searches below compare a whole
-/// node's keys at a time.
+/// Packed into one `u128` (nanoseconds since an instant before jiff's range above the low
+/// 32 bits, the application index in them) so that comparing two keys is one wide integer
+/// compare instead of three field compares with a branch each: the searches below compare
+/// a whole node's keys at a time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Entry(u128);
 
