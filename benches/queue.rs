@@ -8,10 +8,11 @@ use common::{application, city, Rng};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
-use kezek_core::command::ImportRequest;
-use kezek_core::ids::ApplicationId;
-use kezek_core::Command;
-use kezek_core::{RegisterRequest, State};
+use kezek_core::command::import::Import;
+use kezek_core::command::register::Register;
+use kezek_core::command::withdraw::Withdraw;
+use kezek_core::model::{AppIx, ApplicationId};
+use kezek_core::{Command, State};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -25,7 +26,9 @@ fn bench(c: &mut Criterion) {
         .warm_up_time(Duration::from_secs(1));
     for n in SIZES {
         let (mut state, apps, mut rng, mut serial) = city(n);
-        let queued: Vec<u32> = (0..state.applications().len() as u32)
+        let queued: Vec<AppIx> = state
+            .applications()
+            .map(|(a, _)| a)
             .filter(|a| state.queue_number(*a).is_some())
             .collect();
         let kgs_per_district = (n / 125 / 8).max(2);
@@ -38,7 +41,7 @@ fn bench(c: &mut Criterion) {
             let mut r = Rng::new(9);
             b.iter(|| {
                 let a = queued[r.below(queued.len() as u64) as usize];
-                let k = state.application(a).preferences[0];
+                let k = state.application(a).unwrap().preferences[0];
                 black_box(state.ahead(a, Some(k)))
             });
         });
@@ -49,7 +52,7 @@ fn bench(c: &mut Criterion) {
                     next += 1;
                     let row = application(&mut rng, next, kgs_per_district, &mut serial);
                     let id = row.application_id.clone();
-                    (id, Command::Import(Box::new(ImportRequest { row })))
+                    (id, Command::from(Import { row }))
                 })
             });
         });
@@ -61,7 +64,7 @@ fn bench(c: &mut Criterion) {
             clock = clock.checked_add(Duration::from_millis(3)).unwrap();
             let row = application(&mut rng, next, kgs_per_district, &mut serial);
             let id = row.application_id.clone();
-            (id, Command::Register(Box::new(live(row, clock))))
+            (id, Command::from(live(row, clock)))
         };
         g.bench_with_input(BenchmarkId::new("register_live", n), &n, |b, _| {
             b.iter_custom(|iters| time_registrations(&mut state, iters, &mut next_live));
@@ -86,7 +89,7 @@ fn bench(c: &mut Criterion) {
                         let application_id = current[*i].application_id.clone();
                         black_box(
                             state
-                                .execute(Command::Withdraw {
+                                .execute(Withdraw {
                                     application_id,
                                     at: jiff::Timestamp::now(),
                                 })
@@ -97,11 +100,11 @@ fn bench(c: &mut Criterion) {
                     for i in &picked {
                         next += 1;
                         current[*i].application_id =
-                            kezek_core::ids::ApplicationId::parse(&format!("R{next:09}")).unwrap();
+                            ApplicationId::parse(&format!("R{next:09}")).unwrap();
                         state
-                            .execute(Command::Import(Box::new(ImportRequest {
+                            .execute(Import {
                                 row: current[*i].clone(),
-                            })))
+                            })
                             .unwrap();
                     }
                     left -= picked.len() as u64;
@@ -115,13 +118,13 @@ fn bench(c: &mut Criterion) {
 
 /// DESIGN.md's query target is a p99, which criterion does not report: time 200k single
 /// random queries one by one and print the percentiles (`Instant` costs ~20 ns of each).
-fn latencies(state: &kezek_core::State, queued: &[u32], n: u64) {
+fn latencies(state: &State, queued: &[AppIx], n: u64) {
     let mut r = Rng::new(13);
     for (name, use_kg) in [("queue_number", false), ("position", true)] {
         let mut ns: Vec<u64> = (0..200_000)
             .map(|_| {
                 let a = queued[r.below(queued.len() as u64) as usize];
-                let k = use_kg.then(|| state.application(a).preferences[0]);
+                let k = use_kg.then(|| state.application(a).unwrap().preferences[0]);
                 let t = Instant::now();
                 black_box(state.ahead(a, k));
                 t.elapsed().as_nanos() as u64
@@ -179,7 +182,7 @@ fn time_registrations(
         spent += t.elapsed();
         for application_id in ids {
             state
-                .execute(Command::Withdraw {
+                .execute(Withdraw {
                     application_id,
                     at: jiff::Timestamp::now(),
                 })
@@ -191,8 +194,8 @@ fn time_registrations(
 }
 
 /// The row as the portal would send it, registered at `at`.
-fn live(row: kezek_core::dataset::ApplicationRow, at: jiff::Timestamp) -> RegisterRequest {
-    RegisterRequest {
+fn live(row: kezek_core::dataset::ApplicationRow, at: jiff::Timestamp) -> Register {
+    Register {
         application_id: Some(row.application_id),
         round_id: None,
         child_iin: row.child_iin.to_string(),

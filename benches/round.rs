@@ -8,8 +8,9 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kezek_core::city::load_city;
+use kezek_core::command::round::replan;
 use kezek_core::dataset::{parse_applications, parse_groups};
-use kezek_core::ids::RoundId;
+use kezek_core::model::RoundId;
 use kezek_core::{Policy, State};
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -47,7 +48,7 @@ fn bench(c: &mut Criterion) {
         parse_applications(&std::fs::read(dir.join("applications.csv")).unwrap(), 3).unwrap();
     let mut state = State::new(Policy::kz_2013());
     load_city(&mut state, &groups, apps, &mut |_| {}).unwrap();
-    let districts: Vec<_> = state.districts().iter().map(|d| d.id.clone()).collect();
+    let districts: Vec<_> = state.districts().map(|(_, d)| d.id.clone()).collect();
     let at: jiff::Timestamp = "2026-08-31T19:00:00Z".parse().unwrap();
     let mut g = c.benchmark_group("round");
     g.sample_size(10).measurement_time(Duration::from_secs(15));
@@ -66,7 +67,7 @@ fn bench(c: &mut Criterion) {
                     phases: Vec::new(),
                     free_seats_left: 0,
                 };
-                referrals += state.replan(&record).unwrap().referrals.len();
+                referrals += replan(&state, &record).unwrap().referrals.len();
             }
             black_box(referrals)
         });

@@ -1,5 +1,6 @@
-//! Command-line arguments.
+//! Command-line arguments. Defaults and environment variables come from [`crate::config`].
 
+use crate::config::{env, DEFAULT_ACADEMIC_YEAR, DEFAULT_DATA, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -24,12 +25,23 @@ pub enum Commands {
     Keys(KeysCommand),
     /// Load a city (groups.csv, applications.csv) into the store, all or nothing.
     Import(ImportArgs),
-    /// Check an installation: the hash chain, a replay of every event, and every allocation
-    /// round decided again from the state before it.
+    /// Check an installation: the hash chain, a replay of every event, every allocation round
+    /// decided again from the state before it, every document, key and stored answer.
     Verify(VerifyArgs),
     /// Result documents.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+}
+
+/// Where the installation is, and the policy it runs.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// Data directory (the SQLite journal is created there on first start).
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// Tier policy (TOML); default: the built-in kz-2013.
+    #[arg(long, env = env::POLICY)]
+    pub policy: Option<PathBuf>,
 }
 
 /// `kezek documents …`.
@@ -52,20 +64,17 @@ pub struct VerifyDocumentArgs {
 /// Arguments of `kezek serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Data directory (the SQLite journal is created there on first start).
-    #[arg(long, default_value = "./kezek-data")]
-    pub data: PathBuf,
+    /// The installation.
+    #[command(flatten)]
+    pub store: StoreArgs,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    #[arg(long, env = env::LISTEN, default_value = DEFAULT_LISTEN)]
     pub listen: std::net::SocketAddr,
-    /// Tier policy (TOML); default: the built-in kz-2013.
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
     /// Load the sample city on first start and print demo tokens.
     #[arg(long)]
     pub demo: bool,
     /// Log format on stderr: text or json.
-    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    #[arg(long, env = env::LOG_FORMAT, default_value = DEFAULT_LOG_FORMAT, value_parser = ["text", "json"])]
     pub log_format: String,
 }
 
@@ -89,7 +98,7 @@ pub struct KeyArgs {
     #[arg(long = "kindergarten")]
     pub kindergartens: Vec<String>,
     /// Data directory.
-    #[arg(long, default_value = "./kezek-data")]
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
 }
 
@@ -102,12 +111,9 @@ pub struct ImportArgs {
     /// applications.csv of the city.
     #[arg(long)]
     pub applications: PathBuf,
-    /// Data directory.
-    #[arg(long, default_value = "./kezek-data")]
-    pub data: PathBuf,
-    /// Tier policy (TOML); default: the built-in kz-2013.
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
+    /// The installation.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 /// Arguments of `kezek simulate`.
@@ -120,10 +126,10 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub applications: PathBuf,
     /// Tier policy (TOML); default: the built-in kz-2013.
-    #[arg(long)]
+    #[arg(long, env = env::POLICY)]
     pub policy: Option<PathBuf>,
     /// Academic year whose ages decide the groups.
-    #[arg(long, default_value_t = 2026)]
+    #[arg(long, default_value = DEFAULT_ACADEMIC_YEAR)]
     pub academic_year: i16,
     /// Where to write referrals.csv.
     #[arg(long)]
@@ -133,10 +139,7 @@ pub struct SimulateArgs {
 /// Arguments of `kezek verify`.
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// Data directory.
-    #[arg(long, default_value = "./kezek-data")]
-    pub data: PathBuf,
-    /// Tier policy (TOML) the installation runs; default: the built-in kz-2013.
-    #[arg(long)]
-    pub policy: Option<PathBuf>,
+    /// The installation.
+    #[command(flatten)]
+    pub store: StoreArgs,
 }

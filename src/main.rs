@@ -1,8 +1,10 @@
-//! `kezek`: the command line. Wiring only; the queue logic lives in `kezek-core`.
+//! `kezek`: the command line. Each command is a short module of [`commands`]; the rules are
+//! in `kezek-core`, the application in `kezek-app`, the HTTP API in `kezek-http`.
 
 mod cli;
-mod serve;
-mod simulate;
+mod commands;
+mod config;
+mod telemetry;
 
 use clap::Parser;
 
@@ -14,13 +16,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
-        cli::Commands::Simulate(args) => simulate::run(&args),
-        cli::Commands::Serve(args) => serve::run(&args),
-        cli::Commands::Keys(cli::KeysCommand::Create(args)) => serve::create_key(&args),
-        cli::Commands::Import(args) => serve::import(&args),
-        cli::Commands::Verify(args) => serve::verify(&args),
+        cli::Commands::Simulate(args) => commands::simulate::run(&args),
+        cli::Commands::Serve(args) => commands::serve::run(&args),
+        cli::Commands::Keys(cli::KeysCommand::Create(args)) => commands::keys::create(&args),
+        cli::Commands::Import(args) => commands::import::run(&args),
+        cli::Commands::Verify(args) => commands::verify::run(&args),
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {
-            serve::verify_document(&args)
+            commands::documents::verify(&args)
         }
     };
     match result {

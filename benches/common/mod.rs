@@ -8,9 +8,9 @@
 use jiff::{Span, Timestamp};
 use kezek_core::city::load_city;
 use kezek_core::dataset::{ApplicationRow, GroupRow};
-use kezek_core::ids::{ApplicationId, DistrictId, GroupId, KindergartenId};
-use kezek_core::iin::Iin;
-use kezek_core::types::{Category, Language};
+use kezek_core::model::{
+    ApplicationId, Category, DistrictId, GroupId, Iin, KindergartenId, Language,
+};
 use kezek_core::{Policy, State};
 
 /// xorshift64: deterministic and dependency-free.

@@ -3,9 +3,13 @@
 //! (registered_at, application_id) order with claims verified, then the free seats opened
 //! as vacancies. Used by `kezek simulate` and `kezek import`.
 
-use crate::command::{Command, CommandError, ImportRequest, Outcome};
+use crate::command::import::Import;
+use crate::command::kindergarten::UpsertKindergarten;
+use crate::command::vacancies::OpenVacancies;
+use crate::command::{Command, CommandError, Outcome};
 use crate::dataset::{ApplicationRow, GroupRow};
 use crate::event::GroupSpec;
+use crate::model::KindergartenId;
 use crate::state::State;
 
 /// A row the state refused, with the file and line it came from.
@@ -22,12 +26,8 @@ pub struct CityError {
 
 fn describe(e: &CommandError) -> String {
     match e {
-        CommandError::Invalid(grounds) => grounds
-            .iter()
-            .map(|g| format!("{}: {} ({})", g.field, g.code, g.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
+        CommandError::Refused(r) => r.describe(),
+        CommandError::Inconsistent(e) => e.to_string(),
     }
 }
 
@@ -35,15 +35,16 @@ fn describe(e: &CommandError) -> String {
 ///
 /// # Errors
 /// The first row the state refuses (unknown kindergarten, child too old, …). The state is
-/// then partly loaded and must be discarded.
+/// then partly loaded and must be discarded; so is a state an event of the city did not
+/// apply to (a bug).
 pub fn load_city(
     state: &mut State,
     groups: &[GroupRow],
     applications: Vec<ApplicationRow>,
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), CityError> {
-    let mut order: Vec<&crate::ids::KindergartenId> = Vec::new();
-    let mut by_kg: rustc_hash::FxHashMap<&crate::ids::KindergartenId, Vec<&GroupRow>> =
+    let mut order: Vec<&KindergartenId> = Vec::new();
+    let mut by_kg: rustc_hash::FxHashMap<&KindergartenId, Vec<&GroupRow>> =
         rustc_hash::FxHashMap::default();
     for g in groups {
         let rows = by_kg.entry(&g.kindergarten_id).or_default();
@@ -52,8 +53,10 @@ pub fn load_city(
         }
         rows.push(g);
     }
-    for k in order {
-        let rows = &by_kg[k];
+    for (k, rows) in order.into_iter().filter_map(|k| Some((k, by_kg.get(k)?))) {
+        let Some(first) = rows.first() else {
+            continue;
+        };
         let specs = rows
             .iter()
             .map(|g| GroupSpec {
@@ -64,15 +67,15 @@ pub fn load_city(
                 enrolled: g.free_seats,
             })
             .collect();
-        let cmd = Command::UpsertKindergarten {
+        let cmd = Command::from(UpsertKindergarten {
             kindergarten_id: k.clone(),
             name: k.to_string(),
-            district: rows[0].district.clone(),
+            district: first.district.clone(),
             groups: specs,
-        };
+        });
         let fail = |e: CommandError| CityError {
             file: "groups.csv",
-            line: rows[0].line,
+            line: first.line,
             message: describe(&e),
         };
         sink(state.execute(cmd).map_err(fail)?);
@@ -85,7 +88,7 @@ pub fn load_city(
     state.reserve_applications(applications.len());
     for row in applications {
         let line = row.line;
-        let cmd = Command::Import(Box::new(ImportRequest { row }));
+        let cmd = Command::from(Import { row });
         let fail = |e: CommandError| CityError {
             file: "applications.csv",
             line,
@@ -94,11 +97,11 @@ pub fn load_city(
         sink(state.execute(cmd).map_err(fail)?);
     }
     for g in groups.iter().filter(|g| g.free_seats > 0) {
-        let cmd = Command::OpenVacancies {
+        let cmd = Command::from(OpenVacancies {
             kindergarten_id: g.kindergarten_id.clone(),
             group_id: g.group_id.clone(),
             seats: g.free_seats,
-        };
+        });
         let fail = |e: CommandError| CityError {
             file: "groups.csv",
             line: g.line,

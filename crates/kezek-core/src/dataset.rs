@@ -2,9 +2,7 @@
 //! `applications.csv`. Parsing is pure (bytes in, rows out); a bad row is reported with its
 //! line number, the column and the rule it breaks.
 
-use crate::ids::{ApplicationId, DistrictId, GroupId, KindergartenId};
-use crate::iin::Iin;
-use crate::types::{Category, Language};
+use crate::model::{ApplicationId, Category, DistrictId, GroupId, Iin, KindergartenId, Language};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -194,7 +192,7 @@ fn id<T>(
     line: u64,
     column: &str,
     s: &str,
-    parse: fn(&str) -> Result<T, crate::ids::IdError>,
+    parse: fn(&str) -> Result<T, crate::model::IdError>,
 ) -> Result<T, RowError> {
     parse(s).map_err(|e| row_err(line, column, format!("`{}` {e}", s.escape_debug())))
 }

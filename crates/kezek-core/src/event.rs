@@ -1,9 +1,10 @@
 //! Events: the facts the journal stores. Applying them in order from empty rebuilds the state
 //! exactly. They carry ids, never internal indexes, so the journal reads on its own.
 
-use crate::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, ReferralId, RoundId};
-use crate::iin::Iin;
-use crate::types::{Category, Channel, Document, Language};
+use crate::model::{
+    ApplicationId, Category, Channel, ClaimStatus, DistrictId, Document, GroupId, Iin,
+    KindergartenId, Language, ReferralId, RoundId,
+};
 use jiff::civil::Date;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -27,33 +28,6 @@ pub struct GroupSpec {
 
 fn is_zero(n: &u32) -> bool {
     *n == 0
-}
-
-/// The state of a priority claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClaimStatus {
-    /// No category claimed.
-    None,
-    /// Claimed, proof not yet checked.
-    Pending,
-    /// Proof verified by an authority employee.
-    Verified,
-    /// Proof rejected, claim revoked, or privilege dropped.
-    Rejected,
-}
-
-impl ClaimStatus {
-    /// The code used in the API (`priority_status`).
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Pending => "pending",
-            Self::Verified => "verified",
-            Self::Rejected => "rejected",
-        }
-    }
 }
 
 /// A representative acting with a power of attorney.
@@ -105,13 +79,57 @@ pub struct Registration {
     pub registered_at: Timestamp,
 }
 
+code_enum! {
+    /// The grounds on which a registration is refused, as the API and the journal name them.
+    /// The registration decides them (`command::register`); preference changes and imports
+    /// check preferences and ages by the same grounds.
+    pub enum GroundCode {
+        /// Documents are missing (they are listed in `missing`).
+        DocumentsIncomplete = "documents_incomplete",
+        /// A document code that is not one of the service's.
+        UnknownDocument = "unknown_document",
+        /// Not a valid IIN.
+        InvalidIin = "invalid_iin",
+        /// The birth date given does not agree with the IIN.
+        BirthDateMismatch = "birth_date_mismatch",
+        /// The birth date given is not a date.
+        InvalidDate = "invalid_date",
+        /// The child is past the maximum age on the academic year's cut-off.
+        ChildTooOld = "child_too_old",
+        /// The birth date is in the future.
+        ChildNotBorn = "child_not_born",
+        /// A name that is empty, too long or holds control characters.
+        InvalidName = "invalid_name",
+        /// A power-of-attorney number that is empty, too long or holds control characters.
+        InvalidPowerOfAttorney = "invalid_power_of_attorney",
+        /// No such district.
+        UnknownDistrict = "unknown_district",
+        /// Not a language of instruction.
+        UnsupportedLanguage = "unsupported_language",
+        /// No such kindergarten.
+        UnknownKindergarten = "unknown_kindergarten",
+        /// A kindergarten of another district.
+        KindergartenOutsideDistrict = "kindergarten_outside_district",
+        /// No kindergarten listed.
+        NoPreferences = "no_preferences",
+        /// More kindergartens than the policy allows.
+        TooManyPreferences = "too_many_preferences",
+        /// A kindergarten listed twice.
+        DuplicatePreference = "duplicate_preference",
+        /// Not a category of the policy.
+        UnknownCategory = "unknown_category",
+        /// Not a channel of filing.
+        UnknownChannel = "unknown_channel",
+    }
+}
+
 /// One ground of a refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ground {
     /// The field at fault (`child.iin`, `preferences[1]`).
     pub field: String,
-    /// The ground code of API.md (`invalid_iin`, `documents_incomplete`, …).
-    pub code: String,
+    /// The ground.
+    pub code: GroundCode,
     /// A human-readable explanation.
     pub message: String,
     /// For `documents_incomplete`: the missing document codes.

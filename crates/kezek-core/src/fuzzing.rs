@@ -1,9 +1,26 @@
 //! Harnesses for the fuzz targets in `fuzz/`: each takes arbitrary bytes and must never
-//! panic. `cargo test` replays the checked-in corpus through the same functions.
+//! panic. `cargo test` replays the checked-in corpus through the same functions. Built only
+//! with the `fuzzing` feature.
 
-use crate::dataset::{parse_applications, parse_groups};
-use crate::iin::Iin;
+use crate::command::admission::{Enrol, NoShow};
+use crate::command::claim::DecideClaim;
+use crate::command::import::Import;
+use crate::command::kindergarten::UpsertKindergarten;
+use crate::command::lapse::LapseOverdue;
+use crate::command::preferences::ChangePreferences;
+use crate::command::referral::{Confirm, Decline};
+use crate::command::round::RunRound;
+use crate::command::vacancies::OpenVacancies;
+use crate::command::withdraw::Withdraw;
+use crate::command::{Command, CommandError};
+use crate::dataset::{parse_applications, parse_groups, ApplicationRow};
+use crate::event::GroupSpec;
+use crate::model::{
+    AppStatus, ApplicationId, Category, DistrictId, GroupId, Iin, KindergartenId, Language, RoundId,
+};
 use crate::policy::Policy;
+use crate::state::State;
+use jiff::{Span, Timestamp};
 
 /// IIN parser: a parsed IIN prints back to the same text and its date is real.
 pub fn iin(data: &[u8]) {
@@ -39,27 +56,60 @@ pub fn policy(data: &[u8]) {
     }
 }
 
-/// Command sequences: bytes pick commands and their arguments; the core must never panic,
-/// and after every command seats stay within capacity, reserved seats equal open referrals,
+/// Command sequences: bytes pick commands and their arguments; the core must never panic, a
+/// refused command must leave the state exactly as it was, a decided one must apply, and
+/// after every command seats stay within capacity, reserved seats equal open referrals,
 /// every queued child has a queue number and nobody else has one.
 pub fn commands(data: &[u8]) {
-    use crate::command::{Command, ImportRequest};
-    use crate::dataset::ApplicationRow;
-    use crate::event::GroupSpec;
-    use crate::ids::{ApplicationId, DistrictId, GroupId, KindergartenId, RoundId};
-    use crate::state::{AppStatus, State};
-    use crate::types::Language;
-    use jiff::{Span, Timestamp};
-
     let policy = if data.first().is_some_and(|b| b % 2 == 0) {
         Policy::kz_2013()
     } else {
         Policy::kz_2020()
     };
-    let mut state = State::new(policy);
+    let mut state = city(policy);
     let mut now = Timestamp::from_second(1_788_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
-    let kg = |n: u8| KindergartenId::parse(&format!("K{}", n % 3)).ok();
-    let group = |n: u8| GroupId::parse(&format!("g{}", n % 4)).ok();
+    let mut n = 0u32;
+    for chunk in data.get(1..).unwrap_or_default().chunks(4) {
+        let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
+        let op = [byte(0), byte(1), byte(2), byte(3)];
+        n += 1;
+        now = now
+            .checked_add(Span::new().hours(i64::from(op[1] % 50)))
+            .unwrap_or(now);
+        let Some(cmd) = command(&state, now, n, op) else {
+            continue;
+        };
+        let before = format!("{state:?}");
+        match state.execute(cmd) {
+            Ok(_) => {}
+            Err(CommandError::Refused(_)) => {
+                assert_eq!(
+                    before,
+                    format!("{state:?}"),
+                    "a refused command changed the state"
+                );
+            }
+            Err(CommandError::Inconsistent(e)) => panic!("a decided command did not apply: {e}"),
+        }
+        check_invariants(&state);
+    }
+}
+
+fn kg(n: u8) -> Option<KindergartenId> {
+    KindergartenId::parse(&format!("K{}", n % 3)).ok()
+}
+
+fn group(n: u8) -> Option<GroupId> {
+    GroupId::parse(&format!("g{}", n % 4)).ok()
+}
+
+fn district() -> Option<DistrictId> {
+    DistrictId::parse("D1").ok()
+}
+
+/// Three kindergartens of district D1, each with four full groups of two seats.
+fn city(policy: Policy) -> State {
+    let mut state = State::new(policy);
     for k in 0..3u8 {
         let groups = (0..4u8)
             .filter_map(|g| {
@@ -76,181 +126,136 @@ pub fn commands(data: &[u8]) {
                 })
             })
             .collect();
-        if let (Some(id), Ok(d)) = (kg(k), DistrictId::parse("D1")) {
-            let _ = state.execute(Command::UpsertKindergarten {
-                kindergarten_id: id,
-                name: "K".into(),
-                district: d,
+        if let (Some(kindergarten_id), Some(district)) = (kg(k), district()) {
+            let name = "K".into();
+            let _ = state.execute(UpsertKindergarten {
+                kindergarten_id,
+                name,
+                district,
                 groups,
             });
         }
     }
-    let mut n = 0u32;
-    for chunk in data.get(1..).unwrap_or_default().chunks(4) {
-        let [op, a, b, c] = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-            *chunk.get(3).unwrap_or(&0),
-        ];
-        n += 1;
-        now = now
-            .checked_add(Span::new().hours(i64::from(a % 50)))
-            .unwrap_or(now);
-        let app = |x: u8| {
-            state
-                .applications()
-                .get(usize::from(x) % state.applications().len().max(1))
-                .map(|a| a.id.clone())
-        };
-        let referral = |x: u8| {
-            state
-                .referrals()
-                .get(usize::from(x) % state.referrals().len().max(1))
-                .map(|r| r.id.clone())
-        };
-        let cmd = match op % 9 {
-            0 | 1 => {
-                let birth = jiff::civil::date(
-                    2021 + i16::from(b % 5),
-                    1 + (c % 12) as i8,
-                    1 + (a % 28) as i8,
-                );
-                let Some(iin) =
-                    crate::iin::Iin::compose(birth, c % 2 == 0, u16::from(a) * 37 + u16::from(b))
-                else {
-                    continue;
-                };
-                let Ok(id) = ApplicationId::parse(&format!("A{n}")) else {
-                    continue;
-                };
-                let prefs: Vec<KindergartenId> = [b, c]
-                    .iter()
-                    .filter_map(|x| kg(*x))
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                let cats = ["none", "large_family", "military", "orphan"];
-                let row = ApplicationRow {
-                    line: 2,
-                    application_id: id,
-                    child_iin: iin,
-                    birth_date: birth,
-                    registered_at: now
-                        .checked_sub(Span::new().hours(i64::from(c)))
-                        .unwrap_or(now),
-                    district: DistrictId::parse("D1").unwrap_or_else(|_| unreachable!()),
-                    language: if a % 2 == 0 {
-                        Language::Kk
-                    } else {
-                        Language::Ru
-                    },
-                    category: crate::types::Category::parse(cats[usize::from(c % 4)])
-                        .filter(|c| c.as_str() != "none"),
-                    preferences: prefs,
-                };
-                Command::Import(Box::new(ImportRequest { row }))
-            }
-            2 => {
-                let (Some(k), Some(g)) = (kg(a), group(b)) else {
-                    continue;
-                };
-                Command::OpenVacancies {
-                    kindergarten_id: k,
-                    group_id: g,
-                    seats: u32::from(c % 3),
-                }
-            }
-            3 => {
-                let Ok(id) = RoundId::parse(&format!("R{n}")) else {
-                    continue;
-                };
-                let Ok(d) = DistrictId::parse("D1") else {
-                    continue;
-                };
-                Command::RunRound {
-                    round_id: id,
-                    district: d,
-                    academic_year: Some(2026),
-                    at: now,
-                }
-            }
-            4 => match app(a) {
-                Some(application_id) => Command::DecideClaim {
-                    application_id,
-                    verified: b % 2 == 0,
-                    reason: String::new(),
-                    at: now,
-                },
-                None => continue,
-            },
-            5 => match app(a) {
-                Some(application_id) => Command::Withdraw {
-                    application_id,
-                    at: now,
-                },
-                None => continue,
-            },
-            6 => match referral(a) {
-                Some(referral_id) => match b % 4 {
-                    0 => Command::Confirm {
-                        referral_id,
-                        at: now,
-                    },
-                    1 => Command::Decline {
-                        referral_id,
-                        at: now,
-                    },
-                    2 => Command::Enrol {
-                        referral_id,
-                        at: now,
-                    },
-                    _ => Command::NoShow {
-                        referral_id,
-                        at: now,
-                    },
-                },
-                None => continue,
-            },
-            7 => Command::LapseOverdue { at: now },
-            _ => match app(a) {
-                Some(application_id) => Command::ChangePreferences {
-                    application_id,
-                    preferences: [b, c]
-                        .iter()
-                        .filter_map(|x| kg(*x))
-                        .map(|k| k.to_string())
-                        .collect(),
-                    at: now,
-                },
-                None => continue,
-            },
-        };
-        let _ = state.execute(cmd);
-        for k in state.kindergartens() {
-            for g in &k.groups {
-                assert!(g.enrolled + g.reserved <= g.capacity, "over capacity");
-                let open = state
-                    .referrals()
-                    .iter()
-                    .filter(|r| {
-                        r.status.is_open()
-                            && state.kindergarten(r.kindergarten).id == k.id
-                            && r.group == g.id
-                    })
-                    .count();
-                assert_eq!(
-                    g.reserved as usize, open,
-                    "reserved seats differ from open referrals"
-                );
+    state
+}
+
+/// The command that bytes `[op, a, b, c]` pick (the `n`th, at `now`).
+fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Option<Command> {
+    let app = |x: u8| {
+        let i = usize::from(x) % state.application_count().max(1);
+        state.applications().nth(i).map(|(_, a)| a.id.clone())
+    };
+    let referral = |x: u8| {
+        let i = usize::from(x) % state.referral_count().max(1);
+        state.referrals().nth(i).map(|(_, r)| r.id.clone())
+    };
+    let at = now;
+    Some(match op % 9 {
+        0 | 1 => import(now, n, [a, b, c])?.into(),
+        2 => OpenVacancies {
+            kindergarten_id: kg(a)?,
+            group_id: group(b)?,
+            seats: u32::from(c % 3),
+        }
+        .into(),
+        3 => RunRound {
+            round_id: RoundId::parse(&format!("R{n}")).ok()?,
+            district: district()?,
+            academic_year: Some(2026),
+            at,
+        }
+        .into(),
+        4 => DecideClaim {
+            application_id: app(a)?,
+            verified: b % 2 == 0,
+            reason: String::new(),
+            at,
+        }
+        .into(),
+        5 => Withdraw {
+            application_id: app(a)?,
+            at,
+        }
+        .into(),
+        6 => {
+            let referral_id = referral(a)?;
+            match b % 4 {
+                0 => Confirm { referral_id, at }.into(),
+                1 => Decline { referral_id, at }.into(),
+                2 => Enrol { referral_id, at }.into(),
+                _ => NoShow { referral_id, at }.into(),
             }
         }
-        for (i, a) in state.applications().iter().enumerate() {
+        7 => LapseOverdue { at }.into(),
+        _ => ChangePreferences {
+            application_id: app(a)?,
+            preferences: [b, c]
+                .iter()
+                .filter_map(|x| kg(*x))
+                .map(|k| k.to_string())
+                .collect(),
+            at,
+        }
+        .into(),
+    })
+}
+
+/// An imported application picked by bytes `[a, b, c]`.
+fn import(now: Timestamp, n: u32, [a, b, c]: [u8; 3]) -> Option<Import> {
+    let birth = jiff::civil::date(
+        2021 + i16::from(b % 5),
+        1 + (c % 12) as i8,
+        1 + (a % 28) as i8,
+    );
+    let iin = Iin::compose(birth, c % 2 == 0, u16::from(a) * 37 + u16::from(b))?;
+    let preferences: Vec<KindergartenId> = [b, c]
+        .iter()
+        .filter_map(|x| kg(*x))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let categories = ["none", "large_family", "military", "orphan"];
+    let row = ApplicationRow {
+        line: 2,
+        application_id: ApplicationId::parse(&format!("A{n}")).ok()?,
+        child_iin: iin,
+        birth_date: birth,
+        registered_at: now
+            .checked_sub(Span::new().hours(i64::from(c)))
+            .unwrap_or(now),
+        district: district()?,
+        language: if a % 2 == 0 {
+            Language::Kk
+        } else {
+            Language::Ru
+        },
+        category: Category::parse(categories[usize::from(c % 4)]).filter(|c| c.as_str() != "none"),
+        preferences,
+    };
+    Some(Import { row })
+}
+
+/// Seats stay within capacity, reserved seats equal open referrals, every queued child has a
+/// queue number and nobody else has one.
+fn check_invariants(state: &State) {
+    for (k, kg) in state.kindergartens() {
+        for g in &kg.groups {
+            assert!(g.enrolled + g.reserved <= g.capacity, "over capacity");
+            let open = state
+                .referrals()
+                .filter(|(_, r)| r.status.is_open() && r.kindergarten == k && r.group == g.id)
+                .count();
             assert_eq!(
-                state.queue_number(i as u32).is_some(),
-                a.status == AppStatus::Queued,
-                "queue number of a non-queued child"
+                g.reserved as usize, open,
+                "reserved seats differ from open referrals"
             );
         }
+    }
+    for (a, app) in state.applications() {
+        assert_eq!(
+            state.queue_number(a).is_some(),
+            app.status == AppStatus::Queued,
+            "queue number of a non-queued child"
+        );
     }
 }

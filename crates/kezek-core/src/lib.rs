@@ -1,40 +1,39 @@
 //! The Kezek queue: the fair multi-tier queue, allocation rounds and the referral lifecycle
 //! as a pure, synchronous, deterministic state machine. No I/O, no clock, no randomness:
-//! time, ids and the policy are arguments (DESIGN.md).
+//! time, ids and the policy are arguments (`docs/architecture.md`).
 //!
-//! A command becomes events ([`State::execute`]); events are applied in order
-//! ([`State::apply`]); replaying them from empty rebuilds the same state.
+//! A [`Command`] is decided against the [`State`] into [`Event`]s ([`State::decide`], which
+//! changes nothing); the events are applied in order ([`State::apply`]); replaying them from
+//! empty rebuilds the same state. The modules, from the bottom up:
+//!
+//! - [`model`]: ids, IINs, codes, sequence numbers, cohorts, statuses, dense indexes;
+//! - [`policy`]: tiers, ratios, ages, deadlines and the working-day calendar, as data;
+//! - [`queue`]: one cohort queue's ordered indexes, the interleave, the change log;
+//! - [`event`]: the facts the journal stores;
+//! - [`state`]: the tables and indexes, read through named queries;
+//! - [`allocation`]: deciding a round;
+//! - [`command`]: one module per command, with its refusals, decision and apply arms;
+//! - [`dataset`] and [`city`]: the CSV interchange format and loading a city.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod app_index;
-pub mod calendar;
+#[macro_use]
+mod macros;
+
+pub mod allocation;
 pub mod city;
 pub mod command;
 pub mod dataset;
 pub mod event;
-pub mod explain;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
-pub mod ids;
-pub mod iin;
-pub mod interleave;
-pub mod order;
+pub mod model;
 pub mod policy;
-pub mod query;
 pub mod queue;
 pub mod state;
-pub mod stats;
 pub mod table;
-pub mod types;
 
-mod apply;
-mod import;
-mod lifecycle;
-mod register;
-mod round;
-
-pub use apply::ApplyError;
-pub use command::{Command, CommandError, Outcome, RegisterRequest};
+pub use command::{Command, CommandError, Outcome, Refusal};
 pub use event::Event;
 pub use policy::Policy;
 pub use state::State;

@@ -1,30 +1,64 @@
-//! The journal (DESIGN.md): an append-only, hash-chained table of events, durable before a
-//! request is acknowledged. Two implementations behind one trait: SQLite (the embedded
-//! default) and in memory (tests). Start-up replays the journal into the core; a journal
-//! that does not verify stops start-up with the seq where it breaks.
+//! The journal and what is stored with it: an append-only, hash-chained log of events,
+//! durable before a request is acknowledged, and beside it the answers to repeat for retried
+//! requests, the signed result documents and the API keys.
+//!
+//! Each concern is a trait of its own ([`EventLog`], [`AnswerStore`], [`DocumentStore`],
+//! [`KeyStore`]); a backend implements all four and so is a [`Store`]. Backends: SQLite (the
+//! embedded default, [`sqlite`]), in memory ([`memory`], for tests) and a fault-injecting
+//! wrapper ([`faulty`], for crash tests). A batch of events is written atomically with its
+//! stored answer and documents. A PostgreSQL backend is one more module implementing the
+//! same traits. Every call may block (it touches the disk): async callers run them on
+//! blocking threads.
 
+pub mod faulty;
 pub mod memory;
 pub mod record;
 pub mod replay;
 pub mod sqlite;
 
-use kezek_core::types::Seq;
+use kezek_core::model::Seq;
 use kezek_core::Event;
+use std::sync::Arc;
 
 pub use record::{Hash, StoredEvent};
 
+/// The error a backend's driver gave, kept for the logs.
+pub type Source = Arc<dyn std::error::Error + Send + Sync>;
+
 /// A store that cannot do what was asked.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database failed (disk full, I/O error, locked, …).
-    #[error("journal storage failed: {0}")]
-    Storage(String),
+    #[error("journal storage failed: {context}")]
+    Storage {
+        /// What was being done.
+        context: String,
+        /// The driver's error.
+        #[source]
+        source: Source,
+    },
     /// A batch did not follow the journal (a bug in the caller).
     #[error("journal append out of order: {0}")]
     Order(String),
+    /// A key with this id or token is already stored.
+    #[error("{0} is already stored")]
+    Duplicate(String),
     /// An earlier write failed; the store accepts nothing more until restarted.
     #[error("the journal failed earlier and accepts no more writes")]
     Failed,
+}
+
+impl StoreError {
+    /// A driver's error, with what was being done.
+    pub fn storage(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Storage {
+            context: context.into(),
+            source: Arc::new(source),
+        }
+    }
 }
 
 /// A stored answer to a write, so that a retry with the same `Idempotency-Key` gets it again.
@@ -38,7 +72,7 @@ pub struct IdempotencyRecord {
     pub request_hash: Hash,
     /// HTTP status of the first answer.
     pub status: u16,
-    /// The authority's signature over the record (base64; empty when unsigned).
+    /// The authority's seal over the record (empty when unsealed).
     pub signature: String,
     /// Body of the first answer.
     pub body: Vec<u8>,
@@ -61,7 +95,7 @@ pub struct ApiKeyRecord {
     pub signature: String,
 }
 
-/// Events of one command (or several), with who and when, and the answer to remember.
+/// Events of one command (or several), with who and when, and what is stored with them.
 #[derive(Debug, Clone)]
 pub struct Append {
     /// The events, with the sequence numbers the core gave them.
@@ -141,11 +175,19 @@ pub struct Head {
     pub hash: Hash,
 }
 
-/// An append-only, hash-chained journal.
-pub trait Journal: Send + Sync {
+impl Head {
+    /// The head of an empty journal.
+    pub const EMPTY: Self = Self {
+        seq: Seq::new(0),
+        hash: record::GENESIS,
+    };
+}
+
+/// The append-only, hash-chained log of events.
+pub trait EventLog: Send + Sync {
     /// Queues a batch. Batches must be submitted in sequence order; the returned ticket
-    /// resolves once the batch and its idempotency record are durable. Batches submitted
-    /// together may share one commit (group commit).
+    /// resolves once the batch, its stored answer and its documents are durable. Batches
+    /// submitted together may share one commit (group commit).
     fn submit(&self, batch: Append) -> Ticket;
 
     /// Up to `limit` durable records after `after`, in order.
@@ -159,14 +201,26 @@ pub trait Journal: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn head(&self) -> Result<Head, StoreError>;
+}
 
+/// The answers stored for retried requests (written with their batch).
+pub trait AnswerStore: Send + Sync {
     /// The stored answer for (actor, key), if any.
     ///
     /// # Errors
     /// Storage failure.
-    fn idempotency(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+    fn answer(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
 
-    /// A stored result document's JSON bytes.
+    /// Every stored answer, by actor and key (for audits).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError>;
+}
+
+/// The signed result documents (written with their batch).
+pub trait DocumentStore: Send + Sync {
+    /// A stored document's JSON bytes.
     ///
     /// # Errors
     /// Storage failure.
@@ -177,22 +231,24 @@ pub trait Journal: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+}
 
+/// The API keys.
+pub trait KeyStore: Send + Sync {
     /// Stores a new API key.
     ///
     /// # Errors
-    /// Storage failure, or a key id or token hash already stored.
+    /// Storage failure, or [`StoreError::Duplicate`] for a key id or token hash stored before.
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError>;
 
-    /// Every stored answer (for audits).
-    ///
-    /// # Errors
-    /// Storage failure.
-    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError>;
-
-    /// All API keys.
+    /// All API keys, by key id.
     ///
     /// # Errors
     /// Storage failure.
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
 }
+
+/// A backend holding every concern.
+pub trait Store: EventLog + AnswerStore + DocumentStore + KeyStore {}
+
+impl<T: EventLog + AnswerStore + DocumentStore + KeyStore> Store for T {}

@@ -1,25 +1,28 @@
-//! An in-memory journal for tests: the same contract, nothing on disk.
+//! A store held in memory, for tests: the same contract as SQLite, nothing on disk.
 
-use crate::record::{StoredEvent, GENESIS};
-use crate::{ApiKeyRecord, Append, Head, IdempotencyRecord, Journal, StoreError, Ticket};
-use kezek_core::types::Seq;
-use std::collections::HashMap;
+use crate::record::StoredEvent;
+use crate::{
+    AnswerStore, ApiKeyRecord, Append, DocumentStore, EventLog, Head, IdempotencyRecord, KeyStore,
+    StoreError, Ticket,
+};
+use kezek_core::model::Seq;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 #[derive(Default)]
 struct Inner {
     events: Vec<StoredEvent>,
-    idempotency: HashMap<(String, String), IdempotencyRecord>,
-    documents: HashMap<String, Vec<u8>>,
-    keys: Vec<ApiKeyRecord>,
+    answers: HashMap<(String, String), IdempotencyRecord>,
+    documents: BTreeMap<String, Vec<u8>>,
+    keys: BTreeMap<String, ApiKeyRecord>,
 }
 
-/// A journal held in memory.
+/// A store held in memory.
 #[derive(Default)]
-pub struct MemoryJournal(Mutex<Inner>);
+pub struct MemoryStore(Mutex<Inner>);
 
-impl MemoryJournal {
-    /// An empty journal.
+impl MemoryStore {
+    /// An empty store.
     #[must_use]
     pub fn new() -> Self {
         Self::default()
@@ -33,110 +36,134 @@ impl MemoryJournal {
 
     /// Replaces a stored record (tests of tampering).
     pub fn tamper(&self, seq: Seq, f: impl FnOnce(&mut StoredEvent)) {
-        if let Some(e) = self.lock().events.get_mut(seq.get() as usize - 1) {
+        let index = usize::try_from(seq.get())
+            .ok()
+            .and_then(|s| s.checked_sub(1));
+        let mut inner = self.lock();
+        if let Some(e) = index.and_then(|i| inner.events.get_mut(i)) {
             f(e);
+        }
+    }
+
+    /// Stores the first `n` events of a batch alone (what a torn write would leave).
+    pub fn append_prefix(&self, batch: &Append, n: usize) {
+        let mut inner = self.lock();
+        let mut head = head_of(&inner.events);
+        for (seq, event) in batch.events.iter().take(n) {
+            let record = StoredEvent::new(head.hash, *seq, &batch.at, &batch.actor, event);
+            head = Head {
+                seq: record.seq,
+                hash: record.hash,
+            };
+            inner.events.push(record);
         }
     }
 }
 
-impl Journal for MemoryJournal {
+fn head_of(events: &[StoredEvent]) -> Head {
+    events.last().map_or(Head::EMPTY, |e| Head {
+        seq: e.seq,
+        hash: e.hash,
+    })
+}
+
+impl EventLog for MemoryStore {
     fn submit(&self, batch: Append) -> Ticket {
         let mut inner = self.lock();
-        let (mut last, mut hash) = inner
-            .events
-            .last()
-            .map_or((Seq::default(), GENESIS), |e| (e.seq, e.hash));
+        let mut head = head_of(&inner.events);
         let mut new = Vec::with_capacity(batch.events.len());
         for (seq, event) in &batch.events {
-            if *seq != last.next() {
+            if *seq != head.seq.next() {
                 return Ticket::ready(Err(StoreError::Order(format!(
-                    "got seq {seq} after {last}"
+                    "got seq {seq} after {}",
+                    head.seq
                 ))));
             }
-            let record = StoredEvent::new(hash, *seq, &batch.at, &batch.actor, event);
-            (last, hash) = (record.seq, record.hash);
+            let record = StoredEvent::new(head.hash, *seq, &batch.at, &batch.actor, event);
+            head = Head {
+                seq: record.seq,
+                hash: record.hash,
+            };
             new.push(record);
         }
         inner.events.extend(new);
-        inner.documents.extend(batch.documents);
+        for (id, body) in batch.documents {
+            inner.documents.entry(id).or_insert(body);
+        }
         if let Some(r) = batch.idempotency {
             inner
-                .idempotency
-                .insert((r.actor.clone(), r.key.clone()), r);
+                .answers
+                .entry((r.actor.clone(), r.key.clone()))
+                .or_insert(r);
         }
         Ticket::ready(Ok(()))
     }
 
     fn read(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let inner = self.lock();
-        let start = (after.get() as usize).min(inner.events.len());
-        Ok(inner.events[start..].iter().take(limit).cloned().collect())
+        let start = usize::try_from(after.get())
+            .unwrap_or(usize::MAX)
+            .min(inner.events.len());
+        Ok(inner
+            .events
+            .iter()
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     fn head(&self) -> Result<Head, StoreError> {
-        let inner = self.lock();
-        Ok(inner.events.last().map_or(
-            Head {
-                seq: Seq::default(),
-                hash: GENESIS,
-            },
-            |e| Head {
-                seq: e.seq,
-                hash: e.hash,
-            },
-        ))
+        Ok(head_of(&self.lock().events))
     }
+}
 
-    fn idempotency(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+impl AnswerStore for MemoryStore {
+    fn answer(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
         Ok(self
             .lock()
-            .idempotency
+            .answers
             .get(&(actor.to_owned(), key.to_owned()))
             .cloned())
     }
 
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let mut v: Vec<IdempotencyRecord> = self.lock().answers.values().cloned().collect();
+        v.sort_by(|a, b| (&a.actor, &a.key).cmp(&(&b.actor, &b.key)));
+        Ok(v)
+    }
+}
+
+impl DocumentStore for MemoryStore {
     fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.lock().documents.get(id).cloned())
     }
 
     fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        use std::ops::Bound::{Excluded, Unbounded};
         let inner = self.lock();
-        let mut ids: Vec<&String> = inner
+        Ok(inner
             .documents
-            .keys()
-            .filter(|k| k.as_str() > after)
-            .collect();
-        ids.sort();
-        Ok(ids
-            .into_iter()
+            .range::<str, _>((Excluded(after), Unbounded))
             .take(limit)
-            .map(|k| (k.clone(), inner.documents[k].clone()))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
     }
+}
 
+impl KeyStore for MemoryStore {
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         let mut inner = self.lock();
-        if inner
-            .keys
-            .iter()
-            .any(|k| k.key_id == key.key_id || k.token_hash == key.token_hash)
-        {
-            return Err(StoreError::Storage(format!(
-                "key {} already stored",
-                key.key_id
-            )));
+        let taken = inner.keys.contains_key(&key.key_id)
+            || inner.keys.values().any(|k| k.token_hash == key.token_hash);
+        if taken {
+            return Err(StoreError::Duplicate(format!("key {}", key.key_id)));
         }
-        inner.keys.push(key.clone());
+        inner.keys.insert(key.key_id.clone(), key.clone());
         Ok(())
     }
 
-    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
-        let mut v: Vec<IdempotencyRecord> = self.lock().idempotency.values().cloned().collect();
-        v.sort_by(|a, b| (&a.actor, &a.key).cmp(&(&b.actor, &b.key)));
-        Ok(v)
-    }
-
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        Ok(self.lock().keys.clone())
+        Ok(self.lock().keys.values().cloned().collect())
     }
 }

@@ -10,7 +10,7 @@
 //! canonical JSON (the exact bytes stored, serde field order, no whitespace).
 
 use kezek_core::event::Registration;
-use kezek_core::types::Seq;
+use kezek_core::model::Seq;
 use kezek_core::Event;
 use sha2::{Digest, Sha256};
 
@@ -128,14 +128,14 @@ impl StoredEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kezek_core::event::{ClaimStatus, Person};
-    use kezek_core::types::{Channel, Language};
+    use kezek_core::event::Person;
+    use kezek_core::model::{Category, Channel, ClaimStatus, Iin, Language};
 
     fn registration() -> Event {
         Event::Registered(Box::new(Registration {
             application_id: "a-1".parse().unwrap(),
             child: Person {
-                iin: kezek_core::iin::Iin::compose("2020-05-15".parse().unwrap(), true, 7).unwrap(),
+                iin: Iin::compose("2020-05-15".parse().unwrap(), true, 7).unwrap(),
                 name: "Ә".into(),
             },
             birth_date: "2020-05-15".parse().unwrap(),
@@ -144,7 +144,7 @@ mod tests {
             district: "d-1".parse().unwrap(),
             language: Language::Kk,
             preferences: vec!["k-1".parse().unwrap(), "k-2".parse().unwrap()],
-            category: kezek_core::types::Category::parse("large_family"),
+            category: Category::parse("large_family"),
             claim: ClaimStatus::Verified,
             documents: Vec::new(),
             channel: Channel::Office,

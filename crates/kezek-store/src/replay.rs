@@ -2,12 +2,12 @@
 //! to a fresh state. Any record that does not verify or apply stops it, naming the seq.
 
 use crate::record::GENESIS;
-use crate::{Journal, StoreError};
-use kezek_core::types::Seq;
+use crate::{EventLog, StoreError};
+use kezek_core::model::Seq;
 use kezek_core::{Event, State};
 
 /// Why a journal could not be replayed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum ReplayError {
     /// The store could not be read.
     #[error(transparent)]
@@ -29,7 +29,7 @@ const PAGE: usize = 10_000;
 ///
 /// # Errors
 /// The first record that is missing, corrupt, out of order or does not apply.
-pub fn replay(journal: &dyn Journal, state: &mut State) -> Result<Seq, ReplayError> {
+pub fn replay(journal: &dyn EventLog, state: &mut State) -> Result<Seq, ReplayError> {
     walk(journal, state, false).map(|(last, _)| last)
 }
 
@@ -48,7 +48,7 @@ pub struct Audit {
 ///
 /// # Errors
 /// As [`replay`], and the first round whose re-run differs.
-pub fn audit(journal: &dyn Journal, state: &mut State) -> Result<Audit, ReplayError> {
+pub fn audit(journal: &dyn EventLog, state: &mut State) -> Result<Audit, ReplayError> {
     walk(journal, state, true).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
@@ -61,8 +61,7 @@ fn check_round(
     record: &kezek_core::event::RoundRecord,
 ) -> Result<(), ReplayError> {
     let fail = |message: String| ReplayError::Corrupt { seq, message };
-    let again = state
-        .replan(record)
+    let again = kezek_core::command::round::replan(state, record)
         .map_err(|e| fail(format!("round cannot be re-run: {e}")))?;
     if let Some((i, (a, b))) = again
         .referrals
@@ -99,7 +98,7 @@ type Page = Vec<(Seq, Event)>;
 const PAGES_IN_FLIGHT: usize = 4;
 
 fn walk(
-    journal: &dyn Journal,
+    journal: &dyn EventLog,
     state: &mut State,
     rerun_rounds: bool,
 ) -> Result<(Seq, u64), ReplayError> {
@@ -148,7 +147,7 @@ fn apply_page(
         }
         state.apply(seq, &event).map_err(|e| ReplayError::Corrupt {
             seq,
-            message: e.message,
+            message: e.mismatch.to_string(),
         })?;
         *last = seq;
     }
@@ -158,7 +157,7 @@ fn apply_page(
 /// Reads every record in order, checks its link and hash and decodes it; sends the pages
 /// and returns the last seq, after checking it against the journal's head.
 fn read_verified(
-    journal: &dyn Journal,
+    journal: &dyn EventLog,
     pages: &std::sync::mpsc::SyncSender<Page>,
 ) -> Result<Seq, ReplayError> {
     let (mut last, mut hash) = (Seq::default(), GENESIS);

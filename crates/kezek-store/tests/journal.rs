@@ -3,13 +3,17 @@
 //! edit of a stored record stops the replay at that record.
 
 use kezek_core::city::load_city;
+use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::round::RunRound;
 use kezek_core::dataset::{parse_applications, parse_groups};
-use kezek_core::types::Seq;
-use kezek_core::{Command, Event, Policy, State};
-use kezek_store::memory::MemoryJournal;
+use kezek_core::model::{RoundId, Seq};
+use kezek_core::{Event, Policy, State};
+use kezek_store::memory::MemoryStore;
 use kezek_store::replay::{replay, ReplayError};
-use kezek_store::sqlite::SqliteJournal;
-use kezek_store::{ApiKeyRecord, Append, IdempotencyRecord, Journal};
+use kezek_store::sqlite::SqliteStore;
+use kezek_store::{
+    AnswerStore, ApiKeyRecord, Append, EventLog, IdempotencyRecord, KeyStore, Store, StoreError,
+};
 use std::sync::{Arc, Mutex};
 
 /// The sample city's events, one Outcome per command, plus one round per district.
@@ -24,10 +28,10 @@ fn sample_outcomes() -> (State, Vec<Vec<(Seq, Event)>>) {
     let mut state = State::new(Policy::kz_2013());
     let mut outcomes = Vec::new();
     load_city(&mut state, &groups, apps, &mut |o| outcomes.push(o)).unwrap();
-    let districts: Vec<_> = state.districts().iter().map(|d| d.id.clone()).collect();
+    let districts: Vec<_> = state.districts().map(|(_, d)| d.id.clone()).collect();
     for (i, district) in districts.into_iter().enumerate() {
-        let cmd = Command::RunRound {
-            round_id: kezek_core::ids::RoundId::parse(&format!("r{i}")).unwrap(),
+        let cmd = RunRound {
+            round_id: RoundId::parse(&format!("r{i}")).unwrap(),
             district,
             academic_year: Some(2026),
             at: "2026-08-31T10:00:00Z".parse().unwrap(),
@@ -38,14 +42,15 @@ fn sample_outcomes() -> (State, Vec<Vec<(Seq, Event)>>) {
 }
 
 fn fingerprint(s: &State) -> String {
-    let numbers: Vec<_> = (0..s.applications().len() as u32)
-        .map(|a| (s.queue_number(a), s.positions(a, 2026)))
+    let numbers: Vec<_> = s
+        .applications()
+        .map(|(a, _)| (s.queue_number(a), s.positions(a, 2026)))
         .collect();
     format!(
         "{:?} {:?} {:?} {numbers:?}",
         s.last_seq(),
-        s.kindergartens(),
-        s.referrals()
+        s.kindergartens().collect::<Vec<_>>(),
+        s.referrals().collect::<Vec<_>>()
     )
 }
 
@@ -59,13 +64,13 @@ fn append(events: Vec<(Seq, Event)>) -> Append {
     }
 }
 
-fn write_all(journal: &dyn Journal, outcomes: &[Vec<(Seq, Event)>]) {
+fn write_all(journal: &dyn EventLog, outcomes: &[Vec<(Seq, Event)>]) {
     for o in outcomes {
         journal.submit(append(o.clone())).wait().unwrap();
     }
 }
 
-fn check_round_trip(journal: &dyn Journal) {
+fn check_round_trip(journal: &dyn EventLog) {
     let (state, outcomes) = sample_outcomes();
     write_all(journal, &outcomes);
     let head = journal.head().unwrap();
@@ -88,29 +93,29 @@ fn check_round_trip(journal: &dyn Journal) {
 
 #[test]
 fn memory_round_trip() {
-    check_round_trip(&MemoryJournal::new());
+    check_round_trip(&MemoryStore::new());
 }
 
 #[test]
 fn sqlite_round_trip_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kezek.sqlite");
-    check_round_trip(&SqliteJournal::open(&path).unwrap());
+    check_round_trip(&SqliteStore::open(&path).unwrap());
     // Everything acknowledged is there after a reopen, and the chain continues.
     let (state, _) = sample_outcomes();
-    let journal = SqliteJournal::open(&path).unwrap();
+    let journal = SqliteStore::open(&path).unwrap();
     let mut replayed = State::new(Policy::kz_2013());
     replay(&journal, &mut replayed).unwrap();
     assert_eq!(fingerprint(&replayed), fingerprint(&state));
     let next = replayed
-        .execute(Command::LapseOverdue {
+        .execute(LapseOverdue {
             at: "2026-12-31T00:00:00Z".parse().unwrap(),
         })
         .unwrap();
     assert!(!next.is_empty());
     journal.submit(append(next)).wait().unwrap();
     drop(journal);
-    let journal = SqliteJournal::open(&path).unwrap();
+    let journal = SqliteStore::open(&path).unwrap();
     let mut again = State::new(Policy::kz_2013());
     replay(&journal, &mut again).unwrap();
     assert_eq!(fingerprint(&again), fingerprint(&replayed));
@@ -119,10 +124,10 @@ fn sqlite_round_trip_and_reopen() {
 #[test]
 fn out_of_order_batches_are_refused() {
     let (_, outcomes) = sample_outcomes();
-    let journal = MemoryJournal::new();
+    let journal = MemoryStore::new();
     assert!(journal.submit(append(outcomes[1].clone())).wait().is_err());
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteJournal::open(&dir.path().join("j.sqlite")).unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("j.sqlite")).unwrap();
     assert!(sqlite.submit(append(outcomes[1].clone())).wait().is_err());
     sqlite.submit(append(outcomes[0].clone())).wait().unwrap();
     assert_eq!(sqlite.head().unwrap().seq, outcomes[0].last().unwrap().0);
@@ -132,11 +137,11 @@ fn corrupt_at(edit: &str, seq: u64) -> ReplayError {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kezek.sqlite");
     let (_, outcomes) = sample_outcomes();
-    write_all(&SqliteJournal::open(&path).unwrap(), &outcomes);
+    write_all(&SqliteStore::open(&path).unwrap(), &outcomes);
     let conn = rusqlite::Connection::open(&path).unwrap();
     conn.execute(edit, [seq as i64]).unwrap();
     drop(conn);
-    let journal = SqliteJournal::open(&path).unwrap();
+    let journal = SqliteStore::open(&path).unwrap();
     replay(&journal, &mut State::new(Policy::kz_2013())).unwrap_err()
 }
 
@@ -166,7 +171,7 @@ fn any_edit_stops_the_replay_at_its_seq() {
 #[test]
 fn concurrent_writers_share_commits_and_keep_order() {
     let dir = tempfile::tempdir().unwrap();
-    let journal = Arc::new(SqliteJournal::open(&dir.path().join("j.sqlite")).unwrap());
+    let journal = Arc::new(SqliteStore::open(&dir.path().join("j.sqlite")).unwrap());
     let (_, outcomes) = sample_outcomes();
     let queue = Arc::new(Mutex::new(outcomes.into_iter()));
     let threads: Vec<_> = (0..8)
@@ -216,22 +221,36 @@ fn idempotency_and_keys_are_stored() {
         signature: "s2".into(),
     };
     for journal in [
-        Box::new(MemoryJournal::new()) as Box<dyn Journal>,
-        Box::new(SqliteJournal::open(&path).unwrap()),
+        Box::new(MemoryStore::new()) as Box<dyn Store>,
+        Box::new(SqliteStore::open(&path).unwrap()),
     ] {
         let mut batch = append(outcomes[0].clone());
         batch.idempotency = Some(record.clone());
         journal.submit(batch).wait().unwrap();
-        assert_eq!(
-            journal.idempotency("k1", "abc").unwrap(),
-            Some(record.clone())
-        );
-        assert_eq!(journal.idempotency("k2", "abc").unwrap(), None);
+        assert_eq!(journal.answer("k1", "abc").unwrap(), Some(record.clone()));
+        assert_eq!(journal.answer("k2", "abc").unwrap(), None);
         journal.put_key(&key).unwrap();
-        assert!(journal.put_key(&key).is_err(), "a key id is stored once");
+        assert!(
+            matches!(journal.put_key(&key), Err(StoreError::Duplicate(_))),
+            "a key id is stored once"
+        );
         assert_eq!(journal.keys().unwrap(), vec![key.clone()]);
     }
-    let reopened = SqliteJournal::open(&path).unwrap();
-    assert_eq!(reopened.idempotency("k1", "abc").unwrap(), Some(record));
+    let reopened = SqliteStore::open(&path).unwrap();
+    assert_eq!(reopened.answer("k1", "abc").unwrap(), Some(record));
     assert_eq!(reopened.keys().unwrap(), vec![key]);
+}
+
+#[test]
+fn a_storage_error_keeps_its_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    // A directory where the database file should be: SQLite cannot open it.
+    let path = dir.path().join("kezek.sqlite");
+    std::fs::create_dir(&path).unwrap();
+    let Err(e) = SqliteStore::open(&path) else {
+        panic!("a directory opened as a database")
+    };
+    assert!(matches!(e, StoreError::Storage { .. }), "{e:?}");
+    let cause = std::error::Error::source(&e).expect("the driver's error is kept");
+    assert!(!cause.to_string().is_empty());
 }

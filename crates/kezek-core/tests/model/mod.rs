@@ -1,27 +1,27 @@
 //! A naive model of the queue: sorts and merges from scratch on every query, allocates by
 //! scanning. The fast structures must agree with it exactly.
 
+use kezek_core::model::{AppIx, AppStatus, DistrictIx, KgIx, Language};
 use kezek_core::policy::Block;
-use kezek_core::state::{AppStatus, State};
-use kezek_core::types::Language;
 use kezek_core::Policy;
+use kezek_core::State;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Queued children of one cohort queue, grouped by tier, each tier sorted by (time, seq).
-pub fn tiers_of(s: &State, district: u32, cohort: i16, lang: Language) -> Vec<Vec<u32>> {
+pub fn tiers_of(s: &State, district: DistrictIx, cohort: i16, lang: Language) -> Vec<Vec<AppIx>> {
     let mut tiers = vec![Vec::new(); s.policy().tiers.len()];
-    for (i, a) in s.applications().iter().enumerate() {
+    for (i, a) in s.applications() {
         if a.status == AppStatus::Queued
             && a.district == district
             && a.cohort == cohort
             && a.language == lang
         {
-            tiers[a.tier].push(i as u32);
+            tiers[a.tier].push(i);
         }
     }
     for t in &mut tiers {
         t.sort_by_key(|i| {
-            let a = s.application(*i);
+            let a = s.application(*i).unwrap();
             (a.registered_at, a.seq)
         });
     }
@@ -29,7 +29,7 @@ pub fn tiers_of(s: &State, district: u32, cohort: i16, lang: Language) -> Vec<Ve
 }
 
 /// The merged order of DESIGN.md, walked slot by slot from the persisted phase.
-pub fn merged(policy: &Policy, tiers: &[Vec<u32>], phase: impl Fn(usize) -> u32) -> Vec<u32> {
+pub fn merged(policy: &Policy, tiers: &[Vec<AppIx>], phase: impl Fn(usize) -> u32) -> Vec<AppIx> {
     let mut out = Vec::new();
     for (bi, b) in policy.blocks.iter().enumerate() {
         match *b {
@@ -55,27 +55,32 @@ pub fn merged(policy: &Policy, tiers: &[Vec<u32>], phase: impl Fn(usize) -> u32)
 }
 
 /// Place (1-based) and `ahead` by tier of `a` in `order` restricted by `keep`.
-pub fn place(s: &State, order: &[u32], a: u32, keep: impl Fn(u32) -> bool) -> (usize, Vec<usize>) {
+pub fn place(
+    s: &State,
+    order: &[AppIx],
+    a: AppIx,
+    keep: impl Fn(AppIx) -> bool,
+) -> (usize, Vec<usize>) {
     let mut ahead = vec![0; s.policy().tiers.len()];
     for x in order.iter().copied().filter(|x| keep(*x)) {
         if x == a {
             return (ahead.iter().sum::<usize>() + 1, ahead);
         }
-        ahead[s.application(x).tier] += 1;
+        ahead[s.application(x).unwrap().tier] += 1;
     }
     unreachable!("child not in its own queue")
 }
 
 /// The usable groups (kindergarten, group index) of child `a` in `year`, in preference order.
-pub fn usable(s: &State, a: u32, year: i16) -> Vec<(u32, usize)> {
-    let app = s.application(a);
+pub fn usable(s: &State, a: AppIx, year: i16) -> Vec<(KgIx, usize)> {
+    let app = s.application(a).unwrap();
     let age = year - app.cohort;
     let mut out = Vec::new();
     if i32::from(age) >= s.policy().max_age || age < 0 {
         return out;
     }
     for k in &app.preferences {
-        for (gi, g) in s.kindergarten(*k).groups.iter().enumerate() {
+        for (gi, g) in s.kindergarten(*k).unwrap().groups.iter().enumerate() {
             if g.age_years == age && g.language == app.language {
                 out.push((*k, gi));
             }
@@ -84,16 +89,21 @@ pub fn usable(s: &State, a: u32, year: i16) -> Vec<(u32, usize)> {
     out
 }
 
-type Picks = Vec<(u32, u32, usize)>;
+type Picks = Vec<(AppIx, KgIx, usize)>;
 type Phases = Vec<(i16, Language, usize, u32)>;
 
 /// Referrals a round in `district` would issue, by scanning the merged order from the start
 /// for every seat.
-pub fn allocate(s: &State, district: u32, year: i16, at: jiff::Timestamp) -> (Picks, Phases) {
-    let mut free: BTreeMap<(u32, usize), u32> = BTreeMap::new();
+pub fn allocate(
+    s: &State,
+    district: DistrictIx,
+    year: i16,
+    at: jiff::Timestamp,
+) -> (Picks, Phases) {
+    let mut free: BTreeMap<(KgIx, usize), u32> = BTreeMap::new();
     let mut cohorts = BTreeSet::new();
-    for &k in &s.districts()[district as usize].kindergartens {
-        for (gi, g) in s.kindergarten(k).groups.iter().enumerate() {
+    for &k in &s.district(district).unwrap().kindergartens {
+        for (gi, g) in s.kindergarten(k).unwrap().groups.iter().enumerate() {
             if g.free() > 0 && g.age_years >= 0 && i32::from(g.age_years) < s.policy().max_age {
                 free.insert((k, gi), g.free());
                 cohorts.insert((year - g.age_years, g.language));
@@ -105,9 +115,9 @@ pub fn allocate(s: &State, district: u32, year: i16, at: jiff::Timestamp) -> (Pi
         let tiers = tiers_of(s, district, cohort, lang);
         let mut taken = BTreeSet::new();
         let first =
-            |t: usize, free: &mut BTreeMap<(u32, usize), u32>, taken: &mut BTreeSet<u32>| {
+            |t: usize, free: &mut BTreeMap<(KgIx, usize), u32>, taken: &mut BTreeSet<AppIx>| {
                 for a in &tiers[t] {
-                    let app = s.application(*a);
+                    let app = s.application(*a).unwrap();
                     if taken.contains(a) || app.stopped_until.is_some_and(|x| x > at) {
                         continue;
                     }
@@ -159,33 +169,35 @@ pub fn allocate(s: &State, district: u32, year: i16, at: jiff::Timestamp) -> (Pi
 /// (tier, time, seq) and holds its best `free` proposers.
 pub fn deferred_acceptance(
     s: &State,
-    district: u32,
+    district: DistrictIx,
     year: i16,
     at: jiff::Timestamp,
-) -> BTreeSet<(u32, u32, usize)> {
-    let mut cap: BTreeMap<(u32, usize), u32> = BTreeMap::new();
-    for &k in &s.districts()[district as usize].kindergartens {
-        for (gi, g) in s.kindergarten(k).groups.iter().enumerate() {
+) -> BTreeSet<(AppIx, KgIx, usize)> {
+    let mut cap: BTreeMap<(KgIx, usize), u32> = BTreeMap::new();
+    for &k in &s.district(district).unwrap().kindergartens {
+        for (gi, g) in s.kindergarten(k).unwrap().groups.iter().enumerate() {
             cap.insert((k, gi), g.free());
         }
     }
-    let rank = |a: u32| {
-        let x = s.application(a);
+    let rank = |a: AppIx| {
+        let x = s.application(a).unwrap();
         (x.tier, x.registered_at, x.seq)
     };
-    let children: Vec<u32> = (0..s.applications().len() as u32)
+    let children: Vec<AppIx> = s
+        .applications()
+        .map(|(a, _)| a)
         .filter(|a| {
-            let x = s.application(*a);
+            let x = s.application(*a).unwrap();
             x.status == AppStatus::Queued
                 && x.district == district
                 && x.stopped_until.is_none_or(|t| t <= at)
         })
         .collect();
-    let lists: BTreeMap<u32, Vec<(u32, usize)>> =
+    let lists: BTreeMap<AppIx, Vec<(KgIx, usize)>> =
         children.iter().map(|a| (*a, usable(s, *a, year))).collect();
-    let mut next: BTreeMap<u32, usize> = children.iter().map(|a| (*a, 0)).collect();
-    let mut held: BTreeMap<(u32, usize), Vec<u32>> = BTreeMap::new();
-    let mut free_children: Vec<u32> = children.clone();
+    let mut next: BTreeMap<AppIx, usize> = children.iter().map(|a| (*a, 0)).collect();
+    let mut held: BTreeMap<(KgIx, usize), Vec<AppIx>> = BTreeMap::new();
+    let mut free_children: Vec<AppIx> = children.clone();
     while let Some(a) = free_children.pop() {
         let i = next[&a];
         let Some(gr) = lists[&a].get(i).copied() else {

@@ -1,0 +1,227 @@
+//! Who may do what: the roles of API keys and the districts or kindergartens a key is scoped
+//! to. The HTTP extractors check the role; the rules that need the state (whose district is
+//! this application in?) are here, so that every way into Kezek applies the same ones.
+
+use crate::error::AppError;
+use kezek_core::model::{AppIx, ApplicationId, KgIx};
+use kezek_core::State;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The e-government portal and service-centre desks.
+    Portal,
+    /// An education department, for its districts.
+    Staff,
+    /// A kindergarten, for itself.
+    Kindergarten,
+    /// Read-only access to the journal.
+    Auditor,
+    /// Everything.
+    Admin,
+}
+
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [
+        Self::Portal,
+        Self::Staff,
+        Self::Kindergarten,
+        Self::Auditor,
+        Self::Admin,
+    ];
+
+    /// Parses a role name.
+    #[must_use]
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The role name.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Portal => "portal",
+            Self::Staff => "staff",
+            Self::Kindergarten => "kindergarten",
+            Self::Auditor => "auditor",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// The authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// Key id (the journal's actor).
+    pub key_id: String,
+    /// Role.
+    pub role: Role,
+    /// Districts or kindergartens the key is limited to.
+    pub scope: Vec<String>,
+}
+
+impl Caller {
+    /// The caller of the service itself (the lapse sweep), acting as admin.
+    #[must_use]
+    pub fn system() -> Self {
+        Self {
+            key_id: "system".into(),
+            role: Role::Admin,
+            scope: Vec::new(),
+        }
+    }
+
+    /// Whether the caller has one of `roles` (admin always has).
+    #[must_use]
+    pub fn has_role(&self, roles: &[Role]) -> bool {
+        self.role == Role::Admin || roles.contains(&self.role)
+    }
+
+    /// Refuses unless the caller has one of `roles`.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`].
+    pub fn require(&self, roles: &[Role]) -> Result<(), AppError> {
+        if self.has_role(roles) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "a {} key cannot do this",
+                self.role.as_str()
+            )))
+        }
+    }
+
+    /// Refuses unless the caller is admin, or has `role` with `item` in its scope.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`].
+    pub fn require_scope(&self, role: Role, item: &str) -> Result<(), AppError> {
+        self.require(&[role])?;
+        if self.role == Role::Admin || self.scope.iter().any(|s| s == item) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(format!(
+                "this key is not scoped to {item}"
+            )))
+        }
+    }
+
+    /// For staff, refuses unless `district` is in scope; other roles pass.
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`].
+    pub fn staff_scope(&self, district: &str) -> Result<(), AppError> {
+        if self.role == Role::Staff {
+            self.require_scope(Role::Staff, district)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// The district id of application `a`.
+#[must_use]
+pub fn district_of_application(state: &State, a: AppIx) -> &str {
+    state.district_of(a).map_or("", |d| d.id.as_str())
+}
+
+/// The district id of kindergarten `k`.
+#[must_use]
+pub fn district_of_kindergarten(state: &State, k: KgIx) -> &str {
+    state
+        .district_of_kindergarten(k)
+        .map_or("", |d| d.id.as_str())
+}
+
+/// Application `raw` if the caller may see it: the portal, staff of its district, admin.
+///
+/// # Errors
+/// 403 for another role or district, 404 for an unknown id.
+pub fn visible_application(state: &State, caller: &Caller, raw: &str) -> Result<AppIx, AppError> {
+    use crate::access::Role::{Portal, Staff};
+    caller.require(&[Portal, Staff])?;
+    let a = ApplicationId::parse(raw)
+        .ok()
+        .and_then(|id| state.application_index(&id))
+        .ok_or_else(|| AppError::not_found("application", raw))?;
+    caller.staff_scope(district_of_application(state, a))?;
+    Ok(a)
+}
+
+/// A set of roles an operation is open to (admin always is).
+pub trait Roles {
+    /// The roles.
+    const ROLES: &'static [Role];
+}
+
+macro_rules! roles {
+    ($($(#[$doc:meta])* $name:ident = [$($role:ident),*];)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy)]
+            pub struct $name;
+
+            impl Roles for $name {
+                const ROLES: &'static [Role] = &[$(Role::$role),*];
+            }
+        )*
+    };
+}
+
+roles! {
+    /// The e-government portal (and service-centre desks).
+    Portal = [Portal];
+    /// Education departments.
+    Staff = [Staff];
+    /// Kindergartens.
+    Kindergartens = [Kindergarten];
+    /// Auditors.
+    Auditor = [Auditor];
+    /// The portal or staff: who may see applications and documents.
+    PortalOrStaff = [Portal, Staff];
+    /// Staff or auditors: who may see rounds and statistics.
+    StaffOrAuditor = [Staff, Auditor];
+    /// Everyone with a key: who may see a kindergarten.
+    AnyRole = [Portal, Staff, Kindergarten, Auditor];
+}
+
+/// A caller whose role was checked against `R`: an operation that takes an `Auth<R>` cannot
+/// be reached by anyone else.
+#[derive(Debug, Clone)]
+pub struct Auth<R> {
+    caller: Caller,
+    roles: std::marker::PhantomData<R>,
+}
+
+impl<R: Roles> Auth<R> {
+    /// The caller, if its role is one of `R`'s (or admin).
+    ///
+    /// # Errors
+    /// [`AppError::Forbidden`].
+    pub fn check(caller: Caller) -> Result<Self, AppError> {
+        caller.require(R::ROLES)?;
+        Ok(Self {
+            caller,
+            roles: std::marker::PhantomData,
+        })
+    }
+
+    /// The caller.
+    #[must_use]
+    pub fn caller(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl Auth<Portal> {
+    /// The service's own caller (the lapse sweep) as admin.
+    #[must_use]
+    pub fn system() -> Self {
+        Self {
+            caller: Caller::system(),
+            roles: std::marker::PhantomData,
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The application: the core's state behind one lock, the store, the authority key, the
+//! keys, the clock, and what the write path needs (stored answers in flight, the sequencer,
+//! the poison flag). HTTP handlers and every command of the binary go through it.
+
+use crate::access::Caller;
+use crate::answers::Answers;
+use crate::authority::Authority;
+use crate::clock::Clock;
+use crate::error::{AppError, Unavailable};
+use crate::health::Health;
+use crate::keys::{token_hash, KeyRing};
+use crate::sequencer::Sequencer;
+use jiff::Timestamp;
+use kezek_core::{Policy, State};
+use kezek_store::replay::{replay, ReplayError};
+use kezek_store::{Store, StoreError};
+use parking_lot::RwLock;
+use std::sync::Arc;
+
+/// The running application.
+pub struct App {
+    /// The state, read by many, written by one write at a time.
+    pub(crate) state: RwLock<State>,
+    /// The journal and what is stored with it.
+    pub(crate) store: Arc<dyn Store>,
+    /// Signs documents, the journal head, keys; seals stored answers.
+    pub(crate) authority: Authority,
+    /// The API keys by token hash.
+    pub(crate) keys: KeyRing,
+    /// Now.
+    pub(crate) clock: Arc<dyn Clock>,
+    /// Answers submitted to the journal but perhaps not yet durable.
+    pub(crate) answers: Answers,
+    /// Puts batches signed out of order back in order for the journal.
+    pub(crate) sequencer: Sequencer,
+    /// Whether the state may still be trusted.
+    pub(crate) health: Health,
+}
+
+/// Why the application could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The journal does not verify or apply.
+    #[error("the journal does not verify; refusing to start")]
+    Replay(#[from] ReplayError),
+    /// The keys cannot be read.
+    #[error("cannot read the API keys")]
+    Store(#[from] StoreError),
+}
+
+impl App {
+    /// Replays the store's journal into a fresh state under `policy` and starts.
+    ///
+    /// # Errors
+    /// A journal that does not verify or apply (naming the seq), or unreadable keys.
+    pub fn start(
+        store: Arc<dyn Store>,
+        policy: Policy,
+        authority: Authority,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, StartError> {
+        let started = std::time::Instant::now();
+        let mut state = State::new(policy);
+        let last = replay(store.as_ref(), &mut state)?;
+        tracing::info!(
+            events = last.get(),
+            ms = started.elapsed().as_millis() as u64,
+            "journal replayed"
+        );
+        let keys = KeyRing::default();
+        keys.reload(store.as_ref())?;
+        Ok(Arc::new(Self {
+            sequencer: Sequencer::new(state.last_seq()),
+            state: RwLock::new(state),
+            store,
+            authority,
+            keys,
+            clock,
+            answers: Answers::default(),
+            health: Health::default(),
+        }))
+    }
+
+    /// Now, by the application's clock.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The authority key.
+    #[must_use]
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Why the service stopped taking requests, if it did.
+    #[must_use]
+    pub fn poisoned(&self) -> Option<Arc<str>> {
+        self.health.poisoned()
+    }
+
+    /// Refuses when poisoned.
+    pub(crate) fn check_health(&self) -> Result<(), AppError> {
+        match self.health.poisoned() {
+            Some(reason) => Err(AppError::Unavailable(Unavailable::Poisoned(reason))),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `f` with the state for reading (never waiting on a disk write).
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the service is poisoned: the state may hold what the
+    /// journal does not.
+    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, AppError> {
+        self.check_health()?;
+        Ok(f(&self.state.read()))
+    }
+
+    /// Runs `f` on the store on a blocking thread (a read of the disk must not hold up the
+    /// async workers).
+    ///
+    /// # Errors
+    /// The store's error.
+    pub async fn store<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&dyn Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, AppError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(|_| {
+                AppError::Unavailable(Unavailable::Poisoned(Arc::from("a store read panicked")))
+            })?
+            .map_err(AppError::from)
+    }
+
+    /// Reads the API keys from the store again.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn reload_keys(&self) -> Result<(), AppError> {
+        let keys = self.store(|s| s.keys()).await?;
+        self.keys.replace(keys);
+        Ok(())
+    }
+
+    /// The caller holding `token`; an unknown token makes the keys be read again (at most once
+    /// a second), in case it was created while the service runs.
+    pub async fn caller(&self, token: &str) -> Option<Caller> {
+        let hash = token_hash(token);
+        if let Some(c) = self.keys.caller(&hash) {
+            return Some(c);
+        }
+        if self.keys.may_reload() {
+            let store = Arc::clone(&self.store);
+            let keys = tokio::task::spawn_blocking(move || store.keys())
+                .await
+                .ok()?;
+            if let Ok(keys) = keys {
+                self.keys.replace(keys);
+            }
+        }
+        self.keys.caller(&hash)
+    }
+}

@@ -1,0 +1,246 @@
+//! Result documents: a queue notification, a referral or a reasoned refusal, each signed by
+//! the authority (`docs/rules.md`). A document is canonical JSON — compact, keys sorted — of
+//! `{"application_id","body","id","issued_at","kind"}`; the signature covers exactly those
+//! bytes, and the stored document adds `signature` and `key_id`.
+//!
+//! Documents are drafted from the state under its lock and signed after it is released, on
+//! every core (`sign_all`); this is the one place a document is signed.
+
+use crate::authority::Authority;
+use crate::views;
+use jiff::Timestamp;
+use kezek_core::{Event, Outcome, State};
+use serde_json::{json, Value};
+
+/// The id of the document a journaled registration or refusal produced.
+#[must_use]
+pub fn result_id(seq: kezek_core::model::Seq) -> String {
+    format!("doc-{seq}")
+}
+
+/// The id of a referral's document.
+#[must_use]
+pub fn referral_document_id(referral: &str) -> String {
+    format!("doc-{referral}")
+}
+
+/// The bytes a document's signature covers.
+#[must_use]
+pub fn signed_bytes(doc: &Value) -> Vec<u8> {
+    let mut unsigned = doc.clone();
+    if let Some(m) = unsigned.as_object_mut() {
+        m.remove("signature");
+        m.remove("key_id");
+    }
+    serde_json::to_vec(&unsigned).unwrap_or_default()
+}
+
+/// A document decided from the state (under its lock) and signed afterwards, so the
+/// signatures (about 20 µs each) are made without holding the lock, on every core.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    id: String,
+    kind: &'static str,
+    issued_at: Timestamp,
+    application_id: String,
+    body: Value,
+}
+
+impl Draft {
+    /// The document signed, as stored: (id, JSON bytes).
+    #[must_use]
+    pub fn sign(&self, authority: &Authority) -> (String, Vec<u8>) {
+        let mut doc = json!({"id": self.id, "kind": self.kind, "issued_at": self.issued_at, "application_id": self.application_id, "body": &self.body});
+        let signature = authority.sign(&signed_bytes(&doc));
+        doc["signature"] = json!(signature);
+        doc["key_id"] = json!(authority.key_id());
+        (
+            self.id.clone(),
+            serde_json::to_vec(&doc).unwrap_or_default(),
+        )
+    }
+}
+
+/// Drafts below this many are signed on the calling thread.
+const PARALLEL_FROM: usize = 64;
+
+/// Signs drafts in order; a round's thousands of referrals are shared among the cores.
+#[must_use]
+pub fn sign_all(drafts: Vec<Draft>, authority: &Authority) -> Vec<(String, Vec<u8>)> {
+    // available_parallelism reads the cgroup files each time: ask once.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS
+        .get_or_init(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    if drafts.len() < PARALLEL_FROM || threads < 2 {
+        return drafts.iter().map(|d| d.sign(authority)).collect();
+    }
+    let chunk = drafts.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = drafts
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || part.iter().map(|d| d.sign(authority)).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
+}
+
+fn draft(
+    id: String,
+    kind: &'static str,
+    issued_at: Timestamp,
+    application_id: &str,
+    body: Value,
+) -> Draft {
+    Draft {
+        id,
+        kind,
+        issued_at,
+        application_id: application_id.to_owned(),
+        body,
+    }
+}
+
+/// The documents an outcome issues, unsigned.
+#[must_use]
+pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
+    let mut docs = Vec::new();
+    for (seq, event) in outcome {
+        match event {
+            Event::Registered(r) => {
+                let Some((a, app)) = state.application_by_id(&r.application_id) else {
+                    continue;
+                };
+                let body = json!({
+                    "child_iin": r.child.iin,
+                    "child_name": r.child.name,
+                    "district": r.district,
+                    "language": r.language.as_str(),
+                    "preferences": r.preferences,
+                    "registered_at": r.registered_at,
+                    "tier": views::tier_name(state, app.tier),
+                    "priority_status": r.claim.as_str(),
+                    "queue_number": state.queue_number(a),
+                    "positions": views::positions(state, a, views::academic_year(state, now), false),
+                });
+                docs.push(draft(
+                    result_id(*seq),
+                    "queue_notification",
+                    now,
+                    r.application_id.as_str(),
+                    body,
+                ));
+            }
+            Event::RegistrationRefused {
+                application_id,
+                grounds,
+                at,
+            } => {
+                let body = json!({"grounds": grounds, "refused_at": at});
+                docs.push(draft(
+                    result_id(*seq),
+                    "refusal",
+                    now,
+                    application_id.as_str(),
+                    body,
+                ));
+            }
+            Event::RoundRun(round) => {
+                for r in &round.referrals {
+                    let body = json!({
+                        "referral_id": r.referral_id,
+                        "round_id": round.round_id,
+                        "district": round.district,
+                        "kindergarten_id": r.kindergarten_id,
+                        "group_id": r.group_id,
+                        "confirm_by": r.expires_at,
+                    });
+                    docs.push(draft(
+                        referral_document_id(r.referral_id.as_str()),
+                        "referral",
+                        now,
+                        r.application_id.as_str(),
+                        body,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    docs
+}
+
+/// Why a document does not check.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    /// It is not JSON, or lacks a field.
+    #[error("{0}")]
+    Malformed(&'static str),
+    /// The key or the signature is malformed.
+    #[error(transparent)]
+    Key(#[from] crate::authority::KeyError),
+    /// The signature does not match the document and the key.
+    #[error("the signature does not match the document and key {0}")]
+    Mismatch(String),
+}
+
+/// The public key (base64) of `key_id` in `keys`: the JSON of `GET /v1/keys`, or a bare base64
+/// key.
+///
+/// # Errors
+/// No key with that id in the JSON.
+pub fn public_key_for(keys: &str, key_id: &str) -> Result<String, DocumentError> {
+    match serde_json::from_str::<Value>(keys) {
+        Ok(v) => v["keys"]
+            .as_array()
+            .and_then(|ks| ks.iter().find(|k| k["key_id"] == key_id))
+            .and_then(|k| k["public_key"].as_str())
+            .map(str::to_owned)
+            .ok_or(DocumentError::Malformed(
+                "no key with the document's key_id in the keys",
+            )),
+        Err(_) => Ok(keys.trim().to_owned()),
+    }
+}
+
+/// What a checked document is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checked {
+    /// Its kind.
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// The key that signed it.
+    pub key_id: String,
+}
+
+/// Checks a document's signature offline with the authority's public key (`keys`: the JSON
+/// of `GET /v1/keys` or a base64 key).
+///
+/// # Errors
+/// A malformed document or key, or a signature that does not match.
+pub fn verify_offline(document: &[u8], keys: &str) -> Result<Checked, DocumentError> {
+    let doc: Value = serde_json::from_slice(document)
+        .map_err(|_| DocumentError::Malformed("the document is not JSON"))?;
+    let key_id = doc["key_id"]
+        .as_str()
+        .ok_or(DocumentError::Malformed("the document has no key_id"))?;
+    let signature = doc["signature"]
+        .as_str()
+        .ok_or(DocumentError::Malformed("the document has no signature"))?;
+    let public_key = public_key_for(keys, key_id)?;
+    if crate::authority::verify(&public_key, &signed_bytes(&doc), signature)? {
+        let field = |k: &str| doc[k].as_str().unwrap_or("?").to_owned();
+        Ok(Checked {
+            kind: field("kind"),
+            id: field("id"),
+            key_id: key_id.to_owned(),
+        })
+    } else {
+        Err(DocumentError::Mismatch(key_id.to_owned()))
+    }
+}

@@ -1,0 +1,83 @@
+//! Why the application did not do what was asked. The HTTP layer turns each into a status
+//! and a problem document; the command line into a one-line reason.
+
+use kezek_core::command::Violation;
+use kezek_core::Refusal;
+use kezek_store::StoreError;
+use std::sync::Arc;
+
+/// Why the service cannot answer now.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Unavailable {
+    /// The state may hold what the journal does not: nothing more is done until a restart
+    /// rebuilds it from the journal.
+    #[error("the service stopped taking requests: {0}")]
+    Poisoned(Arc<str>),
+    /// The store could not be read or written.
+    #[error("the store failed")]
+    Store(#[from] StoreError),
+}
+
+/// Why a request was not carried out.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppError {
+    /// Something the request names does not exist.
+    #[error("{what} {id} not found")]
+    NotFound {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its id as given.
+        id: String,
+    },
+    /// The caller's role or scope does not cover it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The command was refused; nothing was applied.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The request breaks a rule the application checks itself.
+    #[error("{detail}")]
+    Invalid {
+        /// One-line explanation.
+        detail: String,
+        /// Every field at fault.
+        errors: Vec<Violation>,
+    },
+    /// The `Idempotency-Key` came before with another request.
+    #[error("this Idempotency-Key was used for a different request")]
+    KeyReused,
+    /// The service cannot answer now.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+impl AppError {
+    /// `what` `id` does not exist.
+    #[must_use]
+    pub fn not_found(what: &'static str, id: &str) -> Self {
+        Self::NotFound {
+            what,
+            id: id.to_owned(),
+        }
+    }
+
+    /// Field `field` breaks rule `code`.
+    #[must_use]
+    pub fn invalid(field: &str, code: &'static str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self::Invalid {
+            detail: format!("{field}: {message}"),
+            errors: vec![Violation {
+                field: field.to_owned(),
+                code,
+                message,
+            }],
+        }
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        Self::Unavailable(Unavailable::Store(e))
+    }
+}

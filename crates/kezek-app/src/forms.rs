@@ -1,0 +1,143 @@
+//! What callers send: the bodies of the writes, typed, with the field names of the HTTP
+//! contract. Unknown fields are refused; values are checked by the commands, which report
+//! every broken rule.
+
+use kezek_core::event::GroupSpec;
+use kezek_core::model::{DistrictId, GroupId, Language};
+use serde::Deserialize;
+
+/// The child.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildForm {
+    /// IIN.
+    pub iin: String,
+    /// Full name.
+    pub name: String,
+    /// Birth date, if given separately (must agree with the IIN).
+    #[serde(default)]
+    pub birth_date: Option<String>,
+}
+
+/// A representative with a power of attorney.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RepresentativeForm {
+    /// IIN.
+    pub iin: String,
+    /// Power-of-attorney number.
+    pub power_of_attorney: String,
+}
+
+/// The parent or legal representative.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantForm {
+    /// IIN.
+    pub iin: String,
+    /// Full name.
+    pub name: String,
+    /// A representative acting for the applicant.
+    #[serde(default)]
+    pub representative: Option<RepresentativeForm>,
+}
+
+/// A registration.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterForm {
+    /// The child.
+    pub child: ChildForm,
+    /// The applicant.
+    pub applicant: ApplicantForm,
+    /// The district whose queue it is.
+    pub district: String,
+    /// `kk` or `ru`.
+    pub language: String,
+    /// Kindergartens, best first.
+    pub preferences: Vec<String>,
+    /// The claimed priority category (`null` or `none` for none).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// Documents presented.
+    pub documents: Vec<String>,
+    /// `portal`, `service_center` or `office`.
+    pub channel: String,
+}
+
+/// New kindergarten preferences.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PreferencesForm {
+    /// Kindergartens, best first.
+    pub preferences: Vec<String>,
+}
+
+/// A group as staff describe it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupForm {
+    /// Id, unique inside the kindergarten.
+    #[schema(value_type = String)]
+    pub group_id: GroupId,
+    /// Age in full years on the cut-off date of the children it takes.
+    pub age_years: i16,
+    /// `kk` or `ru`.
+    #[schema(value_type = String)]
+    pub language: Language,
+    /// Places.
+    pub capacity: u32,
+}
+
+impl From<GroupForm> for GroupSpec {
+    fn from(g: GroupForm) -> Self {
+        Self {
+            group_id: g.group_id,
+            age_years: g.age_years,
+            language: g.language,
+            capacity: g.capacity,
+            enrolled: 0,
+        }
+    }
+}
+
+/// A kindergarten and its groups.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KindergartenForm {
+    /// Name.
+    pub name: String,
+    /// District.
+    #[schema(value_type = String)]
+    pub district: DistrictId,
+    /// Groups; a group missing from the list is removed (unless occupied).
+    pub groups: Vec<GroupForm>,
+}
+
+/// Places opening in a group.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VacanciesForm {
+    /// How many.
+    pub seats: u32,
+}
+
+/// A round to run.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoundForm {
+    /// The academic year whose ages decide the groups (default: the one in progress).
+    #[serde(default)]
+    pub academic_year: Option<i16>,
+}
+
+/// A decision on a priority claim.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PriorityForm {
+    /// `verified` or `rejected`.
+    pub decision: String,
+    /// The employee's reason.
+    #[serde(default)]
+    pub reason: String,
+}

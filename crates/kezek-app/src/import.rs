@@ -1,0 +1,73 @@
+//! Loading a city (`groups.csv`, `applications.csv`) into a running application, all or
+//! nothing: every row is checked and applied in the order the interchange format sets, then
+//! all the events go to the journal in one batch. A bad row stops the import with its file
+//! and line; nothing is journaled, and since the state holds part of the city, the
+//! application is poisoned (the command line exits; a restart starts from the journal).
+
+use crate::app::App;
+use crate::error::{AppError, Unavailable};
+use crate::health::Armed;
+use kezek_core::city::{load_city, CityError};
+use kezek_core::dataset::{parse_applications, parse_groups, RowError};
+use kezek_store::Append;
+use std::sync::Arc;
+
+/// Why a city was not imported.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    /// `groups.csv` does not parse.
+    #[error("groups.csv: {0}")]
+    Groups(RowError),
+    /// `applications.csv` does not parse.
+    #[error("applications.csv: {0}")]
+    Applications(RowError),
+    /// A row breaks a rule of the queue.
+    #[error(transparent)]
+    Row(#[from] CityError),
+    /// The service is unavailable or the journal failed.
+    #[error(transparent)]
+    App(#[from] AppError),
+}
+
+impl App {
+    /// Imports a city as `actor`; how many events it made.
+    ///
+    /// # Errors
+    /// A row that does not parse or breaks a rule (nothing is journaled), or a journal that
+    /// cannot be written.
+    pub async fn import(
+        self: &Arc<Self>,
+        actor: &str,
+        groups: &[u8],
+        applications: &[u8],
+    ) -> Result<u64, ImportError> {
+        let groups = parse_groups(groups).map_err(ImportError::Groups)?;
+        let max = self.read(|s| s.policy().max_preferences)?;
+        let applications =
+            parse_applications(applications, max).map_err(ImportError::Applications)?;
+        let (append, armed) = {
+            let mut state = self.state.write();
+            self.check_health()?;
+            let armed = Armed::new(&self.health, "a city import stopped half-way");
+            let mut events = Vec::new();
+            load_city(&mut state, &groups, applications, &mut |o| events.extend(o))?;
+            let append = Append {
+                events,
+                at: self.clock.now().to_string(),
+                actor: actor.to_owned(),
+                idempotency: None,
+                documents: Vec::new(),
+            };
+            (append, armed)
+        };
+        let n = append.events.len() as u64;
+        let handover = self.sequencer.hand_over(self.store.as_ref(), append);
+        armed.disarm();
+        if let Err(e) = handover.durable().await {
+            self.health
+                .poison("the journal failed to write an imported city");
+            return Err(AppError::from(Unavailable::Store(e)).into());
+        }
+        Ok(n)
+    }
+}

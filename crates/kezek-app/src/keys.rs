@@ -1,0 +1,170 @@
+//! API keys: `Authorization: Bearer <token>`; only the SHA-256 of a token is stored, with the
+//! key's role and scope, signed by the authority so that `kezek verify` sees any edit. The
+//! ring is the service's copy of them by token hash.
+
+use crate::access::{Caller, Role};
+use crate::authority::{key_bytes, Authority};
+use kezek_store::{ApiKeyRecord, Hash, KeyStore, StoreError};
+use parking_lot::{Mutex, RwLock};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// How often an unknown token may make the keys be read again.
+const RELOAD_AT_MOST_EVERY: Duration = Duration::from_secs(1);
+
+/// SHA-256 of a token.
+#[must_use]
+pub fn token_hash(token: &str) -> Hash {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// A new random token and its key id.
+///
+/// # Errors
+/// The operating system has no randomness to give.
+pub fn new_token() -> Result<(String, String), getrandom::Error> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret)?;
+    let mut id = [0u8; 6];
+    getrandom::fill(&mut id)?;
+    Ok((
+        format!("kz_{}", hex::encode(secret)),
+        format!("key-{}", hex::encode(id)),
+    ))
+}
+
+/// The stored record of a new key, unsigned.
+#[must_use]
+pub fn key_record(
+    key_id: &str,
+    token: &str,
+    role: Role,
+    scope: Vec<String>,
+    created_at: &str,
+) -> ApiKeyRecord {
+    ApiKeyRecord {
+        key_id: key_id.to_owned(),
+        token_hash: token_hash(token),
+        role: role.as_str().to_owned(),
+        scope,
+        created_at: created_at.to_owned(),
+        signature: String::new(),
+    }
+}
+
+/// Why a key was not created.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyCreateError {
+    /// The role and the scope do not go together.
+    #[error("{0}")]
+    Scope(&'static str),
+    /// No randomness for the token.
+    #[error("no randomness for a token: {0}")]
+    Random(getrandom::Error),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The scope a key of `role` gets from `districts` and `kindergartens`.
+///
+/// # Errors
+/// A staff key without districts, a kindergarten key without kindergartens, or a scope of the
+/// wrong kind.
+pub fn scope_for(
+    role: Role,
+    districts: &[String],
+    kindergartens: &[String],
+) -> Result<Vec<String>, KeyCreateError> {
+    match role {
+        Role::Staff if districts.is_empty() => Err(KeyCreateError::Scope(
+            "a staff key needs at least one --district",
+        )),
+        Role::Kindergarten if kindergartens.is_empty() => Err(KeyCreateError::Scope(
+            "a kindergarten key needs at least one --kindergarten",
+        )),
+        Role::Staff if kindergartens.is_empty() => Ok(districts.to_vec()),
+        Role::Kindergarten if districts.is_empty() => Ok(kindergartens.to_vec()),
+        _ if districts.is_empty() && kindergartens.is_empty() => Ok(Vec::new()),
+        _ => Err(KeyCreateError::Scope(
+            "--district is for staff keys and --kindergarten for kindergarten keys",
+        )),
+    }
+}
+
+/// Creates and stores a key signed by `authority`; its id and token (shown once).
+///
+/// # Errors
+/// No randomness, or the store cannot be written.
+pub fn create(
+    store: &dyn KeyStore,
+    authority: &Authority,
+    role: Role,
+    scope: Vec<String>,
+    now: jiff::Timestamp,
+) -> Result<(String, String), KeyCreateError> {
+    let (token, key_id) = new_token().map_err(KeyCreateError::Random)?;
+    let mut record = key_record(&key_id, &token, role, scope, &now.to_string());
+    record.signature = authority.sign(&key_bytes(&record));
+    store.put_key(&record)?;
+    Ok((key_id, token))
+}
+
+/// The keys the service knows, by token hash.
+#[derive(Default)]
+pub struct KeyRing {
+    /// Token hash → caller.
+    callers: RwLock<HashMap<Hash, Caller>>,
+    /// When an unknown token last made the keys be read again.
+    last_reload: Mutex<Option<Instant>>,
+}
+
+impl KeyRing {
+    /// Reads the keys from the store again.
+    ///
+    /// # Errors
+    /// Storage failure.
+    pub fn reload(&self, store: &dyn KeyStore) -> Result<(), StoreError> {
+        self.replace(store.keys()?);
+        Ok(())
+    }
+
+    /// Takes `keys` as the keys the service knows.
+    pub fn replace(&self, keys: Vec<ApiKeyRecord>) {
+        let map = keys
+            .into_iter()
+            .filter_map(|k| {
+                let role = Role::parse(&k.role)?;
+                Some((
+                    k.token_hash,
+                    Caller {
+                        key_id: k.key_id,
+                        role,
+                        scope: k.scope,
+                    },
+                ))
+            })
+            .collect();
+        *self.callers.write() = map;
+    }
+
+    /// The caller holding the token with this hash.
+    #[must_use]
+    pub fn caller(&self, token_hash: &Hash) -> Option<Caller> {
+        self.callers.read().get(token_hash).cloned()
+    }
+
+    /// Whether an unknown token may make the keys be read again now (one made by `kezek keys
+    /// create` while the server runs): at most once a second, so a stream of bad tokens costs
+    /// no more than one read of the keys a second.
+    #[must_use]
+    pub fn may_reload(&self) -> bool {
+        let mut last = self.last_reload.lock();
+        if last.is_some_and(|t| t.elapsed() < RELOAD_AT_MOST_EVERY) {
+            return false;
+        }
+        *last = Some(Instant::now());
+        true
+    }
+}

@@ -1,0 +1,271 @@
+//! Applications: register, read, change preferences, withdraw, decide a priority claim.
+
+use super::{next_application_id, next_round_id};
+use crate::access::{district_of_application, Auth, Portal, PortalOrStaff, Role, Staff};
+use crate::app::App;
+use crate::documents::result_id;
+use crate::error::AppError;
+use crate::forms::{PreferencesForm, PriorityForm, RegisterForm};
+use crate::problem::Problem;
+use crate::views;
+use crate::write::{Idempotency, Written};
+use jiff::Timestamp;
+use kezek_core::command::claim::DecideClaim;
+use kezek_core::command::preferences::ChangePreferences;
+use kezek_core::command::register::Register;
+use kezek_core::command::withdraw::Withdraw;
+use kezek_core::model::{AppIx, ApplicationId, Iin};
+use kezek_core::{Event, Outcome, State};
+use std::sync::Arc;
+
+/// The answer with the application view of `id` after a write (200).
+fn application_answer(state: &State, id: &ApplicationId, now: Timestamp) -> Written {
+    let view = state
+        .application_index(id)
+        .and_then(|a| views::application(state, a, now));
+    Written::json(200, &view)
+}
+
+/// The answer to a registration: the application (201), or the journaled refusal (422).
+fn register_answer(state: &State, outcome: &Outcome, now: Timestamp) -> Written {
+    match outcome.first() {
+        Some((
+            seq,
+            Event::RegistrationRefused {
+                application_id,
+                grounds,
+                ..
+            },
+        )) => {
+            let missing: Vec<&str> = grounds
+                .iter()
+                .flat_map(|g| g.missing.iter().map(|d| d.as_str()))
+                .collect();
+            let problem = Problem::new(
+                422,
+                "Unprocessable Entity",
+                "refused",
+                "the application is refused on every ground listed in errors",
+            )
+            .with_errors(
+                grounds
+                    .iter()
+                    .cloned()
+                    .map(kezek_core::command::Violation::from),
+            )
+            .with("application_id", application_id.as_str())
+            .with("document_id", result_id(*seq))
+            .with("missing", missing);
+            Written {
+                status: 422,
+                body: problem.to_bytes(),
+            }
+        }
+        Some((_, Event::Registered(r))) => {
+            let view = state
+                .application_index(&r.application_id)
+                .and_then(|a| views::application(state, a, now));
+            Written::json(201, &view)
+        }
+        _ => Written::json(500, &serde_json::Value::Null),
+    }
+}
+
+/// The application `raw` names, or 404.
+fn known(raw: &str) -> Result<ApplicationId, AppError> {
+    ApplicationId::parse(raw).map_err(|_| AppError::not_found("application", raw))
+}
+
+impl App {
+    /// Registers a child: 201 with the application, or 422 with the journaled refusal.
+    ///
+    /// # Errors
+    /// An active application of the child, or the service unavailable.
+    pub async fn register(
+        self: &Arc<Self>,
+        auth: &Auth<Portal>,
+        idem: Option<Idempotency>,
+        form: RegisterForm,
+    ) -> Result<Written, AppError> {
+        self.write(
+            auth.caller(),
+            idem,
+            move |state, now| {
+                Ok(Register {
+                    application_id: Some(next_application_id(state)),
+                    round_id: Some(next_round_id(state)),
+                    child_iin: form.child.iin,
+                    child_name: form.child.name,
+                    birth_date: form.child.birth_date,
+                    applicant_iin: form.applicant.iin,
+                    applicant_name: form.applicant.name,
+                    representative: form
+                        .applicant
+                        .representative
+                        .map(|r| (r.iin, r.power_of_attorney)),
+                    district: form.district,
+                    language: form.language,
+                    preferences: form.preferences,
+                    category: form.category,
+                    documents: form.documents,
+                    channel: form.channel,
+                    claim_verified: false,
+                    at: now,
+                }
+                .into())
+            },
+            register_answer,
+        )
+        .await
+    }
+
+    /// Replaces an application's kindergarten preferences (200 with the application).
+    ///
+    /// # Errors
+    /// Unknown or not queued application, bad preferences, or the service unavailable.
+    pub async fn change_preferences(
+        self: &Arc<Self>,
+        auth: &Auth<Portal>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: PreferencesForm,
+    ) -> Result<Written, AppError> {
+        let application_id = known(id)?;
+        let answer_id = application_id.clone();
+        self.write(
+            auth.caller(),
+            idem,
+            move |_, at| {
+                Ok(ChangePreferences {
+                    application_id,
+                    preferences: form.preferences,
+                    at,
+                }
+                .into())
+            },
+            move |state, _, now| application_answer(state, &answer_id, now),
+        )
+        .await
+    }
+
+    /// Withdraws an application (200 with the application).
+    ///
+    /// # Errors
+    /// Unknown or inactive application, or the service unavailable.
+    pub async fn withdraw(
+        self: &Arc<Self>,
+        auth: &Auth<Portal>,
+        idem: Option<Idempotency>,
+        id: &str,
+    ) -> Result<Written, AppError> {
+        let application_id = known(id)?;
+        let answer_id = application_id.clone();
+        self.write(
+            auth.caller(),
+            idem,
+            move |_, at| Ok(Withdraw { application_id, at }.into()),
+            move |state, _, now| application_answer(state, &answer_id, now),
+        )
+        .await
+    }
+
+    /// Verifies or rejects a priority claim (200 with the application); staff of the
+    /// application's district.
+    ///
+    /// # Errors
+    /// Unknown application, out of scope, a decision that is neither `verified` nor
+    /// `rejected`, no claim, or the service unavailable.
+    pub async fn decide_claim(
+        self: &Arc<Self>,
+        auth: &Auth<Staff>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: PriorityForm,
+    ) -> Result<Written, AppError> {
+        let application_id = known(id)?;
+        let answer_id = application_id.clone();
+        let caller = auth.caller().clone();
+        self.write(
+            auth.caller(),
+            idem,
+            move |state, at| {
+                let a = state
+                    .application_index(&application_id)
+                    .ok_or_else(|| AppError::not_found("application", application_id.as_str()))?;
+                caller.require_scope(Role::Staff, district_of_application(state, a))?;
+                let verified = match form.decision.as_str() {
+                    "verified" => true,
+                    "rejected" => false,
+                    _ => {
+                        return Err(AppError::invalid(
+                            "decision",
+                            "invalid_decision",
+                            "must be verified or rejected",
+                        ))
+                    }
+                };
+                Ok(DecideClaim {
+                    application_id,
+                    verified,
+                    reason: form.reason,
+                    at,
+                }
+                .into())
+            },
+            move |state, _, now| application_answer(state, &answer_id, now),
+        )
+        .await
+    }
+}
+
+/// An application the caller may see, as it stands.
+///
+/// # Errors
+/// Unknown id or out of scope.
+pub fn application<'s>(
+    state: &'s State,
+    auth: &Auth<PortalOrStaff>,
+    id: &str,
+    now: Timestamp,
+) -> Result<views::ApplicationView<'s>, AppError> {
+    let a = crate::access::visible_application(state, auth.caller(), id)?;
+    views::application(state, a, now).ok_or_else(|| AppError::not_found("application", id))
+}
+
+/// The position view of an application the caller may see.
+///
+/// # Errors
+/// Unknown id or out of scope.
+pub fn position<'s>(
+    state: &'s State,
+    auth: &Auth<PortalOrStaff>,
+    id: &str,
+    now: Timestamp,
+    since: Option<u64>,
+) -> Result<views::PositionView<'s>, AppError> {
+    let a = crate::access::visible_application(state, auth.caller(), id)?;
+    views::position(state, a, now, since).ok_or_else(|| AppError::not_found("application", id))
+}
+
+/// A child's applications the caller may see (staff: of its districts), active first.
+///
+/// # Errors
+/// A `child_iin` that is not an IIN.
+pub fn applications_of_child<'s>(
+    state: &'s State,
+    auth: &Auth<PortalOrStaff>,
+    child_iin: &str,
+    now: Timestamp,
+) -> Result<views::ApplicationList<'s>, AppError> {
+    let iin = Iin::parse(child_iin)
+        .map_err(|e| AppError::invalid("child_iin", "invalid_iin", e.to_string()))?;
+    let caller = auth.caller();
+    let keep = |a: AppIx| {
+        caller.role != Role::Staff
+            || caller
+                .scope
+                .iter()
+                .any(|d| d == district_of_application(state, a))
+    };
+    Ok(views::applications_of_child(state, &iin, now, keep))
+}

@@ -1,0 +1,45 @@
+//! The auditor's reads: pages of the journal and its signed head (from the store, on a
+//! blocking thread).
+
+use crate::access::{Auditor, Auth};
+use crate::app::App;
+use crate::error::AppError;
+use crate::views::{HeadView, JournalEvent, JournalPage};
+use kezek_core::model::Seq;
+
+/// Records per page unless asked otherwise.
+const DEFAULT_LIMIT: usize = 100;
+
+/// Up to `limit` (1 to 1000) records after `after`.
+///
+/// # Errors
+/// A limit out of range, or the store failed.
+pub async fn journal(
+    app: &App,
+    _: &Auth<Auditor>,
+    after: u64,
+    limit: Option<usize>,
+) -> Result<JournalPage, AppError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=1000).contains(&limit) {
+        return Err(AppError::invalid(
+            "limit",
+            "invalid_limit",
+            "must be 1 to 1000",
+        ));
+    }
+    let records = app.store(move |s| s.read(Seq::new(after), limit)).await?;
+    Ok(JournalPage {
+        next_after: records.last().map(|r| r.seq.get()),
+        events: records.iter().map(JournalEvent::from).collect(),
+    })
+}
+
+/// The journal's head, signed by the authority.
+///
+/// # Errors
+/// The store failed.
+pub async fn head(app: &App, _: &Auth<Auditor>) -> Result<HeadView, AppError> {
+    let head = app.store(|s| s.head()).await?;
+    Ok(HeadView::signed(head, app.authority()))
+}

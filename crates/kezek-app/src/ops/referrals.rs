@@ -1,0 +1,187 @@
+//! Referrals: the parent's answer (confirm, decline), the kindergarten's (enrol, no-show),
+//! a kindergarten's referrals to admit, and the lapse of overdue ones.
+
+use crate::access::{Auth, Caller, Kindergartens, Portal, Role};
+use crate::app::App;
+use crate::error::AppError;
+use crate::views;
+use crate::write::{Idempotency, Written};
+use kezek_core::command::admission::{Enrol, NoShow};
+use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::referral::{Confirm, Decline};
+use kezek_core::model::{KindergartenId, ReferralId, ReferralStatus};
+use kezek_core::{Command, State};
+use std::sync::Arc;
+
+/// The answer to an act on referral `id`: the referral and its application's status.
+fn referral_answer(state: &State, id: &ReferralId) -> Written {
+    let answer = state.referral(id).and_then(|r| {
+        Some(views::ReferralAnswer {
+            referral: views::referral(state, r)?,
+            application_status: state.application(r.app)?.status.as_str(),
+            as_of_seq: state.last_seq().get(),
+        })
+    });
+    Written::json(200, &answer)
+}
+
+impl App {
+    /// An act on referral `raw`: overdue referrals lapse first; a kindergarten may act only
+    /// on its own referrals.
+    async fn act_on_referral(
+        self: &Arc<Self>,
+        caller: &Caller,
+        idem: Option<Idempotency>,
+        raw: &str,
+        command: impl FnOnce(ReferralId, jiff::Timestamp) -> Command,
+    ) -> Result<Written, AppError> {
+        let referral_id =
+            ReferralId::parse(raw).map_err(|_| AppError::not_found("referral", raw))?;
+        self.sweep().await?;
+        let answer_id = referral_id.clone();
+        let who = caller.clone();
+        self.write(
+            caller,
+            idem,
+            move |state, at| {
+                let r = state
+                    .referral(&referral_id)
+                    .ok_or_else(|| AppError::not_found("referral", referral_id.as_str()))?;
+                if who.role == Role::Kindergarten {
+                    let k = state
+                        .kindergarten(r.kindergarten)
+                        .map_or("", |k| k.id.as_str());
+                    who.require_scope(Role::Kindergarten, k)?;
+                }
+                Ok(command(referral_id, at))
+            },
+            move |state, _, _| referral_answer(state, &answer_id),
+        )
+        .await
+    }
+
+    /// The parent confirms a referral.
+    ///
+    /// # Errors
+    /// Unknown, not issued or expired referral, or the service unavailable.
+    pub async fn confirm(
+        self: &Arc<Self>,
+        auth: &Auth<Portal>,
+        idem: Option<Idempotency>,
+        id: &str,
+    ) -> Result<Written, AppError> {
+        self.act_on_referral(auth.caller(), idem, id, |referral_id, at| {
+            Confirm { referral_id, at }.into()
+        })
+        .await
+    }
+
+    /// The parent declines a referral.
+    ///
+    /// # Errors
+    /// Unknown or closed referral, or the service unavailable.
+    pub async fn decline(
+        self: &Arc<Self>,
+        auth: &Auth<Portal>,
+        idem: Option<Idempotency>,
+        id: &str,
+    ) -> Result<Written, AppError> {
+        self.act_on_referral(auth.caller(), idem, id, |referral_id, at| {
+            Decline { referral_id, at }.into()
+        })
+        .await
+    }
+
+    /// The kindergarten admits the child.
+    ///
+    /// # Errors
+    /// Unknown, closed or expired referral, another kindergarten's, or the service
+    /// unavailable.
+    pub async fn enrol(
+        self: &Arc<Self>,
+        auth: &Auth<Kindergartens>,
+        idem: Option<Idempotency>,
+        id: &str,
+    ) -> Result<Written, AppError> {
+        self.act_on_referral(auth.caller(), idem, id, |referral_id, at| {
+            Enrol { referral_id, at }.into()
+        })
+        .await
+    }
+
+    /// The child did not come.
+    ///
+    /// # Errors
+    /// Unknown or closed referral, another kindergarten's, or the service unavailable.
+    pub async fn no_show(
+        self: &Arc<Self>,
+        auth: &Auth<Kindergartens>,
+        idem: Option<Idempotency>,
+        id: &str,
+    ) -> Result<Written, AppError> {
+        self.act_on_referral(auth.caller(), idem, id, |referral_id, at| {
+            NoShow { referral_id, at }.into()
+        })
+        .await
+    }
+
+    /// Lapses every referral whose deadline has passed, as the `system` actor. Cheap when
+    /// nothing is due: one look at the earliest deadline.
+    ///
+    /// # Errors
+    /// The service unavailable.
+    pub async fn sweep(self: &Arc<Self>) -> Result<(), AppError> {
+        let now = self.now();
+        if !self.read(|s| s.next_deadline().is_some_and(|d| d <= now))? {
+            return Ok(());
+        }
+        let system = Caller::system();
+        self.write(
+            &system,
+            None,
+            |_, at| Ok(LapseOverdue { at }.into()),
+            |_, _, _| Written::json(200, &serde_json::Value::Null),
+        )
+        .await
+        .map(drop)
+    }
+}
+
+/// The referrals of kindergarten `raw` with one of `status` (`None`: issued and confirmed).
+///
+/// # Errors
+/// Another kindergarten's, a status other than `issued` or `confirmed`, or an unknown
+/// kindergarten.
+pub fn of_kindergarten<'s>(
+    state: &'s State,
+    auth: &Auth<Kindergartens>,
+    raw: &str,
+    status: Option<&str>,
+) -> Result<views::ReferralList<'s>, AppError> {
+    auth.caller().require_scope(Role::Kindergarten, raw)?;
+    let wanted: &[ReferralStatus] = match status {
+        None => &[ReferralStatus::Issued, ReferralStatus::Confirmed],
+        Some("issued") => &[ReferralStatus::Issued],
+        Some("confirmed") => &[ReferralStatus::Confirmed],
+        Some(_) => {
+            return Err(AppError::invalid(
+                "status",
+                "invalid_status",
+                "must be issued or confirmed",
+            ))
+        }
+    };
+    let k = KindergartenId::parse(raw)
+        .ok()
+        .and_then(|id| state.kindergarten_index(&id))
+        .ok_or_else(|| AppError::not_found("kindergarten", raw))?;
+    let referrals = state
+        .referrals()
+        .filter(|(_, r)| r.kindergarten == k && wanted.contains(&r.status))
+        .filter_map(|(_, r)| views::referral(state, r))
+        .collect();
+    Ok(views::ReferralList {
+        referrals,
+        as_of_seq: state.last_seq().get(),
+    })
+}

@@ -1,0 +1,32 @@
+//! The lapse sweep in the background: a referral whose deadline passes lapses at once, not
+//! when somebody next reads it. The sweeper sleeps until the earliest deadline (at most a
+//! while, so a deadline added meanwhile is not missed for long) and sweeps.
+
+use crate::app::App;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest the sweeper sleeps.
+const AT_MOST: Duration = Duration::from_secs(30);
+
+impl App {
+    /// How long until the earliest deadline (capped), by the application's clock.
+    fn until_next_deadline(&self) -> Duration {
+        let now = self.now();
+        let next = self.read(|s| s.next_deadline()).ok().flatten();
+        next.map_or(AT_MOST, |d| {
+            let secs = (d.as_millisecond() - now.as_millisecond()).max(0);
+            Duration::from_millis(u64::try_from(secs).unwrap_or(0)).min(AT_MOST)
+        })
+    }
+
+    /// Sweeps whenever a deadline passes, until the task is dropped.
+    pub async fn run_sweeper(self: Arc<Self>) {
+        loop {
+            tokio::time::sleep(self.until_next_deadline()).await;
+            if let Err(e) = self.sweep().await {
+                tracing::warn!(error = %e, "the lapse sweep failed");
+            }
+        }
+    }
+}

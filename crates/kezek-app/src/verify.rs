@@ -1,0 +1,164 @@
+//! Checking an installation (`kezek verify`): the hash chain of every record, a replay of
+//! every event, every allocation round decided again from the state before it, and every
+//! stored document, API key and stored answer against the authority's signature or seal.
+
+use crate::authority::{key_bytes, verify as verify_signature, Authority, KeyError};
+use crate::documents::signed_bytes;
+use kezek_core::model::ApplicationId;
+use kezek_core::{Policy, State};
+use kezek_store::replay::{audit, ReplayError};
+use kezek_store::{Head, Store, StoreError};
+
+/// What was checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// Records verified and applied.
+    pub events: u64,
+    /// Rounds decided again and found equal.
+    pub rounds: u64,
+    /// Documents whose signature, id and application check.
+    pub documents: u64,
+    /// API keys whose signature checks.
+    pub keys: usize,
+    /// Stored answers whose seal checks.
+    pub answers: usize,
+    /// The head.
+    pub head: Head,
+}
+
+/// The first thing that did not check.
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The journal: a record, a replay, a round.
+    #[error(transparent)]
+    Journal(#[from] ReplayError),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Signed records exist but the authority key cannot be loaded.
+    #[error("{what} exist but the authority key does not: {error}")]
+    NoKey {
+        /// Documents, or keys and answers.
+        what: &'static str,
+        /// Why the key did not load.
+        error: KeyError,
+    },
+    /// A document, key or stored answer that does not check.
+    #[error("{0}")]
+    Record(String),
+}
+
+/// Checks the installation in `store` under `policy`; `authority` loads the authority key
+/// when a signed record needs it.
+///
+/// # Errors
+/// The first record, by seq, that fails a check; then the first document, key or answer.
+pub fn verify(
+    store: &dyn Store,
+    policy: Policy,
+    authority: impl Fn() -> Result<Authority, KeyError>,
+) -> Result<Report, VerifyError> {
+    let mut state = State::new(policy);
+    let checked = audit(store, &mut state)?;
+    let documents = documents(store, &state, &authority)?;
+    let (keys, answers) = records(store, &authority)?;
+    Ok(Report {
+        events: checked.events,
+        rounds: checked.rounds,
+        documents,
+        keys,
+        answers,
+        head: store.head()?,
+    })
+}
+
+/// Every stored document: signed by the authority key, stored under its own id, and about
+/// an application the journal knows.
+fn documents(
+    store: &dyn Store,
+    state: &State,
+    authority: &impl Fn() -> Result<Authority, KeyError>,
+) -> Result<u64, VerifyError> {
+    if store.documents("", 1)?.is_empty() {
+        return Ok(0);
+    }
+    let public = authority()
+        .map_err(|error| VerifyError::NoKey {
+            what: "documents",
+            error,
+        })?
+        .public_key();
+    let (mut after, mut n) = (String::new(), 0u64);
+    loop {
+        let page = store.documents(&after, 1000)?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after.clone_from(last);
+        for (id, bytes) in page {
+            check_document(state, &public, &id, &bytes)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result<(), VerifyError> {
+    let fail = |m: String| Err(VerifyError::Record(m));
+    let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+        return fail(format!("document {id} is not JSON"));
+    };
+    let signature = doc["signature"].as_str().unwrap_or_default();
+    if !verify_signature(public, &signed_bytes(&doc), signature).unwrap_or(false) {
+        return fail(format!(
+            "document {id}: the signature does not match its content"
+        ));
+    }
+    if doc["id"] != id {
+        return fail(format!(
+            "document {id} is stored under another document's id"
+        ));
+    }
+    let app = doc["application_id"].as_str().unwrap_or_default();
+    let known = ApplicationId::parse(app)
+        .is_ok_and(|a| state.application_index(&a).is_some() || doc["kind"] == "refusal");
+    if !known {
+        return fail(format!(
+            "document {id} is about application {app}, which the journal does not have"
+        ));
+    }
+    Ok(())
+}
+
+/// Every API key carries the authority's signature, every stored answer its seal.
+fn records(
+    store: &dyn Store,
+    authority: &impl Fn() -> Result<Authority, KeyError>,
+) -> Result<(usize, usize), VerifyError> {
+    let (keys, answers) = (store.keys()?, store.answers()?);
+    if keys.is_empty() && answers.is_empty() {
+        return Ok((0, 0));
+    }
+    let authority = authority().map_err(|error| VerifyError::NoKey {
+        what: "keys",
+        error,
+    })?;
+    let public = authority.public_key();
+    for k in &keys {
+        if !verify_signature(&public, &key_bytes(k), &k.signature).unwrap_or(false) {
+            return Err(VerifyError::Record(format!(
+                "API key {}: the signature does not match the stored key",
+                k.key_id
+            )));
+        }
+    }
+    for a in &answers {
+        if !authority.sealed(a) {
+            return Err(VerifyError::Record(format!(
+                "stored answer {} of {}: the signature does not match",
+                a.key, a.actor
+            )));
+        }
+    }
+    Ok((keys.len(), answers.len()))
+}

@@ -1,0 +1,307 @@
+//! Applications, their places in the queue, and referrals.
+
+use super::{academic_year, tier_name};
+use crate::documents::{referral_document_id, result_id};
+use jiff::Timestamp;
+use kezek_core::model::{
+    AppIx, ApplicationId, Category, DistrictId, GroupId, Iin, KindergartenId, Seq,
+};
+use kezek_core::state::{Application, Referral};
+use kezek_core::State;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Who is in front, per tier: serialised as `{"<tier>": n, …}` without building a map.
+#[derive(Debug, Clone)]
+pub struct Ahead<'a> {
+    state: &'a State,
+    counts: Vec<usize>,
+}
+
+impl Serialize for Ahead<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(
+            self.counts
+                .iter()
+                .enumerate()
+                .map(|(t, n)| (tier_name(self.state, t), n)),
+        )
+    }
+}
+
+impl utoipa::PartialSchema for Ahead<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <BTreeMap<String, usize> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for Ahead<'_> {}
+
+/// One kindergarten of an application's positions.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PositionAt<'a> {
+    /// Who is in front there, per tier (in the position view only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ahead: Option<Ahead<'a>>,
+    /// The group the child would get there (lowest id of its age and language).
+    #[schema(value_type = Option<String>)]
+    pub group_id: Option<&'a GroupId>,
+    /// The kindergarten.
+    #[schema(value_type = String)]
+    pub kindergarten_id: &'a KindergartenId,
+    /// 1-based place among the children who listed it.
+    pub position: usize,
+}
+
+/// Positions at every listed kindergarten; with `ahead` counts when asked.
+#[must_use]
+pub fn positions(state: &State, a: AppIx, year: i16, with_ahead: bool) -> Vec<PositionAt<'_>> {
+    state
+        .positions(a, year)
+        .into_iter()
+        .filter_map(|p| {
+            let kg = state.kindergarten(p.kindergarten)?;
+            Some(PositionAt {
+                ahead: with_ahead.then_some(Ahead {
+                    state,
+                    counts: p.ahead,
+                }),
+                group_id: p.group.and_then(|g| kg.groups.get(g)).map(|g| &g.id),
+                kindergarten_id: &kg.id,
+                position: p.position,
+            })
+        })
+        .collect()
+}
+
+/// A referral.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralView<'a> {
+    /// The application referred.
+    #[schema(value_type = String)]
+    pub application_id: &'a ApplicationId,
+    /// Its signed document.
+    pub document_id: String,
+    /// The current deadline (confirmation, then admission).
+    #[schema(value_type = String, format = DateTime)]
+    pub expires_at: Timestamp,
+    /// The group.
+    #[schema(value_type = String)]
+    pub group_id: &'a GroupId,
+    /// When it was issued.
+    #[schema(value_type = String, format = DateTime)]
+    pub issued_at: Timestamp,
+    /// The kindergarten.
+    #[schema(value_type = String)]
+    pub kindergarten_id: &'a KindergartenId,
+    /// Its id.
+    #[schema(value_type = String)]
+    pub referral_id: &'a kezek_core::model::ReferralId,
+    /// `issued`, `confirmed`, `enrolled`, `declined`, `lapsed`, `no_show` or `released`.
+    pub status: &'static str,
+}
+
+/// One referral.
+#[must_use]
+pub fn referral<'a>(state: &'a State, r: &'a Referral) -> Option<ReferralView<'a>> {
+    Some(ReferralView {
+        application_id: &state.application(r.app)?.id,
+        document_id: referral_document_id(r.id.as_str()),
+        expires_at: r.expires_at,
+        group_id: &r.group,
+        issued_at: r.issued_at,
+        kindergarten_id: &state.kindergarten(r.kindergarten)?.id,
+        referral_id: &r.id,
+        status: r.status.as_str(),
+    })
+}
+
+/// The answer to an act on a referral: the referral, and where its application stands.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralAnswer<'a> {
+    /// The referral.
+    #[serde(flatten)]
+    pub referral: ReferralView<'a>,
+    /// The application's status after the act.
+    pub application_status: &'static str,
+    /// The journal seq the answer reflects.
+    pub as_of_seq: u64,
+}
+
+/// Referrals, with the seq they reflect.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralList<'a> {
+    /// The referrals, in issue order.
+    pub referrals: Vec<ReferralView<'a>>,
+    /// The journal seq the list reflects.
+    pub as_of_seq: u64,
+}
+
+/// An application.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicationView<'a> {
+    /// Its id.
+    #[schema(value_type = String)]
+    pub application_id: &'a ApplicationId,
+    /// The journal seq the view reflects.
+    pub as_of_seq: u64,
+    /// The claimed priority category.
+    #[schema(value_type = Option<String>)]
+    pub category: Option<&'a Category>,
+    /// The district whose queue it is.
+    #[schema(value_type = String)]
+    pub district: &'a DistrictId,
+    /// Its queue notification (or refusal) document.
+    pub document_id: String,
+    /// `kk` or `ru`.
+    pub language: &'static str,
+    /// Places at the listed kindergartens.
+    pub positions: Vec<PositionAt<'a>>,
+    /// Kindergartens, best first.
+    #[schema(value_type = Vec<String>)]
+    pub preferences: Vec<&'a KindergartenId>,
+    /// `none`, `pending`, `verified` or `rejected`.
+    pub priority_status: &'static str,
+    /// Place in the cohort queue (while queued).
+    pub queue_number: Option<usize>,
+    /// The latest referral, if any.
+    pub referral: Option<ReferralView<'a>>,
+    /// The original registration time, the order inside a tier forever.
+    #[schema(value_type = String, format = DateTime)]
+    pub registered_at: Timestamp,
+    /// `queued`, `referred`, `enrolled`, `withdrawn`, `cancelled` or `aged_out`.
+    pub status: &'static str,
+    /// The tier it is in.
+    pub tier: &'a str,
+}
+
+/// The document id of an application's queue notification.
+#[must_use]
+pub fn queue_notification_id(app: &Application) -> String {
+    result_id(app.seq)
+}
+
+/// The whole application.
+#[must_use]
+pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<ApplicationView<'_>> {
+    let app = state.application(a)?;
+    let year = academic_year(state, now);
+    Some(ApplicationView {
+        application_id: &app.id,
+        as_of_seq: state.last_seq().get(),
+        category: app.category.as_ref(),
+        district: &state.district(app.district)?.id,
+        document_id: queue_notification_id(app),
+        language: app.language.as_str(),
+        positions: positions(state, a, year, false),
+        preferences: app
+            .preferences
+            .iter()
+            .filter_map(|k| state.kindergarten(*k))
+            .map(|k| &k.id)
+            .collect(),
+        priority_status: app.claim.as_str(),
+        queue_number: state.queue_number(a),
+        referral: app
+            .referral
+            .and_then(|r| state.referral_at(r))
+            .and_then(|r| referral(state, r)),
+        registered_at: app.registered_at,
+        status: app.status.as_str(),
+        tier: tier_name(state, app.tier),
+    })
+}
+
+/// Applications, with the seq they reflect.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApplicationList<'a> {
+    /// The applications.
+    pub applications: Vec<ApplicationView<'a>>,
+    /// The journal seq the list reflects.
+    pub as_of_seq: u64,
+}
+
+/// A child's applications, active first, those of `keep`.
+#[must_use]
+pub fn applications_of_child<'a>(
+    state: &'a State,
+    child: &Iin,
+    now: Timestamp,
+    keep: impl Fn(AppIx) -> bool,
+) -> ApplicationList<'a> {
+    ApplicationList {
+        applications: state
+            .applications_of_child(child)
+            .into_iter()
+            .filter(|a| keep(*a))
+            .filter_map(|a| application(state, a, now))
+            .collect(),
+        as_of_seq: state.last_seq().get(),
+    }
+}
+
+/// How the queue number changed since a journal seq.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Since {
+    /// The seq asked about.
+    pub seq: u64,
+    /// The queue number then (`null`: not queued then).
+    pub queue_number: Option<usize>,
+    /// The change since, by cause (now − then), every cause listed.
+    pub causes: BTreeMap<&'static str, i64>,
+}
+
+/// The position view: queue number and, per kindergarten, position and who is ahead.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PositionView<'a> {
+    /// Who is in front in the cohort queue, per tier (while queued).
+    pub ahead: Option<Ahead<'a>>,
+    /// Its id.
+    #[schema(value_type = String)]
+    pub application_id: &'a ApplicationId,
+    /// The journal seq the view reflects.
+    pub as_of_seq: u64,
+    /// Places at the listed kindergartens, with who is ahead there.
+    pub positions: Vec<PositionAt<'a>>,
+    /// Place in the cohort queue (while queued).
+    pub queue_number: Option<usize>,
+    /// The original registration time.
+    #[schema(value_type = String, format = DateTime)]
+    pub registered_at: Timestamp,
+    /// The change since the seq asked about (`since_seq`), `null` when not queued.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub since: Option<Option<Since>>,
+    /// The application's status.
+    pub status: &'static str,
+    /// The tier it is in.
+    pub tier: &'a str,
+}
+
+/// The position view; `since` explains the change since that seq.
+#[must_use]
+pub fn position(
+    state: &State,
+    a: AppIx,
+    now: Timestamp,
+    since: Option<u64>,
+) -> Option<PositionView<'_>> {
+    let app = state.application(a)?;
+    let ahead = state.ahead(a, None);
+    Some(PositionView {
+        queue_number: ahead.as_ref().map(|c| c.iter().sum::<usize>() + 1),
+        ahead: ahead.map(|counts| Ahead { state, counts }),
+        application_id: &app.id,
+        as_of_seq: state.last_seq().get(),
+        positions: positions(state, a, academic_year(state, now), true),
+        registered_at: app.registered_at,
+        since: since.map(|seq| {
+            state.explain(a, Seq::new(seq)).map(|x| Since {
+                seq,
+                queue_number: x.queue_number,
+                causes: x.causes.iter().map(|(c, n)| (c.as_str(), *n)).collect(),
+            })
+        }),
+        status: app.status.as_str(),
+        tier: tier_name(state, app.tier),
+    })
+}

@@ -1,0 +1,37 @@
+//! What the service shows: typed read models of the state, with the field names of the HTTP
+//! contract, serialised as they are built (borrowing the state, under its read lock). The
+//! HTTP layer returns them and describes them in `/openapi.json`; the result documents take
+//! the same positions.
+
+mod application;
+mod audit;
+mod places;
+
+pub use application::{
+    application, applications_of_child, position, positions, referral, Ahead, ApplicationList,
+    ApplicationView, PositionAt, PositionView, ReferralAnswer, ReferralList, ReferralView, Since,
+};
+pub use audit::{head_bytes, DocumentView, HeadView, JournalEvent, JournalPage, KeyView, KeysView};
+pub use places::{
+    kindergarten, round, stats, GroupView, KindergartenView, RoundView, SeatsView, StatsView,
+};
+
+use jiff::Timestamp;
+use kezek_core::State;
+
+/// The academic year in progress at `now` (groups serve ages counted on its cut-off).
+#[must_use]
+pub fn academic_year(state: &State, now: Timestamp) -> i16 {
+    let p = state.policy();
+    p.cutoff.academic_year_of(p.calendar.local_date(now))
+}
+
+/// The name of tier `t` of the policy in force.
+#[must_use]
+pub fn tier_name(state: &State, t: usize) -> &str {
+    state
+        .policy()
+        .tiers
+        .get(t)
+        .map_or("", |tier| tier.name.as_str())
+}

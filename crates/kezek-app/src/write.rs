@@ -1,0 +1,230 @@
+//! The write path: request → command → events → journal → answer.
+//!
+//! Under the state lock a write decides its command (which changes nothing when refused),
+//! applies the events, builds its answer and drafts its documents; after the lock, the
+//! documents are signed and the batch goes to the journal in sequence order; the answer is
+//! sent once the batch is durable. From the moment events are applied to the moment they are
+//! handed to the journal the service is armed to poison itself: a failed apply, a panic or
+//! a failed commit leaves a state the journal does not have, and nothing more is answered
+//! from it until a restart rebuilds it (`crate::health`).
+
+use crate::access::Caller;
+use crate::app::App;
+use crate::documents::{self, Draft};
+use crate::error::{AppError, Unavailable};
+use crate::health::Armed;
+use crate::sequencer::Handover;
+use jiff::Timestamp;
+use kezek_core::{Command, Outcome, State};
+use kezek_store::{Append, Hash, IdempotencyRecord};
+use std::sync::Arc;
+
+/// A write's answer, as sent and as stored for retries: an HTTP status and a JSON body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// 200, 201, or 422 for a journaled refusal.
+    pub status: u16,
+    /// The JSON body.
+    pub body: Vec<u8>,
+}
+
+impl Written {
+    /// `value` as JSON, with `status`.
+    #[must_use]
+    pub fn json(status: u16, value: &impl serde::Serialize) -> Self {
+        Self {
+            status,
+            body: serde_json::to_vec(value).unwrap_or_default(),
+        }
+    }
+}
+
+/// An `Idempotency-Key` and the fingerprint of the request that carried it.
+#[derive(Debug, Clone)]
+pub struct Idempotency {
+    /// The header's value.
+    pub key: String,
+    /// SHA-256 of method, path and body.
+    pub fingerprint: Hash,
+}
+
+/// The answer to a retried request: the first answer, or a refusal when the key came with
+/// another request.
+fn repeat(r: IdempotencyRecord, fingerprint: &Hash) -> Result<Written, AppError> {
+    if &r.request_hash == fingerprint {
+        Ok(Written {
+            status: r.status,
+            body: r.body,
+        })
+    } else {
+        Err(AppError::KeyReused)
+    }
+}
+
+/// What a write hands to the journal once the state lock is released.
+struct Prepared<'a> {
+    append: Append,
+    drafts: Vec<Draft>,
+    written: Written,
+    armed: Armed<'a>,
+}
+
+impl App {
+    /// Carries out a write for `caller`: `decide` turns the request into a command on the
+    /// state (checking what needs the state: scope, ids); `answer` builds the answer from the
+    /// state the events leave. The events go to the journal with the answer (for retries
+    /// with the same `Idempotency-Key`) and the answer is returned once they are durable.
+    ///
+    /// # Errors
+    /// What `decide` refuses, the command's [`kezek_core::Refusal`], a reused key, or
+    /// [`AppError::Unavailable`] when the service is poisoned or the journal failed.
+    pub async fn write(
+        self: &Arc<Self>,
+        caller: &Caller,
+        idempotency: Option<Idempotency>,
+        decide: impl FnOnce(&State, Timestamp) -> Result<Command, AppError>,
+        answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
+    ) -> Result<Written, AppError> {
+        self.check_health()?;
+        // The store is read for a stored answer before the state lock, never under it.
+        let mark = match &idempotency {
+            None => None,
+            Some(i) => {
+                let (app, actor, key) = (Arc::clone(self), caller.key_id.clone(), i.key.clone());
+                let (found, mark) = tokio::task::spawn_blocking(move || {
+                    app.answers.lookup(app.store.as_ref(), &actor, &key)
+                })
+                .await
+                .map_err(|_| Unavailable::Poisoned(Arc::from("a store read panicked")))??;
+                if let Some(r) = found {
+                    return repeat(r, &i.fingerprint);
+                }
+                Some(mark)
+            }
+        };
+        let prepared = match self.prepare(caller, idempotency, mark, decide, answer)? {
+            Ok(prepared) => prepared,
+            Err(done) => return Ok(done),
+        };
+        let written = prepared.written.clone();
+        let key = prepared.append.idempotency.as_ref().map(|r| r.key.clone());
+        let handover = self.sign_and_hand_over(prepared.append, prepared.drafts);
+        prepared.armed.disarm();
+        // Waited for on a task of its own: if the client goes away, the answer still leaves
+        // the pending map once durable, and a failed commit still stops the service.
+        let app = Arc::clone(self);
+        let actor = caller.key_id.clone();
+        let durable = tokio::spawn(async move {
+            let outcome = handover.durable().await;
+            match (&outcome, key) {
+                (Ok(()), Some(k)) => app.answers.settle(&actor, &k),
+                (Ok(()), None) => {}
+                (Err(e), _) => {
+                    tracing::error!(error = %e, cause = ?std::error::Error::source(e), "journal write failed");
+                    app.health
+                        .poison("the journal failed to write an acknowledged batch");
+                }
+            }
+            outcome
+        });
+        match durable.await {
+            Ok(Ok(())) => Ok(written),
+            Ok(Err(e)) => Err(Unavailable::Store(e).into()),
+            Err(_) => Err(Unavailable::Poisoned(Arc::from("the commit task failed")).into()),
+        }
+    }
+
+    /// Under the state lock: the stored answer if one came meanwhile (`Ok(Err(written))`), or
+    /// the command decided and applied, its answer and its documents drafted.
+    fn prepare(
+        &self,
+        caller: &Caller,
+        idempotency: Option<Idempotency>,
+        mark: Option<crate::answers::Mark>,
+        decide: impl FnOnce(&State, Timestamp) -> Result<Command, AppError>,
+        answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
+    ) -> Result<Result<Prepared<'_>, Written>, AppError> {
+        let mut state = self.state.write();
+        self.check_health()?;
+        if let (Some(i), Some(mark)) = (&idempotency, mark) {
+            let again = self
+                .answers
+                .recheck(self.store.as_ref(), &caller.key_id, &i.key, mark)?;
+            if let Some(r) = again {
+                return repeat(r, &i.fingerprint).map(Err);
+            }
+        }
+        let now = self.clock.now();
+        let command = decide(&state, now)?;
+        let events = state.decide(command)?;
+        let armed = Armed::new(
+            &self.health,
+            "a write failed between applying its events and handing them to the journal",
+        );
+        let outcome = match state.apply_all(events) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                self.health.poison(&format!("an event did not apply: {e}"));
+                armed.disarm();
+                return Err(Unavailable::Poisoned(Arc::from("an event did not apply")).into());
+            }
+        };
+        let written = answer(&state, &outcome, now);
+        let record = idempotency.map(|i| IdempotencyRecord {
+            actor: caller.key_id.clone(),
+            key: i.key,
+            request_hash: i.fingerprint,
+            status: written.status,
+            body: written.body.clone(),
+            signature: String::new(),
+        });
+        if outcome.is_empty() && record.is_none() {
+            armed.disarm();
+            return Ok(Err(written));
+        }
+        if let Some(r) = &record {
+            self.answers.pend(r.clone());
+        }
+        let drafts = documents::drafts(&state, &outcome, now);
+        let append = Append {
+            documents: Vec::new(),
+            events: outcome,
+            at: now.to_string(),
+            actor: caller.key_id.clone(),
+            idempotency: record,
+        };
+        Ok(Ok(Prepared {
+            append,
+            drafts,
+            written,
+            armed,
+        }))
+    }
+
+    /// Signs a write's documents and stored answer outside the state lock, then hands the
+    /// batch to the journal in sequence order.
+    fn sign_and_hand_over(&self, append: Append, drafts: Vec<Draft>) -> Handover {
+        /// Should signing panic, the events still go to the journal (unsigned, so `kezek
+        /// verify` reports them) and the service is poisoned: no later batch waits for a
+        /// gap forever.
+        struct Unsent<'a>(&'a App, Option<Append>);
+        impl Drop for Unsent<'_> {
+            fn drop(&mut self) {
+                if let Some(append) = self.1.take() {
+                    self.0.health.poison("signing a document failed");
+                    drop(self.0.sequencer.hand_over(self.0.store.as_ref(), append));
+                }
+            }
+        }
+        let mut unsent = Unsent(self, Some(append));
+        let documents = documents::sign_all(drafts, &self.authority);
+        let Some(mut append) = unsent.1.take() else {
+            unreachable!("the batch is taken only here and in drop")
+        };
+        append.documents = documents;
+        if let Some(r) = &mut append.idempotency {
+            r.signature = self.authority.seal(r);
+        }
+        self.sequencer.hand_over(self.store.as_ref(), append)
+    }
+}

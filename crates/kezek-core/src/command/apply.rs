@@ -1,0 +1,89 @@
+//! Applying an event: the sequence number is checked, then the event goes to the apply arm
+//! of the command that makes it. Commands apply their own events through this same code, so
+//! a replay of the journal from empty rebuilds exactly the state that produced it. An event
+//! that does not fit the state (a corrupt or reordered journal) is an error, never a panic.
+
+use super::{admission, age_out, claim, kindergarten, lapse, preferences, referral, register};
+use super::{round, vacancies, withdraw};
+use crate::event::Event;
+use crate::model::Seq;
+use crate::state::{ApplyError, State};
+
+impl State {
+    /// Applies one event with sequence number `seq`, which must follow the last one.
+    ///
+    /// # Errors
+    /// The sequence number is out of order, or the event refers to something that does not
+    /// exist or is in the wrong state. The state may then be partly changed and must be
+    /// thrown away: a journal that does not apply stops start-up, naming the seq.
+    pub fn apply(&mut self, seq: Seq, event: &Event) -> Result<(), ApplyError> {
+        let fail = |mismatch| ApplyError { seq, mismatch };
+        self.expect_next(seq).map_err(fail)?;
+        match event {
+            Event::KindergartenUpserted {
+                kindergarten_id,
+                name,
+                district,
+                groups,
+            } => kindergarten::apply(self, kindergarten_id, name, district, groups),
+            Event::VacanciesOpened {
+                kindergarten_id,
+                group_id,
+                seats,
+            } => vacancies::apply(self, kindergarten_id, group_id, *seats),
+            Event::Registered(r) => register::apply(self, seq, r),
+            Event::RegistrationRefused {
+                application_id,
+                at,
+                grounds,
+            } => register::apply_refused(self, application_id, *at, grounds),
+            Event::PreferencesChanged {
+                application_id,
+                preferences,
+                ..
+            } => preferences::apply(self, seq, application_id, preferences),
+            Event::Withdrawn { application_id, .. } => withdraw::apply(self, seq, application_id),
+            Event::ClaimDecided {
+                application_id,
+                verified,
+                ..
+            } => claim::apply(self, seq, application_id, *verified),
+            Event::RoundRun(record) => round::apply(self, seq, record),
+            Event::ReferralConfirmed {
+                referral_id,
+                enrol_by,
+                ..
+            } => referral::apply_confirmed(self, referral_id, *enrol_by),
+            Event::ReferralExtended {
+                referral_id,
+                enrol_by,
+                ..
+            } => referral::apply_extended(self, referral_id, *enrol_by),
+            Event::ReferralDeclined {
+                referral_id,
+                requeue,
+                ..
+            } => referral::apply_declined(self, seq, referral_id, *requeue),
+            Event::Enrolled { referral_id, at } => admission::apply(self, referral_id, *at),
+            Event::ReferralLapsed {
+                referral_id,
+                reason,
+                requeue,
+                drop_claim,
+                stopped_until,
+                ..
+            } => lapse::apply(
+                self,
+                seq,
+                referral_id,
+                *reason,
+                (*requeue, *drop_claim),
+                *stopped_until,
+            ),
+            Event::AgedOut { application_id, .. } => age_out::apply(self, seq, application_id),
+        }
+        .map_err(fail)?;
+        self.advance(seq);
+        Ok(())
+    }
+}

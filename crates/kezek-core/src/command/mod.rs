@@ -1,0 +1,158 @@
+//! Commands: what a request asks of the state. One module per command owns its request type,
+//! its refusal codes, its `decide` (which reads the state and returns the events, or a
+//! [`Refusal`]) and the apply arms of the events it makes.
+//!
+//! [`State::execute`] decides everything first and applies only then: a refused command
+//! changes nothing, by construction (`decide` takes `&State`). Applying the events of a
+//! command that was decided can only fail on a bug; the state must then be rebuilt from the
+//! journal ([`CommandError::Inconsistent`]).
+
+pub mod admission;
+pub mod age_out;
+mod apply;
+pub mod claim;
+pub mod import;
+pub mod kindergarten;
+pub mod lapse;
+pub mod preferences;
+pub mod referral;
+pub mod refusal;
+pub mod register;
+pub mod round;
+pub mod vacancies;
+pub mod withdraw;
+
+pub use refusal::{Refusal, Violation};
+
+use crate::event::Event;
+use crate::model::Seq;
+use crate::state::{ApplyError, State};
+
+/// Something the state is asked to do. Time, ids and the policy are arguments.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Create a kindergarten or replace its groups.
+    UpsertKindergarten(kindergarten::UpsertKindergarten),
+    /// Open places in a group.
+    OpenVacancies(vacancies::OpenVacancies),
+    /// Register a child.
+    Register(Box<register::Register>),
+    /// Load one application of a city import at its original time.
+    Import(Box<import::Import>),
+    /// Replace the kindergarten preferences.
+    ChangePreferences(preferences::ChangePreferences),
+    /// Withdraw an application.
+    Withdraw(withdraw::Withdraw),
+    /// Verify or reject a priority claim.
+    DecideClaim(claim::DecideClaim),
+    /// Run an allocation round in a district.
+    RunRound(round::RunRound),
+    /// The parent confirms a referral.
+    Confirm(referral::Confirm),
+    /// The parent declines a referral.
+    Decline(referral::Decline),
+    /// Extend the admission deadline of a confirmed referral, once.
+    Extend(referral::Extend),
+    /// The kindergarten admits the child.
+    Enrol(admission::Enrol),
+    /// The child did not come.
+    NoShow(admission::NoShow),
+    /// Lapse every referral whose deadline passed.
+    LapseOverdue(lapse::LapseOverdue),
+    /// Remove the district's children past the maximum age for an academic year.
+    AgeOut(age_out::AgeOut),
+}
+
+macro_rules! into_command {
+    ($($variant:ident($ty:ty)),* $(,)?) => {
+        $(impl From<$ty> for Command {
+            fn from(c: $ty) -> Self {
+                Self::$variant(c.into())
+            }
+        })*
+    };
+}
+
+into_command!(
+    UpsertKindergarten(kindergarten::UpsertKindergarten),
+    OpenVacancies(vacancies::OpenVacancies),
+    Register(register::Register),
+    Import(import::Import),
+    ChangePreferences(preferences::ChangePreferences),
+    Withdraw(withdraw::Withdraw),
+    DecideClaim(claim::DecideClaim),
+    RunRound(round::RunRound),
+    Confirm(referral::Confirm),
+    Decline(referral::Decline),
+    Extend(referral::Extend),
+    Enrol(admission::Enrol),
+    NoShow(admission::NoShow),
+    LapseOverdue(lapse::LapseOverdue),
+    AgeOut(age_out::AgeOut),
+);
+
+/// The events a command produced, with their sequence numbers, in order.
+pub type Outcome = Vec<(Seq, Event)>;
+
+/// Why [`State::execute`] did not carry out a command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// Refused: nothing was applied.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// An event of the command did not apply: a bug. The state is partly changed and must be
+    /// rebuilt from the journal.
+    #[error("internal inconsistency: {0}")]
+    Inconsistent(#[from] ApplyError),
+}
+
+impl State {
+    /// The events `cmd` makes, decided on this state, which it does not change.
+    ///
+    /// # Errors
+    /// The [`Refusal`] when the command cannot be carried out.
+    pub fn decide(&self, cmd: Command) -> Result<Vec<Event>, Refusal> {
+        match cmd {
+            Command::UpsertKindergarten(c) => c.decide(self),
+            Command::OpenVacancies(c) => c.decide(self),
+            Command::Register(c) => c.decide(self),
+            Command::Import(c) => c.decide(self),
+            Command::ChangePreferences(c) => c.decide(self),
+            Command::Withdraw(c) => c.decide(self),
+            Command::DecideClaim(c) => c.decide(self),
+            Command::RunRound(c) => c.decide(self),
+            Command::Confirm(c) => c.decide(self),
+            Command::Decline(c) => c.decide(self),
+            Command::Extend(c) => c.decide(self),
+            Command::Enrol(c) => c.decide(self),
+            Command::NoShow(c) => c.decide(self),
+            Command::LapseOverdue(c) => Ok(c.decide(self)),
+            Command::AgeOut(c) => c.decide(self),
+        }
+    }
+
+    /// Applies the events of a decided command, numbering them from the next seq.
+    ///
+    /// # Errors
+    /// An event that does not apply (a bug): the state is then partly changed and must be
+    /// thrown away.
+    pub fn apply_all(&mut self, events: Vec<Event>) -> Result<Outcome, ApplyError> {
+        let mut out = Vec::with_capacity(events.len());
+        for event in events {
+            let seq = self.last_seq().next();
+            self.apply(seq, &event)?;
+            out.push((seq, event));
+        }
+        Ok(out)
+    }
+
+    /// Decides `cmd`, then applies its events.
+    ///
+    /// # Errors
+    /// [`CommandError::Refused`] with the state unchanged, or
+    /// [`CommandError::Inconsistent`] when an event of the command did not apply.
+    pub fn execute(&mut self, cmd: impl Into<Command>) -> Result<Outcome, CommandError> {
+        let events = self.decide(cmd.into())?;
+        Ok(self.apply_all(events)?)
+    }
+}

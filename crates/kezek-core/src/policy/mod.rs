@@ -1,0 +1,231 @@
+//! Tier policies: which categories have priority, in which tiers, at what ratio; age limits;
+//! referral deadlines; the working-day calendar. Loaded from TOML (`policies/*.toml`) and
+//! validated, so the queue rules are data and never code (`docs/rules.md`).
+
+pub mod calendar;
+
+pub use calendar::Calendar;
+
+use crate::model::{Category, Cutoff};
+use jiff::civil::{Date, Weekday};
+use jiff::tz::Offset;
+use rustc_hash::FxHashMap;
+use serde::Deserialize;
+
+/// A policy file that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy key `{key}`: {message}")]
+pub struct PolicyError {
+    /// The offending key, as a TOML path (`tiers[1].interleave`).
+    pub key: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> PolicyError {
+    PolicyError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// What happens to the application when a referral is declined or lapses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AfterReferral {
+    /// The application ends (`cancelled`).
+    Cancel,
+    /// The child goes back to the queue at the original registration time.
+    Requeue,
+}
+
+/// One priority tier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tier {
+    /// Tier name as shown in `tier` and `ahead` (`out_of_turn`, `first_priority`, `general`).
+    pub name: String,
+    /// Categories whose (counted) claims place a child here.
+    pub categories: Vec<Category>,
+    /// `Some((p, g))`: interleaved with the next tier, p of this tier then g of the next.
+    pub interleave: Option<(u32, u32)>,
+    /// The privilege must be confirmed in person: a referral that lapses drops the claim and
+    /// stops the child for `stop_list_days`.
+    pub in_person_check: bool,
+}
+
+/// How tiers combine into the merged order: a strict tier, or an interleaved pair.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Block {
+    /// All of this tier before any tier below.
+    Strict(usize),
+    /// Tier `upper` interleaved with tier `upper + 1` at `p:g`.
+    Pair {
+        /// Index of the upper tier; the lower one is `upper + 1`.
+        upper: usize,
+        /// Slots of the upper tier in one pattern.
+        p: u32,
+        /// Slots of the lower tier in one pattern.
+        g: u32,
+    },
+}
+
+/// Referral deadlines and consequences.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReferralRules {
+    /// Working days the parent has to confirm.
+    pub confirm_working_days: u32,
+    /// Working days the kindergarten has to admit after confirmation.
+    pub enrol_working_days: u32,
+    /// The one extension of the admission deadline may be up to this many days.
+    pub extension_max_days: u32,
+    /// Days a child stays on the stop list after an in-person privilege lapsed.
+    pub stop_list_days: u32,
+    /// What a decline does to the application.
+    pub on_decline: AfterReferral,
+    /// What a lapse or a no-show does to the application.
+    pub on_lapse: AfterReferral,
+}
+
+/// A validated policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Policy name (`kz-2013`).
+    pub name: String,
+    /// A child of this age on the cut-off date of the academic year leaves the queue.
+    pub max_age: i32,
+    /// The cut-off date that defines cohorts and academic years.
+    pub cutoff: Cutoff,
+    /// At most this many kindergarten preferences.
+    pub max_preferences: usize,
+    /// Whether a claim counts while its proof is not yet verified.
+    pub count_pending_claims: bool,
+    /// Children born before this date need a paper birth certificate.
+    pub birth_registry_since: Date,
+    /// Tiers, highest first; the last one holds everyone without a counted claim.
+    pub tiers: Vec<Tier>,
+    /// The tiers grouped into strict tiers and interleaved pairs, in order.
+    pub blocks: Vec<Block>,
+    /// Referral deadlines.
+    pub referral: ReferralRules,
+    /// Working days.
+    pub calendar: Calendar,
+    category_tier: FxHashMap<Category, usize>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: String,
+    #[serde(default)]
+    description: String,
+    max_age: i32,
+    cutoff: String,
+    max_preferences: usize,
+    #[serde(default)]
+    count_pending_claims: bool,
+    birth_registry_since: Date,
+    tiers: Vec<RawTier>,
+    referral: RawReferral,
+    calendar: RawCalendar,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTier {
+    name: String,
+    #[serde(default)]
+    categories: Vec<Category>,
+    interleave: Option<String>,
+    #[serde(default)]
+    in_person_check: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReferral {
+    confirm_working_days: u32,
+    enrol_working_days: u32,
+    extension_max_days: u32,
+    stop_list_days: u32,
+    on_decline: AfterReferral,
+    on_lapse: AfterReferral,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCalendar {
+    utc_offset_hours: i8,
+    weekend: Vec<String>,
+    holidays: Vec<String>,
+    #[serde(default)]
+    extra_holidays: Vec<Date>,
+}
+
+impl Policy {
+    /// Parses and validates a policy from TOML text.
+    ///
+    /// # Errors
+    /// A syntax error, an unknown or missing key, or a rule broken; the message names the key.
+    pub fn from_toml(text: &str) -> Result<Self, PolicyError> {
+        let raw: RawPolicy = toml::from_str(text).map_err(|e| {
+            let msg = e.message().to_owned();
+            let key = msg
+                .split('`')
+                .nth(1)
+                .map(str::to_owned)
+                .or_else(|| e.span().map(|s| key_at(text, s.start)))
+                .unwrap_or_else(|| "(document)".to_owned());
+            err(key, e.to_string().trim().replace('\n', " "))
+        })?;
+        let _ = raw.description;
+        validate(raw)
+    }
+
+    /// The built-in regulations' policy (`policies/kz-2013.toml`).
+    #[must_use]
+    pub fn kz_2013() -> Self {
+        Self::from_toml(KZ_2013).unwrap_or_else(|e| unreachable!("shipped policy: {e}"))
+    }
+
+    /// The later national rules (`policies/kz-2020.toml`).
+    #[must_use]
+    pub fn kz_2020() -> Self {
+        Self::from_toml(KZ_2020).unwrap_or_else(|e| unreachable!("shipped policy: {e}"))
+    }
+
+    /// The tier a category places a child in, if the category exists in this policy.
+    #[must_use]
+    pub fn tier_of(&self, category: &Category) -> Option<usize> {
+        self.category_tier.get(category).copied()
+    }
+
+    /// The tier of everyone without a counted claim (the last tier).
+    #[must_use]
+    pub fn general_tier(&self) -> usize {
+        self.tiers.len() - 1
+    }
+
+    /// The block holding tier `t` and, for a pair, whether `t` is its upper tier.
+    #[must_use]
+    pub fn block_of(&self, t: usize) -> (usize, Block) {
+        for (i, b) in self.blocks.iter().enumerate() {
+            match *b {
+                Block::Strict(s) if s == t => return (i, *b),
+                Block::Pair { upper, .. } if upper == t || upper + 1 == t => return (i, *b),
+                _ => {}
+            }
+        }
+        (self.blocks.len() - 1, self.blocks[self.blocks.len() - 1])
+    }
+}
+
+/// The regulations' policy text, shipped in the binary.
+pub const KZ_2013: &str = include_str!("../../../../policies/kz-2013.toml");
+/// The later national rules' policy text, shipped in the binary.
+pub const KZ_2020: &str = include_str!("../../../../policies/kz-2020.toml");
+
+mod validate;
+use validate::{key_at, validate};
+
+#[cfg(test)]
+mod tests;

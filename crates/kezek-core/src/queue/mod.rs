@@ -1,0 +1,346 @@
+//! The fair multi-tier queue of one cohort queue (district, birth cohort, language):
+//! one ordered index per tier, one per (kindergarten, tier) for the children who listed that
+//! kindergarten, and the persisted interleave phase of each block. `queue_number`, `position`
+//! and `ahead` are O(log n): ranks, one select, and the interleave formula — never a scan.
+
+pub mod interleave;
+pub mod order;
+
+use crate::model::{DistrictIx, KgIx, Language, Seq};
+use crate::policy::{Block, Policy};
+use crate::table::Table;
+use interleave::{lower_before_upper, upper_before_lower};
+use order::{Entry, OrderIndex};
+use rustc_hash::FxHashMap;
+use smallvec::{smallvec, SmallVec};
+
+/// The lists of one kindergarten, one per tier, kept inside the map's slot (the policies
+/// have 2–3 tiers): reaching a kindergarten's list costs one memory load fewer than
+/// behind a `Vec`.
+type TierLists = SmallVec<[OrderIndex; 4]>;
+
+/// Identifies a cohort queue: children compete only inside one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct QueueKey {
+    /// The district.
+    pub district: DistrictIx,
+    /// Academic birth year (see [`crate::model::Cutoff::cohort_of`]).
+    pub cohort: i16,
+    /// Language of instruction.
+    pub language: Language,
+}
+
+/// Why a cohort queue changed: what a family sees as the reason its number moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Cause {
+    /// Someone registered (or was imported) ahead.
+    RegisteredAhead,
+    /// Someone ahead withdrew or aged out.
+    LeftAhead,
+    /// Someone ahead came back after a declined or lapsed referral.
+    ReturnedAhead,
+    /// A priority claim was verified.
+    PriorityVerified,
+    /// A priority claim was rejected or dropped.
+    PriorityRevoked,
+    /// Kindergarten preferences changed.
+    PreferencesChanged,
+    /// An allocation round referred children (or moved the interleave phase).
+    Round,
+}
+
+impl Cause {
+    /// Every cause, in the order the API lists them.
+    pub const ALL: [Cause; 7] = [
+        Cause::RegisteredAhead,
+        Cause::LeftAhead,
+        Cause::ReturnedAhead,
+        Cause::PriorityVerified,
+        Cause::PriorityRevoked,
+        Cause::PreferencesChanged,
+        Cause::Round,
+    ];
+
+    /// The name used in the API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::RegisteredAhead => "registered_ahead",
+            Cause::LeftAhead => "left_ahead",
+            Cause::ReturnedAhead => "returned_ahead",
+            Cause::PriorityVerified => "priority_verified",
+            Cause::PriorityRevoked => "priority_revoked",
+            Cause::PreferencesChanged => "preferences_changed",
+            Cause::Round => "round",
+        }
+    }
+}
+
+/// One change of a cohort queue, kept so a queue number can be traced back in time.
+#[derive(Debug, Clone, Copy)]
+pub enum Change {
+    /// A child entered (`inserted`) or left a tier.
+    Entry {
+        /// Journal seq of the event.
+        seq: Seq,
+        /// Tier.
+        tier: u8,
+        /// The child's key.
+        entry: Entry,
+        /// Entered (true) or left.
+        inserted: bool,
+        /// Why.
+        cause: Cause,
+    },
+    /// A block's interleave phase moved (always by a round).
+    Phase {
+        /// Journal seq of the round.
+        seq: Seq,
+        /// Block.
+        block: u8,
+        /// Phase before.
+        before: u32,
+    },
+}
+
+impl Change {
+    /// The journal seq.
+    #[must_use]
+    pub fn seq(&self) -> Seq {
+        match self {
+            Change::Entry { seq, .. } | Change::Phase { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Who stands before a child of `tier` in the merged order, per tier, from counts alone:
+/// the size of every tier, how many of its own tier sort before it (`r`), and the phases.
+#[must_use]
+pub fn ahead_from_counts(
+    policy: &Policy,
+    sizes: &[usize],
+    r: usize,
+    tier: usize,
+    phases: &[u32],
+) -> Vec<usize> {
+    let mut ahead = vec![0; sizes.len()];
+    let (bi, block) = policy.block_of(tier);
+    for b in &policy.blocks[..bi] {
+        match *b {
+            Block::Strict(t) => ahead[t] = sizes[t],
+            Block::Pair { upper, .. } => {
+                ahead[upper] = sizes[upper];
+                ahead[upper + 1] = sizes[upper + 1];
+            }
+        }
+    }
+    ahead[tier] = r;
+    if let Block::Pair { upper, p, g } = block {
+        if tier == upper {
+            ahead[upper + 1] = lower_before_upper(p, g, phases[bi], r, sizes[upper + 1]);
+        } else {
+            ahead[upper] = upper_before_lower(p, g, phases[bi], r, sizes[upper]);
+        }
+    }
+    ahead
+}
+
+/// The indexes of one cohort queue.
+#[derive(Debug, Clone)]
+pub struct CohortQueue {
+    tiers: Vec<OrderIndex>,
+    by_kindergarten: FxHashMap<KgIx, TierLists>,
+    /// Interleave phase per block of the policy (always 0 for strict blocks).
+    phases: Vec<u32>,
+    /// Every change, in journal order (in chunks: the log of a busy cohort queue grows to
+    /// tens of MB, and a doubling `Vec` would copy it all under the state lock).
+    log: Table<Change>,
+}
+
+impl CohortQueue {
+    /// An empty queue for a policy with `tiers` tiers and `blocks` blocks.
+    #[must_use]
+    pub fn new(tiers: usize, blocks: usize) -> Self {
+        Self {
+            tiers: vec![OrderIndex::default(); tiers],
+            by_kindergarten: FxHashMap::default(),
+            phases: vec![0; blocks],
+            log: Table::default(),
+        }
+    }
+
+    /// Adds a child of tier `tier` who listed `kindergartens` (at `seq`, because of `cause`).
+    pub fn insert(
+        &mut self,
+        e: Entry,
+        tier: usize,
+        kindergartens: &[KgIx],
+        seq: Seq,
+        cause: Cause,
+    ) {
+        self.log.push(Change::Entry {
+            seq,
+            tier: tier as u8,
+            entry: e,
+            inserted: true,
+            cause,
+        });
+        let n = self.tiers.len();
+        self.tiers[tier].insert(e);
+        for k in kindergartens {
+            self.by_kindergarten
+                .entry(*k)
+                .or_insert_with(|| smallvec![OrderIndex::default(); n])[tier]
+                .insert(e);
+        }
+    }
+
+    /// Removes a child; the arguments must be those it was inserted with.
+    pub fn remove(
+        &mut self,
+        e: &Entry,
+        tier: usize,
+        kindergartens: &[KgIx],
+        seq: Seq,
+        cause: Cause,
+    ) {
+        self.log.push(Change::Entry {
+            seq,
+            tier: tier as u8,
+            entry: *e,
+            inserted: false,
+            cause,
+        });
+        self.tiers[tier].remove(e);
+        for k in kindergartens {
+            if let Some(lists) = self.by_kindergarten.get_mut(k) {
+                lists[tier].remove(e);
+            }
+        }
+    }
+
+    /// Children of tier `t`, in order.
+    #[must_use]
+    pub fn tier(&self, t: usize) -> &OrderIndex {
+        &self.tiers[t]
+    }
+
+    /// Children of tier `t` who listed kindergarten `k`, in order.
+    #[must_use]
+    pub fn tier_at(&self, k: KgIx, t: usize) -> Option<&OrderIndex> {
+        self.by_kindergarten.get(&k).map(|l| &l[t])
+    }
+
+    /// Number of queued children.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.tiers.iter().map(OrderIndex::len).sum()
+    }
+
+    /// Whether nobody is queued.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The interleave phase of block `b`.
+    #[must_use]
+    pub fn phase(&self, b: usize) -> u32 {
+        self.phases[b]
+    }
+
+    /// Sets the interleave phase of block `b` (by the round at `seq`).
+    pub fn set_phase(&mut self, b: usize, phase: u32, seq: Seq) {
+        self.log.push(Change::Phase {
+            seq,
+            block: b as u8,
+            before: self.phases[b],
+        });
+        self.phases[b] = phase;
+    }
+
+    /// Every change, in journal order.
+    #[must_use]
+    pub fn log(&self) -> &Table<Change> {
+        &self.log
+    }
+
+    /// All phases, by block.
+    #[must_use]
+    pub fn phases(&self) -> &[u32] {
+        &self.phases
+    }
+
+    /// Who stands before `e` (of tier `tier`) in the merged order, per tier: in the whole
+    /// cohort queue (`kindergarten = None`) or among the children who listed `kindergarten`.
+    /// The queue number or position is the sum plus one.
+    #[must_use]
+    pub fn ahead(
+        &self,
+        policy: &Policy,
+        e: &Entry,
+        tier: usize,
+        kindergarten: Option<KgIx>,
+    ) -> Vec<usize> {
+        if kindergarten.is_none() {
+            let sizes: Vec<usize> = self.tiers.iter().map(OrderIndex::len).collect();
+            return ahead_from_counts(
+                policy,
+                &sizes,
+                self.tiers[tier].count_less(e),
+                tier,
+                &self.phases,
+            );
+        }
+        let empty;
+        let view: &[OrderIndex] = match kindergarten {
+            None => &self.tiers,
+            Some(k) => match self.by_kindergarten.get(&k) {
+                Some(l) => l,
+                None => {
+                    empty = vec![OrderIndex::default(); self.tiers.len()];
+                    &empty
+                }
+            },
+        };
+        let mut ahead = vec![0; self.tiers.len()];
+        let (bi, block) = policy.block_of(tier);
+        for b in &policy.blocks[..bi] {
+            match *b {
+                Block::Strict(t) => ahead[t] = view[t].len(),
+                Block::Pair { upper, .. } => {
+                    ahead[upper] = view[upper].len();
+                    ahead[upper + 1] = view[upper + 1].len();
+                }
+            }
+        }
+        match block {
+            Block::Strict(t) => ahead[t] = view[t].count_less(e),
+            Block::Pair { upper, p, g } => {
+                let lower = upper + 1;
+                let phase = self.phases[bi];
+                let r = self.tiers[tier].count_less(e);
+                let (other, before) = if tier == upper {
+                    (
+                        lower,
+                        lower_before_upper(p, g, phase, r, self.tiers[lower].len()),
+                    )
+                } else {
+                    (
+                        upper,
+                        upper_before_lower(p, g, phase, r, self.tiers[upper].len()),
+                    )
+                };
+                ahead[tier] = view[tier].count_less(e);
+                ahead[other] = match kindergarten {
+                    None => before,
+                    Some(_) => match self.tiers[other].select(before) {
+                        Some(first_behind) => view[other].count_less(&first_behind),
+                        None => view[other].len(),
+                    },
+                };
+            }
+        }
+        ahead
+    }
+}

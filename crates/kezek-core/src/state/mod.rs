@@ -1,0 +1,130 @@
+//! The state every command is decided against and every event applied to: kindergartens and
+//! their groups, applications, the cohort queues, referrals and rounds.
+//!
+//! Its fields are private. Readers use the named queries of [`queries`]; only the apply arms
+//! of the commands change it, through the named changes of [`mutate`], which keep the
+//! indexes (ids, children, cohort queues, deadlines) in step with the tables.
+
+pub mod app_index;
+pub mod explain;
+pub mod mismatch;
+mod mutate;
+pub mod queries;
+pub mod records;
+pub mod stats;
+
+pub use mismatch::{ApplyError, Mismatch};
+pub(crate) use mutate::Stamp;
+pub use queries::Position;
+pub use records::{
+    Applicant, Application, District, Group, Kindergarten, Preferences, Referral, Refusal,
+};
+
+use crate::event::RoundRecord;
+use crate::model::{
+    AppIx, ApplicationId, Category, ClaimStatus, DistrictId, DistrictIx, Iin, KgIx, KindergartenId,
+    ReferralId, ReferralIx, RoundId, RoundIx, Seq,
+};
+use crate::policy::Policy;
+use crate::queue::{CohortQueue, QueueKey};
+use crate::table::Table;
+use app_index::AppIndex;
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+use std::collections::BTreeSet;
+
+/// The whole state.
+#[derive(Debug, Clone)]
+pub struct State {
+    /// The tier policy in force.
+    policy: Policy,
+    /// Sequence number of the last applied event.
+    last_seq: Seq,
+    /// Districts, in order of first mention.
+    districts: Vec<District>,
+    /// District id → index.
+    district_index: FxHashMap<DistrictId, DistrictIx>,
+    /// Kindergartens, in creation order.
+    kindergartens: Vec<Kindergarten>,
+    /// Kindergarten id → index.
+    kindergarten_index: FxHashMap<KindergartenId, KgIx>,
+    /// Applications, in registration order.
+    applications: Table<Application>,
+    /// Application id → index.
+    application_index: AppIndex,
+    /// The newest application of each child; the only one that can be active.
+    latest_by_child: FxHashMap<Iin, AppIx>,
+    /// The cohort queues.
+    queues: FxHashMap<QueueKey, CohortQueue>,
+    /// Referrals, in issue order.
+    referrals: Vec<Referral>,
+    /// Referral id → index.
+    referral_index: FxHashMap<ReferralId, ReferralIx>,
+    /// Open referrals by deadline.
+    deadlines: BTreeSet<(Timestamp, ReferralIx)>,
+    /// Rounds, in order.
+    rounds: Vec<RoundRecord>,
+    /// Round id → index.
+    round_index: FxHashMap<RoundId, RoundIx>,
+    /// Refused applications by id.
+    refusals: FxHashMap<ApplicationId, Refusal>,
+}
+
+impl State {
+    /// An empty state under `policy`.
+    #[must_use]
+    pub fn new(policy: Policy) -> Self {
+        Self {
+            policy,
+            last_seq: Seq::default(),
+            districts: Vec::new(),
+            district_index: FxHashMap::default(),
+            kindergartens: Vec::new(),
+            kindergarten_index: FxHashMap::default(),
+            applications: Table::default(),
+            application_index: AppIndex::default(),
+            latest_by_child: FxHashMap::default(),
+            queues: FxHashMap::default(),
+            referrals: Vec::new(),
+            referral_index: FxHashMap::default(),
+            deadlines: BTreeSet::new(),
+            rounds: Vec::new(),
+            round_index: FxHashMap::default(),
+            refusals: FxHashMap::default(),
+        }
+    }
+
+    /// The policy in force.
+    #[must_use]
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    /// Sequence number of the last applied event (0 when empty).
+    #[must_use]
+    pub fn last_seq(&self) -> Seq {
+        self.last_seq
+    }
+
+    /// The tier a child belongs in: its category's tier when the claim counts, else general.
+    #[must_use]
+    pub fn tier_for(&self, category: Option<&Category>, claim: ClaimStatus) -> usize {
+        let counts = match claim {
+            ClaimStatus::Verified => true,
+            ClaimStatus::Pending => self.policy.count_pending_claims,
+            ClaimStatus::None | ClaimStatus::Rejected => false,
+        };
+        category
+            .filter(|_| counts)
+            .and_then(|c| self.policy.tier_of(c))
+            .unwrap_or_else(|| self.policy.general_tier())
+    }
+
+    /// Makes room for `n` more applications (a bulk load knows its size; growing a
+    /// million-entry table and its maps step by step copies them over and over).
+    pub fn reserve_applications(&mut self, n: usize) {
+        self.applications.reserve(n);
+        self.application_index.reserve(&self.applications, n);
+        self.latest_by_child.reserve(n);
+    }
+}

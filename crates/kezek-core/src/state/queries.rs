@@ -1,0 +1,345 @@
+//! The named queries: lookups by id and by index, queue numbers, positions with `ahead` per
+//! tier, and what the commands need to decide (deadlines due, queues of a district).
+
+use super::{Application, District, Kindergarten, Referral, Refusal, State};
+use crate::event::RoundRecord;
+use crate::model::{
+    AppIx, AppStatus, ApplicationId, DistrictId, DistrictIx, Iin, KgIx, KindergartenId, Language,
+    ReferralId, ReferralIx, RoundId,
+};
+use crate::queue::{CohortQueue, QueueKey};
+use jiff::Timestamp;
+
+/// A child's place at one kindergarten it listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The kindergarten.
+    pub kindergarten: KgIx,
+    /// Index of the group the child would get there (lowest id of its age and language).
+    pub group: Option<usize>,
+    /// 1-based place among the children who listed this kindergarten.
+    pub position: usize,
+    /// Who is in front, per tier (index = tier).
+    pub ahead: Vec<usize>,
+}
+
+/// Applications.
+impl State {
+    /// The index of an application.
+    #[must_use]
+    pub fn application_index(&self, id: &ApplicationId) -> Option<AppIx> {
+        self.application_index.get(&self.applications, id)
+    }
+
+    /// An application.
+    #[must_use]
+    pub fn application(&self, a: AppIx) -> Option<&Application> {
+        self.applications.get(a.slot())
+    }
+
+    /// An application by id.
+    #[must_use]
+    pub fn application_by_id(&self, id: &ApplicationId) -> Option<(AppIx, &Application)> {
+        let a = self.application_index(id)?;
+        Some((a, self.application(a)?))
+    }
+
+    /// How many applications were accepted.
+    #[must_use]
+    pub fn application_count(&self) -> usize {
+        self.applications.len()
+    }
+
+    /// Every application, in registration order.
+    pub fn applications(&self) -> impl Iterator<Item = (AppIx, &Application)> + '_ {
+        self.applications
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (AppIx::from_slot(i), a))
+    }
+
+    /// Whether an application or a refusal already has this id.
+    #[must_use]
+    pub fn application_id_taken(&self, id: &ApplicationId) -> bool {
+        self.application_index.contains(&self.applications, id) || self.refusals.contains_key(id)
+    }
+
+    /// A refused application.
+    #[must_use]
+    pub fn refusal(&self, id: &ApplicationId) -> Option<&Refusal> {
+        self.refusals.get(id)
+    }
+
+    /// The child's active application, if any.
+    #[must_use]
+    pub fn active_application_of(&self, child: &Iin) -> Option<AppIx> {
+        let a = *self.latest_by_child.get(child)?;
+        self.application(a)
+            .filter(|app| app.status.is_active())
+            .map(|_| a)
+    }
+
+    /// The child's newest application, if any.
+    #[must_use]
+    pub fn latest_application_of(&self, child: &Iin) -> Option<AppIx> {
+        self.latest_by_child.get(child).copied()
+    }
+
+    /// The child's applications, active first, then newest first.
+    #[must_use]
+    pub fn applications_of_child(&self, child: &Iin) -> Vec<AppIx> {
+        let mut v = Vec::new();
+        let mut next = self.latest_by_child.get(child).copied();
+        while let Some((a, app)) = next.and_then(|a| Some((a, self.application(a)?))) {
+            v.push((a, app.status.is_active()));
+            next = app.previous;
+        }
+        v.sort_by_key(|(a, active)| (!active, std::cmp::Reverse(*a)));
+        v.into_iter().map(|(a, _)| a).collect()
+    }
+
+    /// The district an application belongs to.
+    #[must_use]
+    pub fn district_of(&self, a: AppIx) -> Option<&District> {
+        self.district(self.application(a)?.district)
+    }
+}
+
+/// Places in the queue.
+impl State {
+    /// Who stands before a queued child, per tier: in its cohort queue (`None`) or among the
+    /// children who listed kindergarten `k`. `None` when the child is not queued.
+    #[must_use]
+    pub fn ahead(&self, a: AppIx, k: Option<KgIx>) -> Option<Vec<usize>> {
+        let app = self.application(a)?;
+        if app.status != AppStatus::Queued {
+            return None;
+        }
+        let q = self.queues.get(&app.queue_key())?;
+        Some(q.ahead(&self.policy, &app.entry(a), app.tier, k))
+    }
+
+    /// 1-based place in the merged order of the cohort queue; `None` unless queued.
+    #[must_use]
+    pub fn queue_number(&self, a: AppIx) -> Option<usize> {
+        self.ahead(a, None).map(|v| v.iter().sum::<usize>() + 1)
+    }
+
+    /// Places at every listed kindergarten; groups as they serve `academic_year`.
+    #[must_use]
+    pub fn positions(&self, a: AppIx, academic_year: i16) -> Vec<Position> {
+        let Some(app) = self.application(a) else {
+            return Vec::new();
+        };
+        let age = academic_year - app.cohort;
+        app.preferences
+            .iter()
+            .filter_map(|k| {
+                let ahead = self.ahead(a, Some(*k))?;
+                let group = self
+                    .kindergarten(*k)?
+                    .groups
+                    .iter()
+                    .position(|g| g.serves(age, app.language));
+                Some(Position {
+                    kindergarten: *k,
+                    group,
+                    position: ahead.iter().sum::<usize>() + 1,
+                    ahead,
+                })
+            })
+            .collect()
+    }
+
+    /// The cohort queue with this key.
+    #[must_use]
+    pub fn queue(&self, key: &QueueKey) -> Option<&CohortQueue> {
+        self.queues.get(key)
+    }
+
+    /// The keys of a district's cohort queues, sorted.
+    #[must_use]
+    pub fn queue_keys_of(&self, d: DistrictIx) -> Vec<QueueKey> {
+        let mut keys: Vec<QueueKey> = self
+            .queues
+            .keys()
+            .filter(|k| k.district == d)
+            .copied()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    /// The interleave phase of block `block` of a cohort queue (0 when the queue is empty).
+    #[must_use]
+    pub fn phase(
+        &self,
+        district: DistrictIx,
+        cohort: i16,
+        language: Language,
+        block: usize,
+    ) -> u32 {
+        let key = QueueKey {
+            district,
+            cohort,
+            language,
+        };
+        self.queues.get(&key).map_or(0, |q| q.phase(block))
+    }
+
+    /// Number of queued children.
+    #[must_use]
+    pub fn queued(&self) -> usize {
+        self.queues.values().map(CohortQueue::len).sum()
+    }
+
+    /// Queued children per (district, tier index): one look per cohort queue.
+    #[must_use]
+    pub fn queued_counts(&self) -> std::collections::BTreeMap<(DistrictIx, usize), usize> {
+        let mut out = std::collections::BTreeMap::new();
+        for (key, q) in &self.queues {
+            for t in 0..self.policy.tiers.len() {
+                *out.entry((key.district, t)).or_insert(0) += q.tier(t).len();
+            }
+        }
+        out
+    }
+}
+
+/// Places: districts and kindergartens.
+impl State {
+    /// The index of a kindergarten.
+    #[must_use]
+    pub fn kindergarten_index(&self, id: &KindergartenId) -> Option<KgIx> {
+        self.kindergarten_index.get(id).copied()
+    }
+
+    /// A kindergarten.
+    #[must_use]
+    pub fn kindergarten(&self, k: KgIx) -> Option<&Kindergarten> {
+        self.kindergartens.get(k.slot())
+    }
+
+    /// A kindergarten by id.
+    #[must_use]
+    pub fn kindergarten_by_id(&self, id: &KindergartenId) -> Option<(KgIx, &Kindergarten)> {
+        let k = self.kindergarten_index(id)?;
+        Some((k, self.kindergarten(k)?))
+    }
+
+    /// A kindergarten by its id as written, without parsing it first.
+    #[must_use]
+    pub fn kindergarten_by_str(&self, id: &str) -> Option<(KgIx, &Kindergarten)> {
+        let k = *self.kindergarten_index.get(id)?;
+        Some((k, self.kindergarten(k)?))
+    }
+
+    /// How many kindergartens there are.
+    #[must_use]
+    pub fn kindergarten_count(&self) -> usize {
+        self.kindergartens.len()
+    }
+
+    /// Every kindergarten, in creation order.
+    pub fn kindergartens(&self) -> impl Iterator<Item = (KgIx, &Kindergarten)> + '_ {
+        self.kindergartens
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (KgIx::from_slot(i), k))
+    }
+
+    /// The id of a kindergarten's district.
+    #[must_use]
+    pub fn district_of_kindergarten(&self, k: KgIx) -> Option<&District> {
+        self.district(self.kindergarten(k)?.district)
+    }
+
+    /// The index of a district.
+    #[must_use]
+    pub fn district_index(&self, id: &DistrictId) -> Option<DistrictIx> {
+        self.district_index.get(id).copied()
+    }
+
+    /// A district.
+    #[must_use]
+    pub fn district(&self, d: DistrictIx) -> Option<&District> {
+        self.districts.get(d.slot())
+    }
+
+    /// Every district, in order of first mention.
+    pub fn districts(&self) -> impl Iterator<Item = (DistrictIx, &District)> + '_ {
+        self.districts
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (DistrictIx::from_slot(i), d))
+    }
+}
+
+/// Referrals and rounds.
+impl State {
+    /// The index of a referral.
+    #[must_use]
+    pub fn referral_index(&self, id: &ReferralId) -> Option<ReferralIx> {
+        self.referral_index.get(id).copied()
+    }
+
+    /// A referral.
+    #[must_use]
+    pub fn referral_at(&self, r: ReferralIx) -> Option<&Referral> {
+        self.referrals.get(r.slot())
+    }
+
+    /// A referral by id.
+    #[must_use]
+    pub fn referral(&self, id: &ReferralId) -> Option<&Referral> {
+        self.referral_at(self.referral_index(id)?)
+    }
+
+    /// Every referral, in issue order.
+    pub fn referrals(&self) -> impl DoubleEndedIterator<Item = (ReferralIx, &Referral)> + '_ {
+        self.referrals
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (ReferralIx::from_slot(i), r))
+    }
+
+    /// How many referrals were issued.
+    #[must_use]
+    pub fn referral_count(&self) -> usize {
+        self.referrals.len()
+    }
+
+    /// The earliest deadline of an open referral, if any (the lapse sweep's next due time).
+    #[must_use]
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.deadlines.first().map(|(t, _)| *t)
+    }
+
+    /// Open referrals whose deadline is at or before `at`, earliest first.
+    pub fn due_referrals(&self, at: Timestamp) -> impl Iterator<Item = ReferralIx> + '_ {
+        self.deadlines
+            .iter()
+            .take_while(move |(t, _)| *t <= at)
+            .map(|(_, r)| *r)
+    }
+
+    /// A round by id.
+    #[must_use]
+    pub fn round(&self, id: &RoundId) -> Option<&RoundRecord> {
+        self.round_index
+            .get(id)
+            .and_then(|r| self.rounds.get(r.slot()))
+    }
+
+    /// Whether a round already has this id.
+    #[must_use]
+    pub fn round_id_taken(&self, id: &RoundId) -> bool {
+        self.round_index.contains_key(id)
+    }
+
+    /// Every round, in order.
+    #[must_use]
+    pub fn rounds(&self) -> &[RoundRecord] {
+        &self.rounds
+    }
+}

@@ -1,0 +1,188 @@
+//! The records the state keeps: districts, kindergartens and their groups, applications,
+//! referrals and refusals. Their fields are public to read; only the state changes them.
+
+use crate::event::{Ground, Representative};
+use crate::model::{
+    AppIx, AppStatus, ApplicationId, Category, Channel, ClaimStatus, DistrictId, DistrictIx,
+    GroupId, Iin, KgIx, KindergartenId, Language, ReferralId, ReferralIx, ReferralStatus, RoundIx,
+    Seq,
+};
+use crate::queue::order::Entry;
+use crate::queue::QueueKey;
+use jiff::civil::Date;
+use jiff::Timestamp;
+
+/// A district: the owner of a queue and of its kindergartens.
+#[derive(Debug, Clone)]
+pub struct District {
+    /// Id.
+    pub id: DistrictId,
+    /// Its kindergartens, in creation order.
+    pub kindergartens: Vec<KgIx>,
+}
+
+/// A group of a kindergarten.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    /// Id, unique inside the kindergarten.
+    pub id: GroupId,
+    /// Age in full years on the cut-off date of the children it takes.
+    pub age_years: i16,
+    /// Language of instruction.
+    pub language: Language,
+    /// Places.
+    pub capacity: u32,
+    /// Places taken by admitted children.
+    pub enrolled: u32,
+    /// Places held by issued or confirmed referrals.
+    pub reserved: u32,
+}
+
+impl Group {
+    /// Free places: capacity − enrolled − reserved (never negative by construction).
+    #[must_use]
+    pub fn free(&self) -> u32 {
+        self.capacity.saturating_sub(self.enrolled + self.reserved)
+    }
+
+    /// Whether the group takes children of `age` taught in `language`.
+    #[must_use]
+    pub fn serves(&self, age: i16, language: Language) -> bool {
+        self.age_years == age && self.language == language
+    }
+}
+
+/// A kindergarten.
+#[derive(Debug, Clone)]
+pub struct Kindergarten {
+    /// Id.
+    pub id: KindergartenId,
+    /// Name.
+    pub name: String,
+    /// Its district.
+    pub district: DistrictIx,
+    /// Groups, sorted by group id.
+    pub groups: Vec<Group>,
+}
+
+impl Kindergarten {
+    /// The group with id `id`.
+    #[must_use]
+    pub fn group(&self, id: &GroupId) -> Option<&Group> {
+        self.groups.iter().find(|g| &g.id == id)
+    }
+}
+
+/// The applicant's side of an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applicant {
+    /// IIN.
+    pub iin: Iin,
+    /// Full name.
+    pub name: Box<str>,
+    /// Representative with a power of attorney.
+    pub representative: Option<Representative>,
+}
+
+/// Kindergartens, best first: up to three (the policies' limit) inside the application
+/// itself, more on the heap.
+pub type Preferences = smallvec::SmallVec<[KgIx; 3]>;
+
+/// An accepted application.
+#[derive(Debug, Clone)]
+pub struct Application {
+    /// Id.
+    pub id: ApplicationId,
+    /// Child's IIN.
+    pub child_iin: Iin,
+    /// Child's full name.
+    pub child_name: Box<str>,
+    /// Birth date.
+    pub birth_date: Date,
+    /// Cohort (academic birth year).
+    pub cohort: i16,
+    /// Applicant (`None` for an imported application that does not carry one).
+    pub applicant: Option<Box<Applicant>>,
+    /// Its district.
+    pub district: DistrictIx,
+    /// Language.
+    pub language: Language,
+    /// Kindergartens, best first.
+    pub preferences: Preferences,
+    /// Claimed category.
+    pub category: Option<Category>,
+    /// Claim state.
+    pub claim: ClaimStatus,
+    /// Current tier (derived from category, claim and policy).
+    pub tier: usize,
+    /// Documents presented, as a bit set of [`crate::model::Document`] discriminants.
+    pub documents: u8,
+    /// Channel.
+    pub channel: Channel,
+    /// Original registration time.
+    pub registered_at: Timestamp,
+    /// Sequence number of the registration.
+    pub seq: Seq,
+    /// Status.
+    pub status: AppStatus,
+    /// The latest referral, if any.
+    pub referral: Option<ReferralIx>,
+    /// Not offered a seat before this instant (stop list).
+    pub stopped_until: Option<Timestamp>,
+    /// The same child's application before this one, if any.
+    pub previous: Option<AppIx>,
+}
+
+impl Application {
+    /// The key that orders the child inside its tier, for the application at `index`.
+    #[must_use]
+    pub fn entry(&self, index: AppIx) -> Entry {
+        Entry::new(self.registered_at, index)
+    }
+
+    /// The cohort queue the child waits in.
+    #[must_use]
+    pub fn queue_key(&self) -> QueueKey {
+        QueueKey {
+            district: self.district,
+            cohort: self.cohort,
+            language: self.language,
+        }
+    }
+}
+
+/// A referral to a kindergarten group.
+#[derive(Debug, Clone)]
+pub struct Referral {
+    /// Id.
+    pub id: ReferralId,
+    /// The application referred.
+    pub app: AppIx,
+    /// The kindergarten.
+    pub kindergarten: KgIx,
+    /// Group id.
+    pub group: GroupId,
+    /// The round that issued it.
+    pub round: RoundIx,
+    /// Tier of the child when it was issued.
+    pub tier: usize,
+    /// Issue time.
+    pub issued_at: Timestamp,
+    /// Current deadline (confirmation, then admission).
+    pub expires_at: Timestamp,
+    /// Status.
+    pub status: ReferralStatus,
+    /// Whether the one extension was used.
+    pub extended: bool,
+    /// When the child was admitted.
+    pub enrolled_at: Option<Timestamp>,
+}
+
+/// A refused application, kept so its id is never reused and its document can be served.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// When.
+    pub at: Timestamp,
+    /// Every ground.
+    pub grounds: Vec<Ground>,
+}

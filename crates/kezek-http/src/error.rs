@@ -1,0 +1,169 @@
+//! One error type for every handler, rendered as `application/problem+json` (RFC 9457) with
+//! the codes of the HTTP contract. A 5xx logs its cause and never shows it.
+
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kezek_app::problem::{FieldError, Problem};
+use kezek_app::{AppError, Unavailable};
+use kezek_core::Refusal;
+
+/// Why a request was not answered with success.
+#[derive(Debug)]
+pub enum ApiError {
+    /// No or unknown bearer token (401).
+    Unauthorized,
+    /// The body is not the JSON the endpoint takes (400), naming the field.
+    Malformed(FieldError),
+    /// The query string is not what the endpoint takes (400).
+    BadQuery(FieldError),
+    /// A malformed `Idempotency-Key` header (400).
+    BadIdempotencyKey,
+    /// A body over the limit (413).
+    BodyTooLarge,
+    /// No such endpoint (404).
+    NoRoute,
+    /// What the application said.
+    App(AppError),
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl ApiError {
+    /// The HTTP status.
+    #[must_use]
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Malformed(_) | Self::BadQuery(_) | Self::BadIdempotencyKey => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::NoRoute => StatusCode::NOT_FOUND,
+            Self::App(e) => match e {
+                AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
+                    StatusCode::NOT_FOUND
+                }
+                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+                AppError::Refused(
+                    Refusal::ActiveApplicationExists { .. } | Refusal::Conflict { .. },
+                ) => StatusCode::CONFLICT,
+                AppError::Refused(Refusal::Invalid(_))
+                | AppError::Invalid { .. }
+                | AppError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            },
+        }
+    }
+
+    /// The problem document.
+    #[must_use]
+    pub fn problem(&self) -> Problem {
+        let status = self.status_code();
+        let p = |code: &str, detail: String| problem(status, code, detail);
+        match self {
+            Self::Unauthorized => p("unauthorized", "a valid bearer token is required".into()),
+            Self::Malformed(f) => p(
+                "malformed_request",
+                "the body is not the JSON this endpoint takes".into(),
+            )
+            .with_errors([f.clone()]),
+            Self::BadQuery(f) => p(
+                "malformed_request",
+                "the query string is not what this endpoint takes".into(),
+            )
+            .with_errors([f.clone()]),
+            Self::BadIdempotencyKey => p(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+            ),
+            Self::BodyTooLarge => p("body_too_large", "bodies are limited to 64 KiB".into()),
+            Self::NoRoute => p("not_found", "no such endpoint".into()),
+            Self::App(e) => app_problem(status, e),
+        }
+    }
+}
+
+/// A problem with `status`'s reason phrase as title.
+#[must_use]
+pub fn problem(status: StatusCode, code: &str, detail: String) -> Problem {
+    Problem::new(
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("Error"),
+        code,
+        detail,
+    )
+}
+
+fn app_problem(status: StatusCode, e: &AppError) -> Problem {
+    let p = |code: &str, detail: String| problem(status, code, detail);
+    match e {
+        AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
+            p("not_found", e.to_string())
+        }
+        AppError::Forbidden(detail) => p("forbidden", detail.clone()),
+        AppError::Refused(Refusal::ActiveApplicationExists { application_id }) => {
+            p("active_application_exists", e.to_string())
+                .with("application_id", application_id.as_str())
+        }
+        AppError::Refused(Refusal::Conflict { code, message }) => p(code, message.clone()),
+        AppError::Refused(Refusal::Invalid(v)) => p(
+            "invalid_request",
+            "the request breaks the rules listed in errors".into(),
+        )
+        .with_errors(v.iter().cloned()),
+        AppError::Invalid { detail, errors } => {
+            p("invalid_request", detail.clone()).with_errors(errors.iter().cloned())
+        }
+        AppError::KeyReused => p("idempotency_key_reused", e.to_string()),
+        AppError::Unavailable(Unavailable::Poisoned(_)) => p(
+            "unavailable",
+            "the service stopped taking requests and must be restarted".into(),
+        ),
+        AppError::Unavailable(Unavailable::Store(_)) => p(
+            "unavailable",
+            "the journal cannot be read or written now".into(),
+        ),
+    }
+}
+
+/// Logs a server error's whole cause chain (never sent to the client).
+fn log_cause(e: &ApiError) {
+    if let ApiError::App(AppError::Unavailable(u)) = e {
+        let mut causes = Vec::new();
+        let mut next: Option<&dyn std::error::Error> = Some(u);
+        while let Some(c) = next {
+            causes.push(c.to_string());
+            next = c.source();
+        }
+        tracing::error!(cause = %causes.join(": "), "request failed");
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        log_cause(&self);
+        let status = self.status_code();
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            self.problem().to_bytes(),
+        )
+            .into_response()
+    }
+}
+
+/// A write's answer as an HTTP response.
+#[must_use]
+pub fn written(w: kezek_app::Written) -> Response {
+    let status = StatusCode::from_u16(w.status).unwrap_or(StatusCode::OK);
+    let ct = if status.is_success() {
+        "application/json"
+    } else {
+        "application/problem+json"
+    };
+    (status, [(header::CONTENT_TYPE, ct)], w.body).into_response()
+}

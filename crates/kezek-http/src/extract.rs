@@ -1,0 +1,156 @@
+//! Extractors: the caller with a role of the route's (`Auth<Staff>`), and a write's body and
+//! `Idempotency-Key` (`Write<T>`), a JSON body with the failing field named.
+
+use crate::error::ApiError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, Uri};
+use kezek_app::access::Roles;
+use kezek_app::problem::FieldError;
+use kezek_app::{App, Idempotency};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// The caller, whose key has one of `R`'s roles: 401 without a known token, 403 for
+/// another role.
+#[derive(Debug, Clone)]
+pub struct Auth<R>(pub kezek_app::Auth<R>);
+
+impl<R: Roles + Send + Sync> FromRequestParts<Arc<App>> for Auth<R> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let token = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        let caller = app
+            .caller(token.trim())
+            .await
+            .ok_or(ApiError::Unauthorized)?;
+        Ok(Self(kezek_app::Auth::check(caller)?))
+    }
+}
+
+/// Parses a JSON body; a syntax error, a wrong type, a missing or an unknown field is a
+/// 400 naming the field.
+///
+/// # Errors
+/// 400 `malformed_request`.
+pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let field = e.path().to_string();
+        let inner = e.into_inner();
+        let code = match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "invalid_json"
+            }
+            serde_json::error::Category::Io | serde_json::error::Category::Data => "invalid_field",
+        };
+        ApiError::Malformed(FieldError {
+            field: if field == "." { String::new() } else { field },
+            code: code.to_owned(),
+            message: inner.to_string(),
+        })
+    })
+}
+
+/// The `Idempotency-Key` header (1–255 visible ASCII characters), fingerprinted with the
+/// method, path and body.
+fn idempotency(
+    headers: &HeaderMap,
+    method: &Method,
+    uri: &Uri,
+    body: &[u8],
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(v) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = v
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or(ApiError::BadIdempotencyKey)?;
+    let mut h = Sha256::new();
+    h.update(method.as_str().as_bytes());
+    h.update(b" ");
+    h.update(uri.path().as_bytes());
+    h.update(b"\n");
+    h.update(body);
+    Ok(Some(Idempotency {
+        key: key.to_owned(),
+        fingerprint: h.finalize().into(),
+    }))
+}
+
+/// A write request: its body as `T` (an empty body reads as `{}`) and its
+/// `Idempotency-Key`, fingerprinted with method, path and body.
+pub struct Write<T> {
+    /// The key, if the client sent one.
+    pub idempotency: Option<Idempotency>,
+    /// The body.
+    pub body: T,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let body: Bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
+            .await
+            .map_err(|_| ApiError::BodyTooLarge)?;
+        let idempotency = idempotency(&parts.headers, &parts.method, &parts.uri, &body)?;
+        let body = if body.iter().all(u8::is_ascii_whitespace) {
+            json(b"{}")?
+        } else {
+            json(&body)?
+        };
+        Ok(Self { idempotency, body })
+    }
+}
+
+/// A write that takes no body: only its `Idempotency-Key` (a body, if sent, is not read
+/// but counts in the fingerprint).
+pub struct Retry(pub Option<Idempotency>);
+
+impl<S: Send + Sync> FromRequest<S> for Retry {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let body: Bytes = axum::body::to_bytes(body, crate::BODY_LIMIT)
+            .await
+            .map_err(|_| ApiError::BodyTooLarge)?;
+        Ok(Self(idempotency(
+            &parts.headers,
+            &parts.method,
+            &parts.uri,
+            &body,
+        )?))
+    }
+}
+
+/// Query parameters; a bad one is a 400 naming it.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        axum::extract::Query::<T>::try_from_uri(&parts.uri)
+            .map(|axum::extract::Query(t)| Self(t))
+            .map_err(|e| {
+                ApiError::BadQuery(FieldError {
+                    field: String::new(),
+                    code: "invalid_query".into(),
+                    message: e.body_text(),
+                })
+            })
+    }
+}

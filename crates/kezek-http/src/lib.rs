@@ -1,0 +1,144 @@
+//! The Kezek HTTP API: per-audience routes merged in [`routes`], typed extractors for the
+//! caller's role and for bodies, typed response bodies described in `/openapi.json`, one
+//! [`error::ApiError`] rendered as problem+json, and [`run`], which serves the router with
+//! what runs beside it (the lapse sweeper, the metrics upkeep) until shut down. Every rule is
+//! the application layer's (`kezek-app`); handlers only wire.
+#![warn(missing_docs)]
+
+pub mod error;
+mod extract;
+pub mod metrics;
+mod routes;
+
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use error::{problem, ApiError};
+use kezek_app::App;
+use std::future::Future;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+/// Largest request body.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// How often the metrics fold their samples.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
+
+/// The OpenAPI description's frame; the paths come from the handlers' annotations.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Kezek", version = "1", description = "The waiting queue for state kindergarten places."),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = api.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route and its OpenAPI description, from the same annotations.
+fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
+    use utoipa::OpenApi;
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::all())
+        .split_for_parts()
+}
+
+/// The OpenAPI 3.1 description of this API.
+#[must_use]
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The description as served, made once.
+fn spec() -> &'static str {
+    static SPEC: OnceLock<String> = OnceLock::new();
+    SPEC.get_or_init(|| openapi().to_json().unwrap_or_default())
+}
+
+/// The whole router over `app`.
+pub fn router(app: Arc<App>) -> Router {
+    metrics::install();
+    let (routes, _) = api();
+    routes
+        .fallback(|| async { ApiError::NoRoute })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::map_response(problem_json))
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .with_state(app)
+}
+
+/// Serves the API on `listener` until `shutdown` resolves, with the lapse sweeper and the
+/// metrics upkeep running beside it: the wiring `kezek serve` runs, and the tests too.
+///
+/// # Errors
+/// The listener fails.
+pub async fn run(
+    listener: tokio::net::TcpListener,
+    app: Arc<App>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(Arc::clone(&app).run_sweeper());
+    let upkeep = tokio::spawn(async {
+        let mut tick = tokio::time::interval(METRICS_UPKEEP);
+        loop {
+            tick.tick().await;
+            metrics::upkeep();
+        }
+    });
+    let served = axum::serve(listener, router(app))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    sweeper.abort();
+    upkeep.abort();
+    served
+}
+
+/// axum's own rejections (wrong method, bad path, …) come as plain text; every error must be
+/// problem+json.
+async fn problem_json(res: Response) -> Response {
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return res;
+    }
+    let detail = match axum::body::to_bytes(res.into_body(), 4096).await {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(_) => String::new(),
+    };
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "body_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal",
+        _ => "malformed_request",
+    };
+    let detail = if status.is_server_error() {
+        "internal error".to_owned()
+    } else {
+        detail
+    };
+    let body: Body = problem(status, code, detail).to_bytes().into();
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,62 @@
+//! The auditor's routes (role `auditor`): the journal with its hash chain and the signed
+//! head; and the authority's public keys (no auth: anyone may check a document).
+
+use crate::error::ApiError;
+use crate::extract::{Auth, Query};
+use axum::extract::State;
+use axum::Json;
+use kezek_app::access::Auditor;
+use kezek_app::ops::audit;
+use kezek_app::problem::Problem;
+use kezek_app::views::{HeadView, JournalPage, KeysView};
+use kezek_app::App;
+use serde::Deserialize;
+use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The audit routes.
+pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(journal))
+        .routes(routes!(head))
+        .routes(routes!(keys))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Page {
+    #[serde(default)]
+    after: u64,
+    #[serde(default)]
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/v1/journal", tag = "audit", summary = "Journal events with their hash chain",
+    params(("after" = Option<u64>, Query, description = "last seq seen"), ("limit" = Option<usize>, Query, description = "1 to 1000")),
+    responses((status = 200, description = "a page of the journal", body = JournalPage), (status = 422, description = "a bad limit", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn journal(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Auditor>,
+    Query(q): Query<Page>,
+) -> Result<Json<JournalPage>, ApiError> {
+    Ok(Json(audit::journal(&app, &auth, q.after, q.limit).await?))
+}
+
+#[utoipa::path(get, path = "/v1/journal/head", tag = "audit", summary = "The signed head of the journal",
+    responses((status = 200, description = "the head", body = HeadView), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn head(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Auditor>,
+) -> Result<Json<HeadView>, ApiError> {
+    Ok(Json(audit::head(&app, &auth).await?))
+}
+
+#[utoipa::path(get, path = "/v1/keys", tag = "audit", summary = "The authority's public keys",
+    responses((status = 200, description = "the keys", body = KeysView)))]
+async fn keys(State(app): State<Arc<App>>) -> Json<KeysView> {
+    Json(KeysView::of(app.authority()))
+}

@@ -1,0 +1,77 @@
+//! The kindergarten's routes (role `kindergarten`, scoped to its kindergartens): referrals to
+//! admit, enrolment, no-show.
+
+use crate::error::{written, ApiError};
+use crate::extract::{Auth, Query, Retry};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kezek_app::access::Kindergartens;
+use kezek_app::ops::referrals;
+use kezek_app::problem::Problem;
+use kezek_app::views::{ReferralAnswer, ReferralList};
+use kezek_app::App;
+use serde::Deserialize;
+use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The kindergarten's routes.
+pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(kindergarten_referrals))
+        .routes(routes!(enroll))
+        .routes(routes!(no_show))
+}
+
+#[derive(Deserialize)]
+struct StatusFilter {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/kindergartens/{id}/referrals", tag = "kindergarten", summary = "Referrals to admit",
+    params(("id" = String, Path, description = "kindergarten id"), ("status" = Option<String>, Query, description = "issued or confirmed")),
+    responses((status = 200, description = "the referrals", body = ReferralList), (status = 422, description = "a bad status", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn kindergarten_referrals(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Kindergartens>,
+    Path(id): Path<String>,
+    Query(q): Query<StatusFilter>,
+) -> Result<Response, ApiError> {
+    app.read(|s| {
+        referrals::of_kindergarten(s, &auth, &id, q.status.as_deref())
+            .map(|v| Json(v).into_response())
+    })?
+    .map_err(ApiError::from)
+}
+
+#[utoipa::path(post, path = "/v1/referrals/{id}/enroll", tag = "kindergarten", summary = "The child is admitted", params(("id" = String, Path, description = "referral id")),
+    responses((status = 200, description = "the referral", body = ReferralAnswer), (status = 409, description = "not open or expired", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn enroll(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Kindergartens>,
+    Path(id): Path<String>,
+    Retry(idem): Retry,
+) -> Result<Response, ApiError> {
+    Ok(written(app.enrol(&auth, idem, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/referrals/{id}/no-show", tag = "kindergarten", summary = "The child did not come", params(("id" = String, Path, description = "referral id")),
+    responses((status = 200, description = "the referral", body = ReferralAnswer), (status = 409, description = "not open", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn no_show(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Kindergartens>,
+    Path(id): Path<String>,
+    Retry(idem): Retry,
+) -> Result<Response, ApiError> {
+    Ok(written(app.no_show(&auth, idem, &id).await?))
+}

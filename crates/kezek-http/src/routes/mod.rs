@@ -1,0 +1,23 @@
+//! The routes, one private module per audience, merged with their OpenAPI descriptions.
+
+mod audit;
+mod documents;
+mod kindergarten;
+mod operations;
+mod portal;
+mod staff;
+
+use kezek_app::App;
+use std::sync::Arc;
+use utoipa_axum::router::OpenApiRouter;
+
+/// Every route with its OpenAPI description.
+pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .merge(portal::routes())
+        .merge(staff::routes())
+        .merge(kindergarten::routes())
+        .merge(audit::routes())
+        .merge(documents::routes())
+        .merge(operations::routes())
+}

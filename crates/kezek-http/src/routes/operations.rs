@@ -1,0 +1,53 @@
+//! Operations (no auth): liveness, metrics, this API's description and a browser for it.
+
+use crate::error::problem;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use kezek_app::App;
+use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The operations routes.
+pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(crate::metrics::render))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs))
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", summary = "This description", responses((status = 200, description = "OpenAPI 3.1")))]
+async fn openapi_json() -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], crate::spec()).into_response()
+}
+
+#[utoipa::path(get, path = "/docs", tag = "operations", summary = "A browser for this description", responses((status = 200, description = "HTML")))]
+async fn docs() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        include_str!("../../assets/docs.html"),
+    )
+        .into_response()
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness: `ok`, or why the service stopped",
+    responses((status = 200, description = "ok"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal", body = kezek_app::problem::Problem)))]
+async fn healthz(State(app): State<Arc<App>>) -> Response {
+    match app.poisoned() {
+        None => (StatusCode::OK, "ok").into_response(),
+        Some(reason) => {
+            let p = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                format!("the service stopped taking requests and must be restarted: {reason}"),
+            );
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/problem+json")],
+                p.to_bytes(),
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! The portal's routes (role `portal`; staff read applications of their districts):
+//! register, read, position, preferences, withdraw, and the parent's answer to a referral.
+
+use crate::error::{written, ApiError};
+use crate::extract::{Auth, Query, Retry, Write};
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use kezek_app::access::{Portal, PortalOrStaff};
+use kezek_app::forms::{PreferencesForm, RegisterForm};
+use kezek_app::ops::applications;
+use kezek_app::problem::Problem;
+use kezek_app::views::{ApplicationList, ApplicationView, PositionView, ReferralAnswer};
+use kezek_app::App;
+use serde::Deserialize;
+use std::sync::Arc;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The portal's routes.
+pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
+    OpenApiRouter::new()
+        .routes(routes!(register, by_child))
+        .routes(routes!(read))
+        .routes(routes!(position))
+        .routes(routes!(preferences))
+        .routes(routes!(withdraw))
+        .routes(routes!(confirm))
+        .routes(routes!(decline))
+}
+
+#[utoipa::path(post, path = "/v1/applications", tag = "portal", summary = "Register a child", request_body = RegisterForm,
+    responses((status = 201, description = "registered; the application with its queue number", body = ApplicationView),
+        (status = 422, description = "refused on every ground in errors (journaled, with a document), or invalid", body = Problem),
+        (status = 409, description = "active_application_exists", body = Problem), (status = 400, description = "malformed body", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn register(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Portal>,
+    w: Write<RegisterForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(app.register(&auth, w.idempotency, w.body).await?))
+}
+
+#[utoipa::path(get, path = "/v1/applications/{id}", tag = "portal", summary = "An application", params(("id" = String, Path, description = "application id")),
+    responses((status = 200, description = "the application", body = ApplicationView), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn read(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<PortalOrStaff>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let now = app.now();
+    app.read(|s| applications::application(s, &auth, &id, now).map(|v| Json(v).into_response()))?
+        .map_err(ApiError::from)
+}
+
+/// `since_seq`: explain the change since that journal seq.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Since {
+    #[serde(default)]
+    since_seq: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/v1/applications/{id}/position", tag = "portal", summary = "Queue number and positions with who is ahead",
+    params(("id" = String, Path, description = "application id"), ("since_seq" = Option<u64>, Query, description = "explain the change since this journal seq")),
+    responses((status = 200, description = "the position", body = PositionView), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn position(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<PortalOrStaff>,
+    Path(id): Path<String>,
+    Query(q): Query<Since>,
+) -> Result<Response, ApiError> {
+    let now = app.now();
+    // Serialised under the read lock: the view borrows the state.
+    app.read(|s| {
+        applications::position(s, &auth, &id, now, q.since_seq).map(|v| Json(v).into_response())
+    })?
+    .map_err(ApiError::from)
+}
+
+#[derive(Deserialize)]
+struct ByChild {
+    child_iin: String,
+}
+
+#[utoipa::path(get, path = "/v1/applications", tag = "portal", summary = "The child's applications", params(("child_iin" = String, Query, description = "the child's IIN")),
+    responses((status = 200, description = "the applications, active first", body = ApplicationList), (status = 422, description = "not an IIN", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn by_child(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<PortalOrStaff>,
+    Query(q): Query<ByChild>,
+) -> Result<Response, ApiError> {
+    let now = app.now();
+    app.read(|s| {
+        applications::applications_of_child(s, &auth, &q.child_iin, now)
+            .map(|v| Json(v).into_response())
+    })?
+    .map_err(ApiError::from)
+}
+
+#[utoipa::path(put, path = "/v1/applications/{id}/preferences", tag = "portal", summary = "Replace the kindergarten preferences",
+    params(("id" = String, Path, description = "application id")), request_body = PreferencesForm,
+    responses((status = 200, description = "the application", body = ApplicationView), (status = 422, description = "bad preferences", body = Problem),
+        (status = 409, description = "not queued", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn preferences(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Portal>,
+    Path(id): Path<String>,
+    w: Write<PreferencesForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.change_preferences(&auth, w.idempotency, &id, w.body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/applications/{id}/withdraw", tag = "portal", summary = "Withdraw the application", params(("id" = String, Path, description = "application id")),
+    responses((status = 200, description = "the application", body = ApplicationView), (status = 409, description = "not active", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn withdraw(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Portal>,
+    Path(id): Path<String>,
+    Retry(idem): Retry,
+) -> Result<Response, ApiError> {
+    Ok(written(app.withdraw(&auth, idem, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/referrals/{id}/confirm", tag = "portal", summary = "The parent confirms a referral", params(("id" = String, Path, description = "referral id")),
+    responses((status = 200, description = "the referral", body = ReferralAnswer), (status = 409, description = "not open or expired", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn confirm(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Portal>,
+    Path(id): Path<String>,
+    Retry(idem): Retry,
+) -> Result<Response, ApiError> {
+    Ok(written(app.confirm(&auth, idem, &id).await?))
+}
+
+#[utoipa::path(post, path = "/v1/referrals/{id}/decline", tag = "portal", summary = "The parent declines a referral", params(("id" = String, Path, description = "referral id")),
+    responses((status = 200, description = "the referral", body = ReferralAnswer), (status = 409, description = "not open", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn decline(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Portal>,
+    Path(id): Path<String>,
+    Retry(idem): Retry,
+) -> Result<Response, ApiError> {
+    Ok(written(app.decline(&auth, idem, &id).await?))
+}

@@ -1,0 +1,131 @@
+//! A store that fails on purpose, for the tests of what the service does when the journal
+//! fails: the commit of the nth batch fails (and, like a real journal, every later one), or
+//! the nth batch is torn (its first half is written, then the commit fails), or every read
+//! fails. Everything else is a [`MemoryStore`].
+
+use crate::memory::MemoryStore;
+use crate::{
+    AnswerStore, ApiKeyRecord, Append, DocumentStore, EventLog, Head, IdempotencyRecord, KeyStore,
+    StoreError, StoredEvent, Ticket,
+};
+use kezek_core::model::Seq;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// What to break.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Faults {
+    /// Fail the commit of this batch (1 = the first one submitted) and of every later one.
+    pub fail_commit: Option<u64>,
+    /// Write only the first half of this batch's events, then fail it and every later one.
+    pub tear_commit: Option<u64>,
+}
+
+/// A [`MemoryStore`] with faults.
+pub struct FaultyStore {
+    inner: MemoryStore,
+    faults: Faults,
+    submitted: AtomicU64,
+    failed: AtomicBool,
+    fail_reads: AtomicBool,
+}
+
+fn injected(what: &str) -> StoreError {
+    StoreError::storage(what, std::io::Error::other("fault injected by the test"))
+}
+
+impl FaultyStore {
+    /// An empty store that breaks as `faults` say.
+    #[must_use]
+    pub fn new(faults: Faults) -> Self {
+        Self {
+            inner: MemoryStore::new(),
+            faults,
+            submitted: AtomicU64::new(0),
+            failed: AtomicBool::new(false),
+            fail_reads: AtomicBool::new(false),
+        }
+    }
+
+    /// The store underneath, with what was really written.
+    #[must_use]
+    pub fn inner(&self) -> &MemoryStore {
+        &self.inner
+    }
+
+    /// Makes every read fail (`true`) or work again.
+    pub fn fail_reads(&self, fail: bool) {
+        self.fail_reads.store(fail, Ordering::SeqCst);
+    }
+
+    fn read_check(&self) -> Result<(), StoreError> {
+        if self.fail_reads.load(Ordering::SeqCst) {
+            Err(injected("read"))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl EventLog for FaultyStore {
+    fn submit(&self, batch: Append) -> Ticket {
+        let n = self.submitted.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.failed.load(Ordering::SeqCst) {
+            return Ticket::ready(Err(StoreError::Failed));
+        }
+        if self.faults.fail_commit == Some(n) {
+            self.failed.store(true, Ordering::SeqCst);
+            return Ticket::ready(Err(injected("commit")));
+        }
+        if self.faults.tear_commit == Some(n) {
+            self.failed.store(true, Ordering::SeqCst);
+            self.inner.append_prefix(&batch, batch.events.len() / 2);
+            return Ticket::ready(Err(injected("commit (torn)")));
+        }
+        self.inner.submit(batch)
+    }
+
+    fn read(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        self.read_check()?;
+        self.inner.read(after, limit)
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        self.read_check()?;
+        self.inner.head()
+    }
+}
+
+impl AnswerStore for FaultyStore {
+    fn answer(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.read_check()?;
+        self.inner.answer(actor, key)
+    }
+
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        self.read_check()?;
+        self.inner.answers()
+    }
+}
+
+impl DocumentStore for FaultyStore {
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read_check()?;
+        self.inner.document(id)
+    }
+
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.read_check()?;
+        self.inner.documents(after, limit)
+    }
+}
+
+impl KeyStore for FaultyStore {
+    fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        self.inner.put_key(key)
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.read_check()?;
+        self.inner.keys()
+    }
+}

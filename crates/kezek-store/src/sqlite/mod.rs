@@ -1,0 +1,136 @@
+//! The embedded store: SQLite in WAL mode with `synchronous=FULL`. One writer thread owns the
+//! write connection and commits batches in groups ([`writer`]); a ticket resolves only after
+//! its commit returned. Reads use their own connection and never wait for the writer.
+
+mod reads;
+mod schema;
+mod writer;
+
+use crate::{Append, EventLog, Head, StoreError, Ticket};
+use rusqlite::{Connection, OptionalExtension};
+use std::path::Path;
+use std::sync::{mpsc, Mutex};
+use std::thread::JoinHandle;
+
+/// A batch on its way to the writer, with where to send the outcome.
+struct Request {
+    batch: Append,
+    reply: crate::Resolver,
+}
+
+/// The SQLite store.
+pub struct SqliteStore {
+    /// To the writer; `None` once closing.
+    requests: Option<mpsc::Sender<Request>>,
+    /// The read connection.
+    reader: Mutex<Connection>,
+    /// The writer thread.
+    writer: Option<JoinHandle<()>>,
+    /// The checkpoint thread.
+    checkpointer: Option<JoinHandle<()>>,
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::storage(format!("opening {}", path.display()), e))?;
+    let fail = |e| StoreError::storage("setting up the connection", e);
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(fail)?;
+    conn.pragma_update(None, "synchronous", "FULL")
+        .map_err(fail)?;
+    conn.pragma_update(None, "busy_timeout", 5000)
+        .map_err(fail)?;
+    Ok(conn)
+}
+
+fn head_of(conn: &Connection) -> Result<Head, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, schema::bytes_at(r, 1)?)),
+        )
+        .optional()
+        .map_err(|e| StoreError::storage("reading the head", e))?;
+    Ok(row.map_or(Head::EMPTY, |(seq, hash)| Head {
+        seq: kezek_core::model::Seq::new(u64::try_from(seq).unwrap_or(0)),
+        hash: schema::hash_of(hash),
+    }))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and starts its writer.
+    ///
+    /// # Errors
+    /// The file cannot be opened or migrated.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let mut write = connect(path)?;
+        schema::migrate(&mut write)?;
+        let head = head_of(&write)?;
+        // Checkpoints run on a thread of their own: inside a commit, every 4 MiB of WAL, one
+        // held up every write in flight for 50-250 ms.
+        write
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|e| StoreError::storage("setting up the connection", e))?;
+        let checkpoints = connect(path)?;
+        let reader = connect(path)?;
+        let (tx, rx) = mpsc::channel();
+        let (committed, commits) = mpsc::channel();
+        let thread = |e| StoreError::storage("starting a thread", e);
+        let checkpointer = std::thread::Builder::new()
+            .name("kezek-checkpoint".into())
+            .spawn(move || writer::checkpoint_loop(&checkpoints, &commits))
+            .map_err(thread)?;
+        let writer = std::thread::Builder::new()
+            .name("kezek-journal".into())
+            .spawn(move || writer::write_loop(write, &rx, head, &committed))
+            .map_err(thread)?;
+        Ok(Self {
+            requests: Some(tx),
+            reader: Mutex::new(reader),
+            writer: Some(writer),
+            checkpointer: Some(checkpointer),
+        })
+    }
+
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        self.reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.requests.take();
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+        // The writer has gone, and with it the checkpointer's channel.
+        if let Some(c) = self.checkpointer.take() {
+            let _ = c.join();
+        }
+    }
+}
+
+impl EventLog for SqliteStore {
+    fn submit(&self, batch: Append) -> Ticket {
+        let (reply, ticket) = Ticket::pending();
+        match &self.requests {
+            Some(tx) if tx.send(Request { batch, reply }).is_ok() => ticket,
+            _ => Ticket::ready(Err(StoreError::Failed)),
+        }
+    }
+
+    fn read(
+        &self,
+        after: kezek_core::model::Seq,
+        limit: usize,
+    ) -> Result<Vec<crate::StoredEvent>, StoreError> {
+        reads::events(&self.reader(), after, limit)
+    }
+
+    fn head(&self) -> Result<Head, StoreError> {
+        head_of(&self.reader())
+    }
+}

@@ -1,0 +1,143 @@
+//! Reading what the writer stored, on the read connection.
+
+use super::schema::{bytes_at, hash_of, text_at};
+use super::SqliteStore;
+use crate::{
+    AnswerStore, ApiKeyRecord, DocumentStore, IdempotencyRecord, KeyStore, StoreError, StoredEvent,
+};
+use kezek_core::model::Seq;
+use rusqlite::{params, Connection, OptionalExtension};
+
+fn failed(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::storage(what, e)
+}
+
+/// Up to `limit` events after `after`.
+pub(super) fn events(
+    conn: &Connection,
+    after: Seq,
+    limit: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let fail = failed("reading events");
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")
+        .map_err(&fail)?;
+    let after = i64::try_from(after.get()).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![after, limit], |r| {
+            Ok(StoredEvent {
+                seq: Seq::new(u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0)),
+                at: text_at(r, 1)?,
+                actor: text_at(r, 2)?,
+                kind: text_at(r, 3)?,
+                payload: bytes_at(r, 4)?,
+                prev_hash: hash_of(bytes_at(r, 5)?),
+                hash: hash_of(bytes_at(r, 6)?),
+            })
+        })
+        .map_err(&fail)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+}
+
+fn answer_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<IdempotencyRecord> {
+    Ok(IdempotencyRecord {
+        actor: text_at(r, 0)?,
+        key: text_at(r, 1)?,
+        request_hash: hash_of(bytes_at(r, 2)?),
+        status: r.get::<_, i64>(3).map(|s| u16::try_from(s).unwrap_or(0))?,
+        body: bytes_at(r, 4)?,
+        signature: text_at(r, 5)?,
+    })
+}
+
+impl AnswerStore for SqliteStore {
+    fn answer(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let fail = failed("reading a stored answer");
+        self.reader()
+            .prepare_cached("SELECT actor, key, request_hash, status, body, signature FROM idempotency WHERE actor = ?1 AND key = ?2")
+            .map_err(&fail)?
+            .query_row(params![actor, key], answer_row)
+            .optional()
+            .map_err(fail)
+    }
+
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let fail = failed("reading the stored answers");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT actor, key, request_hash, status, body, signature FROM idempotency ORDER BY actor, key")
+            .map_err(&fail)?;
+        let rows = stmt.query_map([], answer_row).map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+}
+
+impl DocumentStore for SqliteStore {
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let fail = failed("reading a document");
+        self.reader()
+            .prepare_cached("SELECT body FROM documents WHERE id = ?1")
+            .map_err(&fail)?
+            .query_row(params![id], |r| bytes_at(r, 0))
+            .optional()
+            .map_err(fail)
+    }
+
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let fail = failed("reading documents");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT id, body FROM documents WHERE id > ?1 ORDER BY id LIMIT ?2")
+            .map_err(&fail)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok((text_at(r, 0)?, bytes_at(r, 1)?))
+            })
+            .map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+}
+
+impl KeyStore for SqliteStore {
+    fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let scope = serde_json::to_string(&key.scope)
+            .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
+        let outcome = self.reader().execute(
+            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.signature],
+        );
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::ConstraintViolation =>
+            {
+                Err(StoreError::Duplicate(format!("key {}", key.key_id)))
+            }
+            Err(e) => Err(StoreError::storage("writing a key", e)),
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let fail = failed("reading the keys");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT key_id, token_hash, role, scope, created_at, signature FROM api_keys ORDER BY key_id")
+            .map_err(&fail)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let scope: String = r.get(3)?;
+                Ok(ApiKeyRecord {
+                    key_id: r.get(0)?,
+                    token_hash: hash_of(r.get(1)?),
+                    role: r.get(2)?,
+                    scope: serde_json::from_str(&scope).unwrap_or_default(),
+                    created_at: text_at(r, 4)?,
+                    signature: text_at(r, 5)?,
+                })
+            })
+            .map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+}

@@ -1,0 +1,93 @@
+//! The SQLite schema and its migrations, and reading columns whatever their stored type.
+
+use crate::record::Hash;
+use crate::StoreError;
+use rusqlite::Connection;
+
+/// Schema versions, applied in order; `PRAGMA user_version` counts the applied ones.
+const MIGRATIONS: &[&str] = &[
+    "
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload BLOB NOT NULL,
+        prev_hash BLOB NOT NULL,
+        hash BLOB NOT NULL
+    );
+    CREATE TABLE idempotency (
+        actor TEXT NOT NULL,
+        key TEXT NOT NULL,
+        request_hash BLOB NOT NULL,
+        status INTEGER NOT NULL,
+        body BLOB NOT NULL,
+        PRIMARY KEY (actor, key)
+    );
+    CREATE TABLE api_keys (
+        key_id TEXT PRIMARY KEY,
+        token_hash BLOB NOT NULL UNIQUE,
+        role TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+",
+    "
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        body BLOB NOT NULL
+    );
+",
+    "
+    ALTER TABLE idempotency ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+    ALTER TABLE api_keys ADD COLUMN signature TEXT NOT NULL DEFAULT '';
+",
+];
+
+/// Brings the schema up to date, one migration per transaction.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let fail = |what: &'static str| move |e| StoreError::storage(what, e);
+    let version: usize = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(fail("reading the schema version"))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::storage(
+            "opening the journal",
+            std::io::Error::other(format!(
+                "schema version {version} is newer than this Kezek knows ({})",
+                MIGRATIONS.len()
+            )),
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction().map_err(fail("migrating"))?;
+        tx.execute_batch(sql).map_err(fail("migrating"))?;
+        tx.pragma_update(None, "user_version", i + 1)
+            .map_err(fail("migrating"))?;
+        tx.commit().map_err(fail("migrating"))?;
+    }
+    Ok(())
+}
+
+/// A column's bytes whatever its stored type: a record edited by hand may have changed
+/// type, and must then fail verification at its own seq, not stop the read.
+pub(super) fn bytes_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<u8>> {
+    use rusqlite::types::ValueRef;
+    Ok(match r.get_ref(i)? {
+        ValueRef::Blob(b) | ValueRef::Text(b) => b.to_vec(),
+        ValueRef::Integer(n) => n.to_string().into_bytes(),
+        ValueRef::Real(x) => x.to_string().into_bytes(),
+        ValueRef::Null => Vec::new(),
+    })
+}
+
+/// A column's text whatever its stored type.
+pub(super) fn text_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<String> {
+    Ok(String::from_utf8_lossy(&bytes_at(r, i)?).into_owned())
+}
+
+/// A stored hash; one of the wrong length cannot match any chain: verification then names its
+/// seq.
+pub(super) fn hash_of(bytes: Vec<u8>) -> Hash {
+    bytes.try_into().unwrap_or([0xff; 32])
+}

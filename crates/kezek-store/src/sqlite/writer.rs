@@ -1,0 +1,174 @@
+//! The writer thread, which owns the write connection and commits every batch waiting when
+//! it starts a transaction (group commit: concurrent requests share one fsync); and the
+//! checkpoint thread, which copies the WAL into the database off the commit path.
+
+use super::Request;
+use crate::record::StoredEvent;
+use crate::{Head, StoreError};
+use rusqlite::{params, Connection};
+use std::sync::mpsc;
+
+/// Most batches committed in one transaction.
+const MAX_GROUP: usize = 4096;
+
+/// Time between checkpoints while commits keep coming.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// WAL pages past which a checkpoint also restarts the WAL, waiting for the writer: under
+/// steady writes a passive checkpoint never catches up with the end of the WAL, which
+/// would then grow without bound. 16384 pages = 64 MiB.
+const WAL_RESTART_PAGES: i64 = 16_384;
+
+fn failed(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
+    move |e| StoreError::storage(what, e)
+}
+
+/// The checkpoint thread: after commits, copies the WAL into the database without
+/// blocking the writer; now and then restarts the WAL so it does not grow for ever.
+pub(super) fn checkpoint_loop(conn: &Connection, commits: &mpsc::Receiver<()>) {
+    // After a commit, let more come for a while, then checkpoint them all; leave as soon as
+    // the writer has gone (closing the connection checkpoints what is left).
+    while commits.recv().is_ok() {
+        let until = std::time::Instant::now() + CHECKPOINT_EVERY;
+        loop {
+            match commits.recv_timeout(until.saturating_duration_since(std::time::Instant::now())) {
+                Ok(()) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => return,
+            }
+        }
+        let pages = conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(1))
+            .unwrap_or(0);
+        // A failed checkpoint loses nothing (the WAL keeps the pages): it is counted.
+        if pages > WAL_RESTART_PAGES
+            && conn
+                .query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()))
+                .is_err()
+        {
+            metrics::counter!("kezek_journal_checkpoint_failures_total").increment(1);
+        }
+    }
+}
+
+/// The writer thread: takes everything queued, commits it in one transaction, answers.
+/// After a failed commit it refuses everything: what follows would be chained to batches
+/// the journal does not have.
+pub(super) fn write_loop(
+    mut conn: Connection,
+    rx: &mpsc::Receiver<Request>,
+    mut head: Head,
+    committed: &mpsc::Sender<()>,
+) {
+    let mut failed = false;
+    while let Ok(first) = rx.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        if failed {
+            for r in group {
+                r.reply.send(Err(StoreError::Failed));
+            }
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let batches = group.len();
+        let outcome = write_group(&mut conn, &group, head);
+        metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("kezek_journal_batch_size").record(batches as f64);
+        match outcome {
+            Ok((new_head, results)) => {
+                head = new_head;
+                let _ = committed.send(());
+                for (r, result) in group.into_iter().zip(results) {
+                    r.reply.send(result);
+                }
+            }
+            Err(e) => {
+                failed = true;
+                for r in group {
+                    r.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+type GroupResult = (Head, Vec<Result<(), StoreError>>);
+
+/// Writes a group of batches in one transaction; a batch out of order is refused alone.
+fn write_group(
+    conn: &mut Connection,
+    group: &[Request],
+    head: Head,
+) -> Result<GroupResult, StoreError> {
+    let tx = conn
+        .transaction()
+        .map_err(failed("starting a transaction"))?;
+    let mut results = Vec::with_capacity(group.len());
+    let mut h = head;
+    {
+        let mut insert = tx
+            .prepare_cached("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+            .map_err(failed("preparing the event insert"))?;
+        let mut keep = tx
+            .prepare_cached("INSERT OR IGNORE INTO documents (id, body) VALUES (?1, ?2)")
+            .map_err(failed("preparing the document insert"))?;
+        let mut remember = tx
+            .prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(failed("preparing the answer insert"))?;
+        for r in group {
+            let b = &r.batch;
+            if let Some((seq, _)) = b.events.first().filter(|(s, _)| *s != h.seq.next()) {
+                results.push(Err(StoreError::Order(format!(
+                    "got seq {seq} after {}",
+                    h.seq
+                ))));
+                continue;
+            }
+            for (seq, event) in &b.events {
+                let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
+                let seq_i = i64::try_from(rec.seq.get())
+                    .map_err(|e| StoreError::storage("numbering an event", e))?;
+                insert
+                    .execute(params![
+                        seq_i,
+                        rec.at,
+                        rec.actor,
+                        rec.kind,
+                        rec.payload,
+                        &rec.prev_hash[..],
+                        &rec.hash[..]
+                    ])
+                    .map_err(failed("writing an event"))?;
+                h = Head {
+                    seq: rec.seq,
+                    hash: rec.hash,
+                };
+            }
+            for (id, body) in &b.documents {
+                keep.execute(params![id, body])
+                    .map_err(failed("writing a document"))?;
+            }
+            if let Some(i) = &b.idempotency {
+                remember
+                    .execute(params![
+                        i.actor,
+                        i.key,
+                        &i.request_hash[..],
+                        i.status,
+                        i.body,
+                        i.signature
+                    ])
+                    .map_err(failed("writing a stored answer"))?;
+            }
+            results.push(Ok(()));
+        }
+    }
+    tx.commit().map_err(failed("committing"))?;
+    Ok((h, results))
+}

@@ -1,0 +1,51 @@
+//! One module per command. Opening an installation is shared: the SQLite store in the data
+//! directory, the authority key beside it, the application over both.
+
+pub mod documents;
+pub mod import;
+pub mod keys;
+pub mod serve;
+pub mod simulate;
+pub mod verify;
+
+use crate::cli::StoreArgs;
+use crate::config::{load_policy, Installation};
+use anyhow::{Context, Result};
+use kezek_app::authority::Authority;
+use kezek_app::{App, SystemClock};
+use kezek_store::sqlite::SqliteStore;
+use std::sync::Arc;
+
+/// Opens (creating if needed) the store of `installation`.
+fn open_store(installation: &Installation) -> Result<Arc<SqliteStore>> {
+    let data = &installation.data;
+    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    Ok(Arc::new(
+        SqliteStore::open(&installation.journal()).context("cannot open the journal")?,
+    ))
+}
+
+/// The authority key of `installation`, created at first start.
+fn authority(installation: &Installation) -> Result<Authority> {
+    Ok(Authority::load_or_create(&installation.authority())?)
+}
+
+/// Opens the installation and starts the application: the journal replayed under the policy.
+fn start(args: &StoreArgs) -> Result<Arc<App>> {
+    let installation = Installation::new(&args.data);
+    let store = open_store(&installation)?;
+    let policy = load_policy(args.policy.as_deref())?;
+    Ok(App::start(
+        store,
+        policy,
+        authority(&installation)?,
+        Arc::new(SystemClock),
+    )?)
+}
+
+/// A runtime on this thread for a command that awaits the application.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}

@@ -1,0 +1,79 @@
+//! `kezek serve`: opens the installation, replays the journal, and serves the HTTP API (with
+//! the lapse sweeper and the metrics upkeep) until SIGINT or SIGTERM. `--demo` loads the
+//! sample city on first start and prints a token for each role.
+
+use crate::cli::ServeArgs;
+use crate::config::{Installation, DEMO_APPLICATIONS, DEMO_GROUPS};
+use anyhow::{Context, Result};
+use kezek_app::{App, Role};
+use std::sync::Arc;
+
+/// Runs the command.
+///
+/// # Errors
+/// The store cannot be opened or does not verify, or the address cannot be bound.
+pub fn run(args: &ServeArgs) -> Result<()> {
+    let _flush_logs_on_exit = crate::telemetry::init(args.log_format == "json");
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let app = super::start(&args.store)?;
+        if args.demo {
+            demo(&app, &Installation::new(&args.store.data)).await?;
+        }
+        println!("authority key {}", app.authority().key_id());
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        println!("kezek listening on http://{}", listener.local_addr()?);
+        kezek_http::run(listener, app, shutdown()).await?;
+        Ok(())
+    })
+}
+
+/// Loads the sample city into an empty installation and prints a token for each role.
+async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
+    if app.read(|s| s.last_seq().get())? == 0 {
+        let n = app.import("demo", DEMO_GROUPS, DEMO_APPLICATIONS).await?;
+        println!("demo: loaded the sample city ({n} events)");
+    }
+    let (districts, first_kindergarten) = app.read(|s| {
+        let districts: Vec<String> = s.districts().map(|(_, d)| d.id.to_string()).collect();
+        let first = s.kindergartens().next().map(|(_, k)| k.id.to_string());
+        (districts, first.into_iter().collect::<Vec<_>>())
+    })?;
+    let store = super::open_store(installation)?;
+    for (role, scope) in [
+        (Role::Admin, vec![]),
+        (Role::Portal, vec![]),
+        (Role::Staff, districts),
+        (Role::Kindergarten, first_kindergarten),
+    ] {
+        let (key_id, token) = kezek_app::keys::create(
+            store.as_ref(),
+            app.authority(),
+            role,
+            scope.clone(),
+            app.now(),
+        )?;
+        println!(
+            "demo {} token ({key_id}, scope [{}]): {token}",
+            role.as_str(),
+            scope.join(",")
+        );
+    }
+    app.reload_keys().await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

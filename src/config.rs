@@ -1,0 +1,83 @@
+//! Configuration in one place: every default, every file name inside the data directory, the
+//! `KEZEK_*` environment variables that stand for flags, and loading the tier policy.
+
+use anyhow::{Context, Result};
+use kezek_core::Policy;
+use std::path::{Path, PathBuf};
+
+/// The data directory when none is given (`--data`, `KEZEK_DATA`).
+pub const DEFAULT_DATA: &str = "./kezek-data";
+/// The address `serve` listens on when none is given (`--listen`, `KEZEK_LISTEN`).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// The log format when none is given (`--log-format`, `KEZEK_LOG_FORMAT`): `text` or `json`.
+pub const DEFAULT_LOG_FORMAT: &str = "text";
+/// The academic year `simulate` allocates for when none is given.
+pub const DEFAULT_ACADEMIC_YEAR: &str = "2026";
+
+/// Environment variables that stand for flags (a flag given wins).
+pub mod env {
+    /// `--data`.
+    pub const DATA: &str = "KEZEK_DATA";
+    /// `--listen`.
+    pub const LISTEN: &str = "KEZEK_LISTEN";
+    /// `--policy`.
+    pub const POLICY: &str = "KEZEK_POLICY";
+    /// `--log-format`.
+    pub const LOG_FORMAT: &str = "KEZEK_LOG_FORMAT";
+    /// The log filter (`info`, `info,kezek_http=debug`, …), as `RUST_LOG` is read too.
+    pub const LOG: &str = "KEZEK_LOG";
+}
+
+/// The journal's file in the data directory (SQLite; `-wal` and `-shm` beside it).
+pub const JOURNAL_FILE: &str = "kezek.sqlite";
+/// The authority's signing key in the data directory (created at first start, mode 0600).
+pub const AUTHORITY_FILE: &str = "authority.key";
+
+/// The sample city `serve --demo` loads on first start (a copy of the shared sample).
+pub const DEMO_GROUPS: &[u8] = include_bytes!("../data/sample/groups.csv");
+/// The sample city's applications.
+pub const DEMO_APPLICATIONS: &[u8] = include_bytes!("../data/sample/applications.csv");
+
+/// The files of one installation.
+#[derive(Debug, Clone)]
+pub struct Installation {
+    /// The data directory.
+    pub data: PathBuf,
+}
+
+impl Installation {
+    /// The installation in `data`.
+    #[must_use]
+    pub fn new(data: &Path) -> Self {
+        Self {
+            data: data.to_owned(),
+        }
+    }
+
+    /// The journal's path.
+    #[must_use]
+    pub fn journal(&self) -> PathBuf {
+        self.data.join(JOURNAL_FILE)
+    }
+
+    /// The authority key's path.
+    #[must_use]
+    pub fn authority(&self) -> PathBuf {
+        self.data.join(AUTHORITY_FILE)
+    }
+}
+
+/// Loads a policy file, or the built-in kz-2013.
+///
+/// # Errors
+/// The file cannot be read or is not a valid policy (the key at fault is named).
+pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
+    match path {
+        None => Ok(Policy::kz_2013()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            Policy::from_toml(&text).with_context(|| format!("{}", p.display()))
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! Tokens, roles and scopes; retries with an `Idempotency-Key`.
+
+use crate::harness::{application, spawn_app, AUDITOR, KG, PORTAL, STAFF, STAFF_D2};
+use kezek_store::EventLog;
+use serde_json::{json, Value};
+
+#[tokio::test]
+async fn tokens_roles_and_scopes() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    app.kindergarten("K2", "D2", 2).await;
+    let (_, a) = app.register(1, None).await;
+    let id = a["application_id"].as_str().unwrap();
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "POST",
+            "/v1/applications".into(),
+            None,
+            Some(application(2, None)),
+            401,
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            Some("wrong-token"),
+            Some(application(2, None)),
+            401,
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            Some(STAFF),
+            Some(application(2, None)),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/applications".into(),
+            Some(KG),
+            Some(application(2, None)),
+            403,
+        ),
+        (
+            "GET",
+            format!("/v1/applications/{id}"),
+            Some(AUDITOR),
+            None,
+            403,
+        ),
+        (
+            "GET",
+            format!("/v1/applications/{id}"),
+            Some(STAFF_D2),
+            None,
+            403,
+        ),
+        (
+            "GET",
+            format!("/v1/applications/{id}"),
+            Some(STAFF),
+            None,
+            200,
+        ),
+        (
+            "PUT",
+            "/v1/kindergartens/K2".into(),
+            Some(STAFF),
+            Some(json!({"name": "x", "district": "D2", "groups": []})),
+            403,
+        ),
+        (
+            "PUT",
+            "/v1/kindergartens/K2".into(),
+            Some(STAFF),
+            Some(json!({"name": "x", "district": "D1", "groups": []})),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/districts/D2/allocations".into(),
+            Some(STAFF),
+            Some(json!({})),
+            403,
+        ),
+        (
+            "POST",
+            "/v1/kindergartens/K2/groups/g4/vacancies".into(),
+            Some(STAFF),
+            Some(json!({"seats": 1})),
+            403,
+        ),
+        (
+            "GET",
+            "/v1/kindergartens/K2/referrals".into(),
+            Some(KG),
+            None,
+            403,
+        ),
+        (
+            "GET",
+            "/v1/kindergartens/K1/referrals".into(),
+            Some(KG),
+            None,
+            200,
+        ),
+        (
+            "POST",
+            format!("/v1/applications/{id}/priority"),
+            Some(PORTAL),
+            Some(json!({"decision": "verified"})),
+            403,
+        ),
+        (
+            "POST",
+            format!("/v1/applications/{id}/withdraw"),
+            Some(STAFF),
+            None,
+            403,
+        ),
+    ];
+    for (method, path, token, body, want) in cases {
+        let (s, v) = app.call(method, &path, token, body).await;
+        assert_eq!(s, want, "{method} {path} as {token:?}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn idempotent_retries() {
+    let (app, store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    let send = |body: Value, key: &'static str| {
+        app.http
+            .post(format!("{}/v1/applications", app.base))
+            .bearer_auth(PORTAL)
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send(application(1, None), "k-1").await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let head = store.head().unwrap().seq;
+    let again = send(application(1, None), "k-1").await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(
+        again.json::<Value>().await.unwrap(),
+        first,
+        "the first answer, again"
+    );
+    assert_eq!(store.head().unwrap().seq, head, "nothing changed");
+    let other = send(application(2, None), "k-1").await.unwrap();
+    assert_eq!(other.status(), 422);
+    assert_eq!(
+        other.json::<Value>().await.unwrap()["code"],
+        "idempotency_key_reused"
+    );
+}
+/// Method, path, token, body, expected status.
+type Case<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16);

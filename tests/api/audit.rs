@@ -1,0 +1,203 @@
+//! The auditor's journal and signed head, metrics, and the OpenAPI description.
+
+use crate::harness::{spawn_app, AUDITOR, PORTAL, STAFF};
+
+#[tokio::test]
+async fn auditors_read_the_journal_with_its_chain() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    app.register(1, None).await;
+    app.register(2, None).await;
+    let (s, v) = app
+        .call("GET", "/v1/journal?after=0&limit=2", Some(AUDITOR), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let events = v["events"].as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0]["seq"], 1);
+    assert_eq!(events[0]["kind"], "kindergarten_upserted");
+    assert_eq!(
+        events[0]["actor"], "key-staff-D1",
+        "the key id, never the token"
+    );
+    assert_eq!(events[0]["prev_hash"], "0".repeat(64));
+    assert_eq!(events[1]["prev_hash"], events[0]["hash"]);
+    let (_, rest) = app
+        .call("GET", "/v1/journal?after=2", Some(AUDITOR), None)
+        .await;
+    assert_eq!(rest["events"][0]["prev_hash"], events[1]["hash"]);
+    assert_eq!(rest["events"][0]["payload"]["kind"], "registered");
+    let body = serde_json::to_string(&rest).unwrap();
+    assert!(
+        !body.contains(STAFF) && !body.contains(PORTAL),
+        "no token in the journal"
+    );
+    let (s, _) = app
+        .call("GET", "/v1/journal?limit=5000", Some(AUDITOR), None)
+        .await;
+    assert_eq!(s, 422);
+    let (s, _) = app.call("GET", "/v1/journal", Some(PORTAL), None).await;
+    assert_eq!(s, 403);
+}
+
+#[tokio::test]
+async fn the_journal_head_is_signed_by_the_published_key() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (s, keys) = app.call("GET", "/v1/keys", None, None).await;
+    assert_eq!(s, 200);
+    let key = &keys["keys"][0];
+    let (s, head) = app
+        .call("GET", "/v1/journal/head", Some(AUDITOR), None)
+        .await;
+    assert_eq!(s, 200, "{head}");
+    assert_eq!(head["seq"], 1);
+    assert_eq!(head["key_id"], key["key_id"]);
+    let bytes = kezek_app::views::head_bytes(1, head["hash"].as_str().unwrap());
+    let verify = |b: &[u8]| {
+        kezek_app::authority::verify(
+            key["public_key"].as_str().unwrap(),
+            b,
+            head["signature"].as_str().unwrap(),
+        )
+        .unwrap()
+    };
+    assert!(verify(&bytes));
+    assert!(!verify(&kezek_app::views::head_bytes(
+        2,
+        head["hash"].as_str().unwrap()
+    )));
+    let (_, first) = app
+        .call("GET", "/v1/journal?limit=1", Some(AUDITOR), None)
+        .await;
+    assert_eq!(first["events"][0]["hash"], head["hash"]);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_show_queue_sizes() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, None).await;
+    app.call(
+        "GET",
+        &format!("/v1/applications/{}", a["application_id"].as_str().unwrap()),
+        Some(PORTAL),
+        None,
+    )
+    .await;
+    let res = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let text = res.text().await.unwrap();
+    let has = |needle: &str| {
+        text.lines().any(|l| {
+            l.starts_with(needle.split('{').next().unwrap())
+                && needle
+                    .split(['{', ',', '}'])
+                    .filter(|p| !p.is_empty())
+                    .all(|p| l.contains(p))
+        })
+    };
+    assert!(
+        has(r#"kezek_http_requests_total{route="/v1/applications",method="POST",status="201"}"#),
+        "{text}"
+    );
+    assert!(
+        has(
+            r#"kezek_http_request_duration_seconds_bucket{route="/v1/applications/{id}",method="GET"}"#
+        ),
+        "{text}"
+    );
+    assert!(
+        has(r#"kezek_queued{district="D1",tier="general"}"#),
+        "{text}"
+    );
+    assert!(has("kezek_journal_seq"), "{text}");
+    assert!(
+        !text.contains(a["application_id"].as_str().unwrap()),
+        "routes, not concrete paths"
+    );
+}
+
+#[tokio::test]
+async fn openapi_describes_exactly_the_routes() {
+    let (app, _store) = spawn_app().await;
+    let (s, spec) = app.call("GET", "/openapi.json", None, None).await;
+    assert_eq!(s, 200);
+    assert!(
+        spec["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        spec["openapi"]
+    );
+    let mut described: Vec<(String, String)> = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for method in item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|m| ["get", "post", "put", "delete", "patch"].contains(&m.as_str()))
+        {
+            described.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    described.sort();
+    // API.md's endpoints, plus /v1/keys (issue 4).
+    let mut expected: Vec<(String, String)> = [
+        ("POST", "/v1/applications"),
+        ("GET", "/v1/applications"),
+        ("GET", "/v1/applications/{id}"),
+        ("GET", "/v1/applications/{id}/position"),
+        ("PUT", "/v1/applications/{id}/preferences"),
+        ("POST", "/v1/applications/{id}/withdraw"),
+        ("POST", "/v1/referrals/{id}/confirm"),
+        ("POST", "/v1/referrals/{id}/decline"),
+        ("GET", "/v1/documents/{id}"),
+        ("PUT", "/v1/kindergartens/{id}"),
+        ("GET", "/v1/kindergartens/{id}"),
+        ("POST", "/v1/kindergartens/{id}/groups/{group_id}/vacancies"),
+        ("POST", "/v1/districts/{district}/allocations"),
+        ("GET", "/v1/allocations/{round_id}"),
+        ("POST", "/v1/applications/{id}/priority"),
+        ("GET", "/v1/districts/{district}/stats"),
+        ("GET", "/v1/kindergartens/{id}/referrals"),
+        ("POST", "/v1/referrals/{id}/enroll"),
+        ("POST", "/v1/referrals/{id}/no-show"),
+        ("GET", "/v1/journal"),
+        ("GET", "/v1/journal/head"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+        ("GET", "/docs"),
+        ("GET", "/v1/keys"),
+    ]
+    .iter()
+    .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+    .collect();
+    expected.sort();
+    assert_eq!(described, expected);
+    // Each described route is served: never the fallback's "no such endpoint", never 405.
+    for (method, path) in &described {
+        let concrete = path
+            .replace("{id}", "x1")
+            .replace("{group_id}", "g1")
+            .replace("{district}", "D1")
+            .replace("{round_id}", "r1");
+        let res = app
+            .http
+            .request(method.parse().unwrap(), format!("{}{concrete}", app.base))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {path}");
+        assert!(
+            !body.contains("no such endpoint"),
+            "{method} {path} is described but not routed"
+        );
+    }
+}

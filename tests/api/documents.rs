@@ -1,0 +1,133 @@
+//! Signed result documents: served, checked offline, printed as PDFs.
+
+use crate::harness::{application, spawn_app, PORTAL, STAFF_D2};
+use serde_json::json;
+
+#[tokio::test]
+async fn every_result_is_a_signed_document_that_verifies_offline() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, referred) = app.register(1, None).await;
+    let (_, queued) = app.register(2, None).await;
+    let mut bad = application(3, None);
+    bad["documents"] = json!([]);
+    let (_, refused) = app
+        .call("POST", "/v1/applications", Some(PORTAL), Some(bad))
+        .await;
+    let ids = [
+        (
+            queued["document_id"].as_str().unwrap().to_owned(),
+            "queue_notification",
+        ),
+        (
+            refused["document_id"].as_str().unwrap().to_owned(),
+            "refusal",
+        ),
+        (
+            referred["referral"]["document_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+            "referral",
+        ),
+    ];
+    let (_, keys) = app.call("GET", "/v1/keys", None, None).await;
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("keys.json");
+    std::fs::write(&key_file, keys.to_string()).unwrap();
+    for (id, kind) in ids {
+        let (s, doc) = app
+            .call("GET", &format!("/v1/documents/{id}"), Some(PORTAL), None)
+            .await;
+        assert_eq!(s, 200, "{id}: {doc}");
+        assert_eq!(doc["kind"], kind);
+        assert_eq!(doc["key_id"], keys["keys"][0]["key_id"]);
+        let file = dir.path().join(format!("{id}.json"));
+        std::fs::write(&file, doc.to_string()).unwrap();
+        let verify = |f: &std::path::Path| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_kezek"))
+                .args(["documents", "verify"])
+                .arg(f)
+                .arg("--public-key")
+                .arg(&key_file)
+                .output()
+                .unwrap()
+        };
+        let out = verify(&file);
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut forged = doc.clone();
+        forged["body"]["queue_number"] = json!(1);
+        forged["body"]["group_id"] = json!("g-elsewhere");
+        forged["body"]["grounds"] = json!([]);
+        std::fs::write(&file, forged.to_string()).unwrap();
+        assert!(
+            !verify(&file).status.success(),
+            "{id}: a changed document must not verify"
+        );
+    }
+    let (_, doc) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{}", queued["document_id"].as_str().unwrap()),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(doc["body"]["queue_number"], 1);
+    let (s, _) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{}", queued["document_id"].as_str().unwrap()),
+            Some(STAFF_D2),
+            None,
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .call("GET", "/v1/documents/doc-999999", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 404);
+}
+
+#[tokio::test]
+async fn documents_print_as_the_same_pdf_every_time() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, Some("large_family")).await;
+    let id = a["document_id"].as_str().unwrap();
+    let get = |lang: &'static str| {
+        let url = format!("{}/v1/documents/{id}.pdf?lang={lang}", app.base);
+        let http = app.http.clone();
+        async move {
+            let res = http.get(url).bearer_auth(PORTAL).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-type"], "application/pdf");
+            res.bytes().await.unwrap().to_vec()
+        }
+    };
+    let (kk, kk_again, ru) = (get("kk").await, get("kk").await, get("ru").await);
+    assert!(kk.starts_with(b"%PDF-"));
+    assert_eq!(kk, kk_again, "the same document gives the same bytes");
+    assert_ne!(kk, ru);
+    assert!(
+        kk.windows(10).any(|w| w == b"/ToUnicode"),
+        "text can be searched and copied"
+    );
+    if let Ok(dir) = std::env::var("KEZEK_PDF_OUT") {
+        std::fs::write(format!("{dir}/kk.pdf"), &kk).unwrap();
+        std::fs::write(format!("{dir}/ru.pdf"), &ru).unwrap();
+    }
+    let (s, _) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{id}.pdf?lang=en"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 422);
+}

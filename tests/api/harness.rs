@@ -1,0 +1,180 @@
+//! The service as the tests run it: the wiring `kezek serve` runs (`kezek_http::run` over an
+//! application started from a store), on 127.0.0.1:0, over an in-memory store with test keys
+//! and a clock the test moves.
+
+use jiff::Timestamp;
+use kezek_app::authority::Authority;
+use kezek_app::keys::key_record;
+use kezek_app::{App, ManualClock, Role};
+use kezek_core::model::Iin;
+use kezek_core::Policy;
+use kezek_store::memory::MemoryStore;
+use kezek_store::{KeyStore, Store};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+pub const PORTAL: &str = "t-portal";
+pub const STAFF: &str = "t-staff-d1";
+pub const STAFF_D2: &str = "t-staff-d2";
+pub const KG: &str = "t-kg-k1";
+pub const AUDITOR: &str = "t-auditor";
+
+/// A running service and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The client.
+    pub http: reqwest::Client,
+    /// The clock the service reads.
+    pub clock: Arc<ManualClock>,
+    /// The application (for what time passing does: the sweep).
+    pub app: Arc<App>,
+}
+
+/// The test keys, stored in `store`.
+pub fn put_keys(store: &dyn KeyStore) {
+    for (token, role, scope) in [
+        (PORTAL, Role::Portal, vec![]),
+        (STAFF, Role::Staff, vec!["D1".to_owned()]),
+        (STAFF_D2, Role::Staff, vec!["D2".to_owned()]),
+        (KG, Role::Kindergarten, vec!["K1".to_owned()]),
+        (AUDITOR, Role::Auditor, vec![]),
+    ] {
+        let id = format!("key-{}-{}", role.as_str(), scope.join("-"));
+        store
+            .put_key(&key_record(&id, token, role, scope, "2026-09-01T00:00:00Z"))
+            .unwrap();
+    }
+}
+
+/// The start of every test's clock.
+pub fn start_time() -> Timestamp {
+    "2026-09-01T04:00:00Z".parse().unwrap()
+}
+
+/// Starts the service over `store` (keys already in it) the way `kezek serve` does.
+pub async fn spawn_on(store: Arc<dyn Store>) -> TestApp {
+    let clock = Arc::new(ManualClock::at(start_time()));
+    let app = App::start(
+        store,
+        Policy::kz_2013(),
+        Authority::from_seed([7; 32]),
+        clock.clone(),
+    )
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(kezek_http::run(
+        listener,
+        Arc::clone(&app),
+        std::future::pending(),
+    ));
+    TestApp {
+        base,
+        http: reqwest::Client::new(),
+        clock,
+        app,
+    }
+}
+
+/// A service over an empty in-memory store with the test keys; the store too.
+pub async fn spawn_app() -> (TestApp, Arc<MemoryStore>) {
+    let store = Arc::new(MemoryStore::new());
+    put_keys(store.as_ref());
+    (spawn_on(store.clone()).await, store)
+}
+
+impl TestApp {
+    /// Sends a request; the status and the JSON body (problem+json on errors, checked).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status().as_u16();
+        if status >= 400 {
+            assert_eq!(
+                res.headers()["content-type"],
+                "application/problem+json",
+                "{method} {path}"
+            );
+        }
+        let text = res.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Moves the clock `days` forward.
+    pub fn advance_days(&self, days: i64) {
+        self.clock.advance(days * 86_400);
+    }
+
+    /// Moves the clock `days` forward and runs what runs when time passes: the lapse sweep.
+    pub async fn pass_days(&self, days: i64) {
+        self.advance_days(days);
+        self.app.sweep().await.unwrap();
+    }
+
+    /// Creates kindergarten `id` with groups g4 and g3 (kk) of `capacity` seats.
+    pub async fn kindergarten(&self, id: &str, district: &str, capacity: u32) {
+        let body = json!({"name": format!("Kindergarten {id}"), "district": district, "groups": [
+            {"group_id": "g4", "age_years": 4, "language": "kk", "capacity": capacity},
+            {"group_id": "g3", "age_years": 3, "language": "kk", "capacity": capacity}]});
+        let token = if district == "D1" { STAFF } else { STAFF_D2 };
+        let (s, v) = self
+            .call(
+                "PUT",
+                &format!("/v1/kindergartens/{id}"),
+                Some(token),
+                Some(body),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+
+    /// Registers child number `n` for K1 in D1.
+    pub async fn register(&self, n: u16, category: Option<&str>) -> (u16, Value) {
+        self.call(
+            "POST",
+            "/v1/applications",
+            Some(PORTAL),
+            Some(application(n, category)),
+        )
+        .await
+    }
+}
+
+/// The IIN of child number `n` (born 2022-03-01, so 4 in 2026).
+pub fn child_iin(n: u16) -> String {
+    let birth = jiff::civil::date(2022, 3, 1);
+    (n..)
+        .find_map(|s| Iin::compose(birth, n % 2 == 0, s))
+        .unwrap()
+        .to_string()
+}
+
+/// A valid registration of child number `n` for K1 in D1.
+pub fn application(n: u16, category: Option<&str>) -> Value {
+    let mut docs = vec!["application_form", "applicant_id", "address_proof"];
+    if category.is_some() {
+        docs.push("benefit_proof");
+    }
+    json!({"child": {"iin": child_iin(n * 10), "name": "Aruzhan"},
+           "applicant": {"iin": "880101300123", "name": "Dana", "representative": null},
+           "district": "D1", "language": "kk", "preferences": ["K1"], "category": category,
+           "documents": docs, "channel": "portal"})
+}

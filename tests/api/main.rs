@@ -1,0 +1,11 @@
+//! In-process tests of the HTTP API, split by area: each starts the service with the wiring
+//! `kezek serve` runs (`harness::spawn_app`) and speaks HTTP to it on 127.0.0.1:0.
+
+mod access;
+mod applications;
+mod audit;
+mod documents;
+mod durability;
+mod errors;
+mod harness;
+mod places;

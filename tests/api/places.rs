@@ -1,0 +1,143 @@
+//! Kindergartens, vacancies, rounds, the referral lifecycle and statistics.
+
+use crate::harness::{spawn_app, AUDITOR, KG, PORTAL, STAFF, STAFF_D2};
+use serde_json::json;
+
+#[tokio::test]
+async fn vacancies_round_confirm_enrol_and_seats() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    // A new group is free at once: the first registration is referred on the spot.
+    let (_, a1) = app.register(1, None).await;
+    assert_eq!(a1["status"], "referred", "{a1}");
+    let (_, a2) = app.register(2, None).await;
+    assert_eq!(a2["status"], "queued");
+    let referral = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/kindergartens/K1/groups/g4/vacancies",
+            Some(STAFF),
+            Some(json!({"seats": 1})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("too_many_vacancies")),
+        "no child enrolled, so no seat can open"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{referral}/confirm"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("confirmed")), "{v}");
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{referral}/enroll"),
+            Some(KG),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("enrolled")), "{v}");
+    let (_, kg) = app
+        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
+        .await;
+    assert_eq!(kg["groups"][0]["group_id"], "g3");
+    assert_eq!(
+        kg["groups"][1],
+        json!({"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1, "enrolled": 1, "reserved": 0, "free": 0})
+    );
+    let (s, v) = app.call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(json!({"name": "K", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]}))).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("capacity_below_occupied"))
+    );
+    // The child leaves: a seat opens and a round gives it to the next child.
+    let (s, _) = app
+        .call(
+            "POST",
+            "/v1/kindergartens/K1/groups/g4/vacancies",
+            Some(STAFF),
+            Some(json!({"seats": 1})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (s, round) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(json!({"academic_year": 2026})),
+        )
+        .await;
+    assert_eq!(s, 201, "{round}");
+    assert_eq!(
+        round["referrals"][0]["application_id"],
+        a2["application_id"]
+    );
+    assert_eq!(
+        round["free_seats_left"], 1,
+        "g3's seat stays free: nobody of that age applied"
+    );
+    let (s, again) = app
+        .call(
+            "GET",
+            &format!("/v1/allocations/{}", round["round_id"].as_str().unwrap()),
+            Some(AUDITOR),
+            None,
+        )
+        .await;
+    assert_eq!((s, &again["referrals"]), (200, &round["referrals"]));
+    let (s, stats) = app
+        .call("GET", "/v1/districts/D1/stats", Some(STAFF), None)
+        .await;
+    assert_eq!(s, 200, "{stats}");
+    assert_eq!(stats["queued"]["total"], 0);
+    assert_eq!(
+        stats["seats"],
+        json!({"capacity": 2, "enrolled": 0, "reserved": 1, "free": 1})
+    );
+    assert_eq!(stats["referrals_outstanding"], 1);
+    assert_eq!(
+        stats["median_wait_days"], 0.0,
+        "the first child was admitted the day it registered"
+    );
+    let (s, _) = app
+        .call("GET", "/v1/districts/D1/stats", Some(STAFF_D2), None)
+        .await;
+    assert_eq!(s, 403);
+}
+
+#[tokio::test]
+async fn an_unconfirmed_referral_lapses_once_its_deadline_passes() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, a1) = app.register(1, None).await;
+    let id = a1["application_id"].as_str().unwrap();
+    app.pass_days(10).await;
+    let (_, v) = app
+        .call("GET", &format!("/v1/applications/{id}"), Some(PORTAL), None)
+        .await;
+    assert_eq!(v["referral"]["status"], "lapsed", "{v}");
+    assert_eq!(
+        v["status"], "queued",
+        "kz-2013 returns the child to the queue"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!(
+                "/v1/referrals/{}/confirm",
+                a1["referral"]["referral_id"].as_str().unwrap()
+            ),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("referral_not_open")));
+}

@@ -1,0 +1,79 @@
+//! Helpers for the black-box tests that run the real `kezek` binary.
+
+use kezek_core::model::Iin;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// The binary.
+pub fn kezek() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_kezek"))
+}
+
+/// Creates a key with `kezek keys create` and returns its token (the last line).
+pub fn key(data: &Path, args: &[&str]) -> String {
+    let out = kezek()
+        .args(["keys", "create", "--data"])
+        .arg(data)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
+
+/// Starts `kezek serve` on a free port with `extra` arguments, logging warnings only; the
+/// child and its base URL.
+pub fn serve(data: &Path, extra: &[&str], stderr: Stdio) -> (Child, String) {
+    serve_logging(data, extra, stderr, "warn")
+}
+
+/// Like [`serve`], logging at `level` (`info` logs every request).
+pub fn serve_logging(data: &Path, extra: &[&str], stderr: Stdio, level: &str) -> (Child, String) {
+    let mut child = kezek()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .env("RUST_LOG", level)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .by_ref()
+        .map(Result::unwrap)
+        .find(|l| l.contains("listening on http://"))
+        .expect("the server never said where it listens");
+    let addr = line.rsplit("http://").next().unwrap().to_owned();
+    std::thread::spawn(move || lines.for_each(drop));
+    (child, format!("http://{addr}"))
+}
+
+/// A valid registration of child number `n` (born 2022, so 4 in 2026) for K1 in D1.
+pub fn application(n: u16) -> Value {
+    let iin = Iin::compose(jiff::civil::date(2022, 5, 1), n % 2 == 1, n).unwrap();
+    json!({"child": {"iin": iin.to_string(), "name": "Child"},
+           "applicant": {"iin": "880101300123", "name": "Parent", "representative": null},
+           "district": "D1", "language": "kk", "preferences": ["K1"], "category": null,
+           "documents": ["application_form", "applicant_id", "address_proof"], "channel": "portal"})
+}
+
+/// Runs `kezek verify` on a data dir.
+pub fn verify(data: &Path) -> std::process::Output {
+    kezek()
+        .args(["verify", "--data"])
+        .arg(data)
+        .output()
+        .unwrap()
+}
