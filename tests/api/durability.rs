@@ -3,6 +3,7 @@
 
 use crate::harness::{put_keys, spawn_on, STAFF};
 use kezek_core::model::Seq;
+use kezek_store::faulty::{Faults, FaultyStore};
 use kezek_store::memory::MemoryStore;
 use kezek_store::{
     AnswerStore, ApiKeyRecord, Append, DocumentStore, EventLog, Head, IdempotencyRecord, KeyStore,
@@ -102,4 +103,76 @@ async fn a_write_is_answered_only_after_it_is_durable() {
         assert_eq!(response.await.unwrap(), 201);
     }
     assert_eq!(*log.lock().unwrap(), vec!["durable", "answered"]);
+}
+
+#[tokio::test]
+async fn reads_never_wait_for_a_write_to_be_durable() {
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let journal = Arc::new(GatedStore {
+        inner: MemoryStore::new(),
+        gate: Default::default(),
+        log,
+    });
+    put_keys(&journal.inner);
+    let app = spawn_on(journal.clone()).await;
+    let body = json!({"name": "K", "district": "D1", "groups": []});
+    let write = app.call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body));
+    tokio::pin!(write);
+    // The write is waiting for its commit (the gate is shut)…
+    tokio::select! {
+        _ = &mut write => panic!("answered before it was durable"),
+        () = async { while journal.gate.lock().unwrap().is_empty() { tokio::task::yield_now().await; } } => {}
+    }
+    // …and reads are answered meanwhile, from the state.
+    let (s, v) = app
+        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, _) = app.call("GET", "/healthz", None, None).await;
+    assert_eq!(s, 200);
+    journal.open_gate();
+    assert_eq!(write.await.0, 201);
+}
+
+#[tokio::test]
+async fn a_failed_commit_stops_the_service_and_healthz_says_why() {
+    let store = Arc::new(FaultyStore::new(Faults {
+        fail_commit: Some(2),
+        ..Faults::default()
+    }));
+    put_keys(store.inner().as_ref());
+    let app = spawn_on(store).await;
+    let body = json!({"name": "K", "district": "D1", "groups": []});
+    let (s, _) = app
+        .call(
+            "PUT",
+            "/v1/kindergartens/K1",
+            Some(STAFF),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, v) = app
+        .call(
+            "PUT",
+            "/v1/kindergartens/K2",
+            Some(STAFF),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (503, Some("unavailable")), "{v}");
+    let (s, v) = app.call("GET", "/healthz", None, None).await;
+    assert_eq!(s, 503);
+    assert!(v["detail"].as_str().unwrap().contains("journal"), "{v}");
+    let (s, _) = app
+        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
+        .await;
+    assert_eq!(
+        s, 503,
+        "the state may hold what the journal does not: no reads either"
+    );
+    let (s, _) = app
+        .call("PUT", "/v1/kindergartens/K3", Some(STAFF), Some(body))
+        .await;
+    assert_eq!(s, 503);
 }

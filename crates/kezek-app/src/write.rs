@@ -15,7 +15,7 @@ use crate::error::{AppError, Unavailable};
 use crate::health::Armed;
 use crate::sequencer::Handover;
 use jiff::Timestamp;
-use kezek_core::{Command, Outcome, State};
+use kezek_core::{Command, Event, Outcome, State};
 use kezek_store::{Append, Hash, IdempotencyRecord};
 use std::sync::Arc;
 
@@ -85,6 +85,18 @@ impl App {
         decide: impl FnOnce(&State, Timestamp) -> Result<Command, AppError>,
         answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
     ) -> Result<Written, AppError> {
+        let events = |state: &State, now| Ok(state.decide(decide(state, now)?)?);
+        self.write_events(caller, idempotency, events, answer).await
+    }
+
+    /// [`Self::write`] with the events decided by `decide` itself.
+    pub(crate) async fn write_events(
+        self: &Arc<Self>,
+        caller: &Caller,
+        idempotency: Option<Idempotency>,
+        decide: impl FnOnce(&State, Timestamp) -> Result<Vec<Event>, AppError>,
+        answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
+    ) -> Result<Written, AppError> {
         self.check_health()?;
         // The store is read for a stored answer before the state lock, never under it.
         let mark = match &idempotency {
@@ -141,7 +153,7 @@ impl App {
         caller: &Caller,
         idempotency: Option<Idempotency>,
         mark: Option<crate::answers::Mark>,
-        decide: impl FnOnce(&State, Timestamp) -> Result<Command, AppError>,
+        decide: impl FnOnce(&State, Timestamp) -> Result<Vec<Event>, AppError>,
         answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
     ) -> Result<Result<Prepared<'_>, Written>, AppError> {
         let mut state = self.state.write();
@@ -155,8 +167,7 @@ impl App {
             }
         }
         let now = self.clock.now();
-        let command = decide(&state, now)?;
-        let events = state.decide(command)?;
+        let events = decide(&state, now)?;
         let armed = Armed::new(
             &self.health,
             "a write failed between applying its events and handing them to the journal",
@@ -226,5 +237,47 @@ impl App {
             r.signature = self.authority.seal(r);
         }
         self.sequencer.hand_over(self.store.as_ref(), append)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::authority::Authority;
+    use crate::clock::ManualClock;
+    use kezek_core::model::ApplicationId;
+    use kezek_core::Policy;
+    use kezek_store::memory::MemoryStore;
+    use kezek_store::EventLog;
+
+    #[tokio::test]
+    async fn an_event_that_does_not_apply_poisons_and_is_not_journaled() {
+        let store = Arc::new(MemoryStore::new());
+        let clock = Arc::new(ManualClock::at(Timestamp::UNIX_EPOCH));
+        let app = App::start(
+            store.clone(),
+            Policy::kz_2013(),
+            Authority::from_seed([1; 32]),
+            clock,
+        )
+        .unwrap();
+        // A withdrawal of an application nobody registered: the core would never decide it.
+        let bogus = |_: &State, at| {
+            Ok(vec![Event::Withdrawn {
+                application_id: ApplicationId::parse("nobody").unwrap(),
+                at,
+            }])
+        };
+        let answer = |_: &State, _: &Outcome, _| Written::json(200, &());
+        let e = app
+            .write_events(&Caller::system(), None, bogus, answer)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(e, AppError::Unavailable(Unavailable::Poisoned(_))),
+            "{e:?}"
+        );
+        assert!(app.poisoned().is_some_and(|r| r.contains("did not apply")));
+        assert_eq!(store.head().unwrap().seq.get(), 0);
     }
 }

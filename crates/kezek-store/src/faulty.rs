@@ -10,6 +10,7 @@ use crate::{
 };
 use kezek_core::model::Seq;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// What to break.
 #[derive(Debug, Default, Clone, Copy)]
@@ -22,7 +23,7 @@ pub struct Faults {
 
 /// A [`MemoryStore`] with faults.
 pub struct FaultyStore {
-    inner: MemoryStore,
+    inner: Arc<MemoryStore>,
     faults: Faults,
     submitted: AtomicU64,
     failed: AtomicBool,
@@ -38,7 +39,7 @@ impl FaultyStore {
     #[must_use]
     pub fn new(faults: Faults) -> Self {
         Self {
-            inner: MemoryStore::new(),
+            inner: Arc::new(MemoryStore::new()),
             faults,
             submitted: AtomicU64::new(0),
             failed: AtomicBool::new(false),
@@ -46,10 +47,10 @@ impl FaultyStore {
         }
     }
 
-    /// The store underneath, with what was really written.
+    /// The store underneath, with what was really written (to start again from it).
     #[must_use]
-    pub fn inner(&self) -> &MemoryStore {
-        &self.inner
+    pub fn inner(&self) -> Arc<MemoryStore> {
+        Arc::clone(&self.inner)
     }
 
     /// Makes every read fail (`true`) or work again.

@@ -1,0 +1,69 @@
+//! A data directory written by an earlier Kezek (`tests/data/v1`, made by the binary of
+//! commit 8419a2b with `tests/data/make_v1.py`) replays and verifies under this one with the
+//! same hashes, and every application has the queue number it had then.
+
+use crate::common::verify;
+use kezek_core::model::ApplicationId;
+use kezek_core::{Policy, State};
+use kezek_store::replay::replay;
+use kezek_store::sqlite::SqliteStore;
+use serde_json::Value;
+use std::path::Path;
+
+/// A copy of `tests/data/v1` (verifying or replaying may write the WAL beside it).
+fn copy_of_v1() -> tempfile::TempDir {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1");
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["kezek.sqlite", "authority.key"] {
+        std::fs::copy(from.join(file), dir.path().join(file)).unwrap();
+    }
+    dir
+}
+
+fn expected() -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/v1/expected.json");
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn an_earlier_data_directory_verifies_with_the_same_head() {
+    let dir = copy_of_v1();
+    let out = verify(dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(said.trim(), expected()["verify"].as_str().unwrap());
+    let head = &expected()["head"];
+    assert!(
+        said.contains(&format!(
+            "head seq {} hash {}",
+            head["seq"],
+            head["hash"].as_str().unwrap()
+        )),
+        "{said}"
+    );
+}
+
+#[test]
+fn an_earlier_data_directory_replays_to_the_same_queue_numbers() {
+    let dir = copy_of_v1();
+    let store = SqliteStore::open(&dir.path().join("kezek.sqlite")).unwrap();
+    let mut state = State::new(Policy::kz_2013());
+    let last = replay(&store, &mut state).unwrap();
+    assert_eq!(last.get(), expected()["head"]["seq"].as_u64().unwrap());
+    let numbers = expected()["queue_numbers"].as_object().unwrap().clone();
+    assert!(numbers.len() > 40);
+    for (id, number) in numbers {
+        let a = state
+            .application_index(&ApplicationId::parse(&id).unwrap())
+            .unwrap();
+        assert_eq!(
+            state.queue_number(a).map(|n| n as u64),
+            number.as_u64(),
+            "{id}"
+        );
+    }
+}
