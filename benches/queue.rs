@@ -116,7 +116,7 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
-/// DESIGN.md's query target is a p99, which criterion does not report: time 200k single
+/// The query target (`BENCHMARKS.md`) is a p99, which criterion does not report: time 200k single
 /// random queries one by one and print the percentiles (`Instant` costs ~20 ns of each).
 fn latencies(state: &State, queued: &[AppIx], n: u64) {
     let mut r = Rng::new(13);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The service benchmark of DESIGN.md's HTTP, replay and memory targets.
+"""The service benchmark of the HTTP, replay and memory targets (BENCHMARKS.md).
 
 Takes a city in the dataset format (made with ../shared/dataset/gen.py, or a directory
 given with --city), imports it into a fresh data dir with the real binary, starts the

@@ -145,7 +145,7 @@ async fn openapi_describes_exactly_the_routes() {
         }
     }
     described.sort();
-    // API.md's endpoints, plus /v1/keys (issue 4).
+    // The endpoints of the HTTP contract (`docs/http.md`), plus /v1/keys.
     let mut expected: Vec<(String, String)> = [
         ("POST", "/v1/applications"),
         ("GET", "/v1/applications"),
@@ -198,6 +198,73 @@ async fn openapi_describes_exactly_the_routes() {
         assert!(
             !body.contains("no such endpoint"),
             "{method} {path} is described but not routed"
+        );
+    }
+}
+
+#[tokio::test]
+async fn openapi_describes_every_body() {
+    let (app, _store) = spawn_app().await;
+    let (_, spec) = app.call("GET", "/openapi.json", None, None).await;
+    let plain = ["/healthz", "/metrics", "/openapi.json", "/docs"];
+    let mut checked = 0;
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let schema = &response["content"]["application/json"]["schema"];
+                let success = status.starts_with('2');
+                if plain.contains(&path.as_str()) && success {
+                    continue;
+                }
+                assert!(
+                    !schema.is_null(),
+                    "{method} {path} {status} has no schema: {response}"
+                );
+                if !success {
+                    assert_eq!(
+                        schema["$ref"], "#/components/schemas/Problem",
+                        "{method} {path} {status}"
+                    );
+                }
+                checked += 1;
+            }
+            if let Some(body) = op.get("requestBody") {
+                assert!(
+                    !body["content"]["application/json"]["schema"].is_null(),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    assert!(checked > 80, "{checked}");
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    for name in [
+        "ApplicationView",
+        "PositionView",
+        "KindergartenView",
+        "RoundView",
+        "StatsView",
+        "Problem",
+        "RegisterForm",
+    ] {
+        assert!(
+            schemas.contains_key(name),
+            "{name} missing from {:?}",
+            schemas.keys()
+        );
+    }
+    let position = &schemas["PositionView"]["properties"];
+    for field in [
+        "application_id",
+        "queue_number",
+        "positions",
+        "as_of_seq",
+        "ahead",
+        "tier",
+    ] {
+        assert!(
+            position.get(field).is_some(),
+            "PositionView.{field}: {position}"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! Kindergartens, vacancies, rounds, the referral lifecycle and statistics.
 
 use crate::harness::{spawn_app, AUDITOR, KG, PORTAL, STAFF, STAFF_D2};
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn vacancies_round_confirm_enrol_and_seats() {
@@ -140,4 +140,28 @@ async fn an_unconfirmed_referral_lapses_once_its_deadline_passes() {
         )
         .await;
     assert_eq!((s, v["code"].as_str()), (409, Some("referral_not_open")));
+}
+
+#[tokio::test]
+async fn the_sweeper_lapses_a_referral_by_itself_when_its_deadline_passes() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, a1) = app.register(1, None).await;
+    let id = a1["application_id"].as_str().unwrap();
+    assert_eq!(a1["referral"]["status"], "issued");
+    app.advance_days(10);
+    app.app.wake_sweeper();
+    // Nobody writes or sweeps here: the background sweeper must. Asked until it has
+    // (bounded, so a sweeper that never runs fails the test instead of hanging it).
+    let path = format!("/v1/applications/{id}");
+    let mut status = Value::Null;
+    for _ in 0..500 {
+        let (_, v) = app.call("GET", &path, Some(PORTAL), None).await;
+        status = v["referral"]["status"].clone();
+        if status == "lapsed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, "lapsed");
 }

@@ -1,7 +1,7 @@
 //! The bad-input sweep: thousands of malformed requests against the real server — wrong
 //! types, huge numbers, invalid UTF-8, deep nesting, missing and extra fields, bad IINs,
 //! unknown ids, oversized bodies, bad tokens. Every answer is a 4xx problem+json, the
-//! server stays healthy, and the journal gains nothing but the refusals API.md journals.
+//! server stays healthy, and the journal gains nothing but the refusals the service journals.
 
 use crate::common::{application, key, serve};
 use serde_json::{json, Value};

@@ -35,6 +35,8 @@ pub struct App {
     pub(crate) sequencer: Sequencer,
     /// Whether the state may still be trusted.
     pub(crate) health: Health,
+    /// Wakes the lapse sweeper before its time (the clock jumped, a deadline moved).
+    pub(crate) wake: tokio::sync::Notify,
 }
 
 /// Why the application could not start.
@@ -78,6 +80,7 @@ impl App {
             clock,
             answers: Answers::default(),
             health: Health::default(),
+            wake: tokio::sync::Notify::new(),
         }))
     }
 

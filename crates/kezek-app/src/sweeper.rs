@@ -20,10 +20,18 @@ impl App {
         })
     }
 
+    /// Wakes the sweeper now, to look at the deadlines again (a clock that jumped).
+    pub fn wake_sweeper(&self) {
+        self.wake.notify_one();
+    }
+
     /// Sweeps whenever a deadline passes, until the task is dropped.
     pub async fn run_sweeper(self: Arc<Self>) {
         loop {
-            tokio::time::sleep(self.until_next_deadline()).await;
+            tokio::select! {
+                () = tokio::time::sleep(self.until_next_deadline()) => {}
+                () = self.wake.notified() => {}
+            }
             if let Err(e) = self.sweep().await {
                 tracing::warn!(error = %e, "the lapse sweep failed");
             }

@@ -3,9 +3,8 @@
 //! applicant data and no documents. The same age, district, preference and category rules as
 //! a registration; a row that breaks one is refused (the import stops, naming its line).
 
-use super::preferences::check_preferences;
 use super::refusal::{ground, Refusal};
-use super::register::check_age;
+use super::register::{check_age, check_preferences};
 use crate::dataset::ApplicationRow;
 use crate::event::{Event, GroundCode, Person, Registration};
 use crate::model::{Channel, ClaimStatus};

@@ -1,9 +1,10 @@
 //! Changing the kindergarten preferences of a queued application; the registration time
-//! stays. The preference rules here are the registration's and the import's too.
+//! stays. The preferences are checked by the registration's rules.
 
-use super::refusal::{ground, Refusal};
-use crate::event::{Event, Ground, GroundCode};
-use crate::model::{AppStatus, ApplicationId, DistrictIx, KgIx, KindergartenId, Seq};
+use super::refusal::Refusal;
+use super::register::check_preferences;
+use crate::event::Event;
+use crate::model::{AppStatus, ApplicationId, KgIx, KindergartenId, Seq};
 use crate::queue::Cause;
 use crate::state::{Mismatch, Preferences, Stamp, State};
 use jiff::Timestamp;
@@ -55,60 +56,6 @@ impl ChangePreferences {
             at: self.at,
         }])
     }
-}
-
-/// Checks preferences for `district` (`None` when the district itself is unknown); returns
-/// the known kindergartens, duplicates left out. Every broken rule goes to `grounds`.
-pub(crate) fn check_preferences<S: AsRef<str>>(
-    state: &State,
-    district: Option<DistrictIx>,
-    raw: &[S],
-    grounds: &mut Vec<Ground>,
-) -> Vec<KgIx> {
-    if raw.is_empty() {
-        grounds.push(ground(
-            "preferences",
-            GroundCode::NoPreferences,
-            "list 1 or more kindergartens",
-        ));
-    }
-    let max = state.policy().max_preferences;
-    if raw.len() > max {
-        grounds.push(ground(
-            "preferences",
-            GroundCode::TooManyPreferences,
-            format!("at most {max} kindergartens"),
-        ));
-    }
-    let mut out: Vec<KgIx> = Vec::with_capacity(raw.len());
-    for (i, s) in raw.iter().enumerate() {
-        let s = s.as_ref();
-        let Some((k, kg)) = state.kindergarten_by_str(s) else {
-            grounds.push(ground(
-                format!("preferences[{i}]"),
-                GroundCode::UnknownKindergarten,
-                format!("no kindergarten `{}`", s.escape_debug()),
-            ));
-            continue;
-        };
-        if district.is_some_and(|d| kg.district != d) {
-            grounds.push(ground(
-                format!("preferences[{i}]"),
-                GroundCode::KindergartenOutsideDistrict,
-                format!("`{s}` is in another district"),
-            ));
-        }
-        if out.contains(&k) {
-            grounds.push(ground(
-                format!("preferences[{i}]"),
-                GroundCode::DuplicatePreference,
-                format!("`{s}` is listed twice"),
-            ));
-        } else {
-            out.push(k);
-        }
-    }
-    out
 }
 
 /// The ids of kindergartens.

@@ -6,16 +6,16 @@
 
 mod checks;
 
-pub(crate) use checks::age as check_age;
+pub(crate) use checks::{age as check_age, preferences as check_preferences};
 
-use super::preferences::{check_preferences, kindergarten_ids, kindergarten_indexes};
-use super::refusal::{ground, Refusal};
+use super::preferences::{kindergarten_ids, kindergarten_indexes};
+use super::refusal::Refusal;
 use super::round::check_round_id;
 use crate::allocation::{Newcomer, RoundSpec};
-use crate::event::{Event, Ground, GroundCode, Person, Registration};
+use crate::event::{Event, Ground, Person, Registration, Representative};
 use crate::model::{
-    AppIx, AppStatus, ApplicationId, Category, Channel, ClaimStatus, DistrictId, DistrictIx, Iin,
-    KgIx, Language, RoundId, Seq,
+    AppIx, AppStatus, ApplicationId, Category, Channel, ClaimStatus, DistrictId, DistrictIx,
+    Document, Iin, KgIx, Language, RoundId, Seq,
 };
 use crate::queue::order::Entry;
 use crate::queue::{Cause, QueueKey};
@@ -164,84 +164,65 @@ impl Register {
     /// Every ground checked; the registration, or the refusal event listing the grounds.
     fn check(self, state: &State, id: ApplicationId) -> Result<Checked, Event> {
         let mut grounds = Vec::new();
+        let parsed = self.parse(state, &mut grounds);
+        match parsed.filter(|_| grounds.is_empty()) {
+            Some(p) => Ok(self.accepted(state, id, p)),
+            None => Err(Event::RegistrationRefused {
+                application_id: id,
+                at: self.at,
+                grounds,
+            }),
+        }
+    }
+
+    /// Every field checked, each broken rule added to `grounds`; the typed request when the
+    /// fields it needs parse.
+    fn parse(&self, state: &State, grounds: &mut Vec<Ground>) -> Option<Parsed> {
         let child = checks::child(
             state,
             &self.child_iin,
             self.birth_date.as_deref(),
             self.at,
-            &mut grounds,
+            grounds,
         );
-        checks::name("child.name", &self.child_name, &mut grounds);
-        let applicant = checks::iin("applicant.iin", &self.applicant_iin, &mut grounds);
-        checks::name("applicant.name", &self.applicant_name, &mut grounds);
+        checks::name("child.name", &self.child_name, grounds);
+        let applicant = checks::iin("applicant.iin", &self.applicant_iin, grounds);
+        checks::name("applicant.name", &self.applicant_name, grounds);
         let representative = self
             .representative
             .as_ref()
-            .and_then(|(iin, poa)| checks::representative((iin, poa), &mut grounds));
-        let district = DistrictId::parse(&self.district)
-            .ok()
-            .and_then(|d| state.district_index(&d).map(|i| (d, i)));
-        if district.is_none() {
-            grounds.push(ground(
-                "district",
-                GroundCode::UnknownDistrict,
-                format!("no district `{}`", self.district.escape_debug()),
-            ));
-        }
-        let language = Language::parse(&self.language);
-        if language.is_none() {
-            grounds.push(ground(
-                "language",
-                GroundCode::UnsupportedLanguage,
-                "must be kk or ru",
-            ));
-        }
-        let preferences = check_preferences(
+            .and_then(|(iin, poa)| checks::representative((iin, poa), grounds));
+        let district = checks::district(state, &self.district, grounds);
+        let language = checks::language(&self.language, grounds);
+        let preferences = checks::preferences(
             state,
             district.as_ref().map(|d| d.1),
             &self.preferences,
-            &mut grounds,
+            grounds,
         );
-        let category = check_category(state, self.category.as_deref(), &mut grounds);
+        let category = checks::category(state, self.category.as_deref(), grounds);
         let claimed = self.category.as_deref().is_some_and(|c| c != "none");
-        let documents = checks::documents(
-            state,
-            &self.documents,
-            claimed,
-            child.map(|c| c.1),
-            &mut grounds,
-        );
-        let channel = Channel::parse(&self.channel);
-        if channel.is_none() {
-            grounds.push(ground(
-                "channel",
-                GroundCode::UnknownChannel,
-                "must be portal, service_center or office",
-            ));
-        }
-        let (
-            Some((child_iin, birth)),
-            Some(applicant_iin),
-            Some((district, d)),
-            Some(language),
-            Some(channel),
-            true,
-        ) = (
-            child,
+        let documents =
+            checks::documents(state, &self.documents, claimed, child.map(|c| c.1), grounds);
+        let channel = checks::channel(&self.channel, grounds);
+        let ((child_iin, birth), applicant) = (child?, applicant?);
+        Some(Parsed {
+            child_iin,
+            birth,
             applicant,
-            district,
-            language,
-            channel,
-            grounds.is_empty(),
-        )
-        else {
-            return Err(Event::RegistrationRefused {
-                application_id: id,
-                at: self.at,
-                grounds,
-            });
-        };
-        let claim = match (&category, self.claim_verified) {
+            representative,
+            district: district?,
+            language: language?,
+            preferences,
+            category,
+            documents,
+            channel: channel?,
+        })
+    }
+
+    /// The registration of an accepted request.
+    fn accepted(self, state: &State, id: ApplicationId, p: Parsed) -> Checked {
+        let claim = match (&p.category, self.claim_verified) {
             (None, _) => ClaimStatus::None,
             (Some(_), true) => ClaimStatus::Verified,
             (Some(_), false) => ClaimStatus::Pending,
@@ -249,48 +230,44 @@ impl Register {
         let registration = Registration {
             application_id: id,
             child: Person {
-                iin: child_iin,
+                iin: p.child_iin,
                 name: self.child_name.trim().to_owned(),
             },
-            birth_date: birth,
+            birth_date: p.birth,
             applicant: Some(Person {
-                iin: applicant_iin,
+                iin: p.applicant,
                 name: self.applicant_name.trim().to_owned(),
             }),
-            representative,
-            district,
-            language,
-            preferences: kindergarten_ids(state, &preferences),
-            category,
+            representative: p.representative,
+            district: p.district.0,
+            language: p.language,
+            preferences: kindergarten_ids(state, &p.preferences),
+            category: p.category,
             claim,
-            documents,
-            channel,
+            documents: p.documents,
+            channel: p.channel,
             registered_at: self.at,
         };
-        Ok(Checked {
+        Checked {
             registration,
-            district: d,
-            preferences,
-        })
+            district: p.district.1,
+            preferences: p.preferences,
+        }
     }
 }
 
-/// The claimed category: `None` or `"none"` for no claim; else a category of the policy.
-fn check_category(state: &State, raw: Option<&str>, grounds: &mut Vec<Ground>) -> Option<Category> {
-    let c = raw.filter(|c| *c != "none")?;
-    let known = Category::parse(c).filter(|c| state.policy().tier_of(c).is_some());
-    if known.is_none() {
-        grounds.push(ground(
-            "category",
-            GroundCode::UnknownCategory,
-            format!(
-                "`{}` is not a category of policy {}",
-                c.escape_debug(),
-                state.policy().name
-            ),
-        ));
-    }
-    known
+/// A request whose fields parsed.
+struct Parsed {
+    child_iin: Iin,
+    birth: jiff::civil::Date,
+    applicant: Iin,
+    representative: Option<Representative>,
+    district: (DistrictId, DistrictIx),
+    language: Language,
+    preferences: Vec<KgIx>,
+    category: Option<Category>,
+    documents: Vec<Document>,
+    channel: Channel,
 }
 
 /// Whether a group of one of `preferences` takes the cohort queue's children in `year` and

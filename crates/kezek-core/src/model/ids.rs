@@ -1,6 +1,6 @@
 //! Identifiers: districts, kindergartens, groups, applications, referrals, rounds.
 //!
-//! Every id matches `[A-Za-z0-9][A-Za-z0-9_-]{0,31}` (API.md). The newtypes have private
+//! Every id matches `[A-Za-z0-9][A-Za-z0-9_-]{0,31}` (`docs/http.md`). The newtypes have private
 //! fields, so holding one proves the string was checked. They are `CompactString`s: an id
 //! of up to 24 bytes (every id the portal and the data sets use) sits inside the value, so
 //! a million applications do not each carry a separate allocation for their id, and
@@ -24,7 +24,7 @@ pub enum IdError {
     BadCharacter,
 }
 
-/// Checks `s` against the identifier pattern of API.md.
+/// Checks `s` against the identifier pattern of the HTTP contract.
 ///
 /// # Errors
 /// Returns the first rule the string breaks.

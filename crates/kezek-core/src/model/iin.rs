@@ -2,7 +2,7 @@
 //!
 //! Digits 1–6 are the birth date `YYMMDD`, digit 7 the century and sex (1/2 = 1800s,
 //! 3/4 = 1900s, 5/6 = 2000s; odd male, even female), digit 12 a control digit computed with
-//! weights 1..11 and, when that remainder is 10, with weights 3..11,1,2 (DOMAIN.md).
+//! weights 1..11 and, when that remainder is 10, with weights 3..11,1,2 (`docs/rules.md`).
 
 use jiff::civil::Date;
 use serde::{Deserialize, Deserializer, Serialize};

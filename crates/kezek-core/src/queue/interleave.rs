@@ -1,4 +1,4 @@
-//! Weighted round robin of two tiers at p:g with a phase (DESIGN.md): the pattern is p slots
+//! Weighted round robin of two tiers at p:g with a phase (`docs/rules.md`): the pattern is p slots
 //! of the upper tier then g of the lower; the merged order walks the slots from the phase,
 //! taking the next child of the slot's tier, or of the other tier when that one is empty.
 //!
@@ -51,7 +51,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The merged order as DESIGN.md defines it, walked slot by slot: `true` = upper.
+    /// The merged order as `docs/rules.md` defines it, walked slot by slot: `true` = upper.
     fn naive_merge(p: u32, g: u32, mut phase: u32, n_upper: usize, n_lower: usize) -> Vec<bool> {
         let (mut u, mut l) = (0, 0);
         let mut out = Vec::new();

@@ -28,7 +28,7 @@ pub fn tiers_of(s: &State, district: DistrictIx, cohort: i16, lang: Language) ->
     tiers
 }
 
-/// The merged order of DESIGN.md, walked slot by slot from the persisted phase.
+/// The merged order of `docs/rules.md`, walked slot by slot from the persisted phase.
 pub fn merged(policy: &Policy, tiers: &[Vec<AppIx>], phase: impl Fn(usize) -> u32) -> Vec<AppIx> {
     let mut out = Vec::new();
     for (bi, b) in policy.blocks.iter().enumerate() {

@@ -1,9 +1,14 @@
-//! The registration's checks of the raw request, each adding its grounds: names, IINs, the
-//! child's birth date and age, the representative, documents.
+//! Every refusal ground of a registration is decided here: each check adds its grounds
+//! (names, IINs, the child's birth date and age, the representative, the district, the
+//! language, the kindergarten preferences, the category, the documents, the channel), so
+//! that all of them are reported at once. A preference change and a city import check
+//! preferences and ages by the same rules.
 
 use crate::command::refusal::ground;
 use crate::event::{Ground, GroundCode, Representative};
-use crate::model::{age_on, Document, Iin};
+use crate::model::{
+    age_on, Category, Channel, DistrictId, DistrictIx, Document, Iin, KgIx, Language,
+};
 use crate::state::State;
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -157,4 +162,125 @@ pub(super) fn documents(
     }
     docs.sort();
     docs
+}
+
+/// Checks preferences for `district` (`None` when the district itself is unknown); returns
+/// the known kindergartens, duplicates left out. Every broken rule goes to `grounds`.
+pub(crate) fn preferences<S: AsRef<str>>(
+    state: &State,
+    district: Option<DistrictIx>,
+    raw: &[S],
+    grounds: &mut Vec<Ground>,
+) -> Vec<KgIx> {
+    if raw.is_empty() {
+        grounds.push(ground(
+            "preferences",
+            GroundCode::NoPreferences,
+            "list 1 or more kindergartens",
+        ));
+    }
+    let max = state.policy().max_preferences;
+    if raw.len() > max {
+        grounds.push(ground(
+            "preferences",
+            GroundCode::TooManyPreferences,
+            format!("at most {max} kindergartens"),
+        ));
+    }
+    let mut out: Vec<KgIx> = Vec::with_capacity(raw.len());
+    for (i, s) in raw.iter().enumerate() {
+        let s = s.as_ref();
+        let Some((k, kg)) = state.kindergarten_by_str(s) else {
+            grounds.push(ground(
+                format!("preferences[{i}]"),
+                GroundCode::UnknownKindergarten,
+                format!("no kindergarten `{}`", s.escape_debug()),
+            ));
+            continue;
+        };
+        if district.is_some_and(|d| kg.district != d) {
+            grounds.push(ground(
+                format!("preferences[{i}]"),
+                GroundCode::KindergartenOutsideDistrict,
+                format!("`{s}` is in another district"),
+            ));
+        }
+        if out.contains(&k) {
+            grounds.push(ground(
+                format!("preferences[{i}]"),
+                GroundCode::DuplicatePreference,
+                format!("`{s}` is listed twice"),
+            ));
+        } else {
+            out.push(k);
+        }
+    }
+    out
+}
+
+/// The district, by id.
+pub(super) fn district(
+    state: &State,
+    raw: &str,
+    grounds: &mut Vec<Ground>,
+) -> Option<(DistrictId, DistrictIx)> {
+    let found = DistrictId::parse(raw)
+        .ok()
+        .and_then(|d| state.district_index(&d).map(|i| (d, i)));
+    if found.is_none() {
+        grounds.push(ground(
+            "district",
+            GroundCode::UnknownDistrict,
+            format!("no district `{}`", raw.escape_debug()),
+        ));
+    }
+    found
+}
+
+/// The language of instruction.
+pub(super) fn language(raw: &str, grounds: &mut Vec<Ground>) -> Option<Language> {
+    let language = Language::parse(raw);
+    if language.is_none() {
+        grounds.push(ground(
+            "language",
+            GroundCode::UnsupportedLanguage,
+            "must be kk or ru",
+        ));
+    }
+    language
+}
+
+/// The channel of filing.
+pub(super) fn channel(raw: &str, grounds: &mut Vec<Ground>) -> Option<Channel> {
+    let channel = Channel::parse(raw);
+    if channel.is_none() {
+        grounds.push(ground(
+            "channel",
+            GroundCode::UnknownChannel,
+            "must be portal, service_center or office",
+        ));
+    }
+    channel
+}
+
+/// The claimed category: `None` or `"none"` for no claim; else a category of the policy.
+pub(super) fn category(
+    state: &State,
+    raw: Option<&str>,
+    grounds: &mut Vec<Ground>,
+) -> Option<Category> {
+    let c = raw.filter(|c| *c != "none")?;
+    let known = Category::parse(c).filter(|c| state.policy().tier_of(c).is_some());
+    if known.is_none() {
+        grounds.push(ground(
+            "category",
+            GroundCode::UnknownCategory,
+            format!(
+                "`{}` is not a category of policy {}",
+                c.escape_debug(),
+                state.policy().name
+            ),
+        ));
+    }
+    known
 }
