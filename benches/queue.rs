@@ -1,5 +1,23 @@
 //! Core operations at 10⁴, 10⁵ and 10⁶ queued: register (validate + index), remove
-//! (withdraw), queue_number and position. `cargo bench --bench queue`.
+//! (withdraw), `queue_number` and position. `cargo bench --bench queue`.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a benchmark: a panic is a failed run"
+)]
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    reason = "timing arithmetic on counts and nanoseconds far below 2^52"
+)]
+#![allow(
+    clippy::many_single_char_names,
+    reason = "criterion's names: c, g, b, n"
+)]
 
 mod common;
 

@@ -3,6 +3,20 @@
 //! The city is read from `$KEZEK_CITY` (default `target/city-1m`), generated there with
 //! python3 and `../shared/dataset/gen.py` when missing. `cargo bench --bench round`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a benchmark: a panic is a failed run"
+)]
+#![allow(
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap,
+    reason = "timing arithmetic on counts and nanoseconds far below 2^52"
+)]
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

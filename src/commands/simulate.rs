@@ -54,7 +54,9 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
             .iter()
             .position(|p| p.districts.iter().any(|(_, d)| *d == row.district))
             .unwrap_or(0);
-        apps_by_part[part].push(row);
+        if let Some(rows) = apps_by_part.get_mut(part) {
+            rows.push(row);
+        }
     }
     let loaded: Vec<Result<(), CityError>> = std::thread::scope(|s| {
         let handles: Vec<_> = parts
@@ -197,14 +199,22 @@ fn partition(policy: &Policy, groups: &[GroupRow], apps: &[ApplicationRow]) -> V
         .enumerate()
         .map(|(i, d)| (i + 1, *d))
         .collect();
-    by_load.sort_by_key(|(i, d)| (std::cmp::Reverse(load[d]), *i));
+    let load_of = |d: &DistrictId| load.get(d).copied().unwrap_or(0);
+    by_load.sort_by_key(|(i, d)| (std::cmp::Reverse(load_of(d)), *i));
     let mut weight = vec![0usize; parts.len()];
     for (i, d) in by_load {
-        let p = (0..parts.len())
-            .min_by_key(|p| (weight[*p], *p))
-            .unwrap_or(0);
-        weight[p] += load[d];
-        parts[p].districts.push((i, d.clone()));
+        // The lightest part so far (the first of equals) takes the district.
+        let lightest = weight
+            .iter()
+            .enumerate()
+            .min_by_key(|(p, w)| (**w, *p))
+            .map(|(p, _)| p);
+        if let (Some(w), Some(part)) =
+            lightest.map_or((None, None), |p| (weight.get_mut(p), parts.get_mut(p)))
+        {
+            *w += load_of(d);
+            part.districts.push((i, d.clone()));
+        }
     }
     for p in &mut parts {
         p.districts.sort();
@@ -252,7 +262,9 @@ fn write_referrals(path: &Path, rows: &[(String, String, String)]) -> Result<()>
     for (a, k, g) in rows {
         writeln!(w, "{a},{k},{g}")?;
     }
-    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    w.into_inner()
+        .map_err(std::io::IntoInnerError::into_error)?
+        .sync_all()?;
     std::fs::rename(&tmp, path).with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
 }

@@ -75,7 +75,7 @@ async fn a_write_is_answered_only_after_it_is_durable() {
     let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
     let journal = Arc::new(GatedStore {
         inner: MemoryStore::new(),
-        gate: Default::default(),
+        gate: std::sync::Mutex::default(),
         log: Arc::clone(&log),
     });
     put_keys(&journal.inner);
@@ -110,7 +110,7 @@ async fn reads_never_wait_for_a_write_to_be_durable() {
     let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
     let journal = Arc::new(GatedStore {
         inner: MemoryStore::new(),
-        gate: Default::default(),
+        gate: std::sync::Mutex::default(),
         log,
     });
     put_keys(&journal.inner);

@@ -1,6 +1,14 @@
 //! In-process tests of the HTTP API, split by area: each starts the service with the wiring
 //! `kezek serve` runs (`harness::spawn_app`) and speaks HTTP to it on 127.0.0.1:0.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 mod access;
 mod applications;
 mod audit;

@@ -1,6 +1,14 @@
 //! Black-box tests of the real `kezek` binary: started as a process, spoken to over HTTP on
 //! 127.0.0.1, killed with SIGKILL, its data directory checked with `kezek verify`.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 mod cli;
 mod common;
 mod compat;

@@ -7,6 +7,18 @@ use crate::common::{application, key, serve};
 use serde_json::{json, Value};
 use std::process::Stdio;
 
+/// Every path of `v` under `prefix`, into `acc`.
+fn paths(v: &Value, prefix: &[String], acc: &mut Vec<Vec<String>>) {
+    if let Value::Object(m) = v {
+        for (k, child) in m {
+            let mut p = prefix.to_vec();
+            p.push(k.clone());
+            acc.push(p.clone());
+            paths(child, &p, acc);
+        }
+    }
+}
+
 /// Every way to break one JSON value: each field removed, retyped, or given a strange value,
 /// an extra field at each object, and truncations of the whole.
 fn mutations(valid: &Value) -> Vec<Vec<u8>> {
@@ -23,18 +35,8 @@ fn mutations(valid: &Value) -> Vec<Vec<u8>> {
         json!("\u{0000}\u{202e}"),
     ];
     let mut out = Vec::new();
-    fn paths(v: &Value, prefix: Vec<String>, acc: &mut Vec<Vec<String>>) {
-        if let Value::Object(m) = v {
-            for (k, child) in m {
-                let mut p = prefix.clone();
-                p.push(k.clone());
-                acc.push(p.clone());
-                paths(child, p, acc);
-            }
-        }
-    }
     let mut all = Vec::new();
-    paths(valid, Vec::new(), &mut all);
+    paths(valid, &[], &mut all);
     for p in &all {
         for s in &strange {
             // A kindergarten may have no groups: that body is valid.

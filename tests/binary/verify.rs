@@ -166,7 +166,14 @@ fn a_swapped_referral_with_a_rewritten_chain_is_caught_by_the_re_run() {
     }
     let mut prev = GENESIS;
     for (s, at, actor, kind, payload) in rows {
-        let h = chain(&prev, Seq::new(s as u64), &at, &actor, &kind, &payload);
+        let h = chain(
+            &prev,
+            Seq::new(u64::try_from(s).unwrap()),
+            &at,
+            &actor,
+            &kind,
+            &payload,
+        );
         conn.execute(
             "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
             rusqlite::params![&prev[..], &h[..], s],

@@ -62,7 +62,7 @@ impl Answers {
         let shard = shard(actor, key);
         let mark = Mark {
             shard,
-            settled: self.settled[shard].load(Ordering::SeqCst),
+            settled: self.settled_in(shard),
         };
         if let Some(r) = self.pending(actor, key) {
             return Ok((Some(r), mark));
@@ -85,10 +85,17 @@ impl Answers {
         if let Some(r) = self.pending(actor, key) {
             return Ok(Some(r));
         }
-        if self.settled[mark.shard].load(Ordering::SeqCst) == mark.settled {
+        if self.settled_in(mark.shard) == mark.settled {
             return Ok(None);
         }
         journal.answer(actor, key)
+    }
+
+    /// How many answers of `shard` settled so far.
+    fn settled_in(&self, shard: usize) -> u64 {
+        self.settled
+            .get(shard)
+            .map_or(0, |n| n.load(Ordering::SeqCst))
     }
 
     /// An answer whose write was just submitted.
@@ -100,7 +107,9 @@ impl Answers {
 
     /// The answer's write is durable (the journal has it) or failed: it leaves the map.
     pub fn settle(&self, actor: &str, key: &str) {
-        self.settled[shard(actor, key)].fetch_add(1, Ordering::SeqCst);
+        if let Some(n) = self.settled.get(shard(actor, key)) {
+            n.fetch_add(1, Ordering::SeqCst);
+        }
         self.pending
             .lock()
             .remove(&(actor.to_owned(), key.to_owned()));

@@ -66,7 +66,7 @@ impl App {
         let last = replay(store.as_ref(), &mut state)?;
         tracing::info!(
             events = last.get(),
-            ms = started.elapsed().as_millis() as u64,
+            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "journal replayed"
         );
         let keys = KeyRing::default();

@@ -24,6 +24,12 @@ pub fn referral_document_id(referral: &str) -> String {
     format!("doc-{referral}")
 }
 
+/// A text field of a stored document (`None` when absent or not text).
+#[must_use]
+pub fn field<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
+    doc.get(key).and_then(Value::as_str)
+}
+
 /// The bytes a document's signature covers.
 #[must_use]
 pub fn signed_bytes(doc: &Value) -> Vec<u8> {
@@ -52,8 +58,10 @@ impl Draft {
     pub fn sign(&self, authority: &Authority) -> (String, Vec<u8>) {
         let mut doc = json!({"id": self.id, "kind": self.kind, "issued_at": self.issued_at, "application_id": self.application_id, "body": &self.body});
         let signature = authority.sign(&signed_bytes(&doc));
-        doc["signature"] = json!(signature);
-        doc["key_id"] = json!(authority.key_id());
+        if let Some(fields) = doc.as_object_mut() {
+            fields.insert("signature".into(), json!(signature));
+            fields.insert("key_id".into(), json!(authority.key_id()));
+        }
         (
             self.id.clone(),
             serde_json::to_vec(&doc).unwrap_or_default(),
@@ -66,7 +74,7 @@ const PARALLEL_FROM: usize = 64;
 
 /// Signs drafts in order; a round's thousands of referrals are shared among the cores.
 #[must_use]
-pub fn sign_all(drafts: Vec<Draft>, authority: &Authority) -> Vec<(String, Vec<u8>)> {
+pub fn sign_all(drafts: &[Draft], authority: &Authority) -> Vec<(String, Vec<u8>)> {
     // available_parallelism reads the cgroup files each time: ask once.
     static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     let threads = *THREADS
@@ -195,10 +203,11 @@ pub enum DocumentError {
 /// No key with that id in the JSON.
 pub fn public_key_for(keys: &str, key_id: &str) -> Result<String, DocumentError> {
     match serde_json::from_str::<Value>(keys) {
-        Ok(v) => v["keys"]
-            .as_array()
-            .and_then(|ks| ks.iter().find(|k| k["key_id"] == key_id))
-            .and_then(|k| k["public_key"].as_str())
+        Ok(v) => v
+            .get("keys")
+            .and_then(Value::as_array)
+            .and_then(|ks| ks.iter().find(|k| field(k, "key_id") == Some(key_id)))
+            .and_then(|k| field(k, "public_key"))
             .map(str::to_owned)
             .ok_or(DocumentError::Malformed(
                 "no key with the document's key_id in the keys",
@@ -226,18 +235,16 @@ pub struct Checked {
 pub fn verify_offline(document: &[u8], keys: &str) -> Result<Checked, DocumentError> {
     let doc: Value = serde_json::from_slice(document)
         .map_err(|_| DocumentError::Malformed("the document is not JSON"))?;
-    let key_id = doc["key_id"]
-        .as_str()
-        .ok_or(DocumentError::Malformed("the document has no key_id"))?;
-    let signature = doc["signature"]
-        .as_str()
+    let key_id =
+        field(&doc, "key_id").ok_or(DocumentError::Malformed("the document has no key_id"))?;
+    let signature = field(&doc, "signature")
         .ok_or(DocumentError::Malformed("the document has no signature"))?;
     let public_key = public_key_for(keys, key_id)?;
     if crate::authority::verify(&public_key, &signed_bytes(&doc), signature)? {
-        let field = |k: &str| doc[k].as_str().unwrap_or("?").to_owned();
+        let text = |k: &str| field(&doc, k).unwrap_or("?").to_owned();
         Ok(Checked {
-            kind: field("kind"),
-            id: field("id"),
+            kind: text("kind"),
+            id: text("id"),
             key_id: key_id.to_owned(),
         })
     } else {

@@ -112,25 +112,39 @@ fn lines(doc: &Value, lang: Lang) -> Vec<(f32, String)> {
     out
 }
 
-/// Renders a stored document (as served by `GET /v1/documents/{id}`).
-#[must_use]
-pub fn render(doc: &Value, lang: Lang) -> Vec<u8> {
-    // The shipped font parses; if it ever did not, glyph 0 keeps the output well-formed.
-    let face = ttf_parser::Face::parse(FONT, 0).ok();
-    let units = face
-        .as_ref()
-        .map_or(1000.0, |f| f32::from(f.units_per_em()));
-    let glyph = |c: char| {
-        face.as_ref()
+/// The shipped font's glyphs and widths.
+struct Glyphs<'a> {
+    face: Option<ttf_parser::Face<'a>>,
+    units: f32,
+}
+
+impl Glyphs<'_> {
+    fn new() -> Self {
+        // The shipped font parses; if it ever did not, glyph 0 keeps the output well-formed.
+        let face = ttf_parser::Face::parse(FONT, 0).ok();
+        let units = face
+            .as_ref()
+            .map_or(1000.0, |f| f32::from(f.units_per_em()));
+        Self { face, units }
+    }
+
+    fn glyph(&self, c: char) -> u16 {
+        self.face
+            .as_ref()
             .and_then(|f| f.glyph_index(c))
             .map_or(0, |g| g.0)
-    };
-    let advance = |g: u16| {
-        face.as_ref()
-            .and_then(|f| f.glyph_hor_advance(ttf_parser::GlyphId(g)))
-            .map_or(0.0, |a| f32::from(a) * 1000.0 / units)
-    };
+    }
 
+    fn advance(&self, g: u16) -> f32 {
+        self.face
+            .as_ref()
+            .and_then(|f| f.glyph_hor_advance(ttf_parser::GlyphId(g)))
+            .map_or(0.0, |a| f32::from(a) * 1000.0 / self.units)
+    }
+}
+
+/// The page's text, one line after another, and the glyphs it uses (with their characters).
+fn text(doc: &Value, lang: Lang, glyphs: &Glyphs<'_>) -> (pdf_writer::Buf, BTreeMap<u16, char>) {
     let mut used: BTreeMap<u16, char> = BTreeMap::new();
     let mut content = Content::new();
     content.begin_text();
@@ -138,7 +152,7 @@ pub fn render(doc: &Value, lang: Lang) -> Vec<u8> {
     for (size, line) in lines(doc, lang) {
         let mut encoded = Vec::with_capacity(line.len() * 2);
         for c in line.chars() {
-            let g = glyph(c);
+            let g = glyphs.glyph(c);
             used.entry(g).or_insert(c);
             encoded.extend_from_slice(&g.to_be_bytes());
         }
@@ -148,52 +162,65 @@ pub fn render(doc: &Value, lang: Lang) -> Vec<u8> {
         y -= size * 1.6;
     }
     content.end_text();
-    let content = content.finish();
+    (content.finish(), used)
+}
 
-    let (catalog, pages, page, font, cid, descriptor, file, cmap_id, contents) = (
-        Ref::new(1),
-        Ref::new(2),
-        Ref::new(3),
-        Ref::new(4),
-        Ref::new(5),
-        Ref::new(6),
-        Ref::new(7),
-        Ref::new(8),
-        Ref::new(9),
-    );
+/// The objects of the PDF.
+const CATALOG: Ref = Ref::new(1);
+const PAGES: Ref = Ref::new(2);
+const PAGE: Ref = Ref::new(3);
+const FONT_REF: Ref = Ref::new(4);
+const CID: Ref = Ref::new(5);
+const DESCRIPTOR: Ref = Ref::new(6);
+const FILE: Ref = Ref::new(7);
+const CMAP: Ref = Ref::new(8);
+const CONTENTS: Ref = Ref::new(9);
+
+/// Renders a stored document (as served by `GET /v1/documents/{id}`).
+#[must_use]
+pub fn render(doc: &Value, lang: Lang) -> Vec<u8> {
+    let glyphs = Glyphs::new();
+    let (content, used) = text(doc, lang, &glyphs);
     let mut pdf = Pdf::new();
-    pdf.catalog(catalog).pages(pages);
-    pdf.pages(pages).kids([page]).count(1);
-    let mut p = pdf.page(page);
+    pdf.catalog(CATALOG).pages(PAGES);
+    pdf.pages(PAGES).kids([PAGE]).count(1);
+    let mut p = pdf.page(PAGE);
     p.media_box(Rect::new(0.0, 0.0, 595.0, 842.0))
-        .parent(pages)
-        .contents(contents);
-    p.resources().fonts().pair(Name(b"F1"), font);
+        .parent(PAGES)
+        .contents(CONTENTS);
+    p.resources().fonts().pair(Name(b"F1"), FONT_REF);
     p.finish();
-    pdf.type0_font(font)
+    embed_font(&mut pdf, &glyphs, &used);
+    pdf.stream(CONTENTS, &content);
+    pdf.finish()
+}
+
+/// The font, whole, with the widths and the character map of the glyphs used.
+fn embed_font(pdf: &mut Pdf, glyphs: &Glyphs<'_>, used: &BTreeMap<u16, char>) {
+    pdf.type0_font(FONT_REF)
         .base_font(Name(b"DejaVuSans"))
         .encoding_predefined(Name(b"Identity-H"))
-        .descendant_font(cid)
-        .to_unicode(cmap_id);
+        .descendant_font(CID)
+        .to_unicode(CMAP);
     let info = SystemInfo {
         registry: Str(b"Adobe"),
         ordering: Str(b"Identity"),
         supplement: 0,
     };
-    let mut c = pdf.cid_font(cid);
+    let mut c = pdf.cid_font(CID);
     c.subtype(CidFontType::Type2)
         .base_font(Name(b"DejaVuSans"))
         .system_info(info)
-        .font_descriptor(descriptor)
+        .font_descriptor(DESCRIPTOR)
         .default_width(600.0)
         .cid_to_gid_map_predefined(Name(b"Identity"));
     let mut w = c.widths();
     for g in used.keys() {
-        w.consecutive(*g, [advance(*g)]);
+        w.consecutive(*g, [glyphs.advance(*g)]);
     }
     w.finish();
     c.finish();
-    pdf.font_descriptor(descriptor)
+    pdf.font_descriptor(DESCRIPTOR)
         .name(Name(b"DejaVuSans"))
         .flags(FontFlags::NON_SYMBOLIC)
         .bbox(Rect::new(-1021.0, -463.0, 1793.0, 1232.0))
@@ -202,9 +229,9 @@ pub fn render(doc: &Value, lang: Lang) -> Vec<u8> {
         .descent(-236.0)
         .cap_height(729.0)
         .stem_v(80.0)
-        .font_file2(file);
-    pdf.stream(file, FONT)
-        .pair(Name(b"Length1"), FONT.len() as i32);
+        .font_file2(FILE);
+    let length = i32::try_from(FONT.len()).unwrap_or(i32::MAX);
+    pdf.stream(FILE, FONT).pair(Name(b"Length1"), length);
     let mut cmap = UnicodeCmap::new(
         Name(b"Kezek-UTF16"),
         SystemInfo {
@@ -213,11 +240,9 @@ pub fn render(doc: &Value, lang: Lang) -> Vec<u8> {
             supplement: 0,
         },
     );
-    for (g, c) in &used {
-        cmap.pair(*g, *c);
+    for (g, ch) in used {
+        cmap.pair(*g, *ch);
     }
     let cmap = cmap.finish();
-    pdf.cmap(cmap_id, &cmap);
-    pdf.stream(contents, &content);
-    pdf.finish()
+    pdf.cmap(CMAP, &cmap);
 }

@@ -3,7 +3,7 @@
 //! stored document, API key and stored answer against the authority's signature or seal.
 
 use crate::authority::{key_bytes, verify as verify_signature, Authority, KeyError};
-use crate::documents::signed_bytes;
+use crate::documents::{field, signed_bytes};
 use kezek_core::model::ApplicationId;
 use kezek_core::{Policy, State};
 use kezek_store::replay::{audit, ReplayError};
@@ -108,20 +108,21 @@ fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result
     let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return fail(format!("document {id} is not JSON"));
     };
-    let signature = doc["signature"].as_str().unwrap_or_default();
+    let signature = field(&doc, "signature").unwrap_or_default();
     if !verify_signature(public, &signed_bytes(&doc), signature).unwrap_or(false) {
         return fail(format!(
             "document {id}: the signature does not match its content"
         ));
     }
-    if doc["id"] != id {
+    if field(&doc, "id") != Some(id) {
         return fail(format!(
             "document {id} is stored under another document's id"
         ));
     }
-    let app = doc["application_id"].as_str().unwrap_or_default();
-    let known = ApplicationId::parse(app)
-        .is_ok_and(|a| state.application_index(&a).is_some() || doc["kind"] == "refusal");
+    let app = field(&doc, "application_id").unwrap_or_default();
+    let known = ApplicationId::parse(app).is_ok_and(|a| {
+        state.application_index(&a).is_some() || field(&doc, "kind") == Some("refusal")
+    });
     if !known {
         return fail(format!(
             "document {id} is about application {app}, which the journal does not have"

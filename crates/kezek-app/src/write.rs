@@ -120,7 +120,7 @@ impl App {
         };
         let written = prepared.written.clone();
         let key = prepared.append.idempotency.as_ref().map(|r| r.key.clone());
-        let handover = self.sign_and_hand_over(prepared.append, prepared.drafts);
+        let handover = self.sign_and_hand_over(prepared.append, &prepared.drafts);
         prepared.armed.disarm();
         // Waited for on a task of its own: if the client goes away, the answer still leaves
         // the pending map once durable, and a failed commit still stops the service.
@@ -214,7 +214,7 @@ impl App {
 
     /// Signs a write's documents and stored answer outside the state lock, then hands the
     /// batch to the journal in sequence order.
-    fn sign_and_hand_over(&self, append: Append, drafts: Vec<Draft>) -> Handover {
+    fn sign_and_hand_over(&self, append: Append, drafts: &[Draft]) -> Handover {
         /// Should signing panic, the events still go to the journal (unsigned, so `kezek
         /// verify` reports them) and the service is poisoned: no later batch waits for a
         /// gap forever.

@@ -2,6 +2,14 @@
 //! stops answering from a state the journal does not have (the service is poisoned, and
 //! says why), and a restart rebuilds the state from what the journal really holds.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 use jiff::Timestamp;
 use kezek_app::access::{Portal, Staff};
 use kezek_app::authority::Authority;
@@ -85,7 +93,7 @@ async fn a_failed_commit_poisons_and_a_restart_rebuilds_from_the_journal() {
         "writes are refused"
     );
     assert!(
-        is_poisoned(&app.read(|s| s.last_seq()).unwrap_err()),
+        is_poisoned(&app.read(kezek_core::State::last_seq).unwrap_err()),
         "so are reads"
     );
     let inner = store.inner();

@@ -1,6 +1,6 @@
-//! Loading a city from the interchange format into a state, as `dataset/README.md` says:
-//! every group created full, every application registered at its original time in
-//! (registered_at, application_id) order with claims verified, then the free seats opened
+//! Loading a city from the interchange format into a state, as the format says (see
+//! [`crate::dataset`]): every group created full, every application registered at its
+//! original time in (`registered_at`, `application_id`) order with claims verified, then the free seats opened
 //! as vacancies. Used by `kezek simulate` and `kezek import`.
 
 use crate::command::import::Import;

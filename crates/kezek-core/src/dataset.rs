@@ -90,8 +90,11 @@ pub fn split_rows<'a>(
         return Err(row_err(1, "header", format!("missing; must be `{header}`")));
     }
     let (first, body) = match text.iter().position(|b| *b == b'\n') {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, &text[text.len()..]),
+        Some(i) => {
+            let (first, rest) = text.split_at(i);
+            (first, rest.get(1..).unwrap_or_default())
+        }
+        None => (text, &[][..]),
     };
     let first = first.strip_suffix(b"\r").unwrap_or(first);
     if first != header.as_bytes() {
@@ -109,14 +112,13 @@ pub fn split_rows<'a>(
             rest.len()
         } else {
             let target = rest.len() / i;
-            rest[target..]
-                .iter()
-                .position(|b| *b == b'\n')
+            rest.get(target..)
+                .and_then(|tail| tail.iter().position(|b| *b == b'\n'))
                 .map_or(rest.len(), |p| target + p + 1)
         };
         let (chunk, after) = rest.split_at(cut);
         chunks.push((line, chunk));
-        line += chunk.iter().filter(|b| **b == b'\n').count() as u64;
+        line += memchr::memchr_iter(b'\n', chunk).count() as u64;
         rest = after;
     }
     Ok(chunks)
@@ -138,7 +140,7 @@ fn parse_chunk<T>(
     let mut record = csv::ByteRecord::new();
     // One row a line, near enough: sized once, the rows of a million-line file are not
     // copied from one doubling to the next (each copy faults in fresh memory).
-    let lines = chunk.iter().filter(|b| **b == b'\n').count() + 1;
+    let lines = memchr::memchr_iter(b'\n', chunk).count() + 1;
     let mut out = Vec::with_capacity(lines);
     loop {
         let at = first_line + reader.position().line() - 1;
@@ -151,9 +153,8 @@ fn parse_chunk<T>(
         let mut fields: [&str; 8] = [""; 8];
         let mut n = 0;
         for f in &record {
-            if n < fields.len() {
-                fields[n] =
-                    std::str::from_utf8(f).map_err(|_| row_err(line, "row", "not UTF-8"))?;
+            if let Some(slot) = fields.get_mut(n) {
+                *slot = std::str::from_utf8(f).map_err(|_| row_err(line, "row", "not UTF-8"))?;
             }
             n += 1;
         }
@@ -164,7 +165,7 @@ fn parse_chunk<T>(
                 format!("must have {columns} columns, has {n}"),
             ));
         }
-        out.push(parse(line, &fields[..n])?);
+        out.push(parse(line, fields.get(..n).unwrap_or_default())?);
     }
     Ok(out)
 }
@@ -206,23 +207,26 @@ fn language(line: u64, s: &str) -> Result<Language, RowError> {
 /// # Errors
 /// The first rule the row breaks.
 pub fn parse_group_row(line: u64, f: &[&str]) -> Result<GroupRow, RowError> {
-    let age_years: i16 = f[3]
+    let &[kindergarten, district, group, age, lang, free] = f else {
+        return Err(row_err(line, "row", "must have 6 columns"));
+    };
+    let age_years: i16 = age
         .parse()
         .ok()
         .filter(|a| (0..=18).contains(a))
         .ok_or_else(|| row_err(line, "age_years", "must be a whole number 0 to 18"))?;
-    let free_seats: u32 = f[5]
+    let free_seats: u32 = free
         .parse()
         .ok()
         .filter(|n| *n <= 10_000)
         .ok_or_else(|| row_err(line, "free_seats", "must be a whole number 0 to 10000"))?;
     Ok(GroupRow {
         line,
-        kindergarten_id: id(line, "kindergarten_id", f[0], KindergartenId::parse)?,
-        district: id(line, "district", f[1], DistrictId::parse)?,
-        group_id: id(line, "group_id", f[2], GroupId::parse)?,
+        kindergarten_id: id(line, "kindergarten_id", kindergarten, KindergartenId::parse)?,
+        district: id(line, "district", district, DistrictId::parse)?,
+        group_id: id(line, "group_id", group, GroupId::parse)?,
         age_years,
-        language: language(line, f[4])?,
+        language: language(line, lang)?,
         free_seats,
     })
 }
@@ -232,10 +236,13 @@ pub fn parse_group_row(line: u64, f: &[&str]) -> Result<GroupRow, RowError> {
 /// # Errors
 /// The first rule the row breaks.
 pub fn parse_application_row(line: u64, f: &[&str]) -> Result<ApplicationRow, RowError> {
-    let application_id = id(line, "application_id", f[0], ApplicationId::parse)?;
-    let child_iin = Iin::parse(f[1])
-        .map_err(|e| row_err(line, "child_iin", format!("not a valid IIN: {e}")))?;
-    let birth_date: Date = f[2]
+    let &[application, iin, birth, registered, district, lang, category, preferences] = f else {
+        return Err(row_err(line, "row", "must have 8 columns"));
+    };
+    let application_id = id(line, "application_id", application, ApplicationId::parse)?;
+    let child_iin =
+        Iin::parse(iin).map_err(|e| row_err(line, "child_iin", format!("not a valid IIN: {e}")))?;
+    let birth_date: Date = birth
         .parse()
         .map_err(|_| row_err(line, "birth_date", "must be a date YYYY-MM-DD"))?;
     if birth_date != child_iin.birth_date() {
@@ -245,17 +252,17 @@ pub fn parse_application_row(line: u64, f: &[&str]) -> Result<ApplicationRow, Ro
             format!("must equal the IIN's date {}", child_iin.birth_date()),
         ));
     }
-    let registered_at: Timestamp = f[3]
+    let registered_at: Timestamp = registered
         .parse()
         .map_err(|_| row_err(line, "registered_at", "must be an RFC 3339 timestamp"))?;
-    let category = match f[6] {
+    let category = match category {
         "none" => None,
         c => Some(
             Category::parse(c)
                 .ok_or_else(|| row_err(line, "category", "must be `none` or a category code"))?,
         ),
     };
-    let preferences = f[7]
+    let preferences = preferences
         .split(';')
         .map(|k| id(line, "preferences", k, KindergartenId::parse))
         .collect::<Result<Vec<_>, _>>()?;
@@ -265,8 +272,8 @@ pub fn parse_application_row(line: u64, f: &[&str]) -> Result<ApplicationRow, Ro
         child_iin,
         birth_date,
         registered_at,
-        district: id(line, "district", f[4], DistrictId::parse)?,
-        language: language(line, f[5])?,
+        district: id(line, "district", district, DistrictId::parse)?,
+        language: language(line, lang)?,
         category,
         preferences,
     })
@@ -371,7 +378,10 @@ pub fn check_applications(rows: &[ApplicationRow], max_preferences: usize) -> Re
         }
         // At most `max_preferences` (<= 10) entries: pairwise is cheaper than a set.
         let p = &r.preferences;
-        if (1..p.len()).any(|i| p[..i].contains(&p[i])) {
+        if p.iter()
+            .enumerate()
+            .any(|(i, k)| p.iter().take(i).any(|x| x == k))
+        {
             return Err(row_err(
                 r.line,
                 "preferences",

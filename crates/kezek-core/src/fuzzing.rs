@@ -23,6 +23,9 @@ use crate::state::State;
 use jiff::{Span, Timestamp};
 
 /// IIN parser: a parsed IIN prints back to the same text and its date is real.
+///
+/// # Panics
+/// When it does not: what the fuzzer looks for.
 pub fn iin(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         if let Ok(iin) = Iin::parse(s) {
@@ -32,7 +35,10 @@ pub fn iin(data: &[u8]) {
     }
 }
 
-/// CSV row parsers, both files.
+/// CSV row parsers, both files: a parsed row's birth date is its IIN's, its preferences 1 to 3.
+///
+/// # Panics
+/// When not: what the fuzzer looks for.
 pub fn csv_rows(data: &[u8]) {
     let _ = parse_groups(data);
     if let Ok(rows) = parse_applications(data, 3) {
@@ -44,11 +50,15 @@ pub fn csv_rows(data: &[u8]) {
 }
 
 /// Policy parser: anything that parses is internally consistent.
+///
+/// # Panics
+/// When not: what the fuzzer looks for.
 pub fn policy(data: &[u8]) {
     if let Ok(s) = std::str::from_utf8(data) {
         if let Ok(p) = Policy::from_toml(s) {
             assert!(!p.tiers.is_empty());
-            assert!(p.tiers[p.general_tier()].categories.is_empty());
+            let general = p.tiers.get(p.general_tier());
+            assert!(general.is_some_and(|t| t.categories.is_empty()));
             for t in 0..p.tiers.len() {
                 let _ = p.block_of(t);
             }
@@ -60,6 +70,9 @@ pub fn policy(data: &[u8]) {
 /// refused command must leave the state exactly as it was, a decided one must apply, and
 /// after every command seats stay within capacity, reserved seats equal open referrals,
 /// every queued child has a queue number and nobody else has one.
+///
+/// # Panics
+/// When any of that breaks: what the fuzzer looks for.
 pub fn commands(data: &[u8]) {
     let policy = if data.first().is_some_and(|b| b % 2 == 0) {
         Policy::kz_2013()
@@ -140,6 +153,10 @@ fn city(policy: Policy) -> State {
 }
 
 /// The command that bytes `[op, a, b, c]` pick (the `n`th, at `now`).
+#[allow(
+    clippy::many_single_char_names,
+    reason = "the bytes have no meaning but their order"
+)]
 fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Option<Command> {
     let app = |x: u8| {
         let i = usize::from(x) % state.application_count().max(1);
@@ -202,10 +219,11 @@ fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Opt
 
 /// An imported application picked by bytes `[a, b, c]`.
 fn import(now: Timestamp, n: u32, [a, b, c]: [u8; 3]) -> Option<Import> {
+    let small = |x: u8| i8::try_from(x).unwrap_or(0);
     let birth = jiff::civil::date(
         2021 + i16::from(b % 5),
-        1 + (c % 12) as i8,
-        1 + (a % 28) as i8,
+        1 + small(c % 12),
+        1 + small(a % 28),
     );
     let iin = Iin::compose(birth, c % 2 == 0, u16::from(a) * 37 + u16::from(b))?;
     let preferences: Vec<KindergartenId> = [b, c]
@@ -229,7 +247,10 @@ fn import(now: Timestamp, n: u32, [a, b, c]: [u8; 3]) -> Option<Import> {
         } else {
             Language::Ru
         },
-        category: Category::parse(categories[usize::from(c % 4)]).filter(|c| c.as_str() != "none"),
+        category: categories
+            .get(usize::from(c % 4))
+            .and_then(|c| Category::parse(c))
+            .filter(|c| c.as_str() != "none"),
         preferences,
     };
     Some(Import { row })

@@ -1,6 +1,14 @@
 //! Replays the checked-in fuzz corpus (`fuzz/corpus/<target>/*`) through the same harnesses
 //! the fuzz targets call, so `cargo test` catches a regression on any input found so far.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 use std::path::Path;
 
 fn replay(target: &str, harness: fn(&[u8])) -> usize {

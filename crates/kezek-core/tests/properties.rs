@@ -6,6 +6,14 @@
 //! every command with random, often invalid, arguments check that a refused command changes
 //! nothing at all.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 mod model;
 
 use jiff::{Span, Timestamp};
@@ -510,11 +518,11 @@ fn check_explanations(w: &World) {
                 x.queue_number, expected,
                 "queue number of {a} at seq {since}"
             );
-            let now = w.state.queue_number(a).unwrap() as i64;
+            let now = i64::try_from(w.state.queue_number(a).unwrap()).unwrap();
             if let Some(q) = x.queue_number {
                 assert_eq!(
                     x.causes.values().sum::<i64>(),
-                    now - q as i64,
+                    now - i64::try_from(q).unwrap(),
                     "causes of {a} since {since}: {:?}",
                     x.causes
                 );

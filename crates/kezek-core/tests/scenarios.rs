@@ -1,5 +1,13 @@
 //! Scenario tests of the rules of `docs/rules.md`, one rule each.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 use jiff::{Span, Timestamp};
 use kezek_core::command::admission::NoShow;
 use kezek_core::command::claim::DecideClaim;

@@ -62,7 +62,7 @@ pub async fn track(req: Request, next: Next) -> Response {
     let started = Instant::now();
     let mut res = next.run(req).await;
     let status = res.status().as_u16().to_string();
-    let micros = started.elapsed().as_micros() as u64;
+    let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     // Successful reads are the bulk of the traffic (the portal polls positions): logging
     // each at info cost a sixth of the read throughput. They are counted and timed in
     // /metrics and logged at debug; writes and every refusal or error are logged at info.
@@ -79,6 +79,15 @@ pub async fn track(req: Request, next: Next) -> Response {
     res
 }
 
+/// A count as a gauge's value.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "counts of children, rounds and events are far below 2^52"
+)]
+fn gauge(n: impl TryInto<u64>) -> f64 {
+    n.try_into().map_or(f64::MAX, |n: u64| n as f64)
+}
+
 /// The scrape.
 #[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics", responses((status = 200, description = "text format 0.0.4")))]
 pub async fn render(State(app): State<Arc<App>>) -> Response {
@@ -87,10 +96,10 @@ pub async fn render(State(app): State<Arc<App>>) -> Response {
         for ((d, t), n) in s.queued_counts() {
             let district = s.district(d).map(|x| x.id.to_string()).unwrap_or_default();
             let tier = kezek_app::views::tier_name(s, t).to_owned();
-            metrics::gauge!("kezek_queued", "district" => district, "tier" => tier).set(n as f64);
+            metrics::gauge!("kezek_queued", "district" => district, "tier" => tier).set(gauge(n));
         }
-        metrics::gauge!("kezek_rounds").set(s.rounds().len() as f64);
-        metrics::gauge!("kezek_journal_seq").set(s.last_seq().get() as f64);
+        metrics::gauge!("kezek_rounds").set(gauge(s.rounds().len()));
+        metrics::gauge!("kezek_journal_seq").set(gauge(s.last_seq().get()));
     });
     metrics::gauge!("kezek_poisoned").set(if app.poisoned().is_some() { 1.0 } else { 0.0 });
     let body = handle().map(PrometheusHandle::render).unwrap_or_default();

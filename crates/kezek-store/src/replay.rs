@@ -115,7 +115,7 @@ fn walk(
         let reader = scope.spawn(move || read_verified(journal, &pages));
         let (mut last, mut rounds) = (Seq::default(), 0);
         let mut outcome = Ok(());
-        for page in received.iter() {
+        for page in &received {
             outcome = apply_page(state, page, rerun_rounds, &mut last, &mut rounds);
             if outcome.is_err() {
                 break;

@@ -2,6 +2,14 @@
 //! with a verifying hash chain, replays into the same state, survives a reopen, and any
 //! edit of a stored record stops the replay at that record.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    reason = "a test: a panic is a failed test"
+)]
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
+
 use kezek_core::city::load_city;
 use kezek_core::command::lapse::LapseOverdue;
 use kezek_core::command::round::RunRound;
@@ -139,7 +147,7 @@ fn corrupt_at(edit: &str, seq: u64) -> ReplayError {
     let (_, outcomes) = sample_outcomes();
     write_all(&SqliteStore::open(&path).unwrap(), &outcomes);
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute(edit, [seq as i64]).unwrap();
+    conn.execute(edit, [i64::try_from(seq).unwrap()]).unwrap();
     drop(conn);
     let journal = SqliteStore::open(&path).unwrap();
     replay(&journal, &mut State::new(Policy::kz_2013())).unwrap_err()
@@ -158,9 +166,9 @@ fn any_edit_stops_the_replay_at_its_seq() {
     for edit in cases {
         match corrupt_at(edit, 40) {
             ReplayError::Corrupt { seq, message } => {
-                assert_eq!(seq, Seq::new(40), "{edit}: {message}")
+                assert_eq!(seq, Seq::new(40), "{edit}: {message}");
             }
-            e => panic!("{edit}: {e}"),
+            e @ ReplayError::Store(_) => panic!("{edit}: {e}"),
         }
     }
     // A referral of a round rewritten with a valid-looking chain still breaks the chain.

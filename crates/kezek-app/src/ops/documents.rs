@@ -51,7 +51,7 @@ pub async fn document(
         .ok_or_else(|| AppError::not_found("document", id))?;
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
-    let application = doc["application_id"].as_str().unwrap_or_default();
+    let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
     let district = app.read(|s| {
         ApplicationId::parse(application)
             .ok()

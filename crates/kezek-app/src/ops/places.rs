@@ -50,7 +50,7 @@ impl App {
             move |state, _| {
                 match state.kindergarten_index(&kindergarten_id) {
                     Some(k) => {
-                        caller.require_scope(Role::Staff, district_of_kindergarten(state, k))?
+                        caller.require_scope(Role::Staff, district_of_kindergarten(state, k))?;
                     }
                     None => *created_ref = true,
                 }

@@ -42,7 +42,8 @@ pub(crate) fn aged_out(state: &State, d: DistrictIx, year: i16, at: Timestamp) -
         .iter()
         .filter(|k| i32::from(year - k.cohort) >= max_age)
         .filter_map(|k| state.queue(k))
-        .flat_map(|q| (0..tiers).flat_map(move |t| q.tier(t).iter().copied()))
+        .flat_map(|q| (0..tiers).filter_map(move |t| q.tier(t)))
+        .flat_map(|list| list.iter().copied())
         .collect();
     entries.sort();
     entries

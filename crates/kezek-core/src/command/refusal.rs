@@ -50,7 +50,7 @@ pub enum Refusal {
 impl Refusal {
     /// `entity` `id` does not exist.
     #[must_use]
-    pub fn not_found(entity: &'static str, id: impl ToString) -> Self {
+    pub fn not_found(entity: &'static str, id: &dyn std::fmt::Display) -> Self {
         Self::NotFound {
             entity,
             id: id.to_string(),

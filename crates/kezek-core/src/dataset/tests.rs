@@ -1,4 +1,5 @@
 use super::*;
+use std::fmt::Write;
 
 const GROUPS: &str = "kindergarten_id,district,group_id,age_years,language,free_seats\nK1,D01,G1,2,kk,0\nK1,D01,G2,3,ru,2\n";
 const APPS: &str = "application_id,child_iin,birth_date,registered_at,district,language,category,preferences\nA1,210821548976,2021-08-21,2021-10-28T01:15:44Z,D03,kk,large_family,K000011\nA2,220610571995,2022-06-10,2023-01-24T17:37:56Z,D08,kk,none,K1;K2\n";
@@ -77,9 +78,10 @@ fn split_chunks_keep_line_numbers() {
     let mut text = String::from(APPLICATIONS_HEADER);
     text.push('\n');
     for n in 0..50 {
-        text.push_str(&format!(
-            "A{n},210821548976,2021-08-21,2021-10-28T01:15:44Z,D03,kk,none,K1\n"
-        ));
+        let _ = writeln!(
+            text,
+            "A{n},210821548976,2021-08-21,2021-10-28T01:15:44Z,D03,kk,none,K1"
+        );
     }
     text = text.replacen(
         "A37,210821548976,2021-08-21",
@@ -99,7 +101,7 @@ fn split_chunks_keep_line_numbers() {
         );
         let total: usize = chunks
             .iter()
-            .map(|(_, c)| c.iter().filter(|b| **b == b'\n').count())
+            .map(|(_, c)| memchr::memchr_iter(b'\n', c).count())
             .sum();
         assert_eq!(total, 50);
     }

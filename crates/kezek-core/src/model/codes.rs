@@ -46,9 +46,8 @@ impl Category {
     #[must_use]
     pub fn parse(s: &str) -> Option<Self> {
         let b = s.as_bytes();
-        let ok = !b.is_empty()
-            && b.len() <= 32
-            && b[0].is_ascii_lowercase()
+        let ok = b.len() <= 32
+            && b.first().is_some_and(u8::is_ascii_lowercase)
             && b.iter()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_');
         ok.then(|| Self(CompactString::new(s)))

@@ -39,8 +39,9 @@ pub fn check_id(s: &str) -> Result<(), IdError> {
     if !first.is_ascii_alphanumeric() {
         return Err(IdError::BadCharacter);
     }
-    if bytes[1..]
+    if bytes
         .iter()
+        .skip(1)
         .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
     {
         Ok(())

@@ -86,8 +86,10 @@ impl Iin {
         if serial >= 10_000 {
             return None;
         }
-        let yy = (birth.year() % 100) as u8;
-        let (mm, dd) = (birth.month() as u8, birth.day() as u8);
+        // Two-digit year, month and day: all fit.
+        let digits = |n: i16| u8::try_from(n.rem_euclid(100)).unwrap_or(0);
+        let yy = digits(birth.year());
+        let (mm, dd) = (digits(birth.month().into()), digits(birth.day().into()));
         let mut d = [0u8; 12];
         d[..7].copy_from_slice(&[
             yy / 10,
@@ -98,13 +100,15 @@ impl Iin {
             dd % 10,
             century,
         ]);
-        for (i, c) in (7..11).zip([
+        let digits = [
             serial / 1000,
             serial / 100 % 10,
             serial / 10 % 10,
             serial % 10,
-        ]) {
-            d[i] = c as u8;
+        ];
+        for (slot, c) in d.iter_mut().skip(7).zip(digits) {
+            // Each is a single decimal digit: `serial` < 10000.
+            *slot = u8::try_from(c).unwrap_or(0);
         }
         let mut first = [0u8; 11];
         first.copy_from_slice(&d[..11]);
@@ -128,8 +132,9 @@ fn birth_date_of(d: &[u8; 12]) -> Option<Date> {
         _ => return None,
     };
     let yy = i16::from(d[0]) * 10 + i16::from(d[1]);
-    let mm = (d[2] * 10 + d[3]) as i8;
-    let dd = (d[4] * 10 + d[5]) as i8;
+    // Two decimal digits each: at most 99.
+    let mm = i8::try_from(d[2] * 10 + d[3]).ok()?;
+    let dd = i8::try_from(d[4] * 10 + d[5]).ok()?;
     Date::new(century + yy, mm, dd).ok()
 }
 

@@ -59,8 +59,7 @@ impl Calendar {
     pub fn end_of_day(&self, day: Date) -> Timestamp {
         let next = day.tomorrow().unwrap_or(day);
         next.to_zoned(TimeZone::fixed(self.offset))
-            .map(|z| z.timestamp())
-            .unwrap_or(Timestamp::MAX)
+            .map_or(Timestamp::MAX, |z| z.timestamp())
     }
 
     /// Deadline for an act due within `n` working days of `at`: the end of the `n`-th working

@@ -215,7 +215,11 @@ impl Policy {
                 _ => {}
             }
         }
-        (self.blocks.len() - 1, self.blocks[self.blocks.len() - 1])
+        // A validated policy has a block for every tier; this is only a fallback.
+        match self.blocks.last() {
+            Some(b) => (self.blocks.len() - 1, *b),
+            None => (0, Block::Strict(t)),
+        }
     }
 }
 

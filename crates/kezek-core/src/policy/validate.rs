@@ -188,9 +188,12 @@ fn validate_tiers(raw: Vec<RawTier>) -> Result<Tiers, PolicyError> {
     }
     let mut blocks = Vec::new();
     let mut i = 0;
-    while i < tiers.len() {
-        if let Some((p, g)) = tiers[i].interleave {
-            if tiers[i + 1].interleave.is_some() {
+    while let Some(tier) = tiers.get(i) {
+        if let Some((p, g)) = tier.interleave {
+            if tiers
+                .get(i + 1)
+                .is_some_and(|next| next.interleave.is_some())
+            {
                 return Err(err(
                     format!("tiers[{}].interleave", i + 1),
                     "a tier interleaved with the one above cannot also interleave with the one below",

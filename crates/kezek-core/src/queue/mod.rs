@@ -19,6 +19,11 @@ use smallvec::{smallvec, SmallVec};
 /// behind a `Vec`.
 type TierLists = SmallVec<[OrderIndex; 4]>;
 
+/// A tier or block number as the change log keeps it (a policy has far fewer than 256).
+fn tier_code(t: usize) -> u8 {
+    u8::try_from(t).unwrap_or(u8::MAX)
+}
+
 /// Identifies a cohort queue: children compete only inside one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct QueueKey {
@@ -113,6 +118,29 @@ impl Change {
     }
 }
 
+/// The count of tier `t`, or 0 for a tier the policy does not have (tier and block numbers
+/// come from the policy the queue was built for, so that does not happen).
+fn at(counts: &[usize], t: usize) -> usize {
+    counts.get(t).copied().unwrap_or(0)
+}
+
+/// Sets the count of tier `t`.
+fn put(counts: &mut [usize], t: usize, n: usize) {
+    if let Some(c) = counts.get_mut(t) {
+        *c = n;
+    }
+}
+
+/// How many children list `t` of `lists` holds.
+fn len_of(lists: &[OrderIndex], t: usize) -> usize {
+    lists.get(t).map_or(0, OrderIndex::len)
+}
+
+/// How many children of list `t` sort before `e`.
+fn less_in(lists: &[OrderIndex], t: usize, e: &Entry) -> usize {
+    lists.get(t).map_or(0, |l| l.count_less(e))
+}
+
 /// Who stands before a child of `tier` in the merged order, per tier, from counts alone:
 /// the size of every tier, how many of its own tier sort before it (`r`), and the phases.
 #[must_use]
@@ -125,21 +153,27 @@ pub fn ahead_from_counts(
 ) -> Vec<usize> {
     let mut ahead = vec![0; sizes.len()];
     let (bi, block) = policy.block_of(tier);
-    for b in &policy.blocks[..bi] {
+    for b in policy.blocks.iter().take(bi) {
         match *b {
-            Block::Strict(t) => ahead[t] = sizes[t],
+            Block::Strict(t) => put(&mut ahead, t, at(sizes, t)),
             Block::Pair { upper, .. } => {
-                ahead[upper] = sizes[upper];
-                ahead[upper + 1] = sizes[upper + 1];
+                put(&mut ahead, upper, at(sizes, upper));
+                put(&mut ahead, upper + 1, at(sizes, upper + 1));
             }
         }
     }
-    ahead[tier] = r;
+    put(&mut ahead, tier, r);
     if let Block::Pair { upper, p, g } = block {
+        let phase = phases.get(bi).copied().unwrap_or(0);
         if tier == upper {
-            ahead[upper + 1] = lower_before_upper(p, g, phases[bi], r, sizes[upper + 1]);
+            let n = lower_before_upper(p, g, phase, r, at(sizes, upper + 1));
+            put(&mut ahead, upper + 1, n);
         } else {
-            ahead[upper] = upper_before_lower(p, g, phases[bi], r, sizes[upper]);
+            put(
+                &mut ahead,
+                upper,
+                upper_before_lower(p, g, phase, r, at(sizes, upper)),
+            );
         }
     }
     ahead
@@ -180,18 +214,23 @@ impl CohortQueue {
     ) {
         self.log.push(Change::Entry {
             seq,
-            tier: tier as u8,
+            tier: tier_code(tier),
             entry: e,
             inserted: true,
             cause,
         });
         let n = self.tiers.len();
-        self.tiers[tier].insert(e);
+        if let Some(list) = self.tiers.get_mut(tier) {
+            list.insert(e);
+        }
         for k in kindergartens {
-            self.by_kindergarten
+            let lists = self
+                .by_kindergarten
                 .entry(*k)
-                .or_insert_with(|| smallvec![OrderIndex::default(); n])[tier]
-                .insert(e);
+                .or_insert_with(|| smallvec![OrderIndex::default(); n]);
+            if let Some(list) = lists.get_mut(tier) {
+                list.insert(e);
+            }
         }
     }
 
@@ -206,29 +245,35 @@ impl CohortQueue {
     ) {
         self.log.push(Change::Entry {
             seq,
-            tier: tier as u8,
+            tier: tier_code(tier),
             entry: *e,
             inserted: false,
             cause,
         });
-        self.tiers[tier].remove(e);
+        if let Some(list) = self.tiers.get_mut(tier) {
+            list.remove(e);
+        }
         for k in kindergartens {
-            if let Some(lists) = self.by_kindergarten.get_mut(k) {
-                lists[tier].remove(e);
+            if let Some(list) = self
+                .by_kindergarten
+                .get_mut(k)
+                .and_then(|l| l.get_mut(tier))
+            {
+                list.remove(e);
             }
         }
     }
 
     /// Children of tier `t`, in order.
     #[must_use]
-    pub fn tier(&self, t: usize) -> &OrderIndex {
-        &self.tiers[t]
+    pub fn tier(&self, t: usize) -> Option<&OrderIndex> {
+        self.tiers.get(t)
     }
 
     /// Children of tier `t` who listed kindergarten `k`, in order.
     #[must_use]
     pub fn tier_at(&self, k: KgIx, t: usize) -> Option<&OrderIndex> {
-        self.by_kindergarten.get(&k).map(|l| &l[t])
+        self.by_kindergarten.get(&k).and_then(|l| l.get(t))
     }
 
     /// Number of queued children.
@@ -246,17 +291,19 @@ impl CohortQueue {
     /// The interleave phase of block `b`.
     #[must_use]
     pub fn phase(&self, b: usize) -> u32 {
-        self.phases[b]
+        self.phases.get(b).copied().unwrap_or(0)
     }
 
     /// Sets the interleave phase of block `b` (by the round at `seq`).
     pub fn set_phase(&mut self, b: usize, phase: u32, seq: Seq) {
-        self.log.push(Change::Phase {
-            seq,
-            block: b as u8,
-            before: self.phases[b],
-        });
-        self.phases[b] = phase;
+        if let Some(slot) = self.phases.get_mut(b) {
+            let before = std::mem::replace(slot, phase);
+            self.log.push(Change::Phase {
+                seq,
+                block: tier_code(b),
+                before,
+            });
+        }
     }
 
     /// Every change, in journal order.
@@ -284,61 +331,48 @@ impl CohortQueue {
     ) -> Vec<usize> {
         if kindergarten.is_none() {
             let sizes: Vec<usize> = self.tiers.iter().map(OrderIndex::len).collect();
-            return ahead_from_counts(
-                policy,
-                &sizes,
-                self.tiers[tier].count_less(e),
-                tier,
-                &self.phases,
-            );
+            let r = less_in(&self.tiers, tier, e);
+            return ahead_from_counts(policy, &sizes, r, tier, &self.phases);
         }
         let empty;
-        let view: &[OrderIndex] = match kindergarten {
-            None => &self.tiers,
-            Some(k) => match self.by_kindergarten.get(&k) {
-                Some(l) => l,
-                None => {
-                    empty = vec![OrderIndex::default(); self.tiers.len()];
-                    &empty
-                }
-            },
+        let lists = kindergarten.and_then(|k| self.by_kindergarten.get(&k));
+        let view: &[OrderIndex] = if let Some(l) = lists {
+            l
+        } else {
+            empty = vec![OrderIndex::default(); self.tiers.len()];
+            &empty
         };
         let mut ahead = vec![0; self.tiers.len()];
         let (bi, block) = policy.block_of(tier);
-        for b in &policy.blocks[..bi] {
+        for b in policy.blocks.iter().take(bi) {
             match *b {
-                Block::Strict(t) => ahead[t] = view[t].len(),
+                Block::Strict(t) => put(&mut ahead, t, len_of(view, t)),
                 Block::Pair { upper, .. } => {
-                    ahead[upper] = view[upper].len();
-                    ahead[upper + 1] = view[upper + 1].len();
+                    put(&mut ahead, upper, len_of(view, upper));
+                    put(&mut ahead, upper + 1, len_of(view, upper + 1));
                 }
             }
         }
         match block {
-            Block::Strict(t) => ahead[t] = view[t].count_less(e),
+            Block::Strict(t) => put(&mut ahead, t, less_in(view, t, e)),
             Block::Pair { upper, p, g } => {
                 let lower = upper + 1;
-                let phase = self.phases[bi];
-                let r = self.tiers[tier].count_less(e);
+                let phase = self.phase(bi);
+                let r = less_in(&self.tiers, tier, e);
                 let (other, before) = if tier == upper {
-                    (
-                        lower,
-                        lower_before_upper(p, g, phase, r, self.tiers[lower].len()),
-                    )
+                    let n = lower_before_upper(p, g, phase, r, len_of(&self.tiers, lower));
+                    (lower, n)
                 } else {
-                    (
-                        upper,
-                        upper_before_lower(p, g, phase, r, self.tiers[upper].len()),
-                    )
+                    let n = upper_before_lower(p, g, phase, r, len_of(&self.tiers, upper));
+                    (upper, n)
                 };
-                ahead[tier] = view[tier].count_less(e);
-                ahead[other] = match kindergarten {
-                    None => before,
-                    Some(_) => match self.tiers[other].select(before) {
-                        Some(first_behind) => view[other].count_less(&first_behind),
-                        None => view[other].len(),
-                    },
-                };
+                put(&mut ahead, tier, less_in(view, tier, e));
+                // The first child of the other tier behind this one, in the whole queue;
+                // among those who listed the kindergarten, who sorts before it is ahead.
+                let behind = self.tiers.get(other).and_then(|l| l.select(before));
+                let n = behind
+                    .map_or_else(|| len_of(view, other), |first| less_in(view, other, &first));
+                put(&mut ahead, other, n);
             }
         }
         ahead

@@ -29,18 +29,24 @@ pub struct Entry(u128);
 const EARLIEST_NANOS: i128 = -400_000_000_000 * 1_000_000_000;
 
 impl Entry {
+    /// Below every key.
+    const LOWEST: Self = Self(0);
+
     /// The key of application `app` registered at `at`.
     #[must_use]
     pub fn new(at: Timestamp, app: AppIx) -> Self {
         // Never negative and below 2^70, so the shifted value fits in 102 bits.
-        let since = (at.as_nanosecond() - EARLIEST_NANOS) as u128;
+        let since = u128::try_from(at.as_nanosecond() - EARLIEST_NANOS).unwrap_or(0);
         Self((since << 32) | u128::from(app.get()))
     }
 
     /// Dense application index inside the state.
     #[must_use]
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "the low 32 bits hold the index"
+    )]
     pub fn app(&self) -> AppIx {
-        // The low 32 bits hold the index.
         AppIx::new(self.0 as u32)
     }
 }
@@ -64,7 +70,7 @@ fn count_prefix(keys: &[Entry], below: impl Fn(&Entry) -> bool) -> usize {
     }
     let lo = (sampled - 1) * STRIDE + 1;
     let hi = (sampled * STRIDE).min(keys.len());
-    lo + keys[lo..hi].partition_point(below)
+    lo + keys.get(lo..hi).map_or(0, |gap| gap.partition_point(below))
 }
 
 /// Where `e` is in the sorted `keys`, or where it would go: as `slice::binary_search`.
@@ -137,16 +143,17 @@ impl Node {
         }
     }
 
+    /// The smallest key (only asked of nodes that hold some: the lowest key otherwise).
     fn first(&self) -> Entry {
         match self {
-            Node::Leaf(keys) => keys[0],
-            Node::Internal(inner) => inner.children[0].first(),
+            Node::Leaf(keys) => keys.first().copied().unwrap_or(Entry::LOWEST),
+            Node::Internal(inner) => inner.children.first().map_or(Entry::LOWEST, Node::first),
         }
     }
 
     /// The child a key belongs to.
     fn route(seps: &[Entry], e: &Entry) -> usize {
-        count_prefix(&seps[1..], |s| s <= e)
+        seps.get(1..).map_or(0, |s| count_prefix(s, |s| s <= e))
     }
 
     /// Inserts; returns whether the key was new and, when the node overflowed, the right
@@ -173,12 +180,13 @@ impl Node {
                     seps,
                 } = &mut **inner;
                 let i = Node::route(seps, &e);
-                let (fresh, split) = children[i].insert(e);
-                if fresh {
-                    counts[i] += 1;
-                }
+                let (Some(child), Some(count)) = (children.get_mut(i), counts.get_mut(i)) else {
+                    return (false, None);
+                };
+                let (fresh, split) = child.insert(e);
+                *count += usize::from(fresh);
                 if let Some(right) = split {
-                    counts[i] = children[i].len();
+                    *count = child.len();
                     counts.insert(i + 1, right.len());
                     seps.insert(i + 1, right.first());
                     children.insert(i + 1, right);
@@ -195,8 +203,7 @@ impl Node {
             Node::Leaf(keys) if keys.len() > LEAF_MAX => {
                 let half = keys.len() / 2;
                 let mut right = Vec::with_capacity(LEAF_MAX + 1);
-                right.extend_from_slice(&keys[half..]);
-                keys.truncate(half);
+                right.extend(keys.drain(half..));
                 Some(Node::Leaf(right))
             }
             Node::Internal(inner) if inner.children.len() > FANOUT => {
@@ -229,11 +236,14 @@ impl Node {
                     seps,
                 } = &mut **inner;
                 let i = Node::route(seps, e);
-                if !children[i].remove(e) {
+                let (Some(child), Some(count)) = (children.get_mut(i), counts.get_mut(i)) else {
+                    return false;
+                };
+                if !child.remove(e) {
                     return false;
                 }
-                counts[i] -= 1;
-                if children[i].is_underfull() && children.len() > 1 {
+                *count -= 1;
+                if child.is_underfull() && children.len() > 1 {
                     let left = if i + 1 < children.len() { i } else { i - 1 };
                     merge(children, counts, seps, left);
                 }
@@ -247,7 +257,8 @@ impl Node {
             Node::Leaf(keys) => count_prefix(keys, |k| k < e),
             Node::Internal(inner) => {
                 let i = Node::route(&inner.seps, e);
-                inner.counts[..i].iter().sum::<usize>() + inner.children[i].count_less(e)
+                let before: usize = inner.counts.iter().take(i).sum();
+                before + inner.children.get(i).map_or(0, |c| c.count_less(e))
             }
         }
     }
@@ -275,30 +286,41 @@ fn merge(
     seps: &mut ArrayVec<Entry, ROOM>,
     i: usize,
 ) {
+    if i + 1 >= children.len() {
+        return;
+    }
     let right = children.remove(i + 1);
     counts.remove(i + 1);
     let sep = seps.remove(i + 1);
-    match (&mut children[i], right) {
+    let Some(left) = children.get_mut(i) else {
+        return;
+    };
+    match (&mut *left, right) {
         (Node::Leaf(a), Node::Leaf(b)) => a.extend(b),
         (Node::Internal(a), Node::Internal(b)) => {
             let Inner {
                 children: bc,
                 counts: bn,
-                seps: mut bsep,
+                seps: bsep,
             } = *b;
-            bsep[0] = sep;
+            // The right node's first separator is unused; between the two it is `sep`.
             a.children.extend(bc);
             a.counts.extend(bn);
-            a.seps.extend(bsep);
+            a.seps
+                .extend(std::iter::once(sep).chain(bsep.into_iter().skip(1)));
         }
         _ => unreachable!("siblings are at the same depth"),
     }
-    if let Some(right) = children[i].split_if_too_wide() {
+    let split = left.split_if_too_wide();
+    let merged = left.len();
+    if let Some(count) = counts.get_mut(i) {
+        *count = merged;
+    }
+    if let Some(right) = split {
         counts.insert(i + 1, right.len());
         seps.insert(i + 1, right.first());
         children.insert(i + 1, right);
     }
-    counts[i] = children[i].len();
 }
 
 /// Entries of one tier, in queue order.
@@ -383,6 +405,15 @@ impl OrderIndex {
     }
 }
 
+impl<'a> IntoIterator for &'a OrderIndex {
+    type Item = &'a Entry;
+    type IntoIter = Iter<'a>;
+
+    fn into_iter(self) -> Iter<'a> {
+        self.iter()
+    }
+}
+
 /// Entries in order: the leaf being read and the internal nodes above it.
 pub struct Iter<'a> {
     stack: Vec<(&'a [Node], usize)>,
@@ -399,7 +430,10 @@ impl<'a> Iter<'a> {
                 }
                 Node::Internal(inner) => {
                     self.stack.push((&inner.children, 1));
-                    node = &inner.children[0];
+                    match inner.children.first() {
+                        Some(child) => node = child,
+                        None => return,
+                    }
                 }
             }
         }
@@ -417,8 +451,7 @@ impl<'a> Iterator for Iter<'a> {
             }
             let (children, next) = self.stack.last_mut()?;
             let children: &'a [Node] = children;
-            if *next < children.len() {
-                let child = &children[*next];
+            if let Some(child) = children.get(*next) {
                 *next += 1;
                 self.descend(child);
             } else {

@@ -85,7 +85,7 @@ mod tests {
             applicant: None,
             district: DistrictIx::new(0),
             language: Language::Kk,
-            preferences: Default::default(),
+            preferences: crate::state::Preferences::default(),
             category: None,
             claim: ClaimStatus::None,
             tier: 0,

@@ -7,7 +7,7 @@
 
 use super::State;
 use crate::model::{AppIx, AppStatus, Seq};
-use crate::queue::order::Entry;
+use crate::queue::order::{Entry, OrderIndex};
 use crate::queue::{ahead_from_counts, Cause, Change};
 use std::collections::BTreeMap;
 
@@ -35,7 +35,7 @@ impl Counts<'_> {
             ahead_from_counts(
                 self.state.policy(),
                 &self.sizes,
-                self.less[t],
+                self.less.get(t).copied().unwrap_or(0),
                 t,
                 &self.phases,
             )
@@ -55,22 +55,30 @@ impl Counts<'_> {
                 ..
             } => {
                 let t = usize::from(tier);
-                if inserted {
-                    self.sizes[t] -= 1;
-                } else {
-                    self.sizes[t] += 1;
+                // Walking back, an insertion is taken out (−1), a removal put back (+1).
+                let step = |n: &mut usize| {
+                    *n = if inserted {
+                        n.saturating_sub(1)
+                    } else {
+                        *n + 1
+                    }
+                };
+                if let Some(size) = self.sizes.get_mut(t) {
+                    step(size);
                 }
                 if entry.app() == child.app() {
                     self.tier = if inserted { None } else { Some(t) };
                 } else if entry < *child {
-                    if inserted {
-                        self.less[t] -= 1;
-                    } else {
-                        self.less[t] += 1;
+                    if let Some(less) = self.less.get_mut(t) {
+                        step(less);
                     }
                 }
             }
-            Change::Phase { block, before, .. } => self.phases[usize::from(block)] = before,
+            Change::Phase { block, before, .. } => {
+                if let Some(phase) = self.phases.get_mut(usize::from(block)) {
+                    *phase = before;
+                }
+            }
         }
     }
 }
@@ -89,8 +97,12 @@ impl State {
         let tiers = self.policy().tiers.len();
         let mut c = Counts {
             state: self,
-            sizes: (0..tiers).map(|t| q.tier(t).len()).collect(),
-            less: (0..tiers).map(|t| q.tier(t).count_less(&child)).collect(),
+            sizes: (0..tiers)
+                .map(|t| q.tier(t).map_or(0, OrderIndex::len))
+                .collect(),
+            less: (0..tiers)
+                .map(|t| q.tier(t).map_or(0, |l| l.count_less(&child)))
+                .collect(),
             phases: q.phases().to_vec(),
             tier: Some(app.tier),
         };
@@ -117,7 +129,8 @@ impl State {
             // A stretch when the child was away (referred, then back after a lapse) ends,
             // walking back, at the round that referred it: the jump across it is `round`.
             if let (Some(after), Some(before)) = (later, c.number()) {
-                *causes.entry(cause).or_default() += after as i64 - before as i64;
+                let signed = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+                *causes.entry(cause).or_default() += signed(after) - signed(before);
             }
             if c.number().is_some() {
                 later = c.number();

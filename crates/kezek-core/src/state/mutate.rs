@@ -12,7 +12,7 @@ use crate::model::{
 use crate::queue::{Cause, CohortQueue, QueueKey};
 use jiff::Timestamp;
 
-fn unknown(what: &'static str, id: impl ToString) -> Mismatch {
+fn unknown(what: &'static str, id: &dyn std::fmt::Display) -> Mismatch {
     Mismatch::Unknown {
         what,
         id: id.to_string(),
@@ -76,7 +76,7 @@ impl State {
             let kg = self
                 .kindergartens
                 .get_mut(k.slot())
-                .ok_or_else(|| unknown("kindergarten", id))?;
+                .ok_or_else(|| unknown("kindergarten", &id))?;
             if kg.district != d {
                 return Err(Mismatch::Moved {
                     kindergarten: id.to_string(),
@@ -94,7 +94,7 @@ impl State {
         let district = self
             .districts
             .get_mut(d.slot())
-            .ok_or_else(|| unknown("district", d))?;
+            .ok_or_else(|| unknown("district", &d))?;
         district.kindergartens.push(k);
         self.kindergartens.push(Kindergarten {
             id: id.clone(),
@@ -110,11 +110,11 @@ impl State {
     pub(crate) fn group_mut(&mut self, k: KgIx, group: &GroupId) -> Result<&mut Group, Mismatch> {
         self.kindergartens
             .get_mut(k.slot())
-            .ok_or_else(|| unknown("kindergarten", k))?
+            .ok_or_else(|| unknown("kindergarten", &k))?
             .groups
             .iter_mut()
             .find(|g| &g.id == group)
-            .ok_or_else(|| unknown("group", group))
+            .ok_or_else(|| unknown("group", &group))
     }
 }
 
@@ -123,19 +123,19 @@ impl State {
     fn app_mut(&mut self, a: AppIx) -> Result<&mut Application, Mismatch> {
         self.applications
             .get_mut(a.slot())
-            .ok_or_else(|| unknown("application", a))
+            .ok_or_else(|| unknown("application", &a))
     }
 
     /// The index of application `id`, which must exist.
     pub(crate) fn known_app(&self, id: &ApplicationId) -> Result<AppIx, Mismatch> {
         self.application_index(id)
-            .ok_or_else(|| unknown("application", id))
+            .ok_or_else(|| unknown("application", &id))
     }
 
     /// The index of kindergarten `id`, which must exist.
     pub(crate) fn known_kindergarten(&self, id: &KindergartenId) -> Result<KgIx, Mismatch> {
         self.kindergarten_index(id)
-            .ok_or_else(|| unknown("kindergarten", id))
+            .ok_or_else(|| unknown("kindergarten", &id))
     }
 
     /// Adds an accepted application (not yet queued) and makes it the child's newest.
@@ -197,7 +197,7 @@ impl State {
         let app = self
             .applications
             .get(a.slot())
-            .ok_or_else(|| unknown("application", a))?;
+            .ok_or_else(|| unknown("application", &a))?;
         let (key, entry, tier) = (app.queue_key(), app.entry(a), app.tier);
         let (tiers, blocks) = (self.policy.tiers.len(), self.policy.blocks.len());
         let queue = self
@@ -213,7 +213,7 @@ impl State {
         let app = self
             .applications
             .get(a.slot())
-            .ok_or_else(|| unknown("application", a))?;
+            .ok_or_else(|| unknown("application", &a))?;
         if let Some(q) = self.queues.get_mut(&app.queue_key()) {
             q.remove(
                 &app.entry(a),
@@ -294,17 +294,17 @@ impl State {
     fn referral_mut(&mut self, r: ReferralIx) -> Result<&mut Referral, Mismatch> {
         self.referrals
             .get_mut(r.slot())
-            .ok_or_else(|| unknown("referral", r))
+            .ok_or_else(|| unknown("referral", &r))
     }
 
     /// The index of referral `id`, which must be open.
     pub(crate) fn open_referral(&self, id: &ReferralId) -> Result<ReferralIx, Mismatch> {
         let r = self
             .referral_index(id)
-            .ok_or_else(|| unknown("referral", id))?;
+            .ok_or_else(|| unknown("referral", &id))?;
         let status = self
             .referral_at(r)
-            .ok_or_else(|| unknown("referral", id))?
+            .ok_or_else(|| unknown("referral", &id))?
             .status;
         if status.is_open() {
             Ok(r)
@@ -327,7 +327,7 @@ impl State {
         let (a, id) = (referral.app, referral.id.clone());
         let app = self
             .application(a)
-            .ok_or_else(|| unknown("application", a))?;
+            .ok_or_else(|| unknown("application", &a))?;
         if app.status != AppStatus::Queued {
             return Err(Mismatch::WrongStatus {
                 what: "application",
@@ -385,7 +385,7 @@ impl State {
         r: ReferralIx,
         status: ReferralStatus,
     ) -> Result<(), Mismatch> {
-        let referral = self.referral_at(r).ok_or_else(|| unknown("referral", r))?;
+        let referral = self.referral_at(r).ok_or_else(|| unknown("referral", &r))?;
         let (k, group, expires) = (
             referral.kindergarten,
             referral.group.clone(),
@@ -428,9 +428,9 @@ impl State {
         let q = self
             .queues
             .get_mut(&key)
-            .ok_or_else(|| unknown("cohort queue", format!("{cohort}/{}", language.as_str())))?;
+            .ok_or_else(|| unknown("cohort queue", &format!("{cohort}/{}", language.as_str())))?;
         if block >= q.phases().len() {
-            return Err(unknown("interleave block", block));
+            return Err(unknown("interleave block", &block));
         }
         q.set_phase(block, phase, seq);
         Ok(())

@@ -7,6 +7,7 @@ use crate::model::{
     AppIx, AppStatus, ApplicationId, DistrictId, DistrictIx, Iin, KgIx, KindergartenId, Language,
     ReferralId, ReferralIx, RoundId,
 };
+use crate::queue::order::OrderIndex;
 use crate::queue::{CohortQueue, QueueKey};
 use jiff::Timestamp;
 
@@ -199,7 +200,7 @@ impl State {
         let mut out = std::collections::BTreeMap::new();
         for (key, q) in &self.queues {
             for t in 0..self.policy.tiers.len() {
-                *out.entry((key.district, t)).or_insert(0) += q.tier(t).len();
+                *out.entry((key.district, t)).or_insert(0) += q.tier(t).map_or(0, OrderIndex::len);
             }
         }
         out
@@ -296,6 +297,7 @@ impl State {
     }
 
     /// Every referral, in issue order.
+    #[must_use]
     pub fn referrals(&self) -> impl DoubleEndedIterator<Item = (ReferralIx, &Referral)> + '_ {
         self.referrals
             .iter()

@@ -60,14 +60,26 @@ impl State {
                 waits.push(at.as_second() - app.registered_at.as_second());
             }
         }
-        waits.sort_unstable();
-        s.median_wait_days = match waits.len() {
-            0 => None,
-            n if n % 2 == 1 => Some(waits[n / 2] as f64 / 86_400.0),
-            n => Some((waits[n / 2 - 1] + waits[n / 2]) as f64 / 2.0 / 86_400.0),
-        };
+        s.median_wait_days = median_days(waits);
         s
     }
+}
+
+/// The median of waits in seconds, in days.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "waits in seconds are far below 2^52"
+)]
+fn median_days(mut waits: Vec<i64>) -> Option<f64> {
+    waits.sort_unstable();
+    let n = waits.len();
+    let upper = *waits.get(n / 2)?;
+    let seconds = if n % 2 == 1 {
+        upper as f64
+    } else {
+        (waits.get(n / 2 - 1).copied().unwrap_or(upper) + upper) as f64 / 2.0
+    };
+    Some(seconds / 86_400.0)
 }
 
 #[cfg(test)]

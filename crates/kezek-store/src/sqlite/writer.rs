@@ -79,7 +79,8 @@ pub(super) fn write_loop(
         let batches = group.len();
         let outcome = write_group(&mut conn, &group, head);
         metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("kezek_journal_batch_size").record(batches as f64);
+        metrics::histogram!("kezek_journal_batch_size")
+            .record(f64::from(u32::try_from(batches).unwrap_or(u32::MAX)));
         match outcome {
             Ok((new_head, results)) => {
                 head = new_head;

@@ -38,7 +38,7 @@ pub(super) fn iin(field: &str, raw: &str, grounds: &mut Vec<Ground>) -> Option<I
                 field,
                 GroundCode::InvalidIin,
                 format!("not a valid IIN: {e}"),
-            ))
+            ));
         })
         .ok()
 }

@@ -106,7 +106,9 @@ proptest! {
     fn deep_trees_stay_balanced(grow in 2000usize..6000, seed in any::<u64>()) {
         let mut x = seed | 1;
         let mut next = move || { x ^= x << 13; x ^= x >> 7; x ^= x << 17; x };
-        let mut ops: Vec<(bool, i64, u32)> = (0..grow).map(|_| (true, (next() % 3000) as i64, (next() % 8) as u32)).collect();
+        let mut ops: Vec<(bool, i64, u32)> = (0..grow)
+            .map(|_| (true, i64::try_from(next() % 3000).unwrap(), u32::try_from(next() % 8).unwrap()))
+            .collect();
         let shrink: Vec<(bool, i64, u32)> = ops.iter().map(|(_, t, s)| (false, *t, *s)).rev().step_by(1).collect();
         ops.extend(shrink.into_iter().filter(|_| next() % 4 != 0));
         run(&ops);
