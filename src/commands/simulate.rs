@@ -33,88 +33,22 @@ fn ms(d: Duration) -> String {
 pub fn run(args: &SimulateArgs) -> Result<()> {
     let policy = load_policy(args.policy.as_deref())?;
     let t0 = Instant::now();
-    let (groups_text, apps_text) = (read(&args.groups)?, read(&args.applications)?);
-    let max_prefs = policy.max_preferences;
-    let (groups, apps) = std::thread::scope(|s| {
-        let g = s.spawn(|| parse_groups(&groups_text));
-        let a = parse_applications_parallel(&apps_text, max_prefs);
-        (g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), a)
-    });
-    let groups = groups.with_context(|| format!("{}", args.groups.display()))?;
-    let apps = apps.with_context(|| format!("{}", args.applications.display()))?;
+    let (groups, apps) = parse(args, &policy)?;
     let n_apps = apps.len();
     let t_parse = t0.elapsed();
-
     let t1 = Instant::now();
-    let mut parts = partition(&policy, &groups, &apps);
-    let n_districts = parts.iter().map(|p| p.districts.len()).sum::<usize>();
-    let mut apps_by_part: Vec<Vec<ApplicationRow>> = parts.iter().map(|_| Vec::new()).collect();
-    for row in apps {
-        let part = parts
-            .iter()
-            .position(|p| p.districts.iter().any(|(_, d)| *d == row.district))
-            .unwrap_or(0);
-        if let Some(rows) = apps_by_part.get_mut(part) {
-            rows.push(row);
-        }
-    }
-    let loaded: Vec<Result<(), CityError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .iter_mut()
-            .zip(apps_by_part)
-            .map(|(part, rows)| s.spawn(|| load_city(&mut part.state, &groups, rows, &mut |_| {})))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    if let Some(e) = loaded
-        .into_iter()
-        .filter_map(Result::err)
-        .min_by_key(|e| (e.file, e.line))
-    {
-        return Err(e.into());
-    }
+    let mut parts = build(&policy, &groups, apps)?;
     let t_build = t1.elapsed();
-
     let t2 = Instant::now();
-    let year = args.academic_year;
-    let rounds: Vec<Result<Vec<(String, String, String)>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .iter_mut()
-            .map(|part| s.spawn(move || part.run_rounds(year)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    let mut referred = Vec::new();
-    for r in rounds {
-        referred.extend(r?);
-    }
-    let queued: usize = parts.iter().map(|p| p.state.queued()).sum();
-    let free_left: u64 = parts
-        .iter()
-        .flat_map(|p| p.districts.iter().map(move |(_, d)| (p, d)))
-        .flat_map(|(p, d)| {
-            p.state.kindergartens().filter(move |(k, _)| {
-                p.state
-                    .district_of_kindergarten(*k)
-                    .is_some_and(|x| &x.id == d)
-            })
-        })
-        .flat_map(|(_, k)| &k.groups)
-        .map(|g| u64::from(g.free()))
-        .sum();
-    let n_kindergartens = parts.first().map_or(0, |p| p.state.kindergarten_count());
+    let mut referred = allocate(&mut parts, args.academic_year)?;
+    let (queued, free_left) = left_over(&parts);
     let t_alloc = t2.elapsed();
-
     let t3 = Instant::now();
     referred.sort();
     write_referrals(&args.out, &referred)?;
     let t_write = t3.elapsed();
+    let n_districts = parts.iter().map(|p| p.districts.len()).sum::<usize>();
+    let n_kindergartens = parts.first().map_or(0, |p| p.state.kindergarten_count());
     println!(
         "simulate: {n_apps} applications, {n_kindergartens} kindergartens, {} groups, {n_districts} districts; {} referred, {queued} still queued, {free_left} seats free; parse {}, build {}, allocate {}, write {}, total {}",
         groups.len(),
@@ -129,6 +63,93 @@ pub fn run(args: &SimulateArgs) -> Result<()> {
     // delay the exit (about 0.3 s on the 10^6 city). The output file is already synced.
     std::mem::forget(parts);
     Ok(())
+}
+
+/// Both files, parsed on every core.
+fn parse(args: &SimulateArgs, policy: &Policy) -> Result<(Vec<GroupRow>, Vec<ApplicationRow>)> {
+    let (groups_text, apps_text) = (read(&args.groups)?, read(&args.applications)?);
+    let max_prefs = policy.max_preferences;
+    let (groups, apps) = std::thread::scope(|s| {
+        let g = s.spawn(|| parse_groups(&groups_text));
+        let a = parse_applications_parallel(&apps_text, max_prefs);
+        (g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), a)
+    });
+    let groups = groups.with_context(|| format!("{}", args.groups.display()))?;
+    let apps = apps.with_context(|| format!("{}", args.applications.display()))?;
+    Ok((groups, apps))
+}
+
+/// The city loaded into parts of districts, one state each, on every core; the first bad
+/// row in file order stops it.
+fn build(policy: &Policy, groups: &[GroupRow], apps: Vec<ApplicationRow>) -> Result<Vec<Part>> {
+    let mut parts = partition(policy, groups, &apps);
+    let mut apps_by_part: Vec<Vec<ApplicationRow>> = parts.iter().map(|_| Vec::new()).collect();
+    for row in apps {
+        let part = parts
+            .iter()
+            .position(|p| p.districts.iter().any(|(_, d)| *d == row.district))
+            .unwrap_or(0);
+        if let Some(rows) = apps_by_part.get_mut(part) {
+            rows.push(row);
+        }
+    }
+    let loaded: Vec<Result<(), CityError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter_mut()
+            .zip(apps_by_part)
+            .map(|(part, rows)| s.spawn(|| load_city(&mut part.state, groups, rows, &mut |_| {})))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    match loaded
+        .into_iter()
+        .filter_map(Result::err)
+        .min_by_key(|e| (e.file, e.line))
+    {
+        Some(e) => Err(e.into()),
+        None => Ok(parts),
+    }
+}
+
+/// One round in every district, every part on its own core; the referrals.
+fn allocate(parts: &mut [Part], year: i16) -> Result<Vec<(String, String, String)>> {
+    let rounds: Vec<Result<Vec<(String, String, String)>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .iter_mut()
+            .map(|part| s.spawn(move || part.run_rounds(year)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut referred = Vec::new();
+    for r in rounds {
+        referred.extend(r?);
+    }
+    Ok(referred)
+}
+
+/// Children still queued and seats still free, in every part's own districts.
+fn left_over(parts: &[Part]) -> (usize, u64) {
+    let queued: usize = parts.iter().map(|p| p.state.queued()).sum();
+    let free_left: u64 = parts
+        .iter()
+        .flat_map(|p| p.districts.iter().map(move |(_, d)| (p, d)))
+        .flat_map(|(p, d)| {
+            p.state.kindergartens().filter(move |(k, _)| {
+                p.state
+                    .district_of_kindergarten(*k)
+                    .is_some_and(|x| &x.id == d)
+            })
+        })
+        .flat_map(|(_, k)| &k.groups)
+        .map(|g| u64::from(g.free()))
+        .sum();
+    (queued, free_left)
 }
 
 /// Some of a city's districts with their own state. Children compete only inside a

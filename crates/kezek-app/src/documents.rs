@@ -9,6 +9,7 @@
 use crate::authority::Authority;
 use crate::views;
 use jiff::Timestamp;
+use kezek_core::event::{Registration, RoundRecord};
 use kezek_core::{Event, Outcome, State};
 use serde_json::{json, Value};
 
@@ -119,67 +120,62 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
     let mut docs = Vec::new();
     for (seq, event) in outcome {
         match event {
-            Event::Registered(r) => {
-                let Some((a, app)) = state.application_by_id(&r.application_id) else {
-                    continue;
-                };
-                let body = json!({
-                    "child_iin": r.child.iin,
-                    "child_name": r.child.name,
-                    "district": r.district,
-                    "language": r.language.as_str(),
-                    "preferences": r.preferences,
-                    "registered_at": r.registered_at,
-                    "tier": views::tier_name(state, app.tier),
-                    "priority_status": r.claim.as_str(),
-                    "queue_number": state.queue_number(a),
-                    "positions": views::positions(state, a, views::academic_year(state, now), false),
-                });
-                docs.push(draft(
-                    result_id(*seq),
-                    "queue_notification",
-                    now,
-                    r.application_id.as_str(),
-                    body,
-                ));
-            }
+            Event::Registered(r) => docs.extend(queue_notification(state, *seq, r, now)),
             Event::RegistrationRefused {
                 application_id,
                 grounds,
                 at,
             } => {
                 let body = json!({"grounds": grounds, "refused_at": at});
-                docs.push(draft(
-                    result_id(*seq),
-                    "refusal",
-                    now,
-                    application_id.as_str(),
-                    body,
-                ));
+                let id = application_id.as_str();
+                docs.push(draft(result_id(*seq), "refusal", now, id, body));
             }
-            Event::RoundRun(round) => {
-                for r in &round.referrals {
-                    let body = json!({
-                        "referral_id": r.referral_id,
-                        "round_id": round.round_id,
-                        "district": round.district,
-                        "kindergarten_id": r.kindergarten_id,
-                        "group_id": r.group_id,
-                        "confirm_by": r.expires_at,
-                    });
-                    docs.push(draft(
-                        referral_document_id(r.referral_id.as_str()),
-                        "referral",
-                        now,
-                        r.application_id.as_str(),
-                        body,
-                    ));
-                }
-            }
+            Event::RoundRun(round) => docs.extend(referrals(round, now)),
             _ => {}
         }
     }
     docs
+}
+
+/// The queue notification of the registration at `seq`, with the place the child has in the
+/// state the command left.
+fn queue_notification(
+    state: &State,
+    seq: kezek_core::model::Seq,
+    r: &Registration,
+    now: Timestamp,
+) -> Option<Draft> {
+    let (a, app) = state.application_by_id(&r.application_id)?;
+    let body = json!({
+        "child_iin": r.child.iin,
+        "child_name": r.child.name,
+        "district": r.district,
+        "language": r.language.as_str(),
+        "preferences": r.preferences,
+        "registered_at": r.registered_at,
+        "tier": views::tier_name(state, app.tier),
+        "priority_status": r.claim.as_str(),
+        "queue_number": state.queue_number(a),
+        "positions": views::positions(state, a, views::academic_year(state, now), false),
+    });
+    let id = r.application_id.as_str();
+    Some(draft(result_id(seq), "queue_notification", now, id, body))
+}
+
+/// The referrals a round issued.
+fn referrals(round: &RoundRecord, now: Timestamp) -> impl Iterator<Item = Draft> + '_ {
+    round.referrals.iter().map(move |r| {
+        let body = json!({
+            "referral_id": r.referral_id,
+            "round_id": round.round_id,
+            "district": round.district,
+            "kindergarten_id": r.kindergarten_id,
+            "group_id": r.group_id,
+            "confirm_by": r.expires_at,
+        });
+        let id = referral_document_id(r.referral_id.as_str());
+        draft(id, "referral", now, r.application_id.as_str(), body)
+    })
 }
 
 /// Why a document does not check.

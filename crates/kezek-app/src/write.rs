@@ -158,13 +158,8 @@ impl App {
     ) -> Result<Result<Prepared<'_>, Written>, AppError> {
         let mut state = self.state.write();
         self.check_health()?;
-        if let (Some(i), Some(mark)) = (&idempotency, mark) {
-            let again = self
-                .answers
-                .recheck(self.store.as_ref(), &caller.key_id, &i.key, mark)?;
-            if let Some(r) = again {
-                return repeat(r, &i.fingerprint).map(Err);
-            }
+        if let Some(written) = self.answered_meanwhile(caller, idempotency.as_ref(), mark)? {
+            return Ok(Err(written));
         }
         let now = self.clock.now();
         let events = decide(&state, now)?;
@@ -189,12 +184,12 @@ impl App {
             body: written.body.clone(),
             signature: String::new(),
         });
+        if let Some(r) = &record {
+            self.answers.pend(r.clone());
+        }
         if outcome.is_empty() && record.is_none() {
             armed.disarm();
             return Ok(Err(written));
-        }
-        if let Some(r) = &record {
-            self.answers.pend(r.clone());
         }
         let drafts = documents::drafts(&state, &outcome, now);
         let append = Append {
@@ -210,6 +205,23 @@ impl App {
             written,
             armed,
         }))
+    }
+
+    /// The stored answer of a request with the same key that got there between the first look
+    /// and the state lock (looked for again under the lock, in memory).
+    fn answered_meanwhile(
+        &self,
+        caller: &Caller,
+        idempotency: Option<&Idempotency>,
+        mark: Option<crate::answers::Mark>,
+    ) -> Result<Option<Written>, AppError> {
+        let (Some(i), Some(mark)) = (idempotency, mark) else {
+            return Ok(None);
+        };
+        let again = self
+            .answers
+            .recheck(self.store.as_ref(), &caller.key_id, &i.key, mark)?;
+        again.map(|r| repeat(r, &i.fingerprint)).transpose()
     }
 
     /// Signs a write's documents and stored answer outside the state lock, then hands the

@@ -43,6 +43,39 @@ pub fn load_city(
     applications: Vec<ApplicationRow>,
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), CityError> {
+    create_full(state, groups, sink)?;
+    register_all(state, applications, sink)?;
+    for g in groups.iter().filter(|g| g.free_seats > 0) {
+        let cmd = Command::from(OpenVacancies {
+            kindergarten_id: g.kindergarten_id.clone(),
+            group_id: g.group_id.clone(),
+            seats: g.free_seats,
+        });
+        sink(run(state, cmd, "groups.csv", g.line)?);
+    }
+    Ok(())
+}
+
+/// Runs `cmd` for the row at `line` of `file`.
+fn run(
+    state: &mut State,
+    cmd: Command,
+    file: &'static str,
+    line: u64,
+) -> Result<Outcome, CityError> {
+    state.execute(cmd).map_err(|e| CityError {
+        file,
+        line,
+        message: describe(&e),
+    })
+}
+
+/// Every kindergarten of `groups`, in the order of first mention, with its groups full.
+fn create_full(
+    state: &mut State,
+    groups: &[GroupRow],
+    sink: &mut dyn FnMut(Outcome),
+) -> Result<(), CityError> {
     let mut order: Vec<&KindergartenId> = Vec::new();
     let mut by_kg: rustc_hash::FxHashMap<&KindergartenId, Vec<&GroupRow>> =
         rustc_hash::FxHashMap::default();
@@ -73,14 +106,17 @@ pub fn load_city(
             district: first.district.clone(),
             groups: specs,
         });
-        let fail = |e: CommandError| CityError {
-            file: "groups.csv",
-            line: first.line,
-            message: describe(&e),
-        };
-        sink(state.execute(cmd).map_err(fail)?);
+        sink(run(state, cmd, "groups.csv", first.line)?);
     }
-    let mut applications = applications;
+    Ok(())
+}
+
+/// Every application, at its original time, in (`registered_at`, `application_id`) order.
+fn register_all(
+    state: &mut State,
+    mut applications: Vec<ApplicationRow>,
+    sink: &mut dyn FnMut(Outcome),
+) -> Result<(), CityError> {
     // Ids are unique, so an unstable sort gives the one order.
     applications.sort_unstable_by(|a, b| {
         (a.registered_at, &a.application_id).cmp(&(b.registered_at, &b.application_id))
@@ -88,26 +124,12 @@ pub fn load_city(
     state.reserve_applications(applications.len());
     for row in applications {
         let line = row.line;
-        let cmd = Command::from(Import { row });
-        let fail = |e: CommandError| CityError {
-            file: "applications.csv",
+        sink(run(
+            state,
+            Command::from(Import { row }),
+            "applications.csv",
             line,
-            message: describe(&e),
-        };
-        sink(state.execute(cmd).map_err(fail)?);
-    }
-    for g in groups.iter().filter(|g| g.free_seats > 0) {
-        let cmd = Command::from(OpenVacancies {
-            kindergarten_id: g.kindergarten_id.clone(),
-            group_id: g.group_id.clone(),
-            seats: g.free_seats,
-        });
-        let fail = |e: CommandError| CityError {
-            file: "groups.csv",
-            line: g.line,
-            message: describe(&e),
-        };
-        sink(state.execute(cmd).map_err(fail)?);
+        )?);
     }
     Ok(())
 }

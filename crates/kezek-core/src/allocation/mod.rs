@@ -87,28 +87,14 @@ impl State {
             let Some(queue) = self.queue(&key).or(extra.map(|_| &empty)) else {
                 continue;
             };
-            scratch.mark(&seats, false);
-            let mut walk = Walk {
-                state: self,
-                seats,
-                scratch: &mut scratch,
-                at: spec.at,
-                newcomer: spec.newcomer,
-                picks: Vec::new(),
-            };
-            for (block, phase) in walk.walk_queue(queue, extra) {
-                phases.push(PhaseChange {
-                    cohort,
-                    language,
-                    block,
-                    phase,
-                });
-            }
-            let Walk {
-                seats, picks: own, ..
-            } = walk;
-            scratch.mark(&seats, true);
-            picks.extend(own);
+            let walked = self.walk_one(spec, queue, extra, seats, &mut scratch);
+            picks.extend(walked.0);
+            phases.extend(walked.1.into_iter().map(|(block, phase)| PhaseChange {
+                cohort,
+                language,
+                block,
+                phase,
+            }));
         }
         let referrals = self.issue(spec, &picks);
         Some(RoundRecord {
@@ -121,6 +107,35 @@ impl State {
             referrals,
             phases,
         })
+    }
+
+    /// Walks one cohort queue with its seats: the picks, and the phases that moved.
+    fn walk_one(
+        &self,
+        spec: &RoundSpec<'_>,
+        queue: &CohortQueue,
+        extra: Option<(usize, &OrderIndex)>,
+        seats: Seats,
+        scratch: &mut Scratch,
+    ) -> (Vec<Pick>, Vec<(usize, u32)>) {
+        scratch.mark(&seats, false);
+        let mut walk = Walk {
+            state: self,
+            seats,
+            scratch,
+            at: spec.at,
+            newcomer: spec.newcomer,
+            picks: Vec::new(),
+        };
+        let phases = walk.walk_queue(queue, extra);
+        let Walk {
+            seats,
+            picks,
+            scratch,
+            ..
+        } = walk;
+        scratch.mark(&seats, true);
+        (picks, phases)
     }
 
     /// The usable free seats of the round's district by cohort queue, and all free seats.

@@ -18,6 +18,37 @@ code_enum! {
     }
 }
 
+/// The registration's rules an imported row must keep: the age, the district, the
+/// preferences, the category.
+fn check(state: &State, r: &ApplicationRow) -> Result<(), Refusal> {
+    let mut grounds = Vec::new();
+    check_age(state, r.birth_date, r.registered_at, &mut grounds);
+    let district = state.district_index(&r.district);
+    if district.is_none() {
+        grounds.push(ground(
+            "district",
+            GroundCode::UnknownDistrict,
+            format!("no district `{}`", r.district),
+        ));
+    }
+    check_preferences(state, district, &r.preferences, &mut grounds);
+    if r.category
+        .as_ref()
+        .is_some_and(|c| state.policy().tier_of(c).is_none())
+    {
+        grounds.push(ground(
+            "category",
+            GroundCode::UnknownCategory,
+            format!("not a category of policy {}", state.policy().name),
+        ));
+    }
+    if grounds.is_empty() {
+        Ok(())
+    } else {
+        Err(Refusal::grounds(grounds))
+    }
+}
+
 /// Load one application of a city import at its original time.
 #[derive(Debug, Clone)]
 pub struct Import {
@@ -32,6 +63,7 @@ impl Import {
     /// An id already used, an active application of the same child, or a ground.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let r = self.row;
+        check(state, &r)?;
         let id = r.application_id;
         if state.application_id_taken(&id) {
             return Err(Refusal::conflict(
@@ -46,30 +78,6 @@ impl Import {
             return Err(Refusal::ActiveApplicationExists {
                 application_id: app.id.clone(),
             });
-        }
-        let mut grounds = Vec::new();
-        check_age(state, r.birth_date, r.registered_at, &mut grounds);
-        let district = state.district_index(&r.district);
-        if district.is_none() {
-            grounds.push(ground(
-                "district",
-                GroundCode::UnknownDistrict,
-                format!("no district `{}`", r.district),
-            ));
-        }
-        check_preferences(state, district, &r.preferences, &mut grounds);
-        if r.category
-            .as_ref()
-            .is_some_and(|c| state.policy().tier_of(c).is_none())
-        {
-            grounds.push(ground(
-                "category",
-                GroundCode::UnknownCategory,
-                format!("not a category of policy {}", state.policy().name),
-            ));
-        }
-        if !grounds.is_empty() {
-            return Err(Refusal::grounds(grounds));
         }
         let claim = if r.category.is_some() {
             ClaimStatus::Verified

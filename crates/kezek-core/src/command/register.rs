@@ -105,60 +105,11 @@ impl Register {
                 application_id: app.id.clone(),
             });
         }
-        let at = self.at;
-        let round_id = self.round_id.clone();
-        let checked = match self.check(state, id) {
-            Ok(c) => c,
-            Err(refused) => return Ok(vec![refused]),
-        };
-        let policy = state.policy();
-        let year = policy
-            .cutoff
-            .academic_year_of(policy.calendar.local_date(at));
-        let r = &checked.registration;
-        let cohort = policy.cutoff.cohort_of(r.birth_date);
-        let queue = QueueKey {
-            district: checked.district,
-            cohort,
-            language: r.language,
-        };
-        if !usable_seat_free(state, queue, year, &checked.preferences) {
-            return Ok(vec![Event::Registered(Box::new(checked.registration))]);
+        let (at, round_id) = (self.at, self.round_id.clone());
+        match self.check(state, id) {
+            Ok(checked) => with_round(state, checked, at, round_id),
+            Err(refused) => Ok(vec![refused]),
         }
-        let round_id = round_id.ok_or_else(|| {
-            Refusal::invalid(
-                "round_id",
-                Code::Required.as_str(),
-                "a seat is free, so a round id is needed",
-            )
-        })?;
-        check_round_id(state, &round_id)?;
-        let index = AppIx::after(state.application_count()).ok_or_else(|| {
-            Refusal::conflict(Code::TableFull.as_str(), "no more applications fit")
-        })?;
-        let newcomer = Newcomer {
-            id: &r.application_id,
-            entry: Entry::new(at, index),
-            tier: state.tier_for(r.category.as_ref(), r.claim),
-            queue,
-            preferences: &checked.preferences,
-        };
-        let spec = RoundSpec {
-            round_id,
-            district: checked.district,
-            academic_year: year,
-            at,
-            scope: Some((cohort, r.language)),
-            newcomer: Some(&newcomer),
-        };
-        let round = state
-            .allocate(&spec)
-            .ok_or_else(|| Refusal::not_found("district", &r.district))?;
-        let mut events = vec![Event::Registered(Box::new(checked.registration))];
-        if !round.referrals.is_empty() {
-            events.push(Event::RoundRun(Box::new(round)));
-        }
-        Ok(events)
     }
 
     /// Every ground checked; the registration, or the refusal event listing the grounds.
@@ -268,6 +219,63 @@ struct Parsed {
     category: Option<Category>,
     documents: Vec<Document>,
     channel: Channel,
+}
+
+/// The registration's events: `registered`, and when it meets a free seat the `round_run`
+/// of its cohort queue, decided with the newcomer taking part.
+fn with_round(
+    state: &State,
+    checked: Checked,
+    at: Timestamp,
+    round_id: Option<RoundId>,
+) -> Result<Vec<Event>, Refusal> {
+    let policy = state.policy();
+    let year = policy
+        .cutoff
+        .academic_year_of(policy.calendar.local_date(at));
+    let r = &checked.registration;
+    let cohort = policy.cutoff.cohort_of(r.birth_date);
+    let queue = QueueKey {
+        district: checked.district,
+        cohort,
+        language: r.language,
+    };
+    if !usable_seat_free(state, queue, year, &checked.preferences) {
+        return Ok(vec![Event::Registered(Box::new(checked.registration))]);
+    }
+    let round_id = round_id.ok_or_else(|| {
+        Refusal::invalid(
+            "round_id",
+            Code::Required.as_str(),
+            "a seat is free, so a round id is needed",
+        )
+    })?;
+    check_round_id(state, &round_id)?;
+    let index = AppIx::after(state.application_count())
+        .ok_or_else(|| Refusal::conflict(Code::TableFull.as_str(), "no more applications fit"))?;
+    let newcomer = Newcomer {
+        id: &r.application_id,
+        entry: Entry::new(at, index),
+        tier: state.tier_for(r.category.as_ref(), r.claim),
+        queue,
+        preferences: &checked.preferences,
+    };
+    let spec = RoundSpec {
+        round_id,
+        district: checked.district,
+        academic_year: year,
+        at,
+        scope: Some((cohort, r.language)),
+        newcomer: Some(&newcomer),
+    };
+    let round = state
+        .allocate(&spec)
+        .ok_or_else(|| Refusal::not_found("district", &r.district))?;
+    let mut events = vec![Event::Registered(Box::new(checked.registration))];
+    if !round.referrals.is_empty() {
+        events.push(Event::RoundRun(Box::new(round)));
+    }
+    Ok(events)
 }
 
 /// Whether a group of one of `preferences` takes the cohort queue's children in `year` and

@@ -133,59 +133,82 @@ fn validate_tiers(raw: Vec<RawTier>) -> Result<Tiers, PolicyError> {
     let mut category_tier = FxHashMap::default();
     let mut names = BTreeSet::new();
     for (i, t) in raw.into_iter().enumerate() {
-        let key = |k: &str| format!("tiers[{i}].{k}");
-        if Category::parse(&t.name).is_none() {
-            return Err(err(
-                key("name"),
-                "must be a lowercase code like `first_priority`",
-            ));
-        }
-        if !names.insert(t.name.clone()) {
-            return Err(err(
-                key("name"),
-                format!("`{}` is used by two tiers", t.name),
-            ));
-        }
-        if i == last && !t.categories.is_empty() {
-            return Err(err(
-                key("categories"),
-                "the last tier is the general one and takes no categories",
-            ));
-        }
-        if i != last && t.categories.is_empty() {
-            return Err(err(
-                key("categories"),
-                "a priority tier must list at least one category",
-            ));
-        }
-        for c in &t.categories {
-            if c.as_str() == "none" {
-                return Err(err(
-                    key("categories"),
-                    "`none` means no claim and cannot be a category",
-                ));
-            }
-            if category_tier.insert(c.clone(), i).is_some() {
-                return Err(err(key("categories"), format!("`{c}` is in two tiers")));
-            }
-        }
-        let interleave = match &t.interleave {
-            Some(s) => Some(parse_ratio(&key("interleave"), s)?),
-            None => None,
-        };
-        if interleave.is_some() && i == last {
-            return Err(err(
-                key("interleave"),
-                "the last tier has no next tier to interleave with",
-            ));
-        }
-        tiers.push(Tier {
-            name: t.name,
-            categories: t.categories,
-            interleave,
-            in_person_check: t.in_person_check,
-        });
+        tiers.push(validate_tier(
+            i,
+            i == last,
+            t,
+            &mut names,
+            &mut category_tier,
+        )?);
     }
+    let blocks = blocks_of(&tiers)?;
+    Ok((tiers, blocks, category_tier))
+}
+
+/// Tier `i` (the general one when `last`); its name and categories must be new.
+fn validate_tier(
+    i: usize,
+    last: bool,
+    t: RawTier,
+    names: &mut BTreeSet<String>,
+    category_tier: &mut FxHashMap<Category, usize>,
+) -> Result<Tier, PolicyError> {
+    let key = |k: &str| format!("tiers[{i}].{k}");
+    if Category::parse(&t.name).is_none() {
+        return Err(err(
+            key("name"),
+            "must be a lowercase code like `first_priority`",
+        ));
+    }
+    if !names.insert(t.name.clone()) {
+        return Err(err(
+            key("name"),
+            format!("`{}` is used by two tiers", t.name),
+        ));
+    }
+    if last && !t.categories.is_empty() {
+        return Err(err(
+            key("categories"),
+            "the last tier is the general one and takes no categories",
+        ));
+    }
+    if !last && t.categories.is_empty() {
+        return Err(err(
+            key("categories"),
+            "a priority tier must list at least one category",
+        ));
+    }
+    for c in &t.categories {
+        if c.as_str() == "none" {
+            return Err(err(
+                key("categories"),
+                "`none` means no claim and cannot be a category",
+            ));
+        }
+        if category_tier.insert(c.clone(), i).is_some() {
+            return Err(err(key("categories"), format!("`{c}` is in two tiers")));
+        }
+    }
+    let interleave = match &t.interleave {
+        Some(s) => Some(parse_ratio(&key("interleave"), s)?),
+        None => None,
+    };
+    if interleave.is_some() && last {
+        return Err(err(
+            key("interleave"),
+            "the last tier has no next tier to interleave with",
+        ));
+    }
+    Ok(Tier {
+        name: t.name,
+        categories: t.categories,
+        interleave,
+        in_person_check: t.in_person_check,
+    })
+}
+
+/// The blocks of the tiers: each strict, or interleaved with the next.
+fn blocks_of(tiers: &[Tier]) -> Result<Vec<Block>, PolicyError> {
     let mut blocks = Vec::new();
     let mut i = 0;
     while let Some(tier) = tiers.get(i) {
@@ -206,7 +229,7 @@ fn validate_tiers(raw: Vec<RawTier>) -> Result<Tiers, PolicyError> {
             i += 1;
         }
     }
-    Ok((tiers, blocks, category_tier))
+    Ok(blocks)
 }
 
 fn validate_calendar(raw: RawCalendar) -> Result<Calendar, PolicyError> {

@@ -112,64 +112,67 @@ fn write_group(
         .map_err(failed("starting a transaction"))?;
     let mut results = Vec::with_capacity(group.len());
     let mut h = head;
-    {
-        let mut insert = tx
-            .prepare_cached("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
-            .map_err(failed("preparing the event insert"))?;
-        let mut keep = tx
-            .prepare_cached("INSERT OR IGNORE INTO documents (id, body) VALUES (?1, ?2)")
-            .map_err(failed("preparing the document insert"))?;
-        let mut remember = tx
-            .prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
-            .map_err(failed("preparing the answer insert"))?;
-        for r in group {
-            let b = &r.batch;
-            if let Some((seq, _)) = b.events.first().filter(|(s, _)| *s != h.seq.next()) {
-                results.push(Err(StoreError::Order(format!(
-                    "got seq {seq} after {}",
-                    h.seq
-                ))));
-                continue;
-            }
-            for (seq, event) in &b.events {
-                let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
-                let seq_i = i64::try_from(rec.seq.get())
-                    .map_err(|e| StoreError::storage("numbering an event", e))?;
-                insert
-                    .execute(params![
-                        seq_i,
-                        rec.at,
-                        rec.actor,
-                        rec.kind,
-                        rec.payload,
-                        &rec.prev_hash[..],
-                        &rec.hash[..]
-                    ])
-                    .map_err(failed("writing an event"))?;
-                h = Head {
-                    seq: rec.seq,
-                    hash: rec.hash,
-                };
-            }
-            for (id, body) in &b.documents {
-                keep.execute(params![id, body])
-                    .map_err(failed("writing a document"))?;
-            }
-            if let Some(i) = &b.idempotency {
-                remember
-                    .execute(params![
-                        i.actor,
-                        i.key,
-                        &i.request_hash[..],
-                        i.status,
-                        i.body,
-                        i.signature
-                    ])
-                    .map_err(failed("writing a stored answer"))?;
-            }
-            results.push(Ok(()));
+    for r in group {
+        let b = &r.batch;
+        if let Some((seq, _)) = b.events.first().filter(|(s, _)| *s != h.seq.next()) {
+            results.push(Err(StoreError::Order(format!(
+                "got seq {seq} after {}",
+                h.seq
+            ))));
+            continue;
         }
+        h = write_batch(&tx, b, h)?;
+        results.push(Ok(()));
     }
     tx.commit().map_err(failed("committing"))?;
     Ok((h, results))
+}
+
+/// Writes one batch (its events chained after `head`, its documents, its stored answer);
+/// the new head.
+fn write_batch(
+    tx: &rusqlite::Transaction<'_>,
+    b: &crate::Append,
+    head: Head,
+) -> Result<Head, StoreError> {
+    let mut insert = tx
+        .prepare_cached("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .map_err(failed("preparing the event insert"))?;
+    let mut h = head;
+    for (seq, event) in &b.events {
+        let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
+        let seq_i = i64::try_from(rec.seq.get())
+            .map_err(|e| StoreError::storage("numbering an event", e))?;
+        insert
+            .execute(params![
+                seq_i,
+                rec.at,
+                rec.actor,
+                rec.kind,
+                rec.payload,
+                &rec.prev_hash[..],
+                &rec.hash[..]
+            ])
+            .map_err(failed("writing an event"))?;
+        h = Head {
+            seq: rec.seq,
+            hash: rec.hash,
+        };
+    }
+    if !b.documents.is_empty() {
+        let mut keep = tx
+            .prepare_cached("INSERT OR IGNORE INTO documents (id, body) VALUES (?1, ?2)")
+            .map_err(failed("preparing the document insert"))?;
+        for (id, body) in &b.documents {
+            keep.execute(params![id, body])
+                .map_err(failed("writing a document"))?;
+        }
+    }
+    if let Some(i) = &b.idempotency {
+        tx.prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
+            .map_err(failed("preparing the answer insert"))?
+            .execute(params![i.actor, i.key, &i.request_hash[..], i.status, i.body, i.signature])
+            .map_err(failed("writing a stored answer"))?;
+    }
+    Ok(h)
 }

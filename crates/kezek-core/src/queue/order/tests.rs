@@ -1,3 +1,4 @@
+use super::node::{FANOUT, LEAF_MAX};
 use super::*;
 use proptest::prelude::*;
 

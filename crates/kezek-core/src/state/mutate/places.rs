@@ -1,0 +1,78 @@
+//! Districts, kindergartens and groups.
+
+use super::unknown;
+use crate::model::{DistrictId, DistrictIx, GroupId, KgIx, KindergartenId};
+use crate::state::mismatch::Mismatch;
+use crate::state::{District, Group, Kindergarten, State};
+
+/// Places.
+impl State {
+    /// The index of district `id`, created on first mention.
+    pub(crate) fn district_or_create(&mut self, id: &DistrictId) -> Result<DistrictIx, Mismatch> {
+        if let Some(d) = self.district_index.get(id) {
+            return Ok(*d);
+        }
+        let d = DistrictIx::after(self.districts.len()).ok_or(Mismatch::Full)?;
+        self.districts.push(District {
+            id: id.clone(),
+            kindergartens: Vec::new(),
+        });
+        self.district_index.insert(id.clone(), d);
+        Ok(d)
+    }
+
+    /// Creates kindergarten `id` in district `d` with `groups`, or replaces the name and
+    /// groups of the existing one, which must be in `d`.
+    pub(crate) fn put_kindergarten(
+        &mut self,
+        id: &KindergartenId,
+        name: &str,
+        d: DistrictIx,
+        mut groups: Vec<Group>,
+    ) -> Result<KgIx, Mismatch> {
+        groups.sort_by(|a, b| a.id.cmp(&b.id));
+        if let Some(k) = self.kindergarten_index(id) {
+            let kg = self
+                .kindergartens
+                .get_mut(k.slot())
+                .ok_or_else(|| unknown("kindergarten", &id))?;
+            if kg.district != d {
+                return Err(Mismatch::Moved {
+                    kindergarten: id.to_string(),
+                    district: self
+                        .district(d)
+                        .map(|x| x.id.to_string())
+                        .unwrap_or_default(),
+                });
+            }
+            name.clone_into(&mut kg.name);
+            kg.groups = groups;
+            return Ok(k);
+        }
+        let k = KgIx::after(self.kindergartens.len()).ok_or(Mismatch::Full)?;
+        let district = self
+            .districts
+            .get_mut(d.slot())
+            .ok_or_else(|| unknown("district", &d))?;
+        district.kindergartens.push(k);
+        self.kindergartens.push(Kindergarten {
+            id: id.clone(),
+            name: name.to_owned(),
+            district: d,
+            groups,
+        });
+        self.kindergarten_index.insert(id.clone(), k);
+        Ok(k)
+    }
+
+    /// A group of kindergarten `k`, to change its seats.
+    pub(crate) fn group_mut(&mut self, k: KgIx, group: &GroupId) -> Result<&mut Group, Mismatch> {
+        self.kindergartens
+            .get_mut(k.slot())
+            .ok_or_else(|| unknown("kindergarten", &k))?
+            .groups
+            .iter_mut()
+            .find(|g| &g.id == group)
+            .ok_or_else(|| unknown("group", &group))
+    }
+}

@@ -1,0 +1,303 @@
+//! A world of kindergartens and children that random operations move on: registrations
+//! (live and imported out of order), withdrawals, claim decisions, preference changes,
+//! vacancies, rounds (checked against the model), referral answers, lapses, time passing.
+
+mod probes;
+mod round;
+
+pub(crate) use probes::{probe, run_probes};
+
+use jiff::{Span, Timestamp};
+use kezek_core::command::admission::{Enrol, NoShow};
+use kezek_core::command::claim::DecideClaim;
+use kezek_core::command::import::Import;
+use kezek_core::command::kindergarten::UpsertKindergarten;
+use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::preferences::ChangePreferences;
+use kezek_core::command::referral::{Confirm, Decline};
+use kezek_core::command::register::Register;
+use kezek_core::command::vacancies::OpenVacancies;
+use kezek_core::command::withdraw::Withdraw;
+use kezek_core::dataset::ApplicationRow;
+use kezek_core::event::GroupSpec;
+use kezek_core::model::{
+    ApplicationId, Category, DistrictId, DistrictIx, GroupId, Iin, KindergartenId, Language,
+    ReferralId, RoundId, Seq,
+};
+use kezek_core::{Command, Event, Policy, State};
+use proptest::prelude::*;
+
+pub(crate) const YEAR: i16 = 2026;
+pub(crate) const KGS: u8 = 4;
+
+#[derive(Debug, Clone)]
+pub(crate) enum Op {
+    Register {
+        cohort: i16,
+        ru: bool,
+        prefs: Vec<u8>,
+        cat: u8,
+        import_back: Option<u32>,
+    },
+    Withdraw(u16),
+    Decide(u16, bool),
+    Prefs(u16, Vec<u8>),
+    Vacancy(u8, u8, u8),
+    Round,
+    Confirm(u16),
+    Decline(u16),
+    Enrol(u16),
+    NoShow(u16),
+    Lapse,
+    Advance(u16),
+}
+
+fn prefs() -> impl Strategy<Value = Vec<u8>> {
+    proptest::sample::subsequence((0..KGS).collect::<Vec<_>>(), 1..=3).prop_shuffle()
+}
+
+pub(crate) fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => (2021i16..=2024, any::<bool>(), prefs(), 0u8..4, proptest::option::of(0u32..5_000_000))
+            .prop_map(|(cohort, ru, prefs, cat, import_back)| Op::Register { cohort, ru, prefs, cat, import_back }),
+        1 => any::<u16>().prop_map(Op::Withdraw),
+        2 => (any::<u16>(), any::<bool>()).prop_map(|(a, v)| Op::Decide(a, v)),
+        1 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Prefs(a, p)),
+        3 => (0..KGS, 0u8..9, 1u8..3).prop_map(|(k, g, n)| Op::Vacancy(k, g, n)),
+        2 => Just(Op::Round),
+        2 => any::<u16>().prop_map(Op::Confirm),
+        1 => any::<u16>().prop_map(Op::Decline),
+        1 => any::<u16>().prop_map(Op::Enrol),
+        1 => any::<u16>().prop_map(Op::NoShow),
+        1 => Just(Op::Lapse),
+        1 => (1u16..200).prop_map(Op::Advance),
+    ]
+}
+
+/// Groups of every kindergarten: ages 2–5 in kk and ru, and a second kk group of age 3.
+pub(crate) fn groups() -> Vec<(String, i16, Language)> {
+    let mut g = Vec::new();
+    for age in 2..=5 {
+        g.push((format!("g{age}kk"), age, Language::Kk));
+        g.push((format!("g{age}ru"), age, Language::Ru));
+    }
+    g.push(("g3kk2".into(), 3, Language::Kk));
+    g
+}
+
+pub(crate) struct World {
+    pub state: State,
+    pub events: Vec<(Seq, Event)>,
+    pub now: Timestamp,
+    pub serial: u32,
+    pub rounds: u32,
+    pub policy: Policy,
+}
+
+impl World {
+    pub(crate) fn new(policy: Policy) -> Self {
+        let mut w = World {
+            state: State::new(policy.clone()),
+            events: Vec::new(),
+            now: "2026-09-10T04:00:00Z".parse().unwrap(),
+            serial: 0,
+            rounds: 0,
+            policy,
+        };
+        for k in 0..KGS {
+            let groups = groups()
+                .into_iter()
+                .map(|(id, age, language)| GroupSpec {
+                    group_id: GroupId::parse(&id).unwrap(),
+                    age_years: age,
+                    language,
+                    capacity: 3,
+                    enrolled: 3,
+                })
+                .collect();
+            let cmd = UpsertKindergarten {
+                kindergarten_id: kg(k),
+                name: format!("Kindergarten {k}"),
+                district: DistrictId::parse("D1").unwrap(),
+                groups,
+            };
+            w.run(cmd);
+        }
+        w
+    }
+
+    fn run(&mut self, cmd: impl Into<Command>) -> Option<Vec<Event>> {
+        let out = self.state.execute(cmd).ok()?;
+        self.events.extend(out.iter().cloned());
+        Some(out.into_iter().map(|(_, e)| e).collect())
+    }
+
+    fn iin(&mut self, cohort: i16) -> String {
+        loop {
+            self.serial += 1;
+            let birth = jiff::civil::date(cohort - 1, 9, 2)
+                .checked_add(Span::new().days(i64::from(self.serial % 360)))
+                .unwrap();
+            if let Some(iin) = Iin::compose(birth, false, (self.serial % 10_000) as u16) {
+                return iin.to_string();
+            }
+        }
+    }
+
+    fn categories(&self) -> [&'static str; 4] {
+        if self.policy.name == "kz-2013" {
+            ["none", "large_family", "orphan", "veteran_equated"]
+        } else {
+            ["none", "large_family", "military", "special_needs"]
+        }
+    }
+
+    fn app(&self, n: u16) -> Option<ApplicationId> {
+        let len = self.state.application_count();
+        let i = n as usize % len.max(1);
+        self.state.applications().nth(i).map(|(_, a)| a.id.clone())
+    }
+
+    fn referral(&self, n: u16) -> Option<ReferralId> {
+        let len = self.state.referral_count();
+        let i = n as usize % len.max(1);
+        self.state.referrals().nth(i).map(|(_, r)| r.id.clone())
+    }
+
+    fn next_round(&mut self) -> RoundId {
+        self.rounds += 1;
+        RoundId::parse(&format!("r{}", self.rounds)).unwrap()
+    }
+
+    pub(crate) fn step(&mut self, op: Op) {
+        let at = self.now;
+        match op {
+            Op::Register {
+                cohort,
+                ru,
+                prefs,
+                cat,
+                import_back,
+            } => {
+                let iin = self.iin(cohort);
+                let language = if ru { "ru" } else { "kk" };
+                let category = self.categories()[cat as usize];
+                let id = ApplicationId::parse(&format!("a{}", self.serial)).unwrap();
+                let cmd: Command = if let Some(back) = import_back {
+                    let child_iin = Iin::parse(&iin).unwrap();
+                    let registered_at = at
+                        .checked_sub(Span::new().seconds(i64::from(back)))
+                        .unwrap();
+                    Command::from(Import {
+                        row: ApplicationRow {
+                            line: 2,
+                            application_id: id,
+                            child_iin,
+                            birth_date: child_iin.birth_date(),
+                            registered_at,
+                            district: DistrictId::parse("D1").unwrap(),
+                            language: Language::parse(language).unwrap(),
+                            category: Category::parse(category).filter(|c| c.as_str() != "none"),
+                            preferences: prefs.iter().map(|k| kg(*k)).collect(),
+                        },
+                    })
+                } else {
+                    let round_id = Some(self.next_round());
+                    Command::from(Register {
+                        application_id: Some(id),
+                        round_id,
+                        child_iin: iin,
+                        child_name: "Child".into(),
+                        birth_date: None,
+                        applicant_iin: "880101300123".into(),
+                        applicant_name: "Parent".into(),
+                        representative: None,
+                        district: "D1".into(),
+                        language: language.into(),
+                        preferences: prefs.iter().map(|k| kg(*k).to_string()).collect(),
+                        category: Some(category.into()),
+                        documents: [
+                            "application_form",
+                            "applicant_id",
+                            "benefit_proof",
+                            "address_proof",
+                        ]
+                        .map(String::from)
+                        .to_vec(),
+                        channel: "portal".into(),
+                        claim_verified: false,
+                        at,
+                    })
+                };
+                self.run(cmd);
+            }
+            Op::Withdraw(n) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(Withdraw { application_id, at });
+                }
+            }
+            Op::Decide(n, verified) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(DecideClaim {
+                        application_id,
+                        verified,
+                        reason: "checked".into(),
+                        at,
+                    });
+                }
+            }
+            Op::Prefs(n, p) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(ChangePreferences {
+                        application_id,
+                        preferences: p.iter().map(|k| kg(*k).to_string()).collect(),
+                        at,
+                    });
+                }
+            }
+            Op::Vacancy(k, g, seats) => {
+                let group_id = GroupId::parse(&groups()[g as usize % groups().len()].0).unwrap();
+                self.run(OpenVacancies {
+                    kindergarten_id: kg(k),
+                    group_id,
+                    seats: u32::from(seats),
+                });
+            }
+            Op::Round => self.round(at),
+            Op::Confirm(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Confirm { referral_id, at });
+                }
+            }
+            Op::Decline(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Decline { referral_id, at });
+                }
+            }
+            Op::Enrol(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(Enrol { referral_id, at });
+                }
+            }
+            Op::NoShow(n) => {
+                if let Some(referral_id) = self.referral(n) {
+                    self.run(NoShow { referral_id, at });
+                }
+            }
+            Op::Lapse => {
+                self.run(LapseOverdue { at });
+            }
+            Op::Advance(h) => self.now = at.checked_add(Span::new().hours(i64::from(h))).unwrap(),
+        }
+        self.now = self.now.checked_add(Span::new().seconds(1)).unwrap();
+    }
+}
+
+pub(crate) fn kg(k: u8) -> KindergartenId {
+    KindergartenId::parse(&format!("K{k}")).unwrap()
+}
+
+/// The district of the tests.
+pub(crate) fn d1(s: &State) -> DistrictIx {
+    s.district_index(&DistrictId::parse("D1").unwrap()).unwrap()
+}
