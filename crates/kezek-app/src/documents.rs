@@ -7,23 +7,11 @@
 //! every core (`sign_all`); this is the one place a document is signed.
 
 use crate::authority::Authority;
-use crate::views;
+use crate::views::{self, referral_document_id, result_id};
 use jiff::Timestamp;
 use kezek_core::event::{Registration, RoundRecord};
 use kezek_core::{Event, Outcome, State};
 use serde_json::{json, Value};
-
-/// The id of the document a journaled registration or refusal produced.
-#[must_use]
-pub fn result_id(seq: kezek_core::model::Seq) -> String {
-    format!("doc-{seq}")
-}
-
-/// The id of a referral's document.
-#[must_use]
-pub fn referral_document_id(referral: &str) -> String {
-    format!("doc-{referral}")
-}
 
 /// A text field of a stored document (`None` when absent or not text).
 #[must_use]

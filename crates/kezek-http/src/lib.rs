@@ -18,7 +18,7 @@ use axum::Router;
 use error::{problem, ApiError};
 use kezek_app::App;
 use std::future::Future;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest request body.
@@ -62,18 +62,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
 }
 
-/// The description as served, made once.
-fn spec() -> &'static str {
-    static SPEC: OnceLock<String> = OnceLock::new();
-    SPEC.get_or_init(|| openapi().to_json().unwrap_or_default())
-}
-
 /// The whole router over `app`.
 pub fn router(app: Arc<App>) -> Router {
     metrics::install();
-    let (routes, _) = api();
+    let (routes, spec) = api();
+    let spec = routes::Spec(Arc::from(spec.to_json().unwrap_or_default()));
     routes
         .fallback(|| async { ApiError::NoRoute })
+        .layer(axum::Extension(spec))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::map_response(problem_json))
         .route_layer(axum::middleware::from_fn(metrics::track))

@@ -3,11 +3,11 @@
 use super::{next_application_id, next_round_id};
 use crate::access::{district_of_application, Auth, Portal, PortalOrStaff, Role, Staff};
 use crate::app::App;
-use crate::documents::result_id;
 use crate::error::AppError;
 use crate::forms::{PreferencesForm, PriorityForm, RegisterForm};
 use crate::problem::Problem;
 use crate::views;
+use crate::views::result_id;
 use crate::write::{Idempotency, Written};
 use jiff::Timestamp;
 use kezek_core::command::claim::DecideClaim;

@@ -1,7 +1,7 @@
 //! Applications, their places in the queue, and referrals.
 
 use super::{academic_year, tier_name};
-use crate::documents::{referral_document_id, result_id};
+use super::{referral_document_id, result_id};
 use jiff::Timestamp;
 use kezek_core::model::{
     AppIx, ApplicationId, Category, DistrictId, GroupId, Iin, KindergartenId, Seq,

@@ -19,6 +19,18 @@ pub use places::{
 use jiff::Timestamp;
 use kezek_core::State;
 
+/// The id of the document a journaled registration or refusal produced.
+#[must_use]
+pub fn result_id(seq: kezek_core::model::Seq) -> String {
+    format!("doc-{seq}")
+}
+
+/// The id of a referral's document.
+#[must_use]
+pub fn referral_document_id(referral: &str) -> String {
+    format!("doc-{referral}")
+}
+
 /// The academic year in progress at `now` (groups serve ages counted on its cut-off).
 #[must_use]
 pub fn academic_year(state: &State, now: Timestamp) -> i16 {

@@ -4,9 +4,9 @@
 use super::refusal::Refusal;
 use super::register::check_preferences;
 use crate::event::Event;
-use crate::model::{AppStatus, ApplicationId, KgIx, KindergartenId, Seq};
+use crate::model::{AppStatus, ApplicationId, KindergartenId, Seq};
 use crate::queue::Cause;
-use crate::state::{Mismatch, Preferences, Stamp, State};
+use crate::state::{Mismatch, Stamp, State};
 use jiff::Timestamp;
 
 code_enum! {
@@ -52,26 +52,10 @@ impl ChangePreferences {
         }
         Ok(vec![Event::PreferencesChanged {
             application_id: self.application_id,
-            preferences: kindergarten_ids(state, &preferences),
+            preferences: state.kindergarten_ids(&preferences),
             at: self.at,
         }])
     }
-}
-
-/// The ids of kindergartens.
-pub(crate) fn kindergarten_ids(state: &State, ks: &[KgIx]) -> Vec<KindergartenId> {
-    ks.iter()
-        .filter_map(|k| state.kindergarten(*k))
-        .map(|k| k.id.clone())
-        .collect()
-}
-
-/// The indexes of kindergartens named in an event.
-pub(crate) fn kindergarten_indexes(
-    state: &State,
-    ids: &[KindergartenId],
-) -> Result<Preferences, Mismatch> {
-    ids.iter().map(|k| state.known_kindergarten(k)).collect()
 }
 
 /// Applies `preferences_changed`.
@@ -82,7 +66,7 @@ pub(crate) fn apply(
     preferences: &[KindergartenId],
 ) -> Result<(), Mismatch> {
     let a = state.known_app(id)?;
-    let preferences = kindergarten_indexes(state, preferences)?;
+    let preferences = state.known_kindergartens(preferences)?;
     let cause = Cause::PreferencesChanged;
     state.set_preferences(a, preferences, Stamp { seq, cause })
 }

@@ -8,7 +8,6 @@ mod checks;
 
 pub(crate) use checks::{age as check_age, preferences as check_preferences};
 
-use super::preferences::{kindergarten_ids, kindergarten_indexes};
 use super::refusal::Refusal;
 use super::round::check_round_id;
 use crate::allocation::{Newcomer, RoundSpec};
@@ -192,7 +191,7 @@ impl Register {
             representative: p.representative,
             district: p.district.0,
             language: p.language,
-            preferences: kindergarten_ids(state, &p.preferences),
+            preferences: state.kindergarten_ids(&p.preferences),
             category: p.category,
             claim,
             documents: p.documents,
@@ -305,7 +304,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, r: &Registration) -> Result<(),
             what: "district",
             id: r.district.to_string(),
         })?;
-    let preferences = kindergarten_indexes(state, &r.preferences)?;
+    let preferences = state.known_kindergartens(&r.preferences)?;
     let documents = r
         .documents
         .iter()

@@ -235,6 +235,15 @@ impl State {
         Some((k, self.kindergarten(k)?))
     }
 
+    /// The ids of kindergartens.
+    #[must_use]
+    pub fn kindergarten_ids(&self, ks: &[KgIx]) -> Vec<KindergartenId> {
+        ks.iter()
+            .filter_map(|k| self.kindergarten(*k))
+            .map(|k| k.id.clone())
+            .collect()
+    }
+
     /// How many kindergartens there are.
     #[must_use]
     pub fn kindergarten_count(&self) -> usize {

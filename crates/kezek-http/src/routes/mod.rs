@@ -11,6 +11,8 @@ use kezek_app::App;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub(crate) use operations::Spec;
+
 /// Every route with its OpenAPI description.
 pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()

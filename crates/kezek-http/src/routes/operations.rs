@@ -17,9 +17,17 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(docs))
 }
 
+/// The OpenAPI description as served (made once, when the router is built).
+#[derive(Debug, Clone)]
+pub(crate) struct Spec(pub Arc<str>);
+
 #[utoipa::path(get, path = "/openapi.json", tag = "operations", summary = "This description", responses((status = 200, description = "OpenAPI 3.1")))]
-async fn openapi_json() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], crate::spec()).into_response()
+async fn openapi_json(axum::Extension(Spec(spec)): axum::Extension<Spec>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        spec.to_string(),
+    )
+        .into_response()
 }
 
 #[utoipa::path(get, path = "/docs", tag = "operations", summary = "A browser for this description", responses((status = 200, description = "HTML")))]

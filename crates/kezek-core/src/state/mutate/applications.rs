@@ -27,6 +27,14 @@ impl State {
             .ok_or_else(|| unknown("kindergarten", &id))
     }
 
+    /// The kindergartens an event names, which must exist.
+    pub(crate) fn known_kindergartens(
+        &self,
+        ids: &[KindergartenId],
+    ) -> Result<Preferences, Mismatch> {
+        ids.iter().map(|k| self.known_kindergarten(k)).collect()
+    }
+
     /// Adds an accepted application (not yet queued) and makes it the child's newest.
     pub(crate) fn add_application(&mut self, mut app: Application) -> Result<AppIx, Mismatch> {
         if self.application_id_taken(&app.id) {
