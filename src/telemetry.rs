@@ -4,6 +4,7 @@
 //! path, query, header or body (the HTTP layer logs route patterns only).
 
 use crate::config::env;
+use std::io::IsTerminal;
 use tracing_appender::non_blocking::WorkerGuard;
 
 /// Starts logging; keep the guard until the end (it flushes what is left).
@@ -18,7 +19,9 @@ pub fn init(json: bool) -> WorkerGuard {
         .finish(std::io::BufWriter::new(std::io::stderr()));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(writer);
+        .with_writer(writer)
+        // Colours only for a person at a terminal, not in a log file or a journal.
+        .with_ansi(std::io::stderr().is_terminal());
     if json {
         logs.json().init();
     } else {

@@ -214,14 +214,3 @@ impl<R: Roles> Auth<R> {
         &self.caller
     }
 }
-
-impl Auth<Portal> {
-    /// The service's own caller (the lapse sweep) as admin.
-    #[must_use]
-    pub fn system() -> Self {
-        Self {
-            caller: Caller::system(),
-            roles: std::marker::PhantomData,
-        }
-    }
-}

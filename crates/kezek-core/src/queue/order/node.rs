@@ -179,7 +179,8 @@ impl Node {
             Node::Leaf(keys) => count_prefix(keys, |k| k < e),
             Node::Internal(inner) => {
                 let i = Node::route(&inner.seps, e);
-                let before: usize = inner.counts.iter().take(i).sum();
+                // A slice (not `take(i)`): its sum is vectorised.
+                let before: usize = inner.counts.get(..i).map_or(0, |c| c.iter().sum());
                 before + inner.children.get(i).map_or(0, |c| c.count_less(e))
             }
         }
