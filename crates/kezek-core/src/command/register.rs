@@ -14,7 +14,7 @@ use crate::allocation::{Newcomer, RoundSpec};
 use crate::event::{Event, Ground, Person, Registration, Representative};
 use crate::model::{
     AppIx, AppStatus, ApplicationId, Category, Channel, ClaimStatus, DistrictId, DistrictIx,
-    Document, Iin, KgIx, Language, RoundId, Seq,
+    Document, Iin, IinError, KgIx, Language, RoundId, Seq,
 };
 use crate::queue::order::Entry;
 use crate::queue::{Cause, QueueKey};
@@ -95,9 +95,11 @@ impl Register {
                 format!("application id {id} is already used"),
             ));
         }
-        let active = Iin::parse(&self.child_iin)
+        let child = Iin::parse(&self.child_iin);
+        let active = child
+            .as_ref()
             .ok()
-            .and_then(|i| state.active_application_of(&i))
+            .and_then(|i| state.active_application_of(i))
             .and_then(|a| state.application(a));
         if let Some(app) = active {
             return Err(Refusal::ActiveApplicationExists {
@@ -105,16 +107,21 @@ impl Register {
             });
         }
         let (at, round_id) = (self.at, self.round_id.clone());
-        match self.check(state, id) {
+        match self.check(state, id, child) {
             Ok(checked) => with_round(state, checked, at, round_id),
             Err(refused) => Ok(vec![refused]),
         }
     }
 
     /// Every ground checked; the registration, or the refusal event listing the grounds.
-    fn check(self, state: &State, id: ApplicationId) -> Result<Checked, Event> {
+    fn check(
+        &self,
+        state: &State,
+        id: ApplicationId,
+        child: Result<Iin, IinError>,
+    ) -> Result<Checked, Event> {
         let mut grounds = Vec::new();
-        let parsed = self.parse(state, &mut grounds);
+        let parsed = self.parse(state, child, &mut grounds);
         match parsed.filter(|_| grounds.is_empty()) {
             Some(p) => Ok(self.accepted(state, id, p)),
             None => Err(Event::RegistrationRefused {
@@ -127,14 +134,13 @@ impl Register {
 
     /// Every field checked, each broken rule added to `grounds`; the typed request when the
     /// fields it needs parse.
-    fn parse(&self, state: &State, grounds: &mut Vec<Ground>) -> Option<Parsed> {
-        let child = checks::child(
-            state,
-            &self.child_iin,
-            self.birth_date.as_deref(),
-            self.at,
-            grounds,
-        );
+    fn parse(
+        &self,
+        state: &State,
+        child: Result<Iin, IinError>,
+        grounds: &mut Vec<Ground>,
+    ) -> Option<Parsed> {
+        let child = checks::child(state, child, self.birth_date.as_deref(), self.at, grounds);
         checks::name("child.name", &self.child_name, grounds);
         let applicant = checks::iin("applicant.iin", &self.applicant_iin, grounds);
         checks::name("applicant.name", &self.applicant_name, grounds);
@@ -171,7 +177,7 @@ impl Register {
     }
 
     /// The registration of an accepted request.
-    fn accepted(self, state: &State, id: ApplicationId, p: Parsed) -> Checked {
+    fn accepted(&self, state: &State, id: ApplicationId, p: Parsed) -> Checked {
         let claim = match (&p.category, self.claim_verified) {
             (None, _) => ClaimStatus::None,
             (Some(_), true) => ClaimStatus::Verified,

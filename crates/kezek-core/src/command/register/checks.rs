@@ -7,7 +7,7 @@
 use crate::command::refusal::ground;
 use crate::event::{Ground, GroundCode, Representative};
 use crate::model::{
-    age_on, Category, Channel, DistrictId, DistrictIx, Document, Iin, KgIx, Language,
+    age_on, Category, Channel, DistrictId, DistrictIx, Document, Iin, IinError, KgIx, Language,
 };
 use crate::state::State;
 use jiff::civil::Date;
@@ -32,7 +32,16 @@ pub(super) fn name(field: &str, name: &str, grounds: &mut Vec<Ground>) {
 
 /// An IIN.
 pub(super) fn iin(field: &str, raw: &str, grounds: &mut Vec<Ground>) -> Option<Iin> {
-    Iin::parse(raw)
+    parsed_iin(field, Iin::parse(raw), grounds)
+}
+
+/// An IIN parsed already.
+fn parsed_iin(
+    field: &str,
+    parsed: Result<Iin, IinError>,
+    grounds: &mut Vec<Ground>,
+) -> Option<Iin> {
+    parsed
         .map_err(|e| {
             grounds.push(ground(
                 field,
@@ -43,15 +52,16 @@ pub(super) fn iin(field: &str, raw: &str, grounds: &mut Vec<Ground>) -> Option<I
         .ok()
 }
 
-/// The child: its IIN, a birth date given separately agreeing with it, its age at `at`.
+/// The child: its IIN (parsed once, by the caller), a birth date given separately agreeing
+/// with it, its age at `at`.
 pub(super) fn child(
     state: &State,
-    raw_iin: &str,
+    parsed: Result<Iin, IinError>,
     birth_date: Option<&str>,
     at: Timestamp,
     grounds: &mut Vec<Ground>,
 ) -> Option<(Iin, Date)> {
-    let iin = iin("child.iin", raw_iin, grounds)?;
+    let iin = parsed_iin("child.iin", parsed, grounds)?;
     let birth = iin.birth_date();
     if let Some(raw) = birth_date {
         match raw.parse::<Date>() {
