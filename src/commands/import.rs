@@ -14,7 +14,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     };
     let (groups, applications) = (read(&args.groups)?, read(&args.applications)?);
     let n = super::runtime()?.block_on(app.import("import", &groups, &applications))?;
-    let queued = app.read(kezek_core::State::queued)?;
+    let queued = app.peek(kezek_core::State::queued)?;
     println!("imported {n} events; {queued} queued");
     Ok(())
 }

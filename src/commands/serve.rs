@@ -32,11 +32,11 @@ pub fn run(args: &ServeArgs) -> Result<()> {
 
 /// Loads the sample city into an empty installation and prints a token for each role.
 async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
-    if app.read(|s| s.last_seq().get())? == 0 {
+    if app.peek(|s| s.last_seq().get())? == 0 {
         let n = app.import("demo", DEMO_GROUPS, DEMO_APPLICATIONS).await?;
         println!("demo: loaded the sample city ({n} events)");
     }
-    let (districts, first_kindergarten) = app.read(|s| {
+    let (districts, first_kindergarten) = app.peek(|s| {
         let districts: Vec<String> = s.districts().map(|(_, d)| d.id.to_string()).collect();
         let first = s.kindergartens().next().map(|(_, k)| k.id.to_string());
         (districts, first.into_iter().collect::<Vec<_>>())

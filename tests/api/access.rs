@@ -155,5 +155,26 @@ async fn idempotent_retries() {
         "idempotency_key_reused"
     );
 }
+#[tokio::test]
+async fn a_retry_of_a_create_is_answered_as_the_create_was() {
+    let (app, store) = spawn_app().await;
+    let put = || {
+        app.http
+            .put(format!("{}/v1/kindergartens/K1", app.base))
+            .bearer_auth(STAFF)
+            .header("Idempotency-Key", "create-k1")
+            .json(&json!({"name": "K", "district": "D1", "groups": []}))
+            .send()
+    };
+    let first = put().await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let head = store.head().unwrap().seq;
+    let again = put().await.unwrap();
+    assert_eq!(again.status(), 201, "the retry of a create is a create");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(store.head().unwrap().seq, head, "nothing changed");
+}
+
 /// Method, path, token, body, expected status.
 type Case<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16);

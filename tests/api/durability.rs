@@ -26,6 +26,14 @@ impl GatedStore {
             tx.send(Ok(()));
         }
     }
+
+    /// The commits waiting fail (the disk is full).
+    fn fail_gate(&self) {
+        for tx in self.gate.lock().unwrap().drain(..) {
+            self.log.lock().unwrap().push("failed");
+            tx.send(Err(StoreError::Failed));
+        }
+    }
 }
 
 impl EventLog for GatedStore {
@@ -105,33 +113,135 @@ async fn a_write_is_answered_only_after_it_is_durable() {
     assert_eq!(*log.lock().unwrap(), vec!["durable", "answered"]);
 }
 
+/// Sends a write to the gated store and returns once its commit is waiting at the gate.
+async fn write_held_at_the_gate(
+    app: &crate::harness::TestApp,
+    journal: &GatedStore,
+    path: &str,
+) -> tokio::task::JoinHandle<u16> {
+    let (base, http) = (app.base.clone(), app.http.clone());
+    let body = json!({"name": "K", "district": "D1", "groups": []});
+    let url = format!("{base}{path}");
+    let write = tokio::spawn(async move {
+        let r = http.put(url).bearer_auth(STAFF).json(&body).send().await;
+        r.unwrap().status().as_u16()
+    });
+    while journal.gate.lock().unwrap().is_empty() {
+        assert!(
+            !write.is_finished(),
+            "the write was answered before its commit"
+        );
+        tokio::task::yield_now().await;
+    }
+    write
+}
+
+/// Reads `path` on a task of its own, logging "read" when answered; returns once the read is
+/// answered or waits for the journal (the service counts the reads waiting).
+async fn read_logged(
+    app: &crate::harness::TestApp,
+    path: &str,
+    log: &Arc<std::sync::Mutex<Vec<&'static str>>>,
+) -> tokio::task::JoinHandle<(u16, serde_json::Value)> {
+    let (url, http, log) = (
+        format!("{}{path}", app.base),
+        app.http.clone(),
+        Arc::clone(log),
+    );
+    let read = tokio::spawn(async move {
+        let r = http.get(url).bearer_auth(STAFF).send().await.unwrap();
+        let status = r.status().as_u16();
+        log.lock().unwrap().push("read");
+        (status, r.json().await.unwrap_or_default())
+    });
+    while !read.is_finished() && app.app.reads_waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
+    read
+}
+
 #[tokio::test]
-async fn reads_never_wait_for_a_write_to_be_durable() {
+async fn a_read_is_answered_once_what_it_shows_is_durable() {
     let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
     let journal = Arc::new(GatedStore {
         inner: MemoryStore::new(),
         gate: std::sync::Mutex::default(),
-        log,
+        log: Arc::clone(&log),
+    });
+    put_keys(&journal.inner);
+    let app = spawn_on(journal.clone()).await;
+    let write = write_held_at_the_gate(&app, &journal, "/v1/kindergartens/K1").await;
+    // The kindergarten is in the state, not yet in the journal: a read of it waits…
+    let read = read_logged(&app, "/v1/kindergartens/K1", &log).await;
+    // …while the service still answers what needs no state.
+    let (s, _) = app.call("GET", "/healthz", None, None).await;
+    assert_eq!(s, 200);
+    journal.open_gate();
+    assert_eq!(write.await.unwrap(), 201);
+    let (s, v) = read.await.unwrap();
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["as_of_seq"].as_u64().unwrap() <= app.app.durable_seq(),
+        "{v}"
+    );
+    assert_eq!(*log.lock().unwrap(), vec!["durable", "read"]);
+}
+
+#[tokio::test]
+async fn a_retry_of_a_write_still_committing_is_answered_once_it_is_durable() {
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let journal = Arc::new(GatedStore {
+        inner: MemoryStore::new(),
+        gate: std::sync::Mutex::default(),
+        log: Arc::clone(&log),
     });
     put_keys(&journal.inner);
     let app = spawn_on(journal.clone()).await;
     let body = json!({"name": "K", "district": "D1", "groups": []});
-    let write = app.call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body));
-    tokio::pin!(write);
-    // The write is waiting for its commit (the gate is shut)…
-    tokio::select! {
-        _ = &mut write => panic!("answered before it was durable"),
-        () = async { while journal.gate.lock().unwrap().is_empty() { tokio::task::yield_now().await; } } => {}
+    let put = |http: reqwest::Client, url: String, body: serde_json::Value| async move {
+        let r = http
+            .put(url)
+            .bearer_auth(STAFF)
+            .header("Idempotency-Key", "k-1")
+            .json(&body);
+        r.send().await.unwrap().status().as_u16()
+    };
+    let url = format!("{}/v1/kindergartens/K1", app.base);
+    let first = tokio::spawn(put(app.http.clone(), url.clone(), body.clone()));
+    while journal.gate.lock().unwrap().is_empty() {
+        tokio::task::yield_now().await;
     }
-    // …and reads are answered meanwhile, from the state.
-    let (s, v) = app
-        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
-        .await;
-    assert_eq!(s, 200, "{v}");
-    let (s, _) = app.call("GET", "/healthz", None, None).await;
-    assert_eq!(s, 200);
+    let retry_log = Arc::clone(&log);
+    let retry = tokio::spawn(async move {
+        let status = put(reqwest::Client::new(), url, body).await;
+        retry_log.lock().unwrap().push("retry answered");
+        status
+    });
+    while !retry.is_finished() && app.app.reads_waiting() == 0 {
+        tokio::task::yield_now().await;
+    }
     journal.open_gate();
-    assert_eq!(write.await.0, 201);
+    assert_eq!(first.await.unwrap(), 201);
+    assert_eq!(retry.await.unwrap(), 201);
+    assert_eq!(*log.lock().unwrap(), vec!["durable", "retry answered"]);
+}
+
+#[tokio::test]
+async fn a_read_of_a_write_whose_commit_fails_is_never_answered_with_it() {
+    let log: Arc<std::sync::Mutex<Vec<&'static str>>> = Arc::default();
+    let journal = Arc::new(GatedStore {
+        inner: MemoryStore::new(),
+        gate: std::sync::Mutex::default(),
+        log: Arc::clone(&log),
+    });
+    put_keys(&journal.inner);
+    let app = spawn_on(journal.clone()).await;
+    let write = write_held_at_the_gate(&app, &journal, "/v1/kindergartens/K1").await;
+    let read = read_logged(&app, "/v1/kindergartens/K1", &log).await;
+    journal.fail_gate();
+    assert_eq!(write.await.unwrap(), 503);
+    let (s, v) = read.await.unwrap();
+    assert_eq!((s, v["code"].as_str()), (503, Some("unavailable")), "{v}");
 }
 
 #[tokio::test]

@@ -21,8 +21,28 @@ const SHARDS: usize = 1024;
 
 /// Pending answers and the settle counters.
 pub struct Answers {
-    pending: Mutex<HashMap<(String, String), IdempotencyRecord>>,
+    /// Each with the seq up to which the journal must be durable before it is shown.
+    pending: Mutex<HashMap<(String, String), Found>>,
     settled: Box<[AtomicU64]>,
+}
+
+/// A stored answer, and the seq up to which the journal must be durable before it may be
+/// sent (0 for an answer read from the journal: durable already).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// The answer.
+    pub record: IdempotencyRecord,
+    /// Send it once the journal is durable up to this seq.
+    pub durable_at: u64,
+}
+
+impl Found {
+    fn stored(record: IdempotencyRecord) -> Self {
+        Self {
+            record,
+            durable_at: 0,
+        }
+    }
 }
 
 /// What the first look saw of the key's shard.
@@ -58,7 +78,7 @@ impl Answers {
         journal: &dyn AnswerStore,
         actor: &str,
         key: &str,
-    ) -> Result<(Option<IdempotencyRecord>, Mark), StoreError> {
+    ) -> Result<(Option<Found>, Mark), StoreError> {
         let shard = shard(actor, key);
         let mark = Mark {
             shard,
@@ -67,7 +87,7 @@ impl Answers {
         if let Some(r) = self.pending(actor, key) {
             return Ok((Some(r), mark));
         }
-        Ok((journal.answer(actor, key)?, mark))
+        Ok((journal.answer(actor, key)?.map(Found::stored), mark))
     }
 
     /// The second look, under the state lock: pending, and the journal only when an answer
@@ -81,14 +101,14 @@ impl Answers {
         actor: &str,
         key: &str,
         mark: Mark,
-    ) -> Result<Option<IdempotencyRecord>, StoreError> {
+    ) -> Result<Option<Found>, StoreError> {
         if let Some(r) = self.pending(actor, key) {
             return Ok(Some(r));
         }
         if self.settled_in(mark.shard) == mark.settled {
             return Ok(None);
         }
-        journal.answer(actor, key)
+        Ok(journal.answer(actor, key)?.map(Found::stored))
     }
 
     /// How many answers of `shard` settled so far.
@@ -98,11 +118,13 @@ impl Answers {
             .map_or(0, |n| n.load(Ordering::SeqCst))
     }
 
-    /// An answer whose write was just submitted.
-    pub fn pend(&self, record: IdempotencyRecord) {
-        self.pending
-            .lock()
-            .insert((record.actor.clone(), record.key.clone()), record);
+    /// An answer whose write was just submitted, to be shown once the journal is durable up
+    /// to `durable_at`.
+    pub fn pend(&self, record: IdempotencyRecord, durable_at: u64) {
+        self.pending.lock().insert(
+            (record.actor.clone(), record.key.clone()),
+            Found { record, durable_at },
+        );
     }
 
     /// The answer's write is durable (the journal has it) or failed: it leaves the map.
@@ -115,7 +137,7 @@ impl Answers {
             .remove(&(actor.to_owned(), key.to_owned()));
     }
 
-    fn pending(&self, actor: &str, key: &str) -> Option<IdempotencyRecord> {
+    fn pending(&self, actor: &str, key: &str) -> Option<Found> {
         self.pending
             .lock()
             .get(&(actor.to_owned(), key.to_owned()))
@@ -159,24 +181,28 @@ mod tests {
         let (found, mark) = answers.lookup(&journal, "k1", "r1").unwrap();
         assert!(found.is_none());
         // Meanwhile another request with the same key is submitted, made durable, settled.
-        answers.pend(record("r1"));
+        answers.pend(record("r1"), 3);
         store(&journal, record("r1"));
         answers.settle("k1", "r1");
         assert_eq!(
             answers.recheck(&journal, "k1", "r1", mark).unwrap(),
-            Some(record("r1"))
+            Some(Found::stored(record("r1")))
         );
     }
 
     #[test]
     fn a_pending_answer_is_found_by_both_looks() {
         let (journal, answers) = (MemoryStore::new(), Answers::default());
-        answers.pend(record("r1"));
+        answers.pend(record("r1"), 3);
+        let pending = Found {
+            record: record("r1"),
+            durable_at: 3,
+        };
         let (found, mark) = answers.lookup(&journal, "k1", "r1").unwrap();
-        assert_eq!(found, Some(record("r1")));
+        assert_eq!(found, Some(pending.clone()));
         assert_eq!(
             answers.recheck(&journal, "k1", "r1", mark).unwrap(),
-            Some(record("r1"))
+            Some(pending)
         );
     }
 

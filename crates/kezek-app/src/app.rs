@@ -73,13 +73,13 @@ impl App {
         keys.reload(store.as_ref())?;
         Ok(Arc::new(Self {
             sequencer: Sequencer::new(state.last_seq()),
+            health: Health::new(state.last_seq().get()),
             state: RwLock::new(state),
             store,
             authority,
             keys,
             clock,
             answers: Answers::default(),
-            health: Health::default(),
             wake: tokio::sync::Notify::new(),
         }))
     }
@@ -110,14 +110,47 @@ impl App {
         }
     }
 
-    /// Runs `f` with the state for reading (never waiting on a disk write).
+    /// Runs `f` with the state for reading, and gives its result once the journal is durable
+    /// up to the state `f` read: nothing is shown that a crash could still take back. With no
+    /// write committing, that is at once; otherwise it waits for the commit under way, without
+    /// holding the state lock.
     ///
     /// # Errors
-    /// [`AppError::Unavailable`] when the service is poisoned: the state may hold what the
-    /// journal does not.
-    pub fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, AppError> {
+    /// [`AppError::Unavailable`] when the service is poisoned, before or while waiting: the
+    /// state may hold what the journal does not.
+    pub async fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, AppError> {
+        self.check_health()?;
+        let (value, seen) = {
+            let state = self.state.read();
+            (f(&state), state.last_seq().get())
+        };
+        self.health
+            .until_durable(seen)
+            .await
+            .map_err(|reason| AppError::Unavailable(Unavailable::Poisoned(reason)))?;
+        Ok(value)
+    }
+
+    /// Runs `f` with the state as it is, durable or not: for what the service decides by
+    /// itself (whether a sweep is due, a limit), never for an answer.
+    ///
+    /// # Errors
+    /// [`AppError::Unavailable`] when the service is poisoned.
+    pub fn peek<T>(&self, f: impl FnOnce(&State) -> T) -> Result<T, AppError> {
         self.check_health()?;
         Ok(f(&self.state.read()))
+    }
+
+    /// The last seq the journal has made durable.
+    #[must_use]
+    pub fn durable_seq(&self) -> u64 {
+        self.health.durable()
+    }
+
+    /// How many reads are waiting for the journal to catch up with what they read.
+    #[must_use]
+    pub fn reads_waiting(&self) -> usize {
+        self.health.reads_waiting()
     }
 
     /// Runs `f` on the store on a blocking thread (a read of the disk must not hold up the

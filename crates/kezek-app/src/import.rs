@@ -42,7 +42,7 @@ impl App {
         applications: &[u8],
     ) -> Result<u64, ImportError> {
         let groups = parse_groups(groups).map_err(ImportError::Groups)?;
-        let max = self.read(|s| s.policy().max_preferences)?;
+        let max = self.peek(|s| s.policy().max_preferences)?;
         let applications =
             parse_applications(applications, max).map_err(ImportError::Applications)?;
         let (append, armed) = {

@@ -6,7 +6,10 @@
 //! sent once the batch is durable. From the moment events are applied to the moment they are
 //! handed to the journal the service is armed to poison itself: a failed apply, a panic or
 //! a failed commit leaves a state the journal does not have, and nothing more is answered
-//! from it until a restart rebuilds it (`crate::health`).
+//! from it until a restart rebuilds it (`crate::health`). An answer given without a batch of
+//! its own — a retry of a write still committing, a refusal, a write with nothing to journal
+//! — is read from a state that may be ahead of the journal too, so it is sent only once the
+//! journal has caught up with that state.
 
 use crate::access::Caller;
 use crate::app::App;
@@ -61,6 +64,13 @@ fn repeat(r: IdempotencyRecord, fingerprint: &Hash) -> Result<Written, AppError>
     }
 }
 
+/// An answer given without a commit of its own (a retry, a write with nothing to journal),
+/// and the seq up to which the journal must be durable before it is sent.
+struct Early {
+    written: Result<Written, AppError>,
+    durable_at: u64,
+}
+
 /// What a write hands to the journal once the state lock is released.
 struct Prepared<'a> {
     append: Append,
@@ -108,18 +118,20 @@ impl App {
                 let (found, mark) =
                     self.answers
                         .lookup(self.store.as_ref(), &caller.key_id, &i.key)?;
-                if let Some(r) = found {
-                    return repeat(r, &i.fingerprint);
+                if let Some(f) = found {
+                    let written = repeat(f.record, &i.fingerprint);
+                    return self.once_durable(written, f.durable_at).await;
                 }
                 Some(mark)
             }
         };
-        let prepared = match self.prepare(caller, idempotency, mark, decide, answer)? {
+        let prepared = match self.prepare(caller, idempotency, mark, decide, answer) {
             Ok(prepared) => prepared,
-            Err(done) => return Ok(done),
+            Err(early) => return self.once_durable(early.written, early.durable_at).await,
         };
         let written = prepared.written.clone();
         let key = prepared.append.idempotency.as_ref().map(|r| r.key.clone());
+        let last = prepared.append.events.last().map(|(seq, _)| seq.get());
         let handover = self.sign_and_hand_over(prepared.append, &prepared.drafts);
         prepared.armed.disarm();
         // Waited for on a task of its own: if the client goes away, the answer still leaves
@@ -128,6 +140,10 @@ impl App {
         let actor = caller.key_id.clone();
         let durable = tokio::spawn(async move {
             let outcome = handover.durable().await;
+            if let (Ok(()), Some(seq)) = (&outcome, last) {
+                // In seq order: every batch before this one is durable too.
+                app.health.made_durable(seq);
+            }
             match (&outcome, key) {
                 (Ok(()), Some(k)) => app.answers.settle(&actor, &k),
                 (Ok(()), None) => {}
@@ -146,8 +162,23 @@ impl App {
         }
     }
 
-    /// Under the state lock: the stored answer if one came meanwhile (`Ok(Err(written))`), or
-    /// the command decided and applied, its answer and its documents drafted.
+    /// `written` once the journal is durable up to `seq`: an answer must not show what a crash
+    /// could still take back (`crate::health`).
+    async fn once_durable(
+        &self,
+        written: Result<Written, AppError>,
+        seq: u64,
+    ) -> Result<Written, AppError> {
+        self.health
+            .until_durable(seq)
+            .await
+            .map_err(|reason| AppError::Unavailable(Unavailable::Poisoned(reason)))?;
+        written
+    }
+
+    /// Under the state lock: the command decided and applied, its answer and its documents
+    /// drafted; or an answer given early (a stored answer that came meanwhile, a refusal, a
+    /// write with nothing to journal), with the seq of the state it was read from.
     fn prepare(
         &self,
         caller: &Caller,
@@ -155,14 +186,26 @@ impl App {
         mark: Option<crate::answers::Mark>,
         decide: impl FnOnce(&State, Timestamp) -> Result<Vec<Event>, AppError>,
         answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
-    ) -> Result<Result<Prepared<'_>, Written>, AppError> {
+    ) -> Result<Prepared<'_>, Early> {
         let mut state = self.state.write();
-        self.check_health()?;
-        if let Some(written) = self.answered_meanwhile(caller, idempotency.as_ref(), mark)? {
-            return Ok(Err(written));
+        let seen = state.last_seq().get();
+        let early = |written| Early {
+            written,
+            durable_at: seen,
+        };
+        self.check_health().map_err(|e| early(Err(e)))?;
+        match self.answered_meanwhile(caller, idempotency.as_ref(), mark) {
+            Ok(None) => {}
+            Ok(Some(f)) => {
+                return Err(Early {
+                    written: f.written,
+                    durable_at: f.durable_at,
+                })
+            }
+            Err(e) => return Err(early(Err(e))),
         }
         let now = self.clock.now();
-        let events = decide(&state, now)?;
+        let events = decide(&state, now).map_err(|e| early(Err(e)))?;
         let armed = Armed::new(
             &self.health,
             "a write failed between applying its events and handing them to the journal",
@@ -172,7 +215,8 @@ impl App {
             Err(e) => {
                 self.health.poison(&format!("an event did not apply: {e}"));
                 armed.disarm();
-                return Err(Unavailable::Poisoned(Arc::from("an event did not apply")).into());
+                let poisoned = Unavailable::Poisoned(Arc::from("an event did not apply"));
+                return Err(early(Err(poisoned.into())));
             }
         };
         let written = answer(&state, &outcome, now);
@@ -184,12 +228,16 @@ impl App {
             body: written.body.clone(),
             signature: String::new(),
         });
+        let applied = state.last_seq().get();
         if let Some(r) = &record {
-            self.answers.pend(r.clone());
+            self.answers.pend(r.clone(), applied);
         }
         if outcome.is_empty() && record.is_none() {
             armed.disarm();
-            return Ok(Err(written));
+            return Err(Early {
+                written: Ok(written),
+                durable_at: applied,
+            });
         }
         let drafts = documents::drafts(&state, &outcome, now);
         let append = Append {
@@ -199,12 +247,12 @@ impl App {
             actor: caller.key_id.clone(),
             idempotency: record,
         };
-        Ok(Ok(Prepared {
+        Ok(Prepared {
             append,
             drafts,
             written,
             armed,
-        }))
+        })
     }
 
     /// The stored answer of a request with the same key that got there between the first look
@@ -214,14 +262,17 @@ impl App {
         caller: &Caller,
         idempotency: Option<&Idempotency>,
         mark: Option<crate::answers::Mark>,
-    ) -> Result<Option<Written>, AppError> {
+    ) -> Result<Option<Early>, AppError> {
         let (Some(i), Some(mark)) = (idempotency, mark) else {
             return Ok(None);
         };
         let again = self
             .answers
             .recheck(self.store.as_ref(), &caller.key_id, &i.key, mark)?;
-        again.map(|r| repeat(r, &i.fingerprint)).transpose()
+        Ok(again.map(|f| Early {
+            written: repeat(f.record, &i.fingerprint),
+            durable_at: f.durable_at,
+        }))
     }
 
     /// Signs a write's documents and stored answer outside the state lock, then hands the

@@ -93,7 +93,7 @@ async fn a_failed_commit_poisons_and_a_restart_rebuilds_from_the_journal() {
         "writes are refused"
     );
     assert!(
-        is_poisoned(&app.read(kezek_core::State::last_seq).unwrap_err()),
+        is_poisoned(&app.read(kezek_core::State::last_seq).await.unwrap_err()),
         "so are reads"
     );
     let inner = store.inner();
@@ -102,6 +102,7 @@ async fn a_failed_commit_poisons_and_a_restart_rebuilds_from_the_journal() {
     assert_eq!(
         again
             .read(|s| (s.last_seq().get(), s.application_count()))
+            .await
             .unwrap(),
         (2, 1)
     );
@@ -134,6 +135,7 @@ async fn a_torn_batch_poisons_and_a_restart_keeps_only_what_was_written() {
             let (_, app) = s.applications().next().unwrap();
             (app.status, s.referral_count())
         })
+        .await
         .unwrap();
     assert_eq!((status.as_str(), referrals), ("queued", 0));
     let report = kezek_app::verify::verify(inner.as_ref(), Policy::kz_2013(), || {
@@ -177,7 +179,7 @@ async fn failing_reads_answer_unavailable_and_do_not_poison() {
     );
     assert!(app.poisoned().is_none(), "a failed read does not poison");
     assert_eq!(
-        app.read(|s| s.last_seq().get()).unwrap(),
+        app.read(|s| s.last_seq().get()).await.unwrap(),
         1,
         "the state answers"
     );
@@ -222,6 +224,7 @@ async fn a_panic_after_applying_poisons_and_nothing_reaches_the_journal() {
     assert_eq!(
         again
             .read(|s| s.applications().next().unwrap().1.status.as_str())
+            .await
             .unwrap(),
         "queued"
     );

@@ -92,15 +92,18 @@ fn gauge(n: impl TryInto<u64>) -> f64 {
 #[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics", responses((status = 200, description = "text format 0.0.4")))]
 pub async fn render(State(app): State<Arc<App>>) -> Response {
     // A poisoned service still shows its metrics, without the state's.
-    let _ = app.read(|s| {
+    let _ = app.peek(|s| {
         for ((d, t), n) in s.queued_counts() {
             let district = s.district(d).map(|x| x.id.to_string()).unwrap_or_default();
             let tier = kezek_app::views::tier_name(s, t).to_owned();
             metrics::gauge!("kezek_queued", "district" => district, "tier" => tier).set(gauge(n));
         }
         metrics::gauge!("kezek_rounds").set(gauge(s.rounds().len()));
-        metrics::gauge!("kezek_journal_seq").set(gauge(s.last_seq().get()));
+        metrics::gauge!("kezek_applied_seq").set(gauge(s.last_seq().get()));
     });
+    // What readers may be shown: the journal's durable head, and the reads waiting for it.
+    metrics::gauge!("kezek_journal_seq").set(gauge(app.durable_seq()));
+    metrics::gauge!("kezek_reads_waiting").set(gauge(app.reads_waiting()));
     metrics::gauge!("kezek_poisoned").set(if app.poisoned().is_some() { 1.0 } else { 0.0 });
     let body = handle().map(PrometheusHandle::render).unwrap_or_default();
     (

@@ -52,7 +52,7 @@ pub async fn document(
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
     let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
-    let district = app.read(|s| {
+    let district = app.peek(|s| {
         ApplicationId::parse(application)
             .ok()
             .and_then(|a| s.application_index(&a))

@@ -42,17 +42,18 @@ impl App {
         let caller = auth.caller().clone();
         caller.require_scope(Role::Staff, form.district.as_str())?;
         let answer_id = kindergarten_id.clone();
-        let mut created = false;
-        let created_ref = &mut created;
+        // Decided with the command and part of the answer stored for retries: a retry of the
+        // request that created the kindergarten is answered 201 too.
+        let created = std::sync::atomic::AtomicBool::new(false);
         self.write(
             auth.caller(),
             idem,
-            move |state, _| {
+            |state, _| {
                 match state.kindergarten_index(&kindergarten_id) {
                     Some(k) => {
                         caller.require_scope(Role::Staff, district_of_kindergarten(state, k))?;
                     }
-                    None => *created_ref = true,
+                    None => created.store(true, std::sync::atomic::Ordering::Relaxed),
                 }
                 Ok(UpsertKindergarten {
                     kindergarten_id,
@@ -62,15 +63,16 @@ impl App {
                 }
                 .into())
             },
-            |state, _, _| kindergarten_answer(state, &answer_id, 200),
+            |state, _, _| {
+                let status = if created.load(std::sync::atomic::Ordering::Relaxed) {
+                    201
+                } else {
+                    200
+                };
+                kindergarten_answer(state, &answer_id, status)
+            },
         )
         .await
-        .map(|mut w| {
-            if created {
-                w.status = 201;
-            }
-            w
-        })
     }
 
     /// Opens places in a group (200 with the kindergarten); staff of its district.

@@ -132,7 +132,7 @@ impl App {
     /// The service unavailable.
     pub async fn sweep(self: &Arc<Self>) -> Result<(), AppError> {
         let now = self.now();
-        if !self.read(|s| s.next_deadline().is_some_and(|d| d <= now))? {
+        if !self.peek(|s| s.next_deadline().is_some_and(|d| d <= now))? {
             return Ok(());
         }
         let system = Caller::system();

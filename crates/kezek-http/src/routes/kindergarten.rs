@@ -44,7 +44,8 @@ async fn kindergarten_referrals(
     app.read(|s| {
         referrals::of_kindergarten(s, &auth, &id, q.status.as_deref())
             .map(|v| Json(v).into_response())
-    })?
+    })
+    .await?
     .map_err(ApiError::from)
 }
 

@@ -52,7 +52,8 @@ async fn read(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let now = app.now();
-    app.read(|s| applications::application(s, &auth, &id, now).map(|v| Json(v).into_response()))?
+    app.read(|s| applications::application(s, &auth, &id, now).map(|v| Json(v).into_response()))
+        .await?
         .map_err(ApiError::from)
 }
 
@@ -79,7 +80,8 @@ async fn position(
     // Serialised under the read lock: the view borrows the state.
     app.read(|s| {
         applications::position(s, &auth, &id, now, q.since_seq).map(|v| Json(v).into_response())
-    })?
+    })
+    .await?
     .map_err(ApiError::from)
 }
 
@@ -101,7 +103,8 @@ async fn by_child(
     app.read(|s| {
         applications::applications_of_child(s, &auth, &q.child_iin, now)
             .map(|v| Json(v).into_response())
-    })?
+    })
+    .await?
     .map_err(ApiError::from)
 }
 

@@ -54,7 +54,8 @@ async fn read_kindergarten(
     Auth(auth): Auth<AnyRole>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| places::kindergarten(s, &auth, &id).map(|v| Json(v).into_response()))?
+    app.read(|s| places::kindergarten(s, &auth, &id).map(|v| Json(v).into_response()))
+        .await?
         .map_err(ApiError::from)
 }
 
@@ -103,7 +104,8 @@ async fn read_round(
     Auth(auth): Auth<StaffOrAuditor>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| places::round(s, &auth, &id).map(|v| Json(v).into_response()))?
+    app.read(|s| places::round(s, &auth, &id).map(|v| Json(v).into_response()))
+        .await?
         .map_err(ApiError::from)
 }
 
@@ -134,6 +136,7 @@ async fn stats(
     Path(district): Path<String>,
 ) -> Result<Response, ApiError> {
     let now = app.now();
-    app.read(|s| places::stats(s, &auth, &district, now).map(|v| Json(v).into_response()))?
+    app.read(|s| places::stats(s, &auth, &district, now).map(|v| Json(v).into_response()))
+        .await?
         .map_err(ApiError::from)
 }
