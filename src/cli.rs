@@ -31,6 +31,20 @@ pub enum Commands {
     /// Result documents.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// Copy an installation, consistently, while it serves: the journal (SQLite's online
+    /// backup), its head mark and the authority key, into a new directory.
+    Backup(BackupArgs),
+}
+
+/// Arguments of `kezek backup`.
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Data directory to copy.
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// New directory for the copy (must not exist, or be empty).
+    #[arg(long)]
+    pub to: PathBuf,
 }
 
 /// Where the installation is, and the policy it runs.
@@ -76,6 +90,11 @@ pub struct ServeArgs {
     /// Log format on stderr: text or json.
     #[arg(long, env = env::LOG_FORMAT, default_value = DEFAULT_LOG_FORMAT, value_parser = ["text", "json"])]
     pub log_format: String,
+    /// Start on a journal that does not reach its head mark (damaged, rewound, copied
+    /// without its WAL), accepting it as it is; the loss is recorded in the journal. Only
+    /// when no backup holds what is missing (docs/operations.md).
+    #[arg(long)]
+    pub force_rewind: bool,
 }
 
 /// `kezek keys …`.

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Keys(cli::KeysCommand::Create(args)) => commands::keys::create(&args),
         cli::Commands::Import(args) => commands::import::run(&args),
         cli::Commands::Verify(args) => commands::verify::run(&args),
+        cli::Commands::Backup(args) => commands::backup::run(&args),
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {
             commands::documents::verify(&args)
         }

@@ -1,6 +1,7 @@
 //! One module per command. Opening an installation is shared: the SQLite store in the data
 //! directory, the authority key beside it, the application over both.
 
+pub mod backup;
 pub mod documents;
 pub mod import;
 pub mod keys;
@@ -34,11 +35,20 @@ fn authority(installation: &Installation) -> Result<Authority> {
 fn start(args: &StoreArgs) -> Result<Arc<App>> {
     let installation = Installation::new(&args.data);
     let store = open_store(&installation)?;
+    start_on(args, &installation, store)
+}
+
+/// Starts the application on an open store.
+fn start_on(
+    args: &StoreArgs,
+    installation: &Installation,
+    store: Arc<SqliteStore>,
+) -> Result<Arc<App>> {
     let policy = load_policy(args.policy.as_deref())?;
     Ok(App::start(
         store,
         policy,
-        authority(&installation)?,
+        authority(installation)?,
         Arc::new(SystemClock),
     )?)
 }
@@ -48,4 +58,13 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?)
+}
+
+/// Bytes as lowercase hex.
+fn hex_of(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }

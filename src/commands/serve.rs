@@ -6,6 +6,7 @@ use crate::cli::ServeArgs;
 use crate::config::{Installation, DEMO_APPLICATIONS, DEMO_GROUPS};
 use anyhow::{Context, Result};
 use kezek_app::{App, Role};
+use kezek_store::sqlite::SqliteStore;
 use std::sync::Arc;
 
 /// Runs the command.
@@ -16,7 +17,19 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let _flush_logs_on_exit = crate::telemetry::init(args.log_format == "json");
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let app = super::start(&args.store)?;
+        let installation = Installation::new(&args.store.data);
+        std::fs::create_dir_all(&installation.data)
+            .with_context(|| format!("cannot create {}", installation.data.display()))?;
+        let (store, rewind) = SqliteStore::open_with(&installation.journal(), args.force_rewind)
+            .context("cannot open the journal")?;
+        let app = super::start_on(&args.store, &installation, Arc::new(store))?;
+        if let Some(rewind) = &rewind {
+            app.record_rewind(rewind).await?;
+            eprintln!(
+                "kezek: accepted the journal as it is and recorded it: {}",
+                rewind.problem
+            );
+        }
         if args.demo {
             demo(&app, &Installation::new(&args.store.data)).await?;
         }

@@ -18,26 +18,19 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         bail!("no journal at {}", path.display());
     }
     let store = SqliteStore::open(&path).context("cannot open the journal")?;
+    store.integrity_check(&path)?;
     let policy = load_policy(args.store.policy.as_deref())?;
     let key = installation.authority();
     let r = kezek_app::verify::verify(&store, policy, || Authority::load(&key))?;
     println!(
-        "verified: {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
+        "verified: database intact, head mark reached; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
         r.events,
         r.rounds,
         r.documents,
         r.keys,
         r.answers,
         r.head.seq,
-        hex_of(&r.head.hash)
+        super::hex_of(&r.head.hash)
     );
     Ok(())
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }

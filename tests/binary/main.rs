@@ -13,6 +13,7 @@ mod cli;
 mod common;
 mod compat;
 mod crash;
+mod integrity;
 mod logs;
 mod restart;
 mod sweep;

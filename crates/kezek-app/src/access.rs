@@ -72,6 +72,17 @@ impl Caller {
         }
     }
 
+    /// The operator at the server's command line (`--force-rewind`, adopting a policy), as
+    /// admin.
+    #[must_use]
+    pub fn operator() -> Self {
+        Self {
+            key_id: "operator".into(),
+            role: Role::Admin,
+            scope: Vec::new(),
+        }
+    }
+
     /// Whether the caller has one of `roles` (admin always has).
     #[must_use]
     pub fn has_role(&self, roles: &[Role]) -> bool {

@@ -324,6 +324,24 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The operator started the service on a journal that did not reach the head it had
+    /// made durable (a damaged or rewound journal, a missing head mark) and accepted it as it
+    /// is (`kezek serve --force-rewind`). The events after the journal's head up to the
+    /// mark's, if any were signed, were lost; the seqs after this event are new ones.
+    JournalRewound {
+        /// The seq the head mark named (0 when the mark was missing or unreadable).
+        mark_seq: u64,
+        /// Its hash, hex (empty when the mark was missing or unreadable).
+        mark_hash: String,
+        /// The seq the journal ended at.
+        journal_seq: u64,
+        /// Its hash, hex.
+        journal_hash: String,
+        /// What was wrong, as the check said it.
+        problem: String,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -334,6 +352,7 @@ impl Event {
             Self::KindergartenUpserted { .. } => "kindergarten_upserted",
             Self::VacanciesOpened { .. } => "vacancies_opened",
             Self::Registered(_) => "registered",
+            Self::JournalRewound { .. } => "journal_rewound",
             Self::RegistrationRefused { .. } => "registration_refused",
             Self::PreferencesChanged { .. } => "preferences_changed",
             Self::Withdrawn { .. } => "withdrawn",

@@ -46,6 +46,10 @@ pub enum StoreError {
     /// An earlier write failed; the store accepts nothing more until restarted.
     #[error("the journal failed earlier and accepts no more writes")]
     Failed,
+    /// The journal is damaged, or does not reach the head it had made durable: what is wrong
+    /// and what to do, in words for the operator.
+    #[error("{0}")]
+    Integrity(String),
 }
 
 impl StoreError {

@@ -81,6 +81,8 @@ impl State {
                 *stopped_until,
             ),
             Event::AgedOut { application_id, .. } => age_out::apply(self, seq, application_id),
+            // A record for auditors: nothing in the state changes.
+            Event::JournalRewound { .. } => Ok(()),
         }
         .map_err(fail)?;
         self.advance(seq);

@@ -1,10 +1,18 @@
 //! The embedded store: SQLite in WAL mode with `synchronous=FULL`. One writer thread owns the
 //! write connection and commits batches in groups ([`writer`]); a ticket resolves only after
-//! its commit returned. Reads use their own connection and never wait for the writer.
+//! its commit returned, and the head mark ([`mark`]) is rewritten after it. Reads use their
+//! own connection and never wait for the writer. Opening checks the database and its head
+//! mark first ([`check`]).
 
+mod backup;
+mod check;
+pub mod mark;
 mod reads;
 mod schema;
 mod writer;
+
+pub use backup::backup;
+pub use check::Rewind;
 
 use crate::{Append, EventLog, Head, StoreError, Ticket};
 use rusqlite::{Connection, OptionalExtension};
@@ -59,14 +67,28 @@ fn head_of(conn: &Connection) -> Result<Head, StoreError> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path` and starts its writer.
+    /// Opens (creating if needed) the store at `path` and starts its writer, refusing a
+    /// journal that is damaged or does not reach its head mark.
     ///
     /// # Errors
-    /// The file cannot be opened or migrated.
+    /// The file cannot be opened or migrated; [`StoreError::Integrity`] for a journal that
+    /// fails its checks.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, false).map(|(store, _)| store)
+    }
+
+    /// [`Self::open`]; with `force_rewind`, a journal that does not reach its head mark is
+    /// opened as it is, and what the operator accepted comes back to be journaled.
+    ///
+    /// # Errors
+    /// As [`Self::open`], except for a rewind when forced.
+    pub fn open_with(
+        path: &Path,
+        force_rewind: bool,
+    ) -> Result<(Self, Option<Rewind>), StoreError> {
         let mut write = connect(path)?;
         schema::migrate(&mut write)?;
-        let head = head_of(&write)?;
+        let (head, rewind) = check::on_open(&write, path, force_rewind)?;
         // Checkpoints run on a thread of their own: inside a commit, every 4 MiB of WAL, one
         // held up every write in flight for 50-250 ms.
         write
@@ -81,16 +103,27 @@ impl SqliteStore {
             .name("kezek-checkpoint".into())
             .spawn(move || writer::checkpoint_loop(&checkpoints, &commits))
             .map_err(thread)?;
+        let marks = mark::path_for(path);
         let writer = std::thread::Builder::new()
             .name("kezek-journal".into())
-            .spawn(move || writer::write_loop(write, &rx, head, &committed))
+            .spawn(move || writer::write_loop(write, &rx, head, &committed, &marks))
             .map_err(thread)?;
-        Ok(Self {
+        let store = Self {
             requests: Some(tx),
             reader: Mutex::new(reader),
             writer: Some(writer),
             checkpointer: Some(checkpointer),
-        })
+        };
+        Ok((store, rewind))
+    }
+
+    /// SQLite's full integrity check (every page, every index against its table), for
+    /// `kezek verify`; opening runs the quicker `quick_check`.
+    ///
+    /// # Errors
+    /// [`StoreError::Integrity`] naming what SQLite found.
+    pub fn integrity_check(&self, path: &Path) -> Result<(), StoreError> {
+        check::integrity_full(&self.reader(), path)
     }
 
     fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {

@@ -42,6 +42,12 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE idempotency ADD COLUMN signature TEXT NOT NULL DEFAULT '';
     ALTER TABLE api_keys ADD COLUMN signature TEXT NOT NULL DEFAULT '';
 ",
+    "
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

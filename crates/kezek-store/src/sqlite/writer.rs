@@ -59,6 +59,7 @@ pub(super) fn write_loop(
     rx: &mpsc::Receiver<Request>,
     mut head: Head,
     committed: &mpsc::Sender<()>,
+    mark: &std::path::Path,
 ) {
     let mut failed = false;
     while let Ok(first) = rx.recv() {
@@ -84,6 +85,12 @@ pub(super) fn write_loop(
         match outcome {
             Ok((new_head, results)) => {
                 head = new_head;
+                // After the commit, never before: the mark must not run ahead of the journal.
+                // A mark not written loses no data, only the check at the next start.
+                if let Err(e) = super::mark::write(mark, &head) {
+                    metrics::counter!("kezek_journal_mark_failures_total").increment(1);
+                    tracing::error!(error = %e, mark = %mark.display(), "cannot write the head mark");
+                }
                 let _ = committed.send(());
                 for (r, result) in group.into_iter().zip(results) {
                     r.reply.send(result);

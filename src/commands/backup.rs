@@ -1,0 +1,53 @@
+//! `kezek backup`: a consistent copy of an installation while it serves — the journal by
+//! SQLite's online backup, with its own head mark, and the authority key — into a new
+//! directory that `kezek serve --data` and `kezek verify --data` take as it is.
+
+use crate::cli::BackupArgs;
+use crate::config::Installation;
+use anyhow::{bail, Context, Result};
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+
+/// Runs the command.
+///
+/// # Errors
+/// No journal, a target that is not new and empty, a journal that fails its checks, or a
+/// copy that cannot be written.
+pub fn run(args: &BackupArgs) -> Result<()> {
+    let from = Installation::new(&args.data);
+    let to = Installation::new(&args.to);
+    if !from.journal().exists() {
+        bail!("no journal at {}", from.journal().display());
+    }
+    let empty = std::fs::read_dir(&args.to).map_or(true, |mut d| d.next().is_none());
+    if !empty {
+        bail!(
+            "{} is not empty: a backup goes to a new directory",
+            args.to.display()
+        );
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&args.to)
+        .with_context(|| format!("cannot create {}", args.to.display()))?;
+    let head =
+        kezek_store::sqlite::backup(&from.journal(), &to.journal()).context("the backup failed")?;
+    for file in [
+        to.journal(),
+        kezek_store::sqlite::mark::path_for(&to.journal()),
+    ] {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
+    }
+    if from.authority().exists() {
+        std::fs::copy(from.authority(), to.authority()).context("cannot copy the authority key")?;
+        std::fs::set_permissions(to.authority(), std::fs::Permissions::from_mode(0o600))?;
+    }
+    println!(
+        "backup of {} up to seq {} (hash {}) in {}",
+        args.data.display(),
+        head.seq,
+        super::hex_of(&head.hash),
+        args.to.display()
+    );
+    Ok(())
+}

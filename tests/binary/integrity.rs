@@ -1,0 +1,177 @@
+//! The installation as an operator meets it: a journal copied without its WAL (what `cp` of
+//! `kezek.sqlite` alone does to a journal in use) is refused by `serve` and by `verify` with
+//! both heads named; `--force-rewind` starts on it and the journal records what was lost; a
+//! `kezek backup` taken while serving verifies and serves.
+
+use crate::common::{application, has_iin, key, kezek, serve, verify};
+use serde_json::{json, Value};
+use std::path::Path;
+use std::process::Stdio;
+
+async fn register(http: &reqwest::Client, base: &str, portal: &str, n: u16) -> String {
+    let r = http
+        .post(format!("{base}/v1/applications"))
+        .bearer_auth(portal)
+        .json(&application(n))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    v["application_id"].as_str().unwrap().to_owned()
+}
+
+async fn kindergarten(http: &reqwest::Client, base: &str, staff: &str) {
+    let kg = json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
+    let r = http
+        .put(format!("{base}/v1/kindergartens/K1"))
+        .bearer_auth(staff)
+        .json(&kg)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+fn copy_without_wal(from: &Path, to: &Path) {
+    for file in ["kezek.sqlite", "kezek.head", "authority.key"] {
+        std::fs::copy(from.join(file), to.join(file)).unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_journal_that_lost_its_end_is_refused_and_can_be_accepted_on_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let portal = key(data, &["--role", "portal"]);
+    let staff = key(data, &["--role", "staff", "--district", "D1"]);
+    let auditor = key(data, &["--role", "auditor"]);
+    let http = reqwest::Client::new();
+    let (mut server, base) = serve(data, &[], Stdio::null());
+    kindergarten(&http, &base, &staff).await;
+    register(&http, &base, &portal, 1).await;
+    // Everything so far in the database file; a reader from now on keeps the next writes in
+    // the WAL (a checkpoint cannot pass a reader).
+    let hold = rusqlite::Connection::open(data.join("kezek.sqlite")).unwrap();
+    hold.busy_timeout(std::time::Duration::from_secs(10))
+        .unwrap();
+    hold.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    hold.execute_batch("BEGIN").unwrap();
+    let before: i64 = hold
+        .query_row("SELECT max(seq) FROM events", [], |r| r.get(0))
+        .unwrap();
+    for n in 2..=6 {
+        register(&http, &base, &portal, n).await;
+    }
+    let copy = tempfile::tempdir().unwrap();
+    copy_without_wal(data, copy.path());
+    drop(hold);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    let out = verify(copy.path());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("ends at seq {before} ")), "{err}");
+    assert!(err.contains("acknowledged events are missing"), "{err}");
+    let out = kezek()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "serve must refuse it");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--force-rewind"), "{err}");
+
+    let (mut server, base) = serve(copy.path(), &["--force-rewind"], Stdio::null());
+    let journal: Value = http
+        .get(format!("{base}/v1/journal?after={before}"))
+        .bearer_auth(&auditor)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let event = &journal["events"][0];
+    assert_eq!(event["kind"], "journal_rewound", "{journal}");
+    assert_eq!(event["actor"], "operator");
+    assert_eq!(event["payload"]["journal_seq"], before);
+    assert!(event["payload"]["mark_seq"].as_u64().unwrap() > before.try_into().unwrap());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let out = verify(copy.path());
+    assert!(
+        out.status.success(),
+        "recorded, it verifies: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_while_serving_verifies_and_serves() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let portal = key(data, &["--role", "portal"]);
+    let staff = key(data, &["--role", "staff", "--district", "D1"]);
+    let http = reqwest::Client::new();
+    let (mut server, base) = serve(data, &[], Stdio::null());
+    kindergarten(&http, &base, &staff).await;
+    let first = register(&http, &base, &portal, 1).await;
+    let writes = {
+        let (http, base, portal) = (http.clone(), base.clone(), portal.clone());
+        tokio::spawn(async move {
+            for n in (2..=120).filter(|n| has_iin(*n)) {
+                register(&http, &base, &portal, n).await;
+            }
+        })
+    };
+    let backup = tempfile::tempdir().unwrap();
+    let to = backup.path().join("copy");
+    let out = kezek()
+        .args(["backup", "--data"])
+        .arg(data)
+        .arg("--to")
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("backup of"));
+    writes.await.unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&to), 0o700);
+    assert_eq!(mode(&to.join("kezek.sqlite")), 0o600);
+    assert_eq!(mode(&to.join("authority.key")), 0o600);
+    let out = verify(&to);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (mut restored, base) = serve(&to, &[], Stdio::null());
+    let r = http
+        .get(format!("{base}/v1/applications/{first}"))
+        .bearer_auth(&portal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "the backup serves, keys and all");
+    restored.kill().unwrap();
+    restored.wait().unwrap();
+    let out = kezek()
+        .args(["backup", "--data"])
+        .arg(data)
+        .arg("--to")
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "never over an existing backup");
+}
