@@ -6,7 +6,7 @@ use crate::cli::ServeArgs;
 use crate::config::{Installation, DEMO_APPLICATIONS, DEMO_GROUPS};
 use anyhow::{Context, Result};
 use kezek_app::{App, Role};
-use kezek_store::sqlite::SqliteStore;
+use kezek_store::sqlite::{OpenOptions, SqliteStore};
 use std::sync::Arc;
 
 /// Runs the command.
@@ -20,9 +20,15 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let installation = Installation::new(&args.store.data);
         std::fs::create_dir_all(&installation.data)
             .with_context(|| format!("cannot create {}", installation.data.display()))?;
-        let (store, rewind) = SqliteStore::open_with(&installation.journal(), args.force_rewind)
+        let options = OpenOptions {
+            force_rewind: args.force_rewind,
+            check_in_background: true,
+        };
+        let (store, rewind) = SqliteStore::open_with(&installation.journal(), options)
             .context("cannot open the journal")?;
-        let app = super::start_on(&args.store, &installation, Arc::new(store))?;
+        let store = Arc::new(store);
+        let app = super::start_on(&args.store, &installation, Arc::clone(&store))?;
+        store.checked().context("cannot open the journal")?;
         if let Some(rewind) = &rewind {
             app.record_rewind(rewind).await?;
             eprintln!(

@@ -12,7 +12,7 @@
 
 use kezek_core::model::Seq;
 use kezek_core::Event;
-use kezek_store::sqlite::{backup, mark, SqliteStore};
+use kezek_store::sqlite::{backup, mark, OpenOptions, SqliteStore};
 use kezek_store::{Append, EventLog, StoreError};
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};
@@ -170,7 +170,11 @@ fn a_damaged_page_is_refused() {
 fn a_forced_open_accepts_the_journal_and_says_what_was_lost() {
     let (_dir, db, _store, _reader) = journal_with_a_wal();
     let (_copy, target) = copy(&db, false);
-    let (store, rewind) = SqliteStore::open_with(&target, true).unwrap();
+    let forced = OpenOptions {
+        force_rewind: true,
+        ..OpenOptions::default()
+    };
+    let (store, rewind) = SqliteStore::open_with(&target, forced).unwrap();
     let rewind = rewind.unwrap();
     assert_eq!(rewind.journal.seq, Seq::new(3));
     assert_eq!(rewind.mark.unwrap().seq, Seq::new(10));

@@ -176,8 +176,8 @@ fn problem(
     Ok(None)
 }
 
-/// Checks the journal at `db` on `conn` before it is used: integrity, then its head against
-/// the head mark. A journal that passes gets a mark of its current head. One that does not
+/// Checks the journal at `db` on `conn` before it is used: its head against the head mark
+/// (SQLite's integrity check is the caller's, see [`super::SqliteStore::open_with`]). A journal that passes gets a mark of its current head. One that does not
 /// is refused, or, with `force_rewind`, accepted as it is: the [`Rewind`] comes back for the
 /// service to journal, and the mark is left as it was until then.
 ///
@@ -188,7 +188,6 @@ pub(super) fn on_open(
     db: &Path,
     force_rewind: bool,
 ) -> Result<(Head, Option<Rewind>), StoreError> {
-    integrity(conn, db)?;
     let (head, problem) = head_and_problem(conn, db)?;
     match problem {
         None => {

@@ -36,6 +36,20 @@ pub struct SqliteStore {
     writer: Option<JoinHandle<()>>,
     /// The checkpoint thread.
     checkpointer: Option<JoinHandle<()>>,
+    /// SQLite's integrity check, when it runs beside the replay ([`Self::checked`]).
+    check: Mutex<Option<JoinHandle<Result<(), StoreError>>>>,
+}
+
+/// How to open a journal.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenOptions {
+    /// Open a journal that does not reach its head mark as it is; what was accepted comes
+    /// back to be journaled.
+    pub force_rewind: bool,
+    /// Run SQLite's integrity check on a thread of its own, to be waited for with
+    /// [`SqliteStore::checked`] (the service replays the journal meanwhile); otherwise
+    /// opening waits for it.
+    pub check_in_background: bool,
 }
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
@@ -74,21 +88,33 @@ impl SqliteStore {
     /// The file cannot be opened or migrated; [`StoreError::Integrity`] for a journal that
     /// fails its checks.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_with(path, false).map(|(store, _)| store)
+        Self::open_with(path, OpenOptions::default()).map(|(store, _)| store)
     }
 
-    /// [`Self::open`]; with `force_rewind`, a journal that does not reach its head mark is
-    /// opened as it is, and what the operator accepted comes back to be journaled.
+    /// [`Self::open`] as `options` say.
     ///
     /// # Errors
     /// As [`Self::open`], except for a rewind when forced.
     pub fn open_with(
         path: &Path,
-        force_rewind: bool,
+        options: OpenOptions,
     ) -> Result<(Self, Option<Rewind>), StoreError> {
         let mut write = connect(path)?;
         schema::migrate(&mut write)?;
-        let (head, rewind) = check::on_open(&write, path, force_rewind)?;
+        let check = {
+            let (conn, path) = (connect(path)?, path.to_owned());
+            std::thread::Builder::new()
+                .name("kezek-check".into())
+                .spawn(move || check::integrity(&conn, &path))
+                .map_err(|e| StoreError::storage("starting a thread", e))?
+        };
+        let check = if options.check_in_background {
+            Some(check)
+        } else {
+            join(check)?;
+            None
+        };
+        let (head, rewind) = check::on_open(&write, path, options.force_rewind)?;
         // Checkpoints run on a thread of their own: inside a commit, every 4 MiB of WAL, one
         // held up every write in flight for 50-250 ms.
         write
@@ -113,8 +139,22 @@ impl SqliteStore {
             reader: Mutex::new(reader),
             writer: Some(writer),
             checkpointer: Some(checkpointer),
+            check: Mutex::new(check),
         };
         Ok((store, rewind))
+    }
+
+    /// Waits for the integrity check started at open, if it ran in the background.
+    ///
+    /// # Errors
+    /// [`StoreError::Integrity`] naming what SQLite found.
+    pub fn checked(&self) -> Result<(), StoreError> {
+        let check = self
+            .check
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        check.map_or(Ok(()), join)
     }
 
     /// SQLite's full integrity check (every page, every index against its table), for
@@ -131,6 +171,14 @@ impl SqliteStore {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+fn join(check: JoinHandle<Result<(), StoreError>>) -> Result<(), StoreError> {
+    check.join().unwrap_or_else(|_| {
+        Err(StoreError::Integrity(
+            "the integrity check of the journal failed unexpectedly".into(),
+        ))
+    })
 }
 
 impl Drop for SqliteStore {
