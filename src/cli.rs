@@ -45,6 +45,10 @@ pub struct BackupArgs {
     /// New directory for the copy (must not exist, or be empty).
     #[arg(long)]
     pub to: PathBuf,
+    /// The authority's signing key, if kept outside the data directory (it is then not
+    /// copied: back it up on its own).
+    #[arg(long, env = env::AUTHORITY_KEY)]
+    pub authority_key: Option<PathBuf>,
 }
 
 /// Where the installation is, and the policy it runs.
@@ -56,6 +60,10 @@ pub struct StoreArgs {
     /// Tier policy (TOML); default: the built-in kz-2013.
     #[arg(long, env = env::POLICY)]
     pub policy: Option<PathBuf>,
+    /// The authority's signing key, if not `authority.key` in the data directory: kept
+    /// elsewhere, a copy of the data directory cannot sign (see docs/operations.md).
+    #[arg(long, env = env::AUTHORITY_KEY)]
+    pub authority_key: Option<PathBuf>,
 }
 
 /// `kezek documents …`.
@@ -95,6 +103,13 @@ pub struct ServeArgs {
     /// when no backup holds what is missing (docs/operations.md).
     #[arg(long)]
     pub force_rewind: bool,
+    /// Append the journal's signed head to this file (outside the data directory) every
+    /// `--witness-every` seconds and at shutdown, for `kezek verify --heads`.
+    #[arg(long, env = env::WITNESS)]
+    pub witness: Option<PathBuf>,
+    /// Seconds between two heads in the witness file.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub witness_every: u64,
 }
 
 /// `kezek keys …`.
@@ -119,6 +134,9 @@ pub struct KeyArgs {
     /// Data directory.
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
+    /// The authority's signing key, if not in the data directory.
+    #[arg(long, env = env::AUTHORITY_KEY)]
+    pub authority_key: Option<PathBuf>,
 }
 
 /// Arguments of `kezek import`.
@@ -161,4 +179,12 @@ pub struct VerifyArgs {
     /// The installation.
     #[command(flatten)]
     pub store: StoreArgs,
+    /// A head the journal must pass through, `SEQ:HASH` (from `GET /v1/journal/head`);
+    /// repeatable.
+    #[arg(long = "expect-head")]
+    pub expect_heads: Vec<String>,
+    /// A file of heads the journal must pass through, one a line: saved `GET
+    /// /v1/journal/head` answers, or the server's `--witness` file.
+    #[arg(long)]
+    pub heads: Option<PathBuf>,
 }

@@ -26,6 +26,10 @@ pub mod env {
     pub const LOG_FORMAT: &str = "KEZEK_LOG_FORMAT";
     /// The log filter (`info`, `info,kezek_http=debug`, …), as `RUST_LOG` is read too.
     pub const LOG: &str = "KEZEK_LOG";
+    /// `--witness`.
+    pub const WITNESS: &str = "KEZEK_WITNESS";
+    /// `--authority-key`.
+    pub const AUTHORITY_KEY: &str = "KEZEK_AUTHORITY_KEY";
 }
 
 /// The journal's file in the data directory (SQLite; `-wal` and `-shm` beside it).
@@ -43,14 +47,17 @@ pub const DEMO_APPLICATIONS: &[u8] = include_bytes!("../data/sample/applications
 pub struct Installation {
     /// The data directory.
     pub data: PathBuf,
+    /// The authority key, when kept outside the data directory.
+    pub authority_key: Option<PathBuf>,
 }
 
 impl Installation {
-    /// The installation in `data`.
+    /// The installation in `data`, its authority key at `authority_key` or in `data`.
     #[must_use]
-    pub fn new(data: &Path) -> Self {
+    pub fn new(data: &Path, authority_key: Option<&Path>) -> Self {
         Self {
             data: data.to_owned(),
+            authority_key: authority_key.map(Path::to_owned),
         }
     }
 
@@ -63,7 +70,9 @@ impl Installation {
     /// The authority key's path.
     #[must_use]
     pub fn authority(&self) -> PathBuf {
-        self.data.join(AUTHORITY_FILE)
+        self.authority_key
+            .clone()
+            .unwrap_or_else(|| self.data.join(AUTHORITY_FILE))
     }
 }
 

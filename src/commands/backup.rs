@@ -13,8 +13,8 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 /// No journal, a target that is not new and empty, a journal that fails its checks, or a
 /// copy that cannot be written.
 pub fn run(args: &BackupArgs) -> Result<()> {
-    let from = Installation::new(&args.data);
-    let to = Installation::new(&args.to);
+    let from = Installation::new(&args.data, args.authority_key.as_deref());
+    let to = Installation::new(&args.to, None);
     if !from.journal().exists() {
         bail!("no journal at {}", from.journal().display());
     }
@@ -38,7 +38,9 @@ pub fn run(args: &BackupArgs) -> Result<()> {
     ] {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))?;
     }
-    if from.authority().exists() {
+    if from.authority_key.is_some() {
+        println!("the authority key is kept outside the data directory: back it up on its own");
+    } else if from.authority().exists() {
         std::fs::copy(from.authority(), to.authority()).context("cannot copy the authority key")?;
         std::fs::set_permissions(to.authority(), std::fs::Permissions::from_mode(0o600))?;
     }

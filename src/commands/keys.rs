@@ -16,7 +16,7 @@ pub fn create(args: &KeyArgs) -> Result<()> {
         bail!("--role must be portal, staff, kindergarten, auditor or admin")
     };
     let scope = scope_for(role, &args.districts, &args.kindergartens)?;
-    let installation = Installation::new(&args.data);
+    let installation = Installation::new(&args.data, args.authority_key.as_deref());
     let store = super::open_store(&installation)?;
     let authority = super::authority(&installation)?;
     let (key_id, token) = create_key(

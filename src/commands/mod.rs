@@ -8,6 +8,7 @@ pub mod keys;
 pub mod serve;
 pub mod simulate;
 pub mod verify;
+pub mod witness;
 
 use crate::cli::StoreArgs;
 use crate::config::{load_policy, Installation};
@@ -33,7 +34,7 @@ fn authority(installation: &Installation) -> Result<Authority> {
 
 /// Opens the installation and starts the application: the journal replayed under the policy.
 fn start(args: &StoreArgs) -> Result<Arc<App>> {
-    let installation = Installation::new(&args.data);
+    let installation = Installation::new(&args.data, args.authority_key.as_deref());
     let store = open_store(&installation)?;
     start_on(args, &installation, store)
 }

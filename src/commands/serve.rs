@@ -2,6 +2,7 @@
 //! the lapse sweeper and the metrics upkeep) until SIGINT or SIGTERM. `--demo` loads the
 //! sample city on first start and prints a token for each role.
 
+use super::witness::Witness;
 use crate::cli::ServeArgs;
 use crate::config::{Installation, DEMO_APPLICATIONS, DEMO_GROUPS};
 use anyhow::{Context, Result};
@@ -17,7 +18,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let _flush_logs_on_exit = crate::telemetry::init(args.log_format == "json");
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let installation = Installation::new(&args.store.data);
+        let installation = Installation::new(&args.store.data, args.store.authority_key.as_deref());
         std::fs::create_dir_all(&installation.data)
             .with_context(|| format!("cannot create {}", installation.data.display()))?;
         let options = OpenOptions {
@@ -37,14 +38,33 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             );
         }
         if args.demo {
-            demo(&app, &Installation::new(&args.store.data)).await?;
+            demo(
+                &app,
+                &Installation::new(&args.store.data, args.store.authority_key.as_deref()),
+            )
+            .await?;
         }
         println!("authority key {}", app.authority().key_id());
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let witness = match &args.witness {
+            Some(path) => {
+                let w = Arc::new(Witness::new(path, &installation.data)?);
+                w.record(&app).await?;
+                w.spawn(
+                    Arc::clone(&app),
+                    std::time::Duration::from_secs(args.witness_every),
+                );
+                Some(w)
+            }
+            None => None,
+        };
         println!("kezek listening on http://{}", listener.local_addr()?);
-        kezek_http::run(listener, app, shutdown()).await?;
+        kezek_http::run(listener, Arc::clone(&app), shutdown()).await?;
+        if let Some(w) = witness {
+            w.record(&app).await?;
+        }
         Ok(())
     })
 }

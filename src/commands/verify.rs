@@ -5,6 +5,7 @@ use crate::cli::VerifyArgs;
 use crate::config::{load_policy, Installation};
 use anyhow::{bail, Context, Result};
 use kezek_app::authority::Authority;
+use kezek_app::verify::heads::{parse_head, parse_heads, ExpectedHead};
 use kezek_store::sqlite::SqliteStore;
 
 /// Runs the command.
@@ -12,7 +13,7 @@ use kezek_store::sqlite::SqliteStore;
 /// # Errors
 /// The store cannot be opened, or the first record (by seq) that fails a check.
 pub fn run(args: &VerifyArgs) -> Result<()> {
-    let installation = Installation::new(&args.store.data);
+    let installation = Installation::new(&args.store.data, args.store.authority_key.as_deref());
     let path = installation.journal();
     if !path.exists() {
         bail!("no journal at {}", path.display());
@@ -21,9 +22,11 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     store.integrity_check(&path)?;
     let policy = load_policy(args.store.policy.as_deref())?;
     let key = installation.authority();
-    let r = kezek_app::verify::verify(&store, policy, || Authority::load(&key))?;
+    let heads = expected_heads(args)?;
+    let r = kezek_app::verify::verify(&store, policy, || Authority::load(&key), &heads)?;
     println!(
-        "verified: database intact, head mark reached; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
+        "verified: database intact, head mark reached, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
+        r.heads,
         r.events,
         r.rounds,
         r.documents,
@@ -33,4 +36,19 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         super::hex_of(&r.head.hash)
     );
     Ok(())
+}
+
+/// The heads of `--expect-head` and `--heads`.
+fn expected_heads(args: &VerifyArgs) -> Result<Vec<ExpectedHead>> {
+    let mut heads = Vec::new();
+    for h in &args.expect_heads {
+        heads.push(parse_head(h).map_err(|e| anyhow::anyhow!("--expect-head {h}: {e}"))?);
+    }
+    if let Some(file) = &args.heads {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let saved = parse_heads(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        heads.extend(saved);
+    }
+    Ok(heads)
 }

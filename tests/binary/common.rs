@@ -82,3 +82,58 @@ pub fn verify(data: &Path) -> std::process::Output {
         .output()
         .unwrap()
 }
+
+/// What a forger with write access to the data directory does: runs `edit` on the journal,
+/// recomputes every hash of the chain so that it is consistent again, and removes the head
+/// mark and the journal's note of it.
+pub fn forge(data: &Path, edit: &str) {
+    use kezek_core::model::Seq;
+    use kezek_store::record::{chain, GENESIS};
+    let conn = rusqlite::Connection::open(data.join("kezek.sqlite")).unwrap();
+    assert!(
+        conn.execute(edit, []).unwrap() > 0,
+        "{edit} changed nothing"
+    );
+    let mut rows = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare("SELECT seq, at, actor, kind, payload FROM events ORDER BY seq")
+            .unwrap();
+        let mut q = stmt.query([]).unwrap();
+        while let Some(r) = q.next().unwrap() {
+            rows.push((
+                r.get::<_, i64>(0).unwrap(),
+                r.get::<_, String>(1).unwrap(),
+                r.get::<_, String>(2).unwrap(),
+                r.get::<_, String>(3).unwrap(),
+                r.get::<_, Vec<u8>>(4).unwrap(),
+            ));
+        }
+    }
+    let mut prev = GENESIS;
+    for (s, at, actor, kind, payload) in rows {
+        let seq = Seq::new(u64::try_from(s).unwrap());
+        let h = chain(&prev, seq, &at, &actor, &kind, &payload);
+        conn.execute(
+            "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+            rusqlite::params![&prev[..], &h[..], s],
+        )
+        .unwrap();
+        prev = h;
+    }
+    conn.execute("DELETE FROM meta", []).unwrap();
+    drop(conn);
+    let _ = std::fs::remove_file(data.join("kezek.head"));
+}
+
+/// A copy of a data directory's files.
+pub fn copy_dir(from: &Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, to.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    to
+}

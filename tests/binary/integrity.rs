@@ -175,3 +175,66 @@ async fn a_backup_taken_while_serving_verifies_and_serves() {
         .unwrap();
     assert!(!out.status.success(), "never over an existing backup");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authority_key_kept_outside_the_data_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let vault = tempfile::tempdir().unwrap();
+    let key_file = vault.path().join("authority.key");
+    let key_arg = key_file.to_str().unwrap();
+    let portal = key(data, &["--role", "portal", "--authority-key", key_arg]);
+    let staff = key(
+        data,
+        &[
+            "--role",
+            "staff",
+            "--district",
+            "D1",
+            "--authority-key",
+            key_arg,
+        ],
+    );
+    let http = reqwest::Client::new();
+    let (mut server, base) = serve(data, &["--authority-key", key_arg], Stdio::null());
+    kindergarten(&http, &base, &staff).await;
+    register(&http, &base, &portal, 1).await;
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert!(key_file.exists());
+    assert!(
+        !data.join("authority.key").exists(),
+        "nothing that can sign is left in the data directory"
+    );
+    let out = verify(data);
+    assert!(
+        !out.status.success(),
+        "without the key the signatures cannot be checked"
+    );
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(data)
+        .args(["--authority-key", key_arg])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let backups = tempfile::tempdir().unwrap();
+    let to = backups.path().join("copy");
+    let out = kezek()
+        .args(["backup", "--data"])
+        .arg(data)
+        .arg("--to")
+        .arg(&to)
+        .args(["--authority-key", key_arg])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        !to.join("authority.key").exists(),
+        "a key kept apart is backed up apart"
+    );
+}

@@ -16,5 +16,6 @@ mod crash;
 mod integrity;
 mod logs;
 mod restart;
+mod rewrite;
 mod sweep;
 mod verify;

@@ -42,10 +42,22 @@ pub struct Draft {
 }
 
 impl Draft {
+    /// Its id.
+    #[must_use]
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The document before it is signed.
+    #[must_use]
+    pub fn unsigned(&self) -> Value {
+        json!({"id": self.id, "kind": self.kind, "issued_at": self.issued_at, "application_id": self.application_id, "body": &self.body})
+    }
+
     /// The document signed, as stored: (id, JSON bytes).
     #[must_use]
     pub fn sign(&self, authority: &Authority) -> (String, Vec<u8>) {
-        let mut doc = json!({"id": self.id, "kind": self.kind, "issued_at": self.issued_at, "application_id": self.application_id, "body": &self.body});
+        let mut doc = self.unsigned();
         let signature = authority.sign(&signed_bytes(&doc));
         if let Some(fields) = doc.as_object_mut() {
             fields.insert("signature".into(), json!(signature));

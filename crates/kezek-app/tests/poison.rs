@@ -138,9 +138,12 @@ async fn a_torn_batch_poisons_and_a_restart_keeps_only_what_was_written() {
         .await
         .unwrap();
     assert_eq!((status.as_str(), referrals), ("queued", 0));
-    let report = kezek_app::verify::verify(inner.as_ref(), Policy::kz_2013(), || {
-        Ok(Authority::from_seed([7; 32]))
-    })
+    let report = kezek_app::verify::verify(
+        inner.as_ref(),
+        Policy::kz_2013(),
+        || Ok(Authority::from_seed([7; 32])),
+        &[],
+    )
     .unwrap();
     assert_eq!(report.events, 2);
 }

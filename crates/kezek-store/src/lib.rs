@@ -235,6 +235,22 @@ pub trait DocumentStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// The ids of every stored document (backends may do better than reading the bodies).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn document_ids(&self) -> Result<Vec<String>, StoreError> {
+        let (mut ids, mut after) = (Vec::new(), String::new());
+        loop {
+            let page = self.documents(&after, 1000)?;
+            let Some((last, _)) = page.last() else {
+                return Ok(ids);
+            };
+            after.clone_from(last);
+            ids.extend(page.into_iter().map(|(id, _)| id));
+        }
+    }
 }
 
 /// The API keys.

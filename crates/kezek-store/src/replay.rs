@@ -1,7 +1,7 @@
 //! Start-up: read the whole journal, verify every link of the chain and apply every event
 //! to a fresh state. Any record that does not verify or apply stops it, naming the seq.
 
-use crate::record::GENESIS;
+use crate::record::{Hash, GENESIS};
 use crate::{EventLog, StoreError};
 use kezek_core::model::Seq;
 use kezek_core::{Event, State};
@@ -30,7 +30,48 @@ const PAGE: usize = 10_000;
 /// # Errors
 /// The first record that is missing, corrupt, out of order or does not apply.
 pub fn replay(journal: &dyn EventLog, state: &mut State) -> Result<Seq, ReplayError> {
-    walk(journal, state, false).map(|(last, _)| last)
+    walk(journal, state, false, None).map(|(last, _)| last)
+}
+
+/// A record as an audit applies it, for an [`Observer`].
+#[derive(Debug)]
+pub struct Applied<'a> {
+    /// Its seq.
+    pub seq: Seq,
+    /// Its event.
+    pub event: &'a Event,
+    /// When its command was carried out (RFC 3339, as journaled).
+    pub at: &'a str,
+    /// Who.
+    pub actor: &'a str,
+    /// Its hash.
+    pub hash: &'a Hash,
+}
+
+/// What the caller of [`audit_observed`] checks around each record; a message stops the
+/// audit at that record.
+pub trait Observer {
+    /// Before `record` is applied, on the state the records before it left.
+    ///
+    /// # Errors
+    /// What does not check.
+    fn before(&mut self, _state: &State, _record: &Applied<'_>) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// After `record` is applied.
+    ///
+    /// # Errors
+    /// What does not check.
+    fn after(&mut self, state: &State, record: &Applied<'_>) -> Result<(), String>;
+
+    /// After the last record.
+    ///
+    /// # Errors
+    /// What does not check.
+    fn end(&mut self, _state: &State) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 /// What an audit checked.
@@ -49,7 +90,22 @@ pub struct Audit {
 /// # Errors
 /// As [`replay`], and the first round whose re-run differs.
 pub fn audit(journal: &dyn EventLog, state: &mut State) -> Result<Audit, ReplayError> {
-    walk(journal, state, true).map(|(last, rounds)| Audit {
+    walk(journal, state, true, None).map(|(last, rounds)| Audit {
+        events: last.get(),
+        rounds,
+    })
+}
+
+/// [`audit`], with `observer` called around every record.
+///
+/// # Errors
+/// As [`audit`], and the first message of the observer, at its record.
+pub fn audit_observed(
+    journal: &dyn EventLog,
+    state: &mut State,
+    observer: &mut dyn Observer,
+) -> Result<Audit, ReplayError> {
+    walk(journal, state, true, Some(observer)).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })
@@ -91,8 +147,15 @@ fn check_round(
     Ok(())
 }
 
-/// A page of records, verified and decoded, on its way to the applying thread.
-type Page = Vec<(Seq, Event)>;
+/// A record verified and decoded; with its time, actor and hash when observed.
+struct Record {
+    seq: Seq,
+    event: Event,
+    meta: Option<Box<(String, String, Hash)>>,
+}
+
+/// A page of records on its way to the applying thread.
+type Page = Vec<Record>;
 
 /// Pages in flight between the reading and the applying thread.
 const PAGES_IN_FLIGHT: usize = 4;
@@ -101,6 +164,7 @@ fn walk(
     journal: &dyn EventLog,
     state: &mut State,
     rerun_rounds: bool,
+    mut observer: Option<&mut dyn Observer>,
 ) -> Result<(Seq, u64), ReplayError> {
     if state.last_seq() != Seq::default() {
         return Err(ReplayError::Corrupt {
@@ -112,14 +176,26 @@ fn walk(
     // first three while this one applies, so start-up uses both cores.
     let (pages, received) = std::sync::mpsc::sync_channel::<Page>(PAGES_IN_FLIGHT);
     std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_verified(journal, &pages));
+        let keep_meta = observer.is_some();
+        let reader = scope.spawn(move || read_verified(journal, &pages, keep_meta));
         let (mut last, mut rounds) = (Seq::default(), 0);
         let mut outcome = Ok(());
         for page in &received {
-            outcome = apply_page(state, page, rerun_rounds, &mut last, &mut rounds);
+            let mut walk = Walk {
+                rerun_rounds,
+                last: &mut last,
+                rounds: &mut rounds,
+                observer: observer.as_deref_mut(),
+            };
+            outcome = walk.apply_page(state, page);
             if outcome.is_err() {
                 break;
             }
+        }
+        if let (Ok(()), Some(o)) = (&outcome, observer) {
+            outcome = o
+                .end(state)
+                .map_err(|message| ReplayError::Corrupt { seq: last, message });
         }
         // Dropping the receiver stops the reader at its next send.
         drop(received);
@@ -132,26 +208,44 @@ fn walk(
     })
 }
 
-/// Applies a verified page, re-running each round first when `rerun_rounds`.
-fn apply_page(
-    state: &mut State,
-    page: Page,
+/// What applying needs besides the state.
+struct Walk<'a, 'o> {
     rerun_rounds: bool,
-    last: &mut Seq,
-    rounds: &mut u64,
-) -> Result<(), ReplayError> {
-    for (seq, event) in page {
-        if let (true, Event::RoundRun(r)) = (rerun_rounds, &event) {
-            check_round(state, seq, r)?;
-            *rounds += 1;
+    last: &'a mut Seq,
+    rounds: &'a mut u64,
+    observer: Option<&'a mut (dyn Observer + 'o)>,
+}
+
+impl Walk<'_, '_> {
+    /// Applies a verified page, re-running each round first when `rerun_rounds`, with the
+    /// observer around each record.
+    fn apply_page(&mut self, state: &mut State, page: Page) -> Result<(), ReplayError> {
+        for Record { seq, event, meta } in page {
+            let fail = |message: String| ReplayError::Corrupt { seq, message };
+            let applied = meta.as_deref().map(|(at, actor, hash)| Applied {
+                seq,
+                event: &event,
+                at,
+                actor,
+                hash,
+            });
+            if let (Some(o), Some(a)) = (self.observer.as_deref_mut(), &applied) {
+                o.before(state, a).map_err(fail)?;
+            }
+            if let (true, Event::RoundRun(r)) = (self.rerun_rounds, &event) {
+                check_round(state, seq, r)?;
+                *self.rounds += 1;
+            }
+            state
+                .apply(seq, &event)
+                .map_err(|e| fail(e.mismatch.to_string()))?;
+            *self.last = seq;
+            if let (Some(o), Some(a)) = (self.observer.as_deref_mut(), &applied) {
+                o.after(state, a).map_err(fail)?;
+            }
         }
-        state.apply(seq, &event).map_err(|e| ReplayError::Corrupt {
-            seq,
-            message: e.mismatch.to_string(),
-        })?;
-        *last = seq;
+        Ok(())
     }
-    Ok(())
 }
 
 /// Reads every record in order, checks its link and hash and decodes it; sends the pages
@@ -159,6 +253,7 @@ fn apply_page(
 fn read_verified(
     journal: &dyn EventLog,
     pages: &std::sync::mpsc::SyncSender<Page>,
+    keep_meta: bool,
 ) -> Result<Seq, ReplayError> {
     let (mut last, mut hash) = (Seq::default(), GENESIS);
     loop {
@@ -170,7 +265,12 @@ fn read_verified(
         let mut failure = None;
         for record in page {
             match record.verify(last, &hash) {
-                Ok(event) => events.push((record.seq, event)),
+                Ok(event) => events.push(Record {
+                    seq: record.seq,
+                    event,
+                    meta: keep_meta
+                        .then(|| Box::new((record.at.clone(), record.actor.clone(), record.hash))),
+                }),
                 Err(message) => {
                     failure = Some(ReplayError::Corrupt {
                         seq: last.next(),

@@ -40,6 +40,17 @@ pub async fn journal(
 /// # Errors
 /// The store failed.
 pub async fn head(app: &App, _: &Auth<Auditor>) -> Result<HeadView, AppError> {
-    let head = app.store(|s| s.head()).await?;
-    Ok(HeadView::signed(head, app.authority()))
+    app.signed_head().await
+}
+
+impl App {
+    /// The journal's durable head, signed by the authority (for auditors, and the witness
+    /// file of `kezek serve --witness`).
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn signed_head(&self) -> Result<HeadView, AppError> {
+        let head = self.store(|s| s.head()).await?;
+        Ok(HeadView::signed(head, self.authority()))
+    }
 }

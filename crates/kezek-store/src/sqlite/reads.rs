@@ -98,6 +98,16 @@ impl DocumentStore for SqliteStore {
             .map_err(&fail)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(fail)
     }
+
+    fn document_ids(&self) -> Result<Vec<String>, StoreError> {
+        let fail = failed("reading document ids");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT id FROM documents")
+            .map_err(&fail)?;
+        let rows = stmt.query_map([], |r| text_at(r, 0)).map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
 }
 
 impl KeyStore for SqliteStore {

@@ -1,12 +1,17 @@
 //! Checking an installation (`kezek verify`): the hash chain of every record, a replay of
-//! every event, every allocation round decided again from the state before it, and every
-//! stored document, API key and stored answer against the authority's signature or seal.
+//! every event, every allocation round decided again from the state before it, every signed
+//! document issued again from the journal and compared ([`derive`]), the heads an auditor
+//! saved passed through ([`heads`]), and every stored document, API key and stored answer
+//! against the authority's signature or seal.
+
+mod derive;
+pub mod heads;
 
 use crate::authority::{key_bytes, verify as verify_signature, Authority, KeyError};
 use crate::documents::{field, signed_bytes};
 use kezek_core::model::ApplicationId;
 use kezek_core::{Policy, State};
-use kezek_store::replay::{audit, ReplayError};
+use kezek_store::replay::{audit_observed, ReplayError};
 use kezek_store::{Head, Store, StoreError};
 
 /// What was checked.
@@ -16,8 +21,10 @@ pub struct Report {
     pub events: u64,
     /// Rounds decided again and found equal.
     pub rounds: u64,
-    /// Documents whose signature, id and application check.
+    /// Documents whose signature and id check and which the journal issues again the same.
     pub documents: u64,
+    /// Saved heads the journal passes through.
+    pub heads: usize,
     /// API keys whose signature checks.
     pub keys: usize,
     /// Stored answers whose seal checks.
@@ -49,23 +56,49 @@ pub enum VerifyError {
 }
 
 /// Checks the installation in `store` under `policy`; `authority` loads the authority key
-/// when a signed record needs it.
+/// when a signed record needs it; the journal must pass through every head of `heads`.
 ///
 /// # Errors
-/// The first record, by seq, that fails a check; then the first document, key or answer.
+/// The first record, by seq, that fails a check (a round re-run, a document issued again, a
+/// saved head); then the first document, key or answer.
 pub fn verify(
     store: &dyn Store,
     policy: Policy,
     authority: impl Fn() -> Result<Authority, KeyError>,
+    heads: &[heads::ExpectedHead],
 ) -> Result<Report, VerifyError> {
+    if heads.iter().any(|h| h.signature.is_some()) {
+        let public = authority()
+            .map_err(|error| VerifyError::NoKey {
+                what: "signed heads",
+                error,
+            })?
+            .public_key();
+        for h in heads {
+            heads::check_signature(h, &public).map_err(VerifyError::Record)?;
+        }
+    }
+    // Every journal passes through the empty head.
+    if let Some(h) = heads
+        .iter()
+        .find(|h| h.seq == 0 && h.hash != kezek_store::record::GENESIS)
+    {
+        return Err(VerifyError::Record(format!(
+            "a saved head at seq 0 has hash {}, not the empty journal's",
+            hex::encode(h.hash)
+        )));
+    }
+    let later: Vec<heads::ExpectedHead> = heads.iter().filter(|h| h.seq > 0).cloned().collect();
     let mut state = State::new(policy);
-    let checked = audit(store, &mut state)?;
-    let documents = documents(store, &state, &authority)?;
+    let mut derive = derive::Derive::new(store, &later)?;
+    let checked = audit_observed(store, &mut state, &mut derive)?;
+    let documents = documents(store, &state, &derive.derived, &authority)?;
     let (keys, answers) = records(store, &authority)?;
     Ok(Report {
         events: checked.events,
         rounds: checked.rounds,
         documents,
+        heads: heads.len(),
         keys,
         answers,
         head: store.head()?,
@@ -77,6 +110,7 @@ pub fn verify(
 fn documents(
     store: &dyn Store,
     state: &State,
+    derived: &std::collections::HashSet<String>,
     authority: &impl Fn() -> Result<Authority, KeyError>,
 ) -> Result<u64, VerifyError> {
     if store.documents("", 1)?.is_empty() {
@@ -97,6 +131,11 @@ fn documents(
         after.clone_from(last);
         for (id, bytes) in page {
             check_document(state, &public, &id, &bytes)?;
+            if !derived.contains(&id) {
+                return Err(VerifyError::Record(format!(
+                    "document {id} does not follow from any record of the journal"
+                )));
+            }
             n += 1;
         }
     }

@@ -1,0 +1,204 @@
+//! What `kezek verify` checks while it replays: every signed document issued again from the
+//! state its command left — a queue notification from the registration (and the cohort round
+//! it ran, if any), a refusal from its grounds, a referral from its round — and compared with
+//! the stored one; and every head an auditor saved passed through with the same hash.
+//!
+//! A journal rewritten with a consistent hash chain replays; its documents then say one thing
+//! and the journal another (a child's registration time moved, a queue number that went
+//! from 8 to 3), and this is where that is caught.
+
+use super::heads::ExpectedHead;
+use crate::documents::{drafts, signed_bytes};
+use crate::views::result_id;
+use jiff::Timestamp;
+use kezek_core::model::Seq;
+use kezek_core::{Event, State};
+use kezek_store::replay::{Applied, Observer};
+use kezek_store::{DocumentStore, Hash};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashSet};
+
+/// A registration whose queue notification waits for the end of its command's batch.
+struct Pending {
+    seq: Seq,
+    event: Event,
+    at: String,
+}
+
+/// The observer of the audit.
+pub(super) struct Derive<'a> {
+    documents: &'a dyn DocumentStore,
+    /// The ids of the stored documents: only those are issued again (a city of imported
+    /// children has none, and a million store reads for nothing would double the audit).
+    stored: HashSet<String>,
+    /// Saved heads still to pass, by seq.
+    heads: BTreeMap<u64, Hash>,
+    /// Ids of the stored documents found to follow from the journal.
+    pub(super) derived: HashSet<String>,
+    pending: Option<Pending>,
+    last: u64,
+}
+
+impl<'a> Derive<'a> {
+    pub(super) fn new(
+        documents: &'a dyn DocumentStore,
+        heads: &[ExpectedHead],
+    ) -> Result<Self, kezek_store::StoreError> {
+        Ok(Self {
+            stored: documents.document_ids()?.into_iter().collect(),
+            documents,
+            heads: heads.iter().map(|h| (h.seq, h.hash)).collect(),
+            derived: HashSet::new(),
+            pending: None,
+            last: 0,
+        })
+    }
+
+    /// The documents `event` issued, drafted on `state`, each compared with the stored one.
+    fn derive(&mut self, state: &State, seq: Seq, event: &Event, at: &str) -> Result<(), String> {
+        let single = matches!(
+            event,
+            Event::Registered(_) | Event::RegistrationRefused { .. }
+        );
+        if single && !self.stored.contains(&result_id(seq)) {
+            return Ok(());
+        }
+        let now: Timestamp = at
+            .parse()
+            .map_err(|e| format!("the record's time `{at}` is not a time: {e}"))?;
+        for draft in drafts(state, &vec![(seq, event.clone())], now) {
+            if !self.stored.contains(draft.id()) {
+                continue;
+            }
+            let stored = self
+                .documents
+                .document(draft.id())
+                .map_err(|e| format!("reading document {}: {e}", draft.id()))?;
+            // A command that issued no document (a city import) has none stored.
+            let Some(bytes) = stored else { continue };
+            let doc: Value = serde_json::from_slice(&bytes)
+                .map_err(|_| format!("document {} is not JSON", draft.id()))?;
+            let again = draft.unsigned();
+            if signed_bytes(&doc) != serde_json::to_vec(&again).unwrap_or_default() {
+                return Err(format!(
+                    "document {} does not follow from the journal: {}",
+                    draft.id(),
+                    difference(&doc, &again)
+                ));
+            }
+            self.derived.insert(draft.id().to_owned());
+        }
+        Ok(())
+    }
+
+    fn derive_pending(&mut self, state: &State) -> Result<(), String> {
+        match self.pending.take() {
+            Some(p) => self.derive(state, p.seq, &p.event, &p.at),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The fields in which the stored document and the one issued again differ.
+fn difference(stored: &Value, again: &Value) -> String {
+    let fields = |v: &Value| {
+        let mut out: BTreeMap<String, Value> = BTreeMap::new();
+        for (k, x) in v.as_object().into_iter().flatten() {
+            match x.as_object() {
+                Some(inner) if k == "body" => {
+                    for (ik, ix) in inner {
+                        out.insert(format!("body.{ik}"), ix.clone());
+                    }
+                }
+                _ => {
+                    out.insert(k.clone(), x.clone());
+                }
+            }
+        }
+        out.remove("signature");
+        out.remove("key_id");
+        out
+    };
+    let (a, b) = (fields(stored), fields(again));
+    let keys: std::collections::BTreeSet<&String> = a.keys().chain(b.keys()).collect();
+    let show = |v: Option<&Value>| v.map_or_else(|| "nothing".to_owned(), Value::to_string);
+    let differ: Vec<String> = keys
+        .into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .take(6)
+        .map(|k| {
+            format!(
+                "{k} is {} in the signed document, {} from the journal",
+                show(a.get(k)),
+                show(b.get(k))
+            )
+        })
+        .collect();
+    if differ.is_empty() {
+        "the bytes differ".to_owned()
+    } else {
+        differ.join("; ")
+    }
+}
+
+/// Whether `event` is the cohort round a registration ran in its own command.
+fn cohort_round_of(event: &Event, at: &str, pending: &Pending) -> bool {
+    matches!(event, Event::RoundRun(r) if r.scope.is_some()) && at == pending.at
+}
+
+impl Observer for Derive<'_> {
+    fn before(&mut self, state: &State, record: &Applied<'_>) -> Result<(), String> {
+        // A registration's batch ends before any record but its own cohort round.
+        let ours = self
+            .pending
+            .as_ref()
+            .is_some_and(|p| cohort_round_of(record.event, record.at, p));
+        if !ours {
+            self.derive_pending(state)?;
+        }
+        Ok(())
+    }
+
+    fn after(&mut self, state: &State, record: &Applied<'_>) -> Result<(), String> {
+        self.last = record.seq.get();
+        if let Some(saved) = self.heads.remove(&record.seq.get()) {
+            if saved != *record.hash {
+                return Err(format!(
+                    "the journal does not pass through a saved head: seq {} has hash {} here, the saved head says {}",
+                    record.seq,
+                    hex::encode(record.hash),
+                    hex::encode(saved)
+                ));
+            }
+        }
+        match record.event {
+            Event::Registered(_) => {
+                self.pending = Some(Pending {
+                    seq: record.seq,
+                    event: record.event.clone(),
+                    at: record.at.to_owned(),
+                });
+                Ok(())
+            }
+            Event::RoundRun(_) => {
+                self.derive(state, record.seq, record.event, record.at)?;
+                self.derive_pending(state)
+            }
+            Event::RegistrationRefused { .. } => {
+                self.derive(state, record.seq, record.event, record.at)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn end(&mut self, state: &State) -> Result<(), String> {
+        self.derive_pending(state)?;
+        match self.heads.first_key_value() {
+            Some((seq, _)) => Err(format!(
+                "the journal ends at seq {} before a saved head at seq {seq}: it was cut or rewound",
+                self.last
+            )),
+            None => Ok(()),
+        }
+    }
+}
