@@ -31,6 +31,9 @@ pub enum Commands {
     /// Result documents.
     #[command(subcommand)]
     Documents(DocumentsCommand),
+    /// The policy in force.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Copy an installation, consistently, while it serves: the journal (SQLite's online
     /// backup), its head mark and the authority key, into a new directory.
     Backup(BackupArgs),
@@ -64,6 +67,37 @@ pub struct StoreArgs {
     /// elsewhere, a copy of the data directory cannot sign (see docs/operations.md).
     #[arg(long, env = env::AUTHORITY_KEY)]
     pub authority_key: Option<PathBuf>,
+}
+
+/// `kezek policy …`.
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Put a policy file in force from now on (journaled with its text and SHA-256). The
+    /// service must be stopped. Refused if it would reorder the children already queued.
+    Adopt(AdoptArgs),
+    /// Show the policy in force: its name and SHA-256, and since which seq.
+    Show(ShowPolicyArgs),
+}
+
+/// Arguments of `kezek policy adopt`.
+#[derive(Debug, Args)]
+pub struct AdoptArgs {
+    /// The policy file (TOML).
+    pub file: PathBuf,
+    /// Data directory.
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// The authority's signing key, if not in the data directory.
+    #[arg(long, env = env::AUTHORITY_KEY)]
+    pub authority_key: Option<PathBuf>,
+}
+
+/// Arguments of `kezek policy show`.
+#[derive(Debug, Args)]
+pub struct ShowPolicyArgs {
+    /// Data directory.
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
 }
 
 /// `kezek documents …`.

@@ -90,3 +90,18 @@ pub fn load_policy(path: Option<&Path>) -> Result<Policy> {
         }
     }
 }
+
+/// The policy an installation starts under: the file given with `--policy` (which must be
+/// the journal's, once the journal has one), or the journal's (the built-in kz-2013 for a
+/// journal without one).
+///
+/// # Errors
+/// As [`load_policy`].
+pub fn policy_choice(path: Option<&Path>) -> Result<kezek_app::PolicyChoice> {
+    let policy = load_policy(path)?;
+    Ok(if path.is_some() {
+        kezek_app::PolicyChoice::Given(policy)
+    } else {
+        kezek_app::PolicyChoice::Journaled(policy)
+    })
+}

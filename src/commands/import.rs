@@ -8,12 +8,17 @@ use anyhow::{Context, Result};
 /// # Errors
 /// A bad row (nothing is written), or the store cannot be opened or written.
 pub fn run(args: &ImportArgs) -> Result<()> {
+    std::fs::create_dir_all(&args.store.data)
+        .with_context(|| format!("cannot create {}", args.store.data.display()))?;
+    let _lock = super::lock::take(&args.store.data)?;
     let app = super::start(&args.store)?;
     let read = |p: &std::path::Path| {
         std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
     };
     let (groups, applications) = (read(&args.groups)?, read(&args.applications)?);
-    let n = super::runtime()?.block_on(app.import("import", &groups, &applications))?;
+    let rt = super::runtime()?;
+    rt.block_on(app.journal_policy())?;
+    let n = rt.block_on(app.import("import", &groups, &applications))?;
     let queued = app.peek(kezek_core::State::queued)?;
     println!("imported {n} events; {queued} queued");
     Ok(())

@@ -5,13 +5,15 @@ pub mod backup;
 pub mod documents;
 pub mod import;
 pub mod keys;
+pub mod lock;
+pub mod policy;
 pub mod serve;
 pub mod simulate;
 pub mod verify;
 pub mod witness;
 
 use crate::cli::StoreArgs;
-use crate::config::{load_policy, Installation};
+use crate::config::{policy_choice, Installation};
 use anyhow::{Context, Result};
 use kezek_app::authority::Authority;
 use kezek_app::{App, SystemClock};
@@ -45,7 +47,15 @@ fn start_on(
     installation: &Installation,
     store: Arc<SqliteStore>,
 ) -> Result<Arc<App>> {
-    let policy = load_policy(args.policy.as_deref())?;
+    start_with(installation, store, policy_choice(args.policy.as_deref())?)
+}
+
+/// Starts the application on an open store under `policy`.
+fn start_with(
+    installation: &Installation,
+    store: Arc<SqliteStore>,
+    policy: kezek_app::PolicyChoice,
+) -> Result<Arc<App>> {
     Ok(App::start(
         store,
         policy,

@@ -21,6 +21,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         let installation = Installation::new(&args.store.data, args.store.authority_key.as_deref());
         std::fs::create_dir_all(&installation.data)
             .with_context(|| format!("cannot create {}", installation.data.display()))?;
+        let _lock = super::lock::take(&installation.data)?;
         let options = OpenOptions {
             force_rewind: args.force_rewind,
             check_in_background: true,
@@ -37,6 +38,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
                 rewind.problem
             );
         }
+        app.journal_policy().await?;
         if args.demo {
             demo(
                 &app,

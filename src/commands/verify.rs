@@ -2,7 +2,7 @@
 //! and the head.
 
 use crate::cli::VerifyArgs;
-use crate::config::{load_policy, Installation};
+use crate::config::{policy_choice, Installation};
 use anyhow::{bail, Context, Result};
 use kezek_app::authority::Authority;
 use kezek_app::verify::heads::{parse_head, parse_heads, ExpectedHead};
@@ -20,7 +20,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     }
     let store = SqliteStore::open(&path).context("cannot open the journal")?;
     store.integrity_check(&path)?;
-    let policy = load_policy(args.store.policy.as_deref())?;
+    let policy = policy_choice(args.store.policy.as_deref())?;
     let key = installation.authority();
     let heads = expected_heads(args)?;
     let r = kezek_app::verify::verify(&store, policy, || Authority::load(&key), &heads)?;

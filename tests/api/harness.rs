@@ -77,11 +77,14 @@ pub async fn spawn_on(store: Arc<dyn Store>) -> TestApp {
     }
 }
 
-/// A service over an empty in-memory store with the test keys; the store too.
+/// A service over an empty in-memory store with the test keys, its policy journaled first as
+/// `kezek serve` does; the store too.
 pub async fn spawn_app() -> (TestApp, Arc<MemoryStore>) {
     let store = Arc::new(MemoryStore::new());
     put_keys(store.as_ref());
-    (spawn_on(store.clone()).await, store)
+    let app = spawn_on(store.clone()).await;
+    assert!(app.app.journal_policy().await.unwrap());
+    (app, store)
 }
 
 impl TestApp {
@@ -162,7 +165,7 @@ impl TestApp {
 pub fn child_iin(n: u16) -> String {
     let birth = jiff::civil::date(2022, 3, 1);
     (n..)
-        .find_map(|s| Iin::compose(birth, n % 2 == 0, s))
+        .find_map(|s| Iin::compose(birth, n.is_multiple_of(2), s))
         .unwrap()
         .to_string()
 }

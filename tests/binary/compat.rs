@@ -71,3 +71,37 @@ fn an_earlier_data_directory_replays_to_the_same_queue_numbers() {
         );
     }
 }
+
+#[test]
+fn an_earlier_journal_gets_its_policy_at_the_first_start() {
+    let dir = copy_of_v1();
+    let show = || {
+        let out = crate::common::kezek()
+            .args(["policy", "show", "--data"])
+            .arg(dir.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert!(show().contains("no policy journaled yet"), "{}", show());
+    let (mut server, _) = crate::common::serve(dir.path(), &[], std::process::Stdio::null());
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let head = expected()["head"]["seq"].as_u64().unwrap();
+    assert!(
+        show().contains(&format!(
+            "policy kz-2013 (sha256 {}) in force since seq {}",
+            kezek_app::policy_digest(kezek_core::policy::KZ_2013),
+            head + 1
+        )),
+        "{}",
+        show()
+    );
+    let out = verify(dir.path());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -15,6 +15,7 @@ mod compat;
 mod crash;
 mod integrity;
 mod logs;
+mod policy;
 mod restart;
 mod rewrite;
 mod sweep;

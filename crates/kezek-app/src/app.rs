@@ -39,9 +39,74 @@ pub struct App {
     pub(crate) wake: tokio::sync::Notify,
 }
 
+/// Which policy a start runs.
+#[derive(Debug, Clone)]
+pub enum PolicyChoice {
+    /// The journal's; this one for a journal that has none yet (it is journaled then).
+    Journaled(Policy),
+    /// This one, which must be the journal's when the journal has one.
+    Given(Policy),
+}
+
+impl From<Policy> for PolicyChoice {
+    fn from(policy: Policy) -> Self {
+        Self::Journaled(policy)
+    }
+}
+
+/// SHA-256 of a policy's text, hex: how the journal names a policy.
+#[must_use]
+pub fn policy_digest(text: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(text.as_bytes()))
+}
+
+/// The policy a replay starts under: the journal's first, or `fallback`; and whether the
+/// policy in force at the end (the journal's last) is `given`, when one was given.
+pub(crate) fn initial_policy(
+    store: &dyn Store,
+    choice: PolicyChoice,
+) -> Result<Policy, StartError> {
+    let records = store.policy_records()?;
+    let decode = |r: &kezek_store::StoredEvent| match kezek_store::record::decode(&r.payload) {
+        Ok(kezek_core::Event::PolicyAdopted {
+            name, sha256, text, ..
+        }) => Ok((name, sha256, text)),
+        _ => Err(StartError::Policy(format!(
+            "journal record {} should be a policy and is not",
+            r.seq
+        ))),
+    };
+    let (Some(first), Some(last)) = (records.first(), records.last()) else {
+        return Ok(match choice {
+            PolicyChoice::Journaled(p) | PolicyChoice::Given(p) => p,
+        });
+    };
+    let (_, _, text) = decode(first)?;
+    let (name, sha256, _) = decode(last)?;
+    if let PolicyChoice::Given(given) = &choice {
+        let digest = policy_digest(given.source());
+        if digest != sha256 {
+            return Err(StartError::Policy(format!(
+                "the journal runs policy {name} (sha256 {sha256}); the policy given is {} (sha256 {digest}). Start without --policy to run the journal's, or adopt the new one first: kezek policy adopt FILE",
+                given.name
+            )));
+        }
+    }
+    Policy::from_toml(&text).map_err(|e| {
+        StartError::Policy(format!(
+            "journal record {}: the journaled policy does not read: {e}",
+            first.seq
+        ))
+    })
+}
+
 /// Why the application could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
+    /// The policy given is not the journal's, or the journal's does not read.
+    #[error("{0}")]
+    Policy(String),
     /// The journal does not verify or apply.
     #[error("the journal does not verify; refusing to start")]
     Replay(#[from] ReplayError),
@@ -51,18 +116,21 @@ pub enum StartError {
 }
 
 impl App {
-    /// Replays the store's journal into a fresh state under `policy` and starts.
+    /// Replays the store's journal into a fresh state under the journal's policy (or, for a
+    /// journal without one, `policy`'s) and starts. A journal without a policy gets one with
+    /// [`Self::journal_policy`].
     ///
     /// # Errors
-    /// A journal that does not verify or apply (naming the seq), or unreadable keys.
+    /// A journal that does not verify or apply (naming the seq), a given policy that is not
+    /// the journal's (both named with their SHA-256), or unreadable keys.
     pub fn start(
         store: Arc<dyn Store>,
-        policy: Policy,
+        policy: impl Into<PolicyChoice>,
         authority: Authority,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StartError> {
         let started = std::time::Instant::now();
-        let mut state = State::new(policy);
+        let mut state = State::new(initial_policy(store.as_ref(), policy.into())?);
         let last = replay(store.as_ref(), &mut state)?;
         tracing::info!(
             events = last.get(),

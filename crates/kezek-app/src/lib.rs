@@ -28,7 +28,7 @@ pub mod views;
 mod write;
 
 pub use access::{Auth, Caller, Role};
-pub use app::{App, StartError};
+pub use app::{policy_digest, App, PolicyChoice, StartError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, Unavailable};
 pub use write::{Idempotency, Written};

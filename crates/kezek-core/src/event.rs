@@ -324,6 +324,19 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The policy in force from this seq on: its full text (the TOML) and the SHA-256 of the
+    /// text, hex. The first one is journaled when a journal first starts; a later one is an
+    /// operator's explicit adoption (`kezek policy adopt`).
+    PolicyAdopted {
+        /// The policy's name.
+        name: String,
+        /// SHA-256 of `text`, hex.
+        sha256: String,
+        /// The policy file, as read.
+        text: String,
+        /// When.
+        at: Timestamp,
+    },
     /// The operator started the service on a journal that did not reach the head it had
     /// made durable (a damaged or rewound journal, a missing head mark) and accepted it as it
     /// is (`kezek serve --force-rewind`). The events after the journal's head up to the
@@ -353,6 +366,7 @@ impl Event {
             Self::VacanciesOpened { .. } => "vacancies_opened",
             Self::Registered(_) => "registered",
             Self::JournalRewound { .. } => "journal_rewound",
+            Self::PolicyAdopted { .. } => "policy_adopted",
             Self::RegistrationRefused { .. } => "registration_refused",
             Self::PreferencesChanged { .. } => "preferences_changed",
             Self::Withdrawn { .. } => "withdrawn",

@@ -43,7 +43,7 @@ impl<T> Table<T> {
 
     /// Appends an item; its index is the length before the call.
     pub fn push(&mut self, item: T) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             // The first chunk grows as a `Vec` does (a small table stays small; its
             // capacity doubles up to exactly `CHUNK`), the later ones are allocated whole.
             let capacity = if self.chunks.is_empty() { 0 } else { CHUNK };

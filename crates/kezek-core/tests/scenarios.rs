@@ -13,6 +13,7 @@ use kezek_core::command::admission::NoShow;
 use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::policy::AdoptPolicy;
 use kezek_core::command::register::Register;
 use kezek_core::command::round::RunRound;
 use kezek_core::command::vacancies::OpenVacancies;
@@ -413,4 +414,66 @@ fn a_registration_whose_round_cannot_run_is_refused_whole() {
         register(&mut s, 1, "none", t("2026-09-01T06:00:00Z")).len(),
         2
     );
+}
+
+fn code(r: &Refusal) -> &'static str {
+    match r {
+        Refusal::Conflict { code, .. } => code,
+        Refusal::Invalid(v) => v[0].code,
+        other => panic!("{other}"),
+    }
+}
+
+fn adopt(s: &mut State, text: &str, sha: &str) -> Result<Vec<Event>, Refusal> {
+    let cmd = AdoptPolicy {
+        text: text.into(),
+        sha256: sha.into(),
+        at: t("2026-03-01T09:00:00Z"),
+    };
+    match s.execute(cmd) {
+        Ok(events) => Ok(events.into_iter().map(|(_, e)| e).collect()),
+        Err(CommandError::Refused(r)) => Err(r),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+#[test]
+fn a_policy_takes_over_only_where_the_queues_stay_as_they_are() {
+    use kezek_core::policy::{KZ_2013, KZ_2020};
+    // Nothing held yet: any policy may take over, and the same one again is refused.
+    let mut s = State::new(Policy::kz_2013());
+    assert_eq!(s.policy_sha256(), None);
+    adopt(&mut s, KZ_2020, "b").unwrap();
+    assert_eq!(s.policy().name, "kz-2020");
+    assert_eq!(s.policy_sha256(), Some("b"));
+    assert_eq!(
+        code(&adopt(&mut s, KZ_2020, "b").unwrap_err()),
+        "policy_in_force"
+    );
+    assert_eq!(
+        code(&adopt(&mut s, "name = 1", "c").unwrap_err()),
+        "invalid_policy"
+    );
+
+    // A child queued: other tiers would reorder it; other deadlines and limits are fine.
+    let mut s = setup(Policy::kz_2013(), &[("g4", 4, 0)]);
+    adopt(&mut s, KZ_2013, "a").unwrap();
+    register(&mut s, 1, "large_family", t("2026-02-01T09:00:00Z"));
+    let before = format!("{s:?}");
+    let r = adopt(&mut s, KZ_2020, "b").unwrap_err();
+    assert_eq!(code(&r), "policy_cannot_follow");
+    assert_eq!(
+        before,
+        format!("{s:?}"),
+        "a refused adoption changed the state"
+    );
+    let cutoff = KZ_2013.replace("cutoff = \"09-01\"", "cutoff = \"08-01\"");
+    assert_eq!(
+        code(&adopt(&mut s, &cutoff, "c").unwrap_err()),
+        "policy_cannot_follow"
+    );
+    let narrow = KZ_2013.replace("max_preferences = 3", "max_preferences = 1");
+    let events = adopt(&mut s, &narrow, "d").unwrap();
+    assert!(matches!(&events[..], [Event::PolicyAdopted { sha256, .. }] if sha256 == "d"));
+    assert_eq!(s.policy().max_preferences, 1);
 }

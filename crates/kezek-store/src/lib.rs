@@ -205,7 +205,27 @@ pub trait EventLog: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn head(&self) -> Result<Head, StoreError>;
+
+    /// Every `policy_adopted` record, in order (a replay needs the first before seq 1).
+    /// They are not checked here: the replay checks every record.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn policy_records(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        let (mut found, mut after) = (Vec::new(), Seq::default());
+        loop {
+            let page = self.read(after, 10_000)?;
+            let Some(last) = page.last() else {
+                return Ok(found);
+            };
+            after = last.seq;
+            found.extend(page.into_iter().filter(|r| r.kind == POLICY_ADOPTED));
+        }
+    }
 }
+
+/// The kind of the records that put a policy in force.
+pub const POLICY_ADOPTED: &str = "policy_adopted";
 
 /// The answers stored for retried requests (written with their batch).
 pub trait AnswerStore: Send + Sync {

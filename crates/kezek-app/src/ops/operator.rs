@@ -1,10 +1,12 @@
 //! What the operator does at the server's command line and the journal records: accepting a
-//! journal that does not reach its head mark (`--force-rewind`).
+//! journal that does not reach its head mark (`--force-rewind`), and the policy in force
+//! (journaled at a journal's first start, then adopted explicitly).
 
 use crate::access::Caller;
 use crate::write::Written;
 use crate::{App, AppError};
-use kezek_core::Event;
+use kezek_core::command::policy::AdoptPolicy;
+use kezek_core::{Event, Policy};
 use kezek_store::sqlite::Rewind;
 use std::sync::Arc;
 
@@ -32,5 +34,47 @@ impl App {
         )
         .await
         .map(|_| ())
+    }
+}
+
+impl App {
+    /// Journals the policy in force if the journal has none yet (its first start, or the
+    /// first start of a journal of an earlier Kezek): from then on a replay runs it whatever
+    /// file is passed. Returns whether it wrote.
+    ///
+    /// # Errors
+    /// The journal cannot be written.
+    pub async fn journal_policy(self: &Arc<Self>) -> Result<bool, AppError> {
+        let text = self.peek(|s| {
+            s.policy_sha256()
+                .is_none()
+                .then(|| s.policy().source().to_owned())
+        })?;
+        let Some(text) = text else {
+            return Ok(false);
+        };
+        self.adopt(text).await.map(|_| true)
+    }
+
+    /// Puts `policy` in force from now on (`kezek policy adopt`): journaled with its text and
+    /// SHA-256; refused if it would reorder the children already queued.
+    ///
+    /// # Errors
+    /// The policy is in force already, cannot take over, or the journal cannot be written.
+    pub async fn adopt_policy(self: &Arc<Self>, policy: &Policy) -> Result<u64, AppError> {
+        self.adopt(policy.source().to_owned()).await
+    }
+
+    async fn adopt(self: &Arc<Self>, text: String) -> Result<u64, AppError> {
+        let sha256 = crate::policy_digest(&text);
+        let written = self
+            .write(
+                &Caller::operator(),
+                None,
+                move |_, at| Ok(AdoptPolicy { text, sha256, at }.into()),
+                |state, _, _| Written::json(200, &state.last_seq().get()),
+            )
+            .await?;
+        Ok(serde_json::from_slice(&written.body).unwrap_or(0))
     }
 }

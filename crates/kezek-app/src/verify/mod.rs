@@ -10,7 +10,7 @@ pub mod heads;
 use crate::authority::{key_bytes, verify as verify_signature, Authority, KeyError};
 use crate::documents::{field, signed_bytes};
 use kezek_core::model::ApplicationId;
-use kezek_core::{Policy, State};
+use kezek_core::State;
 use kezek_store::replay::{audit_observed, ReplayError};
 use kezek_store::{Head, Store, StoreError};
 
@@ -63,7 +63,7 @@ pub enum VerifyError {
 /// saved head); then the first document, key or answer.
 pub fn verify(
     store: &dyn Store,
-    policy: Policy,
+    policy: impl Into<crate::PolicyChoice>,
     authority: impl Fn() -> Result<Authority, KeyError>,
     heads: &[heads::ExpectedHead],
 ) -> Result<Report, VerifyError> {
@@ -89,6 +89,8 @@ pub fn verify(
         )));
     }
     let later: Vec<heads::ExpectedHead> = heads.iter().filter(|h| h.seq > 0).cloned().collect();
+    let policy = crate::app::initial_policy(store, policy.into())
+        .map_err(|e| VerifyError::Record(e.to_string()))?;
     let mut state = State::new(policy);
     let mut derive = derive::Derive::new(store, &later)?;
     let checked = audit_observed(store, &mut state, &mut derive)?;

@@ -3,7 +3,9 @@
 //! a replay of the journal from empty rebuilds exactly the state that produced it. An event
 //! that does not fit the state (a corrupt or reordered journal) is an error, never a panic.
 
-use super::{admission, age_out, claim, kindergarten, lapse, preferences, referral, register};
+use super::{
+    admission, age_out, claim, kindergarten, lapse, policy, preferences, referral, register,
+};
 use super::{round, vacancies, withdraw};
 use crate::event::Event;
 use crate::model::Seq;
@@ -83,6 +85,7 @@ impl State {
             Event::AgedOut { application_id, .. } => age_out::apply(self, seq, application_id),
             // A record for auditors: nothing in the state changes.
             Event::JournalRewound { .. } => Ok(()),
+            Event::PolicyAdopted { text, sha256, .. } => policy::apply(self, text, sha256),
         }
         .map_err(fail)?;
         self.advance(seq);

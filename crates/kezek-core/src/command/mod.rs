@@ -14,6 +14,7 @@ pub mod claim;
 pub mod import;
 pub mod kindergarten;
 pub mod lapse;
+pub mod policy;
 pub mod preferences;
 pub mod referral;
 pub mod refusal;
@@ -61,6 +62,8 @@ pub enum Command {
     LapseOverdue(lapse::LapseOverdue),
     /// Remove the district's children past the maximum age for an academic year.
     AgeOut(age_out::AgeOut),
+    /// Put a policy in force.
+    AdoptPolicy(policy::AdoptPolicy),
 }
 
 macro_rules! into_command {
@@ -89,6 +92,7 @@ into_command!(
     NoShow(admission::NoShow),
     LapseOverdue(lapse::LapseOverdue),
     AgeOut(age_out::AgeOut),
+    AdoptPolicy(policy::AdoptPolicy),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -128,6 +132,7 @@ impl State {
             Command::NoShow(c) => c.decide(self),
             Command::LapseOverdue(c) => Ok(c.decide(self)),
             Command::AgeOut(c) => c.decide(self),
+            Command::AdoptPolicy(c) => c.decide(self),
         }
     }
 

@@ -110,6 +110,8 @@ pub struct Policy {
     /// Working days.
     pub calendar: Calendar,
     category_tier: FxHashMap<Category, usize>,
+    /// The TOML text it was read from, as journaled (`policy_adopted`).
+    source: std::sync::Arc<str>,
 }
 
 #[derive(Deserialize)]
@@ -178,7 +180,34 @@ impl Policy {
             err(key, e.to_string().trim().replace('\n', " "))
         })?;
         let _ = raw.description;
-        validate(raw)
+        let mut policy = validate(raw)?;
+        policy.source = std::sync::Arc::from(text);
+        Ok(policy)
+    }
+
+    /// The TOML text it was read from.
+    #[must_use]
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Why `next` cannot take over from this policy while children are queued, if it cannot:
+    /// the tiers (names, categories, interleaving, in-person checks), whether pending claims
+    /// count, and the cut-off (which makes the cohorts) place every queued child; changing
+    /// them would reorder the queues already there. Deadlines, ages, limits and the calendar
+    /// may change: they apply to what is decided after the change.
+    #[must_use]
+    pub fn cannot_follow(&self, next: &Policy) -> Option<String> {
+        if self.tiers != next.tiers || self.blocks != next.blocks {
+            return Some("it changes the tiers".into());
+        }
+        if self.count_pending_claims != next.count_pending_claims {
+            return Some("it changes whether pending claims count".into());
+        }
+        if self.cutoff != next.cutoff {
+            return Some("it changes the cut-off date, and with it every cohort".into());
+        }
+        None
     }
 
     /// The built-in regulations' policy (`policies/kz-2013.toml`).

@@ -119,6 +119,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
         },
         calendar,
         category_tier,
+        source: std::sync::Arc::from(""),
     })
 }
 

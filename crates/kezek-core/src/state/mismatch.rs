@@ -63,6 +63,9 @@ pub enum Mismatch {
     /// A table is full (2^32 records).
     #[error("too many records")]
     Full,
+    /// A policy that cannot be read, or cannot take over from the one in force.
+    #[error("policy: {0}")]
+    Policy(String),
 }
 
 /// Why an event with a sequence number cannot be applied.

@@ -38,6 +38,8 @@ use std::collections::BTreeSet;
 pub struct State {
     /// The tier policy in force.
     policy: Policy,
+    /// The SHA-256 (hex) of the journaled text of the policy in force, once journaled.
+    policy_sha256: Option<Box<str>>,
     /// Sequence number of the last applied event.
     last_seq: Seq,
     /// Districts, in order of first mention.
@@ -76,6 +78,7 @@ impl State {
     pub fn new(policy: Policy) -> Self {
         Self {
             policy,
+            policy_sha256: None,
             last_seq: Seq::default(),
             districts: Vec::new(),
             district_index: FxHashMap::default(),
@@ -98,6 +101,13 @@ impl State {
     #[must_use]
     pub fn policy(&self) -> &Policy {
         &self.policy
+    }
+
+    /// The SHA-256 (hex) of the policy in force as journaled; `None` before the journal has
+    /// one (a journal of an earlier Kezek).
+    #[must_use]
+    pub fn policy_sha256(&self) -> Option<&str> {
+        self.policy_sha256.as_deref()
     }
 
     /// Sequence number of the last applied event (0 when empty).

@@ -10,6 +10,7 @@ use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::import::Import;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::policy::AdoptPolicy;
 use kezek_core::command::preferences::ChangePreferences;
 use kezek_core::command::referral::{Confirm, Decline, Extend};
 use kezek_core::command::register::Register;
@@ -58,6 +59,8 @@ pub(crate) enum Probe {
     NoShow(u16),
     Lapse,
     AgeOut(i16, bool),
+    /// Adopt one of: kz-2013, kz-2020, kz-2013 with other deadlines, a text that is no policy.
+    Policy(u8),
 }
 
 /// A round id that is new, already used, or too long for referral ids.
@@ -96,7 +99,21 @@ pub(crate) fn probe() -> impl Strategy<Value = Probe> {
         1 => any::<u16>().prop_map(Probe::NoShow),
         1 => Just(Probe::Lapse),
         1 => (2024i16..2034, any::<bool>()).prop_map(|(y, known)| Probe::AgeOut(y, known)),
+        1 => (0u8..4).prop_map(Probe::Policy),
     ]
+}
+
+/// The policy texts [`Probe::Policy`] adopts.
+fn policy_text(which: u8) -> String {
+    let kz2013 = kezek_core::policy::KZ_2013;
+    match which {
+        0 => kz2013.into(),
+        1 => kezek_core::policy::KZ_2020.into(),
+        2 => kz2013
+            .replace("confirm_working_days = 2", "confirm_working_days = 4")
+            .replace("max_preferences = 3", "max_preferences = 2"),
+        _ => "name = 1".into(),
+    }
 }
 
 impl World {
@@ -278,6 +295,17 @@ impl World {
                 at,
             }
             .into(),
+            Probe::Policy(which) => {
+                let text = policy_text(which);
+                AdoptPolicy {
+                    // The core compares digests and does not compute them: any name that is
+                    // one per text will do here.
+                    sha256: format!("text-{which}"),
+                    text,
+                    at,
+                }
+                .into()
+            }
         })
     }
 

@@ -214,4 +214,8 @@ impl EventLog for SqliteStore {
     fn head(&self) -> Result<Head, StoreError> {
         head_of(&self.reader())
     }
+
+    fn policy_records(&self) -> Result<Vec<crate::StoredEvent>, StoreError> {
+        reads::policy_records(&self.reader())
+    }
 }

@@ -12,6 +12,18 @@ fn failed(what: &'static str) -> impl Fn(rusqlite::Error) -> StoreError {
     move |e| StoreError::storage(what, e)
 }
 
+fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        seq: Seq::new(u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0)),
+        at: text_at(r, 1)?,
+        actor: text_at(r, 2)?,
+        kind: text_at(r, 3)?,
+        payload: bytes_at(r, 4)?,
+        prev_hash: hash_of(bytes_at(r, 5)?),
+        hash: hash_of(bytes_at(r, 6)?),
+    })
+}
+
 /// Up to `limit` events after `after`.
 pub(super) fn events(
     conn: &Connection,
@@ -25,18 +37,18 @@ pub(super) fn events(
     let after = i64::try_from(after.get()).unwrap_or(i64::MAX);
     let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = stmt
-        .query_map(params![after, limit], |r| {
-            Ok(StoredEvent {
-                seq: Seq::new(u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0)),
-                at: text_at(r, 1)?,
-                actor: text_at(r, 2)?,
-                kind: text_at(r, 3)?,
-                payload: bytes_at(r, 4)?,
-                prev_hash: hash_of(bytes_at(r, 5)?),
-                hash: hash_of(bytes_at(r, 6)?),
-            })
-        })
+        .query_map(params![after, limit], event_row)
         .map_err(&fail)?;
+    rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+}
+
+/// The `policy_adopted` records, by the partial index on them (a handful in a million).
+pub(super) fn policy_records(conn: &Connection) -> Result<Vec<StoredEvent>, StoreError> {
+    let fail = failed("reading the policy records");
+    let mut stmt = conn
+        .prepare_cached("SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'policy_adopted' ORDER BY seq")
+        .map_err(&fail)?;
+    let rows = stmt.query_map([], event_row).map_err(&fail)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(fail)
 }
 

@@ -48,6 +48,9 @@ const MIGRATIONS: &[&str] = &[
         value TEXT NOT NULL
     );
 ",
+    "
+    CREATE INDEX events_policy ON events(seq) WHERE kind = 'policy_adopted';
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

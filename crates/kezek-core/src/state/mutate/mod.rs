@@ -6,6 +6,7 @@
 
 mod applications;
 mod places;
+mod policy;
 mod referrals;
 
 use super::mismatch::Mismatch;

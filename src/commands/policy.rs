@@ -1,0 +1,67 @@
+//! `kezek policy adopt FILE`: puts a policy in force from now on, journaled with its text and
+//! SHA-256 (the service stopped); `kezek policy show`: the policy in force.
+
+use crate::cli::{AdoptArgs, ShowPolicyArgs};
+use crate::config::{load_policy, Installation};
+use anyhow::{bail, Context, Result};
+use kezek_app::{policy_digest, PolicyChoice};
+use kezek_core::Policy;
+use kezek_store::sqlite::SqliteStore;
+use kezek_store::EventLog;
+
+/// Runs `kezek policy adopt`.
+///
+/// # Errors
+/// The service runs, the file is not a policy, or the policy cannot take over.
+pub fn adopt(args: &AdoptArgs) -> Result<()> {
+    let installation = Installation::new(&args.data, args.authority_key.as_deref());
+    if !installation.journal().exists() {
+        bail!("no journal at {}", installation.journal().display());
+    }
+    let _lock = super::lock::take(&installation.data)?;
+    let policy = load_policy(Some(&args.file))?;
+    let store = super::open_store(&installation)?;
+    let app = super::start_with(
+        &installation,
+        store,
+        PolicyChoice::Journaled(Policy::kz_2013()),
+    )?;
+    let rt = super::runtime()?;
+    rt.block_on(app.journal_policy())?;
+    let seq = rt
+        .block_on(app.adopt_policy(&policy))
+        .with_context(|| format!("{} is not adopted", args.file.display()))?;
+    println!(
+        "policy {} (sha256 {}) in force from seq {seq}",
+        policy.name,
+        policy_digest(policy.source())
+    );
+    Ok(())
+}
+
+/// Runs `kezek policy show`.
+///
+/// # Errors
+/// No journal, or it cannot be read.
+pub fn show(args: &ShowPolicyArgs) -> Result<()> {
+    let installation = Installation::new(&args.data, None);
+    if !installation.journal().exists() {
+        bail!("no journal at {}", installation.journal().display());
+    }
+    let store = SqliteStore::open(&installation.journal()).context("cannot open the journal")?;
+    let records = store.policy_records()?;
+    let Some(last) = records.last() else {
+        println!("no policy journaled yet: the next start journals the one it is given (kz-2013 by default)");
+        return Ok(());
+    };
+    match kezek_store::record::decode(&last.payload)? {
+        kezek_core::Event::PolicyAdopted { name, sha256, .. } => {
+            println!(
+                "policy {name} (sha256 {sha256}) in force since seq {}",
+                last.seq
+            );
+        }
+        _ => bail!("journal record {} should be a policy and is not", last.seq),
+    }
+    Ok(())
+}
