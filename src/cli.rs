@@ -144,6 +144,17 @@ pub struct ServeArgs {
     /// Seconds between two heads in the witness file.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub witness_every: u64,
+    /// Connections open at once (lowered to what the open-files limit allows); past it the
+    /// oldest idle connection is closed.
+    #[arg(long, env = env::MAX_CONNECTIONS, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_connections: u64,
+    /// Seconds a connection has to deliver a request's headers, and to send the next
+    /// request after an answer (keep-alive idle time).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub header_timeout: u64,
+    /// Seconds a request has to deliver its body.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    pub body_timeout: u64,
 }
 
 /// `kezek keys …`.

@@ -30,6 +30,8 @@ pub mod env {
     pub const WITNESS: &str = "KEZEK_WITNESS";
     /// `--authority-key`.
     pub const AUTHORITY_KEY: &str = "KEZEK_AUTHORITY_KEY";
+    /// `serve --max-connections`.
+    pub const MAX_CONNECTIONS: &str = "KEZEK_MAX_CONNECTIONS";
 }
 
 /// The journal's file in the data directory (SQLite; `-wal` and `-shm` beside it).

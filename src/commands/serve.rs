@@ -63,7 +63,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             None => None,
         };
         println!("kezek listening on http://{}", listener.local_addr()?);
-        kezek_http::run(listener, Arc::clone(&app), shutdown()).await?;
+        kezek_http::run(listener, Arc::clone(&app), limits(args), shutdown()).await?;
         if let Some(w) = witness {
             w.record(&app).await?;
         }
@@ -104,6 +104,35 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
     }
     app.reload_keys().await?;
     Ok(())
+}
+
+/// Descriptors kept for the journal, its WAL, the witness file and the runtime.
+const RESERVED_FILES: u64 = 64;
+
+/// The connection limits of `args`, with the open-files limit raised as far as the system
+/// lets it go and the connection cap kept under it: running out of descriptors stops a
+/// server from accepting anything, `/healthz` included.
+fn limits(args: &ServeArgs) -> kezek_http::server::Limits {
+    let open_files = match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot raise the open-files limit");
+            rlimit::getrlimit(rlimit::Resource::NOFILE).map_or(1024, |(soft, _)| soft)
+        }
+    };
+    let limits = kezek_http::server::Limits {
+        max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
+        header_timeout: std::time::Duration::from_secs(args.header_timeout),
+        body_timeout: std::time::Duration::from_secs(args.body_timeout),
+        ..kezek_http::server::Limits::default()
+    }
+    .within_open_files(open_files, RESERVED_FILES);
+    tracing::info!(
+        open_files,
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
+    limits
 }
 
 async fn shutdown() {

@@ -67,6 +67,7 @@ pub async fn spawn_on(store: Arc<dyn Store>) -> TestApp {
     tokio::spawn(kezek_http::run(
         listener,
         Arc::clone(&app),
+        kezek_http::server::Limits::default(),
         std::future::pending(),
     ));
     TestApp {

@@ -40,15 +40,19 @@ pub fn serve(data: &Path, extra: &[&str], stderr: Stdio) -> (Child, String) {
 
 /// Like [`serve`], logging at `level` (`info` logs every request).
 pub fn serve_logging(data: &Path, extra: &[&str], stderr: Stdio, level: &str) -> (Child, String) {
-    let mut child = kezek()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+    let mut cmd = kezek();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
         .arg(data)
         .args(extra)
         .env("RUST_LOG", level)
-        .stdout(Stdio::piped())
-        .stderr(stderr)
-        .spawn()
-        .unwrap();
+        .stderr(stderr);
+    listening(cmd)
+}
+
+/// Spawns `cmd` (a `kezek serve`, perhaps behind a wrapper) and waits until it listens; the
+/// child and its base URL.
+pub fn listening(mut cmd: Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let line = lines
         .by_ref()

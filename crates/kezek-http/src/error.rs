@@ -20,6 +20,8 @@ pub enum ApiError {
     BadIdempotencyKey,
     /// A body over the limit (413).
     BodyTooLarge,
+    /// A body that did not arrive in time (408).
+    BodyTimeout(std::time::Duration),
     /// No such endpoint (404).
     NoRoute,
     /// What the application said.
@@ -42,6 +44,7 @@ impl ApiError {
                 StatusCode::BAD_REQUEST
             }
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::App(e) => match e {
                 AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
@@ -81,6 +84,10 @@ impl ApiError {
                 "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
             ),
             Self::BodyTooLarge => p("body_too_large", "bodies are limited to 64 KiB".into()),
+            Self::BodyTimeout(d) => p(
+                "body_timeout",
+                format!("the body did not arrive within {} s", d.as_secs()),
+            ),
             Self::NoRoute => p("not_found", "no such endpoint".into()),
             Self::App(e) => app_problem(status, e),
         }

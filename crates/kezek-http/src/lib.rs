@@ -9,6 +9,7 @@ pub mod error;
 mod extract;
 pub mod metrics;
 mod routes;
+pub mod server;
 
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
@@ -62,8 +63,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
 }
 
-/// The whole router over `app`.
-pub fn router(app: Arc<App>) -> Router {
+/// The whole router over `app`, reading bodies under `limits`.
+pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
     metrics::install();
     let (routes, spec) = api();
     let spec = routes::Spec(Arc::from(spec.to_json().unwrap_or_default()));
@@ -71,19 +72,25 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(|| async { ApiError::NoRoute })
         .layer(axum::Extension(spec))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            limits.body_timeout,
+            read_body,
+        ))
         .layer(axum::middleware::map_response(problem_json))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(app)
 }
 
-/// Serves the API on `listener` until `shutdown` resolves, with the lapse sweeper and the
-/// metrics upkeep running beside it: the wiring `kezek serve` runs, and the tests too.
+/// Serves the API on `listener` under `limits` until `shutdown` resolves, with the lapse
+/// sweeper and the metrics upkeep running beside it: the wiring `kezek serve` runs, and the
+/// tests too.
 ///
 /// # Errors
 /// The listener fails.
 pub async fn run(
     listener: tokio::net::TcpListener,
     app: Arc<App>,
+    limits: server::Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(Arc::clone(&app).run_sweeper());
@@ -94,12 +101,27 @@ pub async fn run(
             metrics::upkeep();
         }
     });
-    let served = axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = server::serve(listener, router(app, &limits), limits, shutdown).await;
     sweeper.abort();
     upkeep.abort();
     served
+}
+
+/// Reads the whole body before the handler runs, within `timeout` (a body sent a byte at a
+/// time must not hold a connection and a task for ever) and the size limit.
+async fn read_body(
+    axum::extract::State(timeout): axum::extract::State<Duration>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => bytes,
+        Ok(Err(_)) => return ApiError::BodyTooLarge.into_response(),
+        Err(_) => return ApiError::BodyTimeout(timeout).into_response(),
+    };
+    next.run(axum::extract::Request::from_parts(parts, Body::from(bytes)))
+        .await
 }
 
 /// axum's own rejections (wrong method, bad path, …) come as plain text; every error must be

@@ -1,0 +1,242 @@
+//! The connection loop: HTTP/1.1 connections served by hyper under limits an attacker cannot
+//! stretch. `axum::serve` has no header-read timeout, no connection cap and stops accepting
+//! for a second when the process runs out of file descriptors, so a thousand idle sockets
+//! or a header sent a byte a second took the service down; this loop (hyper's connection
+//! builder and graceful shutdown, an accept loop and a connection table of our own) keeps
+//! answering:
+//!
+//! - a connection must deliver a request's headers within the header timeout, counted from
+//!   its opening and, between requests, from the end of the last answer (so it is also the
+//!   keep-alive idle timeout); a body must arrive within the body timeout (`lib.rs`);
+//! - at most `max_connections` are open; when one more arrives, the oldest connection with no
+//!   request being answered (idle, or still sending its headers) is closed to make room, and
+//!   if every connection is busy the new one is closed at once. A request in progress is
+//!   never cut off to make room.
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+
+/// What a connection may take.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// Time to deliver a request's headers (and longest idle time between requests).
+    pub header_timeout: Duration,
+    /// Time to deliver a request's body once its headers are in.
+    pub body_timeout: Duration,
+    /// How long shutting down waits for requests in progress.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            shutdown_grace: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Limits {
+    /// These limits with `max_connections` lowered to what `open_files` (the process's file
+    /// descriptor limit) allows, keeping `reserve` descriptors for the journal and the rest.
+    #[must_use]
+    pub fn within_open_files(mut self, open_files: u64, reserve: u64) -> Self {
+        let room = usize::try_from(open_files.saturating_sub(reserve)).unwrap_or(usize::MAX);
+        self.max_connections = self.max_connections.min(room.max(1));
+        self
+    }
+}
+
+/// One open connection: how many of its requests are being answered, and how to close it.
+#[derive(Default)]
+struct Slot {
+    busy: AtomicUsize,
+    close: Notify,
+}
+
+/// The open connections by the order they came in.
+#[derive(Default)]
+struct Table {
+    open: Mutex<BTreeMap<u64, Arc<Slot>>>,
+}
+
+impl Table {
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, Arc<Slot>>> {
+        self.open.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Admits connection `id`, closing the oldest idle one if the table is full; `None` if
+    /// every connection is answering a request.
+    fn admit(&self, id: u64, max: usize) -> Option<Arc<Slot>> {
+        let mut open = self.lock();
+        if open.len() >= max {
+            let idle = open
+                .iter()
+                .find(|(_, s)| s.busy.load(Ordering::Acquire) == 0)
+                .map(|(k, _)| *k)?;
+            if let Some(slot) = open.remove(&idle) {
+                slot.close.notify_one();
+                metrics::counter!("kezek_http_connections_shed_total", "why" => "idle_closed")
+                    .increment(1);
+            }
+        }
+        let slot = Arc::new(Slot::default());
+        open.insert(id, Arc::clone(&slot));
+        metrics::gauge!("kezek_http_connections_open").set(count_f64(open.len()));
+        Some(slot)
+    }
+
+    fn leave(&self, id: u64) {
+        let mut open = self.lock();
+        open.remove(&id);
+        metrics::gauge!("kezek_http_connections_open").set(count_f64(open.len()));
+    }
+}
+
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "a gauge of at most a few thousand"
+)]
+fn count_f64(n: usize) -> f64 {
+    n as f64
+}
+
+/// Marks its connection busy while a request is being answered.
+struct Busy(Arc<Slot>);
+
+impl Busy {
+    fn enter(slot: &Arc<Slot>) -> Self {
+        slot.busy.fetch_add(1, Ordering::AcqRel);
+        Self(Arc::clone(slot))
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Serves `router` on `listener` under `limits` until `shutdown` resolves, then waits up to
+/// the grace period for the requests in progress.
+///
+/// # Errors
+/// Never for a failed accept (logged, and the loop goes on); the signature leaves room.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: Limits,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(64 * 1024);
+    let table = Arc::new(Table::default());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut next_id = 0u64;
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of descriptors or a connection reset before it was accepted: the
+                    // cap keeps the first rare; wait a moment instead of spinning.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        next_id += 1;
+        let id = next_id;
+        let Some(slot) = table.admit(id, limits.max_connections) else {
+            metrics::counter!("kezek_http_connections_shed_total", "why" => "all_busy")
+                .increment(1);
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let service = {
+            let (router, slot) = (router.clone(), Arc::clone(&slot));
+            hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let busy = Busy::enter(&slot);
+                let call = tower::ServiceExt::oneshot(router.clone(), req);
+                async move {
+                    let res = call.await;
+                    drop(busy);
+                    res
+                }
+            })
+        };
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let table = Arc::clone(&table);
+        tokio::spawn(async move {
+            tokio::select! {
+                done = conn => {
+                    if let Err(e) = done {
+                        tracing::debug!(error = %e, "connection ended");
+                    }
+                }
+                () = slot.close.notified() => {}
+            }
+            table.leave(id);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in progress at shutdown were cut off");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_table_closes_its_oldest_idle_connection_and_never_a_busy_one() {
+        let table = Table::default();
+        let first = table.admit(1, 2).unwrap();
+        let second = table.admit(2, 2).unwrap();
+        let busy = Busy::enter(&first);
+        // Full: the oldest idle is the second (the first is answering a request).
+        let _third = table.admit(3, 2).unwrap();
+        assert!(table.lock().contains_key(&1));
+        assert!(!table.lock().contains_key(&2));
+        drop(second);
+        // Full and every connection busy: the newcomer is turned away.
+        let third = Arc::clone(table.lock().get(&3).unwrap());
+        let also_busy = Busy::enter(&third);
+        assert!(table.admit(4, 2).is_none());
+        drop((busy, also_busy));
+        assert!(table.admit(4, 2).is_some());
+        assert_eq!(table.lock().len(), 2);
+    }
+
+    #[test]
+    fn the_cap_leaves_room_for_the_journal() {
+        let limits = Limits::default().within_open_files(1024, 64);
+        assert_eq!(limits.max_connections, 960);
+        let limits = Limits::default().within_open_files(1 << 20, 64);
+        assert_eq!(limits.max_connections, 4096);
+    }
+}

@@ -1,0 +1,154 @@
+//! Resource limits, tried as an attacker would on loopback: idle connections past the
+//! process's open-files limit, headers sent a byte at a time, a body that never ends. The
+//! server closes what overstays and `/healthz` keeps answering throughout.
+
+use crate::common::{kezek, listening};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Starts `kezek serve` with at most `open_files` descriptors (hard limit too, so it cannot
+/// raise it) and `extra` arguments.
+fn serve_limited(data: &std::path::Path, open_files: u32, extra: &[&str]) -> (Child, String) {
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--nofile={open_files}:{open_files}"))
+        .arg("--")
+        .arg(kezek().get_program())
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(extra)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::null());
+    listening(cmd)
+}
+
+fn addr(base: &str) -> String {
+    base.trim_start_matches("http://").to_owned()
+}
+
+/// `GET /healthz` on a new connection; the status, or why there was none within a minute
+/// (a generous bound: a server that answers does so in milliseconds).
+async fn healthz(base: &str) -> Result<u16, String> {
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    http.get(format!("{base}/healthz"))
+        .send()
+        .await
+        .map(|r| r.status().as_u16())
+        .map_err(|e| e.to_string())
+}
+
+/// Reads until the server closes the connection; what it sent. Bounded by `limit` so that a
+/// server that never closes fails the test instead of hanging it.
+async fn until_closed(stream: &mut TcpStream, limit: Duration) -> Result<String, String> {
+    let mut got = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 1024];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(limit, read)
+        .await
+        .map_err(|_| format!("still open after {limit:?}"))?;
+    Ok(String::from_utf8_lossy(&got).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_past_the_open_files_limit_do_not_stop_healthz() {
+    let dir = tempfile::tempdir().unwrap();
+    // 128 descriptors: at most 64 connections; 300 idle ones arrive first. The header
+    // timeout is long, so only the connection cap can make room.
+    let (mut server, base) = serve_limited(dir.path(), 128, &["--header-timeout", "600"]);
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        idle.push(TcpStream::connect(addr(&base)).await.unwrap());
+    }
+    assert_eq!(healthz(&base).await, Ok(200));
+    // The oldest idle connections were closed to make room.
+    let closed = until_closed(&mut idle[0], Duration::from_secs(60)).await;
+    assert_eq!(closed, Ok(String::new()));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn headers_sent_a_byte_at_a_time_neither_last_nor_stop_healthz() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = serve_limited(dir.path(), 128, &["--header-timeout", "2"]);
+    let request = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    // 150 connections trickling headers, past the cap of 64.
+    let mut trickles = Vec::new();
+    for _ in 0..150 {
+        let mut s = TcpStream::connect(addr(&base)).await.unwrap();
+        trickles.push(tokio::spawn(async move {
+            for (i, byte) in request.iter().enumerate() {
+                if s.write_all(&[*byte]).await.is_err() {
+                    return Ok(i);
+                }
+                // Closed by the server? Stop sending.
+                let mut probe = [0u8; 256];
+                if let Ok(Ok(n)) =
+                    tokio::time::timeout(Duration::from_millis(250), s.read(&mut probe)).await
+                {
+                    let _ = n;
+                    return Ok(i);
+                }
+            }
+            Err("sent the whole header without being cut off")
+        }));
+    }
+    assert_eq!(healthz(&base).await, Ok(200));
+    for t in trickles {
+        // Each was cut off before its header was complete (2 s at 4 bytes a second).
+        let sent = t.await.unwrap().unwrap();
+        assert!(sent < request.len(), "{sent}");
+    }
+    assert_eq!(healthz(&base).await, Ok(200));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_and_kept_alive_connections_are_closed_and_a_body_that_never_ends_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = crate::common::serve(
+        dir.path(),
+        &["--header-timeout", "1", "--body-timeout", "1"],
+        Stdio::null(),
+    );
+    // Connected, never a byte sent.
+    let mut silent = TcpStream::connect(addr(&base)).await.unwrap();
+    assert!(until_closed(&mut silent, Duration::from_secs(60))
+        .await
+        .is_ok());
+    // One request answered, then silence: the keep-alive connection is closed.
+    let mut kept = TcpStream::connect(addr(&base)).await.unwrap();
+    kept.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let said = until_closed(&mut kept, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(said.starts_with("HTTP/1.1 200"), "{said}");
+    // A body announced at 100 bytes, 10 sent: 408 with a problem naming the rule.
+    let mut slow = TcpStream::connect(addr(&base)).await.unwrap();
+    slow.write_all(b"POST /v1/applications HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"child\":")
+        .await
+        .unwrap();
+    let said = until_closed(&mut slow, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert!(said.starts_with("HTTP/1.1 408"), "{said}");
+    assert!(said.contains("body_timeout"), "{said}");
+    assert_eq!(healthz(&base).await, Ok(200));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
