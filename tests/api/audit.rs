@@ -241,6 +241,15 @@ async fn openapi_describes_every_body() {
         }
     }
     assert!(checked > 80, "{checked}");
+    let register = &spec["paths"]["/v1/applications"]["post"]["responses"];
+    for status in ["400", "408", "413", "415", "422"] {
+        assert!(
+            register[status].is_object(),
+            "POST /v1/applications {status}"
+        );
+    }
+    let journal = &spec["paths"]["/v1/journal"]["get"]["responses"];
+    assert!(journal["422"].is_object());
     let schemas = spec["components"]["schemas"].as_object().unwrap();
     for name in [
         "ApplicationView",

@@ -236,7 +236,10 @@ impl App {
             .map_err(|_| {
                 AppError::Unavailable(Unavailable::Poisoned(Arc::from("a store read panicked")))
             })?
-            .map_err(AppError::from)
+            .map_err(|e| {
+                tracing::error!(error = %crate::error::chain(&e), "a store read failed");
+                AppError::from(e)
+            })
     }
 
     /// Reads the API keys from the store again.

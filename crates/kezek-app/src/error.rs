@@ -76,6 +76,19 @@ impl AppError {
     }
 }
 
+/// An error with its causes, `: `-separated, for the log.
+#[must_use]
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(": ");
+        out.push_str(&c.to_string());
+        cause = c.source();
+    }
+    out
+}
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         Self::Unavailable(Unavailable::Store(e))

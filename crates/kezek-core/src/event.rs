@@ -118,6 +118,8 @@ code_enum! {
         NoPreferences = "no_preferences",
         /// More kindergartens than the policy allows.
         TooManyPreferences = "too_many_preferences",
+        /// More documents listed than there are kinds of.
+        TooManyDocuments = "too_many_documents",
         /// A kindergarten listed twice.
         DuplicatePreference = "duplicate_preference",
         /// Not a category of the policy.

@@ -14,12 +14,14 @@ pub enum ApiError {
     Unauthorized,
     /// The body is not the JSON the endpoint takes (400), naming the field.
     Malformed(FieldError),
-    /// The query string is not what the endpoint takes (400).
+    /// The query string is not what the endpoint takes (422), naming the parameter.
     BadQuery(FieldError),
     /// A malformed `Idempotency-Key` header (400).
     BadIdempotencyKey,
     /// A body over the limit (413).
     BodyTooLarge,
+    /// A body that is not declared `application/json` (415).
+    NotJson,
     /// A body that did not arrive in time (408).
     BodyTimeout(std::time::Duration),
     /// No such endpoint (404).
@@ -40,11 +42,11 @@ impl ApiError {
     pub fn status_code(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Malformed(_) | Self::BadQuery(_) | Self::BadIdempotencyKey => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::Malformed(_) | Self::BadIdempotencyKey => StatusCode::BAD_REQUEST,
+            Self::BadQuery(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::App(e) => match e {
                 AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
@@ -84,6 +86,10 @@ impl ApiError {
                 "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
             ),
             Self::BodyTooLarge => p("body_too_large", "bodies are limited to 64 KiB".into()),
+            Self::NotJson => p(
+                "unsupported_media_type",
+                "the body must be sent as Content-Type: application/json".into(),
+            ),
             Self::BodyTimeout(d) => p(
                 "body_timeout",
                 format!("the body did not arrive within {} s", d.as_secs()),

@@ -36,13 +36,28 @@ impl<R: Roles + Send + Sync> FromRequestParts<Arc<App>> for Auth<R> {
     }
 }
 
-/// Parses a JSON body; a syntax error, a wrong type, a missing or an unknown field is a
-/// 400 naming the field.
+/// Parses a JSON body: one JSON value and nothing after it but white space; a syntax error,
+/// a wrong type, a missing or an unknown field, or bytes after the value is a 400 naming
+/// the field.
 ///
 /// # Errors
 /// 400 `malformed_request`.
 pub fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(body);
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = value(&mut de)?;
+    de.end().map_err(|e| {
+        ApiError::Malformed(FieldError {
+            field: String::new(),
+            code: "trailing_bytes".to_owned(),
+            message: format!("the body must be one JSON value and nothing after it: {e}"),
+        })
+    })?;
+    Ok(value)
+}
+
+fn value<T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let field = e.path().to_string();
         let inner = e.into_inner();
@@ -108,11 +123,30 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Write<T> {
         let idempotency = idempotency(&parts.headers, &parts.method, &parts.uri, &body)?;
         let body = if body.iter().all(u8::is_ascii_whitespace) {
             json(b"{}")?
-        } else {
+        } else if is_json(&parts.headers) {
             json(&body)?
+        } else {
+            return Err(ApiError::NotJson);
         };
         Ok(Self { idempotency, body })
     }
+}
+
+/// Whether the request says its body is JSON: `application/json` (parameters such as
+/// `charset=utf-8` allowed) or a `+json` type.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(v) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = v.split(';').next().unwrap_or_default().trim();
+    let Some((kind, sub)) = essence.split_once('/') else {
+        return false;
+    };
+    kind.eq_ignore_ascii_case("application")
+        && (sub.eq_ignore_ascii_case("json") || sub.to_ascii_lowercase().ends_with("+json"))
 }
 
 /// A write that takes no body: only its `Idempotency-Key` (a body, if sent, is not read
@@ -136,21 +170,23 @@ impl<S: Send + Sync> FromRequest<S> for Retry {
     }
 }
 
-/// Query parameters; a bad one is a 400 naming it.
+/// Query parameters; a bad one (not a number, out of range, unknown, missing) is a 422
+/// naming it.
 pub struct Query<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        axum::extract::Query::<T>::try_from_uri(&parts.uri)
-            .map(|axum::extract::Query(t)| Self(t))
-            .map_err(|e| {
-                ApiError::BadQuery(FieldError {
-                    field: String::new(),
-                    code: "invalid_query".into(),
-                    message: e.body_text(),
-                })
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de).map(Self).map_err(|e| {
+            let field = e.path().to_string();
+            ApiError::BadQuery(FieldError {
+                field: if field == "." { String::new() } else { field },
+                code: "invalid_query".into(),
+                message: e.into_inner().to_string(),
             })
+        })
     }
 }

@@ -36,6 +36,61 @@ const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 )]
 struct ApiDoc;
 
+/// The answers every endpoint may give by the conventions rather than by its own rules: a
+/// body that is not one JSON value of the right shape (400), too large (413), not sent as
+/// JSON (415) or too slow (408); a bad query parameter (422).
+struct CommonResponses;
+
+impl utoipa::Modify for CommonResponses {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = |what: &str| {
+            ResponseBuilder::new()
+                .description(what)
+                .content(
+                    // As every endpoint's own problems are described (`body = Problem`).
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                )
+                .build()
+        };
+        for item in api.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post]
+                .into_iter()
+                .flatten()
+            {
+                let responses = &mut op.responses.responses;
+                if op.request_body.is_some() {
+                    for (status, what) in [
+                        (
+                            "400",
+                            "the body is not one JSON value of the shape this endpoint takes",
+                        ),
+                        ("408", "the body did not arrive within the body timeout"),
+                        ("413", "the body is over 64 KiB"),
+                        ("415", "the body is not sent as application/json"),
+                    ] {
+                        responses
+                            .entry(status.to_owned())
+                            .or_insert_with(|| problem(what).into());
+                    }
+                }
+                let has_query = op.parameters.iter().flatten().any(|p| {
+                    matches!(p, utoipa::openapi::RefOr::T(p)
+                        if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+                });
+                if has_query {
+                    responses.entry("422".to_owned()).or_insert_with(|| {
+                        problem("a query parameter is unknown, not a number or out of range").into()
+                    });
+                }
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl utoipa::Modify for BearerAuth {
@@ -52,9 +107,11 @@ impl utoipa::Modify for BearerAuth {
 /// Every route and its OpenAPI description, from the same annotations.
 fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi;
-    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::all())
-        .split_for_parts()
+        .split_for_parts();
+    utoipa::Modify::modify(&CommonResponses, &mut spec);
+    (router, spec)
 }
 
 /// The OpenAPI 3.1 description of this API.

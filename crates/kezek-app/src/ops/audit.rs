@@ -28,6 +28,15 @@ pub async fn journal(
             "must be 1 to 1000",
         ));
     }
+    // Seqs are stored as SQLite integers (i64); past them there is nothing to read, and the
+    // store could not even be asked.
+    if i64::try_from(after).is_err() {
+        return Err(AppError::invalid(
+            "after",
+            "invalid_after",
+            "must be 0 to 9223372036854775807",
+        ));
+    }
     let records = app.store(move |s| s.read(Seq::new(after), limit)).await?;
     Ok(JournalPage {
         next_after: records.last().map(|r| r.seq.get()),

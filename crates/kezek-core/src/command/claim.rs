@@ -60,11 +60,15 @@ impl DecideClaim {
             ));
         }
         let r = &self.reason;
-        if r.chars().count() > MAX_REASON || r.chars().any(|c| c.is_control() && c != '\n') {
+        if r.chars().count() > MAX_REASON
+            || !r
+                .chars()
+                .all(|c| c == '\n' || crate::model::text::is_visible(c))
+        {
             return Err(Refusal::invalid(
                 "reason",
                 Code::InvalidReason.as_str(),
-                "at most 1000 printable characters",
+                "at most 1000 printable characters (line breaks allowed), none of them invisible",
             ));
         }
         Ok(vec![Event::ClaimDecided {

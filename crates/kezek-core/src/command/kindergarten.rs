@@ -96,17 +96,22 @@ impl UpsertKindergarten {
 /// The rules of the data itself, every one reported.
 fn check(name: &str, groups: &[GroupSpec]) -> Result<(), Refusal> {
     let mut v = Violations::default();
-    if name.is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME
+        || !crate::model::text::is_visible_text(name)
+    {
         v.add(
             "name",
             Code::InvalidName.as_str(),
-            "must be 1 to 200 printable characters",
+            "must be 1 to 200 printable characters, none of them invisible (zero-width, direction marks or overrides)",
         );
     }
     if groups.len() > MAX_GROUPS {
         v.add("groups", Code::TooManyGroups.as_str(), "at most 100 groups");
     }
-    for (i, g) in groups.iter().enumerate() {
+    // Of a longer list only the allowed number is looked at: one violation says it is too
+    // long, and the answer stays small whatever was sent.
+    for (i, g) in groups.iter().enumerate().take(MAX_GROUPS) {
         if !(0..=18).contains(&g.age_years) {
             v.add(
                 format!("groups[{i}].age_years"),

@@ -122,6 +122,14 @@ impl Register {
     ) -> Result<Checked, Event> {
         let mut grounds = Vec::new();
         let parsed = self.parse(state, child, &mut grounds);
+        // One ground per field and code (the checks give one each; this keeps it so).
+        let mut seen = Vec::with_capacity(grounds.len());
+        grounds.retain(|g| {
+            let key = (g.field.clone(), g.code);
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
         match parsed.filter(|_| grounds.is_empty()) {
             Some(p) => Ok(self.accepted(state, id, p)),
             None => Err(Event::RegistrationRefused {

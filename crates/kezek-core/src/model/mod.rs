@@ -9,6 +9,7 @@ pub mod iin;
 pub mod index;
 pub mod seq;
 pub mod status;
+pub mod text;
 
 pub use codes::{Category, Channel, Document, Language};
 pub use cohort::{age_on, Cutoff};

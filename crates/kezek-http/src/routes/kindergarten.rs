@@ -24,6 +24,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct StatusFilter {
     #[serde(default)]
     status: Option<String>,

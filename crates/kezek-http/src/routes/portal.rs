@@ -86,6 +86,7 @@ async fn position(
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ByChild {
     child_iin: String,
 }

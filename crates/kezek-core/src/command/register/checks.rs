@@ -6,6 +6,7 @@
 
 use crate::command::refusal::ground;
 use crate::event::{Ground, GroundCode, Representative};
+use crate::model::text::{is_visible_text, quoted};
 use crate::model::{
     age_on, Category, Channel, DistrictId, DistrictIx, Document, Iin, IinError, KgIx, Language,
 };
@@ -18,14 +19,21 @@ const MAX_NAME: usize = 200;
 /// Longest power-of-attorney number, in bytes.
 const MAX_POWER_OF_ATTORNEY: usize = 64;
 
-/// A name: 1 to 200 printable characters once trimmed.
+/// Most documents a registration may list (there are five kinds); a longer list is refused
+/// before its entries are looked at, so that a refusal stays small.
+const MAX_DOCUMENTS: usize = 10;
+
+/// A name: 1 to 200 printable characters once trimmed, nothing invisible (zero-width,
+/// direction overrides).
 pub(super) fn name(field: &str, name: &str, grounds: &mut Vec<Ground>) {
     let t = name.trim();
-    if t.is_empty() || t.chars().count() > MAX_NAME || t.chars().any(char::is_control) {
+    if t.is_empty() || t.chars().count() > MAX_NAME || !is_visible_text(t) {
         grounds.push(ground(
             field,
             GroundCode::InvalidName,
-            format!("must be 1 to {MAX_NAME} printable characters"),
+            format!(
+                "must be 1 to {MAX_NAME} printable characters, none of them invisible (zero-width, direction marks or overrides)"
+            ),
         ));
     }
 }
@@ -114,7 +122,7 @@ pub(super) fn representative(
 ) -> Option<Representative> {
     let iin = iin("applicant.representative.iin", raw_iin, grounds);
     let poa = poa.trim();
-    if poa.is_empty() || poa.len() > MAX_POWER_OF_ATTORNEY || poa.chars().any(char::is_control) {
+    if poa.is_empty() || poa.len() > MAX_POWER_OF_ATTORNEY || !is_visible_text(poa) {
         grounds.push(ground(
             "applicant.representative.power_of_attorney",
             GroundCode::InvalidPowerOfAttorney,
@@ -138,14 +146,21 @@ pub(super) fn documents(
     grounds: &mut Vec<Ground>,
 ) -> Vec<Document> {
     let mut docs = Vec::new();
-    for (i, s) in raw.iter().enumerate() {
+    if raw.len() > MAX_DOCUMENTS {
+        grounds.push(ground(
+            "documents",
+            GroundCode::TooManyDocuments,
+            format!("at most {MAX_DOCUMENTS} documents"),
+        ));
+    }
+    for (i, s) in raw.iter().enumerate().take(MAX_DOCUMENTS) {
         match Document::parse(s) {
             Some(d) if !docs.contains(&d) => docs.push(d),
             Some(_) => {}
             None => grounds.push(ground(
                 format!("documents[{i}]"),
                 GroundCode::UnknownDocument,
-                format!("`{}` is not a document code", s.escape_debug()),
+                format!("`{}` is not a document code", quoted(s)),
             )),
         }
     }
@@ -175,7 +190,9 @@ pub(super) fn documents(
 }
 
 /// Checks preferences for `district` (`None` when the district itself is unknown); returns
-/// the known kindergartens, duplicates left out. Every broken rule goes to `grounds`.
+/// the known kindergartens, duplicates left out. Every broken rule goes to `grounds`; of a
+/// list longer than the policy allows only the allowed number is looked at (one ground says
+/// the list is too long), so that a refusal stays small whatever was sent.
 pub(crate) fn preferences<S: AsRef<str>>(
     state: &State,
     district: Option<DistrictIx>,
@@ -197,14 +214,14 @@ pub(crate) fn preferences<S: AsRef<str>>(
             format!("at most {max} kindergartens"),
         ));
     }
-    let mut out: Vec<KgIx> = Vec::with_capacity(raw.len());
-    for (i, s) in raw.iter().enumerate() {
+    let mut out: Vec<KgIx> = Vec::with_capacity(raw.len().min(max));
+    for (i, s) in raw.iter().enumerate().take(max) {
         let s = s.as_ref();
         let Some((k, kg)) = state.kindergarten_by_str(s) else {
             grounds.push(ground(
                 format!("preferences[{i}]"),
                 GroundCode::UnknownKindergarten,
-                format!("no kindergarten `{}`", s.escape_debug()),
+                format!("no kindergarten `{}`", quoted(s)),
             ));
             continue;
         };
@@ -241,7 +258,7 @@ pub(super) fn district(
         grounds.push(ground(
             "district",
             GroundCode::UnknownDistrict,
-            format!("no district `{}`", raw.escape_debug()),
+            format!("no district `{}`", quoted(raw)),
         ));
     }
     found
@@ -287,7 +304,7 @@ pub(super) fn category(
             GroundCode::UnknownCategory,
             format!(
                 "`{}` is not a category of policy {}",
-                c.escape_debug(),
+                quoted(c),
                 state.policy().name
             ),
         ));
