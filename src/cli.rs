@@ -162,6 +162,32 @@ pub struct ServeArgs {
 pub enum KeysCommand {
     /// Create an API key; the token is printed once, alone on the last line.
     Create(KeyArgs),
+    /// List the API keys (never their tokens): id, role, scope, created, expires, revoked.
+    List(KeysListArgs),
+    /// Revoke an API key: a running server refuses its token within a second, and the
+    /// journal records the revocation.
+    Revoke(RevokeArgs),
+}
+
+/// Arguments of `kezek keys list`.
+#[derive(Debug, Args)]
+pub struct KeysListArgs {
+    /// Data directory.
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+}
+
+/// Arguments of `kezek keys revoke`.
+#[derive(Debug, Args)]
+pub struct RevokeArgs {
+    /// The key's id (`key-…`, as `kezek keys list` and the journal's actors show it).
+    pub key_id: String,
+    /// Data directory.
+    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
+    pub data: PathBuf,
+    /// The authority's signing key, if not in the data directory.
+    #[arg(long, env = env::AUTHORITY_KEY)]
+    pub authority_key: Option<PathBuf>,
 }
 
 /// Arguments of `kezek keys create`.
@@ -176,6 +202,10 @@ pub struct KeyArgs {
     /// Kindergarten the key may act on (kindergarten); repeatable.
     #[arg(long = "kindergarten")]
     pub kindergartens: Vec<String>,
+    /// When the key stops being accepted: a date (from 00:00 UTC that day) or an RFC 3339
+    /// time. Without it the key is accepted until revoked.
+    #[arg(long)]
+    pub expires: Option<String>,
     /// Data directory.
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,

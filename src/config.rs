@@ -76,6 +76,30 @@ impl Installation {
             .clone()
             .unwrap_or_else(|| self.data.join(AUTHORITY_FILE))
     }
+
+    /// Creates the data directory, readable by this user only (0700), or narrows it to
+    /// 0700 if it is wider: it holds every child's IIN.
+    ///
+    /// # Errors
+    /// It cannot be created, or is not ours to narrow.
+    pub fn create(&self) -> Result<()> {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        let data = &self.data;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data)
+            .with_context(|| format!("cannot create {}", data.display()))?;
+        let mode = std::fs::metadata(data)
+            .with_context(|| format!("cannot read {}", data.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o700))
+                .with_context(|| format!("cannot make {} private (0700)", data.display()))?;
+        }
+        Ok(())
+    }
 }
 
 /// Loads a policy file, or the built-in kz-2013.

@@ -19,6 +19,8 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Simulate(args) => commands::simulate::run(&args),
         cli::Commands::Serve(args) => commands::serve::run(&args),
         cli::Commands::Keys(cli::KeysCommand::Create(args)) => commands::keys::create(&args),
+        cli::Commands::Keys(cli::KeysCommand::List(args)) => commands::keys::list(&args),
+        cli::Commands::Keys(cli::KeysCommand::Revoke(args)) => commands::keys::revoke(&args),
         cli::Commands::Import(args) => commands::import::run(&args),
         cli::Commands::Verify(args) => commands::verify::run(&args),
         cli::Commands::Backup(args) => commands::backup::run(&args),

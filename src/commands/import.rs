@@ -1,6 +1,7 @@
 //! `kezek import`: loads a city into the store, all or nothing.
 
 use crate::cli::ImportArgs;
+use crate::config::Installation;
 use anyhow::{Context, Result};
 
 /// Runs the command.
@@ -8,8 +9,7 @@ use anyhow::{Context, Result};
 /// # Errors
 /// A bad row (nothing is written), or the store cannot be opened or written.
 pub fn run(args: &ImportArgs) -> Result<()> {
-    std::fs::create_dir_all(&args.store.data)
-        .with_context(|| format!("cannot create {}", args.store.data.display()))?;
+    Installation::new(&args.store.data, None).create()?;
     let _lock = super::lock::take(&args.store.data)?;
     let app = super::start(&args.store)?;
     let read = |p: &std::path::Path| {

@@ -1,35 +1,123 @@
-//! `kezek keys create`: a new API key, signed by the installation's authority key; the token
-//! is shown once, alone on the last line.
+//! `kezek keys create | list | revoke`: API keys, signed by the installation's authority key.
+//! A new token is shown once, alone on the last line; only its SHA-256 is stored. A key
+//! revoked beside a running server is refused by it within a second and journaled by it; with
+//! no server running, `revoke` journals it itself.
 
-use crate::cli::KeyArgs;
+use crate::cli::{KeyArgs, KeysListArgs, RevokeArgs};
 use crate::config::Installation;
-use anyhow::{bail, Result};
-use kezek_app::keys::{create as create_key, scope_for};
+use anyhow::{bail, Context, Result};
+use kezek_app::keys::{create as create_key, scope_for, Revoked};
 use kezek_app::Role;
+use kezek_store::KeyStore;
 
-/// Runs the command.
+/// Runs `kezek keys create`.
 ///
 /// # Errors
-/// Unknown role, scope on the wrong role, or the store cannot be written.
+/// Unknown role, scope on the wrong role, an expiry that does not read or has passed, or the
+/// store cannot be written.
 pub fn create(args: &KeyArgs) -> Result<()> {
     let Some(role) = Role::parse(&args.role) else {
         bail!("--role must be portal, staff, kindergarten, auditor or admin")
     };
     let scope = scope_for(role, &args.districts, &args.kindergartens)?;
+    let now = jiff::Timestamp::now();
+    let expires = args.expires.as_deref().map(expiry).transpose()?;
+    if expires.is_some_and(|e| e <= now) {
+        bail!("--expires is in the past");
+    }
     let installation = Installation::new(&args.data, args.authority_key.as_deref());
     let store = super::open_store(&installation)?;
     let authority = super::authority(&installation)?;
-    let (key_id, token) = create_key(
+    let (key_id, token) = create_key(store.as_ref(), &authority, role, scope, now, expires)?;
+    match expires {
+        Some(e) => println!(
+            "created {} key {key_id}, accepted until {e}; the token is shown once:",
+            role.as_str()
+        ),
+        None => println!(
+            "created {} key {key_id}; the token is shown once:",
+            role.as_str()
+        ),
+    }
+    println!("{token}");
+    Ok(())
+}
+
+/// `--expires`: a date (from 00:00 UTC that day) or an RFC 3339 time.
+fn expiry(raw: &str) -> Result<jiff::Timestamp> {
+    if let Ok(t) = raw.parse::<jiff::Timestamp>() {
+        return Ok(t);
+    }
+    let date: jiff::civil::Date = raw
+        .parse()
+        .with_context(|| format!("--expires {raw}: not a date (2027-01-01) or an RFC 3339 time"))?;
+    Ok(date.to_zoned(jiff::tz::TimeZone::UTC)?.timestamp())
+}
+
+/// Runs `kezek keys list`.
+///
+/// # Errors
+/// No journal, or it cannot be read.
+pub fn list(args: &KeysListArgs) -> Result<()> {
+    let installation = Installation::new(&args.data, None);
+    if !installation.journal().exists() {
+        bail!("no journal at {}", installation.journal().display());
+    }
+    let store = super::open_store(&installation)?;
+    println!("key_id\trole\tscope\tcreated_at\texpires_at\trevoked_at");
+    for k in store.keys()? {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}",
+            k.key_id,
+            k.role,
+            if k.scope.is_empty() {
+                "-".to_owned()
+            } else {
+                k.scope.join(",")
+            },
+            k.created_at,
+            k.expires_at.as_deref().unwrap_or("-"),
+            k.revoked_at.as_deref().unwrap_or("-"),
+        );
+    }
+    Ok(())
+}
+
+/// Runs `kezek keys revoke`.
+///
+/// # Errors
+/// No such key, or the store cannot be read or written.
+pub fn revoke(args: &RevokeArgs) -> Result<()> {
+    let installation = Installation::new(&args.data, args.authority_key.as_deref());
+    if !installation.journal().exists() {
+        bail!("no journal at {}", installation.journal().display());
+    }
+    let store = super::open_store(&installation)?;
+    let authority = super::authority(&installation)?;
+    match kezek_app::keys::revoke(
         store.as_ref(),
         &authority,
-        role,
-        scope,
+        &args.key_id,
         jiff::Timestamp::now(),
-    )?;
-    println!(
-        "created {} key {key_id}; the token is shown once:",
-        role.as_str()
-    );
-    println!("{token}");
+    )? {
+        Revoked::Already(at) => {
+            println!("key {} was revoked already, at {at}", args.key_id);
+        }
+        Revoked::Now => println!("revoked key {}", args.key_id),
+    }
+    // The journal records it: the running server does within a second; with none running,
+    // this command does (it takes the installation's lock, as a server would).
+    match super::lock::take(&installation.data) {
+        Err(_) => println!("the running server refuses it within a second and journals it"),
+        Ok(_lock) => {
+            let app = super::start_with(
+                &installation,
+                store,
+                kezek_app::PolicyChoice::Journaled(kezek_core::Policy::kz_2013()),
+            )?;
+            let n = super::runtime()?.block_on(app.sync_keys())?;
+            println!("journaled {n} revocation(s)");
+        }
+    }
     Ok(())
 }

@@ -21,7 +21,7 @@ pub struct Lock(#[allow(dead_code, reason = "held for its lifetime")] File);
 /// Another process holds it, or the file cannot be opened.
 pub fn take(data: &Path) -> Result<Lock> {
     let path = data.join(FILE);
-    let file = File::options()
+    let file = std::os::unix::fs::OpenOptionsExt::mode(&mut File::options(), 0o600)
         .create(true)
         .truncate(false)
         .write(true)

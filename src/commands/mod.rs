@@ -22,8 +22,7 @@ use std::sync::Arc;
 
 /// Opens (creating if needed) the store of `installation`.
 fn open_store(installation: &Installation) -> Result<Arc<SqliteStore>> {
-    let data = &installation.data;
-    std::fs::create_dir_all(data).with_context(|| format!("cannot create {}", data.display()))?;
+    installation.create()?;
     Ok(Arc::new(
         SqliteStore::open(&installation.journal()).context("cannot open the journal")?,
     ))

@@ -8,6 +8,7 @@ use crate::config::{Installation, DEMO_APPLICATIONS, DEMO_GROUPS};
 use anyhow::{Context, Result};
 use kezek_app::{App, Role};
 use kezek_store::sqlite::{OpenOptions, SqliteStore};
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Runs the command.
@@ -19,8 +20,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let installation = Installation::new(&args.store.data, args.store.authority_key.as_deref());
-        std::fs::create_dir_all(&installation.data)
-            .with_context(|| format!("cannot create {}", installation.data.display()))?;
+        installation.create()?;
         let _lock = super::lock::take(&installation.data)?;
         let options = OpenOptions {
             force_rewind: args.force_rewind,
@@ -39,6 +39,7 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             );
         }
         app.journal_policy().await?;
+        app.sync_keys().await?;
         if args.demo {
             demo(
                 &app,
@@ -71,11 +72,25 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     })
 }
 
-/// Loads the sample city into an empty installation and prints a token for each role.
+/// The file in the data directory holding the demo tokens (0600).
+const DEMO_TOKENS: &str = "demo-tokens.txt";
+
+/// Loads the sample city into an empty installation and prints a token for each role. The
+/// keys are minted once, on the first `--demo` start, and their tokens kept in
+/// `demo-tokens.txt` (0600) in the data directory; later starts print them again.
 async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
     if app.peek(|s| s.last_seq().get())? == 0 {
         let n = app.import("demo", DEMO_GROUPS, DEMO_APPLICATIONS).await?;
         println!("demo: loaded the sample city ({n} events)");
+    }
+    let file = installation.data.join(DEMO_TOKENS);
+    match std::fs::read_to_string(&file) {
+        Ok(kept) => {
+            print!("{kept}");
+            return Ok(());
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
     }
     let (districts, first_kindergarten) = app.peek(|s| {
         let districts: Vec<String> = s.districts().map(|(_, d)| d.id.to_string()).collect();
@@ -83,6 +98,7 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
         (districts, first.into_iter().collect::<Vec<_>>())
     })?;
     let store = super::open_store(installation)?;
+    let mut lines = String::new();
     for (role, scope) in [
         (Role::Admin, vec![]),
         (Role::Portal, vec![]),
@@ -95,13 +111,18 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
             role,
             scope.clone(),
             app.now(),
+            None,
         )?;
-        println!(
+        let _ = writeln!(
+            lines,
             "demo {} token ({key_id}, scope [{}]): {token}",
             role.as_str(),
             scope.join(",")
         );
     }
+    kezek_store::sqlite::private::write_new(&file, lines.as_bytes())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    print!("{lines}");
     app.reload_keys().await?;
     Ok(())
 }

@@ -178,3 +178,48 @@ async fn a_retry_of_a_create_is_answered_as_the_create_was() {
 
 /// Method, path, token, body, expected status.
 type Case<'a> = (&'a str, String, Option<&'a str>, Option<Value>, u16);
+
+#[tokio::test]
+async fn an_expired_or_revoked_key_is_refused_and_a_revocation_is_journaled_once() {
+    let (app, store) = spawn_app().await;
+    let mut key = kezek_app::keys::key_record(
+        "key-short",
+        "t-short",
+        kezek_app::Role::Auditor,
+        vec![],
+        "2026-09-01T00:00:00Z",
+    );
+    key.expires_at = Some("2026-09-03T00:00:00Z".into());
+    kezek_store::KeyStore::put_key(store.as_ref(), &key).unwrap();
+    let (s, _) = app.call("GET", "/v1/journal", Some("t-short"), None).await;
+    assert_eq!(s, 200);
+    app.advance_days(2);
+    let (s, _) = app.call("GET", "/v1/journal", Some("t-short"), None).await;
+    assert_eq!(s, 401, "expired");
+
+    // Revoked beside the server: refused once the keys are read again, journaled once.
+    let authority = kezek_app::authority::Authority::from_seed([7; 32]);
+    let revoked =
+        kezek_app::keys::revoke(store.as_ref(), &authority, "key-auditor-", app.app.now());
+    assert_eq!(revoked.unwrap(), kezek_app::keys::Revoked::Now);
+    // The service's own watch may have read them first; either way it is journaled once.
+    app.app.sync_keys().await.unwrap();
+    assert_eq!(app.app.sync_keys().await.unwrap(), 0);
+    let (s, _) = app.call("GET", "/v1/journal", Some(AUDITOR), None).await;
+    assert_eq!(s, 401, "revoked");
+    let events = store.read(kezek_core::model::Seq::new(0), 100).unwrap();
+    let revocations: Vec<_> = events.iter().filter(|e| e.kind == "key_revoked").collect();
+    assert_eq!(revocations.len(), 1);
+    assert_eq!(revocations[0].actor, "operator");
+    assert!(String::from_utf8_lossy(&revocations[0].payload).contains("key-auditor-"));
+    // Other keys go on working.
+    let (s, _) = app
+        .call(
+            "GET",
+            "/v1/applications?child_iin=220301500017",
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_ne!(s, 401);
+}

@@ -76,6 +76,12 @@ impl KeyStore for GatedStore {
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.inner.keys()
     }
+    fn update_key(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
+        self.inner.update_key(key)
+    }
+    fn keys_version(&self) -> Result<u64, StoreError> {
+        self.inner.keys_version()
+    }
 }
 
 #[tokio::test]

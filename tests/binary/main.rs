@@ -14,6 +14,7 @@ mod common;
 mod compat;
 mod crash;
 mod integrity;
+mod keys;
 mod limits;
 mod logs;
 mod policy;

@@ -27,6 +27,8 @@ pub struct App {
     pub(crate) authority: Authority,
     /// The API keys by token hash.
     pub(crate) keys: KeyRing,
+    /// The store's keys' version when `keys` was read (`key_watch`).
+    pub(crate) keys_version: std::sync::atomic::AtomicU64,
     /// Now.
     pub(crate) clock: Arc<dyn Clock>,
     /// Answers submitted to the journal but perhaps not yet durable.
@@ -146,6 +148,9 @@ impl App {
             store,
             authority,
             keys,
+            // Never compared yet: the first `sync_keys` reads the keys and journals the
+            // revocations made while no server ran.
+            keys_version: u64::MAX.into(),
             clock,
             answers: Answers::default(),
             wake: tokio::sync::Notify::new(),
@@ -256,7 +261,8 @@ impl App {
     /// a second), in case it was created while the service runs.
     pub async fn caller(&self, token: &str) -> Option<Caller> {
         let hash = token_hash(token);
-        if let Some(c) = self.keys.caller(&hash) {
+        let now = self.now();
+        if let Some(c) = self.keys.caller(&hash, now) {
             return Some(c);
         }
         if self.keys.may_reload() {
@@ -268,6 +274,6 @@ impl App {
                 self.keys.replace(keys);
             }
         }
-        self.keys.caller(&hash)
+        self.keys.caller(&hash, now)
     }
 }

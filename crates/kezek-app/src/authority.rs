@@ -120,10 +120,16 @@ impl Authority {
 /// keys (the token hash in hex), the signature left out.
 #[must_use]
 pub fn key_bytes(k: &kezek_store::ApiKeyRecord) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({
+    let mut signed = serde_json::json!({
         "created_at": k.created_at, "key_id": k.key_id, "role": k.role, "scope": k.scope, "token_hash": hex::encode(k.token_hash),
-    }))
-    .unwrap_or_default()
+    });
+    // Signed only when set, so that the keys signed before they existed still verify.
+    for (name, value) in [("expires_at", &k.expires_at), ("revoked_at", &k.revoked_at)] {
+        if let (Some(v), Some(map)) = (value, signed.as_object_mut()) {
+            map.insert(name.to_owned(), serde_json::Value::from(v.as_str()));
+        }
+    }
+    serde_json::to_vec(&signed).unwrap_or_default()
 }
 
 /// The prefix of a stored answer's seal.

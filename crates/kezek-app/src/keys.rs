@@ -49,6 +49,8 @@ pub fn key_record(
         role: role.as_str().to_owned(),
         scope,
         created_at: created_at.to_owned(),
+        expires_at: None,
+        revoked_at: None,
         signature: String::new(),
     }
 }
@@ -93,7 +95,8 @@ pub fn scope_for(
     }
 }
 
-/// Creates and stores a key signed by `authority`; its id and token (shown once).
+/// Creates and stores a key signed by `authority`, accepted until `expires` if given; its id
+/// and token (shown once).
 ///
 /// # Errors
 /// No randomness, or the store cannot be written.
@@ -103,19 +106,66 @@ pub fn create(
     role: Role,
     scope: Vec<String>,
     now: jiff::Timestamp,
+    expires: Option<jiff::Timestamp>,
 ) -> Result<(String, String), KeyCreateError> {
     let (token, key_id) = new_token().map_err(KeyCreateError::Random)?;
     let mut record = key_record(&key_id, &token, role, scope, &now.to_string());
+    record.expires_at = expires.map(|e| e.to_string());
     record.signature = authority.sign(&key_bytes(&record));
     store.put_key(&record)?;
     Ok((key_id, token))
 }
 
-/// The keys the service knows, by token hash.
+/// What `kezek keys revoke` did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    /// Revoked now.
+    Now,
+    /// It was revoked before, at this time.
+    Already(String),
+}
+
+/// Why a key was not revoked.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyRevokeError {
+    /// No key has this id.
+    #[error("no key {0}")]
+    Unknown(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Marks key `key_id` revoked at `now`, signed again by `authority`. A running server stops
+/// accepting it within a second and journals the revocation (`key_revoked`).
+///
+/// # Errors
+/// No such key, or the store cannot be read or written.
+pub fn revoke(
+    store: &dyn KeyStore,
+    authority: &Authority,
+    key_id: &str,
+    now: jiff::Timestamp,
+) -> Result<Revoked, KeyRevokeError> {
+    let Some(mut record) = store.keys()?.into_iter().find(|k| k.key_id == key_id) else {
+        return Err(KeyRevokeError::Unknown(key_id.to_owned()));
+    };
+    if let Some(at) = record.revoked_at {
+        return Ok(Revoked::Already(at));
+    }
+    record.revoked_at = Some(now.to_string());
+    record.signature = authority.sign(&key_bytes(&record));
+    if !store.update_key(&record)? {
+        return Err(KeyRevokeError::Unknown(key_id.to_owned()));
+    }
+    Ok(Revoked::Now)
+}
+
+/// The keys the service accepts, by token hash.
 #[derive(Default)]
 pub struct KeyRing {
-    /// Token hash → caller.
-    callers: RwLock<HashMap<Hash, Caller>>,
+    /// Token hash → caller, and when the key expires if it does. Revoked keys are left out.
+    callers: RwLock<HashMap<Hash, (Caller, Option<jiff::Timestamp>)>>,
     /// When an unknown token last made the keys be read again.
     last_reload: Mutex<Option<Instant>>,
 }
@@ -130,29 +180,43 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Takes `keys` as the keys the service knows.
+    /// Takes `keys` as the keys the service knows; revoked ones are refused from now on.
     pub fn replace(&self, keys: Vec<ApiKeyRecord>) {
         let map = keys
             .into_iter()
+            .filter(|k| k.revoked_at.is_none())
             .filter_map(|k| {
                 let role = Role::parse(&k.role)?;
+                // An expiry that does not read expires the key: refusing is the safe side.
+                let expires = k
+                    .expires_at
+                    .as_ref()
+                    .map(|at| at.parse().unwrap_or(jiff::Timestamp::MIN));
                 Some((
                     k.token_hash,
-                    Caller {
-                        key_id: k.key_id,
-                        role,
-                        scope: k.scope,
-                    },
+                    (
+                        Caller {
+                            key_id: k.key_id,
+                            role,
+                            scope: k.scope,
+                        },
+                        expires,
+                    ),
                 ))
             })
             .collect();
         *self.callers.write() = map;
     }
 
-    /// The caller holding the token with this hash.
+    /// The caller holding the token with this hash, unless its key has expired by `now`.
     #[must_use]
-    pub fn caller(&self, token_hash: &Hash) -> Option<Caller> {
-        self.callers.read().get(token_hash).cloned()
+    pub fn caller(&self, token_hash: &Hash, now: jiff::Timestamp) -> Option<Caller> {
+        let callers = self.callers.read();
+        let (caller, expires) = callers.get(token_hash)?;
+        if expires.is_some_and(|e| e <= now) {
+            return None;
+        }
+        Some(caller.clone())
     }
 
     /// Whether an unknown token may make the keys be read again now (one made by `kezek keys

@@ -17,6 +17,7 @@ pub mod error;
 pub mod forms;
 mod health;
 pub mod import;
+mod key_watch;
 pub mod keys;
 pub mod ops;
 pub mod pdf;

@@ -357,6 +357,14 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// An API key was revoked (`kezek keys revoke`): from then on its token is refused, and
+    /// the key's stored record must say so (`kezek verify` checks).
+    KeyRevoked {
+        /// The key's id (the actor its requests were journaled under).
+        key_id: String,
+        /// When the server put the revocation in force.
+        at: Timestamp,
+    },
 }
 
 impl Event {
@@ -368,6 +376,7 @@ impl Event {
             Self::VacanciesOpened { .. } => "vacancies_opened",
             Self::Registered(_) => "registered",
             Self::JournalRewound { .. } => "journal_rewound",
+            Self::KeyRevoked { .. } => "key_revoked",
             Self::PolicyAdopted { .. } => "policy_adopted",
             Self::RegistrationRefused { .. } => "registration_refused",
             Self::PreferencesChanged { .. } => "preferences_changed",

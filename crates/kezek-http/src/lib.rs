@@ -151,6 +151,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(Arc::clone(&app).run_sweeper());
+    let key_watch = tokio::spawn(Arc::clone(&app).watch_keys());
     let upkeep = tokio::spawn(async {
         let mut tick = tokio::time::interval(METRICS_UPKEEP);
         loop {
@@ -160,6 +161,7 @@ pub async fn run(
     });
     let served = server::serve(listener, router(app, &limits), limits, shutdown).await;
     sweeper.abort();
+    key_watch.abort();
     upkeep.abort();
     served
 }

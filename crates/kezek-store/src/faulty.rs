@@ -129,4 +129,13 @@ impl KeyStore for FaultyStore {
         self.read_check()?;
         self.inner.keys()
     }
+
+    fn update_key(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
+        self.inner.update_key(key)
+    }
+
+    fn keys_version(&self) -> Result<u64, StoreError> {
+        self.read_check()?;
+        self.inner.keys_version()
+    }
 }

@@ -95,6 +95,10 @@ pub struct ApiKeyRecord {
     pub scope: Vec<String>,
     /// When it was created (RFC 3339).
     pub created_at: String,
+    /// When it stops being accepted (RFC 3339), if ever.
+    pub expires_at: Option<String>,
+    /// When it was revoked (RFC 3339), if it was.
+    pub revoked_at: Option<String>,
     /// The authority's signature over the record (base64; empty when unsigned).
     pub signature: String,
 }
@@ -286,6 +290,21 @@ pub trait KeyStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
+
+    /// Replaces the stored key of the same id (its revocation, newly signed); whether there
+    /// was one.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn update_key(&self, key: &ApiKeyRecord) -> Result<bool, StoreError>;
+
+    /// A number that changes whenever a key is stored, replaced or deleted, by this process
+    /// or another (`kezek keys revoke` beside a running server): the server reads the keys
+    /// again when it moves.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn keys_version(&self) -> Result<u64, StoreError>;
 }
 
 /// A backend holding every concern.

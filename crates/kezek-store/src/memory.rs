@@ -15,6 +15,8 @@ struct Inner {
     answers: HashMap<(String, String), IdempotencyRecord>,
     documents: BTreeMap<String, Vec<u8>>,
     keys: BTreeMap<String, ApiKeyRecord>,
+    /// Moves with every change of `keys`.
+    keys_version: u64,
 }
 
 /// A store held in memory.
@@ -160,10 +162,25 @@ impl KeyStore for MemoryStore {
             return Err(StoreError::Duplicate(format!("key {}", key.key_id)));
         }
         inner.keys.insert(key.key_id.clone(), key.clone());
+        inner.keys_version += 1;
         Ok(())
     }
 
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         Ok(self.lock().keys.values().cloned().collect())
+    }
+
+    fn update_key(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
+        let mut inner = self.lock();
+        let Some(stored) = inner.keys.get_mut(&key.key_id) else {
+            return Ok(false);
+        };
+        *stored = key.clone();
+        inner.keys_version += 1;
+        Ok(true)
+    }
+
+    fn keys_version(&self) -> Result<u64, StoreError> {
+        Ok(self.lock().keys_version)
     }
 }

@@ -226,6 +226,8 @@ fn idempotency_and_keys_are_stored() {
         role: "staff".into(),
         scope: vec!["D01".into()],
         created_at: "2026-01-01T00:00:00Z".into(),
+        expires_at: Some("2027-01-01T00:00:00Z".into()),
+        revoked_at: None,
         signature: "s2".into(),
     };
     for journal in [
@@ -243,10 +245,29 @@ fn idempotency_and_keys_are_stored() {
             "a key id is stored once"
         );
         assert_eq!(journal.keys().unwrap(), vec![key.clone()]);
+        // A revocation replaces the record, and the keys' version moves with every change.
+        let before = journal.keys_version().unwrap();
+        let mut revoked = key.clone();
+        revoked.revoked_at = Some("2026-06-01T00:00:00Z".into());
+        revoked.signature = "s3".into();
+        assert!(journal.update_key(&revoked).unwrap());
+        let mut unknown = revoked.clone();
+        unknown.key_id = "k9".into();
+        assert!(!journal.update_key(&unknown).unwrap());
+        assert!(journal.keys_version().unwrap() > before);
+        assert_eq!(journal.keys().unwrap(), vec![revoked.clone()]);
+        assert!(journal.update_key(&key).unwrap());
     }
     let reopened = SqliteStore::open(&path).unwrap();
     assert_eq!(reopened.answer("k1", "abc").unwrap(), Some(record));
     assert_eq!(reopened.keys().unwrap(), vec![key]);
+    // A row deleted by hand moves the version too (a trigger), so a running server notices.
+    let before = reopened.keys_version().unwrap();
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute("DELETE FROM api_keys", [])
+        .unwrap();
+    assert!(reopened.keys_version().unwrap() > before);
 }
 
 #[test]

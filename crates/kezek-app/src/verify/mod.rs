@@ -95,7 +95,7 @@ pub fn verify(
     let mut derive = derive::Derive::new(store, &later)?;
     let checked = audit_observed(store, &mut state, &mut derive)?;
     let documents = documents(store, &state, &derive.derived, &authority)?;
-    let (keys, answers) = records(store, &authority)?;
+    let (keys, answers) = records(store, &state, &authority)?;
     Ok(Report {
         events: checked.events,
         rounds: checked.rounds,
@@ -172,12 +172,25 @@ fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result
     Ok(())
 }
 
-/// Every API key carries the authority's signature, every stored answer its seal.
+/// Every API key carries the authority's signature, and every key the journal says was
+/// revoked is stored revoked (un-revoking a key by editing its row, or deleting it, is seen);
+/// every stored answer carries its seal.
 fn records(
     store: &dyn Store,
+    state: &State,
     authority: &impl Fn() -> Result<Authority, KeyError>,
 ) -> Result<(usize, usize), VerifyError> {
     let (keys, answers) = (store.keys()?, store.answers()?);
+    for id in state.revoked_keys() {
+        if !keys
+            .iter()
+            .any(|k| k.key_id == id && k.revoked_at.is_some())
+        {
+            return Err(VerifyError::Record(format!(
+                "API key {id}: the journal says it was revoked, the stored keys do not"
+            )));
+        }
+    }
     if keys.is_empty() && answers.is_empty() {
         return Ok((0, 0));
     }

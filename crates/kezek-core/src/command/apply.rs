@@ -85,6 +85,10 @@ impl State {
             Event::AgedOut { application_id, .. } => age_out::apply(self, seq, application_id),
             // A record for auditors: nothing in the state changes.
             Event::JournalRewound { .. } => Ok(()),
+            Event::KeyRevoked { key_id, .. } => {
+                self.revoke_key(key_id);
+                Ok(())
+            }
             Event::PolicyAdopted { text, sha256, .. } => policy::apply(self, text, sha256),
         }
         .map_err(fail)?;

@@ -70,6 +70,8 @@ pub struct State {
     round_index: FxHashMap<RoundId, RoundIx>,
     /// Refused applications by id.
     refusals: FxHashMap<ApplicationId, Refusal>,
+    /// API keys whose revocation is journaled (`key_revoked`).
+    revoked_keys: rustc_hash::FxHashSet<Box<str>>,
 }
 
 impl State {
@@ -94,7 +96,24 @@ impl State {
             rounds: Vec::new(),
             round_index: FxHashMap::default(),
             refusals: FxHashMap::default(),
+            revoked_keys: rustc_hash::FxHashSet::default(),
         }
+    }
+
+    /// Whether the revocation of API key `key_id` is journaled.
+    #[must_use]
+    pub fn key_revoked(&self, key_id: &str) -> bool {
+        self.revoked_keys.contains(key_id)
+    }
+
+    /// The API keys whose revocation is journaled.
+    pub fn revoked_keys(&self) -> impl Iterator<Item = &str> {
+        self.revoked_keys.iter().map(AsRef::as_ref)
+    }
+
+    /// Records the journaled revocation of API key `key_id`.
+    pub(crate) fn revoke_key(&mut self, key_id: &str) {
+        self.revoked_keys.insert(key_id.into());
     }
 
     /// The policy in force.

@@ -104,7 +104,7 @@ pub fn write(path: &Path, head: &Head) -> std::io::Result<()> {
     static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("head.{}.{n}.tmp", std::process::id()));
-    std::fs::write(&tmp, line(head))?;
+    super::private::write_new(&tmp, line(head).as_bytes())?;
     std::fs::rename(&tmp, path)
 }
 

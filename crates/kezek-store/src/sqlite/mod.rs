@@ -7,6 +7,7 @@
 mod backup;
 mod check;
 pub mod mark;
+pub mod private;
 mod reads;
 mod schema;
 mod writer;
@@ -99,6 +100,8 @@ impl SqliteStore {
         path: &Path,
         options: OpenOptions,
     ) -> Result<(Self, Option<Rewind>), StoreError> {
+        private::prepare(path)
+            .map_err(|e| StoreError::storage(format!("making {} private", path.display()), e))?;
         let mut write = connect(path)?;
         schema::migrate(&mut write)?;
         let check = {

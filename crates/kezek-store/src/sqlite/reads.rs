@@ -1,6 +1,6 @@
 //! Reading what the writer stored, on the read connection.
 
-use super::schema::{bytes_at, hash_of, text_at};
+use super::schema::{bytes_at, hash_of, optional_text_at, text_at};
 use super::SqliteStore;
 use crate::{
     AnswerStore, ApiKeyRecord, DocumentStore, IdempotencyRecord, KeyStore, StoreError, StoredEvent,
@@ -127,8 +127,8 @@ impl KeyStore for SqliteStore {
         let scope = serde_json::to_string(&key.scope)
             .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
         let outcome = self.reader().execute(
-            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.signature],
+            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, expires_at, revoked_at, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.expires_at, key.revoked_at, key.signature],
         );
         match outcome {
             Ok(_) => Ok(()),
@@ -145,7 +145,7 @@ impl KeyStore for SqliteStore {
         let fail = failed("reading the keys");
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached("SELECT key_id, token_hash, role, scope, created_at, signature FROM api_keys ORDER BY key_id")
+            .prepare_cached("SELECT key_id, token_hash, role, scope, created_at, signature, expires_at, revoked_at FROM api_keys ORDER BY key_id")
             .map_err(&fail)?;
         let rows = stmt
             .query_map([], |r| {
@@ -157,9 +157,33 @@ impl KeyStore for SqliteStore {
                     scope: serde_json::from_str(&scope).unwrap_or_default(),
                     created_at: text_at(r, 4)?,
                     signature: text_at(r, 5)?,
+                    expires_at: optional_text_at(r, 6)?,
+                    revoked_at: optional_text_at(r, 7)?,
                 })
             })
             .map_err(&fail)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+
+    fn update_key(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
+        let scope = serde_json::to_string(&key.scope)
+            .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
+        let n = self
+            .reader()
+            .execute(
+                "UPDATE api_keys SET token_hash = ?2, role = ?3, scope = ?4, created_at = ?5, expires_at = ?6, revoked_at = ?7, signature = ?8 WHERE key_id = ?1",
+                params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.expires_at, key.revoked_at, key.signature],
+            )
+            .map_err(|e| StoreError::storage("writing a key", e))?;
+        Ok(n > 0)
+    }
+
+    fn keys_version(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .reader()
+            .prepare_cached("SELECT n FROM keys_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(|e| StoreError::storage("reading the keys' version", e))?;
+        Ok(n.unsigned_abs())
     }
 }

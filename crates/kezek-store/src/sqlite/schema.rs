@@ -51,6 +51,15 @@ const MIGRATIONS: &[&str] = &[
     "
     CREATE INDEX events_policy ON events(seq) WHERE kind = 'policy_adopted';
 ",
+    "
+    ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
+    ALTER TABLE api_keys ADD COLUMN revoked_at TEXT;
+    CREATE TABLE keys_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL);
+    INSERT INTO keys_version VALUES (1, 0);
+    CREATE TRIGGER keys_inserted AFTER INSERT ON api_keys BEGIN UPDATE keys_version SET n = n + 1; END;
+    CREATE TRIGGER keys_updated AFTER UPDATE ON api_keys BEGIN UPDATE keys_version SET n = n + 1; END;
+    CREATE TRIGGER keys_deleted AFTER DELETE ON api_keys BEGIN UPDATE keys_version SET n = n + 1; END;
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.
@@ -93,6 +102,17 @@ pub(super) fn bytes_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Vec<
 /// A column's text whatever its stored type.
 pub(super) fn text_at(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<String> {
     Ok(String::from_utf8_lossy(&bytes_at(r, i)?).into_owned())
+}
+
+/// A nullable column's text whatever its stored type; `None` for NULL.
+pub(super) fn optional_text_at(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+) -> rusqlite::Result<Option<String>> {
+    if matches!(r.get_ref(i)?, rusqlite::types::ValueRef::Null) {
+        return Ok(None);
+    }
+    text_at(r, i).map(Some)
 }
 
 /// A stored hash; one of the wrong length cannot match any chain: verification then names its

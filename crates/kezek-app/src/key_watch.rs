@@ -1,0 +1,79 @@
+//! Keys changed outside the server (`kezek keys create`, `kezek keys revoke`, a row deleted
+//! by hand): every second the server compares the keys' version with the one it read and,
+//! when it moved, reads the keys again — a revoked key is refused from then on — and
+//! journals each revocation not journaled yet (`key_revoked`, actor `operator`). The server
+//! is the journal's only writer, so a revocation made beside it is journaled by it.
+
+use crate::access::Caller;
+use crate::write::Written;
+use crate::{App, AppError};
+use kezek_core::Event;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How often the keys' version is looked at.
+const EVERY: Duration = Duration::from_secs(1);
+
+impl App {
+    /// Looks at the keys every second, for ever (`kezek serve` runs it beside the API).
+    pub async fn watch_keys(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.sync_keys().await {
+                tracing::warn!(error = %e, "the API keys could not be read again");
+            }
+        }
+    }
+
+    /// Reads the keys again if their version moved, and journals the revocations not
+    /// journaled yet; how many it journaled.
+    ///
+    /// # Errors
+    /// The keys cannot be read, or the journal cannot be written.
+    pub async fn sync_keys(self: &Arc<Self>) -> Result<usize, AppError> {
+        let version = self.store(|s| s.keys_version()).await?;
+        if version == self.keys_version.load(Ordering::Acquire) {
+            return Ok(0);
+        }
+        let keys = self.store(|s| s.keys()).await?;
+        let revoked: Vec<String> = keys
+            .iter()
+            .filter(|k| k.revoked_at.is_some())
+            .map(|k| k.key_id.clone())
+            .collect();
+        self.keys.replace(keys);
+        self.keys_version.store(version, Ordering::Release);
+        let pending: Vec<String> = self.peek(|s| {
+            revoked
+                .into_iter()
+                .filter(|id| !s.key_revoked(id))
+                .collect()
+        })?;
+        let mut journaled = 0;
+        for key_id in pending {
+            tracing::info!(key_id = %key_id, "an API key was revoked");
+            let written = self
+                .write_events(
+                    &Caller::operator(),
+                    None,
+                    |state, at| {
+                        // Journaled once, even if two syncs overlap.
+                        Ok(if state.key_revoked(&key_id) {
+                            Vec::new()
+                        } else {
+                            vec![Event::KeyRevoked { key_id, at }]
+                        })
+                    },
+                    |_, outcome, _| Written::json(200, &outcome.len()),
+                )
+                .await?;
+            if written.body.as_slice() != b"0" {
+                journaled += 1;
+            }
+        }
+        Ok(journaled)
+    }
+}
