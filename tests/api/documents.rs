@@ -131,3 +131,39 @@ async fn documents_print_as_the_same_pdf_every_time() {
         .await;
     assert_eq!(s, 422);
 }
+
+#[tokio::test]
+async fn an_imported_application_names_no_document_that_does_not_exist() {
+    let (app, _store) = spawn_app().await;
+    let groups = include_bytes!("../../data/sample/groups.csv");
+    let applications = include_bytes!("../../data/sample/applications.csv");
+    app.app
+        .import("import", groups, applications)
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for id in ["A0000001", "A0000002", "A0000050"] {
+        let (s, v) = app
+            .call("GET", &format!("/v1/applications/{id}"), Some(PORTAL), None)
+            .await;
+        assert_eq!(s, 200, "{v}");
+        match v["document_id"].as_str() {
+            None => assert!(v["document_id"].is_null(), "{v}"),
+            Some(doc) => {
+                let (s, _) = app
+                    .call("GET", &format!("/v1/documents/{doc}"), Some(PORTAL), None)
+                    .await;
+                assert_eq!(s, 200, "{id} names {doc}");
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 3);
+    // A child registered here has its queue notification.
+    let (_, v) = app.register(1, None).await;
+    let doc = v["document_id"].as_str().unwrap();
+    let (s, _) = app
+        .call("GET", &format!("/v1/documents/{doc}"), Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 200);
+}

@@ -165,3 +165,55 @@ async fn the_sweeper_lapses_a_referral_by_itself_when_its_deadline_passes() {
     }
     assert_eq!(status, "lapsed");
 }
+
+#[tokio::test]
+async fn a_referral_is_admitted_only_once_confirmed_and_its_group_keeps_age_and_language() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, a) = app.register(1, None).await;
+    assert_eq!(a["status"], "referred", "{a}");
+    let referral = a["referral"]["referral_id"].as_str().unwrap().to_owned();
+    // The group the referral is for cannot become another age or language meanwhile.
+    for (age, language) in [(5, "kk"), (4, "ru")] {
+        let body = json!({"name": "Kindergarten K1", "district": "D1", "groups": [
+            {"group_id": "g4", "age_years": age, "language": language, "capacity": 1},
+            {"group_id": "g3", "age_years": 3, "language": "kk", "capacity": 1}]});
+        let (s, v) = app
+            .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body))
+            .await;
+        assert_eq!(
+            (s, v["code"].as_str()),
+            (409, Some("group_has_referrals")),
+            "{v}"
+        );
+    }
+    // Its capacity and the other groups may change.
+    let body = json!({"name": "Kindergarten K1", "district": "D1", "groups": [
+        {"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 2},
+        {"group_id": "g3", "age_years": 5, "language": "ru", "capacity": 1}]});
+    let (s, v) = app
+        .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Not confirmed by the parent: not admitted.
+    let enrol = format!("/v1/referrals/{referral}/enroll");
+    let (s, v) = app.call("POST", &enrol, Some(KG), None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("referral_not_confirmed")),
+        "{v}"
+    );
+    let confirm = format!("/v1/referrals/{referral}/confirm");
+    let (s, _) = app.call("POST", &confirm, Some(PORTAL), None).await;
+    assert_eq!(s, 200);
+    let (s, v) = app.call("POST", &enrol, Some(KG), None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("enrolled")), "{v}");
+    // Enrolled children grow up with their group: its age may change now.
+    let body = json!({"name": "Kindergarten K1", "district": "D1", "groups": [
+        {"group_id": "g4", "age_years": 5, "language": "kk", "capacity": 2},
+        {"group_id": "g3", "age_years": 5, "language": "ru", "capacity": 1}]});
+    let (s, v) = app
+        .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body))
+        .await;
+    assert_eq!(s, 200, "{v}");
+}

@@ -61,12 +61,17 @@ impl App {
             (append, armed)
         };
         let n = append.events.len() as u64;
+        let last = append.events.last().map(|(seq, _)| seq.get());
         let handover = self.sequencer.hand_over(self.store.as_ref(), append);
         armed.disarm();
         if let Err(e) = handover.durable().await {
             self.health
                 .poison("the journal failed to write an imported city");
             return Err(AppError::from(Unavailable::Store(e)).into());
+        }
+        // Reads of the imported city wait for this (they show only what is durable).
+        if let Some(seq) = last {
+            self.health.made_durable(seq);
         }
         Ok(n)
     }

@@ -477,3 +477,37 @@ fn a_policy_takes_over_only_where_the_queues_stay_as_they_are() {
     assert!(matches!(&events[..], [Event::PolicyAdopted { sha256, .. }] if sha256 == "d"));
     assert_eq!(s.policy().max_preferences, 1);
 }
+
+#[test]
+fn a_policy_may_admit_unconfirmed_referrals() {
+    use kezek_core::command::admission::Enrol;
+    for (allow, admitted) in [(false, false), (true, true)] {
+        let text = kezek_core::policy::KZ_2013.replace(
+            "on_lapse = \"requeue\"",
+            &format!("on_lapse = \"requeue\"\nenrol_unconfirmed = {allow}"),
+        );
+        let mut s = setup(Policy::from_toml(&text).unwrap(), &[("g4", 4, 1)]);
+        open(&mut s, "g4", 1);
+        // A free seat: the registration is referred at once.
+        let events = register(&mut s, 1, "none", t("2026-09-01T06:00:00Z"));
+        let referral = events
+            .iter()
+            .find_map(|e| match e {
+                Event::RoundRun(r) => r.referrals.first().map(|x| x.referral_id.clone()),
+                _ => None,
+            })
+            .expect("referred at once");
+        let r = s.execute(Enrol {
+            referral_id: referral,
+            at: t("2026-09-01T07:00:00Z"),
+        });
+        match r {
+            Ok(_) => assert!(admitted),
+            Err(CommandError::Refused(r)) => {
+                assert!(!admitted);
+                assert_eq!(code(&r), "referral_not_confirmed");
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+}

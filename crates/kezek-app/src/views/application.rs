@@ -151,8 +151,9 @@ pub struct ApplicationView<'a> {
     /// The district whose queue it is.
     #[schema(value_type = String)]
     pub district: &'a DistrictId,
-    /// Its queue notification (or refusal) document.
-    pub document_id: String,
+    /// Its queue notification document; `null` for an application imported from a city's
+    /// files, which was registered elsewhere and has none here.
+    pub document_id: Option<String>,
     /// `kk` or `ru`.
     pub language: &'static str,
     /// Places at the listed kindergartens.
@@ -175,10 +176,12 @@ pub struct ApplicationView<'a> {
     pub tier: &'a str,
 }
 
-/// The document id of an application's queue notification.
+/// The document id of an application's queue notification; `None` for an imported one
+/// (`kezek import` issues no documents: the families were told by the system they registered
+/// in, and a document Kezek names must exist).
 #[must_use]
-pub fn queue_notification_id(app: &Application) -> String {
-    result_id(app.seq)
+pub fn queue_notification_id(app: &Application) -> Option<String> {
+    app.applicant.is_some().then(|| result_id(app.seq))
 }
 
 /// The whole application.

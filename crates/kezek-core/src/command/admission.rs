@@ -3,7 +3,7 @@
 //! returns).
 
 use super::lapse::lapse;
-use super::referral::{not_expired, referral_in};
+use super::referral::{not_expired, referral_in, Code};
 use super::refusal::Refusal;
 use crate::event::{Event, LapseReason};
 use crate::model::{ReferralId, ReferralStatus};
@@ -26,9 +26,19 @@ impl Enrol {
     /// The `enrolled` event.
     ///
     /// # Errors
-    /// Unknown referral, not open, or expired.
+    /// Unknown referral, not open, not confirmed by the parent (unless the policy admits
+    /// unconfirmed referrals), or expired.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let (_, referral) = referral_in(state, &self.referral_id, &OPEN)?;
+        if referral.status == ReferralStatus::Issued && !state.policy().referral.enrol_unconfirmed {
+            return Err(Refusal::conflict(
+                Code::ReferralNotConfirmed.as_str(),
+                format!(
+                    "referral {} has not been confirmed by the parent; it can be admitted once confirmed",
+                    self.referral_id
+                ),
+            ));
+        }
         not_expired(referral, self.at)?;
         Ok(vec![Event::Enrolled {
             referral_id: self.referral_id,

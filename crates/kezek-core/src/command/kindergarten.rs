@@ -33,6 +33,8 @@ code_enum! {
         GroupOccupied = "group_occupied",
         /// A capacity below the enrolled and reserved seats.
         CapacityBelowOccupied = "capacity_below_occupied",
+        /// A group's age or language would change under referrals issued for it.
+        GroupHasReferrals = "group_has_referrals",
     }
 }
 
@@ -137,7 +139,8 @@ fn check(name: &str, groups: &[GroupSpec]) -> Result<(), Refusal> {
     v.check()
 }
 
-/// A replacement keeps every occupied seat: no occupied group goes, no capacity drops below.
+/// A replacement keeps every occupied seat: no occupied group goes, no capacity drops below,
+/// and a group with referrals outstanding keeps the age and language they were issued for.
 fn check_occupied(old: &[Group], new: &[GroupSpec]) -> Result<(), Refusal> {
     for g in old {
         let occupied = g.enrolled + g.reserved;
@@ -148,6 +151,20 @@ fn check_occupied(old: &[Group], new: &[GroupSpec]) -> Result<(), Refusal> {
                     format!(
                         "group {} has {occupied} occupied seats and cannot be removed",
                         g.id
+                    ),
+                ))
+            }
+            Some(n)
+                if g.reserved > 0 && (n.age_years != g.age_years || n.language != g.language) =>
+            {
+                return Err(Refusal::conflict(
+                    Code::GroupHasReferrals.as_str(),
+                    format!(
+                        "group {} has {} referrals outstanding for {}-year-olds in {}; its age and language stay until they are used or lapse",
+                        g.id,
+                        g.reserved,
+                        g.age_years,
+                        g.language.as_str()
                     ),
                 ))
             }

@@ -22,6 +22,9 @@ code_enum! {
         AlreadyExtended = "already_extended",
         /// An extension of 0 days or more than the policy allows.
         InvalidExtension = "invalid_extension",
+        /// The parent has not confirmed the referral, and the policy admits only confirmed
+        /// ones.
+        ReferralNotConfirmed = "referral_not_confirmed",
     }
 }
 

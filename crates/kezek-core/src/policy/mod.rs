@@ -84,6 +84,9 @@ pub struct ReferralRules {
     pub on_decline: AfterReferral,
     /// What a lapse or a no-show does to the application.
     pub on_lapse: AfterReferral,
+    /// Whether a kindergarten may admit a child whose parent has not confirmed the referral
+    /// (the regulations: no; a district may allow it for referrals confirmed in person).
+    pub enrol_unconfirmed: bool,
 }
 
 /// A validated policy.
@@ -151,6 +154,8 @@ struct RawReferral {
     stop_list_days: u32,
     on_decline: AfterReferral,
     on_lapse: AfterReferral,
+    #[serde(default)]
+    enrol_unconfirmed: bool,
 }
 
 #[derive(Deserialize)]

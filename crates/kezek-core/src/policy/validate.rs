@@ -116,6 +116,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
             stop_list_days: r.stop_list_days,
             on_decline: r.on_decline,
             on_lapse: r.on_lapse,
+            enrol_unconfirmed: r.enrol_unconfirmed,
         },
         calendar,
         category_tier,
