@@ -141,3 +141,86 @@ pub fn copy_dir(from: &Path) -> tempfile::TempDir {
     }
     to
 }
+
+/// Runs `kezek ARGS --data DATA`: whether it succeeded, its stdout and its stderr.
+pub fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = kezek().args(args).arg("--data").arg(data).output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Creates a key with `kezek keys create`: its id and its token.
+pub fn key_with_id(data: &Path, args: &[&str]) -> (String, String) {
+    let mut create = vec!["keys", "create"];
+    create.extend_from_slice(args);
+    let (ok, said, err) = run(data, &create);
+    assert!(ok, "{err}");
+    let id = said
+        .split_whitespace()
+        .find(|w| w.starts_with("key-"))
+        .unwrap()
+        .trim_end_matches([';', ','])
+        .to_owned();
+    (id, said.lines().last().unwrap().to_owned())
+}
+
+/// SIGKILLs a server and waits for it.
+pub fn stop(mut server: Child) {
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// Asserts that `kezek verify` passes on `data`.
+pub fn assert_verifies(data: &Path) {
+    let out = verify(data);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Creates kindergarten K1 in D1 with one full group (g4, age 4, kk, no seats).
+pub async fn kindergarten_k1(http: &reqwest::Client, base: &str, staff: &str) {
+    let kg = json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
+    let r = http
+        .put(format!("{base}/v1/kindergartens/K1"))
+        .bearer_auth(staff)
+        .json(&kg)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+}
+
+/// Posts a registration: the status and the answer.
+pub async fn post_application(
+    http: &reqwest::Client,
+    base: &str,
+    portal: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let r = http
+        .post(format!("{base}/v1/applications"))
+        .bearer_auth(portal)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// `GET url` with `token`: the JSON answer.
+pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}

@@ -85,9 +85,8 @@ fn an_earlier_journal_gets_its_policy_at_the_first_start() {
         String::from_utf8(out.stdout).unwrap()
     };
     assert!(show().contains("no policy journaled yet"), "{}", show());
-    let (mut server, _) = crate::common::serve(dir.path(), &[], std::process::Stdio::null());
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let (server, _) = crate::common::serve(dir.path(), &[], std::process::Stdio::null());
+    crate::common::stop(server);
     let head = expected()["head"]["seq"].as_u64().unwrap();
     assert!(
         show().contains(&format!(

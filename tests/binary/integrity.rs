@@ -3,34 +3,17 @@
 //! both heads named; `--force-rewind` starts on it and the journal records what was lost; a
 //! `kezek backup` taken while serving verifies and serves.
 
-use crate::common::{application, has_iin, key, kezek, serve, verify};
-use serde_json::{json, Value};
+use crate::common::{
+    application, has_iin, key, kezek, kindergarten_k1, post_application, serve, verify,
+};
+use serde_json::Value;
 use std::path::Path;
 use std::process::Stdio;
 
 async fn register(http: &reqwest::Client, base: &str, portal: &str, n: u16) -> String {
-    let r = http
-        .post(format!("{base}/v1/applications"))
-        .bearer_auth(portal)
-        .json(&application(n))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let v: Value = r.json().await.unwrap();
+    let (status, v) = post_application(http, base, portal, &application(n)).await;
+    assert_eq!(status, 201, "{v}");
     v["application_id"].as_str().unwrap().to_owned()
-}
-
-async fn kindergarten(http: &reqwest::Client, base: &str, staff: &str) {
-    let kg = json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
-    let r = http
-        .put(format!("{base}/v1/kindergartens/K1"))
-        .bearer_auth(staff)
-        .json(&kg)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
 }
 
 fn copy_without_wal(from: &Path, to: &Path) {
@@ -48,7 +31,7 @@ async fn a_journal_that_lost_its_end_is_refused_and_can_be_accepted_on_record() 
     let auditor = key(data, &["--role", "auditor"]);
     let http = reqwest::Client::new();
     let (mut server, base) = serve(data, &[], Stdio::null());
-    kindergarten(&http, &base, &staff).await;
+    kindergarten_k1(&http, &base, &staff).await;
     register(&http, &base, &portal, 1).await;
     // Everything so far in the database file; a reader from now on keeps the next writes in
     // the WAL (a checkpoint cannot pass a reader).
@@ -85,15 +68,12 @@ async fn a_journal_that_lost_its_end_is_refused_and_can_be_accepted_on_record() 
     assert!(err.contains("--force-rewind"), "{err}");
 
     let (mut server, base) = serve(copy.path(), &["--force-rewind"], Stdio::null());
-    let journal: Value = http
-        .get(format!("{base}/v1/journal?after={before}"))
-        .bearer_auth(&auditor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal: Value = crate::common::get_json(
+        &http,
+        &format!("{base}/v1/journal?after={before}"),
+        &auditor,
+    )
+    .await;
     let event = &journal["events"][0];
     assert_eq!(event["kind"], "journal_rewound", "{journal}");
     assert_eq!(event["actor"], "operator");
@@ -118,7 +98,7 @@ async fn a_backup_taken_while_serving_verifies_and_serves() {
     let staff = key(data, &["--role", "staff", "--district", "D1"]);
     let http = reqwest::Client::new();
     let (mut server, base) = serve(data, &[], Stdio::null());
-    kindergarten(&http, &base, &staff).await;
+    kindergarten_k1(&http, &base, &staff).await;
     let first = register(&http, &base, &portal, 1).await;
     let writes = {
         let (http, base, portal) = (http.clone(), base.clone(), portal.clone());
@@ -197,7 +177,7 @@ async fn an_authority_key_kept_outside_the_data_directory() {
     );
     let http = reqwest::Client::new();
     let (mut server, base) = serve(data, &["--authority-key", key_arg], Stdio::null());
-    kindergarten(&http, &base, &staff).await;
+    kindergarten_k1(&http, &base, &staff).await;
     register(&http, &base, &portal, 1).await;
     server.kill().unwrap();
     server.wait().unwrap();

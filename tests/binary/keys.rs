@@ -2,42 +2,10 @@
 //! running server (refused by it, journaled by it), a key row deleted by hand, `--expires`;
 //! `serve --demo` minting its keys once; the data directory 0700 and the journal 0600.
 
-use crate::common::{kezek, serve, verify};
+use crate::common::{assert_verifies, key_with_id as create, kezek, run, serve, stop, verify};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Stdio;
-
-/// `kezek keys create` with `args`: the key id and the token.
-fn create(data: &Path, args: &[&str]) -> (String, String) {
-    let out = kezek()
-        .args(["keys", "create", "--data"])
-        .arg(data)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let id = text
-        .split_whitespace()
-        .find(|w| w.starts_with("key-"))
-        .unwrap()
-        .trim_end_matches([';', ','])
-        .to_owned();
-    (id, text.lines().last().unwrap().to_owned())
-}
-
-fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
-    let out = kezek().args(args).arg("--data").arg(data).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// Asks `GET /v1/journal/head` with `token` until it is refused; how many tries it took.
 /// Bounded so that a server that never refuses fails the test instead of hanging it.
@@ -66,7 +34,7 @@ async fn a_key_revoked_beside_the_server_is_refused_by_it_and_journaled() {
     let (deleted_id, deleted) = create(data, &["--role", "auditor"]);
     let (_, auditor) = create(data, &["--role", "auditor"]);
     let http = reqwest::Client::new();
-    let (mut server, base) = serve(data, &[], Stdio::null());
+    let (server, base) = serve(data, &[], Stdio::null());
 
     let (ok, said, err) = run(data, &["keys", "revoke", &revoked_id]);
     assert!(ok, "{err}");
@@ -82,15 +50,9 @@ async fn a_key_revoked_beside_the_server_is_refused_by_it_and_journaled() {
     // The journal records the revocation, by the server.
     let mut journaled = false;
     for _ in 0..200 {
-        let page: serde_json::Value = http
-            .get(format!("{base}/v1/journal?limit=1000"))
-            .bearer_auth(&auditor)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let page: serde_json::Value =
+            crate::common::get_json(&http, &format!("{base}/v1/journal?limit=1000"), &auditor)
+                .await;
         journaled =
             page["events"].as_array().unwrap().iter().any(|e| {
                 e["kind"] == "key_revoked" && e["payload"]["key_id"] == revoked_id.as_str()
@@ -101,8 +63,7 @@ async fn a_key_revoked_beside_the_server_is_refused_by_it_and_journaled() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(journaled);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    stop(server);
 
     let (ok, listed, _) = run(data, &["keys", "list"]);
     assert!(ok);
@@ -114,12 +75,7 @@ async fn a_key_revoked_beside_the_server_is_refused_by_it_and_journaled() {
     let (ok, _, err) = run(data, &["keys", "revoke", "key-000000000000"]);
     assert!(!ok && err.contains("no key key-000000000000"), "{err}");
 
-    let out = verify(data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_verifies(data);
     // Un-revoking by deleting the row is caught by verify against the journal.
     rusqlite::Connection::open(data.join("kezek.sqlite"))
         .unwrap()
@@ -144,12 +100,7 @@ async fn a_key_revoked_with_no_server_running_is_journaled_by_the_command() {
     let (ok, said, err) = run(data, &["keys", "revoke", &id]);
     assert!(ok, "{err}");
     assert!(said.contains("journaled 1 revocation"), "{said}");
-    let out = verify(data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_verifies(data);
     // An expiry in the past is refused; a date or a time in the future is kept.
     let out = kezek()
         .args([

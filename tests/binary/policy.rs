@@ -3,9 +3,12 @@
 //! one in force from then on (and refuses one that would reorder the queues); `verify`
 //! replays under the journaled policy whatever file it is given; one writer at a time.
 
-use crate::common::{application, has_iin, key, kezek, serve, verify};
+use crate::common::{
+    application, assert_verifies, has_iin, key, kezek, kindergarten_k1, post_application, run,
+    serve, stop,
+};
 use kezek_app::policy_digest;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -19,44 +22,6 @@ fn digest_of(path: &Path) -> String {
     policy_digest(&std::fs::read_to_string(path).unwrap())
 }
 
-/// Runs a `kezek` subcommand on `data`; its exit status, stdout and stderr.
-fn run(args: &[&str], data: &Path) -> (bool, String, String) {
-    let out = kezek().args(args).arg("--data").arg(data).output().unwrap();
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-async fn setup(http: &reqwest::Client, base: &str, staff: &str) {
-    let kg = json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
-    let r = http
-        .put(format!("{base}/v1/kindergartens/K1"))
-        .bearer_auth(staff)
-        .json(&kg)
-        .send()
-        .await
-        .unwrap();
-    assert!(r.status().is_success());
-}
-
-async fn register(http: &reqwest::Client, base: &str, portal: &str, body: &Value) -> (u16, Value) {
-    let r = http
-        .post(format!("{base}/v1/applications"))
-        .bearer_auth(portal)
-        .json(body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
-}
-
-fn stop(mut server: std::process::Child) {
-    server.kill().unwrap();
-    server.wait().unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     let dir = tempfile::tempdir().unwrap();
@@ -65,13 +30,13 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     let staff = key(data, &["--role", "staff", "--district", "D1"]);
     let http = reqwest::Client::new();
     let (server, base) = serve(data, &[], Stdio::null());
-    setup(&http, &base, &staff).await;
-    let (status, _) = register(&http, &base, &portal, &application(1)).await;
+    kindergarten_k1(&http, &base, &staff).await;
+    let (status, _) = post_application(&http, &base, &portal, &application(1)).await;
     assert_eq!(status, 201);
     stop(server);
 
     let kz2013 = digest_of(&policy_file("kz-2013.toml"));
-    let (ok, said, err) = run(&["policy", "show"], data);
+    let (ok, said, err) = run(data, &["policy", "show"]);
     assert!(ok, "{err}");
     assert!(
         said.contains(&format!("kz-2013 (sha256 {kz2013})")),
@@ -94,7 +59,7 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     assert!(err.contains("kezek policy adopt"), "{err}");
 
     // kz-2020 changes the tiers: it cannot take over while a child is queued.
-    let (ok, _, err) = run(&["policy", "adopt", kz2020_path.to_str().unwrap()], data);
+    let (ok, _, err) = run(data, &["policy", "adopt", kz2020_path.to_str().unwrap()]);
     assert!(!ok);
     assert!(
         err.contains("policy_cannot_follow") || err.contains("changes the tiers"),
@@ -108,12 +73,12 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
         .replace("name = \"kz-2013\"", "name = \"kz-2013-narrow\"")
         .replace("max_preferences = 3", "max_preferences = 1");
     std::fs::write(&narrow, &text).unwrap();
-    let (ok, said, err) = run(&["policy", "adopt", narrow.to_str().unwrap()], data);
+    let (ok, said, err) = run(data, &["policy", "adopt", narrow.to_str().unwrap()]);
     assert!(ok, "{err}");
     assert!(said.contains(&policy_digest(&text)), "{said}");
-    let (ok, _, err) = run(&["policy", "adopt", narrow.to_str().unwrap()], data);
+    let (ok, _, err) = run(data, &["policy", "adopt", narrow.to_str().unwrap()]);
     assert!(!ok && err.contains("in force already"), "{err}");
-    let (_, said, _) = run(&["policy", "show"], data);
+    let (_, said, _) = run(data, &["policy", "show"]);
     assert!(said.contains("kz-2013-narrow"), "{said}");
 
     // Started without --policy, the server runs the adopted one.
@@ -121,7 +86,7 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     let n = (2..50).find(|&n| has_iin(n)).unwrap();
     let mut two = application(n);
     two["preferences"] = json!(["K1", "K2"]);
-    let (status, body) = register(&http, &base, &portal, &two).await;
+    let (status, body) = post_application(&http, &base, &portal, &two).await;
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("too_many_preferences"), "{body}");
     // The file it was started with before is refused now that another is in force.
@@ -136,12 +101,7 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     assert!(!out.status.success());
 
     // Verify replays under the journaled policies, whatever the default file says.
-    let out = verify(data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_verifies(data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -153,7 +113,7 @@ async fn a_journal_started_under_another_policy_verifies_without_the_file() {
     let kz2020 = policy_file("kz-2020.toml");
     let http = reqwest::Client::new();
     let (server, base) = serve(data, &["--policy", kz2020.to_str().unwrap()], Stdio::null());
-    setup(&http, &base, &staff).await;
+    kindergarten_k1(&http, &base, &staff).await;
     // A category only kz-2020 knows: under kz-2013 this registration would not replay.
     let mut body = application(1);
     body["category"] = json!("military");
@@ -163,15 +123,10 @@ async fn a_journal_started_under_another_policy_verifies_without_the_file() {
         "address_proof",
         "benefit_proof"
     ]);
-    let (status, answer) = register(&http, &base, &portal, &body).await;
+    let (status, answer) = post_application(&http, &base, &portal, &body).await;
     assert_eq!(status, 201, "{answer}");
     stop(server);
-    let out = verify(data);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_verifies(data);
     // And serve, without the file, starts on it.
     let (server, base) = serve(data, &[], Stdio::null());
     let r = http
@@ -205,14 +160,8 @@ fn a_second_writer_is_refused_while_serve_runs() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("another kezek is writing"), "{err}");
-    let (ok, _, err) = run(
-        &[
-            "policy",
-            "adopt",
-            policy_file("kz-2013.toml").to_str().unwrap(),
-        ],
-        data,
-    );
+    let kz2013 = policy_file("kz-2013.toml");
+    let (ok, _, err) = run(data, &["policy", "adopt", kz2013.to_str().unwrap()]);
     assert!(!ok && err.contains("another kezek is writing"), "{err}");
     stop(server);
 }

@@ -85,15 +85,8 @@ async fn acknowledged_writes_survive_sigkill() {
     // Nothing unacknowledged is half-applied: queue numbers are 1..n without gaps.
     let mut numbers = Vec::new();
     for id in &acked {
-        let v: Value = http
-            .get(format!("{base}/v1/applications/{id}"))
-            .bearer_auth(&portal)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let v: Value =
+            crate::common::get_json(&http, &format!("{base}/v1/applications/{id}"), &portal).await;
         numbers.push(v["queue_number"].as_u64().unwrap());
     }
     numbers.sort_unstable();

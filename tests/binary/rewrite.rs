@@ -66,15 +66,8 @@ async fn served() -> Served {
             .unwrap()
             .clone_into(&mut last_child);
     }
-    let saved_head: Value = http
-        .get(format!("{base}/v1/journal/head"))
-        .bearer_auth(&auditor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let saved_head: Value =
+        crate::common::get_json(&http, &format!("{base}/v1/journal/head"), &auditor).await;
     // SIGTERM: the server writes its last head to the witness file as it stops.
     let pid = i32::try_from(server.id()).unwrap();
     assert!(std::process::Command::new("kill")

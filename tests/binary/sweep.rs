@@ -257,15 +257,12 @@ async fn malformed_requests_get_4xx_problems_and_change_nothing() {
     );
     let after = head(http.clone()).await;
     assert_eq!(after - before, refused, "only refusals are journaled");
-    let journal: Value = http
-        .get(format!("{base}/v1/journal?after={before}&limit=1000"))
-        .bearer_auth(&auditor)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let journal: Value = crate::common::get_json(
+        &http,
+        &format!("{base}/v1/journal?after={before}&limit=1000"),
+        &auditor,
+    )
+    .await;
     assert!(journal["events"]
         .as_array()
         .unwrap()
