@@ -152,6 +152,14 @@ pub struct ServeArgs {
     /// request after an answer (keep-alive idle time).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub header_timeout: u64,
+    /// POST every notification for families (referral issued, claim decided, …) to this URL,
+    /// signed with `X-Kezek-Signature: sha256=<HMAC>`, until it answers 2xx.
+    #[arg(long, env = env::NOTIFY_URL, requires = "notify_secret_file")]
+    pub notify_url: Option<String>,
+    /// The secret the notification signature is made with (the file's bytes, trailing
+    /// newline left out).
+    #[arg(long, env = env::NOTIFY_SECRET_FILE, requires = "notify_url")]
+    pub notify_secret_file: Option<PathBuf>,
     /// Seconds a request has to deliver its body.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub body_timeout: u64,

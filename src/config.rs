@@ -30,6 +30,10 @@ pub mod env {
     pub const WITNESS: &str = "KEZEK_WITNESS";
     /// `--authority-key`.
     pub const AUTHORITY_KEY: &str = "KEZEK_AUTHORITY_KEY";
+    /// `serve --notify-url`.
+    pub const NOTIFY_URL: &str = "KEZEK_NOTIFY_URL";
+    /// `serve --notify-secret-file`.
+    pub const NOTIFY_SECRET_FILE: &str = "KEZEK_NOTIFY_SECRET_FILE";
     /// `serve --max-connections`.
     pub const MAX_CONNECTIONS: &str = "KEZEK_MAX_CONNECTIONS";
 }

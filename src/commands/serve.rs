@@ -63,6 +63,13 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             }
             None => None,
         };
+        if let (Some(url), Some(secret)) = (&args.notify_url, &args.notify_secret_file) {
+            let bytes = std::fs::read(secret)
+                .with_context(|| format!("cannot read {}", secret.display()))?;
+            let secret = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+            let push = kezek_app::delivery::Push::new(url, secret)?;
+            tokio::spawn(Arc::clone(&app).run_delivery(push));
+        }
         println!("kezek listening on http://{}", listener.local_addr()?);
         kezek_http::run(listener, Arc::clone(&app), limits(args), shutdown()).await?;
         if let Some(w) = witness {

@@ -69,6 +69,29 @@ impl DocumentStore for GatedStore {
     }
 }
 
+impl kezek_store::NotificationStore for GatedStore {
+    fn notifications(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<kezek_store::Notification>, StoreError> {
+        self.inner.notifications(after, limit)
+    }
+    fn deliverable(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<kezek_store::Notification>, StoreError> {
+        self.inner.deliverable(now_ms, limit)
+    }
+    fn record_attempts(&self, attempts: &[kezek_store::Attempt]) -> Result<(), StoreError> {
+        self.inner.record_attempts(attempts)
+    }
+    fn outbox_counts(&self) -> Result<kezek_store::OutboxCounts, StoreError> {
+        self.inner.outbox_counts()
+    }
+}
+
 impl KeyStore for GatedStore {
     fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
         self.inner.put_key(key)

@@ -16,4 +16,5 @@ mod documents;
 mod durability;
 mod errors;
 mod harness;
+mod notifications;
 mod places;

@@ -17,6 +17,7 @@ mod integrity;
 mod keys;
 mod limits;
 mod logs;
+mod notify;
 mod policy;
 mod restart;
 mod rewrite;

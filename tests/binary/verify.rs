@@ -79,6 +79,7 @@ fn installation(dir: &Path) {
             actor: "test".into(),
             idempotency: None,
             documents: Vec::new(),
+            notifications: Vec::new(),
         })
         .wait()
         .unwrap();

@@ -170,6 +170,7 @@ mod tests {
                 actor: r.actor.clone(),
                 idempotency: Some(r),
                 documents: Vec::new(),
+                notifications: Vec::new(),
             })
             .wait()
             .unwrap();

@@ -57,6 +57,7 @@ impl App {
                 actor: actor.to_owned(),
                 idempotency: None,
                 documents: Vec::new(),
+                notifications: Vec::new(),
             };
             (append, armed)
         };

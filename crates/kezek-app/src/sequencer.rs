@@ -110,6 +110,7 @@ mod tests {
             actor: "test".into(),
             idempotency: None,
             documents: Vec::new(),
+            notifications: Vec::new(),
         }
     }
 

@@ -13,7 +13,13 @@ impl App {
     /// How long until the earliest deadline (capped), by the application's clock.
     fn until_next_deadline(&self) -> Duration {
         let now = self.now();
-        let next = self.peek(kezek_core::State::next_deadline).ok().flatten();
+        let next = self
+            .peek(|s| match (s.next_deadline(), s.next_reminder()) {
+                (Some(d), Some(r)) => Some(d.min(r)),
+                (d, r) => d.or(r),
+            })
+            .ok()
+            .flatten();
         next.map_or(AT_MOST, |d| {
             let secs = (d.as_millisecond() - now.as_millisecond()).max(0);
             Duration::from_millis(u64::try_from(secs).unwrap_or(0)).min(AT_MOST)

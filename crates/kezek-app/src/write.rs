@@ -242,6 +242,7 @@ impl App {
         let drafts = documents::drafts(&state, &outcome, now);
         let append = Append {
             documents: Vec::new(),
+            notifications: crate::outbox::notifications(&state, &outcome),
             events: outcome,
             at: now.to_string(),
             actor: caller.key_id.clone(),

@@ -357,6 +357,16 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// The family was reminded that a referral lapses at `deadline`: one working day is
+    /// left (the sweep journals it as the deadline's last local day begins).
+    ReferralReminded {
+        /// The referral.
+        referral_id: ReferralId,
+        /// The deadline reminded of (to confirm, or for the child to be admitted).
+        deadline: Timestamp,
+        /// When.
+        at: Timestamp,
+    },
     /// An API key was revoked (`kezek keys revoke`): from then on its token is refused, and
     /// the key's stored record must say so (`kezek verify` checks).
     KeyRevoked {
@@ -377,6 +387,7 @@ impl Event {
             Self::Registered(_) => "registered",
             Self::JournalRewound { .. } => "journal_rewound",
             Self::KeyRevoked { .. } => "key_revoked",
+            Self::ReferralReminded { .. } => "referral_reminded",
             Self::PolicyAdopted { .. } => "policy_adopted",
             Self::RegistrationRefused { .. } => "registration_refused",
             Self::PreferencesChanged { .. } => "preferences_changed",

@@ -105,6 +105,16 @@ pub async fn render(State(app): State<Arc<App>>) -> Response {
     metrics::gauge!("kezek_journal_seq").set(gauge(app.durable_seq()));
     metrics::gauge!("kezek_reads_waiting").set(gauge(app.reads_waiting()));
     metrics::gauge!("kezek_poisoned").set(if app.poisoned().is_some() { 1.0 } else { 0.0 });
+    // The outbox: what families have not been told yet.
+    if let Ok(c) = app.store(|s| s.outbox_counts()).await {
+        metrics::gauge!("kezek_notifications_pending").set(gauge(c.pending));
+        metrics::gauge!("kezek_notifications_delivered").set(gauge(c.delivered));
+        metrics::gauge!("kezek_notifications_failing").set(gauge(c.failing));
+        let age_ms = c
+            .oldest_pending_ms
+            .map_or(0, |t| app.now().as_millisecond().saturating_sub(t).max(0));
+        metrics::gauge!("kezek_notifications_oldest_pending_seconds").set(gauge(age_ms) / 1000.0);
+    }
     let body = handle().map(PrometheusHandle::render).unwrap_or_default();
     (
         [(

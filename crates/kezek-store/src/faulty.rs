@@ -139,3 +139,32 @@ impl KeyStore for FaultyStore {
         self.inner.keys_version()
     }
 }
+
+impl crate::NotificationStore for FaultyStore {
+    fn notifications(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        self.read_check()?;
+        self.inner.notifications(after, limit)
+    }
+
+    fn deliverable(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        self.read_check()?;
+        self.inner.deliverable(now_ms, limit)
+    }
+
+    fn record_attempts(&self, attempts: &[crate::Attempt]) -> Result<(), StoreError> {
+        self.inner.record_attempts(attempts)
+    }
+
+    fn outbox_counts(&self) -> Result<crate::OutboxCounts, StoreError> {
+        self.read_check()?;
+        self.inner.outbox_counts()
+    }
+}

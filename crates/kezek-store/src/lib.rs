@@ -12,6 +12,7 @@
 
 pub mod faulty;
 pub mod memory;
+pub mod notify;
 pub mod record;
 pub mod replay;
 pub mod sqlite;
@@ -20,6 +21,7 @@ use kezek_core::model::Seq;
 use kezek_core::Event;
 use std::sync::Arc;
 
+pub use notify::{Attempt, NewNotification, Notification, NotificationStore, OutboxCounts};
 pub use record::{Hash, StoredEvent};
 
 /// The error a backend's driver gave, kept for the logs.
@@ -116,6 +118,8 @@ pub struct Append {
     pub idempotency: Option<IdempotencyRecord>,
     /// Signed result documents issued with them: (id, JSON bytes).
     pub documents: Vec<(String, Vec<u8>)>,
+    /// What families must be told of them (the outbox), in order.
+    pub notifications: Vec<NewNotification>,
 }
 
 /// Resolves when a submitted batch is durable (or failed): blocking with [`Ticket::wait`]
@@ -308,6 +312,6 @@ pub trait KeyStore: Send + Sync {
 }
 
 /// A backend holding every concern.
-pub trait Store: EventLog + AnswerStore + DocumentStore + KeyStore {}
+pub trait Store: EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore {}
 
-impl<T: EventLog + AnswerStore + DocumentStore + KeyStore> Store for T {}
+impl<T: EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore> Store for T {}

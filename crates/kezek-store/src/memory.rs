@@ -2,8 +2,8 @@
 
 use crate::record::StoredEvent;
 use crate::{
-    AnswerStore, ApiKeyRecord, Append, DocumentStore, EventLog, Head, IdempotencyRecord, KeyStore,
-    StoreError, Ticket,
+    AnswerStore, ApiKeyRecord, Append, Attempt, DocumentStore, EventLog, Head, IdempotencyRecord,
+    KeyStore, Notification, NotificationStore, OutboxCounts, StoreError, Ticket,
 };
 use kezek_core::model::Seq;
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +17,8 @@ struct Inner {
     keys: BTreeMap<String, ApiKeyRecord>,
     /// Moves with every change of `keys`.
     keys_version: u64,
+    /// The outbox, by id (from 1).
+    notifications: Vec<Notification>,
 }
 
 /// A store held in memory.
@@ -91,6 +93,19 @@ impl EventLog for MemoryStore {
         inner.events.extend(new);
         for (id, body) in batch.documents {
             inner.documents.entry(id).or_insert(body);
+        }
+        for n in batch.notifications {
+            let id = inner.notifications.len() as u64 + 1;
+            inner.notifications.push(Notification {
+                id,
+                application_id: n.application_id,
+                kind: n.kind,
+                body: n.body,
+                attempts: 0,
+                next_attempt_ms: 0,
+                delivered: false,
+                created_ms: now_ms(),
+            });
         }
         if let Some(r) = batch.idempotency {
             inner
@@ -183,4 +198,82 @@ impl KeyStore for MemoryStore {
     fn keys_version(&self) -> Result<u64, StoreError> {
         Ok(self.lock().keys_version)
     }
+}
+
+impl NotificationStore for MemoryStore {
+    fn notifications(&self, after: u64, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let inner = self.lock();
+        let start = usize::try_from(after).unwrap_or(usize::MAX);
+        Ok(inner
+            .notifications
+            .iter()
+            .skip(start)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn deliverable(&self, now_ms: i64, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let inner = self.lock();
+        let mut seen = std::collections::HashSet::new();
+        Ok(inner
+            .notifications
+            .iter()
+            .filter(|n| !n.delivered && seen.insert(n.application_id.as_str()))
+            .filter(|n| n.next_attempt_ms <= now_ms)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    fn record_attempts(&self, attempts: &[Attempt]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for a in attempts {
+            let id = match a {
+                Attempt::Delivered { id } | Attempt::Failed { id, .. } => *id,
+            };
+            let Some(n) = usize::try_from(id)
+                .ok()
+                .and_then(|i| i.checked_sub(1))
+                .and_then(|i| inner.notifications.get_mut(i))
+            else {
+                continue;
+            };
+            match a {
+                Attempt::Delivered { .. } => n.delivered = true,
+                Attempt::Failed {
+                    next_attempt_ms, ..
+                } => {
+                    n.attempts += 1;
+                    n.next_attempt_ms = *next_attempt_ms;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let inner = self.lock();
+        let mut c = OutboxCounts::default();
+        for n in &inner.notifications {
+            if n.delivered {
+                c.delivered += 1;
+            } else {
+                c.pending += 1;
+                if n.attempts > 0 {
+                    c.failing += 1;
+                }
+                c.oldest_pending_ms.get_or_insert(n.created_ms);
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// Now, in Unix milliseconds (when a notification was stored; the memory store is for tests,
+/// and SQLite's does the same with its own clock).
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }

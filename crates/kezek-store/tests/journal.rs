@@ -69,6 +69,7 @@ fn append(events: Vec<(Seq, Event)>) -> Append {
         actor: "test".into(),
         idempotency: None,
         documents: Vec::new(),
+        notifications: Vec::new(),
     }
 }
 

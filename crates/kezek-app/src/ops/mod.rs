@@ -5,6 +5,7 @@
 pub mod applications;
 pub mod audit;
 pub mod documents;
+pub mod notifications;
 pub mod operator;
 pub mod places;
 pub mod referrals;

@@ -132,18 +132,32 @@ impl App {
     /// The service unavailable.
     pub async fn sweep(self: &Arc<Self>) -> Result<(), AppError> {
         let now = self.now();
-        if !self.peek(|s| s.next_deadline().is_some_and(|d| d <= now))? {
-            return Ok(());
-        }
+        let (lapse, remind) = self.peek(|s| {
+            (
+                s.next_deadline().is_some_and(|d| d <= now),
+                s.next_reminder().is_some_and(|r| r <= now),
+            )
+        })?;
         let system = Caller::system();
-        self.write(
-            &system,
-            None,
-            |_, at| Ok(LapseOverdue { at }.into()),
-            |_, _, _| Written::json(200, &serde_json::Value::Null),
-        )
-        .await
-        .map(drop)
+        if lapse {
+            self.write(
+                &system,
+                None,
+                |_, at| Ok(LapseOverdue { at }.into()),
+                |_, _, _| Written::json(200, &serde_json::Value::Null),
+            )
+            .await?;
+        }
+        if remind {
+            self.write(
+                &system,
+                None,
+                |_, at| Ok(kezek_core::command::remind::RemindDue { at }.into()),
+                |_, _, _| Written::json(200, &serde_json::Value::Null),
+            )
+            .await?;
+        }
+        Ok(())
     }
 }
 

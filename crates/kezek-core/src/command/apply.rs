@@ -85,6 +85,11 @@ impl State {
             Event::AgedOut { application_id, .. } => age_out::apply(self, seq, application_id),
             // A record for auditors: nothing in the state changes.
             Event::JournalRewound { .. } => Ok(()),
+            Event::ReferralReminded {
+                referral_id,
+                deadline,
+                ..
+            } => super::remind::apply(self, referral_id, *deadline),
             Event::KeyRevoked { key_id, .. } => {
                 self.revoke_key(key_id);
                 Ok(())

@@ -19,6 +19,7 @@ pub mod preferences;
 pub mod referral;
 pub mod refusal;
 pub mod register;
+pub mod remind;
 pub mod round;
 pub mod vacancies;
 pub mod withdraw;
@@ -64,6 +65,8 @@ pub enum Command {
     AgeOut(age_out::AgeOut),
     /// Put a policy in force.
     AdoptPolicy(policy::AdoptPolicy),
+    /// Remind the families whose referral's last day has begun.
+    RemindDue(remind::RemindDue),
 }
 
 macro_rules! into_command {
@@ -93,6 +96,7 @@ into_command!(
     LapseOverdue(lapse::LapseOverdue),
     AgeOut(age_out::AgeOut),
     AdoptPolicy(policy::AdoptPolicy),
+    RemindDue(remind::RemindDue),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -133,6 +137,7 @@ impl State {
             Command::LapseOverdue(c) => Ok(c.decide(self)),
             Command::AgeOut(c) => c.decide(self),
             Command::AdoptPolicy(c) => c.decide(self),
+            Command::RemindDue(c) => Ok(c.decide(self)),
         }
     }
 

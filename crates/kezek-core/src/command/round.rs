@@ -158,6 +158,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
             status: ReferralStatus::Issued,
             extended: false,
             enrolled_at: None,
+            reminded_for: None,
         };
         state.issue_referral(referral, stamp)?;
     }

@@ -326,6 +326,32 @@ impl State {
         self.deadlines.first().map(|(t, _)| *t)
     }
 
+    /// Open referrals whose family is due a reminder at `at` (their deadline's last day has
+    /// begun, the deadline has not passed, and they were not reminded of it), earliest first.
+    pub fn due_reminders(&self, at: Timestamp) -> impl Iterator<Item = ReferralIx> + '_ {
+        self.deadlines
+            .iter()
+            .skip_while(move |(t, _)| *t <= at)
+            .take_while(move |(t, _)| reminder_time(*t) <= at)
+            .filter(|(t, r)| {
+                self.referral_at(*r)
+                    .is_some_and(|x| x.reminded_for != Some(*t))
+            })
+            .map(|(_, r)| *r)
+    }
+
+    /// When the next reminder is due, if any referral awaits one.
+    #[must_use]
+    pub fn next_reminder(&self) -> Option<Timestamp> {
+        self.deadlines
+            .iter()
+            .find(|(t, r)| {
+                self.referral_at(*r)
+                    .is_some_and(|x| x.reminded_for != Some(*t))
+            })
+            .map(|(t, _)| reminder_time(*t))
+    }
+
     /// Open referrals whose deadline is at or before `at`, earliest first.
     pub fn due_referrals(&self, at: Timestamp) -> impl Iterator<Item = ReferralIx> + '_ {
         self.deadlines
@@ -353,4 +379,13 @@ impl State {
     pub fn rounds(&self) -> &[RoundRecord] {
         &self.rounds
     }
+}
+
+/// When a family is reminded of a deadline: as its last local day begins (a deadline is
+/// always the end of a local day, so 24 hours before it), with one working day left.
+#[must_use]
+pub fn reminder_time(deadline: Timestamp) -> Timestamp {
+    deadline
+        .checked_sub(jiff::SignedDuration::from_hours(24))
+        .unwrap_or(deadline)
 }

@@ -176,6 +176,8 @@ pub struct Referral {
     pub extended: bool,
     /// When the child was admitted.
     pub enrolled_at: Option<Timestamp>,
+    /// The deadline the family was last reminded of (`referral_reminded`), if any.
+    pub reminded_for: Option<Timestamp>,
 }
 
 /// A refused application, kept so its id is never reused and its document can be served.

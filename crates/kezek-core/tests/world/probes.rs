@@ -14,6 +14,7 @@ use kezek_core::command::policy::AdoptPolicy;
 use kezek_core::command::preferences::ChangePreferences;
 use kezek_core::command::referral::{Confirm, Decline, Extend};
 use kezek_core::command::register::Register;
+use kezek_core::command::remind::RemindDue;
 use kezek_core::command::round::RunRound;
 use kezek_core::command::vacancies::OpenVacancies;
 use kezek_core::command::withdraw::Withdraw;
@@ -58,6 +59,7 @@ pub(crate) enum Probe {
     Enrol(u16),
     NoShow(u16),
     Lapse,
+    Remind,
     AgeOut(i16, bool),
     /// Adopt one of: kz-2013, kz-2020, kz-2013 with other deadlines, a text that is no policy.
     Policy(u8),
@@ -98,6 +100,7 @@ pub(crate) fn probe() -> impl Strategy<Value = Probe> {
         1 => any::<u16>().prop_map(Probe::Enrol),
         1 => any::<u16>().prop_map(Probe::NoShow),
         1 => Just(Probe::Lapse),
+        1 => Just(Probe::Remind),
         1 => (2024i16..2034, any::<bool>()).prop_map(|(y, known)| Probe::AgeOut(y, known)),
         1 => (0u8..4).prop_map(Probe::Policy),
     ]
@@ -289,6 +292,7 @@ impl World {
             }
             .into(),
             Probe::Lapse => LapseOverdue { at }.into(),
+            Probe::Remind => RemindDue { at }.into(),
             Probe::AgeOut(year, known) => AgeOut {
                 district: DistrictId::parse(if known { "D1" } else { "D7" }).unwrap(),
                 academic_year: year,

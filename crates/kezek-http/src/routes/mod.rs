@@ -3,6 +3,7 @@
 mod audit;
 mod documents;
 mod kindergarten;
+mod notifications;
 mod operations;
 mod portal;
 mod staff;
@@ -21,5 +22,6 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(kindergarten::routes())
         .merge(audit::routes())
         .merge(documents::routes())
+        .merge(notifications::routes())
         .merge(operations::routes())
 }

@@ -187,3 +187,122 @@ impl KeyStore for SqliteStore {
         Ok(n.unsigned_abs())
     }
 }
+
+/// A notification row: id, application, kind, body, attempts, next attempt, delivered.
+const NOTIFICATION: &str =
+    "SELECT id, application_id, kind, body, attempts, next_attempt_ms, delivered, created_ms FROM notifications n";
+
+fn notification(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::Notification> {
+    Ok(crate::Notification {
+        id: r.get::<_, i64>(0)?.unsigned_abs(),
+        application_id: text_at(r, 1)?,
+        kind: text_at(r, 2)?,
+        body: bytes_at(r, 3)?,
+        attempts: u32::try_from(r.get::<_, i64>(4)?).unwrap_or(u32::MAX),
+        next_attempt_ms: r.get(5)?,
+        delivered: r.get::<_, i64>(6)? != 0,
+        created_ms: r.get(7)?,
+    })
+}
+
+impl crate::NotificationStore for SqliteStore {
+    fn notifications(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        let fail = failed("reading notifications");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "{NOTIFICATION} WHERE id > ?1 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(&fail)?;
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![after, limit], notification)
+            .map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+
+    fn deliverable(
+        &self,
+        now_ms: i64,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        let fail = failed("reading notifications");
+        let conn = self.reader();
+        // The first undelivered of each application (the partial index on application and
+        // id answers the NOT EXISTS), if due.
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "{NOTIFICATION} WHERE delivered = 0 AND next_attempt_ms <= ?1 AND NOT EXISTS (SELECT 1 FROM notifications m WHERE m.delivered = 0 AND m.application_id = n.application_id AND m.id < n.id) ORDER BY id LIMIT ?2"
+            ))
+            .map_err(&fail)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![now_ms, limit], notification)
+            .map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+
+    fn record_attempts(&self, attempts: &[crate::Attempt]) -> Result<(), StoreError> {
+        let fail = failed("recording deliveries");
+        let mut conn = self.reader();
+        let tx = conn.transaction().map_err(&fail)?;
+        {
+            let mut delivered = tx
+                .prepare_cached(
+                    "UPDATE notifications SET delivered = 1, last_error = NULL WHERE id = ?1",
+                )
+                .map_err(&fail)?;
+            let mut failed_attempt = tx
+                .prepare_cached("UPDATE notifications SET attempts = attempts + 1, next_attempt_ms = ?2, last_error = ?3 WHERE id = ?1")
+                .map_err(&fail)?;
+            for a in attempts {
+                match a {
+                    crate::Attempt::Delivered { id } => {
+                        delivered
+                            .execute(params![i64::try_from(*id).unwrap_or(i64::MAX)])
+                            .map_err(&fail)?;
+                    }
+                    crate::Attempt::Failed {
+                        id,
+                        next_attempt_ms,
+                        error,
+                    } => {
+                        failed_attempt
+                            .execute(params![
+                                i64::try_from(*id).unwrap_or(i64::MAX),
+                                next_attempt_ms,
+                                error
+                            ])
+                            .map_err(&fail)?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
+    fn outbox_counts(&self) -> Result<crate::OutboxCounts, StoreError> {
+        let fail = failed("counting notifications");
+        let conn = self.reader();
+        let (pending, failing, oldest): (i64, i64, Option<i64>) = conn
+            .prepare_cached("SELECT count(*), count(*) FILTER (WHERE attempts > 0), min(created_ms) FROM notifications WHERE delivered = 0")
+            .and_then(|mut s| s.query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(&fail)?;
+        let total: i64 = conn
+            .prepare_cached("SELECT coalesce(max(id), 0) FROM notifications")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .map_err(&fail)?;
+        Ok(crate::OutboxCounts {
+            pending: pending.unsigned_abs(),
+            // Ids are never reused and every row stays: the delivered are the rest.
+            delivered: (total - pending).unsigned_abs(),
+            failing: failing.unsigned_abs(),
+            oldest_pending_ms: oldest,
+        })
+    }
+}

@@ -60,6 +60,20 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER keys_updated AFTER UPDATE ON api_keys BEGIN UPDATE keys_version SET n = n + 1; END;
     CREATE TRIGGER keys_deleted AFTER DELETE ON api_keys BEGIN UPDATE keys_version SET n = n + 1; END;
 ",
+    "
+    CREATE TABLE notifications (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        application_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        body BLOB NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_ms INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        delivered INTEGER NOT NULL DEFAULT 0,
+        created_ms INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER))
+    );
+    CREATE INDEX notifications_pending ON notifications(application_id, id) WHERE delivered = 0;
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

@@ -175,6 +175,18 @@ fn write_batch(
                 .map_err(failed("writing a document"))?;
         }
     }
+    if !b.notifications.is_empty() {
+        let mut outbox = tx
+            .prepare_cached(
+                "INSERT INTO notifications (application_id, kind, body) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(failed("preparing the notification insert"))?;
+        for n in &b.notifications {
+            outbox
+                .execute(params![n.application_id, n.kind, n.body])
+                .map_err(failed("writing a notification"))?;
+        }
+    }
     if let Some(i) = &b.idempotency {
         tx.prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .map_err(failed("preparing the answer insert"))?

@@ -1,0 +1,191 @@
+//! What a family must be told of a command's events, written with them (the outbox): a
+//! registration's queue notification or refusal, a referral issued (with its confirm-by
+//! time), a referral lapsed or declined, a priority claim decided, an enrolment, a withdrawal,
+//! a child aged out. Each names the application, the document when there is one, and when;
+//! the rest is what the kind needs. A reader adds the id the store gave it.
+
+use crate::views::{referral_document_id, result_id};
+use jiff::Timestamp;
+use kezek_core::command::Outcome;
+use kezek_core::model::{ApplicationId, ReferralId};
+use kezek_core::{Event, State};
+use kezek_store::NewNotification;
+use serde_json::{json, Value};
+
+fn note(
+    kind: &str,
+    application_id: &str,
+    document_id: Option<String>,
+    at: Timestamp,
+    mut extra: Value,
+) -> NewNotification {
+    if let Some(map) = extra.as_object_mut() {
+        map.insert("kind".into(), kind.into());
+        map.insert("application_id".into(), application_id.into());
+        map.insert(
+            "document_id".into(),
+            document_id.map_or(Value::Null, Value::from),
+        );
+        map.insert("at".into(), at.to_string().into());
+    }
+    NewNotification {
+        application_id: application_id.to_owned(),
+        kind: kind.to_owned(),
+        body: serde_json::to_vec(&extra).unwrap_or_default(),
+    }
+}
+
+/// The application a referral is for, by the state after the events.
+fn application_of<'s>(state: &'s State, referral: &ReferralId) -> Option<&'s ApplicationId> {
+    let r = state.referral(referral)?;
+    state.application(r.app).map(|a| &a.id)
+}
+
+/// The notifications `outcome` makes, in the order of its events.
+#[must_use]
+pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
+    let mut out = Vec::new();
+    for (seq, event) in outcome {
+        match event {
+            // An imported application (no applicant) was registered elsewhere: no document,
+            // nobody to tell here.
+            Event::Registered(r) if r.applicant.is_some() => {
+                let number = state
+                    .application_index(&r.application_id)
+                    .and_then(|a| state.queue_number(a));
+                out.push(note(
+                    "queue_notification",
+                    r.application_id.as_str(),
+                    Some(result_id(*seq)),
+                    r.registered_at,
+                    json!({"queue_number": number}),
+                ));
+            }
+            Event::RegistrationRefused {
+                application_id,
+                at,
+                grounds,
+            } => {
+                let codes: Vec<&str> = grounds.iter().map(|g| g.code.as_str()).collect();
+                out.push(note(
+                    "refusal",
+                    application_id.as_str(),
+                    Some(result_id(*seq)),
+                    *at,
+                    json!({"grounds": codes}),
+                ));
+            }
+            Event::RoundRun(round) => {
+                for r in &round.referrals {
+                    out.push(note(
+                        "referral_issued",
+                        r.application_id.as_str(),
+                        Some(referral_document_id(r.referral_id.as_str())),
+                        round.ran_at,
+                        json!({
+                            "referral_id": r.referral_id,
+                            "kindergarten_id": r.kindergarten_id,
+                            "group_id": r.group_id,
+                            "confirm_by": r.expires_at.to_string(),
+                        }),
+                    ));
+                }
+            }
+            Event::ReferralLapsed { .. }
+            | Event::ReferralReminded { .. }
+            | Event::ReferralDeclined { .. }
+            | Event::Enrolled { .. } => out.extend(about_referral(state, event)),
+            Event::ClaimDecided {
+                application_id,
+                verified,
+                reason,
+                at,
+            } => out.push(note(
+                "priority_claim_decided",
+                application_id.as_str(),
+                None,
+                *at,
+                json!({"decision": if *verified { "verified" } else { "rejected" }, "reason": reason}),
+            )),
+            Event::Withdrawn { application_id, at } => out.push(note(
+                "withdrawn",
+                application_id.as_str(),
+                None,
+                *at,
+                json!({}),
+            )),
+            Event::AgedOut {
+                application_id,
+                academic_year,
+                at,
+            } => out.push(note(
+                "aged_out",
+                application_id.as_str(),
+                None,
+                *at,
+                json!({"academic_year": academic_year}),
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// What a family is told of an event about its referral.
+fn about_referral(state: &State, event: &Event) -> Option<NewNotification> {
+    let (referral_id, at) = match event {
+        Event::ReferralLapsed {
+            referral_id, at, ..
+        }
+        | Event::ReferralReminded {
+            referral_id, at, ..
+        }
+        | Event::ReferralDeclined {
+            referral_id, at, ..
+        }
+        | Event::Enrolled { referral_id, at } => (referral_id, *at),
+        _ => return None,
+    };
+    let app = application_of(state, referral_id)?.as_str();
+    Some(match event {
+        Event::ReferralLapsed {
+            reason, requeue, ..
+        } => {
+            let reason = serde_json::to_value(reason).unwrap_or(Value::Null);
+            note(
+                "referral_lapsed",
+                app,
+                None,
+                at,
+                json!({"referral_id": referral_id, "reason": reason, "back_in_queue": requeue}),
+            )
+        }
+        Event::ReferralReminded { deadline, .. } => {
+            let to_do = match state.referral(referral_id).map(|r| r.status) {
+                Some(kezek_core::model::ReferralStatus::Issued) => "confirm",
+                _ => "enrol",
+            };
+            note(
+                "referral_reminder",
+                app,
+                Some(referral_document_id(referral_id.as_str())),
+                at,
+                json!({"referral_id": referral_id, "deadline": deadline.to_string(), "to_do": to_do}),
+            )
+        }
+        Event::ReferralDeclined { requeue, .. } => note(
+            "referral_declined",
+            app,
+            None,
+            at,
+            json!({"referral_id": referral_id, "back_in_queue": requeue}),
+        ),
+        _ => note(
+            "enrolled",
+            app,
+            None,
+            at,
+            json!({"referral_id": referral_id}),
+        ),
+    })
+}
