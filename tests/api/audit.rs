@@ -168,6 +168,8 @@ async fn openapi_describes_exactly_the_routes() {
         ("GET", "/v1/allocations/{round_id}"),
         ("POST", "/v1/applications/{id}/priority"),
         ("GET", "/v1/districts/{district}/stats"),
+        ("GET", "/v1/districts/{district}/claims"),
+        ("GET", "/v1/districts/{district}/referrals"),
         ("GET", "/v1/kindergartens/{id}/referrals"),
         ("POST", "/v1/referrals/{id}/enroll"),
         ("POST", "/v1/referrals/{id}/no-show"),

@@ -18,3 +18,4 @@ mod errors;
 mod harness;
 mod notifications;
 mod places;
+mod worklists;

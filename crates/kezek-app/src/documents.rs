@@ -131,6 +131,24 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 docs.push(draft(result_id(*seq), "refusal", now, id, body));
             }
             Event::RoundRun(round) => docs.extend(referrals(round, now)),
+            Event::ClaimDecided {
+                application_id,
+                verified,
+                reason,
+                at,
+            } => {
+                let category = state
+                    .application_by_id(application_id)
+                    .and_then(|(_, a)| a.category.as_ref().map(ToString::to_string));
+                let body = json!({
+                    "category": category,
+                    "decision": if *verified { "verified" } else { "rejected" },
+                    "reason": reason,
+                    "decided_at": at,
+                });
+                let id = application_id.as_str();
+                docs.push(draft(result_id(*seq), "priority_decision", now, id, body));
+            }
             _ => {}
         }
     }

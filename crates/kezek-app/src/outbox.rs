@@ -103,7 +103,7 @@ pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
             } => out.push(note(
                 "priority_claim_decided",
                 application_id.as_str(),
-                None,
+                Some(result_id(*seq)),
                 *at,
                 json!({"decision": if *verified { "verified" } else { "rejected" }, "reason": reason}),
             )),

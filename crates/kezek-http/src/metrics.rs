@@ -100,6 +100,9 @@ pub async fn render(State(app): State<Arc<App>>) -> Response {
         }
         metrics::gauge!("kezek_rounds").set(gauge(s.rounds().len()));
         metrics::gauge!("kezek_applied_seq").set(gauge(s.last_seq().get()));
+        for (district, n) in kezek_app::ops::worklists::overdue_claims(s, app.now()) {
+            metrics::gauge!("kezek_claims_overdue", "district" => district).set(gauge(n));
+        }
     });
     // What readers may be shown: the journal's durable head, and the reads waiting for it.
     metrics::gauge!("kezek_journal_seq").set(gauge(app.durable_seq()));

@@ -9,6 +9,7 @@ pub mod notifications;
 pub mod operator;
 pub mod places;
 pub mod referrals;
+pub mod worklists;
 
 use kezek_core::model::{ApplicationId, RoundId};
 use kezek_core::State;

@@ -102,6 +102,9 @@ pub struct Policy {
     pub max_preferences: usize,
     /// Whether a claim counts while its proof is not yet verified.
     pub count_pending_claims: bool,
+    /// Working days the authority has to check a claim's proof (the staff worklist's due
+    /// date).
+    pub claim_check_working_days: u32,
     /// Children born before this date need a paper birth certificate.
     pub birth_registry_since: Date,
     /// Tiers, highest first; the last one holds everyone without a counted claim.
@@ -128,6 +131,8 @@ struct RawPolicy {
     max_preferences: usize,
     #[serde(default)]
     count_pending_claims: bool,
+    #[serde(default = "three")]
+    claim_check_working_days: u32,
     birth_registry_since: Date,
     tiers: Vec<RawTier>,
     referral: RawReferral,
@@ -166,6 +171,11 @@ struct RawCalendar {
     holidays: Vec<String>,
     #[serde(default)]
     extra_holidays: Vec<Date>,
+}
+
+/// The regulations' working days to check a claim.
+fn three() -> u32 {
+    3
 }
 
 impl Policy {

@@ -7,6 +7,7 @@ mod notifications;
 mod operations;
 mod portal;
 mod staff;
+mod worklists;
 
 use kezek_app::App;
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .merge(portal::routes())
         .merge(staff::routes())
+        .merge(worklists::routes())
         .merge(kindergarten::routes())
         .merge(audit::routes())
         .merge(documents::routes())

@@ -1,0 +1,249 @@
+//! The education department's worklists: priority claims to check, with the regulations'
+//! deadline (`claim_check_working_days` of the policy, 3 working days from the claim) and
+//! whether it has passed; and referrals outstanding, by status and by when they lapse.
+
+use crate::access::{Auth, Staff};
+use crate::error::AppError;
+use jiff::Timestamp;
+use kezek_core::model::{ClaimStatus, DistrictId, DistrictIx, ReferralStatus};
+use kezek_core::State;
+use serde::Serialize;
+
+/// Entries per worklist answer at most.
+const MAX_ENTRIES: usize = 1000;
+
+/// A priority claim on the worklist.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClaimEntry {
+    /// The application.
+    pub application_id: String,
+    /// The category claimed.
+    pub category: Option<String>,
+    /// `pending`, `verified` or `rejected`.
+    pub status: &'static str,
+    /// When it was claimed (with the registration).
+    #[schema(value_type = String, format = DateTime)]
+    pub claimed_at: Timestamp,
+    /// When the proof must have been checked by.
+    #[schema(value_type = String, format = DateTime)]
+    pub due_by: Timestamp,
+    /// Still pending after `due_by`.
+    pub overdue: bool,
+}
+
+/// A district's priority claims.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ClaimList {
+    /// The district.
+    pub district: String,
+    /// The claims, oldest first (at most 1000).
+    pub claims: Vec<ClaimEntry>,
+    /// How many of the claims of this status are overdue (all of them, not only those listed).
+    pub overdue: usize,
+    /// Whether more matched than are listed.
+    pub truncated: bool,
+    /// The journal seq the list reflects.
+    pub as_of_seq: u64,
+}
+
+/// A referral on the worklist.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralEntry {
+    /// The referral.
+    pub referral_id: String,
+    /// The application.
+    pub application_id: String,
+    /// Where.
+    pub kindergarten_id: String,
+    /// Which group.
+    pub group_id: String,
+    /// `issued` or `confirmed`.
+    pub status: &'static str,
+    /// When it lapses unless confirmed (issued) or used (confirmed).
+    #[schema(value_type = String, format = DateTime)]
+    pub lapses_at: Timestamp,
+}
+
+/// A district's outstanding referrals.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReferralWorklist {
+    /// The district.
+    pub district: String,
+    /// The referrals, soonest to lapse first (at most 1000).
+    pub referrals: Vec<ReferralEntry>,
+    /// Whether more matched than are listed.
+    pub truncated: bool,
+    /// The journal seq the list reflects.
+    pub as_of_seq: u64,
+}
+
+fn district(state: &State, auth: &Auth<Staff>, raw: &str) -> Result<DistrictIx, AppError> {
+    auth.caller().staff_scope(raw)?;
+    DistrictId::parse(raw)
+        .ok()
+        .and_then(|id| state.district_index(&id))
+        .ok_or_else(|| AppError::not_found("district", raw))
+}
+
+/// When the proof of a claim made at `claimed_at` must be checked by.
+#[must_use]
+pub fn claim_due_by(state: &State, claimed_at: Timestamp) -> Timestamp {
+    let p = state.policy();
+    p.calendar.deadline(claimed_at, p.claim_check_working_days)
+}
+
+/// The district's claims with `status` (default `pending`), as they stand at `now`.
+///
+/// # Errors
+/// Out of scope, an unknown district, or a status that is not one of the three.
+pub fn claims(
+    state: &State,
+    auth: &Auth<Staff>,
+    raw: &str,
+    status: Option<&str>,
+    now: Timestamp,
+) -> Result<ClaimList, AppError> {
+    let d = district(state, auth, raw)?;
+    let wanted = match status.unwrap_or("pending") {
+        "pending" => ClaimStatus::Pending,
+        "verified" => ClaimStatus::Verified,
+        "rejected" => ClaimStatus::Rejected,
+        _ => {
+            return Err(AppError::invalid(
+                "status",
+                "invalid_status",
+                "must be pending, verified or rejected",
+            ))
+        }
+    };
+    let (mut claims, mut overdue, mut matched) = (Vec::new(), 0, 0);
+    for (_, app) in state.applications() {
+        if app.district != d || app.claim != wanted || !app.status.is_active() {
+            continue;
+        }
+        let due_by = claim_due_by(state, app.registered_at);
+        let late = wanted == ClaimStatus::Pending && due_by < now;
+        overdue += usize::from(late);
+        matched += 1;
+        if claims.len() < MAX_ENTRIES {
+            claims.push(ClaimEntry {
+                application_id: app.id.to_string(),
+                category: app.category.as_ref().map(ToString::to_string),
+                status: wanted.as_str(),
+                claimed_at: app.registered_at,
+                due_by,
+                overdue: late,
+            });
+        }
+    }
+    claims.sort_by_key(|c| c.claimed_at);
+    Ok(ClaimList {
+        district: raw.to_owned(),
+        truncated: matched > claims.len(),
+        claims,
+        overdue,
+        as_of_seq: state.last_seq().get(),
+    })
+}
+
+/// Pending claims past their due date, per district (for the metrics).
+#[must_use]
+pub fn overdue_claims(state: &State, now: Timestamp) -> Vec<(String, usize)> {
+    let mut per: Vec<usize> = vec![0; state.districts().count()];
+    for (_, app) in state.applications() {
+        if app.claim == ClaimStatus::Pending
+            && app.status.is_active()
+            && claim_due_by(state, app.registered_at) < now
+        {
+            if let Some(n) = per.get_mut(app.district.slot()) {
+                *n += 1;
+            }
+        }
+    }
+    state
+        .districts()
+        .map(|(d, district)| {
+            (
+                district.id.to_string(),
+                per.get(d.slot()).copied().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
+/// The district's referrals with `status` (`issued` or `confirmed`; both by default) that
+/// lapse before `lapsing_before` (a local date: those whose last day is before it; all by
+/// default).
+///
+/// # Errors
+/// Out of scope, an unknown district, a bad status or date.
+pub fn referrals(
+    state: &State,
+    auth: &Auth<Staff>,
+    raw: &str,
+    status: Option<&str>,
+    lapsing_before: Option<&str>,
+) -> Result<ReferralWorklist, AppError> {
+    let d = district(state, auth, raw)?;
+    let wanted: &[ReferralStatus] = match status {
+        None => &[ReferralStatus::Issued, ReferralStatus::Confirmed],
+        Some("issued") => &[ReferralStatus::Issued],
+        Some("confirmed") => &[ReferralStatus::Confirmed],
+        Some(_) => {
+            return Err(AppError::invalid(
+                "status",
+                "invalid_status",
+                "must be issued or confirmed",
+            ))
+        }
+    };
+    let before = match lapsing_before {
+        None => Timestamp::MAX,
+        Some(raw) => {
+            let day: jiff::civil::Date = raw.parse().map_err(|_| {
+                AppError::invalid(
+                    "lapsing_before",
+                    "invalid_date",
+                    "must be a date YYYY-MM-DD",
+                )
+            })?;
+            let cal = &state.policy().calendar;
+            day.yesterday()
+                .map_or(Timestamp::MIN, |y| cal.end_of_day(y))
+        }
+    };
+    let mut referrals = Vec::new();
+    let mut matched = 0;
+    for (_, r) in state.referrals() {
+        let in_district = state
+            .kindergarten(r.kindergarten)
+            .is_some_and(|k| k.district == d);
+        if !in_district || !wanted.contains(&r.status) || r.expires_at > before {
+            continue;
+        }
+        matched += 1;
+        if referrals.len() < MAX_ENTRIES {
+            referrals.push(ReferralEntry {
+                referral_id: r.id.to_string(),
+                application_id: state
+                    .application(r.app)
+                    .map(|a| a.id.to_string())
+                    .unwrap_or_default(),
+                kindergarten_id: state
+                    .kindergarten(r.kindergarten)
+                    .map(|k| k.id.to_string())
+                    .unwrap_or_default(),
+                group_id: r.group.to_string(),
+                status: r.status.as_str(),
+                lapses_at: r.expires_at,
+            });
+        }
+    }
+    referrals.sort_by_key(|r| r.lapses_at);
+    Ok(ReferralWorklist {
+        district: raw.to_owned(),
+        truncated: matched > referrals.len(),
+        referrals,
+        as_of_seq: state.last_seq().get(),
+    })
+}

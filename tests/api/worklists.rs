@@ -1,0 +1,179 @@
+//! The education department's worklists: claims to check with the regulations' deadline,
+//! referrals outstanding; a claim decision issues a signed document.
+
+use crate::harness::{spawn_app, PORTAL, STAFF, STAFF_D2};
+use serde_json::json;
+
+#[tokio::test]
+async fn claims_to_check_have_a_due_date_and_become_overdue() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, Some("large_family")).await;
+    let (_, b) = app.register(2, Some("large_family")).await;
+    app.register(3, None).await;
+    let (s, v) = app
+        .call("GET", "/v1/districts/D1/claims", Some(STAFF), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let claims = v["claims"].as_array().unwrap();
+    assert_eq!(claims.len(), 2, "{v}");
+    assert_eq!(claims[0]["application_id"], a["application_id"]);
+    assert_eq!(claims[0]["status"], "pending");
+    assert_eq!(claims[0]["overdue"], false);
+    // 3 working days: registered on Tuesday 2026-09-01 (local), due by the end of Friday.
+    assert_eq!(claims[0]["due_by"], "2026-09-04T19:00:00Z", "{v}");
+    assert_eq!(v["overdue"], 0);
+
+    app.advance_days(7);
+    let (_, v) = app
+        .call("GET", "/v1/districts/D1/claims", Some(STAFF), None)
+        .await;
+    assert_eq!(v["overdue"], 2, "{v}");
+    assert_eq!(v["claims"][1]["overdue"], true);
+    let text = app
+        .http
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("kezek_claims_overdue{district=\"D1\"} 2"),
+        "{text}"
+    );
+
+    // A decision: off the pending list, on the verified one, with a signed document.
+    let id = b["application_id"].as_str().unwrap();
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/v1/applications/{id}/priority"),
+            Some(STAFF),
+            Some(json!({"decision": "verified", "reason": "certificate No 17"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, pending) = app
+        .call(
+            "GET",
+            "/v1/districts/D1/claims?status=pending",
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!(pending["claims"].as_array().unwrap().len(), 1);
+    let (_, verified) = app
+        .call(
+            "GET",
+            "/v1/districts/D1/claims?status=verified",
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!(verified["claims"][0]["application_id"], id);
+    let (_, notes) = app
+        .call("GET", "/v1/notifications?limit=1000", Some(PORTAL), None)
+        .await;
+    let decided = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "priority_claim_decided")
+        .unwrap()
+        .clone();
+    let doc_id = decided["document_id"].as_str().unwrap();
+    let (s, doc) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{doc_id}"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{doc}");
+    assert_eq!(doc["kind"], "priority_decision");
+    assert_eq!(doc["application_id"], id);
+    assert_eq!(doc["body"]["decision"], "verified");
+    assert_eq!(doc["body"]["reason"], "certificate No 17");
+
+    // Scope and rules.
+    let (s, _) = app
+        .call("GET", "/v1/districts/D1/claims", Some(STAFF_D2), None)
+        .await;
+    assert_eq!(s, 403);
+    let (s, v) = app
+        .call(
+            "GET",
+            "/v1/districts/D1/claims?status=lost",
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["errors"][0]["field"].as_str()), (422, Some("status")));
+    let (s, _) = app
+        .call("GET", "/v1/districts/D1/claims", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 403);
+}
+
+#[tokio::test]
+async fn referrals_outstanding_soonest_to_lapse_first() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 2).await;
+    let (_, a) = app.register(1, None).await;
+    let (_, b) = app.register(2, None).await;
+    let (s, v) = app
+        .call("GET", "/v1/districts/D1/referrals", Some(STAFF), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["referrals"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["referrals"][0]["status"], "issued");
+    let confirmed = b["referral"]["referral_id"].as_str().unwrap();
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{confirmed}/confirm"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let (_, issued) = app
+        .call(
+            "GET",
+            "/v1/districts/D1/referrals?status=issued",
+            Some(STAFF),
+            None,
+        )
+        .await;
+    let list = issued["referrals"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["referral_id"], a["referral"]["referral_id"]);
+    // Lapsing before a date: the issued one (2 working days) lapses before the confirmed
+    // one (5 more); the day after its deadline includes it and not the other.
+    let lapses: jiff::Timestamp = list[0]["lapses_at"].as_str().unwrap().parse().unwrap();
+    let day = lapses
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
+        .date();
+    let (_, soon) = app
+        .call(
+            "GET",
+            &format!("/v1/districts/D1/referrals?lapsing_before={day}"),
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!(soon["referrals"].as_array().unwrap().len(), 1, "{soon}");
+    assert_eq!(soon["referrals"][0]["status"], "issued");
+    let (s, _) = app
+        .call(
+            "GET",
+            "/v1/districts/D1/referrals?lapsing_before=soon",
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!(s, 422);
+}
