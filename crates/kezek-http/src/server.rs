@@ -7,7 +7,10 @@
 //!
 //! - a connection must deliver a request's headers within the header timeout, counted from
 //!   its opening and, between requests, from the end of the last answer (so it is also the
-//!   keep-alive idle timeout); a body must arrive within the body timeout (`lib.rs`);
+//!   keep-alive idle timeout): a reaper looks at the connection table a few times per timeout
+//!   and closes those with no request in progress that were quiet for longer (hyper's own
+//!   header timer arms a timer per request, which cost a tenth of the position reads per
+//!   second); a body must arrive within the body timeout (`lib.rs`);
 //! - at most `max_connections` are open; when one more arrives, the oldest connection with no
 //!   request being answered (idle, or still sending its headers) is closed to make room, and
 //!   if every connection is busy the new one is closed at once. A request in progress is
@@ -15,10 +18,10 @@
 
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -59,10 +62,13 @@ impl Limits {
     }
 }
 
-/// One open connection: how many of its requests are being answered, and how to close it.
+/// One open connection: how many of its requests are being answered, when it was last
+/// active (opened, or an answer finished; milliseconds on the server's clock), and how to
+/// close it.
 #[derive(Default)]
 struct Slot {
     busy: AtomicUsize,
+    last_active: AtomicU64,
     close: Notify,
 }
 
@@ -77,9 +83,31 @@ impl Table {
         self.open.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Admits connection `id`, closing the oldest idle one if the table is full; `None` if
-    /// every connection is answering a request.
-    fn admit(&self, id: u64, max: usize) -> Option<Arc<Slot>> {
+    /// Closes every connection with no request in progress that was last active before
+    /// `quiet_since`; how many.
+    fn reap(&self, quiet_since: u64) -> usize {
+        let mut open = self.lock();
+        let before = open.len();
+        open.retain(|_, s| {
+            let keep = s.busy.load(Ordering::Acquire) > 0
+                || s.last_active.load(Ordering::Acquire) >= quiet_since;
+            if !keep {
+                s.close.notify_one();
+            }
+            keep
+        });
+        let reaped = before - open.len();
+        if reaped > 0 {
+            metrics::counter!("kezek_http_connections_shed_total", "why" => "timed_out")
+                .increment(reaped as u64);
+            metrics::gauge!("kezek_http_connections_open").set(count_f64(open.len()));
+        }
+        reaped
+    }
+
+    /// Admits connection `id`, active at `now`, closing the oldest idle one if the table is
+    /// full; `None` if every connection is answering a request.
+    fn admit(&self, id: u64, max: usize, now: u64) -> Option<Arc<Slot>> {
         let mut open = self.lock();
         if open.len() >= max {
             let idle = open
@@ -93,6 +121,7 @@ impl Table {
             }
         }
         let slot = Arc::new(Slot::default());
+        slot.last_active.store(now, Ordering::Release);
         open.insert(id, Arc::clone(&slot));
         metrics::gauge!("kezek_http_connections_open").set(count_f64(open.len()));
         Some(slot)
@@ -113,19 +142,41 @@ fn count_f64(n: usize) -> f64 {
     n as f64
 }
 
-/// Marks its connection busy while a request is being answered.
-struct Busy(Arc<Slot>);
+/// Marks its connection busy while a request is being answered, and active when it ends.
+struct Busy(Arc<Slot>, Clock);
 
 impl Busy {
-    fn enter(slot: &Arc<Slot>) -> Self {
+    fn enter(slot: &Arc<Slot>, clock: Clock) -> Self {
         slot.busy.fetch_add(1, Ordering::AcqRel);
-        Self(Arc::clone(slot))
+        Self(Arc::clone(slot), clock)
     }
 }
 
 impl Drop for Busy {
     fn drop(&mut self) {
+        self.0.last_active.store(self.1.now(), Ordering::Release);
         self.0.busy.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// Milliseconds since the server started.
+#[derive(Clone, Copy)]
+struct Clock(tokio::time::Instant);
+
+impl Clock {
+    fn now(self) -> u64 {
+        u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// Closes the quiet connections, a few times per `timeout`, for ever.
+async fn reaper(table: Arc<Table>, clock: Clock, timeout: Duration) {
+    let every = (timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        table.reap(clock.now().saturating_sub(timeout_ms));
     }
 }
 
@@ -141,11 +192,10 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let mut builder = hyper::server::conn::http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_timeout)
-        .max_buf_size(64 * 1024);
+    builder.max_buf_size(64 * 1024);
     let table = Arc::new(Table::default());
+    let clock = Clock(tokio::time::Instant::now());
+    let reap = tokio::spawn(reaper(Arc::clone(&table), clock, limits.header_timeout));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut next_id = 0u64;
     tokio::pin!(shutdown);
@@ -165,7 +215,7 @@ pub async fn serve(
         };
         next_id += 1;
         let id = next_id;
-        let Some(slot) = table.admit(id, limits.max_connections) else {
+        let Some(slot) = table.admit(id, limits.max_connections, clock.now()) else {
             metrics::counter!("kezek_http_connections_shed_total", "why" => "all_busy")
                 .increment(1);
             drop(stream);
@@ -175,7 +225,7 @@ pub async fn serve(
         let service = {
             let (router, slot) = (router.clone(), Arc::clone(&slot));
             hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-                let busy = Busy::enter(&slot);
+                let busy = Busy::enter(&slot, clock);
                 let call = tower::ServiceExt::oneshot(router.clone(), req);
                 async move {
                     let res = call.await;
@@ -199,6 +249,7 @@ pub async fn serve(
         });
     }
     drop(listener);
+    reap.abort();
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await
         .is_err()
@@ -215,21 +266,36 @@ mod tests {
     #[test]
     fn a_full_table_closes_its_oldest_idle_connection_and_never_a_busy_one() {
         let table = Table::default();
-        let first = table.admit(1, 2).unwrap();
-        let second = table.admit(2, 2).unwrap();
-        let busy = Busy::enter(&first);
+        let clock = Clock(tokio::time::Instant::now());
+        let first = table.admit(1, 2, 0).unwrap();
+        let second = table.admit(2, 2, 0).unwrap();
+        let busy = Busy::enter(&first, clock);
         // Full: the oldest idle is the second (the first is answering a request).
-        let _third = table.admit(3, 2).unwrap();
+        let _third = table.admit(3, 2, 0).unwrap();
         assert!(table.lock().contains_key(&1));
         assert!(!table.lock().contains_key(&2));
         drop(second);
         // Full and every connection busy: the newcomer is turned away.
         let third = Arc::clone(table.lock().get(&3).unwrap());
-        let also_busy = Busy::enter(&third);
-        assert!(table.admit(4, 2).is_none());
+        let also_busy = Busy::enter(&third, clock);
+        assert!(table.admit(4, 2, 0).is_none());
         drop((busy, also_busy));
-        assert!(table.admit(4, 2).is_some());
+        assert!(table.admit(4, 2, 0).is_some());
         assert_eq!(table.lock().len(), 2);
+    }
+
+    #[test]
+    fn the_reaper_closes_quiet_connections_and_never_a_busy_one() {
+        let table = Table::default();
+        let clock = Clock(tokio::time::Instant::now());
+        let quiet = table.admit(1, 10, 100).unwrap();
+        let recent = table.admit(2, 10, 500).unwrap();
+        let working = table.admit(3, 10, 100).unwrap();
+        let _busy = Busy::enter(&working, clock);
+        assert_eq!(table.reap(300), 1);
+        let open: Vec<u64> = table.lock().keys().copied().collect();
+        assert_eq!(open, vec![2, 3]);
+        drop((quiet, recent));
     }
 
     #[test]
