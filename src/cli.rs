@@ -201,10 +201,10 @@ pub struct RevokeArgs {
 /// Arguments of `kezek keys create`.
 #[derive(Debug, Args)]
 pub struct KeyArgs {
-    /// portal, staff, kindergarten, auditor or admin.
+    /// portal, clerk, staff, kindergarten, auditor or admin.
     #[arg(long)]
     pub role: String,
-    /// District the key may act on (staff); repeatable.
+    /// District the key may act on (staff, clerk); repeatable.
     #[arg(long = "district")]
     pub districts: Vec<String>,
     /// Kindergarten the key may act on (kindergarten); repeatable.

@@ -17,7 +17,7 @@ use kezek_store::KeyStore;
 /// store cannot be written.
 pub fn create(args: &KeyArgs) -> Result<()> {
     let Some(role) = Role::parse(&args.role) else {
-        bail!("--role must be portal, staff, kindergarten, auditor or admin")
+        bail!("--role must be portal, clerk, staff, kindergarten, auditor or admin")
     };
     let scope = scope_for(role, &args.districts, &args.kindergartens)?;
     let now = jiff::Timestamp::now();

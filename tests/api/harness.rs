@@ -18,6 +18,7 @@ pub const STAFF: &str = "t-staff-d1";
 pub const STAFF_D2: &str = "t-staff-d2";
 pub const KG: &str = "t-kg-k1";
 pub const AUDITOR: &str = "t-auditor";
+pub const CLERK: &str = "t-clerk-d1";
 
 /// A running service and a client for it.
 pub struct TestApp {
@@ -39,6 +40,7 @@ pub fn put_keys(store: &dyn KeyStore) {
         (STAFF_D2, Role::Staff, vec!["D2".to_owned()]),
         (KG, Role::Kindergarten, vec!["K1".to_owned()]),
         (AUDITOR, Role::Auditor, vec![]),
+        (CLERK, Role::Clerk, vec!["D1".to_owned()]),
     ] {
         let id = format!("key-{}-{}", role.as_str(), scope.join("-"));
         store

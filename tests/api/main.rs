@@ -12,6 +12,7 @@
 mod access;
 mod applications;
 mod audit;
+mod counters;
 mod documents;
 mod durability;
 mod errors;

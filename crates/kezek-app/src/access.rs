@@ -9,8 +9,11 @@ use kezek_core::State;
 /// What a key may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// The e-government portal and service-centre desks.
+    /// The e-government portal: files applications on the channel `portal`.
     Portal,
+    /// A clerk of a service centre or an education department's office, for its
+    /// districts: files applications on the channels `service_center` and `office`.
+    Clerk,
     /// An education department, for its districts.
     Staff,
     /// A kindergarten, for itself.
@@ -23,8 +26,9 @@ pub enum Role {
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Self::Portal,
+        Self::Clerk,
         Self::Staff,
         Self::Kindergarten,
         Self::Auditor,
@@ -42,6 +46,7 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Portal => "portal",
+            Self::Clerk => "clerk",
             Self::Staff => "staff",
             Self::Kindergarten => "kindergarten",
             Self::Auditor => "auditor",
@@ -182,8 +187,10 @@ macro_rules! roles {
 }
 
 roles! {
-    /// The e-government portal (and service-centre desks).
+    /// The e-government portal.
     Portal = [Portal];
+    /// Who files applications: the portal, and clerks at the counters.
+    Filer = [Portal, Clerk];
     /// Education departments.
     Staff = [Staff];
     /// Kindergartens.

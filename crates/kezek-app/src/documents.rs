@@ -10,6 +10,7 @@ use crate::authority::Authority;
 use crate::views::{self, referral_document_id, result_id};
 use jiff::Timestamp;
 use kezek_core::event::{Registration, RoundRecord};
+use kezek_core::model::Channel;
 use kezek_core::{Event, Outcome, State};
 use serde_json::{json, Value};
 
@@ -125,8 +126,21 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 application_id,
                 grounds,
                 at,
+                channel,
             } => {
-                let body = json!({"grounds": grounds, "refused_at": at});
+                let mut body = json!({"grounds": grounds, "refused_at": at});
+                // At a counter the refusal is also the receipt the family leaves with: the
+                // documents to bring, listed on their own.
+                if let (Some(c @ (Channel::ServiceCenter | Channel::Office)), Some(map)) =
+                    (channel, body.as_object_mut())
+                {
+                    let missing: Vec<&str> = grounds
+                        .iter()
+                        .flat_map(|g| g.missing.iter().map(|d| d.as_str()))
+                        .collect();
+                    map.insert("channel".into(), c.as_str().into());
+                    map.insert("missing".into(), missing.into());
+                }
                 let id = application_id.as_str();
                 docs.push(draft(result_id(*seq), "refusal", now, id, body));
             }

@@ -80,17 +80,17 @@ pub fn scope_for(
     kindergartens: &[String],
 ) -> Result<Vec<String>, KeyCreateError> {
     match role {
-        Role::Staff if districts.is_empty() => Err(KeyCreateError::Scope(
-            "a staff key needs at least one --district",
+        Role::Staff | Role::Clerk if districts.is_empty() => Err(KeyCreateError::Scope(
+            "a staff or clerk key needs at least one --district",
         )),
         Role::Kindergarten if kindergartens.is_empty() => Err(KeyCreateError::Scope(
             "a kindergarten key needs at least one --kindergarten",
         )),
-        Role::Staff if kindergartens.is_empty() => Ok(districts.to_vec()),
+        Role::Staff | Role::Clerk if kindergartens.is_empty() => Ok(districts.to_vec()),
         Role::Kindergarten if districts.is_empty() => Ok(kindergartens.to_vec()),
         _ if districts.is_empty() && kindergartens.is_empty() => Ok(Vec::new()),
         _ => Err(KeyCreateError::Scope(
-            "--district is for staff keys and --kindergarten for kindergarten keys",
+            "--district is for staff and clerk keys and --kindergarten for kindergarten keys",
         )),
     }
 }

@@ -65,6 +65,7 @@ pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
                 application_id,
                 at,
                 grounds,
+                ..
             } => {
                 let codes: Vec<&str> = grounds.iter().map(|g| g.code.as_str()).collect();
                 out.push(note(

@@ -11,7 +11,7 @@
 #![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
 
 use jiff::Timestamp;
-use kezek_app::access::{Portal, Staff};
+use kezek_app::access::{Filer, Staff};
 use kezek_app::authority::Authority;
 use kezek_app::forms::{KindergartenForm, RegisterForm};
 use kezek_app::{App, AppError, Auth, Caller, ManualClock, Role, Unavailable, Written};
@@ -62,7 +62,7 @@ async fn register(app: &Arc<App>, n: u16) -> Result<Written, AppError> {
         "applicant": {"iin": "880101300123", "name": "Dana"}, "district": "D1", "language": "kk",
         "preferences": ["K1"], "documents": ["application_form", "applicant_id", "address_proof"], "channel": "portal"}))
     .unwrap();
-    let auth = Auth::<Portal>::check(admin()).unwrap();
+    let auth = Auth::<Filer>::check(admin()).unwrap();
     app.register(&auth, None, form).await
 }
 

@@ -238,6 +238,9 @@ pub enum Event {
         at: Timestamp,
         /// Every ground.
         grounds: Vec<Ground>,
+        /// The channel it was filed on, when it parsed (journals before it was kept: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<crate::model::Channel>,
     },
     /// Kindergarten preferences replaced; the registration time stays.
     PreferencesChanged {

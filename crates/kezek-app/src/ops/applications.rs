@@ -1,7 +1,7 @@
 //! Applications: register, read, change preferences, withdraw, decide a priority claim.
 
 use super::{next_application_id, next_round_id};
-use crate::access::{district_of_application, Auth, Portal, PortalOrStaff, Role, Staff};
+use crate::access::{district_of_application, Auth, Filer, Portal, PortalOrStaff, Role, Staff};
 use crate::app::App;
 use crate::error::AppError;
 use crate::forms::{PreferencesForm, PriorityForm, RegisterForm};
@@ -83,10 +83,11 @@ impl App {
     /// An active application of the child, or the service unavailable.
     pub async fn register(
         self: &Arc<Self>,
-        auth: &Auth<Portal>,
+        auth: &Auth<Filer>,
         idem: Option<Idempotency>,
         form: RegisterForm,
     ) -> Result<Written, AppError> {
+        may_file(auth.caller(), &form.channel, &form.district)?;
         self.write(
             auth.caller(),
             idem,
@@ -215,6 +216,24 @@ impl App {
             move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
+    }
+}
+
+/// Whether `caller` may file on `channel` in `district`: the portal's key files on the
+/// portal only; a clerk's at the counters (service centre, office) of its districts only.
+///
+/// # Errors
+/// [`AppError::Forbidden`] naming what the key may do.
+pub fn may_file(caller: &crate::Caller, channel: &str, district: &str) -> Result<(), AppError> {
+    match caller.role {
+        Role::Portal if channel != "portal" => Err(AppError::Forbidden(
+            "a portal key files on the channel portal; filings at a service centre or an office are made with a clerk key".into(),
+        )),
+        Role::Clerk if !matches!(channel, "service_center" | "office") => Err(AppError::Forbidden(
+            "a clerk key files on the channels service_center and office; the portal files with its own key".into(),
+        )),
+        Role::Clerk => caller.require_scope(Role::Clerk, district),
+        _ => Ok(()),
     }
 }
 

@@ -38,6 +38,7 @@ impl State {
                 application_id,
                 at,
                 grounds,
+                ..
             } => register::apply_refused(self, application_id, *at, grounds),
             Event::PreferencesChanged {
                 application_id,

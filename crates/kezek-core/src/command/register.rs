@@ -136,6 +136,7 @@ impl Register {
                 application_id: id,
                 at: self.at,
                 grounds,
+                channel: Channel::parse(&self.channel),
             }),
         }
     }
@@ -166,9 +167,14 @@ impl Register {
         );
         let category = checks::category(state, self.category.as_deref(), grounds);
         let claimed = self.category.as_deref().is_some_and(|c| c != "none");
-        let documents =
-            checks::documents(state, &self.documents, claimed, child.map(|c| c.1), grounds);
         let channel = checks::channel(&self.channel, grounds);
+        let documents = checks::documents(
+            state,
+            &self.documents,
+            (claimed, child.map(|c| c.1)),
+            channel.unwrap_or(Channel::Portal),
+            grounds,
+        );
         let ((child_iin, birth), applicant) = (child?, applicant?);
         Some(Parsed {
             child_iin,

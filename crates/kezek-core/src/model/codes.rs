@@ -96,6 +96,16 @@ impl Channel {
             _ => None,
         }
     }
+
+    /// The code.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Portal => "portal",
+            Self::ServiceCenter => "service_center",
+            Self::Office => "office",
+        }
+    }
 }
 
 /// A document presented with the application.

@@ -69,6 +69,55 @@ pub enum Block {
     },
 }
 
+/// The documents required on each channel of filing.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelDocuments {
+    /// On the e-government portal (a signed request carrying the same data).
+    #[serde(default = "base_documents")]
+    pub portal: Vec<crate::model::Document>,
+    /// At a service-centre desk.
+    #[serde(default = "base_documents")]
+    pub service_center: Vec<crate::model::Document>,
+    /// At the education department's office.
+    #[serde(default = "base_documents")]
+    pub office: Vec<crate::model::Document>,
+}
+
+/// What every channel asked for before the policy could say: the application form, the
+/// applicant's identity document and the proof of address.
+fn base_documents() -> Vec<crate::model::Document> {
+    use crate::model::Document;
+    vec![
+        Document::ApplicationForm,
+        Document::ApplicantId,
+        Document::AddressProof,
+    ]
+}
+
+impl Default for ChannelDocuments {
+    fn default() -> Self {
+        Self {
+            portal: base_documents(),
+            service_center: base_documents(),
+            office: base_documents(),
+        }
+    }
+}
+
+impl ChannelDocuments {
+    /// The documents a filing on `channel` must present.
+    #[must_use]
+    pub fn on(&self, channel: crate::model::Channel) -> &[crate::model::Document] {
+        use crate::model::Channel;
+        match channel {
+            Channel::Portal => &self.portal,
+            Channel::ServiceCenter => &self.service_center,
+            Channel::Office => &self.office,
+        }
+    }
+}
+
 /// Referral deadlines and consequences.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferralRules {
@@ -107,6 +156,9 @@ pub struct Policy {
     pub claim_check_working_days: u32,
     /// Children born before this date need a paper birth certificate.
     pub birth_registry_since: Date,
+    /// The documents every filing on a channel must present (the benefit proof of a claim
+    /// and the birth certificate of a child born before the registry come on top).
+    pub documents: ChannelDocuments,
     /// Tiers, highest first; the last one holds everyone without a counted claim.
     pub tiers: Vec<Tier>,
     /// The tiers grouped into strict tiers and interleaved pairs, in order.
@@ -134,6 +186,8 @@ struct RawPolicy {
     #[serde(default = "three")]
     claim_check_working_days: u32,
     birth_registry_since: Date,
+    #[serde(default)]
+    documents: ChannelDocuments,
     tiers: Vec<RawTier>,
     referral: RawReferral,
     calendar: RawCalendar,

@@ -107,6 +107,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
         max_preferences: raw.max_preferences,
         count_pending_claims: raw.count_pending_claims,
         claim_check_working_days: raw.claim_check_working_days,
+        documents: raw.documents,
         birth_registry_since: raw.birth_registry_since,
         tiers,
         blocks,

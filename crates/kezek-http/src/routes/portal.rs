@@ -6,7 +6,7 @@ use crate::extract::{Auth, Query, Retry, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kezek_app::access::{Portal, PortalOrStaff};
+use kezek_app::access::{Filer, Portal, PortalOrStaff};
 use kezek_app::forms::{PreferencesForm, RegisterForm};
 use kezek_app::ops::applications;
 use kezek_app::problem::Problem;
@@ -28,7 +28,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(decline))
 }
 
-#[utoipa::path(post, path = "/v1/applications", tag = "portal", summary = "Register a child", request_body = RegisterForm,
+#[utoipa::path(post, path = "/v1/applications", tag = "portal", summary = "Register a child (the portal on channel portal; a clerk at a service centre or office of its districts)", request_body = RegisterForm,
     responses((status = 201, description = "registered; the application with its queue number", body = ApplicationView),
         (status = 422, description = "refused on every ground in errors (journaled, with a document), or invalid", body = Problem),
         (status = 409, description = "active_application_exists", body = Problem), (status = 400, description = "malformed body", body = Problem),
@@ -36,7 +36,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn register(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Portal>,
+    Auth(auth): Auth<Filer>,
     w: Write<RegisterForm>,
 ) -> Result<Response, ApiError> {
     Ok(written(app.register(&auth, w.idempotency, w.body).await?))

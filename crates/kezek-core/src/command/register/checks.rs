@@ -135,14 +135,15 @@ pub(super) fn representative(
     })
 }
 
-/// The documents presented, each known and none missing: the application form, the
-/// applicant's id, the proof of address, the benefit proof when a category is claimed, and
-/// the birth certificate of a child born before the electronic registry.
+/// The documents presented, each known and none missing: those the policy asks of the
+/// channel (by default the application form, the applicant's id and the proof of address),
+/// the benefit proof when a category is claimed, and the birth certificate of a child born
+/// before the electronic registry.
 pub(super) fn documents(
     state: &State,
     raw: &[String],
-    claim: bool,
-    birth: Option<Date>,
+    (claim, birth): (bool, Option<Date>),
+    channel: Channel,
     grounds: &mut Vec<Ground>,
 ) -> Vec<Document> {
     let mut docs = Vec::new();
@@ -164,14 +165,16 @@ pub(super) fn documents(
             )),
         }
     }
-    let mut needed = vec![Document::ApplicationForm, Document::ApplicantId];
+    let policy = state.policy();
+    let mut needed = policy.documents.on(channel).to_vec();
     if claim {
         needed.push(Document::BenefitProof);
     }
-    needed.push(Document::AddressProof);
-    if birth.is_some_and(|b| b < state.policy().birth_registry_since) {
+    if birth.is_some_and(|b| b < policy.birth_registry_since) {
         needed.push(Document::BirthCertificate);
     }
+    needed.sort();
+    needed.dedup();
     let missing: Vec<Document> = needed.into_iter().filter(|d| !docs.contains(d)).collect();
     if !missing.is_empty() {
         let names: Vec<&str> = missing.iter().map(|d| d.as_str()).collect();
