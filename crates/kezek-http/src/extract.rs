@@ -190,3 +190,15 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
         })
     }
 }
+
+/// The query of a paged read: `after` (the last id or seq seen) and `limit`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Page {
+    /// The last id or seq seen (0: from the start).
+    #[serde(default)]
+    pub after: u64,
+    /// How many (1 to 1000; 100 by default).
+    #[serde(default)]
+    pub limit: Option<usize>,
+}

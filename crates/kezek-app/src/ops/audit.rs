@@ -7,9 +7,6 @@ use crate::error::AppError;
 use crate::views::{HeadView, JournalEvent, JournalPage};
 use kezek_core::model::Seq;
 
-/// Records per page unless asked otherwise.
-const DEFAULT_LIMIT: usize = 100;
-
 /// Up to `limit` (1 to 1000) records after `after`.
 ///
 /// # Errors
@@ -20,23 +17,7 @@ pub async fn journal(
     after: u64,
     limit: Option<usize>,
 ) -> Result<JournalPage, AppError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            "invalid_limit",
-            "must be 1 to 1000",
-        ));
-    }
-    // Seqs are stored as SQLite integers (i64); past them there is nothing to read, and the
-    // store could not even be asked.
-    if i64::try_from(after).is_err() {
-        return Err(AppError::invalid(
-            "after",
-            "invalid_after",
-            "must be 0 to 9223372036854775807",
-        ));
-    }
+    let limit = super::page_bounds(after, limit)?;
     let records = app.store(move |s| s.read(Seq::new(after), limit)).await?;
     Ok(JournalPage {
         next_after: records.last().map(|r| r.seq.get()),

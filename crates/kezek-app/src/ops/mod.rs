@@ -27,3 +27,31 @@ pub fn next_round_id(state: &State) -> RoundId {
     let n = state.last_seq().next().get();
     RoundId::parse(&format!("R{n:010}")).unwrap_or_else(|_| unreachable!("digits"))
 }
+
+/// Items per page unless asked otherwise.
+const DEFAULT_LIMIT: usize = 100;
+
+/// The bounds of a page read from the store: `after` an id or seq (stored as SQLite's
+/// 64-bit integers: past them there is nothing to read, and the store could not even be
+/// asked), `limit` 1 to 1000 (100 by default); the limit to read with.
+///
+/// # Errors
+/// [`AppError::Invalid`] naming `after` or `limit`.
+pub fn page_bounds(after: u64, limit: Option<usize>) -> Result<usize, crate::AppError> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=1000).contains(&limit) {
+        return Err(crate::AppError::invalid(
+            "limit",
+            "invalid_limit",
+            "must be 1 to 1000",
+        ));
+    }
+    if i64::try_from(after).is_err() {
+        return Err(crate::AppError::invalid(
+            "after",
+            "invalid_after",
+            "must be 0 to 9223372036854775807",
+        ));
+    }
+    Ok(limit)
+}

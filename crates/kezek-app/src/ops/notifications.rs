@@ -7,9 +7,6 @@ use crate::app::App;
 use crate::error::AppError;
 use serde::Serialize;
 
-/// Notifications per page unless asked otherwise.
-const DEFAULT_LIMIT: usize = 100;
-
 /// A page of notifications.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NotificationPage {
@@ -41,21 +38,7 @@ pub async fn list(
     after: u64,
     limit: Option<usize>,
 ) -> Result<NotificationPage, AppError> {
-    let limit = limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=1000).contains(&limit) {
-        return Err(AppError::invalid(
-            "limit",
-            "invalid_limit",
-            "must be 1 to 1000",
-        ));
-    }
-    if i64::try_from(after).is_err() {
-        return Err(AppError::invalid(
-            "after",
-            "invalid_after",
-            "must be 0 to 9223372036854775807",
-        ));
-    }
+    let limit = super::page_bounds(after, limit)?;
     let page = app.store(move |s| s.notifications(after, limit)).await?;
     Ok(NotificationPage {
         next_after: page.last().map(|n| n.id),

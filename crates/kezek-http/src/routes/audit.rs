@@ -2,7 +2,7 @@
 //! head; and the authority's public keys (no auth: anyone may check a document).
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Query};
+use crate::extract::{Auth, Page, Query};
 use axum::extract::State;
 use axum::Json;
 use kezek_app::access::Auditor;
@@ -10,7 +10,6 @@ use kezek_app::ops::audit;
 use kezek_app::problem::Problem;
 use kezek_app::views::{HeadView, JournalPage, KeysView};
 use kezek_app::App;
-use serde::Deserialize;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -20,15 +19,6 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(journal))
         .routes(routes!(head))
         .routes(routes!(keys))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Page {
-    #[serde(default)]
-    after: u64,
-    #[serde(default)]
-    limit: Option<usize>,
 }
 
 #[utoipa::path(get, path = "/v1/journal", tag = "audit", summary = "Journal events with their hash chain",

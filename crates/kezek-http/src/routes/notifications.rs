@@ -2,29 +2,19 @@
 //! take the push of `kezek serve --notify-url`: the same ids and bodies.
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Query};
+use crate::extract::{Auth, Page, Query};
 use axum::extract::State;
 use axum::Json;
 use kezek_app::access::Portal;
 use kezek_app::ops::notifications::{self, NotificationPage};
 use kezek_app::problem::Problem;
 use kezek_app::App;
-use serde::Deserialize;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The notification routes.
 pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new().routes(routes!(list))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Page {
-    #[serde(default)]
-    after: u64,
-    #[serde(default)]
-    limit: Option<usize>,
 }
 
 #[utoipa::path(get, path = "/v1/notifications", tag = "portal", summary = "Notifications for families, in order",
