@@ -173,6 +173,8 @@ async fn openapi_describes_exactly_the_routes() {
         ("GET", "/v1/kindergartens/{id}/referrals"),
         ("POST", "/v1/referrals/{id}/enroll"),
         ("POST", "/v1/referrals/{id}/no-show"),
+        ("POST", "/v1/referrals/{id}/not-admitted"),
+        ("POST", "/v1/referrals/{id}/extend"),
         ("GET", "/v1/journal"),
         ("GET", "/v1/journal/head"),
         ("GET", "/healthz"),

@@ -43,9 +43,11 @@ pub fn put_keys(store: &dyn KeyStore) {
         (CLERK, Role::Clerk, vec!["D1".to_owned()]),
     ] {
         let id = format!("key-{}-{}", role.as_str(), scope.join("-"));
-        store
-            .put_key(&key_record(&id, token, role, scope, "2026-09-01T00:00:00Z"))
-            .unwrap();
+        // Signed by the test authority, as `kezek keys create` signs: `kezek verify` checks it.
+        let mut record = key_record(&id, token, role, scope, "2026-09-01T00:00:00Z");
+        record.signature =
+            Authority::from_seed([7; 32]).sign(&kezek_app::authority::key_bytes(&record));
+        store.put_key(&record).unwrap();
     }
 }
 

@@ -10,6 +10,7 @@
 #![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
 
 mod access;
+mod admission;
 mod applications;
 mod audit;
 mod counters;

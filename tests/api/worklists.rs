@@ -6,7 +6,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn claims_to_check_have_a_due_date_and_become_overdue() {
-    let (app, _store) = spawn_app().await;
+    let (app, store) = spawn_app().await;
     app.kindergarten("K1", "D1", 0).await;
     let (_, a) = app.register(1, Some("large_family")).await;
     let (_, b) = app.register(2, Some("large_family")).await;
@@ -97,6 +97,15 @@ async fn claims_to_check_have_a_due_date_and_become_overdue() {
     assert_eq!(doc["application_id"], id);
     assert_eq!(doc["body"]["decision"], "verified");
     assert_eq!(doc["body"]["reason"], "certificate No 17");
+    // The decision follows from the journal again (verify issues it anew and compares).
+    let report = kezek_app::verify::verify(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(kezek_app::authority::Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+    assert!(report.documents >= 4, "{}", report.documents);
 
     // Scope and rules.
     let (s, _) = app

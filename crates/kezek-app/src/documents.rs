@@ -145,6 +145,25 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 docs.push(draft(result_id(*seq), "refusal", now, id, body));
             }
             Event::RoundRun(round) => docs.extend(referrals(round, now)),
+            Event::Enrolled { referral_id, at } => {
+                docs.extend(admission(
+                    state,
+                    *seq,
+                    referral_id,
+                    now,
+                    json!({"decision": "admitted", "decided_at": at}),
+                ));
+            }
+            Event::ReferralLapsed {
+                referral_id,
+                at,
+                reason: kezek_core::event::LapseReason::NotAdmitted,
+                grounds,
+                ..
+            } => {
+                let body = json!({"decision": "not_admitted", "grounds": grounds, "decided_at": at, "back_in_queue": true});
+                docs.extend(admission(state, *seq, referral_id, now, body));
+            }
             Event::ClaimDecided {
                 application_id,
                 verified,
@@ -192,6 +211,32 @@ fn queue_notification(
     });
     let id = r.application_id.as_str();
     Some(draft(result_id(seq), "queue_notification", now, id, body))
+}
+
+/// The kindergarten's signed decision on a referral (admitted or not), `decision` added to
+/// what names the referral.
+fn admission(
+    state: &State,
+    seq: kezek_core::model::Seq,
+    referral_id: &kezek_core::model::ReferralId,
+    now: Timestamp,
+    mut decision: Value,
+) -> Option<Draft> {
+    let r = state.referral(referral_id)?;
+    let app = state.application(r.app)?;
+    let kindergarten = state.kindergarten(r.kindergarten)?;
+    if let Some(map) = decision.as_object_mut() {
+        map.insert("referral_id".into(), referral_id.as_str().into());
+        map.insert("kindergarten_id".into(), kindergarten.id.as_str().into());
+        map.insert("group_id".into(), r.group.as_str().into());
+    }
+    Some(draft(
+        result_id(seq),
+        "admission",
+        now,
+        app.id.as_str(),
+        decision,
+    ))
 }
 
 /// The referrals a round issued.

@@ -141,3 +141,21 @@ pub struct PriorityForm {
     #[serde(default)]
     pub reason: String,
 }
+
+/// A kindergarten head's decision not to admit the child who came with a referral.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotAdmittedForm {
+    /// Why (shown to the family in the signed decision).
+    pub grounds: String,
+}
+
+/// The one extension of a confirmed referral's admission deadline.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendForm {
+    /// Calendar days added to the deadline (1 to the policy's `extension_max_days`, 30).
+    pub days: u32,
+    /// Why.
+    pub reason: String,
+}

@@ -95,7 +95,7 @@ pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
             Event::ReferralLapsed { .. }
             | Event::ReferralReminded { .. }
             | Event::ReferralDeclined { .. }
-            | Event::Enrolled { .. } => out.extend(about_referral(state, event)),
+            | Event::Enrolled { .. } => out.extend(about_referral(state, *seq, event)),
             Event::ClaimDecided {
                 application_id,
                 verified,
@@ -133,7 +133,11 @@ pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
 }
 
 /// What a family is told of an event about its referral.
-fn about_referral(state: &State, event: &Event) -> Option<NewNotification> {
+fn about_referral(
+    state: &State,
+    seq: kezek_core::model::Seq,
+    event: &Event,
+) -> Option<NewNotification> {
     let (referral_id, at) = match event {
         Event::ReferralLapsed {
             referral_id, at, ..
@@ -149,6 +153,17 @@ fn about_referral(state: &State, event: &Event) -> Option<NewNotification> {
     };
     let app = application_of(state, referral_id)?.as_str();
     Some(match event {
+        Event::ReferralLapsed {
+            reason: kezek_core::event::LapseReason::NotAdmitted,
+            grounds,
+            ..
+        } => note(
+            "not_admitted",
+            app,
+            Some(result_id(seq)),
+            at,
+            json!({"referral_id": referral_id, "grounds": grounds, "back_in_queue": true}),
+        ),
         Event::ReferralLapsed {
             reason, requeue, ..
         } => {
@@ -184,7 +199,7 @@ fn about_referral(state: &State, event: &Event) -> Option<NewNotification> {
         _ => note(
             "enrolled",
             app,
-            None,
+            Some(result_id(seq)),
             at,
             json!({"referral_id": referral_id}),
         ),

@@ -202,6 +202,9 @@ pub enum LapseReason {
     NotEnrolled,
     /// The kindergarten recorded that the child did not come.
     NoShow,
+    /// The kindergarten's head decided the child cannot be admitted (with grounds); the
+    /// child goes back to the queue at its original time.
+    NotAdmitted,
 }
 
 /// A journaled fact.
@@ -288,6 +291,9 @@ pub enum Event {
         at: Timestamp,
         /// The new admission deadline.
         enrol_by: Timestamp,
+        /// Why (journals before it was asked for: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// The parent declined a referral.
     ReferralDeclined {
@@ -319,6 +325,9 @@ pub enum Event {
         drop_claim: bool,
         /// The child is not offered a seat before this instant.
         stopped_until: Option<Timestamp>,
+        /// The grounds of a decision not to admit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grounds: Option<String>,
     },
     /// The child reached the maximum age for the academic year and left the queue.
     AgedOut {

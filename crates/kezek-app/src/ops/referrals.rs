@@ -109,6 +109,54 @@ impl App {
         .await
     }
 
+    /// The kindergarten's head decides the child cannot be admitted: the seat returns, the
+    /// child goes back to the queue at its original time, a signed decision is issued.
+    ///
+    /// # Errors
+    /// Unknown, closed or unconfirmed referral, another kindergarten's, bad grounds, or the
+    /// service unavailable.
+    pub async fn not_admit(
+        self: &Arc<Self>,
+        auth: &Auth<Kindergartens>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: crate::forms::NotAdmittedForm,
+    ) -> Result<Written, AppError> {
+        self.act_on_referral(auth.caller(), idem, id, move |referral_id, at| {
+            kezek_core::command::admission::NotAdmit {
+                referral_id,
+                grounds: form.grounds,
+                at,
+            }
+            .into()
+        })
+        .await
+    }
+
+    /// The one extension of a confirmed referral's admission deadline, with a reason.
+    ///
+    /// # Errors
+    /// Unknown, unconfirmed or closed referral, extended before, bad days or reason, another
+    /// kindergarten's, or the service unavailable.
+    pub async fn extend(
+        self: &Arc<Self>,
+        auth: &Auth<Kindergartens>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: crate::forms::ExtendForm,
+    ) -> Result<Written, AppError> {
+        self.act_on_referral(auth.caller(), idem, id, move |referral_id, at| {
+            kezek_core::command::referral::Extend {
+                referral_id,
+                days: form.days,
+                reason: form.reason,
+                at,
+            }
+            .into()
+        })
+        .await
+    }
+
     /// The child did not come.
     ///
     /// # Errors

@@ -184,7 +184,11 @@ impl Observer for Derive<'_> {
                 self.derive(state, record.seq, record.event, record.at)?;
                 self.derive_pending(state)
             }
-            Event::RegistrationRefused { .. } => {
+            // The events that issue a document of their own (`documents::drafts`).
+            Event::RegistrationRefused { .. }
+            | Event::ClaimDecided { .. }
+            | Event::Enrolled { .. }
+            | Event::ReferralLapsed { .. } => {
                 self.derive(state, record.seq, record.event, record.at)
             }
             _ => Ok(()),

@@ -80,6 +80,14 @@ pub struct ReferralView<'a> {
     /// The application referred.
     #[schema(value_type = String)]
     pub application_id: &'a ApplicationId,
+    /// The child's name (empty for an imported application, which carries none).
+    pub child_name: &'a str,
+    /// The child's birth date.
+    #[schema(value_type = String, format = Date)]
+    pub birth_date: jiff::civil::Date,
+    /// The child's age on the cut-off date of the academic year the referral is for (the
+    /// age its group is for).
+    pub age_years: i32,
     /// Its signed document.
     pub document_id: String,
     /// The current deadline (confirmation, then admission).
@@ -104,8 +112,21 @@ pub struct ReferralView<'a> {
 /// One referral.
 #[must_use]
 pub fn referral<'a>(state: &'a State, r: &'a Referral) -> Option<ReferralView<'a>> {
+    let app = state.application(r.app)?;
+    let policy = state.policy();
+    let year = state.rounds().get(r.round.slot()).map_or_else(
+        || {
+            policy
+                .cutoff
+                .academic_year_of(policy.calendar.local_date(r.issued_at))
+        },
+        |round| round.academic_year,
+    );
     Some(ReferralView {
-        application_id: &state.application(r.app)?.id,
+        application_id: &app.id,
+        child_name: &app.child_name,
+        birth_date: app.birth_date,
+        age_years: kezek_core::model::age_on(app.birth_date, policy.cutoff.in_year(year)),
         document_id: referral_document_id(r.id.as_str()),
         expires_at: r.expires_at,
         group_id: &r.group,

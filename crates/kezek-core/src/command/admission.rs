@@ -67,6 +67,65 @@ impl NoShow {
     }
 }
 
+/// Longest grounds of a decision not to admit, in characters.
+const MAX_GROUNDS: usize = 1000;
+
+/// The kindergarten's head decides the child cannot be admitted: the seat returns and the
+/// child goes back to the queue at its original time.
+#[derive(Debug, Clone)]
+pub struct NotAdmit {
+    /// Referral.
+    pub referral_id: ReferralId,
+    /// Why (shown to the family in the signed decision).
+    pub grounds: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl NotAdmit {
+    /// The `referral_lapsed` event, with reason `not_admitted` and the grounds.
+    ///
+    /// # Errors
+    /// Unknown referral, not open, not confirmed by the parent (as for an admission), or
+    /// grounds empty, too long or with invisible characters.
+    pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
+        let (_, referral) = referral_in(state, &self.referral_id, &OPEN)?;
+        if referral.status == ReferralStatus::Issued && !state.policy().referral.enrol_unconfirmed {
+            return Err(Refusal::conflict(
+                Code::ReferralNotConfirmed.as_str(),
+                format!(
+                    "referral {} has not been confirmed by the parent; the decision is made when the child comes with it",
+                    self.referral_id
+                ),
+            ));
+        }
+        let g = self.grounds.trim();
+        if g.is_empty()
+            || g.chars().count() > MAX_GROUNDS
+            || !g
+                .chars()
+                .all(|c| c == '\n' || crate::model::text::is_visible(c))
+        {
+            return Err(Refusal::invalid(
+                "grounds",
+                "invalid_grounds",
+                "1 to 1000 printable characters (line breaks allowed), none of them invisible",
+            ));
+        }
+        Ok(vec![Event::ReferralLapsed {
+            referral_id: self.referral_id,
+            at: self.at,
+            reason: LapseReason::NotAdmitted,
+            // The regulations: back to the queue at the original time with its claim, whatever
+            // the policy says of a lapse; the decision was not the family's.
+            requeue: true,
+            drop_claim: false,
+            stopped_until: None,
+            grounds: Some(g.to_owned()),
+        }])
+    }
+}
+
 /// Applies `enrolled`.
 pub(crate) fn apply(state: &mut State, id: &ReferralId, at: Timestamp) -> Result<(), Mismatch> {
     let r = state.open_referral(id)?;

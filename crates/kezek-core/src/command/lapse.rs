@@ -61,6 +61,7 @@ pub(crate) fn lapse(
         requeue,
         drop_claim: in_person,
         stopped_until,
+        grounds: None,
     }
 }
 
@@ -74,10 +75,10 @@ pub(crate) fn apply(
     stopped_until: Option<Timestamp>,
 ) -> Result<(), Mismatch> {
     let r = state.open_referral(id)?;
-    let status = if reason == LapseReason::NoShow {
-        ReferralStatus::NoShow
-    } else {
-        ReferralStatus::Lapsed
+    let status = match reason {
+        LapseReason::NoShow => ReferralStatus::NoShow,
+        LapseReason::NotAdmitted => ReferralStatus::NotAdmitted,
+        LapseReason::NotConfirmed | LapseReason::NotEnrolled => ReferralStatus::Lapsed,
     };
     state.close_referral(r, status)?;
     let a = state

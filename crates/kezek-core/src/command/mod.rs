@@ -67,6 +67,8 @@ pub enum Command {
     AdoptPolicy(policy::AdoptPolicy),
     /// Remind the families whose referral's last day has begun.
     RemindDue(remind::RemindDue),
+    /// The kindergarten's head decides the child cannot be admitted.
+    NotAdmit(admission::NotAdmit),
 }
 
 macro_rules! into_command {
@@ -97,6 +99,7 @@ into_command!(
     AgeOut(age_out::AgeOut),
     AdoptPolicy(policy::AdoptPolicy),
     RemindDue(remind::RemindDue),
+    NotAdmit(admission::NotAdmit),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -138,6 +141,7 @@ impl State {
             Command::AgeOut(c) => c.decide(self),
             Command::AdoptPolicy(c) => c.decide(self),
             Command::RemindDue(c) => Ok(c.decide(self)),
+            Command::NotAdmit(c) => c.decide(self),
         }
     }
 

@@ -126,6 +126,8 @@ pub struct Extend {
     pub referral_id: ReferralId,
     /// Calendar days.
     pub days: u32,
+    /// Why (1 to 1000 printable characters).
+    pub reason: String,
     /// When.
     pub at: Timestamp,
 }
@@ -151,6 +153,19 @@ impl Extend {
                 format!("must be 1 to {max} days"),
             ));
         }
+        let reason = self.reason.trim();
+        if reason.is_empty()
+            || reason.chars().count() > 1000
+            || !reason
+                .chars()
+                .all(|c| c == '\n' || crate::model::text::is_visible(c))
+        {
+            return Err(Refusal::invalid(
+                "reason",
+                "invalid_reason",
+                "1 to 1000 printable characters (line breaks allowed), none of them invisible",
+            ));
+        }
         not_expired(referral, self.at)?;
         let enrol_by = state
             .policy()
@@ -160,6 +175,7 @@ impl Extend {
             referral_id: self.referral_id,
             at: self.at,
             enrol_by,
+            reason: Some(reason.to_owned()),
         }])
     }
 }

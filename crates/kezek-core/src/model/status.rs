@@ -55,6 +55,8 @@ pub enum ReferralStatus {
     Lapsed,
     /// The child did not come.
     NoShow,
+    /// The kindergarten's head decided the child cannot be admitted.
+    NotAdmitted,
     /// Released by a withdrawal.
     Released,
 }
@@ -70,6 +72,7 @@ impl ReferralStatus {
             Self::Declined => "declined",
             Self::Lapsed => "lapsed",
             Self::NoShow => "no_show",
+            Self::NotAdmitted => "not_admitted",
             Self::Released => "released",
         }
     }

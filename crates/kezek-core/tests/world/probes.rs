@@ -278,6 +278,11 @@ impl World {
             Probe::Extend(r, days) => Extend {
                 referral_id: self.referral(r)?,
                 days,
+                reason: if days % 7 == 0 {
+                    String::new()
+                } else {
+                    "ill".into()
+                },
                 at,
             }
             .into(),

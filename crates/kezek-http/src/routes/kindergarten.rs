@@ -2,11 +2,12 @@
 //! admit, enrolment, no-show.
 
 use crate::error::{written, ApiError};
-use crate::extract::{Auth, Query, Retry};
+use crate::extract::{Auth, Query, Retry, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::Kindergartens;
+use kezek_app::forms::{ExtendForm, NotAdmittedForm};
 use kezek_app::ops::referrals;
 use kezek_app::problem::Problem;
 use kezek_app::views::{ReferralAnswer, ReferralList};
@@ -21,6 +22,44 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(kindergarten_referrals))
         .routes(routes!(enroll))
         .routes(routes!(no_show))
+        .routes(routes!(not_admitted))
+        .routes(routes!(extend))
+}
+
+#[utoipa::path(post, path = "/v1/referrals/{id}/extend", tag = "kindergarten", summary = "The one extension of the admission deadline, with a reason",
+    params(("id" = String, Path, description = "referral id")), request_body = ExtendForm,
+    responses((status = 200, description = "the referral with its new deadline", body = ReferralAnswer),
+        (status = 409, description = "not confirmed, closed, or extended before", body = Problem), (status = 422, description = "bad days or reason", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn extend(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Kindergartens>,
+    Path(id): Path<String>,
+    w: Write<ExtendForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.extend(&auth, w.idempotency, &id, w.body).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/referrals/{id}/not-admitted", tag = "kindergarten", summary = "The head decides the child cannot be admitted, with grounds",
+    params(("id" = String, Path, description = "referral id")), request_body = NotAdmittedForm,
+    responses((status = 200, description = "the referral; the child is back in the queue at its original time", body = ReferralAnswer),
+        (status = 409, description = "not open, or not confirmed by the parent", body = Problem), (status = 422, description = "bad grounds", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn not_admitted(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<Kindergartens>,
+    Path(id): Path<String>,
+    w: Write<NotAdmittedForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.not_admit(&auth, w.idempotency, &id, w.body).await?,
+    ))
 }
 
 #[derive(Deserialize)]
