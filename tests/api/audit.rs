@@ -161,6 +161,8 @@ async fn openapi_describes_exactly_the_routes() {
         ("POST", "/v1/referrals/{id}/decline"),
         ("GET", "/v1/documents/{id}"),
         ("GET", "/v1/notifications"),
+        ("GET", "/v1/districts"),
+        ("GET", "/v1/kindergartens"),
         ("PUT", "/v1/kindergartens/{id}"),
         ("GET", "/v1/kindergartens/{id}"),
         ("POST", "/v1/kindergartens/{id}/groups/{group_id}/vacancies"),

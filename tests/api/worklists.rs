@@ -186,3 +186,46 @@ async fn referrals_outstanding_soonest_to_lapse_first() {
         .await;
     assert_eq!(s, 422);
 }
+
+#[tokio::test]
+async fn districts_and_their_kindergartens_can_be_looked_up_within_scope() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    app.kindergarten("K2", "D1", 1).await;
+    app.kindergarten("K3", "D2", 1).await;
+    app.register(1, None).await;
+    let (s, v) = app.call("GET", "/v1/districts", Some(PORTAL), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["districts"],
+        json!([{"district_id": "D1", "kindergartens": 2, "queued": 1},
+               {"district_id": "D2", "kindergartens": 1, "queued": 0}])
+    );
+    // Staff see their own districts only.
+    let (_, mine) = app.call("GET", "/v1/districts", Some(STAFF), None).await;
+    assert_eq!(mine["districts"].as_array().unwrap().len(), 1);
+    let (s, v) = app
+        .call("GET", "/v1/kindergartens?district=D1", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let ids: Vec<&str> = v["kindergartens"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kindergarten_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec!["K1", "K2"]);
+    assert_eq!(v["kindergartens"][1]["groups"][0]["free"], 1);
+    let (s, _) = app
+        .call("GET", "/v1/kindergartens?district=D2", Some(STAFF), None)
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = app
+        .call("GET", "/v1/kindergartens?district=D9", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = app
+        .call("GET", "/v1/kindergartens", Some(PORTAL), None)
+        .await;
+    assert_eq!(s, 422);
+}

@@ -201,6 +201,8 @@ roles! {
     PortalOrStaff = [Portal, Staff];
     /// Staff or auditors: who may see rounds and statistics.
     StaffOrAuditor = [Staff, Auditor];
+    /// Who may look districts and kindergartens up: the portal, clerks, staff, auditors.
+    Lookup = [Portal, Clerk, Staff, Auditor];
     /// Everyone with a key: who may see a kindergarten.
     AnyRole = [Portal, Staff, Kindergarten, Auditor];
 }

@@ -4,6 +4,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod catalog;
 pub mod documents;
 pub mod notifications;
 pub mod operator;

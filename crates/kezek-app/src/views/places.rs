@@ -234,7 +234,8 @@ pub fn stats(state: &State, d: DistrictIx, year: i16) -> Option<StatsView<'_>> {
             free: st.free,
         },
         referrals_outstanding: st.referrals_outstanding,
-        median_wait_days: st.median_wait_days,
+        // Days, to a tenth: more digits say nothing a department can use.
+        median_wait_days: st.median_wait_days.map(|d| (d * 10.0).round() / 10.0),
         as_of_seq: state.last_seq().get(),
     })
 }

@@ -1,6 +1,7 @@
 //! The routes, one private module per audience, merged with their OpenAPI descriptions.
 
 mod audit;
+mod catalog;
 mod documents;
 mod kindergarten;
 mod notifications;
@@ -24,6 +25,7 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(kindergarten::routes())
         .merge(audit::routes())
         .merge(documents::routes())
+        .merge(catalog::routes())
         .merge(notifications::routes())
         .merge(operations::routes())
 }

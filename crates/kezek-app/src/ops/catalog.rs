@@ -1,0 +1,97 @@
+//! What a clerk or a portal looks for first: the districts, and the kindergartens of a
+//! district with their groups and free seats. Staff see their own districts only.
+
+use crate::access::{Auth, Lookup, Role};
+use crate::error::AppError;
+use crate::views::{self, KindergartenView};
+use kezek_core::model::DistrictId;
+use kezek_core::State;
+use serde::Serialize;
+
+/// A district.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DistrictEntry {
+    /// Its id.
+    pub district_id: String,
+    /// Its kindergartens.
+    pub kindergartens: usize,
+    /// Children waiting in its queues.
+    pub queued: usize,
+}
+
+/// The districts the caller may see.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct DistrictList {
+    /// The districts, by id.
+    pub districts: Vec<DistrictEntry>,
+    /// The journal seq the list reflects.
+    pub as_of_seq: u64,
+}
+
+/// The kindergartens of a district.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct KindergartenList<'a> {
+    /// The district.
+    pub district: String,
+    /// Its kindergartens, by id, with their groups and seats.
+    pub kindergartens: Vec<KindergartenView<'a>>,
+    /// The journal seq the list reflects.
+    pub as_of_seq: u64,
+}
+
+/// The districts: every one, or a staff key's own.
+#[must_use]
+pub fn districts(state: &State, auth: &Auth<Lookup>) -> DistrictList {
+    let caller = auth.caller();
+    let queued = state.queued_counts();
+    let mut districts: Vec<DistrictEntry> = state
+        .districts()
+        .filter(|(_, d)| {
+            caller.role != Role::Staff || caller.scope.iter().any(|s| s == d.id.as_str())
+        })
+        .map(|(ix, d)| DistrictEntry {
+            district_id: d.id.to_string(),
+            kindergartens: state
+                .kindergartens()
+                .filter(|(_, k)| k.district == ix)
+                .count(),
+            queued: queued
+                .iter()
+                .filter(|((di, _), _)| *di == ix)
+                .map(|(_, n)| *n)
+                .sum(),
+        })
+        .collect();
+    districts.sort_by(|a, b| a.district_id.cmp(&b.district_id));
+    DistrictList {
+        districts,
+        as_of_seq: state.last_seq().get(),
+    }
+}
+
+/// The kindergartens of district `raw`.
+///
+/// # Errors
+/// Another district's (staff), or an unknown district.
+pub fn kindergartens<'s>(
+    state: &'s State,
+    auth: &Auth<Lookup>,
+    raw: &str,
+) -> Result<KindergartenList<'s>, AppError> {
+    auth.caller().staff_scope(raw)?;
+    let d = DistrictId::parse(raw)
+        .ok()
+        .and_then(|id| state.district_index(&id))
+        .ok_or_else(|| AppError::not_found("district", raw))?;
+    let mut kindergartens: Vec<KindergartenView<'s>> = state
+        .kindergartens()
+        .filter(|(_, k)| k.district == d)
+        .filter_map(|(k, _)| views::kindergarten(state, k))
+        .collect();
+    kindergartens.sort_by(|a, b| a.kindergarten_id.cmp(b.kindergarten_id));
+    Ok(KindergartenList {
+        district: raw.to_owned(),
+        kindergartens,
+        as_of_seq: state.last_seq().get(),
+    })
+}
