@@ -10,13 +10,16 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
 }
 
-/// The system clock.
+/// The system clock, to the second: every time Kezek records and shows (registration,
+/// decisions, deadlines) is in whole seconds, as people read them. Two children registered in
+/// the same second keep the order they came in (the queue breaks ties by registration order).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        Timestamp::now()
+        let now = Timestamp::now();
+        Timestamp::from_second(now.as_second()).unwrap_or(now)
     }
 }
 
@@ -45,5 +48,17 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
         Timestamp::from_second(self.seconds.load(Ordering::SeqCst)).unwrap_or(Timestamp::UNIX_EPOCH)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_reads_whole_seconds() {
+        let now = SystemClock.now();
+        assert_eq!(now.subsec_nanosecond(), 0);
+        assert!((Timestamp::now().as_second() - now.as_second()).abs() <= 1);
     }
 }
