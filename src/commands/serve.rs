@@ -86,7 +86,8 @@ const DEMO_TOKENS: &str = "demo-tokens.txt";
 /// keys are minted once, on the first `--demo` start, and their tokens kept in
 /// `demo-tokens.txt` (0600) in the data directory; later starts print them again.
 async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
-    if app.peek(|s| s.last_seq().get())? == 0 {
+    // An installation that holds nothing yet (its journal may already hold the policy).
+    if app.peek(kezek_core::State::holds_nothing)? {
         let n = app.import("demo", DEMO_GROUPS, DEMO_APPLICATIONS).await?;
         println!("demo: loaded the sample city ({n} events)");
     }
@@ -106,11 +107,14 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
     })?;
     let store = super::open_store(installation)?;
     let mut lines = String::new();
-    for (role, scope) in [
-        (Role::Admin, vec![]),
-        (Role::Portal, vec![]),
-        (Role::Staff, districts),
-        (Role::Kindergarten, first_kindergarten),
+    // One key per role, printed as shell lines to paste (README's tour uses the names).
+    for (name, role, scope) in [
+        ("ADMIN", Role::Admin, vec![]),
+        ("PORTAL", Role::Portal, vec![]),
+        ("CLERK", Role::Clerk, districts.clone()),
+        ("STAFF", Role::Staff, districts),
+        ("KG", Role::Kindergarten, first_kindergarten),
+        ("AUDITOR", Role::Auditor, vec![]),
     ] {
         let (key_id, token) = kezek_app::keys::create(
             store.as_ref(),
@@ -122,7 +126,7 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
         )?;
         let _ = writeln!(
             lines,
-            "demo {} token ({key_id}, scope [{}]): {token}",
+            "export {name}={token}  # demo {} key {key_id}, scope [{}]",
             role.as_str(),
             scope.join(",")
         );

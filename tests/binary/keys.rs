@@ -127,7 +127,7 @@ fn demo_keys_are_minted_once_and_the_files_are_private() {
     let data = dir.path().join("data");
     let tokens = |out: &str| -> Vec<String> {
         out.lines()
-            .filter(|l| l.starts_with("demo ") && l.contains(" token "))
+            .filter(|l| l.starts_with("export ") && l.contains("# demo "))
             .map(str::to_owned)
             .collect()
     };
@@ -150,12 +150,20 @@ fn demo_keys_are_minted_once_and_the_files_are_private() {
         child.wait().unwrap();
         said.push(tokens(&out));
     }
-    assert_eq!(said[0].len(), 4, "{:?}", said[0]);
+    assert_eq!(said[0].len(), 6, "{:?}", said[0]);
+    // The sample city was loaded on the first start: the staff key covers its districts.
+    assert!(
+        said[0]
+            .iter()
+            .any(|l| l.contains("demo staff key") && l.contains("scope [D01,")),
+        "{:?}",
+        said[0]
+    );
     assert_eq!(said[0], said[1]);
     assert_eq!(said[1], said[2]);
     let (ok, listed, _) = run(&data, &["keys", "list"]);
     assert!(ok);
-    assert_eq!(listed.lines().count(), 1 + 4, "{listed}");
+    assert_eq!(listed.lines().count(), 1 + 6, "{listed}");
 
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&data), 0o700);
