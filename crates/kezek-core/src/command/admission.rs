@@ -7,7 +7,7 @@ use super::referral::{not_expired, referral_in, Code};
 use super::refusal::Refusal;
 use crate::event::{Event, LapseReason};
 use crate::model::{ReferralId, ReferralStatus};
-use crate::state::{Mismatch, State};
+use crate::state::{Mismatch, Referral, State};
 use jiff::Timestamp;
 
 /// Referrals the kindergarten can act on.
@@ -30,15 +30,7 @@ impl Enrol {
     /// unconfirmed referrals), or expired.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let (_, referral) = referral_in(state, &self.referral_id, &OPEN)?;
-        if referral.status == ReferralStatus::Issued && !state.policy().referral.enrol_unconfirmed {
-            return Err(Refusal::conflict(
-                Code::ReferralNotConfirmed.as_str(),
-                format!(
-                    "referral {} has not been confirmed by the parent; it can be admitted once confirmed",
-                    self.referral_id
-                ),
-            ));
-        }
+        confirmed(state, referral, "it can be admitted once confirmed")?;
         not_expired(referral, self.at)?;
         Ok(vec![Event::Enrolled {
             referral_id: self.referral_id,
@@ -90,15 +82,11 @@ impl NotAdmit {
     /// grounds empty, too long or with invisible characters.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let (_, referral) = referral_in(state, &self.referral_id, &OPEN)?;
-        if referral.status == ReferralStatus::Issued && !state.policy().referral.enrol_unconfirmed {
-            return Err(Refusal::conflict(
-                Code::ReferralNotConfirmed.as_str(),
-                format!(
-                    "referral {} has not been confirmed by the parent; the decision is made when the child comes with it",
-                    self.referral_id
-                ),
-            ));
-        }
+        confirmed(
+            state,
+            referral,
+            "the decision is made when the child comes with it",
+        )?;
         let g = self.grounds.trim();
         if g.is_empty()
             || g.chars().count() > MAX_GROUNDS
@@ -124,6 +112,21 @@ impl NotAdmit {
             grounds: Some(g.to_owned()),
         }])
     }
+}
+
+/// A referral the head may decide on: confirmed by the parent, or merely issued where the
+/// policy says `enrol_unconfirmed`; `then` says what follows the confirmation.
+fn confirmed(state: &State, referral: &Referral, then: &str) -> Result<(), Refusal> {
+    if referral.status == ReferralStatus::Issued && !state.policy().referral.enrol_unconfirmed {
+        return Err(Refusal::conflict(
+            Code::ReferralNotConfirmed.as_str(),
+            format!(
+                "referral {} has not been confirmed by the parent; {then}",
+                referral.id
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Applies `enrolled`.

@@ -60,11 +60,7 @@ impl DecideClaim {
             ));
         }
         let r = &self.reason;
-        if r.chars().count() > MAX_REASON
-            || !r
-                .chars()
-                .all(|c| c == '\n' || crate::model::text::is_visible(c))
-        {
+        if !crate::model::text::is_free_text(r, MAX_REASON) {
             return Err(Refusal::invalid(
                 "reason",
                 Code::InvalidReason.as_str(),

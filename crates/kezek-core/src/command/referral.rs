@@ -154,12 +154,7 @@ impl Extend {
             ));
         }
         let reason = self.reason.trim();
-        if reason.is_empty()
-            || reason.chars().count() > 1000
-            || !reason
-                .chars()
-                .all(|c| c == '\n' || crate::model::text::is_visible(c))
-        {
+        if reason.is_empty() || !crate::model::text::is_free_text(reason, 1000) {
             return Err(Refusal::invalid(
                 "reason",
                 "invalid_reason",

@@ -49,6 +49,13 @@ pub fn is_visible_text(s: &str) -> bool {
     s.chars().all(is_visible)
 }
 
+/// Whether `s` is free text people will read (a reason, grounds): at most `max` characters,
+/// line breaks allowed, nothing else [`is_visible`] refuses.
+#[must_use]
+pub fn is_free_text(s: &str, max: usize) -> bool {
+    s.chars().count() <= max && s.chars().all(|c| c == '\n' || is_visible(c))
+}
+
 /// Longest part of a caller's input a message quotes, in characters.
 const QUOTED: usize = 40;
 

@@ -205,25 +205,37 @@ fn notification(r: &rusqlite::Row<'_>) -> rusqlite::Result<crate::Notification> 
     })
 }
 
-impl crate::NotificationStore for SqliteStore {
-    fn notifications(
+impl SqliteStore {
+    /// Up to `limit` notifications meeting `condition` (on `?1` = `value`), in id order.
+    fn notifications_where(
         &self,
-        after: u64,
+        condition: &str,
+        value: i64,
         limit: usize,
     ) -> Result<Vec<crate::Notification>, StoreError> {
         let fail = failed("reading notifications");
         let conn = self.reader();
         let mut stmt = conn
             .prepare_cached(&format!(
-                "{NOTIFICATION} WHERE id > ?1 ORDER BY id LIMIT ?2"
+                "{NOTIFICATION} WHERE {condition} ORDER BY id LIMIT ?2"
             ))
             .map_err(&fail)?;
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
-            .query_map(params![after, limit], notification)
+            .query_map(params![value, limit], notification)
             .map_err(&fail)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+}
+
+impl crate::NotificationStore for SqliteStore {
+    fn notifications(
+        &self,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.notifications_where("id > ?1", after, limit)
     }
 
     fn deliverable(
@@ -231,20 +243,13 @@ impl crate::NotificationStore for SqliteStore {
         now_ms: i64,
         limit: usize,
     ) -> Result<Vec<crate::Notification>, StoreError> {
-        let fail = failed("reading notifications");
-        let conn = self.reader();
         // The first undelivered of each application (the partial index on application and
         // id answers the NOT EXISTS), if due.
-        let mut stmt = conn
-            .prepare_cached(&format!(
-                "{NOTIFICATION} WHERE delivered = 0 AND next_attempt_ms <= ?1 AND NOT EXISTS (SELECT 1 FROM notifications m WHERE m.delivered = 0 AND m.application_id = n.application_id AND m.id < n.id) ORDER BY id LIMIT ?2"
-            ))
-            .map_err(&fail)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![now_ms, limit], notification)
-            .map_err(&fail)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+        self.notifications_where(
+            "delivered = 0 AND next_attempt_ms <= ?1 AND NOT EXISTS (SELECT 1 FROM notifications m WHERE m.delivered = 0 AND m.application_id = n.application_id AND m.id < n.id)",
+            now_ms,
+            limit,
+        )
     }
 
     fn record_attempts(&self, attempts: &[crate::Attempt]) -> Result<(), StoreError> {
