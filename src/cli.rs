@@ -126,6 +126,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = env::LISTEN, default_value = DEFAULT_LISTEN)]
     pub listen: std::net::SocketAddr,
+    /// Where the public reaches this service (`https://kezek.example.kz`): every printed
+    /// document links its check page under it, in words and as a QR code. Default: the
+    /// listening address.
+    #[arg(long, env = env::PUBLIC_URL)]
+    pub public_url: Option<String>,
     /// Load the sample city on first start and print demo tokens.
     #[arg(long)]
     pub demo: bool,

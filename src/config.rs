@@ -30,6 +30,8 @@ pub mod env {
     pub const WITNESS: &str = "KEZEK_WITNESS";
     /// `--authority-key`.
     pub const AUTHORITY_KEY: &str = "KEZEK_AUTHORITY_KEY";
+    /// `serve --public-url`.
+    pub const PUBLIC_URL: &str = "KEZEK_PUBLIC_URL";
     /// `serve --notify-url`.
     pub const NOTIFY_URL: &str = "KEZEK_NOTIFY_URL";
     /// `serve --notify-secret-file`.
@@ -47,6 +49,10 @@ pub const AUTHORITY_FILE: &str = "authority.key";
 pub const DEMO_GROUPS: &[u8] = include_bytes!("../data/sample/groups.csv");
 /// The sample city's applications.
 pub const DEMO_APPLICATIONS: &[u8] = include_bytes!("../data/sample/applications.csv");
+/// The sample city's district and authority names.
+pub const DEMO_DISTRICTS: &[u8] = include_bytes!("../data/sample/districts.csv");
+/// The sample city's kindergarten names and addresses.
+pub const DEMO_KINDERGARTENS: &[u8] = include_bytes!("../data/sample/kindergartens.csv");
 
 /// The files of one installation.
 #[derive(Debug, Clone)]

@@ -15,10 +15,26 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let read = |p: &std::path::Path| {
         std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
     };
+    // The names of the places, when the city has them beside its groups.csv.
+    let beside = |name: &str| -> Result<Option<Vec<u8>>> {
+        let path = args.groups.with_file_name(name);
+        if path.exists() {
+            Ok(Some(read(&path)?))
+        } else {
+            Ok(None)
+        }
+    };
     let (groups, applications) = (read(&args.groups)?, read(&args.applications)?);
+    let (districts, kindergartens) = (beside("districts.csv")?, beside("kindergartens.csv")?);
+    let files = kezek_app::import::CityFiles {
+        groups: &groups,
+        applications: &applications,
+        districts: districts.as_deref(),
+        kindergartens: kindergartens.as_deref(),
+    };
     let rt = super::runtime()?;
     rt.block_on(app.journal_policy())?;
-    let n = rt.block_on(app.import("import", &groups, &applications))?;
+    let n = rt.block_on(app.import("import", files))?;
     let queued = app.peek(kezek_core::State::queued)?;
     println!("imported {n} events; {queued} queued");
     Ok(())

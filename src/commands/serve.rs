@@ -4,7 +4,9 @@
 
 use super::witness::Witness;
 use crate::cli::ServeArgs;
-use crate::config::{Installation, DEMO_APPLICATIONS, DEMO_GROUPS};
+use crate::config::{
+    Installation, DEMO_APPLICATIONS, DEMO_DISTRICTS, DEMO_GROUPS, DEMO_KINDERGARTENS,
+};
 use anyhow::{Context, Result};
 use kezek_app::{App, Role};
 use kezek_store::sqlite::{OpenOptions, SqliteStore};
@@ -70,7 +72,13 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             let push = kezek_app::delivery::Push::new(url, secret)?;
             tokio::spawn(Arc::clone(&app).run_delivery(push));
         }
-        println!("kezek listening on http://{}", listener.local_addr()?);
+        let local = listener.local_addr()?;
+        app.set_public_url(
+            args.public_url
+                .as_deref()
+                .unwrap_or(&format!("http://{local}")),
+        );
+        println!("kezek listening on http://{local}");
         kezek_http::run(listener, Arc::clone(&app), limits(args), shutdown()).await?;
         if let Some(w) = witness {
             w.record(&app).await?;
@@ -88,7 +96,13 @@ const DEMO_TOKENS: &str = "demo-tokens.txt";
 async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
     // An installation that holds nothing yet (its journal may already hold the policy).
     if app.peek(kezek_core::State::holds_nothing)? {
-        let n = app.import("demo", DEMO_GROUPS, DEMO_APPLICATIONS).await?;
+        let files = kezek_app::import::CityFiles {
+            groups: DEMO_GROUPS,
+            applications: DEMO_APPLICATIONS,
+            districts: Some(DEMO_DISTRICTS),
+            kindergartens: Some(DEMO_KINDERGARTENS),
+        };
+        let n = app.import("demo", files).await?;
         println!("demo: loaded the sample city ({n} events)");
     }
     let file = installation.data.join(DEMO_TOKENS);

@@ -184,6 +184,8 @@ async fn openapi_describes_exactly_the_routes() {
         ("GET", "/openapi.json"),
         ("GET", "/docs"),
         ("GET", "/v1/keys"),
+        ("PUT", "/v1/districts/{id}"),
+        ("GET", "/v1/verify/{id}"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))

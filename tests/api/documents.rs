@@ -138,7 +138,14 @@ async fn an_imported_application_names_no_document_that_does_not_exist() {
     let groups = include_bytes!("../../data/sample/groups.csv");
     let applications = include_bytes!("../../data/sample/applications.csv");
     app.app
-        .import("import", groups, applications)
+        .import(
+            "import",
+            kezek_app::import::CityFiles {
+                groups,
+                applications,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     let mut checked = 0;

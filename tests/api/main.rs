@@ -20,4 +20,5 @@ mod errors;
 mod harness;
 mod notifications;
 mod places;
+mod printed;
 mod worklists;

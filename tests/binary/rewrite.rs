@@ -108,10 +108,11 @@ async fn a_registration_moved_back_in_time_is_caught_by_its_signed_notification(
 async fn a_rewritten_chain_does_not_pass_through_saved_heads_or_the_witness() {
     let s = served().await;
     let forged = copy_dir(s.dir.path());
-    // A change no document shows: the kindergarten's name.
+    // A change no document shows: the group's capacity (its name is printed on every queue
+    // notification now).
     forge(
         forged.path(),
-        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), 'Balapan', 'Bolashak') AS BLOB) WHERE kind = 'kindergarten_upserted'",
+        "UPDATE events SET payload = CAST(replace(CAST(payload AS TEXT), '\"capacity\":0', '\"capacity\":5') AS BLOB) WHERE kind = 'kindergarten_upserted'",
     );
     let (ok, said) = verify_with(forged.path(), &[]);
     assert!(

@@ -39,6 +39,9 @@ pub struct App {
     pub(crate) health: Health,
     /// Wakes the lapse sweeper before its time (the clock jumped, a deadline moved).
     pub(crate) wake: tokio::sync::Notify,
+    /// Where the public reaches this service: printed documents carry their check page's URL
+    /// under it (`serve --public-url`; the listening address until set).
+    pub(crate) public_url: std::sync::OnceLock<String>,
 }
 
 /// Which policy a start runs.
@@ -154,6 +157,7 @@ impl App {
             clock,
             answers: Answers::default(),
             wake: tokio::sync::Notify::new(),
+            public_url: std::sync::OnceLock::new(),
         }))
     }
 
@@ -161,6 +165,22 @@ impl App {
     #[must_use]
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Sets where the public reaches this service (once; later calls are ignored): the
+    /// base of the check page a printed document links to.
+    pub fn set_public_url(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    /// The public check page of document `id` with its digest.
+    #[must_use]
+    pub fn check_url(&self, id: &str, digest: &str) -> String {
+        let base = self
+            .public_url
+            .get()
+            .map_or("http://127.0.0.1:8080", String::as_str);
+        format!("{base}/v1/verify/{id}?digest={digest}")
     }
 
     /// The authority key.

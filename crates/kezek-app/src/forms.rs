@@ -112,6 +112,23 @@ pub struct KindergartenForm {
     pub district: DistrictId,
     /// Groups; a group missing from the list is removed (unless occupied).
     pub groups: Vec<GroupForm>,
+    /// Street address, as a referral prints it (optional; a replacement without it removes it).
+    #[serde(default)]
+    pub address: Option<String>,
+}
+
+/// A district's name and its authority's, in Kazakh and Russian, as its documents print them.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistrictForm {
+    /// The district, in Kazakh.
+    pub name_kk: String,
+    /// The district, in Russian.
+    pub name_ru: String,
+    /// The authority owning its queue (the district education department), in Kazakh.
+    pub authority_kk: String,
+    /// The same, in Russian.
+    pub authority_ru: String,
 }
 
 /// Places opening in a group.

@@ -7,10 +7,23 @@
 use crate::app::App;
 use crate::error::{AppError, Unavailable};
 use crate::health::Armed;
-use kezek_core::city::{load_city, CityError};
-use kezek_core::dataset::{parse_applications, parse_groups, RowError};
+use kezek_core::city::{load_named_city, CityError};
+use kezek_core::dataset::{parse_applications, parse_catalog, parse_groups, RowError};
 use kezek_store::Append;
 use std::sync::Arc;
+
+/// The files of a city: the two of the interchange format and the optional names.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CityFiles<'a> {
+    /// `groups.csv`.
+    pub groups: &'a [u8],
+    /// `applications.csv`.
+    pub applications: &'a [u8],
+    /// `districts.csv`, if any.
+    pub districts: Option<&'a [u8]>,
+    /// `kindergartens.csv`, if any.
+    pub kindergartens: Option<&'a [u8]>,
+}
 
 /// Why a city was not imported.
 #[derive(Debug, thiserror::Error)]
@@ -21,6 +34,9 @@ pub enum ImportError {
     /// `applications.csv` does not parse.
     #[error("applications.csv: {0}")]
     Applications(RowError),
+    /// `districts.csv` or `kindergartens.csv` does not parse.
+    #[error("{0}: {1}")]
+    Catalog(&'static str, RowError),
     /// A row breaks a rule of the queue.
     #[error(transparent)]
     Row(#[from] CityError),
@@ -38,19 +54,22 @@ impl App {
     pub async fn import(
         self: &Arc<Self>,
         actor: &str,
-        groups: &[u8],
-        applications: &[u8],
+        files: CityFiles<'_>,
     ) -> Result<u64, ImportError> {
-        let groups = parse_groups(groups).map_err(ImportError::Groups)?;
+        let groups = parse_groups(files.groups).map_err(ImportError::Groups)?;
+        let catalog = parse_catalog(files.districts, files.kindergartens)
+            .map_err(|(file, e)| ImportError::Catalog(file, e))?;
         let max = self.peek(|s| s.policy().max_preferences)?;
         let applications =
-            parse_applications(applications, max).map_err(ImportError::Applications)?;
+            parse_applications(files.applications, max).map_err(ImportError::Applications)?;
         let (append, armed) = {
             let mut state = self.state.write();
             self.check_health()?;
             let armed = Armed::new(&self.health, "a city import stopped half-way");
             let mut events = Vec::new();
-            load_city(&mut state, &groups, applications, &mut |o| events.extend(o))?;
+            load_named_city(&mut state, &catalog, &groups, applications, &mut |o| {
+                events.extend(o);
+            })?;
             let append = Append {
                 events,
                 at: self.clock.now().to_string(),

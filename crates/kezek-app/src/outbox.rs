@@ -49,7 +49,13 @@ pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
         match event {
             // An imported application (no applicant) was registered elsewhere: no document,
             // nobody to tell here.
-            Event::Registered(r) if r.applicant.is_some() => {
+            // A registration that met a free seat is told by its referral alone.
+            Event::Registered(r)
+                if r.applicant.is_some()
+                    && !state
+                        .application_by_id(&r.application_id)
+                        .is_some_and(|(_, a)| a.referred_at_once) =>
+            {
                 let number = state
                     .application_index(&r.application_id)
                     .and_then(|a| state.queue_number(a));

@@ -3,11 +3,12 @@
 //! original time in (`registered_at`, `application_id`) order with claims verified, then the free seats opened
 //! as vacancies. Used by `kezek simulate` and `kezek import`.
 
+use crate::command::district::NameDistrict;
 use crate::command::import::Import;
 use crate::command::kindergarten::UpsertKindergarten;
 use crate::command::vacancies::OpenVacancies;
 use crate::command::{Command, CommandError, Outcome};
-use crate::dataset::{ApplicationRow, GroupRow};
+use crate::dataset::{ApplicationRow, Catalog, GroupRow};
 use crate::event::GroupSpec;
 use crate::model::KindergartenId;
 use crate::state::State;
@@ -43,7 +44,29 @@ pub fn load_city(
     applications: Vec<ApplicationRow>,
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), CityError> {
-    create_full(state, groups, sink)?;
+    load_named_city(state, &Catalog::default(), groups, applications, sink)
+}
+
+/// [`load_city`] with the names of its districts and kindergartens: the districts are named
+/// first, and each kindergarten is created with its name and address (its id when unnamed).
+///
+/// # Errors
+/// As [`load_city`]; a name the state refuses.
+pub fn load_named_city(
+    state: &mut State,
+    catalog: &Catalog,
+    groups: &[GroupRow],
+    applications: Vec<ApplicationRow>,
+    sink: &mut dyn FnMut(Outcome),
+) -> Result<(), CityError> {
+    for (i, (district, names)) in catalog.districts.iter().enumerate() {
+        let cmd = Command::from(NameDistrict {
+            district: district.clone(),
+            names: names.clone(),
+        });
+        sink(run(state, cmd, "districts.csv", i as u64 + 2)?);
+    }
+    create_full(state, catalog, groups, sink)?;
     register_all(state, applications, sink)?;
     for g in groups.iter().filter(|g| g.free_seats > 0) {
         let cmd = Command::from(OpenVacancies {
@@ -73,6 +96,7 @@ fn run(
 /// Every kindergarten of `groups`, in the order of first mention, with its groups full.
 fn create_full(
     state: &mut State,
+    catalog: &Catalog,
     groups: &[GroupRow],
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), CityError> {
@@ -100,9 +124,14 @@ fn create_full(
                 enrolled: g.free_seats,
             })
             .collect();
+        let (name, address) = catalog
+            .kindergartens
+            .get(k)
+            .map_or_else(|| (k.to_string(), None), Clone::clone);
         let cmd = Command::from(UpsertKindergarten {
             kindergarten_id: k.clone(),
-            name: k.to_string(),
+            name,
+            address,
             district: first.district.clone(),
             groups: specs,
         });

@@ -392,5 +392,8 @@ pub fn check_applications(rows: &[ApplicationRow], max_preferences: usize) -> Re
     Ok(())
 }
 
+mod catalog;
+pub use catalog::{parse_catalog, Catalog, DISTRICTS_HEADER, KINDERGARTENS_HEADER};
+
 #[cfg(test)]
 mod tests;

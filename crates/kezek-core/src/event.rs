@@ -207,6 +207,43 @@ pub enum LapseReason {
     NotAdmitted,
 }
 
+/// A district's name and its authority's, in Kazakh and Russian.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DistrictNames {
+    /// The district, in Kazakh.
+    pub name_kk: String,
+    /// The district, in Russian.
+    pub name_ru: String,
+    /// The authority that owns its queue (the district education department), in Kazakh.
+    pub authority_kk: String,
+    /// The same, in Russian.
+    pub authority_ru: String,
+}
+
+impl DistrictNames {
+    /// The names without surrounding blanks.
+    #[must_use]
+    pub fn trimmed(&self) -> Self {
+        Self {
+            name_kk: self.name_kk.trim().to_owned(),
+            name_ru: self.name_ru.trim().to_owned(),
+            authority_kk: self.authority_kk.trim().to_owned(),
+            authority_ru: self.authority_ru.trim().to_owned(),
+        }
+    }
+
+    /// Each name with its field name.
+    #[must_use]
+    pub fn fields(&self) -> [(&'static str, &str); 4] {
+        [
+            ("name_kk", &self.name_kk),
+            ("name_ru", &self.name_ru),
+            ("authority_kk", &self.authority_kk),
+            ("authority_ru", &self.authority_ru),
+        ]
+    }
+}
+
 /// A journaled fact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -221,6 +258,18 @@ pub enum Event {
         district: DistrictId,
         /// Groups after the change.
         groups: Vec<GroupSpec>,
+        /// Street address, as printed on a referral (absent in journals written before it
+        /// existed and when not given).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        address: Option<String>,
+    },
+    /// A district and its authority were named (or renamed).
+    DistrictNamed {
+        /// District.
+        district: DistrictId,
+        /// Its names.
+        #[serde(flatten)]
+        names: DistrictNames,
     },
     /// Places opened in a group (children left).
     VacanciesOpened {
@@ -395,6 +444,7 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::KindergartenUpserted { .. } => "kindergarten_upserted",
+            Self::DistrictNamed { .. } => "district_named",
             Self::VacanciesOpened { .. } => "vacancies_opened",
             Self::Registered(_) => "registered",
             Self::JournalRewound { .. } => "journal_rewound",

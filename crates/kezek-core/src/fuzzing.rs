@@ -41,6 +41,19 @@ pub fn iin(data: &[u8]) {
 /// When not: what the fuzzer looks for.
 pub fn csv_rows(data: &[u8]) {
     let _ = parse_groups(data);
+    // The catalog: every name it accepts is plain visible text.
+    if let Ok(c) = crate::dataset::parse_catalog(Some(data), None) {
+        for (_, names) in &c.districts {
+            for (_, v) in names.fields() {
+                assert!(crate::model::text::is_visible_text(v));
+            }
+        }
+    }
+    if let Ok(c) = crate::dataset::parse_catalog(None, Some(data)) {
+        for (name, _) in c.kindergartens.values() {
+            assert!(crate::model::text::is_visible_text(name));
+        }
+    }
     if let Ok(rows) = parse_applications(data, 3) {
         for r in rows {
             assert_eq!(r.birth_date, r.child_iin.birth_date());
@@ -145,6 +158,7 @@ fn city(policy: Policy) -> State {
                 kindergarten_id,
                 name,
                 district,
+                address: None,
                 groups,
             });
         }

@@ -5,6 +5,7 @@
 //! the application layer's (`kezek-app`); handlers only wire.
 #![warn(missing_docs)]
 
+mod check_page;
 pub mod error;
 mod extract;
 pub mod metrics;

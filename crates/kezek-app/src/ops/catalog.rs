@@ -4,7 +4,8 @@
 use crate::access::{Auth, Lookup, Role};
 use crate::error::AppError;
 use crate::views::{self, KindergartenView};
-use kezek_core::model::DistrictId;
+use kezek_core::event::DistrictNames;
+use kezek_core::model::{DistrictId, DistrictIx};
 use kezek_core::State;
 use serde::Serialize;
 
@@ -17,6 +18,10 @@ pub struct DistrictEntry {
     pub kindergartens: usize,
     /// Children waiting in its queues.
     pub queued: usize,
+    /// Its name and its authority's, in Kazakh and Russian (absent until named).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::forms::DistrictForm>)]
+    pub names: Option<DistrictNames>,
 }
 
 /// The districts the caller may see.
@@ -39,6 +44,31 @@ pub struct KindergartenList<'a> {
     pub as_of_seq: u64,
 }
 
+/// District `ix`'s entry, counted over `queued` (the state's queued counts).
+fn entry(
+    state: &State,
+    ix: DistrictIx,
+    queued: &std::collections::BTreeMap<(DistrictIx, usize), usize>,
+) -> Option<DistrictEntry> {
+    let d = state.district(ix)?;
+    Some(DistrictEntry {
+        district_id: d.id.to_string(),
+        kindergartens: d.kindergartens.len(),
+        queued: queued
+            .iter()
+            .filter(|((di, _), _)| *di == ix)
+            .map(|(_, n)| *n)
+            .sum(),
+        names: d.names.as_deref().cloned(),
+    })
+}
+
+/// District `ix`'s entry.
+#[must_use]
+pub fn district_entry(state: &State, ix: DistrictIx) -> Option<DistrictEntry> {
+    entry(state, ix, &state.queued_counts())
+}
+
 /// The districts: every one, or a staff key's own.
 #[must_use]
 pub fn districts(state: &State, auth: &Auth<Lookup>) -> DistrictList {
@@ -49,18 +79,7 @@ pub fn districts(state: &State, auth: &Auth<Lookup>) -> DistrictList {
         .filter(|(_, d)| {
             caller.role != Role::Staff || caller.scope.iter().any(|s| s == d.id.as_str())
         })
-        .map(|(ix, d)| DistrictEntry {
-            district_id: d.id.to_string(),
-            kindergartens: state
-                .kindergartens()
-                .filter(|(_, k)| k.district == ix)
-                .count(),
-            queued: queued
-                .iter()
-                .filter(|((di, _), _)| *di == ix)
-                .map(|(_, n)| *n)
-                .sum(),
-        })
+        .filter_map(|(ix, _)| entry(state, ix, &queued))
         .collect();
     districts.sort_by(|a, b| a.district_id.cmp(&b.district_id));
     DistrictList {
@@ -69,7 +88,20 @@ pub fn districts(state: &State, auth: &Auth<Lookup>) -> DistrictList {
     }
 }
 
-/// The kindergartens of district `raw`.
+/// Whether kindergarten `k` matches the search `q`: every word of it is found, ignoring
+/// case, in its id, name or address.
+fn matches(k: &KindergartenView<'_>, q: &str) -> bool {
+    let hay = format!(
+        "{} {} {}",
+        k.kindergarten_id,
+        k.name,
+        k.address.unwrap_or_default()
+    )
+    .to_lowercase();
+    q.to_lowercase().split_whitespace().all(|w| hay.contains(w))
+}
+
+/// The kindergartens of district `raw`, those matching `q` when given.
 ///
 /// # Errors
 /// Another district's (staff), or an unknown district.
@@ -77,6 +109,7 @@ pub fn kindergartens<'s>(
     state: &'s State,
     auth: &Auth<Lookup>,
     raw: &str,
+    q: Option<&str>,
 ) -> Result<KindergartenList<'s>, AppError> {
     auth.caller().staff_scope(raw)?;
     let d = DistrictId::parse(raw)
@@ -87,6 +120,7 @@ pub fn kindergartens<'s>(
         .kindergartens()
         .filter(|(_, k)| k.district == d)
         .filter_map(|(k, _)| views::kindergarten(state, k))
+        .filter(|k| q.is_none_or(|q| matches(k, q)))
         .collect();
     kindergartens.sort_by(|a, b| a.kindergarten_id.cmp(b.kindergarten_id));
     Ok(KindergartenList {

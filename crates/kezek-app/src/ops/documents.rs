@@ -3,7 +3,7 @@
 use crate::access::{district_of_application, Auth, PortalOrStaff};
 use crate::app::App;
 use crate::error::AppError;
-use crate::pdf::{render, Lang};
+use crate::pdf::{render, Lang, Print};
 use kezek_core::model::ApplicationId;
 
 /// How a document is wanted.
@@ -52,16 +52,99 @@ pub async fn document(
     let doc: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
     let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
-    let district = app.peek(|s| {
-        ApplicationId::parse(application)
+    let (district, offset) = app.peek(|s| {
+        let district = ApplicationId::parse(application)
             .ok()
             .and_then(|a| s.application_index(&a))
-            .map(|a| district_of_application(s, a).to_owned())
+            .map(|a| district_of_application(s, a).to_owned());
+        (district, s.policy().calendar.offset)
     })?;
     auth.caller()
         .staff_scope(district.as_deref().unwrap_or(""))?;
     Ok(match format {
         Format::Json => (bytes, false),
-        Format::Pdf(lang) => (render(&doc, lang), true),
+        Format::Pdf(lang) => {
+            let print = Print {
+                lang,
+                offset,
+                check_url: app.check_url(id, &crate::documents::digest(&doc)),
+            };
+            (render(&doc, &print), true)
+        }
+    })
+}
+
+/// The public check of a document: whether Kezek issued it as it reads, and only what a
+/// stranger holding a printed copy may learn — the kind, the date and the authority, never a
+/// name or an IIN.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CheckView {
+    /// The document checked.
+    pub document_id: String,
+    /// Whether the stored document carries the authority's valid signature and, when a
+    /// digest was given, has that digest.
+    pub valid: bool,
+    /// Whether the digest given is the document's (`null` when none was given).
+    pub digest_matches: Option<bool>,
+    /// Its kind (`referral`, `queue_notification`, …).
+    pub kind: String,
+    /// Its title in Kazakh and Russian.
+    #[schema(value_type = Object)]
+    pub title: serde_json::Value,
+    /// When it was issued.
+    pub issued_at: String,
+    /// The authority that issued it, in Kazakh and Russian (`null` when its district had no
+    /// names then).
+    #[schema(value_type = Object)]
+    pub authority: serde_json::Value,
+    /// The key that signed it.
+    pub key_id: String,
+}
+
+/// Checks document `id` against `digest` (the hex SHA-256 its printed copy carries); no key
+/// needed.
+///
+/// # Errors
+/// No such document, a digest that is not 64 hex digits, or the store failed.
+pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckView, AppError> {
+    if let Some(d) = digest {
+        if d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(AppError::invalid(
+                "digest",
+                "invalid_digest",
+                "must be the 64 hex digits of the document's SHA-256",
+            ));
+        }
+    }
+    let key = id.to_owned();
+    let bytes = app
+        .store(move |s| s.document(&key))
+        .await?
+        .ok_or_else(|| AppError::not_found("document", id))?;
+    let doc: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
+    let keys =
+        serde_json::to_string(&crate::views::KeysView::of(app.authority())).unwrap_or_default();
+    let signed = crate::documents::verify_offline(&bytes, &keys).is_ok();
+    let digest_matches = digest.map(|d| d.eq_ignore_ascii_case(&crate::documents::digest(&doc)));
+    let text = |k: &str| {
+        crate::documents::field(&doc, k)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let kind = text("kind");
+    let title = serde_json::json!({
+        "kk": crate::pdf::title(&kind, Lang::Kk),
+        "ru": crate::pdf::title(&kind, Lang::Ru),
+    });
+    Ok(CheckView {
+        document_id: id.to_owned(),
+        valid: signed && digest_matches != Some(false),
+        digest_matches,
+        title,
+        issued_at: text("issued_at"),
+        authority: doc.pointer("/body/authority").cloned().unwrap_or_default(),
+        key_id: text("key_id"),
+        kind,
     })
 }

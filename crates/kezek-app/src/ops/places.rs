@@ -58,6 +58,7 @@ impl App {
                 Ok(UpsertKindergarten {
                     kindergarten_id,
                     name: form.name,
+                    address: form.address,
                     district: form.district,
                     groups: form.groups.into_iter().map(Into::into).collect(),
                 }
@@ -206,4 +207,48 @@ pub fn stats<'s>(
         .and_then(|id| state.district_index(&id))
         .ok_or_else(not_found)?;
     views::stats(state, d, views::academic_year(state, now)).ok_or_else(not_found)
+}
+
+impl App {
+    /// Names a district and its authority (200 with the district's entry); staff of the
+    /// district, or an admin. Its documents print these names from then on.
+    ///
+    /// # Errors
+    /// A bad id, out of scope, a name that is empty, too long or invisible, or the service
+    /// unavailable.
+    pub async fn name_district(
+        self: &Arc<Self>,
+        auth: &Auth<Staff>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: crate::forms::DistrictForm,
+    ) -> Result<Written, AppError> {
+        let district = DistrictId::parse(id)
+            .map_err(|e| AppError::invalid("id", "invalid_id", e.to_string()))?;
+        auth.caller().require_scope(Role::Staff, id)?;
+        let answer_id = district.clone();
+        self.write(
+            auth.caller(),
+            idem,
+            move |_, _| {
+                Ok(kezek_core::command::district::NameDistrict {
+                    district,
+                    names: kezek_core::event::DistrictNames {
+                        name_kk: form.name_kk,
+                        name_ru: form.name_ru,
+                        authority_kk: form.authority_kk,
+                        authority_ru: form.authority_ru,
+                    },
+                }
+                .into())
+            },
+            move |state, _, _| {
+                let entry = state
+                    .district_index(&answer_id)
+                    .and_then(|d| super::catalog::district_entry(state, d));
+                Written::json(200, &entry)
+            },
+        )
+        .await
+    }
 }

@@ -197,12 +197,24 @@ pub struct ApplicationView<'a> {
     pub tier: &'a str,
 }
 
-/// The document id of an application's queue notification; `None` for an imported one
-/// (`kezek import` issues no documents: the families were told by the system they registered
-/// in, and a document Kezek names must exist).
+/// The document id of an application's registration result: its queue notification, or the
+/// referral when the registration met a free seat (one decision, one result); `None` for an
+/// imported one (`kezek import` issues no documents: the families were told by the system
+/// they registered in, and a document Kezek names must exist).
 #[must_use]
-pub fn queue_notification_id(app: &Application) -> Option<String> {
-    app.applicant.is_some().then(|| result_id(app.seq))
+pub fn registration_result_id(state: &State, a: AppIx, app: &Application) -> Option<String> {
+    app.applicant.as_ref()?;
+    if !app.referred_at_once {
+        return Some(result_id(app.seq));
+    }
+    // The referral issued with the registration: the latest one, unless a later referral
+    // (after this one lapsed) took its place.
+    let at_once = |r: &&kezek_core::state::Referral| r.app == a && r.issued_at == app.registered_at;
+    app.referral
+        .and_then(|r| state.referral_at(r))
+        .filter(at_once)
+        .or_else(|| state.referrals().map(|(_, r)| r).find(at_once))
+        .map(|r| referral_document_id(r.id.as_str()))
 }
 
 /// The whole application.
@@ -215,7 +227,7 @@ pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<Applicatio
         as_of_seq: state.last_seq().get(),
         category: app.category.as_ref(),
         district: &state.district(app.district)?.id,
-        document_id: queue_notification_id(app),
+        document_id: registration_result_id(state, a, app),
         language: app.language.as_str(),
         positions: positions(state, a, year, false),
         preferences: app

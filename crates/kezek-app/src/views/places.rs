@@ -43,6 +43,9 @@ pub struct KindergartenView<'a> {
     pub kindergarten_id: &'a KindergartenId,
     /// Its name.
     pub name: &'a str,
+    /// Its street address (absent when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<&'a str>,
 }
 
 /// A kindergarten.
@@ -67,6 +70,7 @@ pub fn kindergarten(state: &State, k: KgIx) -> Option<KindergartenView<'_>> {
             .collect(),
         kindergarten_id: &kg.id,
         name: &kg.name,
+        address: kg.address.as_deref(),
     })
 }
 

@@ -4,7 +4,8 @@
 //! that does not fit the state (a corrupt or reordered journal) is an error, never a panic.
 
 use super::{
-    admission, age_out, claim, kindergarten, lapse, policy, preferences, referral, register,
+    admission, age_out, claim, district, kindergarten, lapse, policy, preferences, referral,
+    register,
 };
 use super::{round, vacancies, withdraw};
 use crate::event::Event;
@@ -27,7 +28,15 @@ impl State {
                 name,
                 district,
                 groups,
-            } => kindergarten::apply(self, kindergarten_id, name, district, groups),
+                address,
+            } => kindergarten::apply(
+                self,
+                kindergarten_id,
+                (name, address.as_deref()),
+                district,
+                groups,
+            ),
+            Event::DistrictNamed { district, names } => district::apply(self, district, names),
             Event::VacanciesOpened {
                 kindergarten_id,
                 group_id,

@@ -19,6 +19,8 @@ code_enum! {
     pub enum Code {
         /// The name is empty, too long or holds control characters.
         InvalidName = "invalid_name",
+        /// The address is too long or holds invisible characters.
+        InvalidAddress = "invalid_address",
         /// More than 100 groups.
         TooManyGroups = "too_many_groups",
         /// An age outside 0–18.
@@ -47,6 +49,8 @@ pub struct UpsertKindergarten {
     pub name: String,
     /// District.
     pub district: DistrictId,
+    /// Street address (`None`: none given).
+    pub address: Option<String>,
     /// Groups (`enrolled` counts only for a new group: a city import creates every group
     /// full, then opens its free seats as vacancies).
     pub groups: Vec<GroupSpec>,
@@ -59,7 +63,13 @@ impl UpsertKindergarten {
     /// Every broken rule of the data; a conflict with the seats taken.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let name = self.name.trim().to_owned();
-        check(&name, &self.groups)?;
+        let address = self
+            .address
+            .as_deref()
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(str::to_owned);
+        check(&name, address.as_deref(), &self.groups)?;
         let existing = state
             .kindergarten_by_id(&self.kindergarten_id)
             .map(|(_, k)| k);
@@ -91,13 +101,23 @@ impl UpsertKindergarten {
             name,
             district: self.district,
             groups,
+            address,
         }])
     }
 }
 
 /// The rules of the data itself, every one reported.
-fn check(name: &str, groups: &[GroupSpec]) -> Result<(), Refusal> {
+fn check(name: &str, address: Option<&str>, groups: &[GroupSpec]) -> Result<(), Refusal> {
     let mut v = Violations::default();
+    if let Some(a) = address {
+        if a.chars().count() > MAX_NAME || !crate::model::text::is_visible_text(a) {
+            v.add(
+                "address",
+                Code::InvalidAddress.as_str(),
+                "must be at most 200 printable characters, none of them invisible",
+            );
+        }
+    }
     if name.is_empty()
         || name.chars().count() > MAX_NAME
         || !crate::model::text::is_visible_text(name)
@@ -184,7 +204,7 @@ fn check_occupied(old: &[Group], new: &[GroupSpec]) -> Result<(), Refusal> {
 pub(crate) fn apply(
     state: &mut State,
     id: &KindergartenId,
-    name: &str,
+    (name, address): (&str, Option<&str>),
     district: &DistrictId,
     specs: &[GroupSpec],
 ) -> Result<(), Mismatch> {
@@ -221,6 +241,6 @@ pub(crate) fn apply(
         });
     }
     let d = state.district_or_create(district)?;
-    state.put_kindergarten(id, name, d, groups)?;
+    state.put_kindergarten(id, (name, address), d, groups)?;
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod admission;
 pub mod age_out;
 mod apply;
 pub mod claim;
+pub mod district;
 pub mod import;
 pub mod kindergarten;
 pub mod lapse;
@@ -69,6 +70,8 @@ pub enum Command {
     RemindDue(remind::RemindDue),
     /// The kindergarten's head decides the child cannot be admitted.
     NotAdmit(admission::NotAdmit),
+    /// Name a district and its authority.
+    NameDistrict(district::NameDistrict),
 }
 
 macro_rules! into_command {
@@ -100,6 +103,7 @@ into_command!(
     AdoptPolicy(policy::AdoptPolicy),
     RemindDue(remind::RemindDue),
     NotAdmit(admission::NotAdmit),
+    NameDistrict(district::NameDistrict),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -142,6 +146,7 @@ impl State {
             Command::AdoptPolicy(c) => c.decide(self),
             Command::RemindDue(c) => Ok(c.decide(self)),
             Command::NotAdmit(c) => c.decide(self),
+            Command::NameDistrict(c) => c.decide(self),
         }
     }
 

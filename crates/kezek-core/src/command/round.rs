@@ -145,7 +145,14 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
     for issued in &record.referrals {
         let a = state.known_app(&issued.application_id)?;
         let kindergarten = state.known_kindergarten(&issued.kindergarten_id)?;
-        let tier = state.application(a).map_or(0, |x| x.tier);
+        let (tier, registered_seq) = state
+            .application(a)
+            .map_or((0, 0), |x| (x.tier, x.seq.get()));
+        // A cohort round follows its registration in the same command: that child's
+        // registration is decided by this referral.
+        if record.scope.is_some() && registered_seq + 1 == seq.get() {
+            state.mark_referred_at_once(a)?;
+        }
         let referral = Referral {
             id: issued.referral_id.clone(),
             app: a,

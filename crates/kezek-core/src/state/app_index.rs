@@ -91,6 +91,7 @@ mod tests {
             tier: 0,
             documents: 0,
             channel: Channel::Portal,
+            referred_at_once: false,
             registered_at: jiff::Timestamp::UNIX_EPOCH,
             seq: Seq::new(1),
             status: AppStatus::Queued,

@@ -19,6 +19,8 @@ pub struct District {
     pub id: DistrictId,
     /// Its kindergartens, in creation order.
     pub kindergartens: Vec<KgIx>,
+    /// Its name and its authority's (`None` until named).
+    pub names: Option<Box<crate::event::DistrictNames>>,
 }
 
 /// A group of a kindergarten.
@@ -59,6 +61,8 @@ pub struct Kindergarten {
     pub id: KindergartenId,
     /// Name.
     pub name: String,
+    /// Street address, if given.
+    pub address: Option<String>,
     /// Its district.
     pub district: DistrictIx,
     /// Groups, sorted by group id.
@@ -119,6 +123,9 @@ pub struct Application {
     pub documents: u8,
     /// Channel.
     pub channel: Channel,
+    /// Whether its registration met a free seat and was referred in the same command: the
+    /// referral is then the registration's one result (no queue notification is issued).
+    pub referred_at_once: bool,
     /// Original registration time.
     pub registered_at: Timestamp,
     /// Sequence number of the registration.

@@ -119,6 +119,7 @@ impl World {
                 kindergarten_id: kg(k),
                 name: format!("Kindergarten {k}"),
                 district: DistrictId::parse("D1").unwrap(),
+                address: None,
                 groups,
             };
             w.run(cmd);

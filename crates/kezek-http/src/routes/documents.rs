@@ -16,7 +16,48 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The document route.
 pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
-    OpenApiRouter::new().routes(routes!(read))
+    OpenApiRouter::new()
+        .routes(routes!(read))
+        .routes(routes!(check))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Digest {
+    #[serde(default)]
+    digest: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/verify/{id}", tag = "public", summary = "Check a printed document: was it issued, and is it unchanged",
+    description = "No key needed: the URL (and QR code) at the foot of every printed document leads here. Answers whether the document carries the authority's valid signature and, with `digest`, whether the printed copy is the one issued; shows only its kind, date and authority — no name, no IIN. A browser (`Accept: text/html`) gets the same as a page in Kazakh and Russian.",
+    params(("id" = String, Path, description = "document id"), ("digest" = Option<String>, Query, description = "the SHA-256 (hex) printed on the document")),
+    responses((status = 200, description = "the check", body = documents::CheckView), (status = 404, description = "no such document", body = Problem),
+        (status = 422, description = "a digest that is not 64 hex digits", body = Problem)))]
+async fn check(
+    State(app): State<Arc<App>>,
+    Path(id): Path<String>,
+    Query(q): Query<Digest>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    let result = documents::check(&app, &id, q.digest.as_deref()).await;
+    if wants_html {
+        let (status, page) = match &result {
+            Ok(view) => (200, crate::check_page::page(Some(view))),
+            Err(_) => (404, crate::check_page::page(None)),
+        };
+        let status = axum::http::StatusCode::from_u16(status).unwrap_or_default();
+        return Ok((
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            page,
+        )
+            .into_response());
+    }
+    Ok(axum::Json(result?).into_response())
 }
 
 #[derive(Deserialize)]

@@ -15,6 +15,12 @@ impl State {
             .ok_or_else(|| unknown("application", &a))
     }
 
+    /// Marks application `a` as referred by the round of its own registration.
+    pub(crate) fn mark_referred_at_once(&mut self, a: AppIx) -> Result<(), Mismatch> {
+        self.app_mut(a)?.referred_at_once = true;
+        Ok(())
+    }
+
     /// The index of application `id`, which must exist.
     pub(crate) fn known_app(&self, id: &ApplicationId) -> Result<AppIx, Mismatch> {
         self.application_index(id)

@@ -16,6 +16,7 @@ impl State {
         self.districts.push(District {
             id: id.clone(),
             kindergartens: Vec::new(),
+            names: None,
         });
         self.district_index.insert(id.clone(), d);
         Ok(d)
@@ -26,7 +27,7 @@ impl State {
     pub(crate) fn put_kindergarten(
         &mut self,
         id: &KindergartenId,
-        name: &str,
+        (name, address): (&str, Option<&str>),
         d: DistrictIx,
         mut groups: Vec<Group>,
     ) -> Result<KgIx, Mismatch> {
@@ -46,6 +47,7 @@ impl State {
                 });
             }
             name.clone_into(&mut kg.name);
+            kg.address = address.map(str::to_owned);
             kg.groups = groups;
             return Ok(k);
         }
@@ -58,11 +60,25 @@ impl State {
         self.kindergartens.push(Kindergarten {
             id: id.clone(),
             name: name.to_owned(),
+            address: address.map(str::to_owned),
             district: d,
             groups,
         });
         self.kindergarten_index.insert(id.clone(), k);
         Ok(k)
+    }
+
+    /// Names district `d` and its authority.
+    pub(crate) fn name_district(
+        &mut self,
+        d: DistrictIx,
+        names: crate::event::DistrictNames,
+    ) -> Result<(), Mismatch> {
+        self.districts
+            .get_mut(d.slot())
+            .ok_or_else(|| unknown("district", &d))?
+            .names = Some(Box::new(names));
+        Ok(())
     }
 
     /// A group of kindergarten `k`, to change its seats.

@@ -6,12 +6,12 @@
 //! Documents are drafted from the state under its lock and signed after it is released, on
 //! every core (`sign_all`); this is the one place a document is signed.
 
+mod drafts;
+
+pub use drafts::{drafts, earlier_queue_notification, BRING};
+
 use crate::authority::Authority;
-use crate::views::{self, referral_document_id, result_id};
 use jiff::Timestamp;
-use kezek_core::event::{Registration, RoundRecord};
-use kezek_core::model::Channel;
-use kezek_core::{Event, Outcome, State};
 use serde_json::{json, Value};
 
 /// A text field of a stored document (`None` when absent or not text).
@@ -71,6 +71,14 @@ impl Draft {
     }
 }
 
+/// The SHA-256 (hex) of the bytes a document's signature covers: what its verification line
+/// and QR code carry, so a printed copy can be matched to the one issued.
+#[must_use]
+pub fn digest(doc: &Value) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(signed_bytes(doc)))
+}
+
 /// Drafts below this many are signed on the calling thread.
 const PARALLEL_FROM: usize = 64;
 
@@ -96,162 +104,6 @@ pub fn sign_all(drafts: &[Draft], authority: &Authority) -> Vec<(String, Vec<u8>
             .into_iter()
             .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
-    })
-}
-
-fn draft(
-    id: String,
-    kind: &'static str,
-    issued_at: Timestamp,
-    application_id: &str,
-    body: Value,
-) -> Draft {
-    Draft {
-        id,
-        kind,
-        issued_at,
-        application_id: application_id.to_owned(),
-        body,
-    }
-}
-
-/// The documents an outcome issues, unsigned.
-#[must_use]
-pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
-    let mut docs = Vec::new();
-    for (seq, event) in outcome {
-        match event {
-            Event::Registered(r) => docs.extend(queue_notification(state, *seq, r, now)),
-            Event::RegistrationRefused {
-                application_id,
-                grounds,
-                at,
-                channel,
-            } => {
-                let mut body = json!({"grounds": grounds, "refused_at": at});
-                // At a counter the refusal is also the receipt the family leaves with: the
-                // documents to bring, listed on their own.
-                if let (Some(c @ (Channel::ServiceCenter | Channel::Office)), Some(map)) =
-                    (channel, body.as_object_mut())
-                {
-                    let missing: Vec<&str> = grounds
-                        .iter()
-                        .flat_map(|g| g.missing.iter().map(|d| d.as_str()))
-                        .collect();
-                    map.insert("channel".into(), c.as_str().into());
-                    map.insert("missing".into(), missing.into());
-                }
-                let id = application_id.as_str();
-                docs.push(draft(result_id(*seq), "refusal", now, id, body));
-            }
-            Event::RoundRun(round) => docs.extend(referrals(round, now)),
-            Event::Enrolled { referral_id, at } => {
-                docs.extend(admission(
-                    state,
-                    *seq,
-                    referral_id,
-                    now,
-                    json!({"decision": "admitted", "decided_at": at}),
-                ));
-            }
-            Event::ReferralLapsed {
-                referral_id,
-                at,
-                reason: kezek_core::event::LapseReason::NotAdmitted,
-                grounds,
-                ..
-            } => {
-                let body = json!({"decision": "not_admitted", "grounds": grounds, "decided_at": at, "back_in_queue": true});
-                docs.extend(admission(state, *seq, referral_id, now, body));
-            }
-            Event::ClaimDecided {
-                application_id,
-                verified,
-                reason,
-                at,
-            } => {
-                let category = state
-                    .application_by_id(application_id)
-                    .and_then(|(_, a)| a.category.as_ref().map(ToString::to_string));
-                let body = json!({
-                    "category": category,
-                    "decision": if *verified { "verified" } else { "rejected" },
-                    "reason": reason,
-                    "decided_at": at,
-                });
-                let id = application_id.as_str();
-                docs.push(draft(result_id(*seq), "priority_decision", now, id, body));
-            }
-            _ => {}
-        }
-    }
-    docs
-}
-
-/// The queue notification of the registration at `seq`, with the place the child has in the
-/// state the command left.
-fn queue_notification(
-    state: &State,
-    seq: kezek_core::model::Seq,
-    r: &Registration,
-    now: Timestamp,
-) -> Option<Draft> {
-    let (a, app) = state.application_by_id(&r.application_id)?;
-    let body = json!({
-        "child_iin": r.child.iin,
-        "child_name": r.child.name,
-        "district": r.district,
-        "language": r.language.as_str(),
-        "preferences": r.preferences,
-        "registered_at": r.registered_at,
-        "tier": views::tier_name(state, app.tier),
-        "priority_status": r.claim.as_str(),
-        "queue_number": state.queue_number(a),
-        "positions": views::positions(state, a, views::academic_year(state, now), false),
-    });
-    let id = r.application_id.as_str();
-    Some(draft(result_id(seq), "queue_notification", now, id, body))
-}
-
-/// The kindergarten's signed decision on a referral (admitted or not), `decision` added to
-/// what names the referral.
-fn admission(
-    state: &State,
-    seq: kezek_core::model::Seq,
-    referral_id: &kezek_core::model::ReferralId,
-    now: Timestamp,
-    mut decision: Value,
-) -> Option<Draft> {
-    let r = state.referral(referral_id)?;
-    let app = state.application(r.app)?;
-    let kindergarten = state.kindergarten(r.kindergarten)?;
-    if let Some(map) = decision.as_object_mut() {
-        map.insert("referral_id".into(), referral_id.as_str().into());
-        map.insert("kindergarten_id".into(), kindergarten.id.as_str().into());
-        map.insert("group_id".into(), r.group.as_str().into());
-    }
-    Some(draft(
-        result_id(seq),
-        "admission",
-        now,
-        app.id.as_str(),
-        decision,
-    ))
-}
-
-/// The referrals a round issued.
-fn referrals(round: &RoundRecord, now: Timestamp) -> impl Iterator<Item = Draft> + '_ {
-    round.referrals.iter().map(move |r| {
-        let body = json!({
-            "referral_id": r.referral_id,
-            "round_id": round.round_id,
-            "district": round.district,
-            "kindergarten_id": r.kindergarten_id,
-            "group_id": r.group_id,
-            "confirm_by": r.expires_at,
-        });
-        let id = referral_document_id(r.referral_id.as_str());
-        draft(id, "referral", now, r.application_id.as_str(), body)
     })
 }
 

@@ -1,0 +1,440 @@
+//! The page of a document: what is printed where. Each kind of document lists its fields in
+//! the order a reader needs them, with their labels and values in the reader's language,
+//! times in the authority's local time, and at the foot the signature and the way to check it.
+
+use super::words::{label, title, value};
+use super::Lang;
+use jiff::tz::{Offset, TimeZone};
+use jiff::Timestamp;
+use serde_json::Value;
+
+/// Left margin, right edge and top of the text, in points (A4 is 595 × 842).
+const LEFT: f32 = 50.0;
+const RIGHT: f32 = 545.0;
+const TOP: f32 = 800.0;
+/// The side of the QR code, in points.
+pub const QR_SIZE: f32 = 100.0;
+/// The right edge of the page's text (the QR code's too).
+pub const RIGHT_EDGE: f32 = RIGHT;
+/// The text size of fields.
+const SIZE: f32 = 10.0;
+
+/// A run of text at a place on the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// Left edge.
+    pub x: f32,
+    /// Baseline.
+    pub y: f32,
+    /// Size in points.
+    pub size: f32,
+    /// The text.
+    pub text: String,
+}
+
+/// What the page shows.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// The text.
+    pub runs: Vec<Run>,
+    /// Horizontal rules, by height.
+    pub rules: Vec<f32>,
+    /// The top of the verification block (the QR code goes beside it, at the right).
+    pub check_y: f32,
+}
+
+/// How wide a text is at a size, in points.
+pub type Measure<'a> = &'a dyn Fn(&str, f32) -> f32;
+
+/// How a document's times and codes read.
+pub struct Reader<'a> {
+    /// The language.
+    pub lang: Lang,
+    /// The authority's offset from UTC.
+    pub offset: Offset,
+    /// The verification URL.
+    pub check_url: &'a str,
+    /// The digest the URL carries.
+    pub digest: &'a str,
+}
+
+struct Writer<'a> {
+    page: Page,
+    y: f32,
+    /// The right edge of the text.
+    right: f32,
+    measure: Measure<'a>,
+}
+
+impl Writer<'_> {
+    fn gap(&mut self, points: f32) {
+        self.y -= points;
+    }
+
+    /// `text` at `x`, wrapped at word boundaries to the right edge; continuation lines at
+    /// `indent`.
+    fn text(&mut self, x: f32, indent: f32, size: f32, text: &str) {
+        let mut line = String::new();
+        let mut at = x;
+        for word in text.split(' ') {
+            let candidate = if line.is_empty() {
+                word.to_owned()
+            } else {
+                format!("{line} {word}")
+            };
+            if !line.is_empty() && at + (self.measure)(&candidate, size) > self.right {
+                self.emit(at, size, std::mem::take(&mut line));
+                at = indent;
+                word.clone_into(&mut line);
+            } else {
+                line = candidate;
+            }
+            // A word longer than the line (a signature) is cut where it reaches the edge.
+            while at + (self.measure)(&line, size) > self.right && line.chars().count() > 1 {
+                let mut cut = String::new();
+                for c in line.chars() {
+                    let next = format!("{cut}{c}");
+                    if at + (self.measure)(&next, size) > self.right {
+                        break;
+                    }
+                    cut = next;
+                }
+                let rest: String = line.chars().skip(cut.chars().count().max(1)).collect();
+                self.emit(at, size, cut);
+                at = indent;
+                line = rest;
+            }
+        }
+        if !line.is_empty() {
+            self.emit(at, size, line);
+        }
+    }
+
+    fn emit(&mut self, x: f32, size: f32, text: String) {
+        self.page.runs.push(Run {
+            x,
+            y: self.y,
+            size,
+            text,
+        });
+        self.y -= size * 1.45;
+    }
+
+    /// `label: value`.
+    fn field(&mut self, label: &str, value: &str) {
+        self.text(LEFT, LEFT + 20.0, SIZE, &format!("{label}: {value}"));
+    }
+
+    /// A label, then one bulleted line per item.
+    fn list(&mut self, label: &str, items: &[String]) {
+        self.text(LEFT, LEFT + 20.0, SIZE, &format!("{label}:"));
+        for item in items {
+            self.text(LEFT + 12.0, LEFT + 22.0, SIZE, &format!("•  {item}"));
+        }
+    }
+
+    fn rule(&mut self) {
+        self.page.rules.push(self.y + SIZE * 0.6);
+        self.gap(SIZE * 0.8);
+    }
+}
+
+impl Reader<'_> {
+    fn label(&self, key: &str) -> String {
+        label(key, self.lang).unwrap_or(key).to_owned()
+    }
+
+    /// A code's words, or the code itself.
+    fn code(&self, v: &Value) -> String {
+        match v {
+            Value::String(s) => value(s, self.lang).map_or_else(|| s.clone(), str::to_owned),
+            Value::Bool(b) => value(&b.to_string(), self.lang).unwrap_or("").to_owned(),
+            other => plain(other),
+        }
+    }
+
+    /// A deadline: one at local midnight reads as the day before, inclusive (a family reads
+    /// "until 4 December inclusive", not "until 00:00 on 5 December").
+    fn deadline(&self, v: &Value) -> String {
+        let Some(t) = v.as_str().and_then(|s| s.parse::<Timestamp>().ok()) else {
+            return plain(v);
+        };
+        let local = t.to_zoned(TimeZone::fixed(self.offset));
+        if local.hour() == 0 && local.minute() == 0 {
+            let day = local.date().yesterday().unwrap_or(local.date());
+            format!("{} ({})", day.strftime("%d.%m.%Y"), self.label("inclusive"))
+        } else {
+            format!("{} ({})", self.time(v), self.label("local_time"))
+        }
+    }
+
+    /// An instant as the authority's local date and time, to the minute.
+    fn time(&self, v: &Value) -> String {
+        match v.as_str().and_then(|s| s.parse::<Timestamp>().ok()) {
+            Some(t) => t
+                .to_zoned(TimeZone::fixed(self.offset))
+                .strftime("%d.%m.%Y %H:%M")
+                .to_string(),
+            None => plain(v),
+        }
+    }
+}
+
+/// A value as plain text (`—` for nothing).
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) if s.is_empty() => "—".to_owned(),
+        Value::String(s) => s.clone(),
+        Value::Null => "—".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// A civil date `YYYY-MM-DD` as `DD.MM.YYYY`.
+fn date(v: &Value) -> String {
+    match v.as_str().and_then(|s| s.parse::<jiff::civil::Date>().ok()) {
+        Some(d) => d.strftime("%d.%m.%Y").to_string(),
+        None => plain(v),
+    }
+}
+
+/// Lays out `doc` for `reader`.
+#[must_use]
+pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
+    let mut w = Writer {
+        page: Page::default(),
+        y: TOP,
+        right: RIGHT,
+        measure,
+    };
+    let body = &doc["body"];
+    let lang_key = match reader.lang {
+        Lang::Kk => "kk",
+        Lang::Ru => "ru",
+    };
+    w.text(LEFT, LEFT, 9.0, &reader.label("service"));
+    if let Some(authority) = body
+        .get("authority")
+        .and_then(|a| a.get(lang_key))
+        .and_then(Value::as_str)
+    {
+        w.text(LEFT, LEFT, 12.0, authority);
+    }
+    w.gap(8.0);
+    let kind = doc["kind"].as_str().unwrap_or("");
+    w.text(LEFT, LEFT, 16.0, title(kind, reader.lang).unwrap_or(kind));
+    w.gap(4.0);
+    w.field(&reader.label("id"), &plain(&doc["id"]));
+    w.field(
+        &reader.label("issued_at"),
+        &format!(
+            "{} ({})",
+            reader.time(&doc["issued_at"]),
+            reader.label("local_time")
+        ),
+    );
+    w.field(
+        &reader.label("application_id"),
+        &plain(&doc["application_id"]),
+    );
+    w.rule();
+    match kind {
+        "queue_notification" => queue_notification(&mut w, reader, body),
+        "referral" => referral(&mut w, reader, body),
+        "refusal" => refusal(&mut w, reader, body),
+        "priority_decision" => priority_decision(&mut w, reader, body),
+        "admission" => admission(&mut w, reader, body),
+        _ => {}
+    }
+    w.rule();
+    footer(&mut w, reader, doc);
+    w.page
+}
+
+fn child(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    w.field(&r.label("child_name"), &plain(&body["child_name"]));
+    w.field(&r.label("child_iin"), &plain(&body["child_iin"]));
+    if !body["birth_date"].is_null() {
+        w.field(&r.label("birth_date"), &date(&body["birth_date"]));
+    }
+    if !body["applicant_name"].is_null() {
+        w.field(&r.label("applicant_name"), &plain(&body["applicant_name"]));
+    }
+}
+
+fn queue_notification(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    child(w, r, body);
+    w.gap(4.0);
+    w.field(&r.label("registered_at"), &r.time(&body["registered_at"]));
+    w.field(&r.label("queue_number"), &plain(&body["queue_number"]));
+    w.field(&r.label("tier"), &r.code(&body["tier"]));
+    if !body["category"].is_null() {
+        w.field(&r.label("category"), &r.code(&body["category"]));
+        w.field(
+            &r.label("priority_status"),
+            &r.code(&body["priority_status"]),
+        );
+    }
+    w.field(&r.label("language"), &r.code(&body["language"]));
+    let name_of = |id: &str| {
+        body["kindergartens"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|k| k["kindergarten_id"].as_str() == Some(id))
+            .and_then(|k| k["name"].as_str())
+            .map_or_else(|| id.to_owned(), |n| format!("{n} ({id})"))
+    };
+    let positions: Vec<String> = body["positions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|p| {
+            let id = p["kindergarten_id"].as_str().unwrap_or("");
+            format!(
+                "{} — {} {}",
+                name_of(id),
+                plain(&p["position"]),
+                r.label("place")
+            )
+        })
+        .collect();
+    w.list(&r.label("positions"), &positions);
+}
+
+fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    child(w, r, body);
+    w.gap(4.0);
+    w.field(&r.label("referral_id"), &plain(&body["referral_id"]));
+    w.field(
+        &r.label("kindergarten_name"),
+        &format!(
+            "{} ({})",
+            plain(&body["kindergarten_name"]),
+            plain(&body["kindergarten_id"])
+        ),
+    );
+    if !body["kindergarten_address"].is_null() {
+        w.field(
+            &r.label("kindergarten_address"),
+            &plain(&body["kindergarten_address"]),
+        );
+    }
+    let mut group = plain(&body["group_id"]);
+    if let Some(age) = body["group_age_years"].as_i64() {
+        group = format!(
+            "{group}, {age} {}, {}",
+            r.label("years"),
+            r.code(&body["language"])
+        );
+    }
+    w.field(&r.label("group"), &group);
+    w.gap(4.0);
+    w.field(&r.label("confirm_by"), &r.deadline(&body["confirm_by"]));
+    if let Some(days) = body["enrol_working_days"].as_u64() {
+        w.field(
+            &r.label("enrol"),
+            &format!("{days} {}", r.label("working_days_after_confirming")),
+        );
+    }
+    let bring: Vec<String> = body["bring"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|b| r.code(b))
+        .collect();
+    if !bring.is_empty() {
+        w.gap(4.0);
+        w.list(&r.label("bring"), &bring);
+    }
+}
+
+fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    w.field(&r.label("refused_at"), &r.time(&body["refused_at"]));
+    if !body["channel"].is_null() {
+        w.field(&r.label("channel"), &r.code(&body["channel"]));
+    }
+    let grounds: Vec<String> = body["grounds"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            let mut text = r.code(&g["code"]);
+            let missing: Vec<String> = g["missing"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|d| r.code(d))
+                .collect();
+            if !missing.is_empty() {
+                text = format!("{text}: {}", missing.join("; "));
+            }
+            format!("{text} ({})", plain(&g["field"]))
+        })
+        .collect();
+    w.list(&r.label("grounds"), &grounds);
+    let missing: Vec<String> = body["missing"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| r.code(d))
+        .collect();
+    if !missing.is_empty() {
+        w.list(&r.label("missing"), &missing);
+    }
+}
+
+fn priority_decision(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    child(w, r, body);
+    w.gap(4.0);
+    w.field(&r.label("category"), &r.code(&body["category"]));
+    w.field(&r.label("decision"), &r.code(&body["decision"]));
+    w.field(&r.label("reason"), &plain(&body["reason"]));
+    w.field(&r.label("decided_at"), &r.time(&body["decided_at"]));
+}
+
+fn admission(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    child(w, r, body);
+    w.gap(4.0);
+    let kindergarten = match body["kindergarten_name"].as_str() {
+        Some(name) => format!("{name} ({})", plain(&body["kindergarten_id"])),
+        None => plain(&body["kindergarten_id"]),
+    };
+    w.field(&r.label("kindergarten_name"), &kindergarten);
+    w.field(&r.label("group"), &plain(&body["group_id"]));
+    w.field(&r.label("referral_id"), &plain(&body["referral_id"]));
+    w.field(&r.label("decision"), &r.code(&body["decision"]));
+    if !body["grounds"].is_null() {
+        w.field(&r.label("reason"), &plain(&body["grounds"]));
+    }
+    w.field(&r.label("decided_at"), &r.time(&body["decided_at"]));
+    if body["back_in_queue"].as_bool() == Some(true) {
+        w.field(&r.label("back_in_queue"), &r.code(&body["back_in_queue"]));
+    }
+}
+
+/// The signature, the key and the way to check the document.
+fn footer(w: &mut Writer<'_>, r: &Reader<'_>, doc: &Value) {
+    w.page.check_y = w.y + 11.0;
+    w.right = RIGHT - QR_SIZE - 12.0;
+    w.text(LEFT, LEFT, 11.0, &r.label("check"));
+    w.text(LEFT, LEFT, 9.0, r.check_url);
+    w.text(
+        LEFT,
+        LEFT,
+        8.0,
+        &format!("{}: {}", r.label("digest"), r.digest),
+    );
+    w.text(
+        LEFT,
+        LEFT,
+        8.0,
+        &format!("{}: {}", r.label("key_id"), plain(&doc["key_id"])),
+    );
+    w.text(
+        LEFT,
+        LEFT,
+        8.0,
+        &format!("{}: {}", r.label("signature"), plain(&doc["signature"])),
+    );
+}
