@@ -241,3 +241,59 @@ async fn a_query_value_out_of_range_is_422_naming_it() {
         .await;
     assert!(s < 500, "{s}");
 }
+
+#[tokio::test]
+async fn messages_follow_accept_language_and_codes_stay() {
+    let (app, _store) = spawn_app().await;
+    let mut bad = application(1, None);
+    bad["child"]["iin"] = "123".into();
+    let send = |lang: Option<&'static str>, token: Option<&'static str>| {
+        let (app, bad) = (&app, bad.clone());
+        async move {
+            let mut req = app
+                .http
+                .post(format!("{}/v1/applications", app.base))
+                .json(&bad);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(l) = lang {
+                req = req.header("accept-language", l);
+            }
+            let res = req.send().await.unwrap();
+            let content_language = res
+                .headers()
+                .get("content-language")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: serde_json::Value = res.json().await.unwrap();
+            (content_language, body)
+        }
+    };
+    let (cl, ru) = send(Some("ru-RU,ru;q=0.9,en;q=0.8"), Some(PORTAL)).await;
+    assert_eq!(cl.as_deref(), Some("ru"));
+    assert_eq!(ru["code"], "refused");
+    let iin = ru["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "child.iin")
+        .unwrap();
+    assert_eq!(
+        (iin["code"].as_str(), iin["message"].as_str()),
+        (Some("invalid_iin"), Some("Неверный ИИН"))
+    );
+    assert!(ru["detail"].as_str().unwrap().contains("отказано"), "{ru}");
+    let (_, kk) = send(Some("kk"), None).await;
+    assert_eq!(kk["code"], "unauthorized");
+    assert_eq!(kk["detail"], "Жарамды кілт (bearer token) қажет");
+    let (cl, en) = send(Some("en"), None).await;
+    assert_eq!(
+        (cl, en["detail"].as_str()),
+        (None, Some("a valid bearer token is required"))
+    );
+    let (cl, plain) = send(None, None).await;
+    assert_eq!(
+        (cl, plain["detail"].as_str()),
+        (None, Some("a valid bearer token is required"))
+    );
+}

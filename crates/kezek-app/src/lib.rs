@@ -20,6 +20,7 @@ mod health;
 pub mod import;
 mod key_watch;
 pub mod keys;
+pub mod messages;
 pub mod ops;
 pub mod outbox;
 pub mod pdf;

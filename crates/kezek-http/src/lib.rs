@@ -8,6 +8,7 @@
 mod check_page;
 pub mod error;
 mod extract;
+mod localize;
 pub mod metrics;
 mod routes;
 pub mod server;
@@ -32,7 +33,7 @@ const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 /// The OpenAPI description's frame; the paths come from the handlers' annotations.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Kezek", version = "1", description = "The waiting queue for state kindergarten places."),
+    info(title = "Kezek", version = "1", description = "The waiting queue for state kindergarten places. Errors are application/problem+json; with Accept-Language preferring kk or ru, their detail and messages are in Kazakh or Russian (codes unchanged)."),
     modifiers(&BearerAuth)
 )]
 struct ApiDoc;
@@ -135,6 +136,7 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
             read_body,
         ))
         .layer(axum::middleware::map_response(problem_json))
+        .layer(axum::middleware::from_fn(localize::localize))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(app)
 }
