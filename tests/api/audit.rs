@@ -186,6 +186,7 @@ async fn openapi_describes_exactly_the_routes() {
         ("GET", "/v1/keys"),
         ("PUT", "/v1/districts/{id}"),
         ("GET", "/v1/verify/{id}"),
+        ("GET", "/v1/districts/{district}/queue"),
     ]
     .iter()
     .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))

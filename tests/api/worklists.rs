@@ -1,8 +1,8 @@
 //! The education department's worklists: claims to check with the regulations' deadline,
 //! referrals outstanding; a claim decision issues a signed document.
 
-use crate::harness::{spawn_app, PORTAL, STAFF, STAFF_D2};
-use serde_json::json;
+use crate::harness::{spawn_app, AUDITOR, CLERK, PORTAL, STAFF, STAFF_D2};
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn claims_to_check_have_a_due_date_and_become_overdue() {
@@ -228,4 +228,104 @@ async fn districts_and_their_kindergartens_can_be_looked_up_within_scope() {
         .call("GET", "/v1/kindergartens", Some(PORTAL), None)
         .await;
     assert_eq!(s, 422);
+}
+
+#[tokio::test]
+async fn a_cohort_queue_lists_its_children_by_queue_number_a_page_at_a_time() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let mut ids = Vec::new();
+    for n in 1..=7u16 {
+        let category = (n % 3 == 0).then_some("large_family");
+        let (s, a) = app.register(n, category).await;
+        assert_eq!(s, 201, "{a}");
+        ids.push(a["application_id"].as_str().unwrap().to_owned());
+        app.advance_days(1);
+    }
+    // One claim verified: that child moves up a tier.
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/v1/applications/{}/priority", ids[5]),
+            Some(STAFF),
+            Some(json!({"decision": "verified", "reason": "certificate seen"})),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let list = |query: &str, token: &'static str| {
+        let path = format!("/v1/districts/D1/queue?{query}");
+        let app = &app;
+        async move { app.call("GET", &path, Some(token), None).await }
+    };
+    let (s, all) = list("age=4&language=kk", STAFF).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(
+        (all["total"].as_u64(), all["age_years"].as_i64()),
+        (Some(7), Some(4))
+    );
+    let children = all["children"].as_array().unwrap();
+    assert_eq!(children.len(), 7);
+    // Every number is the one the application itself shows.
+    for (i, c) in children.iter().enumerate() {
+        assert_eq!(c["number"], i + 1);
+        let (_, a) = app
+            .call(
+                "GET",
+                &format!("/v1/applications/{}", c["application_id"].as_str().unwrap()),
+                Some(PORTAL),
+                None,
+            )
+            .await;
+        assert_eq!(a["queue_number"], c["number"], "{c}");
+    }
+    assert_eq!(
+        children[0]["application_id"],
+        ids[5].as_str(),
+        "the verified claim leads"
+    );
+    assert_eq!(all["next_after"], json!(null));
+    let cohort = all["cohort"].as_i64().unwrap();
+    // Pages of two, by cohort, a clerk of the district asking.
+    let (s, page) = list(
+        &format!("cohort={cohort}&language=kk&after=2&limit=2"),
+        CLERK,
+    )
+    .await;
+    assert_eq!(s, 200, "{page}");
+    let numbers: Vec<u64> = page["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["number"].as_u64().unwrap())
+        .collect();
+    assert_eq!(numbers, [3, 4]);
+    assert_eq!(page["next_after"], 4);
+    assert_eq!(page["children"][0], children[2]);
+    // One tier: its children keep their numbers in the whole queue.
+    let (_, general) = list("age=4&language=kk&tier=general&after=3&limit=10", AUDITOR).await;
+    let general: Vec<&Value> = general["children"].as_array().unwrap().iter().collect();
+    let want: Vec<&Value> = children
+        .iter()
+        .filter(|c| c["tier"] == "general" && c["number"].as_u64().unwrap() > 3)
+        .collect();
+    assert_eq!(general, want);
+    // Another district's staff sees nothing; the questions are checked.
+    let (s, _) = list("age=4&language=kk", STAFF_D2).await;
+    assert_eq!(s, 403);
+    for (query, field) in [
+        ("language=kk", "cohort"),
+        ("age=4&cohort=2022&language=kk", "cohort"),
+        ("age=4&language=en", "language"),
+        ("age=4&language=kk&tier=vip", "tier"),
+        ("age=4&language=kk&limit=1001", "limit"),
+    ] {
+        let (s, v) = list(query, STAFF).await;
+        assert_eq!(
+            (s, v["errors"][0]["field"].as_str()),
+            (422, Some(field)),
+            "{query}: {v}"
+        );
+    }
+    let (s, empty) = list("age=2&language=ru", STAFF).await;
+    assert_eq!((s, empty["total"].as_u64()), (200, Some(0)));
 }

@@ -203,6 +203,9 @@ roles! {
     StaffOrAuditor = [Staff, Auditor];
     /// Who may look districts and kindergartens up: the portal, clerks, staff, auditors.
     Lookup = [Portal, Clerk, Staff, Auditor];
+    /// Who may read a district's queue child by child: clerks and staff of the district,
+    /// auditors.
+    QueueReaders = [Clerk, Staff, Auditor];
     /// Everyone with a key: who may see a kindergarten.
     AnyRole = [Portal, Staff, Kindergarten, Auditor];
 }

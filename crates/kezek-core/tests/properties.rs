@@ -18,6 +18,7 @@ mod model;
 mod world;
 
 use kezek_core::model::{AppStatus, Language, ReferralStatus, Seq};
+use kezek_core::queue::QueueKey;
 use kezek_core::{Policy, State};
 use proptest::prelude::*;
 
@@ -41,6 +42,31 @@ fn check_queue(s: &State) {
                 }
             }
             assert_eq!(order.len(), tiers.iter().map(Vec::len).sum::<usize>());
+            // The listing of the queue in merged order, whole and a page at a time.
+            let key = QueueKey {
+                district: d1(s),
+                cohort,
+                language: lang,
+            };
+            if let Some(q) = s.queue(&key) {
+                let listed: Vec<_> = q
+                    .merged(s.policy(), 0, usize::MAX)
+                    .iter()
+                    .map(|(_, e)| e.app())
+                    .collect();
+                assert_eq!(listed, order, "merged listing of {cohort} {lang:?}");
+                for (from, limit) in [(1, 2), (3, 5), (order.len() / 2, 7), (order.len(), 3)] {
+                    let page: Vec<_> = q
+                        .merged(s.policy(), from, limit)
+                        .iter()
+                        .map(|(_, e)| e.app())
+                        .collect();
+                    let want: Vec<_> = order.iter().skip(from).take(limit).copied().collect();
+                    assert_eq!(page, want, "page {from}+{limit} of {cohort} {lang:?}");
+                }
+            } else {
+                assert!(order.is_empty());
+            }
         }
     }
     for (i, a) in s.applications() {

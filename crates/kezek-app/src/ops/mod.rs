@@ -9,6 +9,7 @@ pub mod documents;
 pub mod notifications;
 pub mod operator;
 pub mod places;
+pub mod queue;
 pub mod referrals;
 pub mod worklists;
 

@@ -4,6 +4,7 @@
 //! and `ahead` are O(log n): ranks, one select, and the interleave formula — never a scan.
 
 pub mod interleave;
+pub mod merged;
 pub mod order;
 
 use crate::model::{DistrictIx, KgIx, Language, Seq};

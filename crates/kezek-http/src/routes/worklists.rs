@@ -6,7 +6,8 @@ use crate::extract::{Auth, Query};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kezek_app::access::Staff;
+use kezek_app::access::{QueueReaders, Staff};
+use kezek_app::ops::queue;
 use kezek_app::ops::worklists::{self, ClaimList, ReferralWorklist};
 use kezek_app::problem::Problem;
 use kezek_app::App;
@@ -19,6 +20,52 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .routes(routes!(claims))
         .routes(routes!(referrals))
+        .routes(routes!(queue))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueParams {
+    cohort: Option<i16>,
+    age: Option<i16>,
+    language: String,
+    tier: Option<String>,
+    #[serde(default)]
+    after: usize,
+    limit: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/v1/districts/{district}/queue", tag = "staff", summary = "One cohort queue child by child, by queue number",
+    description = "A birth cohort (or an age) and a language of a district, in the merged order the queue numbers count and rounds follow, a page at a time; `tier` lists one tier with the numbers its children have in the whole queue. Clerks and staff of the district, auditors.",
+    params(("district" = String, Path, description = "district id"),
+        ("cohort" = Option<i16>, Query, description = "birth cohort (academic birth year); or age"),
+        ("age" = Option<i16>, Query, description = "age on the cut-off date of the academic year in progress; or cohort"),
+        ("language" = String, Query, description = "kk or ru"),
+        ("tier" = Option<String>, Query, description = "one tier of the policy only"),
+        ("after" = Option<usize>, Query, description = "children after this queue number (0: from the start)"),
+        ("limit" = Option<usize>, Query, description = "children per page, 100 by default, at most 1000")),
+    responses((status = 200, description = "the page", body = queue::QueuePage), (status = 404, description = "unknown district", body = Problem),
+        (status = 422, description = "neither or both of cohort and age, a bad language or tier, limit over 1000", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn queue(
+    State(app): State<Arc<App>>,
+    Auth(auth): Auth<QueueReaders>,
+    Path(district): Path<String>,
+    Query(p): Query<QueueParams>,
+) -> Result<Response, ApiError> {
+    let now = app.now();
+    let q = queue::QueueQuery {
+        cohort: p.cohort,
+        age: p.age,
+        language: p.language,
+        tier: p.tier,
+        after: p.after,
+        limit: p.limit,
+    };
+    app.read(|s| queue::page(s, &auth, &district, &q, now).map(|v| Json(v).into_response()))
+        .await?
+        .map_err(ApiError::from)
 }
 
 #[derive(Deserialize)]
