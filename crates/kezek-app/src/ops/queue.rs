@@ -8,7 +8,7 @@ use crate::error::AppError;
 use crate::views;
 use jiff::Timestamp;
 use kezek_core::model::{AppIx, DistrictId, Language};
-use kezek_core::queue::order::Entry;
+use kezek_core::queue::order::{Entry, OrderIndex};
 use kezek_core::queue::{CohortQueue, QueueKey};
 use kezek_core::State;
 use serde::Serialize;
@@ -199,7 +199,7 @@ pub fn page(
         ),
         (Some(queue), Some(t)) => {
             let (page, more) = tier_page(state, queue, t, q.after, limit);
-            (queue.tier(t).map_or(0, |l| l.len()), page, more)
+            (queue.tier(t).map_or(0, OrderIndex::len), page, more)
         }
     };
     let children: Vec<QueuedChild> = placed
