@@ -61,6 +61,7 @@ async fn named_city(app: &TestApp, seats: u32) {
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["names"]["authority_ru"], AUTHORITY_RU);
     let body = json!({"name": "№12 «Балдырған» бөбекжай-бақшасы", "address": "Төле би көшесі, 71",
+        "name_ru": "Ясли-сад №12 «Балдырган»", "address_ru": "улица Толе би, 71",
         "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": seats}]});
     let (s, v) = app
         .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body))
@@ -141,8 +142,6 @@ async fn a_referral_names_the_child_the_kindergarten_and_the_authority_in_both_l
             "Аружан Бекова",
             "Дана Бекова",
             authority,
-            "№12 «Балдырған» бөбекжай-бақшасы",
-            "Төле би көшесі, 71",
             "01.09.2026 09:00",
             confirm_day.as_str(),
             "01.03.2022",
@@ -246,7 +245,7 @@ async fn a_queue_notification_and_a_refusal_print_words_not_codes() {
         "Номер в очереди: 1",
         "Общая очередь",
         AUTHORITY_RU,
-        "№12 «Балдырған» бөбекжай-бақшасы (K1) — 1 место",
+        "Ясли-сад №12 «Балдырган» (K1) — 1 место",
     ] {
         assert!(text.contains(needle), "no `{needle}` in\n{text}");
     }
@@ -258,6 +257,7 @@ async fn a_queue_notification_and_a_refusal_print_words_not_codes() {
     assert_eq!(s, 422, "{r}");
     let kk = pdf_text(&pdf(&app, r["document_id"].as_str().unwrap(), "kk").await);
     assert!(kk.contains("Құжаттар толық емес"), "{kk}");
+    assert!(kk.contains("Ержан") && kk.contains(AUTHORITY_KK), "{kk}");
     assert!(kk.contains("Тұрғылықты жерін растайтын құжат"), "{kk}");
     assert!(!kk.contains("documents_incomplete"), "{kk}");
 }
@@ -333,5 +333,6 @@ async fn kindergartens_are_found_by_words_of_their_name_or_address() {
     assert_eq!(find("балдырған").await, ["K1"]);
     assert_eq!(find("ТӨЛЕ%2071").await, ["K1"]);
     assert_eq!(find("k2").await, ["K2"]);
+    assert_eq!(find("балдырган%20толе").await, ["K1"]);
     assert!(find("Абай").await.is_empty());
 }

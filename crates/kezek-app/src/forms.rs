@@ -112,9 +112,16 @@ pub struct KindergartenForm {
     pub district: DistrictId,
     /// Groups; a group missing from the list is removed (unless occupied).
     pub groups: Vec<GroupForm>,
-    /// Street address, as a referral prints it (optional; a replacement without it removes it).
+    /// The name in Russian, where it differs (optional; a replacement without it removes it,
+    /// as with the addresses).
+    #[serde(default)]
+    pub name_ru: Option<String>,
+    /// Street address, as a referral prints it (in Kazakh where there are both).
     #[serde(default)]
     pub address: Option<String>,
+    /// Street address in Russian.
+    #[serde(default)]
+    pub address_ru: Option<String>,
 }
 
 /// A district's name and its authority's, in Kazakh and Russian, as its documents print them.

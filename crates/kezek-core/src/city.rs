@@ -9,7 +9,7 @@ use crate::command::kindergarten::UpsertKindergarten;
 use crate::command::vacancies::OpenVacancies;
 use crate::command::{Command, CommandError, Outcome};
 use crate::dataset::{ApplicationRow, Catalog, GroupRow};
-use crate::event::GroupSpec;
+use crate::event::{GroupSpec, KindergartenLabels};
 use crate::model::KindergartenId;
 use crate::state::State;
 
@@ -124,14 +124,14 @@ fn create_full(
                 enrolled: g.free_seats,
             })
             .collect();
-        let (name, address) = catalog
-            .kindergartens
-            .get(k)
-            .map_or_else(|| (k.to_string(), None), Clone::clone);
+        let (name, labels) = catalog.kindergartens.get(k).map_or_else(
+            || (k.to_string(), KindergartenLabels::default()),
+            Clone::clone,
+        );
         let cmd = Command::from(UpsertKindergarten {
             kindergarten_id: k.clone(),
             name,
-            address,
+            labels,
             district: first.district.clone(),
             groups: specs,
         });

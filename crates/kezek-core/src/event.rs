@@ -207,6 +207,63 @@ pub enum LapseReason {
     NotAdmitted,
 }
 
+/// A kindergarten's Russian name and its street address in Kazakh and Russian, beside its
+/// name (the one every kindergarten has; Kazakh where it has both).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KindergartenLabels {
+    /// Its name in Russian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_ru: Option<String>,
+    /// Its street address (in Kazakh where it has both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Its street address in Russian.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address_ru: Option<String>,
+}
+
+impl KindergartenLabels {
+    /// Each label with its field name.
+    #[must_use]
+    pub fn fields(&self) -> [(&'static str, Option<&str>); 3] {
+        [
+            ("name_ru", self.name_ru.as_deref()),
+            ("address", self.address.as_deref()),
+            ("address_ru", self.address_ru.as_deref()),
+        ]
+    }
+
+    /// The labels without surrounding blanks, an empty one dropped.
+    #[must_use]
+    pub fn trimmed(&self) -> Self {
+        let t = |v: &Option<String>| {
+            v.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+        };
+        Self {
+            name_ru: t(&self.name_ru),
+            address: t(&self.address),
+            address_ru: t(&self.address_ru),
+        }
+    }
+}
+
+/// The child and district a refused application named, each only when valid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefusedChild {
+    /// The child's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_name: Option<String>,
+    /// The child's IIN.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_iin: Option<Iin>,
+    /// The district, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<DistrictId>,
+}
+
 /// A district's name and its authority's, in Kazakh and Russian.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DistrictNames {
@@ -258,10 +315,10 @@ pub enum Event {
         district: DistrictId,
         /// Groups after the change.
         groups: Vec<GroupSpec>,
-        /// Street address, as printed on a referral (absent in journals written before it
-        /// existed and when not given).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        address: Option<String>,
+        /// Its Russian name and its address, as printed on a referral (absent in journals
+        /// written before they existed and when not given).
+        #[serde(flatten)]
+        labels: Box<KindergartenLabels>,
     },
     /// A district and its authority were named (or renamed).
     DistrictNamed {
@@ -293,6 +350,10 @@ pub enum Event {
         /// The channel it was filed on, when it parsed (journals before it was kept: none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         channel: Option<crate::model::Channel>,
+        /// Whom and where the refusal concerns, as far as the request said it validly: the
+        /// child's name and IIN, the district (journals before they were kept: none).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        about: Option<Box<RefusedChild>>,
     },
     /// Kindergarten preferences replaced; the registration time stays.
     PreferencesChanged {

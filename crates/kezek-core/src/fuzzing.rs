@@ -158,7 +158,7 @@ fn city(policy: Policy) -> State {
                 kindergarten_id,
                 name,
                 district,
-                address: None,
+                labels: crate::event::KindergartenLabels::default(),
                 groups,
             });
         }

@@ -52,7 +52,7 @@ fn setup(policy: Policy, groups: &[(&str, i16, u32)]) -> State {
         kindergarten_id: KindergartenId::parse("K1").unwrap(),
         name: "Balapan".into(),
         district: DistrictId::parse("D1").unwrap(),
-        address: None,
+        labels: kezek_core::event::KindergartenLabels::default(),
         groups,
     })
     .unwrap();
@@ -365,7 +365,7 @@ fn capacity_cannot_drop_below_occupied() {
             kindergarten_id: KindergartenId::parse("K1").unwrap(),
             name: "B".into(),
             district: DistrictId::parse("D1").unwrap(),
-            address: None,
+            labels: kezek_core::event::KindergartenLabels::default(),
             groups,
         })
         .unwrap_err();

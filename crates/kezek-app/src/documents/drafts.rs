@@ -77,8 +77,25 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 grounds,
                 at,
                 channel,
+                about,
             } => {
                 let mut body = json!({"grounds": grounds, "refused_at": at});
+                // Whom it concerns and who refused, where the request said so validly.
+                if let (Some(about), Some(map)) = (about, body.as_object_mut()) {
+                    if let Some(name) = &about.child_name {
+                        map.insert("child_name".into(), name.as_str().into());
+                    }
+                    if let Some(iin) = &about.child_iin {
+                        map.insert("child_iin".into(), iin.to_string().into());
+                    }
+                    let d = about
+                        .district
+                        .as_ref()
+                        .and_then(|d| state.district_index(d));
+                    if let Some(d) = d {
+                        map.insert("authority".into(), authority(state, d));
+                    }
+                }
                 // At a counter the refusal is also the receipt the family leaves with: the
                 // documents to bring, listed on their own.
                 if let (Some(c @ (Channel::ServiceCenter | Channel::Office)), Some(map)) =
@@ -172,8 +189,9 @@ fn queue_notification(
         .preferences
         .iter()
         .map(|k| {
-            let name = state.kindergarten_by_id(k).map(|(_, kg)| kg.name.as_str());
-            json!({"kindergarten_id": k, "name": name})
+            let kg = state.kindergarten_by_id(k).map(|(_, kg)| kg);
+            json!({"kindergarten_id": k, "name": kg.map(|kg| kg.name.as_str()),
+                "name_ru": kg.and_then(|kg| kg.labels.name_ru.as_deref())})
         })
         .collect();
     let body = json!({
@@ -214,6 +232,10 @@ fn admission(
             "kindergarten_name".into(),
             kindergarten.name.as_str().into(),
         );
+        map.insert(
+            "kindergarten_name_ru".into(),
+            kindergarten.labels.name_ru.as_deref().into(),
+        );
         map.insert("group_id".into(), r.group.as_str().into());
     }
     let body = about(state, app, decision);
@@ -249,10 +271,19 @@ fn referrals<'a>(
             body.as_object_mut(),
             state.kindergarten_by_id(&r.kindergarten_id),
         ) {
+            let labels = &kg.labels;
             map.insert("kindergarten_name".into(), kg.name.as_str().into());
             map.insert(
+                "kindergarten_name_ru".into(),
+                labels.name_ru.as_deref().into(),
+            );
+            map.insert(
                 "kindergarten_address".into(),
-                kg.address.as_deref().map_or(Value::Null, Into::into),
+                labels.address.as_deref().into(),
+            );
+            map.insert(
+                "kindergarten_address_ru".into(),
+                labels.address_ru.as_deref().into(),
             );
             if let Some(g) = kg.group(&r.group_id) {
                 map.insert("group_age_years".into(), g.age_years.into());

@@ -89,14 +89,19 @@ pub fn districts(state: &State, auth: &Auth<Lookup>) -> DistrictList {
 }
 
 /// Whether kindergarten `k` matches the search `q`: every word of it is found, ignoring
-/// case, in its id, name or address.
+/// case, in its id, names or addresses.
 fn matches(k: &KindergartenView<'_>, q: &str) -> bool {
-    let hay = format!(
-        "{} {} {}",
-        k.kindergarten_id,
-        k.name,
-        k.address.unwrap_or_default()
-    )
+    let hay = [
+        Some(k.kindergarten_id.as_str()),
+        Some(k.name),
+        k.name_ru,
+        k.address,
+        k.address_ru,
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ")
     .to_lowercase();
     q.to_lowercase().split_whitespace().all(|w| hay.contains(w))
 }

@@ -58,7 +58,11 @@ impl App {
                 Ok(UpsertKindergarten {
                     kindergarten_id,
                     name: form.name,
-                    address: form.address,
+                    labels: kezek_core::event::KindergartenLabels {
+                        name_ru: form.name_ru,
+                        address: form.address,
+                        address_ru: form.address_ru,
+                    },
                     district: form.district,
                     groups: form.groups.into_iter().map(Into::into).collect(),
                 }

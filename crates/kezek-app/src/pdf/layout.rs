@@ -168,6 +168,16 @@ impl Reader<'_> {
         }
     }
 
+    /// Field `key` of `v` in the reader's language: `key_ru` for a Russian reader where it is
+    /// given, else `key`.
+    fn own<'v>(&self, v: &'v Value, key: &str) -> &'v Value {
+        let ru = v.get(format!("{key}_ru")).filter(|x| x.is_string());
+        match (self.lang, ru) {
+            (Lang::Ru, Some(x)) => x,
+            _ => v.get(key).unwrap_or(&Value::Null),
+        }
+    }
+
     /// An instant as the authority's local date and time, to the minute.
     fn time(&self, v: &Value) -> String {
         match v.as_str().and_then(|s| s.parse::<Timestamp>().ok()) {
@@ -282,7 +292,7 @@ fn queue_notification(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
             .into_iter()
             .flatten()
             .find(|k| k["kindergarten_id"].as_str() == Some(id))
-            .and_then(|k| k["name"].as_str())
+            .and_then(|k| r.own(k, "name").as_str())
             .map_or_else(|| id.to_owned(), |n| format!("{n} ({id})"))
     };
     let positions: Vec<String> = body["positions"]
@@ -310,15 +320,13 @@ fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
         &r.label("kindergarten_name"),
         &format!(
             "{} ({})",
-            plain(&body["kindergarten_name"]),
+            plain(r.own(body, "kindergarten_name")),
             plain(&body["kindergarten_id"])
         ),
     );
-    if !body["kindergarten_address"].is_null() {
-        w.field(
-            &r.label("kindergarten_address"),
-            &plain(&body["kindergarten_address"]),
-        );
+    let address = r.own(body, "kindergarten_address");
+    if !address.is_null() {
+        w.field(&r.label("kindergarten_address"), &plain(address));
     }
     let mut group = plain(&body["group_id"]);
     if let Some(age) = body["group_age_years"].as_i64() {
@@ -350,6 +358,10 @@ fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
 }
 
 fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    if !body["child_name"].is_null() || !body["child_iin"].is_null() {
+        child(w, r, body);
+        w.gap(4.0);
+    }
     w.field(&r.label("refused_at"), &r.time(&body["refused_at"]));
     if !body["channel"].is_null() {
         w.field(&r.label("channel"), &r.code(&body["channel"]));
@@ -396,7 +408,7 @@ fn priority_decision(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
 fn admission(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     child(w, r, body);
     w.gap(4.0);
-    let kindergarten = match body["kindergarten_name"].as_str() {
+    let kindergarten = match r.own(body, "kindergarten_name").as_str() {
         Some(name) => format!("{name} ({})", plain(&body["kindergarten_id"])),
         None => plain(&body["kindergarten_id"]),
     };

@@ -43,9 +43,15 @@ pub struct KindergartenView<'a> {
     pub kindergarten_id: &'a KindergartenId,
     /// Its name.
     pub name: &'a str,
+    /// Its name in Russian (absent when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name_ru: Option<&'a str>,
     /// Its street address (absent when none was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address: Option<&'a str>,
+    /// Its street address in Russian (absent when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address_ru: Option<&'a str>,
 }
 
 /// A kindergarten.
@@ -70,7 +76,9 @@ pub fn kindergarten(state: &State, k: KgIx) -> Option<KindergartenView<'_>> {
             .collect(),
         kindergarten_id: &kg.id,
         name: &kg.name,
-        address: kg.address.as_deref(),
+        name_ru: kg.labels.name_ru.as_deref(),
+        address: kg.labels.address.as_deref(),
+        address_ru: kg.labels.address_ru.as_deref(),
     })
 }
 

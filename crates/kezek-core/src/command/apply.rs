@@ -28,14 +28,8 @@ impl State {
                 name,
                 district,
                 groups,
-                address,
-            } => kindergarten::apply(
-                self,
-                kindergarten_id,
-                (name, address.as_deref()),
-                district,
-                groups,
-            ),
+                labels,
+            } => kindergarten::apply(self, kindergarten_id, (name, labels), district, groups),
             Event::DistrictNamed { district, names } => district::apply(self, district, names),
             Event::VacanciesOpened {
                 kindergarten_id,

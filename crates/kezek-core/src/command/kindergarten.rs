@@ -3,7 +3,7 @@
 //! is never removed, and a kindergarten never changes district.
 
 use super::refusal::{Refusal, Violations};
-use crate::event::{Event, GroupSpec};
+use crate::event::{Event, GroupSpec, KindergartenLabels};
 use crate::model::{DistrictId, KindergartenId};
 use crate::state::{Group, Mismatch, State};
 
@@ -19,7 +19,7 @@ code_enum! {
     pub enum Code {
         /// The name is empty, too long or holds control characters.
         InvalidName = "invalid_name",
-        /// The address is too long or holds invisible characters.
+        /// The Russian name or an address is too long or holds invisible characters.
         InvalidAddress = "invalid_address",
         /// More than 100 groups.
         TooManyGroups = "too_many_groups",
@@ -49,8 +49,8 @@ pub struct UpsertKindergarten {
     pub name: String,
     /// District.
     pub district: DistrictId,
-    /// Street address (`None`: none given).
-    pub address: Option<String>,
+    /// Its Russian name and its address (empty: none given).
+    pub labels: KindergartenLabels,
     /// Groups (`enrolled` counts only for a new group: a city import creates every group
     /// full, then opens its free seats as vacancies).
     pub groups: Vec<GroupSpec>,
@@ -63,13 +63,8 @@ impl UpsertKindergarten {
     /// Every broken rule of the data; a conflict with the seats taken.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let name = self.name.trim().to_owned();
-        let address = self
-            .address
-            .as_deref()
-            .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .map(str::to_owned);
-        check(&name, address.as_deref(), &self.groups)?;
+        let labels = self.labels.trimmed();
+        check(&name, &labels, &self.groups)?;
         let existing = state
             .kindergarten_by_id(&self.kindergarten_id)
             .map(|(_, k)| k);
@@ -101,18 +96,20 @@ impl UpsertKindergarten {
             name,
             district: self.district,
             groups,
-            address,
+            labels: Box::new(labels),
         }])
     }
 }
 
 /// The rules of the data itself, every one reported.
-fn check(name: &str, address: Option<&str>, groups: &[GroupSpec]) -> Result<(), Refusal> {
+fn check(name: &str, labels: &KindergartenLabels, groups: &[GroupSpec]) -> Result<(), Refusal> {
     let mut v = Violations::default();
-    if let Some(a) = address {
-        if a.chars().count() > MAX_NAME || !crate::model::text::is_visible_text(a) {
+    for (field, value) in labels.fields() {
+        if value.is_some_and(|a| {
+            a.chars().count() > MAX_NAME || !crate::model::text::is_visible_text(a)
+        }) {
             v.add(
-                "address",
+                field,
                 Code::InvalidAddress.as_str(),
                 "must be at most 200 printable characters, none of them invisible",
             );
@@ -204,7 +201,7 @@ fn check_occupied(old: &[Group], new: &[GroupSpec]) -> Result<(), Refusal> {
 pub(crate) fn apply(
     state: &mut State,
     id: &KindergartenId,
-    (name, address): (&str, Option<&str>),
+    (name, labels): (&str, &KindergartenLabels),
     district: &DistrictId,
     specs: &[GroupSpec],
 ) -> Result<(), Mismatch> {
@@ -241,6 +238,6 @@ pub(crate) fn apply(
         });
     }
     let d = state.district_or_create(district)?;
-    state.put_kindergarten(id, (name, address), d, groups)?;
+    state.put_kindergarten(id, (name, labels), d, groups)?;
     Ok(())
 }

@@ -11,7 +11,7 @@ pub(crate) use checks::{age as check_age, preferences as check_preferences};
 use super::refusal::Refusal;
 use super::round::check_round_id;
 use crate::allocation::{Newcomer, RoundSpec};
-use crate::event::{Event, Ground, Person, Registration, Representative};
+use crate::event::{Event, Ground, Person, RefusedChild, Registration, Representative};
 use crate::model::{
     AppIx, AppStatus, ApplicationId, Category, Channel, ClaimStatus, DistrictId, DistrictIx,
     Document, Iin, IinError, KgIx, Language, RoundId, Seq,
@@ -121,6 +121,7 @@ impl Register {
         child: Result<Iin, IinError>,
     ) -> Result<Checked, Event> {
         let mut grounds = Vec::new();
+        let iin = child.as_ref().ok().copied();
         let parsed = self.parse(state, child, &mut grounds);
         // One ground per field and code (the checks give one each; this keeps it so).
         let mut seen = Vec::with_capacity(grounds.len());
@@ -130,15 +131,26 @@ impl Register {
             seen.push(key);
             new
         });
-        match parsed.filter(|_| grounds.is_empty()) {
-            Some(p) => Ok(self.accepted(state, id, p)),
-            None => Err(Event::RegistrationRefused {
-                application_id: id,
-                at: self.at,
-                grounds,
-                channel: Channel::parse(&self.channel),
-            }),
+        if let Some(p) = parsed.filter(|_| grounds.is_empty()) {
+            return Ok(self.accepted(state, id, p));
         }
+        let valid = |field: &str| !grounds.iter().any(|g| g.field == field);
+        let about = RefusedChild {
+            child_name: Some(self.child_name.trim())
+                .filter(|n| !n.is_empty() && valid("child.name"))
+                .map(str::to_owned),
+            child_iin: iin.filter(|_| valid("child.iin")),
+            district: DistrictId::parse(&self.district)
+                .ok()
+                .filter(|d| state.district_index(d).is_some()),
+        };
+        Err(Event::RegistrationRefused {
+            application_id: id,
+            at: self.at,
+            channel: Channel::parse(&self.channel),
+            about: (about != RefusedChild::default()).then(|| Box::new(about)),
+            grounds,
+        })
     }
 
     /// Every field checked, each broken rule added to `grounds`; the typed request when the

@@ -1,17 +1,17 @@
 //! The names of a city's places, two optional files next to `groups.csv` (our addition to the
 //! interchange format): `districts.csv` names each district and its authority in Kazakh and
-//! Russian, `kindergartens.csv` gives each kindergarten its name and street address. A city
-//! without them keeps the ids as names. Values may be quoted (names hold commas).
+//! Russian, `kindergartens.csv` gives each kindergarten its name and street address in both
+//! (the Russian ones may be empty). A city without them keeps the ids as names. Values may be quoted (names hold commas).
 
 use super::{parse_chunk, row_err, split_rows, RowError};
-use crate::event::DistrictNames;
+use crate::event::{DistrictNames, KindergartenLabels};
 use crate::model::{DistrictId, KindergartenId};
 use rustc_hash::FxHashMap;
 
 /// Header of `districts.csv`.
 pub const DISTRICTS_HEADER: &str = "district,name_kk,name_ru,authority_kk,authority_ru";
 /// Header of `kindergartens.csv`.
-pub const KINDERGARTENS_HEADER: &str = "kindergarten_id,name,address";
+pub const KINDERGARTENS_HEADER: &str = "kindergarten_id,name_kk,name_ru,address_kk,address_ru";
 
 /// Longest name or address, in characters (as the API allows).
 const MAX_TEXT: usize = 200;
@@ -21,8 +21,8 @@ const MAX_TEXT: usize = 200;
 pub struct Catalog {
     /// Each named district, in file order.
     pub districts: Vec<(DistrictId, DistrictNames)>,
-    /// Each named kindergarten's name and address.
-    pub kindergartens: FxHashMap<KindergartenId, (String, Option<String>)>,
+    /// Each named kindergarten's name, and its Russian name and addresses.
+    pub kindergartens: FxHashMap<KindergartenId, (String, KindergartenLabels)>,
 }
 
 fn text(line: u64, column: &str, s: &str, required: bool) -> Result<String, RowError> {
@@ -58,11 +58,11 @@ fn district_row(line: u64, f: &[&str]) -> Result<(u64, DistrictId, DistrictNames
     ))
 }
 
-type KindergartenRow = (u64, KindergartenId, (String, Option<String>));
+type KindergartenRow = (u64, KindergartenId, (String, KindergartenLabels));
 
 fn kindergarten_row(line: u64, f: &[&str]) -> Result<KindergartenRow, RowError> {
-    let &[id, name, address] = f else {
-        return Err(row_err(line, "row", "must have 3 columns"));
+    let &[id, name, name_ru, address, address_ru] = f else {
+        return Err(row_err(line, "row", "must have 5 columns"));
     };
     let id = KindergartenId::parse(id).map_err(|e| {
         row_err(
@@ -71,13 +71,19 @@ fn kindergarten_row(line: u64, f: &[&str]) -> Result<KindergartenRow, RowError> 
             format!("`{}` {e}", id.escape_debug()),
         )
     })?;
-    let address = text(line, "address", address, false)?;
+    let optional = |column: &str, value: &str| {
+        text(line, column, value, false).map(|v| (!v.is_empty()).then_some(v))
+    };
     Ok((
         line,
         id,
         (
-            text(line, "name", name, true)?,
-            (!address.is_empty()).then_some(address),
+            text(line, "name_kk", name, true)?,
+            KindergartenLabels {
+                name_ru: optional("name_ru", name_ru)?,
+                address: optional("address_kk", address)?,
+                address_ru: optional("address_ru", address_ru)?,
+            },
         ),
     ))
 }
@@ -106,7 +112,7 @@ pub fn parse_catalog(
     if let Some(text) = kindergartens {
         let err = |e| ("kindergartens.csv", e);
         for (line, chunk) in split_rows(text, KINDERGARTENS_HEADER, 1).map_err(err)? {
-            for (at, id, names) in parse_chunk(chunk, line, 3, kindergarten_row).map_err(err)? {
+            for (at, id, names) in parse_chunk(chunk, line, 5, kindergarten_row).map_err(err)? {
                 if catalog.kindergartens.insert(id, names).is_some() {
                     return Err(err(row_err(at, "kindergarten_id", "named twice")));
                 }
@@ -123,26 +129,28 @@ mod tests {
     #[test]
     fn parses_quoted_names_and_an_empty_address() {
         let d = "district,name_kk,name_ru,authority_kk,authority_ru\nD01,Алмалы ауданы,Алмалинский район,\"Алмалы ауданының білім бөлімі\",\"Отдел образования Алмалинского района\"\n";
-        let k = "kindergarten_id,name,address\nK1,\"«Балдырған», №12 бөбекжай\",\"Абай даңғылы, 10\"\nK2,Айгөлек,\n";
+        let k = "kindergarten_id,name_kk,name_ru,address_kk,address_ru\nK1,\"«Балдырған», №12 бөбекжай\",\"Ясли-сад №12 «Балдырган»\",\"Абай даңғылы, 10\",\"проспект Абая, 10\"\nK2,Айгөлек,,,\n";
         let c = parse_catalog(Some(d.as_bytes()), Some(k.as_bytes())).unwrap();
         assert_eq!(c.districts.len(), 1);
         assert_eq!(c.districts[0].1.name_ru, "Алмалинский район");
         let k1 = &c.kindergartens[&KindergartenId::parse("K1").unwrap()];
         assert_eq!(k1.0, "«Балдырған», №12 бөбекжай");
-        assert_eq!(k1.1.as_deref(), Some("Абай даңғылы, 10"));
+        assert_eq!(k1.1.address.as_deref(), Some("Абай даңғылы, 10"));
+        assert_eq!(k1.1.address_ru.as_deref(), Some("проспект Абая, 10"));
+        assert_eq!(k1.1.name_ru.as_deref(), Some("Ясли-сад №12 «Балдырган»"));
         assert_eq!(
             c.kindergartens[&KindergartenId::parse("K2").unwrap()].1,
-            None
+            KindergartenLabels::default()
         );
     }
 
     #[test]
     fn names_a_bad_row_by_file_line_and_column() {
-        let k = "kindergarten_id,name,address\nK1,ok,\nK2,,street\n";
+        let k = "kindergarten_id,name_kk,name_ru,address_kk,address_ru\nK1,ok,,,\nK2,,,street,\n";
         let (file, e) = parse_catalog(None, Some(k.as_bytes())).unwrap_err();
         assert_eq!(
             (file, e.line, e.column.as_str()),
-            ("kindergartens.csv", 3, "name")
+            ("kindergartens.csv", 3, "name_kk")
         );
         let d = "district,name_kk,name_ru,authority_kk,authority_ru\nD1,a,b,c,d\nD1,a,b,c,d\n";
         let (file, e) = parse_catalog(Some(d.as_bytes()), None).unwrap_err();
@@ -150,7 +158,7 @@ mod tests {
             (file, e.line, e.column.as_str()),
             ("districts.csv", 3, "district")
         );
-        let zw = "kindergarten_id,name,address\nK1,a\u{200b}b,\n";
+        let zw = "kindergarten_id,name_kk,name_ru,address_kk,address_ru\nK1,a,a\u{200b}b,,\n";
         assert!(parse_catalog(None, Some(zw.as_bytes())).is_err());
     }
 }

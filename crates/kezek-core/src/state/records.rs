@@ -61,8 +61,8 @@ pub struct Kindergarten {
     pub id: KindergartenId,
     /// Name.
     pub name: String,
-    /// Street address, if given.
-    pub address: Option<String>,
+    /// Its Russian name and its address, where given.
+    pub labels: crate::event::KindergartenLabels,
     /// Its district.
     pub district: DistrictIx,
     /// Groups, sorted by group id.

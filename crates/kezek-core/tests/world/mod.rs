@@ -119,7 +119,7 @@ impl World {
                 kindergarten_id: kg(k),
                 name: format!("Kindergarten {k}"),
                 district: DistrictId::parse("D1").unwrap(),
-                address: None,
+                labels: kezek_core::event::KindergartenLabels::default(),
                 groups,
             };
             w.run(cmd);

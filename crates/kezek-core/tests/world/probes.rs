@@ -233,7 +233,7 @@ impl World {
                 UpsertKindergarten {
                     kindergarten_id: kg(k),
                     name: format!("Kindergarten {k}"),
-                    address: None,
+                    labels: kezek_core::event::KindergartenLabels::default(),
                     district: DistrictId::parse(if other_district { "D2" } else { "D1" }).unwrap(),
                     groups: specs
                         .into_iter()

@@ -27,7 +27,7 @@ impl State {
     pub(crate) fn put_kindergarten(
         &mut self,
         id: &KindergartenId,
-        (name, address): (&str, Option<&str>),
+        (name, labels): (&str, &crate::event::KindergartenLabels),
         d: DistrictIx,
         mut groups: Vec<Group>,
     ) -> Result<KgIx, Mismatch> {
@@ -47,7 +47,7 @@ impl State {
                 });
             }
             name.clone_into(&mut kg.name);
-            kg.address = address.map(str::to_owned);
+            kg.labels = labels.clone();
             kg.groups = groups;
             return Ok(k);
         }
@@ -60,7 +60,7 @@ impl State {
         self.kindergartens.push(Kindergarten {
             id: id.clone(),
             name: name.to_owned(),
-            address: address.map(str::to_owned),
+            labels: labels.clone(),
             district: d,
             groups,
         });
