@@ -33,6 +33,17 @@ impl Format {
     }
 }
 
+/// Stored document `id`: its bytes and its JSON.
+async fn stored(app: &App, id: &str) -> Result<(Vec<u8>, serde_json::Value), AppError> {
+    let key = id.to_owned();
+    let bytes = app
+        .store(move |s| s.document(&key))
+        .await?
+        .ok_or_else(|| AppError::not_found("document", id))?;
+    let doc = serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
+    Ok((bytes, doc))
+}
+
 /// Document `id` for the portal (acting for the citizen), staff of the application's
 /// district, admin: its bytes, and whether they are a PDF.
 ///
@@ -44,13 +55,7 @@ pub async fn document(
     id: &str,
     format: Format,
 ) -> Result<(Vec<u8>, bool), AppError> {
-    let key = id.to_owned();
-    let bytes = app
-        .store(move |s| s.document(&key))
-        .await?
-        .ok_or_else(|| AppError::not_found("document", id))?;
-    let doc: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
+    let (bytes, doc) = stored(app, id).await?;
     let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
     let (district, offset) = app.peek(|s| {
         let district = ApplicationId::parse(application)
@@ -116,13 +121,7 @@ pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckVie
             ));
         }
     }
-    let key = id.to_owned();
-    let bytes = app
-        .store(move |s| s.document(&key))
-        .await?
-        .ok_or_else(|| AppError::not_found("document", id))?;
-    let doc: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
+    let (bytes, doc) = stored(app, id).await?;
     let keys =
         serde_json::to_string(&crate::views::KeysView::of(app.authority())).unwrap_or_default();
     let signed = crate::documents::verify_offline(&bytes, &keys).is_ok();

@@ -153,6 +153,15 @@ impl Reader<'_> {
         }
     }
 
+    /// A list of codes, each in words.
+    fn codes(&self, v: &Value) -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| self.code(c))
+            .collect()
+    }
+
     /// A deadline: one at local midnight reads as the day before, inclusive (a family reads
     /// "until 4 December inclusive", not "until 00:00 on 5 December").
     fn deadline(&self, v: &Value) -> String {
@@ -345,12 +354,7 @@ fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
             &format!("{days} {}", r.label("working_days_after_confirming")),
         );
     }
-    let bring: Vec<String> = body["bring"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|b| r.code(b))
-        .collect();
+    let bring = r.codes(&body["bring"]);
     if !bring.is_empty() {
         w.gap(4.0);
         w.list(&r.label("bring"), &bring);
@@ -372,12 +376,7 @@ fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
         .flatten()
         .map(|g| {
             let mut text = r.code(&g["code"]);
-            let missing: Vec<String> = g["missing"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|d| r.code(d))
-                .collect();
+            let missing = r.codes(&g["missing"]);
             if !missing.is_empty() {
                 text = format!("{text}: {}", missing.join("; "));
             }
@@ -385,12 +384,7 @@ fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
         })
         .collect();
     w.list(&r.label("grounds"), &grounds);
-    let missing: Vec<String> = body["missing"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|d| r.code(d))
-        .collect();
+    let missing = r.codes(&body["missing"]);
     if !missing.is_empty() {
         w.list(&r.label("missing"), &missing);
     }
