@@ -173,6 +173,15 @@ impl App {
         let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
     }
 
+    /// Whether the public reaches this service over https (the console's cookies are then
+    /// `Secure`).
+    #[must_use]
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url
+            .get()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
     /// The public check page of document `id` with its digest.
     #[must_use]
     pub fn check_url(&self, id: &str, digest: &str) -> String {
@@ -275,6 +284,13 @@ impl App {
         let keys = self.store(|s| s.keys()).await?;
         self.keys.replace(keys);
         Ok(())
+    }
+
+    /// The caller whose token has SHA-256 `hash` (a console session holds the hash, never the
+    /// token): `None` once its key is revoked or expired.
+    #[must_use]
+    pub fn caller_of_hash(&self, hash: &kezek_store::Hash) -> Option<Caller> {
+        self.keys.caller(hash, self.now())
     }
 
     /// The caller holding `token`; an unknown token makes the keys be read again (at most once

@@ -127,7 +127,7 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
     metrics::install();
     let (routes, spec) = api();
     let spec = routes::Spec(Arc::from(spec.to_json().unwrap_or_default()));
-    routes
+    let api = routes
         .fallback(|| async { ApiError::NoRoute })
         .layer(axum::Extension(spec))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -138,7 +138,14 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
         .layer(axum::middleware::map_response(problem_json))
         .layer(axum::middleware::from_fn(localize::localize))
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .with_state(app)
+        .with_state(Arc::clone(&app));
+    // The console answers in HTML, so it stays outside the problem+json layers; its bodies are
+    // read under the same timeout.
+    let console = kezek_console::router(app).layer(axum::middleware::from_fn_with_state(
+        limits.body_timeout,
+        read_body,
+    ));
+    api.merge(console)
 }
 
 /// Serves the API on `listener` under `limits` until `shutdown` resolves, with the lapse

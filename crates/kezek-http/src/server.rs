@@ -200,10 +200,10 @@ pub async fn serve(
     let mut next_id = 0u64;
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of descriptors or a connection reset before it was accepted: the
                     // cap keeps the first rare; wait a moment instead of spinning.
@@ -224,7 +224,12 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = {
             let (router, slot) = (router.clone(), Arc::clone(&slot));
-            hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+            hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+                // The parents' status lookups are limited per client address.
+                if req.uri().path().starts_with("/status") {
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(peer));
+                }
                 let busy = Busy::enter(&slot, clock);
                 let call = tower::ServiceExt::oneshot(router.clone(), req);
                 async move {

@@ -79,6 +79,30 @@ pub async fn document(
     })
 }
 
+/// Document `id` printed in `lang`, for whoever proved they are the family of application
+/// `application` (the console's status page, which asked for the child's IIN).
+///
+/// # Errors
+/// No such document, or not this application's.
+pub async fn printed_for(
+    app: &App,
+    id: &str,
+    application: &str,
+    lang: Lang,
+) -> Result<Vec<u8>, AppError> {
+    let (_, doc) = stored(app, id).await?;
+    if crate::documents::field(&doc, "application_id") != Some(application) {
+        return Err(AppError::not_found("document", id));
+    }
+    let offset = app.peek(|s| s.policy().calendar.offset)?;
+    let print = Print {
+        lang,
+        offset,
+        check_url: app.check_url(id, &crate::documents::digest(&doc)),
+    };
+    Ok(render(&doc, &print))
+}
+
 /// The public check of a document: whether Kezek issued it as it reads, and only what a
 /// stranger holding a printed copy may learn — the kind, the date and the authority, never a
 /// name or an IIN.

@@ -8,8 +8,9 @@ mod audit;
 mod places;
 
 pub use application::{
-    application, applications_of_child, position, positions, referral, Ahead, ApplicationList,
-    ApplicationView, PositionAt, PositionView, ReferralAnswer, ReferralList, ReferralView, Since,
+    application, applications_of_child, position, positions, referral, registration_result_id,
+    Ahead, ApplicationList, ApplicationView, PositionAt, PositionView, ReferralAnswer,
+    ReferralList, ReferralView, Since,
 };
 pub use audit::{head_bytes, DocumentView, HeadView, JournalEvent, JournalPage, KeyView, KeysView};
 pub use places::{

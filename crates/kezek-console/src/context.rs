@@ -1,0 +1,85 @@
+//! What every console request carries: the reader's language (`?lang=` switches it and a
+//! cookie keeps it; Kazakh by default), the path (for the language switch), and the signed-in
+//! caller with its CSRF token when there is a session.
+
+use crate::session::{cookie, COOKIE};
+use crate::text::lang_of;
+use crate::Console;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use kezek_app::pdf::Lang;
+use kezek_app::Caller;
+use std::sync::Arc;
+
+/// The language cookie's name.
+pub const LANG_COOKIE: &str = "kezek_lang";
+
+/// A signed-in caller.
+#[derive(Debug, Clone)]
+pub struct Signed {
+    /// The key's caller.
+    pub caller: Caller,
+    /// The CSRF token its forms carry.
+    pub csrf: String,
+    /// The session cookie's value.
+    pub session: String,
+}
+
+/// The request's context.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    /// The reader's language.
+    pub lang: Lang,
+    /// Whether `?lang=` asked for it (the answer then sets the cookie).
+    pub lang_chosen: bool,
+    /// The path, without the query.
+    pub path: String,
+    /// The caller, when signed in with a key that is still good.
+    pub signed: Option<Signed>,
+}
+
+fn query_lang(query: Option<&str>) -> Option<Lang> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "lang")
+        .and_then(|(_, v)| lang_of(&v))
+}
+
+/// The cookies of a request, as one string.
+fn cookies(headers: &HeaderMap) -> String {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl FromRequestParts<Arc<Console>> for Ctx {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        console: &Arc<Console>,
+    ) -> Result<Self, Self::Rejection> {
+        let jar = cookies(&parts.headers);
+        let chosen = query_lang(parts.uri.query());
+        let lang = chosen
+            .or_else(|| cookie(&jar, LANG_COOKIE).and_then(lang_of))
+            .unwrap_or(Lang::Kk);
+        let signed = cookie(&jar, COOKIE).and_then(|value| {
+            let caller = console.sessions.open(&console.app, value)?;
+            Some(Signed {
+                caller,
+                csrf: console.sessions.csrf(value),
+                session: value.to_owned(),
+            })
+        });
+        Ok(Self {
+            lang,
+            lang_chosen: chosen.is_some(),
+            path: parts.uri.path().to_owned(),
+            signed,
+        })
+    }
+}

@@ -1,0 +1,95 @@
+//! The page every console screen sits in: the service's name, the navigation its role may
+//! use, the language switch, sign-out; one stylesheet from the binary; usable on a phone
+//! (one column, large targets) and by keyboard (a skip link, visible focus, labelled forms).
+
+use crate::context::Ctx;
+use crate::text::{lang_code, t};
+use kezek_app::pdf::Lang;
+use kezek_app::Role;
+use maud::{html, Markup, PreEscaped, DOCTYPE};
+
+/// The stylesheet, served at `/console/assets/console.css`.
+pub const CSS: &str = include_str!("../assets/console.css");
+
+/// The navigation links the caller's role may use: (path, words key).
+fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
+    let Some(s) = &ctx.signed else {
+        return vec![("/status".to_owned(), "parents_title")];
+    };
+    let first = s.caller.scope.first().cloned().unwrap_or_default();
+    match s.caller.role {
+        Role::Staff | Role::Auditor if !first.is_empty() => {
+            vec![(format!("/console/districts/{first}"), "dashboard")]
+        }
+        Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],
+        _ => vec![("/console".to_owned(), "home")],
+    }
+}
+
+/// A whole page titled `title` around `body`.
+#[must_use]
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "every page is built once around its body; by value reads plainly at the call sites"
+)]
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    let lang = ctx.lang;
+    let other = match lang {
+        Lang::Kk => Lang::Ru,
+        Lang::Ru => Lang::Kk,
+    };
+    let switch_label = match other {
+        Lang::Kk => "Қазақша",
+        Lang::Ru => "Русский",
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(lang_code(lang)) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " — Kezek" }
+                link rel="stylesheet" href="/console/assets/console.css";
+            }
+            body {
+                a class="skip" href="#main" { (PreEscaped("&#8595;")) " " (title) }
+                header class="top" {
+                    div class="brand" {
+                        strong { "Kezek" }
+                        span { (t("service", lang)) }
+                    }
+                    nav aria-label=(t("home", lang)) {
+                        ul {
+                            @for (href, key) in nav(ctx) {
+                                li { a href=(href) { (t(key, lang)) } }
+                            }
+                            li {
+                                a href=(format!("{}?lang={}", ctx.path, lang_code(other)))
+                                  hreflang=(lang_code(other)) lang=(lang_code(other)) { (switch_label) }
+                            }
+                        }
+                    }
+                    @if let Some(s) = &ctx.signed {
+                        form method="post" action="/console/sign-out" class="signout" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            span class="who" { (t("signed_in_as", lang)) ": " (s.caller.key_id) " (" (s.caller.role.as_str()) ")" }
+                            button type="submit" { (t("sign_out", lang)) }
+                        }
+                    }
+                }
+                main id="main" tabindex="-1" {
+                    h1 { (title) }
+                    (body)
+                }
+            }
+        }
+    }
+}
+
+/// A notice above a page's content (`ok`: done, else a problem).
+#[must_use]
+pub fn notice(ok: bool, text: &str) -> Markup {
+    html! {
+        p class=(if ok { "notice ok" } else { "notice problem" }) role=(if ok { "status" } else { "alert" }) { (text) }
+    }
+}

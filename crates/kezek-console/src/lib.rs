@@ -1,0 +1,117 @@
+//! The web console: the pages education departments, kindergartens, auditors and parents use
+//! every day, served by the same binary from the same application layer as the API (the
+//! same roles and scopes: a page shows what the key may read through the API, and nothing
+//! else). Server-rendered HTML (maud), in Kazakh and Russian, no script; forms post back and
+//! carry a CSRF token.
+//!
+//! - `session`: signing in with an API key, the session cookie, CSRF tokens;
+//! - `context`: the language, the path and the caller of a request;
+//! - `layout`, `text`, `chart`: the page shell, the words, SVG charts;
+//! - `pages`: one module per screen.
+
+mod chart;
+pub mod context;
+mod layout;
+mod limit;
+mod pages;
+pub mod session;
+mod text;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use context::{Ctx, LANG_COOKIE};
+use kezek_app::App;
+use maud::Markup;
+use std::sync::Arc;
+
+/// What the console's handlers share.
+pub struct Console {
+    /// The application.
+    pub app: Arc<App>,
+    /// Sessions and CSRF tokens.
+    pub sessions: session::Sessions,
+    /// The parents' lookups, limited per client.
+    pub limiter: limit::Limiter,
+}
+
+/// The console's routes over `app`.
+pub fn router(app: Arc<App>) -> Router {
+    let console = Arc::new(Console {
+        sessions: session::Sessions::new(&app),
+        limiter: limit::Limiter::default(),
+        app,
+    });
+    Router::new()
+        .route("/console", get(pages::home::home))
+        .route("/console/assets/console.css", get(css))
+        .route(
+            "/console/sign-in",
+            get(pages::home::sign_in_form).post(pages::home::sign_in),
+        )
+        .route("/console/sign-out", post(pages::home::sign_out))
+        .route(
+            "/console/districts/{district}",
+            get(pages::dashboard::dashboard),
+        )
+        .route(
+            "/console/kindergartens/{kindergarten}",
+            get(pages::kindergarten::show),
+        )
+        .route(
+            "/console/referrals/{referral}/{action}",
+            post(pages::kindergarten::act),
+        )
+        .route(
+            "/status",
+            get(pages::status::form).post(pages::status::lookup),
+        )
+        .route("/status/documents/{id}", get(pages::status::document))
+        .with_state(console)
+}
+
+async fn css() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        layout::CSS,
+    )
+        .into_response()
+}
+
+/// An HTML answer with `status`, keeping the language the reader chose.
+pub(crate) fn html(ctx: &Ctx, status: StatusCode, page: Markup) -> Response {
+    let mut res = (
+        status,
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        page.into_string(),
+    )
+        .into_response();
+    remember_lang(ctx, &mut res);
+    res
+}
+
+/// A redirect (303: the browser follows with a GET), keeping the language.
+pub(crate) fn see_other(ctx: &Ctx, to: &str) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    remember_lang(ctx, &mut res);
+    res
+}
+
+fn remember_lang(ctx: &Ctx, res: &mut Response) {
+    if ctx.lang_chosen {
+        let cookie = format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            text::lang_code(ctx.lang)
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+}

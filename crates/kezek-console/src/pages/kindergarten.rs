@@ -1,0 +1,241 @@
+//! A kindergarten's page (its key): the referrals to admit, with the child's name, age, group
+//! and deadline, and what the kindergarten decides — admitted, not admitted (with grounds), or
+//! did not come; and its groups' occupancy. The decisions go through the same operations as
+//! the API's, so its rules and refusals are the same, shown in words.
+
+use crate::context::{Ctx, Signed};
+use crate::layout::notice;
+use crate::pages::{refusal_text, refuse, signed};
+use crate::text::{code, t};
+use crate::{html, see_other, Console};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use jiff::tz::{Offset, TimeZone};
+use kezek_app::access::{AnyRole, Auth, Kindergartens};
+use kezek_app::ops::{places, referrals};
+use kezek_app::pdf::Lang;
+use kezek_app::{AppError, Written};
+use maud::{html as markup, Markup};
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// An instant in the authority's local time, to the minute.
+pub(crate) fn local(at: jiff::Timestamp, offset: Offset) -> String {
+    at.to_zoned(TimeZone::fixed(offset))
+        .strftime("%d.%m.%Y %H:%M")
+        .to_string()
+}
+
+/// `?done=` after a decision.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> Markup {
+    let id = r["referral_id"].as_str().unwrap_or_default();
+    let deadline = r["expires_at"]
+        .as_str()
+        .and_then(|x| x.parse().ok())
+        .map_or_else(String::new, |at| local(at, offset));
+    let status = r["status"].as_str().unwrap_or_default();
+    let form = |action: &str, label: &str, class: &str, grounds: bool| {
+        markup! {
+            form method="post" action=(format!("/console/referrals/{id}/{action}")) {
+                input type="hidden" name="csrf" value=(s.csrf);
+                input type="hidden" name="kindergarten" value=(k);
+                @if grounds {
+                    label for=(format!("grounds-{id}")) { (t("grounds", lang)) }
+                    input type="text" id=(format!("grounds-{id}")) name="grounds" required;
+                }
+                button type="submit" class=(class) { (label) }
+            }
+        }
+    };
+    markup! {
+        tr data-referral=(id) {
+            td { strong { (r["child_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("—")) } br; span class="muted" { (r["application_id"].as_str().unwrap_or_default()) } }
+            td class="num" { (r["age_years"]) " " (t("years", lang)) }
+            td { (r["group_id"].as_str().unwrap_or_default()) }
+            td { (code(status, lang)) }
+            td { (deadline) }
+            td { div class="actions" {
+                (form("enroll", t("admit", lang), "", false))
+                (form("no-show", t("no_show", lang), "secondary", false))
+                (form("not-admitted", t("not_admit", lang), "danger", true))
+            } }
+        }
+    }
+}
+
+fn body(
+    lang: Lang,
+    s: &Signed,
+    k: &str,
+    referrals: &Value,
+    groups: &Value,
+    offset: Offset,
+) -> Markup {
+    let list = referrals["referrals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    markup! {
+        h2 { (t("to_admit", lang)) }
+        @if list.is_empty() {
+            p { (t("no_referrals", lang)) }
+        } @else {
+            div class="table-wrap" {
+                table data-testid="referrals" {
+                    thead { tr {
+                        th scope="col" { (t("child", lang)) } th scope="col" class="num" { (t("age", lang)) }
+                        th scope="col" { (t("group", lang)) } th scope="col" { (t("status", lang)) }
+                        th scope="col" { (t("deadline", lang)) } th scope="col" { "" }
+                    } }
+                    tbody { @for r in &list { (referral_row(lang, s, k, r, offset)) } }
+                }
+            }
+        }
+        h2 { (t("occupancy", lang)) }
+        div class="table-wrap" {
+            table data-testid="groups" {
+                thead { tr {
+                    th scope="col" { (t("group", lang)) } th scope="col" class="num" { (t("age", lang)) }
+                    th scope="col" { (t("language", lang)) } th scope="col" class="num" { (t("capacity", lang)) }
+                    th scope="col" class="num" { (t("enrolled", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
+                    th scope="col" class="num" { (t("free", lang)) }
+                } }
+                tbody {
+                    @for g in groups["groups"].as_array().into_iter().flatten() {
+                        tr { th scope="row" { (g["group_id"].as_str().unwrap_or_default()) }
+                             td class="num" { (g["age_years"]) } td { (code(g["language"].as_str().unwrap_or_default(), lang)) }
+                             td class="num" { (g["capacity"]) } td class="num" { (g["enrolled"]) }
+                             td class="num" { (g["reserved"]) } td class="num" { (g["free"]) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/kindergartens/{kindergarten}`.
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(k): Path<String>,
+    Query(q): Query<Done>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    let caller = s.caller.clone();
+    let read = console
+        .app
+        .read(|state| -> Result<_, AppError> {
+            let auth = Auth::<Kindergartens>::check(caller.clone())?;
+            let list = referrals::of_kindergarten(state, &auth, &k, None)?;
+            let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
+            let name = kg.name.to_owned();
+            Ok((
+                serde_json::to_value(&list).unwrap_or_default(),
+                serde_json::to_value(&kg).unwrap_or_default(),
+                name,
+                state.policy().calendar.offset,
+            ))
+        })
+        .await
+        .and_then(|r| r);
+    match read {
+        Ok((list, groups, name, offset)) => {
+            let lang = ctx.lang;
+            let done = q.done.as_deref().map(|_| notice(true, t("done", lang)));
+            let content =
+                markup! { (done.unwrap_or_default()) (body(lang, s, &k, &list, &groups, offset)) };
+            html(
+                &ctx,
+                StatusCode::OK,
+                crate::layout::page(&ctx, &format!("{name} ({k})"), content),
+            )
+        }
+        Err(e) => refuse(&ctx, &e),
+    }
+}
+
+/// A decision's form.
+#[derive(Deserialize)]
+pub struct Decision {
+    #[serde(default)]
+    csrf: String,
+    kindergarten: String,
+    #[serde(default)]
+    grounds: Option<String>,
+}
+
+/// The words of a refused write's problem document.
+fn written_problem(ctx: &Ctx, w: &Written) -> String {
+    let v: Value = serde_json::from_slice(&w.body).unwrap_or_default();
+    let text = |pointer: &str| v.pointer(pointer).and_then(Value::as_str);
+    let code_of = text("/code").unwrap_or_default();
+    let field = text("/errors/0/code");
+    kezek_app::messages::problem(code_of, ctx.lang)
+        .or_else(|| field.and_then(|f| kezek_app::messages::field(f, ctx.lang)))
+        .map_or_else(
+            || text("/detail").unwrap_or_default().to_owned(),
+            str::to_owned,
+        )
+}
+
+/// `POST /console/referrals/{referral}/{action}`: enroll, no-show or not-admitted.
+pub async fn act(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path((referral, action)): Path<(String, String)>,
+    Form(form): Form<Decision>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
+        let text = t("csrf", ctx.lang);
+        return html(&ctx, StatusCode::FORBIDDEN, page_of(&ctx, text));
+    }
+    let auth = match Auth::<Kindergartens>::check(s.caller.clone()) {
+        Ok(a) => a,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let app = &console.app;
+    let written = match action.as_str() {
+        "enroll" => app.enrol(&auth, None, &referral).await,
+        "no-show" => app.no_show(&auth, None, &referral).await,
+        "not-admitted" => {
+            let grounds = form.grounds.unwrap_or_default();
+            let form = kezek_app::forms::NotAdmittedForm { grounds };
+            app.not_admit(&auth, None, &referral, form).await
+        }
+        _ => Err(AppError::not_found("action", &action)),
+    };
+    match written {
+        Ok(w) if (200..300).contains(&w.status) => see_other(
+            &ctx,
+            &format!("/console/kindergartens/{}?done={action}", form.kindergarten),
+        ),
+        Ok(w) => {
+            let text = written_problem(&ctx, &w);
+            let status = StatusCode::from_u16(w.status).unwrap_or(StatusCode::CONFLICT);
+            html(&ctx, status, page_of(&ctx, &text))
+        }
+        Err(e) => {
+            let (status, text) = refusal_text(&ctx, &e);
+            html(&ctx, status, page_of(&ctx, &text))
+        }
+    }
+}
+
+fn page_of(ctx: &Ctx, text: &str) -> Markup {
+    crate::layout::page(ctx, text, notice(false, text))
+}

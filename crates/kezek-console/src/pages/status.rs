@@ -1,0 +1,272 @@
+//! The parents' page (`/status`, no key): the application number and the child's IIN, posted
+//! in a form (never in a URL) and limited per client, show the queue number, the place at
+//! each chosen kindergarten with who is ahead per tier, the referral if there is one, how the
+//! number changed since registration and why, and the documents as PDFs in Kazakh or Russian
+//! (links signed for an hour, naming the application).
+
+use crate::context::Ctx;
+use crate::layout::{notice, page};
+use crate::pages::kindergarten::local;
+use crate::text::{code, lang_code, t};
+use crate::{html, Console};
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use kezek_app::pdf::Lang;
+use kezek_app::views;
+use kezek_core::model::{ApplicationId, Iin};
+use kezek_core::State as CoreState;
+use maud::{html as markup, Markup};
+use serde::Deserialize;
+use serde_json::Value;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+/// How long a document link lasts, in seconds.
+const LINK_LIFETIME: i64 = 3600;
+
+fn form_markup(lang: Lang, problem: Option<&str>) -> Markup {
+    markup! {
+        @if let Some(p) = problem { (notice(false, p)) }
+        p { (t("parents_intro", lang)) }
+        form method="post" action="/status" {
+            label for="application_id" { (t("application_id", lang)) }
+            input type="text" id="application_id" name="application_id" required autocomplete="off" inputmode="text";
+            label for="child_iin" { (t("child_iin", lang)) }
+            input type="text" id="child_iin" name="child_iin" required autocomplete="off" inputmode="numeric" pattern="[0-9]{12}" maxlength="12";
+            p { button type="submit" { (t("show", lang)) } }
+        }
+    }
+}
+
+/// `GET /status`.
+pub async fn form(ctx: Ctx) -> Response {
+    let title = t("parents_title", ctx.lang);
+    html(
+        &ctx,
+        StatusCode::OK,
+        page(&ctx, title, form_markup(ctx.lang, None)),
+    )
+}
+
+/// The lookup form.
+#[derive(Deserialize)]
+pub struct Lookup {
+    application_id: String,
+    child_iin: String,
+}
+
+/// The queue number at registration and the change since, by cause.
+type History = (Option<usize>, Vec<(String, i64)>);
+
+/// What the page shows of one application.
+struct Found {
+    id: String,
+    status: String,
+    tier: String,
+    registered_at: String,
+    position: Value,
+    names: Vec<(String, String)>,
+    referral: Option<Value>,
+    history: Option<History>,
+    documents: Vec<String>,
+    offset: jiff::tz::Offset,
+}
+
+fn find(state: &CoreState, raw_id: &str, raw_iin: &str, now: jiff::Timestamp) -> Option<Found> {
+    let id = ApplicationId::parse(raw_id.trim()).ok()?;
+    let iin = Iin::parse(raw_iin.trim()).ok()?;
+    let a = state.application_index(&id)?;
+    let app = state.application(a)?;
+    if app.child_iin != iin {
+        return None;
+    }
+    let offset = state.policy().calendar.offset;
+    let position = serde_json::to_value(views::position(state, a, now, Some(app.seq.get()))?)
+        .unwrap_or_default();
+    let names = app
+        .preferences
+        .iter()
+        .filter_map(|k| state.kindergarten(*k))
+        .map(|k| (k.id.to_string(), k.name.clone()))
+        .collect();
+    let referral = app
+        .referral
+        .and_then(|r| state.referral_at(r))
+        .and_then(|r| views::referral(state, r))
+        .and_then(|r| serde_json::to_value(r).ok());
+    let history = state.explain(a, app.seq).map(|x| {
+        (
+            x.queue_number,
+            x.causes
+                .iter()
+                .filter(|(_, n)| **n != 0)
+                .map(|(c, n)| (c.as_str().to_owned(), *n))
+                .collect(),
+        )
+    });
+    let mut documents: Vec<String> = views::registration_result_id(state, a, app)
+        .into_iter()
+        .collect();
+    if let Some(doc) = referral.as_ref().and_then(|r| r["document_id"].as_str()) {
+        if !documents.iter().any(|d| d == doc) {
+            documents.push(doc.to_owned());
+        }
+    }
+    Some(Found {
+        id: app.id.to_string(),
+        status: app.status.as_str().to_owned(),
+        tier: views::tier_name(state, app.tier).to_owned(),
+        registered_at: local(app.registered_at, offset),
+        position,
+        names,
+        referral,
+        history,
+        documents,
+        offset,
+    })
+}
+
+fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp) -> Markup {
+    let name_of = |id: &str| {
+        f.names
+            .iter()
+            .find(|(k, _)| k == id)
+            .map_or_else(|| id.to_owned(), |(k, n)| format!("{n} ({k})"))
+    };
+    let expires = now.as_second() + LINK_LIFETIME;
+    let link = |doc: &str, l: Lang| {
+        let exp = expires.to_string();
+        let sig = console.sessions.sign_link(&[doc, &f.id, &exp]);
+        format!(
+            "/status/documents/{doc}?a={}&exp={exp}&lang={}&sig={sig}",
+            f.id,
+            lang_code(l)
+        )
+    };
+    let p = &f.position;
+    markup! {
+        dl data-testid="status" {
+            dt { (t("application_id", lang)) } dd { (f.id) }
+            dt { (t("status", lang)) } dd data-testid="status-word" { (code(&f.status, lang)) }
+            dt { (t("tier", lang)) } dd { (code(&f.tier, lang)) }
+            dt { (t("registered_at", lang)) } dd { (f.registered_at) }
+            @if let Some(n) = p["queue_number"].as_u64() {
+                dt { (t("queue_number", lang)) } dd data-testid="queue-number" { strong { (n) } }
+            }
+        }
+        @if let Some(r) = &f.referral {
+            h2 { (t("referral", lang)) }
+            p {
+                (name_of(r["kindergarten_id"].as_str().unwrap_or_default())) ", "
+                (t("group", lang)) " " (r["group_id"].as_str().unwrap_or_default()) " — "
+                (code(r["status"].as_str().unwrap_or_default(), lang))
+                @if let Some(at) = r["expires_at"].as_str().and_then(|x| x.parse().ok()) {
+                    " · " (t("deadline", lang)) ": " (local(at, f.offset))
+                }
+            }
+        }
+        @let positions = p["positions"].as_array().cloned().unwrap_or_default();
+        @if !positions.is_empty() {
+            h2 { (t("positions", lang)) }
+            ul {
+                @for pos in &positions {
+                    li {
+                        (name_of(pos["kindergarten_id"].as_str().unwrap_or_default())) ": "
+                        strong { (pos["position"]) " " (t("place", lang)) }
+                        @if let Some(ahead) = pos["ahead"].as_object() {
+                            " · " (t("ahead", lang)) ": "
+                            (ahead.iter().map(|(tier, n)| format!("{} {n}", code(tier, lang))).collect::<Vec<_>>().join(", "))
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some((then, causes)) = &f.history {
+            h2 { (t("history", lang)) }
+            p { (t("queue_number", lang)) ": " (then.map_or("—".to_owned(), |n| n.to_string())) " → " (p["queue_number"].as_u64().map_or("—".to_owned(), |n| n.to_string())) }
+            @if !causes.is_empty() {
+                ul { @for (cause, n) in causes { li { (t(cause, lang)) ": " (format!("{n:+}")) } } }
+            }
+        }
+        @if !f.documents.is_empty() {
+            h2 { (t("documents", lang)) }
+            ul {
+                @for d in &f.documents {
+                    li { (d) ": " a href=(link(d, Lang::Kk)) hreflang="kk" { "PDF, қазақша" } " · " a href=(link(d, Lang::Ru)) hreflang="ru" { "PDF, на русском" } }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /status`.
+pub async fn lookup(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    Form(form): Form<Lookup>,
+) -> Response {
+    let lang = ctx.lang;
+    let title = t("parents_title", lang);
+    let client = peer.map_or(
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        |Extension(ConnectInfo(a))| a.ip(),
+    );
+    if !console.limiter.allow(client, std::time::Instant::now()) {
+        let p = form_markup(lang, Some(t("too_many", lang)));
+        let mut res = html(&ctx, StatusCode::TOO_MANY_REQUESTS, page(&ctx, title, p));
+        res.headers_mut().insert(
+            header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+        return res;
+    }
+    let now = console.app.now();
+    let found = console
+        .app
+        .read(|state| find(state, &form.application_id, &form.child_iin, now))
+        .await
+        .ok()
+        .flatten();
+    if let Some(f) = found {
+        let body = result_markup(&console, lang, &f, now);
+        html(&ctx, StatusCode::OK, page(&ctx, title, body))
+    } else {
+        let p = form_markup(lang, Some(t("no_match", lang)));
+        html(&ctx, StatusCode::NOT_FOUND, page(&ctx, title, p))
+    }
+}
+
+/// A document link's query.
+#[derive(Deserialize)]
+pub struct DocLink {
+    a: String,
+    exp: i64,
+    lang: String,
+    sig: String,
+}
+
+/// `GET /status/documents/{id}`: the PDF a signed link names, while the link lasts.
+pub async fn document(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+    Query(q): Query<DocLink>,
+) -> Response {
+    let genuine = console.sessions.sign_link(&[&id, &q.a, &q.exp.to_string()]);
+    let lang = crate::text::lang_of(&q.lang).unwrap_or(Lang::Kk);
+    if genuine != q.sig || console.app.now().as_second() > q.exp {
+        let text = t("not_found", ctx.lang);
+        return html(
+            &ctx,
+            StatusCode::NOT_FOUND,
+            page(&ctx, text, notice(false, text)),
+        );
+    }
+    match kezek_app::ops::documents::printed_for(&console.app, &id, &q.a, lang).await {
+        Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
+        Err(e) => crate::pages::refuse(&ctx, &e),
+    }
+}

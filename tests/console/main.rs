@@ -1,0 +1,409 @@
+//! The console in a real browser: Chromium from Debian, driven over `WebDriver`, against the
+//! service on 127.0.0.1:0 (the wiring `kezek serve` runs, with the API tests' harness). Every
+//! page is screenshotted into `target/console/` in Kazakh and Russian, at desk and phone width.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::too_many_lines,
+    reason = "a test: a panic is a failed test"
+)]
+
+#[path = "../api/harness.rs"]
+#[allow(dead_code, reason = "shared with the API tests, which use all of it")]
+mod harness;
+
+mod browser;
+
+use browser::Browser;
+use harness::{spawn_app, TestApp, KG, PORTAL, STAFF, STAFF_D2};
+use serde_json::{json, Value};
+
+const DESK: (u32, u32) = (1280, 1000);
+const PHONE: (u32, u32) = (390, 844);
+
+/// A child referred to K1 (its seat free) and confirmed, and one waiting: (referred, waiting).
+async fn city(app: &TestApp) -> (Value, Value) {
+    app.kindergarten("K1", "D1", 1).await;
+    let (s, referred) = app.register(1, None).await;
+    assert_eq!(
+        (s, referred["status"].as_str()),
+        (201, Some("referred")),
+        "{referred}"
+    );
+    let (s, waiting) = app.register(2, Some("large_family")).await;
+    assert_eq!(
+        (s, waiting["status"].as_str()),
+        (201, Some("queued")),
+        "{waiting}"
+    );
+    let referral = referred["referral"]["referral_id"].as_str().unwrap();
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{referral}/confirm"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    (referred, waiting)
+}
+
+/// Signs in and waits for the key's own page (its path ends with `lands`).
+async fn sign_in(b: &Browser, base: &str, token: &str, lang: &str, lands: &str) {
+    b.client
+        .goto(&format!("{base}/console/sign-in?lang={lang}"))
+        .await
+        .unwrap();
+    b.fill("#token", token).await;
+    b.click("form[action='/console/sign-in'] button").await;
+    b.wait_path(lands).await;
+}
+
+async fn sign_out(b: &Browser) {
+    b.click("form.signout button").await;
+    b.wait_path("/console/sign-in").await;
+}
+
+/// The numbers of a table's rows, by their header cell.
+async fn table(b: &Browser, testid: &str) -> Vec<Vec<String>> {
+    b.text(&format!("[data-testid='{testid}']")).await;
+    let rows = b
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "[data-testid='{testid}'] tbody tr"
+        )))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for row in rows {
+        let cells = row
+            .find_all(fantoccini::Locator::Css("th, td"))
+            .await
+            .unwrap();
+        let mut texts = Vec::new();
+        for c in cells {
+            texts.push(c.text().await.unwrap());
+        }
+        out.push(texts);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_district_a_kindergarten_and_a_family_use_the_console() {
+    let (app, _store) = spawn_app().await;
+    let (referred, waiting) = city(&app).await;
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+
+    // Staff sign in and land on their district's dashboard; its numbers are the API's.
+    sign_in(&b, &base, STAFF, "kk", "/console/districts/D1").await;
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/districts/D1"));
+    let seq: u64 = b.text("[data-testid='as-of-seq']").await.parse().unwrap();
+    let (_, stats) = app
+        .call("GET", "/v1/districts/D1/stats", Some(STAFF), None)
+        .await;
+    assert_eq!(stats["as_of_seq"], seq, "read at the same seq");
+    let kindergartens = table(&b, "seats").await;
+    let total = kindergartens.last().unwrap();
+    let s = &stats["seats"];
+    assert_eq!(
+        total[1..].to_vec(),
+        [&s["capacity"], &s["enrolled"], &s["reserved"], &s["free"]]
+            .map(ToString::to_string)
+            .to_vec()
+    );
+    let by_age = table(&b, "queued-by-age").await;
+    let queued: u64 = by_age
+        .iter()
+        .map(|r| r.last().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(queued, stats["queued"]["total"].as_u64().unwrap());
+    let body = b.body().await;
+    assert!(body.contains(&stats["referrals_outstanding"].to_string()));
+    b.shot("dashboard-kk-desk").await;
+    b.client
+        .goto(&format!("{base}/console/districts/D1?lang=ru"))
+        .await
+        .unwrap();
+    assert!(b.body().await.contains("Показатели района"));
+    b.shot("dashboard-ru-desk").await;
+    sign_out(&b).await;
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/sign-in"));
+    b.shot("sign-in-ru-desk").await;
+
+    // The kindergarten sees the child by name and age, and admits her.
+    sign_in(&b, &base, KG, "kk", "/console/kindergartens/K1").await;
+    assert!(b
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/console/kindergartens/K1"));
+    let referral = referred["referral"]["referral_id"].as_str().unwrap();
+    let rows = table(&b, "referrals").await;
+    assert_eq!(rows.len(), 1);
+    assert!(rows[0][0].contains("Aruzhan"), "{rows:?}");
+    b.shot("kindergarten-kk-desk").await;
+    b.click(&format!(
+        "tr[data-referral='{referral}'] form[action$='/enroll'] button"
+    ))
+    .await;
+    assert!(
+        b.body().await.contains("Орындалды"),
+        "the decision is confirmed"
+    );
+    let (_, after) = app
+        .call(
+            "GET",
+            &format!(
+                "/v1/applications/{}",
+                referred["application_id"].as_str().unwrap()
+            ),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(after["status"], "enrolled", "{after}");
+    b.client
+        .goto(&format!("{base}/console/kindergartens/K1?lang=ru"))
+        .await
+        .unwrap();
+    b.shot("kindergarten-ru-desk").await;
+    sign_out(&b).await;
+
+    // The family: number and IIN in a form; the page says enrolled and links the documents.
+    for lang in ["kk", "ru"] {
+        b.client
+            .goto(&format!("{base}/status?lang={lang}"))
+            .await
+            .unwrap();
+        b.shot(&format!("status-form-{lang}-desk")).await;
+        b.fill(
+            "#application_id",
+            referred["application_id"].as_str().unwrap(),
+        )
+        .await;
+        b.fill("#child_iin", &harness::child_iin(10)).await;
+        b.click("form[action='/status'] button").await;
+        let word = b.text("[data-testid='status-word']").await;
+        assert_eq!(
+            word,
+            if lang == "kk" {
+                "балабақшаға қабылданды"
+            } else {
+                "зачислен"
+            }
+        );
+        b.shot(&format!("status-enrolled-{lang}-desk")).await;
+    }
+    let link = b
+        .client
+        .find(fantoccini::Locator::Css(
+            "a[hreflang='ru'][href^='/status/documents/']",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let pdf = app.http.get(format!("{base}{link}")).send().await.unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    // The waiting child's page: a queue number and who is ahead.
+    b.client
+        .goto(&format!("{base}/status?lang=ru"))
+        .await
+        .unwrap();
+    b.fill(
+        "#application_id",
+        waiting["application_id"].as_str().unwrap(),
+    )
+    .await;
+    b.fill("#child_iin", &harness::child_iin(20)).await;
+    b.click("form[action='/status'] button").await;
+    assert_eq!(b.text("[data-testid='queue-number']").await, "1");
+    b.shot("status-queued-ru-desk").await;
+    b.stop().await;
+
+    // The same pages at a phone's width.
+    let phone = Browser::start(PHONE.0, PHONE.1).await;
+    sign_in(&phone, &base, STAFF, "ru", "/console/districts/D1").await;
+    phone.shot("dashboard-ru-phone").await;
+    phone
+        .client
+        .goto(&format!("{base}/console/districts/D1?lang=kk"))
+        .await
+        .unwrap();
+    phone.shot("dashboard-kk-phone").await;
+    sign_out(&phone).await;
+    sign_in(&phone, &base, KG, "kk", "/console/kindergartens/K1").await;
+    phone.shot("kindergarten-kk-phone").await;
+    sign_out(&phone).await;
+    phone
+        .client
+        .goto(&format!("{base}/status?lang=ru"))
+        .await
+        .unwrap();
+    phone.shot("status-form-ru-phone").await;
+    phone.stop().await;
+}
+
+/// A session cookie for `token`, as the browser would get it.
+async fn session(app: &TestApp, token: &str) -> String {
+    let res = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/console/sign-in", app.base))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let cookie = res.headers()["set-cookie"].to_str().unwrap();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
+    let (app, _store) = spawn_app().await;
+    let (referred, _) = city(&app).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let get = |path: &str, cookie: &str| {
+        http.get(format!("{}{path}", app.base))
+            .header("cookie", cookie.to_owned())
+            .send()
+    };
+    // Another district's staff sees nothing of D1.
+    let d2 = session(&app, STAFF_D2).await;
+    let res = get("/console/districts/D1", &d2).await.unwrap();
+    assert_eq!(res.status(), 403);
+    assert!(!res.text().await.unwrap().contains("Aruzhan"));
+    // Nor does a kindergarten's key open a dashboard, or staff a kindergarten's page.
+    let kg = session(&app, KG).await;
+    assert_eq!(
+        get("/console/districts/D1", &kg).await.unwrap().status(),
+        403
+    );
+    let staff = session(&app, STAFF).await;
+    assert_eq!(
+        get("/console/kindergartens/K1", &staff)
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    // A bad token does not sign in; no session, no page.
+    let res = http
+        .post(format!("{}/console/sign-in", app.base))
+        .form(&[("token", "kz_not-a-key")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+    assert!(res.headers().get("set-cookie").is_none());
+    let res = http
+        .get(format!("{}/console/districts/D1", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            res.status().as_u16(),
+            res.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/console/sign-in")
+    );
+    // A decision posted without the session's CSRF token changes nothing.
+    let referral = referred["referral"]["referral_id"].as_str().unwrap();
+    for csrf in ["", "0123"] {
+        let res = http
+            .post(format!("{}/console/referrals/{referral}/enroll", app.base))
+            .header("cookie", kg.clone())
+            .form(&[("csrf", csrf), ("kindergarten", "K1")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403);
+    }
+    let (_, a) = app
+        .call(
+            "GET",
+            &format!(
+                "/v1/applications/{}",
+                referred["application_id"].as_str().unwrap()
+            ),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(a["status"], "referred", "nothing was decided: {a}");
+    // A forged session cookie is no session.
+    // The MAC's last hex digit changed.
+    let mut forged = kg.clone();
+    let last = forged.pop().unwrap();
+    forged.push(if last == '0' { '1' } else { '0' });
+    let res = get("/console/kindergartens/K1", &forged).await.unwrap();
+    assert_eq!(res.status(), 303);
+}
+
+#[tokio::test]
+async fn a_wrong_iin_shows_nothing_and_lookups_are_limited() {
+    let (app, _store) = spawn_app().await;
+    let (referred, _) = city(&app).await;
+    let id = referred["application_id"].as_str().unwrap();
+    let look = |iin: String| {
+        let (app, id) = (&app, id.to_owned());
+        async move {
+            let res = app
+                .http
+                .post(format!("{}/status", app.base))
+                .form(&[("application_id", id.as_str()), ("child_iin", iin.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let (s, page) = look(harness::child_iin(20)).await;
+    assert_eq!(s, 404);
+    assert!(
+        !page.contains("Aruzhan") && !page.contains("K1"),
+        "nothing of the application"
+    );
+    let mut statuses = vec![s];
+    for _ in 0..12 {
+        statuses.push(look(harness::child_iin(10)).await.0);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        3,
+        "{statuses:?}"
+    );
+    assert!(statuses[..10].iter().all(|s| *s != 429), "{statuses:?}");
+    let _ = json!(null);
+}
