@@ -95,6 +95,22 @@ impl Browser {
         }
     }
 
+    /// Waits (up to 20 s) until the page's path contains `part`.
+    pub async fn wait_path_containing(&self, part: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let url = self.client.current_url().await.unwrap();
+            if url.path().contains(part) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "still at {url}, waiting for {part}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// The text of the element `css` finds, waiting (up to 20 s) for it to appear; found
     /// again if the page changed under it (a form's answer arriving).
     pub async fn text(&self, css: &str) -> String {

@@ -188,6 +188,84 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     b.shot("kindergarten-ru-desk").await;
     sign_out(&b).await;
 
+    // The waiting child's page before the round: a queue number and who is ahead.
+    b.client
+        .goto(&format!("{base}/status?lang=ru"))
+        .await
+        .unwrap();
+    b.fill(
+        "#application_id",
+        waiting["application_id"].as_str().unwrap(),
+    )
+    .await;
+    b.fill("#child_iin", &harness::child_iin(20)).await;
+    b.click("form[action='/status'] button").await;
+    assert_eq!(b.text("[data-testid='queue-number']").await, "1");
+    b.shot("status-queued-ru-desk").await;
+
+    // A child left K1: staff open the seat, preview the round (nothing journaled), run it,
+    // and the round's page shows the waiting child referred.
+    sign_in(&b, &base, STAFF, "kk", "/console/districts/D1").await;
+    b.click("[data-testid='seats'] a[href='/console/places/K1']")
+        .await;
+    b.wait_path("/console/places/K1").await;
+    b.shot("places-kk-desk").await;
+    b.click("tr[data-group='g4'] form button").await;
+    assert_eq!(b.text(".notice.ok").await, "Орындалды");
+    let (_, k1) = app
+        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
+        .await;
+    let g4 = k1["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group_id"] == "g4")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (g4["enrolled"].as_u64(), g4["free"].as_u64()),
+        (Some(0), Some(1)),
+        "{g4}"
+    );
+    let head = app
+        .call("GET", "/v1/journal/head", Some(harness::AUDITOR), None)
+        .await
+        .1["seq"]
+        .clone();
+    b.client
+        .goto(&format!("{base}/console/districts/D1/allocation"))
+        .await
+        .unwrap();
+    let waiting_id = waiting["application_id"].as_str().unwrap();
+    let preview = table(&b, "preview").await;
+    assert_eq!(preview.len(), 1, "{preview:?}");
+    assert!(preview[0][0].contains(waiting_id), "{preview:?}");
+    let after_preview = app
+        .call("GET", "/v1/journal/head", Some(harness::AUDITOR), None)
+        .await
+        .1["seq"]
+        .clone();
+    assert_eq!(head, after_preview, "a preview journals nothing");
+    b.shot("allocation-kk-desk").await;
+    b.click("form[action$='/allocation'] button").await;
+    b.wait_path_containing("/console/rounds/").await;
+    let round = table(&b, "round").await;
+    assert!(
+        round.len() == 1 && round[0][0].contains(waiting_id),
+        "{round:?}"
+    );
+    b.shot("round-kk-desk").await;
+    let (_, now) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{waiting_id}"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(now["status"], "referred", "{now}");
+    sign_out(&b).await;
+
     // The family: number and IIN in a form; the page says enrolled and links the documents.
     for lang in ["kk", "ru"] {
         b.client
@@ -226,20 +304,6 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .unwrap();
     let pdf = app.http.get(format!("{base}{link}")).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    // The waiting child's page: a queue number and who is ahead.
-    b.client
-        .goto(&format!("{base}/status?lang=ru"))
-        .await
-        .unwrap();
-    b.fill(
-        "#application_id",
-        waiting["application_id"].as_str().unwrap(),
-    )
-    .await;
-    b.fill("#child_iin", &harness::child_iin(20)).await;
-    b.click("form[action='/status'] button").await;
-    assert_eq!(b.text("[data-testid='queue-number']").await, "1");
-    b.shot("status-queued-ru-desk").await;
     b.stop().await;
 
     // The same pages at a phone's width.

@@ -18,7 +18,14 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
     };
     let first = s.caller.scope.first().cloned().unwrap_or_default();
     match s.caller.role {
-        Role::Staff | Role::Auditor if !first.is_empty() => {
+        Role::Staff if !first.is_empty() => vec![
+            (format!("/console/districts/{first}"), "dashboard"),
+            (
+                format!("/console/districts/{first}/allocation"),
+                "allocation",
+            ),
+        ],
+        Role::Auditor if !first.is_empty() => {
             vec![(format!("/console/districts/{first}"), "dashboard")]
         }
         Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],

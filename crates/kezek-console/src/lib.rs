@@ -52,6 +52,16 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/sign-out", post(pages::home::sign_out))
         .route(
+            "/console/districts/{district}/allocation",
+            get(pages::allocation::preview).post(pages::allocation::run),
+        )
+        .route("/console/rounds/{round}", get(pages::allocation::round))
+        .route("/console/places/{kindergarten}", get(pages::places::show))
+        .route(
+            "/console/places/{kindergarten}/groups/{group}/vacancies",
+            post(pages::places::open),
+        )
+        .route(
             "/console/districts/{district}",
             get(pages::dashboard::dashboard),
         )

@@ -256,3 +256,95 @@ impl App {
         .await
     }
 }
+
+/// A referral a round would issue, or did.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct PlannedReferral {
+    /// The application.
+    pub application_id: String,
+    /// The child's name (empty for an imported application).
+    pub child_name: String,
+    /// Its tier.
+    pub tier: String,
+    /// Where.
+    pub kindergarten_id: String,
+    /// The kindergarten's name.
+    pub kindergarten_name: String,
+    /// Which group.
+    pub group_id: String,
+}
+
+/// The referrals of `referrals`, with the names a person reads.
+fn planned(state: &State, referrals: &[kezek_core::event::IssuedReferral]) -> Vec<PlannedReferral> {
+    referrals
+        .iter()
+        .map(|r| {
+            let app = state.application_by_id(&r.application_id).map(|(_, a)| a);
+            PlannedReferral {
+                application_id: r.application_id.to_string(),
+                child_name: app.map(|a| a.child_name.to_string()).unwrap_or_default(),
+                tier: app
+                    .map(|a| views::tier_name(state, a.tier).to_owned())
+                    .unwrap_or_default(),
+                kindergarten_id: r.kindergarten_id.to_string(),
+                kindergarten_name: state
+                    .kindergarten_by_id(&r.kindergarten_id)
+                    .map(|(_, k)| k.name.clone())
+                    .unwrap_or_default(),
+                group_id: r.group_id.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// Who a round in `district` run at `now` would refer where, decided on the state as it is —
+/// nothing is journaled or changed (a round run later first lapses the referrals overdue by
+/// then, which may free more seats).
+///
+/// # Errors
+/// Out of scope, or an unknown district.
+pub fn preview_round(
+    state: &State,
+    auth: &Auth<Staff>,
+    district: &str,
+    now: Timestamp,
+) -> Result<Vec<PlannedReferral>, AppError> {
+    auth.caller().require_scope(Role::Staff, district)?;
+    let id = DistrictId::parse(district)
+        .ok()
+        .filter(|d| state.district_index(d).is_some())
+        .ok_or_else(|| AppError::not_found("district", district))?;
+    let events = state.decide(
+        RunRound {
+            round_id: super::next_round_id(state),
+            district: id,
+            academic_year: None,
+            at: now,
+        }
+        .into(),
+    )?;
+    Ok(events
+        .iter()
+        .find_map(|e| match e {
+            Event::RoundRun(r) => Some(planned(state, &r.referrals)),
+            _ => None,
+        })
+        .unwrap_or_default())
+}
+
+/// The referrals round `id` issued, with names; staff of its district, auditors.
+///
+/// # Errors
+/// Unknown round, or out of scope.
+pub fn round_referrals(
+    state: &State,
+    auth: &Auth<StaffOrAuditor>,
+    id: &str,
+) -> Result<(String, Vec<PlannedReferral>), AppError> {
+    let r = RoundId::parse(id)
+        .ok()
+        .and_then(|rid| state.round(&rid))
+        .ok_or_else(|| AppError::not_found("round", id))?;
+    auth.caller().staff_scope(r.district.as_str())?;
+    Ok((r.district.to_string(), planned(state, &r.referrals)))
+}

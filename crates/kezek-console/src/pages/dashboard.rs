@@ -88,7 +88,7 @@ fn figures(stats: &StatsView<'_>, kindergartens: Vec<Seats>, overdue: Option<usi
 
 fn read(
     state: &kezek_core::State,
-    caller: &Caller,
+    (caller, lang): (&Caller, Lang),
     district: &str,
     now: jiff::Timestamp,
 ) -> Result<Figures, AppError> {
@@ -113,7 +113,10 @@ fn read(
             };
             Seats {
                 id: k.kindergarten_id.to_string(),
-                name: k.name.to_owned(),
+                name: match lang {
+                    Lang::Ru => k.name_ru.unwrap_or(k.name).to_owned(),
+                    Lang::Kk => k.name.to_owned(),
+                },
                 capacity: sum(|g| g.capacity),
                 enrolled: sum(|g| g.enrolled),
                 reserved: sum(|g| g.reserved),
@@ -187,7 +190,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
                 } }
                 tbody {
                     @for k in &f.kindergartens {
-                        tr { th scope="row" { (k.name) " " span class="muted" { "(" (k.id) ")" } }
+                        tr { th scope="row" { a href=(format!("/console/places/{}", k.id)) { (k.name) } " " span class="muted" { "(" (k.id) ")" } }
                              td class="num" { (k.capacity) } td class="num" { (k.enrolled) }
                              td class="num" { (k.reserved) } td class="num" { (k.free) } }
                     }
@@ -215,7 +218,7 @@ pub async fn dashboard(
     let caller = s.caller.clone();
     let figures = console
         .app
-        .read(|state| read(state, &caller, &district, now))
+        .read(|state| read(state, (&caller, ctx.lang), &district, now))
         .await
         .and_then(|r| r);
     match figures {

@@ -133,13 +133,17 @@ pub async fn show(
         Err(to_sign_in) => return *to_sign_in,
     };
     let caller = s.caller.clone();
+    let ctx_lang = ctx.lang;
     let read = console
         .app
         .read(|state| -> Result<_, AppError> {
             let auth = Auth::<Kindergartens>::check(caller.clone())?;
             let list = referrals::of_kindergarten(state, &auth, &k, None)?;
             let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
-            let name = kg.name.to_owned();
+            let name = match ctx_lang {
+                Lang::Ru => kg.name_ru.unwrap_or(kg.name).to_owned(),
+                Lang::Kk => kg.name.to_owned(),
+            };
             Ok((
                 serde_json::to_value(&list).unwrap_or_default(),
                 serde_json::to_value(&kg).unwrap_or_default(),

@@ -1,8 +1,10 @@
 //! One module per screen; `refuse` turns what the application refused into a page.
 
+pub mod allocation;
 pub mod dashboard;
 pub mod home;
 pub mod kindergarten;
+pub mod places;
 pub mod status;
 
 use crate::context::{Ctx, Signed};

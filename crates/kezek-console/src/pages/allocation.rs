@@ -1,0 +1,175 @@
+//! Allocation (a district's staff): a preview of the next round — who would be referred
+//! where, decided on the state as it is, nothing journaled — then "run the round", then the
+//! round's page with every referral it issued (auditors may read it too).
+
+use crate::context::Ctx;
+use crate::layout::{notice, page};
+use crate::pages::{refusal_text, refuse, signed};
+use crate::text::{code, t};
+use crate::{html, see_other, Console};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use kezek_app::access::{Auth, Staff, StaffOrAuditor};
+use kezek_app::ops::places::{self, PlannedReferral};
+use kezek_app::pdf::Lang;
+use kezek_app::AppError;
+use maud::{html as markup, Markup};
+use serde::Deserialize;
+use std::sync::Arc;
+
+fn referrals_table(lang: Lang, testid: &str, list: &[PlannedReferral]) -> Markup {
+    markup! {
+        @if list.is_empty() {
+            p data-testid=(testid) { (t("no_referrals_planned", lang)) }
+        } @else {
+            div class="table-wrap" {
+                table data-testid=(testid) {
+                    thead { tr {
+                        th scope="col" { (t("child", lang)) } th scope="col" { (t("tier", lang)) }
+                        th scope="col" { (t("kindergarten", lang)) } th scope="col" { (t("group", lang)) }
+                    } }
+                    tbody {
+                        @for r in list {
+                            tr data-application=(r.application_id) {
+                                td { (if r.child_name.is_empty() { "—" } else { &r.child_name }) br; span class="muted" { (r.application_id) } }
+                                td { (code(&r.tier, lang)) }
+                                td { (r.kindergarten_name) " " span class="muted" { "(" (r.kindergarten_id) ")" } }
+                                td { (r.group_id) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/districts/{district}/allocation`: the preview and the button.
+pub async fn preview(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(district): Path<String>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    let now = console.app.now();
+    let caller = s.caller.clone();
+    let read = console
+        .app
+        .read(|state| -> Result<_, AppError> {
+            let auth = Auth::<Staff>::check(caller)?;
+            places::preview_round(state, &auth, &district, now)
+        })
+        .await
+        .and_then(|r| r);
+    let list = match read {
+        Ok(list) => list,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let lang = ctx.lang;
+    let body = markup! {
+        p { (t("preview_intro", lang)) }
+        (referrals_table(lang, "preview", &list))
+        form method="post" action=(format!("/console/districts/{district}/allocation")) {
+            input type="hidden" name="csrf" value=(s.csrf);
+            button type="submit" { (t("run_round", lang)) }
+        }
+    };
+    let title = format!("{} — {district}", t("allocation", lang));
+    html(&ctx, StatusCode::OK, page(&ctx, &title, body))
+}
+
+/// The run form.
+#[derive(Deserialize)]
+pub struct Run {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /console/districts/{district}/allocation`: runs the round, then shows it.
+pub async fn run(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(district): Path<String>,
+    Form(form): Form<Run>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
+        let text = t("csrf", ctx.lang);
+        return html(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            page(&ctx, text, notice(false, text)),
+        );
+    }
+    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+        Ok(a) => a,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let round_form = kezek_app::forms::RoundForm::default();
+    match console
+        .app
+        .run_round(&auth, None, &district, round_form)
+        .await
+    {
+        Ok(w) if (200..300).contains(&w.status) => {
+            let v: serde_json::Value = serde_json::from_slice(&w.body).unwrap_or_default();
+            let id = v
+                .get("round_id")
+                .and_then(|x| x.as_str())
+                .unwrap_or_default();
+            see_other(&ctx, &format!("/console/rounds/{id}"))
+        }
+        Ok(w) => {
+            let text = String::from_utf8_lossy(&w.body).into_owned();
+            html(
+                &ctx,
+                StatusCode::CONFLICT,
+                page(&ctx, &text, notice(false, &text)),
+            )
+        }
+        Err(e) => {
+            let (status, text) = refusal_text(&ctx, &e);
+            html(&ctx, status, page(&ctx, &text, notice(false, &text)))
+        }
+    }
+}
+
+/// `GET /console/rounds/{round}`.
+pub async fn round(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(id): Path<String>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    let caller = s.caller.clone();
+    let read = console
+        .app
+        .read(|state| -> Result<_, AppError> {
+            places::round_referrals(state, &Auth::<StaffOrAuditor>::check(caller)?, &id)
+        })
+        .await
+        .and_then(|r| r);
+    match read {
+        Ok((district, list)) => {
+            let lang = ctx.lang;
+            let body = markup! {
+                p class="muted" { (t("district", lang)) " " (district) " · " (list.len()) " " (t("referrals_issued", lang)) }
+                (referrals_table(lang, "round", &list))
+            };
+            let title = format!("{} {id}", t("round", lang));
+            html(&ctx, StatusCode::OK, page(&ctx, &title, body))
+        }
+        Err(e) => refuse(&ctx, &e),
+    }
+}

@@ -1,0 +1,162 @@
+//! A kindergarten as its district's staff see it: its groups' seats, and a form per group
+//! to open places that came free (the API's vacancies, with its rules).
+
+use crate::context::Ctx;
+use crate::layout::{notice, page};
+use crate::pages::{refusal_text, refuse, signed};
+use crate::text::{code, t};
+use crate::{html, see_other, Console};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use kezek_app::access::{AnyRole, Auth, Staff};
+use kezek_app::ops::places;
+use kezek_app::pdf::Lang;
+use kezek_app::{AppError, Role};
+use maud::html as markup;
+use serde::Deserialize;
+use serde_json::Value;
+use std::sync::Arc;
+
+/// `?done=` after a change.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+/// `GET /console/places/{kindergarten}`.
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(k): Path<String>,
+    Query(q): Query<Done>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    if s.caller.role != Role::Staff && s.caller.role != Role::Admin {
+        return refuse(&ctx, &AppError::Forbidden(String::new()));
+    }
+    let caller = s.caller.clone();
+    let lang = ctx.lang;
+    let read = console
+        .app
+        .read(|state| -> Result<_, AppError> {
+            let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
+            let name = match lang {
+                Lang::Ru => kg.name_ru.unwrap_or(kg.name).to_owned(),
+                Lang::Kk => kg.name.to_owned(),
+            };
+            Ok((serde_json::to_value(&kg).unwrap_or_default(), name))
+        })
+        .await
+        .and_then(|r| r);
+    let (kg_value, name) = match read {
+        Ok(x) => x,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let kg = &kg_value;
+    let groups = kg["groups"].as_array().cloned().unwrap_or_default();
+    let body = markup! {
+        @if q.done.is_some() { (notice(true, t("done", lang))) }
+        p class="muted" { (t("district", lang)) " " (kg["district"].as_str().unwrap_or_default())
+            @if let Some(a) = kg["address"].as_str() { " · " (a) } }
+        p class="hint" { (t("open_seats_hint", lang)) }
+        div class="table-wrap" {
+            table data-testid="groups" {
+                thead { tr {
+                    th scope="col" { (t("group", lang)) } th scope="col" class="num" { (t("age", lang)) }
+                    th scope="col" { (t("language", lang)) } th scope="col" class="num" { (t("capacity", lang)) }
+                    th scope="col" class="num" { (t("enrolled", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
+                    th scope="col" class="num" { (t("free", lang)) } th scope="col" { (t("open_seats", lang)) }
+                } }
+                tbody {
+                    @for g in &groups {
+                        @let gid = g["group_id"].as_str().unwrap_or_default();
+                        tr data-group=(gid) {
+                            th scope="row" { (gid) }
+                            td class="num" { (g["age_years"]) } td { (code(g["language"].as_str().unwrap_or_default(), lang)) }
+                            td class="num" { (g["capacity"]) } td class="num" { (g["enrolled"]) }
+                            td class="num" { (g["reserved"]) } td class="num" { (g["free"]) }
+                            td {
+                                form method="post" action=(format!("/console/places/{k}/groups/{gid}/vacancies")) class="actions" {
+                                    input type="hidden" name="csrf" value=(s.csrf);
+                                    label for=(format!("seats-{gid}")) class="visually-hidden" { (t("open_seats", lang)) " " (gid) }
+                                    input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max="1000" value="1" required style="max-width:6rem";
+                                    button type="submit" class="secondary" { (t("open_seats", lang)) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    html(
+        &ctx,
+        StatusCode::OK,
+        page(&ctx, &format!("{name} ({k})"), body),
+    )
+}
+
+/// The vacancies form.
+#[derive(Deserialize)]
+pub struct Seats {
+    #[serde(default)]
+    csrf: String,
+    seats: u32,
+}
+
+/// `POST /console/places/{kindergarten}/groups/{group}/vacancies`.
+pub async fn open(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path((k, group)): Path<(String, String)>,
+    Form(form): Form<Seats>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
+        let text = t("csrf", ctx.lang);
+        return html(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            page(&ctx, text, notice(false, text)),
+        );
+    }
+    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+        Ok(a) => a,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let seats = kezek_app::forms::VacanciesForm { seats: form.seats };
+    match console
+        .app
+        .open_vacancies(&auth, None, (&k, &group), seats)
+        .await
+    {
+        Ok(w) if (200..300).contains(&w.status) => {
+            see_other(&ctx, &format!("/console/places/{k}?done=vacancies"))
+        }
+        Ok(w) => {
+            let v: Value = serde_json::from_slice(&w.body).unwrap_or_default();
+            let text = v
+                .get("detail")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            html(
+                &ctx,
+                StatusCode::CONFLICT,
+                page(&ctx, &text, notice(false, &text)),
+            )
+        }
+        Err(e) => {
+            let (status, text) = refusal_text(&ctx, &e);
+            html(&ctx, status, page(&ctx, &text, notice(false, &text)))
+        }
+    }
+}
