@@ -137,6 +137,56 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .unwrap();
     assert!(b.body().await.contains("Показатели района"));
     b.shot("dashboard-ru-desk").await;
+
+    // The queue explorer: the waiting child, numbered as the API numbers her; found by IIN.
+    let waiting_id = waiting["application_id"].as_str().unwrap();
+    b.client
+        .goto(&format!(
+            "{base}/console/districts/D1/queue?age=4&language=kk&lang=kk"
+        ))
+        .await
+        .unwrap();
+    let rows = table(&b, "queue").await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(
+        (rows[0][0].as_str(), rows[0][1].as_str()),
+        ("1", waiting_id)
+    );
+    b.shot("queue-kk-desk").await;
+    b.fill("#find", &harness::child_iin(20)).await;
+    b.click("form[role='search'] button").await;
+    b.wait_path("/console/districts/D1/queue").await;
+    let rows = table(&b, "queue").await;
+    assert_eq!(rows[0][1], waiting_id);
+
+    // The worklist: her priority claim, checked here with a reason.
+    b.client
+        .goto(&format!("{base}/console/districts/D1/worklists?lang=ru"))
+        .await
+        .unwrap();
+    let claims = table(&b, "claims").await;
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    assert!(claims[0][1].contains("Многодетная семья"), "{claims:?}");
+    b.shot("worklists-ru-desk").await;
+    b.fill(
+        &format!("#reason-{waiting_id}"),
+        "Удостоверение многодетной семьи проверено",
+    )
+    .await;
+    b.click(&format!(
+        "tr[data-application='{waiting_id}'] button[value='verified']"
+    ))
+    .await;
+    assert_eq!(b.text(".notice.ok").await, "Выполнено");
+    let (_, w) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{waiting_id}"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(w["priority_status"], "verified", "{w}");
     sign_out(&b).await;
     assert!(b
         .client
@@ -236,7 +286,6 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .goto(&format!("{base}/console/districts/D1/allocation"))
         .await
         .unwrap();
-    let waiting_id = waiting["application_id"].as_str().unwrap();
     let preview = table(&b, "preview").await;
     assert_eq!(preview.len(), 1, "{preview:?}");
     assert!(preview[0][0].contains(waiting_id), "{preview:?}");

@@ -20,6 +20,8 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
     match s.caller.role {
         Role::Staff if !first.is_empty() => vec![
             (format!("/console/districts/{first}"), "dashboard"),
+            (format!("/console/districts/{first}/queue"), "queue"),
+            (format!("/console/districts/{first}/worklists"), "worklists"),
             (
                 format!("/console/districts/{first}/allocation"),
                 "allocation",

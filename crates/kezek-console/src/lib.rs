@@ -56,6 +56,18 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::allocation::preview).post(pages::allocation::run),
         )
         .route("/console/rounds/{round}", get(pages::allocation::round))
+        .route(
+            "/console/districts/{district}/queue",
+            get(pages::queue::show),
+        )
+        .route(
+            "/console/districts/{district}/worklists",
+            get(pages::worklists::show),
+        )
+        .route(
+            "/console/claims/{application}",
+            post(pages::worklists::decide),
+        )
         .route("/console/places/{kindergarten}", get(pages::places::show))
         .route(
             "/console/places/{kindergarten}/groups/{group}/vacancies",

@@ -5,7 +5,9 @@ pub mod dashboard;
 pub mod home;
 pub mod kindergarten;
 pub mod places;
+pub mod queue;
 pub mod status;
+pub mod worklists;
 
 use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};

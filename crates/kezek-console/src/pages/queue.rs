@@ -1,0 +1,206 @@
+//! The queue explorer (a district's staff, auditors): one cohort queue — an age and a
+//! language — in its merged order, a page at a time, each child with its number, tier,
+//! priority, registration time and kindergartens; and a search by application number or child
+//! IIN that opens the page the child is on.
+
+use crate::context::Ctx;
+use crate::layout::{notice, page};
+use crate::pages::kindergarten::local;
+use crate::pages::{refuse, signed};
+use crate::text::{code, t};
+use crate::{html, see_other, Console};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kezek_app::access::{district_of_application, Auth, QueueReaders};
+use kezek_app::ops::queue::{self, QueuePage, QueueQuery};
+use kezek_app::pdf::Lang;
+use kezek_app::{AppError, Caller, Role};
+use kezek_core::model::{ApplicationId, Iin};
+use maud::{html as markup, Markup};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Children per page.
+const PER_PAGE: usize = 50;
+
+/// The explorer's query.
+#[derive(Deserialize, Default)]
+pub struct Params {
+    #[serde(default)]
+    age: Option<i16>,
+    #[serde(default)]
+    language: Option<String>,
+    #[serde(default)]
+    tier: Option<String>,
+    #[serde(default)]
+    after: Option<usize>,
+    /// An application number or a child's IIN.
+    #[serde(default)]
+    find: Option<String>,
+}
+
+fn filters(lang: Lang, d: &str, p: &Params, tiers: &[String]) -> Markup {
+    let age = p.age.unwrap_or(3);
+    let language = p.language.as_deref().unwrap_or("kk");
+    markup! {
+        form method="get" action=(format!("/console/districts/{d}/queue")) class="actions" {
+            div { label for="age" { (t("age", lang)) }
+                select id="age" name="age" { @for a in 0..=6i16 { option value=(a) selected[a == age] { (a) " " (t("years", lang)) } } } }
+            div { label for="language" { (t("language", lang)) }
+                select id="language" name="language" { @for l in ["kk", "ru"] { option value=(l) selected[l == language] { (code(l, lang)) } } } }
+            div { label for="tier" { (t("tier", lang)) }
+                select id="tier" name="tier" {
+                    option value="" { (t("all_tiers", lang)) }
+                    @for tier in tiers { option value=(tier) selected[p.tier.as_deref() == Some(tier.as_str())] { (code(tier, lang)) } }
+                } }
+            button type="submit" { (t("show", lang)) }
+        }
+        form method="get" action=(format!("/console/districts/{d}/queue")) class="actions" role="search" {
+            div { label for="find" { (t("find", lang)) }
+                input type="text" id="find" name="find" autocomplete="off" placeholder="KZ0000000001 / 200515501002"; }
+            button type="submit" class="secondary" { (t("find_button", lang)) }
+        }
+    }
+}
+
+fn table(lang: Lang, d: &str, q: &QueuePage, p: &Params, offset: jiff::tz::Offset) -> Markup {
+    let next = q.next_after.map(|after| {
+        let tier = p
+            .tier
+            .as_deref()
+            .map(|t| format!("&tier={t}"))
+            .unwrap_or_default();
+        format!(
+            "/console/districts/{d}/queue?age={}&language={}{tier}&after={after}",
+            q.age_years, q.language
+        )
+    });
+    markup! {
+        p class="muted" { (q.cohort) " · " (q.age_years) " " (t("years", lang)) " · " (code(q.language, lang)) " · " (t("total", lang)) ": " strong { (q.total) } }
+        @if q.children.is_empty() {
+            p data-testid="queue" { (t("queue_empty", lang)) }
+        } @else {
+            div class="table-wrap" {
+                table data-testid="queue" {
+                    thead { tr {
+                        th scope="col" class="num" { "№" } th scope="col" { (t("application_id", lang)) }
+                        th scope="col" { (t("tier", lang)) } th scope="col" { (t("category", lang)) }
+                        th scope="col" { (t("registered_at", lang)) } th scope="col" { (t("kindergartens", lang)) }
+                    } }
+                    tbody {
+                        @for c in &q.children {
+                            tr data-application=(c.application_id) {
+                                td class="num" { (c.number) } td { (c.application_id) }
+                                td { (code(&c.tier, lang)) }
+                                td { @if let Some(cat) = &c.category { (code(cat, lang)) " (" (code(c.priority_status, lang)) ")" } }
+                                td { (local(c.registered_at, offset)) }
+                                td { (c.preferences.join(", ")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(href) = next { p { a href=(href) rel="next" { (t("next_page", lang)) " →" } } }
+    }
+}
+
+/// Where the search `find` leads: the explorer's page the child is on.
+fn found(
+    state: &kezek_core::State,
+    caller: &Caller,
+    (d, find): (&str, &str),
+    now: jiff::Timestamp,
+) -> Option<String> {
+    let find = find.trim();
+    let a = ApplicationId::parse(find)
+        .ok()
+        .and_then(|id| state.application_index(&id))
+        .or_else(|| {
+            Iin::parse(find)
+                .ok()
+                .and_then(|iin| state.active_application_of(&iin))
+        })?;
+    let district = district_of_application(state, a);
+    if district != d || (caller.role == Role::Staff && !caller.scope.iter().any(|s| s == d)) {
+        return None;
+    }
+    let app = state.application(a)?;
+    let number = state.queue_number(a)?;
+    let year = kezek_app::views::academic_year(state, now);
+    Some(format!(
+        "/console/districts/{d}/queue?age={}&language={}&after={}",
+        year - app.cohort,
+        app.language.as_str(),
+        number - 1
+    ))
+}
+
+/// `GET /console/districts/{district}/queue`.
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(d): Path<String>,
+    Query(p): Query<Params>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    let lang = ctx.lang;
+    let (caller, now) = (s.caller.clone(), console.app.now());
+    if let Some(find) = p.find.as_deref().filter(|f| !f.trim().is_empty()) {
+        let target = console
+            .app
+            .read(|state| found(state, &caller, (&d, find), now))
+            .await;
+        return match target {
+            Ok(Some(href)) => see_other(&ctx, &href),
+            Ok(None) => {
+                let text = t("not_found_in_queue", lang);
+                html(
+                    &ctx,
+                    StatusCode::NOT_FOUND,
+                    page(&ctx, text, notice(false, text)),
+                )
+            }
+            Err(e) => refuse(&ctx, &e),
+        };
+    }
+    let query = QueueQuery {
+        cohort: None,
+        age: Some(p.age.unwrap_or(3)),
+        language: p.language.clone().unwrap_or_else(|| "kk".to_owned()),
+        tier: p.tier.clone().filter(|x| !x.is_empty()),
+        after: p.after.unwrap_or(0),
+        limit: Some(PER_PAGE),
+    };
+    let read = console
+        .app
+        .read(|state| -> Result<_, AppError> {
+            let auth = Auth::<QueueReaders>::check(caller)?;
+            let tiers: Vec<String> = state
+                .policy()
+                .tiers
+                .iter()
+                .map(|t| t.name.clone())
+                .collect();
+            Ok((
+                queue::page(state, &auth, &d, &query, now)?,
+                tiers,
+                state.policy().calendar.offset,
+            ))
+        })
+        .await
+        .and_then(|r| r);
+    match read {
+        Ok((q, tiers, offset)) => {
+            let body =
+                markup! { (filters(lang, &d, &p, &tiers)) (table(lang, &d, &q, &p, offset)) };
+            let title = format!("{} — {d}", t("queue", lang));
+            html(&ctx, StatusCode::OK, page(&ctx, &title, body))
+        }
+        Err(e) => refuse(&ctx, &e),
+    }
+}

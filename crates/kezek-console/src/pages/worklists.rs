@@ -1,0 +1,199 @@
+//! A district's worklists (its staff): the priority claims to check, oldest first, with the
+//! regulations' deadline and whether it has passed (said in words, not by colour alone), each
+//! verified or rejected here with a reason; and the referrals outstanding, soonest to lapse.
+
+use crate::context::Ctx;
+use crate::layout::{notice, page};
+use crate::pages::kindergarten::local;
+use crate::pages::{refusal_text, refuse, signed};
+use crate::text::{code, t};
+use crate::{html, see_other, Console};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Form;
+use kezek_app::access::{Auth, Staff};
+use kezek_app::ops::worklists::{self, ClaimList, ReferralWorklist};
+use kezek_app::pdf::Lang;
+use kezek_app::AppError;
+use maud::{html as markup, Markup};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// `?done=` after a decision.
+#[derive(Deserialize)]
+pub struct Done {
+    done: Option<String>,
+}
+
+fn claims_table(
+    lang: Lang,
+    csrf: &str,
+    d: &str,
+    c: &ClaimList,
+    offset: jiff::tz::Offset,
+) -> Markup {
+    markup! {
+        @if c.claims.is_empty() {
+            p data-testid="claims" { (t("no_claims", lang)) }
+        } @else {
+            div class="table-wrap" {
+                table data-testid="claims" {
+                    thead { tr {
+                        th scope="col" { (t("application_id", lang)) } th scope="col" { (t("category", lang)) }
+                        th scope="col" { (t("claimed_at", lang)) } th scope="col" { (t("due_by", lang)) }
+                        th scope="col" { (t("decision", lang)) }
+                    } }
+                    tbody {
+                        @for claim in &c.claims {
+                            tr data-application=(claim.application_id) class=(if claim.overdue { "overdue" } else { "" }) {
+                                td { (claim.application_id) }
+                                td { (claim.category.as_deref().map(|x| code(x, lang)).unwrap_or_default()) }
+                                td { (local(claim.claimed_at, offset)) }
+                                td { (local(claim.due_by, offset)) @if claim.overdue { " " strong class="flag" { (t("overdue", lang)) } } }
+                                td {
+                                    form method="post" action=(format!("/console/claims/{}", claim.application_id)) {
+                                        input type="hidden" name="csrf" value=(csrf);
+                                        input type="hidden" name="district" value=(d);
+                                        label for=(format!("reason-{}", claim.application_id)) { (t("reason", lang)) }
+                                        input type="text" id=(format!("reason-{}", claim.application_id)) name="reason" required;
+                                        div class="actions" {
+                                            button type="submit" name="decision" value="verified" { (t("verify", lang)) }
+                                            button type="submit" name="decision" value="rejected" class="danger" { (t("reject", lang)) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn referrals_table(lang: Lang, r: &ReferralWorklist, offset: jiff::tz::Offset) -> Markup {
+    markup! {
+        @if r.referrals.is_empty() {
+            p data-testid="lapsing" { (t("no_referrals", lang)) }
+        } @else {
+            div class="table-wrap" {
+                table data-testid="lapsing" {
+                    thead { tr {
+                        th scope="col" { (t("referral", lang)) } th scope="col" { (t("application_id", lang)) }
+                        th scope="col" { (t("kindergarten", lang)) } th scope="col" { (t("status", lang)) }
+                        th scope="col" { (t("lapses_at", lang)) }
+                    } }
+                    tbody {
+                        @for x in &r.referrals {
+                            tr { td { (x.referral_id) } td { (x.application_id) } td { (x.kindergarten_id) " / " (x.group_id) }
+                                 td { (code(x.status, lang)) } td { (local(x.lapses_at, offset)) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/districts/{district}/worklists`.
+pub async fn show(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(district): Path<String>,
+    Query(q): Query<Done>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    let (caller, now) = (s.caller.clone(), console.app.now());
+    let read = console
+        .app
+        .read(|state| -> Result<_, AppError> {
+            let auth = Auth::<Staff>::check(caller)?;
+            Ok((
+                worklists::claims(state, &auth, &district, None, now)?,
+                worklists::referrals(state, &auth, &district, None, None)?,
+                state.policy().calendar.offset,
+            ))
+        })
+        .await
+        .and_then(|r| r);
+    let (claims, referrals, offset) = match read {
+        Ok(x) => x,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let lang = ctx.lang;
+    let body = markup! {
+        @if q.done.is_some() { (notice(true, t("done", lang))) }
+        h2 { (t("claims_to_check", lang)) " (" (claims.claims.len()) ", " (t("overdue", lang)) ": " (claims.overdue) ")" }
+        (claims_table(lang, &s.csrf, &district, &claims, offset))
+        h2 { (t("referrals_outstanding", lang)) }
+        (referrals_table(lang, &referrals, offset))
+    };
+    let title = format!("{} — {district}", t("worklists", lang));
+    html(&ctx, StatusCode::OK, page(&ctx, &title, body))
+}
+
+/// A claim decision's form.
+#[derive(Deserialize)]
+pub struct Decide {
+    #[serde(default)]
+    csrf: String,
+    district: String,
+    decision: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /console/claims/{application}`.
+pub async fn decide(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(application): Path<String>,
+    Form(form): Form<Decide>,
+) -> Response {
+    let s = match signed(&ctx) {
+        Ok(s) => s,
+        Err(to_sign_in) => return *to_sign_in,
+    };
+    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
+        let text = t("csrf", ctx.lang);
+        return html(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            page(&ctx, text, notice(false, text)),
+        );
+    }
+    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+        Ok(a) => a,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let decision = kezek_app::forms::PriorityForm {
+        decision: form.decision,
+        reason: form.reason,
+    };
+    match console
+        .app
+        .decide_claim(&auth, None, &application, decision)
+        .await
+    {
+        Ok(w) if (200..300).contains(&w.status) => see_other(
+            &ctx,
+            &format!("/console/districts/{}/worklists?done=claim", form.district),
+        ),
+        Ok(w) => {
+            let text = String::from_utf8_lossy(&w.body).into_owned();
+            html(
+                &ctx,
+                StatusCode::CONFLICT,
+                page(&ctx, &text, notice(false, &text)),
+            )
+        }
+        Err(e) => {
+            let (status, text) = refusal_text(&ctx, &e);
+            html(&ctx, status, page(&ctx, &text, notice(false, &text)))
+        }
+    }
+}
