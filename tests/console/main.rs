@@ -353,6 +353,30 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .unwrap();
     let pdf = app.http.get(format!("{base}{link}")).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    // The auditor: the signed head is the API's, and an audit run from here finds every
+    // record, round and document in order.
+    sign_in(&b, &base, harness::AUDITOR, "ru", "/console").await;
+    b.client
+        .goto(&format!("{base}/console/audit"))
+        .await
+        .unwrap();
+    let (_, head) = app
+        .call("GET", "/v1/journal/head", Some(harness::AUDITOR), None)
+        .await;
+    assert_eq!(
+        b.text("[data-testid='head-seq']").await,
+        head["seq"].to_string()
+    );
+    b.click("form[action='/console/audit'] button").await;
+    let audited = b.text("[data-testid='audit'].ok").await;
+    assert!(
+        audited.starts_with("Всё сходится") && audited.contains("documents"),
+        "{audited}"
+    );
+    let journal = table(&b, "journal").await;
+    assert_eq!(journal.len().to_string(), head["seq"].to_string());
+    b.shot("audit-ru-desk").await;
+    sign_out(&b).await;
     b.stop().await;
 
     // The same pages at a phone's width.

@@ -42,6 +42,18 @@ pub struct App {
     /// Where the public reaches this service: printed documents carry their check page's URL
     /// under it (`serve --public-url`; the listening address until set).
     pub(crate) public_url: std::sync::OnceLock<String>,
+    /// The last audit run from the console: when it ended, and what it found.
+    pub(crate) last_audit: parking_lot::Mutex<Option<Audited>>,
+}
+
+/// An audit of the whole installation run while the service serves (`App::audit_now`).
+#[derive(Debug, Clone)]
+pub struct Audited {
+    /// When it ended.
+    pub at: Timestamp,
+    /// What it checked (events, rounds, documents, keys, answers, the head), or the first
+    /// thing that did not check.
+    pub result: Result<String, String>,
 }
 
 /// Which policy a start runs.
@@ -158,6 +170,7 @@ impl App {
             answers: Answers::default(),
             wake: tokio::sync::Notify::new(),
             public_url: std::sync::OnceLock::new(),
+            last_audit: parking_lot::Mutex::new(None),
         }))
     }
 
@@ -171,6 +184,45 @@ impl App {
     /// base of the check page a printed document links to.
     pub fn set_public_url(&self, url: &str) {
         let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    /// Runs `kezek verify`'s audit over the store while the service serves — the hash chain,
+    /// a replay of every event, every round decided again, every document, key and stored
+    /// answer — on a blocking thread, and keeps its result for [`Self::last_audit`].
+    pub async fn audit_now(self: &Arc<Self>) -> Audited {
+        let app = Arc::clone(self);
+        let result = tokio::task::spawn_blocking(move || {
+            let policy = app.state.read().policy().clone();
+            let authority = app.authority.clone();
+            crate::verify::verify(app.store.as_ref(), policy, || Ok(authority.clone()), &[])
+                .map(|r| {
+                    format!(
+                        "{} events, {} rounds, {} documents, {} keys, {} stored answers; head {} {}",
+                        r.events,
+                        r.rounds,
+                        r.documents,
+                        r.keys,
+                        r.answers,
+                        r.head.seq,
+                        hex::encode(r.head.hash)
+                    )
+                })
+                .map_err(|e| e.to_string())
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("the audit stopped: {e}")));
+        let audited = Audited {
+            at: self.now(),
+            result,
+        };
+        *self.last_audit.lock() = Some(audited.clone());
+        audited
+    }
+
+    /// The last audit run from the console since the service started, if any.
+    #[must_use]
+    pub fn last_audit(&self) -> Option<Audited> {
+        self.last_audit.lock().clone()
     }
 
     /// Whether the public reaches this service over https (the console's cookies are then

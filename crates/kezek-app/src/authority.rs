@@ -9,7 +9,9 @@ use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 use std::path::Path;
 
-/// The signing key and its public id.
+/// The signing key and its public id. (Cloned only to hand the same key to an audit run
+/// beside the service.)
+#[derive(Clone)]
 pub struct Authority {
     key: SigningKey,
     key_id: String,

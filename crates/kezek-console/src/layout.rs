@@ -27,9 +27,10 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
                 "allocation",
             ),
         ],
-        Role::Auditor if !first.is_empty() => {
-            vec![(format!("/console/districts/{first}"), "dashboard")]
-        }
+        Role::Auditor => vec![
+            ("/console".to_owned(), "dashboard"),
+            ("/console/audit".to_owned(), "audit"),
+        ],
         Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],
         _ => vec![("/console".to_owned(), "home")],
     }

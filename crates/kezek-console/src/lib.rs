@@ -57,6 +57,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/rounds/{round}", get(pages::allocation::round))
         .route(
+            "/console/audit",
+            get(pages::audit::show).post(pages::audit::run),
+        )
+        .route(
             "/console/districts/{district}/queue",
             get(pages::queue::show),
         )

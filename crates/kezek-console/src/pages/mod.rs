@@ -1,6 +1,7 @@
 //! One module per screen; `refuse` turns what the application refused into a page.
 
 pub mod allocation;
+pub mod audit;
 pub mod dashboard;
 pub mod home;
 pub mod kindergarten;
