@@ -138,6 +138,57 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     assert!(b.body().await.contains("Показатели района"));
     b.shot("dashboard-ru-desk").await;
 
+    // A new kindergarten from the dashboard; a group with a referral cannot change its age,
+    // said in words, the form keeping what was typed.
+    b.client
+        .goto(&format!("{base}/console/districts/D1?lang=ru"))
+        .await
+        .unwrap();
+    b.click("a[href='/console/districts/D1/kindergartens']")
+        .await;
+    b.wait_path("/console/districts/D1/kindergartens").await;
+    b.fill("#id", "K2").await;
+    b.fill("#name", "№7 «Айгөлек» бөбекжай-бақшасы").await;
+    b.fill("#name_ru", "Ясли-сад №7 «Айгулек»").await;
+    b.fill("input[name='group_0']", "g5").await;
+    b.fill("input[name='age_0']", "5").await;
+    b.fill("input[name='capacity_0']", "20").await;
+    b.shot("kindergarten-new-ru-desk").await;
+    b.click("form[action='/console/districts/D1/kindergartens'] button[type='submit']")
+        .await;
+    b.wait_path("/console/places/K2").await;
+    let (s, k2) = app
+        .call("GET", "/v1/kindergartens/K2", Some(STAFF), None)
+        .await;
+    assert_eq!(
+        (s, k2["name_ru"].as_str()),
+        (200, Some("Ясли-сад №7 «Айгулек»")),
+        "{k2}"
+    );
+    assert_eq!(k2["groups"][0]["capacity"], 20);
+    b.client
+        .goto(&format!("{base}/console/districts/D1/kindergartens?id=K1"))
+        .await
+        .unwrap();
+    b.fill("input[name='age_1']", "5").await;
+    b.click("form[action='/console/districts/D1/kindergartens'] button[type='submit']")
+        .await;
+    let refused = b.text(".notice.problem").await;
+    assert!(refused.contains("направления"), "{refused}");
+    assert_eq!(
+        b.client
+            .find(fantoccini::Locator::Css("input[name='age_1']"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("5"),
+        "the form keeps what was typed"
+    );
+    b.shot("kindergarten-refused-ru-desk").await;
+
     // The queue explorer: the waiting child, numbered as the API numbers her; found by IIN.
     let waiting_id = waiting["application_id"].as_str().unwrap();
     b.client

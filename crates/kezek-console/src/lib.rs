@@ -57,6 +57,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/rounds/{round}", get(pages::allocation::round))
         .route(
+            "/console/districts/{district}/kindergartens",
+            get(pages::edit::show).post(pages::edit::save),
+        )
+        .route(
             "/console/audit",
             get(pages::audit::show).post(pages::audit::run),
         )

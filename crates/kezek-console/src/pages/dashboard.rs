@@ -179,6 +179,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
         h2 { (t("by_language", lang)) }
         ul { @for (l, n) in &f.by_language { li { (code(l, lang)) ": " strong { (n) } } } }
         h2 { (t("seats", lang)) }
+        p { a href=(format!("/console/districts/{district}/kindergartens")) { "+ " (t("new_kindergarten", lang)) } }
         div class="table-wrap" {
             table data-testid="seats" {
                 thead { tr {

@@ -3,6 +3,7 @@
 pub mod allocation;
 pub mod audit;
 pub mod dashboard;
+pub mod edit;
 pub mod home;
 pub mod kindergarten;
 pub mod places;

@@ -63,6 +63,7 @@ pub async fn show(
         @if q.done.is_some() { (notice(true, t("done", lang))) }
         p class="muted" { (t("district", lang)) " " (kg["district"].as_str().unwrap_or_default())
             @if let Some(a) = kg["address"].as_str() { " · " (a) } }
+        p { a href=(format!("/console/districts/{}/kindergartens?id={k}", kg["district"].as_str().unwrap_or_default())) { (t("edit", lang)) } }
         p class="hint" { (t("open_seats_hint", lang)) }
         div class="table-wrap" {
             table data-testid="groups" {
