@@ -130,6 +130,24 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     assert_eq!(queued, stats["queued"]["total"].as_u64().unwrap());
     let body = b.body().await;
     assert!(body.contains(&stats["referrals_outstanding"].to_string()));
+    let weekly = table(&b, "weekly").await;
+    let api_weeks = stats["weekly"].as_array().unwrap();
+    assert_eq!(weekly.len(), api_weeks.len());
+    for (row, week) in weekly.iter().zip(api_weeks) {
+        assert_eq!(
+            (row[1].as_str(), row[2].as_str()),
+            (
+                week["registrations"].to_string().as_str(),
+                week["referrals"].to_string().as_str()
+            ),
+            "{week}"
+        );
+    }
+    assert_eq!(
+        weekly.last().unwrap()[1],
+        "2",
+        "two registrations this week"
+    );
     b.shot("dashboard-kk-desk").await;
     b.client
         .goto(&format!("{base}/console/districts/D1?lang=ru"))

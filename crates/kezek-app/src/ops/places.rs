@@ -210,7 +210,7 @@ pub fn stats<'s>(
         .ok()
         .and_then(|id| state.district_index(&id))
         .ok_or_else(not_found)?;
-    views::stats(state, d, views::academic_year(state, now)).ok_or_else(not_found)
+    views::stats(state, d, views::academic_year(state, now), now).ok_or_else(not_found)
 }
 
 impl App {

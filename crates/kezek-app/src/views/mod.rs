@@ -15,6 +15,7 @@ pub use application::{
 pub use audit::{head_bytes, DocumentView, HeadView, JournalEvent, JournalPage, KeyView, KeysView};
 pub use places::{
     kindergarten, round, stats, GroupView, KindergartenView, RoundView, SeatsView, StatsView,
+    WeekView,
 };
 
 use jiff::Timestamp;

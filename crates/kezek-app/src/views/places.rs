@@ -205,13 +205,30 @@ pub struct StatsView<'a> {
     pub referrals_outstanding: u64,
     /// Median days from registration to admission of children admitted through Kezek.
     pub median_wait_days: Option<f64>,
+    /// Registrations and referrals in each of the last twelve weeks, oldest first.
+    pub weekly: Vec<WeekView>,
     /// The journal seq the view reflects.
     pub as_of_seq: u64,
 }
 
-/// The statistics of district `d` in academic year `year`.
+/// One week of a district's activity.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct WeekView {
+    /// Its Monday (local date).
+    #[schema(value_type = String, format = Date)]
+    pub week_of: jiff::civil::Date,
+    /// Applications registered that week.
+    pub registrations: u64,
+    /// Referrals issued that week.
+    pub referrals: u64,
+}
+
+/// Weeks the statistics show.
+const WEEKS: usize = 12;
+
+/// The statistics of district `d` in academic year `year`, the weeks up to `now`.
 #[must_use]
-pub fn stats(state: &State, d: DistrictIx, year: i16) -> Option<StatsView<'_>> {
+pub fn stats(state: &State, d: DistrictIx, year: i16, now: Timestamp) -> Option<StatsView<'_>> {
     let district = &state.district(d)?.id;
     let st = state.district_stats(d, year);
     let mut by_tier: BTreeMap<&str, u64> = BTreeMap::new();
@@ -248,6 +265,15 @@ pub fn stats(state: &State, d: DistrictIx, year: i16) -> Option<StatsView<'_>> {
         referrals_outstanding: st.referrals_outstanding,
         // Days, to a tenth: more digits say nothing a department can use.
         median_wait_days: st.median_wait_days.map(|d| (d * 10.0).round() / 10.0),
+        weekly: state
+            .district_weeks(d, now, WEEKS)
+            .into_iter()
+            .map(|w| WeekView {
+                week_of: w.starts,
+                registrations: w.registrations,
+                referrals: w.referrals,
+            })
+            .collect(),
         as_of_seq: state.last_seq().get(),
     })
 }

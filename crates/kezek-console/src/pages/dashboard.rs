@@ -44,12 +44,18 @@ struct Figures {
     referrals_outstanding: u64,
     median_wait_days: Option<f64>,
     overdue_claims: Option<usize>,
+    lapsing_soon: Option<usize>,
+    weekly: Vec<(String, u64, u64)>,
     kindergartens: Vec<Seats>,
     as_of_seq: u64,
     academic_year: i16,
 }
 
-fn figures(stats: &StatsView<'_>, kindergartens: Vec<Seats>, overdue: Option<usize>) -> Figures {
+fn figures(
+    stats: &StatsView<'_>,
+    kindergartens: Vec<Seats>,
+    (overdue, lapsing_soon): (Option<usize>, Option<usize>),
+) -> Figures {
     let mut by_age: BTreeMap<i16, BTreeMap<String, u64>> = BTreeMap::new();
     for a in &stats.queued.by_age {
         *by_age
@@ -80,6 +86,18 @@ fn figures(stats: &StatsView<'_>, kindergartens: Vec<Seats>, overdue: Option<usi
         referrals_outstanding: stats.referrals_outstanding,
         median_wait_days: stats.median_wait_days,
         overdue_claims: overdue,
+        lapsing_soon,
+        weekly: stats
+            .weekly
+            .iter()
+            .map(|w| {
+                (
+                    w.week_of.strftime("%d.%m").to_string(),
+                    w.registrations,
+                    w.referrals,
+                )
+            })
+            .collect(),
         kindergartens,
         as_of_seq: stats.as_of_seq,
         academic_year: stats.academic_year,
@@ -124,12 +142,28 @@ fn read(
             }
         })
         .collect();
-    // The claims worklist is staff's: an auditor's dashboard leaves it out.
-    let overdue = Auth::<Staff>::check(caller.clone())
-        .ok()
-        .and_then(|staff| worklists::claims(state, &staff, district, None, now).ok())
+    // The worklists are staff's: an auditor's dashboard leaves them out.
+    let staff = Auth::<Staff>::check(caller.clone()).ok();
+    let overdue = staff
+        .as_ref()
+        .and_then(|staff| worklists::claims(state, staff, district, None, now).ok())
         .map(|c| c.overdue);
-    Ok(figures(&numbers, kindergartens, overdue))
+    // Lapsing soon: before the end of the next local day (what GET
+    // /v1/districts/{d}/referrals?lapsing_before= counts with the day after tomorrow).
+    let calendar = &state.policy().calendar;
+    let day_after = calendar
+        .local_date(now)
+        .checked_add(jiff::Span::new().days(2))
+        .map(|d| d.to_string())
+        .ok();
+    let lapsing = staff
+        .as_ref()
+        .zip(day_after)
+        .and_then(|(staff, before)| {
+            worklists::referrals(state, staff, district, None, Some(&before)).ok()
+        })
+        .map(|r| r.referrals.len());
+    Ok(figures(&numbers, kindergartens, (overdue, lapsing)))
 }
 
 fn card(label: &str, value: &str) -> Markup {
@@ -150,6 +184,14 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
                 .collect(),
         })
         .collect();
+    let week_bars: Vec<Bar> = f
+        .weekly
+        .iter()
+        .map(|(w, reg, _)| Bar {
+            label: w.clone(),
+            parts: vec![*reg],
+        })
+        .collect();
     let median = f
         .median_wait_days
         .map_or_else(|| t("none_yet", lang).to_owned(), |d| format!("{d:.1}"));
@@ -161,6 +203,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
             (card(t("referrals_outstanding", lang), &f.referrals_outstanding.to_string()))
             (card(t("median_wait", lang), &median))
             @if let Some(n) = f.overdue_claims { (card(t("overdue_claims", lang), &n.to_string())) }
+            @if let Some(n) = f.lapsing_soon { (card(t("lapsing_soon", lang), &n.to_string())) }
         }
         h2 { (t("queued_by_age", lang)) }
         (bars(t("queued_by_age", lang), &legend, &age_bars))
@@ -197,6 +240,14 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
                     }
                     tr { th scope="row" { (t("total", lang)) } td class="num" { (f.capacity) } td class="num" { (f.enrolled) } td class="num" { (f.reserved) } td class="num" { (f.free) } }
                 }
+            }
+        }
+        h2 { (t("weekly", lang)) }
+        (bars(t("weekly_registrations", lang), &[t("registrations", lang).to_owned()], &week_bars))
+        div class="table-wrap" {
+            table data-testid="weekly" {
+                thead { tr { th scope="col" { (t("week_of", lang)) } th scope="col" class="num" { (t("registrations", lang)) } th scope="col" class="num" { (t("referrals", lang)) } } }
+                tbody { @for (w, reg, refs) in &f.weekly { tr { th scope="row" { (w) } td class="num" { (reg) } td class="num" { (refs) } } } }
             }
         }
     }

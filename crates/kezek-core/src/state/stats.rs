@@ -65,6 +65,67 @@ impl State {
     }
 }
 
+/// One week of a district's activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Week {
+    /// Its Monday, in the authority's local time.
+    pub starts: jiff::civil::Date,
+    /// Applications registered that week (imported ones at their original time).
+    pub registrations: u64,
+    /// Referrals issued that week by rounds.
+    pub referrals: u64,
+}
+
+impl State {
+    /// The district's registrations and referrals in each of the `weeks` weeks (Monday to
+    /// Sunday, local time) up to the one holding `now`, oldest first.
+    #[must_use]
+    pub fn district_weeks(&self, d: DistrictIx, now: jiff::Timestamp, weeks: usize) -> Vec<Week> {
+        let calendar = &self.policy().calendar;
+        let today = calendar.local_date(now);
+        let monday = |day: jiff::civil::Date| {
+            let back = i64::from(day.weekday().to_monday_zero_offset());
+            day.checked_sub(jiff::Span::new().days(back)).unwrap_or(day)
+        };
+        let last = monday(today);
+        let n = i64::try_from(weeks).unwrap_or(0);
+        let first = last
+            .checked_sub(jiff::Span::new().weeks(n.saturating_sub(1)))
+            .unwrap_or(last);
+        let mut out: Vec<Week> = (0..n)
+            .filter_map(|i| first.checked_add(jiff::Span::new().weeks(i)).ok())
+            .map(|starts| Week {
+                starts,
+                registrations: 0,
+                referrals: 0,
+            })
+            .collect();
+        let slot = |at: jiff::Timestamp| {
+            let day = calendar.local_date(at);
+            if day < first || day > today {
+                return None;
+            }
+            usize::try_from(first.until(monday(day)).ok()?.get_days() / 7).ok()
+        };
+        for (_, a) in self.applications().filter(|(_, a)| a.district == d) {
+            if let Some(w) = slot(a.registered_at).and_then(|i| out.get_mut(i)) {
+                w.registrations += 1;
+            }
+        }
+        for (_, r) in self.referrals() {
+            if self
+                .kindergarten(r.kindergarten)
+                .is_some_and(|k| k.district == d)
+            {
+                if let Some(w) = slot(r.issued_at).and_then(|i| out.get_mut(i)) {
+                    w.referrals += 1;
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The median of waits in seconds, in days.
 #[allow(
     clippy::cast_precision_loss,
@@ -115,5 +176,57 @@ mod tests {
             free,
             groups.iter().map(|g| u64::from(g.free_seats)).sum::<u64>()
         );
+    }
+
+    #[test]
+    fn weeks_count_each_registration_once_in_its_local_week() {
+        use crate::command::import::Import;
+        use crate::dataset::ApplicationRow;
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
+        let groups = parse_groups(&std::fs::read(format!("{dir}/groups.csv")).unwrap()).unwrap();
+        let mut state = State::new(Policy::kz_2013());
+        load_city(&mut state, &groups, Vec::new(), &mut |_| {}).unwrap();
+        let at = |s: &str| s.parse::<jiff::Timestamp>().unwrap();
+        // Monday 2026-11-30 local (UTC+5) begins at 2026-11-29T19:00Z.
+        let times = [
+            "2026-11-29T18:59:59Z", // Sunday 23:59 local: the week before
+            "2026-11-29T19:00:00Z", // Monday 00:00 local
+            "2026-12-01T10:00:00Z",
+            "2026-11-20T10:00:00Z",
+            "2026-10-01T10:00:00Z", // before the four weeks
+        ];
+        for (i, t) in times.iter().enumerate() {
+            let row = ApplicationRow {
+                line: 2,
+                application_id: crate::model::ApplicationId::parse(&format!("A{i}")).unwrap(),
+                child_iin: crate::model::Iin::compose(
+                    jiff::civil::date(2023, 3, 1),
+                    true,
+                    100 + u16::try_from(i).unwrap(),
+                )
+                .unwrap(),
+                birth_date: jiff::civil::date(2023, 3, 1),
+                registered_at: at(t),
+                district: groups[0].district.clone(),
+                language: groups
+                    .iter()
+                    .find(|g| g.kindergarten_id == groups[0].kindergarten_id)
+                    .unwrap()
+                    .language,
+                category: None,
+                preferences: vec![groups[0].kindergarten_id.clone()],
+            };
+            state.execute(Import { row }).unwrap();
+        }
+        let d = state.district_index(&groups[0].district).unwrap();
+        let weeks = state.district_weeks(d, at("2026-12-01T12:00:00Z"), 4);
+        let starts: Vec<String> = weeks.iter().map(|w| w.starts.to_string()).collect();
+        assert_eq!(
+            starts,
+            ["2026-11-09", "2026-11-16", "2026-11-23", "2026-11-30"]
+        );
+        let counts: Vec<u64> = weeks.iter().map(|w| w.registrations).collect();
+        assert_eq!(counts, [0, 1, 1, 2]);
+        assert!(weeks.iter().all(|w| w.referrals == 0));
     }
 }
