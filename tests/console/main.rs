@@ -228,6 +228,24 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     let rows = table(&b, "queue").await;
     assert_eq!(rows[0][1], waiting_id);
 
+    // Why she would not be referred now: K1's group for her age has no free seat.
+    b.client
+        .goto(&format!(
+            "{base}/console/districts/D1/allocation?why={waiting_id}&lang=ru"
+        ))
+        .await
+        .unwrap();
+    let why = b.text("[data-testid='why']").await;
+    assert!(why.contains("не получит направление"), "{why}");
+    let k1 = b
+        .text("[data-testid='why'] li[data-kindergarten='K1']")
+        .await;
+    assert!(
+        k1.contains("в группе нет свободных мест") && k1.contains("g4"),
+        "{k1}"
+    );
+    b.shot("allocation-why-ru-desk").await;
+
     // The worklist: her priority claim, checked here with a reason.
     b.client
         .goto(&format!("{base}/console/districts/D1/worklists?lang=ru"))
@@ -365,7 +383,13 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .clone();
     assert_eq!(head, after_preview, "a preview journals nothing");
     b.shot("allocation-kk-desk").await;
-    b.click("form[action$='/allocation'] button").await;
+    b.fill("#why", waiting_id).await;
+    b.click("form[method='get'][action$='/allocation'] button")
+        .await;
+    let why = b.text("[data-testid='why'] h3").await;
+    assert!(why.contains("жолдама алады"), "{why}");
+    b.click("form[method='post'][action$='/allocation'] button")
+        .await;
     b.wait_path_containing("/console/rounds/").await;
     let round = table(&b, "round").await;
     assert!(

@@ -348,3 +348,111 @@ pub fn round_referrals(
     auth.caller().staff_scope(r.district.as_str())?;
     Ok((r.district.to_string(), planned(state, &r.referrals)))
 }
+
+/// What became of one of a child's kindergartens in a round previewed now.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChoiceWhy {
+    /// The kindergarten.
+    pub kindergarten_id: String,
+    /// Its name.
+    pub kindergarten_name: String,
+    /// `no_group` (none for the child's age and language), `no_free_seats` (its group had
+    /// none before the round), or `taken_by_ahead` (the group's free seats went to children
+    /// ahead in the queue).
+    pub reason: &'static str,
+    /// The group that serves the child there, if any.
+    pub group_id: Option<String>,
+    /// Its free seats before the round.
+    pub free: u32,
+    /// The child's place among those who chose this kindergarten.
+    pub position: Option<usize>,
+}
+
+/// Why a child would or would not be referred by a round run now.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WhyView {
+    /// The application.
+    pub application_id: String,
+    /// `referred`, `not_referred`, or `not_queued` (the child is not waiting: see `status`).
+    pub outcome: &'static str,
+    /// The application's status.
+    pub status: &'static str,
+    /// Where the round would refer the child.
+    pub referral: Option<PlannedReferral>,
+    /// The child is on a stop list until then (after a lapsed in-person check).
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub stopped_until: Option<Timestamp>,
+    /// Each kindergarten chosen, best first, with what became of it (when not referred).
+    pub choices: Vec<ChoiceWhy>,
+}
+
+/// Why application `raw` of `district` would or would not be referred by a round run at
+/// `now` — decided as the preview is, nothing journaled. A round gives each child, in queue
+/// order, the best kindergarten it chose that still has a seat in the group for its age and
+/// language; so a child left out found every such group full when its turn came.
+///
+/// # Errors
+/// Out of scope, an unknown district or application, or one of another district.
+pub fn why_round(
+    state: &State,
+    auth: &Auth<Staff>,
+    district: &str,
+    raw: &str,
+    now: Timestamp,
+) -> Result<WhyView, AppError> {
+    let planned = preview_round(state, auth, district, now)?;
+    let a = kezek_core::model::ApplicationId::parse(raw.trim())
+        .ok()
+        .and_then(|id| state.application_index(&id))
+        .filter(|a| crate::access::district_of_application(state, *a) == district)
+        .ok_or_else(|| AppError::not_found("application", raw))?;
+    let app = state
+        .application(a)
+        .ok_or_else(|| AppError::not_found("application", raw))?;
+    let id = app.id.to_string();
+    let referral = planned.into_iter().find(|p| p.application_id == id);
+    let queued = app.status == kezek_core::model::AppStatus::Queued;
+    let outcome = match (&referral, queued) {
+        (Some(_), _) => "referred",
+        (None, true) => "not_referred",
+        (None, false) => "not_queued",
+    };
+    let year = views::academic_year(state, now);
+    let age = year - app.cohort;
+    let positions = state.positions(a, year);
+    let choices = if outcome == "not_referred" {
+        app.preferences
+            .iter()
+            .filter_map(|k| {
+                let kg = state.kindergarten(*k)?;
+                let group = kg.groups.iter().find(|g| g.serves(age, app.language));
+                let reason = match group {
+                    None => "no_group",
+                    Some(g) if g.free() == 0 => "no_free_seats",
+                    Some(_) => "taken_by_ahead",
+                };
+                Some(ChoiceWhy {
+                    kindergarten_id: kg.id.to_string(),
+                    kindergarten_name: kg.name.clone(),
+                    reason,
+                    group_id: group.map(|g| g.id.to_string()),
+                    free: group.map_or(0, kezek_core::state::Group::free),
+                    position: positions
+                        .iter()
+                        .find(|p| p.kindergarten == *k)
+                        .map(|p| p.position),
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(WhyView {
+        application_id: id,
+        outcome,
+        status: app.status.as_str(),
+        referral,
+        stopped_until: app.stopped_until.filter(|until| *until > now),
+        choices,
+    })
+}

@@ -7,12 +7,12 @@ use crate::layout::{notice, page};
 use crate::pages::{refusal_text, refuse, signed};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff, StaffOrAuditor};
-use kezek_app::ops::places::{self, PlannedReferral};
+use kezek_app::ops::places::{self, PlannedReferral, WhyView};
 use kezek_app::pdf::Lang;
 use kezek_app::AppError;
 use maud::{html as markup, Markup};
@@ -46,11 +46,49 @@ fn referrals_table(lang: Lang, testid: &str, list: &[PlannedReferral]) -> Markup
     }
 }
 
+/// `?why=`: a child whose place in the preview to explain.
+#[derive(Deserialize, Default)]
+pub struct Why {
+    #[serde(default)]
+    why: Option<String>,
+}
+
+fn explanation(lang: Lang, w: &WhyView) -> Markup {
+    let ordinal = |n: usize| format!("{n}");
+    markup! {
+        div data-testid="why" class="card" {
+            h3 { (w.application_id) ": " (t(w.outcome, lang)) }
+            @if let Some(r) = &w.referral {
+                p { (r.kindergarten_name) " (" (r.kindergarten_id) "), " (t("group", lang)) " " (r.group_id) }
+            }
+            @if w.outcome == "not_queued" {
+                p { (t("status", lang)) ": " (code(w.status, lang)) }
+            }
+            @if w.stopped_until.is_some() {
+                p { (t("stopped", lang)) }
+            }
+            @if !w.choices.is_empty() {
+                ol {
+                    @for c in &w.choices {
+                        li data-kindergarten=(c.kindergarten_id) {
+                            strong { (c.kindergarten_name) " (" (c.kindergarten_id) ")" } ": "
+                            (t(c.reason, lang))
+                            @if let Some(g) = &c.group_id { " — " (t("group", lang)) " " (g) ", " (t("free", lang)) ": " (c.free) }
+                            @if let Some(p) = c.position { ", " (t("position_among", lang)) ": " (ordinal(p)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /console/districts/{district}/allocation`: the preview and the button.
 pub async fn preview(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Path(district): Path<String>,
+    Query(q): Query<Why>,
 ) -> Response {
     let s = match signed(&ctx) {
         Ok(s) => s,
@@ -62,18 +100,33 @@ pub async fn preview(
         .app
         .read(|state| -> Result<_, AppError> {
             let auth = Auth::<Staff>::check(caller)?;
-            places::preview_round(state, &auth, &district, now)
+            let why = q
+                .why
+                .as_deref()
+                .filter(|w| !w.trim().is_empty())
+                .map(|w| places::why_round(state, &auth, &district, w, now));
+            Ok((places::preview_round(state, &auth, &district, now)?, why))
         })
         .await
         .and_then(|r| r);
-    let list = match read {
-        Ok(list) => list,
+    let (list, why) = match read {
+        Ok(x) => x,
         Err(e) => return refuse(&ctx, &e),
     };
     let lang = ctx.lang;
     let body = markup! {
         p { (t("preview_intro", lang)) }
         (referrals_table(lang, "preview", &list))
+        form method="get" action=(format!("/console/districts/{district}/allocation")) class="actions" {
+            div { label for="why" { (t("why_label", lang)) }
+                input type="text" id="why" name="why" autocomplete="off" value=(q.why.clone().unwrap_or_default()); }
+            button type="submit" class="secondary" { (t("explain", lang)) }
+        }
+        @match &why {
+            Some(Ok(w)) => (explanation(lang, w)),
+            Some(Err(e)) => (notice(false, &crate::pages::refusal_text(&ctx, e).1)),
+            None => {},
+        }
         form method="post" action=(format!("/console/districts/{district}/allocation")) {
             input type="hidden" name="csrf" value=(s.csrf);
             button type="submit" { (t("run_round", lang)) }
