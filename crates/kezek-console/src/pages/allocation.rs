@@ -4,7 +4,7 @@
 
 use crate::context::Ctx;
 use crate::layout::{notice, page};
-use crate::pages::{refusal_text, refuse, signed};
+use crate::pages::{posted, refuse, signed, written};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
@@ -150,49 +150,23 @@ pub async fn run(
     Path(district): Path<String>,
     Form(form): Form<Run>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
-    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
-        let text = t("csrf", ctx.lang);
-        return html(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            page(&ctx, text, notice(false, text)),
-        );
-    }
-    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+    let auth = match posted::<Staff>(&console, &ctx, &form.csrf) {
         Ok(a) => a,
-        Err(e) => return refuse(&ctx, &e),
+        Err(page) => return *page,
     };
     let round_form = kezek_app::forms::RoundForm::default();
-    match console
+    let result = console
         .app
         .run_round(&auth, None, &district, round_form)
-        .await
-    {
-        Ok(w) if (200..300).contains(&w.status) => {
-            let v: serde_json::Value = serde_json::from_slice(&w.body).unwrap_or_default();
-            let id = v
-                .get("round_id")
-                .and_then(|x| x.as_str())
-                .unwrap_or_default();
-            see_other(&ctx, &format!("/console/rounds/{id}"))
-        }
-        Ok(w) => {
-            let text = String::from_utf8_lossy(&w.body).into_owned();
-            html(
-                &ctx,
-                StatusCode::CONFLICT,
-                page(&ctx, &text, notice(false, &text)),
-            )
-        }
-        Err(e) => {
-            let (status, text) = refusal_text(&ctx, &e);
-            html(&ctx, status, page(&ctx, &text, notice(false, &text)))
-        }
-    }
+        .await;
+    written(&ctx, result, |body| {
+        let v: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+        let id = v
+            .get("round_id")
+            .and_then(|x| x.as_str())
+            .unwrap_or_default();
+        see_other(&ctx, &format!("/console/rounds/{id}"))
+    })
 }
 
 /// `GET /console/rounds/{round}`.

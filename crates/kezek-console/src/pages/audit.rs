@@ -3,7 +3,7 @@
 //! while the service serves), and the journal itself, a page at a time.
 
 use crate::context::Ctx;
-use crate::layout::{notice, page};
+use crate::layout::page;
 use crate::pages::kindergarten::local;
 use crate::pages::{refuse, signed};
 use crate::text::t;
@@ -112,20 +112,8 @@ pub struct Run {
 
 /// `POST /console/audit`: runs the audit, then shows the page with its result.
 pub async fn run(State(console): State<Arc<Console>>, ctx: Ctx, Form(form): Form<Run>) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
-    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
-        let text = t("csrf", ctx.lang);
-        return html(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            page(&ctx, text, notice(false, text)),
-        );
-    }
-    if let Err(e) = Auth::<Auditor>::check(s.caller.clone()) {
-        return refuse(&ctx, &e);
+    if let Err(page) = crate::pages::posted::<Auditor>(&console, &ctx, &form.csrf) {
+        return *page;
     }
     console.app.audit_now().await;
     see_other(&ctx, "/console/audit")

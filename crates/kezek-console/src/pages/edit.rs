@@ -222,14 +222,10 @@ pub async fn save(
     };
     let lang = ctx.lang;
     let csrf = posted.get("csrf").map_or("", String::as_str);
-    if !console.sessions.csrf_ok(&s.session, csrf) {
-        let text = t("csrf", lang);
-        return html(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            page(&ctx, text, notice(false, text)),
-        );
-    }
+    let auth = match crate::pages::posted::<Staff>(&console, &ctx, csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
+    };
     let typed = Fields::from_posted(&posted);
     let new = posted.contains_key("new_form");
     let title = if new {
@@ -247,10 +243,6 @@ pub async fn save(
     };
     let Ok(district) = DistrictId::parse(&d) else {
         return again(StatusCode::NOT_FOUND, t("not_found", lang));
-    };
-    let auth = match Auth::<Staff>::check(s.caller.clone()) {
-        Ok(a) => a,
-        Err(e) => return crate::pages::refuse(&ctx, &e),
     };
     let optional = |v: &str| Some(v.trim().to_owned()).filter(|x| !x.is_empty());
     let body = KindergartenForm {

@@ -5,7 +5,7 @@
 
 use crate::context::{Ctx, Signed};
 use crate::layout::notice;
-use crate::pages::{refusal_text, refuse, signed};
+use crate::pages::{posted, refuse, signed, written};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
@@ -16,7 +16,7 @@ use jiff::tz::{Offset, TimeZone};
 use kezek_app::access::{AnyRole, Auth, Kindergartens};
 use kezek_app::ops::{places, referrals};
 use kezek_app::pdf::Lang;
-use kezek_app::{AppError, Written};
+use kezek_app::AppError;
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use serde_json::Value;
@@ -179,20 +179,6 @@ pub struct Decision {
     grounds: Option<String>,
 }
 
-/// The words of a refused write's problem document.
-fn written_problem(ctx: &Ctx, w: &Written) -> String {
-    let v: Value = serde_json::from_slice(&w.body).unwrap_or_default();
-    let text = |pointer: &str| v.pointer(pointer).and_then(Value::as_str);
-    let code_of = text("/code").unwrap_or_default();
-    let field = text("/errors/0/code");
-    kezek_app::messages::problem(code_of, ctx.lang)
-        .or_else(|| field.and_then(|f| kezek_app::messages::field(f, ctx.lang)))
-        .map_or_else(
-            || text("/detail").unwrap_or_default().to_owned(),
-            str::to_owned,
-        )
-}
-
 /// `POST /console/referrals/{referral}/{action}`: enroll, no-show or not-admitted.
 pub async fn act(
     State(console): State<Arc<Console>>,
@@ -200,20 +186,12 @@ pub async fn act(
     Path((referral, action)): Path<(String, String)>,
     Form(form): Form<Decision>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
-    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
-        let text = t("csrf", ctx.lang);
-        return html(&ctx, StatusCode::FORBIDDEN, page_of(&ctx, text));
-    }
-    let auth = match Auth::<Kindergartens>::check(s.caller.clone()) {
+    let auth = match posted::<Kindergartens>(&console, &ctx, &form.csrf) {
         Ok(a) => a,
-        Err(e) => return refuse(&ctx, &e),
+        Err(page) => return *page,
     };
     let app = &console.app;
-    let written = match action.as_str() {
+    let result = match action.as_str() {
         "enroll" => app.enrol(&auth, None, &referral).await,
         "no-show" => app.no_show(&auth, None, &referral).await,
         "not-admitted" => {
@@ -223,23 +201,6 @@ pub async fn act(
         }
         _ => Err(AppError::not_found("action", &action)),
     };
-    match written {
-        Ok(w) if (200..300).contains(&w.status) => see_other(
-            &ctx,
-            &format!("/console/kindergartens/{}?done={action}", form.kindergarten),
-        ),
-        Ok(w) => {
-            let text = written_problem(&ctx, &w);
-            let status = StatusCode::from_u16(w.status).unwrap_or(StatusCode::CONFLICT);
-            html(&ctx, status, page_of(&ctx, &text))
-        }
-        Err(e) => {
-            let (status, text) = refusal_text(&ctx, &e);
-            html(&ctx, status, page_of(&ctx, &text))
-        }
-    }
-}
-
-fn page_of(ctx: &Ctx, text: &str) -> Markup {
-    crate::layout::page(ctx, text, notice(false, text))
+    let to = format!("/console/kindergartens/{}?done={action}", form.kindergarten);
+    written(&ctx, result, |_| see_other(&ctx, &to))
 }

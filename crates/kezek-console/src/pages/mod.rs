@@ -77,6 +77,53 @@ pub(crate) fn refuse(ctx: &Ctx, e: &AppError) -> Response {
     html(ctx, status, page(ctx, &text, notice(false, &text)))
 }
 
+/// The caller of a form post, as `R` (one of its roles), when signed in and the form's CSRF
+/// token is its session's; otherwise the page that says why (sign in, stale form, no right).
+pub(crate) fn posted<R: kezek_app::access::Roles>(
+    console: &crate::Console,
+    ctx: &Ctx,
+    csrf: &str,
+) -> Result<kezek_app::access::Auth<R>, Box<Response>> {
+    let s = signed(ctx)?;
+    if !console.sessions.csrf_ok(&s.session, csrf) {
+        let text = t("csrf", ctx.lang);
+        let page = page(ctx, text, notice(false, text));
+        return Err(Box::new(html(ctx, StatusCode::FORBIDDEN, page)));
+    }
+    kezek_app::access::Auth::<R>::check(s.caller.clone()).map_err(|e| Box::new(refuse(ctx, &e)))
+}
+
+/// What a write answered, as a page: on success `then` with its body (a redirect, usually);
+/// a refusal in words.
+pub(crate) fn written(
+    ctx: &Ctx,
+    result: Result<kezek_app::Written, AppError>,
+    then: impl FnOnce(&[u8]) -> Response,
+) -> Response {
+    match result {
+        Ok(w) if (200..300).contains(&w.status) => then(&w.body),
+        Ok(w) => {
+            let v: serde_json::Value = serde_json::from_slice(&w.body).unwrap_or_default();
+            let text = |pointer: &str| v.pointer(pointer).and_then(serde_json::Value::as_str);
+            let words = text("/code")
+                .and_then(|c| kezek_app::messages::problem(c, ctx.lang))
+                .or_else(|| {
+                    text("/errors/0/code").and_then(|c| kezek_app::messages::field(c, ctx.lang))
+                })
+                .map_or_else(
+                    || text("/detail").unwrap_or_default().to_owned(),
+                    str::to_owned,
+                );
+            let status = StatusCode::from_u16(w.status).unwrap_or(StatusCode::CONFLICT);
+            html(ctx, status, page(ctx, &words, notice(false, &words)))
+        }
+        Err(e) => {
+            let (status, text) = refusal_text(ctx, &e);
+            html(ctx, status, page(ctx, &text, notice(false, &text)))
+        }
+    }
+}
+
 /// The signed-in caller, or a redirect to the sign-in page.
 pub(crate) fn signed(ctx: &Ctx) -> Result<&Signed, Box<Response>> {
     ctx.signed

@@ -3,7 +3,7 @@
 
 use crate::context::Ctx;
 use crate::layout::{notice, page};
-use crate::pages::{refusal_text, refuse, signed};
+use crate::pages::{posted, refuse, signed, written};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
@@ -16,7 +16,6 @@ use kezek_app::pdf::Lang;
 use kezek_app::{AppError, Role};
 use maud::html as markup;
 use serde::Deserialize;
-use serde_json::Value;
 use std::sync::Arc;
 
 /// `?done=` after a change.
@@ -117,47 +116,16 @@ pub async fn open(
     Path((k, group)): Path<(String, String)>,
     Form(form): Form<Seats>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
-    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
-        let text = t("csrf", ctx.lang);
-        return html(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            page(&ctx, text, notice(false, text)),
-        );
-    }
-    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+    let auth = match posted::<Staff>(&console, &ctx, &form.csrf) {
         Ok(a) => a,
-        Err(e) => return refuse(&ctx, &e),
+        Err(page) => return *page,
     };
     let seats = kezek_app::forms::VacanciesForm { seats: form.seats };
-    match console
+    let result = console
         .app
         .open_vacancies(&auth, None, (&k, &group), seats)
-        .await
-    {
-        Ok(w) if (200..300).contains(&w.status) => {
-            see_other(&ctx, &format!("/console/places/{k}?done=vacancies"))
-        }
-        Ok(w) => {
-            let v: Value = serde_json::from_slice(&w.body).unwrap_or_default();
-            let text = v
-                .get("detail")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            html(
-                &ctx,
-                StatusCode::CONFLICT,
-                page(&ctx, &text, notice(false, &text)),
-            )
-        }
-        Err(e) => {
-            let (status, text) = refusal_text(&ctx, &e);
-            html(&ctx, status, page(&ctx, &text, notice(false, &text)))
-        }
-    }
+        .await;
+    written(&ctx, result, |_| {
+        see_other(&ctx, &format!("/console/places/{k}?done=vacancies"))
+    })
 }

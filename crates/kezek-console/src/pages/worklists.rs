@@ -5,7 +5,7 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::kindergarten::local;
-use crate::pages::{refusal_text, refuse, signed};
+use crate::pages::{posted, refuse, signed, written};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
@@ -154,46 +154,18 @@ pub async fn decide(
     Path(application): Path<String>,
     Form(form): Form<Decide>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
-    if !console.sessions.csrf_ok(&s.session, &form.csrf) {
-        let text = t("csrf", ctx.lang);
-        return html(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            page(&ctx, text, notice(false, text)),
-        );
-    }
-    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+    let auth = match posted::<Staff>(&console, &ctx, &form.csrf) {
         Ok(a) => a,
-        Err(e) => return refuse(&ctx, &e),
+        Err(page) => return *page,
     };
     let decision = kezek_app::forms::PriorityForm {
         decision: form.decision,
         reason: form.reason,
     };
-    match console
+    let result = console
         .app
         .decide_claim(&auth, None, &application, decision)
-        .await
-    {
-        Ok(w) if (200..300).contains(&w.status) => see_other(
-            &ctx,
-            &format!("/console/districts/{}/worklists?done=claim", form.district),
-        ),
-        Ok(w) => {
-            let text = String::from_utf8_lossy(&w.body).into_owned();
-            html(
-                &ctx,
-                StatusCode::CONFLICT,
-                page(&ctx, &text, notice(false, &text)),
-            )
-        }
-        Err(e) => {
-            let (status, text) = refusal_text(&ctx, &e);
-            html(&ctx, status, page(&ctx, &text, notice(false, &text)))
-        }
-    }
+        .await;
+    let to = format!("/console/districts/{}/worklists?done=claim", form.district);
+    written(&ctx, result, |_| see_other(&ctx, &to))
 }
