@@ -406,6 +406,26 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         )
         .await;
     assert_eq!(now["status"], "referred", "{now}");
+    let round_path = b.client.current_url().await.unwrap().path().to_owned();
+    sign_out(&b).await;
+
+    // Her family confirms on the portal; the kindergarten admits her in the console.
+    let second = now["referral"]["referral_id"].as_str().unwrap().to_owned();
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{second}/confirm"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    sign_in(&b, &base, KG, "ru", "/console/kindergartens/K1").await;
+    b.click(&format!(
+        "tr[data-referral='{second}'] form[action$='/enroll'] button"
+    ))
+    .await;
+    assert_eq!(b.text(".notice.ok").await, "Выполнено");
     sign_out(&b).await;
 
     // The family: number and IIN in a form; the page says enrolled and links the documents.
@@ -472,27 +492,64 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     sign_out(&b).await;
     b.stop().await;
 
-    // The same pages at a phone's width.
-    let phone = Browser::start(PHONE.0, PHONE.1).await;
-    sign_in(&phone, &base, STAFF, "ru", "/console/districts/D1").await;
-    phone.shot("dashboard-ru-phone").await;
-    phone
-        .client
-        .goto(&format!("{base}/console/districts/D1?lang=kk"))
-        .await
-        .unwrap();
-    phone.shot("dashboard-kk-phone").await;
-    sign_out(&phone).await;
-    sign_in(&phone, &base, KG, "kk", "/console/kindergartens/K1").await;
-    phone.shot("kindergarten-kk-phone").await;
-    sign_out(&phone).await;
-    phone
-        .client
-        .goto(&format!("{base}/status?lang=ru"))
-        .await
-        .unwrap();
-    phone.shot("status-form-ru-phone").await;
-    phone.stop().await;
+    // Every page, in both languages, at a desk's and at a phone's width, for a person to
+    // look at.
+    let staff_pages = [
+        ("dashboard", "/console/districts/D1".to_owned()),
+        (
+            "queue",
+            "/console/districts/D1/queue?age=4&language=kk".to_owned(),
+        ),
+        ("worklists", "/console/districts/D1/worklists".to_owned()),
+        ("allocation", "/console/districts/D1/allocation".to_owned()),
+        ("places", "/console/places/K1".to_owned()),
+        (
+            "edit",
+            "/console/districts/D1/kindergartens?id=K1".to_owned(),
+        ),
+        ("round", round_path.clone()),
+    ];
+    for (size, (w, h)) in [("desk", DESK), ("phone", PHONE)] {
+        let browser = Browser::start(w, h).await;
+        for lang in ["kk", "ru"] {
+            browser
+                .client
+                .goto(&format!("{base}/status?lang={lang}"))
+                .await
+                .unwrap();
+            browser.shot(&format!("status-form-{lang}-{size}")).await;
+            browser
+                .client
+                .goto(&format!("{base}/console/sign-in?lang={lang}"))
+                .await
+                .unwrap();
+            browser.shot(&format!("sign-in-{lang}-{size}")).await;
+            sign_in(&browser, &base, STAFF, lang, "/console/districts/D1").await;
+            for (name, path) in &staff_pages {
+                browser.client.goto(&format!("{base}{path}")).await.unwrap();
+                browser.text("main h1").await;
+                browser.shot(&format!("{name}-{lang}-{size}")).await;
+            }
+            sign_out(&browser).await;
+            for (token, lands, name) in [
+                (KG, "/console/kindergartens/K1", "kindergarten"),
+                (harness::AUDITOR, "/console", "auditor-home"),
+            ] {
+                sign_in(&browser, &base, token, lang, lands).await;
+                browser.shot(&format!("{name}-{lang}-{size}")).await;
+                sign_out(&browser).await;
+            }
+            sign_in(&browser, &base, harness::AUDITOR, lang, "/console").await;
+            browser
+                .client
+                .goto(&format!("{base}/console/audit"))
+                .await
+                .unwrap();
+            browser.shot(&format!("audit-{lang}-{size}")).await;
+            sign_out(&browser).await;
+        }
+        browser.stop().await;
+    }
 }
 
 /// A session cookie for `token`, as the browser would get it.
