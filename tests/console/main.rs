@@ -96,6 +96,14 @@ async fn table(b: &Browser, testid: &str) -> Vec<Vec<String>> {
 async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     let (app, _store) = spawn_app().await;
     let (referred, waiting) = city(&app).await;
+    // A third child, behind the second in the same queue.
+    let (s, third) = app.register(3, None).await;
+    assert_eq!(
+        (s, third["status"].as_str()),
+        (201, Some("queued")),
+        "{third}"
+    );
+    let third_id = third["application_id"].as_str().unwrap().to_owned();
     let base = app.base.clone();
     let b = Browser::start(DESK.0, DESK.1).await;
 
@@ -145,8 +153,8 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     }
     assert_eq!(
         weekly.last().unwrap()[1],
-        "2",
-        "two registrations this week"
+        "3",
+        "three registrations this week"
     );
     b.shot("dashboard-kk-desk").await;
     b.client
@@ -216,7 +224,8 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .await
         .unwrap();
     let rows = table(&b, "queue").await;
-    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows[1][1], third_id);
     assert_eq!(
         (rows[0][0].as_str(), rows[0][1].as_str()),
         ("1", waiting_id)
@@ -407,6 +416,16 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .await;
     assert_eq!(now["status"], "referred", "{now}");
     let round_path = b.client.current_url().await.unwrap().path().to_owned();
+    // Why the third child got nothing in this round: the seat went to the child ahead.
+    b.fill("#why", &third_id).await;
+    b.click("form[method='get'] button").await;
+    let why = b.text("[data-testid='why'] h3").await;
+    assert!(why.contains("жолдама алмады"), "{why}");
+    let k1 = b
+        .text("[data-testid='why'] li[data-kindergarten='K1']")
+        .await;
+    assert!(k1.contains(waiting_id), "{k1}");
+    b.shot("round-why-kk-desk").await;
     sign_out(&b).await;
 
     // Her family confirms on the portal; the kindergarten admits her in the console.

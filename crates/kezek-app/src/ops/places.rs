@@ -456,3 +456,108 @@ pub fn why_round(
         choices,
     })
 }
+
+/// What became of one of a child's kindergartens in a round that ran.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ChoiceInRound {
+    /// The kindergarten.
+    pub kindergarten_id: String,
+    /// Its name.
+    pub kindergarten_name: String,
+    /// `no_free_seats` (no seat for the child's age and language was free in the round) or
+    /// `taken_by_ahead` (its seats went to the children listed, who were ahead in the queue).
+    pub reason: &'static str,
+    /// The children the round referred there, in the order it referred them.
+    pub taken_by: Vec<String>,
+}
+
+/// Why a child was or was not referred by a round that ran.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WhyInRound {
+    /// The application.
+    pub application_id: String,
+    /// `referred`, `not_referred`, or `not_in_round` (registered after it ran, or in another
+    /// district).
+    pub outcome: &'static str,
+    /// Where the round referred the child.
+    pub referral: Option<PlannedReferral>,
+    /// Each kindergarten chosen, best first, with what became of it (when not referred).
+    pub choices: Vec<ChoiceInRound>,
+}
+
+/// Why application `raw` was or was not referred by round `id`. The round gave each child,
+/// in queue order, the best kindergarten it chose with a seat left in the group for its age
+/// and language: a child left out found those seats gone to the children the round referred
+/// there before it, or none free at all.
+///
+/// # Errors
+/// Unknown round or application, or out of scope.
+pub fn why_in_round(
+    state: &State,
+    auth: &Auth<StaffOrAuditor>,
+    id: &str,
+    raw: &str,
+) -> Result<WhyInRound, AppError> {
+    let round = RoundId::parse(id)
+        .ok()
+        .and_then(|rid| state.round(&rid))
+        .ok_or_else(|| AppError::not_found("round", id))?;
+    auth.caller().staff_scope(round.district.as_str())?;
+    let (a, app) = kezek_core::model::ApplicationId::parse(raw.trim())
+        .ok()
+        .and_then(|x| state.application_by_id(&x))
+        .ok_or_else(|| AppError::not_found("application", raw))?;
+    let id = app.id.to_string();
+    let referral = round
+        .referrals
+        .iter()
+        .find(|r| r.application_id == app.id)
+        .map(|r| planned(state, std::slice::from_ref(r)))
+        .and_then(|mut v| v.pop());
+    let in_round = crate::access::district_of_application(state, a) == round.district.as_str()
+        && app.registered_at <= round.ran_at
+        && round
+            .scope
+            .is_none_or(|(cohort, language)| cohort == app.cohort && language == app.language);
+    let outcome = match (&referral, in_round) {
+        (Some(_), _) => "referred",
+        (None, true) => "not_referred",
+        (None, false) => "not_in_round",
+    };
+    let age = round.academic_year - app.cohort;
+    let choices = if outcome == "not_referred" {
+        app.preferences
+            .iter()
+            .filter_map(|k| {
+                let kg = state.kindergarten(*k)?;
+                let group = kg.groups.iter().find(|g| g.serves(age, app.language));
+                let taken_by: Vec<String> = round
+                    .referrals
+                    .iter()
+                    .filter(|r| {
+                        r.kindergarten_id == kg.id && group.is_some_and(|g| g.id == r.group_id)
+                    })
+                    .map(|r| r.application_id.to_string())
+                    .collect();
+                Some(ChoiceInRound {
+                    kindergarten_id: kg.id.to_string(),
+                    kindergarten_name: kg.name.clone(),
+                    reason: if taken_by.is_empty() {
+                        "no_free_seats"
+                    } else {
+                        "taken_by_ahead"
+                    },
+                    taken_by,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(WhyInRound {
+        application_id: id,
+        outcome,
+        referral,
+        choices,
+    })
+}

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff, StaffOrAuditor};
-use kezek_app::ops::places::{self, PlannedReferral, WhyView};
+use kezek_app::ops::places::{self, PlannedReferral, WhyInRound, WhyView};
 use kezek_app::pdf::Lang;
 use kezek_app::AppError;
 use maud::{html as markup, Markup};
@@ -169,11 +169,34 @@ pub async fn run(
     })
 }
 
-/// `GET /console/rounds/{round}`.
+fn explanation_in_round(lang: Lang, w: &WhyInRound) -> Markup {
+    markup! {
+        div data-testid="why" class="card" {
+            h3 { (w.application_id) ": " (t(&format!("round_{}", w.outcome), lang)) }
+            @if let Some(r) = &w.referral {
+                p { (r.kindergarten_name) " (" (r.kindergarten_id) "), " (t("group", lang)) " " (r.group_id) }
+            }
+            @if !w.choices.is_empty() {
+                ol {
+                    @for c in &w.choices {
+                        li data-kindergarten=(c.kindergarten_id) {
+                            strong { (c.kindergarten_name) " (" (c.kindergarten_id) ")" } ": "
+                            (t(&format!("round_{}", c.reason), lang))
+                            @if !c.taken_by.is_empty() { " " (c.taken_by.join(", ")) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/rounds/{round}[?why=]`.
 pub async fn round(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Path(id): Path<String>,
+    Query(q): Query<Why>,
 ) -> Response {
     let s = match signed(&ctx) {
         Ok(s) => s,
@@ -183,18 +206,34 @@ pub async fn round(
     let read = console
         .app
         .read(|state| -> Result<_, AppError> {
-            places::round_referrals(state, &Auth::<StaffOrAuditor>::check(caller)?, &id)
+            let auth = Auth::<StaffOrAuditor>::check(caller)?;
+            let why = q
+                .why
+                .as_deref()
+                .filter(|w| !w.trim().is_empty())
+                .map(|w| places::why_in_round(state, &auth, &id, w));
+            Ok((places::round_referrals(state, &auth, &id)?, why))
         })
         .await
         .and_then(|r| r);
     match read {
-        Ok((district, list)) => {
+        Ok(((district, list), why)) => {
             let lang = ctx.lang;
             let body = markup! {
                 p class="muted" { (t("district", lang)) " " (district) " · " (list.len()) " " (t("referrals_issued", lang)) }
                 (referrals_table(lang, "round", &list))
+                form method="get" action=(format!("/console/rounds/{id}")) class="actions" {
+                    div { label for="why" { (t("why_label", lang)) }
+                        input type="text" id="why" name="why" autocomplete="off" value=(q.why.clone().unwrap_or_default()); }
+                    button type="submit" class="secondary" { (t("explain", lang)) }
+                }
+                @match &why {
+                    Some(Ok(w)) => (explanation_in_round(lang, w)),
+                    Some(Err(e)) => (notice(false, &crate::pages::refusal_text(&ctx, e).1)),
+                    None => {},
+                }
             };
-            let title = format!("{} {id}", t("round", lang));
+            let title = format!("{} {id}", t("round_title", lang));
             html(&ctx, StatusCode::OK, page(&ctx, &title, body))
         }
         Err(e) => refuse(&ctx, &e),
