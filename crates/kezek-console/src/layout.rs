@@ -16,7 +16,16 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
     let Some(s) = &ctx.signed else {
         return vec![("/status".to_owned(), "parents_title")];
     };
-    let first = s.caller.scope.first().cloned().unwrap_or_default();
+    // The district the page is about, when the key may see it; else the key's first.
+    let here = ctx
+        .path
+        .strip_prefix("/console/districts/")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|d| s.caller.scope.iter().any(|x| x == d))
+        .map(str::to_owned);
+    let first = here
+        .or_else(|| s.caller.scope.first().cloned())
+        .unwrap_or_default();
     match s.caller.role {
         Role::Staff if !first.is_empty() => vec![
             (format!("/console/districts/{first}"), "dashboard"),

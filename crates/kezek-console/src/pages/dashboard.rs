@@ -170,6 +170,20 @@ fn card(label: &str, value: &str) -> Markup {
     markup! { div class="card" { span class="n" { (value) } (label) } }
 }
 
+/// Links to the caller's other districts (a key scoped to several).
+fn others(lang: Lang, district: &str, scope: &[String]) -> Markup {
+    markup! {
+        @if scope.len() > 1 {
+            nav aria-label=(t("other_districts", lang)) class="muted" {
+                (t("other_districts", lang)) ": "
+                @for d in scope.iter().filter(|d| *d != district) {
+                    a href=(format!("/console/districts/{d}")) { (d) } " "
+                }
+            }
+        }
+    }
+}
+
 fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
     let legend: Vec<String> = f.tiers.iter().map(|tier| code(tier, lang)).collect();
     let age_bars: Vec<Bar> = f
@@ -279,7 +293,11 @@ pub async fn dashboard(
             html(
                 &ctx,
                 StatusCode::OK,
-                page(&ctx, &title, body(ctx.lang, &district, &f)),
+                page(
+                    &ctx,
+                    &title,
+                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (body(ctx.lang, &district, &f)) },
+                ),
             )
         }
         Err(e) => refuse(&ctx, &e),
