@@ -501,9 +501,11 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     );
     b.click("form[action='/console/audit'] button").await;
     let audited = b.text("[data-testid='audit'].ok").await;
+    assert!(audited.starts_with("Всё сходится"), "{audited}");
+    let documents = b.text("[data-testid='audit-documents']").await;
     assert!(
-        audited.starts_with("Всё сходится") && audited.contains("documents"),
-        "{audited}"
+        documents.starts_with("Документов выпущено заново и совпало: "),
+        "{documents}"
     );
     let journal = table(&b, "journal").await;
     assert_eq!(journal.len().to_string(), head["seq"].to_string());

@@ -51,9 +51,27 @@ pub struct App {
 pub struct Audited {
     /// When it ended.
     pub at: Timestamp,
-    /// What it checked (events, rounds, documents, keys, answers, the head), or the first
-    /// thing that did not check.
-    pub result: Result<String, String>,
+    /// What it checked, or the first thing that did not check.
+    pub result: Result<AuditCounts, String>,
+}
+
+/// What an audit checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCounts {
+    /// Records verified and applied.
+    pub events: u64,
+    /// Rounds decided again and found equal.
+    pub rounds: u64,
+    /// Documents issued again the same.
+    pub documents: u64,
+    /// API keys whose signature checks.
+    pub keys: usize,
+    /// Stored answers whose seal checks.
+    pub answers: usize,
+    /// The head's seq.
+    pub head_seq: u64,
+    /// The head's hash.
+    pub head_hash: kezek_store::Hash,
 }
 
 /// Which policy a start runs.
@@ -195,17 +213,14 @@ impl App {
             let policy = app.state.read().policy().clone();
             let authority = app.authority.clone();
             crate::verify::verify(app.store.as_ref(), policy, || Ok(authority.clone()), &[])
-                .map(|r| {
-                    format!(
-                        "{} events, {} rounds, {} documents, {} keys, {} stored answers; head {} {}",
-                        r.events,
-                        r.rounds,
-                        r.documents,
-                        r.keys,
-                        r.answers,
-                        r.head.seq,
-                        hex::encode(r.head.hash)
-                    )
+                .map(|r| AuditCounts {
+                    events: r.events,
+                    rounds: r.rounds,
+                    documents: r.documents,
+                    keys: r.keys,
+                    answers: r.answers,
+                    head_seq: r.head.seq.get(),
+                    head_hash: r.head.hash,
                 })
                 .map_err(|e| e.to_string())
         })

@@ -32,7 +32,7 @@ pub mod views;
 mod write;
 
 pub use access::{Auth, Caller, Role};
-pub use app::{policy_digest, App, PolicyChoice, StartError};
+pub use app::{policy_digest, App, AuditCounts, Audited, PolicyChoice, StartError};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, Unavailable};
 pub use write::{Idempotency, Written};

@@ -171,6 +171,25 @@ const WORDS: &[(&str, Both)] = &[
     ("open_seats", ("Орын ашу", "Открыть места")),
     ("worklists", ("Жұмыс тізімдері", "Рабочие списки")),
     ("round_title", ("Бөлу", "Распределение")),
+    ("ev_kindergarten_upserted", ("Балабақша құрылды немесе өзгертілді", "Детский сад создан или изменён")),
+    ("ev_district_named", ("Аудан аталды", "Район назван")),
+    ("ev_vacancies_opened", ("Орын ашылды", "Открыты места")),
+    ("ev_registered", ("Кезекке қойылды", "Поставлен в очередь")),
+    ("ev_registration_refused", ("Тіркеуден бас тартылды", "Отказано в регистрации")),
+    ("ev_preferences_changed", ("Балабақшалар өзгертілді", "Изменены детские сады")),
+    ("ev_withdrawn", ("Өтініш кері қайтарылды", "Заявление отозвано")),
+    ("ev_claim_decided", ("Жеңілдік бойынша шешім", "Решение по льготе")),
+    ("ev_round_run", ("Бөлу жүргізілді", "Проведено распределение")),
+    ("ev_referral_confirmed", ("Жолдама расталды", "Направление подтверждено")),
+    ("ev_referral_extended", ("Мерзім ұзартылды", "Срок продлён")),
+    ("ev_referral_declined", ("Жолдамадан бас тартылды", "Отказ от направления")),
+    ("ev_enrolled", ("Балабақшаға қабылданды", "Зачислен")),
+    ("ev_referral_lapsed", ("Жолдаманың мерзімі өтті", "Направление истекло")),
+    ("ev_aged_out", ("Жасы бойынша шықты", "Выбыл по возрасту")),
+    ("ev_policy_adopted", ("Ереже қабылданды", "Приняты правила")),
+    ("ev_journal_rewound", ("Журнал шегерілді", "Журнал откатан")),
+    ("ev_referral_reminded", ("Еске салынды", "Отправлено напоминание")),
+    ("ev_key_revoked", ("Кілт кері қайтарылды", "Ключ отозван")),
     ("other_districts", ("Басқа аудандар", "Другие районы")),
     ("why_label", ("Неге? Өтініш нөмірі", "Почему? Номер заявления")),
     ("round_referred", ("осы бөлуде жолдама алды", "получил направление в этом распределении")),
@@ -213,6 +232,11 @@ const WORDS: &[(&str, Both)] = &[
     ("audit_ok", ("Бәрі сәйкес", "Всё сходится")),
     ("audit_failed", ("Сәйкессіздік табылды", "Найдено расхождение")),
     ("audit_now", ("Қазір тексеру", "Проверить сейчас")),
+    ("audit_events", ("Журнал жазбалары тексеріліп, қайта қолданылды", "Записей журнала проверено и применено заново")),
+    ("audit_rounds", ("Бөлулер қайта шешіліп, сәйкес келді", "Распределений решено заново и совпало")),
+    ("audit_documents", ("Құжаттар қайта шығарылып, сәйкес келді", "Документов выпущено заново и совпало")),
+    ("audit_keys", ("Қолтаңбасы дұрыс API кілттері", "API-ключей с верной подписью")),
+    ("audit_answers", ("Мөрі дұрыс сақталған жауаптар", "Сохранённых ответов с верной печатью")),
     ("journal", ("Журнал", "Журнал")),
     ("when", ("Уақыты", "Время")),
     ("actor", ("Кім", "Кто")),
@@ -291,5 +315,41 @@ pub fn lang_of(code: &str) -> Option<Lang> {
         "kk" => Some(Lang::Kk),
         "ru" => Some(Lang::Ru),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every event kind the journal can hold has words on the auditor's page.
+    #[test]
+    fn every_event_kind_has_words() {
+        for kind in [
+            "kindergarten_upserted",
+            "district_named",
+            "vacancies_opened",
+            "registered",
+            "registration_refused",
+            "preferences_changed",
+            "withdrawn",
+            "claim_decided",
+            "round_run",
+            "referral_confirmed",
+            "referral_extended",
+            "referral_declined",
+            "enrolled",
+            "referral_lapsed",
+            "aged_out",
+            "policy_adopted",
+            "journal_rewound",
+            "referral_reminded",
+            "key_revoked",
+        ] {
+            let key = format!("ev_{kind}");
+            for lang in [Lang::Kk, Lang::Ru] {
+                assert_ne!(t(&key, lang), key, "no words for {kind}");
+            }
+        }
     }
 }

@@ -69,7 +69,17 @@ pub async fn show(
             None => p data-testid="audit" { (t("no_audit_yet", lang)) },
             Some(a) => {
                 @match &a.result {
-                    Ok(text) => p data-testid="audit" class="notice ok" role="status" { (t("audit_ok", lang)) " (" (local(a.at, offset)) "): " (text) },
+                    Ok(c) => div data-testid="audit" class="notice ok" role="status" {
+                        p { strong { (t("audit_ok", lang)) } " (" (local(a.at, offset)) ")" }
+                        ul {
+                            li { (t("audit_events", lang)) ": " (c.events) }
+                            li { (t("audit_rounds", lang)) ": " (c.rounds) }
+                            li data-testid="audit-documents" { (t("audit_documents", lang)) ": " (c.documents) }
+                            li { (t("audit_keys", lang)) ": " (c.keys) }
+                            li { (t("audit_answers", lang)) ": " (c.answers) }
+                            li { (t("journal_head", lang)) ": " (c.head_seq) " " code class="wrap" { (hex::encode(c.head_hash)) } }
+                        }
+                    },
                     Err(text) => p data-testid="audit" class="notice problem" role="alert" { (t("audit_failed", lang)) " (" (local(a.at, offset)) "): " (text) },
                 }
             }
@@ -90,7 +100,7 @@ pub async fn show(
                     @for e in &journal.events {
                         tr { td class="num" { (e.seq) }
                              td { (e.at.parse().map_or_else(|_| e.at.clone(), |at| local(at, offset))) }
-                             td { (e.actor) } td { (e.kind) }
+                             td { (e.actor) } td { (t(&format!("ev_{}", e.kind), lang)) " " span class="muted" { "(" (e.kind) ")" } }
                              td { code { (e.hash.get(..16).unwrap_or(&e.hash)) "…" } } }
                     }
                 }
