@@ -595,7 +595,7 @@ async fn session(app: &TestApp, token: &str) -> String {
 
 #[tokio::test]
 async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
-    let (app, _store) = spawn_app().await;
+    let (app, store) = spawn_app().await;
     let (referred, _) = city(&app).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -670,6 +670,13 @@ async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
         )
         .await;
     assert_eq!(a["status"], "referred", "nothing was decided: {a}");
+    // Any other console path is an HTML page saying so.
+    let res = get("/console/nothing/here", &kg).await.unwrap();
+    assert_eq!(res.status(), 404);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
     // A forged session cookie is no session.
     // The MAC's last hex digit changed.
     let mut forged = kg.clone();
@@ -677,6 +684,43 @@ async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
     forged.push(if last == '0' { '1' } else { '0' });
     let res = get("/console/kindergartens/K1", &forged).await.unwrap();
     assert_eq!(res.status(), 303);
+    // A session lasts eight hours.
+    app.clock.advance(8 * 3600 - 60);
+    assert_eq!(
+        get("/console/kindergartens/K1", &kg)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    app.clock.advance(120);
+    let res = get("/console/kindergartens/K1", &kg).await.unwrap();
+    assert_eq!(res.status(), 303, "an expired session signs in again");
+    // Revoking a key ends its sessions: the next request after the service took the
+    // revocation in is signed out.
+    let kg = session(&app, KG).await;
+    assert_eq!(
+        get("/console/kindergartens/K1", &kg)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    kezek_app::keys::revoke(
+        store.as_ref(),
+        &kezek_app::authority::Authority::from_seed([7; 32]),
+        "key-kindergarten-K1",
+        app.app.now(),
+    )
+    .unwrap();
+    app.app.sync_keys().await.unwrap();
+    assert_eq!(
+        get("/console/kindergartens/K1", &kg)
+            .await
+            .unwrap()
+            .status(),
+        303
+    );
 }
 
 #[tokio::test]

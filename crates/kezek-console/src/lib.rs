@@ -98,7 +98,18 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::status::form).post(pages::status::lookup),
         )
         .route("/status/documents/{id}", get(pages::status::document))
+        .route("/console/{*rest}", get(not_found))
         .with_state(console)
+}
+
+/// Any other console path: a page that says so (not the API's problem document).
+async fn not_found(ctx: Ctx) -> Response {
+    let text = text::t("not_found", ctx.lang);
+    html(
+        &ctx,
+        StatusCode::NOT_FOUND,
+        layout::page(&ctx, text, layout::notice(false, text)),
+    )
 }
 
 async fn css() -> Response {
