@@ -759,3 +759,44 @@ async fn a_wrong_iin_shows_nothing_and_lookups_are_limited() {
     assert!(statuses[..10].iter().all(|s| *s != 429), "{statuses:?}");
     let _ = json!(null);
 }
+
+#[tokio::test]
+async fn a_family_sees_each_change_of_the_number_with_its_date_and_cause() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, first) = app.register(1, None).await;
+    app.advance_days(1);
+    let (_, second) = app.register(2, None).await;
+    assert_eq!(second["queue_number"], 2);
+    app.advance_days(2);
+    let (s, _) = app
+        .call(
+            "POST",
+            &format!(
+                "/v1/applications/{}/withdraw",
+                first["application_id"].as_str().unwrap()
+            ),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    let page = app
+        .http
+        .post(format!("{}/status?lang=ru", app.base))
+        .form(&[
+            ("application_id", second["application_id"].as_str().unwrap()),
+            ("child_iin", harness::child_iin(20).as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    // The withdrawal three days after the start (09:00 local on 1 September 2026).
+    assert!(
+        page.contains("04.09.2026 09:00 — № 2 → 1 (Выбыли впереди)"),
+        "{page}"
+    );
+}

@@ -161,6 +161,18 @@ fn check_explanations(w: &World) {
                 "queue number of {a} at seq {since}"
             );
             let now = i64::try_from(w.state.queue_number(a).unwrap()).unwrap();
+            // Step by step, newest first: each step starts where the one before it (in time)
+            // ended, and the newest ends at today's number.
+            let mut steps = Vec::new();
+            w.state
+                .explain_each(a, Seq::new(since), &mut |s| steps.push(s));
+            if let Some(newest) = steps.first() {
+                assert_eq!(i64::try_from(newest.after).unwrap(), now, "{a}: {steps:?}");
+            }
+            for pair in steps.windows(2) {
+                assert!(pair[0].seq > pair[1].seq, "{a}: {steps:?}");
+                assert_eq!(pair[0].before, pair[1].after, "{a}: {steps:?}");
+            }
             if let Some(q) = x.queue_number {
                 assert_eq!(
                     x.causes.values().sum::<i64>(),

@@ -23,6 +23,9 @@ use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+/// The latest changes of the number the page lists.
+const STEPS_SHOWN: usize = 12;
+
 /// How long a document link lasts, in seconds.
 const LINK_LIFETIME: i64 = 3600;
 
@@ -70,6 +73,10 @@ struct Found {
     names: Vec<(String, String)>,
     referral: Option<Value>,
     history: Option<History>,
+    /// The latest steps that moved the number, newest first: (seq, cause, before, after).
+    steps: Vec<(u64, String, usize, usize)>,
+    /// When each step's event was journaled (filled after the state is read).
+    step_times: Vec<Option<jiff::Timestamp>>,
     documents: Vec<String>,
     offset: jiff::tz::Offset,
 }
@@ -96,16 +103,23 @@ fn find(state: &CoreState, raw_id: &str, raw_iin: &str, now: jiff::Timestamp) ->
         .and_then(|r| state.referral_at(r))
         .and_then(|r| views::referral(state, r))
         .and_then(|r| serde_json::to_value(r).ok());
-    let history = state.explain(a, app.seq).map(|x| {
-        (
-            x.queue_number,
-            x.causes
-                .iter()
-                .filter(|(_, n)| **n != 0)
-                .map(|(c, n)| (c.as_str().to_owned(), *n))
-                .collect(),
-        )
-    });
+    let mut steps = Vec::new();
+    let history = state
+        .explain_each(a, app.seq, &mut |s| {
+            if steps.len() < STEPS_SHOWN {
+                steps.push((s.seq.get(), s.cause.as_str().to_owned(), s.before, s.after));
+            }
+        })
+        .map(|x| {
+            (
+                x.queue_number,
+                x.causes
+                    .iter()
+                    .filter(|(_, n)| **n != 0)
+                    .map(|(c, n)| (c.as_str().to_owned(), *n))
+                    .collect(),
+            )
+        });
     let mut documents: Vec<String> = views::registration_result_id(state, a, app)
         .into_iter()
         .collect();
@@ -123,6 +137,8 @@ fn find(state: &CoreState, raw_id: &str, raw_iin: &str, now: jiff::Timestamp) ->
         names,
         referral,
         history,
+        steps,
+        step_times: Vec::new(),
         documents,
         offset,
     })
@@ -189,6 +205,17 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
             @if !causes.is_empty() {
                 ul { @for (cause, n) in causes { li { (t(cause, lang)) ": " (format!("{n:+}")) } } }
             }
+            @if !f.steps.is_empty() {
+                h3 { (t("latest_changes", lang)) }
+                ol data-testid="steps" {
+                    @for (i, (_, cause, before, after)) in f.steps.iter().enumerate() {
+                        li {
+                            @if let Some(at) = f.step_times.get(i).copied().flatten() { (local(at, f.offset)) " — " }
+                            "№ " (before) " → " (after) " (" (t(cause, lang)) ")"
+                        }
+                    }
+                }
+            }
         }
         @if !f.documents.is_empty() {
             h2 { (t("documents", lang)) }
@@ -230,6 +257,24 @@ pub async fn lookup(
         .await
         .ok()
         .flatten();
+    let found = match found {
+        Some(mut f) => {
+            // When each step's event was journaled: one record read each, a dozen at most.
+            for (seq, ..) in &f.steps {
+                let seq = *seq;
+                let at = console
+                    .app
+                    .store(move |s| s.read(kezek_core::model::Seq::new(seq - 1), 1))
+                    .await
+                    .ok()
+                    .and_then(|records| records.into_iter().next())
+                    .and_then(|r| r.at.parse().ok());
+                f.step_times.push(at);
+            }
+            Some(f)
+        }
+        None => None,
+    };
     if let Some(f) = found {
         let body = result_markup(&console, lang, &f, now);
         html(&ctx, StatusCode::OK, page(&ctx, title, body))

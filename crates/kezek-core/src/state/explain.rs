@@ -83,11 +83,34 @@ impl Counts<'_> {
     }
 }
 
+/// One step that moved a queue number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    /// The journal seq of the event.
+    pub seq: Seq,
+    /// Why.
+    pub cause: Cause,
+    /// The number before it.
+    pub before: usize,
+    /// The number after it.
+    pub after: usize,
+}
+
 impl State {
     /// How the queue number of queued application `a` changed since `since`. `None` when the
     /// child is not queued now.
     #[must_use]
     pub fn explain(&self, a: AppIx, since: Seq) -> Option<Explanation> {
+        self.explain_each(a, since, &mut |_| {})
+    }
+
+    /// [`Self::explain`], telling `each` every step that moved the number, newest first.
+    pub fn explain_each(
+        &self,
+        a: AppIx,
+        since: Seq,
+        each: &mut dyn FnMut(Step),
+    ) -> Option<Explanation> {
         let app = self.application(a)?;
         if app.status != AppStatus::Queued {
             return None;
@@ -131,6 +154,14 @@ impl State {
             if let (Some(after), Some(before)) = (later, c.number()) {
                 let signed = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
                 *causes.entry(cause).or_default() += signed(after) - signed(before);
+                if after != before {
+                    each(Step {
+                        seq,
+                        cause,
+                        before,
+                        after,
+                    });
+                }
             }
             if c.number().is_some() {
                 later = c.number();
