@@ -60,7 +60,7 @@ pub async fn show(
         h2 { (t("journal_head", lang)) }
         dl data-testid="head" {
             dt { "seq" } dd data-testid="head-seq" { (head.seq) }
-            dt { (t("hash", lang)) } dd { code { (head.hash) } }
+            dt { (t("hash", lang)) } dd { code class="wrap" { (head.hash) } }
             dt { (t("key", lang)) } dd { (head.key_id) }
             dt { (t("signature", lang)) } dd { code class="wrap" { (head.signature) } }
         }

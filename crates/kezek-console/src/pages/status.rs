@@ -178,7 +178,7 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
                 (name_of(r["kindergarten_id"].as_str().unwrap_or_default())) ", "
                 (t("group", lang)) " " (r["group_id"].as_str().unwrap_or_default()) " — "
                 (code(r["status"].as_str().unwrap_or_default(), lang))
-                @if let Some(at) = r["expires_at"].as_str().and_then(|x| x.parse().ok()) {
+                @if let Some(at) = r["expires_at"].as_str().and_then(|x| x.parse().ok()).filter(|_| matches!(r["status"].as_str(), Some("issued" | "confirmed"))) {
                     " · " (t("deadline", lang)) ": " (local(at, f.offset))
                 }
             }
