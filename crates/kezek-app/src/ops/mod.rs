@@ -11,6 +11,7 @@ pub mod operator;
 pub mod places;
 pub mod queue;
 pub mod referrals;
+pub mod rounds;
 pub mod worklists;
 
 use kezek_core::model::{ApplicationId, RoundId};

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff, StaffOrAuditor};
-use kezek_app::ops::places::{self, PlannedReferral, WhyInRound, WhyView};
+use kezek_app::ops::rounds::{self, PlannedReferral, WhyInRound, WhyView};
 use kezek_app::pdf::Lang;
 use kezek_app::AppError;
 use maud::{html as markup, Markup};
@@ -104,8 +104,8 @@ pub async fn preview(
                 .why
                 .as_deref()
                 .filter(|w| !w.trim().is_empty())
-                .map(|w| places::why_round(state, &auth, &district, w, now));
-            Ok((places::preview_round(state, &auth, &district, now)?, why))
+                .map(|w| rounds::why_round(state, &auth, &district, w, now));
+            Ok((rounds::preview_round(state, &auth, &district, now)?, why))
         })
         .await
         .and_then(|r| r);
@@ -211,8 +211,8 @@ pub async fn round(
                 .why
                 .as_deref()
                 .filter(|w| !w.trim().is_empty())
-                .map(|w| places::why_in_round(state, &auth, &id, w));
-            Ok((places::round_referrals(state, &auth, &id)?, why))
+                .map(|w| rounds::why_in_round(state, &auth, &id, w));
+            Ok((rounds::round_referrals(state, &auth, &id)?, why))
         })
         .await
         .and_then(|r| r);
