@@ -17,19 +17,24 @@ const MAX_PROBLEM: usize = 64 * 1024;
 
 /// The middleware.
 pub(crate) async fn localize(req: Request, next: Next) -> Response {
-    let lang = req
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(messages::preferred);
+    // Kept aside (a reference-counted copy) and read only if the answer is a problem: a
+    // successful answer, the hot path, costs nothing more.
+    let accept = req.headers().get(header::ACCEPT_LANGUAGE).cloned();
     let mut res = next.run(req).await;
-    res.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Accept-Language"));
     let is_problem = res
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    let Some(lang) = lang.filter(|_| is_problem) else {
+    if !is_problem {
+        return res;
+    }
+    res.headers_mut()
+        .append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    let Some(lang) = accept
+        .as_ref()
+        .and_then(|v| v.to_str().ok())
+        .and_then(messages::preferred)
+    else {
         return res;
     };
     let (mut parts, body) = res.into_parts();
