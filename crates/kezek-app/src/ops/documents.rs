@@ -122,6 +122,8 @@ pub struct CheckView {
     pub title: serde_json::Value,
     /// When it was issued.
     pub issued_at: String,
+    /// The same in the authority's local time (`01.12.2026 17:05`), as the printed copy shows.
+    pub issued_at_local: String,
     /// The authority that issued it, in Kazakh and Russian (`null` when its district had no
     /// names then).
     #[schema(value_type = Object)]
@@ -146,6 +148,7 @@ pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckVie
         }
     }
     let (bytes, doc) = stored(app, id).await?;
+    let offset = app.peek(|s| s.policy().calendar.offset)?;
     let keys =
         serde_json::to_string(&crate::views::KeysView::of(app.authority())).unwrap_or_default();
     let signed = crate::documents::verify_offline(&bytes, &keys).is_ok();
@@ -157,14 +160,18 @@ pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckVie
     };
     let kind = text("kind");
     let title = serde_json::json!({
-        "kk": crate::pdf::title(&kind, Lang::Kk),
-        "ru": crate::pdf::title(&kind, Lang::Ru),
+        "kk": crate::words::title(&kind, Lang::Kk),
+        "ru": crate::words::title(&kind, Lang::Ru),
     });
     Ok(CheckView {
         document_id: id.to_owned(),
         valid: signed && digest_matches != Some(false),
         digest_matches,
         title,
+        issued_at_local: text("issued_at")
+            .parse()
+            .map(|at| crate::words::local_time(at, offset))
+            .unwrap_or_default(),
         issued_at: text("issued_at"),
         authority: doc.pointer("/body/authority").cloned().unwrap_or_default(),
         key_id: text("key_id"),
