@@ -44,6 +44,8 @@ pub struct App {
     pub(crate) public_url: std::sync::OnceLock<String>,
     /// The last audit run from the console: when it ended, and what it found.
     pub(crate) last_audit: parking_lot::Mutex<Option<Audited>>,
+    /// Whether an audit runs now (one at a time: each replays the whole journal).
+    pub(crate) auditing: std::sync::atomic::AtomicBool,
 }
 
 /// An audit of the whole installation run while the service serves (`App::audit_now`).
@@ -189,6 +191,7 @@ impl App {
             wake: tokio::sync::Notify::new(),
             public_url: std::sync::OnceLock::new(),
             last_audit: parking_lot::Mutex::new(None),
+            auditing: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -206,8 +209,13 @@ impl App {
 
     /// Runs `kezek verify`'s audit over the store while the service serves — the hash chain,
     /// a replay of every event, every round decided again, every document, key and stored
-    /// answer — on a blocking thread, and keeps its result for [`Self::last_audit`].
-    pub async fn audit_now(self: &Arc<Self>) -> Audited {
+    /// answer — on a blocking thread, and keeps its result for [`Self::last_audit`]. One at a
+    /// time: while one runs, asking again starts nothing (`None`).
+    pub async fn audit_now(self: &Arc<Self>) -> Option<Audited> {
+        use std::sync::atomic::Ordering;
+        if self.auditing.swap(true, Ordering::AcqRel) {
+            return None;
+        }
         let app = Arc::clone(self);
         let result = tokio::task::spawn_blocking(move || {
             let policy = app.state.read().policy().clone();
@@ -231,7 +239,8 @@ impl App {
             result,
         };
         *self.last_audit.lock() = Some(audited.clone());
-        audited
+        self.auditing.store(false, Ordering::Release);
+        Some(audited)
     }
 
     /// The last audit run from the console since the service started, if any.

@@ -4,7 +4,6 @@
 
 use crate::context::Ctx;
 use crate::layout::page;
-use crate::pages::kindergarten::local;
 use crate::pages::{refuse, signed};
 use crate::text::t;
 use crate::{html, see_other, Console};
@@ -14,6 +13,7 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auditor, Auth};
 use kezek_app::ops::audit;
+use kezek_app::words::local_time;
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -70,7 +70,7 @@ pub async fn show(
             Some(a) => {
                 @match &a.result {
                     Ok(c) => div data-testid="audit" class="notice ok" role="status" {
-                        p { strong { (t("audit_ok", lang)) } " (" (local(a.at, offset)) ")" }
+                        p { strong { (t("audit_ok", lang)) } " (" (local_time(a.at, offset)) ")" }
                         ul {
                             li { (t("audit_events", lang)) ": " (c.events) }
                             li { (t("audit_rounds", lang)) ": " (c.rounds) }
@@ -80,7 +80,7 @@ pub async fn show(
                             li { (t("journal_head", lang)) ": " (c.head_seq) " " code class="wrap" { (hex::encode(c.head_hash)) } }
                         }
                     },
-                    Err(text) => p data-testid="audit" class="notice problem" role="alert" { (t("audit_failed", lang)) " (" (local(a.at, offset)) "): " (text) },
+                    Err(text) => p data-testid="audit" class="notice problem" role="alert" { (t("audit_failed", lang)) " (" (local_time(a.at, offset)) "): " (text) },
                 }
             }
         }
@@ -99,7 +99,7 @@ pub async fn show(
                 tbody {
                     @for e in &journal.events {
                         tr { td class="num" { (e.seq) }
-                             td { (e.at.parse().map_or_else(|_| e.at.clone(), |at| local(at, offset))) }
+                             td { (e.at.parse().map_or_else(|_| e.at.clone(), |at| local_time(at, offset))) }
                              td { (e.actor) } td { (t(&format!("ev_{}", e.kind), lang)) " " span class="muted" { "(" (e.kind) ")" } }
                              td { code { (e.hash.get(..16).unwrap_or(&e.hash)) "…" } } }
                     }
