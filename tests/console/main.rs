@@ -596,7 +596,7 @@ async fn session(app: &TestApp, token: &str) -> String {
 #[tokio::test]
 async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
     let (app, store) = spawn_app().await;
-    let (referred, _) = city(&app).await;
+    let (referred, waiting) = city(&app).await;
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -670,6 +670,22 @@ async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
         )
         .await;
     assert_eq!(a["status"], "referred", "nothing was decided: {a}");
+    // A counter's clerk lands on its district's queue, and may read it.
+    let clerk = session(&app, harness::CLERK).await;
+    let res = get("/console", &clerk).await.unwrap();
+    assert_eq!(
+        res.headers()["location"].to_str().unwrap(),
+        "/console/districts/D1/queue"
+    );
+    let res = get("/console/districts/D1/queue?age=4&language=kk", &clerk)
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let page = res.text().await.unwrap();
+    assert!(
+        page.contains(waiting["application_id"].as_str().unwrap()),
+        "{page}"
+    );
     // Any other console path is an HTML page saying so.
     let res = get("/console/nothing/here", &kg).await.unwrap();
     assert_eq!(res.status(), 404);

@@ -29,6 +29,7 @@ pub mod sequencer;
 mod sweeper;
 pub mod verify;
 pub mod views;
+pub mod words;
 mod write;
 
 pub use access::{Auth, Caller, Role};

@@ -3,10 +3,7 @@
 //! words follow `Accept-Language` (the HTTP layer swaps them in). A code without words here
 //! keeps its English message.
 
-use crate::pdf::Lang;
-
-/// Kazakh and Russian.
-type Both = (&'static str, &'static str);
+use crate::words::{pick, Both, Lang};
 
 /// The problems' own codes (the `code` member).
 const PROBLEMS: &[(&str, Both)] = &[
@@ -292,13 +289,6 @@ const FIELDS: &[(&str, Both)] = &[
     ),
 ];
 
-fn pick((kk, ru): Both, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Kk => kk,
-        Lang::Ru => ru,
-    }
-}
-
 /// The words of a problem's `code`.
 #[must_use]
 pub fn problem(code: &str, lang: Lang) -> Option<&'static str> {
@@ -316,7 +306,7 @@ pub fn field(code: &str, lang: Lang) -> Option<&'static str> {
         .iter()
         .find(|(c, _)| *c == code)
         .map(|(_, both)| pick(*both, lang))
-        .or_else(|| crate::pdf::value(code, lang))
+        .or_else(|| crate::words::value(code, lang))
 }
 
 /// The language a request's `Accept-Language` prefers among Kazakh and Russian (`None`: it

@@ -1,13 +1,31 @@
-//! The words of the printed documents, in Kazakh and Russian: titles, field labels and every
-//! code a document carries (tiers, categories, languages, statuses, decisions, channels,
-//! documents, grounds of refusal). A code without words here prints as itself.
+//! Kezek's words in Kazakh and Russian, shared by the printed documents, the error messages
+//! and the console: the two languages, the titles and field labels of documents, and every
+//! code a document or a page shows (tiers, categories, languages, statuses, decisions,
+//! channels, documents, grounds of refusal) — a code without words prints as itself — and
+//! how an instant reads: the authority's local date and time, to the minute.
 
-use super::Lang;
+/// A reader's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// Kazakh.
+    Kk,
+    /// Russian.
+    Ru,
+}
+
+/// An instant as the authority's local date and time, to the minute (`01.12.2026 17:05`).
+#[must_use]
+pub fn local_time(at: jiff::Timestamp, offset: jiff::tz::Offset) -> String {
+    at.to_zoned(jiff::tz::TimeZone::fixed(offset))
+        .strftime("%d.%m.%Y %H:%M")
+        .to_string()
+}
 
 /// Kazakh and Russian.
-type Both = (&'static str, &'static str);
+pub(crate) type Both = (&'static str, &'static str);
 
-fn pick((kk, ru): Both, lang: Lang) -> &'static str {
+/// The one of `both` in `lang`.
+pub(crate) fn pick((kk, ru): Both, lang: Lang) -> &'static str {
     match lang {
         Lang::Kk => kk,
         Lang::Ru => ru,
@@ -361,8 +379,8 @@ mod tests {
             codes.push(d.as_str().to_owned());
         }
         for p in [
-            include_str!("../../../../policies/kz-2013.toml"),
-            include_str!("../../../../policies/kz-2020.toml"),
+            include_str!("../../../policies/kz-2013.toml"),
+            include_str!("../../../policies/kz-2020.toml"),
         ] {
             let policy = kezek_core::policy::Policy::from_toml(p).unwrap();
             for t in &policy.tiers {

@@ -8,7 +8,7 @@ use crate::Console;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use kezek_app::pdf::Lang;
+use kezek_app::words::Lang;
 use kezek_app::Caller;
 use std::sync::Arc;
 

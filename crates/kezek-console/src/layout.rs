@@ -4,7 +4,7 @@
 
 use crate::context::Ctx;
 use crate::text::{lang_code, t};
-use kezek_app::pdf::Lang;
+use kezek_app::words::Lang;
 use kezek_app::Role;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
@@ -40,6 +40,9 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
             ("/console".to_owned(), "dashboard"),
             ("/console/audit".to_owned(), "audit"),
         ],
+        Role::Clerk if !first.is_empty() => {
+            vec![(format!("/console/districts/{first}/queue"), "queue")]
+        }
         Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],
         _ => vec![("/console".to_owned(), "home")],
     }

@@ -10,6 +10,7 @@
 //! - `pages`: one module per screen.
 
 mod chart;
+pub mod check;
 pub mod context;
 mod layout;
 mod limit;

@@ -1,7 +1,7 @@
 //! The console's words in Kazakh and Russian, by key. The words of codes (tiers, statuses,
-//! languages, categories) are the printed documents' (`kezek_app::pdf::value`).
+//! languages, categories) are the printed documents' (`kezek_app::words::value`).
 
-use kezek_app::pdf::Lang;
+use kezek_app::words::Lang;
 
 type Both = (&'static str, &'static str);
 
@@ -297,7 +297,17 @@ pub fn t(key: &str, lang: Lang) -> &str {
 /// The words of a code (tier, status, language, category), or the code.
 #[must_use]
 pub fn code(code: &str, lang: Lang) -> String {
-    kezek_app::pdf::value(code, lang).map_or_else(|| code.to_owned(), str::to_owned)
+    kezek_app::words::value(code, lang).map_or_else(|| code.to_owned(), str::to_owned)
+}
+
+/// A kindergarten's name for a reader of `lang`: its Russian one, where it has one, for a
+/// Russian reader.
+#[must_use]
+pub fn name_in<'a>(lang: Lang, name: &'a str, name_ru: Option<&'a str>) -> &'a str {
+    match (lang, name_ru) {
+        (Lang::Ru, Some(ru)) => ru,
+        _ => name,
+    }
 }
 
 /// The language's code.

@@ -5,7 +5,6 @@
 //! the application layer's (`kezek-app`); handlers only wire.
 #![warn(missing_docs)]
 
-mod check_page;
 pub mod error;
 mod extract;
 mod localize;

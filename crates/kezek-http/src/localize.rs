@@ -9,7 +9,7 @@ use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use kezek_app::messages;
-use kezek_app::pdf::Lang;
+use kezek_app::words::Lang;
 use serde_json::Value;
 
 /// The largest problem document rewritten (a refusal with every ground is far smaller).

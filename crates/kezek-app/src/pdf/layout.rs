@@ -2,8 +2,8 @@
 //! the order a reader needs them, with their labels and values in the reader's language,
 //! times in the authority's local time, and at the foot the signature and the way to check it.
 
-use super::words::{label, title, value};
 use super::Lang;
+use crate::words::{label, local_time, title, value};
 use jiff::tz::{Offset, TimeZone};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -190,10 +190,7 @@ impl Reader<'_> {
     /// An instant as the authority's local date and time, to the minute.
     fn time(&self, v: &Value) -> String {
         match v.as_str().and_then(|s| s.parse::<Timestamp>().ok()) {
-            Some(t) => t
-                .to_zoned(TimeZone::fixed(self.offset))
-                .strftime("%d.%m.%Y %H:%M")
-                .to_string(),
+            Some(t) => local_time(t, self.offset),
             None => plain(v),
         }
     }

@@ -6,9 +6,8 @@
 //! time or on chance, so the same document always gives the same bytes.
 
 mod layout;
-mod words;
 
-pub use words::{label, title, value};
+pub use crate::words::Lang;
 
 use layout::{Page, Reader, QR_SIZE, RIGHT_EDGE};
 use pdf_writer::types::{CidFontType, FontFlags, SystemInfo, UnicodeCmap};
@@ -17,15 +16,6 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 
 const FONT: &[u8] = include_bytes!("../../../../assets/fonts/DejaVuSans.ttf");
-
-/// Language of the printed document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    /// Kazakh.
-    Kk,
-    /// Russian.
-    Ru,
-}
 
 /// What a print needs besides the document: the authority's offset from UTC (times print in
 /// local time) and the URL of the public check page for this document.

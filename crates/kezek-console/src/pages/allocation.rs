@@ -13,7 +13,7 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff, StaffOrAuditor};
 use kezek_app::ops::rounds::{self, PlannedReferral, WhyInRound, WhyView};
-use kezek_app::pdf::Lang;
+use kezek_app::words::Lang;
 use kezek_app::AppError;
 use maud::{html as markup, Markup};
 use serde::Deserialize;

@@ -14,8 +14,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kezek_app::access::{Auth, Lookup, Staff, StaffOrAuditor};
 use kezek_app::ops::{catalog, places, worklists};
-use kezek_app::pdf::Lang;
 use kezek_app::views::StatsView;
+use kezek_app::words::Lang;
 use kezek_app::{AppError, Caller, Role};
 use maud::{html as markup, Markup};
 use std::collections::BTreeMap;
@@ -131,10 +131,7 @@ fn read(
             };
             Seats {
                 id: k.kindergarten_id.to_string(),
-                name: match lang {
-                    Lang::Ru => k.name_ru.unwrap_or(k.name).to_owned(),
-                    Lang::Kk => k.name.to_owned(),
-                },
+                name: crate::text::name_in(lang, k.name, k.name_ru).to_owned(),
                 capacity: sum(|g| g.capacity),
                 enrolled: sum(|g| g.enrolled),
                 reserved: sum(|g| g.reserved),

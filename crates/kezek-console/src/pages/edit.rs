@@ -16,7 +16,7 @@ use axum::Form;
 use kezek_app::access::{AnyRole, Auth, Staff};
 use kezek_app::forms::{GroupForm, KindergartenForm};
 use kezek_app::ops::places;
-use kezek_app::pdf::Lang;
+use kezek_app::words::Lang;
 use kezek_core::model::{DistrictId, GroupId, Language};
 use maud::{html as markup, Markup};
 use serde::Deserialize;

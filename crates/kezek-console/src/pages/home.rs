@@ -24,6 +24,8 @@ pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx) -> Response {
     let first = s.caller.scope.first();
     match (s.caller.role, first) {
         (Role::Staff, Some(d)) => return see_other(&ctx, &format!("/console/districts/{d}")),
+        // A counter's clerk looks families up in its district's queue.
+        (Role::Clerk, Some(d)) => return see_other(&ctx, &format!("/console/districts/{d}/queue")),
         (Role::Kindergarten, Some(k)) => {
             return see_other(&ctx, &format!("/console/kindergartens/{k}"))
         }

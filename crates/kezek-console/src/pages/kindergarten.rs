@@ -12,35 +12,23 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use jiff::tz::{Offset, TimeZone};
+use jiff::tz::Offset;
 use kezek_app::access::{AnyRole, Auth, Kindergartens};
 use kezek_app::ops::{places, referrals};
-use kezek_app::pdf::Lang;
+use kezek_app::words::local_time;
+use kezek_app::words::Lang;
 use kezek_app::AppError;
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-/// An instant in the authority's local time, to the minute.
-pub(crate) fn local(at: jiff::Timestamp, offset: Offset) -> String {
-    at.to_zoned(TimeZone::fixed(offset))
-        .strftime("%d.%m.%Y %H:%M")
-        .to_string()
-}
-
-/// `?done=` after a decision.
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
-
 fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> Markup {
     let id = r["referral_id"].as_str().unwrap_or_default();
     let deadline = r["expires_at"]
         .as_str()
         .and_then(|x| x.parse().ok())
-        .map_or_else(String::new, |at| local(at, offset));
+        .map_or_else(String::new, |at| local_time(at, offset));
     let status = r["status"].as_str().unwrap_or_default();
     let form = |action: &str, label: &str, class: &str, grounds: bool| {
         markup! {
@@ -126,7 +114,7 @@ pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Path(k): Path<String>,
-    Query(q): Query<Done>,
+    Query(q): Query<crate::pages::Done>,
 ) -> Response {
     let s = match signed(&ctx) {
         Ok(s) => s,
@@ -140,10 +128,7 @@ pub async fn show(
             let auth = Auth::<Kindergartens>::check(caller.clone())?;
             let list = referrals::of_kindergarten(state, &auth, &k, None)?;
             let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
-            let name = match ctx_lang {
-                Lang::Ru => kg.name_ru.unwrap_or(kg.name).to_owned(),
-                Lang::Kk => kg.name.to_owned(),
-            };
+            let name = crate::text::name_in(ctx_lang, kg.name, kg.name_ru).to_owned();
             Ok((
                 serde_json::to_value(&list).unwrap_or_default(),
                 serde_json::to_value(&kg).unwrap_or_default(),

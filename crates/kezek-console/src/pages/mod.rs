@@ -20,6 +20,12 @@ use axum::response::Response;
 use kezek_app::{AppError, Unavailable};
 use kezek_core::Refusal;
 
+/// `?done=` on the page a successful form post leads back to.
+#[derive(serde::Deserialize)]
+pub struct Done {
+    pub(crate) done: Option<String>,
+}
+
 /// The words for what the application refused, and the status to answer with.
 pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
     let lang = ctx.lang;

@@ -12,24 +12,17 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{AnyRole, Auth, Staff};
 use kezek_app::ops::places;
-use kezek_app::pdf::Lang;
 use kezek_app::{AppError, Role};
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
-
-/// `?done=` after a change.
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
 
 /// `GET /console/places/{kindergarten}`.
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Path(k): Path<String>,
-    Query(q): Query<Done>,
+    Query(q): Query<crate::pages::Done>,
 ) -> Response {
     let s = match signed(&ctx) {
         Ok(s) => s,
@@ -44,10 +37,7 @@ pub async fn show(
         .app
         .read(|state| -> Result<_, AppError> {
             let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
-            let name = match lang {
-                Lang::Ru => kg.name_ru.unwrap_or(kg.name).to_owned(),
-                Lang::Kk => kg.name.to_owned(),
-            };
+            let name = crate::text::name_in(lang, kg.name, kg.name_ru).to_owned();
             Ok((serde_json::to_value(&kg).unwrap_or_default(), name))
         })
         .await

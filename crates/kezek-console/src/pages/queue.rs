@@ -5,7 +5,6 @@
 
 use crate::context::Ctx;
 use crate::layout::{notice, page};
-use crate::pages::kindergarten::local;
 use crate::pages::{refuse, signed};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
@@ -14,7 +13,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use kezek_app::access::{district_of_application, Auth, QueueReaders};
 use kezek_app::ops::queue::{self, QueuePage, QueueQuery};
-use kezek_app::pdf::Lang;
+use kezek_app::words::local_time;
+use kezek_app::words::Lang;
 use kezek_app::{AppError, Caller, Role};
 use kezek_core::model::{ApplicationId, Iin};
 use maud::{html as markup, Markup};
@@ -94,7 +94,7 @@ fn table(lang: Lang, d: &str, q: &QueuePage, p: &Params, offset: jiff::tz::Offse
                                 td class="num" { (c.number) } td { (c.application_id) }
                                 td { (code(&c.tier, lang)) }
                                 td { @if let Some(cat) = &c.category { (code(cat, lang)) " (" (code(c.priority_status, lang)) ")" } }
-                                td { (local(c.registered_at, offset)) }
+                                td { (local_time(c.registered_at, offset)) }
                                 td { (c.preferences.join(", ")) }
                             }
                         }

@@ -6,15 +6,15 @@
 
 use crate::context::Ctx;
 use crate::layout::{notice, page};
-use crate::pages::kindergarten::local;
 use crate::text::{code, lang_code, t};
 use crate::{html, Console};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use kezek_app::pdf::Lang;
 use kezek_app::views;
+use kezek_app::words::local_time;
+use kezek_app::words::Lang;
 use kezek_core::model::{ApplicationId, Iin};
 use kezek_core::State as CoreState;
 use maud::{html as markup, Markup};
@@ -81,7 +81,12 @@ struct Found {
     offset: jiff::tz::Offset,
 }
 
-fn find(state: &CoreState, raw_id: &str, raw_iin: &str, now: jiff::Timestamp) -> Option<Found> {
+fn find(
+    state: &CoreState,
+    (raw_id, raw_iin): (&str, &str),
+    now: jiff::Timestamp,
+    lang: Lang,
+) -> Option<Found> {
     let id = ApplicationId::parse(raw_id.trim()).ok()?;
     let iin = Iin::parse(raw_iin.trim()).ok()?;
     let a = state.application_index(&id)?;
@@ -90,13 +95,16 @@ fn find(state: &CoreState, raw_id: &str, raw_iin: &str, now: jiff::Timestamp) ->
         return None;
     }
     let offset = state.policy().calendar.offset;
-    let position = serde_json::to_value(views::position(state, a, now, Some(app.seq.get()))?)
-        .unwrap_or_default();
+    // The change since registration is read below, with its steps: one walk of the log.
+    let position = serde_json::to_value(views::position(state, a, now, None)?).unwrap_or_default();
     let names = app
         .preferences
         .iter()
         .filter_map(|k| state.kindergarten(*k))
-        .map(|k| (k.id.to_string(), k.name.clone()))
+        .map(|k| {
+            let name = crate::text::name_in(lang, &k.name, k.labels.name_ru.as_deref());
+            (k.id.to_string(), name.to_owned())
+        })
         .collect();
     let referral = app
         .referral
@@ -132,7 +140,7 @@ fn find(state: &CoreState, raw_id: &str, raw_iin: &str, now: jiff::Timestamp) ->
         id: app.id.to_string(),
         status: app.status.as_str().to_owned(),
         tier: views::tier_name(state, app.tier).to_owned(),
-        registered_at: local(app.registered_at, offset),
+        registered_at: local_time(app.registered_at, offset),
         position,
         names,
         referral,
@@ -179,7 +187,7 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
                 (t("group", lang)) " " (r["group_id"].as_str().unwrap_or_default()) " — "
                 (code(r["status"].as_str().unwrap_or_default(), lang))
                 @if let Some(at) = r["expires_at"].as_str().and_then(|x| x.parse().ok()).filter(|_| matches!(r["status"].as_str(), Some("issued" | "confirmed"))) {
-                    " · " (t("deadline", lang)) ": " (local(at, f.offset))
+                    " · " (t("deadline", lang)) ": " (local_time(at, f.offset))
                 }
             }
         }
@@ -210,7 +218,7 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
                 ol data-testid="steps" {
                     @for (i, (_, cause, before, after)) in f.steps.iter().enumerate() {
                         li {
-                            @if let Some(at) = f.step_times.get(i).copied().flatten() { (local(at, f.offset)) " — " }
+                            @if let Some(at) = f.step_times.get(i).copied().flatten() { (local_time(at, f.offset)) " — " }
                             "№ " (before) " → " (after) " (" (t(cause, lang)) ")"
                         }
                     }
@@ -253,7 +261,7 @@ pub async fn lookup(
     let now = console.app.now();
     let found = console
         .app
-        .read(|state| find(state, &form.application_id, &form.child_iin, now))
+        .read(|state| find(state, (&form.application_id, &form.child_iin), now, lang))
         .await
         .ok()
         .flatten();

@@ -4,7 +4,6 @@
 
 use crate::context::Ctx;
 use crate::layout::{notice, page};
-use crate::pages::kindergarten::local;
 use crate::pages::{posted, refuse, signed, written};
 use crate::text::{code, t};
 use crate::{html, see_other, Console};
@@ -14,17 +13,12 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff};
 use kezek_app::ops::worklists::{self, ClaimList, ReferralWorklist};
-use kezek_app::pdf::Lang;
+use kezek_app::words::local_time;
+use kezek_app::words::Lang;
 use kezek_app::AppError;
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use std::sync::Arc;
-
-/// `?done=` after a decision.
-#[derive(Deserialize)]
-pub struct Done {
-    done: Option<String>,
-}
 
 fn claims_table(
     lang: Lang,
@@ -49,8 +43,8 @@ fn claims_table(
                             tr data-application=(claim.application_id) class=(if claim.overdue { "overdue" } else { "" }) {
                                 td { (claim.application_id) }
                                 td { (claim.category.as_deref().map(|x| code(x, lang)).unwrap_or_default()) }
-                                td { (local(claim.claimed_at, offset)) }
-                                td { (local(claim.due_by, offset)) @if claim.overdue { " " strong class="flag" { (t("overdue", lang)) } } }
+                                td { (local_time(claim.claimed_at, offset)) }
+                                td { (local_time(claim.due_by, offset)) @if claim.overdue { " " strong class="flag" { (t("overdue", lang)) } } }
                                 td {
                                     form method="post" action=(format!("/console/claims/{}", claim.application_id)) {
                                         input type="hidden" name="csrf" value=(csrf);
@@ -87,7 +81,7 @@ fn referrals_table(lang: Lang, r: &ReferralWorklist, offset: jiff::tz::Offset) -
                     tbody {
                         @for x in &r.referrals {
                             tr { td { (x.referral_id) } td { (x.application_id) } td { (x.kindergarten_id) " / " (x.group_id) }
-                                 td { (code(x.status, lang)) } td { (local(x.lapses_at, offset)) } }
+                                 td { (code(x.status, lang)) } td { (local_time(x.lapses_at, offset)) } }
                         }
                     }
                 }
@@ -101,7 +95,7 @@ pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Path(district): Path<String>,
-    Query(q): Query<Done>,
+    Query(q): Query<crate::pages::Done>,
 ) -> Response {
     let s = match signed(&ctx) {
         Ok(s) => s,

@@ -46,8 +46,8 @@ async fn check(
     let result = documents::check(&app, &id, q.digest.as_deref()).await;
     if wants_html {
         let (status, page) = match &result {
-            Ok(view) => (200, crate::check_page::page(Some(view))),
-            Err(_) => (404, crate::check_page::page(None)),
+            Ok(view) => (200, kezek_console::check::page(Some(view))),
+            Err(_) => (404, kezek_console::check::page(None)),
         };
         let status = axum::http::StatusCode::from_u16(status).unwrap_or_default();
         return Ok((
