@@ -23,6 +23,8 @@ pub struct PlannedReferral {
     pub kindergarten_id: String,
     /// The kindergarten's name.
     pub kindergarten_name: String,
+    /// Its Russian name, where it has one.
+    pub kindergarten_name_ru: Option<String>,
     /// Which group.
     pub group_id: String,
 }
@@ -33,6 +35,7 @@ fn planned(state: &State, referrals: &[kezek_core::event::IssuedReferral]) -> Ve
         .iter()
         .map(|r| {
             let app = state.application_by_id(&r.application_id).map(|(_, a)| a);
+            let kg = state.kindergarten_by_id(&r.kindergarten_id).map(|(_, k)| k);
             PlannedReferral {
                 application_id: r.application_id.to_string(),
                 child_name: app.map(|a| a.child_name.to_string()).unwrap_or_default(),
@@ -40,10 +43,8 @@ fn planned(state: &State, referrals: &[kezek_core::event::IssuedReferral]) -> Ve
                     .map(|a| views::tier_name(state, a.tier).to_owned())
                     .unwrap_or_default(),
                 kindergarten_id: r.kindergarten_id.to_string(),
-                kindergarten_name: state
-                    .kindergarten_by_id(&r.kindergarten_id)
-                    .map(|(_, k)| k.name.clone())
-                    .unwrap_or_default(),
+                kindergarten_name: kg.map(|k| k.name.clone()).unwrap_or_default(),
+                kindergarten_name_ru: kg.and_then(|k| k.labels.name_ru.clone()),
                 group_id: r.group_id.to_string(),
             }
         })
@@ -109,6 +110,8 @@ pub struct ChoiceWhy {
     pub kindergarten_id: String,
     /// Its name.
     pub kindergarten_name: String,
+    /// Its Russian name, where it has one.
+    pub kindergarten_name_ru: Option<String>,
     /// `no_group` (none for the child's age and language), `no_free_seats` (its group had
     /// none before the round), or `taken_by_ahead` (the group's free seats went to children
     /// ahead in the queue).
@@ -187,6 +190,7 @@ pub fn why_round(
                 Some(ChoiceWhy {
                     kindergarten_id: kg.id.to_string(),
                     kindergarten_name: kg.name.clone(),
+                    kindergarten_name_ru: kg.labels.name_ru.clone(),
                     reason,
                     group_id: group.map(|g| g.id.to_string()),
                     free: group.map_or(0, kezek_core::state::Group::free),
@@ -217,6 +221,8 @@ pub struct ChoiceInRound {
     pub kindergarten_id: String,
     /// Its name.
     pub kindergarten_name: String,
+    /// Its Russian name, where it has one.
+    pub kindergarten_name_ru: Option<String>,
     /// `no_free_seats` (no seat for the child's age and language was free in the round) or
     /// `taken_by_ahead` (its seats went to the children listed, who were ahead in the queue).
     pub reason: &'static str,
@@ -295,6 +301,7 @@ pub fn why_in_round(
                 Some(ChoiceInRound {
                     kindergarten_id: kg.id.to_string(),
                     kindergarten_name: kg.name.clone(),
+                    kindergarten_name_ru: kg.labels.name_ru.clone(),
                     reason: if taken_by.is_empty() {
                         "no_free_seats"
                     } else {
