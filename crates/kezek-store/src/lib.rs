@@ -5,14 +5,16 @@
 //! Each concern is a trait of its own ([`EventLog`], [`AnswerStore`], [`DocumentStore`],
 //! [`KeyStore`]); a backend implements all four and so is a [`Store`]. Backends: SQLite (the
 //! embedded default, [`sqlite`]), in memory ([`memory`], for tests) and a fault-injecting
-//! wrapper ([`faulty`], for crash tests). A batch of events is written atomically with its
-//! stored answer and documents. A PostgreSQL backend is one more module implementing the
-//! same traits. Every call may block (it touches the disk): async callers run them on
-//! blocking threads.
+//! wrapper ([`faulty`], for crash tests), and PostgreSQL ([`postgres`], the server database,
+//! which several nodes share: one leads and appends, the others follow — [`Shared`]). A
+//! batch of events is written atomically with its stored answer and documents. Every call
+//! may block (it touches the disk or the network): async callers run them on blocking
+//! threads, except for short reads.
 
 pub mod faulty;
 pub mod memory;
 pub mod notify;
+pub mod postgres;
 pub mod record;
 pub mod replay;
 pub mod sqlite;
@@ -52,6 +54,13 @@ pub enum StoreError {
     /// and what to do, in words for the operator.
     #[error("{0}")]
     Integrity(String),
+    /// This node does not lead the shared journal: another node appends.
+    #[error("this node does not lead the journal")]
+    NotLeader,
+    /// This node led the shared journal and does no more (another took over, or its lease
+    /// was lost): nothing of the refused batch was written.
+    #[error("this node was deposed: {0}")]
+    Fenced(String),
 }
 
 impl StoreError {
@@ -309,6 +318,43 @@ pub trait KeyStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn keys_version(&self) -> Result<u64, StoreError>;
+}
+
+/// The leader of a shared journal, as the database names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leader {
+    /// The URL the leader advertised when it took over (`None` before any node led).
+    pub url: Option<String>,
+    /// How many times a node took over.
+    pub epoch: u64,
+    /// The journal's head seq.
+    pub seq: Seq,
+}
+
+/// A journal several nodes share (PostgreSQL): one node at a time leads — decides commands
+/// and appends —, the others follow it and read. Taking over moves an epoch that every
+/// append checks in its transaction, so a deposed leader can never write.
+pub trait Shared: Send + Sync {
+    /// Takes over if no node leads, advertising `url` to the others; the head to build on
+    /// when it did (appends are accepted from then on), `None` when another node leads.
+    ///
+    /// # Errors
+    /// Storage failure; [`StoreError::Integrity`] for a journal whose head row and events
+    /// disagree.
+    fn try_lead(&self, url: &str) -> Result<Option<Head>, StoreError>;
+
+    /// Whether this node leads: false again once its lease was lost or it was fenced.
+    fn leading(&self) -> bool;
+
+    /// Who leads, as the database says.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn leader(&self) -> Result<Leader, StoreError>;
+
+    /// Moves to the seq committed whenever the leader commits (a follower wakes on it; it
+    /// may miss some, so followers poll as well).
+    fn commits(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
 /// A backend holding every concern.

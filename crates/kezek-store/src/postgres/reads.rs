@@ -1,0 +1,245 @@
+//! Stored answers, documents, keys and notifications on PostgreSQL. Reads go over the shared
+//! read connection; the few writes outside the journal (keys, delivery attempts) over the
+//! side connection.
+
+use super::{failed, hash_of, wait, PgStore};
+use crate::{
+    AnswerStore, ApiKeyRecord, Attempt, DocumentStore, IdempotencyRecord, KeyStore, Notification,
+    NotificationStore, OutboxCounts, StoreError,
+};
+use tokio_postgres::error::SqlState;
+use tokio_postgres::Row;
+
+fn answer_row(r: &Row) -> Result<IdempotencyRecord, tokio_postgres::Error> {
+    let status: i32 = r.try_get(3)?;
+    Ok(IdempotencyRecord {
+        actor: r.try_get(0)?,
+        key: r.try_get(1)?,
+        request_hash: hash_of(r.try_get(2)?),
+        status: u16::try_from(status).unwrap_or(0),
+        body: r.try_get(4)?,
+        signature: r.try_get(5)?,
+    })
+}
+
+impl AnswerStore for PgStore {
+    fn answer(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        let fail = failed("reading a stored answer");
+        let row = wait(
+            self.read
+                .query_opt(&self.statements.answer, &[&actor, &key]),
+        )
+        .map_err(&fail)?;
+        row.as_ref().map(answer_row).transpose().map_err(fail)
+    }
+
+    fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
+        let fail = failed("reading the stored answers");
+        let rows = wait(self.read.query(
+            "SELECT actor, key, request_hash, status, body, signature FROM idempotency ORDER BY actor, key",
+            &[],
+        ))
+        .map_err(&fail)?;
+        rows.iter()
+            .map(answer_row)
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+}
+
+impl DocumentStore for PgStore {
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let fail = failed("reading a document");
+        let row = wait(self.read.query_opt(&self.statements.document, &[&id])).map_err(&fail)?;
+        row.map(|r| r.try_get(0)).transpose().map_err(fail)
+    }
+
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let fail = failed("reading documents");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // Byte order, as SQLite's: ids page the same on both.
+        let rows = wait(self.read.query(
+            "SELECT id, body FROM documents WHERE id COLLATE \"C\" > $1 ORDER BY id COLLATE \"C\" LIMIT $2",
+            &[&after, &limit],
+        ))
+        .map_err(&fail)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+
+    fn document_ids(&self) -> Result<Vec<String>, StoreError> {
+        let fail = failed("reading document ids");
+        let rows = wait(self.read.query("SELECT id FROM documents", &[])).map_err(&fail)?;
+        rows.iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+}
+
+fn key_row(r: &Row) -> Result<ApiKeyRecord, tokio_postgres::Error> {
+    let scope: String = r.try_get(3)?;
+    Ok(ApiKeyRecord {
+        key_id: r.try_get(0)?,
+        token_hash: hash_of(r.try_get(1)?),
+        role: r.try_get(2)?,
+        scope: serde_json::from_str(&scope).unwrap_or_default(),
+        created_at: r.try_get(4)?,
+        signature: r.try_get(5)?,
+        expires_at: r.try_get(6)?,
+        revoked_at: r.try_get(7)?,
+    })
+}
+
+impl KeyStore for PgStore {
+    fn put_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        let scope = serde_json::to_string(&key.scope)
+            .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
+        let outcome = wait(self.side().execute(
+            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, expires_at, revoked_at, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[&key.key_id, &key.token_hash.as_slice(), &key.role, &scope, &key.created_at, &key.expires_at, &key.revoked_at, &key.signature],
+        ));
+        match outcome {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                Err(StoreError::Duplicate(format!("key {}", key.key_id)))
+            }
+            Err(e) => Err(StoreError::storage("writing a key", e)),
+        }
+    }
+
+    fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let fail = failed("reading the keys");
+        let rows = wait(self.read.query(
+            "SELECT key_id, token_hash, role, scope, created_at, signature, expires_at, revoked_at FROM api_keys ORDER BY key_id COLLATE \"C\"",
+            &[],
+        ))
+        .map_err(&fail)?;
+        rows.iter()
+            .map(key_row)
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+
+    fn update_key(&self, key: &ApiKeyRecord) -> Result<bool, StoreError> {
+        let scope = serde_json::to_string(&key.scope)
+            .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
+        let n = wait(self.side().execute(
+            "UPDATE api_keys SET token_hash = $2, role = $3, scope = $4, created_at = $5, expires_at = $6, revoked_at = $7, signature = $8 WHERE key_id = $1",
+            &[&key.key_id, &key.token_hash.as_slice(), &key.role, &scope, &key.created_at, &key.expires_at, &key.revoked_at, &key.signature],
+        ))
+        .map_err(|e| StoreError::storage("writing a key", e))?;
+        Ok(n > 0)
+    }
+
+    fn keys_version(&self) -> Result<u64, StoreError> {
+        let row = wait(self.read.query_one("SELECT n FROM keys_version", &[]))
+            .map_err(failed("reading the keys' version"))?;
+        Ok(row.get::<_, i64>(0).unsigned_abs())
+    }
+}
+
+/// A notification row: id, application, kind, body, attempts, next attempt, delivered.
+const NOTIFICATION: &str =
+    "SELECT id, application_id, kind, body, attempts, next_attempt_ms, delivered, created_ms FROM notifications n";
+
+fn notification(r: &Row) -> Result<Notification, tokio_postgres::Error> {
+    let id: i64 = r.try_get(0)?;
+    let attempts: i32 = r.try_get(4)?;
+    Ok(Notification {
+        id: id.unsigned_abs(),
+        application_id: r.try_get(1)?,
+        kind: r.try_get(2)?,
+        body: r.try_get(3)?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        next_attempt_ms: r.try_get(5)?,
+        delivered: r.try_get(6)?,
+        created_ms: r.try_get(7)?,
+    })
+}
+
+impl PgStore {
+    fn notifications_where(
+        &self,
+        condition: &str,
+        value: i64,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let fail = failed("reading notifications");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = wait(self.read.query(
+            &format!("{NOTIFICATION} WHERE {condition} ORDER BY id LIMIT $2"),
+            &[&value, &limit],
+        ))
+        .map_err(&fail)?;
+        rows.iter()
+            .map(notification)
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+}
+
+impl NotificationStore for PgStore {
+    fn notifications(&self, after: u64, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.notifications_where("id > $1", after, limit)
+    }
+
+    fn deliverable(&self, now_ms: i64, limit: usize) -> Result<Vec<Notification>, StoreError> {
+        self.notifications_where(
+            "NOT delivered AND next_attempt_ms <= $1 AND NOT EXISTS (SELECT 1 FROM notifications m WHERE NOT m.delivered AND m.application_id = n.application_id AND m.id < n.id)",
+            now_ms,
+            limit,
+        )
+    }
+
+    fn record_attempts(&self, attempts: &[Attempt]) -> Result<(), StoreError> {
+        let fail = failed("recording deliveries");
+        let mut side = self.side();
+        wait(async {
+            let tx = side.transaction().await?;
+            for a in attempts {
+                match a {
+                    Attempt::Delivered { id } => {
+                        let id = i64::try_from(*id).unwrap_or(i64::MAX);
+                        tx.execute(
+                            "UPDATE notifications SET delivered = true, last_error = NULL WHERE id = $1",
+                            &[&id],
+                        )
+                        .await?;
+                    }
+                    Attempt::Failed {
+                        id,
+                        next_attempt_ms,
+                        error,
+                    } => {
+                        let id = i64::try_from(*id).unwrap_or(i64::MAX);
+                        tx.execute(
+                            "UPDATE notifications SET attempts = attempts + 1, next_attempt_ms = $2, last_error = $3 WHERE id = $1",
+                            &[&id, next_attempt_ms, error],
+                        )
+                        .await?;
+                    }
+                }
+            }
+            tx.commit().await
+        })
+        .map_err(fail)
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        let row = wait(self.read.query_one(
+            "SELECT count(*) FILTER (WHERE NOT delivered), count(*) FILTER (WHERE delivered), count(*) FILTER (WHERE NOT delivered AND attempts > 0), min(created_ms) FILTER (WHERE NOT delivered) FROM notifications",
+            &[],
+        ))
+        .map_err(failed("counting notifications"))?;
+        Ok(OutboxCounts {
+            pending: row.get::<_, i64>(0).unsigned_abs(),
+            delivered: row.get::<_, i64>(1).unsigned_abs(),
+            failing: row.get::<_, i64>(2).unsigned_abs(),
+            oldest_pending_ms: row.get(3),
+        })
+    }
+}

@@ -1,0 +1,246 @@
+//! The leader's writer: a task owning its own connection that commits every batch waiting
+//! when it starts a transaction (group commit: concurrent requests share one commit). Each
+//! transaction first locks `journal_head` and checks that it still holds this leader's epoch
+//! and the head the batches were built on: a leader that was deposed (another node took the
+//! lock and moved the epoch) can never write, and no seq is ever written twice.
+
+use super::{failed, seq_sql, CHANNEL};
+use crate::record::StoredEvent;
+use crate::{Append, Head, StoreError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use tokio_postgres::Client;
+
+/// Most batches committed in one transaction.
+const MAX_GROUP: usize = 4096;
+
+/// A batch on its way to the writer, with where to send the outcome.
+pub(super) struct Request {
+    pub(super) batch: Append,
+    pub(super) reply: crate::Resolver,
+}
+
+/// What the writer needs besides its requests.
+pub(super) struct Lease {
+    /// The epoch this node took over with.
+    pub(super) epoch: i64,
+    /// Cleared when the lease's connection ended.
+    pub(super) leading: Arc<AtomicBool>,
+}
+
+/// Takes everything queued, commits it in one transaction, answers. After a failed commit
+/// it refuses everything: what follows would be chained to batches the journal may not have.
+pub(super) async fn write_loop(
+    mut client: Client,
+    mut requests: tokio::sync::mpsc::UnboundedReceiver<Request>,
+    mut head: Head,
+    lease: Lease,
+) {
+    let mut failure: Option<StoreError> = None;
+    while let Some(first) = requests.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match requests.try_recv() {
+                Ok(r) => group.push(r),
+                Err(_) => break,
+            }
+        }
+        if failure.is_none() && !lease.leading.load(Ordering::SeqCst) {
+            failure = Some(StoreError::Fenced(
+                "this node lost its lease on the journal".into(),
+            ));
+        }
+        if let Some(e) = &failure {
+            for r in group {
+                r.reply.send(Err(e.clone()));
+            }
+            continue;
+        }
+        let started = std::time::Instant::now();
+        let batches = group.len();
+        let outcome = write_group(&mut client, &group, head, lease.epoch).await;
+        metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("kezek_journal_batch_size")
+            .record(f64::from(u32::try_from(batches).unwrap_or(u32::MAX)));
+        match outcome {
+            Ok((new_head, results)) => {
+                head = new_head;
+                for (r, result) in group.into_iter().zip(results) {
+                    r.reply.send(result);
+                }
+            }
+            Err(e) => {
+                if matches!(e, StoreError::Fenced(_)) {
+                    lease.leading.store(false, Ordering::SeqCst);
+                }
+                tracing::error!(error = %e, "a journal commit failed");
+                for r in group {
+                    r.reply.send(Err(e.clone()));
+                }
+                failure = Some(e);
+            }
+        }
+    }
+}
+
+type GroupResult = (Head, Vec<Result<(), StoreError>>);
+
+/// The rows of a group, column by column (one `unnest` insert per table).
+#[derive(Default)]
+struct Rows<'a> {
+    seqs: Vec<i64>,
+    ats: Vec<&'a str>,
+    actors: Vec<&'a str>,
+    kinds: Vec<String>,
+    payloads: Vec<Vec<u8>>,
+    prevs: Vec<Vec<u8>>,
+    hashes: Vec<Vec<u8>>,
+    doc_ids: Vec<&'a str>,
+    doc_bodies: Vec<&'a [u8]>,
+    note_apps: Vec<&'a str>,
+    note_kinds: Vec<&'a str>,
+    note_bodies: Vec<&'a [u8]>,
+    answer_actors: Vec<&'a str>,
+    answer_keys: Vec<&'a str>,
+    answer_hashes: Vec<&'a [u8]>,
+    answer_statuses: Vec<i32>,
+    answer_bodies: Vec<&'a [u8]>,
+    answer_signatures: Vec<&'a str>,
+}
+
+impl<'a> Rows<'a> {
+    /// Adds one batch, its events chained after `head`; the new head.
+    fn add(&mut self, b: &'a Append, head: Head) -> Head {
+        let mut h = head;
+        for (seq, event) in &b.events {
+            let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
+            self.seqs.push(seq_sql(rec.seq));
+            self.ats.push(&b.at);
+            self.actors.push(&b.actor);
+            self.kinds.push(rec.kind);
+            self.payloads.push(rec.payload);
+            self.prevs.push(rec.prev_hash.to_vec());
+            self.hashes.push(rec.hash.to_vec());
+            h = Head {
+                seq: rec.seq,
+                hash: rec.hash,
+            };
+        }
+        for (id, body) in &b.documents {
+            self.doc_ids.push(id);
+            self.doc_bodies.push(body);
+        }
+        for n in &b.notifications {
+            self.note_apps.push(&n.application_id);
+            self.note_kinds.push(&n.kind);
+            self.note_bodies.push(&n.body);
+        }
+        if let Some(i) = &b.idempotency {
+            self.answer_actors.push(&i.actor);
+            self.answer_keys.push(&i.key);
+            self.answer_hashes.push(&i.request_hash);
+            self.answer_statuses.push(i32::from(i.status));
+            self.answer_bodies.push(&i.body);
+            self.answer_signatures.push(&i.signature);
+        }
+        h
+    }
+}
+
+/// Writes a group of batches in one transaction, fenced by `journal_head`; a batch out of
+/// order is refused alone.
+async fn write_group(
+    client: &mut Client,
+    group: &[Request],
+    head: Head,
+    epoch: i64,
+) -> Result<GroupResult, StoreError> {
+    let mut results = Vec::with_capacity(group.len());
+    let mut rows = Rows::default();
+    let mut h = head;
+    for r in group {
+        let b = &r.batch;
+        if let Some((seq, _)) = b.events.first().filter(|(s, _)| *s != h.seq.next()) {
+            results.push(Err(StoreError::Order(format!(
+                "got seq {seq} after {}",
+                h.seq
+            ))));
+            continue;
+        }
+        h = rows.add(b, h);
+        results.push(Ok(()));
+    }
+    let tx = client
+        .transaction()
+        .await
+        .map_err(failed("starting a transaction"))?;
+    let row = tx
+        .query_one(
+            "SELECT seq, hash, epoch FROM journal_head WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(failed("reading the journal's head"))?;
+    let stored = super::head_at(&row, 0)?;
+    let stored_epoch: i64 = row.try_get(2).map_err(failed("reading the epoch"))?;
+    if stored_epoch != epoch {
+        return Err(StoreError::Fenced(format!(
+            "another node leads the journal now (epoch {stored_epoch}, this node took over at {epoch})"
+        )));
+    }
+    if stored != head {
+        return Err(StoreError::Fenced(format!(
+            "the journal's head is seq {}, not the seq {} this node built on",
+            stored.seq, head.seq
+        )));
+    }
+    if !rows.seqs.is_empty() {
+        tx.execute(
+            "INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[])",
+            &[&rows.seqs, &rows.ats, &rows.actors, &rows.kinds, &rows.payloads, &rows.prevs, &rows.hashes],
+        )
+        .await
+        .map_err(failed("writing events"))?;
+    }
+    if !rows.doc_ids.is_empty() {
+        tx.execute(
+            "INSERT INTO documents (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING",
+            &[&rows.doc_ids, &rows.doc_bodies],
+        )
+        .await
+        .map_err(failed("writing documents"))?;
+    }
+    if !rows.note_apps.is_empty() {
+        // In the order given: ids rise with the journal.
+        tx.execute(
+            "INSERT INTO notifications (application_id, kind, body) SELECT a, k, b FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY AS t(a, k, b, o) ORDER BY o",
+            &[&rows.note_apps, &rows.note_kinds, &rows.note_bodies],
+        )
+        .await
+        .map_err(failed("writing notifications"))?;
+    }
+    if !rows.answer_actors.is_empty() {
+        tx.execute(
+            "INSERT INTO idempotency (actor, key, request_hash, status, body, signature) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::bytea[], $6::text[]) ON CONFLICT (actor, key) DO NOTHING",
+            &[&rows.answer_actors, &rows.answer_keys, &rows.answer_hashes, &rows.answer_statuses, &rows.answer_bodies, &rows.answer_signatures],
+        )
+        .await
+        .map_err(failed("writing stored answers"))?;
+    }
+    if h != head {
+        tx.execute(
+            "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1",
+            &[&seq_sql(h.seq), &h.hash.as_slice()],
+        )
+        .await
+        .map_err(failed("moving the journal's head"))?;
+        tx.execute(
+            "SELECT pg_notify($1, $2)",
+            &[&CHANNEL, &h.seq.get().to_string()],
+        )
+        .await
+        .map_err(failed("notifying the followers"))?;
+    }
+    tx.commit().await.map_err(failed("committing"))?;
+    Ok((h, results))
+}
