@@ -60,6 +60,10 @@ pub struct StoreArgs {
     /// Data directory (the SQLite journal is created there on first start).
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
+    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
+    /// data directory, which then keeps only the authority key (docs/deployment.md).
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
     /// Tier policy (TOML); default: the built-in kz-2013.
     #[arg(long, env = env::POLICY)]
     pub policy: Option<PathBuf>,
@@ -90,6 +94,10 @@ pub struct AdoptArgs {
     /// The authority's signing key, if not in the data directory.
     #[arg(long, env = env::AUTHORITY_KEY)]
     pub authority_key: Option<PathBuf>,
+    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
+    /// data directory, which then keeps only the authority key (docs/deployment.md).
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
 }
 
 /// Arguments of `kezek policy show`.
@@ -98,6 +106,10 @@ pub struct ShowPolicyArgs {
     /// Data directory.
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
+    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
+    /// data directory, which then keeps only the authority key (docs/deployment.md).
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
 }
 
 /// `kezek documents …`.
@@ -131,6 +143,11 @@ pub struct ServeArgs {
     /// listening address.
     #[arg(long, env = env::PUBLIC_URL)]
     pub public_url: Option<String>,
+    /// Where the other nodes reach this one (`http://10.0.0.5:8080`), when several share a
+    /// PostgreSQL journal: a follower passes writes on to the leader there. Default: the
+    /// listening address.
+    #[arg(long, env = env::ADVERTISE_URL)]
+    pub advertise_url: Option<String>,
     /// Load the sample city on first start and print demo tokens.
     #[arg(long)]
     pub demo: bool,
@@ -188,6 +205,10 @@ pub struct KeysListArgs {
     /// Data directory.
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
+    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
+    /// data directory, which then keeps only the authority key (docs/deployment.md).
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
 }
 
 /// Arguments of `kezek keys revoke`.
@@ -201,6 +222,10 @@ pub struct RevokeArgs {
     /// The authority's signing key, if not in the data directory.
     #[arg(long, env = env::AUTHORITY_KEY)]
     pub authority_key: Option<PathBuf>,
+    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
+    /// data directory, which then keeps only the authority key (docs/deployment.md).
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
 }
 
 /// Arguments of `kezek keys create`.
@@ -225,6 +250,10 @@ pub struct KeyArgs {
     /// The authority's signing key, if not in the data directory.
     #[arg(long, env = env::AUTHORITY_KEY)]
     pub authority_key: Option<PathBuf>,
+    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
+    /// data directory, which then keeps only the authority key (docs/deployment.md).
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
 }
 
 /// Arguments of `kezek import`.

@@ -36,6 +36,10 @@ pub mod env {
     pub const NOTIFY_URL: &str = "KEZEK_NOTIFY_URL";
     /// `serve --notify-secret-file`.
     pub const NOTIFY_SECRET_FILE: &str = "KEZEK_NOTIFY_SECRET_FILE";
+    /// `--database`.
+    pub const DATABASE: &str = "KEZEK_DATABASE";
+    /// `serve --advertise-url`.
+    pub const ADVERTISE_URL: &str = "KEZEK_ADVERTISE_URL";
     /// `serve --max-connections`.
     pub const MAX_CONNECTIONS: &str = "KEZEK_MAX_CONNECTIONS";
 }
@@ -61,6 +65,8 @@ pub struct Installation {
     pub data: PathBuf,
     /// The authority key, when kept outside the data directory.
     pub authority_key: Option<PathBuf>,
+    /// The PostgreSQL journal's URL, when not SQLite in the data directory.
+    pub database: Option<String>,
 }
 
 impl Installation {
@@ -70,6 +76,29 @@ impl Installation {
         Self {
             data: data.to_owned(),
             authority_key: authority_key.map(Path::to_owned),
+            database: None,
+        }
+    }
+
+    /// The same, with its journal in PostgreSQL at `database` when given.
+    #[must_use]
+    pub fn on(mut self, database: Option<&str>) -> Self {
+        self.database = database.map(str::to_owned);
+        self
+    }
+
+    /// Whether it has a journal yet (a PostgreSQL journal is made on first use).
+    #[must_use]
+    pub fn has_journal(&self) -> bool {
+        self.database.is_some() || self.journal().exists()
+    }
+
+    /// Where its journal is, for messages.
+    #[must_use]
+    pub fn journal_name(&self) -> String {
+        match &self.database {
+            Some(url) => redact(url),
+            None => self.journal().display().to_string(),
         }
     }
 
@@ -110,6 +139,19 @@ impl Installation {
         }
         Ok(())
     }
+}
+
+/// A database URL without its password, for messages and logs.
+#[must_use]
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    let user = userinfo.split(':').next().unwrap_or_default();
+    format!("{scheme}://{user}@{host}")
 }
 
 /// Loads a policy file, or the built-in kz-2013.

@@ -1,7 +1,6 @@
 //! `kezek import`: loads a city into the store, all or nothing.
 
 use crate::cli::ImportArgs;
-use crate::config::Installation;
 use anyhow::{Context, Result};
 
 /// Runs the command.
@@ -9,9 +8,10 @@ use anyhow::{Context, Result};
 /// # Errors
 /// A bad row (nothing is written), or the store cannot be opened or written.
 pub fn run(args: &ImportArgs) -> Result<()> {
-    Installation::new(&args.store.data, None).create()?;
-    let _lock = super::lock::take(&args.store.data)?;
-    let app = super::start(&args.store)?;
+    let installation = super::installation(&args.store);
+    let store = super::open_store(&installation)?;
+    let _held = store.take(&installation, "kezek import")?;
+    let app = super::start_on(&args.store, &installation, store.store())?;
     let read = |p: &std::path::Path| {
         std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
     };

@@ -8,7 +8,6 @@ use crate::config::Installation;
 use anyhow::{bail, Context, Result};
 use kezek_app::keys::{create as create_key, scope_for, Revoked};
 use kezek_app::Role;
-use kezek_store::KeyStore;
 
 /// Runs `kezek keys create`.
 ///
@@ -25,8 +24,9 @@ pub fn create(args: &KeyArgs) -> Result<()> {
     if expires.is_some_and(|e| e <= now) {
         bail!("--expires is in the past");
     }
-    let installation = Installation::new(&args.data, args.authority_key.as_deref());
-    let store = super::open_store(&installation)?;
+    let installation =
+        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    let store = super::open_store(&installation)?.store();
     let authority = super::authority(&installation)?;
     let (key_id, token) = create_key(store.as_ref(), &authority, role, scope, now, expires)?;
     match expires {
@@ -59,11 +59,9 @@ fn expiry(raw: &str) -> Result<jiff::Timestamp> {
 /// # Errors
 /// No journal, or it cannot be read.
 pub fn list(args: &KeysListArgs) -> Result<()> {
-    let installation = Installation::new(&args.data, None);
-    if !installation.journal().exists() {
-        bail!("no journal at {}", installation.journal().display());
-    }
-    let store = super::open_store(&installation)?;
+    let installation = Installation::new(&args.data, None).on(args.database.as_deref());
+    super::needs_journal(&installation)?;
+    let store = super::open_store(&installation)?.store();
     println!("key_id\trole\tscope\tcreated_at\texpires_at\trevoked_at");
     for k in store.keys()? {
         println!(
@@ -88,11 +86,11 @@ pub fn list(args: &KeysListArgs) -> Result<()> {
 /// # Errors
 /// No such key, or the store cannot be read or written.
 pub fn revoke(args: &RevokeArgs) -> Result<()> {
-    let installation = Installation::new(&args.data, args.authority_key.as_deref());
-    if !installation.journal().exists() {
-        bail!("no journal at {}", installation.journal().display());
-    }
-    let store = super::open_store(&installation)?;
+    let installation =
+        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    super::needs_journal(&installation)?;
+    let opened = super::open_store(&installation)?;
+    let store = opened.store();
     let authority = super::authority(&installation)?;
     match kezek_app::keys::revoke(
         store.as_ref(),
@@ -106,8 +104,8 @@ pub fn revoke(args: &RevokeArgs) -> Result<()> {
         Revoked::Now => println!("revoked key {}", args.key_id),
     }
     // The journal records it: the running server does within a second; with none running,
-    // this command does (it takes the installation's lock, as a server would).
-    match super::lock::take(&installation.data) {
+    // this command does (it takes the journal, as a server would).
+    match opened.take(&installation, "kezek keys revoke") {
         Err(_) => println!("the running server refuses it within a second and journals it"),
         Ok(_lock) => {
             let app = super::start_with(

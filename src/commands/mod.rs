@@ -14,18 +14,87 @@ pub mod witness;
 
 use crate::cli::StoreArgs;
 use crate::config::{policy_choice, Installation};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use kezek_app::authority::Authority;
 use kezek_app::{App, SystemClock};
+use kezek_store::postgres::PgStore;
 use kezek_store::sqlite::SqliteStore;
+use kezek_store::{Shared, Store};
 use std::sync::Arc;
 
-/// Opens (creating if needed) the store of `installation`.
-fn open_store(installation: &Installation) -> Result<Arc<SqliteStore>> {
+/// An installation's journal, open.
+#[derive(Clone)]
+pub enum Opened {
+    /// SQLite in the data directory.
+    Sqlite(Arc<SqliteStore>),
+    /// PostgreSQL, shared with other nodes.
+    Postgres(Arc<PgStore>),
+}
+
+/// What a command that writes the journal holds while it does: the data directory's lock,
+/// or the lead of the shared journal.
+pub enum Held {
+    /// The data directory's lock.
+    Lock(#[allow(dead_code, reason = "held for its lifetime")] lock::Lock),
+    /// The lead (released with the store's connections).
+    Lead,
+}
+
+impl Opened {
+    /// Every concern, as the application takes it.
+    pub fn store(&self) -> Arc<dyn Store> {
+        match self {
+            Self::Sqlite(s) => Arc::clone(s) as Arc<dyn Store>,
+            Self::Postgres(s) => Arc::clone(s) as Arc<dyn Store>,
+        }
+    }
+
+    /// Makes this process the journal's only writer, or says who writes it: a command that
+    /// writes events (`import`, `policy adopt`) must not run beside a server that does.
+    ///
+    /// # Errors
+    /// Another process writes it.
+    pub fn take(&self, installation: &Installation, who: &str) -> Result<Held> {
+        match self {
+            Self::Sqlite(_) => Ok(Held::Lock(lock::take(&installation.data)?)),
+            Self::Postgres(pg) => match pg.try_lead(who)? {
+                Some(_) => Ok(Held::Lead),
+                None => bail!(
+                    "a kezek server leads the journal in {} (its `Kezek-Leader`): stop the servers first",
+                    installation.journal_name()
+                ),
+            },
+        }
+    }
+}
+
+/// Opens (creating if needed) the journal of `installation`.
+fn open_store(installation: &Installation) -> Result<Opened> {
     installation.create()?;
-    Ok(Arc::new(
-        SqliteStore::open(&installation.journal()).context("cannot open the journal")?,
-    ))
+    Ok(match &installation.database {
+        Some(url) => Opened::Postgres(Arc::new(PgStore::open(url).with_context(|| {
+            format!("cannot open the journal in {}", installation.journal_name())
+        })?)),
+        None => Opened::Sqlite(Arc::new(
+            SqliteStore::open(&installation.journal()).context("cannot open the journal")?,
+        )),
+    })
+}
+
+/// The installation `args` name.
+fn installation(args: &StoreArgs) -> Installation {
+    Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref())
+}
+
+/// Says so when `installation` has no journal yet.
+///
+/// # Errors
+/// It has none.
+fn needs_journal(installation: &Installation) -> Result<()> {
+    if !installation.has_journal() {
+        bail!("no journal at {}", installation.journal_name());
+    }
+    Ok(())
 }
 
 /// The authority key of `installation`, created at first start.
@@ -33,18 +102,11 @@ fn authority(installation: &Installation) -> Result<Authority> {
     Ok(Authority::load_or_create(&installation.authority())?)
 }
 
-/// Opens the installation and starts the application: the journal replayed under the policy.
-fn start(args: &StoreArgs) -> Result<Arc<App>> {
-    let installation = Installation::new(&args.data, args.authority_key.as_deref());
-    let store = open_store(&installation)?;
-    start_on(args, &installation, store)
-}
-
 /// Starts the application on an open store.
 fn start_on(
     args: &StoreArgs,
     installation: &Installation,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
 ) -> Result<Arc<App>> {
     start_with(installation, store, policy_choice(args.policy.as_deref())?)
 }
@@ -52,7 +114,7 @@ fn start_on(
 /// Starts the application on an open store under `policy`.
 fn start_with(
     installation: &Installation,
-    store: Arc<SqliteStore>,
+    store: Arc<dyn Store>,
     policy: kezek_app::PolicyChoice,
 ) -> Result<Arc<App>> {
     Ok(App::start(

@@ -6,24 +6,21 @@ use crate::config::{load_policy, Installation};
 use anyhow::{bail, Context, Result};
 use kezek_app::{policy_digest, PolicyChoice};
 use kezek_core::Policy;
-use kezek_store::sqlite::SqliteStore;
-use kezek_store::EventLog;
 
 /// Runs `kezek policy adopt`.
 ///
 /// # Errors
 /// The service runs, the file is not a policy, or the policy cannot take over.
 pub fn adopt(args: &AdoptArgs) -> Result<()> {
-    let installation = Installation::new(&args.data, args.authority_key.as_deref());
-    if !installation.journal().exists() {
-        bail!("no journal at {}", installation.journal().display());
-    }
-    let _lock = super::lock::take(&installation.data)?;
+    let installation =
+        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    super::needs_journal(&installation)?;
     let policy = load_policy(Some(&args.file))?;
-    let store = super::open_store(&installation)?;
+    let opened = super::open_store(&installation)?;
+    let _held = opened.take(&installation, "kezek policy adopt")?;
     let app = super::start_with(
         &installation,
-        store,
+        opened.store(),
         PolicyChoice::Journaled(Policy::kz_2013()),
     )?;
     let rt = super::runtime()?;
@@ -44,11 +41,9 @@ pub fn adopt(args: &AdoptArgs) -> Result<()> {
 /// # Errors
 /// No journal, or it cannot be read.
 pub fn show(args: &ShowPolicyArgs) -> Result<()> {
-    let installation = Installation::new(&args.data, None);
-    if !installation.journal().exists() {
-        bail!("no journal at {}", installation.journal().display());
-    }
-    let store = SqliteStore::open(&installation.journal()).context("cannot open the journal")?;
+    let installation = Installation::new(&args.data, None).on(args.database.as_deref());
+    super::needs_journal(&installation)?;
+    let store = super::open_store(&installation)?.store();
     let records = store.policy_records()?;
     let Some(last) = records.last() else {
         println!("no policy journaled yet: the next start journals the one it is given (kz-2013 by default)");

@@ -9,7 +9,9 @@ use crate::config::{
 };
 use anyhow::{Context, Result};
 use kezek_app::{App, Role};
+use kezek_store::postgres::PgStore;
 use kezek_store::sqlite::{OpenOptions, SqliteStore};
+use kezek_store::{Shared, Store};
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -21,38 +23,35 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     let _flush_logs_on_exit = crate::telemetry::init(args.log_format == "json");
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let installation = Installation::new(&args.store.data, args.store.authority_key.as_deref());
+        let installation = super::installation(&args.store);
         installation.create()?;
-        let _lock = super::lock::take(&installation.data)?;
-        let options = OpenOptions {
-            force_rewind: args.force_rewind,
-            check_in_background: true,
-        };
-        let (store, rewind) = SqliteStore::open_with(&installation.journal(), options)
-            .context("cannot open the journal")?;
-        let store = Arc::new(store);
-        let app = super::start_on(&args.store, &installation, Arc::clone(&store))?;
-        store.checked().context("cannot open the journal")?;
-        if let Some(rewind) = &rewind {
-            app.record_rewind(rewind).await?;
-            eprintln!(
-                "kezek: accepted the journal as it is and recorded it: {}",
-                rewind.problem
-            );
-        }
-        app.journal_policy().await?;
-        app.sync_keys().await?;
-        if args.demo {
-            demo(
-                &app,
-                &Installation::new(&args.store.data, args.store.authority_key.as_deref()),
-            )
-            .await?;
-        }
-        println!("authority key {}", app.authority().key_id());
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let local = listener.local_addr()?;
+        let (app, opened, _held) = match &installation.database {
+            None => open_sqlite(args, &installation).await?,
+            Some(url) => {
+                let advertise = args
+                    .advertise_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{local}"));
+                open_shared(args, &installation, url, advertise).await?
+            }
+        };
+        if app.node().writes() {
+            app.journal_policy().await?;
+            app.sync_keys().await?;
+            if args.demo {
+                demo(&app, &installation, opened.store().as_ref()).await?;
+            }
+        } else {
+            println!(
+                "following the leader at {}",
+                app.node().leader().unwrap_or_default()
+            );
+        }
+        println!("authority key {}", app.authority().key_id());
         let witness = match &args.witness {
             Some(path) => {
                 let w = Arc::new(Witness::new(path, &installation.data)?);
@@ -72,7 +71,6 @@ pub fn run(args: &ServeArgs) -> Result<()> {
             let push = kezek_app::delivery::Push::new(url, secret)?;
             tokio::spawn(Arc::clone(&app).run_delivery(push));
         }
-        let local = listener.local_addr()?;
         app.set_public_url(
             args.public_url
                 .as_deref()
@@ -87,13 +85,93 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     })
 }
 
+/// Opens the SQLite journal in the data directory (holding the directory's lock) and starts
+/// the application on it, after SQLite's check; a rewound journal is accepted and recorded
+/// only when forced.
+async fn open_sqlite(
+    args: &ServeArgs,
+    installation: &Installation,
+) -> Result<(Arc<App>, super::Opened, super::Held)> {
+    let held = super::Held::Lock(super::lock::take(&installation.data)?);
+    let options = OpenOptions {
+        force_rewind: args.force_rewind,
+        check_in_background: true,
+    };
+    let (store, rewind) = SqliteStore::open_with(&installation.journal(), options)
+        .context("cannot open the journal")?;
+    let store = Arc::new(store);
+    let app = super::start_on(
+        &args.store,
+        installation,
+        Arc::clone(&store) as Arc<dyn Store>,
+    )?;
+    store.checked().context("cannot open the journal")?;
+    if let Some(rewind) = &rewind {
+        app.record_rewind(rewind).await?;
+        eprintln!(
+            "kezek: accepted the journal as it is and recorded it: {}",
+            rewind.problem
+        );
+    }
+    Ok((app, super::Opened::Sqlite(store), held))
+}
+
+/// How long a node starting on a shared journal waits to know whether it leads or whom it
+/// follows.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Opens the PostgreSQL journal, starts the application on it as a follower and this
+/// node's part in the installation (follow, take over when no node leads), and waits until
+/// it leads or knows its leader.
+async fn open_shared(
+    args: &ServeArgs,
+    installation: &Installation,
+    url: &str,
+    advertise: String,
+) -> Result<(Arc<App>, super::Opened, super::Held)> {
+    if args.force_rewind {
+        anyhow::bail!("--force-rewind is for a SQLite journal: PostgreSQL keeps its own head");
+    }
+    let pg =
+        Arc::new(PgStore::open(url).with_context(|| {
+            format!("cannot open the journal in {}", installation.journal_name())
+        })?);
+    let app = super::start_on(&args.store, installation, Arc::clone(&pg) as Arc<dyn Store>)?;
+    app.follow();
+    tokio::spawn(Arc::clone(&app).run_node(Arc::clone(&pg) as Arc<dyn Shared>, advertise));
+    let settled = tokio::time::timeout(SETTLE, async {
+        while !app.node().writes() && app.node().leader().is_none() {
+            if let Some(reason) = app.poisoned() {
+                return Err(anyhow::anyhow!("{reason}"));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        Ok(())
+    })
+    .await;
+    match settled {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(e),
+        Err(_) => anyhow::bail!(
+            "no node leads the journal in {} and this one could not take over within {} s",
+            installation.journal_name(),
+            SETTLE.as_secs()
+        ),
+    }
+    Ok((app, super::Opened::Postgres(pg), super::Held::Lead))
+}
+
 /// The file in the data directory holding the demo tokens (0600).
 const DEMO_TOKENS: &str = "demo-tokens.txt";
 
 /// Loads the sample city into an empty installation and prints a token for each role. The
 /// keys are minted once, on the first `--demo` start, and their tokens kept in
 /// `demo-tokens.txt` (0600) in the data directory; later starts print them again.
-async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
+async fn demo(
+    app: &Arc<App>,
+    installation: &Installation,
+    store: &dyn kezek_store::Store,
+) -> Result<()> {
     // An installation that holds nothing yet (its journal may already hold the policy).
     if app.peek(kezek_core::State::holds_nothing)? {
         let files = kezek_app::import::CityFiles {
@@ -119,7 +197,6 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
         let first = s.kindergartens().next().map(|(_, k)| k.id.to_string());
         (districts, first.into_iter().collect::<Vec<_>>())
     })?;
-    let store = super::open_store(installation)?;
     let mut lines = String::new();
     // One key per role, printed as shell lines to paste (README's tour uses the names).
     for (name, role, scope) in [
@@ -130,14 +207,8 @@ async fn demo(app: &Arc<App>, installation: &Installation) -> Result<()> {
         ("KG", Role::Kindergarten, first_kindergarten),
         ("AUDITOR", Role::Auditor, vec![]),
     ] {
-        let (key_id, token) = kezek_app::keys::create(
-            store.as_ref(),
-            app.authority(),
-            role,
-            scope.clone(),
-            app.now(),
-            None,
-        )?;
+        let (key_id, token) =
+            kezek_app::keys::create(store, app.authority(), role, scope.clone(), app.now(), None)?;
         let _ = writeln!(
             lines,
             "export {name}={token}  # demo {} key {key_id}, scope [{}]",

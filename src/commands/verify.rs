@@ -2,30 +2,42 @@
 //! and the head.
 
 use crate::cli::VerifyArgs;
-use crate::config::{policy_choice, Installation};
+use crate::config::policy_choice;
 use anyhow::{bail, Context, Result};
 use kezek_app::authority::Authority;
 use kezek_app::verify::heads::{parse_head, parse_heads, ExpectedHead};
 use kezek_store::sqlite::SqliteStore;
+use kezek_store::Store;
+use std::sync::Arc;
 
 /// Runs the command.
 ///
 /// # Errors
 /// The store cannot be opened, or the first record (by seq) that fails a check.
 pub fn run(args: &VerifyArgs) -> Result<()> {
-    let installation = Installation::new(&args.store.data, args.store.authority_key.as_deref());
-    let path = installation.journal();
-    if !path.exists() {
-        bail!("no journal at {}", path.display());
-    }
-    let store = SqliteStore::open(&path).context("cannot open the journal")?;
-    store.integrity_check(&path)?;
+    let installation = super::installation(&args.store);
+    let (store, database): (Arc<dyn Store>, &str) = match &installation.database {
+        None => {
+            let path = installation.journal();
+            if !path.exists() {
+                bail!("no journal at {}", path.display());
+            }
+            let store = SqliteStore::open(&path).context("cannot open the journal")?;
+            store.integrity_check(&path)?;
+            (Arc::new(store), "database intact, head mark reached")
+        }
+        // PostgreSQL checks its own pages; the chain and the replay below check the rest.
+        Some(_) => match super::open_store(&installation)? {
+            super::Opened::Postgres(pg) => (pg, "PostgreSQL journal read"),
+            super::Opened::Sqlite(s) => (s, "database intact"),
+        },
+    };
     let policy = policy_choice(args.store.policy.as_deref())?;
     let key = installation.authority();
     let heads = expected_heads(args)?;
-    let r = kezek_app::verify::verify(&store, policy, || Authority::load(&key), &heads)?;
+    let r = kezek_app::verify::verify(store.as_ref(), policy, || Authority::load(&key), &heads)?;
     println!(
-        "verified: database intact, head mark reached, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
+        "verified: {database}, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
         r.heads,
         r.events,
         r.rounds,

@@ -46,6 +46,8 @@ pub struct App {
     pub(crate) last_audit: parking_lot::Mutex<Option<Audited>>,
     /// Whether an audit runs now (one at a time: each replays the whole journal).
     pub(crate) auditing: std::sync::atomic::AtomicBool,
+    /// This node's role when several share the journal.
+    pub(crate) node: crate::cluster::Node,
 }
 
 /// An audit of the whole installation run while the service serves (`App::audit_now`).
@@ -192,6 +194,7 @@ impl App {
             public_url: std::sync::OnceLock::new(),
             last_audit: parking_lot::Mutex::new(None),
             auditing: std::sync::atomic::AtomicBool::new(false),
+            node: crate::cluster::Node::default(),
         }))
     }
 

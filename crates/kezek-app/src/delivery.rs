@@ -143,6 +143,10 @@ impl App {
     /// # Errors
     /// The outbox cannot be read or updated.
     pub async fn deliver_once(self: &Arc<Self>, push: &Push) -> Result<usize, crate::AppError> {
+        // Only the node that writes delivers: two nodes would tell a family twice.
+        if !self.node().writes() {
+            return Ok(0);
+        }
         let now_ms = self.now().as_millisecond();
         let due = self.store(move |s| s.deliverable(now_ms, AT_ONCE)).await?;
         if due.is_empty() {

@@ -16,6 +16,12 @@ pub enum Unavailable {
     /// The store could not be read or written.
     #[error("the store failed")]
     Store(#[from] StoreError),
+    /// This node follows another, which alone writes (its URL, when known).
+    #[error("this node does not write: another node leads the journal")]
+    NotLeader(Option<String>),
+    /// This node has not applied the journal up to the seq asked for (`min_seq`) yet.
+    #[error("this node has not caught up with seq {0} yet")]
+    Behind(u64),
 }
 
 /// Why a request was not carried out.
@@ -91,6 +97,9 @@ pub fn chain(e: &dyn std::error::Error) -> String {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        Self::Unavailable(Unavailable::Store(e))
+        match e {
+            StoreError::NotLeader => Self::Unavailable(Unavailable::NotLeader(None)),
+            e => Self::Unavailable(Unavailable::Store(e)),
+        }
     }
 }

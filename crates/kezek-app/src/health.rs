@@ -52,6 +52,12 @@ impl Health {
         self.durable.send_modify(|_| {});
     }
 
+    /// Moves whenever the durable head does (or the service is poisoned).
+    #[must_use]
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.durable.subscribe()
+    }
+
     /// The journal is durable up to `seq` (batches become durable in seq order).
     pub fn made_durable(&self, seq: u64) {
         self.durable.send_if_modified(|d| {

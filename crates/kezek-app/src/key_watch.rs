@@ -46,6 +46,10 @@ impl App {
             .collect();
         self.keys.replace(keys);
         self.keys_version.store(version, Ordering::Release);
+        // Only the node that writes journals them (it looks again when it takes over).
+        if !self.node.writes() {
+            return Ok(0);
+        }
         let pending: Vec<String> = self.peek(|s| {
             revoked
                 .into_iter()

@@ -12,6 +12,7 @@ pub mod answers;
 mod app;
 pub mod authority;
 pub mod clock;
+pub mod cluster;
 pub mod delivery;
 pub mod documents;
 pub mod error;

@@ -58,6 +58,14 @@ impl Sequencer {
         }
     }
 
+    /// Starts again after `last` (a follower that took over the journal there); nothing may be
+    /// parked.
+    pub fn reset(&self, last: Seq) {
+        let mut inner = self.inner.lock();
+        inner.next = last.get() + 1;
+        inner.parked.clear();
+    }
+
     /// Hands `batch` over: submits it (and every parked batch it unblocks) when its turn has
     /// come, parks it otherwise. A batch without events has no place in the order and is
     /// submitted at once.

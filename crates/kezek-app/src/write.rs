@@ -108,6 +108,7 @@ impl App {
         answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
     ) -> Result<Written, AppError> {
         self.check_health()?;
+        self.check_writes()?;
         // The store is read for a stored answer before the state lock, never under it. The
         // read is inline, not on a blocking thread: it is one indexed row of a WAL database,
         // which never waits for the journal's writer, and handing it to a blocking thread

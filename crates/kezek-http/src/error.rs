@@ -140,6 +140,24 @@ fn app_problem(status: StatusCode, e: &AppError) -> Problem {
             "unavailable",
             "the journal cannot be read or written now".into(),
         ),
+        AppError::Unavailable(Unavailable::NotLeader(leader)) => {
+            let detail = match leader {
+                Some(url) => format!("this node does not write; the leader is {url}: send the request there, or again here in a moment"),
+                None => "this node does not write and no node leads now (one is taking over): try again in a moment".into(),
+            };
+            let problem = p("not_leader", detail);
+            match leader {
+                Some(url) => problem.with("leader", url.as_str()),
+                None => problem,
+            }
+        }
+        AppError::Unavailable(Unavailable::Behind(seq)) => p(
+            "behind",
+            format!(
+                "this node has not applied the journal up to seq {seq} yet: try again in a moment"
+            ),
+        )
+        .with("min_seq", *seq),
     }
 }
 
@@ -158,14 +176,29 @@ fn log_cause(e: &ApiError) {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        log_cause(&self);
+        // A node that does not write or lags is a moment away from answering: a client retries
+        // after a second (the same Idempotency-Key gets the same answer).
+        let retry = matches!(
+            &self,
+            ApiError::App(AppError::Unavailable(
+                Unavailable::NotLeader(_) | Unavailable::Behind(_)
+            ))
+        );
+        if !retry {
+            log_cause(&self);
+        }
         let status = self.status_code();
-        (
+        let mut res = (
             status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             self.problem().to_bytes(),
         )
-            .into_response()
+            .into_response();
+        if retry {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
+        }
+        res
     }
 }
 

@@ -5,6 +5,7 @@
 //! the application layer's (`kezek-app`); handlers only wire.
 #![warn(missing_docs)]
 
+mod cluster;
 pub mod error;
 mod extract;
 mod localize;
@@ -140,11 +141,15 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
         .with_state(Arc::clone(&app));
     // The console answers in HTML, so it stays outside the problem+json layers; its bodies are
     // read under the same timeout.
-    let console = kezek_console::router(app).layer(axum::middleware::from_fn_with_state(
-        limits.body_timeout,
-        read_body,
-    ));
+    let console = kezek_console::router(Arc::clone(&app)).layer(
+        axum::middleware::from_fn_with_state(limits.body_timeout, read_body),
+    );
+    // Outermost: a follower passes writes on before anything else looks at them.
     api.merge(console)
+        .layer(axum::middleware::from_fn_with_state(
+            cluster::Relay::new(app, limits.body_timeout),
+            cluster::route,
+        ))
 }
 
 /// Serves the API on `listener` under `limits` until `shutdown` resolves, with the lapse

@@ -259,7 +259,19 @@ fn read_verified(
     loop {
         let page = journal.read(last, PAGE)?;
         if page.is_empty() {
-            break;
+            // The end of the chain must be the journal's head. A shared journal's leader may
+            // have appended since the last page: then read on.
+            let head = journal.head()?;
+            if head.seq > last {
+                continue;
+            }
+            if head.seq != last || head.hash != hash {
+                return Err(ReplayError::Corrupt {
+                    seq: head.seq,
+                    message: "the head does not match the chain".into(),
+                });
+            }
+            return Ok(last);
         }
         let mut events = Vec::with_capacity(page.len());
         let mut failure = None;
@@ -290,12 +302,35 @@ fn read_verified(
             return Err(failure);
         }
     }
-    let head = journal.head()?;
-    if head.seq != last || head.hash != hash {
-        return Err(ReplayError::Corrupt {
-            seq: head.seq,
-            message: "the head does not match the chain".into(),
-        });
+}
+
+/// Up to `limit` records after `after`, each checked against the one before (from `after`'s
+/// hash) and decoded: what a follower applies of the leader's journal. The new head with
+/// them.
+///
+/// # Errors
+/// Storage failure; the first record that is out of place or corrupt.
+pub fn tail(
+    journal: &dyn EventLog,
+    after: crate::Head,
+    limit: usize,
+) -> Result<(Vec<(Seq, Event)>, crate::Head), ReplayError> {
+    let mut head = after;
+    let page = journal.read(after.seq, limit)?;
+    let mut events = Vec::with_capacity(page.len());
+    for record in page {
+        let event =
+            record
+                .verify(head.seq, &head.hash)
+                .map_err(|message| ReplayError::Corrupt {
+                    seq: head.seq.next(),
+                    message,
+                })?;
+        events.push((record.seq, event));
+        head = crate::Head {
+            seq: record.seq,
+            hash: record.hash,
+        };
     }
-    Ok(last)
+    Ok((events, head))
 }

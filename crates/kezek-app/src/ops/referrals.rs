@@ -179,6 +179,10 @@ impl App {
     /// # Errors
     /// The service unavailable.
     pub async fn sweep(self: &Arc<Self>) -> Result<(), AppError> {
+        // Only the node that writes sweeps; a follower that takes over sweeps then.
+        if !self.node().writes() {
+            return Ok(());
+        }
         let now = self.now();
         let (lapse, remind) = self.peek(|s| {
             (

@@ -40,10 +40,28 @@ async fn docs() -> Response {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness: `ok`, or why the service stopped",
-    responses((status = 200, description = "ok"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal", body = kezek_app::problem::Problem)))]
+    responses((status = 200, description = "ok; headers `Kezek-Role` (single, leader or follower), `Kezek-Lag` (records the journal has that this node has not applied) and, on a follower, `Kezek-Leader` (the leader's URL)"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal", body = kezek_app::problem::Problem)))]
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     match app.poisoned() {
-        None => (StatusCode::OK, "ok").into_response(),
+        // The node's role and how many records it has still to apply, in headers (the body
+        // stays `ok` for the probes that read it).
+        None => {
+            let node = app.node();
+            let mut res = (StatusCode::OK, "ok").into_response();
+            let headers = res.headers_mut();
+            headers.insert(
+                "kezek-role",
+                header::HeaderValue::from_static(node.role().as_str()),
+            );
+            headers.insert("kezek-lag", header::HeaderValue::from(app.lag()));
+            if let Some(leader) = node
+                .leader()
+                .and_then(|l| header::HeaderValue::from_str(&l).ok())
+            {
+                headers.insert("kezek-leader", leader);
+            }
+            res
+        }
         Some(reason) => {
             let p = problem(
                 StatusCode::SERVICE_UNAVAILABLE,

@@ -1,0 +1,203 @@
+//! Several nodes on one journal, as HTTP sees them.
+//!
+//! - A write sent to a follower is passed on to the leader and the leader's answer comes
+//!   back as it was (a client or load balancer may send anything to any node). When no node
+//!   leads — the leader died and a follower is taking over — or the leader cannot be reached,
+//!   the answer is 503 `not_leader` with `Retry-After: 1`; the same request again with the
+//!   same `Idempotency-Key` then gets the answer the journal kept, if it was written.
+//! - A read with `min_seq` (the `as_of_seq` a write returned) waits, up to two seconds, for
+//!   this node to have applied the journal that far, else 503 `behind` with `Retry-After`.
+//!
+//! Writes are told from reads by method; the two posts that only read (a family's status
+//! lookup, the console's sign-in) are answered where they arrive.
+
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use kezek_app::{App, AppError, Unavailable};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long a read waits for `min_seq`.
+const PATIENCE: Duration = Duration::from_secs(2);
+
+/// How long the leader may take to answer a passed-on write.
+const LEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Marks a request a follower passed on: a node that gets one and does not write answers
+/// `not_leader` instead of passing it on again.
+const FORWARDED: HeaderName = HeaderName::from_static("kezek-forwarded");
+
+/// Headers that belong to one connection, not to the request (RFC 9110, 7.6.1).
+const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// Posts that only read, answered by any node.
+fn reads_only(method: &Method, path: &str) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+        || path == "/status"
+        || path == "/console/sign-in"
+}
+
+/// The client that passes writes on to the leader.
+#[derive(Clone)]
+pub struct Relay {
+    app: Arc<App>,
+    client: reqwest::Client,
+    /// How long a body may take to arrive.
+    body_timeout: Duration,
+}
+
+impl Relay {
+    /// A relay for `app`'s node.
+    #[must_use]
+    pub fn new(app: Arc<App>, body_timeout: Duration) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(LEADER_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self {
+            app,
+            client,
+            body_timeout,
+        }
+    }
+}
+
+/// The middleware: `min_seq` for reads, writes passed on to the leader.
+pub async fn route(State(relay): State<Relay>, req: Request, next: Next) -> Response {
+    if let Some(seq) = min_seq(req.uri().query()) {
+        let seq = match seq {
+            Ok(seq) => seq,
+            Err(e) => return e.into_response(),
+        };
+        if !relay.app.caught_up(seq, PATIENCE).await {
+            return ApiError::App(AppError::Unavailable(Unavailable::Behind(seq))).into_response();
+        }
+    }
+    if relay.app.node().writes() || reads_only(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    let leader = relay.app.node().leader();
+    match leader {
+        Some(url) if !req.headers().contains_key(&FORWARDED) => pass_on(&relay, &url, req).await,
+        leader => not_leader(leader),
+    }
+}
+
+fn not_leader(leader: Option<String>) -> Response {
+    ApiError::App(AppError::Unavailable(Unavailable::NotLeader(leader))).into_response()
+}
+
+/// The `min_seq` query parameter, if given.
+fn min_seq(query: Option<&str>) -> Option<Result<u64, ApiError>> {
+    let value = form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "min_seq")
+        .map(|(_, v)| v.into_owned())?;
+    Some(value.parse().map_err(|_| {
+        ApiError::BadQuery(kezek_app::problem::FieldError {
+            field: "min_seq".into(),
+            code: "invalid_seq".into(),
+            message: "min_seq must be a journal seq: a whole number, 0 or more".into(),
+        })
+    }))
+}
+
+/// Sends `req` to the leader at `base` and answers with what it answered.
+async fn pass_on(relay: &Relay, base: &str, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = match tokio::time::timeout(
+        relay.body_timeout,
+        axum::body::to_bytes(body, crate::BODY_LIMIT),
+    )
+    .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return ApiError::BodyTooLarge.into_response(),
+        Err(_) => return ApiError::BodyTimeout(relay.body_timeout).into_response(),
+    };
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", axum::http::uri::PathAndQuery::as_str);
+    let mut out = relay
+        .client
+        .request(
+            parts.method.clone(),
+            format!("{}{path}", base.trim_end_matches('/')),
+        )
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != header::HOST && !HOP_BY_HOP.contains(&name.as_str()) {
+            out = out.header(name, value);
+        }
+    }
+    out = out.header(&FORWARDED, "1");
+    let answer = match out.send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::warn!(leader = base, error = %e, "the leader cannot be reached");
+            return not_leader(None);
+        }
+    };
+    let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let mut headers = axum::http::HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name != header::CONTENT_LENGTH {
+            headers.append(name.clone(), value.clone());
+        }
+    }
+    match answer.bytes().await {
+        Ok(bytes) => {
+            let mut res = Response::new(Body::from(bytes));
+            *res.status_mut() = status;
+            *res.headers_mut() = headers;
+            res
+        }
+        // The leader answered and went before the body came: the write may have been made;
+        // the same request again gets its answer.
+        Err(_) => not_leader(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_seq_is_read_from_the_query() {
+        assert!(min_seq(None).is_none());
+        assert!(min_seq(Some("age=3")).is_none());
+        assert!(matches!(min_seq(Some("age=3&min_seq=42")), Some(Ok(42))));
+        assert!(matches!(
+            min_seq(Some("min_seq=-1")),
+            Some(Err(ApiError::BadQuery(_)))
+        ));
+        assert!(matches!(
+            min_seq(Some("min_seq=")),
+            Some(Err(ApiError::BadQuery(_)))
+        ));
+    }
+
+    #[test]
+    fn only_the_reading_posts_stay() {
+        assert!(reads_only(&Method::GET, "/v1/applications/A1"));
+        assert!(reads_only(&Method::POST, "/status"));
+        assert!(reads_only(&Method::POST, "/console/sign-in"));
+        assert!(!reads_only(&Method::POST, "/v1/applications"));
+        assert!(!reads_only(&Method::PUT, "/v1/districts/D1"));
+        assert!(!reads_only(&Method::POST, "/console/sign-out"));
+    }
+}

@@ -1,0 +1,164 @@
+//! Several `kezek serve` nodes on one PostgreSQL journal (a private cluster the test starts):
+//! one leads, the other follows and passes writes on; a client reads its write on the
+//! follower with `min_seq`; the leader is killed with SIGKILL and the follower takes over,
+//! losing nothing acknowledged; a retried request gets its first answer; `kezek verify`
+//! passes on the database afterwards.
+
+use crate::common::{application, kezek, kindergarten_k1, listening, stop};
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// `kezek serve` on the shared journal, its own data directory, the shared authority key.
+fn node(data: &Path, database: &str, key: &Path) -> (Child, String) {
+    let mut cmd = kezek();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(["--database", database, "--authority-key"])
+        .arg(key)
+        .env("RUST_LOG", "warn")
+        .stderr(Stdio::inherit());
+    listening(cmd)
+}
+
+/// A key made with `kezek keys create` on the shared journal; its token.
+fn key_on(data: &Path, database: &str, args: &[&str]) -> String {
+    let out = kezek()
+        .args(["keys", "create", "--data"])
+        .arg(data)
+        .args(["--database", database])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned()
+}
+
+/// The node's role and leader as `/healthz` says them.
+async fn role(http: &reqwest::Client, base: &str) -> (String, Option<String>) {
+    let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    (
+        header("kezek-role").unwrap_or_default(),
+        header("kezek-leader"),
+    )
+}
+
+async fn register(
+    http: &reqwest::Client,
+    base: &str,
+    portal: &str,
+    n: u16,
+    key: &str,
+) -> (u16, Value) {
+    let r = http
+        .post(format!("{base}/v1/applications"))
+        .bearer_auth(portal)
+        .header("Idempotency-Key", key)
+        .json(&application(n))
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
+    let database = kezek_testdb::database();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Keys are made first: the authority key is created in a's directory, then shared.
+    let staff = key_on(
+        a_dir.path(),
+        &database,
+        &["--role", "staff", "--district", "D1"],
+    );
+    let portal = key_on(a_dir.path(), &database, &["--role", "portal"]);
+    let authority = a_dir.path().join("authority.key");
+    let (a, a_url) = node(a_dir.path(), &database, &authority);
+    let (b, b_url) = node(b_dir.path(), &database, &authority);
+    let http = reqwest::Client::new();
+    assert_eq!(role(&http, &a_url).await, ("leader".into(), None));
+    assert_eq!(
+        role(&http, &b_url).await,
+        ("follower".into(), Some(a_url.clone()))
+    );
+
+    // Writes sent to the follower are made by the leader.
+    kindergarten_k1(&http, &b_url, &staff).await;
+    let (status, first) = register(&http, &b_url, &portal, 1, "child-1").await;
+    assert_eq!(status, 201, "{first}");
+    let seq = first["as_of_seq"].as_u64().unwrap();
+    let id = first["application_id"].as_str().unwrap().to_owned();
+    // Read your write on the follower: min_seq waits until it has applied it.
+    let read = http
+        .get(format!("{b_url}/v1/applications/{id}?min_seq={seq}"))
+        .bearer_auth(&portal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+    let read: Value = read.json().await.unwrap();
+    assert_eq!(read["queue_number"], first["queue_number"]);
+    assert!(read["as_of_seq"].as_u64().unwrap() >= seq);
+    // A seq the journal does not have yet: 503 with Retry-After, not a wrong answer.
+    let ahead = http
+        .get(format!(
+            "{b_url}/v1/applications/{id}?min_seq={}",
+            seq + 1000
+        ))
+        .bearer_auth(&portal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ahead.status(), 503);
+    assert_eq!(ahead.headers()["retry-after"], "1");
+    let problem: Value = ahead.json().await.unwrap();
+    assert_eq!(problem["code"], "behind");
+
+    // The leader dies; the follower takes over within 10 seconds.
+    let mut a = a;
+    a.kill().unwrap();
+    a.wait().unwrap();
+    let killed = Instant::now();
+    while role(&http, &b_url).await.0 != "leader" {
+        assert!(
+            killed.elapsed() < Duration::from_secs(10),
+            "no takeover in 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Nothing acknowledged was lost; a retry gets its first answer; new writes are taken.
+    let (status, again) = register(&http, &b_url, &portal, 1, "child-1").await;
+    assert_eq!((status, &again), (201, &first));
+    let (status, second) = register(&http, &b_url, &portal, 3, "child-3").await;
+    assert_eq!(status, 201, "{second}");
+    assert!(second["as_of_seq"].as_u64().unwrap() > seq);
+    stop(b);
+
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(b_dir.path())
+        .args(["--database", &database, "--authority-key"])
+        .arg(&authority)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
