@@ -1,7 +1,6 @@
 //! Tokens, roles and scopes; retries with an `Idempotency-Key`.
 
 use crate::harness::{application, spawn_app, AUDITOR, KG, PORTAL, STAFF, STAFF_D2};
-use kezek_store::EventLog;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 
 use crate::harness::{application, child_iin, spawn_app, KG, PORTAL, STAFF};
 use kezek_core::model::Iin;
-use kezek_store::EventLog;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -3,7 +3,6 @@
 //! refused at a counter for missing documents leaves with a signed receipt listing them.
 
 use crate::harness::{application, spawn_app, CLERK, PORTAL};
-use kezek_store::EventLog;
 use serde_json::json;
 
 #[tokio::test]

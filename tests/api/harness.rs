@@ -1,6 +1,8 @@
 //! The service as the tests run it: the wiring `kezek serve` runs (`kezek_http::run` over an
-//! application started from a store), on 127.0.0.1:0, over an in-memory store with test keys
-//! and a clock the test moves.
+//! application started from a store), on 127.0.0.1:0, with test keys and a clock the test
+//! moves, over the store `KEZEK_TEST_STORE` names: `memory` (the default), `sqlite` (a new
+//! file in a temporary directory) or `postgres` (a new database on a private cluster the
+//! test process starts). `tools/test` runs this suite on all three.
 
 use jiff::Timestamp;
 use kezek_app::authority::Authority;
@@ -82,10 +84,30 @@ pub async fn spawn_on(store: Arc<dyn Store>) -> TestApp {
     }
 }
 
-/// A service over an empty in-memory store with the test keys, its policy journaled first as
+/// An empty store of the backend `KEZEK_TEST_STORE` names.
+pub fn new_store() -> Arc<dyn Store> {
+    match std::env::var("KEZEK_TEST_STORE").as_deref() {
+        Err(_) | Ok("" | "memory") => Arc::new(MemoryStore::new()),
+        Ok("sqlite") => {
+            // Kept for the rest of the test process: the store may outlive the test's scope.
+            let dir = tempfile::tempdir().unwrap().keep();
+            Arc::new(kezek_store::sqlite::SqliteStore::open(&dir.join("kezek.sqlite")).unwrap())
+        }
+        Ok("postgres") => {
+            let store = kezek_store::postgres::PgStore::open(&kezek_testdb::database()).unwrap();
+            assert!(kezek_store::Shared::try_lead(&store, "http://test")
+                .unwrap()
+                .is_some());
+            Arc::new(store)
+        }
+        Ok(other) => panic!("KEZEK_TEST_STORE={other}: memory, sqlite or postgres"),
+    }
+}
+
+/// A service over an empty store with the test keys, its policy journaled first as
 /// `kezek serve` does; the store too.
-pub async fn spawn_app() -> (TestApp, Arc<MemoryStore>) {
-    let store = Arc::new(MemoryStore::new());
+pub async fn spawn_app() -> (TestApp, Arc<dyn Store>) {
+    let store = new_store();
     put_keys(store.as_ref());
     let app = spawn_on(store.clone()).await;
     assert!(app.app.journal_policy().await.unwrap());

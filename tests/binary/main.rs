@@ -14,6 +14,7 @@ mod cluster;
 mod common;
 mod compat;
 mod crash;
+mod failover;
 mod integrity;
 mod keys;
 mod limits;
