@@ -4,45 +4,10 @@
 //! losing nothing acknowledged; a retried request gets its first answer; `kezek verify`
 //! passes on the database afterwards.
 
-use crate::common::{application, kezek, kindergarten_k1, listening, stop};
+use crate::common::{application, key, kezek, kindergarten_k1, serve_node, stop};
 use serde_json::Value;
-use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// `kezek serve` on the shared journal, its own data directory, the shared authority key.
-fn node(data: &Path, database: &str, key: &Path) -> (Child, String) {
-    let mut cmd = kezek();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data)
-        .args(["--database", database, "--authority-key"])
-        .arg(key)
-        .env("RUST_LOG", "warn")
-        .stderr(Stdio::inherit());
-    listening(cmd)
-}
-
-/// A key made with `kezek keys create` on the shared journal; its token.
-fn key_on(data: &Path, database: &str, args: &[&str]) -> String {
-    let out = kezek()
-        .args(["keys", "create", "--data"])
-        .arg(data)
-        .args(["--database", database])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
-}
 
 /// The node's role and leader as `/healthz` says them.
 async fn role(http: &reqwest::Client, base: &str) -> (String, Option<String>) {
@@ -81,15 +46,15 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
     let database = kezek_testdb::database();
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // Keys are made first: the authority key is created in a's directory, then shared.
-    let staff = key_on(
+    let on = ["--database", database.as_str()];
+    let staff = key(
         a_dir.path(),
-        &database,
-        &["--role", "staff", "--district", "D1"],
+        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
     );
-    let portal = key_on(a_dir.path(), &database, &["--role", "portal"]);
+    let portal = key(a_dir.path(), &[&on[..], &["--role", "portal"]].concat());
     let authority = a_dir.path().join("authority.key");
-    let (a, a_url) = node(a_dir.path(), &database, &authority);
-    let (b, b_url) = node(b_dir.path(), &database, &authority);
+    let (a, a_url) = serve_node(a_dir.path(), &database, &authority, Stdio::inherit());
+    let (b, b_url) = serve_node(b_dir.path(), &database, &authority, Stdio::inherit());
     let http = reqwest::Client::new();
     assert_eq!(role(&http, &a_url).await, ("leader".into(), None));
     assert_eq!(
@@ -114,6 +79,16 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
     let read: Value = read.json().await.unwrap();
     assert_eq!(read["queue_number"], first["queue_number"]);
     assert!(read["as_of_seq"].as_u64().unwrap() >= seq);
+    // Beside an endpoint's own parameters, which are checked without it.
+    let queue = http
+        .get(format!(
+            "{b_url}/v1/districts/D1/queue?age=4&language=kk&min_seq={seq}"
+        ))
+        .bearer_auth(&staff)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queue.status(), 200, "{}", queue.text().await.unwrap());
     // A seq the journal does not have yet: 503 with Retry-After, not a wrong answer.
     let ahead = http
         .get(format!(

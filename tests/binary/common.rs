@@ -49,6 +49,19 @@ pub fn serve_logging(data: &Path, extra: &[&str], stderr: Stdio, level: &str) ->
     listening(cmd)
 }
 
+/// Starts `kezek serve` on a free port as a node of the PostgreSQL journal at `database`,
+/// with its own data directory and the shared authority key at `authority`.
+pub fn serve_node(data: &Path, database: &str, authority: &Path, stderr: Stdio) -> (Child, String) {
+    let mut cmd = kezek();
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(data)
+        .args(["--database", database, "--authority-key"])
+        .arg(authority)
+        .env("RUST_LOG", "error")
+        .stderr(stderr);
+    listening(cmd)
+}
+
 /// Spawns `cmd` (a `kezek serve`, perhaps behind a wrapper) and waits until it listens; the
 /// child and its base URL.
 pub fn listening(mut cmd: Command) -> (Child, String) {

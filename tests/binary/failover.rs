@@ -6,10 +6,10 @@
 //! journal holds each seq once, without gaps; `kezek verify` passes; and at the end every
 //! acknowledged request sent again with its `Idempotency-Key` gets its first answer.
 
-use crate::common::{application, has_iin, kezek, listening};
+use crate::common::{application, has_iin, key, kezek, serve_node};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,37 +28,13 @@ struct Node {
 }
 
 fn start(shared: &Shared, data: tempfile::TempDir) -> Node {
-    let mut cmd = kezek();
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data"])
-        .arg(data.path())
-        .args(["--database", &shared.database, "--authority-key"])
-        .arg(&shared.authority)
-        .env("RUST_LOG", "error")
-        .stderr(Stdio::null());
-    let (child, url) = listening(cmd);
-    Node { child, url, data }
-}
-
-fn key_on(shared: &Shared, data: &Path, args: &[&str]) -> String {
-    let out = kezek()
-        .args(["keys", "create", "--data"])
-        .arg(data)
-        .args(["--database", &shared.database, "--authority-key"])
-        .arg(&shared.authority)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (child, url) = serve_node(
+        data.path(),
+        &shared.database,
+        &shared.authority,
+        Stdio::null(),
     );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .last()
-        .unwrap()
-        .to_owned()
+    Node { child, url, data }
 }
 
 async fn role(http: &reqwest::Client, url: &str) -> Option<String> {
@@ -117,11 +93,11 @@ async fn a_killed_leader_is_replaced_and_nothing_acknowledged_is_lost() {
         database: kezek_testdb::database(),
         authority: key_dir.path().join("authority.key"),
     };
-    let portal = key_on(&shared, key_dir.path(), &["--role", "portal"]);
-    let staff = key_on(
-        &shared,
+    let on = ["--database", shared.database.as_str()];
+    let portal = key(key_dir.path(), &[&on[..], &["--role", "portal"]].concat());
+    let staff = key(
         key_dir.path(),
-        &["--role", "staff", "--district", "D1"],
+        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
     );
     let http = reqwest::Client::new();
     let mut nodes: Vec<Node> = Vec::new();

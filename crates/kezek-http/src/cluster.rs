@@ -77,7 +77,7 @@ impl Relay {
 }
 
 /// The middleware: `min_seq` for reads, writes passed on to the leader.
-pub async fn route(State(relay): State<Relay>, req: Request, next: Next) -> Response {
+pub async fn route(State(relay): State<Relay>, mut req: Request, next: Next) -> Response {
     if let Some(seq) = min_seq(req.uri().query()) {
         let seq = match seq {
             Ok(seq) => seq,
@@ -85,6 +85,10 @@ pub async fn route(State(relay): State<Relay>, req: Request, next: Next) -> Resp
         };
         if !relay.app.caught_up(seq, PATIENCE).await {
             return ApiError::App(AppError::Unavailable(Unavailable::Behind(seq))).into_response();
+        }
+        // Taken here: the endpoints' own parameters are checked without it.
+        if let Some(uri) = without_min_seq(req.uri()) {
+            *req.uri_mut() = uri;
         }
     }
     if relay.app.node().writes() || reads_only(req.method(), req.uri().path()) {
@@ -109,10 +113,25 @@ fn min_seq(query: Option<&str>) -> Option<Result<u64, ApiError>> {
     Some(value.parse().map_err(|_| {
         ApiError::BadQuery(kezek_app::problem::FieldError {
             field: "min_seq".into(),
-            code: "invalid_seq".into(),
+            code: "invalid_query".into(),
             message: "min_seq must be a journal seq: a whole number, 0 or more".into(),
         })
     }))
+}
+
+/// `uri` without its `min_seq` parameter.
+fn without_min_seq(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
+    let query = uri.query()?;
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| p.split('=').next() != Some("min_seq"))
+        .collect();
+    let path = if kept.is_empty() {
+        uri.path().to_owned()
+    } else {
+        format!("{}?{}", uri.path(), kept.join("&"))
+    };
+    path.parse().ok()
 }
 
 /// Sends `req` to the leader at `base` and answers with what it answered.
@@ -189,6 +208,16 @@ mod tests {
             min_seq(Some("min_seq=")),
             Some(Err(ApiError::BadQuery(_)))
         ));
+    }
+
+    #[test]
+    fn min_seq_is_taken_out_of_the_query() {
+        let uri = |s: &str| s.parse::<axum::http::Uri>().unwrap();
+        assert_eq!(
+            without_min_seq(&uri("/q?age=3&min_seq=4&after=A")),
+            Some(uri("/q?age=3&after=A"))
+        );
+        assert_eq!(without_min_seq(&uri("/q?min_seq=4")), Some(uri("/q")));
     }
 
     #[test]
