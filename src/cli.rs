@@ -37,11 +37,31 @@ pub enum Commands {
     /// Copy an installation, consistently, while it serves: the journal (SQLite's online
     /// backup), its head mark and the authority key, into a new directory.
     Backup(BackupArgs),
+    /// Move an installation between SQLite and PostgreSQL: copy its journal record by record
+    /// (the same hashes, the same head), its documents, stored answers, keys and outbox into
+    /// an empty one. Nothing may write either meanwhile (servers stopped).
+    Migrate(MigrateArgs),
+}
+
+/// Arguments of `kezek migrate`.
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// The installation to copy: a data directory, or `postgres://…`.
+    #[arg(long)]
+    pub from: String,
+    /// Where to: a new (or empty) data directory, or `postgres://…` holding no installation.
+    #[arg(long)]
+    pub to: String,
 }
 
 /// Arguments of `kezek backup`.
 #[derive(Debug, Args)]
 pub struct BackupArgs {
+    /// The journal in PostgreSQL to copy (`postgres://…`), into a SQLite data directory, as
+    /// of one moment, while it serves; the data directory then only names where the
+    /// authority key is.
+    #[arg(long, env = env::DATABASE)]
+    pub database: Option<String>,
     /// Data directory to copy.
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,

@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Import(args) => commands::import::run(&args),
         cli::Commands::Verify(args) => commands::verify::run(&args),
         cli::Commands::Backup(args) => commands::backup::run(&args),
+        cli::Commands::Migrate(args) => commands::migrate::run(&args),
         cli::Commands::Policy(cli::PolicyCommand::Adopt(args)) => commands::policy::adopt(&args),
         cli::Commands::Policy(cli::PolicyCommand::Show(args)) => commands::policy::show(&args),
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {

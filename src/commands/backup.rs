@@ -13,9 +13,10 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 /// No journal, a target that is not new and empty, a journal that fails its checks, or a
 /// copy that cannot be written.
 pub fn run(args: &BackupArgs) -> Result<()> {
-    let from = Installation::new(&args.data, args.authority_key.as_deref());
+    let from =
+        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
     let to = Installation::new(&args.to, None);
-    if !from.journal().exists() {
+    if !from.has_journal() {
         bail!("no journal at {}", from.journal().display());
     }
     let empty = std::fs::read_dir(&args.to).map_or(true, |mut d| d.next().is_none());
@@ -30,8 +31,20 @@ pub fn run(args: &BackupArgs) -> Result<()> {
         .mode(0o700)
         .create(&args.to)
         .with_context(|| format!("cannot create {}", args.to.display()))?;
-    let head =
-        kezek_store::sqlite::backup(&from.journal(), &to.journal()).context("the backup failed")?;
+    let head = match &args.database {
+        None => kezek_store::sqlite::backup(&from.journal(), &to.journal())
+            .context("the backup failed")?,
+        // One snapshot of the database, copied record by record into a new SQLite journal
+        // (kezek migrate's copy): the same hashes, the same head.
+        Some(url) => {
+            let source = kezek_store::postgres::PgStore::open_snapshot(url)
+                .with_context(|| format!("cannot open the journal in {}", from.journal_name()))?;
+            let target = kezek_store::sqlite::SqliteStore::open(&to.journal())
+                .context("cannot make the backup's journal")?;
+            let copied = kezek_store::copy::copy(&source, &target).context("the backup failed")?;
+            copied.head
+        }
+    };
     for file in [
         to.journal(),
         kezek_store::sqlite::mark::path_for(&to.journal()),
@@ -46,7 +59,7 @@ pub fn run(args: &BackupArgs) -> Result<()> {
     }
     println!(
         "backup of {} up to seq {} (hash {}) in {}",
-        args.data.display(),
+        from.journal_name(),
         head.seq,
         super::hex_of(&head.hash),
         args.to.display()

@@ -6,6 +6,7 @@ pub mod documents;
 pub mod import;
 pub mod keys;
 pub mod lock;
+pub mod migrate;
 pub mod policy;
 pub mod serve;
 pub mod simulate;

@@ -90,6 +90,10 @@ impl kezek_store::NotificationStore for GatedStore {
     fn outbox_counts(&self) -> Result<kezek_store::OutboxCounts, StoreError> {
         self.inner.outbox_counts()
     }
+
+    fn restore(&self, notifications: &[kezek_store::Notification]) -> Result<(), StoreError> {
+        self.inner.restore(notifications)
+    }
 }
 
 impl KeyStore for GatedStore {

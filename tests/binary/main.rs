@@ -19,6 +19,7 @@ mod integrity;
 mod keys;
 mod limits;
 mod logs;
+mod migrate;
 mod notify;
 mod policy;
 mod restart;

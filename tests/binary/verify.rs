@@ -80,6 +80,7 @@ fn installation(dir: &Path) {
             idempotency: None,
             documents: Vec::new(),
             notifications: Vec::new(),
+            copied: Vec::new(),
         })
         .wait()
         .unwrap();

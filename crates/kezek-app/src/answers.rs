@@ -171,6 +171,7 @@ mod tests {
                 idempotency: Some(r),
                 documents: Vec::new(),
                 notifications: Vec::new(),
+                copied: Vec::new(),
             })
             .wait()
             .unwrap();

@@ -77,6 +77,7 @@ impl App {
                 idempotency: None,
                 documents: Vec::new(),
                 notifications: Vec::new(),
+                copied: Vec::new(),
             };
             (append, armed)
         };

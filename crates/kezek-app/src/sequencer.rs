@@ -119,6 +119,7 @@ mod tests {
             idempotency: None,
             documents: Vec::new(),
             notifications: Vec::new(),
+            copied: Vec::new(),
         }
     }
 

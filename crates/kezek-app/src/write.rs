@@ -244,6 +244,7 @@ impl App {
         let append = Append {
             documents: Vec::new(),
             notifications: crate::outbox::notifications(&state, &outcome),
+            copied: Vec::new(),
             events: outcome,
             at: now.to_string(),
             actor: caller.key_id.clone(),

@@ -167,4 +167,9 @@ impl crate::NotificationStore for FaultyStore {
         self.read_check()?;
         self.inner.outbox_counts()
     }
+
+    fn restore(&self, notifications: &[crate::Notification]) -> Result<(), StoreError> {
+        self.read_check()?;
+        self.inner.restore(notifications)
+    }
 }

@@ -11,6 +11,7 @@
 //! may block (it touches the disk or the network): async callers run them on blocking
 //! threads, except for short reads.
 
+pub mod copy;
 pub mod faulty;
 pub mod memory;
 pub mod notify;
@@ -115,7 +116,7 @@ pub struct ApiKeyRecord {
 }
 
 /// Events of one command (or several), with who and when, and what is stored with them.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Append {
     /// The events, with the sequence numbers the core gave them.
     pub events: Vec<(Seq, Event)>,
@@ -129,6 +130,37 @@ pub struct Append {
     pub documents: Vec<(String, Vec<u8>)>,
     /// What families must be told of them (the outbox), in order.
     pub notifications: Vec<NewNotification>,
+    /// Records copied as they are from another journal (`kezek migrate`), in a batch without
+    /// `events`: each must link to the one before, the first to the journal's head.
+    pub copied: Vec<StoredEvent>,
+}
+
+/// Checks that a batch's copied records follow `head` and each other (seq and link), and
+/// come without events of their own. Their hashes were checked against their bytes where
+/// they were read from.
+pub(crate) fn check_copied(batch: &Append, head: Head) -> Result<(), StoreError> {
+    if batch.copied.is_empty() {
+        return Ok(());
+    }
+    if !batch.events.is_empty() {
+        return Err(StoreError::Order(
+            "copied records come in a batch of their own".into(),
+        ));
+    }
+    let mut h = head;
+    for r in &batch.copied {
+        if r.seq != h.seq.next() || r.prev_hash != h.hash {
+            return Err(StoreError::Order(format!(
+                "copied record {} does not follow seq {}",
+                r.seq, h.seq
+            )));
+        }
+        h = Head {
+            seq: r.seq,
+            hash: r.hash,
+        };
+    }
+    Ok(())
 }
 
 /// Resolves when a submitted batch is durable (or failed): blocking with [`Ticket::wait`]

@@ -90,6 +90,10 @@ impl EventLog for MemoryStore {
             };
             new.push(record);
         }
+        if let Err(e) = crate::check_copied(&batch, head) {
+            return Ticket::ready(Err(e));
+        }
+        new.extend(batch.copied);
         inner.events.extend(new);
         for (id, body) in batch.documents {
             inner.documents.entry(id).or_insert(body);
@@ -248,6 +252,18 @@ impl NotificationStore for MemoryStore {
                     n.next_attempt_ms = *next_attempt_ms;
                 }
             }
+        }
+        Ok(())
+    }
+
+    fn restore(&self, notifications: &[Notification]) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        for n in notifications {
+            // Ids are positions here: only the next one can be stored.
+            if n.id != inner.notifications.len() as u64 + 1 {
+                return Err(StoreError::Duplicate(format!("notification {}", n.id)));
+            }
+            inner.notifications.push(n.clone());
         }
         Ok(())
     }

@@ -97,4 +97,11 @@ pub trait NotificationStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError>;
+
+    /// Stores notifications as another store had them, ids and delivery state kept
+    /// (`kezek migrate`), into an outbox that holds none of their ids.
+    ///
+    /// # Errors
+    /// Storage failure; an id already stored.
+    fn restore(&self, notifications: &[Notification]) -> Result<(), StoreError>;
 }

@@ -31,6 +31,7 @@ fn batch(seq: u64) -> Append {
         idempotency: None,
         documents: Vec::new(),
         notifications: Vec::new(),
+        copied: Vec::new(),
     }
 }
 

@@ -70,6 +70,7 @@ fn append(events: Vec<(Seq, Event)>) -> Append {
         idempotency: None,
         documents: Vec::new(),
         notifications: Vec::new(),
+        copied: Vec::new(),
     }
 }
 

@@ -61,6 +61,7 @@ fn append(events: Vec<(Seq, Event)>) -> Append {
         idempotency: None,
         documents: Vec::new(),
         notifications: Vec::new(),
+        copied: Vec::new(),
     }
 }
 
@@ -357,4 +358,108 @@ fn a_deposed_leader_is_fenced_by_the_epoch_even_with_its_lease_alive() {
         other => panic!("{other:?}"),
     }
     assert_eq!(a.head().unwrap().seq, Seq::new(1));
+}
+
+#[test]
+fn an_installation_copies_to_postgres_and_back_unchanged() {
+    use kezek_store::copy::copy;
+    use kezek_store::sqlite::SqliteStore;
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("a.sqlite")).unwrap();
+    let (_, outcomes) = sample();
+    for (i, o) in outcomes.iter().enumerate() {
+        let mut b = append(o.clone());
+        b.documents = vec![(format!("doc-{i}"), format!("{{\"i\":{i}}}").into_bytes())];
+        b.notifications = vec![NewNotification {
+            application_id: format!("A{}", i % 7),
+            kind: "referral_issued".into(),
+            body: b"{}".to_vec(),
+        }];
+        b.idempotency = Some(IdempotencyRecord {
+            actor: "portal".into(),
+            key: format!("k{i}"),
+            request_hash: [1; 32],
+            status: 201,
+            body: b"{}".to_vec(),
+            signature: String::new(),
+        });
+        sqlite.submit(b).wait().unwrap();
+    }
+    sqlite
+        .record_attempts(&[
+            Attempt::Delivered { id: 1 },
+            Attempt::Failed {
+                id: 2,
+                next_attempt_ms: 9,
+                error: "x".into(),
+            },
+        ])
+        .unwrap();
+    sqlite
+        .put_key(&ApiKeyRecord {
+            key_id: "k1".into(),
+            token_hash: [9; 32],
+            role: "staff".into(),
+            scope: vec!["D01".into()],
+            created_at: "2026-01-01T00:00:00Z".into(),
+            expires_at: None,
+            revoked_at: None,
+            signature: "s".into(),
+        })
+        .unwrap();
+    let pg = PgStore::open(&kezek_testdb::database()).unwrap();
+    assert!(pg.try_lead("kezek migrate").unwrap().is_some());
+    let there = copy(&sqlite, &pg).unwrap();
+    assert_eq!(there.head, sqlite.head().unwrap());
+    assert_eq!(
+        (
+            there.documents,
+            there.answers,
+            there.keys,
+            there.notifications
+        ),
+        (outcomes.len(), outcomes.len(), 1, outcomes.len())
+    );
+    let back_dir = tempfile::tempdir().unwrap();
+    let back = SqliteStore::open(&back_dir.path().join("b.sqlite")).unwrap();
+    let again = copy(&pg, &back).unwrap();
+    assert_eq!(again, there);
+    for store in [&pg as &dyn kezek_store::Store, &back] {
+        assert_eq!(
+            store.read(Seq::new(0), usize::MAX).unwrap(),
+            sqlite.read(Seq::new(0), usize::MAX).unwrap()
+        );
+        assert_eq!(store.answers().unwrap(), sqlite.answers().unwrap());
+        assert_eq!(store.keys().unwrap(), sqlite.keys().unwrap());
+        assert_eq!(
+            store.documents("", 10_000).unwrap(),
+            sqlite.documents("", 10_000).unwrap()
+        );
+        assert_eq!(
+            store.notifications(0, 10_000).unwrap(),
+            sqlite.notifications(0, 10_000).unwrap()
+        );
+        assert_eq!(
+            store.outbox_counts().unwrap(),
+            sqlite.outbox_counts().unwrap()
+        );
+    }
+    replay(&back, &mut State::new(Policy::kz_2013())).unwrap();
+    // A new notification is numbered after the copied ones.
+    let mut next = append(Vec::new());
+    next.notifications = vec![NewNotification {
+        application_id: "A1".into(),
+        kind: "x".into(),
+        body: b"{}".to_vec(),
+    }];
+    pg.submit(next).wait().unwrap();
+    assert_eq!(
+        pg.notifications(outcomes.len() as u64, 10).unwrap()[0].id,
+        outcomes.len() as u64 + 1
+    );
+    // Nothing is copied over an installation.
+    assert!(matches!(
+        copy(&sqlite, &back),
+        Err(StoreError::Integrity(_))
+    ));
 }

@@ -135,6 +135,22 @@ impl PgStore {
         })
     }
 
+    /// The journal at `url` as of one moment, for reading while its leader writes (a backup):
+    /// every read of this store sees the same snapshot (one `REPEATABLE READ` transaction).
+    ///
+    /// # Errors
+    /// As [`Self::open`].
+    pub fn open_snapshot(url: &str) -> Result<Self, StoreError> {
+        let store = Self::open(url)?;
+        wait(
+            store
+                .read
+                .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"),
+        )
+        .map_err(failed("taking a snapshot"))?;
+        Ok(store)
+    }
+
     fn runtime(&self) -> Result<&tokio::runtime::Runtime, StoreError> {
         self.runtime.as_ref().ok_or(StoreError::Failed)
     }

@@ -229,6 +229,31 @@ impl NotificationStore for PgStore {
         .map_err(fail)
     }
 
+    fn restore(&self, notifications: &[Notification]) -> Result<(), StoreError> {
+        let fail = failed("restoring notifications");
+        let mut side = self.side();
+        wait(async {
+            let tx = side.transaction().await?;
+            for n in notifications {
+                let id = i64::try_from(n.id).unwrap_or(i64::MAX);
+                let attempts = i32::try_from(n.attempts).unwrap_or(i32::MAX);
+                tx.execute(
+                    "INSERT INTO notifications (id, application_id, kind, body, attempts, next_attempt_ms, delivered, created_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    &[&id, &n.application_id, &n.kind, &n.body, &attempts, &n.next_attempt_ms, &n.delivered, &n.created_ms],
+                )
+                .await?;
+            }
+            // New notifications are numbered after the restored ones.
+            tx.execute(
+                "SELECT setval(pg_get_serial_sequence('notifications', 'id'), coalesce((SELECT max(id) FROM notifications), 0) + 1, false)",
+                &[],
+            )
+            .await?;
+            tx.commit().await
+        })
+        .map_err(fail)
+    }
+
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let row = wait(self.read.query_one(
             "SELECT count(*) FILTER (WHERE NOT delivered), count(*) FILTER (WHERE delivered), count(*) FILTER (WHERE NOT delivered AND attempts > 0), min(created_ms) FILTER (WHERE NOT delivered) FROM notifications",

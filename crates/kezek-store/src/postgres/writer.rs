@@ -126,6 +126,19 @@ impl<'a> Rows<'a> {
                 hash: rec.hash,
             };
         }
+        for rec in &b.copied {
+            self.seqs.push(seq_sql(rec.seq));
+            self.ats.push(&rec.at);
+            self.actors.push(&rec.actor);
+            self.kinds.push(rec.kind.clone());
+            self.payloads.push(rec.payload.clone());
+            self.prevs.push(rec.prev_hash.to_vec());
+            self.hashes.push(rec.hash.to_vec());
+            h = Head {
+                seq: rec.seq,
+                hash: rec.hash,
+            };
+        }
         for (id, body) in &b.documents {
             self.doc_ids.push(id);
             self.doc_bodies.push(body);
@@ -165,6 +178,10 @@ async fn write_group(
                 "got seq {seq} after {}",
                 h.seq
             ))));
+            continue;
+        }
+        if let Err(e) = crate::check_copied(b, h) {
+            results.push(Err(e));
             continue;
         }
         h = rows.add(b, h);

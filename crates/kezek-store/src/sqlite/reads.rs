@@ -291,6 +291,32 @@ impl crate::NotificationStore for SqliteStore {
         tx.commit().map_err(fail)
     }
 
+    fn restore(&self, notifications: &[crate::Notification]) -> Result<(), StoreError> {
+        let fail = failed("restoring notifications");
+        let mut conn = self.reader();
+        let tx = conn.transaction().map_err(&fail)?;
+        {
+            let mut insert = tx
+                .prepare_cached("INSERT INTO notifications (id, application_id, kind, body, attempts, next_attempt_ms, delivered, created_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+                .map_err(&fail)?;
+            for n in notifications {
+                insert
+                    .execute(params![
+                        i64::try_from(n.id).unwrap_or(i64::MAX),
+                        n.application_id,
+                        n.kind,
+                        n.body,
+                        n.attempts,
+                        n.next_attempt_ms,
+                        n.delivered,
+                        n.created_ms
+                    ])
+                    .map_err(&fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
+    }
+
     fn outbox_counts(&self) -> Result<crate::OutboxCounts, StoreError> {
         let fail = failed("counting notifications");
         let conn = self.reader();

@@ -128,6 +128,10 @@ fn write_group(
             ))));
             continue;
         }
+        if let Err(e) = crate::check_copied(b, h) {
+            results.push(Err(e));
+            continue;
+        }
         h = write_batch(&tx, b, h)?;
         results.push(Ok(()));
     }
@@ -148,6 +152,25 @@ fn write_batch(
     let mut h = head;
     for (seq, event) in &b.events {
         let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
+        let seq_i = i64::try_from(rec.seq.get())
+            .map_err(|e| StoreError::storage("numbering an event", e))?;
+        insert
+            .execute(params![
+                seq_i,
+                rec.at,
+                rec.actor,
+                rec.kind,
+                rec.payload,
+                &rec.prev_hash[..],
+                &rec.hash[..]
+            ])
+            .map_err(failed("writing an event"))?;
+        h = Head {
+            seq: rec.seq,
+            hash: rec.hash,
+        };
+    }
+    for rec in &b.copied {
         let seq_i = i64::try_from(rec.seq.get())
             .map_err(|e| StoreError::storage("numbering an event", e))?;
         insert

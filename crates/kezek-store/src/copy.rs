@@ -1,0 +1,138 @@
+//! Copying an installation's store into another, empty one (`kezek migrate`: SQLite to
+//! PostgreSQL and back): the journal record by record as it is stored — the same bytes, so
+//! the same hashes and the same head —, every document, stored answer and key, and the
+//! notification outbox with its ids and delivery state (nothing already delivered is sent
+//! again). Every record's link and hash is checked as it is read; nothing may write the
+//! source meanwhile (the caller holds it).
+
+use crate::{Append, Head, Store, StoreError, StoredEvent};
+
+/// Records copied per commit.
+const PAGE: usize = 10_000;
+
+/// What a copy copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Copied {
+    /// The head of both journals.
+    pub head: Head,
+    /// Documents copied.
+    pub documents: usize,
+    /// Stored answers copied.
+    pub answers: usize,
+    /// API keys copied.
+    pub keys: usize,
+    /// Notifications copied.
+    pub notifications: usize,
+}
+
+/// Whether `store` holds nothing at all.
+fn is_empty(store: &dyn Store) -> Result<bool, StoreError> {
+    Ok(store.head()? == Head::EMPTY
+        && store.keys()?.is_empty()
+        && store.documents("", 1)?.is_empty()
+        && store.answers()?.is_empty()
+        && store.notifications(0, 1)?.is_empty())
+}
+
+/// Copies everything `from` holds into `to`, which must hold nothing.
+///
+/// # Errors
+/// [`StoreError::Integrity`] for a target that holds something or a source record that does
+/// not verify (naming its seq), or a source whose head moved meanwhile; storage failures.
+pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
+    if !is_empty(to)? {
+        return Err(StoreError::Integrity(
+            "the target holds an installation already: copy into an empty one".into(),
+        ));
+    }
+    let head = copy_journal(from, to)?;
+    let mut documents = 0;
+    let mut after = String::new();
+    loop {
+        let page = from.documents(&after, 1000)?;
+        let Some((last, _)) = page.last() else { break };
+        after.clone_from(last);
+        documents += page.len();
+        to.submit(Append {
+            documents: page,
+            ..Append::default()
+        })
+        .wait()?;
+    }
+    let answers = from.answers()?;
+    let tickets: Vec<_> = answers
+        .iter()
+        .map(|a| {
+            to.submit(Append {
+                idempotency: Some(a.clone()),
+                ..Append::default()
+            })
+        })
+        .collect();
+    for t in tickets {
+        t.wait()?;
+    }
+    let keys = from.keys()?;
+    for k in &keys {
+        to.put_key(k)?;
+    }
+    let mut notifications = 0;
+    let mut after = 0;
+    loop {
+        let page = from.notifications(after, 1000)?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        notifications += page.len();
+        to.restore(&page)?;
+    }
+    if to.head()? != head {
+        return Err(StoreError::Integrity(
+            "the copy's head is not the source's".into(),
+        ));
+    }
+    Ok(Copied {
+        head,
+        documents,
+        answers: answers.len(),
+        keys: keys.len(),
+        notifications,
+    })
+}
+
+/// Copies the journal page by page, each record checked against the one before; the head.
+fn copy_journal(from: &dyn Store, to: &dyn Store) -> Result<Head, StoreError> {
+    let mut head = Head::EMPTY;
+    loop {
+        let page = from.read(head.seq, PAGE)?;
+        if page.is_empty() {
+            break;
+        }
+        let mut records: Vec<StoredEvent> = Vec::with_capacity(page.len());
+        for r in page {
+            r.verify(head.seq, &head.hash).map_err(|message| {
+                StoreError::Integrity(format!(
+                    "journal record {} of the source is invalid: {message}",
+                    head.seq.next()
+                ))
+            })?;
+            head = Head {
+                seq: r.seq,
+                hash: r.hash,
+            };
+            records.push(r);
+        }
+        to.submit(Append {
+            copied: records,
+            ..Append::default()
+        })
+        .wait()?;
+    }
+    let source = from.head()?;
+    if source != head {
+        return Err(StoreError::Integrity(format!(
+            "the source's head is seq {}, its records end at seq {}: was it written meanwhile?",
+            source.seq, head.seq
+        )));
+    }
+    Ok(head)
+}

@@ -1,0 +1,121 @@
+//! `kezek migrate --from A --to B`: moves an installation between SQLite (a data directory)
+//! and PostgreSQL (`postgres://…`), either way, with `kezek_store::copy`. Both are held while
+//! it runs — a data directory by its lock, a database by its lead — so nothing writes them;
+//! the target must hold nothing yet. `kezek verify` on both then names the same head.
+
+use crate::cli::MigrateArgs;
+use crate::config::{redact, Installation, AUTHORITY_FILE};
+use anyhow::{bail, Context, Result};
+use kezek_store::postgres::PgStore;
+use kezek_store::sqlite::SqliteStore;
+use kezek_store::{Shared, Store};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One end of a migration.
+enum Place {
+    Dir(PathBuf),
+    Database(String),
+}
+
+impl Place {
+    fn parse(s: &str) -> Self {
+        if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+            Self::Database(s.to_owned())
+        } else {
+            Self::Dir(PathBuf::from(s))
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Self::Dir(d) => d.display().to_string(),
+            Self::Database(url) => redact(url),
+        }
+    }
+}
+
+/// What keeps others from writing an end while the copy runs.
+enum Held {
+    #[allow(dead_code, reason = "held for its lifetime")]
+    Lock(super::lock::Lock),
+    Lead,
+}
+
+/// Opens an end, held; a target directory is made (0700) and must hold no journal.
+fn open(place: &Place, target: bool) -> Result<(Arc<dyn Store>, Held)> {
+    match place {
+        Place::Dir(dir) => {
+            let installation = Installation::new(dir, None);
+            let journal = installation.journal();
+            if target && journal.exists() {
+                bail!(
+                    "{} holds a journal already: migrate into a new directory",
+                    dir.display()
+                );
+            }
+            if !target && !journal.exists() {
+                bail!("no journal at {}", journal.display());
+            }
+            installation.create()?;
+            let lock = super::lock::take(dir)?;
+            let store = SqliteStore::open(&journal).context("cannot open the journal")?;
+            Ok((Arc::new(store), Held::Lock(lock)))
+        }
+        Place::Database(url) => {
+            let store = PgStore::open(url)
+                .with_context(|| format!("cannot open the journal in {}", redact(url)))?;
+            if store.try_lead("kezek migrate")?.is_none() {
+                bail!(
+                    "a kezek server leads the journal in {}: stop the servers first",
+                    redact(url)
+                );
+            }
+            Ok((Arc::new(store), Held::Lead))
+        }
+    }
+}
+
+/// Runs the command.
+///
+/// # Errors
+/// Either end cannot be opened or held, the target holds an installation, a source record
+/// does not verify, or the copy cannot be written.
+pub fn run(args: &MigrateArgs) -> Result<()> {
+    let (from, to) = (Place::parse(&args.from), Place::parse(&args.to));
+    if let (Place::Dir(a), Place::Dir(b)) = (&from, &to) {
+        bail!(
+            "both ends are data directories ({} and {}): use kezek backup",
+            a.display(),
+            b.display()
+        );
+    }
+    let (source, _from_held) = open(&from, false)?;
+    let (target, _to_held) = open(&to, true)?;
+    let copied = kezek_store::copy::copy(source.as_ref(), target.as_ref())
+        .with_context(|| format!("cannot migrate {} to {}", from.name(), to.name()))?;
+    println!(
+        "migrated {} to {}: {} journal records (head seq {} hash {}), {} documents, {} stored answers, {} API keys, {} notifications",
+        from.name(),
+        to.name(),
+        copied.head.seq,
+        copied.head.seq,
+        super::hex_of(&copied.head.hash),
+        copied.documents,
+        copied.answers,
+        copied.keys,
+        copied.notifications
+    );
+    match (&from, &to) {
+        (Place::Dir(dir), Place::Database(_)) => println!(
+            "the authority key stays in {}: give it to every node (--authority-key), and keep it apart from the database",
+            dir.join(AUTHORITY_FILE).display()
+        ),
+        (Place::Database(_), Place::Dir(dir)) => println!(
+            "the authority key is not in the database: copy it into {} as {AUTHORITY_FILE}, or start with --authority-key",
+            dir.display()
+        ),
+        _ => {}
+    }
+    Ok(())
+}
