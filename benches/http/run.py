@@ -174,11 +174,12 @@ def read_csv(path):
 class Server:
     """`kezek serve` on 127.0.0.1, port chosen by the system."""
 
-    def __init__(self, binary, data):
+    def __init__(self, binary, data, extra=()):
         # The log goes to a file: a pipe nobody reads would fill up and stall the server.
         self.log = open(data / "serve.log", "w+", encoding="utf-8")
         started = time.monotonic()
-        self.proc = subprocess.Popen([str(binary), "serve", "--data", str(data), "--listen", "127.0.0.1:0"],
+        self.proc = subprocess.Popen([str(binary), "serve", "--data", str(data), "--listen", "127.0.0.1:0",
+                                      *map(str, extra)],
                                      stdout=subprocess.PIPE, stderr=self.log, text=True)
         for line in self.proc.stdout:
             m = re.search(r"listening on http://127\.0\.0\.1:(\d+)", line)
@@ -208,6 +209,12 @@ class Server:
 
     def peak_mb(self):
         return self.status("VmHWM")
+
+    def kill(self):
+        """SIGKILL, as a crash."""
+        self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
 
     def stop(self):
         self.proc.stdout.close()

@@ -93,9 +93,15 @@ pub fn application(n: u16) -> Value {
 
 /// Runs `kezek verify` on a data dir.
 pub fn verify(data: &Path) -> std::process::Output {
+    verify_on(data, &[])
+}
+
+/// Runs `kezek verify` on a data dir with `on` (`--database …`).
+pub fn verify_on(data: &Path, on: &[&str]) -> std::process::Output {
     kezek()
         .args(["verify", "--data"])
         .arg(data)
+        .args(on)
         .output()
         .unwrap()
 }

@@ -1,6 +1,7 @@
 //! The real binary under concurrent writes, killed with SIGKILL mid-stream, started again:
 //! every acknowledged registration is there, and the journal verifies (start-up refuses a
-//! journal whose chain is broken).
+//! journal whose chain is broken). On SQLite and on PostgreSQL (a private cluster the test
+//! starts).
 
 use crate::common::{application, key, serve};
 use serde_json::{json, Value};
@@ -9,11 +10,25 @@ use std::sync::{Arc, Mutex};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill() {
+    survive_sigkill(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn acknowledged_writes_survive_sigkill_on_postgres() {
+    let database = kezek_testdb::database();
+    survive_sigkill(&["--database", &database]).await;
+}
+
+/// The scenario, on the journal `on` names (none: SQLite in the data directory).
+async fn survive_sigkill(on: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    let portal = key(data, &["--role", "portal"]);
-    let staff = key(data, &["--role", "staff", "--district", "D1"]);
-    let (mut server, base) = serve(data, &[], Stdio::inherit());
+    let portal = key(data, &[on, &["--role", "portal"]].concat());
+    let staff = key(
+        data,
+        &[on, &["--role", "staff", "--district", "D1"]].concat(),
+    );
+    let (mut server, base) = serve(data, on, Stdio::inherit());
     let http = reqwest::Client::new();
     let kg = json!({"name": "Balapan", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]});
     let res = http
@@ -72,7 +87,7 @@ async fn acknowledged_writes_survive_sigkill() {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 300);
 
-    let (mut server, base) = serve(data, &[], Stdio::inherit());
+    let (mut server, base) = serve(data, on, Stdio::inherit());
     for id in &acked {
         let res = http
             .get(format!("{base}/v1/applications/{id}"))

@@ -28,6 +28,42 @@ pub(super) struct Lease {
     pub(super) leading: Arc<AtomicBool>,
 }
 
+/// The writer's statements, prepared once on its connection.
+struct Statements {
+    head: tokio_postgres::Statement,
+    events: tokio_postgres::Statement,
+    documents: tokio_postgres::Statement,
+    notifications: tokio_postgres::Statement,
+    answers: tokio_postgres::Statement,
+    move_head: tokio_postgres::Statement,
+    notify: tokio_postgres::Statement,
+}
+
+async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
+    Ok(Statements {
+        head: client
+            .prepare("SELECT seq, hash, epoch FROM journal_head WHERE id = 1 FOR UPDATE")
+            .await?,
+        events: client
+            .prepare("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[])")
+            .await?,
+        documents: client
+            .prepare("INSERT INTO documents (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
+            .await?,
+        // In the order given: ids rise with the journal.
+        notifications: client
+            .prepare("INSERT INTO notifications (application_id, kind, body) SELECT a, k, b FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY AS t(a, k, b, o) ORDER BY o")
+            .await?,
+        answers: client
+            .prepare("INSERT INTO idempotency (actor, key, request_hash, status, body, signature) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::bytea[], $6::text[]) ON CONFLICT (actor, key) DO NOTHING")
+            .await?,
+        move_head: client
+            .prepare("UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1")
+            .await?,
+        notify: client.prepare("SELECT pg_notify($1, $2)").await?,
+    })
+}
+
 /// Takes everything queued, commits it in one transaction, answers. After a failed commit
 /// it refuses everything: what follows would be chained to batches the journal may not have.
 pub(super) async fn write_loop(
@@ -36,7 +72,10 @@ pub(super) async fn write_loop(
     mut head: Head,
     lease: Lease,
 ) {
-    let mut failure: Option<StoreError> = None;
+    let (mut failure, statements) = match prepare(&client).await {
+        Ok(s) => (None, Some(s)),
+        Err(e) => (Some(StoreError::storage("preparing the writer", e)), None),
+    };
     while let Some(first) = requests.recv().await {
         let mut group = vec![first];
         while group.len() < MAX_GROUP {
@@ -50,15 +89,16 @@ pub(super) async fn write_loop(
                 "this node lost its lease on the journal".into(),
             ));
         }
-        if let Some(e) = &failure {
+        let (None, Some(statements)) = (&failure, &statements) else {
+            let e = failure.clone().unwrap_or(StoreError::Failed);
             for r in group {
                 r.reply.send(Err(e.clone()));
             }
             continue;
-        }
+        };
         let started = std::time::Instant::now();
         let batches = group.len();
-        let outcome = write_group(&mut client, &group, head, lease.epoch).await;
+        let outcome = write_group(&mut client, statements, &group, head, lease.epoch).await;
         metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("kezek_journal_batch_size")
             .record(f64::from(u32::try_from(batches).unwrap_or(u32::MAX)));
@@ -164,6 +204,7 @@ impl<'a> Rows<'a> {
 /// order is refused alone.
 async fn write_group(
     client: &mut Client,
+    st: &Statements,
     group: &[Request],
     head: Head,
     epoch: i64,
@@ -192,10 +233,7 @@ async fn write_group(
         .await
         .map_err(failed("starting a transaction"))?;
     let row = tx
-        .query_one(
-            "SELECT seq, hash, epoch FROM journal_head WHERE id = 1 FOR UPDATE",
-            &[],
-        )
+        .query_one(&st.head, &[])
         .await
         .map_err(failed("reading the journal's head"))?;
     let stored = super::head_at(&row, 0)?;
@@ -213,24 +251,28 @@ async fn write_group(
     }
     if !rows.seqs.is_empty() {
         tx.execute(
-            "INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[])",
-            &[&rows.seqs, &rows.ats, &rows.actors, &rows.kinds, &rows.payloads, &rows.prevs, &rows.hashes],
+            &st.events,
+            &[
+                &rows.seqs,
+                &rows.ats,
+                &rows.actors,
+                &rows.kinds,
+                &rows.payloads,
+                &rows.prevs,
+                &rows.hashes,
+            ],
         )
         .await
         .map_err(failed("writing events"))?;
     }
     if !rows.doc_ids.is_empty() {
-        tx.execute(
-            "INSERT INTO documents (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING",
-            &[&rows.doc_ids, &rows.doc_bodies],
-        )
-        .await
-        .map_err(failed("writing documents"))?;
+        tx.execute(&st.documents, &[&rows.doc_ids, &rows.doc_bodies])
+            .await
+            .map_err(failed("writing documents"))?;
     }
     if !rows.note_apps.is_empty() {
-        // In the order given: ids rise with the journal.
         tx.execute(
-            "INSERT INTO notifications (application_id, kind, body) SELECT a, k, b FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY AS t(a, k, b, o) ORDER BY o",
+            &st.notifications,
             &[&rows.note_apps, &rows.note_kinds, &rows.note_bodies],
         )
         .await
@@ -238,25 +280,26 @@ async fn write_group(
     }
     if !rows.answer_actors.is_empty() {
         tx.execute(
-            "INSERT INTO idempotency (actor, key, request_hash, status, body, signature) SELECT * FROM unnest($1::text[], $2::text[], $3::bytea[], $4::int4[], $5::bytea[], $6::text[]) ON CONFLICT (actor, key) DO NOTHING",
-            &[&rows.answer_actors, &rows.answer_keys, &rows.answer_hashes, &rows.answer_statuses, &rows.answer_bodies, &rows.answer_signatures],
+            &st.answers,
+            &[
+                &rows.answer_actors,
+                &rows.answer_keys,
+                &rows.answer_hashes,
+                &rows.answer_statuses,
+                &rows.answer_bodies,
+                &rows.answer_signatures,
+            ],
         )
         .await
         .map_err(failed("writing stored answers"))?;
     }
     if h != head {
-        tx.execute(
-            "UPDATE journal_head SET seq = $1, hash = $2 WHERE id = 1",
-            &[&seq_sql(h.seq), &h.hash.as_slice()],
-        )
-        .await
-        .map_err(failed("moving the journal's head"))?;
-        tx.execute(
-            "SELECT pg_notify($1, $2)",
-            &[&CHANNEL, &h.seq.get().to_string()],
-        )
-        .await
-        .map_err(failed("notifying the followers"))?;
+        tx.execute(&st.move_head, &[&seq_sql(h.seq), &h.hash.as_slice()])
+            .await
+            .map_err(failed("moving the journal's head"))?;
+        tx.execute(&st.notify, &[&CHANNEL, &h.seq.get().to_string()])
+            .await
+            .map_err(failed("notifying the followers"))?;
     }
     tx.commit().await.map_err(failed("committing"))?;
     Ok((h, results))
