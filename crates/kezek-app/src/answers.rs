@@ -69,11 +69,13 @@ fn shard(actor: &str, key: &str) -> usize {
 }
 
 impl Answers {
-    /// The first look, before the state lock: pending, then the journal.
+    /// The first look, before the state lock: pending, then the journal — asked without
+    /// holding the thread (a PostgreSQL round trip would otherwise stop one of the few async
+    /// workers; SQLite answers at once).
     ///
     /// # Errors
     /// The journal cannot be read.
-    pub fn lookup(
+    pub async fn lookup(
         &self,
         journal: &dyn AnswerStore,
         actor: &str,
@@ -87,7 +89,8 @@ impl Answers {
         if let Some(r) = self.pending(actor, key) {
             return Ok((Some(r), mark));
         }
-        Ok((journal.answer(actor, key)?.map(Found::stored), mark))
+        let stored = journal.answer_later(actor, key).await?;
+        Ok((stored.map(Found::stored), mark))
     }
 
     /// The second look, under the state lock: pending, and the journal only when an answer
@@ -151,6 +154,14 @@ mod tests {
     use kezek_store::memory::MemoryStore;
     use kezek_store::{Append, EventLog};
 
+    /// Waits for `f` (the memory store's answers are ready at once).
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     fn record(key: &str) -> IdempotencyRecord {
         IdempotencyRecord {
             actor: "k1".into(),
@@ -180,7 +191,7 @@ mod tests {
     #[test]
     fn an_answer_settling_between_the_two_looks_is_still_found() {
         let (journal, answers) = (MemoryStore::new(), Answers::default());
-        let (found, mark) = answers.lookup(&journal, "k1", "r1").unwrap();
+        let (found, mark) = block_on(answers.lookup(&journal, "k1", "r1")).unwrap();
         assert!(found.is_none());
         // Meanwhile another request with the same key is submitted, made durable, settled.
         answers.pend(record("r1"), 3);
@@ -200,7 +211,7 @@ mod tests {
             record: record("r1"),
             durable_at: 3,
         };
-        let (found, mark) = answers.lookup(&journal, "k1", "r1").unwrap();
+        let (found, mark) = block_on(answers.lookup(&journal, "k1", "r1")).unwrap();
         assert_eq!(found, Some(pending.clone()));
         assert_eq!(
             answers.recheck(&journal, "k1", "r1", mark).unwrap(),
@@ -211,7 +222,7 @@ mod tests {
     #[test]
     fn with_nothing_settled_the_second_look_skips_the_journal() {
         let (journal, answers) = (MemoryStore::new(), Answers::default());
-        let (_, mark) = answers.lookup(&journal, "k1", "r1").unwrap();
+        let (_, mark) = block_on(answers.lookup(&journal, "k1", "r1")).unwrap();
         // Stored behind the map's back (no settle): the second look does not read it,
         // which shows it did not touch the journal.
         store(&journal, record("r1"));

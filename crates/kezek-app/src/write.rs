@@ -110,15 +110,17 @@ impl App {
         self.check_health()?;
         self.check_writes()?;
         // The store is read for a stored answer before the state lock, never under it. The
-        // read is inline, not on a blocking thread: it is one indexed row of a WAL database,
+        // read is not on a blocking thread: SQLite's is one indexed row of a WAL database,
         // which never waits for the journal's writer, and handing it to a blocking thread
-        // cost a quarter of the durable registrations per second (BENCHMARKS.md).
+        // cost a quarter of the durable registrations per second (BENCHMARKS.md);
+        // PostgreSQL's is awaited, holding no thread for the round trip.
         let mark = match &idempotency {
             None => None,
             Some(i) => {
-                let (found, mark) =
-                    self.answers
-                        .lookup(self.store.as_ref(), &caller.key_id, &i.key)?;
+                let (found, mark) = self
+                    .answers
+                    .lookup(self.store.as_ref(), &caller.key_id, &i.key)
+                    .await?;
                 if let Some(f) = found {
                     let written = repeat(f.record, &i.fingerprint);
                     return self.once_durable(written, f.durable_at).await;

@@ -276,6 +276,10 @@ pub trait EventLog: Send + Sync {
 /// The kind of the records that put a policy in force.
 pub const POLICY_ADOPTED: &str = "policy_adopted";
 
+/// A store's answer still to come, for async callers.
+pub type Later<T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, StoreError>> + Send + 'static>>;
+
 /// The answers stored for retried requests (written with their batch).
 pub trait AnswerStore: Send + Sync {
     /// The stored answer for (actor, key), if any.
@@ -283,6 +287,12 @@ pub trait AnswerStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn answer(&self, actor: &str, key: &str) -> Result<Option<IdempotencyRecord>, StoreError>;
+
+    /// [`Self::answer`] as a future: a backend that asks a server (PostgreSQL) answers
+    /// without holding the caller's thread for the round trip; the others read at once.
+    fn answer_later(&self, actor: &str, key: &str) -> Later<Option<IdempotencyRecord>> {
+        Box::pin(std::future::ready(self.answer(actor, key)))
+    }
 
     /// Every stored answer, by actor and key (for audits).
     ///

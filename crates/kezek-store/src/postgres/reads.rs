@@ -33,6 +33,22 @@ impl AnswerStore for PgStore {
         row.as_ref().map(answer_row).transpose().map_err(fail)
     }
 
+    fn answer_later(&self, actor: &str, key: &str) -> crate::Later<Option<IdempotencyRecord>> {
+        let (client, statement) = (
+            std::sync::Arc::clone(&self.read),
+            self.statements.answer.clone(),
+        );
+        let (actor, key) = (actor.to_owned(), key.to_owned());
+        Box::pin(async move {
+            let fail = failed("reading a stored answer");
+            let row = client
+                .query_opt(&statement, &[&actor, &key])
+                .await
+                .map_err(&fail)?;
+            row.as_ref().map(answer_row).transpose().map_err(fail)
+        })
+    }
+
     fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError> {
         let fail = failed("reading the stored answers");
         let rows = wait(self.read.query(
