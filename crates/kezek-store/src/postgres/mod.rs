@@ -48,6 +48,15 @@ pub struct PgStore {
     leading: Arc<AtomicBool>,
     /// The last seq the leader notified.
     commits: tokio::sync::watch::Receiver<u64>,
+    /// The page after the last full page read, asked for already (`after`, `limit`, rows).
+    ahead: Mutex<Option<ReadAhead>>,
+}
+
+/// A page of events asked for before it was wanted.
+struct ReadAhead {
+    after: Seq,
+    limit: i64,
+    rows: tokio::task::JoinHandle<Result<Vec<tokio_postgres::Row>, tokio_postgres::Error>>,
 }
 
 struct Statements {
@@ -132,6 +141,7 @@ impl PgStore {
             lease: Mutex::new(None),
             leading: Arc::new(AtomicBool::new(false)),
             commits,
+            ahead: Mutex::new(None),
         })
     }
 
@@ -257,15 +267,56 @@ impl EventLog for PgStore {
     fn read(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let fail = failed("reading events");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = wait(
-            self.read
-                .query(&self.statements.events, &[&seq_sql(after), &limit]),
-        )
-        .map_err(&fail)?;
-        rows.iter()
+        // A replay reads page after page: the next page comes over the socket while this one
+        // is checked and applied. Records never change once written, so a page asked for early
+        // is as good as one asked for now (if shorter, the reader asks again).
+        let early = {
+            let mut ahead = self
+                .ahead
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match ahead.take() {
+                Some(a) if a.after == after && a.limit == limit => Some(a.rows),
+                Some(stale) => {
+                    stale.rows.abort();
+                    None
+                }
+                None => None,
+            }
+        };
+        let rows = match early {
+            Some(rows) => wait(rows)
+                .map_err(|e| StoreError::storage("reading events", e))?
+                .map_err(&fail)?,
+            None => wait(
+                self.read
+                    .query(&self.statements.events, &[&seq_sql(after), &limit]),
+            )
+            .map_err(&fail)?,
+        };
+        let records: Vec<StoredEvent> = rows
+            .iter()
             .map(event_row)
             .collect::<Result<_, _>>()
-            .map_err(fail)
+            .map_err(fail)?;
+        if let (Some(last), Ok(runtime)) = (records.last(), self.runtime()) {
+            if i64::try_from(records.len()).is_ok_and(|n| n == limit) {
+                let (client, statement) = (Arc::clone(&self.read), self.statements.events.clone());
+                let next = last.seq;
+                let rows = runtime.spawn(async move {
+                    client.query(&statement, &[&seq_sql(next), &limit]).await
+                });
+                *self
+                    .ahead
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ReadAhead {
+                    after: next,
+                    limit,
+                    rows,
+                });
+            }
+        }
+        Ok(records)
     }
 
     fn head(&self) -> Result<Head, StoreError> {
