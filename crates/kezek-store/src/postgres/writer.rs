@@ -129,8 +129,8 @@ type GroupResult = (Head, Vec<Result<(), StoreError>>);
 #[derive(Default)]
 struct Rows<'a> {
     seqs: Vec<i64>,
-    ats: Vec<&'a str>,
-    actors: Vec<&'a str>,
+    ats: Vec<String>,
+    actors: Vec<String>,
     kinds: Vec<String>,
     payloads: Vec<Vec<u8>>,
     prevs: Vec<Vec<u8>>,
@@ -149,35 +149,30 @@ struct Rows<'a> {
 }
 
 impl<'a> Rows<'a> {
+    /// Adds one record; its head.
+    fn push(&mut self, rec: StoredEvent) -> Head {
+        let head = Head {
+            seq: rec.seq,
+            hash: rec.hash,
+        };
+        self.seqs.push(seq_sql(rec.seq));
+        self.ats.push(rec.at);
+        self.actors.push(rec.actor);
+        self.kinds.push(rec.kind);
+        self.payloads.push(rec.payload);
+        self.prevs.push(rec.prev_hash.to_vec());
+        self.hashes.push(rec.hash.to_vec());
+        head
+    }
+
     /// Adds one batch, its events chained after `head`; the new head.
     fn add(&mut self, b: &'a Append, head: Head) -> Head {
         let mut h = head;
         for (seq, event) in &b.events {
-            let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
-            self.seqs.push(seq_sql(rec.seq));
-            self.ats.push(&b.at);
-            self.actors.push(&b.actor);
-            self.kinds.push(rec.kind);
-            self.payloads.push(rec.payload);
-            self.prevs.push(rec.prev_hash.to_vec());
-            self.hashes.push(rec.hash.to_vec());
-            h = Head {
-                seq: rec.seq,
-                hash: rec.hash,
-            };
+            h = self.push(StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event));
         }
         for rec in &b.copied {
-            self.seqs.push(seq_sql(rec.seq));
-            self.ats.push(&rec.at);
-            self.actors.push(&rec.actor);
-            self.kinds.push(rec.kind.clone());
-            self.payloads.push(rec.payload.clone());
-            self.prevs.push(rec.prev_hash.to_vec());
-            self.hashes.push(rec.hash.to_vec());
-            h = Head {
-                seq: rec.seq,
-                hash: rec.hash,
-            };
+            h = self.push(rec.clone());
         }
         for (id, body) in &b.documents {
             self.doc_ids.push(id);

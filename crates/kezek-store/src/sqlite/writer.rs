@@ -149,45 +149,31 @@ fn write_batch(
     let mut insert = tx
         .prepare_cached("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")
         .map_err(failed("preparing the event insert"))?;
+    let mut put = |rec: &StoredEvent| -> Result<Head, StoreError> {
+        let seq_i = i64::try_from(rec.seq.get())
+            .map_err(|e| StoreError::storage("numbering an event", e))?;
+        insert
+            .execute(params![
+                seq_i,
+                rec.at,
+                rec.actor,
+                rec.kind,
+                rec.payload,
+                &rec.prev_hash[..],
+                &rec.hash[..]
+            ])
+            .map_err(failed("writing an event"))?;
+        Ok(Head {
+            seq: rec.seq,
+            hash: rec.hash,
+        })
+    };
     let mut h = head;
     for (seq, event) in &b.events {
-        let rec = StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event);
-        let seq_i = i64::try_from(rec.seq.get())
-            .map_err(|e| StoreError::storage("numbering an event", e))?;
-        insert
-            .execute(params![
-                seq_i,
-                rec.at,
-                rec.actor,
-                rec.kind,
-                rec.payload,
-                &rec.prev_hash[..],
-                &rec.hash[..]
-            ])
-            .map_err(failed("writing an event"))?;
-        h = Head {
-            seq: rec.seq,
-            hash: rec.hash,
-        };
+        h = put(&StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event))?;
     }
     for rec in &b.copied {
-        let seq_i = i64::try_from(rec.seq.get())
-            .map_err(|e| StoreError::storage("numbering an event", e))?;
-        insert
-            .execute(params![
-                seq_i,
-                rec.at,
-                rec.actor,
-                rec.kind,
-                rec.payload,
-                &rec.prev_hash[..],
-                &rec.hash[..]
-            ])
-            .map_err(failed("writing an event"))?;
-        h = Head {
-            seq: rec.seq,
-            hash: rec.hash,
-        };
+        h = put(rec)?;
     }
     if !b.documents.is_empty() {
         let mut keep = tx
