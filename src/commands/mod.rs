@@ -61,7 +61,7 @@ impl Opened {
             Self::Postgres(pg) => match pg.try_lead(who)? {
                 Some(_) => Ok(Held::Lead),
                 None => bail!(
-                    "a kezek server leads the journal in {} (its `Kezek-Leader`): stop the servers first",
+                    "a kezek server leads the journal in {} (`/healthz` names it in `Kezek-Role`): stop the servers first, or make the change through the API",
                     installation.journal_name()
                 ),
             },

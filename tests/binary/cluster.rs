@@ -62,6 +62,24 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
         ("follower".into(), Some(a_url.clone()))
     );
 
+    // A command that writes events does not run beside a leading server.
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
+    let import = kezek()
+        .args(["import", "--data"])
+        .arg(b_dir.path())
+        .args(["--database", &database, "--authority-key"])
+        .arg(&authority)
+        .args(["--groups", &format!("{sample}/groups.csv")])
+        .args(["--applications", &format!("{sample}/applications.csv")])
+        .output()
+        .unwrap();
+    assert!(!import.status.success());
+    assert!(
+        String::from_utf8_lossy(&import.stderr).contains("stop the servers first"),
+        "{}",
+        String::from_utf8_lossy(&import.stderr)
+    );
+
     // Writes sent to the follower are made by the leader.
     kindergarten_k1(&http, &b_url, &staff).await;
     let (status, first) = register(&http, &b_url, &portal, 1, "child-1").await;
