@@ -81,10 +81,14 @@ impl Node {
     /// Inserts; returns whether the key was new and, when the node overflowed, the right
     /// half split off it.
     pub(super) fn insert(&mut self, e: Entry) -> (bool, Option<Node>) {
+        // Whether the key went in after every key of this node: the keys of a queue mostly
+        // come in order (registration times only grow; imports and replays are sorted).
+        let mut at_end = false;
         let fresh = match self {
             Node::Leaf(keys) => match search(keys, &e) {
                 Ok(_) => false,
                 Err(i) => {
+                    at_end = i == keys.len();
                     if keys.len() == keys.capacity() {
                         // Doubling as `Vec` does, but never past a full leaf and the key
                         // that splits it: no leaf is reallocated once it is full size, and
@@ -102,12 +106,14 @@ impl Node {
                     seps,
                 } = &mut **inner;
                 let i = Node::route(seps, &e);
+                let last = i + 1 == children.len();
                 let (Some(child), Some(count)) = (children.get_mut(i), counts.get_mut(i)) else {
                     return (false, None);
                 };
                 let (fresh, split) = child.insert(e);
                 *count += usize::from(fresh);
                 if let Some(right) = split {
+                    at_end = last;
                     *count = child.len();
                     counts.insert(i + 1, right.len());
                     seps.insert(i + 1, right.first());
@@ -116,20 +122,31 @@ impl Node {
                 fresh
             }
         };
-        (fresh, self.split_if_too_wide())
+        (fresh, self.split_if_too_wide(at_end))
     }
 
-    /// Splits off and returns the right half when the node holds more than it may.
-    fn split_if_too_wide(&mut self) -> Option<Node> {
+    /// Splits off and returns the right part when the node holds more than it may: half of
+    /// it, or, when the key that overflowed it came after all the others, only the least a
+    /// node may hold (and a little), so that keys arriving in order fill nodes to three
+    /// quarters, not half: fewer nodes and splits for a city loaded in queue order.
+    fn split_if_too_wide(&mut self, at_end: bool) -> Option<Node> {
         match self {
             Node::Leaf(keys) if keys.len() > LEAF_MAX => {
-                let half = keys.len() / 2;
+                let at = if at_end {
+                    keys.len() - (LEAF_MAX / 4 + 1)
+                } else {
+                    keys.len() / 2
+                };
                 let mut right = Vec::with_capacity(LEAF_MAX + 1);
-                right.extend(keys.drain(half..));
+                right.extend(keys.drain(at..));
                 Some(Node::Leaf(right))
             }
             Node::Internal(inner) if inner.children.len() > FANOUT => {
-                let at = inner.children.len() / 2;
+                let at = if at_end {
+                    inner.children.len() - (FANOUT / 4 + 1)
+                } else {
+                    inner.children.len() / 2
+                };
                 Some(Node::Internal(Box::new(Inner {
                     children: split_off(&mut inner.children, at),
                     counts: split_off(&mut inner.counts, at),
@@ -234,7 +251,7 @@ fn merge(
         }
         _ => unreachable!("siblings are at the same depth"),
     }
-    let split = left.split_if_too_wide();
+    let split = left.split_if_too_wide(false);
     let merged = left.len();
     if let Some(count) = counts.get_mut(i) {
         *count = merged;
