@@ -48,6 +48,7 @@ def main():
     city, binary = Path(args.city), Path(args.binary).resolve()
     work = Path(tempfile.mkdtemp(prefix="kezek-cpu-"))
     pg = cluster.Cluster(Path(tempfile.mkdtemp(prefix="kezek-pg-")))
+    server = None
     try:
         data, on = work / "node", ["--database", pg.url]
         bench.check([binary, "import", "--data", data, *on, "--groups", city / "groups.csv",
@@ -66,8 +67,9 @@ def main():
         print(f"{bench.rate(run):,} durable registrations/s over {wall:.1f} s")
         for comm, ticks in sorted(cores.items(), key=lambda c: -c[1])[:4]:
             print(f"  {comm}: {ticks / os.sysconf('SC_CLK_TCK') / wall:.2f} cores")
-        server.stop()
     finally:
+        if server is not None:
+            server.stop()
         pg.stop()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(pg.dir, ignore_errors=True)
