@@ -107,6 +107,20 @@ const PROBLEMS: &[(&str, Both)] = &[
         ),
     ),
     (
+        "not_leader",
+        (
+            "Бұл түйін жазбайды, ал жетекші түйін қазір қолжетімсіз: сұрауды сәлден соң сол Idempotency-Key-пен қайталаңыз",
+            "Этот узел не записывает, а ведущий узел сейчас недоступен: повторите запрос чуть позже с тем же Idempotency-Key",
+        ),
+    ),
+    (
+        "behind",
+        (
+            "Бұл түйін журналды сұралған min_seq нөміріне дейін әлі қолданбады: сәлден соң қайталаңыз",
+            "Этот узел ещё не применил журнал до запрошенного min_seq: повторите чуть позже",
+        ),
+    ),
+    (
         "already_extended",
         (
             "Мерзім бір рет қана ұзартылады",
@@ -381,6 +395,15 @@ mod tests {
             c::withdraw::Code::ALL.iter().map(|x| x.as_str()).collect(),
         ] {
             field_codes.extend(codes);
+        }
+        // The problems the service itself answers with when it cannot answer now.
+        for code in ["unavailable", "not_leader", "behind"] {
+            for lang in [Lang::Kk, Lang::Ru] {
+                assert!(
+                    problem(code, lang).is_some(),
+                    "no {lang:?} words for `{code}`"
+                );
+            }
         }
         for code in field_codes {
             for lang in [Lang::Kk, Lang::Ru] {

@@ -8,8 +8,9 @@
 //! - A read with `min_seq` (the `as_of_seq` a write returned) waits, up to two seconds, for
 //!   this node to have applied the journal that far, else 503 `behind` with `Retry-After`.
 //!
-//! Writes are told from reads by method; the two posts that only read (a family's status
-//! lookup, the console's sign-in) are answered where they arrive.
+//! Writes are told from reads by method; the posts that only read (a family's status
+//! lookup, the console's sign-in, an audit run from the console — whose result the node
+//! keeps to show on its audit page) are answered where they arrive.
 
 use crate::error::ApiError;
 use axum::body::Body;
@@ -43,11 +44,10 @@ const HOP_BY_HOP: [&str; 8] = [
     "upgrade",
 ];
 
-/// Posts that only read, answered by any node.
+/// Requests that write nothing to the journal, answered by any node.
 fn reads_only(method: &Method, path: &str) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
-        || path == "/status"
-        || path == "/console/sign-in"
+        || matches!(path, "/status" | "/console/sign-in" | "/console/audit")
 }
 
 /// The client that passes writes on to the leader.
@@ -158,8 +158,12 @@ async fn pass_on(relay: &Relay, base: &str, req: Request) -> Response {
             format!("{}{path}", base.trim_end_matches('/')),
         )
         .body(body);
+    // The client sets the length of the body it sends.
     for (name, value) in &parts.headers {
-        if name != header::HOST && !HOP_BY_HOP.contains(&name.as_str()) {
+        if name != header::HOST
+            && name != header::CONTENT_LENGTH
+            && !HOP_BY_HOP.contains(&name.as_str())
+        {
             out = out.header(name, value);
         }
     }
@@ -225,8 +229,10 @@ mod tests {
         assert!(reads_only(&Method::GET, "/v1/applications/A1"));
         assert!(reads_only(&Method::POST, "/status"));
         assert!(reads_only(&Method::POST, "/console/sign-in"));
+        assert!(reads_only(&Method::POST, "/console/audit"));
         assert!(!reads_only(&Method::POST, "/v1/applications"));
         assert!(!reads_only(&Method::PUT, "/v1/districts/D1"));
         assert!(!reads_only(&Method::POST, "/console/sign-out"));
+        assert!(!reads_only(&Method::POST, "/console/claims/A1"));
     }
 }
