@@ -136,3 +136,56 @@ fn copy_journal(from: &dyn Store, to: &dyn Store) -> Result<Head, StoreError> {
     }
     Ok(head)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::memory::MemoryStore;
+    use crate::EventLog;
+    use kezek_core::model::Seq;
+    use kezek_core::Event;
+
+    fn withdrawn(seq: u64) -> Append {
+        Append {
+            events: vec![(
+                Seq::new(seq),
+                Event::Withdrawn {
+                    application_id: format!("A{seq:05}").parse().unwrap(),
+                    at: "2026-01-01T00:00:00Z".parse().unwrap(),
+                },
+            )],
+            at: "2026-01-01T00:00:00Z".into(),
+            actor: "test".into(),
+            ..Append::default()
+        }
+    }
+
+    #[test]
+    fn a_journal_copies_with_its_head_and_a_misplaced_record_is_refused() {
+        let (from, to) = (MemoryStore::new(), MemoryStore::new());
+        for seq in 1..=5 {
+            from.submit(withdrawn(seq)).wait().unwrap();
+        }
+        let copied = copy(&from, &to).unwrap();
+        assert_eq!(copied.head, from.head().unwrap());
+        assert_eq!(
+            to.read(Seq::new(0), 10).unwrap(),
+            from.read(Seq::new(0), 10).unwrap()
+        );
+        // The copy goes on from the same head with events of its own.
+        to.submit(withdrawn(6)).wait().unwrap();
+        // A record that does not follow the head is not stored.
+        let stray = from.read(Seq::new(1), 1).unwrap();
+        let again = MemoryStore::new();
+        let refused = again
+            .submit(Append {
+                copied: stray,
+                ..Append::default()
+            })
+            .wait();
+        assert!(matches!(refused, Err(StoreError::Order(_))), "{refused:?}");
+        assert_eq!(again.head().unwrap(), Head::EMPTY);
+        // Nothing is copied over a journal.
+        assert!(matches!(copy(&from, &to), Err(StoreError::Integrity(_))));
+    }
+}

@@ -135,10 +135,16 @@ pub struct Append {
     pub copied: Vec<StoredEvent>,
 }
 
-/// Checks that a batch's copied records follow `head` and each other (seq and link), and
-/// come without events of their own. Their hashes were checked against their bytes where
-/// they were read from.
-pub(crate) fn check_copied(batch: &Append, head: Head) -> Result<(), StoreError> {
+/// Checks that a batch follows `head`: its first event is the next seq; copied records
+/// (which come without events of their own) follow it and each other, seq and link — their
+/// hashes were checked against their bytes where they were read from.
+pub(crate) fn follows(batch: &Append, head: Head) -> Result<(), StoreError> {
+    if let Some((seq, _)) = batch.events.first().filter(|(s, _)| *s != head.seq.next()) {
+        return Err(StoreError::Order(format!(
+            "got seq {seq} after {}",
+            head.seq
+        )));
+    }
     if batch.copied.is_empty() {
         return Ok(());
     }

@@ -75,6 +75,9 @@ impl EventLog for MemoryStore {
     fn submit(&self, batch: Append) -> Ticket {
         let mut inner = self.lock();
         let mut head = head_of(&inner.events);
+        if let Err(e) = crate::follows(&batch, head) {
+            return Ticket::ready(Err(e));
+        }
         let mut new = Vec::with_capacity(batch.events.len());
         for (seq, event) in &batch.events {
             if *seq != head.seq.next() {
@@ -89,9 +92,6 @@ impl EventLog for MemoryStore {
                 hash: record.hash,
             };
             new.push(record);
-        }
-        if let Err(e) = crate::check_copied(&batch, head) {
-            return Ticket::ready(Err(e));
         }
         new.extend(batch.copied);
         inner.events.extend(new);

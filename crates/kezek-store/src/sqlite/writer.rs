@@ -121,14 +121,7 @@ fn write_group(
     let mut h = head;
     for r in group {
         let b = &r.batch;
-        if let Some((seq, _)) = b.events.first().filter(|(s, _)| *s != h.seq.next()) {
-            results.push(Err(StoreError::Order(format!(
-                "got seq {seq} after {}",
-                h.seq
-            ))));
-            continue;
-        }
-        if let Err(e) = crate::check_copied(b, h) {
+        if let Err(e) = crate::follows(b, h) {
             results.push(Err(e));
             continue;
         }
