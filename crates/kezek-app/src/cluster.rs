@@ -186,10 +186,18 @@ impl App {
                 Ok(Err(e)) => tracing::warn!(error = %e, "cannot ask for the lead"),
                 Err(_) => return,
             }
-            if let Err(e) = self.catch_up(&mut tail, None).await {
-                self.health
-                    .poison(&format!("cannot follow the journal: {e}"));
-                return;
+            match self.catch_up(&mut tail, None).await {
+                Ok(()) => {}
+                // The database cannot be reached now: a follower's state holds nothing the
+                // journal does not, so it keeps serving what it has and tries again.
+                Err(AppError::Unavailable(Unavailable::Store(
+                    e @ kezek_store::StoreError::Storage { .. },
+                ))) => tracing::warn!(error = %e, "cannot read the journal"),
+                Err(e) => {
+                    self.health
+                        .poison(&format!("cannot follow the journal: {e}"));
+                    return;
+                }
             }
             let known = Arc::clone(&shared);
             if let Ok(Ok(leader)) = tokio::task::spawn_blocking(move || known.leader()).await {
