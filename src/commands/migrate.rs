@@ -3,12 +3,13 @@
 //! it runs — a data directory by its lock, a database by its lead — so nothing writes them;
 //! the target must hold nothing yet. `kezek verify` on both then names the same head.
 
+use super::Held;
 use crate::cli::MigrateArgs;
 use crate::config::{redact, Installation, AUTHORITY_FILE};
 use anyhow::{bail, Context, Result};
 use kezek_store::postgres::PgStore;
 use kezek_store::sqlite::SqliteStore;
-use kezek_store::{Shared, Store};
+use kezek_store::Store;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -35,14 +36,8 @@ impl Place {
     }
 }
 
-/// What keeps others from writing an end while the copy runs.
-enum Held {
-    #[allow(dead_code, reason = "held for its lifetime")]
-    Lock(super::lock::Lock),
-    Lead,
-}
-
-/// Opens an end, held; a target directory is made (0700) and must hold no journal.
+/// Opens an end, held (a directory by its lock, a database by its lead); a target directory
+/// is made (0700) and must hold no journal.
 fn open(place: &Place, target: bool) -> Result<(Arc<dyn Store>, Held)> {
     match place {
         Place::Dir(dir) => {
@@ -58,20 +53,15 @@ fn open(place: &Place, target: bool) -> Result<(Arc<dyn Store>, Held)> {
                 bail!("no journal at {}", journal.display());
             }
             installation.create()?;
-            let lock = super::lock::take(dir)?;
+            let held = Held::Lock(super::lock::take(dir)?);
             let store = SqliteStore::open(&journal).context("cannot open the journal")?;
-            Ok((Arc::new(store), Held::Lock(lock)))
+            Ok((Arc::new(store), held))
         }
         Place::Database(url) => {
             let store = PgStore::open(url)
                 .with_context(|| format!("cannot open the journal in {}", redact(url)))?;
-            if store.try_lead("kezek migrate")?.is_none() {
-                bail!(
-                    "a kezek server leads the journal in {}: stop the servers first",
-                    redact(url)
-                );
-            }
-            Ok((Arc::new(store), Held::Lead))
+            let held = super::lead(&store, &redact(url), "kezek migrate")?;
+            Ok((Arc::new(store), held))
         }
     }
 }

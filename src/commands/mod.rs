@@ -58,14 +58,22 @@ impl Opened {
     pub fn take(&self, installation: &Installation, who: &str) -> Result<Held> {
         match self {
             Self::Sqlite(_) => Ok(Held::Lock(lock::take(&installation.data)?)),
-            Self::Postgres(pg) => match pg.try_lead(who)? {
-                Some(_) => Ok(Held::Lead),
-                None => bail!(
-                    "a kezek server leads the journal in {} (`/healthz` names it in `Kezek-Role`): stop the servers first, or make the change through the API",
-                    installation.journal_name()
-                ),
-            },
+            Self::Postgres(pg) => lead(pg, &installation.journal_name(), who),
         }
+    }
+}
+
+/// Takes the lead of the PostgreSQL journal named `journal` for command `who`, or says that a
+/// server leads it.
+///
+/// # Errors
+/// A server leads it, or the database cannot be asked.
+fn lead(pg: &PgStore, journal: &str, who: &str) -> Result<Held> {
+    match pg.try_lead(who)? {
+        Some(_) => Ok(Held::Lead),
+        None => bail!(
+            "a kezek server leads the journal in {journal} (`/healthz` names it in `Kezek-Role`): stop the servers first, or make the change through the API"
+        ),
     }
 }
 

@@ -25,20 +25,28 @@ pub fn run(args: &ServeArgs) -> Result<()> {
     rt.block_on(async {
         let installation = super::installation(&args.store);
         installation.create()?;
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
-        let local = listener.local_addr()?;
-        let (app, opened, _held) = match &installation.database {
-            None => open_sqlite(args, &installation).await?,
+        let bind = || async {
+            tokio::net::TcpListener::bind(args.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", args.listen))
+        };
+        // Alone, the node listens once its state is loaded; on a shared journal it listens
+        // first, so that it can advertise where it is.
+        let ((app, opened, _held), listener) = match &installation.database {
+            None => (open_sqlite(args, &installation).await?, bind().await?),
             Some(url) => {
-                let advertise = args
-                    .advertise_url
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{local}"));
-                open_shared(args, &installation, url, advertise).await?
+                let listener = bind().await?;
+                let advertise = match &args.advertise_url {
+                    Some(url) => url.clone(),
+                    None => format!("http://{}", listener.local_addr()?),
+                };
+                (
+                    open_shared(args, &installation, url, advertise).await?,
+                    listener,
+                )
             }
         };
+        let local = listener.local_addr()?;
         if app.node().writes() {
             app.journal_policy().await?;
             app.sync_keys().await?;

@@ -27,10 +27,12 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
             (Arc::new(store), "database intact, head mark reached")
         }
         // PostgreSQL checks its own pages; the chain and the replay below check the rest.
-        Some(_) => match super::open_store(&installation)? {
-            super::Opened::Postgres(pg) => (pg, "PostgreSQL journal read"),
-            super::Opened::Sqlite(s) => (s, "database intact"),
-        },
+        Some(url) => {
+            let store = kezek_store::postgres::PgStore::open(url).with_context(|| {
+                format!("cannot open the journal in {}", installation.journal_name())
+            })?;
+            (Arc::new(store), "PostgreSQL journal read")
+        }
     };
     let policy = policy_choice(args.store.policy.as_deref())?;
     let key = installation.authority();
