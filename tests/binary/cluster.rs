@@ -4,8 +4,9 @@
 //! losing nothing acknowledged; a retried request gets its first answer; `kezek verify`
 //! passes on the database afterwards.
 
-use crate::common::{application, key, kezek, kindergarten_k1, serve_node, stop};
+use crate::common::{application, key, kezek, kindergarten_k1, serve_node, stop, succeeds};
 use serde_json::Value;
+use std::ffi::OsStr;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -121,6 +122,25 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
     assert_eq!(ahead.headers()["retry-after"], "1");
     let problem: Value = ahead.json().await.unwrap();
     assert_eq!(problem["code"], "behind");
+    // In the reader's language, as every problem.
+    let ru: Value = http
+        .get(format!(
+            "{b_url}/v1/applications/{id}?min_seq={}",
+            seq + 1000
+        ))
+        .bearer_auth(&portal)
+        .header("Accept-Language", "ru")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ru["code"], "behind");
+    assert!(
+        ru["detail"].as_str().unwrap().contains("ещё не применил"),
+        "{ru}"
+    );
 
     // The leader dies; the follower takes over within 10 seconds.
     let mut a = a;
@@ -142,16 +162,13 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
     assert!(second["as_of_seq"].as_u64().unwrap() > seq);
     stop(b);
 
-    let out = kezek()
-        .args(["verify", "--data"])
-        .arg(b_dir.path())
-        .args(["--database", &database, "--authority-key"])
-        .arg(&authority)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&[
+        OsStr::new("verify"),
+        OsStr::new("--data"),
+        b_dir.path().as_os_str(),
+        OsStr::new("--database"),
+        OsStr::new(&database),
+        OsStr::new("--authority-key"),
+        authority.as_os_str(),
+    ]);
 }

@@ -136,7 +136,6 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
             read_body,
         ))
         .layer(axum::middleware::map_response(problem_json))
-        .layer(axum::middleware::from_fn(localize::localize))
         .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(Arc::clone(&app));
     // The console answers in HTML, so it stays outside the problem+json layers; its bodies are
@@ -144,12 +143,15 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
     let console = kezek_console::router(Arc::clone(&app)).layer(
         axum::middleware::from_fn_with_state(limits.body_timeout, read_body),
     );
-    // Outermost: a follower passes writes on before anything else looks at them.
+    // A follower passes writes on before anything else looks at them; every problem, the
+    // relay's own too, is put in the reader's language on the way out (the console's HTML
+    // pages are not problems and pass untouched).
     api.merge(console)
         .layer(axum::middleware::from_fn_with_state(
             cluster::Relay::new(app, limits.body_timeout),
             cluster::route,
         ))
+        .layer(axum::middleware::from_fn(localize::localize))
 }
 
 /// Serves the API on `listener` under `limits` until `shutdown` resolves, with the lapse

@@ -25,11 +25,19 @@ pub(crate) async fn localize(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
-    if !is_problem {
+    // A problem the leader answered for a follower is in the asker's language already.
+    if !is_problem || res.headers().contains_key(header::CONTENT_LANGUAGE) {
         return res;
     }
-    res.headers_mut()
-        .append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    let varies = res
+        .headers()
+        .get_all(header::VARY)
+        .iter()
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"accept-language"));
+    if !varies {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("Accept-Language"));
+    }
     let Some(lang) = accept
         .as_ref()
         .and_then(|v| v.to_str().ok())
