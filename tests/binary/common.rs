@@ -171,6 +171,17 @@ pub fn run(data: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
+/// Runs `kezek` with `args`, which must succeed (stderr shown if not); what it printed.
+pub fn succeeds(args: &[&std::ffi::OsStr]) -> String {
+    let out = kezek().args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "kezek {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
 /// Creates a key with `kezek keys create`: its id and its token.
 pub fn key_with_id(data: &Path, args: &[&str]) -> (String, String) {
     let mut create = vec!["keys", "create"];

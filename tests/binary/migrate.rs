@@ -3,58 +3,46 @@
 //! PostgreSQL journal answers for what the SQLite one held; `kezek backup` of the
 //! PostgreSQL journal while it serves gives a SQLite directory with that head too.
 
-use crate::common::{get_json, key, kezek, serve_node};
+use crate::common::{get_json, key, kezek, serve_node, succeeds};
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Stdio;
 
 /// `kezek verify` on an installation; its "head seq … hash …".
 fn head(args: &[&str], data: &Path, authority: &Path) -> String {
-    let out = kezek()
-        .args(["verify", "--data"])
-        .arg(data)
-        .arg("--authority-key")
-        .arg(authority)
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
+    let mut all = vec![
+        OsStr::new("verify"),
+        OsStr::new("--data"),
+        data.as_os_str(),
+        OsStr::new("--authority-key"),
+        authority.as_os_str(),
+    ];
+    all.extend(args.iter().map(OsStr::new));
+    let text = succeeds(&all);
     text.rsplit("head seq ").next().unwrap().trim().to_owned()
 }
 
 fn migrate(from: &str, to: &str) -> String {
-    let out = kezek()
-        .args(["migrate", "--from", from, "--to", to])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
+    succeeds(&["migrate", "--from", from, "--to", to].map(OsStr::new))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_installation_moves_to_postgres_and_back_with_the_same_head() {
     let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/data/sample");
-    let out = kezek()
-        .args(["import", "--data"])
-        .arg(a.path())
-        .args(["--groups", &format!("{sample}/groups.csv")])
-        .args(["--applications", &format!("{sample}/applications.csv")])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let (groups, applications) = (
+        format!("{sample}/groups.csv"),
+        format!("{sample}/applications.csv"),
     );
+    succeeds(&[
+        OsStr::new("import"),
+        OsStr::new("--data"),
+        a.path().as_os_str(),
+        OsStr::new("--groups"),
+        OsStr::new(&groups),
+        OsStr::new("--applications"),
+        OsStr::new(&applications),
+    ]);
     let portal = key(a.path(), &["--role", "portal"]);
     let authority = a.path().join("authority.key");
     let database = kezek_testdb::database();
@@ -93,18 +81,15 @@ async fn an_installation_moves_to_postgres_and_back_with_the_same_head() {
     );
     // A backup of the PostgreSQL journal while it serves: a SQLite directory with its head.
     let copy = b.path().join("backup");
-    let out = kezek()
-        .args(["backup", "--database", &database, "--data"])
-        .arg(b.path())
-        .arg("--to")
-        .arg(&copy)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(&[
+        OsStr::new("backup"),
+        OsStr::new("--database"),
+        OsStr::new(&database),
+        OsStr::new("--data"),
+        b.path().as_os_str(),
+        OsStr::new("--to"),
+        copy.as_os_str(),
+    ]);
     assert_eq!(head(&[], &copy, &authority), original);
     server.kill().unwrap();
     server.wait().unwrap();
