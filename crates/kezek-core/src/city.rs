@@ -11,7 +11,7 @@ use crate::command::{Command, CommandError, Outcome};
 use crate::dataset::{ApplicationRow, Catalog, GroupRow};
 use crate::event::{GroupSpec, KindergartenLabels};
 use crate::model::KindergartenId;
-use crate::state::State;
+use crate::state::{Bulk, State};
 
 /// A row the state refused, with the file and line it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -59,6 +59,9 @@ pub fn load_named_city(
     applications: Vec<ApplicationRow>,
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), CityError> {
+    // One bulk load: the children enter their cohort queues together, each queue's lists
+    // built bottom-up, when the first vacancy is opened.
+    let state = &mut state.bulk();
     for (i, (district, names)) in catalog.districts.iter().enumerate() {
         let cmd = Command::from(NameDistrict {
             district: district.clone(),
@@ -81,7 +84,7 @@ pub fn load_named_city(
 
 /// Runs `cmd` for the row at `line` of `file`.
 fn run(
-    state: &mut State,
+    state: &mut Bulk,
     cmd: Command,
     file: &'static str,
     line: u64,
@@ -95,7 +98,7 @@ fn run(
 
 /// Every kindergarten of `groups`, in the order of first mention, with its groups full.
 fn create_full(
-    state: &mut State,
+    state: &mut Bulk,
     catalog: &Catalog,
     groups: &[GroupRow],
     sink: &mut dyn FnMut(Outcome),
@@ -142,7 +145,7 @@ fn create_full(
 
 /// Every application, at its original time, in (`registered_at`, `application_id`) order.
 fn register_all(
-    state: &mut State,
+    state: &mut Bulk,
     mut applications: Vec<ApplicationRow>,
     sink: &mut dyn FnMut(Outcome),
 ) -> Result<(), CityError> {

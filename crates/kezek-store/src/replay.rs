@@ -4,6 +4,7 @@
 use crate::record::{Hash, GENESIS};
 use crate::{EventLog, StoreError};
 use kezek_core::model::Seq;
+use kezek_core::state::Bulk;
 use kezek_core::{Event, State};
 
 /// Why a journal could not be replayed.
@@ -175,6 +176,9 @@ fn walk(
     // Reading, hashing and decoding take about as long as applying: one thread does the
     // first three while this one applies, so start-up uses both cores.
     let (pages, received) = std::sync::mpsc::sync_channel::<Page>(PAGES_IN_FLIGHT);
+    // Registrations enter their cohort queues in bulk (see `State::bulk`); the observer and
+    // the rerun rounds look at the state through the guard, which brings the queues up to date.
+    let state = &mut state.bulk();
     std::thread::scope(|scope| {
         let keep_meta = observer.is_some();
         let reader = scope.spawn(move || read_verified(journal, &pages, keep_meta));
@@ -194,7 +198,7 @@ fn walk(
         }
         if let (Ok(()), Some(o)) = (&outcome, observer) {
             outcome = o
-                .end(state)
+                .end(state.state())
                 .map_err(|message| ReplayError::Corrupt { seq: last, message });
         }
         // Dropping the receiver stops the reader at its next send.
@@ -219,7 +223,7 @@ struct Walk<'a, 'o> {
 impl Walk<'_, '_> {
     /// Applies a verified page, re-running each round first when `rerun_rounds`, with the
     /// observer around each record.
-    fn apply_page(&mut self, state: &mut State, page: Page) -> Result<(), ReplayError> {
+    fn apply_page(&mut self, state: &mut Bulk, page: Page) -> Result<(), ReplayError> {
         for Record { seq, event, meta } in page {
             let fail = |message: String| ReplayError::Corrupt { seq, message };
             let applied = meta.as_deref().map(|(at, actor, hash)| Applied {
@@ -230,10 +234,10 @@ impl Walk<'_, '_> {
                 hash,
             });
             if let (Some(o), Some(a)) = (self.observer.as_deref_mut(), &applied) {
-                o.before(state, a).map_err(fail)?;
+                o.before(state.state(), a).map_err(fail)?;
             }
             if let (true, Event::RoundRun(r)) = (self.rerun_rounds, &event) {
-                check_round(state, seq, r)?;
+                check_round(state.state(), seq, r)?;
                 *self.rounds += 1;
             }
             state
@@ -241,7 +245,7 @@ impl Walk<'_, '_> {
                 .map_err(|e| fail(e.mismatch.to_string()))?;
             *self.last = seq;
             if let (Some(o), Some(a)) = (self.observer.as_deref_mut(), &applied) {
-                o.after(state, a).map_err(fail)?;
+                o.after(state.state(), a).map_err(fail)?;
             }
         }
         Ok(())

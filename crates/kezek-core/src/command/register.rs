@@ -17,8 +17,8 @@ use crate::model::{
     Document, Iin, IinError, KgIx, Language, RoundId, Seq,
 };
 use crate::queue::order::Entry;
-use crate::queue::{Cause, QueueKey};
-use crate::state::{Applicant, Application, Mismatch, Refusal as Refused, Stamp, State};
+use crate::queue::QueueKey;
+use crate::state::{Applicant, Application, Mismatch, Refusal as Refused, State};
 use jiff::Timestamp;
 
 code_enum! {
@@ -371,8 +371,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, r: &Registration) -> Result<(),
         previous: None,
     };
     let a = state.add_application(app)?;
-    let cause = Cause::RegisteredAhead;
-    state.enqueue(a, Stamp { seq, cause })
+    state.enqueue_registered(a, seq)
 }
 
 /// Applies `registration_refused`: the id and the grounds are kept.

@@ -180,6 +180,35 @@ pub fn ahead_from_counts(
     ahead
 }
 
+/// A child a bulk load adds to a cohort queue: its key, tier and kindergartens, and the seq
+/// of the event that adds it.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    /// The child's key.
+    pub entry: Entry,
+    /// Its tier.
+    pub tier: usize,
+    /// The kindergartens it listed.
+    pub kindergartens: &'a [KgIx],
+    /// Journal seq.
+    pub seq: Seq,
+}
+
+/// Adds sorted-or-not `keys` to `list`: built bottom-up when the list is empty (a bulk
+/// load's usual case), inserted one by one into a list that already holds children.
+fn fill(list: &mut OrderIndex, keys: Vec<Entry>) {
+    if keys.is_empty() {
+        return;
+    }
+    if list.is_empty() {
+        *list = OrderIndex::from_keys(keys);
+    } else {
+        for k in keys {
+            list.insert(k);
+        }
+    }
+}
+
 /// The indexes of one cohort queue.
 #[derive(Debug, Clone)]
 pub struct CohortQueue {
@@ -231,6 +260,48 @@ impl CohortQueue {
                 .or_insert_with(|| smallvec![OrderIndex::default(); n]);
             if let Some(list) = lists.get_mut(tier) {
                 list.insert(e);
+            }
+        }
+    }
+
+    /// Adds many children at once, in journal order, all for `cause`: the same lists and
+    /// log as [`CohortQueue::insert`] one by one, but each list is filled in one go.
+    pub fn insert_many<'a>(
+        &mut self,
+        arrivals: impl IntoIterator<Item = Arrival<'a>>,
+        cause: Cause,
+    ) {
+        let n = self.tiers.len();
+        let mut tiers: Vec<Vec<Entry>> = vec![Vec::new(); n];
+        let mut lists: FxHashMap<KgIx, Vec<Vec<Entry>>> = FxHashMap::default();
+        for a in arrivals {
+            self.log.push(Change::Entry {
+                seq: a.seq,
+                tier: tier_code(a.tier),
+                entry: a.entry,
+                inserted: true,
+                cause,
+            });
+            if let Some(keys) = tiers.get_mut(a.tier) {
+                keys.push(a.entry);
+            }
+            for k in a.kindergartens {
+                let by_tier = lists.entry(*k).or_insert_with(|| vec![Vec::new(); n]);
+                if let Some(keys) = by_tier.get_mut(a.tier) {
+                    keys.push(a.entry);
+                }
+            }
+        }
+        for (list, keys) in self.tiers.iter_mut().zip(tiers) {
+            fill(list, keys);
+        }
+        for (k, by_tier) in lists {
+            let target = self
+                .by_kindergarten
+                .entry(k)
+                .or_insert_with(|| smallvec![OrderIndex::default(); n]);
+            for (list, keys) in target.iter_mut().zip(by_tier) {
+                fill(list, keys);
             }
         }
     }

@@ -6,6 +6,7 @@
 //! indexes (ids, children, cohort queues, deadlines) in step with the tables.
 
 pub mod app_index;
+pub mod bulk;
 pub mod explain;
 pub mod mismatch;
 mod mutate;
@@ -13,6 +14,7 @@ pub mod queries;
 pub mod records;
 pub mod stats;
 
+pub use bulk::Bulk;
 pub use mismatch::{ApplyError, Mismatch};
 pub(crate) use mutate::Stamp;
 pub use queries::Position;
@@ -50,6 +52,9 @@ pub struct State {
     kindergartens: Vec<Kindergarten>,
     /// Kindergarten id → index.
     kindergarten_index: FxHashMap<KindergartenId, KgIx>,
+    /// The district of each kindergarten, by index: every registration checks its
+    /// preferences' districts, and this list fits in cache where the records do not.
+    kindergarten_districts: Vec<DistrictIx>,
     /// Applications, in registration order.
     applications: Table<Application>,
     /// Application id → index.
@@ -72,6 +77,9 @@ pub struct State {
     refusals: FxHashMap<ApplicationId, Refusal>,
     /// API keys whose revocation is journaled (`key_revoked`).
     revoked_keys: rustc_hash::FxHashSet<Box<str>>,
+    /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
+    /// were last brought up to date, in journal order. `None` otherwise.
+    pending: Option<Vec<AppIx>>,
 }
 
 impl State {
@@ -86,6 +94,7 @@ impl State {
             district_index: FxHashMap::default(),
             kindergartens: Vec::new(),
             kindergarten_index: FxHashMap::default(),
+            kindergarten_districts: Vec::new(),
             applications: Table::default(),
             application_index: AppIndex::default(),
             latest_by_child: FxHashMap::default(),
@@ -97,6 +106,7 @@ impl State {
             round_index: FxHashMap::default(),
             refusals: FxHashMap::default(),
             revoked_keys: rustc_hash::FxHashSet::default(),
+            pending: None,
         }
     }
 

@@ -228,11 +228,11 @@ impl State {
         Some((k, self.kindergarten(k)?))
     }
 
-    /// A kindergarten by its id as written, without parsing it first.
+    /// A kindergarten and its district, by its id as written, without parsing it first.
     #[must_use]
-    pub fn kindergarten_by_str(&self, id: &str) -> Option<(KgIx, &Kindergarten)> {
+    pub fn kindergarten_district_by_str(&self, id: &str) -> Option<(KgIx, DistrictIx)> {
         let k = *self.kindergarten_index.get(id)?;
-        Some((k, self.kindergarten(k)?))
+        Some((k, *self.kindergarten_districts.get(k.slot())?))
     }
 
     /// The ids of kindergartens.

@@ -56,10 +56,27 @@ fn prefs() -> impl Strategy<Value = Vec<u8>> {
     proptest::sample::subsequence((0..KGS).collect::<Vec<_>>(), 1..=3).prop_shuffle()
 }
 
+/// A registration, or an import at an earlier time.
+pub(crate) fn registration() -> impl Strategy<Value = Op> {
+    (
+        2021i16..=2024,
+        any::<bool>(),
+        prefs(),
+        0u8..4,
+        proptest::option::of(0u32..5_000_000),
+    )
+        .prop_map(|(cohort, ru, prefs, cat, import_back)| Op::Register {
+            cohort,
+            ru,
+            prefs,
+            cat,
+            import_back,
+        })
+}
+
 pub(crate) fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        8 => (2021i16..=2024, any::<bool>(), prefs(), 0u8..4, proptest::option::of(0u32..5_000_000))
-            .prop_map(|(cohort, ru, prefs, cat, import_back)| Op::Register { cohort, ru, prefs, cat, import_back }),
+        8 => registration(),
         1 => any::<u16>().prop_map(Op::Withdraw),
         2 => (any::<u16>(), any::<bool>()).prop_map(|(a, v)| Op::Decide(a, v)),
         1 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Prefs(a, p)),

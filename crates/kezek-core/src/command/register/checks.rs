@@ -220,7 +220,7 @@ pub(crate) fn preferences<S: AsRef<str>>(
     let mut out: Vec<KgIx> = Vec::with_capacity(raw.len().min(max));
     for (i, s) in raw.iter().enumerate().take(max) {
         let s = s.as_ref();
-        let Some((k, kg)) = state.kindergarten_by_str(s) else {
+        let Some((k, kg_district)) = state.kindergarten_district_by_str(s) else {
             grounds.push(ground(
                 format!("preferences[{i}]"),
                 GroundCode::UnknownKindergarten,
@@ -228,7 +228,7 @@ pub(crate) fn preferences<S: AsRef<str>>(
             ));
             continue;
         };
-        if district.is_some_and(|d| kg.district != d) {
+        if district.is_some_and(|d| kg_district != d) {
             grounds.push(ground(
                 format!("preferences[{i}]"),
                 GroundCode::KindergartenOutsideDistrict,

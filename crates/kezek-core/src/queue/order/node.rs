@@ -219,6 +219,36 @@ impl Node {
     }
 }
 
+/// `n` items cut into the fewest parts of at most `max`, as even as possible (sizes differ
+/// by at most one): every part but a lone one holds more than `max / 2`.
+fn even_parts(n: usize, max: usize) -> impl Iterator<Item = usize> {
+    let parts = n.div_ceil(max.max(1)).max(1);
+    let (size, extra) = (n / parts, n % parts);
+    (0..parts).map(move |i| size + usize::from(i < extra))
+}
+
+/// The tree of strictly increasing `keys`, built bottom-up: leaves filled as evenly as the
+/// bound allows, then each level of internal nodes over the one below. No descent, no
+/// split, no moved key; the same invariants as a tree grown by inserts.
+pub(super) fn from_sorted(keys: &[Entry]) -> Node {
+    let mut level: Vec<Node> = Vec::with_capacity(keys.len().div_ceil(LEAF_MAX));
+    let mut rest = keys;
+    for size in even_parts(keys.len(), LEAF_MAX) {
+        let (leaf, after) = rest.split_at(size.min(rest.len()));
+        level.push(Node::Leaf(leaf.to_vec()));
+        rest = after;
+    }
+    while level.len() > 1 {
+        let mut upper = Vec::with_capacity(level.len().div_ceil(FANOUT));
+        let mut nodes = level.into_iter();
+        for size in even_parts(nodes.len(), FANOUT) {
+            upper.push(Node::Internal(Inner::of(nodes.by_ref().take(size))));
+        }
+        level = upper;
+    }
+    level.pop().unwrap_or(Node::Leaf(Vec::new()))
+}
+
 /// Merges children `i` and `i + 1`; splits the result in two again when it is too wide.
 fn merge(
     children: &mut ArrayVec<Node, ROOM>,

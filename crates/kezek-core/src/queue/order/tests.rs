@@ -167,3 +167,87 @@ proptest! {
         prop_assert_eq!(search(&keys, &e), keys.binary_search(&e));
     }
 }
+
+/// Applies `ops` to `idx` and to the sorted `model`, checking the two agree throughout.
+fn mutate_both(idx: &mut OrderIndex, model: &mut Vec<Entry>, ops: &[(bool, i64, u32)]) {
+    for (insert, t, s) in ops {
+        let e = entry(*t, *s);
+        if *insert {
+            assert_eq!(idx.insert(e), model.binary_search(&e).is_err());
+            if let Err(i) = model.binary_search(&e) {
+                model.insert(i, e);
+            }
+        } else {
+            assert_eq!(idx.remove(&e), model.binary_search(&e).is_ok());
+            model.retain(|x| *x != e);
+        }
+    }
+    let (len, _) = check(&idx.root, None, None, true);
+    assert_eq!(len, model.len());
+    assert_eq!(idx.len(), model.len());
+    assert!(idx.iter().copied().eq(model.iter().copied()));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Built bottom-up from keys in any order (duplicates too), the index holds what one
+    /// grown by inserting them one by one holds, answers every rank and select the same,
+    /// keeps the tree's invariants, and stays equal under later inserts and removals.
+    #[test]
+    fn built_from_keys_equals_inserted_one_by_one(
+        keys in proptest::collection::vec((0i64..20_000, 0u32..4), 0..6000),
+        sorted in any::<bool>(),
+        later in proptest::collection::vec((any::<bool>(), 0i64..20_000, 0u32..4), 0..300),
+    ) {
+        let mut keys: Vec<Entry> = keys.into_iter().map(|(t, s)| entry(t, s)).collect();
+        if sorted {
+            keys.sort_unstable();
+        }
+        let mut inserted = OrderIndex::default();
+        for k in &keys {
+            inserted.insert(*k);
+        }
+        let mut built = OrderIndex::from_keys(keys.clone());
+        let mut model = keys;
+        model.sort_unstable();
+        model.dedup();
+        let (len, _) = check(&built.root, None, None, true);
+        prop_assert_eq!(len, model.len());
+        prop_assert_eq!(built.len(), inserted.len());
+        prop_assert!(built.iter().eq(inserted.iter()));
+        for probe in (0..20_001i64).step_by(97) {
+            let e = entry(probe, 2);
+            prop_assert_eq!(built.count_less(&e), inserted.count_less(&e));
+            prop_assert_eq!(built.contains(&e), inserted.contains(&e));
+        }
+        for i in (0..=model.len()).step_by(7) {
+            prop_assert_eq!(built.select(i), inserted.select(i));
+        }
+        mutate_both(&mut built, &mut model, &later);
+    }
+}
+
+#[test]
+fn built_trees_have_every_size_right() {
+    // Around each boundary where a level gains a node or the tree a level.
+    let sizes = [0, 1, LEAF_MAX - 1, LEAF_MAX, LEAF_MAX + 1, 2 * LEAF_MAX + 1];
+    let deep = [
+        FANOUT * LEAF_MAX,
+        FANOUT * LEAF_MAX + 1,
+        FANOUT * FANOUT * LEAF_MAX + 5,
+    ];
+    for n in sizes.into_iter().chain(deep) {
+        let keys: Vec<Entry> = (0..n)
+            .map(|i| entry(i64::try_from(i).unwrap(), 0))
+            .collect();
+        let built = OrderIndex::from_keys(keys.clone());
+        let (len, _) = check(&built.root, None, None, true);
+        assert_eq!(len, n, "size {n}");
+        assert!(built.iter().copied().eq(keys.iter().copied()), "size {n}");
+        let mut grown = built.clone();
+        let mut model = keys;
+        let more: Vec<(bool, i64, u32)> = (0..200).map(|i| (i % 3 != 0, i * 7, 1)).collect();
+        mutate_both(&mut grown, &mut model, &more);
+    }
+}

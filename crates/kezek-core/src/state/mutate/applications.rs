@@ -1,11 +1,12 @@
 //! Applications and their places in the cohort queues.
 
 use super::{unknown, Stamp};
-use crate::model::{AppIx, AppStatus, ApplicationId, ClaimStatus, KgIx, KindergartenId};
-use crate::queue::CohortQueue;
+use crate::model::{AppIx, AppStatus, ApplicationId, ClaimStatus, KgIx, KindergartenId, Seq};
+use crate::queue::{Arrival, Cause, CohortQueue, QueueKey};
 use crate::state::mismatch::Mismatch;
 use crate::state::{Application, Preferences, Refusal, State};
 use jiff::Timestamp;
+use rustc_hash::FxHashMap;
 
 /// Applications.
 impl State {
@@ -109,6 +110,67 @@ impl State {
             .or_insert_with(|| CohortQueue::new(tiers, blocks));
         queue.insert(entry, tier, &app.preferences, stamp.seq, stamp.cause);
         Ok(())
+    }
+
+    /// Puts the application registered at `seq` into its cohort queue, or, during a bulk
+    /// load, notes it for [`State::flush_pending`].
+    pub(crate) fn enqueue_registered(&mut self, a: AppIx, seq: Seq) -> Result<(), Mismatch> {
+        if let Some(pending) = &mut self.pending {
+            pending.push(a);
+            return Ok(());
+        }
+        self.enqueue(
+            a,
+            Stamp {
+                seq,
+                cause: Cause::RegisteredAhead,
+            },
+        )
+    }
+
+    /// Puts the applications a bulk load registered since the last call into their cohort
+    /// queues, each queue's in one go ([`CohortQueue::insert_many`]): the same queues and
+    /// logs as enqueuing each at its registration, since only registrations were deferred.
+    pub(crate) fn flush_pending(&mut self) {
+        let Some(pending) = self.pending.as_mut().filter(|p| !p.is_empty()) else {
+            return;
+        };
+        let pending = std::mem::take(pending);
+        // A few (a replay watched record by record) go in one by one: no maps to build.
+        if pending.len() < 64 {
+            for a in pending {
+                let seq = self.application(a).map(|app| app.seq);
+                if let Some(seq) = seq {
+                    let cause = Cause::RegisteredAhead;
+                    // Noted applications exist: enqueue cannot fail.
+                    let _ = self.enqueue(a, Stamp { seq, cause });
+                }
+            }
+            return;
+        }
+        let mut by_queue: FxHashMap<QueueKey, Vec<AppIx>> = FxHashMap::default();
+        for a in pending {
+            if let Some(app) = self.applications.get(a.slot()) {
+                by_queue.entry(app.queue_key()).or_default().push(a);
+            }
+        }
+        let (tiers, blocks) = (self.policy.tiers.len(), self.policy.blocks.len());
+        let applications = &self.applications;
+        for (key, apps) in by_queue {
+            let arrivals = apps.iter().filter_map(|a| {
+                let app = applications.get(a.slot())?;
+                Some(Arrival {
+                    entry: app.entry(*a),
+                    tier: app.tier,
+                    kindergartens: &app.preferences,
+                    seq: app.seq,
+                })
+            });
+            self.queues
+                .entry(key)
+                .or_insert_with(|| CohortQueue::new(tiers, blocks))
+                .insert_many(arrivals, Cause::RegisteredAhead);
+        }
     }
 
     /// Takes application `a` out of its cohort queue.

@@ -65,6 +65,7 @@ impl State {
             groups,
         });
         self.kindergarten_index.insert(id.clone(), k);
+        self.kindergarten_districts.push(d);
         Ok(k)
     }
 
