@@ -186,6 +186,11 @@ pub struct ServeArgs {
     /// Seconds between two heads in the witness file.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub witness_every: u64,
+    /// Write a snapshot of the state to `snapshots/` in the data directory each time the
+    /// journal has grown by this many records, and start from the newest one (replaying
+    /// only the records after it); 0: never write one, and always replay from the start.
+    #[arg(long, env = "KEZEK_SNAPSHOT_EVERY", default_value_t = 100_000)]
+    pub snapshot_every: u64,
     /// Connections open at once (lowered to what the open-files limit allows); past it the
     /// oldest idle connection is closed.
     #[arg(long, env = env::MAX_CONNECTIONS, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]

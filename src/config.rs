@@ -108,6 +108,12 @@ impl Installation {
         self.data.join(JOURNAL_FILE)
     }
 
+    /// Where a server keeps its snapshots of the state.
+    #[must_use]
+    pub fn snapshots(&self) -> PathBuf {
+        self.data.join("snapshots")
+    }
+
     /// The authority key's path.
     #[must_use]
     pub fn authority(&self) -> PathBuf {

@@ -120,6 +120,34 @@ fn start_on(
     start_with(installation, store, policy_choice(args.policy.as_deref())?)
 }
 
+/// Starts a server's application on an open store: from the newest snapshot of the data
+/// directory when `snapshots`, and keeping them from then on.
+fn start_serving(
+    args: &StoreArgs,
+    installation: &Installation,
+    store: Arc<dyn Store>,
+    snapshot_every: u64,
+) -> Result<Arc<App>> {
+    if snapshot_every == 0 {
+        return start_on(args, installation, store);
+    }
+    let choice = policy_choice(args.policy.as_deref())?;
+    let dir = installation.snapshots();
+    let app = App::start_from(
+        store,
+        choice.clone(),
+        authority(installation)?,
+        Arc::new(SystemClock),
+        Some(&dir),
+    )?;
+    app.keep_snapshots(kezek_app::snapshots::Keeper {
+        dir,
+        every: snapshot_every,
+        policy: choice,
+    });
+    Ok(app)
+}
+
 /// Starts the application on an open store under `policy`.
 fn start_with(
     installation: &Installation,

@@ -108,10 +108,11 @@ async fn open_sqlite(
     let (store, rewind) = SqliteStore::open_with(&installation.journal(), options)
         .context("cannot open the journal")?;
     let store = Arc::new(store);
-    let app = super::start_on(
+    let app = super::start_serving(
         &args.store,
         installation,
         Arc::clone(&store) as Arc<dyn Store>,
+        args.snapshot_every,
     )?;
     store.checked().context("cannot open the journal")?;
     if let Some(rewind) = &rewind {
@@ -144,7 +145,12 @@ async fn open_shared(
         Arc::new(PgStore::open(url).with_context(|| {
             format!("cannot open the journal in {}", installation.journal_name())
         })?);
-    let app = super::start_on(&args.store, installation, Arc::clone(&pg) as Arc<dyn Store>)?;
+    let app = super::start_serving(
+        &args.store,
+        installation,
+        Arc::clone(&pg) as Arc<dyn Store>,
+        args.snapshot_every,
+    )?;
     app.follow();
     tokio::spawn(Arc::clone(&app).run_node(Arc::clone(&pg) as Arc<dyn Shared>, advertise));
     let settled = tokio::time::timeout(SETTLE, async {

@@ -24,5 +24,6 @@ mod notify;
 mod policy;
 mod restart;
 mod rewrite;
+mod snapshot;
 mod sweep;
 mod verify;

@@ -103,7 +103,7 @@ pub fn policy_digest(text: &str) -> String {
 /// The policy a replay starts under: the journal's first, or `fallback`; and whether the
 /// policy in force at the end (the journal's last) is `given`, when one was given.
 pub(crate) fn initial_policy(
-    store: &dyn Store,
+    store: &dyn kezek_store::EventLog,
     choice: PolicyChoice,
 ) -> Result<Policy, StartError> {
     let records = store.policy_records()?;
@@ -152,6 +152,9 @@ pub enum StartError {
     /// The keys cannot be read.
     #[error("cannot read the API keys")]
     Store(#[from] StoreError),
+    /// A snapshot could not be made or written.
+    #[error("{0}")]
+    Snapshot(String),
 }
 
 impl App {
@@ -168,11 +171,37 @@ impl App {
         authority: Authority,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StartError> {
+        Self::start_from(store, policy, authority, clock, None)
+    }
+
+    /// [`Self::start`], from the newest snapshot in `snapshots` that checks (see
+    /// [`crate::snapshots`]), replaying only the records after it; from the journal's
+    /// start when there is none.
+    ///
+    /// # Errors
+    /// As [`Self::start`].
+    pub fn start_from(
+        store: Arc<dyn Store>,
+        policy: impl Into<PolicyChoice>,
+        authority: Authority,
+        clock: Arc<dyn Clock>,
+        snapshots: Option<&std::path::Path>,
+    ) -> Result<Arc<Self>, StartError> {
         let started = std::time::Instant::now();
-        let mut state = State::new(initial_policy(store.as_ref(), policy.into())?);
-        let last = replay(store.as_ref(), &mut state)?;
+        let policy = initial_policy(store.as_ref(), policy.into())?;
+        let restored = match snapshots {
+            Some(dir) => crate::snapshots::restore(store.as_ref(), dir, &policy)?,
+            None => None,
+        };
+        let state = if let Some(state) = restored {
+            state
+        } else {
+            let mut state = State::new(policy);
+            replay(store.as_ref(), &mut state)?;
+            state
+        };
         tracing::info!(
-            events = last.get(),
+            events = state.last_seq().get(),
             ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "journal replayed"
         );
@@ -196,6 +225,50 @@ impl App {
             auditing: std::sync::atomic::AtomicBool::new(false),
             node: crate::cluster::Node::default(),
         }))
+    }
+
+    /// Keeps snapshots for the next start: a thread of their own writes one each time the
+    /// journal has grown by `keeper.every` records since the newest (checked every second),
+    /// without locking the serving state. It ends with the application.
+    pub fn keep_snapshots(self: &Arc<Self>, keeper: crate::snapshots::Keeper) {
+        let app = Arc::downgrade(self);
+        let spawned = std::thread::Builder::new()
+            .name("snapshots".into())
+            .spawn(move || {
+                let mut newest = keeper.newest();
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let Some(app) = app.upgrade() else {
+                        return;
+                    };
+                    let head = app.state.read().last_seq().get();
+                    if head < newest.saturating_add(keeper.every.max(1)) {
+                        continue;
+                    }
+                    let store = Arc::clone(&app.store);
+                    drop(app);
+                    let started = std::time::Instant::now();
+                    match keeper.take(store.as_ref()) {
+                        Ok(at) => {
+                            newest = at.seq.get();
+                            tracing::info!(
+                                at = newest,
+                                ms = u64::try_from(started.elapsed().as_millis())
+                                    .unwrap_or(u64::MAX),
+                                "snapshot written"
+                            );
+                        }
+                        Err(e) => {
+                            // Tried again once as many records more have come.
+                            newest = head;
+                            tracing::warn!(error = %e, "snapshot not written");
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no snapshots: the thread did not start");
+        }
     }
 
     /// Now, by the application's clock.

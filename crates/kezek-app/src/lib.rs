@@ -27,6 +27,7 @@ pub mod outbox;
 pub mod pdf;
 pub mod problem;
 pub mod sequencer;
+pub mod snapshots;
 mod sweeper;
 pub mod verify;
 pub mod views;

@@ -28,6 +28,42 @@ impl<T> Default for Table<T> {
     }
 }
 
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Table<T> {
+    /// A sequence, pushed item by item: a million records go straight into their chunks,
+    /// never through one large `Vec` first.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {
+            type Value = Table<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a sequence")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Table<T>, A::Error> {
+                let mut table = Table::default();
+                table.reserve(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element()? {
+                    table.push(item);
+                }
+                Ok(table)
+            }
+        }
+        d.deserialize_seq(Items(std::marker::PhantomData))
+    }
+}
+
+impl<T> FromIterator<T> for Table<T> {
+    fn from_iter<I: IntoIterator<Item = T>>(items: I) -> Self {
+        let mut table = Self::default();
+        for item in items {
+            table.push(item);
+        }
+        table
+    }
+}
+
 impl<T> Table<T> {
     /// Number of items.
     #[must_use]

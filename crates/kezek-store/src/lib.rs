@@ -18,6 +18,7 @@ pub mod notify;
 pub mod postgres;
 pub mod record;
 pub mod replay;
+pub mod snapshot;
 pub mod sqlite;
 
 use kezek_core::model::Seq;

@@ -31,7 +31,41 @@ const PAGE: usize = 10_000;
 /// # Errors
 /// The first record that is missing, corrupt, out of order or does not apply.
 pub fn replay(journal: &dyn EventLog, state: &mut State) -> Result<Seq, ReplayError> {
-    walk(journal, state, false, None).map(|(last, _)| last)
+    walk(journal, state, START, false, None).map(|(last, _)| last)
+}
+
+/// The empty journal's head: where a replay from the start begins.
+const START: crate::Head = crate::Head {
+    seq: Seq::new(0),
+    hash: GENESIS,
+};
+
+/// Replays the records after `from` into `state`, which holds exactly the journal up to
+/// `from` (a state restored from a snapshot taken there): the journal's record at
+/// `from.seq` must have `from.hash`, and every record after it is checked and applied as
+/// [`replay`] does. Returns the last seq applied.
+///
+/// # Errors
+/// The journal's record at `from.seq` is not the one the state was taken at; as [`replay`].
+pub fn resume(
+    journal: &dyn EventLog,
+    state: &mut State,
+    from: crate::Head,
+) -> Result<Seq, ReplayError> {
+    if from.seq != Seq::new(0) {
+        let before = Seq::new(from.seq.get() - 1);
+        let at = journal.read(before, 1)?;
+        if at
+            .first()
+            .is_none_or(|r| r.seq != from.seq || r.hash != from.hash)
+        {
+            return Err(ReplayError::Corrupt {
+                seq: from.seq,
+                message: "the journal's record here is not the one the state was taken at".into(),
+            });
+        }
+    }
+    walk(journal, state, from, false, None).map(|(last, _)| last)
 }
 
 /// A record as an audit applies it, for an [`Observer`].
@@ -91,7 +125,7 @@ pub struct Audit {
 /// # Errors
 /// As [`replay`], and the first round whose re-run differs.
 pub fn audit(journal: &dyn EventLog, state: &mut State) -> Result<Audit, ReplayError> {
-    walk(journal, state, true, None).map(|(last, rounds)| Audit {
+    walk(journal, state, START, true, None).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })
@@ -106,7 +140,7 @@ pub fn audit_observed(
     state: &mut State,
     observer: &mut dyn Observer,
 ) -> Result<Audit, ReplayError> {
-    walk(journal, state, true, Some(observer)).map(|(last, rounds)| Audit {
+    walk(journal, state, START, true, Some(observer)).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })
@@ -164,13 +198,14 @@ const PAGES_IN_FLIGHT: usize = 4;
 fn walk(
     journal: &dyn EventLog,
     state: &mut State,
+    from: crate::Head,
     rerun_rounds: bool,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<(Seq, u64), ReplayError> {
-    if state.last_seq() != Seq::default() {
+    if state.last_seq() != from.seq {
         return Err(ReplayError::Corrupt {
             seq: state.last_seq(),
-            message: "replay needs an empty state".into(),
+            message: format!("replay from {} needs a state up to it", from.seq),
         });
     }
     // Reading, hashing and decoding take about as long as applying: one thread does the
@@ -181,8 +216,8 @@ fn walk(
     let state = &mut state.bulk();
     std::thread::scope(|scope| {
         let keep_meta = observer.is_some();
-        let reader = scope.spawn(move || read_verified(journal, &pages, keep_meta));
-        let (mut last, mut rounds) = (Seq::default(), 0);
+        let reader = scope.spawn(move || read_verified(journal, from, &pages, keep_meta));
+        let (mut last, mut rounds) = (from.seq, 0);
         let mut outcome = Ok(());
         for page in &received {
             let mut walk = Walk {
@@ -256,10 +291,11 @@ impl Walk<'_, '_> {
 /// and returns the last seq, after checking it against the journal's head.
 fn read_verified(
     journal: &dyn EventLog,
+    from: crate::Head,
     pages: &std::sync::mpsc::SyncSender<Page>,
     keep_meta: bool,
 ) -> Result<Seq, ReplayError> {
-    let (mut last, mut hash) = (Seq::default(), GENESIS);
+    let (mut last, mut hash) = (from.seq, from.hash);
     loop {
         let page = journal.read(last, PAGE)?;
         if page.is_empty() {

@@ -68,8 +68,7 @@ impl fmt::Display for Category {
 
 impl<'de> Deserialize<'de> for Category {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).ok_or_else(|| serde::de::Error::custom("not a category code"))
+        super::text::parse_str(d, |s| Self::parse(s).ok_or("not a category code"))
     }
 }
 

@@ -155,8 +155,7 @@ impl Serialize for Iin {
 
 impl<'de> Deserialize<'de> for Iin {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Self::parse(&s).map_err(serde::de::Error::custom)
+        super::text::parse_str(d, Self::parse)
     }
 }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where an application stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AppStatus {
     /// Waiting in its cohort queue.
     Queued,
@@ -41,7 +41,7 @@ impl AppStatus {
 }
 
 /// Where a referral stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReferralStatus {
     /// Issued; the parent must confirm.
     Issued,

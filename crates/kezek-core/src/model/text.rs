@@ -74,6 +74,33 @@ pub fn quoted(s: &str) -> String {
     out
 }
 
+/// Deserializes a string field through `parse` without copying it into a `String` first:
+/// a journal replay or a snapshot reads millions of ids and IINs, and an allocation each
+/// was a fair part of the decoding.
+///
+/// # Errors
+/// Not a string, or a string `parse` refuses (its message).
+pub(crate) fn parse_str<'de, D, T, E>(
+    d: D,
+    parse: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    E: std::fmt::Display,
+{
+    struct Text<F>(F);
+    impl<T, E: std::fmt::Display, F: FnOnce(&str) -> Result<T, E>> serde::de::Visitor<'_> for Text<F> {
+        type Value = T;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_str<X: serde::de::Error>(self, s: &str) -> Result<T, X> {
+            (self.0)(s).map_err(X::custom)
+        }
+    }
+    d.deserialize_str(Text(parse))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ use crate::table::Table;
 use interleave::{lower_before_upper, upper_before_lower};
 use order::{Entry, OrderIndex};
 use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
 use smallvec::{smallvec, SmallVec};
 
 /// The lists of one kindergarten, one per tier, kept inside the map's slot (the policies
@@ -26,7 +27,7 @@ fn tier_code(t: usize) -> u8 {
 }
 
 /// Identifies a cohort queue: children compete only inside one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct QueueKey {
     /// The district.
     pub district: DistrictIx,
@@ -37,7 +38,7 @@ pub struct QueueKey {
 }
 
 /// Why a cohort queue changed: what a family sees as the reason its number moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Cause {
     /// Someone registered (or was imported) ahead.
     RegisteredAhead,
@@ -83,7 +84,7 @@ impl Cause {
 }
 
 /// One change of a cohort queue, kept so a queue number can be traced back in time.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub enum Change {
     /// A child entered (`inserted`) or left a tier.
     Entry {
@@ -209,6 +210,39 @@ fn fill(list: &mut OrderIndex, keys: Vec<Entry>) {
     }
 }
 
+/// Puts `arrivals` into the tier lists and the kindergartens' lists, each list in one go.
+fn fill_lists<'a>(
+    tiers: &mut [OrderIndex],
+    by_kindergarten: &mut FxHashMap<KgIx, TierLists>,
+    arrivals: impl IntoIterator<Item = Arrival<'a>>,
+) {
+    let n = tiers.len();
+    let mut keys: Vec<Vec<Entry>> = vec![Vec::new(); n];
+    let mut lists: FxHashMap<KgIx, Vec<Vec<Entry>>> = FxHashMap::default();
+    for a in arrivals {
+        if let Some(k) = keys.get_mut(a.tier) {
+            k.push(a.entry);
+        }
+        for k in a.kindergartens {
+            let by_tier = lists.entry(*k).or_insert_with(|| vec![Vec::new(); n]);
+            if let Some(keys) = by_tier.get_mut(a.tier) {
+                keys.push(a.entry);
+            }
+        }
+    }
+    for (list, keys) in tiers.iter_mut().zip(keys) {
+        fill(list, keys);
+    }
+    for (k, by_tier) in lists {
+        let target = by_kindergarten
+            .entry(k)
+            .or_insert_with(|| smallvec![OrderIndex::default(); n]);
+        for (list, keys) in target.iter_mut().zip(by_tier) {
+            fill(list, keys);
+        }
+    }
+}
+
 /// The indexes of one cohort queue.
 #[derive(Debug, Clone)]
 pub struct CohortQueue {
@@ -271,39 +305,36 @@ impl CohortQueue {
         arrivals: impl IntoIterator<Item = Arrival<'a>>,
         cause: Cause,
     ) {
-        let n = self.tiers.len();
-        let mut tiers: Vec<Vec<Entry>> = vec![Vec::new(); n];
-        let mut lists: FxHashMap<KgIx, Vec<Vec<Entry>>> = FxHashMap::default();
-        for a in arrivals {
-            self.log.push(Change::Entry {
+        let log = &mut self.log;
+        let logged = arrivals.into_iter().inspect(|a| {
+            log.push(Change::Entry {
                 seq: a.seq,
                 tier: tier_code(a.tier),
                 entry: a.entry,
                 inserted: true,
                 cause,
             });
-            if let Some(keys) = tiers.get_mut(a.tier) {
-                keys.push(a.entry);
-            }
-            for k in a.kindergartens {
-                let by_tier = lists.entry(*k).or_insert_with(|| vec![Vec::new(); n]);
-                if let Some(keys) = by_tier.get_mut(a.tier) {
-                    keys.push(a.entry);
-                }
-            }
-        }
-        for (list, keys) in self.tiers.iter_mut().zip(tiers) {
-            fill(list, keys);
-        }
-        for (k, by_tier) in lists {
-            let target = self
-                .by_kindergarten
-                .entry(k)
-                .or_insert_with(|| smallvec![OrderIndex::default(); n]);
-            for (list, keys) in target.iter_mut().zip(by_tier) {
-                fill(list, keys);
-            }
-        }
+        });
+        fill_lists(&mut self.tiers, &mut self.by_kindergarten, logged);
+    }
+
+    /// A queue as a snapshot keeps it: its phases and log, its children (those queued in
+    /// it) given again and filled into its lists in one go.
+    #[must_use]
+    pub fn restored<'a>(
+        tiers: usize,
+        phases: Vec<u32>,
+        log: Table<Change>,
+        queued: impl IntoIterator<Item = Arrival<'a>>,
+    ) -> Self {
+        let mut queue = Self {
+            tiers: vec![OrderIndex::default(); tiers],
+            by_kindergarten: FxHashMap::default(),
+            phases,
+            log,
+        };
+        fill_lists(&mut queue.tiers, &mut queue.by_kindergarten, queued);
+        queue
     }
 
     /// Removes a child; the arguments must be those it was inserted with.

@@ -22,7 +22,9 @@ use node::{Inner, Node};
 /// 32 bits, the application index in them) so that comparing two keys is one wide integer
 /// compare instead of three field compares with a branch each: the searches below compare
 /// a whole node's keys at a time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Entry(u128);
 
 /// 4·10^11 s before the epoch, in nanoseconds: earlier than jiff's earliest timestamp

@@ -12,6 +12,7 @@ pub mod mismatch;
 mod mutate;
 pub mod queries;
 pub mod records;
+pub mod snapshot;
 pub mod stats;
 
 pub use bulk::Bulk;

@@ -11,20 +11,22 @@ use crate::queue::order::Entry;
 use crate::queue::QueueKey;
 use jiff::civil::Date;
 use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
 
 /// A district: the owner of a queue and of its kindergartens.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct District {
     /// Id.
     pub id: DistrictId,
     /// Its kindergartens, in creation order.
     pub kindergartens: Vec<KgIx>,
     /// Its name and its authority's (`None` until named).
+    #[serde(with = "crate::state::snapshot::json")]
     pub names: Option<Box<crate::event::DistrictNames>>,
 }
 
 /// A group of a kindergarten.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Group {
     /// Id, unique inside the kindergarten.
     pub id: GroupId,
@@ -55,13 +57,14 @@ impl Group {
 }
 
 /// A kindergarten.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Kindergarten {
     /// Id.
     pub id: KindergartenId,
     /// Name.
     pub name: String,
     /// Its Russian name and its address, where given.
+    #[serde(with = "crate::state::snapshot::json")]
     pub labels: crate::event::KindergartenLabels,
     /// Its district.
     pub district: DistrictIx,
@@ -78,7 +81,7 @@ impl Kindergarten {
 }
 
 /// The applicant's side of an application.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Applicant {
     /// IIN.
     pub iin: Iin,
@@ -93,7 +96,7 @@ pub struct Applicant {
 pub type Preferences = smallvec::SmallVec<[KgIx; 3]>;
 
 /// An accepted application.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Application {
     /// Id.
     pub id: ApplicationId,
@@ -102,6 +105,7 @@ pub struct Application {
     /// Child's full name.
     pub child_name: Box<str>,
     /// Birth date.
+    #[serde(with = "crate::state::snapshot::date")]
     pub birth_date: Date,
     /// Cohort (academic birth year).
     pub cohort: i16,
@@ -127,6 +131,7 @@ pub struct Application {
     /// referral is then the registration's one result (no queue notification is issued).
     pub referred_at_once: bool,
     /// Original registration time.
+    #[serde(with = "crate::state::snapshot::instant")]
     pub registered_at: Timestamp,
     /// Sequence number of the registration.
     pub seq: Seq,
@@ -159,7 +164,7 @@ impl Application {
 }
 
 /// A referral to a kindergarten group.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Referral {
     /// Id.
     pub id: ReferralId,
@@ -188,10 +193,11 @@ pub struct Referral {
 }
 
 /// A refused application, kept so its id is never reused and its document can be served.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Refusal {
     /// When.
     pub at: Timestamp,
     /// Every ground.
+    #[serde(with = "crate::state::snapshot::json")]
     pub grounds: Vec<Ground>,
 }

@@ -1,0 +1,342 @@
+//! The state as bytes, and back: what a server keeps so that it can start from a recent
+//! point of the journal and replay only the records after it.
+//!
+//! A snapshot holds the tables — districts, kindergartens, applications, referrals,
+//! rounds, refusals — the policy in force (its TOML text), and each cohort queue's phases
+//! and log. Everything that is an index over those tables (ids to records, the newest
+//! application of each child, the queues' ordered lists) is built again on decoding, the
+//! lists bottom-up from the children queued, so a snapshot cannot hold an index that
+//! disagrees with its tables. Encoding is postcard (serde's compact binary form); times
+//! of the million-record tables go as integers, not text.
+//!
+//! Whether a snapshot belongs to a journal (its seq and that record's hash) and whether
+//! its bytes are intact (a checksum) is the business of whoever stores it: this module
+//! only turns a state into bytes and bytes into a state.
+
+use super::app_index::AppIndex;
+use super::{Application, District, Kindergarten, Referral, Refusal, State};
+use crate::event::RoundRecord;
+use crate::model::{AppIx, AppStatus, ApplicationId, DistrictIx, KgIx, ReferralIx, RoundIx, Seq};
+use crate::policy::Policy;
+use crate::queue::{Arrival, Change, CohortQueue, QueueKey};
+use crate::table::Table;
+use jiff::Timestamp;
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize, Serializer};
+use std::collections::BTreeSet;
+
+/// The layout version; a snapshot of another layout is not read (the server then
+/// replays the journal from the start and writes a new one).
+const FORMAT: u32 = 1;
+
+/// Why bytes are not a snapshot of a state.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// Not a snapshot of this layout.
+    #[error("a snapshot of layout {0}, this Kezek reads layout {FORMAT}")]
+    Format(u32),
+    /// The bytes do not decode.
+    #[error("the snapshot does not decode: {0}")]
+    Decode(String),
+    /// Decoded, but its records do not hang together.
+    #[error("the snapshot is inconsistent: {0}")]
+    Inconsistent(String),
+}
+
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's serialize_with passes a reference to the field"
+)]
+fn table<S: Serializer, T: Serialize>(t: &&Table<T>, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    // postcard writes the length first; a table's iterator does not say it.
+    let mut seq = s.serialize_seq(Some(t.len()))?;
+    for item in t.iter() {
+        seq.serialize_element(item)?;
+    }
+    seq.end()
+}
+
+/// The state, borrowed, as it is written.
+#[derive(Serialize)]
+struct ImageRef<'a> {
+    format: u32,
+    policy: &'a str,
+    policy_sha256: Option<&'a str>,
+    last_seq: Seq,
+    districts: &'a [District],
+    kindergartens: &'a [Kindergarten],
+    #[serde(serialize_with = "table")]
+    applications: &'a Table<Application>,
+    queues: Vec<QueueRef<'a>>,
+    referrals: &'a [Referral],
+    deadlines: &'a BTreeSet<(Timestamp, ReferralIx)>,
+    #[serde(with = "json")]
+    rounds: &'a [RoundRecord],
+    refusals: Vec<(&'a ApplicationId, &'a Refusal)>,
+    revoked_keys: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct QueueRef<'a> {
+    key: QueueKey,
+    phases: &'a [u32],
+    #[serde(serialize_with = "table")]
+    log: &'a Table<Change>,
+}
+
+/// The same, read back (field for field: postcard keeps no names).
+#[derive(Deserialize)]
+struct Image {
+    _format: u32,
+    policy: String,
+    policy_sha256: Option<Box<str>>,
+    last_seq: Seq,
+    districts: Vec<District>,
+    kindergartens: Vec<Kindergarten>,
+    applications: Table<Application>,
+    queues: Vec<QueueImage>,
+    referrals: Vec<Referral>,
+    deadlines: BTreeSet<(Timestamp, ReferralIx)>,
+    #[serde(with = "json")]
+    rounds: Vec<RoundRecord>,
+    refusals: Vec<(ApplicationId, Refusal)>,
+    revoked_keys: Vec<Box<str>>,
+}
+
+#[derive(Deserialize)]
+struct QueueImage {
+    key: QueueKey,
+    phases: Vec<u32>,
+    log: Table<Change>,
+}
+
+impl State {
+    /// The state as a snapshot's bytes.
+    ///
+    /// # Errors
+    /// Only if serde refuses a value (it does not for these types).
+    pub fn to_snapshot(&self) -> Result<Vec<u8>, SnapshotError> {
+        let mut queues: Vec<QueueRef<'_>> = self
+            .queues
+            .iter()
+            .map(|(key, q)| QueueRef {
+                key: *key,
+                phases: q.phases(),
+                log: q.log(),
+            })
+            .collect();
+        queues.sort_unstable_by_key(|q| q.key);
+        let mut refusals: Vec<_> = self.refusals.iter().collect();
+        refusals.sort_unstable_by_key(|(id, _)| *id);
+        let mut revoked_keys: Vec<&str> = self.revoked_keys.iter().map(AsRef::as_ref).collect();
+        revoked_keys.sort_unstable();
+        let image = ImageRef {
+            format: FORMAT,
+            policy: self.policy.source(),
+            policy_sha256: self.policy_sha256.as_deref(),
+            last_seq: self.last_seq,
+            districts: &self.districts,
+            kindergartens: &self.kindergartens,
+            applications: &self.applications,
+            queues,
+            referrals: &self.referrals,
+            deadlines: &self.deadlines,
+            rounds: &self.rounds,
+            refusals,
+            revoked_keys,
+        };
+        postcard::to_stdvec(&image).map_err(|e| SnapshotError::Decode(e.to_string()))
+    }
+
+    /// The state a snapshot holds, its indexes built again.
+    ///
+    /// # Errors
+    /// Bytes of another layout, bytes that do not decode, or records that do not hang
+    /// together (an index past its table, a queued child without its queue).
+    pub fn from_snapshot(bytes: &[u8]) -> Result<State, SnapshotError> {
+        let (format, _) = postcard::take_from_bytes::<u32>(bytes)
+            .map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        if format != FORMAT {
+            return Err(SnapshotError::Format(format));
+        }
+        let image: Image =
+            postcard::from_bytes(bytes).map_err(|e| SnapshotError::Decode(e.to_string()))?;
+        rebuild(image)
+    }
+}
+
+fn inconsistent(what: impl Into<String>) -> SnapshotError {
+    SnapshotError::Inconsistent(what.into())
+}
+
+/// The state of a decoded image: its tables, and every index built from them.
+fn rebuild(image: Image) -> Result<State, SnapshotError> {
+    let policy = Policy::from_toml(&image.policy)
+        .map_err(|e| inconsistent(format!("its policy does not read: {e}")))?;
+    let mut state = State::new(policy);
+    state.policy_sha256 = image.policy_sha256;
+    state.last_seq = image.last_seq;
+    for (i, d) in image.districts.iter().enumerate() {
+        state
+            .district_index
+            .insert(d.id.clone(), DistrictIx::from_slot(i));
+    }
+    state.districts = image.districts;
+    for (i, k) in image.kindergartens.iter().enumerate() {
+        if k.district.slot() >= state.districts.len() {
+            return Err(inconsistent(format!(
+                "kindergarten {} has no district",
+                k.id
+            )));
+        }
+        state
+            .kindergarten_index
+            .insert(k.id.clone(), KgIx::from_slot(i));
+        state.kindergarten_districts.push(k.district);
+    }
+    state.kindergartens = image.kindergartens;
+    let n = image.applications.len();
+    state.applications = image.applications;
+    let apps = &state.applications;
+    let tiers = state.policy.tiers.len();
+    // The three indexes over the applications are independent: the two maps are built on
+    // a second core while this one fills the queues.
+    let (index, latest, queues) = std::thread::scope(|s| {
+        let maps = s.spawn(|| {
+            let mut index = AppIndex::default();
+            index.reserve(apps, n);
+            let mut latest = FxHashMap::default();
+            latest.reserve(n);
+            for (i, app) in apps.iter().enumerate() {
+                let a = AppIx::from_slot(i);
+                index.insert(apps, a);
+                latest.insert(app.child_iin, a);
+            }
+            (index, latest)
+        });
+        let queues = queues(tiers, apps, image.queues);
+        let (index, latest) = maps.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (index, latest, queues)
+    });
+    state.application_index = index;
+    state.latest_by_child = latest;
+    state.queues = queues?;
+    for (i, r) in image.referrals.iter().enumerate() {
+        if r.app.slot() >= n {
+            return Err(inconsistent(format!(
+                "referral {} has no application",
+                r.id
+            )));
+        }
+        state
+            .referral_index
+            .insert(r.id.clone(), ReferralIx::from_slot(i));
+    }
+    state.referrals = image.referrals;
+    state.deadlines = image.deadlines;
+    for (i, r) in image.rounds.iter().enumerate() {
+        state
+            .round_index
+            .insert(r.round_id.clone(), RoundIx::from_slot(i));
+    }
+    state.rounds = image.rounds;
+    state.refusals = image.refusals.into_iter().collect();
+    state.revoked_keys = image.revoked_keys.into_iter().collect();
+    Ok(state)
+}
+
+/// Every cohort queue with its phases and log, its lists filled with the children queued
+/// in it.
+fn queues(
+    tiers: usize,
+    applications: &Table<Application>,
+    images: Vec<QueueImage>,
+) -> Result<FxHashMap<QueueKey, CohortQueue>, SnapshotError> {
+    let mut queued: FxHashMap<QueueKey, Vec<AppIx>> = FxHashMap::default();
+    for (i, app) in applications.iter().enumerate() {
+        if app.status == AppStatus::Queued {
+            queued
+                .entry(app.queue_key())
+                .or_default()
+                .push(AppIx::from_slot(i));
+        }
+    }
+    let mut out = FxHashMap::default();
+    out.reserve(images.len());
+    for q in images {
+        let apps = queued.remove(&q.key).unwrap_or_default();
+        let arrivals = apps.iter().filter_map(|a| {
+            let app = applications.get(a.slot())?;
+            Some(Arrival {
+                entry: app.entry(*a),
+                tier: app.tier,
+                kindergartens: &app.preferences,
+                seq: app.seq,
+            })
+        });
+        let queue = CohortQueue::restored(tiers, q.phases, q.log, arrivals);
+        out.insert(q.key, queue);
+    }
+    if let Some(key) = queued.keys().next() {
+        return Err(inconsistent(format!(
+            "children are queued in {key:?}, which it does not hold"
+        )));
+    }
+    Ok(out)
+}
+
+/// Instants as nanoseconds since the epoch (a million of them: text would cost a parse
+/// each).
+pub(crate) mod instant {
+    use jiff::Timestamp;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
+        t.as_nanosecond().serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        let n = i128::deserialize(d)?;
+        Timestamp::from_nanosecond(n).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Dates as (year, month, day).
+pub(crate) mod date {
+    use jiff::civil::Date;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[allow(
+        clippy::trivially_copy_pass_by_ref,
+        reason = "serde's `with` passes a reference to the field"
+    )]
+    pub(crate) fn serialize<S: Serializer>(t: &Date, s: S) -> Result<S::Ok, S::Error> {
+        (t.year(), t.month(), t.day()).serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let (y, m, day) = <(i16, i8, i8)>::deserialize(d)?;
+        Date::new(y, m, day).map_err(serde::de::Error::custom)
+    }
+}
+
+/// The journal's own types (labels, names, grounds, rounds) as their journal JSON: they
+/// leave out empty fields, which a format without field names cannot tell. Few records.
+pub(crate) mod json {
+    use serde::de::DeserializeOwned;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(crate) fn serialize<S: Serializer, T: Serialize>(t: &T, s: S) -> Result<S::Ok, S::Error> {
+        serde_json::to_string(t)
+            .map_err(serde::ser::Error::custom)?
+            .serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>, T: DeserializeOwned>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        let text = String::deserialize(d)?;
+        serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
