@@ -79,6 +79,38 @@ pub fn policy(data: &[u8]) {
     }
 }
 
+/// Snapshot decoder: any bytes either fail to decode or give a state that encodes again
+/// and decodes to the same point of the journal; never a panic.
+///
+/// # Panics
+/// When not: what the fuzzer looks for.
+pub fn snapshot(data: &[u8]) {
+    if let Ok(state) = State::from_snapshot(data) {
+        let again = state.to_snapshot();
+        assert!(again.is_ok(), "a decoded state does not encode");
+        let back = again.ok().map(|b| State::from_snapshot(&b));
+        assert!(
+            matches!(&back, Some(Ok(s)) if s.last_seq() == state.last_seq()),
+            "a state's own snapshot does not decode to it"
+        );
+    }
+}
+
+/// Seeds for the snapshot target: the snapshot of the fuzzing city, and of that city after
+/// the commands `data` picks (see [`commands`]).
+#[must_use]
+pub fn snapshot_seed(data: &[u8]) -> Vec<u8> {
+    let mut state = city(Policy::kz_2013());
+    let now = Timestamp::from_second(1_788_000_000).unwrap_or(Timestamp::UNIX_EPOCH);
+    for (n, chunk) in (1u32..).zip(data.chunks(4)) {
+        let byte = |i: usize| chunk.get(i).copied().unwrap_or(0);
+        if let Some(cmd) = command(&state, now, n, [byte(0), byte(1), byte(2), byte(3)]) {
+            let _ = state.execute(cmd);
+        }
+    }
+    state.to_snapshot().unwrap_or_default()
+}
+
 /// Command sequences: bytes pick commands and their arguments; the core must never panic, a
 /// refused command must leave the state exactly as it was, a decided one must apply, and
 /// after every command seats stay within capacity, reserved seats equal open referrals,

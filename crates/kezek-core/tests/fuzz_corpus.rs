@@ -30,4 +30,5 @@ fn corpus_replays_without_panics() {
     assert!(replay("csv_rows", kezek_core::fuzzing::csv_rows) >= 3);
     assert!(replay("policy", kezek_core::fuzzing::policy) >= 2);
     assert!(replay("commands", kezek_core::fuzzing::commands) >= 1);
+    assert!(replay("snapshot", kezek_core::fuzzing::snapshot) >= 2);
 }
