@@ -130,6 +130,20 @@ async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
     assert!(said.contains("snapshot passed over"), "{said}");
     assert!(said.contains("checksum"), "{said}");
     assert!(!said.contains("state restored from a snapshot"), "{said}");
+
+    // A start that replayed the whole journal takes a snapshot of what it built.
+    std::fs::remove_dir_all(data.join("snapshots")).unwrap();
+    let (server, _) = start(&data, "40", &logs.path().join("5.log"));
+    first_snapshot(&data).await;
+    stop(server);
+    let taken = kezek_store::snapshot::read(&snapshots(&data)[0]).unwrap();
+    assert_eq!(taken.head.seq.get(), head);
+    let log = logs.path().join("6.log");
+    let (server, base) = start(&data, "1000", &log);
+    assert_eq!(answers(&http, &base, &staff, &ids).await, before);
+    stop(server);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("replayed=0"), "{said}");
     assert_verifies(&data);
 }
 

@@ -230,12 +230,33 @@ impl App {
     /// Keeps snapshots for the next start: a thread of their own writes one each time the
     /// journal has grown by `keeper.every` records since the newest (checked every second),
     /// without locking the serving state. It ends with the application.
+    ///
+    /// Called before the application serves: when the start had to replay as many records,
+    /// the state it just built is encoded here at once (a fraction of the replay the
+    /// thread would otherwise do again while the service starts taking requests), and the
+    /// thread writes it first.
     pub fn keep_snapshots(self: &Arc<Self>, keeper: crate::snapshots::Keeper) {
+        let mut newest = keeper.newest();
+        let first = {
+            let state = self.state.read();
+            (state.last_seq().get() >= newest.saturating_add(keeper.every.max(1)))
+                .then(|| crate::snapshots::Keeper::encode(self.store.as_ref(), &state))
+        };
         let app = Arc::downgrade(self);
         let spawned = std::thread::Builder::new()
             .name("snapshots".into())
             .spawn(move || {
-                let mut newest = keeper.newest();
+                match first {
+                    Some(Ok((head, bytes))) => match keeper.write(head, &bytes) {
+                        Ok(()) => {
+                            newest = head.seq.get();
+                            tracing::info!(at = newest, "snapshot written");
+                        }
+                        Err(e) => tracing::warn!(error = %e, "snapshot not written"),
+                    },
+                    Some(Err(e)) => tracing::warn!(error = %e, "snapshot not written"),
+                    None => {}
+                }
                 loop {
                     std::thread::sleep(std::time::Duration::from_secs(1));
                     let Some(app) = app.upgrade() else {

@@ -118,6 +118,18 @@ impl Keeper {
             replay(journal, &mut state)?;
             state
         };
+        let (head, bytes) = Self::encode(journal, &state)?;
+        // The state is large: let it go before the file is written.
+        drop(state);
+        self.write(head, &bytes)?;
+        Ok(head)
+    }
+
+    /// `state` as a snapshot's bytes, with the journal record it is at.
+    ///
+    /// # Errors
+    /// The journal cannot be read.
+    pub fn encode(journal: &dyn EventLog, state: &State) -> Result<(Head, Vec<u8>), StartError> {
         let seq = state.last_seq();
         let hash = if seq.get() == 0 {
             kezek_store::record::GENESIS
@@ -125,15 +137,20 @@ impl Keeper {
             let at = journal.read(kezek_core::model::Seq::new(seq.get() - 1), 1)?;
             at.first().map(|r| r.hash).unwrap_or_default()
         };
-        let head = Head { seq, hash };
         let bytes = state
             .to_snapshot()
             .map_err(|e| StartError::Snapshot(e.to_string()))?;
-        // The state is large: let it go before the file is written.
-        drop(state);
-        write(&self.dir, head, &bytes, KEEP)
-            .map_err(|e| StartError::Snapshot(format!("cannot write a snapshot: {e}")))?;
-        Ok(head)
+        Ok((Head { seq, hash }, bytes))
+    }
+
+    /// Writes a snapshot file.
+    ///
+    /// # Errors
+    /// It cannot be written.
+    pub fn write(&self, head: Head, bytes: &[u8]) -> Result<(), StartError> {
+        write(&self.dir, head, bytes, KEEP)
+            .map(drop)
+            .map_err(|e| StartError::Snapshot(format!("cannot write a snapshot: {e}")))
     }
 
     /// The seq of the newest snapshot file, 0 when there is none.

@@ -138,18 +138,25 @@ fn birth_date_of(d: &[u8; 12]) -> Option<Date> {
     Date::new(century + yy, mm, dd).ok()
 }
 
+impl Iin {
+    /// The twelve digits as ASCII, for writing out in one piece (every journaled
+    /// registration and every snapshot writes one).
+    fn ascii(&self) -> [u8; 12] {
+        self.0.map(|d| b'0' + d % 10)
+    }
+}
+
 impl fmt::Display for Iin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for d in self.0 {
-            write!(f, "{d}")?;
-        }
-        Ok(())
+        let ascii = self.ascii();
+        f.write_str(std::str::from_utf8(&ascii).unwrap_or_default())
     }
 }
 
 impl Serialize for Iin {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let ascii = self.ascii();
+        s.serialize_str(std::str::from_utf8(&ascii).unwrap_or_default())
     }
 }
 
