@@ -7,10 +7,7 @@ use anyhow::{Context, Result};
 use kezek_core::city::load_city;
 use kezek_core::city::CityError;
 use kezek_core::command::round::RunRound;
-use kezek_core::dataset::{
-    check_applications, parse_application_chunk, parse_groups, split_rows, ApplicationRow,
-    GroupRow, RowError, APPLICATIONS_HEADER,
-};
+use kezek_core::dataset::{parse_applications_on, parse_groups, ApplicationRow, GroupRow};
 use kezek_core::model::{DistrictId, RoundId};
 use kezek_core::{Event, Policy, State};
 use std::collections::{BTreeMap, BTreeSet};
@@ -71,7 +68,8 @@ fn parse(args: &SimulateArgs, policy: &Policy) -> Result<(Vec<GroupRow>, Vec<App
     let max_prefs = policy.max_preferences;
     let (groups, apps) = std::thread::scope(|s| {
         let g = s.spawn(|| parse_groups(&groups_text));
-        let a = parse_applications_parallel(&apps_text, max_prefs);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let a = parse_applications_on(&apps_text, max_prefs, threads);
         (g.join().unwrap_or_else(|p| std::panic::resume_unwind(p)), a)
     });
     let groups = groups.with_context(|| format!("{}", args.groups.display()))?;
@@ -241,36 +239,6 @@ fn partition(policy: &Policy, groups: &[GroupRow], apps: &[ApplicationRow]) -> V
         p.districts.sort();
     }
     parts
-}
-
-/// Parses applications.csv on every core: chunks split at line ends, each parsed on its own
-/// thread; the first bad row in file order is reported.
-fn parse_applications_parallel(
-    text: &[u8],
-    max_prefs: usize,
-) -> Result<Vec<ApplicationRow>, RowError> {
-    let threads = std::thread::available_parallelism().map_or(1, usize::from);
-    let chunks = split_rows(text, APPLICATIONS_HEADER, threads)?;
-    let parsed: Vec<Result<Vec<ApplicationRow>, RowError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = chunks
-            .iter()
-            .map(|(line, chunk)| s.spawn(move || parse_application_chunk(chunk, *line)))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
-    });
-    // The first part grows to hold the rest: one part fewer copied into new memory.
-    let total: usize = parsed.iter().map(|r| r.as_ref().map_or(0, Vec::len)).sum();
-    let mut parts = parsed.into_iter();
-    let mut rows = parts.next().transpose()?.unwrap_or_default();
-    rows.reserve_exact(total - rows.len());
-    for part in parts {
-        rows.extend(part?);
-    }
-    check_applications(&rows, max_prefs)?;
-    Ok(rows)
 }
 
 /// Writes referrals.csv next to its final name and renames it into place.

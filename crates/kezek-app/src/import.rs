@@ -8,7 +8,7 @@ use crate::app::App;
 use crate::error::{AppError, Unavailable};
 use crate::health::Armed;
 use kezek_core::city::{load_named_city, CityError};
-use kezek_core::dataset::{parse_applications, parse_catalog, parse_groups, RowError};
+use kezek_core::dataset::{parse_applications_on, parse_catalog, parse_groups, RowError};
 use kezek_store::Append;
 use std::sync::Arc;
 
@@ -60,8 +60,10 @@ impl App {
         let catalog = parse_catalog(files.districts, files.kindergartens)
             .map_err(|(file, e)| ImportError::Catalog(file, e))?;
         let max = self.peek(|s| s.policy().max_preferences)?;
-        let applications =
-            parse_applications(files.applications, max).map_err(ImportError::Applications)?;
+        // Every core: the city is parsed before the state is locked.
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let applications = parse_applications_on(files.applications, max, threads)
+            .map_err(ImportError::Applications)?;
         let (append, armed) = {
             let mut state = self.state.write();
             self.check_health()?;

@@ -106,3 +106,34 @@ fn split_chunks_keep_line_numbers() {
         assert_eq!(total, 50);
     }
 }
+
+#[test]
+fn parsed_on_several_threads_equals_parsed_on_one() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
+    let a = std::fs::read(format!("{dir}/applications.csv")).unwrap();
+    let serial = parse_applications(&a, 3).unwrap();
+    for threads in 1..=5 {
+        let parallel = parse_applications_on(&a, 3, threads).unwrap();
+        assert_eq!(
+            format!("{parallel:?}"),
+            format!("{serial:?}"),
+            "{threads} threads"
+        );
+    }
+    // Two bad rows in different chunks: the first in file order is the one reported.
+    let mut text = String::from_utf8(a).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (early, late) = (lines[40].to_owned(), lines[260].to_owned());
+    text = text
+        .replacen(
+            &early,
+            &early
+                .replacen(",kk,", ",xx,", 1)
+                .replacen(",ru,", ",xx,", 1),
+            1,
+        )
+        .replacen(&late, &late.replacen(",D0", ",", 1), 1);
+    let e = parse_applications_on(text.as_bytes(), 3, 4).unwrap_err();
+    assert_eq!(e.line, 41, "{e}");
+    assert_eq!(e, parse_applications(text.as_bytes(), 3).unwrap_err());
+}
