@@ -73,14 +73,39 @@ async fn register(
     ids
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
+/// A data directory with a portal and a staff key, a directory for the logs, a client.
+struct Setup {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    logs: tempfile::TempDir,
+    portal: String,
+    staff: String,
+    http: reqwest::Client,
+}
+
+fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let logs = tempfile::tempdir().unwrap();
-    let portal = key(&data, &["--role", "portal"]);
-    let staff = key(&data, &["--role", "staff", "--district", "D1"]);
-    let http = reqwest::Client::new();
+    Setup {
+        portal: key(&data, &["--role", "portal"]),
+        staff: key(&data, &["--role", "staff", "--district", "D1"]),
+        _dir: dir,
+        data,
+        logs: tempfile::tempdir().unwrap(),
+        http: reqwest::Client::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
+    let Setup {
+        _dir,
+        data,
+        logs,
+        portal,
+        staff,
+        http,
+    } = setup();
 
     let (server, base) = start(&data, "40", &logs.path().join("1.log"));
     kindergarten_k1(&http, &base, &staff).await;
@@ -149,12 +174,14 @@ async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_of_another_journal_is_passed_over() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let logs = tempfile::tempdir().unwrap();
-    let portal = key(&data, &["--role", "portal"]);
-    let staff = key(&data, &["--role", "staff", "--district", "D1"]);
-    let http = reqwest::Client::new();
+    let Setup {
+        _dir,
+        data,
+        logs,
+        portal,
+        staff,
+        http,
+    } = setup();
     let (server, base) = start(&data, "40", &logs.path().join("1.log"));
     kindergarten_k1(&http, &base, &staff).await;
     let ids = register(&http, &base, &portal, 0, 60).await;

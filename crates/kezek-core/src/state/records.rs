@@ -152,6 +152,18 @@ impl Application {
         Entry::new(self.registered_at, index)
     }
 
+    /// The child, as a bulk load or a restored snapshot puts it into its queue (the
+    /// application at `index`).
+    #[must_use]
+    pub fn arrival(&self, index: AppIx) -> crate::queue::Arrival<'_> {
+        crate::queue::Arrival {
+            entry: self.entry(index),
+            tier: self.tier,
+            kindergartens: &self.preferences,
+            seq: self.seq,
+        }
+    }
+
     /// The cohort queue the child waits in.
     #[must_use]
     pub fn queue_key(&self) -> QueueKey {

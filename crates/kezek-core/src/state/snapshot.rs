@@ -18,7 +18,7 @@ use super::{Application, District, Kindergarten, Referral, Refusal, State};
 use crate::event::RoundRecord;
 use crate::model::{AppIx, AppStatus, ApplicationId, DistrictIx, KgIx, ReferralIx, RoundIx, Seq};
 use crate::policy::Policy;
-use crate::queue::{Arrival, Change, CohortQueue, QueueKey};
+use crate::queue::{Change, CohortQueue, QueueKey};
 use crate::table::Table;
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
@@ -271,15 +271,9 @@ fn queues(
     out.reserve(images.len());
     for q in images {
         let apps = queued.remove(&q.key).unwrap_or_default();
-        let arrivals = apps.iter().filter_map(|a| {
-            let app = applications.get(a.slot())?;
-            Some(Arrival {
-                entry: app.entry(*a),
-                tier: app.tier,
-                kindergartens: &app.preferences,
-                seq: app.seq,
-            })
-        });
+        let arrivals = apps
+            .iter()
+            .filter_map(|a| Some(applications.get(a.slot())?.arrival(*a)));
         let queue = CohortQueue::restored(tiers, q.phases, q.log, arrivals);
         out.insert(q.key, queue);
     }

@@ -2,7 +2,7 @@
 
 use super::{unknown, Stamp};
 use crate::model::{AppIx, AppStatus, ApplicationId, ClaimStatus, KgIx, KindergartenId, Seq};
-use crate::queue::{Arrival, Cause, CohortQueue, QueueKey};
+use crate::queue::{Cause, CohortQueue, QueueKey};
 use crate::state::mismatch::Mismatch;
 use crate::state::{Application, Preferences, Refusal, State};
 use jiff::Timestamp;
@@ -157,15 +157,9 @@ impl State {
         let (tiers, blocks) = (self.policy.tiers.len(), self.policy.blocks.len());
         let applications = &self.applications;
         for (key, apps) in by_queue {
-            let arrivals = apps.iter().filter_map(|a| {
-                let app = applications.get(a.slot())?;
-                Some(Arrival {
-                    entry: app.entry(*a),
-                    tier: app.tier,
-                    kindergartens: &app.preferences,
-                    seq: app.seq,
-                })
-            });
+            let arrivals = apps
+                .iter()
+                .filter_map(|a| Some(applications.get(a.slot())?.arrival(*a)));
             self.queues
                 .entry(key)
                 .or_insert_with(|| CohortQueue::new(tiers, blocks))
