@@ -29,6 +29,8 @@ pub struct App {
     pub(crate) keys: KeyRing,
     /// The store's keys' version when `keys` was read (`key_watch`).
     pub(crate) keys_version: std::sync::atomic::AtomicU64,
+    /// Held by `sync_keys` from reading the keys until their revocations are journaled.
+    pub(crate) keys_sync: tokio::sync::Mutex<()>,
     /// Now.
     pub(crate) clock: Arc<dyn Clock>,
     /// Answers submitted to the journal but perhaps not yet durable.
@@ -217,6 +219,7 @@ impl App {
             // Never compared yet: the first `sync_keys` reads the keys and journals the
             // revocations made while no server ran.
             keys_version: u64::MAX.into(),
+            keys_sync: tokio::sync::Mutex::new(()),
             clock,
             answers: Answers::default(),
             wake: tokio::sync::Notify::new(),

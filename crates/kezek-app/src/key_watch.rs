@@ -34,6 +34,10 @@ impl App {
     /// # Errors
     /// The keys cannot be read, or the journal cannot be written.
     pub async fn sync_keys(self: &Arc<Self>) -> Result<usize, AppError> {
+        // One at a time: a caller that comes while the watch syncs waits until the
+        // revocations it found are durable, instead of seeing the version already read and
+        // returning before they are in the journal.
+        let _one = self.keys_sync.lock().await;
         let version = self.store(|s| s.keys_version()).await?;
         if version == self.keys_version.load(Ordering::Acquire) {
             return Ok(0);
@@ -44,10 +48,12 @@ impl App {
             .filter(|k| k.revoked_at.is_some())
             .map(|k| k.key_id.clone())
             .collect();
+        // Refused at once; the version is kept only once the revocations are journaled, so
+        // a journal that fails now is tried again at the next look.
         self.keys.replace(keys);
-        self.keys_version.store(version, Ordering::Release);
         // Only the node that writes journals them (it looks again when it takes over).
         if !self.node.writes() {
+            self.keys_version.store(version, Ordering::Release);
             return Ok(0);
         }
         let pending: Vec<String> = self.peek(|s| {
@@ -78,6 +84,7 @@ impl App {
                 journaled += 1;
             }
         }
+        self.keys_version.store(version, Ordering::Release);
         Ok(journaled)
     }
 }
