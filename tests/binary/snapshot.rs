@@ -96,29 +96,41 @@ fn setup() -> Setup {
     }
 }
 
+impl Setup {
+    /// K1 and children `0..n` through a server taking a snapshot every 40 records, stopped
+    /// once it wrote its first: the ids and the answers just before the stop.
+    async fn seed(&self, n: u16) -> (Vec<String>, Vec<Value>) {
+        let (server, base) = start(&self.data, "40", &self.logs.path().join("seed.log"));
+        kindergarten_k1(&self.http, &base, &self.staff).await;
+        let ids = register(&self.http, &base, &self.portal, 0, n).await;
+        first_snapshot(&self.data).await;
+        let before = answers(&self.http, &base, &self.staff, &ids).await;
+        stop(server);
+        (ids, before)
+    }
+
+    /// Starts the server again (no new snapshot taken: every 1000 records), checks that it
+    /// answers `before` for `ids`, stops it; what it logged.
+    async fn restart(&self, name: &str, ids: &[String], before: &[Value]) -> String {
+        let log = self.logs.path().join(name);
+        let (server, base) = start(&self.data, "1000", &log);
+        assert_eq!(answers(&self.http, &base, &self.staff, ids).await, before);
+        stop(server);
+        std::fs::read_to_string(&log).unwrap()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
-    let Setup {
-        _dir,
-        data,
-        logs,
-        portal,
-        staff,
-        http,
-    } = setup();
-
-    let (server, base) = start(&data, "40", &logs.path().join("1.log"));
-    kindergarten_k1(&http, &base, &staff).await;
-    let mut ids = register(&http, &base, &portal, 0, 100).await;
-    first_snapshot(&data).await;
-    stop(server);
+    let s = setup();
+    let (mut ids, _) = s.seed(100).await;
     // Records after the snapshot, which a start from it must replay (no snapshot is
     // taken of them: too few).
-    let (server, base) = start(&data, "1000", &logs.path().join("2.log"));
-    ids.extend(register(&http, &base, &portal, 100, 130).await);
-    let before = answers(&http, &base, &staff, &ids).await;
+    let (server, base) = start(&s.data, "1000", &s.logs.path().join("more.log"));
+    ids.extend(register(&s.http, &base, &s.portal, 100, 130).await);
+    let before = answers(&s.http, &base, &s.staff, &ids).await;
     stop(server);
-    let newest = snapshots(&data)[0].clone();
+    let newest = snapshots(&s.data)[0].clone();
     let taken_at = kezek_store::snapshot::read(&newest).unwrap().head.seq.get();
     let head = before
         .iter()
@@ -128,11 +140,7 @@ async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
     assert!(taken_at < head, "the snapshot is before the last records");
 
     // From the snapshot: the same answers, and only the rest replayed.
-    let log = logs.path().join("3.log");
-    let (server, base) = start(&data, "1000", &log);
-    assert_eq!(answers(&http, &base, &staff, &ids).await, before);
-    stop(server);
-    let said = std::fs::read_to_string(&log).unwrap();
+    let said = s.restart("from-snapshot.log", &ids, &before).await;
     assert!(said.contains("state restored from a snapshot"), "{said}");
     assert!(said.contains(&format!("at={taken_at}")), "{said}");
     assert!(
@@ -141,68 +149,44 @@ async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
     );
 
     // A damaged snapshot is passed over: an older one or the journal's start serves.
-    for path in snapshots(&data) {
+    for path in snapshots(&s.data) {
         let mut bytes = std::fs::read(&path).unwrap();
         let last = bytes.len() - 1;
         bytes[last] ^= 0x55;
         std::fs::write(&path, bytes).unwrap();
     }
-    let log = logs.path().join("4.log");
-    let (server, base) = start(&data, "1000", &log);
-    assert_eq!(answers(&http, &base, &staff, &ids).await, before);
-    stop(server);
-    let said = std::fs::read_to_string(&log).unwrap();
+    let said = s.restart("damaged.log", &ids, &before).await;
     assert!(said.contains("snapshot passed over"), "{said}");
     assert!(said.contains("checksum"), "{said}");
     assert!(!said.contains("state restored from a snapshot"), "{said}");
 
     // A start that replayed the whole journal takes a snapshot of what it built.
-    std::fs::remove_dir_all(data.join("snapshots")).unwrap();
-    let (server, _) = start(&data, "40", &logs.path().join("5.log"));
-    first_snapshot(&data).await;
+    std::fs::remove_dir_all(s.data.join("snapshots")).unwrap();
+    let (server, _) = start(&s.data, "40", &s.logs.path().join("full.log"));
+    first_snapshot(&s.data).await;
     stop(server);
-    let taken = kezek_store::snapshot::read(&snapshots(&data)[0]).unwrap();
+    let taken = kezek_store::snapshot::read(&snapshots(&s.data)[0]).unwrap();
     assert_eq!(taken.head.seq.get(), head);
-    let log = logs.path().join("6.log");
-    let (server, base) = start(&data, "1000", &log);
-    assert_eq!(answers(&http, &base, &staff, &ids).await, before);
-    stop(server);
-    let said = std::fs::read_to_string(&log).unwrap();
+    let said = s.restart("at-head.log", &ids, &before).await;
     assert!(said.contains("replayed=0"), "{said}");
-    assert_verifies(&data);
+    assert_verifies(&s.data);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_snapshot_of_another_journal_is_passed_over() {
-    let Setup {
-        _dir,
-        data,
-        logs,
-        portal,
-        staff,
-        http,
-    } = setup();
-    let (server, base) = start(&data, "40", &logs.path().join("1.log"));
-    kindergarten_k1(&http, &base, &staff).await;
-    let ids = register(&http, &base, &portal, 0, 60).await;
-    first_snapshot(&data).await;
-    let before = answers(&http, &base, &staff, &ids).await;
-    stop(server);
+    let s = setup();
+    let (ids, before) = s.seed(60).await;
     // The same state, said to be taken at a record with another hash (what a snapshot
     // copied from another installation, or one whose journal was restored from an older
     // backup, looks like): whole and checksummed, but not of this journal.
-    let dir_of = data.join("snapshots");
-    for path in snapshots(&data) {
+    let dir_of = s.data.join("snapshots");
+    for path in snapshots(&s.data) {
         let mut snap = kezek_store::snapshot::read(&path).unwrap();
         std::fs::remove_file(&path).unwrap();
         snap.head.hash = [9; 32];
         kezek_store::snapshot::write(&dir_of, snap.head, snap.bytes(), 2).unwrap();
     }
-    let log = logs.path().join("2.log");
-    let (server, base) = start(&data, "1000", &log);
-    assert_eq!(answers(&http, &base, &staff, &ids).await, before);
-    stop(server);
-    let said = std::fs::read_to_string(&log).unwrap();
+    let said = s.restart("other-journal.log", &ids, &before).await;
     assert!(said.contains("not the one it was taken at"), "{said}");
     assert!(!said.contains("state restored from a snapshot"), "{said}");
 }
