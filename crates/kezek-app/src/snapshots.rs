@@ -14,7 +14,7 @@
 
 use crate::app::{initial_policy, PolicyChoice, StartError};
 use kezek_core::{Policy, State};
-use kezek_store::replay::{replay, resume, ReplayError};
+use kezek_store::replay::{hash_at, replay, resume, ReplayError};
 use kezek_store::snapshot::{list, read, write};
 use kezek_store::{EventLog, Head};
 use std::path::{Path, PathBuf};
@@ -27,9 +27,12 @@ const KEEP: usize = 2;
 /// the one a replay from the start would run: a snapshot of a journal without a journaled
 /// policy must have been taken under it.
 ///
+/// A snapshot whose later records do not verify or apply is passed over too: whether the
+/// record or the snapshot is at fault, the replay from the start (or from an older one)
+/// settles it, and a bad record stops that one.
+///
 /// # Errors
-/// A record after the snapshot does not verify or apply (a full replay would stop there
-/// too), or the journal cannot be read.
+/// The journal cannot be read.
 pub fn restore(
     journal: &dyn EventLog,
     dir: &Path,
@@ -40,7 +43,18 @@ pub fn restore(
             continue;
         };
         let started = std::time::Instant::now();
-        let last = resume(journal, &mut state, head)?;
+        let last = match resume(journal, &mut state, head) {
+            Ok(last) => last,
+            Err(ReplayError::Corrupt { seq, message }) => {
+                tracing::warn!(
+                    snapshot = %path.display(),
+                    why = %format!("record {seq} after it: {message}"),
+                    "snapshot passed over"
+                );
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         tracing::info!(
             snapshot = %path.display(),
             at = head.seq.get(),
@@ -70,14 +84,8 @@ fn usable(
         Err(e) => return pass(&e.to_string()),
     };
     let head = snapshot.head;
-    if head.seq.get() > 0 {
-        let at = journal.read(kezek_core::model::Seq::new(head.seq.get() - 1), 1)?;
-        if at
-            .first()
-            .is_none_or(|r| r.seq != head.seq || r.hash != head.hash)
-        {
-            return pass("the journal's record at its seq is not the one it was taken at");
-        }
+    if hash_at(journal, head.seq)? != Some(head.hash) {
+        return pass("the journal's record at its seq is not the one it was taken at");
     }
     let state = match State::from_snapshot(snapshot.bytes()) {
         Ok(s) => s,
@@ -131,12 +139,9 @@ impl Keeper {
     /// The journal cannot be read.
     pub fn encode(journal: &dyn EventLog, state: &State) -> Result<(Head, Vec<u8>), StartError> {
         let seq = state.last_seq();
-        let hash = if seq.get() == 0 {
-            kezek_store::record::GENESIS
-        } else {
-            let at = journal.read(kezek_core::model::Seq::new(seq.get() - 1), 1)?;
-            at.first().map(|r| r.hash).unwrap_or_default()
-        };
+        let hash = hash_at(journal, seq)?.ok_or_else(|| {
+            StartError::Snapshot(format!("the journal has no record {seq} to snapshot at"))
+        })?;
         let bytes = state
             .to_snapshot()
             .map_err(|e| StartError::Snapshot(e.to_string()))?;
@@ -157,5 +162,77 @@ impl Keeper {
     #[must_use]
     pub fn newest(&self) -> u64 {
         list(&self.dir).first().map_or(0, |(seq, _)| seq.get())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "a test")]
+    use super::*;
+    use kezek_core::command::kindergarten::UpsertKindergarten;
+    use kezek_core::command::vacancies::OpenVacancies;
+    use kezek_core::event::GroupSpec;
+    use kezek_core::model::{DistrictId, GroupId, KindergartenId, Language, Seq};
+    use kezek_store::memory::MemoryStore;
+    use kezek_store::Append;
+
+    fn kindergarten(id: &str) -> UpsertKindergarten {
+        UpsertKindergarten {
+            kindergarten_id: KindergartenId::parse(id).unwrap(),
+            name: "K".into(),
+            district: DistrictId::parse("D1").unwrap(),
+            labels: kezek_core::event::KindergartenLabels::default(),
+            groups: vec![GroupSpec {
+                group_id: GroupId::parse("g4").unwrap(),
+                age_years: 4,
+                language: Language::Kk,
+                capacity: 1,
+                enrolled: 1,
+            }],
+        }
+    }
+
+    #[test]
+    fn a_snapshot_the_later_records_do_not_apply_to_is_passed_over() {
+        let policy = Policy::kz_2013();
+        let journal = MemoryStore::new();
+        let mut state = State::new(policy.clone());
+        // K1 at seq 1, a vacancy at K1 at seq 2.
+        let mut events = state.execute(kindergarten("K1")).unwrap();
+        events.extend(
+            state
+                .execute(OpenVacancies {
+                    kindergarten_id: KindergartenId::parse("K1").unwrap(),
+                    group_id: GroupId::parse("g4").unwrap(),
+                    seats: 1,
+                })
+                .unwrap(),
+        );
+        let append = Append {
+            events,
+            at: "2026-12-02T00:00:00Z".into(),
+            actor: "test".into(),
+            ..Append::default()
+        };
+        journal.submit(append).wait().unwrap();
+        let at_1 = Head {
+            seq: Seq::new(1),
+            hash: hash_at(&journal, Seq::new(1)).unwrap().unwrap(),
+        };
+        // A state at seq 1 that knows K2, not K1, said to be taken at this journal's
+        // record 1: whole, checksummed, at the right record — and the vacancy at K1 does
+        // not apply to it.
+        let mut other = State::new(policy.clone());
+        other.execute(kindergarten("K2")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), at_1, &other.to_snapshot().unwrap(), KEEP).unwrap();
+        assert!(restore(&journal, dir.path(), &policy).unwrap().is_none());
+
+        // The journal's own state at 1 is restored, with the vacancy applied.
+        let mut own = State::new(policy.clone());
+        own.execute(kindergarten("K1")).unwrap();
+        write(dir.path(), at_1, &own.to_snapshot().unwrap(), KEEP).unwrap();
+        let restored = restore(&journal, dir.path(), &policy).unwrap().unwrap();
+        assert_eq!(format!("{restored:?}"), format!("{state:?}"));
     }
 }

@@ -52,20 +52,26 @@ pub fn resume(
     state: &mut State,
     from: crate::Head,
 ) -> Result<Seq, ReplayError> {
-    if from.seq != Seq::new(0) {
-        let before = Seq::new(from.seq.get() - 1);
-        let at = journal.read(before, 1)?;
-        if at
-            .first()
-            .is_none_or(|r| r.seq != from.seq || r.hash != from.hash)
-        {
-            return Err(ReplayError::Corrupt {
-                seq: from.seq,
-                message: "the journal's record here is not the one the state was taken at".into(),
-            });
-        }
+    if hash_at(journal, from.seq)? != Some(from.hash) {
+        return Err(ReplayError::Corrupt {
+            seq: from.seq,
+            message: "the journal's record here is not the one the state was taken at".into(),
+        });
     }
     walk(journal, state, from, false, None).map(|(last, _)| last)
+}
+
+/// The hash of the journal's record at `seq` ([`GENESIS`] at 0), `None` when the journal
+/// has no such record.
+///
+/// # Errors
+/// The journal cannot be read.
+pub fn hash_at(journal: &dyn EventLog, seq: Seq) -> Result<Option<crate::Hash>, StoreError> {
+    if seq == Seq::new(0) {
+        return Ok(Some(GENESIS));
+    }
+    let at = journal.read(Seq::new(seq.get() - 1), 1)?;
+    Ok(at.first().filter(|r| r.seq == seq).map(|r| r.hash))
 }
 
 /// A record as an audit applies it, for an [`Observer`].
