@@ -309,6 +309,32 @@ fn one_node_leads_and_a_follower_refuses_appends() {
     assert_eq!(b.leader().unwrap().url.as_deref(), Some("http://node-b"));
 }
 
+/// A follower opened after the leader's last commit learns the head without a new commit:
+/// its listener reads the head once it listens (a commit made while it was connecting
+/// notified nobody, and the follower would wait for the next one).
+#[test]
+fn a_follower_opened_after_the_last_commit_learns_the_head() {
+    let (a, url) = leading();
+    a.submit(batch(1)).wait().unwrap();
+    a.submit(batch(2)).wait().unwrap();
+    let b = PgStore::open(&url).unwrap();
+    let mut commits = b.commits();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            commits.wait_for(|s| *s >= 2),
+        )
+        .await
+        .expect("the head passed on within 10 s")
+        .unwrap();
+    });
+    drop(a);
+}
+
 #[test]
 fn a_deposed_leader_can_never_write() {
     let (a, url) = leading();

@@ -97,8 +97,19 @@ impl Shared for PgStore {
     }
 }
 
+/// Passes `seq` on if it is past the last one passed on.
+fn pass_on(to: &tokio::sync::watch::Sender<u64>, seq: u64) {
+    to.send_if_modified(|v| {
+        let moved = seq > *v;
+        *v = (*v).max(seq);
+        moved
+    });
+}
+
 /// Listens for the leader's commits and passes the highest seq notified on; connects again
 /// a second after losing the connection (a follower also polls, so nothing is missed).
+/// Once listening it reads the head too: a commit made while the connection was being
+/// opened notified nobody.
 pub(super) async fn listen(config: Config, notified: tokio::sync::watch::Sender<u64>) {
     loop {
         if let Ok((client, mut connection)) = config.connect(NoTls).await {
@@ -109,11 +120,7 @@ pub(super) async fn listen(config: Config, notified: tokio::sync::watch::Sender<
                 while let Some(Ok(message)) = futures_util::StreamExt::next(&mut messages).await {
                     if let AsyncMessage::Notification(n) = message {
                         if let Ok(seq) = n.payload().parse::<u64>() {
-                            to.send_if_modified(|v| {
-                                let moved = seq > *v;
-                                *v = (*v).max(seq);
-                                moved
-                            });
+                            pass_on(&to, seq);
                         }
                     }
                 }
@@ -123,6 +130,12 @@ pub(super) async fn listen(config: Config, notified: tokio::sync::watch::Sender<
                 .await
                 .is_ok()
             {
+                if let Ok(row) = client
+                    .query_one("SELECT seq FROM journal_head WHERE id = 1", &[])
+                    .await
+                {
+                    pass_on(&notified, row.get::<_, i64>(0).unsigned_abs());
+                }
                 let _ = messages.await;
             } else {
                 messages.abort();
