@@ -111,6 +111,37 @@ impl<T> Table<T> {
         self.chunks.iter().flatten()
     }
 
+    /// The items in the table's own chunks, in index order: every chunk but the last
+    /// holds [`Self::CHUNK`] items.
+    pub fn chunks(&self) -> impl ExactSizeIterator<Item = &[T]> + '_ {
+        self.chunks.iter().map(Vec::as_slice)
+    }
+
+    /// Items per chunk.
+    pub const CHUNK: usize = CHUNK;
+
+    /// The table of these chunks, in order (what [`Self::chunks`] gave, decoded apart);
+    /// `None` unless every chunk but the last holds exactly [`Self::CHUNK`] items and the
+    /// last one at most that many (a chunk is never grown past its size: indexes count
+    /// on it).
+    #[must_use]
+    pub fn from_chunks(chunks: Vec<Vec<T>>) -> Option<Self> {
+        let (last, full) = chunks.split_last()?;
+        if full.iter().any(|c| c.len() != CHUNK) || last.is_empty() || last.len() > CHUNK {
+            return None;
+        }
+        let len = full.len() * CHUNK + last.len();
+        let mut chunks = chunks;
+        if chunks.len() > 1 {
+            // As `push` makes them: a later chunk is allocated whole (a lone first one
+            // grows as a `Vec` does).
+            if let Some(last) = chunks.last_mut() {
+                last.reserve_exact(CHUNK - last.len());
+            }
+        }
+        Some(Self { chunks, len })
+    }
+
     /// Makes room in the chunk list for `n` more items (the chunks themselves are
     /// allocated as they fill).
     pub fn reserve(&mut self, n: usize) {
@@ -152,6 +183,30 @@ mod tests {
             }
             prop_assert!(t.iter().eq(v.iter()));
             prop_assert!(t.iter().rev().eq(v.iter().rev()));
+
+            // Taken apart into its chunks and put together again, it is the same table,
+            // and it grows as before.
+            let parts: Vec<Vec<u16>> = t.chunks().map(<[u16]>::to_vec).collect();
+            match Table::from_chunks(parts) {
+                None => prop_assert!(v.is_empty()),
+                Some(mut back) => {
+                    prop_assert_eq!(back.len(), v.len());
+                    prop_assert!(back.iter().eq(v.iter()));
+                    back.push(7);
+                    v.push(7);
+                    prop_assert!(back.iter().eq(v.iter()));
+                    prop_assert_eq!(back.get(v.len() - 1), Some(&7));
+                }
+            }
+        }
+
+        /// Chunks of the wrong sizes are refused.
+        #[test]
+        fn only_whole_chunks_make_a_table(sizes in proptest::collection::vec(0..CHUNK + 2, 1..4)) {
+            let chunks: Vec<Vec<u8>> = sizes.iter().map(|n| vec![0; *n]).collect();
+            let (last, full) = sizes.split_last().unwrap();
+            let fits = full.iter().all(|n| *n == CHUNK) && *last > 0 && *last <= CHUNK;
+            prop_assert_eq!(Table::from_chunks(chunks).is_some(), fits);
         }
     }
 }

@@ -345,7 +345,10 @@ fn an_out_of_turn_privilege_not_confirmed_is_dropped_and_stopped() {
     let a1 = s
         .application_index(&ApplicationId::parse("a1").unwrap())
         .unwrap();
-    assert_eq!(s.application(a1).unwrap().tier, s.policy().general_tier());
+    assert_eq!(
+        usize::from(s.application(a1).unwrap().tier),
+        s.policy().general_tier()
+    );
     // Stopped for 10 days: the seat goes to the next child.
     assert_eq!(round(&mut s, "r2", t("2026-09-05T06:00:00Z"))[0].0, "a2");
 }

@@ -141,7 +141,7 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                     continue;
                 };
                 let body = json!({
-                    "category": app.category.as_ref().map(ToString::to_string),
+                    "category": state.category_of(app).map(ToString::to_string),
                     "decision": if *verified { "verified" } else { "rejected" },
                     "reason": reason,
                     "decided_at": at,

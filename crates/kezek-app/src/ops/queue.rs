@@ -82,7 +82,7 @@ fn child(state: &State, number: usize, a: AppIx) -> Option<QueuedChild> {
         number,
         application_id: app.id.to_string(),
         tier: views::tier_name(state, app.tier).to_owned(),
-        category: app.category.as_ref().map(ToString::to_string),
+        category: state.category_of(app).map(ToString::to_string),
         priority_status: app.claim.as_str(),
         registered_at: app.registered_at,
         preferences: app

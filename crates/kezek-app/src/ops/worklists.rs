@@ -128,7 +128,7 @@ pub fn claims(
         if claims.len() < MAX_ENTRIES {
             claims.push(ClaimEntry {
                 application_id: app.id.to_string(),
-                category: app.category.as_ref().map(ToString::to_string),
+                category: state.category_of(app).map(ToString::to_string),
                 status: wanted.as_str(),
                 claimed_at: app.registered_at,
                 due_by,

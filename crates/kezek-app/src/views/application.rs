@@ -225,7 +225,7 @@ pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<Applicatio
     Some(ApplicationView {
         application_id: &app.id,
         as_of_seq: state.last_seq().get(),
-        category: app.category.as_ref(),
+        category: state.category_of(app),
         district: &state.district(app.district)?.id,
         document_id: registration_result_id(state, a, app),
         language: app.language.as_str(),

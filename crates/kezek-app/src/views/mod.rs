@@ -42,10 +42,10 @@ pub fn academic_year(state: &State, now: Timestamp) -> i16 {
 
 /// The name of tier `t` of the policy in force.
 #[must_use]
-pub fn tier_name(state: &State, t: usize) -> &str {
+pub fn tier_name(state: &State, t: impl Into<usize>) -> &str {
     state
         .policy()
         .tiers
-        .get(t)
+        .get(t.into())
         .map_or("", |tier| tier.name.as_str())
 }

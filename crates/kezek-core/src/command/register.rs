@@ -287,7 +287,7 @@ fn with_round(
     let newcomer = Newcomer {
         id: &r.application_id,
         entry: Entry::new(at, index),
-        tier: state.tier_for(r.category.as_ref(), r.claim),
+        tier: state.tier_for(r.category.as_ref(), r.claim).into(),
         queue,
         preferences: &checked.preferences,
     };
@@ -357,7 +357,11 @@ pub(crate) fn apply(state: &mut State, seq: Seq, r: &Registration) -> Result<(),
         district,
         language: r.language,
         preferences,
-        category: r.category.clone(),
+        category: r
+            .category
+            .as_ref()
+            .map(|c| state.category_ix(c))
+            .transpose()?,
         claim: r.claim,
         tier: state.tier_for(r.category.as_ref(), r.claim),
         documents,

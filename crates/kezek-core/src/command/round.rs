@@ -159,7 +159,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
             kindergarten,
             group: issued.group_id.clone(),
             round,
-            tier,
+            tier: tier.into(),
             issued_at: record.ran_at,
             expires_at: issued.expires_at,
             status: ReferralStatus::Issued,

@@ -15,6 +15,6 @@ pub use codes::{Category, Channel, Document, Language};
 pub use cohort::{age_on, Cutoff};
 pub use ids::{ApplicationId, DistrictId, GroupId, IdError, KindergartenId, ReferralId, RoundId};
 pub use iin::{Iin, IinError};
-pub use index::{AppIx, DistrictIx, KgIx, ReferralIx, RoundIx};
+pub use index::{AppIx, CategoryIx, DistrictIx, KgIx, ReferralIx, RoundIx};
 pub use seq::Seq;
 pub use status::{AppStatus, ClaimStatus, ReferralStatus};

@@ -127,7 +127,7 @@ impl State {
                 .map(|t| q.tier(t).map_or(0, |l| l.count_less(&child)))
                 .collect(),
             phases: q.phases().to_vec(),
-            tier: Some(app.tier),
+            tier: Some(app.tier.into()),
         };
         let mut causes: BTreeMap<Cause, i64> = Cause::ALL.iter().map(|c| (*c, 0)).collect();
         // The number the child had just after the step being undone (the latest one known).

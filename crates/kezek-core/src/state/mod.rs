@@ -25,13 +25,13 @@ pub use records::{
 
 use crate::event::RoundRecord;
 use crate::model::{
-    AppIx, ApplicationId, Category, ClaimStatus, DistrictId, DistrictIx, Iin, KgIx, KindergartenId,
+    AppIx, ApplicationId, Category, ClaimStatus, DistrictId, DistrictIx, KgIx, KindergartenId,
     ReferralId, ReferralIx, RoundId, RoundIx, Seq,
 };
 use crate::policy::Policy;
 use crate::queue::{CohortQueue, QueueKey};
 use crate::table::Table;
-use app_index::AppIndex;
+use app_index::{AppIndex, ChildIndex};
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
@@ -61,7 +61,10 @@ pub struct State {
     /// Application id → index.
     application_index: AppIndex,
     /// The newest application of each child; the only one that can be active.
-    latest_by_child: FxHashMap<Iin, AppIx>,
+    latest_by_child: ChildIndex,
+    /// The category codes children claimed, each once, in the order first claimed (a
+    /// handful: the policies' categories).
+    categories: Vec<Category>,
     /// The cohort queues.
     queues: FxHashMap<QueueKey, CohortQueue>,
     /// Referrals, in issue order.
@@ -98,7 +101,8 @@ impl State {
             kindergarten_districts: Vec::new(),
             applications: Table::default(),
             application_index: AppIndex::default(),
-            latest_by_child: FxHashMap::default(),
+            latest_by_child: ChildIndex::default(),
+            categories: Vec::new(),
             queues: FxHashMap::default(),
             referrals: Vec::new(),
             referral_index: FxHashMap::default(),
@@ -148,16 +152,18 @@ impl State {
 
     /// The tier a child belongs in: its category's tier when the claim counts, else general.
     #[must_use]
-    pub fn tier_for(&self, category: Option<&Category>, claim: ClaimStatus) -> usize {
+    pub fn tier_for(&self, category: Option<&Category>, claim: ClaimStatus) -> u8 {
         let counts = match claim {
             ClaimStatus::Verified => true,
             ClaimStatus::Pending => self.policy.count_pending_claims,
             ClaimStatus::None | ClaimStatus::Rejected => false,
         };
-        category
+        let tier = category
             .filter(|_| counts)
             .and_then(|c| self.policy.tier_of(c))
-            .unwrap_or_else(|| self.policy.general_tier())
+            .unwrap_or_else(|| self.policy.general_tier());
+        // A policy has 1 to 8 tiers (its validation says so), so the index fits.
+        u8::try_from(tier).unwrap_or(u8::MAX)
     }
 
     /// Makes room for `n` more applications (a bulk load knows its size; growing a
@@ -165,6 +171,6 @@ impl State {
     pub fn reserve_applications(&mut self, n: usize) {
         self.applications.reserve(n);
         self.application_index.reserve(&self.applications, n);
-        self.latest_by_child.reserve(n);
+        self.latest_by_child.reserve(&self.applications, n);
     }
 }

@@ -4,8 +4,8 @@
 use super::{Application, District, Kindergarten, Referral, Refusal, State};
 use crate::event::RoundRecord;
 use crate::model::{
-    AppIx, AppStatus, ApplicationId, DistrictId, DistrictIx, Iin, KgIx, KindergartenId, Language,
-    ReferralId, ReferralIx, RoundId,
+    AppIx, AppStatus, ApplicationId, Category, DistrictId, DistrictIx, Iin, KgIx, KindergartenId,
+    Language, ReferralId, ReferralIx, RoundId,
 };
 use crate::queue::order::OrderIndex;
 use crate::queue::{CohortQueue, QueueKey};
@@ -71,10 +71,16 @@ impl State {
         self.refusals.get(id)
     }
 
+    /// The category `app` claims, if any.
+    #[must_use]
+    pub fn category_of(&self, app: &Application) -> Option<&Category> {
+        self.categories.get(app.category?.slot())
+    }
+
     /// The child's active application, if any.
     #[must_use]
     pub fn active_application_of(&self, child: &Iin) -> Option<AppIx> {
-        let a = *self.latest_by_child.get(child)?;
+        let a = self.latest_application_of(child)?;
         self.application(a)
             .filter(|app| app.status.is_active())
             .map(|_| a)
@@ -83,14 +89,14 @@ impl State {
     /// The child's newest application, if any.
     #[must_use]
     pub fn latest_application_of(&self, child: &Iin) -> Option<AppIx> {
-        self.latest_by_child.get(child).copied()
+        self.latest_by_child.get(&self.applications, child)
     }
 
     /// The child's applications, active first, then newest first.
     #[must_use]
     pub fn applications_of_child(&self, child: &Iin) -> Vec<AppIx> {
         let mut v = Vec::new();
-        let mut next = self.latest_by_child.get(child).copied();
+        let mut next = self.latest_application_of(child);
         while let Some((a, app)) = next.and_then(|a| Some((a, self.application(a)?))) {
             v.push((a, app.status.is_active()));
             next = app.previous;
@@ -117,7 +123,7 @@ impl State {
             return None;
         }
         let q = self.queues.get(&app.queue_key())?;
-        Some(q.ahead(&self.policy, &app.entry(a), app.tier, k))
+        Some(q.ahead(&self.policy, &app.entry(a), app.tier.into(), k))
     }
 
     /// 1-based place in the merged order of the cohort queue; `None` unless queued.

@@ -3,7 +3,7 @@
 
 use crate::event::{Ground, Representative};
 use crate::model::{
-    AppIx, AppStatus, ApplicationId, Category, Channel, ClaimStatus, DistrictId, DistrictIx,
+    AppIx, AppStatus, ApplicationId, CategoryIx, Channel, ClaimStatus, DistrictId, DistrictIx,
     GroupId, Iin, KgIx, KindergartenId, Language, ReferralId, ReferralIx, ReferralStatus, RoundIx,
     Seq,
 };
@@ -117,12 +117,13 @@ pub struct Application {
     pub language: Language,
     /// Kindergartens, best first.
     pub preferences: Preferences,
-    /// Claimed category.
-    pub category: Option<Category>,
+    /// Claimed category, as its place in the state's list of claimed codes
+    /// ([`crate::state::State::category_of`] reads it): 4 bytes where the code took 24.
+    pub category: Option<CategoryIx>,
     /// Claim state.
     pub claim: ClaimStatus,
-    /// Current tier (derived from category, claim and policy).
-    pub tier: usize,
+    /// Current tier (derived from category, claim and policy; a policy has at most 8).
+    pub tier: u8,
     /// Documents presented, as a bit set of [`crate::model::Document`] discriminants.
     pub documents: u8,
     /// Channel.
@@ -158,7 +159,7 @@ impl Application {
     pub fn arrival(&self, index: AppIx) -> crate::queue::Arrival<'_> {
         crate::queue::Arrival {
             entry: self.entry(index),
-            tier: self.tier,
+            tier: self.tier.into(),
             kindergartens: &self.preferences,
             seq: self.seq,
         }
@@ -212,4 +213,17 @@ pub struct Refusal {
     /// Every ground.
     #[serde(with = "crate::state::snapshot::json")]
     pub grounds: Vec<Ground>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A million of them are held: the record stays within its budget (200 bytes before
+    /// the tier became a byte, the category an index into the state's list of codes and
+    /// optional indexes 4 bytes).
+    #[test]
+    fn an_application_stays_within_its_budget() {
+        assert!(std::mem::size_of::<Application>() <= 168);
+    }
 }

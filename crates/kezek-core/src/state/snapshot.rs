@@ -13,10 +13,12 @@
 //! its bytes are intact (a checksum) is the business of whoever stores it: this module
 //! only turns a state into bytes and bytes into a state.
 
-use super::app_index::AppIndex;
+use super::app_index::{AppIndex, ChildIndex};
 use super::{Application, District, Kindergarten, Referral, Refusal, State};
 use crate::event::RoundRecord;
-use crate::model::{AppIx, AppStatus, ApplicationId, DistrictIx, KgIx, ReferralIx, RoundIx, Seq};
+use crate::model::{
+    AppIx, AppStatus, ApplicationId, Category, DistrictIx, KgIx, ReferralIx, RoundIx, Seq,
+};
 use crate::policy::Policy;
 use crate::queue::{Change, CohortQueue, QueueKey};
 use crate::table::Table;
@@ -27,7 +29,16 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+/// Bytes inside the snapshot, written as one length and the bytes (read back borrowed).
+struct Blob(Vec<u8>);
+
+impl Serialize for Blob {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0)
+    }
+}
 
 /// Why bytes are not a snapshot of a state.
 #[derive(Debug, thiserror::Error)]
@@ -66,8 +77,9 @@ struct ImageRef<'a> {
     last_seq: Seq,
     districts: &'a [District],
     kindergartens: &'a [Kindergarten],
-    #[serde(serialize_with = "table")]
-    applications: &'a Table<Application>,
+    categories: &'a [Category],
+    /// The application table chunk by chunk, each encoded apart: decoding takes every core.
+    applications: Vec<Blob>,
     queues: Vec<QueueRef<'a>>,
     referrals: &'a [Referral],
     deadlines: &'a BTreeSet<(Timestamp, ReferralIx)>,
@@ -87,14 +99,16 @@ struct QueueRef<'a> {
 
 /// The same, read back (field for field: postcard keeps no names).
 #[derive(Deserialize)]
-struct Image {
+struct Image<'a> {
     _format: u32,
     policy: String,
     policy_sha256: Option<Box<str>>,
     last_seq: Seq,
     districts: Vec<District>,
     kindergartens: Vec<Kindergarten>,
-    applications: Table<Application>,
+    categories: Vec<Category>,
+    #[serde(borrow)]
+    applications: Vec<&'a [u8]>,
     queues: Vec<QueueImage>,
     referrals: Vec<Referral>,
     deadlines: BTreeSet<(Timestamp, ReferralIx)>,
@@ -138,7 +152,13 @@ impl State {
             last_seq: self.last_seq,
             districts: &self.districts,
             kindergartens: &self.kindergartens,
-            applications: &self.applications,
+            categories: &self.categories,
+            applications: self
+                .applications
+                .chunks()
+                .map(|c| postcard::to_allocvec(c).map(Blob))
+                .collect::<Result<_, _>>()
+                .map_err(|e| SnapshotError::Decode(e.to_string()))?,
             queues,
             referrals: &self.referrals,
             deadlines: &self.deadlines,
@@ -175,8 +195,68 @@ fn inconsistent(what: impl Into<String>) -> SnapshotError {
     SnapshotError::Inconsistent(what.into())
 }
 
+/// One chunk of a table, decoded into a `Vec` of exactly its length (serde's own `Vec`
+/// starts at most 1 MiB and doubles: two copies of each chunk, and room for half a chunk
+/// more left empty in each), never more than a chunk's worth however long it says it is.
+struct Chunk<T>(Vec<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunk<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Items<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Items<T> {
+            type Value = Chunk<T>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a chunk of a table")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Chunk<T>, A::Error> {
+                let room = seq.size_hint().unwrap_or(0).min(Table::<T>::CHUNK);
+                let mut items = Vec::with_capacity(room);
+                while let Some(item) = seq.next_element()? {
+                    items.push(item);
+                }
+                Ok(Chunk(items))
+            }
+        }
+        d.deserialize_seq(Items(std::marker::PhantomData))
+    }
+}
+
+/// The application table of its chunks, decoded half on this thread and half on another.
+fn applications(blobs: &[&[u8]]) -> Result<Table<Application>, SnapshotError> {
+    let decode = |part: &[&[u8]]| {
+        part.iter()
+            .map(|b| {
+                postcard::from_bytes::<Chunk<Application>>(b)
+                    .map(|c| c.0)
+                    .map_err(|e| SnapshotError::Decode(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let (first, second) = blobs.split_at(blobs.len() / 2);
+    let (chunks, rest) = if first.is_empty() {
+        (Ok(Vec::new()), decode(second))
+    } else {
+        std::thread::scope(|s| {
+            let rest = s.spawn(|| decode(second));
+            let chunks = decode(first);
+            let rest = rest.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            (chunks, rest)
+        })
+    };
+    let mut chunks = chunks?;
+    chunks.extend(rest?);
+    if chunks.is_empty() {
+        return Ok(Table::default());
+    }
+    Table::from_chunks(chunks)
+        .ok_or_else(|| inconsistent("its applications are not in whole chunks"))
+}
+
 /// The state of a decoded image: its tables, and every index built from them.
-fn rebuild(image: Image) -> Result<State, SnapshotError> {
+fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     let policy = Policy::from_toml(&image.policy)
         .map_err(|e| inconsistent(format!("its policy does not read: {e}")))?;
     let mut state = State::new(policy);
@@ -201,8 +281,20 @@ fn rebuild(image: Image) -> Result<State, SnapshotError> {
         state.kindergarten_districts.push(k.district);
     }
     state.kindergartens = image.kindergartens;
-    let n = image.applications.len();
-    state.applications = image.applications;
+    let applications = applications(&image.applications)?;
+    let n = applications.len();
+    let claimed = image.categories.len();
+    if let Some(app) = applications
+        .iter()
+        .find(|a| a.category.is_some_and(|c| c.slot() >= claimed))
+    {
+        return Err(inconsistent(format!(
+            "application {} claims a category it does not list",
+            app.id
+        )));
+    }
+    state.categories = image.categories;
+    state.applications = applications;
     let apps = &state.applications;
     let tiers = state.policy.tiers.len();
     // The three indexes over the applications are independent: the two maps are built on
@@ -211,12 +303,12 @@ fn rebuild(image: Image) -> Result<State, SnapshotError> {
         let maps = s.spawn(|| {
             let mut index = AppIndex::default();
             index.reserve(apps, n);
-            let mut latest = FxHashMap::default();
-            latest.reserve(n);
-            for (i, app) in apps.iter().enumerate() {
+            let mut latest = ChildIndex::default();
+            latest.reserve(apps, n);
+            for i in 0..apps.len() {
                 let a = AppIx::from_slot(i);
                 index.insert(apps, a);
-                latest.insert(app.child_iin, a);
+                latest.put(apps, a);
             }
             (index, latest)
         });
@@ -337,5 +429,97 @@ pub(crate) mod json {
     ) -> Result<T, D::Error> {
         let text = String::deserialize(d)?;
         serde_json::from_str(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Channel, ClaimStatus, Iin, Language};
+
+    /// A state holding `n` withdrawn applications (no queue needed), some claiming one of
+    /// two categories.
+    fn state_of(n: usize) -> State {
+        let mut s = State::new(Policy::kz_2013());
+        let codes = [
+            Category::parse("disabled").unwrap(),
+            Category::parse("large_family").unwrap(),
+        ];
+        let iins: Vec<Iin> = (1..=u16::MAX)
+            .filter_map(|x| Iin::compose(jiff::civil::date(2022, 1, 1), x % 2 == 0, x))
+            .take(1000)
+            .collect();
+        for i in 0..n {
+            let category = (i % 3 < 2).then(|| s.category_ix(&codes[i % 3]).unwrap());
+            let app = Application {
+                id: ApplicationId::parse(&format!("A{i}")).unwrap(),
+                child_iin: iins[i % iins.len()],
+                child_name: format!("Child {i}").into(),
+                birth_date: jiff::civil::date(2022, 1, 1),
+                cohort: 2022,
+                applicant: None,
+                district: DistrictIx::new(0),
+                language: Language::Kk,
+                preferences: super::super::Preferences::default(),
+                category,
+                claim: ClaimStatus::None,
+                tier: 0,
+                documents: 0,
+                channel: Channel::Portal,
+                referred_at_once: false,
+                registered_at: Timestamp::from_second(1_700_000_000 + i64::try_from(i).unwrap())
+                    .unwrap(),
+                seq: Seq::new(u64::try_from(i).unwrap() + 1),
+                status: AppStatus::Withdrawn,
+                referral: None,
+                stopped_until: None,
+                previous: None,
+            };
+            s.add_application(app).unwrap();
+        }
+        s
+    }
+
+    /// A table of several chunks (decoded half on each of two threads) comes back whole
+    /// and in order, with its id and child indexes and its categories.
+    #[test]
+    fn a_table_of_many_chunks_comes_back_whole() {
+        for n in [
+            0,
+            1,
+            Table::<Application>::CHUNK,
+            2 * Table::<Application>::CHUNK + 5,
+        ] {
+            let state = state_of(n);
+            let back = State::from_snapshot(&state.to_snapshot().unwrap()).unwrap();
+            assert_eq!(
+                format!("{:?}", back.applications),
+                format!("{:?}", state.applications),
+                "{n}"
+            );
+            for i in (0..n).step_by(997) {
+                let id = ApplicationId::parse(&format!("A{i}")).unwrap();
+                let a = back.application_index(&id).unwrap();
+                assert_eq!(a.slot(), i);
+                let app = back.application(a).unwrap();
+                assert_eq!(
+                    back.latest_application_of(&app.child_iin),
+                    state.latest_application_of(&app.child_iin)
+                );
+                assert_eq!(
+                    back.category_of(app),
+                    state.category_of(state.application(a).unwrap())
+                );
+            }
+        }
+    }
+
+    /// A category index past the list of codes is refused, not followed.
+    #[test]
+    fn a_category_past_the_list_is_refused() {
+        let mut state = state_of(3);
+        state.categories.pop();
+        let e = State::from_snapshot(&state.to_snapshot().unwrap()).unwrap_err();
+        assert!(e.to_string().contains("category"), "{e}");
     }
 }

@@ -34,7 +34,7 @@ impl State {
             .filter(|(_, a)| a.district == d && a.status == AppStatus::Queued)
         {
             *s.queued
-                .entry((academic_year - a.cohort, a.language, a.tier))
+                .entry((academic_year - a.cohort, a.language, a.tier.into()))
                 .or_default() += 1;
         }
         let kindergartens = self.district(d).map_or(&[][..], |x| &x.kindergartens[..]);

@@ -16,7 +16,7 @@ pub fn tiers_of(s: &State, district: DistrictIx, cohort: i16, lang: Language) ->
             && a.cohort == cohort
             && a.language == lang
         {
-            tiers[a.tier].push(i);
+            tiers[usize::from(a.tier)].push(i);
         }
     }
     for t in &mut tiers {
@@ -66,7 +66,7 @@ pub fn place(
         if x == a {
             return (ahead.iter().sum::<usize>() + 1, ahead);
         }
-        ahead[s.application(x).unwrap().tier] += 1;
+        ahead[usize::from(s.application(x).unwrap().tier)] += 1;
     }
     unreachable!("child not in its own queue")
 }

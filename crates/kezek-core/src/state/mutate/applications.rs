@@ -1,7 +1,9 @@
 //! Applications and their places in the cohort queues.
 
 use super::{unknown, Stamp};
-use crate::model::{AppIx, AppStatus, ApplicationId, ClaimStatus, KgIx, KindergartenId, Seq};
+use crate::model::{
+    AppIx, AppStatus, ApplicationId, Category, CategoryIx, ClaimStatus, KgIx, KindergartenId, Seq,
+};
 use crate::queue::{Cause, CohortQueue, QueueKey};
 use crate::state::mismatch::Mismatch;
 use crate::state::{Application, Preferences, Refusal, State};
@@ -42,6 +44,16 @@ impl State {
         ids.iter().map(|k| self.known_kindergarten(k)).collect()
     }
 
+    /// The place of category code `c` in the list of claimed codes, added if new.
+    pub(crate) fn category_ix(&mut self, c: &Category) -> Result<CategoryIx, Mismatch> {
+        if let Some(i) = self.categories.iter().position(|x| x == c) {
+            return Ok(CategoryIx::from_slot(i));
+        }
+        let i = CategoryIx::after(self.categories.len()).ok_or(Mismatch::Full)?;
+        self.categories.push(c.clone());
+        Ok(i)
+    }
+
     /// Adds an accepted application (not yet queued) and makes it the child's newest.
     pub(crate) fn add_application(&mut self, mut app: Application) -> Result<AppIx, Mismatch> {
         if self.application_id_taken(&app.id) {
@@ -50,17 +62,20 @@ impl State {
                 id: app.id.to_string(),
             });
         }
-        if self.active_application_of(&app.child_iin).is_some() {
+        let previous = self.latest_application_of(&app.child_iin);
+        if previous
+            .and_then(|p| self.application(p))
+            .is_some_and(|p| p.status.is_active())
+        {
             return Err(Mismatch::ActiveApplication {
                 application: app.id.to_string(),
             });
         }
         let a = AppIx::after(self.applications.len()).ok_or(Mismatch::Full)?;
-        app.previous = self.latest_by_child.get(&app.child_iin).copied();
-        let child = app.child_iin;
+        app.previous = previous;
         self.applications.push(app);
         self.application_index.insert(&self.applications, a);
-        self.latest_by_child.insert(child, a);
+        self.latest_by_child.put(&self.applications, a);
         Ok(a)
     }
 
@@ -108,7 +123,7 @@ impl State {
             .queues
             .entry(key)
             .or_insert_with(|| CohortQueue::new(tiers, blocks));
-        queue.insert(entry, tier, &app.preferences, stamp.seq, stamp.cause);
+        queue.insert(entry, tier.into(), &app.preferences, stamp.seq, stamp.cause);
         Ok(())
     }
 
@@ -176,7 +191,7 @@ impl State {
         if let Some(q) = self.queues.get_mut(&app.queue_key()) {
             q.remove(
                 &app.entry(a),
-                app.tier,
+                app.tier.into(),
                 &app.preferences,
                 stamp.seq,
                 stamp.cause,
@@ -223,7 +238,7 @@ impl State {
         claim: ClaimStatus,
         stamp: Stamp,
     ) -> Result<(), Mismatch> {
-        let category = self.application(a).and_then(|x| x.category.as_ref());
+        let category = self.application(a).and_then(|x| self.category_of(x));
         let tier = self.tier_for(category, claim);
         self.requeued(a, stamp, |app| {
             app.claim = claim;
