@@ -114,7 +114,12 @@ async fn open_sqlite(
         Arc::clone(&store) as Arc<dyn Store>,
         args.snapshot_every,
     )?;
+    let waited = std::time::Instant::now();
     store.checked().context("cannot open the journal")?;
+    tracing::info!(
+        waited_ms = u64::try_from(waited.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "journal checked"
+    );
     if let Some(rewind) = &rewind {
         app.record_rewind(rewind).await?;
         eprintln!(

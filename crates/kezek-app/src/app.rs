@@ -50,6 +50,9 @@ pub struct App {
     pub(crate) auditing: std::sync::atomic::AtomicBool,
     /// This node's role when several share the journal.
     pub(crate) node: crate::cluster::Node,
+    /// The record the snapshot the start restored was taken at (0: the start replayed the
+    /// whole journal).
+    restored_at: u64,
 }
 
 /// An audit of the whole installation run while the service serves (`App::audit_now`).
@@ -195,7 +198,8 @@ impl App {
             Some(dir) => crate::snapshots::restore(store.as_ref(), dir, &policy)?,
             None => None,
         };
-        let state = if let Some(state) = restored {
+        let restored_at = restored.as_ref().map_or(0, |(_, head)| head.seq.get());
+        let state = if let Some((state, _)) = restored {
             state
         } else {
             let mut state = State::new(policy);
@@ -227,6 +231,7 @@ impl App {
             last_audit: parking_lot::Mutex::new(None),
             auditing: std::sync::atomic::AtomicBool::new(false),
             node: crate::cluster::Node::default(),
+            restored_at,
         }))
     }
 
@@ -237,9 +242,10 @@ impl App {
     /// Called before the application serves: when the start had to replay as many records,
     /// the state it just built is encoded here at once (a fraction of the replay the
     /// thread would otherwise do again while the service starts taking requests), and the
-    /// thread writes it first.
+    /// thread writes it first. Snapshot files the start passed over (damaged, of another
+    /// layout, another journal's) do not count: the next one written replaces them.
     pub fn keep_snapshots(self: &Arc<Self>, keeper: crate::snapshots::Keeper) {
-        let mut newest = keeper.newest();
+        let mut newest = self.restored_at;
         let first = {
             let state = self.state.read();
             (state.last_seq().get() >= newest.saturating_add(keeper.every.max(1)))

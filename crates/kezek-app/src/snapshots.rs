@@ -23,7 +23,8 @@ use std::path::{Path, PathBuf};
 const KEEP: usize = 2;
 
 /// The state at the newest snapshot in `dir` that checks, with the journal's later records
-/// applied; `None` when no snapshot checks (each one passed over is logged). `policy` is
+/// applied, and the record that snapshot was taken at; `None` when no snapshot checks
+/// (each one passed over is logged). `policy` is
 /// the one a replay from the start would run: a snapshot of a journal without a journaled
 /// policy must have been taken under it.
 ///
@@ -37,12 +38,13 @@ pub fn restore(
     journal: &dyn EventLog,
     dir: &Path,
     policy: &Policy,
-) -> Result<Option<State>, ReplayError> {
+) -> Result<Option<(State, Head)>, ReplayError> {
     for (_, path) in list(dir) {
+        let started = std::time::Instant::now();
         let Some((mut state, head)) = usable(journal, &path, policy)? else {
             continue;
         };
-        let started = std::time::Instant::now();
+        let loaded = started.elapsed();
         let last = match resume(journal, &mut state, head) {
             Ok(last) => last,
             Err(ReplayError::Corrupt { seq, message }) => {
@@ -59,10 +61,11 @@ pub fn restore(
             snapshot = %path.display(),
             at = head.seq.get(),
             replayed = last.get() - head.seq.get(),
+            load_ms = u64::try_from(loaded.as_millis()).unwrap_or(u64::MAX),
             ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "state restored from a snapshot"
         );
-        return Ok(Some(state));
+        return Ok(Some((state, head)));
     }
     Ok(None)
 }
@@ -119,7 +122,7 @@ impl Keeper {
     /// The journal does not replay, or the file cannot be written.
     pub fn take(&self, journal: &dyn EventLog) -> Result<Head, StartError> {
         let policy = initial_policy(journal, self.policy.clone())?;
-        let state = if let Some(state) = restore(journal, &self.dir, &policy)? {
+        let state = if let Some((state, _)) = restore(journal, &self.dir, &policy)? {
             state
         } else {
             let mut state = State::new(policy);
@@ -156,12 +159,6 @@ impl Keeper {
         write(&self.dir, head, bytes, KEEP)
             .map(drop)
             .map_err(|e| StartError::Snapshot(format!("cannot write a snapshot: {e}")))
-    }
-
-    /// The seq of the newest snapshot file, 0 when there is none.
-    #[must_use]
-    pub fn newest(&self) -> u64 {
-        list(&self.dir).first().map_or(0, |(seq, _)| seq.get())
     }
 }
 
@@ -232,7 +229,8 @@ mod tests {
         let mut own = State::new(policy.clone());
         own.execute(kindergarten("K1")).unwrap();
         write(dir.path(), at_1, &own.to_snapshot().unwrap(), KEEP).unwrap();
-        let restored = restore(&journal, dir.path(), &policy).unwrap().unwrap();
+        let (restored, head) = restore(&journal, dir.path(), &policy).unwrap().unwrap();
+        assert_eq!(head, at_1);
         assert_eq!(format!("{restored:?}"), format!("{state:?}"));
     }
 }
