@@ -59,7 +59,8 @@ impl Draft {
     #[must_use]
     pub fn sign(&self, authority: &Authority) -> (String, Vec<u8>) {
         let mut doc = self.unsigned();
-        let signature = authority.sign(&signed_bytes(&doc));
+        // What `signed_bytes` gives for a document not signed yet, without its copy.
+        let signature = authority.sign(&serde_json::to_vec(&doc).unwrap_or_default());
         if let Some(fields) = doc.as_object_mut() {
             fields.insert("signature".into(), json!(signature));
             fields.insert("key_id".into(), json!(authority.key_id()));
