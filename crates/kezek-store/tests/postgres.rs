@@ -29,6 +29,23 @@ fn batch(seq: u64) -> Append {
 }
 
 /// A store on a new database, leading.
+/// Waits (10 s at most) until `commits` has passed on `seq`.
+fn told(mut commits: tokio::sync::watch::Receiver<u64>, seq: u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            commits.wait_for(|s| *s >= seq),
+        )
+        .await
+        .expect("told within 10 s")
+        .unwrap();
+    });
+}
+
 fn leading() -> (PgStore, String) {
     let url = kezek_testdb::database();
     let store = PgStore::open(&url).unwrap();
@@ -280,21 +297,9 @@ fn one_node_leads_and_a_follower_refuses_appends() {
     assert_eq!(leader.url.as_deref(), Some("http://node-a"));
     assert_eq!(leader.seq, Seq::new(1));
     // The follower is woken by the leader's commit.
-    let mut commits = b.commits();
+    let commits = b.commits();
     a.submit(batch(2)).wait().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            commits.wait_for(|s| *s >= 2),
-        )
-        .await
-        .expect("notified within 10 s")
-        .unwrap();
-    });
+    told(commits, 2);
     assert_eq!(b.read(Seq::new(1), 10).unwrap().len(), 1);
     // The leader goes: the follower takes over at its head.
     drop(a);
@@ -318,20 +323,7 @@ fn a_follower_opened_after_the_last_commit_learns_the_head() {
     a.submit(batch(1)).wait().unwrap();
     a.submit(batch(2)).wait().unwrap();
     let b = PgStore::open(&url).unwrap();
-    let mut commits = b.commits();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        tokio::time::timeout(
-            std::time::Duration::from_secs(10),
-            commits.wait_for(|s| *s >= 2),
-        )
-        .await
-        .expect("the head passed on within 10 s")
-        .unwrap();
-    });
+    told(b.commits(), 2);
     drop(a);
 }
 
