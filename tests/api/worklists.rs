@@ -18,6 +18,7 @@ async fn claims_to_check_have_a_due_date_and_become_overdue() {
     let claims = v["claims"].as_array().unwrap();
     assert_eq!(claims.len(), 2, "{v}");
     assert_eq!(claims[0]["application_id"], a["application_id"]);
+    assert_eq!(claims[0]["category"], "large_family", "{v}");
     assert_eq!(claims[0]["status"], "pending");
     assert_eq!(claims[0]["overdue"], false);
     // 3 working days: registered on Tuesday 2026-09-01 (local), due by the end of Friday.
@@ -97,6 +98,7 @@ async fn claims_to_check_have_a_due_date_and_become_overdue() {
     assert_eq!(doc["application_id"], id);
     assert_eq!(doc["body"]["decision"], "verified");
     assert_eq!(doc["body"]["reason"], "certificate No 17");
+    assert_eq!(doc["body"]["category"], "large_family", "{doc}");
     // The decision follows from the journal again (verify issues it anew and compares).
     let report = kezek_app::verify::verify(
         store.as_ref(),
@@ -283,6 +285,20 @@ async fn a_cohort_queue_lists_its_children_by_queue_number_a_page_at_a_time() {
         ids[5].as_str(),
         "the verified claim leads"
     );
+    // Each child's claimed category as registered (n = 3 and 6 claimed one).
+    for c in children {
+        let n = ids
+            .iter()
+            .position(|x| c["application_id"] == x.as_str())
+            .unwrap()
+            + 1;
+        let want = if n % 3 == 0 {
+            json!("large_family")
+        } else {
+            json!(null)
+        };
+        assert_eq!(c["category"], want, "{c}");
+    }
     assert_eq!(all["next_after"], json!(null));
     let cohort = all["cohort"].as_i64().unwrap();
     // Pages of two, by cohort, a clerk of the district asking.
