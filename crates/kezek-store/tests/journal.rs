@@ -131,6 +131,40 @@ fn sqlite_round_trip_and_reopen() {
     assert_eq!(fingerprint(&again), fingerprint(&replayed));
 }
 
+/// A batch as large as a city's (its payloads encoded on a thread of their own, a page
+/// ahead of the inserts) is stored record for record as the memory store, which encodes
+/// each event as it chains it, stores it — and the next batch chains on.
+#[test]
+fn a_city_sized_batch_is_stored_as_event_by_event() {
+    let (_, outcomes) = sample_outcomes();
+    let mut events: Vec<(Seq, Event)> = outcomes.into_iter().flatten().collect();
+    let at: jiff::Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
+    while events.len() < 5000 {
+        let seq = Seq::new(events.len() as u64 + 1);
+        let key_id = format!("k{}", events.len());
+        events.push((seq, Event::KeyRevoked { key_id, at }));
+    }
+    let next = Seq::new(events.len() as u64 + 1);
+    let last = vec![(
+        next,
+        Event::KeyRevoked {
+            key_id: "last".into(),
+            at,
+        },
+    )];
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = SqliteStore::open(&dir.path().join("j.sqlite")).unwrap();
+    let memory = MemoryStore::new();
+    for journal in [&sqlite as &dyn EventLog, &memory] {
+        journal.submit(append(events.clone())).wait().unwrap();
+        journal.submit(append(last.clone())).wait().unwrap();
+    }
+    let stored = sqlite.read(Seq::default(), usize::MAX).unwrap();
+    assert_eq!(stored.len(), 5001);
+    assert_eq!(stored, memory.read(Seq::default(), usize::MAX).unwrap());
+    assert_eq!(sqlite.head().unwrap(), memory.head().unwrap());
+}
+
 #[test]
 fn out_of_order_batches_are_refused() {
     let (_, outcomes) = sample_outcomes();
