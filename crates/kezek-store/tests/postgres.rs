@@ -28,7 +28,6 @@ fn batch(seq: u64) -> Append {
     append(vec![city[usize::try_from(seq).unwrap() - 1].clone()])
 }
 
-/// A store on a new database, leading.
 /// Waits (10 s at most) until `commits` has passed on `seq`.
 fn told(mut commits: tokio::sync::watch::Receiver<u64>, seq: u64) {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -46,6 +45,7 @@ fn told(mut commits: tokio::sync::watch::Receiver<u64>, seq: u64) {
     });
 }
 
+/// A store on a new database, leading.
 fn leading() -> (PgStore, String) {
     let url = kezek_testdb::database();
     let store = PgStore::open(&url).unwrap();
@@ -312,6 +312,27 @@ fn one_node_leads_and_a_follower_refuses_appends() {
     assert_eq!(head.seq, Seq::new(2));
     b.submit(batch(3)).wait().unwrap();
     assert_eq!(b.leader().unwrap().url.as_deref(), Some("http://node-b"));
+}
+
+/// A batch as large as a city's (its payloads encoded on two threads) is stored record
+/// for record as the memory store, which encodes each event as it chains it, stores it.
+#[test]
+fn a_city_sized_batch_is_stored_as_event_by_event() {
+    let (pg, _) = leading();
+    let memory = kezek_store::memory::MemoryStore::new();
+    let at: jiff::Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
+    let events: Vec<(Seq, Event)> = (1..=5000u64)
+        .map(|n| {
+            let key_id = format!("k{n}");
+            (Seq::new(n), Event::KeyRevoked { key_id, at })
+        })
+        .collect();
+    for journal in [&pg as &dyn EventLog, &memory] {
+        journal.submit(append(events.clone())).wait().unwrap();
+    }
+    let stored = pg.read(Seq::default(), usize::MAX).unwrap();
+    assert_eq!(stored.len(), 5000);
+    assert_eq!(stored, memory.read(Seq::default(), usize::MAX).unwrap());
 }
 
 /// A follower opened after the leader's last commit learns the head without a new commit:

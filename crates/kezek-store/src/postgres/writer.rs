@@ -168,8 +168,19 @@ impl<'a> Rows<'a> {
     /// Adds one batch, its events chained after `head`; the new head.
     fn add(&mut self, b: &'a Append, head: Head) -> Head {
         let mut h = head;
-        for (seq, event) in &b.events {
-            h = self.push(StoredEvent::new(h.hash, *seq, &b.at, &b.actor, event));
+        let payloads = crate::record::canonical_all(&b.events);
+        for ((seq, event), payload) in b.events.iter().zip(payloads) {
+            let kind = event.kind();
+            let hash = crate::record::chain(&h.hash, *seq, &b.at, &b.actor, kind, &payload);
+            h = self.push(StoredEvent {
+                seq: *seq,
+                at: b.at.clone(),
+                actor: b.actor.clone(),
+                kind: kind.to_owned(),
+                payload,
+                prev_hash: h.hash,
+                hash,
+            });
         }
         for rec in &b.copied {
             h = self.push(rec.clone());
