@@ -46,8 +46,9 @@ pub fn canonical(event: &Event) -> Vec<u8> {
     serde_json::to_vec(event).unwrap_or_default()
 }
 
-/// Events of one batch from which their payloads are encoded on two threads.
-const PARALLEL_FROM: usize = 4096;
+/// Events of one batch from which the journals encode their payloads on a second core (a
+/// city import; an ordinary write has a few).
+pub(crate) const PARALLEL_FROM: usize = 4096;
 
 /// The canonical JSON of each event, in order: half of a large batch (a city import) on a
 /// second thread.

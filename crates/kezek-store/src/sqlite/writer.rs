@@ -3,9 +3,10 @@
 //! checkpoint thread, which copies the WAL into the database off the commit path.
 
 use super::Request;
-use crate::record::{canonical, chain, StoredEvent};
+use crate::record::{canonical, chain, PARALLEL_FROM};
 use crate::{Hash, Head, StoreError};
 use kezek_core::model::Seq;
+use kezek_core::Event;
 use rusqlite::{params, Connection};
 use std::sync::mpsc;
 
@@ -133,35 +134,40 @@ fn write_group(
     Ok((h, results))
 }
 
-/// Events of one batch from which their payloads are encoded on a thread of their own, a
-/// page ahead of the inserts (a city import: JSON on one core, hashing and SQLite on the
-/// other).
-const PIPELINE_FROM: usize = 4096;
-
-/// Payloads encoded at a time by that thread.
+/// Payloads encoded at a time by the thread that encodes a large batch's events (from
+/// [`PARALLEL_FROM`] events: a city import, JSON on one core while the other hashes and
+/// inserts).
 const PAGE: usize = 1024;
 
-/// Inserts one event record as it is; the head it makes.
-fn insert_record(
-    insert: &mut rusqlite::CachedStatement<'_>,
-    rec: &StoredEvent,
-) -> Result<Head, StoreError> {
+/// One row of the events table, borrowed.
+struct Row<'a> {
+    seq: Seq,
+    at: &'a str,
+    actor: &'a str,
+    kind: &'a str,
+    payload: &'a [u8],
+    prev: &'a Hash,
+    hash: &'a Hash,
+}
+
+/// Inserts one event row; the head it makes.
+fn insert_row(insert: &mut rusqlite::CachedStatement<'_>, r: &Row<'_>) -> Result<Head, StoreError> {
     let seq_i =
-        i64::try_from(rec.seq.get()).map_err(|e| StoreError::storage("numbering an event", e))?;
+        i64::try_from(r.seq.get()).map_err(|e| StoreError::storage("numbering an event", e))?;
     insert
         .execute(params![
             seq_i,
-            rec.at,
-            rec.actor,
-            rec.kind,
-            rec.payload,
-            &rec.prev_hash[..],
-            &rec.hash[..]
+            r.at,
+            r.actor,
+            r.kind,
+            r.payload,
+            &r.prev[..],
+            &r.hash[..]
         ])
         .map_err(failed("writing an event"))?;
     Ok(Head {
-        seq: rec.seq,
-        hash: rec.hash,
+        seq: r.seq,
+        hash: *r.hash,
     })
 }
 
@@ -169,28 +175,23 @@ fn insert_record(
 /// it makes.
 fn insert_event(
     insert: &mut rusqlite::CachedStatement<'_>,
-    prev: Hash,
-    seq: Seq,
-    at: &str,
-    actor: &str,
-    kind: &str,
+    prev: &Hash,
+    (seq, event): &(Seq, Event),
+    b: &crate::Append,
     payload: &[u8],
 ) -> Result<Head, StoreError> {
-    let hash = chain(&prev, seq, at, actor, kind, payload);
-    let seq_i =
-        i64::try_from(seq.get()).map_err(|e| StoreError::storage("numbering an event", e))?;
-    insert
-        .execute(params![
-            seq_i,
-            at,
-            actor,
-            kind,
-            payload,
-            &prev[..],
-            &hash[..]
-        ])
-        .map_err(failed("writing an event"))?;
-    Ok(Head { seq, hash })
+    let kind = event.kind();
+    let hash = chain(prev, *seq, &b.at, &b.actor, kind, payload);
+    let row = Row {
+        seq: *seq,
+        at: &b.at,
+        actor: &b.actor,
+        kind,
+        payload,
+        prev,
+        hash: &hash,
+    };
+    insert_row(insert, &row)
 }
 
 /// Writes a batch's events chained after `head`; the new head.
@@ -200,10 +201,9 @@ fn write_events(
     head: Head,
 ) -> Result<Head, StoreError> {
     let mut h = head;
-    let mut put = |h: Head, (seq, event): &(Seq, kezek_core::event::Event), payload: &[u8]| {
-        insert_event(insert, h.hash, *seq, &b.at, &b.actor, event.kind(), payload)
-    };
-    if b.events.len() < PIPELINE_FROM {
+    let mut put =
+        |h: Head, e: &(Seq, Event), payload: &[u8]| insert_event(insert, &h.hash, e, b, payload);
+    if b.events.len() < PARALLEL_FROM {
         for e in &b.events {
             h = put(h, e, &canonical(&e.1))?;
         }
@@ -247,7 +247,16 @@ fn write_batch(
         .map_err(failed("preparing the event insert"))?;
     let mut h = write_events(&mut insert, b, head)?;
     for rec in &b.copied {
-        h = insert_record(&mut insert, rec)?;
+        let row = Row {
+            seq: rec.seq,
+            at: &rec.at,
+            actor: &rec.actor,
+            kind: &rec.kind,
+            payload: &rec.payload,
+            prev: &rec.prev_hash,
+            hash: &rec.hash,
+        };
+        h = insert_row(&mut insert, &row)?;
     }
     if !b.documents.is_empty() {
         let mut keep = tx
