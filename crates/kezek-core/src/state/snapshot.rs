@@ -31,6 +31,10 @@ use std::collections::BTreeSet;
 /// replays the journal from the start and writes a new one).
 const FORMAT: u32 = 2;
 
+/// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
+/// sized once with it instead of doubling over and over.
+const APPLICATION_BYTES: usize = 88;
+
 /// Bytes inside the snapshot, written as one length and the bytes (read back borrowed).
 struct Blob(Vec<u8>);
 
@@ -156,7 +160,10 @@ impl State {
             applications: self
                 .applications
                 .chunks()
-                .map(|c| postcard::to_allocvec(c).map(Blob))
+                .map(|c| {
+                    postcard::to_extend(c, Vec::with_capacity(c.len() * APPLICATION_BYTES + 16))
+                        .map(Blob)
+                })
                 .collect::<Result<_, _>>()
                 .map_err(|e| SnapshotError::Decode(e.to_string()))?,
             queues,
@@ -166,10 +173,10 @@ impl State {
             refusals,
             revoked_keys,
         };
-        // About what a million-record state takes (~80 bytes an application, ~20 a logged
+        // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
         let changes: usize = self.queues.values().map(|q| q.log().len()).sum();
-        let room = 1 << 16 | (self.applications.len() * 80 + changes * 20);
+        let room = 1 << 16 | (self.applications.len() * APPLICATION_BYTES + changes * 20);
         postcard::to_extend(&image, Vec::with_capacity(room))
             .map_err(|e| SnapshotError::Decode(e.to_string()))
     }
