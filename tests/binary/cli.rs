@@ -246,3 +246,31 @@ async fn a_key_created_while_the_server_runs_works_at_once() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// `referrals.csv` of the sample city, compared with the SHA-256 recorded in
+/// `tests/data/golden/referrals.sha256` (`KEZEK_RECORD_GOLDEN=1` records it again): a change
+/// that is meant to leave every allocation as it was must leave these bytes as they were.
+#[test]
+fn simulate_of_the_sample_city_gives_the_recorded_referrals() {
+    use sha2::{Digest, Sha256};
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("referrals.csv");
+    let out = simulate(
+        &sample("groups.csv"),
+        &sample("applications.csv"),
+        &out_path,
+        &[],
+    );
+    assert!(out.status.success());
+    let bytes = std::fs::read(&out_path).unwrap();
+    let got = format!(
+        "{:x}  referrals.csv of data/sample under kz-2013\n",
+        Sha256::digest(&bytes)
+    );
+    let record =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/golden/referrals.sha256");
+    if std::env::var_os("KEZEK_RECORD_GOLDEN").is_some() {
+        std::fs::write(&record, &got).unwrap();
+    }
+    assert_eq!(got, std::fs::read_to_string(&record).unwrap());
+}
