@@ -21,17 +21,14 @@ mod health;
 pub mod import;
 mod key_watch;
 pub mod keys;
-pub mod messages;
 pub mod ops;
 pub mod outbox;
-pub mod pdf;
 pub mod problem;
 pub mod sequencer;
 pub mod snapshots;
 mod sweeper;
 pub mod verify;
 pub mod views;
-pub mod words;
 mod write;
 
 pub use access::{Auth, Caller, Role};

@@ -3,13 +3,13 @@
 //! caller with its CSRF token when there is a session.
 
 use crate::session::{cookie, COOKIE};
-use crate::text::lang_of;
+
 use crate::Console;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use kezek_app::words::Lang;
 use kezek_app::Caller;
+use kezek_print::words::Lang;
 use std::sync::Arc;
 
 /// The language cookie's name.
@@ -42,7 +42,7 @@ pub struct Ctx {
 fn query_lang(query: Option<&str>) -> Option<Lang> {
     form_urlencoded::parse(query?.as_bytes())
         .find(|(k, _)| k == "lang")
-        .and_then(|(_, v)| lang_of(&v))
+        .and_then(|(_, v)| Lang::parse(&v))
 }
 
 /// The cookies of a request, as one string.
@@ -65,7 +65,7 @@ impl FromRequestParts<Arc<Console>> for Ctx {
         let jar = cookies(&parts.headers);
         let chosen = query_lang(parts.uri.query());
         let lang = chosen
-            .or_else(|| cookie(&jar, LANG_COOKIE).and_then(lang_of))
+            .or_else(|| cookie(&jar, LANG_COOKIE).and_then(Lang::parse))
             .unwrap_or(Lang::Kk);
         let signed = cookie(&jar, COOKIE).and_then(|value| {
             let caller = console.sessions.open(&console.app, value)?;

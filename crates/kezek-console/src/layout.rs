@@ -3,9 +3,9 @@
 //! (one column, large targets) and by keyboard (a skip link, visible focus, labelled forms).
 
 use crate::context::Ctx;
-use crate::text::{lang_code, t};
-use kezek_app::words::Lang;
 use kezek_app::Role;
+use kezek_print::words::t;
+use kezek_print::words::Lang;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
 /// The stylesheet, served at `/console/assets/console.css`.
@@ -66,7 +66,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
     };
     html! {
         (DOCTYPE)
-        html lang=(lang_code(lang)) {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
@@ -86,8 +86,8 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                 li { a href=(href) { (t(key, lang)) } }
                             }
                             li {
-                                a href=(format!("{}?lang={}", ctx.path, lang_code(other)))
-                                  hreflang=(lang_code(other)) lang=(lang_code(other)) { (switch_label) }
+                                a href=(format!("{}?lang={}", ctx.path, other.code()))
+                                  hreflang=(other.code()) lang=(other.code()) { (switch_label) }
                             }
                         }
                     }

@@ -16,7 +16,6 @@ mod layout;
 mod limit;
 mod pages;
 pub mod session;
-mod text;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -105,7 +104,7 @@ pub fn router(app: Arc<App>) -> Router {
 
 /// Any other console path: a page that says so (not the API's problem document).
 async fn not_found(ctx: Ctx) -> Response {
-    let text = text::t("not_found", ctx.lang);
+    let text = kezek_print::words::t("page_not_found", ctx.lang);
     html(
         &ctx,
         StatusCode::NOT_FOUND,
@@ -150,7 +149,7 @@ fn remember_lang(ctx: &Ctx, res: &mut Response) {
     if ctx.lang_chosen {
         let cookie = format!(
             "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
-            text::lang_code(ctx.lang)
+            ctx.lang.code()
         );
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);

@@ -500,6 +500,29 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every kind of event, as [`Self::kind`] names them.
+    pub const KINDS: [&'static str; 19] = [
+        "kindergarten_upserted",
+        "district_named",
+        "vacancies_opened",
+        "registered",
+        "journal_rewound",
+        "key_revoked",
+        "referral_reminded",
+        "policy_adopted",
+        "registration_refused",
+        "preferences_changed",
+        "withdrawn",
+        "claim_decided",
+        "round_run",
+        "referral_confirmed",
+        "referral_extended",
+        "referral_declined",
+        "enrolled",
+        "referral_lapsed",
+        "aged_out",
+    ];
+
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
     #[must_use]
     pub fn kind(&self) -> &'static str {

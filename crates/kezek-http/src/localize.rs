@@ -1,6 +1,6 @@
 //! Problem documents in the reader's language: when `Accept-Language` prefers Kazakh or
 //! Russian, an error's `detail` and each field error's `message` are given in it (the words
-//! of `kezek_app::messages`, by code); the codes, fields and every other member stay as they
+//! of `kezek_print::words`, by code); the codes, fields and every other member stay as they
 //! are. Done here, on the way out, because stored answers (a refusal replayed for a retried
 //! request) are kept in one language and must be shown in the asker's.
 
@@ -8,8 +8,8 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
-use kezek_app::messages;
-use kezek_app::words::Lang;
+use kezek_print::words as messages;
+use kezek_print::words::Lang;
 use serde_json::Value;
 
 /// The largest problem document rewritten (a refusal with every ground is far smaller).

@@ -3,8 +3,9 @@
 use crate::access::{district_of_application, Auth, PortalOrStaff};
 use crate::app::App;
 use crate::error::AppError;
-use crate::pdf::{render, Lang, Print};
 use kezek_core::model::ApplicationId;
+use kezek_print::pdf::{render, Print};
+use kezek_print::words::{self, Lang};
 
 /// How a document is wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,10 +70,12 @@ pub async fn document(
     Ok(match format {
         Format::Json => (bytes, false),
         Format::Pdf(lang) => {
+            let digest = crate::documents::digest(&doc);
             let print = Print {
                 lang,
                 offset,
-                check_url: app.check_url(id, &crate::documents::digest(&doc)),
+                check_url: app.check_url(id, &digest),
+                digest,
             };
             (render(&doc, &print), true)
         }
@@ -95,10 +98,12 @@ pub async fn printed_for(
         return Err(AppError::not_found("document", id));
     }
     let offset = app.peek(|s| s.policy().calendar.offset)?;
+    let digest = crate::documents::digest(&doc);
     let print = Print {
         lang,
         offset,
-        check_url: app.check_url(id, &crate::documents::digest(&doc)),
+        check_url: app.check_url(id, &digest),
+        digest,
     };
     Ok(render(&doc, &print))
 }
@@ -160,8 +165,8 @@ pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckVie
     };
     let kind = text("kind");
     let title = serde_json::json!({
-        "kk": crate::words::title(&kind, Lang::Kk),
-        "ru": crate::words::title(&kind, Lang::Ru),
+        "kk": words::title(&kind, Lang::Kk),
+        "ru": words::title(&kind, Lang::Ru),
     });
     Ok(CheckView {
         document_id: id.to_owned(),
@@ -170,7 +175,7 @@ pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckVie
         title,
         issued_at_local: text("issued_at")
             .parse()
-            .map(|at| crate::words::local_time(at, offset))
+            .map(|at| words::local_time(at, offset))
             .unwrap_or_default(),
         issued_at: text("issued_at"),
         authority: doc.pointer("/body/authority").cloned().unwrap_or_default(),

@@ -5,7 +5,6 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::{posted, refuse, signed, written};
-use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,8 +12,9 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff, StaffOrAuditor};
 use kezek_app::ops::rounds::{self, PlannedReferral, WhyInRound, WhyView};
-use kezek_app::words::Lang;
 use kezek_app::AppError;
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -35,7 +35,7 @@ fn referrals_table(lang: Lang, testid: &str, list: &[PlannedReferral]) -> Markup
                             tr data-application=(r.application_id) {
                                 td { (if r.child_name.is_empty() { "—" } else { &r.child_name }) br; span class="muted" { (r.application_id) } }
                                 td { (code(&r.tier, lang)) }
-                                td { (crate::text::name_in(lang, &r.kindergarten_name, r.kindergarten_name_ru.as_deref())) " " span class="muted" { "(" (r.kindergarten_id) ")" } }
+                                td { (kezek_print::words::name_in(lang, &r.kindergarten_name, r.kindergarten_name_ru.as_deref())) " " span class="muted" { "(" (r.kindergarten_id) ")" } }
                                 td { (r.group_id) }
                             }
                         }
@@ -57,9 +57,9 @@ fn explanation(lang: Lang, w: &WhyView) -> Markup {
     let ordinal = |n: usize| format!("{n}");
     markup! {
         div data-testid="why" class="card" {
-            h3 { (w.application_id) ": " (t(w.outcome, lang)) }
+            h3 { (w.application_id) ": " (t(&format!("preview_{}", w.outcome), lang)) }
             @if let Some(r) = &w.referral {
-                p { (crate::text::name_in(lang, &r.kindergarten_name, r.kindergarten_name_ru.as_deref())) " (" (r.kindergarten_id) "), " (t("group", lang)) " " (r.group_id) }
+                p { (kezek_print::words::name_in(lang, &r.kindergarten_name, r.kindergarten_name_ru.as_deref())) " (" (r.kindergarten_id) "), " (t("group", lang)) " " (r.group_id) }
             }
             @if w.outcome == "not_queued" {
                 p { (t("status", lang)) ": " (code(w.status, lang)) }
@@ -71,7 +71,7 @@ fn explanation(lang: Lang, w: &WhyView) -> Markup {
                 ol {
                     @for c in &w.choices {
                         li data-kindergarten=(c.kindergarten_id) {
-                            strong { (crate::text::name_in(lang, &c.kindergarten_name, c.kindergarten_name_ru.as_deref())) " (" (c.kindergarten_id) ")" } ": "
+                            strong { (kezek_print::words::name_in(lang, &c.kindergarten_name, c.kindergarten_name_ru.as_deref())) " (" (c.kindergarten_id) ")" } ": "
                             (t(c.reason, lang))
                             @if let Some(g) = &c.group_id { " — " (t("group", lang)) " " (g) ", " (t("free", lang)) ": " (c.free) }
                             @if let Some(p) = c.position { ", " (t("position_among", lang)) ": " (ordinal(p)) }
@@ -174,13 +174,13 @@ fn explanation_in_round(lang: Lang, w: &WhyInRound) -> Markup {
         div data-testid="why" class="card" {
             h3 { (w.application_id) ": " (t(&format!("round_{}", w.outcome), lang)) }
             @if let Some(r) = &w.referral {
-                p { (crate::text::name_in(lang, &r.kindergarten_name, r.kindergarten_name_ru.as_deref())) " (" (r.kindergarten_id) "), " (t("group", lang)) " " (r.group_id) }
+                p { (kezek_print::words::name_in(lang, &r.kindergarten_name, r.kindergarten_name_ru.as_deref())) " (" (r.kindergarten_id) "), " (t("group", lang)) " " (r.group_id) }
             }
             @if !w.choices.is_empty() {
                 ol {
                     @for c in &w.choices {
                         li data-kindergarten=(c.kindergarten_id) {
-                            strong { (crate::text::name_in(lang, &c.kindergarten_name, c.kindergarten_name_ru.as_deref())) " (" (c.kindergarten_id) ")" } ": "
+                            strong { (kezek_print::words::name_in(lang, &c.kindergarten_name, c.kindergarten_name_ru.as_deref())) " (" (c.kindergarten_id) ")" } ": "
                             (t(&format!("round_{}", c.reason), lang))
                             @if !c.taken_by.is_empty() { " " (c.taken_by.join(", ")) }
                         }

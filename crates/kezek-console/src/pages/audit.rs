@@ -5,7 +5,6 @@
 use crate::context::Ctx;
 use crate::layout::page;
 use crate::pages::{refuse, signed};
-use crate::text::t;
 use crate::{html, see_other, Console};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -13,7 +12,8 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auditor, Auth};
 use kezek_app::ops::audit;
-use kezek_app::words::local_time;
+use kezek_print::words::local_time;
+use kezek_print::words::t;
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;

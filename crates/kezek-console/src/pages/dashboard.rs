@@ -7,7 +7,6 @@ use crate::chart::{bars, Bar};
 use crate::context::Ctx;
 use crate::layout::page;
 use crate::pages::{refuse, signed};
-use crate::text::{code, t};
 use crate::{html, Console};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -15,8 +14,9 @@ use axum::response::Response;
 use kezek_app::access::{Auth, Lookup, Staff, StaffOrAuditor};
 use kezek_app::ops::{catalog, places, worklists};
 use kezek_app::views::StatsView;
-use kezek_app::words::Lang;
 use kezek_app::{AppError, Caller, Role};
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -131,7 +131,7 @@ fn read(
             };
             Seats {
                 id: k.kindergarten_id.to_string(),
-                name: crate::text::name_in(lang, k.name, k.name_ru).to_owned(),
+                name: kezek_print::words::name_in(lang, k.name, k.name_ru).to_owned(),
                 capacity: sum(|g| g.capacity),
                 enrolled: sum(|g| g.enrolled),
                 reserved: sum(|g| g.reserved),
@@ -209,7 +209,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
     markup! {
         p class="muted" { (t("district", lang)) " " (district) " · " (f.academic_year) "/" (f.academic_year + 1) " · " (t("as_of", lang)) " " span data-testid="as-of-seq" { (f.as_of_seq) } }
         div class="cards" {
-            (card(t("queued", lang), &f.queued_total.to_string()))
+            (card(t("in_queue", lang), &f.queued_total.to_string()))
             (card(t("free", lang), &f.free.to_string()))
             (card(t("referrals_outstanding", lang), &f.referrals_outstanding.to_string()))
             (card(t("median_wait", lang), &median))
@@ -239,7 +239,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
                 thead { tr {
                     th scope="col" { (t("kindergarten", lang)) }
                     th scope="col" class="num" { (t("capacity", lang)) }
-                    th scope="col" class="num" { (t("enrolled", lang)) }
+                    th scope="col" class="num" { (t("enrolled_seats", lang)) }
                     th scope="col" class="num" { (t("reserved", lang)) }
                     th scope="col" class="num" { (t("free", lang)) }
                 } }

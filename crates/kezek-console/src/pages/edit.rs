@@ -7,7 +7,6 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::{refusal_text, signed};
-use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -16,8 +15,9 @@ use axum::Form;
 use kezek_app::access::{AnyRole, Auth, Staff};
 use kezek_app::forms::{GroupForm, KindergartenForm};
 use kezek_app::ops::places;
-use kezek_app::words::Lang;
 use kezek_core::model::{DistrictId, GroupId, Language};
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -242,7 +242,7 @@ pub async fn save(
         Err(problem) => return again(StatusCode::UNPROCESSABLE_ENTITY, &problem),
     };
     let Ok(district) = DistrictId::parse(&d) else {
-        return again(StatusCode::NOT_FOUND, t("not_found", lang));
+        return again(StatusCode::NOT_FOUND, t("page_not_found", lang));
     };
     let optional = |v: &str| Some(v.trim().to_owned()).filter(|x| !x.is_empty());
     let body = KindergartenForm {

@@ -4,13 +4,13 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::signed;
-use crate::text::t;
 use crate::{html, see_other, Console};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use kezek_app::Role;
+use kezek_print::words::t;
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -47,7 +47,7 @@ pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx) -> Response {
                 }
             }
         } @else {
-            p { (t("forbidden", lang)) }
+            p { (t("page_forbidden", lang)) }
         }
     };
     html(&ctx, StatusCode::OK, page(&ctx, t("console", lang), body))

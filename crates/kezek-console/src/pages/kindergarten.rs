@@ -6,7 +6,6 @@
 use crate::context::{Ctx, Signed};
 use crate::layout::notice;
 use crate::pages::{posted, refuse, signed, written};
-use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -15,9 +14,10 @@ use axum::Form;
 use jiff::tz::Offset;
 use kezek_app::access::{AnyRole, Auth, Kindergartens};
 use kezek_app::ops::{places, referrals};
-use kezek_app::words::local_time;
-use kezek_app::words::Lang;
 use kezek_app::AppError;
+use kezek_print::words::local_time;
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use serde_json::Value;
@@ -36,7 +36,7 @@ fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> M
                 input type="hidden" name="csrf" value=(s.csrf);
                 input type="hidden" name="kindergarten" value=(k);
                 @if grounds {
-                    label for=(format!("grounds-{id}")) { (t("grounds", lang)) }
+                    label for=(format!("grounds-{id}")) { (t("reason", lang)) }
                     input type="text" id=(format!("grounds-{id}")) name="grounds" required;
                 }
                 button type="submit" class=(class) { (label) }
@@ -52,7 +52,7 @@ fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> M
             td { (deadline) }
             td { div class="actions" {
                 (form("enroll", t("admit", lang), "", false))
-                (form("no-show", t("no_show", lang), "secondary", false))
+                (form("no-show", t("mark_no_show", lang), "secondary", false))
                 (form("not-admitted", t("not_admit", lang), "danger", true))
             } }
         }
@@ -93,7 +93,7 @@ fn body(
                 thead { tr {
                     th scope="col" { (t("group", lang)) } th scope="col" class="num" { (t("age", lang)) }
                     th scope="col" { (t("language", lang)) } th scope="col" class="num" { (t("capacity", lang)) }
-                    th scope="col" class="num" { (t("enrolled", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
+                    th scope="col" class="num" { (t("enrolled_seats", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
                     th scope="col" class="num" { (t("free", lang)) }
                 } }
                 tbody {
@@ -128,7 +128,7 @@ pub async fn show(
             let auth = Auth::<Kindergartens>::check(caller.clone())?;
             let list = referrals::of_kindergarten(state, &auth, &k, None)?;
             let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
-            let name = crate::text::name_in(ctx_lang, kg.name, kg.name_ru).to_owned();
+            let name = kezek_print::words::name_in(ctx_lang, kg.name, kg.name_ru).to_owned();
             Ok((
                 serde_json::to_value(&list).unwrap_or_default(),
                 serde_json::to_value(&kg).unwrap_or_default(),

@@ -13,12 +13,12 @@ pub mod worklists;
 
 use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::text::t;
 use crate::{html, see_other};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kezek_app::{AppError, Unavailable};
 use kezek_core::Refusal;
+use kezek_print::words::t;
 
 /// `?done=` on the page a successful form post leads back to.
 #[derive(serde::Deserialize)]
@@ -30,14 +30,14 @@ pub struct Done {
 pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
     let lang = ctx.lang;
     let words = |code: &str, fallback: String| {
-        kezek_app::messages::problem(code, lang)
-            .or_else(|| kezek_app::messages::field(code, lang))
+        kezek_print::words::problem(code, lang)
+            .or_else(|| kezek_print::words::field(code, lang))
             .map_or(fallback, str::to_owned)
     };
     match e {
-        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, t("forbidden", lang).to_owned()),
+        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, t("page_forbidden", lang).to_owned()),
         AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
-            (StatusCode::NOT_FOUND, t("not_found", lang).to_owned())
+            (StatusCode::NOT_FOUND, t("page_not_found", lang).to_owned())
         }
         AppError::Refused(Refusal::Conflict { code, message }) => {
             (StatusCode::CONFLICT, words(code, message.clone()))
@@ -112,9 +112,9 @@ pub(crate) fn written(
             let v: serde_json::Value = serde_json::from_slice(&w.body).unwrap_or_default();
             let text = |pointer: &str| v.pointer(pointer).and_then(serde_json::Value::as_str);
             let words = text("/code")
-                .and_then(|c| kezek_app::messages::problem(c, ctx.lang))
+                .and_then(|c| kezek_print::words::problem(c, ctx.lang))
                 .or_else(|| {
-                    text("/errors/0/code").and_then(|c| kezek_app::messages::field(c, ctx.lang))
+                    text("/errors/0/code").and_then(|c| kezek_print::words::field(c, ctx.lang))
                 })
                 .map_or_else(
                     || text("/detail").unwrap_or_default().to_owned(),

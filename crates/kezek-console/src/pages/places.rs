@@ -4,7 +4,6 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::{posted, refuse, signed, written};
-use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,6 +12,7 @@ use axum::Form;
 use kezek_app::access::{AnyRole, Auth, Staff};
 use kezek_app::ops::places;
 use kezek_app::{AppError, Role};
+use kezek_print::words::{code, t};
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -37,7 +37,7 @@ pub async fn show(
         .app
         .read(|state| -> Result<_, AppError> {
             let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
-            let name = crate::text::name_in(lang, kg.name, kg.name_ru).to_owned();
+            let name = kezek_print::words::name_in(lang, kg.name, kg.name_ru).to_owned();
             Ok((serde_json::to_value(&kg).unwrap_or_default(), name))
         })
         .await
@@ -59,7 +59,7 @@ pub async fn show(
                 thead { tr {
                     th scope="col" { (t("group", lang)) } th scope="col" class="num" { (t("age", lang)) }
                     th scope="col" { (t("language", lang)) } th scope="col" class="num" { (t("capacity", lang)) }
-                    th scope="col" class="num" { (t("enrolled", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
+                    th scope="col" class="num" { (t("enrolled_seats", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
                     th scope="col" class="num" { (t("free", lang)) } th scope="col" { (t("open_seats", lang)) }
                 } }
                 tbody {

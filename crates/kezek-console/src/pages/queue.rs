@@ -6,17 +6,17 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::{refuse, signed};
-use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use kezek_app::access::{district_of_application, Auth, QueueReaders};
 use kezek_app::ops::queue::{self, QueuePage, QueueQuery};
-use kezek_app::words::local_time;
-use kezek_app::words::Lang;
 use kezek_app::{AppError, Caller, Role};
 use kezek_core::model::{ApplicationId, Iin};
+use kezek_print::words::local_time;
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -86,7 +86,7 @@ fn table(lang: Lang, d: &str, q: &QueuePage, p: &Params, offset: jiff::tz::Offse
                     thead { tr {
                         th scope="col" class="num" { "№" } th scope="col" { (t("application_id", lang)) }
                         th scope="col" { (t("tier", lang)) } th scope="col" { (t("category", lang)) }
-                        th scope="col" { (t("registered_at", lang)) } th scope="col" { (t("kindergartens", lang)) }
+                        th scope="col" { (t("registered_on", lang)) } th scope="col" { (t("kindergartens", lang)) }
                     } }
                     tbody {
                         @for c in &q.children {

@@ -6,17 +6,17 @@
 
 use crate::context::Ctx;
 use crate::layout::{notice, page};
-use crate::text::{code, lang_code, t};
 use crate::{html, Console};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use kezek_app::views;
-use kezek_app::words::local_time;
-use kezek_app::words::Lang;
 use kezek_core::model::{ApplicationId, Iin};
 use kezek_core::State as CoreState;
+use kezek_print::words::local_time;
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use serde_json::Value;
@@ -102,7 +102,7 @@ fn find(
         .iter()
         .filter_map(|k| state.kindergarten(*k))
         .map(|k| {
-            let name = crate::text::name_in(lang, &k.name, k.labels.name_ru.as_deref());
+            let name = kezek_print::words::name_in(lang, &k.name, k.labels.name_ru.as_deref());
             (k.id.to_string(), name.to_owned())
         })
         .collect();
@@ -166,7 +166,7 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
         format!(
             "/status/documents/{doc}?a={}&exp={exp}&lang={}&sig={sig}",
             f.id,
-            lang_code(l)
+            l.code()
         )
     };
     let p = &f.position;
@@ -175,13 +175,13 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
             dt { (t("application_id", lang)) } dd { (f.id) }
             dt { (t("status", lang)) } dd data-testid="status-word" { (code(&f.status, lang)) }
             dt { (t("tier", lang)) } dd { (code(&f.tier, lang)) }
-            dt { (t("registered_at", lang)) } dd { (f.registered_at) }
+            dt { (t("registered_on", lang)) } dd { (f.registered_at) }
             @if let Some(n) = p["queue_number"].as_u64() {
                 dt { (t("queue_number", lang)) } dd data-testid="queue-number" { strong { (n) } }
             }
         }
         @if let Some(r) = &f.referral {
-            h2 { (t("referral", lang)) }
+            h2 { (t("referral_heading", lang)) }
             p {
                 (name_of(r["kindergarten_id"].as_str().unwrap_or_default())) ", "
                 (t("group", lang)) " " (r["group_id"].as_str().unwrap_or_default()) " — "
@@ -211,7 +211,7 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
             h2 { (t("history", lang)) }
             p { (t("queue_number", lang)) ": " (then.map_or("—".to_owned(), |n| n.to_string())) " → " (p["queue_number"].as_u64().map_or("—".to_owned(), |n| n.to_string())) }
             @if !causes.is_empty() {
-                ul { @for (cause, n) in causes { li { (t(cause, lang)) ": " (format!("{n:+}")) } } }
+                ul { @for (cause, n) in causes { li { (code(cause, lang)) ": " (format!("{n:+}")) } } }
             }
             @if !f.steps.is_empty() {
                 h3 { (t("latest_changes", lang)) }
@@ -219,7 +219,7 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
                     @for (i, (_, cause, before, after)) in f.steps.iter().enumerate() {
                         li {
                             @if let Some(at) = f.step_times.get(i).copied().flatten() { (local_time(at, f.offset)) " — " }
-                            "№ " (before) " → " (after) " (" (t(cause, lang)) ")"
+                            "№ " (before) " → " (after) " (" (code(cause, lang)) ")"
                         }
                     }
                 }
@@ -309,9 +309,9 @@ pub async fn document(
     Query(q): Query<DocLink>,
 ) -> Response {
     let genuine = console.sessions.sign_link(&[&id, &q.a, &q.exp.to_string()]);
-    let lang = crate::text::lang_of(&q.lang).unwrap_or(Lang::Kk);
+    let lang = Lang::parse(&q.lang).unwrap_or(Lang::Kk);
     if genuine != q.sig || console.app.now().as_second() > q.exp {
-        let text = t("not_found", ctx.lang);
+        let text = t("page_not_found", ctx.lang);
         return html(
             &ctx,
             StatusCode::NOT_FOUND,

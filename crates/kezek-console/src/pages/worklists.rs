@@ -5,7 +5,6 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::pages::{posted, refuse, signed, written};
-use crate::text::{code, t};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -13,9 +12,10 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff};
 use kezek_app::ops::worklists::{self, ClaimList, ReferralWorklist};
-use kezek_app::words::local_time;
-use kezek_app::words::Lang;
 use kezek_app::AppError;
+use kezek_print::words::local_time;
+use kezek_print::words::Lang;
+use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -74,7 +74,7 @@ fn referrals_table(lang: Lang, r: &ReferralWorklist, offset: jiff::tz::Offset) -
             div class="table-wrap" {
                 table data-testid="lapsing" {
                     thead { tr {
-                        th scope="col" { (t("referral", lang)) } th scope="col" { (t("application_id", lang)) }
+                        th scope="col" { (t("referral_heading", lang)) } th scope="col" { (t("application_id", lang)) }
                         th scope="col" { (t("kindergarten", lang)) } th scope="col" { (t("status", lang)) }
                         th scope="col" { (t("lapses_at", lang)) }
                     } }

@@ -2,8 +2,9 @@
 //! the order a reader needs them, with their labels and values in the reader's language,
 //! times in the authority's local time, and at the foot the signature and the way to check it.
 
-use super::Lang;
-use crate::words::{label, local_time, title, value};
+use super::qr::QR_SIZE;
+use crate::words::Lang;
+use crate::words::{local_time, text, title, value};
 use jiff::tz::{Offset, TimeZone};
 use jiff::Timestamp;
 use serde_json::Value;
@@ -12,8 +13,6 @@ use serde_json::Value;
 const LEFT: f32 = 50.0;
 const RIGHT: f32 = 545.0;
 const TOP: f32 = 800.0;
-/// The side of the QR code, in points.
-pub const QR_SIZE: f32 = 100.0;
 /// The right edge of the page's text (the QR code's too).
 pub const RIGHT_EDGE: f32 = RIGHT;
 /// The text size of fields.
@@ -141,7 +140,7 @@ impl Writer<'_> {
 
 impl Reader<'_> {
     fn label(&self, key: &str) -> String {
-        label(key, self.lang).unwrap_or(key).to_owned()
+        text(key, self.lang).unwrap_or(key).to_owned()
     }
 
     /// A code's words, or the code itself.
@@ -224,11 +223,8 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         measure,
     };
     let body = &doc["body"];
-    let lang_key = match reader.lang {
-        Lang::Kk => "kk",
-        Lang::Ru => "ru",
-    };
-    w.text(LEFT, LEFT, 9.0, &reader.label("service"));
+    let lang_key = reader.lang.code();
+    w.text(LEFT, LEFT, 9.0, &reader.label("service_kezek"));
     if let Some(authority) = body
         .get("authority")
         .and_then(|a| a.get(lang_key))
@@ -285,13 +281,16 @@ fn queue_notification(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     w.field(&r.label("queue_number"), &plain(&body["queue_number"]));
     w.field(&r.label("tier"), &r.code(&body["tier"]));
     if !body["category"].is_null() {
-        w.field(&r.label("category"), &r.code(&body["category"]));
+        w.field(&r.label("priority_category"), &r.code(&body["category"]));
         w.field(
             &r.label("priority_status"),
             &r.code(&body["priority_status"]),
         );
     }
-    w.field(&r.label("language"), &r.code(&body["language"]));
+    w.field(
+        &r.label("language_of_instruction"),
+        &r.code(&body["language"]),
+    );
     let name_of = |id: &str| {
         body["kindergartens"]
             .as_array()
@@ -347,7 +346,7 @@ fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     w.field(&r.label("confirm_by"), &r.deadline(&body["confirm_by"]));
     if let Some(days) = body["enrol_working_days"].as_u64() {
         w.field(
-            &r.label("enrol"),
+            &r.label("enroll_by"),
             &format!("{days} {}", r.label("working_days_after_confirming")),
         );
     }
@@ -380,7 +379,7 @@ fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
             format!("{text} ({})", plain(&g["field"]))
         })
         .collect();
-    w.list(&r.label("grounds"), &grounds);
+    w.list(&r.label("refusal_grounds"), &grounds);
     let missing = r.codes(&body["missing"]);
     if !missing.is_empty() {
         w.list(&r.label("missing"), &missing);
@@ -390,7 +389,7 @@ fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
 fn priority_decision(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     child(w, r, body);
     w.gap(4.0);
-    w.field(&r.label("category"), &r.code(&body["category"]));
+    w.field(&r.label("priority_category"), &r.code(&body["category"]));
     w.field(&r.label("decision"), &r.code(&body["decision"]));
     w.field(&r.label("reason"), &plain(&body["reason"]));
     w.field(&r.label("decided_at"), &r.time(&body["decided_at"]));
@@ -420,7 +419,7 @@ fn admission(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
 fn footer(w: &mut Writer<'_>, r: &Reader<'_>, doc: &Value) {
     w.page.check_y = w.y + 11.0;
     w.right = RIGHT - QR_SIZE - 12.0;
-    w.text(LEFT, LEFT, 11.0, &r.label("check"));
+    w.text(LEFT, LEFT, 11.0, &r.label("authenticity_check"));
     w.text(LEFT, LEFT, 9.0, r.check_url);
     w.text(
         LEFT,
@@ -438,6 +437,10 @@ fn footer(w: &mut Writer<'_>, r: &Reader<'_>, doc: &Value) {
         LEFT,
         LEFT,
         8.0,
-        &format!("{}: {}", r.label("signature"), plain(&doc["signature"])),
+        &format!(
+            "{}: {}",
+            r.label("signature_ed25519"),
+            plain(&doc["signature"])
+        ),
     );
 }
