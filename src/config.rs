@@ -49,6 +49,9 @@ pub const JOURNAL_FILE: &str = "kezek.sqlite";
 /// The authority's signing key in the data directory (created at first start, mode 0600).
 pub const AUTHORITY_FILE: &str = "authority.key";
 
+/// The file in the data directory holding the demo tokens (0600).
+pub const DEMO_TOKENS: &str = "demo-tokens.txt";
+
 /// The sample city `serve --demo` loads on first start (a copy of the shared sample).
 pub const DEMO_GROUPS: &[u8] = include_bytes!("../data/sample/groups.csv");
 /// The sample city's applications.

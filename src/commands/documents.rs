@@ -13,7 +13,7 @@ pub fn verify(args: &VerifyDocumentArgs) -> Result<()> {
         .with_context(|| format!("cannot read {}", args.file.display()))?;
     let keys = std::fs::read_to_string(&args.public_key)
         .with_context(|| format!("cannot read {}", args.public_key.display()))?;
-    match kezek_app::documents::verify_offline(&doc, &keys) {
+    match kezek_app::documents::check_offline(&doc, &keys) {
         Ok(c) => {
             println!("valid: {} {} signed by {}", c.kind, c.id, c.key_id);
             Ok(())

@@ -26,7 +26,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     };
     let (groups, applications) = (read(&args.groups)?, read(&args.applications)?);
     let (districts, kindergartens) = (beside("districts.csv")?, beside("kindergartens.csv")?);
-    let files = kezek_app::import::CityFiles {
+    let files = kezek_app::ops::import::CityFiles {
         groups: &groups,
         applications: &applications,
         districts: districts.as_deref(),
@@ -35,7 +35,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let rt = super::runtime()?;
     rt.block_on(app.journal_policy())?;
     let n = rt.block_on(app.import("import", files))?;
-    let queued = app.peek(kezek_core::State::queued)?;
+    let queued = app.queued()?;
     println!("imported {n} events; {queued} queued");
     Ok(())
 }

@@ -11,12 +11,11 @@ pub mod policy;
 pub mod serve;
 pub mod simulate;
 pub mod verify;
-pub mod witness;
 
 use crate::cli::StoreArgs;
 use crate::config::{policy_choice, Installation};
 use anyhow::{bail, Context, Result};
-use kezek_app::authority::Authority;
+use kezek_app::keys::authority::Authority;
 use kezek_app::{App, SystemClock};
 use kezek_store::postgres::PgStore;
 use kezek_store::sqlite::SqliteStore;
@@ -118,34 +117,6 @@ fn start_on(
     store: Arc<dyn Store>,
 ) -> Result<Arc<App>> {
     start_with(installation, store, policy_choice(args.policy.as_deref())?)
-}
-
-/// Starts a server's application on an open store: from the newest snapshot of the data
-/// directory when `snapshots`, and keeping them from then on.
-fn start_serving(
-    args: &StoreArgs,
-    installation: &Installation,
-    store: Arc<dyn Store>,
-    snapshot_every: u64,
-) -> Result<Arc<App>> {
-    if snapshot_every == 0 {
-        return start_on(args, installation, store);
-    }
-    let choice = policy_choice(args.policy.as_deref())?;
-    let dir = installation.snapshots();
-    let app = App::start_from(
-        store,
-        choice.clone(),
-        authority(installation)?,
-        Arc::new(SystemClock),
-        Some(&dir),
-    )?;
-    app.keep_snapshots(kezek_app::snapshots::Keeper {
-        dir,
-        every: snapshot_every,
-        policy: choice,
-    });
-    Ok(app)
 }
 
 /// Starts the application on an open store under `policy`.

@@ -1,11 +1,11 @@
-//! `kezek verify`: checks an installation (`kezek_app::verify`) and prints what was checked
+//! `kezek verify`: checks an installation (`kezek_app::audit`) and prints what was checked
 //! and the head.
 
 use crate::cli::VerifyArgs;
 use crate::config::policy_choice;
 use anyhow::{bail, Context, Result};
-use kezek_app::authority::Authority;
-use kezek_app::verify::heads::{parse_head, parse_heads, ExpectedHead};
+use kezek_app::audit::heads::{parse_head, parse_heads, ExpectedHead};
+use kezek_app::keys::authority::Authority;
 use kezek_store::sqlite::SqliteStore;
 use kezek_store::Store;
 use std::sync::Arc;
@@ -37,7 +37,8 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     let policy = policy_choice(args.store.policy.as_deref())?;
     let key = installation.authority();
     let heads = expected_heads(args)?;
-    let r = kezek_app::verify::verify(store.as_ref(), policy, || Authority::load(&key), &heads)?;
+    let r =
+        kezek_app::audit::installation(store.as_ref(), policy, || Authority::load(&key), &heads)?;
     println!(
         "verified: {database}, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
         r.heads,

@@ -197,7 +197,7 @@ async fn an_expired_or_revoked_key_is_refused_and_a_revocation_is_journaled_once
     assert_eq!(s, 401, "expired");
 
     // Revoked beside the server: refused once the keys are read again, journaled once.
-    let authority = kezek_app::authority::Authority::from_seed([7; 32]);
+    let authority = kezek_app::keys::authority::Authority::from_seed([7; 32]);
     let revoked =
         kezek_app::keys::revoke(store.as_ref(), &authority, "key-auditor-", app.app.now());
     assert_eq!(revoked.unwrap(), kezek_app::keys::Revoked::Now);

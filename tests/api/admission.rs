@@ -125,10 +125,10 @@ async fn admitted_or_not_the_family_gets_a_signed_decision() {
     );
     assert_eq!(decision["application_id"], id);
     // Every document, the decisions included, follows from the journal again.
-    let report = kezek_app::verify::verify(
+    let report = kezek_app::audit::installation(
         store.as_ref(),
         kezek_core::Policy::kz_2013(),
-        || Ok(kezek_app::authority::Authority::from_seed([7; 32])),
+        || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
         &[],
     )
     .unwrap();

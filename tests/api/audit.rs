@@ -59,7 +59,7 @@ async fn the_journal_head_is_signed_by_the_published_key() {
     assert_eq!(head["key_id"], key["key_id"]);
     let bytes = kezek_app::views::head_bytes(2, head["hash"].as_str().unwrap());
     let verify = |b: &[u8]| {
-        kezek_app::authority::verify(
+        kezek_app::keys::authority::signature_holds(
             key["public_key"].as_str().unwrap(),
             b,
             head["signature"].as_str().unwrap(),

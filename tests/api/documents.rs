@@ -140,7 +140,7 @@ async fn an_imported_application_names_no_document_that_does_not_exist() {
     app.app
         .import(
             "import",
-            kezek_app::import::CityFiles {
+            kezek_app::ops::import::CityFiles {
                 groups,
                 applications,
                 ..Default::default()

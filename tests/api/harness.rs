@@ -1,11 +1,11 @@
-//! The service as the tests run it: the wiring `kezek serve` runs (`kezek_http::run` over an
+//! The service as the tests run it: the wiring `kezek serve` runs (`kezek_node::run` over an
 //! application started from a store), on 127.0.0.1:0, with test keys and a clock the test
 //! moves, over the store `KEZEK_TEST_STORE` names: `memory` (the default), `sqlite` (a new
 //! file in a temporary directory) or `postgres` (a new database on a private cluster the
 //! test process starts). `tools/test` runs this suite on all three.
 
 use jiff::Timestamp;
-use kezek_app::authority::Authority;
+use kezek_app::keys::authority::Authority;
 use kezek_app::keys::key_record;
 use kezek_app::{App, ManualClock, Role};
 use kezek_core::model::Iin;
@@ -48,7 +48,7 @@ pub fn put_keys(store: &dyn KeyStore) {
         // Signed by the test authority, as `kezek keys create` signs: `kezek verify` checks it.
         let mut record = key_record(&id, token, role, scope, "2026-09-01T00:00:00Z");
         record.signature =
-            Authority::from_seed([7; 32]).sign(&kezek_app::authority::key_bytes(&record));
+            Authority::from_seed([7; 32]).sign(&kezek_app::keys::authority::key_bytes(&record));
         store.put_key(&record).unwrap();
     }
 }
@@ -70,7 +70,7 @@ pub async fn spawn_on(store: Arc<dyn Store>) -> TestApp {
     .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(kezek_http::run(
+    tokio::spawn(kezek_node::run(
         listener,
         Arc::clone(&app),
         kezek_http::server::Limits::default(),

@@ -194,10 +194,10 @@ async fn a_family_is_reminded_once_as_the_last_day_of_each_deadline_begins() {
         )
         .await;
     assert_eq!(s, 200, "{v}");
-    let enrol_by = expires_at(&v);
-    sweep_at(&app, enrol_by - jiff::SignedDuration::from_hours(1)).await;
+    let enroll_by = expires_at(&v);
+    sweep_at(&app, enroll_by - jiff::SignedDuration::from_hours(1)).await;
     let got = reminders(&all(&app).await);
     assert_eq!(got.len(), 2, "{got:?}");
     assert_eq!(got[1]["to_do"], "enrol");
-    assert_eq!(got[1]["deadline"], enrol_by.to_string());
+    assert_eq!(got[1]["deadline"], enroll_by.to_string());
 }

@@ -196,8 +196,8 @@ async fn a_referral_is_admitted_only_once_confirmed_and_its_group_keeps_age_and_
         .await;
     assert_eq!(s, 200, "{v}");
     // Not confirmed by the parent: not admitted.
-    let enrol = format!("/v1/referrals/{referral}/enroll");
-    let (s, v) = app.call("POST", &enrol, Some(KG), None).await;
+    let enroll = format!("/v1/referrals/{referral}/enroll");
+    let (s, v) = app.call("POST", &enroll, Some(KG), None).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (409, Some("referral_not_confirmed")),
@@ -206,7 +206,7 @@ async fn a_referral_is_admitted_only_once_confirmed_and_its_group_keeps_age_and_
     let confirm = format!("/v1/referrals/{referral}/confirm");
     let (s, _) = app.call("POST", &confirm, Some(PORTAL), None).await;
     assert_eq!(s, 200);
-    let (s, v) = app.call("POST", &enrol, Some(KG), None).await;
+    let (s, v) = app.call("POST", &enroll, Some(KG), None).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("enrolled")), "{v}");
     // Enrolled children grow up with their group: its age may change now.
     let body = json!({"name": "Kindergarten K1", "district": "D1", "groups": [

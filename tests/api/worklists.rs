@@ -100,10 +100,10 @@ async fn claims_to_check_have_a_due_date_and_become_overdue() {
     assert_eq!(doc["body"]["reason"], "certificate No 17");
     assert_eq!(doc["body"]["category"], "large_family", "{doc}");
     // The decision follows from the journal again (verify issues it anew and compares).
-    let report = kezek_app::verify::verify(
+    let report = kezek_app::audit::installation(
         store.as_ref(),
         kezek_core::Policy::kz_2013(),
-        || Ok(kezek_app::authority::Authority::from_seed([7; 32])),
+        || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
         &[],
     )
     .unwrap();

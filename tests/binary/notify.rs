@@ -30,7 +30,7 @@ async fn receive(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let valid = signature == kezek_app::delivery::signature(SECRET, &body);
+    let valid = signature == kezek_app::outbox::push::signature(SECRET, &body);
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let mut got = got.lock().unwrap();
     got.count += 1;

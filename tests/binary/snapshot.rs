@@ -18,7 +18,7 @@ fn start(data: &Path, every: &str, log: &Path) -> (std::process::Child, String) 
         data,
         &["--snapshot-every", every],
         Stdio::from(file),
-        "kezek_app=info",
+        "kezek_app=info,kezek_node=info",
     )
 }
 

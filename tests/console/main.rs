@@ -724,7 +724,7 @@ async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
     );
     kezek_app::keys::revoke(
         store.as_ref(),
-        &kezek_app::authority::Authority::from_seed([7; 32]),
+        &kezek_app::keys::authority::Authority::from_seed([7; 32]),
         "key-kindergarten-K1",
         app.app.now(),
     )

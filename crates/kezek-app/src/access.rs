@@ -206,8 +206,9 @@ roles! {
     /// Who may read a district's queue child by child: clerks and staff of the district,
     /// auditors.
     QueueReaders = [Clerk, Staff, Auditor];
-    /// Everyone with a key: who may see a kindergarten.
-    AnyRole = [Portal, Staff, Kindergarten, Auditor];
+    /// Everyone with a key: who may see a kindergarten and its seats (staff and kindergartens
+    /// their own).
+    KeyHolders = [Portal, Clerk, Staff, Kindergarten, Auditor];
 }
 
 /// A caller whose role was checked against `R`: an operation that takes an `Auth<R>` cannot

@@ -58,6 +58,23 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The HTTP status that says it: 404 for what does not exist, 403 for a role or scope
+    /// that does not cover it, 409 for a conflict with the state, 422 for a request that
+    /// breaks a rule, 503 when the service cannot answer now. The API and the console both
+    /// answer with it.
+    #[must_use]
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::NotFound { .. } | Self::Refused(Refusal::NotFound { .. }) => 404,
+            Self::Forbidden(_) => 403,
+            Self::Refused(Refusal::ActiveApplicationExists { .. } | Refusal::Conflict { .. }) => {
+                409
+            }
+            Self::Refused(Refusal::Invalid(_)) | Self::Invalid { .. } | Self::KeyReused => 422,
+            Self::Unavailable(_) => 503,
+        }
+    }
+
     /// `what` `id` does not exist.
     #[must_use]
     pub fn not_found(what: &'static str, id: &str) -> Self {

@@ -1,38 +1,34 @@
-//! The Kezek application layer, shared by the HTTP API and every command of the binary: the
-//! core's state behind its lock, the write path to the journal (`write`), idempotency
-//! (`answers`), the order of batches (`sequencer`), signed documents (`documents`, `pdf`),
-//! API keys (`keys`), who may do what (`access`), what the service shows (`views`), the
-//! operations of each area (`ops`), city imports (`import`), verification (`verify`), and the
-//! clock. See `docs/architecture.md` for the flow request → command → events → journal →
-//! state and what each lock protects.
+//! What the Kezek service does, shared by the HTTP API, the console and every command of
+//! the binary. The `App` (`app`) holds the core's state behind its lock and writes it through
+//! the journal; `ops` are the operations a request may ask for, one module per area, each
+//! checking who may ask (`access`); `views` are the shapes of their answers. Beside them: the
+//! documents a decision issues (`documents`), what families are told (`outbox`), API keys
+//! and the authority's key (`keys`), the audit of a whole installation (`audit`), request
+//! bodies (`forms`), and errors (`error`, `problem`). See `docs/architecture.md`.
 #![warn(missing_docs)]
 
 pub mod access;
-pub mod answers;
-mod app;
-pub mod authority;
+pub mod app;
+pub mod audit;
 pub mod clock;
-pub mod cluster;
-pub mod delivery;
 pub mod documents;
 pub mod error;
 pub mod forms;
-mod health;
-pub mod import;
-mod key_watch;
 pub mod keys;
 pub mod ops;
 pub mod outbox;
 pub mod problem;
-pub mod sequencer;
-pub mod snapshots;
-mod sweeper;
-pub mod verify;
 pub mod views;
-mod write;
 
 pub use access::{Auth, Caller, Role};
-pub use app::{policy_digest, App, AuditCounts, Audited, PolicyChoice, StartError};
+pub use app::start::{policy_digest, PolicyChoice, StartError};
+pub use app::write::{Idempotency, Written};
+pub use app::{App, AuditCounts, Audited, Reads};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{AppError, Unavailable};
-pub use write::{Idempotency, Written};
+
+/// A duration in whole milliseconds, as the logs give them.
+#[must_use]
+pub fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}

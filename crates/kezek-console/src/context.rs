@@ -8,6 +8,7 @@ use crate::Console;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
+use axum::response::Response;
 use kezek_app::Caller;
 use kezek_print::words::Lang;
 use std::sync::Arc;
@@ -53,6 +54,26 @@ fn cookies(headers: &HeaderMap) -> String {
         .filter_map(|v| v.to_str().ok())
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// A page for the signed-in only: without a session whose key is still good, the request is
+/// answered with the sign-in page (a redirect, keeping the language).
+impl FromRequestParts<Arc<Console>> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        console: &Arc<Console>,
+    ) -> Result<Self, Self::Rejection> {
+        let ctx = match Ctx::from_request_parts(parts, console).await {
+            Ok(ctx) => ctx,
+            Err(never) => match never {},
+        };
+        match ctx.signed {
+            Some(s) => Ok(s),
+            None => Err(crate::see_other(&ctx, "/console/sign-in")),
+        }
+    }
 }
 
 impl FromRequestParts<Arc<Console>> for Ctx {

@@ -390,8 +390,10 @@ pub enum Event {
         referral_id: ReferralId,
         /// When.
         at: Timestamp,
-        /// The kindergarten must admit the child before this instant.
-        enrol_by: Timestamp,
+        /// The kindergarten must admit the child before this instant (journaled with the
+        /// spelling it was first written in).
+        #[serde(rename = "enrol_by")]
+        enroll_by: Timestamp,
     },
     /// The admission deadline was extended (once).
     ReferralExtended {
@@ -400,7 +402,8 @@ pub enum Event {
         /// When.
         at: Timestamp,
         /// The new admission deadline.
-        enrol_by: Timestamp,
+        #[serde(rename = "enrol_by")]
+        enroll_by: Timestamp,
         /// Why (journals before it was asked for: none).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,

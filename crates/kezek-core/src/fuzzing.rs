@@ -2,7 +2,7 @@
 //! panic. `cargo test` replays the checked-in corpus through the same functions. Built only
 //! with the `fuzzing` feature.
 
-use crate::command::admission::{Enrol, NoShow};
+use crate::command::admission::{Enroll, NoShow};
 use crate::command::claim::DecideClaim;
 use crate::command::import::Import;
 use crate::command::kindergarten::UpsertKindergarten;
@@ -245,7 +245,7 @@ fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Opt
             match b % 4 {
                 0 => Confirm { referral_id, at }.into(),
                 1 => Decline { referral_id, at }.into(),
-                2 => Enrol { referral_id, at }.into(),
+                2 => Enroll { referral_id, at }.into(),
                 _ => NoShow { referral_id, at }.into(),
             }
         }

@@ -485,7 +485,7 @@ fn a_policy_takes_over_only_where_the_queues_stay_as_they_are() {
 
 #[test]
 fn a_policy_may_admit_unconfirmed_referrals() {
-    use kezek_core::command::admission::Enrol;
+    use kezek_core::command::admission::Enroll;
     for (allow, admitted) in [(false, false), (true, true)] {
         let text = kezek_core::policy::KZ_2013.replace(
             "on_lapse = \"requeue\"",
@@ -502,7 +502,7 @@ fn a_policy_may_admit_unconfirmed_referrals() {
                 _ => None,
             })
             .expect("referred at once");
-        let r = s.execute(Enrol {
+        let r = s.execute(Enroll {
             referral_id: referral,
             at: t("2026-09-01T07:00:00Z"),
         });

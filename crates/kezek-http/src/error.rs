@@ -48,19 +48,9 @@ impl ApiError {
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NoRoute => StatusCode::NOT_FOUND,
-            Self::App(e) => match e {
-                AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
-                    StatusCode::NOT_FOUND
-                }
-                AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-                AppError::Refused(
-                    Refusal::ActiveApplicationExists { .. } | Refusal::Conflict { .. },
-                ) => StatusCode::CONFLICT,
-                AppError::Refused(Refusal::Invalid(_))
-                | AppError::Invalid { .. }
-                | AppError::KeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-                AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            },
+            Self::App(e) => {
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
         }
     }
 
@@ -164,13 +154,7 @@ fn app_problem(status: StatusCode, e: &AppError) -> Problem {
 /// Logs a server error's whole cause chain (never sent to the client).
 fn log_cause(e: &ApiError) {
     if let ApiError::App(AppError::Unavailable(u)) = e {
-        let mut causes = Vec::new();
-        let mut next: Option<&dyn std::error::Error> = Some(u);
-        while let Some(c) = next {
-            causes.push(c.to_string());
-            next = c.source();
-        }
-        tracing::error!(cause = %causes.join(": "), "request failed");
+        tracing::error!(cause = %kezek_app::error::chain(u), "request failed");
     }
 }
 

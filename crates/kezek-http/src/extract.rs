@@ -1,4 +1,4 @@
-//! Extractors: the caller with a role of the route's (`Auth<Staff>`), and a write's body and
+//! Extractors: the bearer of a key with a role of the route's (`Bearer<Staff>`), and a write's body and
 //! `Idempotency-Key` (`Write<T>`), a JSON body with the failing field named.
 
 use crate::error::ApiError;
@@ -13,12 +13,12 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// The caller, whose key has one of `R`'s roles: 401 without a known token, 403 for
-/// another role.
+/// The bearer of the request's key, whose role is one of `R`'s (`kezek_app::Auth`): 401
+/// without a known token, 403 for another role.
 #[derive(Debug, Clone)]
-pub struct Auth<R>(pub kezek_app::Auth<R>);
+pub struct Bearer<R>(pub kezek_app::Auth<R>);
 
-impl<R: Roles + Send + Sync> FromRequestParts<Arc<App>> for Auth<R> {
+impl<R: Roles + Send + Sync> FromRequestParts<Arc<App>> for Bearer<R> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {

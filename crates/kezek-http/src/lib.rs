@@ -1,8 +1,10 @@
 //! The Kezek HTTP API: per-audience routes merged in [`routes`], typed extractors for the
 //! caller's role and for bodies, typed response bodies described in `/openapi.json`, one
-//! [`error::ApiError`] rendered as problem+json, and [`run`], which serves the router with
-//! what runs beside it (the lapse sweeper, the metrics upkeep) until shut down. Every rule is
-//! the application layer's (`kezek-app`); handlers only wire.
+//! [`error::ApiError`] rendered as problem+json ([`api`]); and what every route of a node
+//! passes through (bodies read in time, writes passed on to the leader, problems in the
+//! reader's language: [`around`]) and the connection loop with its limits ([`server`]). It
+//! starts nothing: a node (`kezek-node`) builds its router from these and runs it. Every rule
+//! is the application layer's (`kezek-app`); handlers only wire.
 #![warn(missing_docs)]
 
 mod cluster;
@@ -20,15 +22,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use error::{problem, ApiError};
 use kezek_app::App;
-use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
-
-/// How often the metrics fold their samples.
-const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
 /// The OpenAPI description's frame; the paths come from the handlers' annotations.
 #[derive(utoipa::OpenApi)]
@@ -107,7 +105,7 @@ impl utoipa::Modify for BearerAuth {
 }
 
 /// Every route and its OpenAPI description, from the same annotations.
-fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
+fn api_parts() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
     use utoipa::OpenApi;
     let (router, mut spec) = utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(routes::all())
@@ -119,17 +117,22 @@ fn api() -> (Router<Arc<App>>, utoipa::openapi::OpenApi) {
 /// The OpenAPI 3.1 description of this API.
 #[must_use]
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api().1
+    api_parts().1
 }
 
-/// The whole router over `app`, reading bodies under `limits`.
-pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
+pub use routes::CheckPage;
+
+/// The API's routes over `app`, their bodies read under `limits`, every error answered as
+/// problem+json, every request counted in `/metrics`; `check_page` renders the public check of
+/// a document for a browser.
+pub fn api(app: Arc<App>, limits: &server::Limits, check_page: CheckPage) -> Router {
     metrics::install();
-    let (routes, spec) = api();
+    let (routes, spec) = api_parts();
     let spec = routes::Spec(Arc::from(spec.to_json().unwrap_or_default()));
-    let api = routes
+    routes
         .fallback(|| async { ApiError::NoRoute })
         .layer(axum::Extension(spec))
+        .layer(axum::Extension(check_page))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             limits.body_timeout,
@@ -137,49 +140,29 @@ pub fn router(app: Arc<App>, limits: &server::Limits) -> Router {
         ))
         .layer(axum::middleware::map_response(problem_json))
         .route_layer(axum::middleware::from_fn(metrics::track))
-        .with_state(Arc::clone(&app));
-    // The console answers in HTML, so it stays outside the problem+json layers; its bodies are
-    // read under the same timeout.
-    let console = kezek_console::router(Arc::clone(&app)).layer(
-        axum::middleware::from_fn_with_state(limits.body_timeout, read_body),
-    );
-    // A follower passes writes on before anything else looks at them; every problem, the
-    // relay's own too, is put in the reader's language on the way out (the console's HTML
-    // pages are not problems and pass untouched).
-    api.merge(console)
+        .with_state(app)
+}
+
+/// `router`'s bodies read whole before a handler runs, within `limits`' body timeout and the
+/// size limit (the API's are; a node's other routes, the console's, go through this).
+pub fn reading_bodies(router: Router, limits: &server::Limits) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(
+        limits.body_timeout,
+        read_body,
+    ))
+}
+
+/// What every route of a node passes through, outermost: a follower passes writes on to the
+/// leader before anything else looks at them (and a read with `min_seq` waits for this node
+/// to catch up); every problem, the relay's own too, is put in the reader's language on the
+/// way out (HTML pages are not problems and pass untouched).
+pub fn around(router: Router, app: Arc<App>, limits: &server::Limits) -> Router {
+    router
         .layer(axum::middleware::from_fn_with_state(
             cluster::Relay::new(app, limits.body_timeout),
             cluster::route,
         ))
         .layer(axum::middleware::from_fn(localize::localize))
-}
-
-/// Serves the API on `listener` under `limits` until `shutdown` resolves, with the lapse
-/// sweeper and the metrics upkeep running beside it: the wiring `kezek serve` runs, and the
-/// tests too.
-///
-/// # Errors
-/// The listener fails.
-pub async fn run(
-    listener: tokio::net::TcpListener,
-    app: Arc<App>,
-    limits: server::Limits,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let sweeper = tokio::spawn(Arc::clone(&app).run_sweeper());
-    let key_watch = tokio::spawn(Arc::clone(&app).watch_keys());
-    let upkeep = tokio::spawn(async {
-        let mut tick = tokio::time::interval(METRICS_UPKEEP);
-        loop {
-            tick.tick().await;
-            metrics::upkeep();
-        }
-    });
-    let served = server::serve(listener, router(app, &limits), limits, shutdown).await;
-    sweeper.abort();
-    key_watch.abort();
-    upkeep.abort();
-    served
 }
 
 /// Reads the whole body before the handler runs, within `timeout` (a body sent a byte at a

@@ -92,24 +92,22 @@ fn gauge(n: impl TryInto<u64>) -> f64 {
 #[utoipa::path(get, path = "/metrics", tag = "operations", summary = "Prometheus metrics", responses((status = 200, description = "text format 0.0.4")))]
 pub async fn render(State(app): State<Arc<App>>) -> Response {
     // A poisoned service still shows its metrics, without the state's.
-    let _ = app.peek(|s| {
-        for ((d, t), n) in s.queued_counts() {
-            let district = s.district(d).map(|x| x.id.to_string()).unwrap_or_default();
-            let tier = kezek_app::views::tier_name(s, t).to_owned();
+    if let Some(g) = app.state_gauges() {
+        for (district, tier, n) in g.queued {
             metrics::gauge!("kezek_queued", "district" => district, "tier" => tier).set(gauge(n));
         }
-        metrics::gauge!("kezek_rounds").set(gauge(s.rounds().len()));
-        metrics::gauge!("kezek_applied_seq").set(gauge(s.last_seq().get()));
-        for (district, n) in kezek_app::ops::worklists::overdue_claims(s, app.now()) {
+        metrics::gauge!("kezek_rounds").set(gauge(g.rounds));
+        metrics::gauge!("kezek_applied_seq").set(gauge(g.applied_seq));
+        for (district, n) in g.overdue_claims {
             metrics::gauge!("kezek_claims_overdue", "district" => district).set(gauge(n));
         }
-    });
+    }
     // What readers may be shown: the journal's durable head, and the reads waiting for it.
     metrics::gauge!("kezek_journal_seq").set(gauge(app.durable_seq()));
     metrics::gauge!("kezek_reads_waiting").set(gauge(app.reads_waiting()));
     metrics::gauge!("kezek_poisoned").set(if app.poisoned().is_some() { 1.0 } else { 0.0 });
     // The outbox: what families have not been told yet.
-    if let Ok(c) = app.store(|s| s.outbox_counts()).await {
+    if let Ok(c) = app.outbox_gauges().await {
         metrics::gauge!("kezek_notifications_pending").set(gauge(c.pending));
         metrics::gauge!("kezek_notifications_delivered").set(gauge(c.delivered));
         metrics::gauge!("kezek_notifications_failing").set(gauge(c.failing));

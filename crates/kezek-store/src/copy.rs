@@ -109,7 +109,7 @@ fn copy_journal(from: &dyn Store, to: &dyn Store) -> Result<Head, StoreError> {
         }
         let mut records: Vec<StoredEvent> = Vec::with_capacity(page.len());
         for r in page {
-            r.verify(head.seq, &head.hash).map_err(|message| {
+            r.decode_after(head.seq, &head.hash).map_err(|message| {
                 StoreError::Integrity(format!(
                     "journal record {} of the source is invalid: {message}",
                     head.seq.next()

@@ -120,7 +120,7 @@ impl StoredEvent {
     /// # Errors
     /// A gap in the sequence, a broken link, a hash that does not match the bytes, or a
     /// payload that is not an event of the stated kind.
-    pub fn verify(&self, prev_seq: Seq, prev_hash: &Hash) -> Result<Event, String> {
+    pub fn decode_after(&self, prev_seq: Seq, prev_hash: &Hash) -> Result<Event, String> {
         if self.seq != prev_seq.next() {
             return Err(format!("expected seq {} after {prev_seq}", prev_seq.next()));
         }

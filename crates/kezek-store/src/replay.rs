@@ -322,7 +322,7 @@ fn read_verified(
         let mut events = Vec::with_capacity(page.len());
         let mut failure = None;
         for record in page {
-            match record.verify(last, &hash) {
+            match record.decode_after(last, &hash) {
                 Ok(event) => events.push(Record {
                     seq: record.seq,
                     event,
@@ -365,13 +365,12 @@ pub fn tail(
     let page = journal.read(after.seq, limit)?;
     let mut events = Vec::with_capacity(page.len());
     for record in page {
-        let event =
-            record
-                .verify(head.seq, &head.hash)
-                .map_err(|message| ReplayError::Corrupt {
-                    seq: head.seq.next(),
-                    message,
-                })?;
+        let event = record
+            .decode_after(head.seq, &head.hash)
+            .map_err(|message| ReplayError::Corrupt {
+                seq: head.seq.next(),
+                message,
+            })?;
         events.push((record.seq, event));
         head = crate::Head {
             seq: record.seq,

@@ -255,7 +255,7 @@ fn referrals<'a>(
     round: &'a RoundRecord,
     now: Timestamp,
 ) -> impl Iterator<Item = Draft> + 'a {
-    let enrol_days = state.policy().referral.enrol_working_days;
+    let enroll_days = state.policy().referral.enroll_working_days;
     round.referrals.iter().map(move |r| {
         let mut body = json!({
             "referral_id": r.referral_id,
@@ -264,7 +264,7 @@ fn referrals<'a>(
             "kindergarten_id": r.kindergarten_id,
             "group_id": r.group_id,
             "confirm_by": r.expires_at,
-            "enrol_working_days": enrol_days,
+            "enrol_working_days": enroll_days,
             "bring": BRING,
         });
         if let (Some(map), Some((_, kg))) = (

@@ -10,7 +10,7 @@ mod drafts;
 
 pub use drafts::{drafts, earlier_queue_notification, BRING};
 
-use crate::authority::Authority;
+use crate::keys::authority::Authority;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
@@ -116,7 +116,7 @@ pub enum DocumentError {
     Malformed(&'static str),
     /// The key or the signature is malformed.
     #[error(transparent)]
-    Key(#[from] crate::authority::KeyError),
+    Key(#[from] crate::keys::authority::KeyError),
     /// The signature does not match the document and the key.
     #[error("the signature does not match the document and key {0}")]
     Mismatch(String),
@@ -158,7 +158,7 @@ pub struct Checked {
 ///
 /// # Errors
 /// A malformed document or key, or a signature that does not match.
-pub fn verify_offline(document: &[u8], keys: &str) -> Result<Checked, DocumentError> {
+pub fn check_offline(document: &[u8], keys: &str) -> Result<Checked, DocumentError> {
     let doc: Value = serde_json::from_slice(document)
         .map_err(|_| DocumentError::Malformed("the document is not JSON"))?;
     let key_id =
@@ -166,7 +166,7 @@ pub fn verify_offline(document: &[u8], keys: &str) -> Result<Checked, DocumentEr
     let signature = field(&doc, "signature")
         .ok_or(DocumentError::Malformed("the document has no signature"))?;
     let public_key = public_key_for(keys, key_id)?;
-    if crate::authority::verify(&public_key, &signed_bytes(&doc), signature)? {
+    if crate::keys::authority::signature_holds(&public_key, &signed_bytes(&doc), signature)? {
         let text = |k: &str| field(&doc, k).unwrap_or("?").to_owned();
         Ok(Checked {
             kind: text("kind"),

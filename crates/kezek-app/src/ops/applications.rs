@@ -2,13 +2,14 @@
 
 use super::{next_application_id, next_round_id};
 use crate::access::{district_of_application, Auth, Filer, Portal, PortalOrStaff, Role, Staff};
-use crate::app::App;
+use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::forms::{PreferencesForm, PriorityForm, RegisterForm};
 use crate::problem::Problem;
 use crate::views;
 use crate::views::result_id;
-use crate::write::{Idempotency, Written};
+use crate::App;
+use crate::Reads;
 use jiff::Timestamp;
 use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::preferences::ChangePreferences;
@@ -237,54 +238,56 @@ pub fn may_file(caller: &crate::Caller, channel: &str, district: &str) -> Result
     }
 }
 
-/// An application the caller may see, as it stands.
-///
-/// # Errors
-/// Unknown id or out of scope.
-pub fn application<'s>(
-    state: &'s State,
-    auth: &Auth<PortalOrStaff>,
-    id: &str,
-    now: Timestamp,
-) -> Result<views::ApplicationView<'s>, AppError> {
-    let a = crate::access::visible_application(state, auth.caller(), id)?;
-    views::application(state, a, now).ok_or_else(|| AppError::not_found("application", id))
-}
+impl<'s> Reads<'s> {
+    /// An application the caller may see, as it stands.
+    ///
+    /// # Errors
+    /// Unknown id or out of scope.
+    pub fn application(
+        &self,
+        auth: &Auth<PortalOrStaff>,
+        id: &str,
+    ) -> Result<views::ApplicationView<'s>, AppError> {
+        let (state, now) = (self.state, self.now);
+        let a = crate::access::visible_application(state, auth.caller(), id)?;
+        views::application(state, a, now).ok_or_else(|| AppError::not_found("application", id))
+    }
 
-/// The position view of an application the caller may see.
-///
-/// # Errors
-/// Unknown id or out of scope.
-pub fn position<'s>(
-    state: &'s State,
-    auth: &Auth<PortalOrStaff>,
-    id: &str,
-    now: Timestamp,
-    since: Option<u64>,
-) -> Result<views::PositionView<'s>, AppError> {
-    let a = crate::access::visible_application(state, auth.caller(), id)?;
-    views::position(state, a, now, since).ok_or_else(|| AppError::not_found("application", id))
-}
+    /// The position view of an application the caller may see.
+    ///
+    /// # Errors
+    /// Unknown id or out of scope.
+    pub fn position(
+        &self,
+        auth: &Auth<PortalOrStaff>,
+        id: &str,
+        since: Option<u64>,
+    ) -> Result<views::PositionView<'s>, AppError> {
+        let (state, now) = (self.state, self.now);
+        let a = crate::access::visible_application(state, auth.caller(), id)?;
+        views::position(state, a, now, since).ok_or_else(|| AppError::not_found("application", id))
+    }
 
-/// A child's applications the caller may see (staff: of its districts), active first.
-///
-/// # Errors
-/// A `child_iin` that is not an IIN.
-pub fn applications_of_child<'s>(
-    state: &'s State,
-    auth: &Auth<PortalOrStaff>,
-    child_iin: &str,
-    now: Timestamp,
-) -> Result<views::ApplicationList<'s>, AppError> {
-    let iin = Iin::parse(child_iin)
-        .map_err(|e| AppError::invalid("child_iin", "invalid_iin", e.to_string()))?;
-    let caller = auth.caller();
-    let keep = |a: AppIx| {
-        caller.role != Role::Staff
-            || caller
-                .scope
-                .iter()
-                .any(|d| d == district_of_application(state, a))
-    };
-    Ok(views::applications_of_child(state, &iin, now, keep))
+    /// A child's applications the caller may see (staff: of its districts), active first.
+    ///
+    /// # Errors
+    /// A `child_iin` that is not an IIN.
+    pub fn applications_of_child(
+        &self,
+        auth: &Auth<PortalOrStaff>,
+        child_iin: &str,
+    ) -> Result<views::ApplicationList<'s>, AppError> {
+        let (state, now) = (self.state, self.now);
+        let iin = Iin::parse(child_iin)
+            .map_err(|e| AppError::invalid("child_iin", "invalid_iin", e.to_string()))?;
+        let caller = auth.caller();
+        let keep = |a: AppIx| {
+            caller.role != Role::Staff
+                || caller
+                    .scope
+                    .iter()
+                    .any(|d| d == district_of_application(state, a))
+        };
+        Ok(views::applications_of_child(state, &iin, now, keep))
+    }
 }

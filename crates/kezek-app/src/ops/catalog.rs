@@ -4,6 +4,7 @@
 use crate::access::{Auth, Lookup, Role};
 use crate::error::AppError;
 use crate::views::{self, KindergartenView};
+use crate::Reads;
 use kezek_core::event::DistrictNames;
 use kezek_core::model::{DistrictId, DistrictIx};
 use kezek_core::State;
@@ -69,25 +70,6 @@ pub fn district_entry(state: &State, ix: DistrictIx) -> Option<DistrictEntry> {
     entry(state, ix, &state.queued_counts())
 }
 
-/// The districts: every one, or a staff key's own.
-#[must_use]
-pub fn districts(state: &State, auth: &Auth<Lookup>) -> DistrictList {
-    let caller = auth.caller();
-    let queued = state.queued_counts();
-    let mut districts: Vec<DistrictEntry> = state
-        .districts()
-        .filter(|(_, d)| {
-            caller.role != Role::Staff || caller.scope.iter().any(|s| s == d.id.as_str())
-        })
-        .filter_map(|(ix, _)| entry(state, ix, &queued))
-        .collect();
-    districts.sort_by(|a, b| a.district_id.cmp(&b.district_id));
-    DistrictList {
-        districts,
-        as_of_seq: state.last_seq().get(),
-    }
-}
-
 /// Whether kindergarten `k` matches the search `q`: every word of it is found, ignoring
 /// case, in its id, names or addresses.
 fn matches(k: &KindergartenView<'_>, q: &str) -> bool {
@@ -106,31 +88,54 @@ fn matches(k: &KindergartenView<'_>, q: &str) -> bool {
     q.to_lowercase().split_whitespace().all(|w| hay.contains(w))
 }
 
-/// The kindergartens of district `raw`, those matching `q` when given.
-///
-/// # Errors
-/// Another district's (staff), or an unknown district.
-pub fn kindergartens<'s>(
-    state: &'s State,
-    auth: &Auth<Lookup>,
-    raw: &str,
-    q: Option<&str>,
-) -> Result<KindergartenList<'s>, AppError> {
-    auth.caller().staff_scope(raw)?;
-    let d = DistrictId::parse(raw)
-        .ok()
-        .and_then(|id| state.district_index(&id))
-        .ok_or_else(|| AppError::not_found("district", raw))?;
-    let mut kindergartens: Vec<KindergartenView<'s>> = state
-        .kindergartens()
-        .filter(|(_, k)| k.district == d)
-        .filter_map(|(k, _)| views::kindergarten(state, k))
-        .filter(|k| q.is_none_or(|q| matches(k, q)))
-        .collect();
-    kindergartens.sort_by(|a, b| a.kindergarten_id.cmp(b.kindergarten_id));
-    Ok(KindergartenList {
-        district: raw.to_owned(),
-        kindergartens,
-        as_of_seq: state.last_seq().get(),
-    })
+impl<'s> Reads<'s> {
+    /// The districts: every one, or a staff key's own.
+    #[must_use]
+    pub fn districts(&self, auth: &Auth<Lookup>) -> DistrictList {
+        let state = self.state;
+        let caller = auth.caller();
+        let queued = state.queued_counts();
+        let mut districts: Vec<DistrictEntry> = state
+            .districts()
+            .filter(|(_, d)| {
+                caller.role != Role::Staff || caller.scope.iter().any(|s| s == d.id.as_str())
+            })
+            .filter_map(|(ix, _)| entry(state, ix, &queued))
+            .collect();
+        districts.sort_by(|a, b| a.district_id.cmp(&b.district_id));
+        DistrictList {
+            districts,
+            as_of_seq: state.last_seq().get(),
+        }
+    }
+
+    /// The kindergartens of district `raw`, those matching `q` when given.
+    ///
+    /// # Errors
+    /// Another district's (staff), or an unknown district.
+    pub fn kindergartens(
+        &self,
+        auth: &Auth<Lookup>,
+        raw: &str,
+        q: Option<&str>,
+    ) -> Result<KindergartenList<'s>, AppError> {
+        let state = self.state;
+        auth.caller().staff_scope(raw)?;
+        let d = DistrictId::parse(raw)
+            .ok()
+            .and_then(|id| state.district_index(&id))
+            .ok_or_else(|| AppError::not_found("district", raw))?;
+        let mut kindergartens: Vec<KindergartenView<'s>> = state
+            .kindergartens()
+            .filter(|(_, k)| k.district == d)
+            .filter_map(|(k, _)| views::kindergarten(state, k))
+            .filter(|k| q.is_none_or(|q| matches(k, q)))
+            .collect();
+        kindergartens.sort_by(|a, b| a.kindergarten_id.cmp(b.kindergarten_id));
+        Ok(KindergartenList {
+            district: raw.to_owned(),
+            kindergartens,
+            as_of_seq: state.last_seq().get(),
+        })
+    }
 }

@@ -1,8 +1,8 @@
 //! Reading a stored document: as stored (JSON) or printed as a PDF in Kazakh or Russian.
 
 use crate::access::{district_of_application, Auth, PortalOrStaff};
-use crate::app::App;
 use crate::error::AppError;
+use crate::App;
 use kezek_core::model::ApplicationId;
 use kezek_print::pdf::{render, Print};
 use kezek_print::words::{self, Lang};
@@ -34,78 +34,81 @@ impl Format {
     }
 }
 
-/// Stored document `id`: its bytes and its JSON.
-async fn stored(app: &App, id: &str) -> Result<(Vec<u8>, serde_json::Value), AppError> {
-    let key = id.to_owned();
-    let bytes = app
-        .store(move |s| s.document(&key))
-        .await?
-        .ok_or_else(|| AppError::not_found("document", id))?;
-    let doc = serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
-    Ok((bytes, doc))
-}
-
-/// Document `id` for the portal (acting for the citizen), staff of the application's
-/// district, admin: its bytes, and whether they are a PDF.
-///
-/// # Errors
-/// Unknown document, out of scope, or the store failed.
-pub async fn document(
-    app: &App,
-    auth: &Auth<PortalOrStaff>,
-    id: &str,
-    format: Format,
-) -> Result<(Vec<u8>, bool), AppError> {
-    let (bytes, doc) = stored(app, id).await?;
-    let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
-    let (district, offset) = app.peek(|s| {
-        let district = ApplicationId::parse(application)
-            .ok()
-            .and_then(|a| s.application_index(&a))
-            .map(|a| district_of_application(s, a).to_owned());
-        (district, s.policy().calendar.offset)
-    })?;
-    auth.caller()
-        .staff_scope(district.as_deref().unwrap_or(""))?;
-    Ok(match format {
-        Format::Json => (bytes, false),
-        Format::Pdf(lang) => {
-            let digest = crate::documents::digest(&doc);
-            let print = Print {
-                lang,
-                offset,
-                check_url: app.check_url(id, &digest),
-                digest,
-            };
-            (render(&doc, &print), true)
-        }
-    })
-}
-
-/// Document `id` printed in `lang`, for whoever proved they are the family of application
-/// `application` (the console's status page, which asked for the child's IIN).
-///
-/// # Errors
-/// No such document, or not this application's.
-pub async fn printed_for(
-    app: &App,
-    id: &str,
-    application: &str,
-    lang: Lang,
-) -> Result<Vec<u8>, AppError> {
-    let (_, doc) = stored(app, id).await?;
-    if crate::documents::field(&doc, "application_id") != Some(application) {
-        return Err(AppError::not_found("document", id));
+impl App {
+    /// Stored document `id`: its bytes and its JSON.
+    async fn stored(&self, id: &str) -> Result<(Vec<u8>, serde_json::Value), AppError> {
+        let key = id.to_owned();
+        let bytes = self
+            .store(move |s| s.document(&key))
+            .await?
+            .ok_or_else(|| AppError::not_found("document", id))?;
+        let doc =
+            serde_json::from_slice(&bytes).map_err(|_| AppError::not_found("document", id))?;
+        Ok((bytes, doc))
     }
-    let offset = app.peek(|s| s.policy().calendar.offset)?;
-    let digest = crate::documents::digest(&doc);
-    let print = Print {
-        lang,
-        offset,
-        check_url: app.check_url(id, &digest),
-        digest,
-    };
-    Ok(render(&doc, &print))
+
+    /// Document `id` for the portal (acting for the citizen), staff of the application's
+    /// district, admin: its bytes, and whether they are a PDF.
+    ///
+    /// # Errors
+    /// Unknown document, out of scope, or the store failed.
+    pub async fn document(
+        &self,
+        auth: &Auth<PortalOrStaff>,
+        id: &str,
+        format: Format,
+    ) -> Result<(Vec<u8>, bool), AppError> {
+        let (bytes, doc) = self.stored(id).await?;
+        let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
+        let (district, offset) = self.peek(|s| {
+            let district = ApplicationId::parse(application)
+                .ok()
+                .and_then(|a| s.application_index(&a))
+                .map(|a| district_of_application(s, a).to_owned());
+            (district, s.policy().calendar.offset)
+        })?;
+        auth.caller()
+            .staff_scope(district.as_deref().unwrap_or(""))?;
+        Ok(match format {
+            Format::Json => (bytes, false),
+            Format::Pdf(lang) => {
+                let digest = crate::documents::digest(&doc);
+                let print = Print {
+                    lang,
+                    offset,
+                    check_url: self.check_url(id, &digest),
+                    digest,
+                };
+                (render(&doc, &print), true)
+            }
+        })
+    }
+
+    /// Document `id` printed in `lang`, for whoever proved they are the family of application
+    /// `application` (the console's status page, which asked for the child's IIN).
+    ///
+    /// # Errors
+    /// No such document, or not this application's.
+    pub async fn printed_for(
+        &self,
+        id: &str,
+        application: &str,
+        lang: Lang,
+    ) -> Result<Vec<u8>, AppError> {
+        let (_, doc) = self.stored(id).await?;
+        if crate::documents::field(&doc, "application_id") != Some(application) {
+            return Err(AppError::not_found("document", id));
+        }
+        let offset = self.peek(|s| s.policy().calendar.offset)?;
+        let digest = crate::documents::digest(&doc);
+        let print = Print {
+            lang,
+            offset,
+            check_url: self.check_url(id, &digest),
+            digest,
+        };
+        Ok(render(&doc, &print))
+    }
 }
 
 /// The public check of a document: whether Kezek issued it as it reads, and only what a
@@ -137,49 +140,52 @@ pub struct CheckView {
     pub key_id: String,
 }
 
-/// Checks document `id` against `digest` (the hex SHA-256 its printed copy carries); no key
-/// needed.
-///
-/// # Errors
-/// No such document, a digest that is not 64 hex digits, or the store failed.
-pub async fn check(app: &App, id: &str, digest: Option<&str>) -> Result<CheckView, AppError> {
-    if let Some(d) = digest {
-        if d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(AppError::invalid(
-                "digest",
-                "invalid_digest",
-                "must be the 64 hex digits of the document's SHA-256",
-            ));
+impl App {
+    /// Checks document `id` against `digest` (the hex SHA-256 its printed copy carries); no key
+    /// needed.
+    ///
+    /// # Errors
+    /// No such document, a digest that is not 64 hex digits, or the store failed.
+    pub async fn check(&self, id: &str, digest: Option<&str>) -> Result<CheckView, AppError> {
+        if let Some(d) = digest {
+            if d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(AppError::invalid(
+                    "digest",
+                    "invalid_digest",
+                    "must be the 64 hex digits of the document's SHA-256",
+                ));
+            }
         }
+        let (bytes, doc) = self.stored(id).await?;
+        let offset = self.peek(|s| s.policy().calendar.offset)?;
+        let keys = serde_json::to_string(&crate::views::KeysView::of(self.authority()))
+            .unwrap_or_default();
+        let signed = crate::documents::check_offline(&bytes, &keys).is_ok();
+        let digest_matches =
+            digest.map(|d| d.eq_ignore_ascii_case(&crate::documents::digest(&doc)));
+        let text = |k: &str| {
+            crate::documents::field(&doc, k)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let kind = text("kind");
+        let title = serde_json::json!({
+            "kk": words::title(&kind, Lang::Kk),
+            "ru": words::title(&kind, Lang::Ru),
+        });
+        Ok(CheckView {
+            document_id: id.to_owned(),
+            valid: signed && digest_matches != Some(false),
+            digest_matches,
+            title,
+            issued_at_local: text("issued_at")
+                .parse()
+                .map(|at| words::local_time(at, offset))
+                .unwrap_or_default(),
+            issued_at: text("issued_at"),
+            authority: doc.pointer("/body/authority").cloned().unwrap_or_default(),
+            key_id: text("key_id"),
+            kind,
+        })
     }
-    let (bytes, doc) = stored(app, id).await?;
-    let offset = app.peek(|s| s.policy().calendar.offset)?;
-    let keys =
-        serde_json::to_string(&crate::views::KeysView::of(app.authority())).unwrap_or_default();
-    let signed = crate::documents::verify_offline(&bytes, &keys).is_ok();
-    let digest_matches = digest.map(|d| d.eq_ignore_ascii_case(&crate::documents::digest(&doc)));
-    let text = |k: &str| {
-        crate::documents::field(&doc, k)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let kind = text("kind");
-    let title = serde_json::json!({
-        "kk": words::title(&kind, Lang::Kk),
-        "ru": words::title(&kind, Lang::Ru),
-    });
-    Ok(CheckView {
-        document_id: id.to_owned(),
-        valid: signed && digest_matches != Some(false),
-        digest_matches,
-        title,
-        issued_at_local: text("issued_at")
-            .parse()
-            .map(|at| words::local_time(at, offset))
-            .unwrap_or_default(),
-        issued_at: text("issued_at"),
-        authority: doc.pointer("/body/authority").cloned().unwrap_or_default(),
-        key_id: text("key_id"),
-        kind,
-    })
 }

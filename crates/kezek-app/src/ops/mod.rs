@@ -1,20 +1,29 @@
-//! The operations of the service, one module per area: each checks what needs the state
-//! (ids, scope), builds the core's command, and answers from the state the events leave.
-//! Reads are plain functions over the state; writes go through [`crate::App::write`].
+//! The operations of the service, one module per area, each an `impl App` block of named
+//! operations: a write checks what needs the state (ids, scope), builds the core's command
+//! and answers from the state the events leave (through [`crate::App::write`]); a read checks
+//! who may see what it names and builds its view under the state's read lock, shown once the
+//! journal is durable that far. The HTTP API, the console and the command line call these and
+//! nothing else of the state.
 
 pub mod applications;
-pub mod audit;
 pub mod catalog;
+pub mod dashboard;
 pub mod documents;
+pub mod gauges;
+pub mod import;
+pub mod journal;
+pub mod keys;
 pub mod notifications;
 pub mod operator;
 pub mod places;
 pub mod queue;
 pub mod referrals;
 pub mod rounds;
+pub mod status;
+pub mod sweep;
 pub mod worklists;
 
-use kezek_core::model::{ApplicationId, RoundId};
+use kezek_core::model::{ApplicationId, ReferralStatus, RoundId};
 use kezek_core::State;
 
 /// The id a new application gets: from the next sequence number, so unique and replayable.
@@ -29,6 +38,25 @@ pub fn next_application_id(state: &State) -> ApplicationId {
 pub fn next_round_id(state: &State) -> RoundId {
     let n = state.last_seq().next().get();
     RoundId::parse(&format!("R{n:010}")).unwrap_or_else(|_| unreachable!("digits"))
+}
+
+/// The statuses of open referrals `status` asks for: `issued`, `confirmed`, or both (`None`).
+///
+/// # Errors
+/// [`AppError::Invalid`] naming `status`.
+pub(crate) fn open_referrals(
+    status: Option<&str>,
+) -> Result<&'static [ReferralStatus], crate::AppError> {
+    match status {
+        None => Ok(&[ReferralStatus::Issued, ReferralStatus::Confirmed]),
+        Some("issued") => Ok(&[ReferralStatus::Issued]),
+        Some("confirmed") => Ok(&[ReferralStatus::Confirmed]),
+        Some(_) => Err(crate::AppError::invalid(
+            "status",
+            "invalid_status",
+            "must be issued or confirmed",
+        )),
+    }
 }
 
 /// Items per page unless asked otherwise.

@@ -3,7 +3,7 @@
 //! (journaled at a journal's first start, then adopted explicitly).
 
 use crate::access::Caller;
-use crate::write::Written;
+use crate::app::write::Written;
 use crate::{App, AppError};
 use kezek_core::command::policy::AdoptPolicy;
 use kezek_core::{Event, Policy};
@@ -76,5 +76,36 @@ impl App {
             )
             .await?;
         Ok(serde_json::from_slice(&written.body).unwrap_or(0))
+    }
+}
+
+impl App {
+    /// Whether the journal holds nothing yet (`serve --demo` loads the sample city then).
+    ///
+    /// # Errors
+    /// The service is poisoned.
+    pub fn holds_nothing(&self) -> Result<bool, AppError> {
+        self.peek(kezek_core::State::holds_nothing)
+    }
+
+    /// The districts' ids, and the first kindergarten's: the scopes of the keys `serve
+    /// --demo` makes.
+    ///
+    /// # Errors
+    /// The service is poisoned.
+    pub fn demo_scopes(&self) -> Result<(Vec<String>, Option<String>), AppError> {
+        self.peek(|s| {
+            let districts = s.districts().map(|(_, d)| d.id.to_string()).collect();
+            let first = s.kindergartens().next().map(|(_, k)| k.id.to_string());
+            (districts, first)
+        })
+    }
+
+    /// How many children are queued now (what `kezek import` reports).
+    ///
+    /// # Errors
+    /// The service is poisoned.
+    pub fn queued(&self) -> Result<usize, AppError> {
+        self.peek(kezek_core::State::queued)
     }
 }

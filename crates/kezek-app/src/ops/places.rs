@@ -1,13 +1,13 @@
 //! Kindergartens, vacancies, allocation rounds and a district's statistics.
 
 use super::next_round_id;
-use crate::access::{district_of_kindergarten, AnyRole, Auth, Role, Staff, StaffOrAuditor};
-use crate::app::App;
+use crate::access::{district_of_kindergarten, Auth, KeyHolders, Role, Staff, StaffOrAuditor};
+use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::forms::{KindergartenForm, RoundForm, VacanciesForm};
 use crate::views;
-use crate::write::{Idempotency, Written};
-use jiff::Timestamp;
+use crate::App;
+use crate::Reads;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::round::RunRound;
 use kezek_core::command::vacancies::OpenVacancies;
@@ -154,63 +154,67 @@ impl App {
     }
 }
 
-/// A kindergarten: staff of its district, the kindergarten itself, the portal, auditors.
-///
-/// # Errors
-/// Unknown kindergarten, or out of scope.
-pub fn kindergarten<'s>(
-    state: &'s State,
-    auth: &Auth<AnyRole>,
-    id: &str,
-) -> Result<views::KindergartenView<'s>, AppError> {
-    let not_found = || AppError::not_found("kindergarten", id);
-    let k = KindergartenId::parse(id)
-        .ok()
-        .and_then(|kid| state.kindergarten_index(&kid))
-        .ok_or_else(not_found)?;
-    let caller = auth.caller();
-    match caller.role {
-        Role::Staff => caller.require_scope(Role::Staff, district_of_kindergarten(state, k))?,
-        Role::Kindergarten => caller.require_scope(Role::Kindergarten, id)?,
-        _ => {}
+impl<'s> Reads<'s> {
+    /// A kindergarten: staff of its district, the kindergarten itself, the portal, auditors.
+    ///
+    /// # Errors
+    /// Unknown kindergarten, or out of scope.
+    pub fn kindergarten(
+        &self,
+        auth: &Auth<KeyHolders>,
+        id: &str,
+    ) -> Result<views::KindergartenView<'s>, AppError> {
+        let state = self.state;
+        let not_found = || AppError::not_found("kindergarten", id);
+        let k = KindergartenId::parse(id)
+            .ok()
+            .and_then(|kid| state.kindergarten_index(&kid))
+            .ok_or_else(not_found)?;
+        let caller = auth.caller();
+        match caller.role {
+            Role::Staff => caller.require_scope(Role::Staff, district_of_kindergarten(state, k))?,
+            Role::Kindergarten => caller.require_scope(Role::Kindergarten, id)?,
+            _ => {}
+        }
+        views::kindergarten(state, k).ok_or_else(not_found)
     }
-    views::kindergarten(state, k).ok_or_else(not_found)
-}
 
-/// A round: staff of its district, auditors.
-///
-/// # Errors
-/// Unknown round, or out of scope.
-pub fn round<'s>(
-    state: &'s State,
-    auth: &Auth<StaffOrAuditor>,
-    id: &str,
-) -> Result<views::RoundView<'s>, AppError> {
-    let r = RoundId::parse(id)
-        .ok()
-        .and_then(|rid| state.round(&rid))
-        .ok_or_else(|| AppError::not_found("round", id))?;
-    auth.caller().staff_scope(r.district.as_str())?;
-    Ok(views::round(state, r))
-}
+    /// A round: staff of its district, auditors.
+    ///
+    /// # Errors
+    /// Unknown round, or out of scope.
+    pub fn round(
+        &self,
+        auth: &Auth<StaffOrAuditor>,
+        id: &str,
+    ) -> Result<views::RoundView<'s>, AppError> {
+        let state = self.state;
+        let r = RoundId::parse(id)
+            .ok()
+            .and_then(|rid| state.round(&rid))
+            .ok_or_else(|| AppError::not_found("round", id))?;
+        auth.caller().staff_scope(r.district.as_str())?;
+        Ok(views::round(state, r))
+    }
 
-/// A district's statistics for the academic year in progress at `now`.
-///
-/// # Errors
-/// Out of scope, or unknown district.
-pub fn stats<'s>(
-    state: &'s State,
-    auth: &Auth<StaffOrAuditor>,
-    district: &str,
-    now: Timestamp,
-) -> Result<views::StatsView<'s>, AppError> {
-    auth.caller().staff_scope(district)?;
-    let not_found = || AppError::not_found("district", district);
-    let d = DistrictId::parse(district)
-        .ok()
-        .and_then(|id| state.district_index(&id))
-        .ok_or_else(not_found)?;
-    views::stats(state, d, views::academic_year(state, now), now).ok_or_else(not_found)
+    /// A district's statistics for the academic year in progress at `now`.
+    ///
+    /// # Errors
+    /// Out of scope, or unknown district.
+    pub fn stats(
+        &self,
+        auth: &Auth<StaffOrAuditor>,
+        district: &str,
+    ) -> Result<views::StatsView<'s>, AppError> {
+        let (state, now) = (self.state, self.now);
+        auth.caller().staff_scope(district)?;
+        let not_found = || AppError::not_found("district", district);
+        let d = DistrictId::parse(district)
+            .ok()
+            .and_then(|id| state.district_index(&id))
+            .ok_or_else(not_found)?;
+        views::stats(state, d, views::academic_year(state, now), now).ok_or_else(not_found)
+    }
 }
 
 impl App {

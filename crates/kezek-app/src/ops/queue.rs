@@ -6,8 +6,9 @@
 use crate::access::{Auth, QueueReaders, Role};
 use crate::error::AppError;
 use crate::views;
+use crate::Reads;
 use jiff::Timestamp;
-use kezek_core::model::{AppIx, DistrictId, Language};
+use kezek_core::model::{AppIx, ApplicationId, DistrictId, Iin, Language};
 use kezek_core::queue::order::{Entry, OrderIndex};
 use kezek_core::queue::{CohortQueue, QueueKey};
 use kezek_core::State;
@@ -31,6 +32,18 @@ pub struct QueueQuery {
     pub after: usize,
     /// Children per page (default 100, at most 1000).
     pub limit: Option<usize>,
+}
+
+/// Where a child stands in a district's queue: its cohort queue (by age and language) and
+/// the queue number before it (the `after` of the page that lists it first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueSpot {
+    /// The child's age on the cut-off date of the academic year in progress.
+    pub age: i16,
+    /// `kk` or `ru`.
+    pub language: &'static str,
+    /// The queue number before the child's.
+    pub after: usize,
 }
 
 /// A child on the list.
@@ -124,98 +137,144 @@ fn tier_page(
     (page, lo.saturating_add(limit) < list.len())
 }
 
-/// A page of a district's cohort queue.
-///
-/// # Errors
-/// Out of scope (clerk or staff of another district), an unknown district, neither or both of
-/// `cohort` and `age`, a bad language or tier, a limit over 1000.
-pub fn page(
-    state: &State,
-    auth: &Auth<QueueReaders>,
-    raw: &str,
-    q: &QueueQuery,
-    now: Timestamp,
-) -> Result<QueuePage, AppError> {
-    let caller = auth.caller();
-    if matches!(caller.role, Role::Staff | Role::Clerk) {
-        caller.require_scope(caller.role, raw)?;
+impl Reads<'_> {
+    /// Where the child an application number or a child's IIN names stands in district
+    /// `raw`'s queue, for who may read that queue (scope first: a key that may not read the
+    /// district's queue learns nothing of who is in it); `None` when no queued child of the
+    /// district is named.
+    ///
+    /// # Errors
+    /// Out of scope.
+    pub fn find_in_queue(
+        &self,
+        auth: &Auth<QueueReaders>,
+        raw: &str,
+        needle: &str,
+    ) -> Result<Option<QueueSpot>, AppError> {
+        let state = self.state;
+        let caller = auth.caller();
+        if matches!(caller.role, Role::Staff | Role::Clerk) {
+            caller.require_scope(caller.role, raw)?;
+        }
+        let needle = needle.trim();
+        let found = ApplicationId::parse(needle)
+            .ok()
+            .and_then(|id| state.application_index(&id))
+            .or_else(|| {
+                Iin::parse(needle)
+                    .ok()
+                    .and_then(|iin| state.active_application_of(&iin))
+            })
+            .filter(|a| crate::access::district_of_application(state, *a) == raw);
+        let spot = found.and_then(|a| {
+            let app = state.application(a)?;
+            let number = state.queue_number(a)?;
+            Some(QueueSpot {
+                age: views::academic_year(state, self.now) - app.cohort,
+                language: app.language.as_str(),
+                after: number - 1,
+            })
+        });
+        Ok(spot)
     }
-    let d = DistrictId::parse(raw)
-        .ok()
-        .and_then(|id| state.district_index(&id))
-        .ok_or_else(|| AppError::not_found("district", raw))?;
-    let year = views::academic_year(state, now);
-    let cohort = match (q.cohort, q.age) {
-        (Some(c), None) => c,
-        (None, Some(age)) => year - age,
-        _ => {
+
+    /// A page of a district's cohort queue.
+    ///
+    /// # Errors
+    /// Out of scope (clerk or staff of another district), an unknown district, neither or both of
+    /// `cohort` and `age`, a bad language or tier, a limit over 1000.
+    pub fn page(
+        &self,
+        auth: &Auth<QueueReaders>,
+        raw: &str,
+        q: &QueueQuery,
+    ) -> Result<QueuePage, AppError> {
+        let (state, now) = (self.state, self.now);
+        let caller = auth.caller();
+        if matches!(caller.role, Role::Staff | Role::Clerk) {
+            caller.require_scope(caller.role, raw)?;
+        }
+        let d = DistrictId::parse(raw)
+            .ok()
+            .and_then(|id| state.district_index(&id))
+            .ok_or_else(|| AppError::not_found("district", raw))?;
+        let year = views::academic_year(state, now);
+        let cohort = match (q.cohort, q.age) {
+            (Some(c), None) => c,
+            (None, Some(age)) => year - age,
+            _ => {
+                return Err(AppError::invalid(
+                    "cohort",
+                    "invalid_query",
+                    "give the birth cohort or the age, one of them",
+                ))
+            }
+        };
+        let language = Language::parse(&q.language)
+            .ok_or_else(|| AppError::invalid("language", "invalid_query", "must be kk or ru"))?;
+        let limit = q.limit.unwrap_or(100);
+        if limit > MAX_LIMIT {
             return Err(AppError::invalid(
-                "cohort",
-                "invalid_query",
-                "give the birth cohort or the age, one of them",
-            ))
+                "limit",
+                "invalid_limit",
+                "must be at most 1000",
+            ));
         }
-    };
-    let language = Language::parse(&q.language)
-        .ok_or_else(|| AppError::invalid("language", "invalid_query", "must be kk or ru"))?;
-    let limit = q.limit.unwrap_or(100);
-    if limit > MAX_LIMIT {
-        return Err(AppError::invalid(
-            "limit",
-            "invalid_limit",
-            "must be at most 1000",
-        ));
+        let tier = match &q.tier {
+            Some(name) => Some(
+                state
+                    .policy()
+                    .tiers
+                    .iter()
+                    .position(|t| &t.name == name)
+                    .ok_or_else(|| {
+                        AppError::invalid(
+                            "tier",
+                            "invalid_query",
+                            "not a tier of the policy in force",
+                        )
+                    })?,
+            ),
+            None => None,
+        };
+        let key = QueueKey {
+            district: d,
+            cohort,
+            language,
+        };
+        let queue = state.queue(&key);
+        let (total, placed, more) = match (queue, tier) {
+            (None, _) => (0, Vec::new(), false),
+            (Some(queue), None) => (
+                queue.len(),
+                queue
+                    .merged(state.policy(), q.after, limit)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, (_, e))| (q.after + i + 1, e))
+                    .collect(),
+                q.after.saturating_add(limit) < queue.len(),
+            ),
+            (Some(queue), Some(t)) => {
+                let (page, more) = tier_page(state, queue, t, q.after, limit);
+                (queue.tier(t).map_or(0, OrderIndex::len), page, more)
+            }
+        };
+        let children: Vec<QueuedChild> = placed
+            .into_iter()
+            .filter_map(|(n, e)| child(state, n, e.app()))
+            .collect();
+        let last = children.last().map(|c| c.number);
+        Ok(QueuePage {
+            district: raw.to_owned(),
+            cohort,
+            age_years: year - cohort,
+            language: language.as_str(),
+            tier: q.tier.clone(),
+            total,
+            children,
+            next_after: last.filter(|_| more),
+            as_of_seq: state.last_seq().get(),
+        })
     }
-    let tier = match &q.tier {
-        Some(name) => Some(
-            state
-                .policy()
-                .tiers
-                .iter()
-                .position(|t| &t.name == name)
-                .ok_or_else(|| {
-                    AppError::invalid("tier", "invalid_query", "not a tier of the policy in force")
-                })?,
-        ),
-        None => None,
-    };
-    let key = QueueKey {
-        district: d,
-        cohort,
-        language,
-    };
-    let queue = state.queue(&key);
-    let (total, placed, more) = match (queue, tier) {
-        (None, _) => (0, Vec::new(), false),
-        (Some(queue), None) => (
-            queue.len(),
-            queue
-                .merged(state.policy(), q.after, limit)
-                .into_iter()
-                .enumerate()
-                .map(|(i, (_, e))| (q.after + i + 1, e))
-                .collect(),
-            q.after.saturating_add(limit) < queue.len(),
-        ),
-        (Some(queue), Some(t)) => {
-            let (page, more) = tier_page(state, queue, t, q.after, limit);
-            (queue.tier(t).map_or(0, OrderIndex::len), page, more)
-        }
-    };
-    let children: Vec<QueuedChild> = placed
-        .into_iter()
-        .filter_map(|(n, e)| child(state, n, e.app()))
-        .collect();
-    let last = children.last().map(|c| c.number);
-    Ok(QueuePage {
-        district: raw.to_owned(),
-        cohort,
-        age_years: year - cohort,
-        language: language.as_str(),
-        tier: q.tier.clone(),
-        total,
-        children,
-        next_after: last.filter(|_| more),
-        as_of_seq: state.last_seq().get(),
-    })
 }

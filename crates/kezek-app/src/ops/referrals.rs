@@ -1,15 +1,15 @@
-//! Referrals: the parent's answer (confirm, decline), the kindergarten's (enrol, no-show),
+//! Referrals: the parent's answer (confirm, decline), the kindergarten's (enroll, no-show),
 //! a kindergarten's referrals to admit, and the lapse of overdue ones.
 
 use crate::access::{Auth, Caller, Kindergartens, Portal, Role};
-use crate::app::App;
+use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::views;
-use crate::write::{Idempotency, Written};
-use kezek_core::command::admission::{Enrol, NoShow};
-use kezek_core::command::lapse::LapseOverdue;
+use crate::App;
+use crate::Reads;
+use kezek_core::command::admission::{Enroll, NoShow};
 use kezek_core::command::referral::{Confirm, Decline};
-use kezek_core::model::{KindergartenId, ReferralId, ReferralStatus};
+use kezek_core::model::{KindergartenId, ReferralId};
 use kezek_core::{Command, State};
 use std::sync::Arc;
 
@@ -97,14 +97,14 @@ impl App {
     /// # Errors
     /// Unknown, closed or expired referral, another kindergarten's, or the service
     /// unavailable.
-    pub async fn enrol(
+    pub async fn enroll(
         self: &Arc<Self>,
         auth: &Auth<Kindergartens>,
         idem: Option<Idempotency>,
         id: &str,
     ) -> Result<Written, AppError> {
         self.act_on_referral(auth.caller(), idem, id, |referral_id, at| {
-            Enrol { referral_id, at }.into()
+            Enroll { referral_id, at }.into()
         })
         .await
     }
@@ -172,82 +172,35 @@ impl App {
         })
         .await
     }
-
-    /// Lapses every referral whose deadline has passed, as the `system` actor. Cheap when
-    /// nothing is due: one look at the earliest deadline.
-    ///
-    /// # Errors
-    /// The service unavailable.
-    pub async fn sweep(self: &Arc<Self>) -> Result<(), AppError> {
-        // Only the node that writes sweeps; a follower that takes over sweeps then.
-        if !self.node().writes() {
-            return Ok(());
-        }
-        let now = self.now();
-        let (lapse, remind) = self.peek(|s| {
-            (
-                s.next_deadline().is_some_and(|d| d <= now),
-                s.next_reminder().is_some_and(|r| r <= now),
-            )
-        })?;
-        let system = Caller::system();
-        if lapse {
-            self.write(
-                &system,
-                None,
-                |_, at| Ok(LapseOverdue { at }.into()),
-                |_, _, _| Written::json(200, &serde_json::Value::Null),
-            )
-            .await?;
-        }
-        if remind {
-            self.write(
-                &system,
-                None,
-                |_, at| Ok(kezek_core::command::remind::RemindDue { at }.into()),
-                |_, _, _| Written::json(200, &serde_json::Value::Null),
-            )
-            .await?;
-        }
-        Ok(())
-    }
 }
 
-/// The referrals of kindergarten `raw` with one of `status` (`None`: issued and confirmed).
-///
-/// # Errors
-/// Another kindergarten's, a status other than `issued` or `confirmed`, or an unknown
-/// kindergarten.
-pub fn of_kindergarten<'s>(
-    state: &'s State,
-    auth: &Auth<Kindergartens>,
-    raw: &str,
-    status: Option<&str>,
-) -> Result<views::ReferralList<'s>, AppError> {
-    auth.caller().require_scope(Role::Kindergarten, raw)?;
-    let wanted: &[ReferralStatus] = match status {
-        None => &[ReferralStatus::Issued, ReferralStatus::Confirmed],
-        Some("issued") => &[ReferralStatus::Issued],
-        Some("confirmed") => &[ReferralStatus::Confirmed],
-        Some(_) => {
-            return Err(AppError::invalid(
-                "status",
-                "invalid_status",
-                "must be issued or confirmed",
-            ))
-        }
-    };
-    let k = KindergartenId::parse(raw)
-        .ok()
-        .and_then(|id| state.kindergarten_index(&id))
-        .ok_or_else(|| AppError::not_found("kindergarten", raw))?;
-    let referrals = state
-        .referrals()
-        .filter(|(_, r)| r.kindergarten == k && wanted.contains(&r.status))
-        .filter_map(|(_, r)| views::referral(state, r))
-        .collect();
-    Ok(views::ReferralList {
-        referrals,
-        as_of_seq: state.last_seq().get(),
-    })
+impl<'s> Reads<'s> {
+    /// The referrals of kindergarten `raw` with one of `status` (`None`: issued and confirmed).
+    ///
+    /// # Errors
+    /// Another kindergarten's, a status other than `issued` or `confirmed`, or an unknown
+    /// kindergarten.
+    pub fn of_kindergarten(
+        &self,
+        auth: &Auth<Kindergartens>,
+        raw: &str,
+        status: Option<&str>,
+    ) -> Result<views::ReferralList<'s>, AppError> {
+        let state = self.state;
+        auth.caller().require_scope(Role::Kindergarten, raw)?;
+        let wanted = super::open_referrals(status)?;
+        let k = KindergartenId::parse(raw)
+            .ok()
+            .and_then(|id| state.kindergarten_index(&id))
+            .ok_or_else(|| AppError::not_found("kindergarten", raw))?;
+        let referrals = state
+            .referrals()
+            .filter(|(_, r)| r.kindergarten == k && wanted.contains(&r.status))
+            .filter_map(|(_, r)| views::referral(state, r))
+            .collect();
+        Ok(views::ReferralList {
+            referrals,
+            as_of_seq: state.last_seq().get(),
+        })
+    }
 }

@@ -5,10 +5,21 @@
 use crate::access::{Auth, Role, Staff, StaffOrAuditor};
 use crate::error::AppError;
 use crate::views;
+use crate::Reads;
 use jiff::Timestamp;
 use kezek_core::command::round::RunRound;
 use kezek_core::model::{DistrictId, RoundId};
 use kezek_core::{Event, State};
+
+/// Application `raw` with its index, if it exists.
+fn application<'s>(
+    state: &'s State,
+    raw: &str,
+) -> Option<(kezek_core::model::AppIx, &'s kezek_core::state::Application)> {
+    kezek_core::model::ApplicationId::parse(raw.trim())
+        .ok()
+        .and_then(|id| state.application_by_id(&id))
+}
 
 /// A referral a round would issue, or did.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -51,56 +62,176 @@ fn planned(state: &State, referrals: &[kezek_core::event::IssuedReferral]) -> Ve
         .collect()
 }
 
-/// Who a round in `district` run at `now` would refer where, decided on the state as it is —
-/// nothing is journaled or changed (a round run later first lapses the referrals overdue by
-/// then, which may free more seats).
-///
-/// # Errors
-/// Out of scope, or an unknown district.
-pub fn preview_round(
-    state: &State,
-    auth: &Auth<Staff>,
-    district: &str,
-    now: Timestamp,
-) -> Result<Vec<PlannedReferral>, AppError> {
-    auth.caller().require_scope(Role::Staff, district)?;
-    let id = DistrictId::parse(district)
-        .ok()
-        .filter(|d| state.district_index(d).is_some())
-        .ok_or_else(|| AppError::not_found("district", district))?;
-    let events = state.decide(
-        RunRound {
-            round_id: super::next_round_id(state),
-            district: id,
-            academic_year: None,
-            at: now,
-        }
-        .into(),
-    )?;
-    Ok(events
-        .iter()
-        .find_map(|e| match e {
-            Event::RoundRun(r) => Some(planned(state, &r.referrals)),
-            _ => None,
-        })
-        .unwrap_or_default())
-}
+impl Reads<'_> {
+    /// Who a round in `district` run at `now` would refer where, decided on the state as it is —
+    /// nothing is journaled or changed (a round run later first lapses the referrals overdue by
+    /// then, which may free more seats).
+    ///
+    /// # Errors
+    /// Out of scope, or an unknown district.
+    pub fn preview_round(
+        &self,
+        auth: &Auth<Staff>,
+        district: &str,
+    ) -> Result<Vec<PlannedReferral>, AppError> {
+        let (state, now) = (self.state, self.now);
+        auth.caller().require_scope(Role::Staff, district)?;
+        let id = DistrictId::parse(district)
+            .ok()
+            .filter(|d| state.district_index(d).is_some())
+            .ok_or_else(|| AppError::not_found("district", district))?;
+        let events = state.decide(
+            RunRound {
+                round_id: super::next_round_id(state),
+                district: id,
+                academic_year: None,
+                at: now,
+            }
+            .into(),
+        )?;
+        Ok(events
+            .iter()
+            .find_map(|e| match e {
+                Event::RoundRun(r) => Some(planned(state, &r.referrals)),
+                _ => None,
+            })
+            .unwrap_or_default())
+    }
 
-/// The referrals round `id` issued, with names; staff of its district, auditors.
-///
-/// # Errors
-/// Unknown round, or out of scope.
-pub fn round_referrals(
-    state: &State,
-    auth: &Auth<StaffOrAuditor>,
-    id: &str,
-) -> Result<(String, Vec<PlannedReferral>), AppError> {
-    let r = RoundId::parse(id)
-        .ok()
-        .and_then(|rid| state.round(&rid))
-        .ok_or_else(|| AppError::not_found("round", id))?;
-    auth.caller().staff_scope(r.district.as_str())?;
-    Ok((r.district.to_string(), planned(state, &r.referrals)))
+    /// The referrals round `id` issued, with names; staff of its district, auditors.
+    ///
+    /// # Errors
+    /// Unknown round, or out of scope.
+    pub fn round_referrals(
+        &self,
+        auth: &Auth<StaffOrAuditor>,
+        id: &str,
+    ) -> Result<(String, Vec<PlannedReferral>), AppError> {
+        let state = self.state;
+        let r = RoundId::parse(id)
+            .ok()
+            .and_then(|rid| state.round(&rid))
+            .ok_or_else(|| AppError::not_found("round", id))?;
+        auth.caller().staff_scope(r.district.as_str())?;
+        Ok((r.district.to_string(), planned(state, &r.referrals)))
+    }
+
+    /// Why application `raw` of `district` would or would not be referred by a round run now
+    /// — decided as the preview is, nothing journaled; the reasons are the core's
+    /// (`State::why_not_referred`).
+    ///
+    /// # Errors
+    /// Out of scope, an unknown district or application, or one of another district.
+    pub fn why_round(
+        &self,
+        auth: &Auth<Staff>,
+        district: &str,
+        raw: &str,
+    ) -> Result<WhyView, AppError> {
+        let (state, now) = (self.state, self.now);
+        let planned = self.preview_round(auth, district)?;
+        let (a, app) = application(state, raw)
+            .filter(|(a, _)| crate::access::district_of_application(state, *a) == district)
+            .ok_or_else(|| AppError::not_found("application", raw))?;
+        let referral = planned
+            .into_iter()
+            .find(|p| p.application_id == app.id.as_str());
+        let queued = app.status == kezek_core::model::AppStatus::Queued;
+        let outcome = match (&referral, queued) {
+            (Some(_), _) => "referred",
+            (None, true) => "not_referred",
+            (None, false) => "not_queued",
+        };
+        let year = views::academic_year(state, now);
+        let positions = state.positions(a, year);
+        let choices = if outcome == "not_referred" {
+            state
+                .why_not_referred(a, year)
+                .into_iter()
+                .filter_map(|c| {
+                    let kg = state.kindergarten(c.kindergarten)?;
+                    Some(ChoiceWhy {
+                        kindergarten_id: kg.id.to_string(),
+                        kindergarten_name: kg.name.clone(),
+                        kindergarten_name_ru: kg.labels.name_ru.clone(),
+                        reason: c.reason.as_str(),
+                        group_id: c.group.map(|g| g.id.to_string()),
+                        free: c.group.map_or(0, kezek_core::state::Group::free),
+                        position: positions
+                            .iter()
+                            .find(|p| p.kindergarten == c.kindergarten)
+                            .map(|p| p.position),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(WhyView {
+            application_id: app.id.to_string(),
+            outcome,
+            status: app.status.as_str(),
+            referral,
+            stopped_until: app.stopped_until.filter(|until| *until > now),
+            choices,
+        })
+    }
+
+    /// Why application `raw` was or was not referred by round `id`; the reasons are the
+    /// core's (`State::why_not_referred_in`).
+    ///
+    /// # Errors
+    /// Unknown round or application, or out of scope.
+    pub fn why_in_round(
+        &self,
+        auth: &Auth<StaffOrAuditor>,
+        id: &str,
+        raw: &str,
+    ) -> Result<WhyInRound, AppError> {
+        let state = self.state;
+        let round = RoundId::parse(id)
+            .ok()
+            .and_then(|rid| state.round(&rid))
+            .ok_or_else(|| AppError::not_found("round", id))?;
+        auth.caller().staff_scope(round.district.as_str())?;
+        let (a, app) =
+            application(state, raw).ok_or_else(|| AppError::not_found("application", raw))?;
+        let referral = round
+            .referrals
+            .iter()
+            .find(|r| r.application_id == app.id)
+            .map(|r| planned(state, std::slice::from_ref(r)))
+            .and_then(|mut v| v.pop());
+        let outcome = match (&referral, state.took_part(a, round)) {
+            (Some(_), _) => "referred",
+            (None, true) => "not_referred",
+            (None, false) => "not_in_round",
+        };
+        let choices = if outcome == "not_referred" {
+            state
+                .why_not_referred_in(a, round)
+                .into_iter()
+                .filter_map(|c| {
+                    let kg = state.kindergarten(c.kindergarten)?;
+                    Some(ChoiceInRound {
+                        kindergarten_id: kg.id.to_string(),
+                        kindergarten_name: kg.name.clone(),
+                        kindergarten_name_ru: kg.labels.name_ru.clone(),
+                        reason: c.reason.as_str(),
+                        taken_by: c.taken_by.iter().map(ToString::to_string).collect(),
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(WhyInRound {
+            application_id: app.id.to_string(),
+            outcome,
+            referral,
+            choices,
+        })
+    }
 }
 
 /// What became of one of a child's kindergartens in a round previewed now.
@@ -142,78 +273,6 @@ pub struct WhyView {
     pub choices: Vec<ChoiceWhy>,
 }
 
-/// Why application `raw` of `district` would or would not be referred by a round run at
-/// `now` — decided as the preview is, nothing journaled. A round gives each child, in queue
-/// order, the best kindergarten it chose that still has a seat in the group for its age and
-/// language; so a child left out found every such group full when its turn came.
-///
-/// # Errors
-/// Out of scope, an unknown district or application, or one of another district.
-pub fn why_round(
-    state: &State,
-    auth: &Auth<Staff>,
-    district: &str,
-    raw: &str,
-    now: Timestamp,
-) -> Result<WhyView, AppError> {
-    let planned = preview_round(state, auth, district, now)?;
-    let a = kezek_core::model::ApplicationId::parse(raw.trim())
-        .ok()
-        .and_then(|id| state.application_index(&id))
-        .filter(|a| crate::access::district_of_application(state, *a) == district)
-        .ok_or_else(|| AppError::not_found("application", raw))?;
-    let app = state
-        .application(a)
-        .ok_or_else(|| AppError::not_found("application", raw))?;
-    let id = app.id.to_string();
-    let referral = planned.into_iter().find(|p| p.application_id == id);
-    let queued = app.status == kezek_core::model::AppStatus::Queued;
-    let outcome = match (&referral, queued) {
-        (Some(_), _) => "referred",
-        (None, true) => "not_referred",
-        (None, false) => "not_queued",
-    };
-    let year = views::academic_year(state, now);
-    let age = year - app.cohort;
-    let positions = state.positions(a, year);
-    let choices = if outcome == "not_referred" {
-        app.preferences
-            .iter()
-            .filter_map(|k| {
-                let kg = state.kindergarten(*k)?;
-                let group = kg.groups.iter().find(|g| g.serves(age, app.language));
-                let reason = match group {
-                    None => "no_group",
-                    Some(g) if g.free() == 0 => "no_free_seats",
-                    Some(_) => "taken_by_ahead",
-                };
-                Some(ChoiceWhy {
-                    kindergarten_id: kg.id.to_string(),
-                    kindergarten_name: kg.name.clone(),
-                    kindergarten_name_ru: kg.labels.name_ru.clone(),
-                    reason,
-                    group_id: group.map(|g| g.id.to_string()),
-                    free: group.map_or(0, kezek_core::state::Group::free),
-                    position: positions
-                        .iter()
-                        .find(|p| p.kindergarten == *k)
-                        .map(|p| p.position),
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(WhyView {
-        application_id: id,
-        outcome,
-        status: app.status.as_str(),
-        referral,
-        stopped_until: app.stopped_until.filter(|until| *until > now),
-        choices,
-    })
-}
-
 /// What became of one of a child's kindergartens in a round that ran.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ChoiceInRound {
@@ -242,82 +301,4 @@ pub struct WhyInRound {
     pub referral: Option<PlannedReferral>,
     /// Each kindergarten chosen, best first, with what became of it (when not referred).
     pub choices: Vec<ChoiceInRound>,
-}
-
-/// Why application `raw` was or was not referred by round `id`. The round gave each child,
-/// in queue order, the best kindergarten it chose with a seat left in the group for its age
-/// and language: a child left out found those seats gone to the children the round referred
-/// there before it, or none free at all.
-///
-/// # Errors
-/// Unknown round or application, or out of scope.
-pub fn why_in_round(
-    state: &State,
-    auth: &Auth<StaffOrAuditor>,
-    id: &str,
-    raw: &str,
-) -> Result<WhyInRound, AppError> {
-    let round = RoundId::parse(id)
-        .ok()
-        .and_then(|rid| state.round(&rid))
-        .ok_or_else(|| AppError::not_found("round", id))?;
-    auth.caller().staff_scope(round.district.as_str())?;
-    let (a, app) = kezek_core::model::ApplicationId::parse(raw.trim())
-        .ok()
-        .and_then(|x| state.application_by_id(&x))
-        .ok_or_else(|| AppError::not_found("application", raw))?;
-    let id = app.id.to_string();
-    let referral = round
-        .referrals
-        .iter()
-        .find(|r| r.application_id == app.id)
-        .map(|r| planned(state, std::slice::from_ref(r)))
-        .and_then(|mut v| v.pop());
-    let in_round = crate::access::district_of_application(state, a) == round.district.as_str()
-        && app.registered_at <= round.ran_at
-        && round
-            .scope
-            .is_none_or(|(cohort, language)| cohort == app.cohort && language == app.language);
-    let outcome = match (&referral, in_round) {
-        (Some(_), _) => "referred",
-        (None, true) => "not_referred",
-        (None, false) => "not_in_round",
-    };
-    let age = round.academic_year - app.cohort;
-    let choices = if outcome == "not_referred" {
-        app.preferences
-            .iter()
-            .filter_map(|k| {
-                let kg = state.kindergarten(*k)?;
-                let group = kg.groups.iter().find(|g| g.serves(age, app.language));
-                let taken_by: Vec<String> = round
-                    .referrals
-                    .iter()
-                    .filter(|r| {
-                        r.kindergarten_id == kg.id && group.is_some_and(|g| g.id == r.group_id)
-                    })
-                    .map(|r| r.application_id.to_string())
-                    .collect();
-                Some(ChoiceInRound {
-                    kindergarten_id: kg.id.to_string(),
-                    kindergarten_name: kg.name.clone(),
-                    kindergarten_name_ru: kg.labels.name_ru.clone(),
-                    reason: if taken_by.is_empty() {
-                        "no_free_seats"
-                    } else {
-                        "taken_by_ahead"
-                    },
-                    taken_by,
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(WhyInRound {
-        application_id: id,
-        outcome,
-        referral,
-        choices,
-    })
 }

@@ -4,8 +4,9 @@
 
 use crate::access::{Auth, Staff};
 use crate::error::AppError;
+use crate::Reads;
 use jiff::Timestamp;
-use kezek_core::model::{ClaimStatus, DistrictId, DistrictIx, ReferralStatus};
+use kezek_core::model::{ClaimStatus, DistrictId, DistrictIx};
 use kezek_core::State;
 use serde::Serialize;
 
@@ -92,58 +93,127 @@ pub fn claim_due_by(state: &State, claimed_at: Timestamp) -> Timestamp {
     p.calendar.deadline(claimed_at, p.claim_check_working_days)
 }
 
-/// The district's claims with `status` (default `pending`), as they stand at `now`.
-///
-/// # Errors
-/// Out of scope, an unknown district, or a status that is not one of the three.
-pub fn claims(
-    state: &State,
-    auth: &Auth<Staff>,
-    raw: &str,
-    status: Option<&str>,
-    now: Timestamp,
-) -> Result<ClaimList, AppError> {
-    let d = district(state, auth, raw)?;
-    let wanted = match status.unwrap_or("pending") {
-        "pending" => ClaimStatus::Pending,
-        "verified" => ClaimStatus::Verified,
-        "rejected" => ClaimStatus::Rejected,
-        _ => {
-            return Err(AppError::invalid(
-                "status",
-                "invalid_status",
-                "must be pending, verified or rejected",
-            ))
+impl Reads<'_> {
+    /// The district's claims with `status` (default `pending`), as they stand at `now`.
+    ///
+    /// # Errors
+    /// Out of scope, an unknown district, or a status that is not one of the three.
+    pub fn claims(
+        &self,
+        auth: &Auth<Staff>,
+        raw: &str,
+        status: Option<&str>,
+    ) -> Result<ClaimList, AppError> {
+        let (state, now) = (self.state, self.now);
+        let d = district(state, auth, raw)?;
+        let wanted = match status.unwrap_or("pending") {
+            "pending" => ClaimStatus::Pending,
+            "verified" => ClaimStatus::Verified,
+            "rejected" => ClaimStatus::Rejected,
+            _ => {
+                return Err(AppError::invalid(
+                    "status",
+                    "invalid_status",
+                    "must be pending, verified or rejected",
+                ))
+            }
+        };
+        let (mut claims, mut overdue, mut matched) = (Vec::new(), 0, 0);
+        for (_, app) in state.applications() {
+            if app.district != d || app.claim != wanted || !app.status.is_active() {
+                continue;
+            }
+            let due_by = claim_due_by(state, app.registered_at);
+            let late = wanted == ClaimStatus::Pending && due_by < now;
+            overdue += usize::from(late);
+            matched += 1;
+            if claims.len() < MAX_ENTRIES {
+                claims.push(ClaimEntry {
+                    application_id: app.id.to_string(),
+                    category: state.category_of(app).map(ToString::to_string),
+                    status: wanted.as_str(),
+                    claimed_at: app.registered_at,
+                    due_by,
+                    overdue: late,
+                });
+            }
         }
-    };
-    let (mut claims, mut overdue, mut matched) = (Vec::new(), 0, 0);
-    for (_, app) in state.applications() {
-        if app.district != d || app.claim != wanted || !app.status.is_active() {
-            continue;
-        }
-        let due_by = claim_due_by(state, app.registered_at);
-        let late = wanted == ClaimStatus::Pending && due_by < now;
-        overdue += usize::from(late);
-        matched += 1;
-        if claims.len() < MAX_ENTRIES {
-            claims.push(ClaimEntry {
-                application_id: app.id.to_string(),
-                category: state.category_of(app).map(ToString::to_string),
-                status: wanted.as_str(),
-                claimed_at: app.registered_at,
-                due_by,
-                overdue: late,
-            });
-        }
+        claims.sort_by_key(|c| c.claimed_at);
+        Ok(ClaimList {
+            district: raw.to_owned(),
+            truncated: matched > claims.len(),
+            claims,
+            overdue,
+            as_of_seq: state.last_seq().get(),
+        })
     }
-    claims.sort_by_key(|c| c.claimed_at);
-    Ok(ClaimList {
-        district: raw.to_owned(),
-        truncated: matched > claims.len(),
-        claims,
-        overdue,
-        as_of_seq: state.last_seq().get(),
-    })
+
+    /// The district's referrals with `status` (`issued` or `confirmed`; both by default) that
+    /// lapse before `lapsing_before` (a local date: those whose last day is before it; all by
+    /// default).
+    ///
+    /// # Errors
+    /// Out of scope, an unknown district, a bad status or date.
+    pub fn referrals(
+        &self,
+        auth: &Auth<Staff>,
+        raw: &str,
+        status: Option<&str>,
+        lapsing_before: Option<&str>,
+    ) -> Result<ReferralWorklist, AppError> {
+        let state = self.state;
+        let d = district(state, auth, raw)?;
+        let wanted = super::open_referrals(status)?;
+        let before = match lapsing_before {
+            None => Timestamp::MAX,
+            Some(raw) => {
+                let day: jiff::civil::Date = raw.parse().map_err(|_| {
+                    AppError::invalid(
+                        "lapsing_before",
+                        "invalid_date",
+                        "must be a date YYYY-MM-DD",
+                    )
+                })?;
+                let cal = &state.policy().calendar;
+                day.yesterday()
+                    .map_or(Timestamp::MIN, |y| cal.end_of_day(y))
+            }
+        };
+        let mut referrals = Vec::new();
+        let mut matched = 0;
+        for (_, r) in state.referrals() {
+            let in_district = state
+                .kindergarten(r.kindergarten)
+                .is_some_and(|k| k.district == d);
+            if !in_district || !wanted.contains(&r.status) || r.expires_at > before {
+                continue;
+            }
+            matched += 1;
+            if referrals.len() < MAX_ENTRIES {
+                referrals.push(ReferralEntry {
+                    referral_id: r.id.to_string(),
+                    application_id: state
+                        .application(r.app)
+                        .map(|a| a.id.to_string())
+                        .unwrap_or_default(),
+                    kindergarten_id: state
+                        .kindergarten(r.kindergarten)
+                        .map(|k| k.id.to_string())
+                        .unwrap_or_default(),
+                    group_id: r.group.to_string(),
+                    status: r.status.as_str(),
+                    lapses_at: r.expires_at,
+                });
+            }
+        }
+        referrals.sort_by_key(|r| r.lapses_at);
+        Ok(ReferralWorklist {
+            district: raw.to_owned(),
+            truncated: matched > referrals.len(),
+            referrals,
+            as_of_seq: state.last_seq().get(),
+        })
+    }
 }
 
 /// Pending claims past their due date, per district (for the metrics).
@@ -169,81 +239,4 @@ pub fn overdue_claims(state: &State, now: Timestamp) -> Vec<(String, usize)> {
             )
         })
         .collect()
-}
-
-/// The district's referrals with `status` (`issued` or `confirmed`; both by default) that
-/// lapse before `lapsing_before` (a local date: those whose last day is before it; all by
-/// default).
-///
-/// # Errors
-/// Out of scope, an unknown district, a bad status or date.
-pub fn referrals(
-    state: &State,
-    auth: &Auth<Staff>,
-    raw: &str,
-    status: Option<&str>,
-    lapsing_before: Option<&str>,
-) -> Result<ReferralWorklist, AppError> {
-    let d = district(state, auth, raw)?;
-    let wanted: &[ReferralStatus] = match status {
-        None => &[ReferralStatus::Issued, ReferralStatus::Confirmed],
-        Some("issued") => &[ReferralStatus::Issued],
-        Some("confirmed") => &[ReferralStatus::Confirmed],
-        Some(_) => {
-            return Err(AppError::invalid(
-                "status",
-                "invalid_status",
-                "must be issued or confirmed",
-            ))
-        }
-    };
-    let before = match lapsing_before {
-        None => Timestamp::MAX,
-        Some(raw) => {
-            let day: jiff::civil::Date = raw.parse().map_err(|_| {
-                AppError::invalid(
-                    "lapsing_before",
-                    "invalid_date",
-                    "must be a date YYYY-MM-DD",
-                )
-            })?;
-            let cal = &state.policy().calendar;
-            day.yesterday()
-                .map_or(Timestamp::MIN, |y| cal.end_of_day(y))
-        }
-    };
-    let mut referrals = Vec::new();
-    let mut matched = 0;
-    for (_, r) in state.referrals() {
-        let in_district = state
-            .kindergarten(r.kindergarten)
-            .is_some_and(|k| k.district == d);
-        if !in_district || !wanted.contains(&r.status) || r.expires_at > before {
-            continue;
-        }
-        matched += 1;
-        if referrals.len() < MAX_ENTRIES {
-            referrals.push(ReferralEntry {
-                referral_id: r.id.to_string(),
-                application_id: state
-                    .application(r.app)
-                    .map(|a| a.id.to_string())
-                    .unwrap_or_default(),
-                kindergarten_id: state
-                    .kindergarten(r.kindergarten)
-                    .map(|k| k.id.to_string())
-                    .unwrap_or_default(),
-                group_id: r.group.to_string(),
-                status: r.status.as_str(),
-                lapses_at: r.expires_at,
-            });
-        }
-    }
-    referrals.sort_by_key(|r| r.lapses_at);
-    Ok(ReferralWorklist {
-        district: raw.to_owned(),
-        truncated: matched > referrals.len(),
-        referrals,
-        as_of_seq: state.last_seq().get(),
-    })
 }

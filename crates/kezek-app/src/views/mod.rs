@@ -4,7 +4,7 @@
 //! the same positions.
 
 mod application;
-mod audit;
+mod journal;
 mod places;
 
 pub use application::{
@@ -12,7 +12,9 @@ pub use application::{
     Ahead, ApplicationList, ApplicationView, PositionAt, PositionView, ReferralAnswer,
     ReferralList, ReferralView, Since,
 };
-pub use audit::{head_bytes, DocumentView, HeadView, JournalEvent, JournalPage, KeyView, KeysView};
+pub use journal::{
+    head_bytes, DocumentView, HeadView, JournalEvent, JournalPage, KeyView, KeysView,
+};
 pub use places::{
     kindergarten, round, stats, GroupView, KindergartenView, RoundView, SeatsView, StatsView,
     WeekView,

@@ -2,16 +2,16 @@
 //! where, decided on the state as it is, nothing journaled — then "run the round", then the
 //! round's page with every referral it issued (auditors may read it too).
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::{posted, refuse, signed, written};
+use crate::pages::{posted, refuse, written};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff, StaffOrAuditor};
-use kezek_app::ops::rounds::{self, PlannedReferral, WhyInRound, WhyView};
+use kezek_app::ops::rounds::{PlannedReferral, WhyInRound, WhyView};
 use kezek_app::AppError;
 use kezek_print::words::Lang;
 use kezek_print::words::{code, t};
@@ -87,25 +87,23 @@ fn explanation(lang: Lang, w: &WhyView) -> Markup {
 pub async fn preview(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(district): Path<String>,
     Query(q): Query<Why>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
+    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
     };
-    let now = console.app.now();
-    let caller = s.caller.clone();
     let read = console
         .app
-        .read(|state| -> Result<_, AppError> {
-            let auth = Auth::<Staff>::check(caller)?;
+        .reads(|r| -> Result<_, AppError> {
             let why = q
                 .why
                 .as_deref()
                 .filter(|w| !w.trim().is_empty())
-                .map(|w| rounds::why_round(state, &auth, &district, w, now));
-            Ok((rounds::preview_round(state, &auth, &district, now)?, why))
+                .map(|w| r.why_round(&auth, &district, w));
+            Ok((r.preview_round(&auth, &district)?, why))
         })
         .await
         .and_then(|r| r);
@@ -195,24 +193,23 @@ fn explanation_in_round(lang: Lang, w: &WhyInRound) -> Markup {
 pub async fn round(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(id): Path<String>,
     Query(q): Query<Why>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
+    let auth = match Auth::<StaffOrAuditor>::check(s.caller.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
     };
-    let caller = s.caller.clone();
     let read = console
         .app
-        .read(|state| -> Result<_, AppError> {
-            let auth = Auth::<StaffOrAuditor>::check(caller)?;
+        .reads(|r| -> Result<_, AppError> {
             let why = q
                 .why
                 .as_deref()
                 .filter(|w| !w.trim().is_empty())
-                .map(|w| rounds::why_in_round(state, &auth, &id, w));
-            Ok((rounds::round_referrals(state, &auth, &id)?, why))
+                .map(|w| r.why_in_round(&auth, &id, w));
+            Ok((r.round_referrals(&auth, &id)?, why))
         })
         .await
         .and_then(|r| r);

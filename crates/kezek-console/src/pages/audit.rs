@@ -2,16 +2,15 @@
 //! the whole installation run from here (and a button to run one now: `kezek verify`'s checks
 //! while the service serves), and the journal itself, a page at a time.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::page;
-use crate::pages::{refuse, signed};
+use crate::pages::refuse;
 use crate::{html, see_other, Console};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auditor, Auth};
-use kezek_app::ops::audit;
 use kezek_print::words::local_time;
 use kezek_print::words::t;
 use maud::html as markup;
@@ -32,30 +31,25 @@ pub struct After {
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Query(q): Query<After>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
     let auth = match Auth::<Auditor>::check(s.caller.clone()) {
         Ok(a) => a,
         Err(e) => return refuse(&ctx, &e),
     };
     let app = &console.app;
-    let head = match audit::head(app, &auth).await {
+    let head = match app.head(&auth).await {
         Ok(h) => h,
         Err(e) => return refuse(&ctx, &e),
     };
-    let journal = match audit::journal(app, &auth, q.after, Some(PER_PAGE)).await {
+    let journal = match app.journal(&auth, q.after, Some(PER_PAGE)).await {
         Ok(j) => j,
         Err(e) => return refuse(&ctx, &e),
     };
-    let offset = app
-        .peek(|state| state.policy().calendar.offset)
-        .unwrap_or(jiff::tz::Offset::UTC);
+    let offset = app.local_offset();
     let lang = ctx.lang;
-    let last = app.last_audit();
+    let last = app.last_audit(&auth);
     let body = markup! {
         h2 { (t("journal_head", lang)) }
         dl data-testid="head" {
@@ -122,9 +116,10 @@ pub struct Run {
 
 /// `POST /console/audit`: runs the audit, then shows the page with its result.
 pub async fn run(State(console): State<Arc<Console>>, ctx: Ctx, Form(form): Form<Run>) -> Response {
-    if let Err(page) = crate::pages::posted::<Auditor>(&console, &ctx, &form.csrf) {
-        return *page;
-    }
-    console.app.audit_now().await;
+    let auth = match crate::pages::posted::<Auditor>(&console, &ctx, &form.csrf) {
+        Ok(auth) => auth,
+        Err(page) => return *page,
+    };
+    console.app.audit_now(&auth).await;
     see_other(&ctx, "/console/audit")
 }

@@ -4,163 +4,22 @@
 //! `as_of_seq` printed on the page.
 
 use crate::chart::{bars, Bar};
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::page;
-use crate::pages::{refuse, signed};
+use crate::pages::refuse;
 use crate::{html, Console};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use kezek_app::access::{Auth, Lookup, Staff, StaffOrAuditor};
-use kezek_app::ops::{catalog, places, worklists};
-use kezek_app::views::StatsView;
-use kezek_app::{AppError, Caller, Role};
-use kezek_print::words::Lang;
-use kezek_print::words::{code, t};
+use kezek_app::access::{Auth, StaffOrAuditor};
+use kezek_app::ops::dashboard::DistrictFigures;
+use kezek_print::words::{code, name_in, t, Lang};
 use maud::{html as markup, Markup};
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// A kindergarten's seats, as the table shows them.
-struct Seats {
-    id: String,
-    name: String,
-    capacity: u64,
-    enrolled: u64,
-    reserved: u64,
-    free: u64,
-}
-
-/// What the page shows, read at one seq.
-struct Figures {
-    queued_total: u64,
-    by_language: Vec<(String, u64)>,
-    by_age: BTreeMap<i16, BTreeMap<String, u64>>,
-    tiers: Vec<String>,
-    capacity: u64,
-    enrolled: u64,
-    reserved: u64,
-    free: u64,
-    referrals_outstanding: u64,
-    median_wait_days: Option<f64>,
-    overdue_claims: Option<usize>,
-    lapsing_soon: Option<usize>,
-    weekly: Vec<(String, u64, u64)>,
-    kindergartens: Vec<Seats>,
-    as_of_seq: u64,
-    academic_year: i16,
-}
-
-fn figures(
-    stats: &StatsView<'_>,
-    kindergartens: Vec<Seats>,
-    (overdue, lapsing_soon): (Option<usize>, Option<usize>),
-) -> Figures {
-    let mut by_age: BTreeMap<i16, BTreeMap<String, u64>> = BTreeMap::new();
-    for a in &stats.queued.by_age {
-        *by_age
-            .entry(a.age_years)
-            .or_default()
-            .entry(a.tier.to_owned())
-            .or_default() += a.count;
-    }
-    Figures {
-        queued_total: stats.queued.total,
-        by_language: stats
-            .queued
-            .by_language
-            .iter()
-            .map(|(l, n)| ((*l).to_owned(), *n))
-            .collect(),
-        by_age,
-        tiers: stats
-            .queued
-            .by_tier
-            .keys()
-            .map(|t| (*t).to_owned())
-            .collect(),
-        capacity: stats.seats.capacity,
-        enrolled: stats.seats.enrolled,
-        reserved: stats.seats.reserved,
-        free: stats.seats.free,
-        referrals_outstanding: stats.referrals_outstanding,
-        median_wait_days: stats.median_wait_days,
-        overdue_claims: overdue,
-        lapsing_soon,
-        weekly: stats
-            .weekly
-            .iter()
-            .map(|w| {
-                (
-                    w.week_of.strftime("%d.%m").to_string(),
-                    w.registrations,
-                    w.referrals,
-                )
-            })
-            .collect(),
-        kindergartens,
-        as_of_seq: stats.as_of_seq,
-        academic_year: stats.academic_year,
-    }
-}
-
-fn read(
-    state: &kezek_core::State,
-    (caller, lang): (&Caller, Lang),
-    district: &str,
-    now: jiff::Timestamp,
-) -> Result<Figures, AppError> {
-    let numbers = places::stats(
-        state,
-        &Auth::<StaffOrAuditor>::check(caller.clone())?,
-        district,
-        now,
-    )?;
-    let list = catalog::kindergartens(
-        state,
-        &Auth::<Lookup>::check(caller.clone())?,
-        district,
-        None,
-    )?;
-    let kindergartens = list
-        .kindergartens
-        .iter()
-        .map(|k| {
-            let sum = |f: fn(&kezek_app::views::GroupView<'_>) -> u32| {
-                k.groups.iter().map(|g| u64::from(f(g))).sum::<u64>()
-            };
-            Seats {
-                id: k.kindergarten_id.to_string(),
-                name: kezek_print::words::name_in(lang, k.name, k.name_ru).to_owned(),
-                capacity: sum(|g| g.capacity),
-                enrolled: sum(|g| g.enrolled),
-                reserved: sum(|g| g.reserved),
-                free: sum(|g| g.free),
-            }
-        })
-        .collect();
-    // The worklists are staff's: an auditor's dashboard leaves them out.
-    let staff = Auth::<Staff>::check(caller.clone()).ok();
-    let overdue = staff
-        .as_ref()
-        .and_then(|staff| worklists::claims(state, staff, district, None, now).ok())
-        .map(|c| c.overdue);
-    // Lapsing soon: before the end of the next local day (what GET
-    // /v1/districts/{d}/referrals?lapsing_before= counts with the day after tomorrow).
-    let calendar = &state.policy().calendar;
-    let day_after = calendar
-        .local_date(now)
-        .checked_add(jiff::Span::new().days(2))
-        .map(|d| d.to_string())
-        .ok();
-    let lapsing = staff
-        .as_ref()
-        .zip(day_after)
-        .and_then(|(staff, before)| {
-            worklists::referrals(state, staff, district, None, Some(&before)).ok()
-        })
-        .map(|r| r.referrals.len());
-    Ok(figures(&numbers, kindergartens, (overdue, lapsing)))
+/// A week by its Monday, as the chart and the table label it.
+fn week(monday: jiff::civil::Date) -> String {
+    monday.strftime("%d.%m").to_string()
 }
 
 fn card(label: &str, value: &str) -> Markup {
@@ -181,7 +40,7 @@ fn others(lang: Lang, district: &str, scope: &[String]) -> Markup {
     }
 }
 
-fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
+fn body(lang: Lang, district: &str, f: &DistrictFigures) -> Markup {
     let legend: Vec<String> = f.tiers.iter().map(|tier| code(tier, lang)).collect();
     let age_bars: Vec<Bar> = f
         .by_age
@@ -199,7 +58,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
         .weekly
         .iter()
         .map(|(w, reg, _)| Bar {
-            label: w.clone(),
+            label: week(*w),
             parts: vec![*reg],
         })
         .collect();
@@ -245,7 +104,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
                 } }
                 tbody {
                     @for k in &f.kindergartens {
-                        tr { th scope="row" { a href=(format!("/console/places/{}", k.id)) { (k.name) } " " span class="muted" { "(" (k.id) ")" } }
+                        tr { th scope="row" { a href=(format!("/console/places/{}", k.id)) { (name_in(lang, &k.name, k.name_ru.as_deref())) } " " span class="muted" { "(" (k.id) ")" } }
                              td class="num" { (k.capacity) } td class="num" { (k.enrolled) }
                              td class="num" { (k.reserved) } td class="num" { (k.free) } }
                     }
@@ -258,7 +117,7 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
         div class="table-wrap" {
             table data-testid="weekly" {
                 thead { tr { th scope="col" { (t("week_of", lang)) } th scope="col" class="num" { (t("registrations", lang)) } th scope="col" class="num" { (t("referrals", lang)) } } }
-                tbody { @for (w, reg, refs) in &f.weekly { tr { th scope="row" { (w) } td class="num" { (reg) } td class="num" { (refs) } } } }
+                tbody { @for (w, reg, refs) in &f.weekly { tr { th scope="row" { (week(*w)) } td class="num" { (reg) } td class="num" { (refs) } } } }
             }
         }
     }
@@ -268,20 +127,16 @@ fn body(lang: Lang, district: &str, f: &Figures) -> Markup {
 pub async fn dashboard(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(district): Path<String>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
+    let auth = match Auth::<StaffOrAuditor>::check(s.caller.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
     };
-    if !matches!(s.caller.role, Role::Staff | Role::Auditor | Role::Admin) {
-        return refuse(&ctx, &AppError::Forbidden(String::new()));
-    }
-    let now = console.app.now();
-    let caller = s.caller.clone();
     let figures = console
         .app
-        .read(|state| read(state, (&caller, ctx.lang), &district, now))
+        .reads(|r| r.dashboard(&auth, &district))
         .await
         .and_then(|r| r);
     match figures {

@@ -4,17 +4,16 @@
 //! changed) is said in words above the form, which keeps what was typed. Without script, the
 //! form has the kindergarten's groups and three empty rows; clearing a group's id removes it.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::{refusal_text, signed};
+use crate::pages::refusal_text;
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use kezek_app::access::{AnyRole, Auth, Staff};
+use kezek_app::access::{Auth, KeyHolders, Staff};
 use kezek_app::forms::{GroupForm, KindergartenForm};
-use kezek_app::ops::places;
 use kezek_core::model::{DistrictId, GroupId, Language};
 use kezek_print::words::Lang;
 use kezek_print::words::{code, t};
@@ -130,13 +129,10 @@ pub struct Which {
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(d): Path<String>,
     Query(w): Query<Which>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
     let lang = ctx.lang;
     if let Err(e) = Auth::<Staff>::check(s.caller.clone())
         .and_then(|a| a.caller().require_scope(kezek_app::Role::Staff, &d))
@@ -145,11 +141,11 @@ pub async fn show(
     }
     let mut fields = Fields::default();
     if let Some(id) = w.id.as_deref().filter(|x| !x.is_empty()) {
-        let caller = s.caller.clone();
+        let holder = Auth::<KeyHolders>::check(s.caller.clone());
         let read = console
             .app
-            .read(|state| {
-                let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, id)?;
+            .reads(|r| {
+                let kg = r.kindergarten(&holder?, id)?;
                 Ok(Fields {
                     id: id.to_owned(),
                     name: kg.name.to_owned(),
@@ -213,13 +209,10 @@ fn groups(f: &Fields, lang: Lang) -> Result<Vec<GroupForm>, String> {
 pub async fn save(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(d): Path<String>,
     Form(posted): Form<HashMap<String, String>>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
     let lang = ctx.lang;
     let csrf = posted.get("csrf").map_or("", String::as_str);
     let auth = match crate::pages::posted::<Staff>(&console, &ctx, csrf) {

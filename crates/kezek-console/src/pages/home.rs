@@ -1,14 +1,14 @@
 //! Signing in and out, and the first page after: a key's own place (its district's
 //! dashboard, its kindergarten), or the districts it may open.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::signed;
 use crate::{html, see_other, Console};
 use axum::extract::State;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
+use kezek_app::access::{Auth, Lookup};
 use kezek_app::Role;
 use kezek_print::words::t;
 use maud::html as markup;
@@ -16,11 +16,7 @@ use serde::Deserialize;
 use std::sync::Arc;
 
 /// `GET /console`.
-pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
+pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx, s: Signed) -> Response {
     let first = s.caller.scope.first();
     match (s.caller.role, first) {
         (Role::Staff, Some(d)) => return see_other(&ctx, &format!("/console/districts/{d}")),
@@ -32,12 +28,21 @@ pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx) -> Response {
         _ => {}
     }
     let lang = ctx.lang;
-    let districts: Vec<String> = console
-        .app
-        .read(|state| state.districts().map(|(_, d)| d.id.to_string()).collect())
-        .await
-        .unwrap_or_default();
     let may_open = matches!(s.caller.role, Role::Auditor | Role::Admin);
+    let districts: Vec<String> = match Auth::<Lookup>::check(s.caller.clone()) {
+        Ok(auth) if may_open => console
+            .app
+            .reads(|r| {
+                r.districts(&auth)
+                    .districts
+                    .into_iter()
+                    .map(|d| d.district_id)
+                    .collect()
+            })
+            .await
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
     let body = markup! {
         @if may_open {
             h2 { (t("dashboard", lang)) }

@@ -5,15 +5,14 @@
 
 use crate::context::{Ctx, Signed};
 use crate::layout::notice;
-use crate::pages::{posted, refuse, signed, written};
+use crate::pages::{posted, refuse, written};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use jiff::tz::Offset;
-use kezek_app::access::{AnyRole, Auth, Kindergartens};
-use kezek_app::ops::{places, referrals};
+use kezek_app::access::{Auth, KeyHolders, Kindergartens};
 use kezek_app::AppError;
 use kezek_print::words::local_time;
 use kezek_print::words::Lang;
@@ -113,27 +112,28 @@ fn body(
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(k): Path<String>,
     Query(q): Query<crate::pages::Done>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
-    let caller = s.caller.clone();
     let ctx_lang = ctx.lang;
+    let auths = Auth::<Kindergartens>::check(s.caller.clone())
+        .and_then(|own| Ok((own, Auth::<KeyHolders>::check(s.caller.clone())?)));
+    let (own, holder) = match auths {
+        Ok(x) => x,
+        Err(e) => return refuse(&ctx, &e),
+    };
     let read = console
         .app
-        .read(|state| -> Result<_, AppError> {
-            let auth = Auth::<Kindergartens>::check(caller.clone())?;
-            let list = referrals::of_kindergarten(state, &auth, &k, None)?;
-            let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
+        .reads(|r| -> Result<_, AppError> {
+            let list = r.of_kindergarten(&own, &k, None)?;
+            let kg = r.kindergarten(&holder, &k)?;
             let name = kezek_print::words::name_in(ctx_lang, kg.name, kg.name_ru).to_owned();
             Ok((
                 serde_json::to_value(&list).unwrap_or_default(),
                 serde_json::to_value(&kg).unwrap_or_default(),
                 name,
-                state.policy().calendar.offset,
+                r.local_offset(),
             ))
         })
         .await
@@ -143,7 +143,7 @@ pub async fn show(
             let lang = ctx.lang;
             let done = q.done.as_deref().map(|_| notice(true, t("done", lang)));
             let content =
-                markup! { (done.unwrap_or_default()) (body(lang, s, &k, &list, &groups, offset)) };
+                markup! { (done.unwrap_or_default()) (body(lang, &s, &k, &list, &groups, offset)) };
             html(
                 &ctx,
                 StatusCode::OK,
@@ -177,7 +177,7 @@ pub async fn act(
     };
     let app = &console.app;
     let result = match action.as_str() {
-        "enroll" => app.enrol(&auth, None, &referral).await,
+        "enroll" => app.enroll(&auth, None, &referral).await,
         "no-show" => app.no_show(&auth, None, &referral).await,
         "not-admitted" => {
             let grounds = form.grounds.unwrap_or_default();

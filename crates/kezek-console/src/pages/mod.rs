@@ -11,7 +11,7 @@ pub mod queue;
 pub mod status;
 pub mod worklists;
 
-use crate::context::{Ctx, Signed};
+use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::{html, see_other};
 use axum::http::StatusCode;
@@ -26,7 +26,8 @@ pub struct Done {
     pub(crate) done: Option<String>,
 }
 
-/// The words for what the application refused, and the status to answer with.
+/// The words for what the application refused, and the status to answer with (the API's:
+/// [`AppError::status`]).
 pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
     let lang = ctx.lang;
     let words = |code: &str, fallback: String| {
@@ -34,47 +35,35 @@ pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
             .or_else(|| kezek_print::words::field(code, lang))
             .map_or(fallback, str::to_owned)
     };
-    match e {
-        AppError::Forbidden(_) => (StatusCode::FORBIDDEN, t("page_forbidden", lang).to_owned()),
+    let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let text = match e {
+        AppError::Forbidden(_) => t("page_forbidden", lang).to_owned(),
         AppError::NotFound { .. } | AppError::Refused(Refusal::NotFound { .. }) => {
-            (StatusCode::NOT_FOUND, t("page_not_found", lang).to_owned())
+            t("page_not_found", lang).to_owned()
         }
-        AppError::Refused(Refusal::Conflict { code, message }) => {
-            (StatusCode::CONFLICT, words(code, message.clone()))
+        AppError::Refused(Refusal::Conflict { code, message }) => words(code, message.clone()),
+        AppError::Refused(Refusal::Invalid(v)) => v
+            .iter()
+            .map(|x| format!("{}: {}", x.field, words(x.code, x.message.clone())))
+            .collect::<Vec<_>>()
+            .join("; "),
+        AppError::Invalid { errors, detail } => errors
+            .iter()
+            .map(|x| format!("{}: {}", x.field, words(x.code, x.message.clone())))
+            .next()
+            .unwrap_or_else(|| detail.clone()),
+        AppError::Refused(Refusal::ActiveApplicationExists { .. }) => {
+            words("active_application_exists", e.to_string())
         }
-        AppError::Refused(Refusal::Invalid(v)) => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            v.iter()
-                .map(|x| format!("{}: {}", x.field, words(x.code, x.message.clone())))
-                .collect::<Vec<_>>()
-                .join("; "),
-        ),
-        AppError::Invalid { errors, detail } => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors
-                .iter()
-                .map(|x| format!("{}: {}", x.field, words(x.code, x.message.clone())))
-                .next()
-                .unwrap_or_else(|| detail.clone()),
-        ),
-        AppError::Refused(Refusal::ActiveApplicationExists { .. }) => (
-            StatusCode::CONFLICT,
-            words("active_application_exists", e.to_string()),
-        ),
-        AppError::KeyReused => (
-            StatusCode::UNPROCESSABLE_ENTITY,
-            words("idempotency_key_reused", e.to_string()),
-        ),
+        AppError::KeyReused => words("idempotency_key_reused", e.to_string()),
         AppError::Unavailable(u) => {
             if let Unavailable::Store(cause) = u {
                 tracing::error!(error = %cause, "a console page could not be read");
             }
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                words("unavailable", String::new()),
-            )
+            words("unavailable", String::new())
         }
-    }
+    };
+    (status, text)
 }
 
 /// A page saying what was refused.
@@ -90,7 +79,9 @@ pub(crate) fn posted<R: kezek_app::access::Roles>(
     ctx: &Ctx,
     csrf: &str,
 ) -> Result<kezek_app::access::Auth<R>, Box<Response>> {
-    let s = signed(ctx)?;
+    let Some(s) = &ctx.signed else {
+        return Err(Box::new(see_other(ctx, "/console/sign-in")));
+    };
     if !console.sessions.csrf_ok(&s.session, csrf) {
         let text = t("csrf", ctx.lang);
         let page = page(ctx, text, notice(false, text));
@@ -128,11 +119,4 @@ pub(crate) fn written(
             html(ctx, status, page(ctx, &text, notice(false, &text)))
         }
     }
-}
-
-/// The signed-in caller, or a redirect to the sign-in page.
-pub(crate) fn signed(ctx: &Ctx) -> Result<&Signed, Box<Response>> {
-    ctx.signed
-        .as_ref()
-        .ok_or_else(|| Box::new(see_other(ctx, "/console/sign-in")))
 }

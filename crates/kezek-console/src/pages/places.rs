@@ -1,17 +1,16 @@
 //! A kindergarten as its district's staff see it: its groups' seats, and a form per group
 //! to open places that came free (the API's vacancies, with its rules).
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::{posted, refuse, signed, written};
+use crate::pages::{posted, refuse, written};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
-use kezek_app::access::{AnyRole, Auth, Staff};
-use kezek_app::ops::places;
-use kezek_app::{AppError, Role};
+use kezek_app::access::{Auth, KeyHolders, Staff};
+use kezek_app::AppError;
 use kezek_print::words::{code, t};
 use maud::html as markup;
 use serde::Deserialize;
@@ -21,22 +20,21 @@ use std::sync::Arc;
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(k): Path<String>,
     Query(q): Query<crate::pages::Done>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
+    let auth = Auth::<Staff>::check(s.caller.clone())
+        .and_then(|_| Auth::<KeyHolders>::check(s.caller.clone()));
+    let auth = match auth {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
     };
-    if s.caller.role != Role::Staff && s.caller.role != Role::Admin {
-        return refuse(&ctx, &AppError::Forbidden(String::new()));
-    }
-    let caller = s.caller.clone();
     let lang = ctx.lang;
     let read = console
         .app
-        .read(|state| -> Result<_, AppError> {
-            let kg = places::kindergarten(state, &Auth::<AnyRole>::check(caller)?, &k)?;
+        .reads(|r| -> Result<_, AppError> {
+            let kg = r.kindergarten(&auth, &k)?;
             let name = kezek_print::words::name_in(lang, kg.name, kg.name_ru).to_owned();
             Ok((serde_json::to_value(&kg).unwrap_or_default(), name))
         })

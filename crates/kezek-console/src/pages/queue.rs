@@ -3,17 +3,16 @@
 //! priority, registration time and kindergartens; and a search by application number or child
 //! IIN that opens the page the child is on.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::{refuse, signed};
+use crate::pages::refuse;
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use kezek_app::access::{district_of_application, Auth, QueueReaders};
-use kezek_app::ops::queue::{self, QueuePage, QueueQuery};
-use kezek_app::{AppError, Caller, Role};
-use kezek_core::model::{ApplicationId, Iin};
+use kezek_app::access::{Auth, QueueReaders};
+use kezek_app::ops::queue::{QueuePage, QueueQuery};
+use kezek_app::AppError;
 use kezek_print::words::local_time;
 use kezek_print::words::Lang;
 use kezek_print::words::{code, t};
@@ -106,57 +105,33 @@ fn table(lang: Lang, d: &str, q: &QueuePage, p: &Params, offset: jiff::tz::Offse
     }
 }
 
-/// Where the search `find` leads: the explorer's page the child is on.
-fn found(
-    state: &kezek_core::State,
-    caller: &Caller,
-    (d, find): (&str, &str),
-    now: jiff::Timestamp,
-) -> Option<String> {
-    let find = find.trim();
-    let a = ApplicationId::parse(find)
-        .ok()
-        .and_then(|id| state.application_index(&id))
-        .or_else(|| {
-            Iin::parse(find)
-                .ok()
-                .and_then(|iin| state.active_application_of(&iin))
-        })?;
-    let district = district_of_application(state, a);
-    if district != d || (caller.role == Role::Staff && !caller.scope.iter().any(|s| s == d)) {
-        return None;
-    }
-    let app = state.application(a)?;
-    let number = state.queue_number(a)?;
-    let year = kezek_app::views::academic_year(state, now);
-    Some(format!(
-        "/console/districts/{d}/queue?age={}&language={}&after={}",
-        year - app.cohort,
-        app.language.as_str(),
-        number - 1
-    ))
-}
-
 /// `GET /console/districts/{district}/queue`.
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(d): Path<String>,
     Query(p): Query<Params>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
-    };
     let lang = ctx.lang;
-    let (caller, now) = (s.caller.clone(), console.app.now());
+    let auth = match Auth::<QueueReaders>::check(s.caller.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
+    };
     if let Some(find) = p.find.as_deref().filter(|f| !f.trim().is_empty()) {
         let target = console
             .app
-            .read(|state| found(state, &caller, (&d, find), now))
-            .await;
+            .reads(|r| r.find_in_queue(&auth, &d, find))
+            .await
+            .and_then(|r| r);
         return match target {
-            Ok(Some(href)) => see_other(&ctx, &href),
+            Ok(Some(spot)) => see_other(
+                &ctx,
+                &format!(
+                    "/console/districts/{d}/queue?age={}&language={}&after={}",
+                    spot.age, spot.language, spot.after
+                ),
+            ),
             Ok(None) => {
                 let text = t("not_found_in_queue", lang);
                 html(
@@ -178,19 +153,9 @@ pub async fn show(
     };
     let read = console
         .app
-        .read(|state| -> Result<_, AppError> {
-            let auth = Auth::<QueueReaders>::check(caller)?;
-            let tiers: Vec<String> = state
-                .policy()
-                .tiers
-                .iter()
-                .map(|t| t.name.clone())
-                .collect();
-            Ok((
-                queue::page(state, &auth, &d, &query, now)?,
-                tiers,
-                state.policy().calendar.offset,
-            ))
+        .reads(|r| -> Result<_, AppError> {
+            let tiers: Vec<String> = r.tier_names().into_iter().map(str::to_owned).collect();
+            Ok((r.page(&auth, &d, &query)?, tiers, r.local_offset()))
         })
         .await
         .and_then(|r| r);

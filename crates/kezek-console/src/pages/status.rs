@@ -11,20 +11,13 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
-use kezek_app::views;
-use kezek_core::model::{ApplicationId, Iin};
-use kezek_core::State as CoreState;
-use kezek_print::words::local_time;
-use kezek_print::words::Lang;
+use kezek_app::ops::status::FamilyStatus;
 use kezek_print::words::{code, t};
+use kezek_print::words::{local_time, name_in, Lang};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
-use serde_json::Value;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-
-/// The latest changes of the number the page lists.
-const STEPS_SHOWN: usize = 12;
 
 /// How long a document link lasts, in seconds.
 const LINK_LIFETIME: i64 = 3600;
@@ -60,104 +53,18 @@ pub struct Lookup {
     child_iin: String,
 }
 
-/// The queue number at registration and the change since, by cause.
-type History = (Option<usize>, Vec<(String, i64)>);
-
-/// What the page shows of one application.
-struct Found {
-    id: String,
-    status: String,
-    tier: String,
-    registered_at: String,
-    position: Value,
-    names: Vec<(String, String)>,
-    referral: Option<Value>,
-    history: Option<History>,
-    /// The latest steps that moved the number, newest first: (seq, cause, before, after).
-    steps: Vec<(u64, String, usize, usize)>,
-    /// When each step's event was journaled (filled after the state is read).
-    step_times: Vec<Option<jiff::Timestamp>>,
-    documents: Vec<String>,
-    offset: jiff::tz::Offset,
-}
-
-fn find(
-    state: &CoreState,
-    (raw_id, raw_iin): (&str, &str),
-    now: jiff::Timestamp,
-    lang: Lang,
-) -> Option<Found> {
-    let id = ApplicationId::parse(raw_id.trim()).ok()?;
-    let iin = Iin::parse(raw_iin.trim()).ok()?;
-    let a = state.application_index(&id)?;
-    let app = state.application(a)?;
-    if app.child_iin != iin {
-        return None;
-    }
-    let offset = state.policy().calendar.offset;
-    // The change since registration is read below, with its steps: one walk of the log.
-    let position = serde_json::to_value(views::position(state, a, now, None)?).unwrap_or_default();
-    let names = app
-        .preferences
-        .iter()
-        .filter_map(|k| state.kindergarten(*k))
-        .map(|k| {
-            let name = kezek_print::words::name_in(lang, &k.name, k.labels.name_ru.as_deref());
-            (k.id.to_string(), name.to_owned())
-        })
-        .collect();
-    let referral = app
-        .referral
-        .and_then(|r| state.referral_at(r))
-        .and_then(|r| views::referral(state, r))
-        .and_then(|r| serde_json::to_value(r).ok());
-    let mut steps = Vec::new();
-    let history = state
-        .explain_each(a, app.seq, &mut |s| {
-            if steps.len() < STEPS_SHOWN {
-                steps.push((s.seq.get(), s.cause.as_str().to_owned(), s.before, s.after));
-            }
-        })
-        .map(|x| {
-            (
-                x.queue_number,
-                x.causes
-                    .iter()
-                    .filter(|(_, n)| **n != 0)
-                    .map(|(c, n)| (c.as_str().to_owned(), *n))
-                    .collect(),
-            )
-        });
-    let mut documents: Vec<String> = views::registration_result_id(state, a, app)
-        .into_iter()
-        .collect();
-    if let Some(doc) = referral.as_ref().and_then(|r| r["document_id"].as_str()) {
-        if !documents.iter().any(|d| d == doc) {
-            documents.push(doc.to_owned());
-        }
-    }
-    Some(Found {
-        id: app.id.to_string(),
-        status: app.status.as_str().to_owned(),
-        tier: views::tier_name(state, app.tier).to_owned(),
-        registered_at: local_time(app.registered_at, offset),
-        position,
-        names,
-        referral,
-        history,
-        steps,
-        step_times: Vec::new(),
-        documents,
-        offset,
-    })
-}
-
-fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp) -> Markup {
+fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Timestamp) -> Markup {
     let name_of = |id: &str| {
-        f.names
-            .iter()
-            .find(|(k, _)| k == id)
-            .map_or_else(|| id.to_owned(), |(k, n)| format!("{n} ({k})"))
+        f.kindergartens.iter().find(|k| k.id == id).map_or_else(
+            || id.to_owned(),
+            |k| {
+                format!(
+                    "{} ({})",
+                    name_in(lang, &k.name, k.name_ru.as_deref()),
+                    k.id
+                )
+            },
+        )
     };
     let expires = now.as_second() + LINK_LIFETIME;
     let link = |doc: &str, l: Lang| {
@@ -173,9 +80,9 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
     markup! {
         dl data-testid="status" {
             dt { (t("application_id", lang)) } dd { (f.id) }
-            dt { (t("status", lang)) } dd data-testid="status-word" { (code(&f.status, lang)) }
+            dt { (t("status", lang)) } dd data-testid="status-word" { (code(f.status, lang)) }
             dt { (t("tier", lang)) } dd { (code(&f.tier, lang)) }
-            dt { (t("registered_on", lang)) } dd { (f.registered_at) }
+            dt { (t("registered_on", lang)) } dd { (local_time(f.registered_at, f.offset)) }
             @if let Some(n) = p["queue_number"].as_u64() {
                 dt { (t("queue_number", lang)) } dd data-testid="queue-number" { strong { (n) } }
             }
@@ -216,10 +123,10 @@ fn result_markup(console: &Console, lang: Lang, f: &Found, now: jiff::Timestamp)
             @if !f.steps.is_empty() {
                 h3 { (t("latest_changes", lang)) }
                 ol data-testid="steps" {
-                    @for (i, (_, cause, before, after)) in f.steps.iter().enumerate() {
+                    @for step in &f.steps {
                         li {
-                            @if let Some(at) = f.step_times.get(i).copied().flatten() { (local_time(at, f.offset)) " — " }
-                            "№ " (before) " → " (after) " (" (code(cause, lang)) ")"
+                            @if let Some(at) = step.at { (local_time(at, f.offset)) " — " }
+                            "№ " (step.before) " → " (step.after) " (" (code(&step.cause, lang)) ")"
                         }
                     }
                 }
@@ -261,28 +168,10 @@ pub async fn lookup(
     let now = console.app.now();
     let found = console
         .app
-        .read(|state| find(state, (&form.application_id, &form.child_iin), now, lang))
+        .family_status(&form.application_id, &form.child_iin)
         .await
         .ok()
         .flatten();
-    let found = match found {
-        Some(mut f) => {
-            // When each step's event was journaled: one record read each, a dozen at most.
-            for (seq, ..) in &f.steps {
-                let seq = *seq;
-                let at = console
-                    .app
-                    .store(move |s| s.read(kezek_core::model::Seq::new(seq - 1), 1))
-                    .await
-                    .ok()
-                    .and_then(|records| records.into_iter().next())
-                    .and_then(|r| r.at.parse().ok());
-                f.step_times.push(at);
-            }
-            Some(f)
-        }
-        None => None,
-    };
     if let Some(f) = found {
         let body = result_markup(&console, lang, &f, now);
         html(&ctx, StatusCode::OK, page(&ctx, title, body))
@@ -318,7 +207,7 @@ pub async fn document(
             page(&ctx, text, notice(false, text)),
         );
     }
-    match kezek_app::ops::documents::printed_for(&console.app, &id, &q.a, lang).await {
+    match console.app.printed_for(&id, &q.a, lang).await {
         Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
         Err(e) => crate::pages::refuse(&ctx, &e),
     }

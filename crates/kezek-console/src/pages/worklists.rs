@@ -2,16 +2,16 @@
 //! regulations' deadline and whether it has passed (said in words, not by colour alone), each
 //! verified or rejected here with a reason; and the referrals outstanding, soonest to lapse.
 
-use crate::context::Ctx;
+use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::{posted, refuse, signed, written};
+use crate::pages::{posted, refuse, written};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, Staff};
-use kezek_app::ops::worklists::{self, ClaimList, ReferralWorklist};
+use kezek_app::ops::worklists::{ClaimList, ReferralWorklist};
 use kezek_app::AppError;
 use kezek_print::words::local_time;
 use kezek_print::words::Lang;
@@ -94,22 +94,21 @@ fn referrals_table(lang: Lang, r: &ReferralWorklist, offset: jiff::tz::Offset) -
 pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
+    s: Signed,
     Path(district): Path<String>,
     Query(q): Query<crate::pages::Done>,
 ) -> Response {
-    let s = match signed(&ctx) {
-        Ok(s) => s,
-        Err(to_sign_in) => return *to_sign_in,
+    let auth = match Auth::<Staff>::check(s.caller.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
     };
-    let (caller, now) = (s.caller.clone(), console.app.now());
     let read = console
         .app
-        .read(|state| -> Result<_, AppError> {
-            let auth = Auth::<Staff>::check(caller)?;
+        .reads(|r| -> Result<_, AppError> {
             Ok((
-                worklists::claims(state, &auth, &district, None, now)?,
-                worklists::referrals(state, &auth, &district, None, None)?,
-                state.policy().calendar.offset,
+                r.claims(&auth, &district, None)?,
+                r.referrals(&auth, &district, None, None)?,
+                r.local_offset(),
             ))
         })
         .await

@@ -10,6 +10,7 @@
 
 mod seats;
 mod walk;
+pub mod why;
 
 use crate::event::{IssuedReferral, PhaseChange, RoundRecord};
 use crate::model::{AppIx, ApplicationId, DistrictIx, KgIx, Language, ReferralId, RoundId};

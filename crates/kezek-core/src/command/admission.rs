@@ -15,14 +15,14 @@ const OPEN: [ReferralStatus; 2] = [ReferralStatus::Issued, ReferralStatus::Confi
 
 /// The kindergarten admits the child.
 #[derive(Debug, Clone)]
-pub struct Enrol {
+pub struct Enroll {
     /// Referral.
     pub referral_id: ReferralId,
     /// When.
     pub at: Timestamp,
 }
 
-impl Enrol {
+impl Enroll {
     /// The `enrolled` event.
     ///
     /// # Errors
@@ -117,7 +117,7 @@ impl NotAdmit {
 /// A referral the head may decide on: confirmed by the parent, or merely issued where the
 /// policy says `enrol_unconfirmed`; `then` says what follows the confirmation.
 fn confirmed(state: &State, referral: &Referral, then: &str) -> Result<(), Refusal> {
-    if referral.status == ReferralStatus::Issued && !state.policy().referral.enrol_unconfirmed {
+    if referral.status == ReferralStatus::Issued && !state.policy().referral.enroll_unconfirmed {
         return Err(Refusal::conflict(
             Code::ReferralNotConfirmed.as_str(),
             format!(
@@ -132,5 +132,5 @@ fn confirmed(state: &State, referral: &Referral, then: &str) -> Result<(), Refus
 /// Applies `enrolled`.
 pub(crate) fn apply(state: &mut State, id: &ReferralId, at: Timestamp) -> Result<(), Mismatch> {
     let r = state.open_referral(id)?;
-    state.enrol(r, at)
+    state.enroll(r, at)
 }

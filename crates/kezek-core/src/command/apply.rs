@@ -57,14 +57,14 @@ impl State {
             Event::RoundRun(record) => round::apply(self, seq, record),
             Event::ReferralConfirmed {
                 referral_id,
-                enrol_by,
+                enroll_by,
                 ..
-            } => referral::apply_confirmed(self, referral_id, *enrol_by),
+            } => referral::apply_confirmed(self, referral_id, *enroll_by),
             Event::ReferralExtended {
                 referral_id,
-                enrol_by,
+                enroll_by,
                 ..
-            } => referral::apply_extended(self, referral_id, *enrol_by),
+            } => referral::apply_extended(self, referral_id, *enroll_by),
             Event::ReferralDeclined {
                 referral_id,
                 requeue,

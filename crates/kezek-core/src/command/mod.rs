@@ -57,7 +57,7 @@ pub enum Command {
     /// Extend the admission deadline of a confirmed referral, once.
     Extend(referral::Extend),
     /// The kindergarten admits the child.
-    Enrol(admission::Enrol),
+    Enroll(admission::Enroll),
     /// The child did not come.
     NoShow(admission::NoShow),
     /// Lapse every referral whose deadline passed.
@@ -96,7 +96,7 @@ into_command!(
     Confirm(referral::Confirm),
     Decline(referral::Decline),
     Extend(referral::Extend),
-    Enrol(admission::Enrol),
+    Enroll(admission::Enroll),
     NoShow(admission::NoShow),
     LapseOverdue(lapse::LapseOverdue),
     AgeOut(age_out::AgeOut),
@@ -139,7 +139,7 @@ impl State {
             Command::Confirm(c) => c.decide(self),
             Command::Decline(c) => c.decide(self),
             Command::Extend(c) => c.decide(self),
-            Command::Enrol(c) => c.decide(self),
+            Command::Enroll(c) => c.decide(self),
             Command::NoShow(c) => c.decide(self),
             Command::LapseOverdue(c) => Ok(c.decide(self)),
             Command::AgeOut(c) => c.decide(self),

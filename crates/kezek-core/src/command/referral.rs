@@ -82,13 +82,13 @@ impl Confirm {
         let (_, referral) = referral_in(state, &self.referral_id, &[ReferralStatus::Issued])?;
         not_expired(referral, self.at)?;
         let policy = state.policy();
-        let enrol_by = policy
+        let enroll_by = policy
             .calendar
-            .deadline(self.at, policy.referral.enrol_working_days);
+            .deadline(self.at, policy.referral.enroll_working_days);
         Ok(vec![Event::ReferralConfirmed {
             referral_id: self.referral_id,
             at: self.at,
-            enrol_by,
+            enroll_by,
         }])
     }
 }
@@ -162,14 +162,14 @@ impl Extend {
             ));
         }
         not_expired(referral, self.at)?;
-        let enrol_by = state
+        let enroll_by = state
             .policy()
             .calendar
             .deadline_days(referral.expires_at, self.days);
         Ok(vec![Event::ReferralExtended {
             referral_id: self.referral_id,
             at: self.at,
-            enrol_by,
+            enroll_by,
             reason: Some(reason.to_owned()),
         }])
     }
@@ -179,10 +179,10 @@ impl Extend {
 pub(crate) fn apply_confirmed(
     state: &mut State,
     id: &ReferralId,
-    enrol_by: Timestamp,
+    enroll_by: Timestamp,
 ) -> Result<(), Mismatch> {
     let r = state.open_referral(id)?;
-    state.set_deadline(r, enrol_by)?;
+    state.set_deadline(r, enroll_by)?;
     state.update_referral(r, |x| x.status = ReferralStatus::Confirmed)
 }
 
@@ -190,10 +190,10 @@ pub(crate) fn apply_confirmed(
 pub(crate) fn apply_extended(
     state: &mut State,
     id: &ReferralId,
-    enrol_by: Timestamp,
+    enroll_by: Timestamp,
 ) -> Result<(), Mismatch> {
     let r = state.open_referral(id)?;
-    state.set_deadline(r, enrol_by)?;
+    state.set_deadline(r, enroll_by)?;
     state.update_referral(r, |x| x.extended = true)
 }
 

@@ -124,7 +124,7 @@ pub struct ReferralRules {
     /// Working days the parent has to confirm.
     pub confirm_working_days: u32,
     /// Working days the kindergarten has to admit after confirmation.
-    pub enrol_working_days: u32,
+    pub enroll_working_days: u32,
     /// The one extension of the admission deadline may be up to this many days.
     pub extension_max_days: u32,
     /// Days a child stays on the stop list after an in-person privilege lapsed.
@@ -135,7 +135,7 @@ pub struct ReferralRules {
     pub on_lapse: AfterReferral,
     /// Whether a kindergarten may admit a child whose parent has not confirmed the referral
     /// (the regulations: no; a district may allow it for referrals confirmed in person).
-    pub enrol_unconfirmed: bool,
+    pub enroll_unconfirmed: bool,
 }
 
 /// A validated policy.
@@ -208,13 +208,15 @@ struct RawTier {
 #[serde(deny_unknown_fields)]
 struct RawReferral {
     confirm_working_days: u32,
-    enrol_working_days: u32,
+    // Policy files keep the spelling they were first written in.
+    #[serde(rename = "enrol_working_days")]
+    enroll_working_days: u32,
     extension_max_days: u32,
     stop_list_days: u32,
     on_decline: AfterReferral,
     on_lapse: AfterReferral,
-    #[serde(default)]
-    enrol_unconfirmed: bool,
+    #[serde(default, rename = "enrol_unconfirmed")]
+    enroll_unconfirmed: bool,
 }
 
 #[derive(Deserialize)]

@@ -87,7 +87,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
             "must be between 1 and 60",
         ));
     }
-    if r.enrol_working_days == 0 || r.enrol_working_days > 60 {
+    if r.enroll_working_days == 0 || r.enroll_working_days > 60 {
         return Err(err(
             "referral.enrol_working_days",
             "must be between 1 and 60",
@@ -113,12 +113,12 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
         blocks,
         referral: ReferralRules {
             confirm_working_days: r.confirm_working_days,
-            enrol_working_days: r.enrol_working_days,
+            enroll_working_days: r.enroll_working_days,
             extension_max_days: r.extension_max_days,
             stop_list_days: r.stop_list_days,
             on_decline: r.on_decline,
             on_lapse: r.on_lapse,
-            enrol_unconfirmed: r.enrol_unconfirmed,
+            enroll_unconfirmed: r.enroll_unconfirmed,
         },
         calendar,
         category_tier,

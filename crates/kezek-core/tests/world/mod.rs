@@ -8,7 +8,7 @@ mod round;
 pub(crate) use probes::{probe, run_probes};
 
 use jiff::{Span, Timestamp};
-use kezek_core::command::admission::{Enrol, NoShow};
+use kezek_core::command::admission::{Enroll, NoShow};
 use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::import::Import;
 use kezek_core::command::kindergarten::UpsertKindergarten;
@@ -46,7 +46,7 @@ pub(crate) enum Op {
     Round,
     Confirm(u16),
     Decline(u16),
-    Enrol(u16),
+    Enroll(u16),
     NoShow(u16),
     Lapse,
     Advance(u16),
@@ -84,7 +84,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         2 => Just(Op::Round),
         2 => any::<u16>().prop_map(Op::Confirm),
         1 => any::<u16>().prop_map(Op::Decline),
-        1 => any::<u16>().prop_map(Op::Enrol),
+        1 => any::<u16>().prop_map(Op::Enroll),
         1 => any::<u16>().prop_map(Op::NoShow),
         1 => Just(Op::Lapse),
         1 => (1u16..200).prop_map(Op::Advance),
@@ -292,9 +292,9 @@ impl World {
                     self.run(Decline { referral_id, at });
                 }
             }
-            Op::Enrol(n) => {
+            Op::Enroll(n) => {
                 if let Some(referral_id) = self.referral(n) {
-                    self.run(Enrol { referral_id, at });
+                    self.run(Enroll { referral_id, at });
                 }
             }
             Op::NoShow(n) => {

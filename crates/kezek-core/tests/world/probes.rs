@@ -4,7 +4,7 @@ use super::{groups, kg, Op, World, KGS};
 use crate::check_seats;
 use crate::snapshot;
 use jiff::Span;
-use kezek_core::command::admission::{Enrol, NoShow};
+use kezek_core::command::admission::{Enroll, NoShow};
 use kezek_core::command::age_out::AgeOut;
 use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::import::Import;
@@ -56,7 +56,7 @@ pub(crate) enum Probe {
     Confirm(u16),
     Decline(u16),
     Extend(u16, u32),
-    Enrol(u16),
+    Enroll(u16),
     NoShow(u16),
     Lapse,
     Remind,
@@ -97,7 +97,7 @@ pub(crate) fn probe() -> impl Strategy<Value = Probe> {
         1 => any::<u16>().prop_map(Probe::Confirm),
         1 => any::<u16>().prop_map(Probe::Decline),
         1 => (any::<u16>(), 0u32..40).prop_map(|(r, d)| Probe::Extend(r, d)),
-        1 => any::<u16>().prop_map(Probe::Enrol),
+        1 => any::<u16>().prop_map(Probe::Enroll),
         1 => any::<u16>().prop_map(Probe::NoShow),
         1 => Just(Probe::Lapse),
         1 => Just(Probe::Remind),
@@ -287,7 +287,7 @@ impl World {
                 at,
             }
             .into(),
-            Probe::Enrol(r) => Enrol {
+            Probe::Enroll(r) => Enroll {
                 referral_id: self.referral(r)?,
                 at,
             }

@@ -2,11 +2,10 @@
 //! head; and the authority's public keys (no auth: anyone may check a document).
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Page, Query};
+use crate::extract::{Bearer, Page, Query};
 use axum::extract::State;
 use axum::Json;
 use kezek_app::access::Auditor;
-use kezek_app::ops::audit;
 use kezek_app::problem::Problem;
 use kezek_app::views::{HeadView, JournalPage, KeysView};
 use kezek_app::App;
@@ -28,10 +27,10 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn journal(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Auditor>,
+    Bearer(auth): Bearer<Auditor>,
     Query(q): Query<Page>,
 ) -> Result<Json<JournalPage>, ApiError> {
-    Ok(Json(audit::journal(&app, &auth, q.after, q.limit).await?))
+    Ok(Json(app.journal(&auth, q.after, q.limit).await?))
 }
 
 #[utoipa::path(get, path = "/v1/journal/head", tag = "audit", summary = "The signed head of the journal",
@@ -40,9 +39,9 @@ async fn journal(
     security(("bearer" = [])))]
 async fn head(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Auditor>,
+    Bearer(auth): Bearer<Auditor>,
 ) -> Result<Json<HeadView>, ApiError> {
-    Ok(Json(audit::head(&app, &auth).await?))
+    Ok(Json(app.head(&auth).await?))
 }
 
 #[utoipa::path(get, path = "/v1/keys", tag = "audit", summary = "The authority's public keys",

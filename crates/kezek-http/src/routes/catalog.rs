@@ -2,13 +2,13 @@
 //! districts, and the kindergartens of a district with their groups and free seats.
 
 use crate::error::{written, ApiError};
-use crate::extract::{Auth, Query, Write};
+use crate::extract::{Bearer, Query, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::{Lookup, Staff};
 use kezek_app::forms::DistrictForm;
-use kezek_app::ops::catalog::{self, DistrictEntry, DistrictList, KindergartenList};
+use kezek_app::ops::catalog::{DistrictEntry, DistrictList, KindergartenList};
 use kezek_app::problem::Problem;
 use kezek_app::App;
 use serde::Deserialize;
@@ -29,9 +29,9 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn districts(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Lookup>,
+    Bearer(auth): Bearer<Lookup>,
 ) -> Result<Json<DistrictList>, ApiError> {
-    Ok(Json(app.read(|s| catalog::districts(s, &auth)).await?))
+    Ok(Json(app.reads(|r| r.districts(&auth)).await?))
 }
 
 #[utoipa::path(put, path = "/v1/districts/{id}", tag = "staff", summary = "Name a district and its authority, in Kazakh and Russian",
@@ -43,7 +43,7 @@ async fn districts(
     security(("bearer" = [])))]
 async fn name_district(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path(id): Path<String>,
     w: Write<DistrictForm>,
 ) -> Result<Response, ApiError> {
@@ -68,11 +68,11 @@ struct ByDistrict {
     security(("bearer" = [])))]
 async fn kindergartens(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Lookup>,
+    Bearer(auth): Bearer<Lookup>,
     Query(q): Query<ByDistrict>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| {
-        catalog::kindergartens(s, &auth, &q.district, q.q.as_deref())
+    app.reads(|r| {
+        r.kindergartens(&auth, &q.district, q.q.as_deref())
             .map(|v| Json(v).into_response())
     })
     .await?

@@ -2,17 +2,22 @@
 //! the portal (acting for the citizen), staff of the application's district, admin.
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Query};
+use crate::extract::{Bearer, Query};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use kezek_app::access::PortalOrStaff;
-use kezek_app::ops::documents::{self, Format};
+use kezek_app::ops::documents::Format;
 use kezek_app::problem::Problem;
 use kezek_app::App;
 use serde::Deserialize;
 use std::sync::Arc;
 use utoipa_axum::{router::OpenApiRouter, routes};
+
+/// The HTML page of a public check, for a browser (`Accept: text/html`): the node that
+/// serves the API gives it (the console's), so that this crate renders no page itself.
+#[derive(Clone, Copy)]
+pub struct CheckPage(pub fn(Option<&kezek_app::ops::documents::CheckView>) -> String);
 
 /// The document route.
 pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
@@ -31,23 +36,24 @@ struct Digest {
 #[utoipa::path(get, path = "/v1/verify/{id}", tag = "public", summary = "Check a printed document: was it issued, and is it unchanged",
     description = "No key needed: the URL (and QR code) at the foot of every printed document leads here. Answers whether the document carries the authority's valid signature and, with `digest`, whether the printed copy is the one issued; shows only its kind, date and authority — no name, no IIN. A browser (`Accept: text/html`) gets the same as a page in Kazakh and Russian.",
     params(("id" = String, Path, description = "document id"), ("digest" = Option<String>, Query, description = "the SHA-256 (hex) printed on the document")),
-    responses((status = 200, description = "the check", body = documents::CheckView), (status = 404, description = "no such document", body = Problem),
+    responses((status = 200, description = "the check", body = kezek_app::ops::documents::CheckView), (status = 404, description = "no such document", body = Problem),
         (status = 422, description = "a digest that is not 64 hex digits", body = Problem)))]
 async fn check(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
     Query(q): Query<Digest>,
     headers: axum::http::HeaderMap,
+    axum::Extension(CheckPage(page_of)): axum::Extension<CheckPage>,
 ) -> Result<Response, ApiError> {
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/html"));
-    let result = documents::check(&app, &id, q.digest.as_deref()).await;
+    let result = app.check(&id, q.digest.as_deref()).await;
     if wants_html {
         let (status, page) = match &result {
-            Ok(view) => (200, kezek_console::check::page(Some(view))),
-            Err(_) => (404, kezek_console::check::page(None)),
+            Ok(view) => (200, page_of(Some(view))),
+            Err(_) => (404, page_of(None)),
         };
         let status = axum::http::StatusCode::from_u16(status).unwrap_or_default();
         return Ok((
@@ -75,7 +81,7 @@ struct Lang {
     security(("bearer" = [])))]
 async fn read(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<PortalOrStaff>,
+    Bearer(auth): Bearer<PortalOrStaff>,
     Path(id): Path<String>,
     Query(q): Query<Lang>,
 ) -> Result<Response, ApiError> {
@@ -83,7 +89,7 @@ async fn read(
         Some(stem) => (stem.to_owned(), Format::pdf(q.lang.as_deref())?),
         None => (id, Format::Json),
     };
-    let (bytes, pdf) = documents::document(&app, &auth, &id, format).await?;
+    let (bytes, pdf) = app.document(&auth, &id, format).await?;
     let ct = if pdf {
         "application/pdf"
     } else {

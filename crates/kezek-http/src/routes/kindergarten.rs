@@ -2,13 +2,12 @@
 //! admit, enrolment, no-show.
 
 use crate::error::{written, ApiError};
-use crate::extract::{Auth, Query, Retry, Write};
+use crate::extract::{Bearer, Query, Retry, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::Kindergartens;
 use kezek_app::forms::{ExtendForm, NotAdmittedForm};
-use kezek_app::ops::referrals;
 use kezek_app::problem::Problem;
 use kezek_app::views::{ReferralAnswer, ReferralList};
 use kezek_app::App;
@@ -35,7 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn extend(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Kindergartens>,
+    Bearer(auth): Bearer<Kindergartens>,
     Path(id): Path<String>,
     w: Write<ExtendForm>,
 ) -> Result<Response, ApiError> {
@@ -53,7 +52,7 @@ async fn extend(
     security(("bearer" = [])))]
 async fn not_admitted(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Kindergartens>,
+    Bearer(auth): Bearer<Kindergartens>,
     Path(id): Path<String>,
     w: Write<NotAdmittedForm>,
 ) -> Result<Response, ApiError> {
@@ -77,12 +76,12 @@ struct StatusFilter {
     security(("bearer" = [])))]
 async fn kindergarten_referrals(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Kindergartens>,
+    Bearer(auth): Bearer<Kindergartens>,
     Path(id): Path<String>,
     Query(q): Query<StatusFilter>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| {
-        referrals::of_kindergarten(s, &auth, &id, q.status.as_deref())
+    app.reads(|r| {
+        r.of_kindergarten(&auth, &id, q.status.as_deref())
             .map(|v| Json(v).into_response())
     })
     .await?
@@ -96,11 +95,11 @@ async fn kindergarten_referrals(
     security(("bearer" = [])))]
 async fn enroll(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Kindergartens>,
+    Bearer(auth): Bearer<Kindergartens>,
     Path(id): Path<String>,
     Retry(idem): Retry,
 ) -> Result<Response, ApiError> {
-    Ok(written(app.enrol(&auth, idem, &id).await?))
+    Ok(written(app.enroll(&auth, idem, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/referrals/{id}/no-show", tag = "kindergarten", summary = "The child did not come", params(("id" = String, Path, description = "referral id")),
@@ -110,7 +109,7 @@ async fn enroll(
     security(("bearer" = [])))]
 async fn no_show(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Kindergartens>,
+    Bearer(auth): Bearer<Kindergartens>,
     Path(id): Path<String>,
     Retry(idem): Retry,
 ) -> Result<Response, ApiError> {

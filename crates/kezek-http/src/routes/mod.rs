@@ -14,6 +14,7 @@ use kezek_app::App;
 use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use documents::CheckPage;
 pub(crate) use operations::Spec;
 
 /// Every route with its OpenAPI description.

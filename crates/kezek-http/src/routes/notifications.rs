@@ -2,11 +2,11 @@
 //! take the push of `kezek serve --notify-url`: the same ids and bodies.
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Page, Query};
+use crate::extract::{Bearer, Page, Query};
 use axum::extract::State;
 use axum::Json;
 use kezek_app::access::Portal;
-use kezek_app::ops::notifications::{self, NotificationPage};
+use kezek_app::ops::notifications::NotificationPage;
 use kezek_app::problem::Problem;
 use kezek_app::App;
 use std::sync::Arc;
@@ -24,10 +24,8 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn list(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Portal>,
+    Bearer(auth): Bearer<Portal>,
     Query(q): Query<Page>,
 ) -> Result<Json<NotificationPage>, ApiError> {
-    Ok(Json(
-        notifications::list(&app, &auth, q.after, q.limit).await?,
-    ))
+    Ok(Json(app.notifications(&auth, q.after, q.limit).await?))
 }

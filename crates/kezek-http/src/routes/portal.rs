@@ -2,13 +2,12 @@
 //! register, read, position, preferences, withdraw, and the parent's answer to a referral.
 
 use crate::error::{written, ApiError};
-use crate::extract::{Auth, Query, Retry, Write};
+use crate::extract::{Bearer, Query, Retry, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::{Filer, Portal, PortalOrStaff};
 use kezek_app::forms::{PreferencesForm, RegisterForm};
-use kezek_app::ops::applications;
 use kezek_app::problem::Problem;
 use kezek_app::views::{ApplicationList, ApplicationView, PositionView, ReferralAnswer};
 use kezek_app::App;
@@ -36,7 +35,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn register(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Filer>,
+    Bearer(auth): Bearer<Filer>,
     w: Write<RegisterForm>,
 ) -> Result<Response, ApiError> {
     Ok(written(app.register(&auth, w.idempotency, w.body).await?))
@@ -48,11 +47,10 @@ async fn register(
     security(("bearer" = [])))]
 async fn read(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<PortalOrStaff>,
+    Bearer(auth): Bearer<PortalOrStaff>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    app.read(|s| applications::application(s, &auth, &id, now).map(|v| Json(v).into_response()))
+    app.reads(|r| r.application(&auth, &id).map(|v| Json(v).into_response()))
         .await?
         .map_err(ApiError::from)
 }
@@ -72,14 +70,14 @@ struct Since {
     security(("bearer" = [])))]
 async fn position(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<PortalOrStaff>,
+    Bearer(auth): Bearer<PortalOrStaff>,
     Path(id): Path<String>,
     Query(q): Query<Since>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
     // Serialised under the read lock: the view borrows the state.
-    app.read(|s| {
-        applications::position(s, &auth, &id, now, q.since_seq).map(|v| Json(v).into_response())
+    app.reads(|r| {
+        r.position(&auth, &id, q.since_seq)
+            .map(|v| Json(v).into_response())
     })
     .await?
     .map_err(ApiError::from)
@@ -97,12 +95,11 @@ struct ByChild {
     security(("bearer" = [])))]
 async fn by_child(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<PortalOrStaff>,
+    Bearer(auth): Bearer<PortalOrStaff>,
     Query(q): Query<ByChild>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    app.read(|s| {
-        applications::applications_of_child(s, &auth, &q.child_iin, now)
+    app.reads(|r| {
+        r.applications_of_child(&auth, &q.child_iin)
             .map(|v| Json(v).into_response())
     })
     .await?
@@ -117,7 +114,7 @@ async fn by_child(
     security(("bearer" = [])))]
 async fn preferences(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Portal>,
+    Bearer(auth): Bearer<Portal>,
     Path(id): Path<String>,
     w: Write<PreferencesForm>,
 ) -> Result<Response, ApiError> {
@@ -134,7 +131,7 @@ async fn preferences(
     security(("bearer" = [])))]
 async fn withdraw(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Portal>,
+    Bearer(auth): Bearer<Portal>,
     Path(id): Path<String>,
     Retry(idem): Retry,
 ) -> Result<Response, ApiError> {
@@ -148,7 +145,7 @@ async fn withdraw(
     security(("bearer" = [])))]
 async fn confirm(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Portal>,
+    Bearer(auth): Bearer<Portal>,
     Path(id): Path<String>,
     Retry(idem): Retry,
 ) -> Result<Response, ApiError> {
@@ -162,7 +159,7 @@ async fn confirm(
     security(("bearer" = [])))]
 async fn decline(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Portal>,
+    Bearer(auth): Bearer<Portal>,
     Path(id): Path<String>,
     Retry(idem): Retry,
 ) -> Result<Response, ApiError> {

@@ -2,13 +2,12 @@
 //! vacancies, rounds, priority claims, statistics.
 
 use crate::error::{written, ApiError};
-use crate::extract::{Auth, Write};
+use crate::extract::{Bearer, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kezek_app::access::{AnyRole, Staff, StaffOrAuditor};
+use kezek_app::access::{KeyHolders, Staff, StaffOrAuditor};
 use kezek_app::forms::{KindergartenForm, PriorityForm, RoundForm, VacanciesForm};
-use kezek_app::ops::places;
 use kezek_app::problem::Problem;
 use kezek_app::views::{ApplicationView, KindergartenView, RoundView, StatsView};
 use kezek_app::App;
@@ -35,7 +34,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     security(("bearer" = [])))]
 async fn upsert(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path(id): Path<String>,
     w: Write<KindergartenForm>,
 ) -> Result<Response, ApiError> {
@@ -51,10 +50,10 @@ async fn upsert(
     security(("bearer" = [])))]
 async fn read_kindergarten(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<AnyRole>,
+    Bearer(auth): Bearer<KeyHolders>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| places::kindergarten(s, &auth, &id).map(|v| Json(v).into_response()))
+    app.reads(|r| r.kindergarten(&auth, &id).map(|v| Json(v).into_response()))
         .await?
         .map_err(ApiError::from)
 }
@@ -67,7 +66,7 @@ async fn read_kindergarten(
     security(("bearer" = [])))]
 async fn vacancies(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path((id, group)): Path<(String, String)>,
     w: Write<VacanciesForm>,
 ) -> Result<Response, ApiError> {
@@ -85,7 +84,7 @@ async fn vacancies(
     security(("bearer" = [])))]
 async fn allocate(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path(district): Path<String>,
     w: Write<RoundForm>,
 ) -> Result<Response, ApiError> {
@@ -101,10 +100,10 @@ async fn allocate(
     security(("bearer" = [])))]
 async fn read_round(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<StaffOrAuditor>,
+    Bearer(auth): Bearer<StaffOrAuditor>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| places::round(s, &auth, &id).map(|v| Json(v).into_response()))
+    app.reads(|r| r.round(&auth, &id).map(|v| Json(v).into_response()))
         .await?
         .map_err(ApiError::from)
 }
@@ -117,7 +116,7 @@ async fn read_round(
     security(("bearer" = [])))]
 async fn priority(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path(id): Path<String>,
     w: Write<PriorityForm>,
 ) -> Result<Response, ApiError> {
@@ -132,11 +131,10 @@ async fn priority(
     security(("bearer" = [])))]
 async fn stats(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<StaffOrAuditor>,
+    Bearer(auth): Bearer<StaffOrAuditor>,
     Path(district): Path<String>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    app.read(|s| places::stats(s, &auth, &district, now).map(|v| Json(v).into_response()))
+    app.reads(|r| r.stats(&auth, &district).map(|v| Json(v).into_response()))
         .await?
         .map_err(ApiError::from)
 }

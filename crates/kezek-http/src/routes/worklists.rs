@@ -2,13 +2,13 @@
 //! claims to check with their due dates, referrals outstanding by when they lapse.
 
 use crate::error::ApiError;
-use crate::extract::{Auth, Query};
+use crate::extract::{Bearer, Query};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::{QueueReaders, Staff};
 use kezek_app::ops::queue;
-use kezek_app::ops::worklists::{self, ClaimList, ReferralWorklist};
+use kezek_app::ops::worklists::{ClaimList, ReferralWorklist};
 use kezek_app::problem::Problem;
 use kezek_app::App;
 use serde::Deserialize;
@@ -50,11 +50,10 @@ struct QueueParams {
     security(("bearer" = [])))]
 async fn queue(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<QueueReaders>,
+    Bearer(auth): Bearer<QueueReaders>,
     Path(district): Path<String>,
     Query(p): Query<QueueParams>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
     let q = queue::QueueQuery {
         cohort: p.cohort,
         age: p.age,
@@ -63,9 +62,7 @@ async fn queue(
         after: p.after,
         limit: p.limit,
     };
-    app.read(|s| queue::page(s, &auth, &district, &q, now).map(|v| Json(v).into_response()))
-        .await?
-        .map_err(ApiError::from)
+    Ok(Json(app.reads(|r| r.page(&auth, &district, &q)).await??).into_response())
 }
 
 #[derive(Deserialize)]
@@ -81,17 +78,15 @@ struct ClaimQuery {
     security(("bearer" = [])))]
 async fn claims(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path(district): Path<String>,
     Query(q): Query<ClaimQuery>,
 ) -> Result<Response, ApiError> {
-    let now = app.now();
-    app.read(|s| {
-        worklists::claims(s, &auth, &district, q.status.as_deref(), now)
-            .map(|v| Json(v).into_response())
-    })
-    .await?
-    .map_err(ApiError::from)
+    Ok(Json(
+        app.reads(|r| r.claims(&auth, &district, q.status.as_deref()))
+            .await??,
+    )
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -109,20 +104,20 @@ struct ReferralQuery {
     security(("bearer" = [])))]
 async fn referrals(
     State(app): State<Arc<App>>,
-    Auth(auth): Auth<Staff>,
+    Bearer(auth): Bearer<Staff>,
     Path(district): Path<String>,
     Query(q): Query<ReferralQuery>,
 ) -> Result<Response, ApiError> {
-    app.read(|s| {
-        worklists::referrals(
-            s,
-            &auth,
-            &district,
-            q.status.as_deref(),
-            q.lapsing_before.as_deref(),
-        )
-        .map(|v| Json(v).into_response())
-    })
-    .await?
-    .map_err(ApiError::from)
+    Ok(Json(
+        app.reads(|r| {
+            r.referrals(
+                &auth,
+                &district,
+                q.status.as_deref(),
+                q.lapsing_before.as_deref(),
+            )
+        })
+        .await??,
+    )
+    .into_response())
 }

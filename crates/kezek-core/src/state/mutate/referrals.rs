@@ -123,7 +123,7 @@ impl State {
     }
 
     /// The child of open referral `r` is admitted: the reserved seat becomes enrolled.
-    pub(crate) fn enrol(&mut self, r: ReferralIx, at: Timestamp) -> Result<(), Mismatch> {
+    pub(crate) fn enroll(&mut self, r: ReferralIx, at: Timestamp) -> Result<(), Mismatch> {
         self.close_referral(r, ReferralStatus::Enrolled)?;
         let referral = self.referral_mut(r)?;
         referral.enrolled_at = Some(at);

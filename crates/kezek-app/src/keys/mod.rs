@@ -2,8 +2,10 @@
 //! key's role and scope, signed by the authority so that `kezek verify` sees any edit. The
 //! ring is the service's copy of them by token hash.
 
+pub mod authority;
+
 use crate::access::{Caller, Role};
-use crate::authority::{key_bytes, Authority};
+use crate::keys::authority::{key_bytes, Authority};
 use kezek_store::{ApiKeyRecord, Hash, KeyStore, StoreError};
 use parking_lot::{Mutex, RwLock};
 use sha2::{Digest, Sha256};

@@ -1,7 +1,7 @@
 //! The auditor's views: journal records with their hash chain, the signed head, and the
 //! authority's public keys.
 
-use crate::authority::Authority;
+use crate::keys::authority::Authority;
 use kezek_store::{Head, StoredEvent};
 use serde::Serialize;
 

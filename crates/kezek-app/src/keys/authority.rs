@@ -161,7 +161,9 @@ impl Authority {
             Some(mac) => B64
                 .decode(mac)
                 .is_ok_and(|m| self.answer_mac(a).verify_slice(&m).is_ok()),
-            None => verify(&self.public_key(), &answer_bytes(a), &a.signature).unwrap_or(false),
+            None => {
+                signature_holds(&self.public_key(), &answer_bytes(a), &a.signature).unwrap_or(false)
+            }
         }
     }
 
@@ -197,7 +199,7 @@ pub fn answer_bytes(a: &kezek_store::IdempotencyRecord) -> Vec<u8> {
 ///
 /// # Errors
 /// A malformed key or signature; `Ok(false)` when it simply does not match.
-pub fn verify(public_key: &str, bytes: &[u8], signature: &str) -> Result<bool, KeyError> {
+pub fn signature_holds(public_key: &str, bytes: &[u8], signature: &str) -> Result<bool, KeyError> {
     let pk: [u8; 32] = B64
         .decode(public_key.trim())
         .ok()
@@ -252,9 +254,9 @@ mod tests {
         let b = Authority::load_or_create(&path).unwrap();
         assert_eq!(a.key_id(), b.key_id(), "the same key on the next start");
         let sig = a.sign(b"queue");
-        assert!(verify(&b.public_key(), b"queue", &sig).unwrap());
-        assert!(!verify(&b.public_key(), b"queuf", &sig).unwrap());
-        assert!(verify("nope", b"queue", &sig).is_err());
+        assert!(signature_holds(&b.public_key(), b"queue", &sig).unwrap());
+        assert!(!signature_holds(&b.public_key(), b"queuf", &sig).unwrap());
+        assert!(signature_holds("nope", b"queue", &sig).is_err());
         std::fs::write(&path, "zz").unwrap();
         assert!(Authority::load_or_create(&path).is_err());
         let _ = std::fs::remove_dir_all(&dir);

@@ -2,7 +2,11 @@
 //! when somebody next reads it. The sweeper sleeps until the earliest deadline (at most a
 //! while, so a deadline added meanwhile is not missed for long) and sweeps.
 
-use crate::app::App;
+use crate::access::Caller;
+use crate::app::write::Written;
+use crate::error::AppError;
+use crate::App;
+use kezek_core::command::lapse::LapseOverdue;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,6 +14,45 @@ use std::time::Duration;
 const AT_MOST: Duration = Duration::from_secs(30);
 
 impl App {
+    /// Lapses every referral whose deadline has passed, as the `system` actor. Cheap when
+    /// nothing is due: one look at the earliest deadline.
+    ///
+    /// # Errors
+    /// The service unavailable.
+    pub async fn sweep(self: &Arc<Self>) -> Result<(), AppError> {
+        // Only the node that writes sweeps; a follower that takes over sweeps then.
+        if !self.node().writes() {
+            return Ok(());
+        }
+        let now = self.now();
+        let (lapse, remind) = self.peek(|s| {
+            (
+                s.next_deadline().is_some_and(|d| d <= now),
+                s.next_reminder().is_some_and(|r| r <= now),
+            )
+        })?;
+        let system = Caller::system();
+        if lapse {
+            self.write(
+                &system,
+                None,
+                |_, at| Ok(LapseOverdue { at }.into()),
+                |_, _, _| Written::json(200, &serde_json::Value::Null),
+            )
+            .await?;
+        }
+        if remind {
+            self.write(
+                &system,
+                None,
+                |_, at| Ok(kezek_core::command::remind::RemindDue { at }.into()),
+                |_, _, _| Written::json(200, &serde_json::Value::Null),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
     /// How long until the earliest deadline (capped), by the application's clock.
     fn until_next_deadline(&self) -> Duration {
         let now = self.now();

@@ -7,8 +7,8 @@
 mod derive;
 pub mod heads;
 
-use crate::authority::{key_bytes, verify as verify_signature, Authority, KeyError};
 use crate::documents::{field, signed_bytes};
+use crate::keys::authority::{key_bytes, signature_holds, Authority, KeyError};
 use kezek_core::model::ApplicationId;
 use kezek_core::State;
 use kezek_store::replay::{audit_observed, ReplayError};
@@ -35,7 +35,7 @@ pub struct Report {
 
 /// The first thing that did not check.
 #[derive(Debug, thiserror::Error)]
-pub enum VerifyError {
+pub enum AuditError {
     /// The journal: a record, a replay, a round.
     #[error(transparent)]
     Journal(#[from] ReplayError),
@@ -61,21 +61,21 @@ pub enum VerifyError {
 /// # Errors
 /// The first record, by seq, that fails a check (a round re-run, a document issued again, a
 /// saved head); then the first document, key or answer.
-pub fn verify(
+pub fn installation(
     store: &dyn Store,
     policy: impl Into<crate::PolicyChoice>,
     authority: impl Fn() -> Result<Authority, KeyError>,
     heads: &[heads::ExpectedHead],
-) -> Result<Report, VerifyError> {
+) -> Result<Report, AuditError> {
     if heads.iter().any(|h| h.signature.is_some()) {
         let public = authority()
-            .map_err(|error| VerifyError::NoKey {
+            .map_err(|error| AuditError::NoKey {
                 what: "signed heads",
                 error,
             })?
             .public_key();
         for h in heads {
-            heads::check_signature(h, &public).map_err(VerifyError::Record)?;
+            heads::check_signature(h, &public).map_err(AuditError::Record)?;
         }
     }
     // Every journal passes through the empty head.
@@ -83,14 +83,14 @@ pub fn verify(
         .iter()
         .find(|h| h.seq == 0 && h.hash != kezek_store::record::GENESIS)
     {
-        return Err(VerifyError::Record(format!(
+        return Err(AuditError::Record(format!(
             "a saved head at seq 0 has hash {}, not the empty journal's",
             hex::encode(h.hash)
         )));
     }
     let later: Vec<heads::ExpectedHead> = heads.iter().filter(|h| h.seq > 0).cloned().collect();
-    let policy = crate::app::initial_policy(store, policy.into())
-        .map_err(|e| VerifyError::Record(e.to_string()))?;
+    let policy = crate::app::start::initial_policy(store, policy.into())
+        .map_err(|e| AuditError::Record(e.to_string()))?;
     let mut state = State::new(policy);
     let mut derive = derive::Derive::new(store, &later)?;
     let checked = audit_observed(store, &mut state, &mut derive)?;
@@ -114,12 +114,12 @@ fn documents(
     state: &State,
     derived: &std::collections::HashSet<String>,
     authority: &impl Fn() -> Result<Authority, KeyError>,
-) -> Result<u64, VerifyError> {
+) -> Result<u64, AuditError> {
     if store.documents("", 1)?.is_empty() {
         return Ok(0);
     }
     let public = authority()
-        .map_err(|error| VerifyError::NoKey {
+        .map_err(|error| AuditError::NoKey {
             what: "documents",
             error,
         })?
@@ -134,7 +134,7 @@ fn documents(
         for (id, bytes) in page {
             check_document(state, &public, &id, &bytes)?;
             if !derived.contains(&id) {
-                return Err(VerifyError::Record(format!(
+                return Err(AuditError::Record(format!(
                     "document {id} does not follow from any record of the journal"
                 )));
             }
@@ -144,13 +144,13 @@ fn documents(
     Ok(n)
 }
 
-fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result<(), VerifyError> {
-    let fail = |m: String| Err(VerifyError::Record(m));
+fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result<(), AuditError> {
+    let fail = |m: String| Err(AuditError::Record(m));
     let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return fail(format!("document {id} is not JSON"));
     };
     let signature = field(&doc, "signature").unwrap_or_default();
-    if !verify_signature(public, &signed_bytes(&doc), signature).unwrap_or(false) {
+    if !signature_holds(public, &signed_bytes(&doc), signature).unwrap_or(false) {
         return fail(format!(
             "document {id}: the signature does not match its content"
         ));
@@ -179,14 +179,14 @@ fn records(
     store: &dyn Store,
     state: &State,
     authority: &impl Fn() -> Result<Authority, KeyError>,
-) -> Result<(usize, usize), VerifyError> {
+) -> Result<(usize, usize), AuditError> {
     let (keys, answers) = (store.keys()?, store.answers()?);
     for id in state.revoked_keys() {
         if !keys
             .iter()
             .any(|k| k.key_id == id && k.revoked_at.is_some())
         {
-            return Err(VerifyError::Record(format!(
+            return Err(AuditError::Record(format!(
                 "API key {id}: the journal says it was revoked, the stored keys do not"
             )));
         }
@@ -194,14 +194,14 @@ fn records(
     if keys.is_empty() && answers.is_empty() {
         return Ok((0, 0));
     }
-    let authority = authority().map_err(|error| VerifyError::NoKey {
+    let authority = authority().map_err(|error| AuditError::NoKey {
         what: "keys",
         error,
     })?;
     let public = authority.public_key();
     for k in &keys {
-        if !verify_signature(&public, &key_bytes(k), &k.signature).unwrap_or(false) {
-            return Err(VerifyError::Record(format!(
+        if !signature_holds(&public, &key_bytes(k), &k.signature).unwrap_or(false) {
+            return Err(AuditError::Record(format!(
                 "API key {}: the signature does not match the stored key",
                 k.key_id
             )));
@@ -209,7 +209,7 @@ fn records(
     }
     for a in &answers {
         if !authority.sealed(a) {
-            return Err(VerifyError::Record(format!(
+            return Err(AuditError::Record(format!(
                 "stored answer {} of {}: the signature does not match",
                 a.key, a.actor
             )));

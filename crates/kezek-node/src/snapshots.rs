@@ -12,12 +12,15 @@
 //! its head, encodes that state and writes it. The serving state is never locked for it;
 //! the cost is a second state in memory while the thread works, once every `every` records.
 
-use crate::app::{initial_policy, PolicyChoice, StartError};
+use kezek_app::app::start::{initial_policy, PolicyChoice, StartError};
+use kezek_app::keys::authority::Authority;
+use kezek_app::{App, Clock};
 use kezek_core::{Policy, State};
 use kezek_store::replay::{hash_at, replay, resume, ReplayError};
 use kezek_store::snapshot::{list, read, write};
-use kezek_store::{EventLog, Head};
+use kezek_store::{EventLog, Head, Store};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Snapshot files kept: the newest, and one before it in case the newest is damaged.
 const KEEP: usize = 2;
@@ -61,8 +64,8 @@ pub fn restore(
             snapshot = %path.display(),
             at = head.seq.get(),
             replayed = last.get() - head.seq.get(),
-            load_ms = u64::try_from(loaded.as_millis()).unwrap_or(u64::MAX),
-            ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            load_ms = kezek_app::millis(loaded),
+            ms = kezek_app::millis(started.elapsed()),
             "state restored from a snapshot"
         );
         return Ok(Some((state, head)));
@@ -103,15 +106,71 @@ fn usable(
     Ok(Some((state, head)))
 }
 
-/// The snapshots a server writes: where, and after how many new records.
+/// Starts the application from the newest snapshot in `keeper.dir` that checks, replaying
+/// only the records after it (from the journal's start when none does), and keeps snapshots
+/// from then on: a thread of their own writes one each time the journal has grown by
+/// `keeper.every` records since the newest, without locking the serving state.
+///
+/// When the start had to replay as many records, the state it just built is encoded here,
+/// before the application serves (a fraction of the replay the thread would otherwise do
+/// again while the service starts taking requests), and the thread writes it first.
+/// Snapshot files the start passed over (damaged, of another layout, another journal's) do
+/// not count: the next one written replaces them.
+///
+/// # Errors
+/// As [`App::start`].
+pub fn start(
+    store: Arc<dyn Store>,
+    policy: PolicyChoice,
+    authority: Authority,
+    clock: Arc<dyn Clock>,
+    kept: &Kept,
+) -> Result<Arc<App>, StartError> {
+    let keeper = Keeper {
+        dir: kept.dir.clone(),
+        every: kept.every,
+        policy,
+    };
+    let started = std::time::Instant::now();
+    let policy = initial_policy(store.as_ref(), keeper.policy.clone())?;
+    let restored = restore(store.as_ref(), &keeper.dir, &policy)?;
+    let restored_at = restored.as_ref().map_or(0, |(_, head)| head.seq.get());
+    let state = if let Some((state, _)) = restored {
+        state
+    } else {
+        let mut state = State::new(policy);
+        replay(store.as_ref(), &mut state)?;
+        state
+    };
+    tracing::info!(
+        events = state.last_seq().get(),
+        ms = kezek_app::millis(started.elapsed()),
+        "journal replayed"
+    );
+    let first = (state.last_seq().get() >= restored_at.saturating_add(keeper.every.max(1)))
+        .then(|| Keeper::encode(store.as_ref(), &state));
+    let app = App::from_state(Arc::clone(&store), state, authority, clock)?;
+    keeper.spawn(&app, store, restored_at, first);
+    Ok(app)
+}
+
+/// Where a node keeps its snapshots, and how often it writes one.
 #[derive(Debug, Clone)]
-pub struct Keeper {
+pub struct Kept {
     /// The directory.
     pub dir: PathBuf,
     /// Records between two snapshots.
     pub every: u64,
-    /// The policy the server was started with (see [`crate::App::start`]).
-    pub policy: PolicyChoice,
+}
+
+/// The snapshots a node writes: where, after how many new records, and under which policy a
+/// state is replayed for one.
+#[derive(Debug, Clone)]
+pub struct Keeper {
+    dir: PathBuf,
+    every: u64,
+    /// The policy the node was started with (see [`App::start`]).
+    policy: PolicyChoice,
 }
 
 impl Keeper {
@@ -149,6 +208,62 @@ impl Keeper {
             .to_snapshot()
             .map_err(|e| StartError::Snapshot(e.to_string()))?;
         Ok((Head { seq, hash }, bytes))
+    }
+
+    /// The thread that keeps snapshots of `app`'s journal in `store`: writes `first` if
+    /// given, then looks every second whether the journal has grown by `every` records since
+    /// the newest (`newest` at first). It ends with the application.
+    pub(crate) fn spawn(
+        self,
+        app: &Arc<App>,
+        store: Arc<dyn Store>,
+        mut newest: u64,
+        first: Option<Result<(Head, Vec<u8>), StartError>>,
+    ) {
+        let app = Arc::downgrade(app);
+        let spawned = std::thread::Builder::new()
+            .name("snapshots".into())
+            .spawn(move || {
+                match first {
+                    Some(Ok((head, bytes))) => match self.write(head, &bytes) {
+                        Ok(()) => {
+                            newest = head.seq.get();
+                            tracing::info!(at = newest, "snapshot written");
+                        }
+                        Err(e) => tracing::warn!(error = %e, "snapshot not written"),
+                    },
+                    Some(Err(e)) => tracing::warn!(error = %e, "snapshot not written"),
+                    None => {}
+                }
+                loop {
+                    std::thread::sleep(std::time::Duration::from_secs(1));
+                    let Some(head) = app.upgrade().map(|app| app.applied_seq()) else {
+                        return;
+                    };
+                    if head < newest.saturating_add(self.every.max(1)) {
+                        continue;
+                    }
+                    let started = std::time::Instant::now();
+                    match self.take(store.as_ref()) {
+                        Ok(at) => {
+                            newest = at.seq.get();
+                            tracing::info!(
+                                at = newest,
+                                ms = kezek_app::millis(started.elapsed()),
+                                "snapshot written"
+                            );
+                        }
+                        Err(e) => {
+                            // Tried again once as many records more have come.
+                            newest = head;
+                            tracing::warn!(error = %e, "snapshot not written");
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "no snapshots: the thread did not start");
+        }
     }
 
     /// Writes a snapshot file.

@@ -6,23 +6,18 @@
 //! before), retried with exponential backoff from 1 s up to an hour between attempts, for
 //! ever. Delivery state is in the store, so a restart or a SIGKILL goes on where it was.
 
-use crate::App;
 use hmac::{Hmac, Mac};
-use kezek_store::{Attempt, Notification};
+use kezek_store::Notification;
 use sha2::Sha256;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The first wait after a failed attempt.
-const FIRST_RETRY: Duration = Duration::from_secs(1);
+pub(crate) const FIRST_RETRY: Duration = Duration::from_secs(1);
 /// The longest wait between two attempts.
 const LONGEST_RETRY: Duration = Duration::from_secs(3600);
 /// How long one attempt may take.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Notifications tried at once (of different applications).
-const AT_ONCE: usize = 32;
-/// How often the outbox is looked at when there was nothing to send.
-const IDLE_POLL: Duration = Duration::from_millis(200);
 
 /// Where and how notifications are pushed.
 #[derive(Clone)]
@@ -84,8 +79,8 @@ impl Push {
     }
 
     /// One attempt: whether the receiver answered 2xx, or why not.
-    async fn send(&self, n: &Notification) -> Result<(), String> {
-        let body = serde_json::to_vec(&crate::ops::notifications::body(n)).unwrap_or_default();
+    pub(crate) async fn send(&self, n: &Notification) -> Result<(), String> {
+        let body = serde_json::to_vec(&super::body(n)).unwrap_or_default();
         let res = self
             .client
             .post(&self.url)
@@ -120,67 +115,6 @@ pub fn backoff(attempts: u32) -> Duration {
     FIRST_RETRY
         .checked_mul(1u32 << attempts.min(20))
         .map_or(LONGEST_RETRY, |d| d.min(LONGEST_RETRY))
-}
-
-impl App {
-    /// Pushes the outbox for ever (`kezek serve --notify-url` runs it beside the API).
-    pub async fn run_delivery(self: Arc<Self>, push: Push) {
-        loop {
-            match self.deliver_once(&push).await {
-                Ok(0) => tokio::time::sleep(IDLE_POLL).await,
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "the outbox cannot be read or updated");
-                    tokio::time::sleep(FIRST_RETRY).await;
-                }
-            }
-        }
-    }
-
-    /// One pass: tries the notifications due now (the first undelivered of each
-    /// application), records the outcomes; how many it tried.
-    ///
-    /// # Errors
-    /// The outbox cannot be read or updated.
-    pub async fn deliver_once(self: &Arc<Self>, push: &Push) -> Result<usize, crate::AppError> {
-        // Only the node that writes delivers: two nodes would tell a family twice.
-        if !self.node().writes() {
-            return Ok(0);
-        }
-        let now_ms = self.now().as_millisecond();
-        let due = self.store(move |s| s.deliverable(now_ms, AT_ONCE)).await?;
-        if due.is_empty() {
-            return Ok(0);
-        }
-        let mut tries = tokio::task::JoinSet::new();
-        for n in due {
-            let push = push.clone();
-            tries.spawn(async move {
-                let outcome = push.send(&n).await;
-                (n, outcome)
-            });
-        }
-        let mut attempts = Vec::new();
-        while let Some(done) = tries.join_next().await {
-            let Ok((n, outcome)) = done else { continue };
-            attempts.push(match outcome {
-                Ok(()) => Attempt::Delivered { id: n.id },
-                Err(error) => {
-                    let wait = backoff(n.attempts);
-                    tracing::info!(notification = n.id, attempts = n.attempts + 1, error = %error, "a notification was not delivered; trying again later");
-                    Attempt::Failed {
-                        id: n.id,
-                        next_attempt_ms: now_ms
-                            .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
-                        error,
-                    }
-                }
-            });
-        }
-        let count = attempts.len();
-        self.store(move |s| s.record_attempts(&attempts)).await?;
-        Ok(count)
-    }
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! line: the JSON of `GET /v1/journal/head` (`{"seq":…,"hash":…,"signature":…,"key_id":…}`),
 //! or `SEQ:HASH`. Blank lines and lines starting with `#` are skipped.
 
-use crate::authority::verify as verify_signature;
+use crate::keys::authority::signature_holds;
 use crate::views::head_bytes;
 use kezek_store::Hash;
 use serde::Deserialize;
@@ -84,7 +84,7 @@ pub(super) fn check_signature(head: &ExpectedHead, public: &str) -> Result<(), S
         return Ok(());
     };
     let bytes = head_bytes(head.seq, &hex::encode(head.hash));
-    if verify_signature(public, &bytes, signature).unwrap_or(false) {
+    if signature_holds(public, &bytes, signature).unwrap_or(false) {
         Ok(())
     } else {
         Err(format!(

@@ -5,7 +5,7 @@
 //! is the journal's only writer, so a revocation made beside it is journaled by it.
 
 use crate::access::Caller;
-use crate::write::Written;
+use crate::app::write::Written;
 use crate::{App, AppError};
 use kezek_core::Event;
 use std::sync::atomic::Ordering;
@@ -37,9 +37,9 @@ impl App {
         // One at a time: a caller that comes while the watch syncs waits until the
         // revocations it found are durable, instead of seeing the version already read and
         // returning before they are in the journal.
-        let _one = self.keys_sync.lock().await;
+        let _one = self.keys.sync.lock().await;
         let version = self.store(|s| s.keys_version()).await?;
-        if version == self.keys_version.load(Ordering::Acquire) {
+        if version == self.keys.version.load(Ordering::Acquire) {
             return Ok(0);
         }
         let keys = self.store(|s| s.keys()).await?;
@@ -50,10 +50,10 @@ impl App {
             .collect();
         // Refused at once; the version is kept only once the revocations are journaled, so
         // a journal that fails now is tried again at the next look.
-        self.keys.replace(keys);
+        self.keys.ring.replace(keys);
         // Only the node that writes journals them (it looks again when it takes over).
         if !self.node.writes() {
-            self.keys_version.store(version, Ordering::Release);
+            self.keys.version.store(version, Ordering::Release);
             return Ok(0);
         }
         let pending: Vec<String> = self.peek(|s| {
@@ -84,7 +84,7 @@ impl App {
                 journaled += 1;
             }
         }
-        self.keys_version.store(version, Ordering::Release);
+        self.keys.version.store(version, Ordering::Release);
         Ok(journaled)
     }
 }

@@ -6,15 +6,15 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
-    reason = "a test: a panic is a failed test"
+    clippy::too_many_lines,
+    reason = "a test: a panic is a failed test, and a scenario reads top to bottom"
 )]
-#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
 
+use crate::access::{Filer, Staff};
+use crate::forms::{KindergartenForm, RegisterForm};
+use crate::keys::authority::Authority;
+use crate::{App, AppError, Auth, Caller, ManualClock, Role, Unavailable, Written};
 use jiff::Timestamp;
-use kezek_app::access::{Filer, Staff};
-use kezek_app::authority::Authority;
-use kezek_app::forms::{KindergartenForm, RegisterForm};
-use kezek_app::{App, AppError, Auth, Caller, ManualClock, Role, Unavailable, Written};
 use kezek_core::command::withdraw::Withdraw;
 use kezek_core::model::ApplicationId;
 use kezek_core::Policy;
@@ -138,7 +138,7 @@ async fn a_torn_batch_poisons_and_a_restart_keeps_only_what_was_written() {
         .await
         .unwrap();
     assert_eq!((status.as_str(), referrals), ("queued", 0));
-    let report = kezek_app::verify::verify(
+    let report = crate::audit::installation(
         inner.as_ref(),
         Policy::kz_2013(),
         || Ok(Authority::from_seed([7; 32])),
@@ -159,14 +159,12 @@ async fn failing_reads_answer_unavailable_and_do_not_poison() {
         ..admin()
     })
     .unwrap();
-    let e = kezek_app::ops::audit::journal(&app, &auditor, 0, None)
-        .await
-        .unwrap_err();
+    let e = app.journal(&auditor, 0, None).await.unwrap_err();
     assert!(
         matches!(e, AppError::Unavailable(Unavailable::Store(_))),
         "{e:?}"
     );
-    let key = Some(kezek_app::Idempotency {
+    let key = Some(crate::Idempotency {
         key: "k1".into(),
         fingerprint: [1; 32],
     });

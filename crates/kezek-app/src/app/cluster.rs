@@ -10,8 +10,8 @@
 //!
 //! A node on an unshared store (SQLite, memory) is alone and always writes.
 
-use crate::app::App;
 use crate::error::{AppError, Unavailable};
+use crate::App;
 use kezek_core::model::Seq;
 use kezek_store::{Head, Shared};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -26,7 +26,7 @@ const APPLY_PAGE: usize = 2000;
 
 /// What this node does in its installation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
+pub enum NodeRole {
     /// Alone on its store: it writes.
     Single,
     /// Leads a shared journal: it writes.
@@ -35,7 +35,7 @@ pub enum Role {
     Follower,
 }
 
-impl Role {
+impl NodeRole {
     /// As `/healthz` names it.
     #[must_use]
     pub fn as_str(self) -> &'static str {
@@ -68,29 +68,29 @@ impl Default for Node {
 }
 
 impl Node {
-    fn set(&self, role: Role) {
+    fn set(&self, role: NodeRole) {
         let n = match role {
-            Role::Single => 0,
-            Role::Leader => 1,
-            Role::Follower => 2,
+            NodeRole::Single => 0,
+            NodeRole::Leader => 1,
+            NodeRole::Follower => 2,
         };
         self.role.store(n, Ordering::SeqCst);
     }
 
     /// The node's role now.
     #[must_use]
-    pub fn role(&self) -> Role {
+    pub fn role(&self) -> NodeRole {
         match self.role.load(Ordering::SeqCst) {
-            0 => Role::Single,
-            1 => Role::Leader,
-            _ => Role::Follower,
+            0 => NodeRole::Single,
+            1 => NodeRole::Leader,
+            _ => NodeRole::Follower,
         }
     }
 
     /// Whether this node may write.
     #[must_use]
     pub fn writes(&self) -> bool {
-        self.role() != Role::Follower
+        self.role() != NodeRole::Follower
     }
 
     /// The leader's URL, when another node leads.
@@ -132,17 +132,9 @@ impl App {
         }
     }
 
-    /// Waits until this node has applied the journal up to `seq` (a client reading its own
-    /// write on another node), at most `patience`; whether it has.
-    pub async fn caught_up(&self, seq: u64, patience: Duration) -> bool {
-        let mut durable = self.health.subscribe();
-        let reached = tokio::time::timeout(patience, durable.wait_for(|d| *d >= seq)).await;
-        matches!(reached, Ok(Ok(_)))
-    }
-
     /// Joins the shared journal as a follower: from now on it writes only once it leads.
     pub fn follow(&self) {
-        self.node.set(Role::Follower);
+        self.node.set(NodeRole::Follower);
     }
 
     /// Runs this node's part in the shared journal until the task is dropped: follows the
@@ -280,10 +272,10 @@ impl App {
         }
         self.sequencer.reset(head.seq);
         *self.node.leader.write() = None;
-        self.node.set(Role::Leader);
+        self.node.set(NodeRole::Leader);
         tracing::info!(seq = head.seq.get(), "this node took over the journal");
         // Keys revoked while no node led, deadlines passed meanwhile: looked at now.
-        self.keys_version.store(u64::MAX, Ordering::Release);
+        self.keys.version.store(u64::MAX, Ordering::Release);
         self.wake.notify_one();
         Ok(())
     }

@@ -4,6 +4,8 @@
 //! a child aged out. Each names the application, the document when there is one, and when;
 //! the rest is what the kind needs. A reader adds the id the store gave it.
 
+pub mod push;
+
 use crate::views::{referral_document_id, result_id};
 use jiff::Timestamp;
 use kezek_core::command::Outcome;
@@ -210,4 +212,15 @@ fn about_referral(
             json!({"referral_id": referral_id}),
         ),
     })
+}
+
+/// A stored notification as the portal receives it: its body with its id.
+#[must_use]
+pub fn body(n: &kezek_store::Notification) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&n.body).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(map) = v.as_object_mut() {
+        map.insert("id".into(), n.id.into());
+    }
+    v
 }

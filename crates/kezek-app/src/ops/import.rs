@@ -4,9 +4,9 @@
 //! and line; nothing is journaled, and since the state holds part of the city, the
 //! application is poisoned (the command line exits; a restart starts from the journal).
 
-use crate::app::App;
+use crate::app::Armed;
 use crate::error::{AppError, Unavailable};
-use crate::health::Armed;
+use crate::App;
 use kezek_core::city::{load_named_city, CityError};
 use kezek_core::dataset::{parse_applications_on, parse_catalog, parse_groups, RowError};
 use kezek_store::Append;

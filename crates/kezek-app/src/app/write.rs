@@ -11,12 +11,12 @@
 //! — is read from a state that may be ahead of the journal too, so it is sent only once the
 //! journal has caught up with that state.
 
+use super::sequencer::Handover;
 use crate::access::Caller;
-use crate::app::App;
+use crate::app::Armed;
 use crate::documents::{self, Draft};
 use crate::error::{AppError, Unavailable};
-use crate::health::Armed;
-use crate::sequencer::Handover;
+use crate::App;
 use jiff::Timestamp;
 use kezek_core::{Command, Event, Outcome, State};
 use kezek_store::{Append, Hash, IdempotencyRecord};
@@ -88,7 +88,7 @@ impl App {
     /// # Errors
     /// What `decide` refuses, the command's [`kezek_core::Refusal`], a reused key, or
     /// [`AppError::Unavailable`] when the service is poisoned or the journal failed.
-    pub async fn write(
+    pub(crate) async fn write(
         self: &Arc<Self>,
         caller: &Caller,
         idempotency: Option<Idempotency>,
@@ -186,7 +186,7 @@ impl App {
         &self,
         caller: &Caller,
         idempotency: Option<Idempotency>,
-        mark: Option<crate::answers::Mark>,
+        mark: Option<super::answers::Mark>,
         decide: impl FnOnce(&State, Timestamp) -> Result<Vec<Event>, AppError>,
         answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
     ) -> Result<Prepared<'_>, Early> {
@@ -266,7 +266,7 @@ impl App {
         &self,
         caller: &Caller,
         idempotency: Option<&Idempotency>,
-        mark: Option<crate::answers::Mark>,
+        mark: Option<super::answers::Mark>,
     ) -> Result<Option<Early>, AppError> {
         let (Some(i), Some(mark)) = (idempotency, mark) else {
             return Ok(None);
@@ -311,8 +311,8 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::authority::Authority;
     use crate::clock::ManualClock;
+    use crate::keys::authority::Authority;
     use kezek_core::model::ApplicationId;
     use kezek_core::Policy;
     use kezek_store::memory::MemoryStore;

@@ -73,9 +73,13 @@ impl Witness {
         Ok(())
     }
 
-    /// Records every `every` until the process ends; a failure is logged, not fatal (the
+    /// Records every `every` until the task is aborted; a failure is logged, not fatal (the
     /// journal is unaffected).
-    pub fn spawn(self: &Arc<Self>, app: Arc<App>, every: std::time::Duration) {
+    pub(crate) fn spawn(
+        self: &Arc<Self>,
+        app: Arc<App>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
         let witness = Arc::clone(self);
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(every);
@@ -85,6 +89,6 @@ impl Witness {
                     tracing::error!(error = %e, "witness file not written");
                 }
             }
-        });
+        })
     }
 }

@@ -1,0 +1,165 @@
+//! The application: the core's state behind one lock, the store, the authority key, the API
+//! keys, the clock, and what the write path needs (stored answers in flight, the sequencer,
+//! the poison flag). This module is the machinery every operation runs on:
+//!
+//! - `start`: building the application from a journal (or a state restored elsewhere);
+//! - `read`: reads that wait for the journal to be durable up to what they read;
+//! - `write`: the write path, request → command → events → journal → answer;
+//! - `health`, `sequencer`, `answers`: the poison flag and durable head, the order batches
+//!   reach the journal in, the stored answers of `Idempotency-Key`s;
+//! - `cluster`: this node's part when several share a journal.
+//!
+//! The operations themselves — what a request may ask — are `impl App` blocks in
+//! `crate::ops`, one module per area; nothing outside this crate touches the state.
+
+mod answers;
+pub mod cluster;
+mod health;
+#[cfg(test)]
+mod poison_tests;
+mod read;
+mod sequencer;
+pub mod start;
+pub mod write;
+
+pub(crate) use health::Armed;
+pub use read::Reads;
+
+use crate::error::{AppError, Unavailable};
+use crate::keys::authority::Authority;
+use crate::keys::KeyRing;
+use answers::Answers;
+use health::Health;
+use jiff::Timestamp;
+use kezek_core::State;
+use kezek_store::Store;
+use parking_lot::RwLock;
+use sequencer::Sequencer;
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::Arc;
+
+/// The running application.
+pub struct App {
+    /// The state, read by many, written by one write at a time.
+    pub(crate) state: RwLock<State>,
+    /// The journal and what is stored with it.
+    pub(crate) store: Arc<dyn Store>,
+    /// Signs documents, the journal head, keys; seals stored answers.
+    pub(crate) authority: Authority,
+    /// The API keys, as this node last read them.
+    pub(crate) keys: Keys,
+    /// Now.
+    pub(crate) clock: Arc<dyn crate::clock::Clock>,
+    /// Answers submitted to the journal but perhaps not yet durable.
+    pub(crate) answers: Answers,
+    /// Puts batches signed out of order back in order for the journal.
+    pub(crate) sequencer: Sequencer,
+    /// Whether the state may still be trusted.
+    pub(crate) health: Health,
+    /// Wakes the lapse sweeper before its time (the clock jumped, a deadline moved).
+    pub(crate) wake: tokio::sync::Notify,
+    /// Where the public reaches this service: printed documents carry their check page's URL
+    /// under it (`serve --public-url`; the listening address until set).
+    pub(crate) public_url: std::sync::OnceLock<String>,
+    /// The audits run from the console.
+    pub(crate) audits: Audits,
+    /// This node's role when several share the journal.
+    pub(crate) node: cluster::Node,
+}
+
+/// The API keys by token hash, and what keeps them in step with the store.
+pub(crate) struct Keys {
+    /// The keys.
+    pub(crate) ring: KeyRing,
+    /// The store's keys' version when `ring` was read (`ops::keys`).
+    pub(crate) version: AtomicU64,
+    /// Held by a sync from reading the keys until their revocations are journaled.
+    pub(crate) sync: tokio::sync::Mutex<()>,
+}
+
+/// The last audit run from the console, and whether one runs now (one at a time: each
+/// replays the whole journal).
+#[derive(Default)]
+pub(crate) struct Audits {
+    pub(crate) last: parking_lot::Mutex<Option<Audited>>,
+    pub(crate) running: AtomicBool,
+}
+
+/// An audit of the whole installation run while the service serves (`App::audit_now`).
+#[derive(Debug, Clone)]
+pub struct Audited {
+    /// When it ended.
+    pub at: Timestamp,
+    /// What it checked, or the first thing that did not check.
+    pub result: Result<AuditCounts, String>,
+}
+
+/// What an audit checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCounts {
+    /// Records verified and applied.
+    pub events: u64,
+    /// Rounds decided again and found equal.
+    pub rounds: u64,
+    /// Documents issued again the same.
+    pub documents: u64,
+    /// API keys whose signature checks.
+    pub keys: usize,
+    /// Stored answers whose seal checks.
+    pub answers: usize,
+    /// The head's seq.
+    pub head_seq: u64,
+    /// The head's hash.
+    pub head_hash: kezek_store::Hash,
+}
+
+impl App {
+    /// Now, by the application's clock.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Sets where the public reaches this service (once; later calls are ignored): the
+    /// base of the check page a printed document links to.
+    pub fn set_public_url(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    /// Whether the public reaches this service over https (the console's cookies are then
+    /// `Secure`).
+    #[must_use]
+    pub fn public_url_is_https(&self) -> bool {
+        self.public_url
+            .get()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
+
+    /// The public check page of document `id` with its digest: under the public URL, or
+    /// relative until one is set (`kezek serve` always sets one).
+    #[must_use]
+    pub fn check_url(&self, id: &str, digest: &str) -> String {
+        let base = self.public_url.get().map_or("", String::as_str);
+        format!("{base}/v1/verify/{id}?digest={digest}")
+    }
+
+    /// The authority key.
+    #[must_use]
+    pub fn authority(&self) -> &Authority {
+        &self.authority
+    }
+
+    /// Why the service stopped taking requests, if it did.
+    #[must_use]
+    pub fn poisoned(&self) -> Option<Arc<str>> {
+        self.health.poisoned()
+    }
+
+    /// Refuses when poisoned.
+    pub(crate) fn check_health(&self) -> Result<(), AppError> {
+        match self.health.poisoned() {
+            Some(reason) => Err(AppError::Unavailable(Unavailable::Poisoned(reason))),
+            None => Ok(()),
+        }
+    }
+}
