@@ -1,6 +1,10 @@
 //! Command-line arguments. Defaults and environment variables come from [`crate::config`].
 
-use crate::config::{env, DEFAULT_ACADEMIC_YEAR, DEFAULT_DATA, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT};
+use crate::config::{
+    env, Installation, DEFAULT_ACADEMIC_YEAR, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT, DEFAULT_MAX_CONNECTIONS,
+    DEFAULT_SNAPSHOT_EVERY, DEFAULT_WITNESS_EVERY,
+};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -57,26 +61,20 @@ pub struct MigrateArgs {
 /// Arguments of `kezek backup`.
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// The journal in PostgreSQL to copy (`postgres://…`), into a SQLite data directory, as
-    /// of one moment, while it serves; the data directory then only names where the
-    /// authority key is.
-    #[arg(long, env = env::DATABASE)]
-    pub database: Option<String>,
-    /// Data directory to copy.
-    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
+    /// The installation to copy: its data directory, or its journal in PostgreSQL copied as
+    /// of one moment into a SQLite data directory (the data directory then only names where
+    /// the authority key is). An authority key kept outside the data directory is not
+    /// copied: back it up on its own.
+    #[command(flatten)]
+    pub at: InstallationArgs,
     /// New directory for the copy (must not exist, or be empty).
     #[arg(long)]
     pub to: PathBuf,
-    /// The authority's signing key, if kept outside the data directory (it is then not
-    /// copied: back it up on its own).
-    #[arg(long, env = env::AUTHORITY_KEY)]
-    pub authority_key: Option<PathBuf>,
 }
 
-/// Where the installation is, and the policy it runs.
+/// Where an installation is: the same three flags for every command.
 #[derive(Debug, Args)]
-pub struct StoreArgs {
+pub struct InstallationArgs {
     /// Data directory (the SQLite journal is created there on first start).
     #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
     pub data: PathBuf,
@@ -84,13 +82,29 @@ pub struct StoreArgs {
     /// data directory, which then keeps only the authority key (docs/deployment.md).
     #[arg(long, env = env::DATABASE)]
     pub database: Option<String>,
-    /// Tier policy (TOML); default: the built-in kz-2013.
-    #[arg(long, env = env::POLICY)]
-    pub policy: Option<PathBuf>,
     /// The authority's signing key, if not `authority.key` in the data directory: kept
     /// elsewhere, a copy of the data directory cannot sign (see docs/operations.md).
     #[arg(long, env = env::AUTHORITY_KEY)]
     pub authority_key: Option<PathBuf>,
+}
+
+impl InstallationArgs {
+    /// The installation these flags name.
+    #[must_use]
+    pub fn installation(&self) -> Installation {
+        Installation::new(&self.data, self.authority_key.as_deref()).on(self.database.as_deref())
+    }
+}
+
+/// Where the installation is, and the policy it runs.
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+    /// Tier policy (TOML); default: the built-in kz-2013.
+    #[arg(long, env = env::POLICY)]
+    pub policy: Option<PathBuf>,
 }
 
 /// `kezek policy …`.
@@ -108,28 +122,17 @@ pub enum PolicyCommand {
 pub struct AdoptArgs {
     /// The policy file (TOML).
     pub file: PathBuf,
-    /// Data directory.
-    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
-    /// The authority's signing key, if not in the data directory.
-    #[arg(long, env = env::AUTHORITY_KEY)]
-    pub authority_key: Option<PathBuf>,
-    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
-    /// data directory, which then keeps only the authority key (docs/deployment.md).
-    #[arg(long, env = env::DATABASE)]
-    pub database: Option<String>,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek policy show`.
 #[derive(Debug, Args)]
 pub struct ShowPolicyArgs {
-    /// Data directory.
-    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
-    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
-    /// data directory, which then keeps only the authority key (docs/deployment.md).
-    #[arg(long, env = env::DATABASE)]
-    pub database: Option<String>,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// `kezek documents …`.
@@ -184,20 +187,20 @@ pub struct ServeArgs {
     #[arg(long, env = env::WITNESS)]
     pub witness: Option<PathBuf>,
     /// Seconds between two heads in the witness file.
-    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    #[arg(long, default_value_t = DEFAULT_WITNESS_EVERY, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub witness_every: u64,
     /// Write a snapshot of the state to `snapshots/` in the data directory each time the
     /// journal has grown by this many records, and start from the newest one (replaying
     /// only the records after it); 0: never write one, and always replay from the start.
-    #[arg(long, env = "KEZEK_SNAPSHOT_EVERY", default_value_t = 100_000)]
+    #[arg(long, env = env::SNAPSHOT_EVERY, default_value_t = DEFAULT_SNAPSHOT_EVERY)]
     pub snapshot_every: u64,
     /// Connections open at once (lowered to what the open-files limit allows); past it the
     /// oldest idle connection is closed.
-    #[arg(long, env = env::MAX_CONNECTIONS, default_value_t = 4096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    #[arg(long, env = env::MAX_CONNECTIONS, default_value_t = DEFAULT_MAX_CONNECTIONS, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_connections: u64,
     /// Seconds a connection has to deliver a request's headers, and to send the next
     /// request after an answer (keep-alive idle time).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    #[arg(long, default_value_t = DEFAULT_HEADER_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub header_timeout: u64,
     /// POST every notification for families (referral issued, claim decided, …) to this URL,
     /// signed with `X-Kezek-Signature: sha256=<HMAC>`, until it answers 2xx.
@@ -208,7 +211,7 @@ pub struct ServeArgs {
     #[arg(long, env = env::NOTIFY_SECRET_FILE, requires = "notify_url")]
     pub notify_secret_file: Option<PathBuf>,
     /// Seconds a request has to deliver its body.
-    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3_600))]
+    #[arg(long, default_value_t = DEFAULT_BODY_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub body_timeout: u64,
 }
 
@@ -227,13 +230,9 @@ pub enum KeysCommand {
 /// Arguments of `kezek keys list`.
 #[derive(Debug, Args)]
 pub struct KeysListArgs {
-    /// Data directory.
-    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
-    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
-    /// data directory, which then keeps only the authority key (docs/deployment.md).
-    #[arg(long, env = env::DATABASE)]
-    pub database: Option<String>,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek keys revoke`.
@@ -241,16 +240,9 @@ pub struct KeysListArgs {
 pub struct RevokeArgs {
     /// The key's id (`key-…`, as `kezek keys list` and the journal's actors show it).
     pub key_id: String,
-    /// Data directory.
-    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
-    /// The authority's signing key, if not in the data directory.
-    #[arg(long, env = env::AUTHORITY_KEY)]
-    pub authority_key: Option<PathBuf>,
-    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
-    /// data directory, which then keeps only the authority key (docs/deployment.md).
-    #[arg(long, env = env::DATABASE)]
-    pub database: Option<String>,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek keys create`.
@@ -269,16 +261,9 @@ pub struct KeyArgs {
     /// time. Without it the key is accepted until revoked.
     #[arg(long)]
     pub expires: Option<String>,
-    /// Data directory.
-    #[arg(long, env = env::DATA, default_value = DEFAULT_DATA)]
-    pub data: PathBuf,
-    /// The authority's signing key, if not in the data directory.
-    #[arg(long, env = env::AUTHORITY_KEY)]
-    pub authority_key: Option<PathBuf>,
-    /// The journal in PostgreSQL (`postgres://user@host:5432/kezek`) instead of SQLite in the
-    /// data directory, which then keeps only the authority key (docs/deployment.md).
-    #[arg(long, env = env::DATABASE)]
-    pub database: Option<String>,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek import`.

@@ -13,6 +13,17 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_LOG_FORMAT: &str = "text";
 /// The academic year `simulate` allocates for when none is given.
 pub const DEFAULT_ACADEMIC_YEAR: &str = "2026";
+/// Seconds between two heads in `serve --witness`'s file (`--witness-every`).
+pub const DEFAULT_WITNESS_EVERY: u64 = 60;
+/// Records between two snapshots of `serve` (`--snapshot-every`; 0: none).
+pub const DEFAULT_SNAPSHOT_EVERY: u64 = 100_000;
+/// Connections `serve` keeps open at once (`--max-connections`).
+pub const DEFAULT_MAX_CONNECTIONS: u64 = 4096;
+/// Seconds a connection has to send a request's headers, and the keep-alive idle time
+/// (`--header-timeout`).
+pub const DEFAULT_HEADER_TIMEOUT: u64 = 10;
+/// Seconds a request has to send its body (`--body-timeout`).
+pub const DEFAULT_BODY_TIMEOUT: u64 = 30;
 
 /// Environment variables that stand for flags (a flag given wins).
 pub mod env {
@@ -42,6 +53,8 @@ pub mod env {
     pub const ADVERTISE_URL: &str = "KEZEK_ADVERTISE_URL";
     /// `serve --max-connections`.
     pub const MAX_CONNECTIONS: &str = "KEZEK_MAX_CONNECTIONS";
+    /// `serve --snapshot-every`.
+    pub const SNAPSHOT_EVERY: &str = "KEZEK_SNAPSHOT_EVERY";
 }
 
 /// The journal's file in the data directory (SQLite; `-wal` and `-shm` beside it).

@@ -13,8 +13,7 @@ use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
 /// No journal, a target that is not new and empty, a journal that fails its checks, or a
 /// copy that cannot be written.
 pub fn run(args: &BackupArgs) -> Result<()> {
-    let from =
-        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    let from = args.at.installation();
     let to = Installation::new(&args.to, None);
     if !from.has_journal() {
         bail!("no journal at {}", from.journal().display());
@@ -31,7 +30,7 @@ pub fn run(args: &BackupArgs) -> Result<()> {
         .mode(0o700)
         .create(&args.to)
         .with_context(|| format!("cannot create {}", args.to.display()))?;
-    let head = match &args.database {
+    let head = match &args.at.database {
         None => kezek_store::sqlite::backup(&from.journal(), &to.journal())
             .context("the backup failed")?,
         // One snapshot of the database, copied record by record into a new SQLite journal

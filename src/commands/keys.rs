@@ -4,7 +4,6 @@
 //! no server running, `revoke` journals it itself.
 
 use crate::cli::{KeyArgs, KeysListArgs, RevokeArgs};
-use crate::config::Installation;
 use anyhow::{bail, Context, Result};
 use kezek_app::keys::{create as create_key, scope_for, Revoked};
 use kezek_app::Role;
@@ -24,8 +23,7 @@ pub fn create(args: &KeyArgs) -> Result<()> {
     if expires.is_some_and(|e| e <= now) {
         bail!("--expires is in the past");
     }
-    let installation =
-        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    let installation = args.at.installation();
     let store = super::open_store(&installation)?.store();
     let authority = super::authority(&installation)?;
     let (key_id, token) = create_key(store.as_ref(), &authority, role, scope, now, expires)?;
@@ -59,7 +57,7 @@ fn expiry(raw: &str) -> Result<jiff::Timestamp> {
 /// # Errors
 /// No journal, or it cannot be read.
 pub fn list(args: &KeysListArgs) -> Result<()> {
-    let installation = Installation::new(&args.data, None).on(args.database.as_deref());
+    let installation = args.at.installation();
     super::needs_journal(&installation)?;
     let store = super::open_store(&installation)?.store();
     println!("key_id\trole\tscope\tcreated_at\texpires_at\trevoked_at");
@@ -86,8 +84,7 @@ pub fn list(args: &KeysListArgs) -> Result<()> {
 /// # Errors
 /// No such key, or the store cannot be read or written.
 pub fn revoke(args: &RevokeArgs) -> Result<()> {
-    let installation =
-        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    let installation = args.at.installation();
     super::needs_journal(&installation)?;
     let opened = super::open_store(&installation)?;
     let store = opened.store();

@@ -91,7 +91,7 @@ fn open_store(installation: &Installation) -> Result<Opened> {
 
 /// The installation `args` name.
 fn installation(args: &StoreArgs) -> Installation {
-    Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref())
+    args.at.installation()
 }
 
 /// Says so when `installation` has no journal yet.

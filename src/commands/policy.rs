@@ -2,7 +2,7 @@
 //! SHA-256 (the service stopped); `kezek policy show`: the policy in force.
 
 use crate::cli::{AdoptArgs, ShowPolicyArgs};
-use crate::config::{load_policy, Installation};
+use crate::config::load_policy;
 use anyhow::{bail, Context, Result};
 use kezek_app::{policy_digest, PolicyChoice};
 use kezek_core::Policy;
@@ -12,8 +12,7 @@ use kezek_core::Policy;
 /// # Errors
 /// The service runs, the file is not a policy, or the policy cannot take over.
 pub fn adopt(args: &AdoptArgs) -> Result<()> {
-    let installation =
-        Installation::new(&args.data, args.authority_key.as_deref()).on(args.database.as_deref());
+    let installation = args.at.installation();
     super::needs_journal(&installation)?;
     let policy = load_policy(Some(&args.file))?;
     let opened = super::open_store(&installation)?;
@@ -41,7 +40,7 @@ pub fn adopt(args: &AdoptArgs) -> Result<()> {
 /// # Errors
 /// No journal, or it cannot be read.
 pub fn show(args: &ShowPolicyArgs) -> Result<()> {
-    let installation = Installation::new(&args.data, None).on(args.database.as_deref());
+    let installation = args.at.installation();
     super::needs_journal(&installation)?;
     let store = super::open_store(&installation)?.store();
     let records = store.policy_records()?;

@@ -165,14 +165,14 @@ struct Clock(tokio::time::Instant);
 
 impl Clock {
     fn now(self) -> u64 {
-        u64::try_from(self.0.elapsed().as_millis()).unwrap_or(u64::MAX)
+        kezek_app::millis(self.0.elapsed())
     }
 }
 
 /// Closes the quiet connections, a few times per `timeout`, for ever.
 async fn reaper(table: Arc<Table>, clock: Clock, timeout: Duration) {
     let every = (timeout / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
-    let timeout_ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+    let timeout_ms = kezek_app::millis(timeout);
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;

@@ -13,6 +13,7 @@
 
 pub mod copy;
 pub mod faulty;
+mod group;
 pub mod memory;
 pub mod notify;
 pub mod postgres;

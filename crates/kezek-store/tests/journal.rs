@@ -10,107 +10,30 @@
 )]
 #![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
 
-use kezek_core::city::load_city;
 use kezek_core::command::lapse::LapseOverdue;
-use kezek_core::command::round::RunRound;
-use kezek_core::dataset::{parse_applications, parse_groups};
-use kezek_core::model::{RoundId, Seq};
-use kezek_core::{Event, Policy, State};
+use kezek_core::{Policy, State};
 use kezek_store::memory::MemoryStore;
 use kezek_store::replay::{replay, ReplayError};
 use kezek_store::sqlite::SqliteStore;
 use kezek_store::{
-    AnswerStore, ApiKeyRecord, Append, EventLog, IdempotencyRecord, KeyStore, Store, StoreError,
+    AnswerStore, ApiKeyRecord, EventLog, IdempotencyRecord, KeyStore, Store, StoreError,
 };
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// The sample city's events, one Outcome per command, plus one round per district.
-fn sample_outcomes() -> (State, Vec<Vec<(Seq, Event)>>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
-    let groups = parse_groups(&std::fs::read(format!("{dir}/groups.csv")).unwrap()).unwrap();
-    let apps = parse_applications(
-        &std::fs::read(format!("{dir}/applications.csv")).unwrap(),
-        3,
-    )
-    .unwrap();
-    let mut state = State::new(Policy::kz_2013());
-    let mut outcomes = Vec::new();
-    load_city(&mut state, &groups, apps, &mut |o| outcomes.push(o)).unwrap();
-    let districts: Vec<_> = state.districts().map(|(_, d)| d.id.clone()).collect();
-    for (i, district) in districts.into_iter().enumerate() {
-        let cmd = RunRound {
-            round_id: RoundId::parse(&format!("r{i}")).unwrap(),
-            district,
-            academic_year: Some(2026),
-            at: "2026-08-31T10:00:00Z".parse().unwrap(),
-        };
-        outcomes.push(state.execute(cmd).unwrap());
-    }
-    (state, outcomes)
-}
+mod contract;
 
-fn fingerprint(s: &State) -> String {
-    let numbers: Vec<_> = s
-        .applications()
-        .map(|(a, _)| (s.queue_number(a), s.positions(a, 2026)))
-        .collect();
-    format!(
-        "{:?} {:?} {:?} {numbers:?}",
-        s.last_seq(),
-        s.kindergartens().collect::<Vec<_>>(),
-        s.referrals().collect::<Vec<_>>()
-    )
-}
-
-fn append(events: Vec<(Seq, Event)>) -> Append {
-    Append {
-        events,
-        at: "2026-08-31T10:00:00Z".into(),
-        actor: "test".into(),
-        idempotency: None,
-        documents: Vec::new(),
-        notifications: Vec::new(),
-        copied: Vec::new(),
-    }
-}
-
-fn write_all(journal: &dyn EventLog, outcomes: &[Vec<(Seq, Event)>]) {
-    for o in outcomes {
-        journal.submit(append(o.clone())).wait().unwrap();
-    }
-}
-
-fn check_round_trip(journal: &dyn EventLog) {
-    let (state, outcomes) = sample_outcomes();
-    write_all(journal, &outcomes);
-    let head = journal.head().unwrap();
-    assert_eq!(head.seq, state.last_seq());
-    let all = journal.read(Seq::default(), usize::MAX).unwrap();
-    assert_eq!(all.len() as u64, state.last_seq().get());
-    assert_eq!(
-        journal
-            .read(Seq::new(5), 3)
-            .unwrap()
-            .iter()
-            .map(|r| r.seq.get())
-            .collect::<Vec<_>>(),
-        vec![6, 7, 8]
-    );
-    let mut replayed = State::new(Policy::kz_2013());
-    assert_eq!(replay(journal, &mut replayed).unwrap(), state.last_seq());
-    assert_eq!(fingerprint(&replayed), fingerprint(&state));
-}
+use contract::{append, fingerprint, sample as sample_outcomes, write_all};
 
 #[test]
 fn memory_round_trip() {
-    check_round_trip(&MemoryStore::new());
+    contract::round_trip(&MemoryStore::new());
 }
 
 #[test]
 fn sqlite_round_trip_and_reopen() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kezek.sqlite");
-    check_round_trip(&SqliteStore::open(&path).unwrap());
+    contract::round_trip(&SqliteStore::open(&path).unwrap());
     // Everything acknowledged is there after a reopen, and the chain continues.
     let (state, _) = sample_outcomes();
     let journal = SqliteStore::open(&path).unwrap();
@@ -131,53 +54,23 @@ fn sqlite_round_trip_and_reopen() {
     assert_eq!(fingerprint(&again), fingerprint(&replayed));
 }
 
-/// A batch as large as a city's (its payloads encoded on a thread of their own, a page
-/// ahead of the inserts) is stored record for record as the memory store, which encodes
-/// each event as it chains it, stores it — and the next batch chains on.
 #[test]
 fn a_city_sized_batch_is_stored_as_event_by_event() {
-    let (_, outcomes) = sample_outcomes();
-    let mut events: Vec<(Seq, Event)> = outcomes.into_iter().flatten().collect();
-    let at: jiff::Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
-    while events.len() < 5000 {
-        let seq = Seq::new(events.len() as u64 + 1);
-        let key_id = format!("k{}", events.len());
-        events.push((seq, Event::KeyRevoked { key_id, at }));
-    }
-    let next = Seq::new(events.len() as u64 + 1);
-    let last = vec![(
-        next,
-        Event::KeyRevoked {
-            key_id: "last".into(),
-            at,
-        },
-    )];
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(&dir.path().join("j.sqlite")).unwrap();
-    let memory = MemoryStore::new();
-    for journal in [&sqlite as &dyn EventLog, &memory] {
-        journal.submit(append(events.clone())).wait().unwrap();
-        journal.submit(append(last.clone())).wait().unwrap();
-    }
-    let stored = sqlite.read(Seq::default(), usize::MAX).unwrap();
-    assert_eq!(stored.len(), 5001);
-    assert_eq!(stored, memory.read(Seq::default(), usize::MAX).unwrap());
-    assert_eq!(sqlite.head().unwrap(), memory.head().unwrap());
+    contract::a_city_sized_batch_is_stored_as_event_by_event(&sqlite);
 }
 
 #[test]
 fn out_of_order_batches_are_refused() {
-    let (_, outcomes) = sample_outcomes();
-    let journal = MemoryStore::new();
-    assert!(journal.submit(append(outcomes[1].clone())).wait().is_err());
+    contract::out_of_order_is_refused(&MemoryStore::new());
     let dir = tempfile::tempdir().unwrap();
-    let sqlite = SqliteStore::open(&dir.path().join("j.sqlite")).unwrap();
-    assert!(sqlite.submit(append(outcomes[1].clone())).wait().is_err());
-    sqlite.submit(append(outcomes[0].clone())).wait().unwrap();
-    assert_eq!(sqlite.head().unwrap().seq, outcomes[0].last().unwrap().0);
+    contract::out_of_order_is_refused(&SqliteStore::open(&dir.path().join("j.sqlite")).unwrap());
 }
 
-fn corrupt_at(edit: &str, seq: u64) -> ReplayError {
+/// The sample city in a new SQLite journal with `edit` made to it (`?1`: `seq`), opened
+/// again.
+fn edited(edit: &str, seq: u64) -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("kezek.sqlite");
     let (_, outcomes) = sample_outcomes();
@@ -186,7 +79,7 @@ fn corrupt_at(edit: &str, seq: u64) -> ReplayError {
     conn.execute(edit, [i64::try_from(seq).unwrap()]).unwrap();
     drop(conn);
     let journal = SqliteStore::open(&path).unwrap();
-    replay(&journal, &mut State::new(Policy::kz_2013())).unwrap_err()
+    (dir, journal)
 }
 
 #[test]
@@ -200,15 +93,12 @@ fn any_edit_stops_the_replay_at_its_seq() {
         "DELETE FROM events WHERE seq = ?1",
     ];
     for edit in cases {
-        match corrupt_at(edit, 40) {
-            ReplayError::Corrupt { seq, message } => {
-                assert_eq!(seq, Seq::new(40), "{edit}: {message}");
-            }
-            e @ ReplayError::Store(_) => panic!("{edit}: {e}"),
-        }
+        let (_dir, journal) = edited(edit, 40);
+        contract::stops_at(&journal, 40, edit);
     }
     // A referral of a round rewritten with a valid-looking chain still breaks the chain.
-    let e = corrupt_at("UPDATE events SET payload = replace(payload, '\"group_id\":\"G', '\"group_id\":\"H') WHERE seq = (SELECT MAX(seq) FROM events WHERE kind = 'round_run' AND seq >= ?1)", 1);
+    let (_dir, journal) = edited("UPDATE events SET payload = replace(payload, '\"group_id\":\"G', '\"group_id\":\"H') WHERE seq = (SELECT MAX(seq) FROM events WHERE kind = 'round_run' AND seq >= ?1)", 1);
+    let e = replay(&journal, &mut State::new(Policy::kz_2013())).unwrap_err();
     assert!(matches!(e, ReplayError::Corrupt { .. }), "{e}");
 }
 
@@ -216,31 +106,8 @@ fn any_edit_stops_the_replay_at_its_seq() {
 fn concurrent_writers_share_commits_and_keep_order() {
     let dir = tempfile::tempdir().unwrap();
     let journal = Arc::new(SqliteStore::open(&dir.path().join("j.sqlite")).unwrap());
-    let (_, outcomes) = sample_outcomes();
-    let queue = Arc::new(Mutex::new(outcomes.into_iter()));
-    let threads: Vec<_> = (0..8)
-        .map(|_| {
-            let (journal, queue) = (Arc::clone(&journal), Arc::clone(&queue));
-            std::thread::spawn(move || loop {
-                // Submission happens in seq order under the lock (as the service does with
-                // the core); waiting for durability happens outside it, concurrently.
-                let ticket = {
-                    let mut q = queue.lock().unwrap();
-                    match q.next() {
-                        Some(o) => journal.submit(append(o)),
-                        None => break,
-                    }
-                };
-                ticket.wait().unwrap();
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    let mut replayed = State::new(Policy::kz_2013());
-    let last = replay(journal.as_ref(), &mut replayed).unwrap();
-    assert_eq!(last, sample_outcomes().0.last_seq());
+    let n = sample_outcomes().0.last_seq().get();
+    contract::concurrent_writers_keep_order(&(journal as Arc<dyn EventLog + Send + Sync>), n);
 }
 
 #[test]

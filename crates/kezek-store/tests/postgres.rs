@@ -12,21 +12,18 @@
 )]
 
 use kezek_core::model::Seq;
-use kezek_core::{Event, Policy, State};
+use kezek_core::{Policy, State};
 use kezek_store::postgres::PgStore;
-use kezek_store::replay::{replay, ReplayError};
+use kezek_store::replay::replay;
 use kezek_store::{
-    AnswerStore, ApiKeyRecord, Append, Attempt, DocumentStore, EventLog, IdempotencyRecord,
-    KeyStore, NewNotification, NotificationStore, Shared, StoreError,
+    AnswerStore, ApiKeyRecord, Attempt, DocumentStore, EventLog, IdempotencyRecord, KeyStore,
+    NewNotification, NotificationStore, Shared, StoreError,
 };
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-/// Journal record `seq` of the sample city (records that apply to a fresh state), alone.
-fn batch(seq: u64) -> Append {
-    static CITY: std::sync::OnceLock<Vec<(Seq, Event)>> = std::sync::OnceLock::new();
-    let city = CITY.get_or_init(|| sample().1.into_iter().flatten().collect());
-    append(vec![city[usize::try_from(seq).unwrap() - 1].clone()])
-}
+mod contract;
+
+use contract::{append, batch, fingerprint, sample};
 
 /// Waits (10 s at most) until `commits` has passed on `seq`.
 fn told(mut commits: tokio::sync::watch::Receiver<u64>, seq: u64) {
@@ -53,76 +50,32 @@ fn leading() -> (PgStore, String) {
     (store, url)
 }
 
-/// The sample city's events, one batch per command (as the journal tests use).
-fn sample() -> (State, Vec<Vec<(Seq, Event)>>) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
-    let groups =
-        kezek_core::dataset::parse_groups(&std::fs::read(format!("{dir}/groups.csv")).unwrap())
-            .unwrap();
-    let apps = kezek_core::dataset::parse_applications(
-        &std::fs::read(format!("{dir}/applications.csv")).unwrap(),
-        3,
-    )
-    .unwrap();
-    let mut state = State::new(Policy::kz_2013());
-    let mut outcomes = Vec::new();
-    kezek_core::city::load_city(&mut state, &groups, apps, &mut |o| outcomes.push(o)).unwrap();
-    (state, outcomes)
-}
-
-fn append(events: Vec<(Seq, Event)>) -> Append {
-    Append {
-        events,
-        at: "2026-01-01T00:00:00Z".into(),
-        actor: "test".into(),
-        idempotency: None,
-        documents: Vec::new(),
-        notifications: Vec::new(),
-        copied: Vec::new(),
-    }
-}
-
 #[test]
 fn a_city_round_trips_and_survives_a_reconnect() {
     let (store, url) = leading();
-    let (state, mut outcomes) = sample();
-    let last = outcomes.pop().unwrap();
-    for o in &outcomes {
-        store.submit(append(o.clone())).wait().unwrap();
-    }
-    assert_eq!(store.head().unwrap().seq.next(), last[0].0);
-    assert_eq!(
-        store
-            .read(Seq::new(5), 3)
-            .unwrap()
-            .iter()
-            .map(|r| r.seq.get())
-            .collect::<Vec<_>>(),
-        vec![6, 7, 8]
-    );
+    contract::round_trip(&store);
+    let head = store.head().unwrap();
     drop(store);
     let again = PgStore::open(&url).unwrap();
     // The new leader continues the chain where the old one stopped.
-    let head = again.try_lead("http://node-b").unwrap().unwrap();
-    assert_eq!(head.seq.next(), last[0].0);
-    again.submit(append(last)).wait().unwrap();
+    assert_eq!(again.try_lead("http://node-b").unwrap().unwrap(), head);
     let mut replayed = State::new(Policy::kz_2013());
-    assert_eq!(replay(&again, &mut replayed).unwrap(), state.last_seq());
-    assert_eq!(
-        replayed.applications().count(),
-        state.applications().count()
-    );
+    replay(&again, &mut replayed).unwrap();
+    let next = replayed
+        .execute(kezek_core::command::lapse::LapseOverdue {
+            at: "2026-12-31T00:00:00Z".parse().unwrap(),
+        })
+        .unwrap();
+    assert!(!next.is_empty());
+    again.submit(append(next)).wait().unwrap();
+    let mut again_replayed = State::new(Policy::kz_2013());
+    replay(&again, &mut again_replayed).unwrap();
+    assert_eq!(fingerprint(&again_replayed), fingerprint(&replayed));
 }
 
 #[test]
 fn out_of_order_batches_are_refused_alone() {
-    let (store, _) = leading();
-    assert!(matches!(
-        store.submit(batch(2)).wait(),
-        Err(StoreError::Order(_))
-    ));
-    store.submit(batch(1)).wait().unwrap();
-    assert_eq!(store.head().unwrap().seq, Seq::new(1));
+    contract::out_of_order_is_refused(&leading().0);
 }
 
 #[test]
@@ -142,41 +95,14 @@ fn any_edit_stops_the_replay_at_its_seq() {
         }
         let name = url.rsplit('/').next().unwrap();
         let _ = kezek_testdb::shared().sql(name, edit);
-        match replay(&store, &mut State::new(Policy::kz_2013())).unwrap_err() {
-            ReplayError::Corrupt { seq, message } => {
-                assert_eq!(seq, Seq::new(4), "{edit}: {message}");
-            }
-            e @ ReplayError::Store(_) => panic!("{edit}: {e}"),
-        }
+        contract::stops_at(&store, 4, edit);
     }
 }
 
 #[test]
 fn concurrent_writers_share_commits_and_keep_order() {
-    let (store, _) = leading();
-    let store = Arc::new(store);
-    let next = Arc::new(Mutex::new(1_u64));
-    let threads: Vec<_> = (0..8)
-        .map(|_| {
-            let (store, next) = (Arc::clone(&store), Arc::clone(&next));
-            std::thread::spawn(move || loop {
-                let ticket = {
-                    let mut n = next.lock().unwrap();
-                    if *n > 300 {
-                        break;
-                    }
-                    *n += 1;
-                    store.submit(batch(*n - 1))
-                };
-                ticket.wait().unwrap();
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().unwrap();
-    }
-    let last = replay(store.as_ref(), &mut State::new(Policy::kz_2013())).unwrap();
-    assert_eq!(last, Seq::new(300));
+    let store: Arc<dyn EventLog + Send + Sync> = Arc::new(leading().0);
+    contract::concurrent_writers_keep_order(&store, 300);
 }
 
 #[test]
@@ -318,21 +244,7 @@ fn one_node_leads_and_a_follower_refuses_appends() {
 /// for record as the memory store, which encodes each event as it chains it, stores it.
 #[test]
 fn a_city_sized_batch_is_stored_as_event_by_event() {
-    let (pg, _) = leading();
-    let memory = kezek_store::memory::MemoryStore::new();
-    let at: jiff::Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
-    let events: Vec<(Seq, Event)> = (1..=5000u64)
-        .map(|n| {
-            let key_id = format!("k{n}");
-            (Seq::new(n), Event::KeyRevoked { key_id, at })
-        })
-        .collect();
-    for journal in [&pg as &dyn EventLog, &memory] {
-        journal.submit(append(events.clone())).wait().unwrap();
-    }
-    let stored = pg.read(Seq::default(), usize::MAX).unwrap();
-    assert_eq!(stored.len(), 5000);
-    assert_eq!(stored, memory.read(Seq::default(), usize::MAX).unwrap());
+    contract::a_city_sized_batch_is_stored_as_event_by_event(&leading().0);
 }
 
 /// A follower opened after the leader's last commit learns the head without a new commit:

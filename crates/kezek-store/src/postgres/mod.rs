@@ -41,7 +41,7 @@ pub struct PgStore {
     /// Writes outside the journal (keys, delivery attempts), one at a time.
     side: Mutex<Client>,
     /// To the writer, while this node leads.
-    writer: Mutex<Option<tokio::sync::mpsc::UnboundedSender<writer::Request>>>,
+    writer: Mutex<Option<tokio::sync::mpsc::UnboundedSender<crate::group::Request>>>,
     /// The connection holding the leader lock, once asked for.
     lease: Mutex<Option<Client>>,
     /// Whether this node leads: set when it took over, cleared when its lease is lost.
@@ -255,7 +255,7 @@ impl EventLog for PgStore {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match writer.as_ref() {
             Some(tx) => {
-                if let Err(refused) = tx.send(writer::Request { batch, reply }) {
+                if let Err(refused) = tx.send(crate::group::Request { batch, reply }) {
                     refused.0.reply.send(Err(StoreError::Failed));
                 }
             }

@@ -5,20 +5,12 @@
 //! lock and moved the epoch) can never write, and no seq is ever written twice.
 
 use super::{failed, seq_sql, CHANNEL};
+use crate::group::{self, Request};
 use crate::record::StoredEvent;
 use crate::{Append, Head, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio_postgres::Client;
-
-/// Most batches committed in one transaction.
-const MAX_GROUP: usize = 4096;
-
-/// A batch on its way to the writer, with where to send the outcome.
-pub(super) struct Request {
-    pub(super) batch: Append,
-    pub(super) reply: crate::Resolver,
-}
 
 /// What the writer needs besides its requests.
 pub(super) struct Lease {
@@ -77,46 +69,30 @@ pub(super) async fn write_loop(
         Err(e) => (Some(StoreError::storage("preparing the writer", e)), None),
     };
     while let Some(first) = requests.recv().await {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match requests.try_recv() {
-                Ok(r) => group.push(r),
-                Err(_) => break,
-            }
-        }
+        let group = group::gather(first, || requests.try_recv().ok());
         if failure.is_none() && !lease.leading.load(Ordering::SeqCst) {
             failure = Some(StoreError::Fenced(
                 "this node lost its lease on the journal".into(),
             ));
         }
         let (None, Some(statements)) = (&failure, &statements) else {
-            let e = failure.clone().unwrap_or(StoreError::Failed);
-            for r in group {
-                r.reply.send(Err(e.clone()));
-            }
+            group::refuse(group, &failure.clone().unwrap_or(StoreError::Failed));
             continue;
         };
         let started = std::time::Instant::now();
-        let batches = group.len();
         let outcome = write_group(&mut client, statements, &group, head, lease.epoch).await;
-        metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("kezek_journal_batch_size")
-            .record(f64::from(u32::try_from(batches).unwrap_or(u32::MAX)));
+        group::record(started, group.len());
         match outcome {
             Ok((new_head, results)) => {
                 head = new_head;
-                for (r, result) in group.into_iter().zip(results) {
-                    r.reply.send(result);
-                }
+                group::answer(group, results);
             }
             Err(e) => {
                 if matches!(e, StoreError::Fenced(_)) {
                     lease.leading.store(false, Ordering::SeqCst);
                 }
                 tracing::error!(error = %e, "a journal commit failed");
-                for r in group {
-                    r.reply.send(Err(e.clone()));
-                }
+                group::refuse(group, &e);
                 failure = Some(e);
             }
         }

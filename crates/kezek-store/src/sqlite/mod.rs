@@ -15,17 +15,12 @@ mod writer;
 pub use backup::backup;
 pub use check::Rewind;
 
+use crate::group::Request;
 use crate::{Append, EventLog, Head, StoreError, Ticket};
 use rusqlite::{Connection, OptionalExtension};
 use std::path::Path;
 use std::sync::{mpsc, Mutex};
 use std::thread::JoinHandle;
-
-/// A batch on its way to the writer, with where to send the outcome.
-struct Request {
-    batch: Append,
-    reply: crate::Resolver,
-}
 
 /// The SQLite store.
 pub struct SqliteStore {

@@ -2,16 +2,13 @@
 //! it starts a transaction (group commit: concurrent requests share one fsync); and the
 //! checkpoint thread, which copies the WAL into the database off the commit path.
 
-use super::Request;
+use crate::group::{self, Request};
 use crate::record::{canonical, chain, PARALLEL_FROM};
 use crate::{Hash, Head, StoreError};
 use kezek_core::model::Seq;
 use kezek_core::Event;
 use rusqlite::{params, Connection};
 use std::sync::mpsc;
-
-/// Most batches committed in one transaction.
-const MAX_GROUP: usize = 4096;
 
 /// Time between checkpoints while commits keep coming.
 const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -65,25 +62,14 @@ pub(super) fn write_loop(
 ) {
     let mut failed = false;
     while let Ok(first) = rx.recv() {
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP {
-            match rx.try_recv() {
-                Ok(r) => group.push(r),
-                Err(_) => break,
-            }
-        }
+        let group = group::gather(first, || rx.try_recv().ok());
         if failed {
-            for r in group {
-                r.reply.send(Err(StoreError::Failed));
-            }
+            group::refuse(group, &StoreError::Failed);
             continue;
         }
         let started = std::time::Instant::now();
-        let batches = group.len();
         let outcome = write_group(&mut conn, &group, head);
-        metrics::histogram!("kezek_journal_commit_seconds").record(started.elapsed().as_secs_f64());
-        metrics::histogram!("kezek_journal_batch_size")
-            .record(f64::from(u32::try_from(batches).unwrap_or(u32::MAX)));
+        group::record(started, group.len());
         match outcome {
             Ok((new_head, results)) => {
                 head = new_head;
@@ -94,15 +80,11 @@ pub(super) fn write_loop(
                     tracing::error!(error = %e, mark = %mark.display(), "cannot write the head mark");
                 }
                 let _ = committed.send(());
-                for (r, result) in group.into_iter().zip(results) {
-                    r.reply.send(result);
-                }
+                group::answer(group, results);
             }
             Err(e) => {
                 failed = true;
-                for r in group {
-                    r.reply.send(Err(e.clone()));
-                }
+                group::refuse(group, &e);
             }
         }
     }

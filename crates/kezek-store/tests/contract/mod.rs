@@ -1,0 +1,178 @@
+//! The journal contract every backend keeps, written once and run on each (`journal.rs`:
+//! memory and SQLite; `postgres.rs`): what is submitted comes back in order and replays into
+//! the same state; a batch out of order is refused alone; concurrent writers keep the order;
+//! a batch as large as a city's is stored record for record as the memory store stores it;
+//! an edited record stops a replay at its seq.
+
+#![allow(
+    dead_code,
+    reason = "each backend's test binary uses the part it needs"
+)]
+
+use kezek_core::city::load_city;
+use kezek_core::command::round::RunRound;
+use kezek_core::dataset::{parse_applications, parse_groups};
+use kezek_core::model::{RoundId, Seq};
+use kezek_core::{Event, Policy, State};
+use kezek_store::memory::MemoryStore;
+use kezek_store::replay::{replay, ReplayError};
+use kezek_store::{Append, EventLog, StoreError};
+use std::sync::{Arc, Mutex};
+
+/// The sample city's events, one batch per command, and a round per district after them.
+pub fn sample() -> (State, Vec<Vec<(Seq, Event)>>) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample");
+    let groups = parse_groups(&std::fs::read(format!("{dir}/groups.csv")).unwrap()).unwrap();
+    let apps = parse_applications(
+        &std::fs::read(format!("{dir}/applications.csv")).unwrap(),
+        3,
+    )
+    .unwrap();
+    let mut state = State::new(Policy::kz_2013());
+    let mut outcomes = Vec::new();
+    load_city(&mut state, &groups, apps, &mut |o| outcomes.push(o)).unwrap();
+    let districts: Vec<_> = state.districts().map(|(_, d)| d.id.clone()).collect();
+    for (i, district) in districts.into_iter().enumerate() {
+        let cmd = RunRound {
+            round_id: RoundId::parse(&format!("r{i}")).unwrap(),
+            district,
+            academic_year: Some(2026),
+            at: "2026-08-31T10:00:00Z".parse().unwrap(),
+        };
+        outcomes.push(state.execute(cmd).unwrap());
+    }
+    (state, outcomes)
+}
+
+/// Journal record `seq` of the sample city, alone in a batch.
+pub fn batch(seq: u64) -> Append {
+    static CITY: std::sync::OnceLock<Vec<(Seq, Event)>> = std::sync::OnceLock::new();
+    let city = CITY.get_or_init(|| sample().1.into_iter().flatten().collect());
+    append(vec![city[usize::try_from(seq).unwrap() - 1].clone()])
+}
+
+/// `events` as a batch of the test's.
+pub fn append(events: Vec<(Seq, Event)>) -> Append {
+    Append {
+        events,
+        at: "2026-08-31T10:00:00Z".into(),
+        actor: "test".into(),
+        idempotency: None,
+        documents: Vec::new(),
+        notifications: Vec::new(),
+        copied: Vec::new(),
+    }
+}
+
+/// What a state holds, to compare two.
+pub fn fingerprint(s: &State) -> String {
+    let numbers: Vec<_> = s
+        .applications()
+        .map(|(a, _)| (s.queue_number(a), s.positions(a, 2026)))
+        .collect();
+    format!(
+        "{:?} {:?} {:?} {numbers:?}",
+        s.last_seq(),
+        s.kindergartens().collect::<Vec<_>>(),
+        s.referrals().collect::<Vec<_>>()
+    )
+}
+
+/// Every batch of `outcomes`, in order, each waited for.
+pub fn write_all(journal: &dyn EventLog, outcomes: &[Vec<(Seq, Event)>]) {
+    for o in outcomes {
+        journal.submit(append(o.clone())).wait().unwrap();
+    }
+}
+
+/// The sample city written, read back a page at a time, replayed into the same state.
+pub fn round_trip(journal: &dyn EventLog) {
+    let (state, outcomes) = sample();
+    write_all(journal, &outcomes);
+    let head = journal.head().unwrap();
+    assert_eq!(head.seq, state.last_seq());
+    let all = journal.read(Seq::default(), usize::MAX).unwrap();
+    assert_eq!(all.len() as u64, state.last_seq().get());
+    assert_eq!(
+        journal
+            .read(Seq::new(5), 3)
+            .unwrap()
+            .iter()
+            .map(|r| r.seq.get())
+            .collect::<Vec<_>>(),
+        vec![6, 7, 8]
+    );
+    let mut replayed = State::new(Policy::kz_2013());
+    assert_eq!(replay(journal, &mut replayed).unwrap(), state.last_seq());
+    assert_eq!(fingerprint(&replayed), fingerprint(&state));
+}
+
+/// A batch that does not follow the head is refused, and the journal takes the right one.
+pub fn out_of_order_is_refused(journal: &dyn EventLog) {
+    assert!(matches!(
+        journal.submit(batch(2)).wait(),
+        Err(StoreError::Order(_))
+    ));
+    journal.submit(batch(1)).wait().unwrap();
+    assert_eq!(journal.head().unwrap().seq, Seq::new(1));
+}
+
+/// Eight threads submitting the first `n` records in seq order under one lock (as the
+/// service does under the state's) and waiting for them outside it: every record lands, in
+/// order.
+pub fn concurrent_writers_keep_order(journal: &Arc<dyn EventLog + Send + Sync>, n: u64) {
+    let next = Arc::new(Mutex::new(1_u64));
+    let threads: Vec<_> = (0..8)
+        .map(|_| {
+            let (journal, next) = (Arc::clone(journal), Arc::clone(&next));
+            std::thread::spawn(move || loop {
+                let ticket = {
+                    let mut seq = next.lock().unwrap();
+                    if *seq > n {
+                        break;
+                    }
+                    *seq += 1;
+                    journal.submit(batch(*seq - 1))
+                };
+                ticket.wait().unwrap();
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let last = replay(journal.as_ref(), &mut State::new(Policy::kz_2013())).unwrap();
+    assert_eq!(last, Seq::new(n));
+}
+
+/// A batch of 5,000 events (a city import: its payloads encoded a page ahead, or half on
+/// each core) is stored record for record as the memory store, which encodes each event as
+/// it chains it, stores it — and the next batch chains on.
+pub fn a_city_sized_batch_is_stored_as_event_by_event(journal: &dyn EventLog) {
+    let at: jiff::Timestamp = "2026-09-01T00:00:00Z".parse().unwrap();
+    let revoked = |n: u64| {
+        let key_id = format!("k{n}");
+        (Seq::new(n), Event::KeyRevoked { key_id, at })
+    };
+    let events: Vec<(Seq, Event)> = (1..=5000).map(revoked).collect();
+    let last = vec![revoked(5001)];
+    let memory = MemoryStore::new();
+    for j in [journal, &memory] {
+        j.submit(append(events.clone())).wait().unwrap();
+        j.submit(append(last.clone())).wait().unwrap();
+    }
+    let stored = journal.read(Seq::default(), usize::MAX).unwrap();
+    assert_eq!(stored.len(), 5001);
+    assert_eq!(stored, memory.read(Seq::default(), usize::MAX).unwrap());
+    assert_eq!(journal.head().unwrap(), memory.head().unwrap());
+}
+
+/// A replay of a journal whose record `seq` was changed by `edit` stops at that record.
+pub fn stops_at(journal: &dyn EventLog, seq: u64, edit: &str) {
+    match replay(journal, &mut State::new(Policy::kz_2013())).unwrap_err() {
+        ReplayError::Corrupt { seq: at, message } => {
+            assert_eq!(at, Seq::new(seq), "{edit}: {message}");
+        }
+        e @ ReplayError::Store(_) => panic!("{edit}: {e}"),
+    }
+}
