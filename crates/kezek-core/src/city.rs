@@ -7,11 +7,12 @@ use crate::command::district::NameDistrict;
 use crate::command::import::Import;
 use crate::command::kindergarten::UpsertKindergarten;
 use crate::command::vacancies::OpenVacancies;
+use crate::command::Bulk;
 use crate::command::{Command, CommandError, Outcome};
 use crate::dataset::{ApplicationRow, Catalog, GroupRow};
 use crate::event::{GroupSpec, KindergartenLabels};
 use crate::model::KindergartenId;
-use crate::state::{Bulk, State};
+use crate::state::State;
 
 /// A row the state refused, with the file and line it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,8 +3,8 @@
 
 use crate::record::{Hash, GENESIS};
 use crate::{EventLog, StoreError};
+use kezek_core::command::Bulk;
 use kezek_core::model::Seq;
-use kezek_core::state::Bulk;
 use kezek_core::{Event, State};
 
 /// Why a journal could not be replayed.

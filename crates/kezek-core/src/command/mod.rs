@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod age_out;
 mod apply;
+pub mod bulk;
 pub mod claim;
 pub mod district;
 pub mod import;
@@ -25,6 +26,7 @@ pub mod round;
 pub mod vacancies;
 pub mod withdraw;
 
+pub use bulk::Bulk;
 pub use refusal::{Refusal, Violation};
 
 use crate::event::Event;

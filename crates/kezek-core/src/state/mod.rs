@@ -6,7 +6,6 @@
 //! indexes (ids, children, cohort queues, deadlines) in step with the tables.
 
 pub mod app_index;
-pub mod bulk;
 pub mod explain;
 pub mod mismatch;
 mod mutate;
@@ -15,7 +14,6 @@ pub mod records;
 pub mod snapshot;
 pub mod stats;
 
-pub use bulk::Bulk;
 pub use mismatch::{ApplyError, Mismatch};
 pub(crate) use mutate::Stamp;
 pub use queries::Position;

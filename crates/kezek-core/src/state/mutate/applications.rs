@@ -143,6 +143,26 @@ impl State {
         )
     }
 
+    /// From now on, a registered child is only noted until [`State::flush_pending`] (a bulk
+    /// load began).
+    pub(crate) fn start_pending(&mut self) {
+        self.pending.get_or_insert_with(Vec::new);
+    }
+
+    /// Room for `n` more children noted.
+    pub(crate) fn reserve_pending(&mut self, n: usize) {
+        if let Some(pending) = &mut self.pending {
+            pending.reserve(n);
+        }
+    }
+
+    /// Every child noted enters its queue, and from now on each as it is registered (the
+    /// bulk load ended).
+    pub(crate) fn end_pending(&mut self) {
+        self.flush_pending();
+        self.pending = None;
+    }
+
     /// Puts the applications a bulk load registered since the last call into their cohort
     /// queues, each queue's in one go ([`CohortQueue::insert_many`]): the same queues and
     /// logs as enqueuing each at its registration, since only registrations were deferred.

@@ -9,7 +9,7 @@
 //! look at the state through [`Bulk::state`], or the end of the load. The queues, their
 //! logs and every answer are the same as when each child is enqueued at once.
 
-use crate::command::{Command, CommandError, Outcome};
+use super::{Command, CommandError, Outcome};
 use crate::event::Event;
 use crate::model::Seq;
 use crate::state::{ApplyError, State};
@@ -22,7 +22,7 @@ pub struct Bulk<'a> {
 impl State {
     /// Starts a bulk load; the cohort queues are complete again when the guard is dropped.
     pub fn bulk(&mut self) -> Bulk<'_> {
-        self.pending.get_or_insert_with(Vec::new);
+        self.start_pending();
         Bulk { state: self }
     }
 }
@@ -55,9 +55,7 @@ impl Bulk<'_> {
     /// [`State::reserve_applications`].
     pub fn reserve_applications(&mut self, n: usize) {
         self.state.reserve_applications(n);
-        if let Some(pending) = &mut self.state.pending {
-            pending.reserve(n);
-        }
+        self.state.reserve_pending(n);
     }
 
     /// The state, its queues brought up to date.
@@ -69,7 +67,6 @@ impl Bulk<'_> {
 
 impl Drop for Bulk<'_> {
     fn drop(&mut self) {
-        self.state.flush_pending();
-        self.state.pending = None;
+        self.state.end_pending();
     }
 }
