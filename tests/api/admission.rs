@@ -113,6 +113,8 @@ async fn admitted_or_not_the_family_gets_a_signed_decision() {
         .clone();
     assert_eq!(note["grounds"], "the medical certificate is missing");
     let doc = note["document_id"].as_str().unwrap();
+    // The answer to the act named the same decision.
+    assert_eq!(v["decision_document_id"], doc, "{v}");
     let (s, decision) = app
         .call("GET", &format!("/v1/documents/{doc}"), Some(PORTAL), None)
         .await;
@@ -149,7 +151,7 @@ async fn an_admission_issues_a_signed_decision_too() {
         None,
     )
     .await;
-    let (s, _) = app
+    let (s, admitted) = app
         .call(
             "POST",
             &format!("/v1/referrals/{referral}/enroll"),
@@ -169,6 +171,8 @@ async fn an_admission_issues_a_signed_decision_too() {
         .unwrap()
         .clone();
     let doc = enrolled["document_id"].as_str().unwrap();
+    // The admission's answer names the decision the kindergarten prints for the family.
+    assert_eq!(admitted["decision_document_id"], doc, "{admitted}");
     let (s, decision) = app
         .call("GET", &format!("/v1/documents/{doc}"), Some(PORTAL), None)
         .await;

@@ -88,6 +88,11 @@ fn local_day(at: &str) -> String {
 
 #[tokio::test]
 async fn a_referral_names_the_child_the_kindergarten_and_the_authority_in_both_languages() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Poppler)
+        || kezek_testdb::missing(kezek_testdb::Tool::Zbar)
+    {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     app.app.set_public_url(&app.base);
     named_city(&app, 1).await;
@@ -182,6 +187,9 @@ async fn a_referral_names_the_child_the_kindergarten_and_the_authority_in_both_l
 
 #[tokio::test]
 async fn the_check_page_refuses_a_copy_that_is_not_the_one_issued() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     named_city(&app, 1).await;
     let (_, a) = app
@@ -227,6 +235,9 @@ async fn the_check_page_refuses_a_copy_that_is_not_the_one_issued() {
 
 #[tokio::test]
 async fn a_queue_notification_and_a_refusal_print_words_not_codes() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     named_city(&app, 0).await;
     let (s, a) = app
@@ -264,6 +275,9 @@ async fn a_queue_notification_and_a_refusal_print_words_not_codes() {
 
 #[tokio::test]
 async fn districts_are_named_by_their_staff_with_plain_text() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     let names =
         |kk: &str| json!({"name_kk": kk, "name_ru": "Р", "authority_kk": "A", "authority_ru": "Б"});
@@ -304,6 +318,9 @@ async fn districts_are_named_by_their_staff_with_plain_text() {
 
 #[tokio::test]
 async fn kindergartens_are_found_by_words_of_their_name_or_address() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     named_city(&app, 1).await;
     app.kindergarten("K2", "D1", 1).await;

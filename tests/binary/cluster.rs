@@ -44,6 +44,9 @@ async fn register(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let database = kezek_testdb::database();
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     // Keys are made first: the authority key is created in a's directory, then shared.

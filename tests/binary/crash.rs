@@ -116,6 +116,9 @@ async fn acknowledged_writes_survive_repeated_sigkills() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_repeated_sigkills_on_postgres() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let database = kezek_testdb::database();
     campaign(&["--database", &database]).await;
 }

@@ -94,6 +94,9 @@ async fn table(b: &Browser, testid: &str) -> Vec<Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_district_a_kindergarten_and_a_family_use_the_console() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     let (referred, waiting) = city(&app).await;
     // A third child, behind the second in the same queue.
@@ -595,6 +598,9 @@ async fn session(app: &TestApp, token: &str) -> String {
 
 #[tokio::test]
 async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
     let (app, store) = spawn_app().await;
     let (referred, waiting) = city(&app).await;
     let http = reqwest::Client::builder()
@@ -741,6 +747,9 @@ async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
 
 #[tokio::test]
 async fn a_wrong_iin_shows_nothing_and_lookups_are_limited() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     let (referred, _) = city(&app).await;
     let id = referred["application_id"].as_str().unwrap();
@@ -778,6 +787,9 @@ async fn a_wrong_iin_shows_nothing_and_lookups_are_limited() {
 
 #[tokio::test]
 async fn a_family_sees_each_change_of_the_number_with_its_date_and_cause() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
     let (app, _store) = spawn_app().await;
     app.kindergarten("K1", "D1", 0).await;
     let (_, first) = app.register(1, None).await;

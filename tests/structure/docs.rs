@@ -20,17 +20,6 @@ const ROOTS: [&str; 10] = [
     "data/",
 ];
 
-/// Every name the sources define: crates, modules (files, directories, `mod x`), and what
-/// `fn`, `struct`, `enum`, `trait`, `type`, `const`, `static`, `macro_rules!` and enum
-/// variants name.
-fn defined(root: &Path) -> BTreeSet<String> {
-    let mut names = BTreeSet::new();
-    for (name, _) in super::crates() {
-        names.insert(name);
-    }
-    names
-}
-
 /// The crates the workspace depends on (`Cargo.lock`), as code names them: a path that starts
 /// with one is theirs to define.
 fn dependencies(root: &Path) -> BTreeSet<String> {
@@ -43,8 +32,11 @@ fn dependencies(root: &Path) -> BTreeSet<String> {
         .collect()
 }
 
-/// Every name the sources define (continued).
-fn defined_in_files(root: &Path, mut names: BTreeSet<String>) -> BTreeSet<String> {
+/// Every name the sources define: crates, modules (files, directories, `mod x`), and what
+/// `fn`, `struct`, `enum`, `trait`, `type`, `const`, `static`, `macro_rules!` and enum
+/// variants name.
+fn defined(root: &Path) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = super::crates().into_iter().map(|(n, _)| n).collect();
     let mut files = super::rust_files(&root.join("crates"));
     files.extend(super::rust_files(&root.join("src")));
     files.extend(super::rust_files(&root.join("tests")));
@@ -135,7 +127,7 @@ fn symbol(span: &str) -> Option<Vec<&str>> {
 
 /// What `doc` names in backticks that does not exist under `root`.
 pub fn missing(doc: &str, root: &Path) -> Vec<String> {
-    let names = defined_in_files(root, defined(root));
+    let names = defined(root);
     let external = dependencies(root);
     let mut out = Vec::new();
     let mut in_block = false;

@@ -111,6 +111,29 @@ fn the_console_pages_read_nothing_of_the_core_state() {
 }
 
 #[test]
+fn the_app_is_extended_only_by_its_machinery_and_its_operations() {
+    let src = root().join("crates/kezek-app/src");
+    let mut blocks = 0;
+    for f in rust_files(&src) {
+        let rel = f.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&f).unwrap();
+        for line in text.lines() {
+            let t = line.trim_start();
+            if t.starts_with("impl App {") || t.starts_with("impl Reads<") {
+                blocks += 1;
+                let machinery = (rel.starts_with("app/") && t.starts_with("impl App {"))
+                    || rel == "app/read.rs";
+                assert!(
+                    machinery || rel.starts_with("ops/"),
+                    "{rel}: {t} (impl App belongs in app/ or ops/, impl Reads in ops/)"
+                );
+            }
+        }
+    }
+    assert!(blocks > 10, "{blocks} blocks");
+}
+
+#[test]
 fn every_path_and_symbol_the_architecture_names_exists() {
     let doc = std::fs::read_to_string(root().join("docs/architecture.md")).unwrap();
     let missing = docs::missing(&doc, &root());

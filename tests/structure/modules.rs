@@ -414,14 +414,3 @@ fn use_trees_expand() {
         Some(vec!["ops".to_owned()])
     );
 }
-
-#[test]
-#[ignore = "prints the edges of every crate, for reading"]
-fn print_edges() {
-    for (name, src) in super::crates() {
-        let g = Graph::of(&src);
-        for (from, tos) in &g.edges {
-            println!("{name}: {from} -> {tos:?}");
-        }
-    }
-}

@@ -52,6 +52,9 @@ fn leading() -> (PgStore, String) {
 
 #[test]
 fn a_city_round_trips_and_survives_a_reconnect() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let (store, url) = leading();
     contract::round_trip(&store);
     let head = store.head().unwrap();
@@ -75,11 +78,17 @@ fn a_city_round_trips_and_survives_a_reconnect() {
 
 #[test]
 fn out_of_order_batches_are_refused_alone() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     contract::out_of_order_is_refused(&leading().0);
 }
 
 #[test]
 fn any_edit_stops_the_replay_at_its_seq() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let cases = [
         "UPDATE events SET payload = payload || '\\x20'::bytea WHERE seq = 4",
         "UPDATE events SET at = '2020-01-01T00:00:00Z' WHERE seq = 4",
@@ -101,12 +110,18 @@ fn any_edit_stops_the_replay_at_its_seq() {
 
 #[test]
 fn concurrent_writers_share_commits_and_keep_order() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let store: Arc<dyn EventLog + Send + Sync> = Arc::new(leading().0);
     contract::concurrent_writers_keep_order(&store, 300);
 }
 
 #[test]
 fn answers_documents_keys_and_notifications_are_kept() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let (store, _) = leading();
     let record = IdempotencyRecord {
         actor: "k1".into(),
@@ -211,6 +226,9 @@ fn answers_documents_keys_and_notifications_are_kept() {
 
 #[test]
 fn one_node_leads_and_a_follower_refuses_appends() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let (a, url) = leading();
     a.submit(batch(1)).wait().unwrap();
     let b = PgStore::open(&url).unwrap();
@@ -244,6 +262,9 @@ fn one_node_leads_and_a_follower_refuses_appends() {
 /// for record as the memory store, which encodes each event as it chains it, stores it.
 #[test]
 fn a_city_sized_batch_is_stored_as_event_by_event() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     contract::a_city_sized_batch_is_stored_as_event_by_event(&leading().0);
 }
 
@@ -252,6 +273,9 @@ fn a_city_sized_batch_is_stored_as_event_by_event() {
 /// notified nobody, and the follower would wait for the next one).
 #[test]
 fn a_follower_opened_after_the_last_commit_learns_the_head() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let (a, url) = leading();
     a.submit(batch(1)).wait().unwrap();
     a.submit(batch(2)).wait().unwrap();
@@ -262,6 +286,9 @@ fn a_follower_opened_after_the_last_commit_learns_the_head() {
 
 #[test]
 fn a_deposed_leader_can_never_write() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     let (a, url) = leading();
     a.submit(batch(1)).wait().unwrap();
     // a's lease connection is cut (as a network partition would); b takes over and writes.
@@ -298,6 +325,9 @@ fn a_deposed_leader_can_never_write() {
 
 #[test]
 fn a_deposed_leader_is_fenced_by_the_epoch_even_with_its_lease_alive() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     // Two writers racing on one journal: the lease is bypassed by moving the epoch by hand,
     // as a node that took over would. The append checks the epoch in its transaction.
     let (a, url) = leading();
@@ -313,6 +343,9 @@ fn a_deposed_leader_is_fenced_by_the_epoch_even_with_its_lease_alive() {
 
 #[test]
 fn an_installation_copies_to_postgres_and_back_unchanged() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
     use kezek_store::copy::copy;
     use kezek_store::sqlite::SqliteStore;
     let dir = tempfile::tempdir().unwrap();

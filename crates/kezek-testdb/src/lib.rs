@@ -9,12 +9,18 @@
 //! [`Cluster::start`] gives a cluster of one's own, stopped when dropped; [`database`] a new
 //! database on one cluster shared by the whole test process, stopped by a watchdog process
 //! once the test process has gone (statics are never dropped).
+//!
+//! [`tools`]: the programs from Debian the tests need, and what a test does without one.
 
 #![allow(
     clippy::missing_panics_doc,
     clippy::expect_used,
     reason = "test support: a cluster that cannot start fails the test that asked for it"
 )]
+
+pub mod tools;
+
+pub use tools::{missing, Tool};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,7 +40,7 @@ pub struct Cluster {
 }
 
 /// The directory of PostgreSQL's server binaries.
-fn bin_dir() -> PathBuf {
+pub(crate) fn bin_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("KEZEK_PG_BIN") {
         return dir.into();
     }

@@ -9,16 +9,27 @@ use crate::App;
 use crate::Reads;
 use kezek_core::command::admission::{Enroll, NoShow};
 use kezek_core::command::referral::{Confirm, Decline};
+use kezek_core::event::LapseReason;
 use kezek_core::model::{KindergartenId, ReferralId};
-use kezek_core::{Command, State};
+use kezek_core::{Command, Event, Outcome, State};
 use std::sync::Arc;
 
-/// The answer to an act on referral `id`: the referral and its application's status.
-fn referral_answer(state: &State, id: &ReferralId) -> Written {
+/// The answer to an act on referral `id`: the referral and its application's status, and the
+/// kindergarten's signed decision when the act was one (admitted, or not admitted).
+fn referral_answer(state: &State, outcome: &Outcome, id: &ReferralId) -> Written {
+    let decision = outcome.iter().find_map(|(seq, e)| match e {
+        Event::Enrolled { .. }
+        | Event::ReferralLapsed {
+            reason: LapseReason::NotAdmitted,
+            ..
+        } => Some(views::result_id(*seq)),
+        _ => None,
+    });
     let answer = state.referral(id).and_then(|r| {
         Some(views::ReferralAnswer {
             referral: views::referral(state, r)?,
             application_status: state.application(r.app)?.status.as_str(),
+            decision_document_id: decision,
             as_of_seq: state.last_seq().get(),
         })
     });
@@ -55,7 +66,7 @@ impl App {
                 }
                 Ok(command(referral_id, at))
             },
-            move |state, _, _| referral_answer(state, &answer_id),
+            move |state, outcome, _| referral_answer(state, outcome, &answer_id),
         )
         .await
     }

@@ -145,6 +145,10 @@ pub struct ReferralAnswer<'a> {
     pub referral: ReferralView<'a>,
     /// The application's status after the act.
     pub application_status: &'static str,
+    /// The kindergarten's signed decision the act issued (an `admission` document: admitted,
+    /// or not admitted with grounds); absent for the family's acts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision_document_id: Option<String>,
     /// The journal seq the answer reflects.
     pub as_of_seq: u64,
 }
