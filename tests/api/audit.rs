@@ -145,7 +145,7 @@ fn documented_endpoints() -> Vec<(String, String)> {
             let span = span.split(['?', '[']).next().unwrap();
             let path = match span.split_once(' ') {
                 Some((m, p)) => {
-                    method = m.to_owned();
+                    m.clone_into(&mut method);
                     p.to_owned()
                 }
                 None => match span.strip_prefix('…') {

@@ -62,7 +62,7 @@ fn code_of(text: &str) -> String {
             // A char literal ('"', '\'') would open a string above; a lifetime is left as is.
             '\'' => {
                 let rest: String = chars.clone().take(3).collect();
-                if rest.starts_with("\\") || rest.chars().nth(1) == Some('\'') {
+                if rest.starts_with('\\') || rest.chars().nth(1) == Some('\'') {
                     for c in chars.by_ref() {
                         if c == '\'' {
                             break;

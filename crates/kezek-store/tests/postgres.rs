@@ -8,7 +8,8 @@
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::indexing_slicing,
-    reason = "a test: a panic is a failed test"
+    clippy::too_many_lines,
+    reason = "a test: a panic is a failed test, and a scenario reads top to bottom"
 )]
 
 use kezek_core::model::Seq;
@@ -343,11 +344,11 @@ fn a_deposed_leader_is_fenced_by_the_epoch_even_with_its_lease_alive() {
 
 #[test]
 fn an_installation_copies_to_postgres_and_back_unchanged() {
+    use kezek_store::copy::copy;
+    use kezek_store::sqlite::SqliteStore;
     if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
         return;
     }
-    use kezek_store::copy::copy;
-    use kezek_store::sqlite::SqliteStore;
     let dir = tempfile::tempdir().unwrap();
     let sqlite = SqliteStore::open(&dir.path().join("a.sqlite")).unwrap();
     let (_, outcomes) = sample();

@@ -12,7 +12,7 @@ use std::sync::Mutex;
 pub enum Tool {
     /// PostgreSQL's server binaries (`initdb`, `pg_ctl`), for private clusters.
     Postgres,
-    /// Chromium and its WebDriver, for the console's browser tests.
+    /// Chromium and its driver (`chromedriver`), for the console's browser tests.
     Chromium,
     /// poppler's `pdftotext` and `pdftoppm`, to read printed documents back.
     Poppler,
