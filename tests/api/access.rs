@@ -222,3 +222,62 @@ async fn an_expired_or_revoked_key_is_refused_and_a_revocation_is_journaled_once
         .await;
     assert_ne!(s, 401);
 }
+
+/// A console session for `token` (the cookie's `name=value`).
+async fn console_session(app: &crate::harness::TestApp, token: &str) -> String {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let res = client
+        .post(format!("{}/console/sign-in", app.base))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    let set = res.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+/// The console's queue search answers only keys that may read the district's queue: a key of
+/// another role or another district learns nothing of who is in it (the search went through
+/// the same scoped operation as the API's queue, scope first). And a clerk reads a
+/// kindergarten's seats as every key holder may.
+#[tokio::test]
+async fn the_queue_search_checks_the_scope_before_it_looks() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, None).await;
+    let id = a["application_id"].as_str().unwrap().to_owned();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let search = |cookie: String, find: String| {
+        let (client, base) = (client.clone(), app.base.clone());
+        async move {
+            client
+                .get(format!("{base}/console/districts/D1/queue?find={find}"))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let iin = crate::harness::child_iin(10);
+    let staff = console_session(&app, STAFF).await;
+    assert_eq!(search(staff.clone(), id.clone()).await, 303, "staff find it");
+    assert_eq!(search(staff, iin.clone()).await, 303, "by the IIN too");
+    for token in [KG, PORTAL, STAFF_D2] {
+        let cookie = console_session(&app, token).await;
+        assert_eq!(search(cookie.clone(), iin.clone()).await, 403, "{token}");
+        assert_eq!(search(cookie, "200101500000".into()).await, 403, "{token}");
+    }
+    let (s, v) = app
+        .call("GET", "/v1/kindergartens/K1", Some(crate::harness::CLERK), None)
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["groups"][0]["capacity"], 0);
+}
