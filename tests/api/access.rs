@@ -268,7 +268,11 @@ async fn the_queue_search_checks_the_scope_before_it_looks() {
     };
     let iin = crate::harness::child_iin(10);
     let staff = console_session(&app, STAFF).await;
-    assert_eq!(search(staff.clone(), id.clone()).await, 303, "staff find it");
+    assert_eq!(
+        search(staff.clone(), id.clone()).await,
+        303,
+        "staff find it"
+    );
     assert_eq!(search(staff, iin.clone()).await, 303, "by the IIN too");
     for token in [KG, PORTAL, STAFF_D2] {
         let cookie = console_session(&app, token).await;
@@ -276,7 +280,12 @@ async fn the_queue_search_checks_the_scope_before_it_looks() {
         assert_eq!(search(cookie, "200101500000".into()).await, 403, "{token}");
     }
     let (s, v) = app
-        .call("GET", "/v1/kindergartens/K1", Some(crate::harness::CLERK), None)
+        .call(
+            "GET",
+            "/v1/kindergartens/K1",
+            Some(crate::harness::CLERK),
+            None,
+        )
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["groups"][0]["capacity"], 0);

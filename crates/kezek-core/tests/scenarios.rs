@@ -516,3 +516,65 @@ fn a_policy_may_admit_unconfirmed_referrals() {
         }
     }
 }
+
+/// Why a child is left out, told by the rule: at a kindergarten with no group for its age and
+/// language, "no group"; at one whose group has no free seat, "no free seats"; at one whose
+/// free seats go to children ahead, "taken by ahead" — and after the round, the children
+/// the round referred there instead.
+#[test]
+fn why_a_child_is_left_out_follows_the_round() {
+    use kezek_core::allocation::why::Reason;
+    let mut s = setup(Policy::kz_2013(), &[("g4", 4, 1)]);
+    s.execute(UpsertKindergarten {
+        kindergarten_id: KindergartenId::parse("K2").unwrap(),
+        name: "Aigolek".into(),
+        district: DistrictId::parse("D1").unwrap(),
+        labels: kezek_core::event::KindergartenLabels::default(),
+        groups: vec![GroupSpec {
+            group_id: GroupId::parse("g3").unwrap(),
+            age_years: 3,
+            language: Language::Kk,
+            capacity: 5,
+            enrolled: 0,
+        }],
+    })
+    .unwrap();
+    for n in 1..=2 {
+        let mut r = request(
+            n,
+            "large_family",
+            t("2026-09-01T06:00:00Z") + Span::new().minutes(i64::from(n)),
+        );
+        r.category = None;
+        r.documents.retain(|d| d != "benefit_proof");
+        r.preferences = vec!["K1".into(), "K2".into()];
+        s.execute(r).unwrap();
+    }
+    let second = s
+        .application_index(&ApplicationId::parse("a2").unwrap())
+        .unwrap();
+    let reasons = |s: &State| -> Vec<Reason> {
+        s.why_not_referred(second, 2026)
+            .iter()
+            .map(|c| c.reason)
+            .collect()
+    };
+    assert_eq!(reasons(&s), [Reason::NoFreeSeats, Reason::NoGroup]);
+    open(&mut s, "g4", 1);
+    assert_eq!(reasons(&s), [Reason::TakenByAhead, Reason::NoGroup]);
+    assert_eq!(
+        round(&mut s, "r1", t("2026-09-03T06:00:00Z")),
+        [("a1".to_owned(), "g4".to_owned())]
+    );
+    let ran = s.round(&RoundId::parse("r1").unwrap()).unwrap().clone();
+    assert!(s.took_part(second, &ran));
+    let after = s.why_not_referred_in(second, &ran);
+    assert_eq!(after[0].reason, Reason::TakenByAhead);
+    assert_eq!(after[0].taken_by, [ApplicationId::parse("a1").unwrap()]);
+    assert_eq!(
+        after[1].reason,
+        Reason::NoFreeSeats,
+        "K2 has no group of 4-year-olds"
+    );
+    assert!(after[1].taken_by.is_empty());
+}
