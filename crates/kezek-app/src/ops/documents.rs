@@ -71,16 +71,7 @@ impl App {
             .staff_scope(district.as_deref().unwrap_or(""))?;
         Ok(match format {
             Format::Json => (bytes, false),
-            Format::Pdf(lang) => {
-                let digest = crate::documents::digest(&doc);
-                let print = Print {
-                    lang,
-                    offset,
-                    check_url: self.check_url(id, &digest),
-                    digest,
-                };
-                (render(&doc, &print), true)
-            }
+            Format::Pdf(lang) => (self.print(id, &doc, lang, offset), true),
         })
     }
 
@@ -100,14 +91,25 @@ impl App {
             return Err(AppError::not_found("document", id));
         }
         let offset = self.peek(|s| s.policy().calendar.offset)?;
-        let digest = crate::documents::digest(&doc);
+        Ok(self.print(id, &doc, lang, offset))
+    }
+
+    /// Document `id` (`doc`) printed in `lang`, its times in `offset`, with its check page.
+    fn print(
+        &self,
+        id: &str,
+        doc: &serde_json::Value,
+        lang: Lang,
+        offset: jiff::tz::Offset,
+    ) -> Vec<u8> {
+        let digest = crate::documents::digest(doc);
         let print = Print {
             lang,
             offset,
             check_url: self.check_url(id, &digest),
             digest,
         };
-        Ok(render(&doc, &print))
+        render(doc, &print)
     }
 }
 

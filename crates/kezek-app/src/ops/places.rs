@@ -11,7 +11,7 @@ use crate::Reads;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::round::RunRound;
 use kezek_core::command::vacancies::OpenVacancies;
-use kezek_core::model::{DistrictId, GroupId, KindergartenId, RoundId};
+use kezek_core::model::{DistrictId, GroupId, KindergartenId};
 use kezek_core::{Event, State};
 use std::sync::Arc;
 
@@ -188,13 +188,7 @@ impl<'s> Reads<'s> {
         auth: &Auth<StaffOrAuditor>,
         id: &str,
     ) -> Result<views::RoundView<'s>, AppError> {
-        let state = self.state;
-        let r = RoundId::parse(id)
-            .ok()
-            .and_then(|rid| state.round(&rid))
-            .ok_or_else(|| AppError::not_found("round", id))?;
-        auth.caller().staff_scope(r.district.as_str())?;
-        Ok(views::round(state, r))
+        Ok(views::round(self.state, self.round_record(auth, id)?))
     }
 
     /// A district's statistics for the academic year in progress at `now`.

@@ -62,7 +62,7 @@ fn planned(state: &State, referrals: &[kezek_core::event::IssuedReferral]) -> Ve
         .collect()
 }
 
-impl Reads<'_> {
+impl<'s> Reads<'s> {
     /// Who a round in `district` run at `now` would refer where, decided on the state as it is —
     /// nothing is journaled or changed (a round run later first lapses the referrals overdue by
     /// then, which may free more seats).
@@ -107,13 +107,25 @@ impl Reads<'_> {
         auth: &Auth<StaffOrAuditor>,
         id: &str,
     ) -> Result<(String, Vec<PlannedReferral>), AppError> {
-        let state = self.state;
+        let r = self.round_record(auth, id)?;
+        Ok((r.district.to_string(), planned(self.state, &r.referrals)))
+    }
+
+    /// Round `id`, for staff of its district and auditors.
+    ///
+    /// # Errors
+    /// Unknown round, or out of scope.
+    pub(crate) fn round_record(
+        &self,
+        auth: &Auth<StaffOrAuditor>,
+        id: &str,
+    ) -> Result<&'s kezek_core::event::RoundRecord, AppError> {
         let r = RoundId::parse(id)
             .ok()
-            .and_then(|rid| state.round(&rid))
+            .and_then(|rid| self.state.round(&rid))
             .ok_or_else(|| AppError::not_found("round", id))?;
         auth.caller().staff_scope(r.district.as_str())?;
-        Ok((r.district.to_string(), planned(state, &r.referrals)))
+        Ok(r)
     }
 
     /// Why application `raw` of `district` would or would not be referred by a round run now
@@ -189,11 +201,7 @@ impl Reads<'_> {
         raw: &str,
     ) -> Result<WhyInRound, AppError> {
         let state = self.state;
-        let round = RoundId::parse(id)
-            .ok()
-            .and_then(|rid| state.round(&rid))
-            .ok_or_else(|| AppError::not_found("round", id))?;
-        auth.caller().staff_scope(round.district.as_str())?;
+        let round = self.round_record(auth, id)?;
         let (a, app) =
             application(state, raw).ok_or_else(|| AppError::not_found("application", raw))?;
         let referral = round
