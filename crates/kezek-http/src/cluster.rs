@@ -6,7 +6,10 @@
 //!   the answer is 503 `not_leader` with `Retry-After: 1`; the same request again with the
 //!   same `Idempotency-Key` then gets the answer the journal kept, if it was written.
 //! - A read with `min_seq` (the `as_of_seq` a write returned) waits, up to two seconds, for
-//!   this node to have applied the journal that far, else 503 `behind` with `Retry-After`.
+//!   this node to have applied the journal that far, else 503 `behind` with `Retry-After` —
+//!   only when it carries a key that is good: a request without one never waits (its
+//!   `min_seq` is dropped, and it is answered as it stands: 401 where a key is needed), so
+//!   nobody without a key can hold a connection past the parsing of its request.
 //!
 //! Writes are told from reads by method; the posts that only read (a family's status
 //! lookup, the console's sign-in, an audit run from the console — whose result the node
@@ -83,7 +86,8 @@ pub async fn route(State(relay): State<Relay>, mut req: Request, next: Next) -> 
             Ok(seq) => seq,
             Err(e) => return e.into_response(),
         };
-        if !relay.app.caught_up(seq, PATIENCE).await {
+        let token = bearer(&req);
+        if known_caller(&relay.app, token).await && !relay.app.caught_up(seq, PATIENCE).await {
             return ApiError::App(AppError::Unavailable(Unavailable::Behind(seq))).into_response();
         }
         // Taken here: the endpoints' own parameters are checked without it.
@@ -98,6 +102,23 @@ pub async fn route(State(relay): State<Relay>, mut req: Request, next: Next) -> 
     match leader {
         Some(url) if !req.headers().contains_key(&FORWARDED) => pass_on(&relay, &url, req).await,
         leader => not_leader(leader),
+    }
+}
+
+/// The bearer token `req` carries, if any.
+fn bearer(req: &Request) -> Option<String> {
+    req.headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(|t| t.trim().to_owned())
+}
+
+/// Whether `token` is the token of a key that is good now.
+async fn known_caller(app: &App, token: Option<String>) -> bool {
+    match token {
+        Some(token) => app.caller(&token).await.is_some(),
+        None => false,
     }
 }
 
