@@ -314,4 +314,12 @@ pub struct VerifyArgs {
     /// /v1/journal/head` answers, or the server's `--witness` file.
     #[arg(long)]
     pub heads: Option<PathBuf>,
+    /// A running node of this installation (`http://10.0.0.5:8080`): the state it serves
+    /// must be the state the journal gives at its seq (`GET /v1/journal/state`, with an
+    /// auditor's `--token`).
+    #[arg(long, requires = "token")]
+    pub against: Option<String>,
+    /// An auditor's token, for `--against`.
+    #[arg(long, env = env::TOKEN, hide_env_values = true)]
+    pub token: Option<String>,
 }

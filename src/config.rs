@@ -53,6 +53,8 @@ pub mod env {
     pub const ADVERTISE_URL: &str = "KEZEK_ADVERTISE_URL";
     /// `serve --max-connections`.
     pub const MAX_CONNECTIONS: &str = "KEZEK_MAX_CONNECTIONS";
+    /// `verify --token`: an auditor's token (kept out of the command line and its history).
+    pub const TOKEN: &str = "KEZEK_TOKEN";
     /// `serve --snapshot-every`.
     pub const SNAPSHOT_EVERY: &str = "KEZEK_SNAPSHOT_EVERY";
 }

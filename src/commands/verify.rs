@@ -37,8 +37,21 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     let policy = policy_choice(args.store.policy.as_deref())?;
     let key = installation.authority();
     let heads = expected_heads(args)?;
-    let r =
-        kezek_app::audit::installation(store.as_ref(), policy, || Authority::load(&key), &heads)?;
+    let served = match (&args.against, &args.token) {
+        (Some(url), Some(token)) => Some(served_state(url, token)?),
+        _ => None,
+    };
+    let against = served.as_ref().map(|s| (s.seq, args.against.clone()));
+    let r = kezek_app::audit::installation_against(
+        store.as_ref(),
+        policy,
+        || Authority::load(&key),
+        &heads,
+        served,
+    )?;
+    if let Some((seq, Some(url))) = against {
+        println!("the state {url} serves at seq {seq} is the journal's");
+    }
     println!(
         "verified: {database}, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
         r.heads,
@@ -51,6 +64,25 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         super::hex_of(&r.head.hash)
     );
     Ok(())
+}
+
+/// The state the node at `url` serves: its seq and digest (`GET /v1/journal/state`).
+fn served_state(url: &str, token: &str) -> Result<kezek_app::audit::StateAt> {
+    let url = format!("{}/v1/journal/state", url.trim_end_matches('/'));
+    super::runtime()?.block_on(async {
+        let answer = reqwest::Client::new()
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .with_context(|| format!("cannot ask {url}"))?;
+        let status = answer.status();
+        let body = answer.text().await.unwrap_or_default();
+        if !status.is_success() {
+            bail!("{url} answered {status}: {body}");
+        }
+        serde_json::from_str(&body).with_context(|| format!("{url} answered {body}"))
+    })
 }
 
 /// The heads of `--expect-head` and `--heads`.

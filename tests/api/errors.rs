@@ -167,6 +167,10 @@ async fn invisible_characters_are_refused_in_names() {
         "a\u{200d}b",
         "\u{feff}Aru",
         "x\u{2066}y",
+        // Blank symbols print as nothing: a name needs a letter (a kindergarten's, a letter
+        // or a digit).
+        "\u{2800}\u{2800}\u{2800}",
+        "\u{3000}«»",
     ] {
         let mut body = application(1, None);
         body["child"]["name"] = json!(name);

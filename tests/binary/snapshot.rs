@@ -22,6 +22,13 @@ fn start(data: &Path, every: &str, log: &Path) -> (std::process::Child, String) 
     )
 }
 
+/// The key the installation in `data` seals its snapshots with (its authority key's).
+fn seal_key(data: &Path) -> [u8; 32] {
+    kezek_app::keys::authority::Authority::load(&data.join("authority.key"))
+        .unwrap()
+        .derive_key("snapshots")
+}
+
 /// Waits for the server's first snapshot file.
 async fn first_snapshot(data: &Path) {
     // The snapshot thread looks every second.
@@ -131,7 +138,11 @@ async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
     let before = answers(&s.http, &base, &s.staff, &ids).await;
     stop(server);
     let newest = snapshots(&s.data)[0].clone();
-    let taken_at = kezek_store::snapshot::read(&newest).unwrap().head.seq.get();
+    let taken_at = kezek_store::snapshot::read(&newest, &seal_key(&s.data))
+        .unwrap()
+        .head
+        .seq
+        .get();
     let head = before
         .iter()
         .map(|a| a["as_of_seq"].as_u64().unwrap())
@@ -157,17 +168,18 @@ async fn a_server_starts_from_its_snapshot_and_replays_only_the_rest() {
     }
     let said = s.restart("damaged.log", &ids, &before).await;
     assert!(said.contains("snapshot passed over"), "{said}");
-    assert!(said.contains("checksum"), "{said}");
+    assert!(said.contains("seal does not match"), "{said}");
     assert!(!said.contains("state restored from a snapshot"), "{said}");
 
     // A start that replayed the whole journal takes a snapshot of what it built, though
     // fewer than 40 records came after the newest (damaged) file: the files it passed
     // over do not count.
     let (server, _) = start(&s.data, "40", &s.logs.path().join("full.log"));
+    let key = seal_key(&s.data);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !snapshots(&s.data)
         .iter()
-        .any(|p| kezek_store::snapshot::read(p).is_ok_and(|t| t.head.seq.get() == head))
+        .any(|p| kezek_store::snapshot::read(p, &key).is_ok_and(|t| t.head.seq.get() == head))
     {
         assert!(
             std::time::Instant::now() < deadline,
@@ -189,13 +201,123 @@ async fn a_snapshot_of_another_journal_is_passed_over() {
     // copied from another installation, or one whose journal was restored from an older
     // backup, looks like): whole and checksummed, but not of this journal.
     let dir_of = s.data.join("snapshots");
+    let key = seal_key(&s.data);
     for path in snapshots(&s.data) {
-        let mut snap = kezek_store::snapshot::read(&path).unwrap();
+        let mut snap = kezek_store::snapshot::read(&path, &key).unwrap();
         std::fs::remove_file(&path).unwrap();
         snap.head.hash = [9; 32];
-        kezek_store::snapshot::write(&dir_of, snap.head, snap.bytes(), 2).unwrap();
+        kezek_store::snapshot::write(&dir_of, snap.head, snap.bytes(), 2, &key).unwrap();
     }
     let said = s.restart("other-journal.log", &ids, &before).await;
     assert!(said.contains("not the one it was taken at"), "{said}");
+    assert!(!said.contains("state restored from a snapshot"), "{said}");
+}
+
+/// The state the journal of `data` would give had child `victim` been registered three
+/// years earlier — what a forger would put in a snapshot to move a child up the queue —
+/// and the journal's head it claims to be taken at.
+fn forged_state(data: &Path, victim: &str) -> (kezek_store::Head, Vec<u8>) {
+    use kezek_store::EventLog;
+    let journal = kezek_store::sqlite::SqliteStore::open(&data.join("kezek.sqlite")).unwrap();
+    let records = journal
+        .read(kezek_core::model::Seq::new(0), usize::MAX)
+        .unwrap();
+    let mut state = kezek_core::State::new(kezek_core::Policy::kz_2013());
+    for r in &records {
+        let mut event = kezek_store::record::decode(&r.payload).unwrap();
+        if let kezek_core::Event::Registered(reg) = &mut event {
+            if reg.application_id.as_str() == victim {
+                reg.registered_at -= jiff::SignedDuration::from_hours(3 * 8760);
+            }
+        }
+        state.apply(r.seq, &event).unwrap();
+    }
+    (journal.head().unwrap(), state.to_snapshot().unwrap())
+}
+
+/// The forgery that was served: a child's registration time moved three years earlier
+/// inside a snapshot, its checksum computed again. The file is sealed with a key the
+/// authority key derives, so a file with a plain checksum is passed over; and were the
+/// authority key taken too, the state a node serves is checked against the journal's by
+/// `kezek verify --against` and by the node's own snapshot keeper, which stops the node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_snapshot_is_passed_over_and_a_served_forgery_is_caught() {
+    use sha2::{Digest, Sha256};
+    let s = setup();
+    let (ids, before) = s.seed(60).await;
+    let victim = ids.last().unwrap().clone();
+    let (head, forged) = forged_state(&s.data, &victim);
+    let dir_of = s.data.join("snapshots");
+    for old in snapshots(&s.data) {
+        std::fs::remove_file(old).unwrap();
+    }
+
+    // The forgery as it was made: the first layout's SHA-256, computed again.
+    let mut fields = Vec::new();
+    fields.extend_from_slice(&head.seq.get().to_le_bytes());
+    fields.extend_from_slice(&head.hash);
+    fields.extend_from_slice(&(forged.len() as u64).to_le_bytes());
+    let sum = Sha256::new()
+        .chain_update(&fields)
+        .chain_update(&forged)
+        .finalize();
+    let mut file = b"kezek-snapshot2\n".to_vec();
+    file.extend_from_slice(&fields);
+    file.extend_from_slice(&sum);
+    file.extend_from_slice(&forged);
+    std::fs::create_dir_all(&dir_of).unwrap();
+    let path = dir_of.join(format!("snapshot-{:020}.bin", head.seq.get()));
+    std::fs::write(&path, &file).unwrap();
+    let said = s.restart("forged.log", &ids, &before).await;
+    assert!(said.contains("snapshot passed over"), "{said}");
+    assert!(said.contains("seal does not match"), "{said}");
+    std::fs::remove_file(&path).unwrap();
+
+    // Sealed with the authority's own key: the node starts from it and serves the forgery…
+    kezek_store::snapshot::write(&dir_of, head, &forged, 2, &seal_key(&s.data)).unwrap();
+    let auditor = key(&s.data, &["--role", "auditor"]);
+    let log = s.logs.path().join("served.log");
+    let (server, base) = start(&s.data, "10", &log);
+    let forgery = answers(&s.http, &base, &s.staff, std::slice::from_ref(&victim)).await;
+    let truth = before.last().unwrap();
+    assert_ne!(
+        forgery[0]["queue_number"], truth["queue_number"],
+        "{}",
+        forgery[0]
+    );
+    // …which `kezek verify --against` finds, naming the seq and both digests…
+    let out = crate::common::kezek()
+        .args(["verify", "--data"])
+        .arg(&s.data)
+        .args(["--against", &base, "--token", &auditor])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("is not the journal's"), "{err}");
+    // …and so does the node itself at its next snapshot: it stops serving, saying why.
+    register(&s.http, &base, &s.portal, 200, 220).await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let why = loop {
+        let r = s.http.get(format!("{base}/healthz")).send().await.unwrap();
+        if r.status() == 503 {
+            break r.text().await.unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still serving the forgery"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(why.contains("not the journal's"), "{why}");
+    stop(server);
+    // It let the files go with it: a restart rebuilds the state from the journal.
+    assert!(snapshots(&s.data).is_empty());
+    let log = s.logs.path().join("rebuilt.log");
+    let (server, base) = start(&s.data, "1000", &log);
+    let rebuilt = answers(&s.http, &base, &s.staff, std::slice::from_ref(&victim)).await;
+    assert_eq!(rebuilt[0]["queue_number"], truth["queue_number"]);
+    stop(server);
+    let said = std::fs::read_to_string(&log).unwrap();
     assert!(!said.contains("state restored from a snapshot"), "{said}");
 }

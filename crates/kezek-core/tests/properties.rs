@@ -136,6 +136,13 @@ fn run_scenario(policy: Policy, ops: Vec<Op>) {
         replayed.apply(*seq, e).unwrap();
     }
     assert_eq!(snapshot(&replayed), snapshot(&w.state), "replay differs");
+    // The encoding is canonical: the same state, however it was built, gives the same bytes
+    // (a state's digest — what a node proves its state with — is the digest of these).
+    assert_eq!(
+        replayed.to_snapshot().unwrap(),
+        w.state.to_snapshot().unwrap(),
+        "replay encodes differently"
+    );
     check_explanations(&w);
     check_snapshots(&w);
 }
@@ -167,6 +174,11 @@ fn check_snapshots(w: &World) {
         queue_logs(&restored),
         queue_logs(&w.state),
         "queue logs differ"
+    );
+    assert_eq!(
+        restored.to_snapshot().unwrap(),
+        w.state.to_snapshot().unwrap(),
+        "restored, then applied, encodes differently"
     );
     check_queue(&restored);
     check_seats(&restored);
@@ -267,6 +279,11 @@ fn run_bulk_replay(policy: Policy, registrations: Vec<Op>, ops: Vec<Op>) {
     }
     check_queue(&bulk);
     assert_eq!(snapshot(&bulk), snapshot(&w.state), "bulk replay differs");
+    assert_eq!(
+        bulk.to_snapshot().unwrap(),
+        w.state.to_snapshot().unwrap(),
+        "bulk replay encodes differently"
+    );
     assert_eq!(queue_logs(&bulk), queue_logs(&w.state), "queue logs differ");
 }
 

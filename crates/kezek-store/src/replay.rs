@@ -35,7 +35,7 @@ pub fn replay(journal: &dyn EventLog, state: &mut State) -> Result<Seq, ReplayEr
 }
 
 /// The empty journal's head: where a replay from the start begins.
-const START: crate::Head = crate::Head {
+pub const START: crate::Head = crate::Head {
     seq: Seq::new(0),
     hash: GENESIS,
 };
@@ -52,13 +52,36 @@ pub fn resume(
     state: &mut State,
     from: crate::Head,
 ) -> Result<Seq, ReplayError> {
+    resume_inner(journal, state, from, None)
+}
+
+/// [`resume`], with `observer` called around every record (the empty head `from` replays
+/// from the start).
+///
+/// # Errors
+/// As [`resume`], and the first message of the observer, at its record.
+pub fn resume_observed(
+    journal: &dyn EventLog,
+    state: &mut State,
+    from: crate::Head,
+    observer: &mut dyn Observer,
+) -> Result<Seq, ReplayError> {
+    resume_inner(journal, state, from, Some(observer))
+}
+
+fn resume_inner(
+    journal: &dyn EventLog,
+    state: &mut State,
+    from: crate::Head,
+    observer: Option<&mut dyn Observer>,
+) -> Result<Seq, ReplayError> {
     if hash_at(journal, from.seq)? != Some(from.hash) {
         return Err(ReplayError::Corrupt {
             seq: from.seq,
             message: "the journal's record here is not the one the state was taken at".into(),
         });
     }
-    walk(journal, state, from, false, None).map(|(last, _)| last)
+    walk(journal, state, from, false, observer).map(|(last, _)| last)
 }
 
 /// The hash of the journal's record at `seq` ([`GENESIS`] at 0), `None` when the journal

@@ -1,25 +1,36 @@
 //! Snapshot files: a state's bytes (see `kezek_core::state::snapshot`) with the journal
-//! record they were taken at and a checksum, in a directory of their own.
+//! record they were taken at and a seal, in a directory of their own.
 //!
 //! A file is `snapshot-<seq>.bin`: a magic line, the seq and hash of the journal record the
-//! state is taken at, the length of the state's bytes, a SHA-256 over those three and the
-//! bytes, then the bytes. It is
-//! written beside its final name, synced, and renamed into place, so a file with that name
-//! is whole; a file that does not check (a torn disk block, an edit) is refused here, and
-//! the caller then starts from an older one or from the journal's start. The journal stays
-//! the only truth: a snapshot is only ever a shortcut to a point of it.
+//! state is taken at, the length of the state's bytes, a seal over those three and the
+//! bytes, then the bytes. The seal is an HMAC-SHA256 under a key the caller derives from the
+//! authority key: whoever edits a file — a child's registration time moved, the checksum
+//! computed again — cannot make one that checks without that key. A file is written beside
+//! its final name, synced, and renamed into place, so a file with that name is whole; a file
+//! that does not check (a torn disk block, an edit, another installation's key) is refused
+//! here, and the caller then starts from an older one or from the journal's start. The
+//! journal stays the only truth: a snapshot is only ever a shortcut to a point of it.
+//!
+//! The directory is the service user's alone (0700) and each file too (0600): a state holds
+//! every child's IIN and name.
 
 use crate::record::Hash;
 use crate::Head;
+use hmac::{Hmac, Mac};
 use kezek_core::model::Seq;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 use std::io::Write;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-/// The first bytes of a snapshot file (and its layout version).
-const MAGIC: &[u8; 16] = b"kezek-snapshot1\n";
-/// Magic, seq, hash, length, checksum.
+/// The first bytes of a snapshot file (and its layout version: files of the first, sealed
+/// with a plain SHA-256, are passed over as another layout).
+const MAGIC: &[u8; 16] = b"kezek-snapshot2\n";
+/// Magic, seq, hash, length, seal.
 const HEADER: usize = 16 + 8 + 32 + 8 + 32;
+
+/// The key a snapshot's seal is made with.
+pub type SealKey = [u8; 32];
 
 /// Why a snapshot file was not read.
 #[derive(Debug, thiserror::Error)]
@@ -49,12 +60,16 @@ impl Snapshot {
     }
 }
 
-/// SHA-256 over the header's fields and the state's bytes.
-fn checksum(fields: &[u8], bytes: &[u8]) -> Hash {
-    let mut h = Sha256::new();
-    h.update(fields);
-    h.update(bytes);
-    h.finalize().into()
+/// The seal: HMAC-SHA256 under `key` over the magic, the header's fields and the state's
+/// bytes.
+fn seal(key: &SealKey, fields: &[u8], bytes: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes a key of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
+    mac.update(MAGIC);
+    mac.update(fields);
+    mac.update(bytes);
+    mac
 }
 
 fn name(seq: Seq) -> String {
@@ -84,18 +99,18 @@ pub fn list(dir: &Path) -> Vec<(Seq, PathBuf)> {
     found
 }
 
-/// Reads and checks the snapshot file at `path`.
+/// Reads the snapshot file at `path` and checks it, its seal under `key`.
 ///
 /// # Errors
 /// It cannot be read, or does not check.
-pub fn read(path: &Path) -> Result<Snapshot, SnapshotFileError> {
+pub fn read(path: &Path, key: &SealKey) -> Result<Snapshot, SnapshotFileError> {
     let file = std::fs::read(path)?;
-    let head = check(&file)?;
+    let head = check(&file, key)?;
     Ok(Snapshot { head, file })
 }
 
 /// The head a snapshot file names, when the file checks.
-fn check(file: &[u8]) -> Result<Head, SnapshotFileError> {
+fn check(file: &[u8], key: &SealKey) -> Result<Head, SnapshotFileError> {
     let (header, bytes) = file
         .split_at_checked(HEADER)
         .ok_or(SnapshotFileError::Damaged("shorter than its header"))?;
@@ -116,30 +131,54 @@ fn check(file: &[u8]) -> Result<Head, SnapshotFileError> {
     if usize::try_from(number(56)).ok() != Some(bytes.len()) {
         return Err(SnapshotFileError::Damaged("not whole"));
     }
-    if checksum(field(16, 48), bytes).as_slice() != field(64, 32) {
-        return Err(SnapshotFileError::Damaged("its checksum does not match"));
+    if seal(key, field(16, 48), bytes)
+        .verify_slice(field(64, 32))
+        .is_err()
+    {
+        return Err(SnapshotFileError::Damaged(
+            "its seal does not match: changed since it was written, or sealed with another authority key",
+        ));
     }
     Ok(head)
 }
 
-/// Writes the state `bytes` taken at `head` into `dir` (created if needed) and keeps only
-/// the `keep` newest files. Returns the new file's path.
+/// Writes the state `bytes` taken at `head` into `dir` (created 0700 if needed, narrowed to
+/// 0700 if wider), sealed under `key`, the file 0600; keeps only the `keep` newest files.
+/// Returns the new file's path.
 ///
 /// # Errors
 /// The directory or the file cannot be written.
-pub fn write(dir: &Path, head: Head, bytes: &[u8], keep: usize) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
+pub fn write(
+    dir: &Path,
+    head: Head,
+    bytes: &[u8],
+    keep: usize,
+    key: &SealKey,
+) -> std::io::Result<PathBuf> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    if std::fs::metadata(dir)?.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
     let path = dir.join(name(head.seq));
     let tmp = path.with_extension("tmp");
     {
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        let created = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        let mut file = std::io::BufWriter::new(created);
         let mut fields = Vec::with_capacity(48);
         fields.extend_from_slice(&head.seq.get().to_le_bytes());
         fields.extend_from_slice(&head.hash);
         fields.extend_from_slice(&u64::try_from(bytes.len()).unwrap_or(u64::MAX).to_le_bytes());
         file.write_all(MAGIC)?;
         file.write_all(&fields)?;
-        file.write_all(&checksum(&fields, bytes))?;
+        file.write_all(&seal(key, &fields, bytes).finalize().into_bytes())?;
         file.write_all(bytes)?;
         file.into_inner()
             .map_err(std::io::IntoInnerError::into_error)?
@@ -158,6 +197,8 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, reason = "a test")]
     use super::*;
 
+    const KEY: SealKey = [3; 32];
+
     fn head(n: u64) -> Head {
         Head {
             seq: Seq::new(n),
@@ -174,33 +215,67 @@ mod tests {
                 head(n),
                 &vec![7u8; usize::try_from(n).unwrap()],
                 2,
+                &KEY,
             )
             .unwrap();
         }
         let files = list(dir.path());
         let seqs: Vec<u64> = files.iter().map(|(s, _)| s.get()).collect();
         assert_eq!(seqs, [40, 30]);
-        let back = read(&files[0].1).unwrap();
+        let back = read(&files[0].1, &KEY).unwrap();
         assert_eq!(back.head, head(40));
         assert_eq!(back.bytes(), vec![7u8; 40]);
+        // The service's user alone reads them: every child's IIN is in there.
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(dir.path()), 0o700);
+        assert_eq!(mode(&files[0].1), 0o600);
+    }
+
+    #[test]
+    fn a_file_sealed_with_another_key_or_resealed_with_a_plain_checksum_is_refused() {
+        use sha2::Digest;
+        let dir = tempfile::tempdir().unwrap();
+        let path = write(dir.path(), head(5), b"the state", 2, &KEY).unwrap();
+        assert!(matches!(
+            read(&path, &[9; 32]),
+            Err(SnapshotFileError::Damaged(_))
+        ));
+        // An edit with its SHA-256 computed again, as one would forge the first layout.
+        let mut forged = std::fs::read(&path).unwrap();
+        let at = forged.len() - 1;
+        forged[at] ^= 1;
+        let sum: [u8; 32] = sha2::Sha256::new()
+            .chain_update(&forged[16..64])
+            .chain_update(&forged[HEADER..])
+            .finalize()
+            .into();
+        forged[64..96].copy_from_slice(&sum);
+        std::fs::write(&path, &forged).unwrap();
+        assert!(matches!(
+            read(&path, &KEY),
+            Err(SnapshotFileError::Damaged(_))
+        ));
     }
 
     #[test]
     fn a_changed_byte_or_a_cut_file_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        let path = write(dir.path(), head(5), b"the state", 2).unwrap();
+        let path = write(dir.path(), head(5), b"the state", 2, &KEY).unwrap();
         let good = std::fs::read(&path).unwrap();
         for at in [0, 20, 40, 60, 70, good.len() - 1] {
             let mut bad = good.clone();
             bad[at] ^= 1;
             std::fs::write(&path, &bad).unwrap();
             assert!(
-                matches!(read(&path), Err(SnapshotFileError::Damaged(_))),
+                matches!(read(&path, &KEY), Err(SnapshotFileError::Damaged(_))),
                 "byte {at} changed"
             );
         }
         std::fs::write(&path, &good[..good.len() - 2]).unwrap();
-        assert!(matches!(read(&path), Err(SnapshotFileError::Damaged(_))));
+        assert!(matches!(
+            read(&path, &KEY),
+            Err(SnapshotFileError::Damaged(_))
+        ));
         assert!(list(&dir.path().join("missing")).is_empty());
     }
 }

@@ -253,3 +253,47 @@ async fn a_panic_while_deciding_changes_nothing() {
     register(&app, 1).await.unwrap();
     assert_eq!(store.head().unwrap().seq.get(), 2);
 }
+
+/// The console's audit compares the state the node serves with the journal's at its seq: a
+/// node that serves a state the journal does not give (a forged snapshot it started from)
+/// stops serving, and says why.
+#[tokio::test]
+async fn an_audit_stops_a_node_that_serves_another_state_than_the_journal() {
+    let store = Arc::new(MemoryStore::new());
+    let app = start(store.clone());
+    kindergarten(&app, 0).await.unwrap();
+    register(&app, 1).await.unwrap();
+    register(&app, 2).await.unwrap();
+    let auditor = Auth::check(Caller {
+        role: Role::Auditor,
+        ..admin()
+    })
+    .unwrap();
+    let honest = app.audit_now(&auditor).await.unwrap();
+    assert!(honest.result.is_ok(), "{:?}", honest.result);
+    assert!(app.poisoned().is_none());
+
+    // The same journal, the second child registered three years earlier in the state.
+    let mut forged = kezek_core::State::new(Policy::kz_2013());
+    for r in store
+        .read(kezek_core::model::Seq::new(0), usize::MAX)
+        .unwrap()
+    {
+        let mut event = kezek_store::record::decode(&r.payload).unwrap();
+        if let kezek_core::Event::Registered(reg) = &mut event {
+            if reg.application_id.as_str() == "KZ0000000003" {
+                reg.registered_at -= jiff::SignedDuration::from_hours(3 * 8760);
+            }
+        }
+        forged.apply(r.seq, &event).unwrap();
+    }
+    let clock = Arc::new(ManualClock::at(
+        "2026-09-01T04:00:00Z".parse::<Timestamp>().unwrap(),
+    ));
+    let served =
+        App::from_state(store.clone(), forged, Authority::from_seed([7; 32]), clock).unwrap();
+    let audited = served.audit_now(&auditor).await.unwrap();
+    let why = audited.result.unwrap_err();
+    assert!(why.contains("is not the journal's"), "{why}");
+    assert!(served.poisoned().unwrap().contains("not the journal's"));
+}

@@ -37,14 +37,21 @@ pub(super) struct Derive<'a> {
     pub(super) derived: HashSet<String>,
     pending: Option<Pending>,
     last: u64,
+    /// The state a node says it serves, to compare at its seq.
+    served: Option<super::StateAt>,
+    /// Why the state the node serves is not the journal's, once found.
+    pub(super) diverged: Option<String>,
 }
 
 impl<'a> Derive<'a> {
     pub(super) fn new(
         documents: &'a dyn DocumentStore,
         heads: &[ExpectedHead],
+        served: Option<super::StateAt>,
     ) -> Result<Self, kezek_store::StoreError> {
         Ok(Self {
+            served,
+            diverged: None,
             stored: documents.document_ids()?.into_iter().collect(),
             documents,
             heads: heads.iter().map(|h| (h.seq, h.hash)).collect(),
@@ -94,6 +101,27 @@ impl<'a> Derive<'a> {
             self.derived.insert(draft.id().to_owned());
         }
         Ok(())
+    }
+
+    /// Compares the state with the one a node serves, when this is its seq.
+    fn compare_served(&mut self, state: &State) -> Result<(), String> {
+        if self.served.as_ref().is_none_or(|s| s.seq != self.last) {
+            return Ok(());
+        }
+        let Some(served) = self.served.take() else {
+            return Ok(());
+        };
+        let ours = super::state_digest(state)?;
+        if ours == served.digest {
+            Ok(())
+        } else {
+            let why = format!(
+                "the state the node serves at seq {} is not the journal's: its digest is {}, the journal gives {ours}",
+                served.seq, served.digest
+            );
+            self.diverged = Some(why.clone());
+            Err(why)
+        }
     }
 
     fn derive_pending(&mut self, state: &State) -> Result<(), String> {
@@ -196,6 +224,7 @@ impl Observer for Derive<'_> {
                 ));
             }
         }
+        self.compare_served(state)?;
         match record.event {
             Event::Registered(_) => {
                 self.pending = Some(Pending {
@@ -222,6 +251,13 @@ impl Observer for Derive<'_> {
 
     fn end(&mut self, state: &State) -> Result<(), String> {
         self.derive_pending(state)?;
+        self.compare_served(state)?;
+        if let Some(served) = &self.served {
+            return Err(format!(
+                "the journal ends at seq {} before seq {}, where the node says its state is",
+                self.last, served.seq
+            ));
+        }
         match self.heads.first_key_value() {
             Some((seq, _)) => Err(format!(
                 "the journal ends at seq {} before a saved head at seq {seq}: it was cut or rewound",

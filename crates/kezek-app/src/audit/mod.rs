@@ -53,6 +53,37 @@ pub enum AuditError {
     /// A document, key or stored answer that does not check.
     #[error("{0}")]
     Record(String),
+    /// The state a node serves is not the state the journal gives at its seq.
+    #[error("{0}")]
+    Diverged(String),
+}
+
+/// A state's place in the journal and its digest: how a node proves the state it serves
+/// (`GET /v1/journal/state`) and how an audit compares it with the journal's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct StateAt {
+    /// The seq of the journal's last record the state holds.
+    pub seq: u64,
+    /// The SHA-256 (hex) of the state's canonical encoding ([`state_digest`]).
+    pub digest: String,
+}
+
+/// The digest of `state`: SHA-256 of its snapshot encoding, which is canonical — a state
+/// replayed from the journal, restored from a snapshot or built record by record encodes to
+/// the same bytes (the core's property tests check it).
+///
+/// # Errors
+/// The state does not encode.
+pub fn state_digest(state: &State) -> Result<String, String> {
+    let bytes = state.to_snapshot().map_err(|e| e.to_string())?;
+    Ok(encoded_digest(&bytes))
+}
+
+/// The digest of a state from its encoding (`State::to_snapshot`'s bytes).
+#[must_use]
+pub fn encoded_digest(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Checks the installation in `store` under `policy`; `authority` loads the authority key
@@ -66,6 +97,22 @@ pub fn installation(
     policy: impl Into<crate::PolicyChoice>,
     authority: impl Fn() -> Result<Authority, KeyError>,
     heads: &[heads::ExpectedHead],
+) -> Result<Report, AuditError> {
+    installation_against(store, policy, authority, heads, None)
+}
+
+/// [`installation`], and the state the journal gives at `served.seq` must have the digest
+/// `served.digest` — the state a running node says it serves.
+///
+/// # Errors
+/// As [`installation`], and a state at that seq with another digest (both named), or a
+/// journal that does not reach that seq.
+pub fn installation_against(
+    store: &dyn Store,
+    policy: impl Into<crate::PolicyChoice>,
+    authority: impl Fn() -> Result<Authority, KeyError>,
+    heads: &[heads::ExpectedHead],
+    served: Option<StateAt>,
 ) -> Result<Report, AuditError> {
     if heads.iter().any(|h| h.signature.is_some()) {
         let public = authority()
@@ -92,8 +139,16 @@ pub fn installation(
     let policy = crate::app::start::initial_policy(store, policy.into())
         .map_err(|e| AuditError::Record(e.to_string()))?;
     let mut state = State::new(policy);
-    let mut derive = derive::Derive::new(store, &later)?;
-    let checked = audit_observed(store, &mut state, &mut derive)?;
+    let mut derive = derive::Derive::new(store, &later, served)?;
+    let checked = match audit_observed(store, &mut state, &mut derive) {
+        Ok(checked) => checked,
+        Err(e) => {
+            return Err(match derive.diverged.take() {
+                Some(why) => AuditError::Diverged(why),
+                None => e.into(),
+            })
+        }
+    };
     let documents = documents(store, &state, &derive.derived, &authority)?;
     let (keys, answers) = records(store, &state, &authority)?;
     Ok(Report {

@@ -62,6 +62,20 @@ impl Authority {
         }
     }
 
+    /// A secret for `purpose` (`snapshots`, …) that only the holder of this key can make and
+    /// that says nothing of the key: SHA-256 of the purpose and the key's seed. The same key
+    /// gives the same secret on every node and after every restart.
+    #[must_use]
+    pub fn derive_key(&self, purpose: &str) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"kezek ")
+            .chain_update(purpose.as_bytes())
+            .chain_update(b"\n")
+            .chain_update(self.key.to_bytes())
+            .finalize()
+            .into()
+    }
+
     /// Loads the key at `path`, creating it (mode 0600) on first start.
     ///
     /// # Errors

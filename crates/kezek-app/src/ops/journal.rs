@@ -4,6 +4,7 @@
 
 use crate::access::{Auditor, Auth};
 use crate::app::{AuditCounts, Audited};
+use crate::audit::StateAt;
 use crate::error::AppError;
 use crate::views::{HeadView, JournalEvent, JournalPage};
 use crate::App;
@@ -60,21 +61,39 @@ impl App {
         if self.audits.running.swap(true, Ordering::AcqRel) {
             return None;
         }
+        // The state served, compared with the journal's at its seq (once the journal holds
+        // it): a node that serves another state than the journal gives stops serving.
+        let served = self.durable_served_state().await;
         let app = Arc::clone(self);
         let result = tokio::task::spawn_blocking(move || {
+            let served = match served {
+                Ok(served) => Some(served),
+                Err(e) => return Err(e.to_string()),
+            };
             let policy = app.state.read().policy().clone();
             let authority = app.authority.clone();
-            crate::audit::installation(app.store.as_ref(), policy, || Ok(authority.clone()), &[])
-                .map(|r| AuditCounts {
-                    events: r.events,
-                    rounds: r.rounds,
-                    documents: r.documents,
-                    keys: r.keys,
-                    answers: r.answers,
-                    head_seq: r.head.seq.get(),
-                    head_hash: r.head.hash,
-                })
-                .map_err(|e| e.to_string())
+            crate::audit::installation_against(
+                app.store.as_ref(),
+                policy,
+                || Ok(authority.clone()),
+                &[],
+                served,
+            )
+            .map(|r| AuditCounts {
+                events: r.events,
+                rounds: r.rounds,
+                documents: r.documents,
+                keys: r.keys,
+                answers: r.answers,
+                head_seq: r.head.seq.get(),
+                head_hash: r.head.hash,
+            })
+            .map_err(|e| {
+                if let crate::audit::AuditError::Diverged(why) = &e {
+                    app.stop_serving(why);
+                }
+                e.to_string()
+            })
         })
         .await
         .unwrap_or_else(|e| Err(format!("the audit stopped: {e}")));
@@ -85,6 +104,52 @@ impl App {
         *self.audits.last.lock() = Some(audited.clone());
         self.audits.running.store(false, Ordering::Release);
         Some(audited)
+    }
+
+    /// The digest of the state this node has now and its seq, durable or not — for what the
+    /// node checks by itself (the snapshot keeper compares it with its own replay). Holds the
+    /// state's read lock while the state is encoded (about 0.4 s at 10⁶ applications).
+    ///
+    /// # Errors
+    /// The service is poisoned, or the state does not encode.
+    pub fn served_state_now(&self) -> Result<StateAt, AppError> {
+        let digest = self.peek(|s| {
+            crate::audit::state_digest(s).map(|digest| StateAt {
+                seq: s.last_seq().get(),
+                digest,
+            })
+        })?;
+        digest.map_err(|e| AppError::Unavailable(crate::Unavailable::Poisoned(e.into())))
+    }
+
+    /// The digest of the state this node serves and its seq, for an auditor: what `kezek
+    /// verify --against` compares with the journal's ([`Self::served_state_now`], off the
+    /// async workers, answered once the journal holds its seq).
+    ///
+    /// # Errors
+    /// The service is poisoned, or the state does not encode.
+    pub async fn state_digest(self: &Arc<Self>, _: &Auth<Auditor>) -> Result<StateAt, AppError> {
+        self.durable_served_state().await
+    }
+
+    async fn durable_served_state(self: &Arc<Self>) -> Result<StateAt, AppError> {
+        let app = Arc::clone(self);
+        let served = tokio::task::spawn_blocking(move || app.served_state_now())
+            .await
+            .map_err(|_| {
+                AppError::Unavailable(crate::Unavailable::Poisoned("the digest panicked".into()))
+            })??;
+        self.health
+            .until_durable(served.seq)
+            .await
+            .map_err(|reason| AppError::Unavailable(crate::Unavailable::Poisoned(reason)))?;
+        Ok(served)
+    }
+
+    /// Stops this node serving: the state it holds was found not to be the journal's (`why`
+    /// says how); `/healthz` says why, and a restart rebuilds the state from the journal.
+    pub fn stop_serving(&self, why: &str) {
+        self.health.poison(why);
     }
 
     /// The last audit run from the console since the service started, if any.

@@ -4,7 +4,7 @@
 
 use super::refusal::{Refusal, Violations};
 use crate::event::{DistrictNames, Event};
-use crate::model::text::is_visible_text;
+use crate::model::text::is_place_name;
 use crate::model::DistrictId;
 use crate::state::{Mismatch, State};
 
@@ -37,11 +37,11 @@ impl NameDistrict {
         let names = self.names.trimmed();
         let mut v = Violations::default();
         for (field, value) in names.fields() {
-            if value.is_empty() || value.chars().count() > MAX_NAME || !is_visible_text(value) {
+            if value.is_empty() || value.chars().count() > MAX_NAME || !is_place_name(value) {
                 v.add(
                     field,
                     Code::InvalidName.as_str(),
-                    "must be 1 to 200 printable characters, none of them invisible (zero-width, direction marks or overrides)",
+                    "must be 1 to 200 printable characters with at least one letter or digit, none of them invisible (zero-width, direction marks or overrides)",
                 );
             }
         }

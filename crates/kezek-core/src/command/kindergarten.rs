@@ -117,12 +117,12 @@ fn check(name: &str, labels: &KindergartenLabels, groups: &[GroupSpec]) -> Resul
     }
     if name.is_empty()
         || name.chars().count() > MAX_NAME
-        || !crate::model::text::is_visible_text(name)
+        || !crate::model::text::is_place_name(name)
     {
         v.add(
             "name",
             Code::InvalidName.as_str(),
-            "must be 1 to 200 printable characters, none of them invisible (zero-width, direction marks or overrides)",
+            "must be 1 to 200 printable characters with at least one letter or digit, none of them invisible (zero-width, direction marks or overrides)",
         );
     }
     if groups.len() > MAX_GROUPS {

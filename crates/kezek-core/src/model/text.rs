@@ -49,6 +49,21 @@ pub fn is_visible_text(s: &str) -> bool {
     s.chars().all(is_visible)
 }
 
+/// Whether `s` is a person's name: visible text ([`is_visible_text`]) with at least one
+/// letter — a name of spaces, punctuation or blank symbols (`U+2800`, a braille blank) prints
+/// as nothing.
+#[must_use]
+pub fn is_person_name(s: &str) -> bool {
+    is_visible_text(s) && s.chars().any(char::is_alphabetic)
+}
+
+/// Whether `s` is the name of a place or an organisation (a kindergarten, a district, an
+/// education department): visible text with at least one letter or digit (`№ 12`).
+#[must_use]
+pub fn is_place_name(s: &str) -> bool {
+    is_visible_text(s) && s.chars().any(char::is_alphanumeric)
+}
+
 /// Whether `s` is free text people will read (a reason, grounds): at most `max` characters,
 /// line breaks allowed, nothing else [`is_visible`] refuses.
 #[must_use]
@@ -130,6 +145,19 @@ mod tests {
         ] {
             assert!(!is_visible_text(bad), "{}", bad.escape_unicode());
         }
+    }
+
+    #[test]
+    fn a_name_needs_a_letter() {
+        assert!(is_person_name("Ли Мин"));
+        assert!(is_person_name("O'Neil"));
+        for blank in ["\u{2800}\u{2800}", "...", "- -", "№ 12", "\u{3000}"] {
+            assert!(!is_person_name(blank), "{}", blank.escape_unicode());
+        }
+        assert!(is_place_name("№ 12"));
+        assert!(is_place_name("Балапан"));
+        assert!(!is_place_name("\u{2800}"));
+        assert!(!is_place_name("«»"));
     }
 
     #[test]

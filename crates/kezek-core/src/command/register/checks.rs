@@ -6,7 +6,7 @@
 
 use crate::command::refusal::ground;
 use crate::event::{Ground, GroundCode, Representative};
-use crate::model::text::{is_visible_text, quoted};
+use crate::model::text::{is_person_name, is_visible_text, quoted};
 use crate::model::{
     age_on, Category, Channel, DistrictId, DistrictIx, Document, Iin, IinError, KgIx, Language,
 };
@@ -23,16 +23,16 @@ const MAX_POWER_OF_ATTORNEY: usize = 64;
 /// before its entries are looked at, so that a refusal stays small.
 const MAX_DOCUMENTS: usize = 10;
 
-/// A name: 1 to 200 printable characters once trimmed, nothing invisible (zero-width,
-/// direction overrides).
+/// A name: 1 to 200 printable characters once trimmed, at least one of them a letter,
+/// nothing invisible (zero-width, direction overrides).
 pub(super) fn name(field: &str, name: &str, grounds: &mut Vec<Ground>) {
     let t = name.trim();
-    if t.is_empty() || t.chars().count() > MAX_NAME || !is_visible_text(t) {
+    if t.is_empty() || t.chars().count() > MAX_NAME || !is_person_name(t) {
         grounds.push(ground(
             field,
             GroundCode::InvalidName,
             format!(
-                "must be 1 to {MAX_NAME} printable characters, none of them invisible (zero-width, direction marks or overrides)"
+                "must be 1 to {MAX_NAME} printable characters with at least one letter, none of them invisible (zero-width, direction marks or overrides)"
             ),
         ));
     }
