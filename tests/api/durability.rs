@@ -94,6 +94,12 @@ impl kezek_store::NotificationStore for GatedStore {
     fn restore(&self, notifications: &[kezek_store::Notification]) -> Result<(), StoreError> {
         self.inner.restore(notifications)
     }
+    fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
+        self.inner.outbox_since()
+    }
+    fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
+        self.inner.set_outbox_since(since)
+    }
 }
 
 impl KeyStore for GatedStore {

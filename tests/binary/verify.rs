@@ -72,6 +72,9 @@ fn installation(dir: &Path) {
         };
         events.extend(state.execute(cmd).unwrap());
     }
+    // The outbox rows the service would have written with these events (verify derives them
+    // again and compares).
+    let notifications = kezek_app::outbox::notifications(&state, &events);
     journal
         .submit(Append {
             events,
@@ -79,7 +82,7 @@ fn installation(dir: &Path) {
             actor: "test".into(),
             idempotency: None,
             documents: Vec::new(),
-            notifications: Vec::new(),
+            notifications,
             copied: Vec::new(),
         })
         .wait()
@@ -280,5 +283,74 @@ async fn an_edited_document_key_or_stored_answer_fails_verify() {
             "{edit}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
+    }
+}
+
+/// A copy of the data dir with `edit` made to its database.
+fn edited(data: &Path, edit: impl FnOnce(&rusqlite::Connection)) -> tempfile::TempDir {
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let conn = rusqlite::Connection::open(copy.path().join("kezek.sqlite")).unwrap();
+    edit(&conn);
+    copy
+}
+
+#[test]
+fn an_edited_deleted_or_added_notification_fails_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    installation(dir.path());
+    let first_referral = |conn: &rusqlite::Connection| -> (i64, serde_json::Value) {
+        conn.query_row(
+            "SELECT id, body FROM notifications WHERE kind = 'referral_issued' ORDER BY id LIMIT 1",
+            [],
+            |r| {
+                let body: Vec<u8> = r.get(1)?;
+                Ok((r.get(0)?, serde_json::from_slice(&body).unwrap()))
+            },
+        )
+        .unwrap()
+    };
+    // A referral told to the family for another kindergarten than the round gave.
+    let moved = edited(dir.path(), |conn| {
+        let (id, mut body) = first_referral(conn);
+        body["kindergarten_id"] = "K999999".into();
+        conn.execute(
+            "UPDATE notifications SET body = ?1 WHERE id = ?2",
+            rusqlite::params![serde_json::to_vec(&body).unwrap(), id],
+        )
+        .unwrap();
+    });
+    // A referral the family is never told of.
+    let deleted = edited(dir.path(), |conn| {
+        let (id, _) = first_referral(conn);
+        conn.execute("DELETE FROM notifications WHERE id = ?1", [id])
+            .unwrap();
+    });
+    // A referral nobody issued, told as if it had been.
+    let added = edited(dir.path(), |conn| {
+        let (_, body) = first_referral(conn);
+        conn.execute(
+            "INSERT INTO notifications (application_id, kind, body) VALUES (?1, 'referral_issued', ?2)",
+            rusqlite::params![body["application_id"].as_str().unwrap(), serde_json::to_vec(&body).unwrap()],
+        )
+        .unwrap();
+    });
+    for (copy, complaint) in [
+        (&moved, "does not follow from the journal"),
+        (
+            &deleted,
+            "the outbox lacks the referral_issued notification",
+        ),
+        (&added, "follows from no record of the journal"),
+    ] {
+        let out = verify(copy.path());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{complaint}: went unnoticed");
+        assert!(err.contains(complaint), "{complaint}: {err}");
     }
 }

@@ -85,6 +85,7 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
         notifications += page.len();
         to.restore(&page)?;
     }
+    to.set_outbox_since(from.outbox_since()?)?;
     if to.head()? != head {
         return Err(StoreError::Integrity(
             "the copy's head is not the source's".into(),

@@ -172,4 +172,13 @@ impl crate::NotificationStore for FaultyStore {
         self.read_check()?;
         self.inner.restore(notifications)
     }
+
+    fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
+        self.read_check()?;
+        self.inner.outbox_since()
+    }
+
+    fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
+        self.inner.set_outbox_since(since)
+    }
 }

@@ -19,6 +19,10 @@ struct Inner {
     keys_version: u64,
     /// The outbox, by id (from 1).
     notifications: Vec<Notification>,
+    /// Since which seq the outbox holds every notification (0: from the start).
+    outbox_since: u64,
+    /// Whether that is not known (a copy of a store that did not record it).
+    outbox_since_unknown: bool,
 }
 
 /// A store held in memory.
@@ -205,6 +209,18 @@ impl KeyStore for MemoryStore {
 }
 
 impl NotificationStore for MemoryStore {
+    fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
+        let inner = self.lock();
+        Ok((!inner.outbox_since_unknown).then_some(inner.outbox_since))
+    }
+
+    fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.outbox_since = since.unwrap_or(0);
+        inner.outbox_since_unknown = since.is_none();
+        Ok(())
+    }
+
     fn notifications(&self, after: u64, limit: usize) -> Result<Vec<Notification>, StoreError> {
         let inner = self.lock();
         let start = usize::try_from(after).unwrap_or(usize::MAX);

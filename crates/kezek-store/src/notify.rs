@@ -104,4 +104,19 @@ pub trait NotificationStore: Send + Sync {
     /// # Errors
     /// Storage failure; an id already stored.
     fn restore(&self, notifications: &[Notification]) -> Result<(), StoreError>;
+
+    /// Since which seq every event a family must be told of has its notification here: 0
+    /// for an outbox as old as its journal, the journal's head then for an outbox added to
+    /// an older journal; `None` where that was not recorded (an outbox added before it was:
+    /// `kezek verify` then takes the first notification stored as the outbox's start).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn outbox_since(&self) -> Result<Option<u64>, StoreError>;
+
+    /// Records [`Self::outbox_since`] (`kezek migrate` copies it).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError>;
 }

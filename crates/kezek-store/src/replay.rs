@@ -260,18 +260,19 @@ fn walk(
                 break;
             }
         }
-        if let (Ok(()), Some(o)) = (&outcome, observer) {
-            outcome = o
-                .end(state.state())
-                .map_err(|message| ReplayError::Corrupt { seq: last, message });
-        }
         // Dropping the receiver stops the reader at its next send.
         drop(received);
         let read = reader
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         outcome?;
+        // A record the reader refused ends the walk there: the observer's end does not speak
+        // for a journal that was not read to its end.
         read?;
+        if let Some(o) = observer {
+            o.end(state.state())
+                .map_err(|message| ReplayError::Corrupt { seq: last, message })?;
+        }
         Ok((last, rounds))
     })
 }

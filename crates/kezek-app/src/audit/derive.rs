@@ -1,7 +1,9 @@
 //! What `kezek verify` checks while it replays: every signed document issued again from the
 //! state its command left — a queue notification from the registration (and the cohort round
 //! it ran, if any), a refusal from its grounds, a referral from its round — and compared with
-//! the stored one; and every head an auditor saved passed through with the same hash.
+//! the stored one; every notification a family was to be told drafted again the same way and,
+//! at the end, compared with the outbox, one for one; and every head an auditor saved passed
+//! through with the same hash.
 //!
 //! A journal rewritten with a consistent hash chain replays; its documents then say one thing
 //! and the journal another (a child's registration time moved, a queue number that went
@@ -14,7 +16,7 @@ use jiff::Timestamp;
 use kezek_core::model::Seq;
 use kezek_core::{Event, State};
 use kezek_store::replay::{Applied, Observer};
-use kezek_store::{DocumentStore, Hash};
+use kezek_store::{DocumentStore, Hash, NewNotification, NotificationStore};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashSet};
 
@@ -28,6 +30,11 @@ struct Pending {
 /// The observer of the audit.
 pub(super) struct Derive<'a> {
     documents: &'a dyn DocumentStore,
+    outbox: &'a dyn NotificationStore,
+    /// The notifications the journal gives, in order, each with the seq that made it.
+    notes: Vec<(u64, NewNotification)>,
+    /// Where the pending registration's notifications go among them (before its round's).
+    pending_at: usize,
     /// The ids of the stored documents: only those are issued again (a city of imported
     /// children has none, and a million store reads for nothing would double the audit).
     stored: HashSet<String>,
@@ -45,11 +52,14 @@ pub(super) struct Derive<'a> {
 
 impl<'a> Derive<'a> {
     pub(super) fn new(
-        documents: &'a dyn DocumentStore,
+        (documents, outbox): (&'a dyn DocumentStore, &'a dyn NotificationStore),
         heads: &[ExpectedHead],
         served: Option<super::StateAt>,
     ) -> Result<Self, kezek_store::StoreError> {
         Ok(Self {
+            outbox,
+            notes: Vec::new(),
+            pending_at: 0,
             served,
             diverged: None,
             stored: documents.document_ids()?.into_iter().collect(),
@@ -126,10 +136,115 @@ impl<'a> Derive<'a> {
 
     fn derive_pending(&mut self, state: &State) -> Result<(), String> {
         match self.pending.take() {
-            Some(p) => self.derive(state, p.seq, &p.event, &p.at),
+            Some(p) => {
+                let notes: Vec<_> = crate::outbox::notifications_of(state, [(p.seq, &p.event)])
+                    .into_iter()
+                    .map(|n| (p.seq.get(), n))
+                    .collect();
+                let at = self.pending_at.min(self.notes.len());
+                self.notes.splice(at..at, notes);
+                self.derive(state, p.seq, &p.event, &p.at)
+            }
             None => Ok(()),
         }
     }
+
+    /// The notifications `event` makes, after the ones before it.
+    fn note(&mut self, state: &State, seq: Seq, event: &Event) {
+        let notes = crate::outbox::notifications_of(state, [(seq, event)]);
+        self.notes.extend(notes.into_iter().map(|n| (seq.get(), n)));
+    }
+
+    /// The outbox, one for one against the notifications the journal gives: since the
+    /// outbox's start (the first notification stored where that was not recorded), every
+    /// one there, in order, about the same application, of the same kind, every field it has
+    /// as drafted again (a notification stored before a field existed lacks it); none more.
+    fn compare_outbox(&mut self) -> Result<(), String> {
+        let since = self
+            .outbox
+            .outbox_since()
+            .map_err(|e| format!("reading the outbox: {e}"))?;
+        let mut stored = Vec::new();
+        loop {
+            let after = stored
+                .last()
+                .map_or(0, |n: &kezek_store::Notification| n.id);
+            let page = self
+                .outbox
+                .notifications(after, 1000)
+                .map_err(|e| format!("reading the outbox: {e}"))?;
+            if page.is_empty() {
+                break;
+            }
+            stored.extend(page);
+        }
+        let notes = std::mem::take(&mut self.notes);
+        let from = match since {
+            Some(since) => notes.iter().position(|(seq, _)| *seq > since),
+            None => stored
+                .first()
+                .and_then(|first| notes.iter().position(|(_, n)| same(first, n))),
+        }
+        .unwrap_or(notes.len());
+        let expected = notes.get(from..).unwrap_or_default();
+        for (i, (seq, n)) in expected.iter().enumerate() {
+            let Some(s) = stored.get(i) else {
+                return Err(format!(
+                    "the outbox lacks the {} notification of {} that record {seq} makes ({} of {} there)",
+                    n.kind,
+                    n.application_id,
+                    stored.len(),
+                    expected.len()
+                ));
+            };
+            if !same(s, n) {
+                // One left out or slipped in says so; anything else is an edited one.
+                if expected.get(i + 1).is_some_and(|(_, next)| same(s, next)) {
+                    return Err(format!(
+                        "the outbox lacks the {} notification of {} that record {seq} makes (notification {} is the one after it)",
+                        n.kind, n.application_id, s.id
+                    ));
+                }
+                if stored.get(i + 1).is_some_and(|next| same(next, n)) {
+                    return Err(format!(
+                        "notification {} ({} of {}) follows from no record of the journal",
+                        s.id, s.kind, s.application_id
+                    ));
+                }
+                return Err(format!(
+                    "notification {} does not follow from the journal: it tells {} of {} {}, record {seq} makes {} of {} {}",
+                    s.id,
+                    s.kind,
+                    s.application_id,
+                    String::from_utf8_lossy(&s.body),
+                    n.kind,
+                    n.application_id,
+                    String::from_utf8_lossy(&n.body)
+                ));
+            }
+        }
+        if let Some(extra) = stored.get(expected.len()) {
+            return Err(format!(
+                "notification {} ({} of {}) follows from no record of the journal",
+                extra.id, extra.kind, extra.application_id
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether a stored notification tells what one drafted again does: the same application
+/// and kind, and every field of its body as drafted (a body stored before a field existed
+/// lacks it).
+fn same(stored: &kezek_store::Notification, again: &NewNotification) -> bool {
+    let body = |b: &[u8]| serde_json::from_slice::<Value>(b).unwrap_or_default();
+    let (s, a) = (body(&stored.body), body(&again.body));
+    stored.application_id == again.application_id
+        && stored.kind == again.kind
+        && s.as_object().is_some_and(|s| {
+            a.as_object()
+                .is_some_and(|a| s.iter().all(|(k, v)| a.get(k) == Some(v)))
+        })
 }
 
 /// Whether the stored document says what the journal says: every field as issued again —
@@ -225,8 +340,12 @@ impl Observer for Derive<'_> {
             }
         }
         self.compare_served(state)?;
+        if !matches!(record.event, Event::Registered(_)) {
+            self.note(state, record.seq, record.event);
+        }
         match record.event {
             Event::Registered(_) => {
+                self.pending_at = self.notes.len();
                 self.pending = Some(Pending {
                     seq: record.seq,
                     event: record.event.clone(),
@@ -252,6 +371,7 @@ impl Observer for Derive<'_> {
     fn end(&mut self, state: &State) -> Result<(), String> {
         self.derive_pending(state)?;
         self.compare_served(state)?;
+        self.compare_outbox()?;
         if let Some(served) = &self.served {
             return Err(format!(
                 "the journal ends at seq {} before seq {}, where the node says its state is",

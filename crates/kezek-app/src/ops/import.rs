@@ -72,13 +72,16 @@ impl App {
             load_named_city(&mut state, &catalog, &groups, applications, &mut |o| {
                 events.extend(o);
             })?;
+            // Imported children have no applicant here: nobody to tell, but the outbox is
+            // what the events make, as `kezek verify` derives it.
+            let notifications = crate::outbox::notifications(&state, &events);
             let append = Append {
                 events,
                 at: self.clock.now().to_string(),
                 actor: actor.to_owned(),
                 idempotency: None,
                 documents: Vec::new(),
-                notifications: Vec::new(),
+                notifications,
                 copied: Vec::new(),
             };
             (append, armed)

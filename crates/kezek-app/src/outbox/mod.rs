@@ -46,8 +46,18 @@ fn application_of<'s>(state: &'s State, referral: &ReferralId) -> Option<&'s App
 /// The notifications `outcome` makes, in the order of its events.
 #[must_use]
 pub fn notifications(state: &State, outcome: &Outcome) -> Vec<NewNotification> {
+    notifications_of(state, outcome.iter().map(|(seq, e)| (*seq, e)))
+}
+
+/// The notifications `events` make, in their order, on the state after them (`kezek
+/// verify` derives them again record by record).
+pub fn notifications_of<'e>(
+    state: &State,
+    events: impl IntoIterator<Item = (kezek_core::model::Seq, &'e Event)>,
+) -> Vec<NewNotification> {
     let mut out = Vec::new();
-    for (seq, event) in outcome {
+    for (seq, event) in events {
+        let seq = &seq;
         match event {
             // An imported application (no applicant) was registered elsewhere: no document,
             // nobody to tell here.

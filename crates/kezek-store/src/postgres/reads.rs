@@ -270,6 +270,30 @@ impl NotificationStore for PgStore {
         .map_err(fail)
     }
 
+    fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
+        // A PostgreSQL journal has had its outbox from its start, unless one copied from an
+        // older SQLite journal says otherwise.
+        let row = wait(
+            self.read
+                .query_opt("SELECT value FROM meta WHERE key = 'outbox_since'", &[]),
+        )
+        .map_err(failed("reading the outbox's start"))?;
+        Ok(match row {
+            None => Some(0),
+            Some(r) => r.get::<_, String>(0).parse().ok(),
+        })
+    }
+
+    fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
+        let value = since.map_or_else(|| "unknown".to_owned(), |s| s.to_string());
+        wait(self.read.execute(
+            "INSERT INTO meta (key, value) VALUES ('outbox_since', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&value],
+        ))
+        .map(drop)
+        .map_err(failed("recording the outbox's start"))
+    }
+
     fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let row = wait(self.read.query_one(
             "SELECT count(*) FILTER (WHERE NOT delivered), count(*) FILTER (WHERE delivered), count(*) FILTER (WHERE NOT delivered AND attempts > 0), min(created_ms) FILTER (WHERE NOT delivered) FROM notifications",

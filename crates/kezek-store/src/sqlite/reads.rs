@@ -291,6 +291,33 @@ impl crate::NotificationStore for SqliteStore {
         tx.commit().map_err(fail)
     }
 
+    fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
+        use rusqlite::OptionalExtension;
+        let value: Option<String> = self
+            .reader()
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'outbox_since'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(failed("reading the outbox's start"))?;
+        Ok(value.and_then(|v| v.parse().ok()))
+    }
+
+    fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
+        let conn = self.reader();
+        let done = match since {
+            Some(seq) => conn.execute(
+                "INSERT INTO meta (key, value) VALUES ('outbox_since', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [seq.to_string()],
+            ),
+            None => conn.execute("DELETE FROM meta WHERE key = 'outbox_since'", []),
+        };
+        done.map(drop)
+            .map_err(failed("recording the outbox's start"))
+    }
+
     fn restore(&self, notifications: &[crate::Notification]) -> Result<(), StoreError> {
         let fail = failed("restoring notifications");
         let mut conn = self.reader();

@@ -74,6 +74,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX notifications_pending ON notifications(application_id, id) WHERE delivered = 0;
 ",
+    // Since which seq the outbox holds every notification: an outbox that is empty now began
+    // at the journal's head (0 for a new installation); one that already holds notifications
+    // began before this was recorded (`kezek verify` takes its first one as its start).
+    "
+    INSERT OR IGNORE INTO meta (key, value)
+        SELECT 'outbox_since', CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM events
+        WHERE NOT EXISTS (SELECT 1 FROM notifications);
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.
