@@ -3,7 +3,7 @@
 use crate::config::{
     env, Installation, DEFAULT_ACADEMIC_YEAR, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA,
     DEFAULT_HEADER_TIMEOUT, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_SNAPSHOT_EVERY, DEFAULT_WITNESS_EVERY,
+    DEFAULT_NOTIFY_TIMEOUT, DEFAULT_SNAPSHOT_EVERY, DEFAULT_WITNESS_EVERY,
 };
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -210,6 +210,11 @@ pub struct ServeArgs {
     /// newline left out).
     #[arg(long, env = env::NOTIFY_SECRET_FILE, requires = "notify_url")]
     pub notify_secret_file: Option<PathBuf>,
+    /// Seconds the first push of a notification may take before it counts as failed (the
+    /// receiver may still have taken it: it gets the same `id` again); each later attempt
+    /// may take twice as long as the one before, up to eight times this.
+    #[arg(long, default_value_t = DEFAULT_NOTIFY_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub notify_timeout: u64,
     /// Seconds a request has to deliver its body.
     #[arg(long, default_value_t = DEFAULT_BODY_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub body_timeout: u64,

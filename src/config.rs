@@ -24,6 +24,9 @@ pub const DEFAULT_MAX_CONNECTIONS: u64 = 4096;
 pub const DEFAULT_HEADER_TIMEOUT: u64 = 10;
 /// Seconds a request has to send its body (`--body-timeout`).
 pub const DEFAULT_BODY_TIMEOUT: u64 = 30;
+/// Seconds the first push of a notification may take (`--notify-timeout`; later attempts
+/// double it, up to eight times).
+pub const DEFAULT_NOTIFY_TIMEOUT: u64 = kezek_app::outbox::push::DEFAULT_ATTEMPT_TIMEOUT.as_secs();
 
 /// Environment variables that stand for flags (a flag given wins).
 pub mod env {

@@ -94,7 +94,11 @@ fn tasks(args: &ServeArgs, installation: &Installation) -> Result<Tasks> {
         let bytes =
             std::fs::read(secret).with_context(|| format!("cannot read {}", secret.display()))?;
         let secret = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
-        tasks.push = Some(kezek_app::outbox::push::Push::new(url, secret)?);
+        tasks.push = Some(kezek_app::outbox::push::Push::new(
+            url,
+            secret,
+            Duration::from_secs(args.notify_timeout),
+        )?);
     }
     if let Some(path) = &args.witness {
         let witness = Arc::new(Witness::new(path, &installation.data)?);

@@ -5,7 +5,7 @@
 
 use crate::access::{Auth, Portal};
 use crate::error::AppError;
-use crate::outbox::push::{backoff, Push, FIRST_RETRY};
+use crate::outbox::push::{backoff, Failure, Push, FIRST_RETRY};
 use crate::App;
 use kezek_store::Attempt;
 use serde::Serialize;
@@ -78,10 +78,11 @@ impl App {
             return Ok(0);
         }
         let mut tries = tokio::task::JoinSet::new();
+        let sent_at = self.now();
         for n in due {
             let push = push.clone();
             tries.spawn(async move {
-                let outcome = push.send(&n).await;
+                let outcome = push.send(&n, sent_at).await;
                 (n, outcome)
             });
         }
@@ -90,9 +91,16 @@ impl App {
             let Ok((n, outcome)) = done else { continue };
             attempts.push(match outcome {
                 Ok(()) => Attempt::Delivered { id: n.id },
-                Err(error) => {
+                Err(failure) => {
                     let wait = backoff(n.attempts);
-                    tracing::info!(notification = n.id, attempts = n.attempts + 1, error = %error, "a notification was not delivered; trying again later");
+                    metrics::counter!("kezek_notification_attempts_failed_total", "why" => failure.label()).increment(1);
+                    // A receiver that moved, or a proxy in its way: the operator must act.
+                    if let Failure::Redirect { location, .. } = &failure {
+                        tracing::warn!(notification = n.id, attempts = n.attempts + 1, location = %location, error = %failure, "a notification was not delivered: the receiver redirects; trying again later");
+                    } else {
+                        tracing::info!(notification = n.id, attempts = n.attempts + 1, error = %failure, "a notification was not delivered; trying again later");
+                    }
+                    let error = failure.to_string();
                     Attempt::Failed {
                         id: n.id,
                         next_attempt_ms: now_ms
