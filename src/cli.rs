@@ -2,8 +2,8 @@
 
 use crate::config::{
     env, Installation, DEFAULT_ACADEMIC_YEAR, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA,
-    DEFAULT_HEADER_TIMEOUT, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT, DEFAULT_MAX_CONNECTIONS,
-    DEFAULT_NOTIFY_TIMEOUT, DEFAULT_SNAPSHOT_EVERY, DEFAULT_WITNESS_EVERY,
+    DEFAULT_HEADER_TIMEOUT, DEFAULT_LEADER_LEASE, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_NOTIFY_TIMEOUT, DEFAULT_SNAPSHOT_EVERY, DEFAULT_WITNESS_EVERY,
 };
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -171,6 +171,11 @@ pub struct ServeArgs {
     /// listening address.
     #[arg(long, env = env::ADVERTISE_URL)]
     pub advertise_url: Option<String>,
+    /// Seconds a leader's lease on a shared PostgreSQL journal lasts: the leader renews it
+    /// every quarter of that; a leader that has not renewed it for that long (frozen, cut
+    /// off) stops writing, and another node takes over.
+    #[arg(long, env = env::LEADER_LEASE, default_value_t = DEFAULT_LEADER_LEASE, value_parser = lease_seconds)]
+    pub leader_lease: f64,
     /// Load the sample city on first start and print demo tokens.
     #[arg(long)]
     pub demo: bool,
@@ -327,4 +332,12 @@ pub struct VerifyArgs {
     /// An auditor's token, for `--against`.
     #[arg(long, env = env::TOKEN, hide_env_values = true)]
     pub token: Option<String>,
+}
+
+/// A lease of 0.5 to 60 seconds.
+fn lease_seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.5..=60.0).contains(&v) => Ok(v),
+        _ => Err("a number of seconds from 0.5 to 60".into()),
+    }
 }

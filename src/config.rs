@@ -24,6 +24,8 @@ pub const DEFAULT_MAX_CONNECTIONS: u64 = 4096;
 pub const DEFAULT_HEADER_TIMEOUT: u64 = 10;
 /// Seconds a request has to send its body (`--body-timeout`).
 pub const DEFAULT_BODY_TIMEOUT: u64 = 30;
+/// Seconds a leader's lease on a shared journal lasts (`--leader-lease`).
+pub const DEFAULT_LEADER_LEASE: f64 = 5.0;
 /// Seconds the first push of a notification may take (`--notify-timeout`; later attempts
 /// double it, up to eight times).
 pub const DEFAULT_NOTIFY_TIMEOUT: u64 = kezek_app::outbox::push::DEFAULT_ATTEMPT_TIMEOUT.as_secs();
@@ -60,6 +62,8 @@ pub mod env {
     pub const TOKEN: &str = "KEZEK_TOKEN";
     /// `serve --snapshot-every`.
     pub const SNAPSHOT_EVERY: &str = "KEZEK_SNAPSHOT_EVERY";
+    /// `serve --leader-lease`.
+    pub const LEADER_LEASE: &str = "KEZEK_LEADER_LEASE";
 }
 
 /// The journal's file in the data directory (SQLite; `-wal` and `-shm` beside it).

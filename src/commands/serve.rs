@@ -80,7 +80,9 @@ fn open(args: &ServeArgs, installation: &Installation) -> Result<(Journal, super
             }
             let name = installation.journal_name();
             let store = Arc::new(
-                PgStore::open(url).with_context(|| format!("cannot open the journal in {name}"))?,
+                PgStore::open(url)
+                    .with_context(|| format!("cannot open the journal in {name}"))?
+                    .with_lease(Duration::from_secs_f64(args.leader_lease)),
             );
             (Journal::Postgres { store, name }, super::Held::Lead)
         }

@@ -60,7 +60,11 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
     let (a, a_url) = serve_node(a_dir.path(), &database, &authority, Stdio::inherit());
     let (b, b_url) = serve_node(b_dir.path(), &database, &authority, Stdio::inherit());
     let http = reqwest::Client::new();
-    assert_eq!(role(&http, &a_url).await, ("leader".into(), None));
+    // Every node names the leader it believes in: the leader itself too.
+    assert_eq!(
+        role(&http, &a_url).await,
+        ("leader".into(), Some(a_url.clone()))
+    );
     assert_eq!(
         role(&http, &b_url).await,
         ("follower".into(), Some(a_url.clone()))

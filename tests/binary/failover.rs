@@ -299,3 +299,172 @@ async fn a_killed_leader_is_replaced_and_nothing_acknowledged_is_lost() {
         n.child.wait().unwrap();
     }
 }
+
+/// `kill -<signal> <pid>`.
+fn signal(child: &Child, signal: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([format!("-{signal}"), child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal}");
+}
+
+/// `/healthz` of `url`: its role and the leader it names.
+async fn belief(http: &reqwest::Client, url: &str) -> Option<(String, Option<String>)> {
+    let r = http
+        .get(format!("{url}/healthz"))
+        .timeout(Duration::from_secs(2))
+        .send()
+        .await
+        .ok()?;
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    Some((header("kezek-role")?, header("kezek-leader")))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frozen_leader_is_replaced_within_10_s_and_steps_down_when_it_wakes() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    let key_dir = tempfile::tempdir().unwrap();
+    let shared = Shared {
+        database: kezek_testdb::database(),
+        authority: key_dir.path().join("authority.key"),
+    };
+    let on = ["--database", shared.database.as_str()];
+    let portal = key(key_dir.path(), &[&on[..], &["--role", "portal"]].concat());
+    let staff = key(
+        key_dir.path(),
+        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
+    );
+    let http = reqwest::Client::new();
+    let mut nodes: Vec<Node> = (0..3)
+        .map(|_| start(&shared, tempfile::tempdir().unwrap()))
+        .collect();
+    let live = Mutex::new(nodes.iter().map(|n| n.url.clone()).collect::<Vec<_>>());
+    crate::common::kindergarten_k1(&http, &nodes[0].url, &staff).await;
+    let children: Vec<u16> = (1..400).filter(|&n| has_iin(n)).collect();
+    let mut acked = Vec::new();
+    let register = |n: u16| {
+        let body = application(n);
+        let (http, portal, live) = (&http, &portal, &live);
+        async move {
+            send_anywhere(live, |url| {
+                http.post(format!("{url}/v1/applications"))
+                    .bearer_auth(portal)
+                    .header("Idempotency-Key", format!("reg-{n}"))
+                    .json(&body)
+            })
+            .await
+        }
+    };
+    for &n in &children[..10] {
+        let (status, v) = register(n).await.expect("written before the freeze");
+        assert_eq!(status, 201, "{v}");
+        acked.push(v);
+    }
+    let mut leader = None;
+    for (i, n) in nodes.iter().enumerate() {
+        if role(&http, &n.url).await.as_deref() == Some("leader") {
+            leader = Some(i);
+        }
+    }
+    let frozen = nodes.remove(leader.expect("one node leads"));
+    // The leader freezes (its process stopped, its connections open); the load balancer
+    // stops sending to it.
+    signal(&frozen.child, "STOP");
+    let stopped = Instant::now();
+    live.lock().unwrap().retain(|u| *u != frozen.url);
+    let (status, v) = register(children[10]).await.expect("writes resume");
+    let resumed = stopped.elapsed();
+    assert_eq!(status, 201, "{v}");
+    assert!(
+        resumed < Duration::from_secs(10),
+        "the first write after the freeze took {resumed:?}"
+    );
+    acked.push(v);
+    for &n in &children[11..20] {
+        let (status, v) = register(n).await.expect("written after the takeover");
+        assert_eq!(status, 201, "{v}");
+        acked.push(v);
+    }
+    let mut new_leader = None;
+    for n in &nodes {
+        if role(&http, &n.url).await.as_deref() == Some("leader") {
+            new_leader = Some(n.url.clone());
+        }
+    }
+    let new_leader = new_leader.expect("another node leads");
+    // The old leader wakes: it writes nothing, steps down, and follows the new one.
+    signal(&frozen.child, "CONT");
+    let woken = Instant::now();
+    loop {
+        if let Some((role, Some(leader))) = belief(&http, &frozen.url).await {
+            if role == "follower" && leader == new_leader {
+                break;
+            }
+        }
+        assert!(
+            woken.elapsed() < Duration::from_secs(30),
+            "the woken leader did not step down to follow {new_leader}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // As a follower it passes writes on, and has every acknowledged one.
+    live.lock().unwrap().push(frozen.url.clone());
+    let (status, v) = send_anywhere(&Mutex::new(vec![frozen.url.clone()]), |url| {
+        http.post(format!("{url}/v1/applications"))
+            .bearer_auth(&portal)
+            .header("Idempotency-Key", format!("reg-{}", children[20]))
+            .json(&application(children[20]))
+    })
+    .await
+    .expect("a write through the woken node");
+    assert_eq!(status, 201, "{v}");
+    acked.push(v);
+    let head = acked
+        .iter()
+        .filter_map(|v| v["as_of_seq"].as_u64())
+        .max()
+        .unwrap();
+    for url in nodes.iter().map(|n| &n.url).chain([&frozen.url]) {
+        for v in &acked {
+            let id = v["application_id"].as_str().unwrap();
+            let r = http
+                .get(format!("{url}/v1/applications/{id}?min_seq={head}"))
+                .bearer_auth(&portal)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), 200, "{id} is not on {url}");
+        }
+    }
+    let name = shared.database.rsplit('/').next().unwrap();
+    let counts = kezek_testdb::shared().sql(
+        name,
+        "SELECT count(*) = count(DISTINCT seq) AND count(*) = coalesce(max(seq), 0) FROM events",
+    );
+    assert_eq!(counts.trim(), "t", "a seq written twice or missing");
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(key_dir.path())
+        .args(["--database", &shared.database, "--authority-key"])
+        .arg(&shared.authority)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("frozen leader: writes resumed after {resumed:?}");
+    for mut n in nodes.into_iter().chain([frozen]) {
+        n.child.kill().unwrap();
+        n.child.wait().unwrap();
+    }
+}

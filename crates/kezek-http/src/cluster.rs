@@ -189,11 +189,20 @@ async fn pass_on(relay: &Relay, base: &str, req: Request) -> Response {
         }
     }
     out = out.header(&FORWARDED, "1");
-    let answer = match out.send().await {
-        Ok(answer) => answer,
-        Err(e) => {
-            tracing::warn!(leader = base, error = %e, "the leader cannot be reached");
-            return not_leader(None);
+    // A leader that froze answers nothing; once another node took over, a write it holds can
+    // never be written (the fence), so the client is told at once to send it again (with
+    // its Idempotency-Key, it is decided once).
+    let answer = tokio::select! {
+        sent = out.send() => match sent {
+            Ok(answer) => answer,
+            Err(e) => {
+                tracing::warn!(leader = base, error = %e, "the leader cannot be reached");
+                return not_leader(None);
+            }
+        },
+        () = relay.app.node().leader_moved_from(base) => {
+            tracing::warn!(leader = base, "another node leads now: a write passed on is sent again by its client");
+            return not_leader(relay.app.node().leader());
         }
     };
     let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);

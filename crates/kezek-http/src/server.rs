@@ -181,12 +181,14 @@ async fn reaper(table: Arc<Table>, clock: Clock, timeout: Duration) {
 }
 
 /// Serves `router` on `listener` under `limits` until `shutdown` resolves, then waits up to
-/// the grace period for the requests in progress.
+/// the grace period for the requests in progress. Connections that arrive meanwhile wait in
+/// the listener's queue for whoever accepts next (the same node started again) or are
+/// refused when the caller drops it.
 ///
 /// # Errors
 /// Never for a failed accept (logged, and the loop goes on); the signature leaves room.
 pub async fn serve(
-    listener: TcpListener,
+    listener: &TcpListener,
     router: Router,
     limits: Limits,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -253,7 +255,6 @@ pub async fn serve(
             table.leave(id);
         });
     }
-    drop(listener);
     reap.abort();
     if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
         .await

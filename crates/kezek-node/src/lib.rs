@@ -61,6 +61,18 @@ pub async fn run_with(
     tasks: Tasks,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    run_on(&listener, app, limits, tasks, shutdown).await
+}
+
+/// [`run_with`] on a listener that outlives it (a node that steps down is started again on
+/// the same one).
+async fn run_on(
+    listener: &tokio::net::TcpListener,
+    app: Arc<App>,
+    limits: Limits,
+    tasks: Tasks,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let running = tasks.start(&app);
     let router = router(&app, &limits);
     let served = kezek_http::server::serve(listener, router, limits, shutdown).await;

@@ -65,7 +65,9 @@ pub struct Config {
     pub demo: Option<Demo>,
 }
 
-/// Runs a node until `shutdown` resolves.
+/// Runs a node until `shutdown` resolves. A node of a shared journal that leads and loses
+/// the lead steps down: its application is dropped and started again from the journal, to
+/// follow, on the same listener.
 ///
 /// # Errors
 /// The journal does not verify, the address cannot be bound, no node leads a shared journal
@@ -83,72 +85,200 @@ pub async fn serve(
         advertise_url,
         public_url,
         limits,
-        mut tasks,
+        tasks,
         demo,
     } = config;
-    let bind = || async {
-        tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))
+    let setup = Setup {
+        authority,
+        policy,
+        snapshots,
+        listen,
+        advertise_url,
+        public_url,
+        limits,
+        tasks,
+        demo,
     };
-    let start = |store: Arc<dyn Store>| start(store, authority, policy, snapshots);
-    // Alone, the node listens once its state is loaded; on a shared journal it listens
-    // first, so that it can advertise where it is.
-    let (app, store, listener) = match journal {
-        Journal::Sqlite { store, rewind } => {
-            let app = start(Arc::clone(&store) as Arc<dyn Store>)?;
-            let waited = std::time::Instant::now();
-            store.checked().context("cannot open the journal")?;
-            tracing::info!(
-                waited_ms = kezek_app::millis(waited.elapsed()),
-                "journal checked"
-            );
-            if let Some(rewind) = &rewind {
-                app.record_rewind(rewind).await?;
-                eprintln!(
-                    "kezek: accepted the journal as it is and recorded it: {}",
-                    rewind.problem
-                );
-            }
-            (app, store as Arc<dyn Store>, bind().await?)
+    match journal {
+        Journal::Sqlite { store, rewind } => setup.alone(store, rewind, shutdown).await,
+        Journal::Postgres { store, name } => setup.shared(store, &name, shutdown).await,
+    }
+}
+
+/// What every start of a node needs besides its journal.
+struct Setup {
+    authority: Authority,
+    policy: PolicyChoice,
+    snapshots: Option<Kept>,
+    listen: SocketAddr,
+    advertise_url: Option<String>,
+    public_url: Option<String>,
+    limits: Limits,
+    tasks: Tasks,
+    demo: Option<Demo>,
+}
+
+impl Setup {
+    fn start(&self, store: Arc<dyn Store>) -> Result<Arc<App>> {
+        start(
+            store,
+            self.authority.clone(),
+            self.policy.clone(),
+            self.snapshots.clone(),
+        )
+    }
+
+    async fn bind(&self) -> Result<tokio::net::TcpListener> {
+        tokio::net::TcpListener::bind(self.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", self.listen))
+    }
+
+    fn ready(&self, app: Arc<App>, store: Arc<dyn Store>, local: SocketAddr, first: bool) -> Ready {
+        Ready {
+            app,
+            store,
+            local,
+            public_url: self
+                .public_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{local}")),
+            first,
         }
-        Journal::Postgres { store, name } => {
-            let listener = bind().await?;
-            let advertise = match advertise_url {
-                Some(url) => url,
-                None => format!("http://{}", listener.local_addr()?),
-            };
-            let app = start(Arc::clone(&store) as Arc<dyn Store>)?;
-            tasks.following = Some(follow(
+    }
+
+    /// Alone on SQLite: the node listens once its state is loaded.
+    async fn alone(
+        self,
+        store: Arc<SqliteStore>,
+        rewind: Option<Rewind>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let app = self.start(Arc::clone(&store) as Arc<dyn Store>)?;
+        let waited = std::time::Instant::now();
+        store.checked().context("cannot open the journal")?;
+        tracing::info!(
+            waited_ms = kezek_app::millis(waited.elapsed()),
+            "journal checked"
+        );
+        if let Some(rewind) = &rewind {
+            app.record_rewind(rewind).await?;
+            eprintln!(
+                "kezek: accepted the journal as it is and recorded it: {}",
+                rewind.problem
+            );
+        }
+        let listener = self.bind().await?;
+        let local = listener.local_addr()?;
+        self.ready(Arc::clone(&app), store, local, true)
+            .prepare(self.demo.as_ref(), &self.tasks)
+            .await?;
+        crate::run_with(listener, app, self.limits, self.tasks, shutdown).await?;
+        Ok(())
+    }
+
+    /// On a shared journal: the node listens first, so that it can advertise where it is;
+    /// each time it steps down it is started again on the same listener.
+    async fn shared(
+        self,
+        store: Arc<PgStore>,
+        name: &str,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<()> {
+        let listener = self.bind().await?;
+        let local = listener.local_addr()?;
+        let advertise = self
+            .advertise_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{local}"));
+        // The shutdown, heard by every start of the node.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown.await;
+            stop.send_replace(true);
+        });
+        let mut first = true;
+        loop {
+            let app = self.start(Arc::clone(&store) as Arc<dyn Store>)?;
+            let mut now = self.tasks.again();
+            now.following = Some(follow(
                 &app,
                 Arc::clone(&store) as Arc<dyn Shared>,
-                advertise,
+                advertise.clone(),
             ));
-            settle(&app, &name).await?;
-            (app, store as Arc<dyn Store>, listener)
+            settle(&app, name).await?;
+            let store = Arc::clone(&store) as Arc<dyn Store>;
+            self.ready(Arc::clone(&app), store, local, first)
+                .prepare(self.demo.as_ref().filter(|_| first), &now)
+                .await?;
+            first = false;
+            let until = {
+                let (mut stopped, app) = (stopped.clone(), Arc::clone(&app));
+                async move {
+                    tokio::select! {
+                        _ = stopped.wait_for(|s| *s) => {}
+                        () = app.node().stepped_down() => {}
+                    }
+                }
+            };
+            crate::run_on(&listener, app, self.limits, now, until).await?;
+            if *stopped.borrow() {
+                return Ok(());
+            }
+            tracing::warn!(
+                "this node stepped down: its state is built again from the journal, to follow"
+            );
         }
-    };
-    let local = listener.local_addr()?;
-    if app.node().writes() {
-        app.journal_policy().await?;
-        app.sync_keys().await?;
-        if let Some(demo) = &demo {
-            demo.load(&app, store.as_ref()).await?;
+    }
+}
+
+/// A node's application, about to serve.
+struct Ready {
+    app: Arc<App>,
+    store: Arc<dyn Store>,
+    local: SocketAddr,
+    public_url: String,
+    /// Whether this is the process's first start of it (the messages the tests and the
+    /// operators read are printed once).
+    first: bool,
+}
+
+impl Ready {
+    /// What comes before serving: on a node that writes, the policy journaled, the keys
+    /// brought up to date and the demo city loaded; the witness file's first head; the public
+    /// URL.
+    async fn prepare(self, demo: Option<&Demo>, tasks: &Tasks) -> Result<()> {
+        let Self {
+            app,
+            store,
+            local,
+            public_url,
+            first,
+        } = self;
+        if app.node().writes() {
+            app.journal_policy().await?;
+            app.sync_keys().await?;
+            if let Some(demo) = demo {
+                demo.load(&app, store.as_ref()).await?;
+            }
+        } else {
+            println!(
+                "following the leader at {}",
+                app.node().leader().unwrap_or_default()
+            );
         }
-    } else {
-        println!(
-            "following the leader at {}",
-            app.node().leader().unwrap_or_default()
-        );
+        if first {
+            println!("authority key {}", app.authority().key_id());
+        }
+        if let Some((witness, _)) = &tasks.witness {
+            witness.record(&app).await?;
+        }
+        app.set_public_url(&public_url);
+        if first {
+            println!("kezek listening on http://{local}");
+        }
+        Ok(())
     }
-    println!("authority key {}", app.authority().key_id());
-    if let Some((witness, _)) = &tasks.witness {
-        witness.record(&app).await?;
-    }
-    app.set_public_url(public_url.as_deref().unwrap_or(&format!("http://{local}")));
-    println!("kezek listening on http://{local}");
-    crate::run_with(listener, app, limits, tasks, shutdown).await?;
-    Ok(())
 }
 
 /// Starts the application on `store`: from the newest snapshot when keeping them.

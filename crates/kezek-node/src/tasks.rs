@@ -26,6 +26,18 @@ pub struct Tasks {
     pub(crate) following: Option<JoinHandle<()>>,
 }
 
+impl Tasks {
+    /// The same optional tasks for a new start of the node (its part in a shared journal is
+    /// started with it).
+    pub(crate) fn again(&self) -> Self {
+        Self {
+            push: self.push.clone(),
+            witness: self.witness.clone(),
+            following: None,
+        }
+    }
+}
+
 /// Starts following the shared journal — applying the leader's records, taking over when no
 /// node leads, advertising `url` — until the task is aborted.
 pub(crate) fn follow(app: &Arc<App>, shared: Arc<dyn Shared>, url: String) -> JoinHandle<()> {

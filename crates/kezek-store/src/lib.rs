@@ -379,6 +379,9 @@ pub struct Leader {
     pub epoch: u64,
     /// The journal's head seq.
     pub seq: Seq,
+    /// How long ago the leader last renewed its lease, by the database's clock (`None`
+    /// before any node led).
+    pub lease_age: Option<std::time::Duration>,
 }
 
 /// A journal several nodes share (PostgreSQL): one node at a time leads — decides commands

@@ -292,14 +292,12 @@ fn a_deposed_leader_can_never_write() {
     }
     let (a, url) = leading();
     a.submit(batch(1)).wait().unwrap();
-    // a's lease connection is cut (as a network partition would); b takes over and writes.
+    // a's lease connection is cut (as a network partition would); b takes over at once (the
+    // lease's backend is gone) and writes.
     let name = url.rsplit('/').next().unwrap();
     let cut = kezek_testdb::shared().sql(
         name,
-        &format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND objid = {} AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
-            kezek_store::postgres::LEADER_LOCK & 0xffff_ffff
-        ),
+        "SELECT pg_terminate_backend(leader_pid) FROM journal_head WHERE id = 1",
     );
     assert_eq!(cut.trim(), "t", "the lease's backend was found");
     let b = PgStore::open(&url).unwrap();
@@ -447,4 +445,58 @@ fn an_installation_copies_to_postgres_and_back_unchanged() {
         copy(&sqlite, &back),
         Err(StoreError::Integrity(_))
     ));
+}
+
+/// The lease: while the leader renews it, no follower takes over, however long it asks; when
+/// the leader's renewals stop getting through (here the head row is held, as a transaction
+/// of a frozen process would hold it), the leader stops leading within its lease — before
+/// anyone could take over — and refuses appends; then a follower takes over.
+#[test]
+fn a_lease_renewed_keeps_the_lead_and_a_lapsed_one_loses_it() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    let lease = std::time::Duration::from_millis(400);
+    let url = kezek_testdb::database();
+    let a = PgStore::open(&url).unwrap().with_lease(lease);
+    assert!(a.try_lead("http://node-a").unwrap().is_some());
+    a.submit(batch(1)).wait().unwrap();
+    let b = PgStore::open(&url).unwrap().with_lease(lease);
+    let asked = std::time::Instant::now();
+    while asked.elapsed() < lease * 3 {
+        assert_eq!(b.try_lead("http://node-b").ok().flatten(), None);
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let age = b.leader().unwrap().lease_age.unwrap();
+    assert!(age < lease, "renewed {age:?} ago");
+    let name = url.rsplit('/').next().unwrap().to_owned();
+    let holder = std::thread::spawn(move || {
+        kezek_testdb::shared().sql(
+            &name,
+            "BEGIN; SELECT 1 FROM journal_head FOR UPDATE; SELECT pg_sleep(2); COMMIT",
+        )
+    });
+    let row_held = std::time::Instant::now();
+    while a.leading() {
+        assert!(
+            row_held.elapsed() < std::time::Duration::from_secs(10),
+            "a believes it leads long after its lease"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    match a.submit(batch(2)).wait() {
+        Err(StoreError::Fenced(message)) => assert!(message.contains("lease"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    holder.join().unwrap();
+    let head = loop {
+        if let Some(h) = b.try_lead("http://node-b").ok().flatten() {
+            break h;
+        }
+        assert!(row_held.elapsed() < std::time::Duration::from_secs(20));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(head.seq, Seq::new(1));
+    b.submit(batch(2)).wait().unwrap();
+    assert_eq!(b.leader().unwrap().url.as_deref(), Some("http://node-b"));
 }

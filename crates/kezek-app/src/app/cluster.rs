@@ -4,9 +4,11 @@
 //! off). Every other node follows: it applies the leader's records to its own state as they
 //! are committed (woken by the store's commit notices, and polling besides), answers reads
 //! with the seq of the state it read (`as_of_seq`), and refuses writes with the leader's URL
-//! — the HTTP layer passes them on to the leader. When no node leads (the leader died: its
-//! lock went with its connection), a follower takes over: it applies the journal up to the
-//! head it took over at, then writes from there.
+//! — the HTTP layer passes them on to the leader. When no node leads (the leader died, or its
+//! lease lapsed: it froze), a follower takes over: it applies the journal up to the head it
+//! took over at, then writes from there. A leader that loses the lead steps down at once: it
+//! stops answering from its state (which may hold a write the journal does not) and says so
+//! ([`Node::stepped_down`]); `kezek serve` then builds it again from the journal, to follow.
 //!
 //! A node on an unshared store (SQLite, memory) is alone and always writes.
 
@@ -51,18 +53,25 @@ impl NodeRole {
 #[derive(Debug)]
 pub struct Node {
     role: AtomicU8,
-    /// The leader's advertised URL, while another node leads.
-    leader: parking_lot::RwLock<Option<String>>,
+    /// The leader's advertised URL (this node's own while it leads).
+    leader: tokio::sync::watch::Sender<Option<String>>,
     /// The journal's head seq as last read from the database (followers).
     head: AtomicU64,
+    /// How long ago the leader had renewed its lease when the database was last asked, and
+    /// when that was.
+    lease: parking_lot::Mutex<Option<(Duration, std::time::Instant)>>,
+    /// Turns true when this node, leading, lost the lead: it must start again to follow.
+    stepped_down: tokio::sync::watch::Sender<bool>,
 }
 
 impl Default for Node {
     fn default() -> Self {
         Self {
             role: AtomicU8::new(0),
-            leader: parking_lot::RwLock::new(None),
+            leader: tokio::sync::watch::Sender::new(None),
             head: AtomicU64::new(0),
+            lease: parking_lot::Mutex::new(None),
+            stepped_down: tokio::sync::watch::Sender::new(false),
         }
     }
 }
@@ -93,10 +102,54 @@ impl Node {
         self.role() != NodeRole::Follower
     }
 
-    /// The leader's URL, when another node leads.
+    /// The leader's URL as this node last learnt it (its own while it leads).
     #[must_use]
     pub fn leader(&self) -> Option<String> {
-        self.leader.read().clone()
+        self.leader.borrow().clone()
+    }
+
+    /// Resolves once the leader this node knows of is no longer `url` (another node took
+    /// over, or this one lost track of it): a write passed on to `url` need not be waited
+    /// for any longer.
+    pub async fn leader_moved_from(&self, url: &str) {
+        let mut rx = self.leader.subscribe();
+        let _ = rx.wait_for(|l| l.as_deref() != Some(url)).await;
+    }
+
+    fn set_leader(&self, url: Option<String>) {
+        self.leader.send_if_modified(|l| {
+            let moved = *l != url;
+            *l = url;
+            moved
+        });
+    }
+
+    /// How long ago the leader renewed its lease, by the database's clock when it was last
+    /// asked plus the time since (`None` on an unshared store, or before it was asked).
+    #[must_use]
+    pub fn lease_age(&self) -> Option<Duration> {
+        self.lease
+            .lock()
+            .map(|(age, asked)| age.saturating_add(asked.elapsed()))
+    }
+
+    /// Resolves once this node, having led, lost the lead: its state may hold what the
+    /// journal does not, so it must be built again from the journal (`kezek serve` does that
+    /// on the same address) and follow.
+    pub async fn stepped_down(&self) {
+        let mut rx = self.stepped_down.subscribe();
+        let _ = rx.wait_for(|down| *down).await;
+    }
+
+    /// Whether this node lost the lead.
+    #[must_use]
+    pub fn has_stepped_down(&self) -> bool {
+        *self.stepped_down.borrow()
+    }
+
+    fn learn(&self, leader: &kezek_store::Leader) {
+        self.head.store(leader.seq.get(), Ordering::Release);
+        *self.lease.lock() = leader.lease_age.map(|age| (age, std::time::Instant::now()));
     }
 }
 
@@ -154,9 +207,12 @@ impl App {
         loop {
             if self.node.writes() {
                 if !shared.leading() {
-                    self.health
-                        .poison("this node lost the lead of the journal: restart it to follow");
+                    self.step_down();
                     return;
+                }
+                let known = Arc::clone(&shared);
+                if let Ok(Ok(leader)) = tokio::task::spawn_blocking(move || known.leader()).await {
+                    self.node.learn(&leader);
                 }
                 tokio::time::sleep(POLL).await;
                 continue;
@@ -166,7 +222,7 @@ impl App {
                 tokio::task::spawn_blocking(move || shared.try_lead(&url)).await
             };
             match lead {
-                Ok(Ok(Some(head))) => match self.take_over(&mut tail, head).await {
+                Ok(Ok(Some(head))) => match self.take_over(&mut tail, head, &url).await {
                     Ok(()) => continue,
                     Err(e) => {
                         self.health
@@ -193,8 +249,8 @@ impl App {
             }
             let known = Arc::clone(&shared);
             if let Ok(Ok(leader)) = tokio::task::spawn_blocking(move || known.leader()).await {
-                self.node.head.store(leader.seq.get(), Ordering::Release);
-                *self.node.leader.write() = leader.url;
+                self.node.learn(&leader);
+                self.node.set_leader(leader.url);
             }
             let _ = tokio::time::timeout(POLL, commits.changed()).await;
         }
@@ -262,8 +318,21 @@ impl App {
         }
     }
 
-    /// Applies the journal up to `head` (where this node took over) and starts writing.
-    async fn take_over(&self, tail: &mut Head, head: Head) -> Result<(), AppError> {
+    /// Stops leading at once: writes are refused from now on, and since the state may hold
+    /// what the journal does not (a write in flight when the lease was lost), nothing more is
+    /// answered from it; whoever runs the node starts it again to follow.
+    fn step_down(&self) {
+        self.node.set(NodeRole::Follower);
+        self.node.set_leader(None);
+        self.health.poison(
+            "this node lost the lead of the journal (its lease lapsed or another node took over): it stepped down and starts again as a follower",
+        );
+        self.node.stepped_down.send_replace(true);
+    }
+
+    /// Applies the journal up to `head` (where this node took over) and starts writing,
+    /// advertising `url`.
+    async fn take_over(&self, tail: &mut Head, head: Head, url: &str) -> Result<(), AppError> {
         self.catch_up(tail, Some(head.seq)).await?;
         if *tail != head {
             return Err(AppError::Unavailable(Unavailable::Poisoned(Arc::from(
@@ -271,7 +340,7 @@ impl App {
             ))));
         }
         self.sequencer.reset(head.seq);
-        *self.node.leader.write() = None;
+        self.node.set_leader(Some(url.to_owned()));
         self.node.set(NodeRole::Leader);
         tracing::info!(seq = head.seq.get(), "this node took over the journal");
         // Keys revoked while no node led, deadlines passed meanwhile: looked at now.

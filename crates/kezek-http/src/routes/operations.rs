@@ -40,28 +40,11 @@ async fn docs() -> Response {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness: `ok`, or why the service stopped",
-    responses((status = 200, description = "ok; headers `Kezek-Role` (single, leader or follower), `Kezek-Lag` (records the journal has that this node has not applied) and, on a follower, `Kezek-Leader` (the leader's URL)"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal", body = kezek_app::problem::Problem)))]
+    responses((status = 200, description = "ok; headers `Kezek-Role` (single, leader or follower), `Kezek-Lag` (records the journal has that this node has not applied) and, on a shared journal, `Kezek-Leader` (the leader's URL as this node believes it) and `Kezek-Lease-Age` (seconds since that leader renewed its lease: past the lease's length, another node takes over)"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal (a leader that lost the lead starts again as a follower by itself)", body = kezek_app::problem::Problem)))]
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    match app.poisoned() {
-        // The node's role and how many records it has still to apply, in headers (the body
-        // stays `ok` for the probes that read it).
-        None => {
-            let node = app.node();
-            let mut res = (StatusCode::OK, "ok").into_response();
-            let headers = res.headers_mut();
-            headers.insert(
-                "kezek-role",
-                header::HeaderValue::from_static(node.role().as_str()),
-            );
-            headers.insert("kezek-lag", header::HeaderValue::from(app.lag()));
-            if let Some(leader) = node
-                .leader()
-                .and_then(|l| header::HeaderValue::from_str(&l).ok())
-            {
-                headers.insert("kezek-leader", leader);
-            }
-            res
-        }
+    let mut res = match app.poisoned() {
+        // The body stays `ok` for the probes that read it.
+        None => (StatusCode::OK, "ok").into_response(),
         Some(reason) => {
             let p = problem(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -75,5 +58,26 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
             )
                 .into_response()
         }
+    };
+    // The node's role, how many records it has still to apply, the leader it believes in
+    // and how fresh that leader's lease is, in headers.
+    let node = app.node();
+    let headers = res.headers_mut();
+    headers.insert(
+        "kezek-role",
+        header::HeaderValue::from_static(node.role().as_str()),
+    );
+    headers.insert("kezek-lag", header::HeaderValue::from(app.lag()));
+    if let Some(leader) = node
+        .leader()
+        .and_then(|l| header::HeaderValue::from_str(&l).ok())
+    {
+        headers.insert("kezek-leader", leader);
     }
+    if let Some(age) = node.lease_age() {
+        if let Ok(v) = header::HeaderValue::from_str(&format!("{:.3}", age.as_secs_f64())) {
+            headers.insert("kezek-lease-age", v);
+        }
+    }
+    res
 }

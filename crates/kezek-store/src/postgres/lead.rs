@@ -1,70 +1,207 @@
-//! Who leads: a session advisory lock held on a connection of its own (the lease), and the
-//! epoch in `journal_head`, moved by each node that takes over, which every append checks.
-//! When the leader's process dies its connection closes and PostgreSQL releases the lock at
-//! once; a follower polling for it takes over. And the commits a follower waits for:
-//! `LISTEN` on the channel the leader notifies in each commit.
+//! Who leads: a lease in the one row `journal_head`, and the epoch beside it that every append
+//! checks.
+//!
+//! The leader renews its lease every quarter of its length on a connection of its own; the
+//! row names that connection's backend (`leader_pid`) and when the lease lapses, by the
+//! database's clock. A node may take over — move the epoch, name itself — when no node holds
+//! the lease, when the holder's backend is gone (its process died: at once), or when the lease
+//! lapsed (its process froze, or lost the database: after the lease's length). A frozen
+//! leader's session stays open, so only the lapse can tell; and a transaction it left open
+//! holds the row, so its writer's connection ends an idle transaction after the lease's
+//! length (`idle_in_transaction_session_timeout`).
+//!
+//! The leader counts its lease from before each renewal was sent, so it stops believing it
+//! leads no later than the database lets another node take over; and whatever it believes,
+//! the epoch check in each append's transaction keeps a deposed leader from ever writing.
+//! And the commits a follower waits for: `LISTEN` on the channel the leader notifies in each
+//! commit.
 
 use super::{connect, failed, head_at, wait, writer, PgStore, CHANNEL};
 use crate::{Head, Leader, Shared, StoreError};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use tokio_postgres::{AsyncMessage, Config, NoTls};
+use std::time::{Duration, Instant};
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls};
 
-/// The advisory lock key of the leader ("kezek" in ASCII, then 1).
-pub const LEADER_LOCK: i64 = 0x6b65_7a65_6b00_0002;
+/// How long a lease lasts unless configured (`kezek serve --leader-lease`).
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(5);
+
+/// Takes the lease when it is free, lapsed, or its holder's backend is gone.
+const TAKE: &str = "UPDATE journal_head SET epoch = epoch + 1, leader = $1, leader_pid = pg_backend_pid(),
+        lease_renewed = clock_timestamp(), lease_expires = clock_timestamp() + $2 * interval '1 millisecond'
+    WHERE id = 1 AND (leader_pid IS NULL OR lease_expires IS NULL OR lease_expires < clock_timestamp()
+        OR NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = journal_head.leader_pid))
+    RETURNING seq, hash, epoch";
+
+/// Renews the lease while the epoch is still this node's.
+const RENEW: &str = "UPDATE journal_head SET lease_renewed = clock_timestamp(),
+        lease_expires = clock_timestamp() + $1 * interval '1 millisecond'
+    WHERE id = 1 AND epoch = $2 RETURNING epoch";
+
+/// Whether this node leads, and until when it may believe so.
+#[derive(Debug)]
+pub(super) struct Standing {
+    leading: AtomicBool,
+    /// Counts the takeovers of this node: what a renewer or writer of an earlier one does
+    /// cannot touch a later one.
+    term: AtomicU64,
+    base: Instant,
+    /// Nanoseconds after `base` at which the lease, counted from before its last renewal
+    /// was sent, lapses.
+    until: AtomicU64,
+}
+
+impl Standing {
+    pub(super) fn new() -> Self {
+        Self {
+            leading: AtomicBool::new(false),
+            term: AtomicU64::new(0),
+            base: Instant::now(),
+            until: AtomicU64::new(0),
+        }
+    }
+
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.base).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Whether this node leads now: it took over, was not deposed, and its lease has not
+    /// lapsed.
+    pub(super) fn live(&self) -> bool {
+        self.leading.load(Ordering::SeqCst)
+            && self.nanos(Instant::now()) < self.until.load(Ordering::SeqCst)
+    }
+
+    /// Whether `term` is this node's lead now.
+    pub(super) fn live_in(&self, term: u64) -> bool {
+        self.term.load(Ordering::SeqCst) == term && self.live()
+    }
+
+    /// The lease of `term` was renewed by a statement sent at `sent`.
+    fn renewed(&self, term: u64, sent: Instant, lease: Duration) {
+        if self.term.load(Ordering::SeqCst) == term {
+            self.until.store(self.nanos(sent + lease), Ordering::SeqCst);
+        }
+    }
+
+    /// This node leads from now on, its lease taken by a statement sent at `sent`; its term.
+    fn lead(&self, sent: Instant, lease: Duration) -> u64 {
+        let term = self.term.fetch_add(1, Ordering::SeqCst) + 1;
+        self.renewed(term, sent, lease);
+        self.leading.store(true, Ordering::SeqCst);
+        term
+    }
+
+    /// This node does not lead in `term` (deposed, lapsed, or its lease connection ended);
+    /// a later term stands.
+    pub(super) fn lose(&self, term: u64) {
+        if self.term.load(Ordering::SeqCst) == term {
+            self.leading.store(false, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Milliseconds as the statements take them.
+fn millis(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+impl PgStore {
+    /// The lease connection, connected again if it was lost.
+    fn lease_client(&self) -> Result<Arc<Client>, StoreError> {
+        let mut lease = self
+            .lease_client
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(client) = lease.as_ref().filter(|c| !c.is_closed()) {
+            return Ok(Arc::clone(client));
+        }
+        let client = connect(self.runtime()?, &self.config)?;
+        // Taking over waits for a transaction of a frozen leader that holds the row until
+        // the database ends it; renewing waits for the writer's commit. Neither longer
+        // than half a lease.
+        wait(client.batch_execute(&format!(
+            "SET lock_timeout = {}",
+            (self.lease / 2).as_millis().max(1)
+        )))
+        .map_err(failed("setting up the lease connection"))?;
+        let client = Arc::new(client);
+        *lease = Some(Arc::clone(&client));
+        Ok(client)
+    }
+
+    /// In one transaction on the lease connection: the lease taken if it can be, and the
+    /// journal's head row checked against its last event. The head and the epoch taken.
+    async fn take(&self, client: &Client, url: &str) -> Result<Option<(Head, i64)>, StoreError> {
+        let fail = failed("taking over the journal");
+        client.batch_execute("BEGIN").await.map_err(&fail)?;
+        let taken = async {
+            let Some(row) = client
+                .query_opt(TAKE, &[&url, &millis(self.lease)])
+                .await
+                .map_err(&fail)?
+            else {
+                return Ok(None);
+            };
+            let head = head_at(&row, 0)?;
+            let epoch: i64 = row.get(2);
+            let last = client
+                .query_opt("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
+                .await
+                .map_err(&fail)?;
+            let events = last.map_or(Ok(Head::EMPTY), |r| head_at(&r, 0))?;
+            if events != head {
+                // Nothing is taken: this journal needs an operator, not a leader.
+                return Err(StoreError::Integrity(format!(
+                    "the journal's head row says seq {}, its last event is seq {}: the database was edited or restored in part",
+                    head.seq, events.seq
+                )));
+            }
+            Ok(Some((head, epoch)))
+        }
+        .await;
+        let end = if matches!(taken, Ok(Some(_))) {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
+        client.batch_execute(end).await.map_err(&fail)?;
+        taken
+    }
+}
 
 impl Shared for PgStore {
     fn try_lead(&self, url: &str) -> Result<Option<Head>, StoreError> {
-        let mut lease = self
-            .lease
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if self.leading.load(Ordering::SeqCst) {
+        if self.standing.live() {
             return Err(StoreError::Order("this node leads already".into()));
         }
-        if lease.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
-            *lease = Some(connect(
-                self.runtime()?,
-                &self.config,
-                Some(Arc::clone(&self.leading)),
-            )?);
-        }
-        let Some(client) = lease.as_ref() else {
-            return Err(StoreError::Failed);
-        };
-        let got: bool = wait(client.query_one("SELECT pg_try_advisory_lock($1)", &[&LEADER_LOCK]))
-            .map_err(failed("asking for the leader lock"))?
-            .get(0);
-        if !got {
+        let client = self.lease_client()?;
+        let sent = Instant::now();
+        let Some((head, epoch)) = wait(self.take(&client, url))? else {
             return Ok(None);
-        }
-        // Moving the epoch waits for a transaction of the deposed leader that holds the
-        // row; any of its transactions after this one fails its check.
-        let row = wait(client.query_one(
-            "UPDATE journal_head SET epoch = epoch + 1, leader = $1 WHERE id = 1 RETURNING seq, hash, epoch",
-            &[&url],
-        ))
-        .map_err(failed("taking over the journal"))?;
-        let head = head_at(&row, 0)?;
-        let epoch: i64 = row.get(2);
-        let events = crate::EventLog::head(self)?;
-        if events != head {
-            // Give the lock back: this journal needs an operator, not a leader.
-            let _ = wait(client.execute("SELECT pg_advisory_unlock($1)", &[&LEADER_LOCK]));
-            return Err(StoreError::Integrity(format!(
-                "the journal's head row says seq {}, its last event is seq {}: the database was edited or restored in part",
-                head.seq, events.seq
-            )));
-        }
-        let write = connect(self.runtime()?, &self.config, None)?;
+        };
+        let write = connect(self.runtime()?, &self.config)?;
+        // A transaction of a writer frozen mid-way would hold the head row for ever.
+        wait(write.batch_execute(&format!(
+            "SET idle_in_transaction_session_timeout = {}",
+            self.lease.as_millis().max(1)
+        )))
+        .map_err(failed("setting up the writer"))?;
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        self.leading.store(true, Ordering::SeqCst);
+        let term = self.standing.lead(sent, self.lease);
+        let runtime = self.runtime()?;
+        runtime.spawn(renew(
+            client,
+            Arc::clone(&self.standing),
+            (term, epoch),
+            self.lease,
+        ));
         let lease_state = writer::Lease {
             epoch,
-            leading: Arc::clone(&self.leading),
+            term,
+            standing: Arc::clone(&self.standing),
         };
-        self.runtime()?
-            .spawn(writer::write_loop(write, rx, head, lease_state));
+        runtime.spawn(writer::write_loop(write, rx, head, lease_state));
         *self
             .writer
             .lock()
@@ -74,26 +211,87 @@ impl Shared for PgStore {
     }
 
     fn leading(&self) -> bool {
-        self.leading.load(Ordering::SeqCst)
+        self.standing.live()
     }
 
     fn leader(&self) -> Result<Leader, StoreError> {
         let row = wait(self.read.query_one(
-            "SELECT seq, hash, epoch, leader FROM journal_head WHERE id = 1",
+            "SELECT seq, hash, epoch, leader,
+                (extract(epoch FROM clock_timestamp() - lease_renewed) * 1000)::float8
+             FROM journal_head WHERE id = 1",
             &[],
         ))
         .map_err(failed("reading who leads"))?;
         let head = head_at(&row, 0)?;
         let url: String = row.get(3);
+        let age: Option<f64> = row.get(4);
         Ok(Leader {
             seq: head.seq,
             epoch: row.get::<_, i64>(2).unsigned_abs(),
             url: (!url.is_empty()).then_some(url),
+            lease_age: age.map(|ms| Duration::from_secs_f64(ms.max(0.0) / 1000.0)),
         })
     }
 
     fn commits(&self) -> tokio::sync::watch::Receiver<u64> {
         self.commits.clone()
+    }
+}
+
+/// Renews the lease of `epoch` every quarter of `lease` until it is lost: another node took
+/// over (the epoch moved), the lease connection ended, or no renewal got through before the
+/// lease lapsed (the node froze, or lost the database) — then the node does not lead any more.
+async fn renew(
+    client: Arc<Client>,
+    standing: Arc<Standing>,
+    (term, epoch): (u64, i64),
+    lease: Duration,
+) {
+    let statement = match client.prepare(RENEW).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "the lease cannot be renewed");
+            standing.lose(term);
+            return;
+        }
+    };
+    loop {
+        tokio::time::sleep(lease / 4).await;
+        if !standing.live_in(term) {
+            break;
+        }
+        let sent = Instant::now();
+        let renewed = tokio::time::timeout(
+            lease / 2,
+            client.query_opt(&statement, &[&millis(lease), &epoch]),
+        )
+        .await;
+        match renewed {
+            Ok(Ok(Some(_))) => standing.renewed(term, sent, lease),
+            Ok(Ok(None)) => {
+                tracing::error!(epoch, "another node took over the journal");
+                standing.lose(term);
+                return;
+            }
+            Ok(Err(e)) if client.is_closed() => {
+                tracing::error!(error = %e, "the lease connection ended");
+                standing.lose(term);
+                return;
+            }
+            Ok(Err(e)) => tracing::warn!(error = %e, "the lease was not renewed; trying again"),
+            Err(_) => tracing::warn!("the lease was not renewed in time; trying again"),
+        }
+        if !standing.live_in(term) {
+            break;
+        }
+    }
+    if standing.term.load(Ordering::SeqCst) == term {
+        tracing::error!(
+            epoch,
+            lease_ms = millis(lease),
+            "this node's lease on the journal lapsed: it does not lead any more"
+        );
+        standing.lose(term);
     }
 }
 
@@ -145,5 +343,38 @@ pub(super) async fn listen(config: Config, notified: tokio::sync::watch::Sender<
             return;
         }
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lease_is_believed_only_until_it_lapses_counted_from_before_it_was_sent() {
+        let standing = Standing::new();
+        assert!(!standing.live(), "nobody leads before taking over");
+        let term = standing.lead(Instant::now(), Duration::from_secs(60));
+        assert!(standing.live_in(term));
+        // A renewal counts from when it was sent: one whose lease ran out on the way (a
+        // node frozen between sending and hearing back) is no lease.
+        standing.renewed(term, Instant::now(), Duration::ZERO);
+        assert!(!standing.live());
+        standing.renewed(term, Instant::now(), Duration::from_secs(60));
+        assert!(standing.live());
+        standing.lose(term);
+        assert!(!standing.live(), "deposed, whatever the clock says");
+    }
+
+    #[test]
+    fn what_an_earlier_term_does_cannot_touch_a_later_one() {
+        let standing = Standing::new();
+        let first = standing.lead(Instant::now(), Duration::from_secs(60));
+        standing.lose(first);
+        let second = standing.lead(Instant::now(), Duration::from_secs(60));
+        // The first term's renewer and writer, late: neither renews nor deposes the second.
+        standing.renewed(first, Instant::now(), Duration::ZERO);
+        standing.lose(first);
+        assert!(standing.live_in(second) && !standing.live_in(first));
     }
 }

@@ -2,7 +2,7 @@
 //! already run (replicas, backups) and several Kezek nodes on it.
 //!
 //! The same tables as SQLite's and the same contract. One node at a time leads ([`lead`]): it
-//! holds a session advisory lock, moved the epoch in `journal_head` when it took over, and its
+//! holds a lease in `journal_head` that it renews, moved the epoch there when it took over, and its
 //! writer ([`writer`]) commits batches in groups, each transaction checking that
 //! `journal_head` still has its epoch and the head it built on — a deposed leader can never
 //! write. Every node reads (and a follower tails the journal, woken by `NOTIFY`).
@@ -19,11 +19,10 @@ mod writer;
 use crate::{Append, EventLog, Head, StoreError, StoredEvent, Ticket};
 use kezek_core::model::Seq;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio_postgres::{Client, Config, NoTls, Statement};
 
-pub use lead::LEADER_LOCK;
+pub use lead::DEFAULT_LEASE;
 
 /// The channel the leader notifies on each commit (payload: the new head's seq).
 const CHANNEL: &str = "kezek_journal";
@@ -42,10 +41,12 @@ pub struct PgStore {
     side: Mutex<Client>,
     /// To the writer, while this node leads.
     writer: Mutex<Option<tokio::sync::mpsc::UnboundedSender<crate::group::Request>>>,
-    /// The connection holding the leader lock, once asked for.
-    lease: Mutex<Option<Client>>,
+    /// The connection the lease is taken and renewed on, once asked for.
+    lease_client: Mutex<Option<Arc<Client>>>,
+    /// How long a lease lasts.
+    lease: std::time::Duration,
     /// Whether this node leads: set when it took over, cleared when its lease is lost.
-    leading: Arc<AtomicBool>,
+    standing: Arc<lead::Standing>,
     /// The last seq the leader notified.
     commits: tokio::sync::watch::Receiver<u64>,
     /// The page after the last full page read, asked for already (`after`, `limit`, rows).
@@ -125,9 +126,16 @@ impl PgStore {
             .enable_all()
             .build()
             .map_err(|e| StoreError::storage("starting the database runtime", e))?;
-        let mut side = connect(&runtime, &config, None)?;
+        let mut side = connect(&runtime, &config)?;
         wait(schema::migrate(&mut side))?;
-        let read = connect(&runtime, &config, None)?;
+        // Its short transactions (keys, delivery attempts) must not hold rows for ever if
+        // this process freezes in one.
+        wait(side.batch_execute(&format!(
+            "SET idle_in_transaction_session_timeout = {}",
+            DEFAULT_LEASE.as_millis()
+        )))
+        .map_err(failed("setting up a connection"))?;
+        let read = connect(&runtime, &config)?;
         let statements = wait(prepare(&read))?;
         let (notified, commits) = tokio::sync::watch::channel(0);
         runtime.spawn(lead::listen(config.clone(), notified));
@@ -138,11 +146,20 @@ impl PgStore {
             statements,
             side: Mutex::new(side),
             writer: Mutex::new(None),
-            lease: Mutex::new(None),
-            leading: Arc::new(AtomicBool::new(false)),
+            lease_client: Mutex::new(None),
+            lease: DEFAULT_LEASE,
+            standing: Arc::new(lead::Standing::new()),
             commits,
             ahead: Mutex::new(None),
         })
+    }
+
+    /// The same store, leading with leases of `lease` when it leads (the default is
+    /// [`DEFAULT_LEASE`]): a frozen leader is replaced that long after its last renewal.
+    #[must_use]
+    pub fn with_lease(mut self, lease: std::time::Duration) -> Self {
+        self.lease = lease.max(std::time::Duration::from_millis(100));
+        self
     }
 
     /// The journal at `url` as of one moment, for reading while its leader writes (a backup):
@@ -194,21 +211,14 @@ async fn prepare(client: &Client) -> Result<Statements, StoreError> {
     })
 }
 
-/// A new connection driven on `runtime`; `lost` is set when it ends (the lease's).
-fn connect(
-    runtime: &tokio::runtime::Runtime,
-    config: &Config,
-    lost: Option<Arc<AtomicBool>>,
-) -> Result<Client, StoreError> {
+/// A new connection driven on `runtime`.
+fn connect(runtime: &tokio::runtime::Runtime, config: &Config) -> Result<Client, StoreError> {
     let config = config.clone();
     let connected = runtime.spawn(async move {
         let (client, connection) = config.connect(NoTls).await?;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!(error = %e, "a database connection ended");
-            }
-            if let Some(flag) = lost {
-                flag.store(false, Ordering::SeqCst);
             }
         });
         Ok::<_, tokio_postgres::Error>(client)

@@ -1,12 +1,14 @@
 //! The PostgreSQL schema and its migrations: the same tables as SQLite's (events, stored
 //! answers, documents, keys, notifications), plus `journal_head`, the one row every append
-//! checks and moves in its transaction (the fencing of a deposed leader).
+//! checks and moves in its transaction (the fencing of a deposed leader), and the leader's
+//! lease in it.
 
 use crate::StoreError;
 use tokio_postgres::Client;
 
 /// Schema versions, applied in order; `kezek_schema.version` counts the applied ones.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
     CREATE TABLE events (
         seq BIGINT PRIMARY KEY,
         at TEXT NOT NULL,
@@ -70,7 +72,16 @@ const MIGRATIONS: &[&str] = &["
         key TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );
-"];
+",
+    "
+    -- The leader's lease (the lead module): who holds it (the backend of its lease
+    -- connection), when it was last renewed and when it lapses, by the database's clock.
+    ALTER TABLE journal_head
+        ADD COLUMN leader_pid INTEGER,
+        ADD COLUMN lease_renewed TIMESTAMPTZ,
+        ADD COLUMN lease_expires TIMESTAMPTZ;
+",
+];
 
 /// The advisory lock that serialises migrations of nodes starting together.
 const MIGRATION_LOCK: i64 = 0x6b65_7a65_6b00_0001;

@@ -8,7 +8,6 @@ use super::{failed, seq_sql, CHANNEL};
 use crate::group::{self, Request};
 use crate::record::StoredEvent;
 use crate::{Append, Head, StoreError};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio_postgres::Client;
 
@@ -16,8 +15,10 @@ use tokio_postgres::Client;
 pub(super) struct Lease {
     /// The epoch this node took over with.
     pub(super) epoch: i64,
-    /// Cleared when the lease's connection ended.
-    pub(super) leading: Arc<AtomicBool>,
+    /// This node's term of leading, as its standing counts them.
+    pub(super) term: u64,
+    /// Whether this node still leads (its lease renewed, not deposed).
+    pub(super) standing: Arc<super::lead::Standing>,
 }
 
 /// The writer's statements, prepared once on its connection.
@@ -70,7 +71,7 @@ pub(super) async fn write_loop(
     };
     while let Some(first) = requests.recv().await {
         let group = group::gather(first, || requests.try_recv().ok());
-        if failure.is_none() && !lease.leading.load(Ordering::SeqCst) {
+        if failure.is_none() && !lease.standing.live_in(lease.term) {
             failure = Some(StoreError::Fenced(
                 "this node lost its lease on the journal".into(),
             ));
@@ -89,7 +90,7 @@ pub(super) async fn write_loop(
             }
             Err(e) => {
                 if matches!(e, StoreError::Fenced(_)) {
-                    lease.leading.store(false, Ordering::SeqCst);
+                    lease.standing.lose(lease.term);
                 }
                 tracing::error!(error = %e, "a journal commit failed");
                 group::refuse(group, &e);
