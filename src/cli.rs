@@ -220,6 +220,11 @@ pub struct ServeArgs {
     /// may take twice as long as the one before, up to eight times this.
     #[arg(long, default_value_t = DEFAULT_NOTIFY_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub notify_timeout: u64,
+    /// A proxy (or a network of them, `10.0.0.0/8`) in front of the nodes whose
+    /// `X-Forwarded-For` names the client; repeatable. Requests from anywhere else count
+    /// against their own address (the parents' status lookups are limited per client).
+    #[arg(long = "trusted-proxy", env = env::TRUSTED_PROXY, value_delimiter = ',', value_parser = proxy_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Seconds a request has to deliver its body.
     #[arg(long, default_value_t = DEFAULT_BODY_TIMEOUT, value_parser = clap::value_parser!(u64).range(1..=3_600))]
     pub body_timeout: u64,
@@ -340,4 +345,11 @@ fn lease_seconds(s: &str) -> Result<f64, String> {
         Ok(v) if (0.5..=60.0).contains(&v) => Ok(v),
         _ => Err("a number of seconds from 0.5 to 60".into()),
     }
+}
+
+/// A network (`10.0.0.0/8`) or one address (`10.0.0.5`, taken as `/32` or `/128`).
+fn proxy_net(s: &str) -> Result<ipnet::IpNet, String> {
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| "an address or a network in CIDR notation (10.0.0.0/8, 2001:db8::/32)".into())
 }

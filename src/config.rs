@@ -62,6 +62,8 @@ pub mod env {
     pub const TOKEN: &str = "KEZEK_TOKEN";
     /// `serve --snapshot-every`.
     pub const SNAPSHOT_EVERY: &str = "KEZEK_SNAPSHOT_EVERY";
+    /// `serve --trusted-proxy` (several separated by commas).
+    pub const TRUSTED_PROXY: &str = "KEZEK_TRUSTED_PROXY";
     /// `serve --leader-lease`.
     pub const LEADER_LEASE: &str = "KEZEK_LEADER_LEASE";
 }

@@ -127,6 +127,7 @@ fn limits(args: &ServeArgs) -> kezek_http::server::Limits {
         max_connections: usize::try_from(args.max_connections).unwrap_or(usize::MAX),
         header_timeout: Duration::from_secs(args.header_timeout),
         body_timeout: Duration::from_secs(args.body_timeout),
+        trusted_proxies: Arc::from(args.trusted_proxies.as_slice()),
         ..kezek_http::server::Limits::default()
     }
     .within_open_files(open_files, RESERVED_FILES);

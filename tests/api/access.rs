@@ -241,8 +241,9 @@ async fn console_session(app: &crate::harness::TestApp, token: &str) -> String {
 
 /// The console's queue search answers only keys that may read the district's queue: a key of
 /// another role or another district learns nothing of who is in it (the search went through
-/// the same scoped operation as the API's queue, scope first). And a clerk reads a
-/// kindergarten's seats as every key holder may.
+/// the same scoped operation as the API's queue, scope first); and it is limited per key,
+/// like the parents' lookups. And a clerk reads a kindergarten's seats as every key holder
+/// may.
 #[tokio::test]
 async fn the_queue_search_checks_the_scope_before_it_looks() {
     let (app, _store) = spawn_app().await;
@@ -273,7 +274,19 @@ async fn the_queue_search_checks_the_scope_before_it_looks() {
         303,
         "staff find it"
     );
-    assert_eq!(search(staff, iin.clone()).await, 303, "by the IIN too");
+    assert_eq!(
+        search(staff.clone(), iin.clone()).await,
+        303,
+        "by the IIN too"
+    );
+    // Thirty searches a minute per key (two made above): then 429, found or not.
+    for n in 0..28 {
+        let status = search(staff.clone(), format!("2001015{n:05}")).await;
+        assert!(status == 404 || status == 303, "search {n}: {status}");
+    }
+    assert_eq!(search(staff.clone(), iin.clone()).await, 429);
+    app.advance_days(1);
+    assert_eq!(search(staff, iin.clone()).await, 303, "a new minute");
     for token in [KG, PORTAL, STAFF_D2] {
         let cookie = console_session(&app, token).await;
         assert_eq!(search(cookie.clone(), iin.clone()).await, 403, "{token}");

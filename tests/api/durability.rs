@@ -325,3 +325,5 @@ async fn a_failed_commit_stops_the_service_and_healthz_says_why() {
         .await;
     assert_eq!(s, 503);
 }
+
+impl kezek_store::BudgetStore for GatedStore {}

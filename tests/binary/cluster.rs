@@ -179,3 +179,40 @@ async fn a_follower_passes_writes_on_and_takes_over_when_the_leader_dies() {
         authority.as_os_str(),
     ]);
 }
+
+/// The parents' status budget is the installation's, not each node's: lookups sent to two
+/// nodes in turn from one client run out together.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_budget_is_shared_by_the_nodes() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    let database = kezek_testdb::database();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let on = ["--database", database.as_str()];
+    // The authority key is made in a's directory by the first command, then shared.
+    key(a_dir.path(), &[&on[..], &["--role", "portal"]].concat());
+    let authority = a_dir.path().join("authority.key");
+    let (a, a_url) = serve_node(a_dir.path(), &database, &authority, Stdio::null());
+    let (b, b_url) = serve_node(b_dir.path(), &database, &authority, Stdio::null());
+    let http = reqwest::Client::new();
+    let look = |base: &str, n: usize| {
+        http.post(format!("{base}/status"))
+            .form(&[
+                ("application_id", format!("KZ{n:010}")),
+                ("child_iin", "200101500017".to_owned()),
+            ])
+            .send()
+    };
+    for n in 0..10 {
+        let base = if n % 2 == 0 { &a_url } else { &b_url };
+        assert_eq!(look(base, n).await.unwrap().status(), 404, "lookup {n}");
+    }
+    for base in [&a_url, &b_url] {
+        let r = look(base, 99).await.unwrap();
+        assert_eq!(r.status(), 429, "{base}");
+        assert_eq!(r.headers()["retry-after"], "60");
+    }
+    stop(a);
+    stop(b);
+}

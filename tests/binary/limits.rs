@@ -232,3 +232,69 @@ async fn only_a_key_may_wait_for_min_seq() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+/// `POST /status` for `application` (a wrong IIN) with `X-Forwarded-For: forwarded`: the
+/// status.
+async fn look_up(base: &str, application: &str, forwarded: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{base}/status"))
+        .header("x-forwarded-for", forwarded)
+        .form(&[
+            ("application_id", application),
+            ("child_iin", "200101500017"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Behind the TLS proxy the deployment guide recommends every family arrives from the
+/// proxy's address: with `--trusted-proxy` each gets its own budget, taken from the
+/// proxy's `X-Forwarded-For`; a number is limited from every address together; and the
+/// header of anyone not trusted changes nothing.
+#[tokio::test]
+async fn the_status_budget_is_per_client_behind_a_trusted_proxy_and_per_application() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = crate::common::serve(
+        dir.path(),
+        &["--trusted-proxy", "127.0.0.0/8"],
+        Stdio::null(),
+    );
+    // One family spends its budget…
+    for _ in 0..10 {
+        assert_eq!(look_up(&base, "KZ0000000001", "203.0.113.1").await, 404);
+    }
+    assert_eq!(look_up(&base, "KZ0000000002", "203.0.113.1").await, 429);
+    // …and another, behind the same proxy, is not held up.
+    assert_eq!(look_up(&base, "KZ0000000002", "203.0.113.2").await, 404);
+    // One number guessed at from many addresses: ten a minute in all (the refused try
+    // above counted too).
+    for i in 3..11 {
+        assert_eq!(
+            look_up(&base, "KZ0000000002", &format!("203.0.113.{i}")).await,
+            404
+        );
+    }
+    assert_eq!(look_up(&base, "kz0000000002", "203.0.113.99").await, 429);
+    server.kill().unwrap();
+    server.wait().unwrap();
+
+    // Without the flag the header is the client's word: every lookup from here is one
+    // client's, whatever it says.
+    let dir = tempfile::tempdir().unwrap();
+    let (mut server, base) = crate::common::serve(dir.path(), &[], Stdio::null());
+    for i in 0..10 {
+        let status = look_up(
+            &base,
+            &format!("KZ00000001{i:02}"),
+            &format!("198.51.100.{i}"),
+        )
+        .await;
+        assert_eq!(status, 404);
+    }
+    assert_eq!(look_up(&base, "KZ0000000200", "198.51.100.77").await, 429);
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

@@ -13,7 +13,6 @@ mod chart;
 pub mod check;
 pub mod context;
 mod layout;
-mod limit;
 mod pages;
 pub mod session;
 
@@ -32,15 +31,12 @@ pub struct Console {
     pub app: Arc<App>,
     /// Sessions and CSRF tokens.
     pub sessions: session::Sessions,
-    /// The parents' lookups, limited per client.
-    pub limiter: limit::Limiter,
 }
 
 /// The console's routes over `app`.
 pub fn router(app: Arc<App>) -> Router {
     let console = Arc::new(Console {
         sessions: session::Sessions::new(&app),
-        limiter: limit::Limiter::default(),
         app,
     });
     Router::new()

@@ -21,14 +21,15 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-/// What a connection may take.
-#[derive(Debug, Clone, Copy)]
+/// What a connection may take, and whom it may trust to say where a request came from.
+#[derive(Debug, Clone)]
 pub struct Limits {
     /// Connections open at once.
     pub max_connections: usize,
@@ -38,6 +39,9 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// How long shutting down waits for requests in progress.
     pub shutdown_grace: Duration,
+    /// The proxies whose `X-Forwarded-For` names the client (`--trusted-proxy`): a request
+    /// from anywhere else is counted against its own address, whatever it says.
+    pub trusted_proxies: Arc<[ipnet::IpNet]>,
 }
 
 impl Default for Limits {
@@ -47,8 +51,43 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             shutdown_grace: Duration::from_secs(30),
+            trusted_proxies: Arc::from([]),
         }
     }
+}
+
+/// The client a request from `peer` came from: `peer` itself, unless it is a trusted proxy;
+/// then, of the addresses its `X-Forwarded-For` lists (each proxy appends the one it heard
+/// from), the nearest one that is not a trusted proxy. What a client writes into the header
+/// itself comes before what the proxies append, so it is never reached.
+#[must_use]
+pub fn client_addr<'h>(
+    peer: IpAddr,
+    forwarded_for: impl Iterator<Item = &'h axum::http::HeaderValue>,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    let peer = peer.to_canonical();
+    let is_trusted = |a: &IpAddr| trusted.iter().any(|n| n.contains(a));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = forwarded_for
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|hop| {
+            let hop = hop.trim();
+            hop.parse::<IpAddr>()
+                .or_else(|_| hop.parse::<std::net::SocketAddr>().map(|s| s.ip()))
+                .ok()
+                .map(|a| a.to_canonical())
+        })
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|a| !is_trusted(a))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
 }
 
 impl Limits {
@@ -226,12 +265,16 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         let service = {
             let (router, slot) = (router.clone(), Arc::clone(&slot));
+            let trusted = Arc::clone(&limits.trusted_proxies);
             hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
-                // The parents' status lookups are limited per client address.
-                if req.uri().path().starts_with("/status") {
-                    req.extensions_mut()
-                        .insert(axum::extract::ConnectInfo(peer));
-                }
+                // Budgets are counted per client (the parents' status lookups).
+                let client = client_addr(
+                    peer.ip(),
+                    req.headers().get_all("x-forwarded-for").iter(),
+                    &trusted,
+                );
+                req.extensions_mut()
+                    .insert(kezek_app::app::budgets::ClientAddr(client));
                 let busy = Busy::enter(&slot, clock);
                 let call = tower::ServiceExt::oneshot(router.clone(), req);
                 async move {
@@ -268,6 +311,42 @@ pub async fn serve(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_client_is_the_peer_unless_a_trusted_proxy_names_it() {
+        let nets: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let hv = |s: &'static str| axum::http::HeaderValue::from_static(s);
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let xff = [hv("6.6.6.6, 203.0.113.7"), hv("10.0.0.2")];
+        // Anyone else: its own address, whatever it writes.
+        assert_eq!(
+            client_addr(ip("198.51.100.1"), xff.iter(), &nets),
+            ip("198.51.100.1")
+        );
+        // A trusted proxy: the nearest address it and the proxies before it were told of
+        // that is not a proxy; what the client wrote first is never reached.
+        assert_eq!(
+            client_addr(ip("10.0.0.1"), xff.iter(), &nets),
+            ip("203.0.113.7")
+        );
+        assert_eq!(
+            client_addr(
+                ip("10.0.0.1"),
+                [hv("garbage, 203.0.113.9:4431")].iter(),
+                &nets
+            ),
+            ip("203.0.113.9")
+        );
+        // A proxy that names no client: itself.
+        assert_eq!(
+            client_addr(ip("10.0.0.1"), [].iter(), &nets),
+            ip("10.0.0.1")
+        );
+        assert_eq!(
+            client_addr(ip("::ffff:198.51.100.1"), [].iter(), &nets),
+            ip("198.51.100.1")
+        );
+    }
 
     #[test]
     fn a_full_table_closes_its_oldest_idle_connection_and_never_a_busy_one() {

@@ -221,7 +221,7 @@ impl Setup {
                     }
                 }
             };
-            crate::run_on(&listener, app, self.limits, now, until).await?;
+            crate::run_on(&listener, app, self.limits.clone(), now, until).await?;
             if *stopped.borrow() {
                 return Ok(());
             }

@@ -182,3 +182,5 @@ impl crate::NotificationStore for FaultyStore {
         self.inner.set_outbox_since(since)
     }
 }
+
+impl crate::BudgetStore for FaultyStore {}

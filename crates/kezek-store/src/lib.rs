@@ -410,7 +410,28 @@ pub trait Shared: Send + Sync {
     fn commits(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
-/// A backend holding every concern.
-pub trait Store: EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore {}
+/// Budgets of requests that must be slow to repeat (the parents' status lookups, the
+/// console's search by IIN), counted where every node of an installation sees them.
+pub trait BudgetStore: Send + Sync {
+    /// Counts one use of `bucket` in the minute `window` (minutes since the epoch) and
+    /// returns how many there were in it, this one included; `None` when this store is not
+    /// shared between nodes (the one node counts in memory).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn spend(&self, bucket: &str, window: i64) -> Result<Option<u32>, StoreError> {
+        let _ = (bucket, window);
+        Ok(None)
+    }
+}
 
-impl<T: EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore> Store for T {}
+/// A backend holding every concern.
+pub trait Store:
+    EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore + BudgetStore
+{
+}
+
+impl<T: EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore + BudgetStore> Store
+    for T
+{
+}

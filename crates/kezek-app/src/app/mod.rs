@@ -7,12 +7,14 @@
 //! - `write`: the write path, request → command → events → journal → answer;
 //! - `health`, `sequencer`, `answers`: the poison flag and durable head, the order batches
 //!   reach the journal in, the stored answers of `Idempotency-Key`s;
-//! - `cluster`: this node's part when several share a journal.
+//! - `cluster`: this node's part when several share a journal;
+//! - `budgets`: requests that must be slow to repeat, counted per minute.
 //!
 //! The operations themselves — what a request may ask — are `impl App` blocks in
 //! `crate::ops`, one module per area; nothing outside this crate touches the state.
 
 mod answers;
+pub mod budgets;
 pub mod cluster;
 mod health;
 #[cfg(test)]
@@ -65,6 +67,8 @@ pub struct App {
     pub(crate) audits: Audits,
     /// This node's role when several share the journal.
     pub(crate) node: cluster::Node,
+    /// Budgets counted in memory (one node alone).
+    pub(crate) budgets: budgets::Counted,
 }
 
 /// The API keys by token hash, and what keeps them in step with the store.

@@ -154,6 +154,7 @@ impl App {
             public_url: std::sync::OnceLock::new(),
             audits: Audits::default(),
             node: super::cluster::Node::default(),
+            budgets: super::budgets::Counted::default(),
         }))
     }
 }

@@ -119,11 +119,27 @@ pub async fn show(
         Err(e) => return refuse(&ctx, &e),
     };
     if let Some(find) = p.find.as_deref().filter(|f| !f.trim().is_empty()) {
+        // Scope first (the same scoped operation as the API's), then counted: a search by
+        // IIN tells whether a child is in this district's queue, so it must be slow to
+        // repeat; an answer over the budget is not given.
         let target = console
             .app
             .reads(|r| r.find_in_queue(&auth, &d, find))
             .await
             .and_then(|r| r);
+        if target.is_ok() {
+            let spend = kezek_app::app::budgets::Spend::QueueSearch {
+                key_id: &s.caller.key_id,
+            };
+            match console.app.spend(spend).await {
+                Ok(true) => {}
+                Ok(false) => {
+                    let text = t("too_many_searches", lang);
+                    return super::status::too_many(&ctx, text, notice(false, text));
+                }
+                Err(e) => return refuse(&ctx, &e),
+            }
+        }
         return match target {
             Ok(Some(spot)) => see_other(
                 &ctx,

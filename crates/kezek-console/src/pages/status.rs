@@ -1,5 +1,6 @@
 //! The parents' page (`/status`, no key): the application number and the child's IIN, posted
-//! in a form (never in a URL) and limited per client, show the queue number, the place at
+//! in a form (never in a URL) and limited per client and per application number
+//! (`kezek_app::app::budgets`), show the queue number, the place at
 //! each chosen kindergarten with who is ahead per tier, the referral if there is one, how the
 //! number changed since registration and why, and the documents as PDFs in Kazakh or Russian
 //! (links signed for an hour, naming the application).
@@ -7,16 +8,17 @@
 use crate::context::Ctx;
 use crate::layout::{notice, page};
 use crate::{html, Console};
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
+use kezek_app::app::budgets::{ClientAddr, Spend};
 use kezek_app::ops::status::FamilyStatus;
 use kezek_print::words::{code, t};
 use kezek_print::words::{local_time, name_in, Lang};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 /// How long a document link lasts, in seconds.
@@ -147,23 +149,20 @@ fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Tim
 pub async fn lookup(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    client: Option<Extension<ClientAddr>>,
     Form(form): Form<Lookup>,
 ) -> Response {
     let lang = ctx.lang;
     let title = t("parents_title", lang);
-    let client = peer.map_or(
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        |Extension(ConnectInfo(a))| a.ip(),
-    );
-    if !console.limiter.allow(client, std::time::Instant::now()) {
-        let p = form_markup(lang, Some(t("too_many", lang)));
-        let mut res = html(&ctx, StatusCode::TOO_MANY_REQUESTS, page(&ctx, title, p));
-        res.headers_mut().insert(
-            header::RETRY_AFTER,
-            axum::http::HeaderValue::from_static("60"),
-        );
-        return res;
+    let client = client.map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |Extension(c)| c.0);
+    let spend = Spend::StatusLookup {
+        client,
+        application: &form.application_id,
+    };
+    match console.app.spend(spend).await {
+        Ok(true) => {}
+        Ok(false) => return too_many(&ctx, title, form_markup(lang, Some(t("too_many", lang)))),
+        Err(e) => return super::refuse(&ctx, &e),
     }
     let now = console.app.now();
     let found = console
@@ -179,6 +178,16 @@ pub async fn lookup(
         let p = form_markup(lang, Some(t("no_match", lang)));
         html(&ctx, StatusCode::NOT_FOUND, page(&ctx, title, p))
     }
+}
+
+/// 429 with `body`: the budget of a minute is spent; the next minute has a new one.
+pub(crate) fn too_many(ctx: &Ctx, title: &str, body: Markup) -> Response {
+    let mut res = html(ctx, StatusCode::TOO_MANY_REQUESTS, page(ctx, title, body));
+    res.headers_mut().insert(
+        header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("60"),
+    );
+    res
 }
 
 /// A document link's query.

@@ -51,6 +51,8 @@ pub struct PgStore {
     commits: tokio::sync::watch::Receiver<u64>,
     /// The page after the last full page read, asked for already (`after`, `limit`, rows).
     ahead: Mutex<Option<ReadAhead>>,
+    /// The minute the last budget was counted in (older ones are cleared when it moves).
+    budget_window: std::sync::atomic::AtomicI64,
 }
 
 /// A page of events asked for before it was wanted.
@@ -151,6 +153,7 @@ impl PgStore {
             standing: Arc::new(lead::Standing::new()),
             commits,
             ahead: Mutex::new(None),
+            budget_window: std::sync::atomic::AtomicI64::new(0),
         })
     }
 

@@ -308,3 +308,31 @@ impl NotificationStore for PgStore {
         })
     }
 }
+
+impl crate::BudgetStore for PgStore {
+    fn spend(&self, bucket: &str, window: i64) -> Result<Option<u32>, StoreError> {
+        let fail = failed("counting a budget");
+        let side = self.side();
+        // The first use in a new minute clears the minutes before the last one.
+        let last = self
+            .budget_window
+            .swap(window, std::sync::atomic::Ordering::SeqCst);
+        if last != window {
+            wait(side.execute(
+                "DELETE FROM budgets WHERE window_start < $1",
+                &[&(window - 1)],
+            ))
+            .map_err(&fail)?;
+        }
+        let row = wait(side.query_one(
+            "INSERT INTO budgets (bucket, window_start, used) VALUES ($1, $2, 1)
+             ON CONFLICT (bucket, window_start) DO UPDATE SET used = budgets.used + 1
+             RETURNING used",
+            &[&bucket, &window],
+        ))
+        .map_err(&fail)?;
+        Ok(Some(
+            u32::try_from(row.get::<_, i32>(0)).unwrap_or(u32::MAX),
+        ))
+    }
+}

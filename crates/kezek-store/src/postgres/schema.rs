@@ -81,6 +81,16 @@ const MIGRATIONS: &[&str] = &[
         ADD COLUMN lease_renewed TIMESTAMPTZ,
         ADD COLUMN lease_expires TIMESTAMPTZ;
 ",
+    "
+    -- Budgets of requests every node counts together (BudgetStore): uses of a bucket (a
+    -- digest: no address or number in the clear) in one minute.
+    CREATE TABLE budgets (
+        bucket TEXT NOT NULL,
+        window_start BIGINT NOT NULL,
+        used INTEGER NOT NULL,
+        PRIMARY KEY (bucket, window_start)
+    );
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

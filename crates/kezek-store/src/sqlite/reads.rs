@@ -364,3 +364,6 @@ impl crate::NotificationStore for SqliteStore {
         })
     }
 }
+
+/// One node: its budgets are counted in memory.
+impl crate::BudgetStore for SqliteStore {}
