@@ -225,18 +225,7 @@ async fn an_expired_or_revoked_key_is_refused_and_a_revocation_is_journaled_once
 
 /// A console session for `token` (the cookie's `name=value`).
 async fn console_session(app: &crate::harness::TestApp, token: &str) -> String {
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let res = client
-        .post(format!("{}/console/sign-in", app.base))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    let set = res.headers()["set-cookie"].to_str().unwrap();
-    set.split(';').next().unwrap().to_owned()
+    app.console_session(token).await
 }
 
 /// The console's queue search answers only keys that may read the district's queue: a key of
@@ -302,4 +291,133 @@ async fn the_queue_search_checks_the_scope_before_it_looks() {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["groups"][0]["capacity"], 0);
+}
+
+/// The CSRF token of the forms on `path`, as `cookie`'s reader sees them.
+async fn csrf_on(app: &crate::harness::TestApp, path: &str, cookie: &str) -> String {
+    let page = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}
+
+/// Signing out ends the session on the server: the old cookie, with its CSRF token, opens
+/// nothing and runs nothing afterwards (it used to run an allocation round).
+#[tokio::test]
+async fn a_signed_out_session_opens_and_runs_nothing() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let staff = console_session(&app, STAFF).await;
+    let csrf = csrf_on(&app, "/console/districts/D1", &staff).await;
+    let before = app.app.applied_seq();
+    let res = client
+        .post(format!("{}/console/sign-out", app.base))
+        .header("cookie", staff.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    let page = client
+        .get(format!("{}/console/districts/D1", app.base))
+        .header("cookie", staff.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            page.status().as_u16(),
+            page.headers()["location"].to_str().unwrap()
+        ),
+        (303, "/console/sign-in"),
+        "the old cookie opens nothing"
+    );
+    let round = client
+        .post(format!("{}/console/districts/D1/allocation", app.base))
+        .header("cookie", staff)
+        .form(&[("csrf", csrf.as_str()), ("academic_year", "2026")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(round.status(), 303, "sent to sign in");
+    assert_eq!(app.app.applied_seq(), before, "no round was run");
+}
+
+/// The sign-in form carries a token of its own: a page elsewhere posting a key of its
+/// choosing (no form, no cookie, or another reader's) signs nobody in. And every console
+/// page forbids being framed and names what it may load.
+#[tokio::test]
+async fn a_sign_in_needs_its_own_form_and_no_page_may_be_framed() {
+    let (app, _store) = spawn_app().await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let (cookie, csrf) = app.sign_in_form().await;
+    let (_, other_csrf) = app.sign_in_form().await;
+    for (cookie, csrf) in [
+        (None, None),
+        (None, Some(csrf.as_str())),
+        (Some(cookie.as_str()), None),
+        (Some(cookie.as_str()), Some(other_csrf.as_str())),
+    ] {
+        let mut req = client.post(format!("{}/console/sign-in", app.base));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        let mut form = vec![("token", KG)];
+        if let Some(t) = csrf {
+            form.push(("csrf", t));
+        }
+        let res = req.form(&form).send().await.unwrap();
+        assert_eq!(res.status(), 403, "{cookie:?} {csrf:?}");
+        assert!(
+            !res.headers()
+                .get_all("set-cookie")
+                .iter()
+                .any(|c| c.to_str().unwrap().starts_with("kezek_session=")),
+            "no session"
+        );
+    }
+    let staff = console_session(&app, STAFF).await;
+    for path in [
+        "/console/sign-in",
+        "/console/districts/D1",
+        "/status",
+        "/console/nowhere",
+    ] {
+        let res = client
+            .get(format!("{}{path}", app.base))
+            .header("cookie", staff.clone())
+            .send()
+            .await
+            .unwrap();
+        let header = |h: &str| res.headers().get(h).map(|v| v.to_str().unwrap().to_owned());
+        assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+        let csp = header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"),
+            "{path}: {csp}"
+        );
+        assert_eq!(
+            header("cache-control").as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+    }
 }

@@ -106,6 +106,8 @@ async fn documents_print_as_the_same_pdf_every_time() {
             let res = http.get(url).bearer_auth(PORTAL).send().await.unwrap();
             assert_eq!(res.status(), 200);
             assert_eq!(res.headers()["content-type"], "application/pdf");
+            // A child's IIN, birth date and category: kept by no cache.
+            assert_eq!(res.headers()["cache-control"], "no-store");
             res.bytes().await.unwrap().to_vec()
         }
     };
@@ -173,4 +175,28 @@ async fn an_imported_application_names_no_document_that_does_not_exist() {
         .call("GET", &format!("/v1/documents/{doc}"), Some(PORTAL), None)
         .await;
     assert_eq!(s, 200);
+}
+
+/// Every answer carrying personal data — the API's JSON, its errors, the parents' page —
+/// tells caches not to keep it.
+#[tokio::test]
+async fn answers_with_personal_data_are_kept_by_no_cache() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, None).await;
+    let id = a["application_id"].as_str().unwrap();
+    for (path, token) in [
+        (format!("/v1/applications/{id}"), Some(PORTAL)),
+        ("/v1/applications/KZ9999999999".to_owned(), Some(PORTAL)),
+        (format!("/v1/applications/{id}"), None),
+        ("/status".to_owned(), None),
+    ] {
+        let mut req = app.http.get(format!("{}{path}", app.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.unwrap();
+        assert_eq!(res.headers()["cache-control"], "no-store", "{path}");
+        assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
+    }
 }

@@ -327,3 +327,22 @@ async fn a_failed_commit_stops_the_service_and_healthz_says_why() {
 }
 
 impl kezek_store::BudgetStore for GatedStore {}
+
+impl kezek_store::SessionStore for GatedStore {
+    fn put_session(
+        &self,
+        session: &kezek_store::SessionRecord,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.inner.put_session(session, now)
+    }
+    fn session(
+        &self,
+        id_hash: &kezek_store::Hash,
+    ) -> Result<Option<kezek_store::SessionRecord>, StoreError> {
+        self.inner.session(id_hash)
+    }
+    fn end_session(&self, id_hash: &kezek_store::Hash) -> Result<bool, StoreError> {
+        self.inner.end_session(id_hash)
+    }
+}

@@ -176,6 +176,50 @@ impl TestApp {
         assert_eq!(s, 201, "{v}");
     }
 
+    /// The console's sign-in form as a browser gets it: its cookie (`name=value`) and the
+    /// CSRF token in the form.
+    pub async fn sign_in_form(&self) -> (String, String) {
+        let res = self
+            .http
+            .get(format!("{}/console/sign-in", self.base))
+            .send()
+            .await
+            .unwrap();
+        let cookie = res.headers()["set-cookie"].to_str().unwrap();
+        let cookie = cookie.split(';').next().unwrap().to_owned();
+        let page = res.text().await.unwrap();
+        let csrf = page
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("the form carries a CSRF token")
+            .to_owned();
+        (cookie, csrf)
+    }
+
+    /// Signs in to the console with `token` as a browser does (the form first): the answer.
+    pub async fn post_sign_in(&self, token: &str) -> reqwest::Response {
+        let (cookie, csrf) = self.sign_in_form().await;
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/console/sign-in", self.base))
+            .header("cookie", cookie)
+            .form(&[("token", token), ("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A console session for `token`: the session cookie's `name=value`.
+    pub async fn console_session(&self, token: &str) -> String {
+        let res = self.post_sign_in(token).await;
+        assert_eq!(res.status(), 303, "signed in");
+        let set = res.headers()["set-cookie"].to_str().unwrap();
+        set.split(';').next().unwrap().to_owned()
+    }
+
     /// Registers child number `n` for K1 in D1.
     pub async fn register(&self, n: u16, category: Option<&str>) -> (u16, Value) {
         self.call(

@@ -216,3 +216,89 @@ async fn the_status_budget_is_shared_by_the_nodes() {
     stop(a);
     stop(b);
 }
+
+/// A console session opened on one node is good on every node, and signing out on one ends
+/// it on all (the sessions are in the database).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_session_is_the_installations_and_ends_everywhere() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    let database = kezek_testdb::database();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let on = ["--database", database.as_str()];
+    let staff = key(
+        a_dir.path(),
+        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
+    );
+    let authority = a_dir.path().join("authority.key");
+    let (a, a_url) = serve_node(a_dir.path(), &database, &authority, Stdio::null());
+    let (b, b_url) = serve_node(b_dir.path(), &database, &authority, Stdio::null());
+    kindergarten_k1(&reqwest::Client::new(), &a_url, &staff).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let first_cookie = |r: &reqwest::Response| {
+        r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
+    };
+    let csrf_in = |page: &str| {
+        page.split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap()
+            .to_owned()
+    };
+    // Signed in on the follower.
+    let form = http
+        .get(format!("{b_url}/console/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let form_cookie = first_cookie(&form);
+    let csrf = csrf_in(&form.text().await.unwrap());
+    let signed = http
+        .post(format!("{b_url}/console/sign-in"))
+        .header("cookie", form_cookie)
+        .form(&[("token", staff.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303);
+    let session = first_cookie(&signed);
+    let open = |base: String| {
+        http.get(format!("{base}/console/districts/D1"))
+            .header("cookie", session.clone())
+            .send()
+    };
+    let page = open(a_url.clone()).await.unwrap();
+    assert_eq!(page.status(), 200, "good on the leader too");
+    let csrf = csrf_in(&page.text().await.unwrap());
+    let out = http
+        .post(format!("{a_url}/console/sign-out"))
+        .header("cookie", session.clone())
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    for base in [&a_url, &b_url] {
+        let res = open(base.clone()).await.unwrap();
+        assert_eq!(
+            (
+                res.status().as_u16(),
+                res.headers()["location"].to_str().unwrap()
+            ),
+            (303, "/console/sign-in"),
+            "{base}"
+        );
+    }
+    stop(a);
+    stop(b);
+}

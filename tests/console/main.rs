@@ -488,6 +488,7 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .unwrap();
     let pdf = app.http.get(format!("{base}{link}")).send().await.unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert_eq!(pdf.headers()["cache-control"], "no-store");
     // The auditor: the signed head is the API's, and an audit run from here finds every
     // record, round and document in order.
     sign_in(&b, &base, harness::AUDITOR, "ru", "/console").await;
@@ -578,15 +579,7 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
 
 /// A session cookie for `token`, as the browser would get it.
 async fn session(app: &TestApp, token: &str) -> String {
-    let res = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-        .post(format!("{}/console/sign-in", app.base))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_sign_in(token).await;
     assert_eq!(res.status(), 303);
     let cookie = res.headers()["set-cookie"].to_str().unwrap();
     assert!(
@@ -632,12 +625,7 @@ async fn the_console_keeps_the_apis_scopes_and_refuses_forged_forms() {
         403
     );
     // A bad token does not sign in; no session, no page.
-    let res = http
-        .post(format!("{}/console/sign-in", app.base))
-        .form(&[("token", "kz_not-a-key")])
-        .send()
-        .await
-        .unwrap();
+    let res = app.post_sign_in("kz_not-a-key").await;
     assert_eq!(res.status(), 401);
     assert!(res.headers().get("set-cookie").is_none());
     let res = http

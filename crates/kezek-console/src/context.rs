@@ -2,7 +2,7 @@
 //! cookie keeps it; Kazakh by default), the path (for the language switch), and the signed-in
 //! caller with its CSRF token when there is a session.
 
-use crate::session::{cookie, COOKIE};
+use crate::session::{cookie, COOKIE, SIGN_IN_COOKIE};
 
 use crate::Console;
 use axum::extract::FromRequestParts;
@@ -38,6 +38,8 @@ pub struct Ctx {
     pub path: String,
     /// The caller, when signed in with a key that is still good.
     pub signed: Option<Signed>,
+    /// The sign-in form's cookie, when the reader has one.
+    pub sign_in: Option<String>,
 }
 
 fn query_lang(query: Option<&str>) -> Option<Lang> {
@@ -83,24 +85,39 @@ impl FromRequestParts<Arc<Console>> for Ctx {
         parts: &mut Parts,
         console: &Arc<Console>,
     ) -> Result<Self, Self::Rejection> {
+        // Looked up once per request (a page and its `Signed` both ask).
+        if let Some(ctx) = parts.extensions.get::<Self>() {
+            return Ok(ctx.clone());
+        }
         let jar = cookies(&parts.headers);
         let chosen = query_lang(parts.uri.query());
         let lang = chosen
             .or_else(|| cookie(&jar, LANG_COOKIE).and_then(Lang::parse))
             .unwrap_or(Lang::Kk);
-        let signed = cookie(&jar, COOKIE).and_then(|value| {
-            let caller = console.sessions.open(&console.app, value)?;
-            Some(Signed {
-                caller,
-                csrf: console.sessions.csrf(value),
-                session: value.to_owned(),
-            })
-        });
-        Ok(Self {
+        let signed = match cookie(&jar, COOKIE) {
+            Some(value) => match console.sessions.open(&console.app, value).await {
+                Ok(caller) => caller.map(|caller| Signed {
+                    caller,
+                    csrf: console.sessions.csrf(value),
+                    session: value.to_owned(),
+                }),
+                // The store could not say: the reader is asked to sign in again rather
+                // than shown an error for every page.
+                Err(e) => {
+                    tracing::warn!(error = %e, "a console session could not be read");
+                    None
+                }
+            },
+            None => None,
+        };
+        let ctx = Self {
             lang,
             lang_chosen: chosen.is_some(),
             path: parts.uri.path().to_owned(),
             signed,
-        })
+            sign_in: cookie(&jar, SIGN_IN_COOKIE).map(str::to_owned),
+        };
+        parts.extensions.insert(ctx.clone());
+        Ok(ctx)
     }
 }

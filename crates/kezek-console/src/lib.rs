@@ -96,6 +96,27 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/status/documents/{id}", get(pages::status::document))
         .route("/console/{*rest}", get(not_found))
         .with_state(console)
+        .layer(axum::middleware::map_response(framed_by_nobody))
+}
+
+/// What a page may load and who may frame it: its own stylesheet, images inline (the charts
+/// are SVG in the page), forms posted to itself; no script; no frame anywhere (a page
+/// elsewhere framing "run the round" under a transparent button gets nothing).
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Every console answer carries the framing and content policies.
+async fn framed_by_nobody(mut res: Response) -> Response {
+    let headers = res.headers_mut();
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    res
 }
 
 /// Any other console path: a page that says so (not the API's problem document).

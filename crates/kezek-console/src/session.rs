@@ -1,20 +1,23 @@
 //! Signing in to the console with an API key: the token is checked once and never kept; the
-//! session is a cookie holding the token's SHA-256 and an expiry, signed with a secret the
-//! authority key derives (so every node sharing the key accepts it and nothing new is
-//! stored). Each request looks the key up again, so a revoked or expired key ends its
-//! sessions at once. Forms carry a CSRF token derived from the session cookie.
+//! session is a random id in a cookie, and the store keeps the id's SHA-256 with the key's
+//! token hash and the session's end (`kezek_app::ops::sessions`), so every node sees it and
+//! signing out ends it everywhere at once. Each request looks the session and then the key
+//! up again, so a revoked or expired key ends its sessions at once too. Forms carry a CSRF
+//! token derived from the session; the sign-in form, before there is a session, carries one
+//! derived from a cookie of its own (`kezek_signin`), so a page elsewhere cannot sign a
+//! reader in with a key of its choosing.
 //!
-//! The cookie is `HttpOnly; SameSite=Strict`, `Secure` when the service's public URL is
-//! https. Signing out clears it; a stolen cookie is as good as its key until it expires (8
-//! hours) or the key is revoked.
+//! The cookies are `HttpOnly; SameSite=Strict`, `Secure` when the service's public URL is
+//! https. A session lasts 8 hours.
 
 use hmac::{Hmac, Mac};
-use jiff::Timestamp;
 use kezek_app::{App, Caller};
 use sha2::{Digest, Sha256};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "kezek_session";
+/// The sign-in form's cookie (its CSRF token is derived from it).
+pub const SIGN_IN_COOKIE: &str = "kezek_signin";
 /// How long a session lasts, in seconds.
 pub const LIFETIME: i64 = 8 * 3600;
 
@@ -51,37 +54,63 @@ impl Sessions {
         hex::encode(mac.finalize().into_bytes())
     }
 
-    /// A session for the key whose token has `hash`, from `now`: the cookie's value.
-    #[must_use]
-    pub fn issue(&self, hash: &kezek_store::Hash, now: Timestamp) -> String {
-        let body = format!("v1.{}.{}", hex::encode(hash), now.as_second() + LIFETIME);
-        let mac = self.mac(&[b"session", body.as_bytes()]);
-        format!("{body}.{mac}")
+    /// A session for the key whose token has `hash`, stored: the cookie's value.
+    ///
+    /// # Errors
+    /// The store failed, or no randomness.
+    pub async fn issue(
+        &self,
+        app: &App,
+        hash: kezek_store::Hash,
+    ) -> Result<String, kezek_app::AppError> {
+        let id = app.open_session(hash, LIFETIME).await?;
+        Ok(format!("v2.{id}"))
     }
 
-    /// The caller of a session cookie's value, if it is genuine, unexpired and its key is
-    /// still good.
+    /// The caller of a session cookie's value, if the session is stored, has not ended and
+    /// its key is still good.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn open(
+        &self,
+        app: &App,
+        value: &str,
+    ) -> Result<Option<Caller>, kezek_app::AppError> {
+        match session_id(value) {
+            Some(id) => app.session_caller(id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// Ends the session of a cookie's value on every node.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn end(&self, app: &App, value: &str) -> Result<(), kezek_app::AppError> {
+        match session_id(value) {
+            Some(id) => app.end_session(id).await,
+            None => Ok(()),
+        }
+    }
+
+    /// The CSRF token of the sign-in form shown with sign-in cookie `value`.
     #[must_use]
-    pub fn open(&self, app: &App, value: &str) -> Option<Caller> {
-        let (body, mac) = value.rsplit_once('.')?;
-        if !constant_eq(
-            self.mac(&[b"session", body.as_bytes()]).as_bytes(),
-            mac.as_bytes(),
-        ) {
-            return None;
-        }
-        let mut parts = body.split('.');
-        let (Some("v1"), Some(hash), Some(expires), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return None;
-        };
-        let expires: i64 = expires.parse().ok()?;
-        if app.now().as_second() >= expires {
-            return None;
-        }
-        let hash: kezek_store::Hash = hex::decode(hash).ok()?.try_into().ok()?;
-        app.caller_of_hash(&hash)
+    pub fn sign_in_csrf(&self, value: &str) -> String {
+        self.mac(&[b"sign-in", value.as_bytes()])
+    }
+
+    /// Whether `token` is the CSRF token of the sign-in form of cookie `value`.
+    #[must_use]
+    pub fn sign_in_csrf_ok(&self, value: &str, token: &str) -> bool {
+        !value.is_empty() && constant_eq(self.sign_in_csrf(value).as_bytes(), token.as_bytes())
+    }
+
+    /// The `Set-Cookie` value that gives a sign-in form its cookie.
+    #[must_use]
+    pub fn sign_in_cookie(&self, value: &str) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!("{SIGN_IN_COOKIE}={value}; Path=/console/sign-in; HttpOnly; SameSite=Strict; Max-Age=3600{secure}")
     }
 
     /// The CSRF token of a session.
@@ -120,6 +149,13 @@ impl Sessions {
     }
 }
 
+/// The session id in a cookie's value (`v2.<64 hex digits>`); sessions of the earlier,
+/// self-contained form are not accepted (their holders sign in again).
+fn session_id(value: &str) -> Option<&str> {
+    let id = value.strip_prefix("v2.")?;
+    (id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit())).then_some(id)
+}
+
 /// Equality that takes as long whatever the bytes (a MAC compared early-out leaks it).
 fn constant_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -145,5 +181,14 @@ mod tests {
         assert!(constant_eq(b"abc", b"abc"));
         assert!(!constant_eq(b"abc", b"abd"));
         assert!(!constant_eq(b"abc", b"ab"));
+    }
+
+    #[test]
+    fn a_session_cookie_names_a_random_id_and_nothing_else() {
+        let id = "ab".repeat(32);
+        assert_eq!(session_id(&format!("v2.{id}")), Some(id.as_str()));
+        assert_eq!(session_id(&format!("v1.{id}")), None);
+        assert_eq!(session_id("v2.xyz"), None);
+        assert_eq!(session_id(&format!("v2.{}", "zz".repeat(32))), None);
     }
 }

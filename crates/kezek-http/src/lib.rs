@@ -17,7 +17,7 @@ pub mod server;
 
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use error::{problem, ApiError};
@@ -163,6 +163,22 @@ pub fn around(router: Router, app: Arc<App>, limits: &server::Limits) -> Router 
             cluster::route,
         ))
         .layer(axum::middleware::from_fn(localize::localize))
+        .layer(axum::middleware::map_response(not_kept))
+}
+
+/// Every answer but the ones that say otherwise (the console's stylesheet) is `no-store`:
+/// most carry personal data — a child's IIN, birth date, category, queue place — which no
+/// proxy or shared browser cache may keep; and none is to be sniffed as another type.
+async fn not_kept(mut res: Response) -> Response {
+    let headers = res.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    res
 }
 
 /// Reads the whole body before the handler runs, within `timeout` (a body sent a byte at a

@@ -184,3 +184,18 @@ impl crate::NotificationStore for FaultyStore {
 }
 
 impl crate::BudgetStore for FaultyStore {}
+
+impl crate::SessionStore for FaultyStore {
+    fn put_session(&self, session: &crate::SessionRecord, now: i64) -> Result<(), StoreError> {
+        self.inner.put_session(session, now)
+    }
+
+    fn session(&self, id_hash: &crate::Hash) -> Result<Option<crate::SessionRecord>, StoreError> {
+        self.read_check()?;
+        self.inner.session(id_hash)
+    }
+
+    fn end_session(&self, id_hash: &crate::Hash) -> Result<bool, StoreError> {
+        self.inner.end_session(id_hash)
+    }
+}

@@ -425,13 +425,54 @@ pub trait BudgetStore: Send + Sync {
     }
 }
 
+/// A console session: the SHA-256 of its random id (the cookie holds the id), the token hash
+/// of the key it was opened with, and when it ends (seconds since the epoch).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    /// SHA-256 of the session id.
+    pub id_hash: Hash,
+    /// The key's token hash.
+    pub key_hash: Hash,
+    /// When it ends, in seconds since the epoch.
+    pub expires: i64,
+}
+
+/// The console's sessions, kept where every node of an installation sees them: a session
+/// ended on one node (signing out) is ended on all.
+pub trait SessionStore: Send + Sync {
+    /// Stores a new session, and forgets the sessions that ended before `now` (seconds).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn put_session(&self, session: &SessionRecord, now: i64) -> Result<(), StoreError>;
+
+    /// The session whose id has `id_hash`, if it was stored and not ended.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn session(&self, id_hash: &Hash) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Ends the session whose id has `id_hash`; whether there was one.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn end_session(&self, id_hash: &Hash) -> Result<bool, StoreError>;
+}
+
 /// A backend holding every concern.
 pub trait Store:
-    EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore + BudgetStore
+    EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore + BudgetStore + SessionStore
 {
 }
 
-impl<T: EventLog + AnswerStore + DocumentStore + KeyStore + NotificationStore + BudgetStore> Store
-    for T
+impl<
+        T: EventLog
+            + AnswerStore
+            + DocumentStore
+            + KeyStore
+            + NotificationStore
+            + BudgetStore
+            + SessionStore,
+    > Store for T
 {
 }

@@ -23,6 +23,8 @@ struct Inner {
     outbox_since: u64,
     /// Whether that is not known (a copy of a store that did not record it).
     outbox_since_unknown: bool,
+    /// The console's sessions by id hash.
+    sessions: std::collections::HashMap<crate::Hash, crate::SessionRecord>,
 }
 
 /// A store held in memory.
@@ -311,3 +313,20 @@ fn now_ms() -> i64 {
 }
 
 impl crate::BudgetStore for MemoryStore {}
+
+impl crate::SessionStore for MemoryStore {
+    fn put_session(&self, session: &crate::SessionRecord, now: i64) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        inner.sessions.retain(|_, s| s.expires > now);
+        inner.sessions.insert(session.id_hash, session.clone());
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &crate::Hash) -> Result<Option<crate::SessionRecord>, StoreError> {
+        Ok(self.lock().sessions.get(id_hash).cloned())
+    }
+
+    fn end_session(&self, id_hash: &crate::Hash) -> Result<bool, StoreError> {
+        Ok(self.lock().sessions.remove(id_hash).is_some())
+    }
+}

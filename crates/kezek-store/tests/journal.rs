@@ -186,3 +186,13 @@ fn a_storage_error_keeps_its_cause() {
     let cause = std::error::Error::source(&e).expect("the driver's error is kept");
     assert!(!cause.to_string().is_empty());
 }
+
+#[test]
+fn sessions_and_budgets_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::sessions_and_budgets(&MemoryStore::new(), false);
+    contract::sessions_and_budgets(
+        &SqliteStore::open(&dir.path().join("s.sqlite")).unwrap(),
+        false,
+    );
+}

@@ -500,3 +500,11 @@ fn a_lease_renewed_keeps_the_lead_and_a_lapsed_one_loses_it() {
     b.submit(batch(2)).wait().unwrap();
     assert_eq!(b.leader().unwrap().url.as_deref(), Some("http://node-b"));
 }
+
+#[test]
+fn sessions_and_budgets_are_kept() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    contract::sessions_and_budgets(&leading().0, true);
+}

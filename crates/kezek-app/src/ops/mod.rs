@@ -19,6 +19,7 @@ pub mod places;
 pub mod queue;
 pub mod referrals;
 pub mod rounds;
+pub mod sessions;
 pub mod status;
 pub mod sweep;
 pub mod worklists;

@@ -58,7 +58,7 @@ pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx, s: Signed) -> R
     html(&ctx, StatusCode::OK, page(&ctx, t("console", lang), body))
 }
 
-fn sign_in_page(ctx: &Ctx, problem: Option<&str>) -> maud::Markup {
+fn sign_in_page(ctx: &Ctx, csrf: &str, problem: Option<&str>) -> maud::Markup {
     let lang = ctx.lang;
     page(
         ctx,
@@ -66,6 +66,7 @@ fn sign_in_page(ctx: &Ctx, problem: Option<&str>) -> maud::Markup {
         markup! {
             @if let Some(p) = problem { (notice(false, p)) }
             form method="post" action="/console/sign-in" {
+                input type="hidden" name="csrf" value=(csrf);
                 label for="token" { (t("token", lang)) }
                 p class="hint" id="token-hint" { (t("token_help", lang)) }
                 input type="password" id="token" name="token" required autocomplete="off"
@@ -76,36 +77,84 @@ fn sign_in_page(ctx: &Ctx, problem: Option<&str>) -> maud::Markup {
     )
 }
 
+/// The sign-in page with `status` and `problem`: the form's CSRF token from the reader's
+/// sign-in cookie, or a new cookie when it has none.
+fn sign_in_answer(
+    console: &Console,
+    ctx: &Ctx,
+    status: StatusCode,
+    problem: Option<&str>,
+) -> Response {
+    let (value, new) = match ctx.sign_in.as_deref().filter(|v| is_sign_in_value(v)) {
+        Some(v) => (v.to_owned(), false),
+        None => match kezek_app::ops::sessions::fresh_id() {
+            Ok(v) => (v, true),
+            Err(e) => return super::refuse(ctx, &e),
+        },
+    };
+    let csrf = console.sessions.sign_in_csrf(&value);
+    let mut res = html(ctx, status, sign_in_page(ctx, &csrf, problem));
+    if new {
+        if let Ok(v) = HeaderValue::from_str(&console.sessions.sign_in_cookie(&value)) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// Whether a sign-in cookie's value is one this console gives (64 hex digits).
+fn is_sign_in_value(v: &str) -> bool {
+    v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// `GET /console/sign-in`.
-pub async fn sign_in_form(ctx: Ctx) -> Response {
-    html(&ctx, StatusCode::OK, sign_in_page(&ctx, None))
+pub async fn sign_in_form(State(console): State<Arc<Console>>, ctx: Ctx) -> Response {
+    sign_in_answer(&console, &ctx, StatusCode::OK, None)
 }
 
 /// The sign-in form.
 #[derive(Deserialize)]
 pub struct SignIn {
     token: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-/// `POST /console/sign-in`: the token is checked as the API checks it, and only its hash is
-/// kept, in the signed session cookie.
+/// `POST /console/sign-in`: the form must carry the token of the reader's own sign-in
+/// cookie (a page elsewhere cannot sign a reader in with a key of its choosing); the key is
+/// checked as the API checks it, and a session is opened in the store (a session the reader
+/// had is ended).
 pub async fn sign_in(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Form(form): Form<SignIn>,
 ) -> Response {
+    let genuine = ctx
+        .sign_in
+        .as_deref()
+        .is_some_and(|v| console.sessions.sign_in_csrf_ok(v, &form.csrf));
+    if !genuine {
+        let text = t("csrf", ctx.lang);
+        return sign_in_answer(&console, &ctx, StatusCode::FORBIDDEN, Some(text));
+    }
     let token = form.token.trim();
     if console.app.caller(token).await.is_none() {
         let bad = t("bad_token", ctx.lang);
-        return html(
-            &ctx,
-            StatusCode::UNAUTHORIZED,
-            sign_in_page(&ctx, Some(bad)),
-        );
+        return sign_in_answer(&console, &ctx, StatusCode::UNAUTHORIZED, Some(bad));
     }
-    let value = console
+    if let Some(s) = &ctx.signed {
+        if let Err(e) = console.sessions.end(&console.app, &s.session).await {
+            return super::refuse(&ctx, &e);
+        }
+    }
+    let value = match console
         .sessions
-        .issue(&kezek_app::keys::token_hash(token), console.app.now());
+        .issue(&console.app, kezek_app::keys::token_hash(token))
+        .await
+    {
+        Ok(value) => value,
+        Err(e) => return super::refuse(&ctx, &e),
+    };
     let mut res = see_other(&ctx, "/console");
     if let Ok(v) = HeaderValue::from_str(&console.sessions.set_cookie(&value)) {
         res.headers_mut().append(header::SET_COOKIE, v);
@@ -134,6 +183,10 @@ pub async fn sign_out(
                 StatusCode::FORBIDDEN,
                 page(&ctx, text, notice(false, text)),
             );
+        }
+        // Ended in the store: the cookie is worth nothing from now on, on every node.
+        if let Err(e) = console.sessions.end(&console.app, &s.session).await {
+            return super::refuse(&ctx, &e);
         }
     }
     let mut res = see_other(&ctx, "/console/sign-in");

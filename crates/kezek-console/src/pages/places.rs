@@ -72,7 +72,7 @@ pub async fn show(
                                 form method="post" action=(format!("/console/places/{k}/groups/{gid}/vacancies")) class="actions" {
                                     input type="hidden" name="csrf" value=(s.csrf);
                                     label for=(format!("seats-{gid}")) class="visually-hidden" { (t("open_seats", lang)) " " (gid) }
-                                    input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max="1000" value="1" required style="max-width:6rem";
+                                    input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max="1000" value="1" required class="seats";
                                     button type="submit" class="secondary" { (t("open_seats", lang)) }
                                 }
                             }

@@ -14,6 +14,7 @@
 mod lead;
 mod reads;
 mod schema;
+mod standing;
 mod writer;
 
 use crate::{Append, EventLog, Head, StoreError, StoredEvent, Ticket};
@@ -46,7 +47,7 @@ pub struct PgStore {
     /// How long a lease lasts.
     lease: std::time::Duration,
     /// Whether this node leads: set when it took over, cleared when its lease is lost.
-    standing: Arc<lead::Standing>,
+    standing: Arc<standing::Standing>,
     /// The last seq the leader notified.
     commits: tokio::sync::watch::Receiver<u64>,
     /// The page after the last full page read, asked for already (`after`, `limit`, rows).
@@ -150,7 +151,7 @@ impl PgStore {
             writer: Mutex::new(None),
             lease_client: Mutex::new(None),
             lease: DEFAULT_LEASE,
-            standing: Arc::new(lead::Standing::new()),
+            standing: Arc::new(standing::Standing::new()),
             commits,
             ahead: Mutex::new(None),
             budget_window: std::sync::atomic::AtomicI64::new(0),

@@ -336,3 +336,44 @@ impl crate::BudgetStore for PgStore {
         ))
     }
 }
+
+impl crate::SessionStore for PgStore {
+    fn put_session(&self, session: &crate::SessionRecord, now: i64) -> Result<(), StoreError> {
+        let fail = failed("storing a session");
+        let side = self.side();
+        wait(side.execute("DELETE FROM sessions WHERE expires <= $1", &[&now])).map_err(&fail)?;
+        wait(side.execute(
+            "INSERT INTO sessions (id_hash, key_hash, expires) VALUES ($1, $2, $3)
+             ON CONFLICT (id_hash) DO UPDATE SET key_hash = EXCLUDED.key_hash, expires = EXCLUDED.expires",
+            &[&&session.id_hash[..], &&session.key_hash[..], &session.expires],
+        ))
+        .map_err(&fail)?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &crate::Hash) -> Result<Option<crate::SessionRecord>, StoreError> {
+        let fail = failed("reading a session");
+        let row = wait(self.read.query_opt(
+            "SELECT key_hash, expires FROM sessions WHERE id_hash = $1",
+            &[&&id_hash[..]],
+        ))
+        .map_err(&fail)?;
+        row.map(|r| {
+            Ok(crate::SessionRecord {
+                id_hash: *id_hash,
+                key_hash: super::hash_of(r.try_get(0).map_err(&fail)?),
+                expires: r.try_get(1).map_err(&fail)?,
+            })
+        })
+        .transpose()
+    }
+
+    fn end_session(&self, id_hash: &crate::Hash) -> Result<bool, StoreError> {
+        let n = wait(
+            self.side()
+                .execute("DELETE FROM sessions WHERE id_hash = $1", &[&&id_hash[..]]),
+        )
+        .map_err(failed("ending a session"))?;
+        Ok(n > 0)
+    }
+}

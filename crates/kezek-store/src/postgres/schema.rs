@@ -91,6 +91,14 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bucket, window_start)
     );
 ",
+    "
+    -- The console's sessions (SessionStore): the id's hash, the key's token hash, the end.
+    CREATE TABLE sessions (
+        id_hash BYTEA PRIMARY KEY,
+        key_hash BYTEA NOT NULL,
+        expires BIGINT NOT NULL
+    );
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

@@ -18,7 +18,7 @@ pub(super) struct Lease {
     /// This node's term of leading, as its standing counts them.
     pub(super) term: u64,
     /// Whether this node still leads (its lease renewed, not deposed).
-    pub(super) standing: Arc<super::lead::Standing>,
+    pub(super) standing: Arc<super::standing::Standing>,
 }
 
 /// The writer's statements, prepared once on its connection.

@@ -367,3 +367,43 @@ impl crate::NotificationStore for SqliteStore {
 
 /// One node: its budgets are counted in memory.
 impl crate::BudgetStore for SqliteStore {}
+
+impl crate::SessionStore for SqliteStore {
+    fn put_session(&self, session: &crate::SessionRecord, now: i64) -> Result<(), StoreError> {
+        let fail = failed("storing a session");
+        let conn = self.reader();
+        conn.execute("DELETE FROM sessions WHERE expires <= ?1", [now])
+            .map_err(&fail)?;
+        conn.execute(
+            "INSERT OR REPLACE INTO sessions (id_hash, key_hash, expires) VALUES (?1, ?2, ?3)",
+            params![&session.id_hash[..], &session.key_hash[..], session.expires],
+        )
+        .map_err(&fail)?;
+        Ok(())
+    }
+
+    fn session(&self, id_hash: &crate::Hash) -> Result<Option<crate::SessionRecord>, StoreError> {
+        let fail = failed("reading a session");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT key_hash, expires FROM sessions WHERE id_hash = ?1")
+            .map_err(&fail)?;
+        let mut rows = stmt.query([&id_hash[..]]).map_err(&fail)?;
+        match rows.next().map_err(&fail)? {
+            Some(r) => Ok(Some(crate::SessionRecord {
+                id_hash: *id_hash,
+                key_hash: hash_of(r.get(0).map_err(&fail)?),
+                expires: r.get(1).map_err(&fail)?,
+            })),
+            None => Ok(None),
+        }
+    }
+
+    fn end_session(&self, id_hash: &crate::Hash) -> Result<bool, StoreError> {
+        let n = self
+            .reader()
+            .execute("DELETE FROM sessions WHERE id_hash = ?1", [&id_hash[..]])
+            .map_err(|e| StoreError::storage("ending a session", e))?;
+        Ok(n > 0)
+    }
+}

@@ -82,6 +82,14 @@ const MIGRATIONS: &[&str] = &[
         SELECT 'outbox_since', CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM events
         WHERE NOT EXISTS (SELECT 1 FROM notifications);
 ",
+    // The console's sessions (SessionStore): the id's hash, the key's token hash, the end.
+    "
+    CREATE TABLE sessions (
+        id_hash BLOB PRIMARY KEY,
+        key_hash BLOB NOT NULL,
+        expires INTEGER NOT NULL
+    );
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

@@ -176,3 +176,34 @@ pub fn stops_at(journal: &dyn EventLog, seq: u64, edit: &str) {
         e @ ReplayError::Store(_) => panic!("{edit}: {e}"),
     }
 }
+
+/// Sessions: stored, found by their id's hash, ended once, and the ended ones forgotten
+/// when a new one is stored; and a budget's uses counted per bucket and minute when the
+/// store counts them.
+pub fn sessions_and_budgets(store: &dyn kezek_store::Store, shared: bool) {
+    use kezek_store::SessionRecord;
+    let session = |n: u8, expires: i64| SessionRecord {
+        id_hash: [n; 32],
+        key_hash: [n + 100; 32],
+        expires,
+    };
+    store.put_session(&session(1, 100), 0).unwrap();
+    store.put_session(&session(2, 50), 0).unwrap();
+    assert_eq!(store.session(&[1; 32]).unwrap(), Some(session(1, 100)));
+    assert!(store.end_session(&[1; 32]).unwrap());
+    assert!(!store.end_session(&[1; 32]).unwrap(), "ended once");
+    assert_eq!(store.session(&[1; 32]).unwrap(), None);
+    // A new session at 60 forgets the one that ended at 50.
+    store.put_session(&session(3, 200), 60).unwrap();
+    assert_eq!(store.session(&[2; 32]).unwrap(), None);
+    assert_eq!(store.session(&[3; 32]).unwrap(), Some(session(3, 200)));
+    let counts: Vec<Option<u32>> = [("a", 7), ("a", 7), ("b", 7), ("a", 8)]
+        .iter()
+        .map(|(b, w)| store.spend(b, *w).unwrap())
+        .collect();
+    if shared {
+        assert_eq!(counts, [Some(1), Some(2), Some(1), Some(1)]);
+    } else {
+        assert!(counts.iter().all(Option::is_none));
+    }
+}
