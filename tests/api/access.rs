@@ -421,3 +421,80 @@ async fn a_sign_in_needs_its_own_form_and_no_page_may_be_framed() {
         );
     }
 }
+
+/// A console form whose "back to" field is not the caller's (a newline in a district, another
+/// district) is refused before anything is written — it used to be journaled and then
+/// answered 500 — and console and parents' requests are counted in /metrics like the API's.
+#[tokio::test]
+async fn a_console_form_is_refused_before_its_write_and_pages_are_counted() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, Some("large_family")).await;
+    let id = a["application_id"].as_str().unwrap().to_owned();
+    let staff = console_session(&app, STAFF).await;
+    let csrf = csrf_on(&app, "/console/districts/D1", &staff).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let before = app.app.applied_seq();
+    for district in ["D1\n", "D1\r\nSet-Cookie: x=1", "D2", ""] {
+        let res = client
+            .post(format!("{}/console/claims/{id}", app.base))
+            .header("cookie", staff.clone())
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("district", district),
+                ("decision", "verified"),
+                ("reason", "certificate No 17"),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 400, "{district:?}");
+    }
+    assert_eq!(app.app.applied_seq(), before, "nothing was decided");
+    let res = client
+        .post(format!("{}/console/claims/{id}", app.base))
+        .header("cookie", staff.clone())
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("district", "D1"),
+            ("decision", "verified"),
+            ("reason", "certificate No 17"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303);
+    assert!(app.app.applied_seq() > before, "decided");
+    let _ = client
+        .post(format!("{}/status", app.base))
+        .form(&[
+            ("application_id", id.as_str()),
+            ("child_iin", "200101500017"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let metrics = client
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "route=\"/console/claims/{application}\",method=\"POST\",status=\"400\"",
+        "route=\"/console/claims/{application}\",method=\"POST\",status=\"303\"",
+        "route=\"/status\",method=\"POST\",status=\"404\"",
+    ] {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with("kezek_http_requests_total") && l.contains(line)),
+            "{line} in {metrics}"
+        );
+    }
+}

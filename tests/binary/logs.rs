@@ -87,6 +87,69 @@ async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
         422
     );
 
+    // The parents' page and the console's search by IIN: logged, by their route alone.
+    let application = res_id(&http, &base, &portal, &child_iin).await;
+    let status = http
+        .post(format!("{base}/status"))
+        .form(&[
+            ("application_id", application.as_str()),
+            ("child_iin", child_iin.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(status, 200);
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = no_redirects
+        .get(format!("{base}/console/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let form_cookie = form.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let page = form.text().await.unwrap();
+    let csrf = page
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let signed = no_redirects
+        .post(format!("{base}/console/sign-in"))
+        .header("cookie", form_cookie)
+        .form(&[("token", staff.as_str()), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let session = signed.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let found = no_redirects
+        .get(format!(
+            "{base}/console/districts/D1/queue?find={child_iin}"
+        ))
+        .header("cookie", session)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    assert_eq!(found, 303);
+
     // A graceful stop flushes the log writer (it writes from a thread of its own).
     drop(http);
     let stopped = std::process::Command::new("kill")
@@ -115,6 +178,16 @@ async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
                     .starts_with("req-")),
         "{logs}"
     );
+    for route in [
+        "/status",
+        "/console/districts/{district}/queue",
+        "/console/sign-in",
+    ] {
+        assert!(
+            requests.iter().any(|r| r["fields"]["route"] == route),
+            "{route} is logged: {logs}"
+        );
+    }
     for secret in [
         child_iin.as_str(),
         applicant_iin.as_str(),
@@ -126,4 +199,22 @@ async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
     ] {
         assert!(!logs.contains(secret), "`{secret}` appears in the logs");
     }
+}
+
+/// The application number of the child with `iin`, as the portal finds it.
+async fn res_id(http: &reqwest::Client, base: &str, portal: &str, iin: &str) -> String {
+    let found: Value = http
+        .get(format!("{base}/v1/applications?child_iin={iin}"))
+        .bearer_auth(portal)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    found["applications"][0]["application_id"]
+        .as_str()
+        .or_else(|| found["application_id"].as_str())
+        .unwrap_or_else(|| panic!("{found}"))
+        .to_owned()
 }

@@ -157,9 +157,25 @@ pub(crate) fn html(ctx: &Ctx, status: StatusCode, page: Markup) -> Response {
 
 /// A redirect (303: the browser follows with a GET), keeping the language.
 pub(crate) fn see_other(ctx: &Ctx, to: &str) -> Response {
-    let mut res = Redirect::to(to).into_response();
+    let mut res = Redirect::to(&location(to)).into_response();
     remember_lang(ctx, &mut res);
     res
+}
+
+/// `to` as a `Location` header always takes it: every byte that is not visible ASCII
+/// (a newline, a space, a letter of another script typed into a path) percent-encoded.
+/// axum answers 500 for a location it cannot put in a header — after a write was made.
+fn location(to: &str) -> String {
+    use std::fmt::Write as _;
+    to.bytes()
+        .fold(String::with_capacity(to.len()), |mut out, b| {
+            if b.is_ascii_graphic() {
+                out.push(char::from(b));
+            } else {
+                let _ = write!(out, "%{b:02X}");
+            }
+            out
+        })
 }
 
 fn remember_lang(ctx: &Ctx, res: &mut Response) {
@@ -171,5 +187,32 @@ fn remember_lang(ctx: &Ctx, res: &mut Response) {
         if let Ok(v) = HeaderValue::from_str(&cookie) {
             res.headers_mut().append(header::SET_COOKIE, v);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn any_redirect_target_makes_a_redirect(to in ".*") {
+            let ctx = Ctx { lang: kezek_print::words::Lang::Kk, lang_chosen: false, path: String::new(), signed: None, sign_in: None };
+            let res = see_other(&ctx, &to);
+            proptest::prop_assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        }
+    }
+
+    #[test]
+    fn a_location_keeps_what_it_can_and_encodes_the_rest() {
+        assert_eq!(
+            location("/console/places/K1?done=x"),
+            "/console/places/K1?done=x"
+        );
+        assert_eq!(
+            location("/console/districts/D02\n/w"),
+            "/console/districts/D02%0A/w"
+        );
+        assert_eq!(location("/a b/ә"), "/a%20b/%D3%99");
     }
 }

@@ -143,13 +143,18 @@ pub fn api(app: Arc<App>, limits: &server::Limits, check_page: CheckPage) -> Rou
         .with_state(app)
 }
 
-/// `router`'s bodies read whole before a handler runs, within `limits`' body timeout and the
-/// size limit (the API's are; a node's other routes, the console's, go through this).
-pub fn reading_bodies(router: Router, limits: &server::Limits) -> Router {
-    router.layer(axum::middleware::from_fn_with_state(
-        limits.body_timeout,
-        read_body,
-    ))
+/// A node's other routes (the console's pages and the parents' `/status`) as the API's are
+/// served: their bodies read whole before a handler runs, within `limits`' body timeout and
+/// the size limit, and every request counted in `/metrics` and logged by its route pattern
+/// (never its path, query or body: an IIN can be in them).
+pub fn pages(router: Router, limits: &server::Limits) -> Router {
+    metrics::install();
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            limits.body_timeout,
+            read_body,
+        ))
+        .route_layer(axum::middleware::from_fn(metrics::track))
 }
 
 /// What every route of a node passes through, outermost: a follower passes writes on to the

@@ -31,7 +31,7 @@ pub fn router(app: &Arc<App>, limits: &Limits) -> Router {
         limits,
         kezek_http::CheckPage(kezek_console::check::page),
     );
-    let console = kezek_http::reading_bodies(kezek_console::router(Arc::clone(app)), limits);
+    let console = kezek_http::pages(kezek_console::router(Arc::clone(app)), limits);
     kezek_http::around(api.merge(console), Arc::clone(app), limits)
 }
 

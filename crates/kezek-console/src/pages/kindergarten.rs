@@ -5,7 +5,7 @@
 
 use crate::context::{Ctx, Signed};
 use crate::layout::notice;
-use crate::pages::{posted, refuse, written};
+use crate::pages::{back_to, posted, refuse, written};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -175,6 +175,10 @@ pub async fn act(
         Ok(a) => a,
         Err(page) => return *page,
     };
+    let kindergarten = match back_to(&ctx, &form.kindergarten) {
+        Ok(k) => k,
+        Err(page) => return *page,
+    };
     let app = &console.app;
     let result = match action.as_str() {
         "enroll" => app.enroll(&auth, None, &referral).await,
@@ -186,6 +190,6 @@ pub async fn act(
         }
         _ => Err(AppError::not_found("action", &action)),
     };
-    let to = format!("/console/kindergartens/{}?done={action}", form.kindergarten);
+    let to = format!("/console/kindergartens/{kindergarten}?done={action}");
     written(&ctx, result, |_| see_other(&ctx, &to))
 }

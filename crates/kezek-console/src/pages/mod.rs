@@ -90,6 +90,32 @@ pub(crate) fn posted<R: kezek_app::access::Roles>(
     kezek_app::access::Auth::<R>::check(s.caller.clone()).map_err(|e| Box::new(refuse(ctx, &e)))
 }
 
+/// Where a form sends the reader back to after its write (`value` of `field`: a district, a
+/// kindergarten): one of the caller's own, or — for a key of no scope — a plain id. Checked
+/// before anything is written, so that the answer to a write that was made cannot fail on it.
+pub(crate) fn back_to(ctx: &Ctx, value: &str) -> Result<String, Box<Response>> {
+    let scope = ctx.signed.as_ref().map(|s| &s.caller.scope);
+    let plain = !value.is_empty()
+        && value.len() <= 64
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let ok = match scope {
+        Some(scope) if !scope.is_empty() => scope.iter().any(|s| s == value),
+        _ => plain,
+    };
+    if ok {
+        Ok(value.to_owned())
+    } else {
+        let text = t("page_forbidden", ctx.lang);
+        Err(Box::new(html(
+            ctx,
+            StatusCode::BAD_REQUEST,
+            page(ctx, text, notice(false, text)),
+        )))
+    }
+}
+
 /// What a write answered, as a page: on success `then` with its body (a redirect, usually);
 /// a refusal in words.
 pub(crate) fn written(

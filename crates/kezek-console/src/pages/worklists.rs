@@ -4,7 +4,7 @@
 
 use crate::context::{Ctx, Signed};
 use crate::layout::{notice, page};
-use crate::pages::{posted, refuse, written};
+use crate::pages::{back_to, posted, refuse, written};
 use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -151,6 +151,11 @@ pub async fn decide(
         Ok(a) => a,
         Err(page) => return *page,
     };
+    let district = match back_to(&ctx, &form.district) {
+        Ok(d) => d,
+        Err(page) => return *page,
+    };
+    let to = format!("/console/districts/{district}/worklists?done=claim");
     let decision = kezek_app::forms::PriorityForm {
         decision: form.decision,
         reason: form.reason,
@@ -159,6 +164,5 @@ pub async fn decide(
         .app
         .decide_claim(&auth, None, &application, decision)
         .await;
-    let to = format!("/console/districts/{}/worklists?done=claim", form.district);
     written(&ctx, result, |_| see_other(&ctx, &to))
 }
