@@ -201,36 +201,71 @@ async fn the_check_page_refuses_a_copy_that_is_not_the_one_issued() {
         )
         .await;
     let doc = a["document_id"].as_str().unwrap();
-    let (s, v) = app
-        .call(
-            "GET",
-            &format!("/v1/verify/{doc}?digest={}", "0".repeat(64)),
-            None,
-            None,
-        )
-        .await;
-    assert_eq!(s, 200);
-    assert_eq!(
-        (v["valid"].clone(), v["digest_matches"].clone()),
-        (json!(false), json!(false))
-    );
+    // The copy in hand: its id and digest, as its QR code carries them.
+    let bytes = app
+        .http
+        .get(format!("{}/v1/documents/{doc}.pdf", app.base))
+        .bearer_auth(PORTAL)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let url = pdf_qr(&bytes);
+    let digest = url.rsplit("digest=").next().unwrap().to_owned();
+    // Another copy (another digest), no digest, an id never used: one and the same answer,
+    // which tells nothing of the document.
+    let mut answers = Vec::new();
+    for path in [
+        format!("/v1/verify/{doc}?digest={}", "0".repeat(64)),
+        format!("/v1/verify/{doc}"),
+        format!("/v1/verify/doc-999999?digest={digest}"),
+        "/v1/verify/doc-nothing".to_owned(),
+    ] {
+        let (s, v) = app.call("GET", &path, None, None).await;
+        assert_eq!(s, 404, "{path}: {v}");
+        assert!(
+            v.get("kind").is_none() && v.get("authority").is_none(),
+            "{v}"
+        );
+        answers.push(v["title"].clone());
+    }
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "{answers:?}");
     let (s, v) = app
         .call("GET", &format!("/v1/verify/{doc}?digest=xyz"), None, None)
         .await;
     assert_eq!((s, v["errors"][0]["field"].clone()), (422, json!("digest")));
-    let (s, _) = app.call("GET", "/v1/verify/doc-nothing", None, None).await;
-    assert_eq!(s, 404);
-    let page = app
-        .http
-        .get(format!("{}/v1/verify/{doc}", app.base))
-        .header("accept", "text/html")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let html = page.text().await.unwrap();
-    assert!(html.contains("Документ действителен") && html.contains(AUTHORITY_KK));
-    assert!(!html.contains("Аружан"));
+    let (s, v) = app
+        .call(
+            "GET",
+            &format!("/v1/verify/{doc}?digest={}", digest.to_uppercase()),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!((s, v["valid"].clone()), (200, json!(true)), "{v}");
+    for (path, status, verdict) in [
+        (
+            format!("/v1/verify/{doc}?digest={digest}"),
+            200,
+            "Документ действителен",
+        ),
+        (format!("/v1/verify/{doc}"), 404, "не выдавался"),
+    ] {
+        let page = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), status, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(html.contains(verdict), "{path}: {html}");
+        assert_eq!(html.contains(AUTHORITY_KK), status == 200, "{path}");
+        assert!(!html.contains("Аружан"));
+    }
 }
 
 #[tokio::test]

@@ -120,10 +120,11 @@ impl App {
 pub struct CheckView {
     /// The document checked.
     pub document_id: String,
-    /// Whether the stored document carries the authority's valid signature and, when a
-    /// digest was given, has that digest.
+    /// Whether the stored document carries the authority's valid signature (its digest is
+    /// the one given: a check answers nothing else).
     pub valid: bool,
-    /// Whether the digest given is the document's (`null` when none was given).
+    /// Whether the digest given is the document's: always `true` (a copy whose digest is not
+    /// the document's is answered "not found").
     pub digest_matches: Option<bool>,
     /// Its kind (`referral`, `queue_notification`, …).
     pub kind: String,
@@ -144,10 +145,14 @@ pub struct CheckView {
 
 impl App {
     /// Checks document `id` against `digest` (the hex SHA-256 its printed copy carries); no key
-    /// needed.
+    /// needed. Only the id and digest of a copy that was issued say anything: without the
+    /// digest, with another one, or for an id never used the answer is the same "not found"
+    /// — ids are sequential, and the check must not list every document's kind, time and
+    /// authority to whoever counts through them.
     ///
     /// # Errors
-    /// No such document, a digest that is not 64 hex digits, or the store failed.
+    /// No document issued with this id and digest, a digest that is not 64 hex digits, or
+    /// the store failed.
     pub async fn check(&self, id: &str, digest: Option<&str>) -> Result<CheckView, AppError> {
         if let Some(d) = digest {
             if d.len() != 64 || !d.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -158,13 +163,19 @@ impl App {
                 ));
             }
         }
-        let (bytes, doc) = self.stored(id).await?;
+        let not_issued = || AppError::not_found("document", id);
+        let digest = digest.ok_or_else(not_issued)?.to_ascii_lowercase();
+        let (bytes, doc) = match self.stored(id).await {
+            Err(AppError::NotFound { .. }) => return Err(not_issued()),
+            other => other?,
+        };
+        if !same_bytes(digest.as_bytes(), crate::documents::digest(&doc).as_bytes()) {
+            return Err(not_issued());
+        }
         let offset = self.peek(|s| s.policy().calendar.offset)?;
         let keys = serde_json::to_string(&crate::views::KeysView::of(self.authority()))
             .unwrap_or_default();
         let signed = crate::documents::check_offline(&bytes, &keys).is_ok();
-        let digest_matches =
-            digest.map(|d| d.eq_ignore_ascii_case(&crate::documents::digest(&doc)));
         let text = |k: &str| {
             crate::documents::field(&doc, k)
                 .unwrap_or_default()
@@ -177,8 +188,8 @@ impl App {
         });
         Ok(CheckView {
             document_id: id.to_owned(),
-            valid: signed && digest_matches != Some(false),
-            digest_matches,
+            valid: signed,
+            digest_matches: Some(true),
             title,
             issued_at_local: text("issued_at")
                 .parse()
@@ -190,4 +201,9 @@ impl App {
             kind,
         })
     }
+}
+
+/// Equality that takes as long whatever the bytes: the digest is what proves a copy in hand.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

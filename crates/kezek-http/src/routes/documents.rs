@@ -34,9 +34,9 @@ struct Digest {
 }
 
 #[utoipa::path(get, path = "/v1/verify/{id}", tag = "public", summary = "Check a printed document: was it issued, and is it unchanged",
-    description = "No key needed: the URL (and QR code) at the foot of every printed document leads here. Answers whether the document carries the authority's valid signature and, with `digest`, whether the printed copy is the one issued; shows only its kind, date and authority — no name, no IIN. A browser (`Accept: text/html`) gets the same as a page in Kazakh and Russian.",
+    description = "No key needed: the URL (and QR code) at the foot of every printed document leads here. With the id and the `digest` printed on a copy, answers whether that copy was issued unchanged and carries the authority's valid signature, showing only its kind, date and authority — no name, no IIN. Without the digest, with another one, or for an id never used the answer is the same 404: the ids cannot be counted through. A browser (`Accept: text/html`) gets the same as a page in Kazakh and Russian.",
     params(("id" = String, Path, description = "document id"), ("digest" = Option<String>, Query, description = "the SHA-256 (hex) printed on the document")),
-    responses((status = 200, description = "the check", body = kezek_app::ops::documents::CheckView), (status = 404, description = "no such document", body = Problem),
+    responses((status = 200, description = "the check", body = kezek_app::ops::documents::CheckView), (status = 404, description = "no document issued with this id and digest", body = Problem),
         (status = 422, description = "a digest that is not 64 hex digits", body = Problem)))]
 async fn check(
     State(app): State<Arc<App>>,
