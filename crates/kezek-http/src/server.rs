@@ -348,6 +348,30 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// Whatever a client or proxy writes into `X-Forwarded-For`, reading it never fails;
+        /// from anyone but a trusted proxy it changes nothing; and behind a trusted proxy a
+        /// client's own address appended last is the one taken.
+        #[test]
+        fn any_forwarded_for_is_read_and_only_a_trusted_proxy_is_believed(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            peer_trusted in proptest::bool::ANY,
+        ) {
+            let nets: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+            let peer: IpAddr = if peer_trusted { "10.0.0.1" } else { "198.51.100.1" }.parse().unwrap();
+            let Ok(value) = axum::http::HeaderValue::from_bytes(&bytes) else { return Ok(()) };
+            let got = client_addr(peer, [&value].into_iter(), &nets);
+            if !peer_trusted {
+                proptest::prop_assert_eq!(got, peer);
+            }
+            // What the proxy appends after whatever came before wins.
+            let appended = axum::http::HeaderValue::from_static("203.0.113.9");
+            let got = client_addr(peer, [&value, &appended].into_iter(), &nets);
+            let expected: IpAddr = if peer_trusted { "203.0.113.9" } else { "198.51.100.1" }.parse().unwrap();
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
+
     #[test]
     fn a_full_table_closes_its_oldest_idle_connection_and_never_a_busy_one() {
         let table = Table::default();
