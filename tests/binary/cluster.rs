@@ -239,39 +239,8 @@ async fn a_console_session_is_the_installations_and_ends_everywhere() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let first_cookie = |r: &reqwest::Response| {
-        r.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let csrf_in = |page: &str| {
-        page.split("name=\"csrf\" value=\"")
-            .nth(1)
-            .and_then(|rest| rest.split('"').next())
-            .unwrap()
-            .to_owned()
-    };
     // Signed in on the follower.
-    let form = http
-        .get(format!("{b_url}/console/sign-in"))
-        .send()
-        .await
-        .unwrap();
-    let form_cookie = first_cookie(&form);
-    let csrf = csrf_in(&form.text().await.unwrap());
-    let signed = http
-        .post(format!("{b_url}/console/sign-in"))
-        .header("cookie", form_cookie)
-        .form(&[("token", staff.as_str()), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(signed.status(), 303);
-    let session = first_cookie(&signed);
+    let session = crate::common::console_session(&b_url, &staff).await;
     let open = |base: String| {
         http.get(format!("{base}/console/districts/D1"))
             .header("cookie", session.clone())
@@ -279,7 +248,7 @@ async fn a_console_session_is_the_installations_and_ends_everywhere() {
     };
     let page = open(a_url.clone()).await.unwrap();
     assert_eq!(page.status(), 200, "good on the leader too");
-    let csrf = csrf_in(&page.text().await.unwrap());
+    let csrf = crate::common::csrf_in(&page.text().await.unwrap());
     let out = http
         .post(format!("{a_url}/console/sign-out"))
         .header("cookie", session.clone())

@@ -254,3 +254,48 @@ pub async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Value {
         .await
         .unwrap()
 }
+
+/// The CSRF token of the first form on `page`.
+pub fn csrf_in(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a form with a CSRF token")
+        .to_owned()
+}
+
+/// The `name=value` of the first cookie `res` sets.
+pub fn set_cookie(res: &reqwest::Response) -> String {
+    res.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// Signs in to the console at `base` with `token` as a browser does (the form, its cookie
+/// and CSRF token, then the post): the session cookie's `name=value`.
+pub async fn console_session(base: &str, token: &str) -> String {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let form = http
+        .get(format!("{base}/console/sign-in"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = set_cookie(&form);
+    let csrf = csrf_in(&form.text().await.unwrap());
+    let signed = http
+        .post(format!("{base}/console/sign-in"))
+        .header("cookie", cookie)
+        .form(&[("token", token), ("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed.status(), 303, "signed in");
+    set_cookie(&signed)
+}

@@ -20,6 +20,63 @@ struct Shared {
     authority: PathBuf,
 }
 
+/// A new installation on a private database: its key directory (where the authority key is
+/// made), where it is, and a portal's and a D1 staff's keys.
+struct Installation {
+    key_dir: tempfile::TempDir,
+    shared: Shared,
+    portal: String,
+    staff: String,
+}
+
+fn installation() -> Installation {
+    let key_dir = tempfile::tempdir().unwrap();
+    let shared = Shared {
+        database: kezek_testdb::database(),
+        authority: key_dir.path().join("authority.key"),
+    };
+    let on = ["--database", shared.database.as_str()];
+    let portal = key(key_dir.path(), &[&on[..], &["--role", "portal"]].concat());
+    let staff = key(
+        key_dir.path(),
+        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
+    );
+    Installation {
+        key_dir,
+        shared,
+        portal,
+        staff,
+    }
+}
+
+/// `kezek verify` of the installation passes.
+fn verifies(key_dir: &std::path::Path, shared: &Shared) -> Result<(), String> {
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(key_dir)
+        .args(["--database", &shared.database, "--authority-key"])
+        .arg(&shared.authority)
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// Each seq once in the journal, none missing.
+fn each_seq_once(shared: &Shared) -> bool {
+    let name = shared.database.rsplit('/').next().unwrap();
+    kezek_testdb::shared()
+        .sql(
+            name,
+            "SELECT count(*) = count(DISTINCT seq) AND count(*) = coalesce(max(seq), 0) FROM events",
+        )
+        .trim()
+        == "t"
+}
+
 /// A running node.
 struct Node {
     child: Child,
@@ -91,17 +148,12 @@ async fn a_killed_leader_is_replaced_and_nothing_acknowledged_is_lost() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(20);
-    let key_dir = tempfile::tempdir().unwrap();
-    let shared = Shared {
-        database: kezek_testdb::database(),
-        authority: key_dir.path().join("authority.key"),
-    };
-    let on = ["--database", shared.database.as_str()];
-    let portal = key(key_dir.path(), &[&on[..], &["--role", "portal"]].concat());
-    let staff = key(
-        key_dir.path(),
-        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
-    );
+    let Installation {
+        key_dir,
+        shared,
+        portal,
+        staff,
+    } = installation();
     let http = reqwest::Client::new();
     let mut nodes: Vec<Node> = Vec::new();
     for _ in 0..3 {
@@ -244,29 +296,13 @@ async fn a_killed_leader_is_replaced_and_nothing_acknowledged_is_lost() {
                 assert_eq!(r.status(), 200, "run {run}: round {id} is not on {}", n.url);
             }
         }
-        // Each seq once, none missing.
-        let name = shared.database.rsplit('/').next().unwrap();
-        let counts = kezek_testdb::shared().sql(
-            name,
-            "SELECT count(*) = count(DISTINCT seq) AND count(*) = coalesce(max(seq), 0) FROM events",
-        );
-        assert_eq!(
-            counts.trim(),
-            "t",
+        assert!(
+            each_seq_once(&shared),
             "run {run}: a seq written twice or missing"
         );
-        let out = kezek()
-            .args(["verify", "--data"])
-            .arg(key_dir.path())
-            .args(["--database", &shared.database, "--authority-key"])
-            .arg(&shared.authority)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "run {run}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        if let Err(e) = verifies(key_dir.path(), &shared) {
+            panic!("run {run}: {e}");
+        }
     }
     // Every acknowledged registration, sent again with its key, gets its first answer.
     let registrations = acked.lock().unwrap().registrations.clone();
@@ -331,17 +367,12 @@ async fn a_frozen_leader_is_replaced_within_10_s_and_steps_down_when_it_wakes() 
     if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
         return;
     }
-    let key_dir = tempfile::tempdir().unwrap();
-    let shared = Shared {
-        database: kezek_testdb::database(),
-        authority: key_dir.path().join("authority.key"),
-    };
-    let on = ["--database", shared.database.as_str()];
-    let portal = key(key_dir.path(), &[&on[..], &["--role", "portal"]].concat());
-    let staff = key(
-        key_dir.path(),
-        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
-    );
+    let Installation {
+        key_dir,
+        shared,
+        portal,
+        staff,
+    } = installation();
     let http = reqwest::Client::new();
     let mut nodes: Vec<Node> = (0..3)
         .map(|_| start(&shared, tempfile::tempdir().unwrap()))
@@ -444,24 +475,10 @@ async fn a_frozen_leader_is_replaced_within_10_s_and_steps_down_when_it_wakes() 
             assert_eq!(r.status(), 200, "{id} is not on {url}");
         }
     }
-    let name = shared.database.rsplit('/').next().unwrap();
-    let counts = kezek_testdb::shared().sql(
-        name,
-        "SELECT count(*) = count(DISTINCT seq) AND count(*) = coalesce(max(seq), 0) FROM events",
-    );
-    assert_eq!(counts.trim(), "t", "a seq written twice or missing");
-    let out = kezek()
-        .args(["verify", "--data"])
-        .arg(key_dir.path())
-        .args(["--database", &shared.database, "--authority-key"])
-        .arg(&shared.authority)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(each_seq_once(&shared), "a seq written twice or missing");
+    if let Err(e) = verifies(key_dir.path(), &shared) {
+        panic!("{e}");
+    }
     eprintln!("frozen leader: writes resumed after {resumed:?}");
     for mut n in nodes.into_iter().chain([frozen]) {
         n.child.kill().unwrap();

@@ -100,45 +100,11 @@ async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
         .unwrap()
         .status();
     assert_eq!(status, 200);
+    let session = crate::common::console_session(&base, &staff).await;
     let no_redirects = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let form = no_redirects
-        .get(format!("{base}/console/sign-in"))
-        .send()
-        .await
-        .unwrap();
-    let form_cookie = form.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let page = form.text().await.unwrap();
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
-    let signed = no_redirects
-        .post(format!("{base}/console/sign-in"))
-        .header("cookie", form_cookie)
-        .form(&[("token", staff.as_str()), ("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let session = signed.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
     let found = no_redirects
         .get(format!(
             "{base}/console/districts/D1/queue?find={child_iin}"

@@ -266,16 +266,9 @@ async fn an_edited_document_key_or_stored_answer_fails_verify() {
         ("UPDATE idempotency SET status = 200", "stored answer"),
     ];
     for (edit, complaint) in edits {
-        let copy = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(data).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_file() {
-                std::fs::copy(&path, copy.path().join(path.file_name().unwrap())).unwrap();
-            }
-        }
-        let conn = rusqlite::Connection::open(copy.path().join("kezek.sqlite")).unwrap();
-        assert_eq!(conn.execute(edit, []).unwrap(), 1, "{edit}");
-        drop(conn);
+        let copy = edited(data, |conn| {
+            assert_eq!(conn.execute(edit, []).unwrap(), 1, "{edit}");
+        });
         let out = verify(copy.path());
         assert!(!out.status.success(), "{edit} went unnoticed");
         assert!(
