@@ -333,6 +333,29 @@ async fn preferences_withdraw_decline_and_no_show() {
         (s, v["status"].as_str(), v["application_status"].as_str()),
         (200, Some("declined"), Some("cancelled"))
     );
+    // The family confirms, and has until its admission deadline to come: a no-show is
+    // refused until that has passed; then the kindergarten has a working day to record it.
+    let (s, confirmed) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{r3}/confirm"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{confirmed}");
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{r3}/no-show"),
+            Some(KG),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("deadline_not_passed")));
+    let deadline: jiff::Timestamp = confirmed["expires_at"].as_str().unwrap().parse().unwrap();
+    app.clock
+        .advance(deadline.as_second() - app.app.now().as_second() + 3600);
     let (s, v) = app
         .call(
             "POST",
@@ -343,7 +366,8 @@ async fn preferences_withdraw_decline_and_no_show() {
         .await;
     assert_eq!(
         (s, v["status"].as_str(), v["application_status"].as_str()),
-        (200, Some("no_show"), Some("queued"))
+        (200, Some("no_show"), Some("queued")),
+        "{v}"
     );
     let (_, kg) = app
         .call("GET", "/v1/kindergartens/K1", Some(KG), None)

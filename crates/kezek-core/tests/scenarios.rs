@@ -337,9 +337,31 @@ fn an_out_of_turn_privilege_not_confirmed_is_dropped_and_stopped() {
     register(&mut s, 2, "none", t("2026-09-01T07:00:00Z"));
     open(&mut s, "g", 1);
     assert_eq!(round(&mut s, "r1", t("2026-09-03T06:00:00Z"))[0].0, "a1");
+    // Before the family's deadline (the end of Monday 7 Sept) a no-show is refused: the
+    // family may still come.
+    let early = s
+        .execute(NoShow {
+            referral_id: ReferralId::parse("r1-1").unwrap(),
+            at: t("2026-09-04T06:00:00Z"),
+        })
+        .unwrap_err();
+    assert!(matches!(
+        early,
+        CommandError::Refused(Refusal::Conflict {
+            code: "deadline_not_passed",
+            ..
+        })
+    ));
+    assert_eq!(
+        s.referral(&ReferralId::parse("r1-1").unwrap())
+            .unwrap()
+            .status,
+        kezek_core::model::ReferralStatus::Issued,
+        "nothing changed"
+    );
     s.execute(NoShow {
         referral_id: ReferralId::parse("r1-1").unwrap(),
-        at: t("2026-09-04T06:00:00Z"),
+        at: t("2026-09-08T06:00:00Z"),
     })
     .unwrap();
     let a1 = s
@@ -350,7 +372,7 @@ fn an_out_of_turn_privilege_not_confirmed_is_dropped_and_stopped() {
         s.policy().general_tier()
     );
     // Stopped for 10 days: the seat goes to the next child.
-    assert_eq!(round(&mut s, "r2", t("2026-09-05T06:00:00Z"))[0].0, "a2");
+    assert_eq!(round(&mut s, "r2", t("2026-09-09T06:00:00Z"))[0].0, "a2");
 }
 
 #[test]
@@ -577,4 +599,87 @@ fn why_a_child_is_left_out_follows_the_round() {
         "K2 has no group of 4-year-olds"
     );
     assert!(after[1].taken_by.is_empty());
+}
+
+#[test]
+fn a_no_show_waits_for_the_familys_deadline_and_the_kindergarten_has_a_day_to_record() {
+    use kezek_core::command::admission::Enroll;
+    use kezek_core::command::referral::Confirm;
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 3)]);
+    for n in 1..=3 {
+        register(&mut s, n, "none", t("2026-09-01T06:00:00Z"));
+    }
+    open(&mut s, "g", 3);
+    // Thursday 3 Sept: three referrals; the families confirm on Friday.
+    assert_eq!(round(&mut s, "r1", t("2026-09-03T06:00:00Z")).len(), 3);
+    let id = |n: u32| ReferralId::parse(&format!("r1-{n}")).unwrap();
+    for n in 1..=3 {
+        s.execute(Confirm {
+            referral_id: id(n),
+            at: t("2026-09-04T06:00:00Z"),
+        })
+        .unwrap();
+    }
+    // Five working days to come: by the end of Friday 11 Sept, local time (UTC+5).
+    let deadline = s.referral(&id(1)).unwrap().expires_at;
+    assert_eq!(deadline, t("2026-09-11T19:00:00Z"));
+    let hour = Span::new().hours(1);
+    // The family still has time: a no-show is refused, nothing changes.
+    let early = s
+        .execute(NoShow {
+            referral_id: id(1),
+            at: deadline.checked_sub(hour).unwrap(),
+        })
+        .unwrap_err();
+    assert!(matches!(
+        early,
+        CommandError::Refused(Refusal::Conflict {
+            code: "deadline_not_passed",
+            ..
+        })
+    ));
+    // The deadline passes: the kindergarten has the next working day (Monday 14 Sept) to
+    // record what happened by then; nothing lapses meanwhile.
+    assert!(s
+        .execute(LapseOverdue {
+            at: deadline.checked_add(hour).unwrap()
+        })
+        .unwrap()
+        .is_empty());
+    let out = s
+        .execute(NoShow {
+            referral_id: id(1),
+            at: deadline.checked_add(hour).unwrap(),
+        })
+        .unwrap();
+    assert!(matches!(
+        &out[0].1,
+        Event::ReferralLapsed {
+            reason: LapseReason::NoShow,
+            ..
+        }
+    ));
+    s.execute(Enroll {
+        referral_id: id(2),
+        at: t("2026-09-14T05:00:00Z"),
+    })
+    .unwrap();
+    // Nobody recorded the third: it lapses when Monday ends, as not used in time.
+    let recorded_by = t("2026-09-14T19:00:00Z");
+    assert_eq!(s.next_deadline(), Some(recorded_by));
+    assert!(s
+        .execute(LapseOverdue {
+            at: recorded_by.checked_sub(Span::new().seconds(1)).unwrap()
+        })
+        .unwrap()
+        .is_empty());
+    let out = s.execute(LapseOverdue { at: recorded_by }).unwrap();
+    assert!(matches!(
+        &out[0].1,
+        Event::ReferralLapsed {
+            reason: LapseReason::NotEnrolled,
+            ..
+        }
+    ));
+    assert_eq!(s.next_deadline(), None);
 }

@@ -3,7 +3,7 @@
 //! returns).
 
 use super::lapse::lapse;
-use super::referral::{not_expired, referral_in, Code};
+use super::referral::{not_expired_by, referral_in, Code};
 use super::refusal::Refusal;
 use crate::event::{Event, LapseReason};
 use crate::model::{ReferralId, ReferralStatus};
@@ -31,7 +31,9 @@ impl Enroll {
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let (_, referral) = referral_in(state, &self.referral_id, &OPEN)?;
         confirmed(state, referral, "it can be admitted once confirmed")?;
-        not_expired(referral, self.at)?;
+        // The kindergarten records an admission made by the deadline until the referral
+        // lapses (a working day after it, as the policy says).
+        not_expired_by(referral, state.lapse_time(referral), self.at)?;
         Ok(vec![Event::Enrolled {
             referral_id: self.referral_id,
             at: self.at,
@@ -52,9 +54,20 @@ impl NoShow {
     /// The `referral_lapsed` event, with reason `no_show`.
     ///
     /// # Errors
-    /// Unknown referral, or one that is not open.
+    /// Unknown referral, one that is not open, or one whose deadline (to confirm, or once
+    /// confirmed to come) has not passed: until then the family may still come, and a
+    /// no-show would take its seat away.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let (_, referral) = referral_in(state, &self.referral_id, &OPEN)?;
+        if self.at < referral.expires_at {
+            return Err(Refusal::conflict(
+                Code::DeadlineNotPassed.as_str(),
+                format!(
+                    "referral {} is the family's until {}: a no-show is recorded once that has passed",
+                    referral.id, referral.expires_at
+                ),
+            ));
+        }
         Ok(vec![lapse(state, referral, self.at, LapseReason::NoShow)])
     }
 }

@@ -25,6 +25,8 @@ code_enum! {
         /// The parent has not confirmed the referral, and the policy admits only confirmed
         /// ones.
         ReferralNotConfirmed = "referral_not_confirmed",
+        /// A no-show recorded while the family still has time to confirm or to come.
+        DeadlineNotPassed = "deadline_not_passed",
     }
 }
 
@@ -49,10 +51,19 @@ pub(crate) fn referral_in<'s>(
     Ok((r, referral))
 }
 
-/// Refuses an act on `referral` at `at` when its deadline has passed; the lapse itself is
-/// journaled by [`super::lapse::LapseOverdue`].
+/// Refuses an act of the family on `referral` at `at` when its deadline has passed; the
+/// lapse itself is journaled by [`super::lapse::LapseOverdue`].
 pub(crate) fn not_expired(referral: &Referral, at: Timestamp) -> Result<(), Refusal> {
-    if at < referral.expires_at {
+    not_expired_by(referral, referral.expires_at, at)
+}
+
+/// Refuses an act on `referral` at `at` at or after `until`.
+pub(crate) fn not_expired_by(
+    referral: &Referral,
+    until: Timestamp,
+    at: Timestamp,
+) -> Result<(), Refusal> {
+    if at < until {
         return Ok(());
     }
     Err(Refusal::conflict(

@@ -136,6 +136,20 @@ pub struct ReferralRules {
     /// Whether a kindergarten may admit a child whose parent has not confirmed the referral
     /// (the regulations: no; a district may allow it for referrals confirmed in person).
     pub enroll_unconfirmed: bool,
+    /// Working days after a confirmed referral's admission deadline in which the kindergarten
+    /// still records what happened by then — the child admitted, or a no-show — before the
+    /// referral lapses by itself (0: it lapses at the deadline).
+    pub record_working_days: u32,
+}
+
+/// Where and by when a decision can be appealed (`[appeal]`): printed on every decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appeal {
+    /// Working days from the decision.
+    pub working_days: u32,
+    /// To whom, in Kazakh and Russian; `None`: the education department of the application's
+    /// district (as the catalog names it).
+    pub to: Option<(String, String)>,
 }
 
 /// A validated policy.
@@ -165,6 +179,8 @@ pub struct Policy {
     pub blocks: Vec<Block>,
     /// Referral deadlines.
     pub referral: ReferralRules,
+    /// Where and by when decisions are appealed.
+    pub appeal: Appeal,
     /// Working days.
     pub calendar: Calendar,
     category_tier: FxHashMap<Category, usize>,
@@ -190,7 +206,41 @@ struct RawPolicy {
     documents: ChannelDocuments,
     tiers: Vec<RawTier>,
     referral: RawReferral,
+    #[serde(default)]
+    appeal: RawAppeal,
     calendar: RawCalendar,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAppeal {
+    #[serde(default = "five")]
+    working_days: u32,
+    #[serde(default)]
+    to_kk: Option<String>,
+    #[serde(default)]
+    to_ru: Option<String>,
+}
+
+impl Default for RawAppeal {
+    fn default() -> Self {
+        Self {
+            working_days: five(),
+            to_kk: None,
+            to_ru: None,
+        }
+    }
+}
+
+/// The working days to appeal a decision when the policy does not say (the regulations'
+/// complaint period before an authority).
+fn five() -> u32 {
+    5
+}
+
+/// The working day after the admission deadline in which a kindergarten records what happened.
+fn one() -> u32 {
+    1
 }
 
 #[derive(Deserialize)]
@@ -217,6 +267,8 @@ struct RawReferral {
     on_lapse: AfterReferral,
     #[serde(default, rename = "enrol_unconfirmed")]
     enroll_unconfirmed: bool,
+    #[serde(default = "one")]
+    record_working_days: u32,
 }
 
 #[derive(Deserialize)]

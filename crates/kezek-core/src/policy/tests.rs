@@ -129,3 +129,39 @@ fn garbage_never_panics() {
         assert!(Policy::from_toml(s).is_err());
     }
 }
+
+#[test]
+fn appeals_and_the_recording_day_have_defaults_and_bounds() {
+    let p = Policy::from_toml(KZ_2013).unwrap();
+    assert_eq!(p.appeal.working_days, 5);
+    assert_eq!(p.appeal.to, None, "the district's education department");
+    assert_eq!(p.referral.record_working_days, 1);
+    let named = KZ_2013.replace(
+        "[calendar]",
+        "[appeal]\nworking_days = 10\nto_kk = \"Облыс әкімдігі\"\nto_ru = \"Акимат области\"\n\n[calendar]",
+    );
+    let p = Policy::from_toml(&named).unwrap();
+    assert_eq!(p.appeal.working_days, 10);
+    assert_eq!(
+        p.appeal.to,
+        Some(("Облыс әкімдігі".into(), "Акимат области".into()))
+    );
+    for (text, key) in [
+        ("[appeal]\nworking_days = 0\n", "appeal.working_days"),
+        ("[appeal]\nto_ru = \"Акимат\"\n", "appeal.to_kk"),
+        (
+            "[appeal]\nto_kk = \"   \"\nto_ru = \"Акимат\"\n",
+            "appeal.to_kk",
+        ),
+    ] {
+        let e = Policy::from_toml(&KZ_2013.replace("[calendar]", &format!("{text}\n[calendar]")))
+            .unwrap_err();
+        assert_eq!(e.key, key, "{text}");
+    }
+    let e = with(
+        "on_lapse = \"requeue\"",
+        "on_lapse = \"requeue\"\nrecord_working_days = 11",
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "referral.record_working_days");
+}

@@ -99,6 +99,10 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
     if r.stop_list_days > 366 {
         return Err(err("referral.stop_list_days", "must be at most 366"));
     }
+    if r.record_working_days > 10 {
+        return Err(err("referral.record_working_days", "must be at most 10"));
+    }
+    let appeal = validate_appeal(raw.appeal)?;
     let calendar = validate_calendar(raw.calendar)?;
     Ok(Policy {
         name: raw.name,
@@ -119,10 +123,38 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
             on_decline: r.on_decline,
             on_lapse: r.on_lapse,
             enroll_unconfirmed: r.enroll_unconfirmed,
+            record_working_days: r.record_working_days,
         },
+        appeal,
         calendar,
         category_tier,
         source: std::sync::Arc::from(""),
+    })
+}
+
+/// `[appeal]`: a period of 1 to 60 working days, and the authority named in both languages or
+/// in neither.
+fn validate_appeal(raw: super::RawAppeal) -> Result<super::Appeal, PolicyError> {
+    if !(1..=60).contains(&raw.working_days) {
+        return Err(err("appeal.working_days", "must be between 1 and 60"));
+    }
+    let to = match (raw.to_kk, raw.to_ru) {
+        (None, None) => None,
+        (Some(kk), Some(ru))
+            if crate::model::text::is_place_name(&kk) && crate::model::text::is_place_name(&ru) =>
+        {
+            Some((kk, ru))
+        }
+        _ => {
+            return Err(err(
+                "appeal.to_kk",
+                "name the authority in Kazakh (to_kk) and in Russian (to_ru), both with letters, or leave both out for the district's education department",
+            ))
+        }
+    };
+    Ok(super::Appeal {
+        working_days: raw.working_days,
+        to,
     })
 }
 

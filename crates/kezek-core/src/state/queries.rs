@@ -326,10 +326,43 @@ impl State {
         self.referrals.len()
     }
 
-    /// The earliest deadline of an open referral, if any (the lapse sweep's next due time).
+    /// When an open referral lapses if nobody acts: an issued one at its deadline (the
+    /// family's time to confirm); a confirmed one `record_working_days` working days after
+    /// its admission deadline — the kindergarten's time to record what happened by then (the
+    /// child admitted, or a no-show).
+    #[must_use]
+    pub fn lapse_time(&self, referral: &super::Referral) -> Timestamp {
+        let rules = &self.policy().referral;
+        if referral.status != crate::model::ReferralStatus::Confirmed
+            || rules.record_working_days == 0
+        {
+            return referral.expires_at;
+        }
+        // The last day of the deadline is the local day before the instant it ends.
+        let last = referral
+            .expires_at
+            .checked_sub(jiff::SignedDuration::from_secs(1))
+            .unwrap_or(referral.expires_at);
+        self.policy()
+            .calendar
+            .deadline(last, rules.record_working_days)
+            .max(referral.expires_at)
+    }
+
+    /// The earliest time an open referral lapses, if any (the lapse sweep's next due time).
     #[must_use]
     pub fn next_deadline(&self) -> Option<Timestamp> {
-        self.deadlines.first().map(|(t, _)| *t)
+        // Lapse times are never before deadlines: past the earliest lapse time found, no
+        // later deadline can beat it.
+        let mut best: Option<Timestamp> = None;
+        for (t, r) in &self.deadlines {
+            if best.is_some_and(|b| *t >= b) {
+                break;
+            }
+            let at = self.referral_at(*r).map_or(*t, |x| self.lapse_time(x));
+            best = Some(best.map_or(at, |b| b.min(at)));
+        }
+        best
     }
 
     /// Open referrals whose family is due a reminder at `at` (their deadline's last day has
@@ -358,11 +391,16 @@ impl State {
             .map(|(t, _)| reminder_time(*t))
     }
 
-    /// Open referrals whose deadline is at or before `at`, earliest first.
+    /// Open referrals that lapse at or before `at` ([`Self::lapse_time`]), earliest deadline
+    /// first.
     pub fn due_referrals(&self, at: Timestamp) -> impl Iterator<Item = ReferralIx> + '_ {
         self.deadlines
             .iter()
             .take_while(move |(t, _)| *t <= at)
+            .filter(move |(_, r)| {
+                self.referral_at(*r)
+                    .is_some_and(|x| self.lapse_time(x) <= at)
+            })
             .map(|(_, r)| *r)
     }
 
