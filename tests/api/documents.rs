@@ -200,3 +200,38 @@ async fn answers_with_personal_data_are_kept_by_no_cache() {
         assert_eq!(res.headers()["x-content-type-options"], "nosniff", "{path}");
     }
 }
+
+/// A refusal filed at a counter is the receipt the family leaves with: the clerk who filed it
+/// and the district's staff can print it; another district's staff cannot.
+#[tokio::test]
+async fn a_counter_refusal_prints_for_its_clerk_and_its_districts_staff() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let mut body = crate::harness::application(1, None);
+    body["channel"] = "service_center".into();
+    body["documents"] = serde_json::json!(["application_form"]);
+    let (s, refused) = app
+        .call(
+            "POST",
+            "/v1/applications",
+            Some(crate::harness::CLERK),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 422, "{refused}");
+    let doc = refused["document_id"].as_str().unwrap();
+    for (token, status) in [
+        (crate::harness::CLERK, 200),
+        (crate::harness::STAFF, 200),
+        (crate::harness::STAFF_D2, 403),
+    ] {
+        let res = app
+            .http
+            .get(format!("{}/v1/documents/{doc}.pdf?lang=ru", app.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), status, "{token}");
+    }
+}

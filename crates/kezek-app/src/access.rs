@@ -135,6 +135,18 @@ impl Caller {
             Ok(())
         }
     }
+
+    /// Refuses staff or a clerk outside `district` (others pass: the portal acts for the
+    /// citizen, admin sees all).
+    ///
+    /// # Errors
+    /// 403 when the key's scope does not hold `district`.
+    pub fn district_scope(&self, district: &str) -> Result<(), AppError> {
+        match self.role {
+            Role::Staff | Role::Clerk => self.require_scope(self.role, district),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The district id of application `a`.
@@ -197,8 +209,11 @@ roles! {
     Kindergartens = [Kindergarten];
     /// Auditors.
     Auditor = [Auditor];
-    /// The portal or staff: who may see applications and documents.
+    /// The portal or staff: who may see applications.
     PortalOrStaff = [Portal, Staff];
+    /// Who may open an application's documents: the portal, and staff and counter clerks of
+    /// its district (a refusal filed at a counter is printed there for the family).
+    DocumentReaders = [Portal, Clerk, Staff];
     /// Staff or auditors: who may see rounds and statistics.
     StaffOrAuditor = [Staff, Auditor];
     /// Who may look districts and kindergartens up: the portal, clerks, staff, auditors.

@@ -45,6 +45,23 @@ fn authority(state: &State, d: DistrictIx) -> Value {
     )
 }
 
+/// Where and by when a decision made at `decided_at` is appealed: to the authority the policy
+/// names, else to the education department of district `d` (`null` while it has no names);
+/// by the end of the policy's working days after it.
+#[must_use]
+pub fn appeal(state: &State, d: Option<DistrictIx>, decided_at: Timestamp) -> Value {
+    let policy = state.policy();
+    let to = match &policy.appeal.to {
+        Some((kk, ru)) => json!({"kk": kk, "ru": ru}),
+        None => d.map_or(Value::Null, |d| authority(state, d)),
+    };
+    json!({
+        "to": to,
+        "by": policy.calendar.deadline(decided_at, policy.appeal.working_days),
+        "working_days": policy.appeal.working_days,
+    })
+}
+
 /// Adds the child, the applicant and the authority of `app` to `body`.
 fn about(state: &State, app: &Application, mut body: Value) -> Value {
     if let Some(map) = body.as_object_mut() {
@@ -79,7 +96,12 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 channel,
                 about,
             } => {
-                let mut body = json!({"grounds": grounds, "refused_at": at});
+                let district = about
+                    .as_ref()
+                    .and_then(|a| a.district.as_ref())
+                    .and_then(|d| state.district_index(d));
+                let mut body = json!({"grounds": grounds, "refused_at": at,
+                    "appeal": appeal(state, district, *at)});
                 // Whom it concerns and who refused, where the request said so validly.
                 if let (Some(about), Some(map)) = (about, body.as_object_mut()) {
                     if let Some(name) = &about.child_name {
@@ -88,12 +110,12 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                     if let Some(iin) = &about.child_iin {
                         map.insert("child_iin".into(), iin.to_string().into());
                     }
-                    let d = about
-                        .district
-                        .as_ref()
-                        .and_then(|d| state.district_index(d));
-                    if let Some(d) = d {
+                    if let Some(d) = district {
                         map.insert("authority".into(), authority(state, d));
+                        if let Some(named) = state.district(d) {
+                            // Who may print it: the district's staff and counters.
+                            map.insert("district".into(), named.id.as_str().into());
+                        }
                     }
                 }
                 // At a counter the refusal is also the receipt the family leaves with: the
@@ -128,7 +150,12 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 grounds,
                 ..
             } => {
-                let body = json!({"decision": "not_admitted", "grounds": grounds, "decided_at": at, "back_in_queue": true});
+                let district = state
+                    .referral(referral_id)
+                    .and_then(|r| state.application(r.app))
+                    .map(|a| a.district);
+                let body = json!({"decision": "not_admitted", "grounds": grounds, "decided_at": at, "back_in_queue": true,
+                    "appeal": appeal(state, district, *at)});
                 docs.extend(admission(state, *seq, referral_id, now, body));
             }
             Event::ClaimDecided {
@@ -140,12 +167,15 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                 let Some((_, app)) = state.application_by_id(application_id) else {
                     continue;
                 };
-                let body = json!({
+                let mut body = json!({
                     "category": state.category_of(app).map(ToString::to_string),
                     "decision": if *verified { "verified" } else { "rejected" },
                     "reason": reason,
                     "decided_at": at,
                 });
+                if let (false, Some(map)) = (*verified, body.as_object_mut()) {
+                    map.insert("appeal".into(), appeal(state, Some(app.district), *at));
+                }
                 let body = about(state, app, body);
                 let id = application_id.as_str();
                 docs.push(draft(result_id(*seq), "priority_decision", now, id, body));

@@ -8,7 +8,7 @@
 
 mod drafts;
 
-pub use drafts::{drafts, earlier_queue_notification, BRING};
+pub use drafts::{appeal, drafts, earlier_queue_notification, BRING};
 
 use crate::keys::authority::Authority;
 use jiff::Timestamp;

@@ -1,6 +1,6 @@
 //! Reading a stored document: as stored (JSON) or printed as a PDF in Kazakh or Russian.
 
-use crate::access::{district_of_application, Auth, PortalOrStaff};
+use crate::access::{district_of_application, Auth, DocumentReaders};
 use crate::error::AppError;
 use crate::App;
 use kezek_core::model::ApplicationId;
@@ -47,28 +47,34 @@ impl App {
         Ok((bytes, doc))
     }
 
-    /// Document `id` for the portal (acting for the citizen), staff of the application's
-    /// district, admin: its bytes, and whether they are a PDF.
+    /// Document `id` for the portal (acting for the citizen), staff and counter clerks of the
+    /// application's district, admin: its bytes, and whether they are a PDF.
     ///
     /// # Errors
     /// Unknown document, out of scope, or the store failed.
     pub async fn document(
         &self,
-        auth: &Auth<PortalOrStaff>,
+        auth: &Auth<DocumentReaders>,
         id: &str,
         format: Format,
     ) -> Result<(Vec<u8>, bool), AppError> {
         let (bytes, doc) = self.stored(id).await?;
         let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
+        // The application's district; a refused one has none in the state, and its refusal
+        // names the district it was filed for.
+        let filed_for = doc
+            .pointer("/body/district")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned);
         let (district, offset) = self.peek(|s| {
             let district = ApplicationId::parse(application)
                 .ok()
                 .and_then(|a| s.application_index(&a))
                 .map(|a| district_of_application(s, a).to_owned());
-            (district, s.policy().calendar.offset)
+            (district.or(filed_for), s.policy().calendar.offset)
         })?;
         auth.caller()
-            .staff_scope(district.as_deref().unwrap_or(""))?;
+            .district_scope(district.as_deref().unwrap_or(""))?;
         Ok(match format {
             Format::Json => (bytes, false),
             Format::Pdf(lang) => (self.print(id, &doc, lang, offset), true),

@@ -6,6 +6,7 @@
 
 pub mod push;
 
+use crate::documents::appeal;
 use crate::views::{referral_document_id, result_id};
 use jiff::Timestamp;
 use kezek_core::command::Outcome;
@@ -79,20 +80,8 @@ pub fn notifications_of<'e>(
                     json!({"queue_number": number}),
                 ));
             }
-            Event::RegistrationRefused {
-                application_id,
-                at,
-                grounds,
-                ..
-            } => {
-                let codes: Vec<&str> = grounds.iter().map(|g| g.code.as_str()).collect();
-                out.push(note(
-                    "refusal",
-                    application_id.as_str(),
-                    Some(result_id(*seq)),
-                    *at,
-                    json!({"grounds": codes}),
-                ));
+            Event::RegistrationRefused { .. } | Event::ClaimDecided { .. } => {
+                out.extend(decision(state, *seq, event));
             }
             Event::RoundRun(round) => {
                 for r in &round.referrals {
@@ -114,18 +103,6 @@ pub fn notifications_of<'e>(
             | Event::ReferralReminded { .. }
             | Event::ReferralDeclined { .. }
             | Event::Enrolled { .. } => out.extend(about_referral(state, *seq, event)),
-            Event::ClaimDecided {
-                application_id,
-                verified,
-                reason,
-                at,
-            } => out.push(note(
-                "priority_claim_decided",
-                application_id.as_str(),
-                Some(result_id(*seq)),
-                *at,
-                json!({"decision": if *verified { "verified" } else { "rejected" }, "reason": reason}),
-            )),
             Event::Withdrawn { application_id, at } => out.push(note(
                 "withdrawn",
                 application_id.as_str(),
@@ -150,6 +127,55 @@ pub fn notifications_of<'e>(
     out
 }
 
+/// What a family is told of a decision on its application: a refusal, a claim decided —
+/// with the appeal route when it went against it.
+fn decision(state: &State, seq: kezek_core::model::Seq, event: &Event) -> Option<NewNotification> {
+    match event {
+        Event::RegistrationRefused {
+            application_id,
+            at,
+            grounds,
+            about,
+            ..
+        } => {
+            let codes: Vec<&str> = grounds.iter().map(|g| g.code.as_str()).collect();
+            let district = about
+                .as_ref()
+                .and_then(|a| a.district.as_ref())
+                .and_then(|d| state.district_index(d));
+            Some(note(
+                "refusal",
+                application_id.as_str(),
+                Some(result_id(seq)),
+                *at,
+                json!({"grounds": codes, "appeal": appeal(state, district, *at)}),
+            ))
+        }
+        Event::ClaimDecided {
+            application_id,
+            verified,
+            reason,
+            at,
+        } => {
+            let mut body = json!({"decision": if *verified { "verified" } else { "rejected" }, "reason": reason});
+            let district = state
+                .application_by_id(application_id)
+                .map(|(_, a)| a.district);
+            if let (false, Some(map)) = (*verified, body.as_object_mut()) {
+                map.insert("appeal".into(), appeal(state, district, *at));
+            }
+            Some(note(
+                "priority_claim_decided",
+                application_id.as_str(),
+                Some(result_id(seq)),
+                *at,
+                body,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// What a family is told of an event about its referral.
 fn about_referral(
     state: &State,
@@ -170,6 +196,10 @@ fn about_referral(
         _ => return None,
     };
     let app = application_of(state, referral_id)?.as_str();
+    let district = state
+        .referral(referral_id)
+        .and_then(|r| state.application(r.app))
+        .map(|a| a.district);
     Some(match event {
         Event::ReferralLapsed {
             reason: kezek_core::event::LapseReason::NotAdmitted,
@@ -180,7 +210,8 @@ fn about_referral(
             app,
             Some(result_id(seq)),
             at,
-            json!({"referral_id": referral_id, "grounds": grounds, "back_in_queue": true}),
+            json!({"referral_id": referral_id, "grounds": grounds, "back_in_queue": true,
+                "appeal": appeal(state, district, at)}),
         ),
         Event::ReferralLapsed {
             reason, requeue, ..
@@ -191,7 +222,8 @@ fn about_referral(
                 app,
                 None,
                 at,
-                json!({"referral_id": referral_id, "reason": reason, "back_in_queue": requeue}),
+                json!({"referral_id": referral_id, "reason": reason, "back_in_queue": requeue,
+                    "appeal": appeal(state, district, at)}),
             )
         }
         Event::ReferralReminded { deadline, .. } => {

@@ -14,6 +14,7 @@ use axum::response::Response;
 use kezek_app::access::{Auth, StaffOrAuditor};
 use kezek_app::ops::dashboard::DistrictFigures;
 use kezek_print::words::{code, name_in, t, Lang};
+use kezek_print::words::{decimal, years};
 use maud::{html as markup, Markup};
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ fn body(lang: Lang, district: &str, f: &DistrictFigures) -> Markup {
         .by_age
         .iter()
         .map(|(age, per_tier)| Bar {
-            label: format!("{age} {}", t("years", lang)),
+            label: years(i64::from(*age), lang),
             parts: f
                 .tiers
                 .iter()
@@ -64,7 +65,7 @@ fn body(lang: Lang, district: &str, f: &DistrictFigures) -> Markup {
         .collect();
     let median = f
         .median_wait_days
-        .map_or_else(|| t("none_yet", lang).to_owned(), |d| format!("{d:.1}"));
+        .map_or_else(|| t("none_yet", lang).to_owned(), |d| decimal(d, 1));
     markup! {
         p class="muted" { (t("district", lang)) " " (district) " · " (f.academic_year) "/" (f.academic_year + 1) " · " (t("as_of", lang)) " " span data-testid="as-of-seq" { (f.as_of_seq) } }
         div class="cards" {

@@ -15,6 +15,7 @@ use jiff::tz::Offset;
 use kezek_app::access::{Auth, KeyHolders, Kindergartens};
 use kezek_app::AppError;
 use kezek_print::words::local_time;
+use kezek_print::words::years;
 use kezek_print::words::Lang;
 use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
@@ -45,7 +46,7 @@ fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> M
     markup! {
         tr data-referral=(id) {
             td { strong { (r["child_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("—")) } br; span class="muted" { (r["application_id"].as_str().unwrap_or_default()) } }
-            td class="num" { (r["age_years"]) " " (t("years", lang)) }
+            td class="num" { (years(r["age_years"].as_i64().unwrap_or(0), lang)) }
             td { (r["group_id"].as_str().unwrap_or_default()) }
             td { (code(status, lang)) }
             td { (deadline) }

@@ -14,6 +14,7 @@ use kezek_app::access::{Auth, QueueReaders};
 use kezek_app::ops::queue::{QueuePage, QueueQuery};
 use kezek_app::AppError;
 use kezek_print::words::local_time;
+use kezek_print::words::years;
 use kezek_print::words::Lang;
 use kezek_print::words::{code, t};
 use maud::{html as markup, Markup};
@@ -45,7 +46,7 @@ fn filters(lang: Lang, d: &str, p: &Params, tiers: &[String]) -> Markup {
     markup! {
         form method="get" action=(format!("/console/districts/{d}/queue")) class="actions" {
             div { label for="age" { (t("age", lang)) }
-                select id="age" name="age" { @for a in 0..=6i16 { option value=(a) selected[a == age] { (a) " " (t("years", lang)) } } } }
+                select id="age" name="age" { @for a in 0..=6i16 { option value=(a) selected[a == age] { (years(i64::from(a), lang)) } } } }
             div { label for="language" { (t("language", lang)) }
                 select id="language" name="language" { @for l in ["kk", "ru"] { option value=(l) selected[l == language] { (code(l, lang)) } } } }
             div { label for="tier" { (t("tier", lang)) }
@@ -76,7 +77,7 @@ fn table(lang: Lang, d: &str, q: &QueuePage, p: &Params, offset: jiff::tz::Offse
         )
     });
     markup! {
-        p class="muted" { (q.cohort) " · " (q.age_years) " " (t("years", lang)) " · " (code(q.language, lang)) " · " (t("total", lang)) ": " strong { (q.total) } }
+        p class="muted" { (q.cohort) " · " (years(i64::from(q.age_years), lang)) " · " (code(q.language, lang)) " · " (t("total", lang)) ": " strong { (q.total) } }
         @if q.children.is_empty() {
             p data-testid="queue" { (t("queue_empty", lang)) }
         } @else {

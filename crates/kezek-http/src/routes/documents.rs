@@ -6,7 +6,7 @@ use crate::extract::{Bearer, Query};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use kezek_app::access::PortalOrStaff;
+use kezek_app::access::DocumentReaders;
 use kezek_app::ops::documents::Format;
 use kezek_app::problem::Problem;
 use kezek_app::App;
@@ -81,7 +81,7 @@ struct Lang {
     security(("bearer" = [])))]
 async fn read(
     State(app): State<Arc<App>>,
-    Bearer(auth): Bearer<PortalOrStaff>,
+    Bearer(auth): Bearer<DocumentReaders>,
     Path(id): Path<String>,
     Query(q): Query<Lang>,
 ) -> Result<Response, ApiError> {

@@ -258,6 +258,7 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         "admission" => admission(&mut w, reader, body),
         _ => {}
     }
+    appeal(&mut w, reader, body);
     w.rule();
     footer(&mut w, reader, doc);
     w.page
@@ -336,8 +337,8 @@ fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     let mut group = plain(&body["group_id"]);
     if let Some(age) = body["group_age_years"].as_i64() {
         group = format!(
-            "{group}, {age} {}, {}",
-            r.label("years"),
+            "{group}, {}, {}",
+            crate::words::years(age, r.lang),
             r.code(&body["language"])
         );
     }
@@ -371,12 +372,13 @@ fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
         .into_iter()
         .flatten()
         .map(|g| {
+            // The ground in words (the field it concerns is the API's name, not the reader's).
             let mut text = r.code(&g["code"]);
             let missing = r.codes(&g["missing"]);
             if !missing.is_empty() {
                 text = format!("{text}: {}", missing.join("; "));
             }
-            format!("{text} ({})", plain(&g["field"]))
+            text
         })
         .collect();
     w.list(&r.label("refusal_grounds"), &grounds);
@@ -413,6 +415,21 @@ fn admission(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     if body["back_in_queue"].as_bool() == Some(true) {
         w.field(&r.label("back_in_queue"), &r.code(&body["back_in_queue"]));
     }
+}
+
+/// Where and by when the decision is appealed, when it says.
+fn appeal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    let appeal = &body["appeal"];
+    if !appeal.is_object() {
+        return;
+    }
+    let to = appeal["to"]
+        .get(r.lang.code())
+        .and_then(Value::as_str)
+        .map_or_else(|| r.label("appeal_to_district"), str::to_owned);
+    w.gap(4.0);
+    w.field(&r.label("appeal_to"), &to);
+    w.field(&r.label("appeal_by"), &r.deadline(&appeal["by"]));
 }
 
 /// The signature, the key and the way to check the document.

@@ -132,6 +132,34 @@ pub fn field(code: &str, lang: Lang) -> Option<&'static str> {
     lookup(Kind::Field, code, lang).or_else(|| value(code, lang))
 }
 
+/// An age in whole years as it is said: Kazakh `4 жас`; Russian with its plural forms —
+/// `1 год`, `2 года`, `5 лет`, `21 год`, `11 лет`.
+#[must_use]
+pub fn years(n: i64, lang: Lang) -> String {
+    let word = match lang {
+        Lang::Kk => "жас",
+        Lang::Ru => {
+            let (last, tens) = (n.rem_euclid(10), n.rem_euclid(100));
+            if (11..=14).contains(&tens) {
+                "лет"
+            } else {
+                match last {
+                    1 => "год",
+                    2..=4 => "года",
+                    _ => "лет",
+                }
+            }
+        }
+    };
+    format!("{n} {word}")
+}
+
+/// A number with `places` decimals as both languages write it: a decimal comma (`2,5`).
+#[must_use]
+pub fn decimal(x: f64, places: usize) -> String {
+    format!("{x:.places$}").replace('.', ",")
+}
+
 /// An instant as the authority's local date and time, to the minute (`01.12.2026 17:05`).
 #[must_use]
 pub fn local_time(at: jiff::Timestamp, offset: jiff::tz::Offset) -> String {
@@ -178,6 +206,35 @@ pub fn preferred(accept_language: &str) -> Option<Lang> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ages_take_the_russian_plural_and_numbers_a_decimal_comma() {
+        let ru: Vec<String> = [1, 2, 3, 4, 5, 6, 11, 12, 14, 21, 22, 25, 101, 111]
+            .map(|n| years(n, Lang::Ru))
+            .to_vec();
+        assert_eq!(
+            ru,
+            [
+                "1 год",
+                "2 года",
+                "3 года",
+                "4 года",
+                "5 лет",
+                "6 лет",
+                "11 лет",
+                "12 лет",
+                "14 лет",
+                "21 год",
+                "22 года",
+                "25 лет",
+                "101 год",
+                "111 лет"
+            ]
+        );
+        assert_eq!(years(3, Lang::Kk), "3 жас");
+        assert_eq!(decimal(0.0, 1), "0,0");
+        assert_eq!(decimal(12.345, 2), "12,35");
+    }
     use std::collections::{HashMap, HashSet};
 
     #[test]

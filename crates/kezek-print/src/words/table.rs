@@ -54,6 +54,9 @@ pub(super) const WORDS: &[(Kind, &str, Both)] = &[
     (Text, "service_kezek", ("Мектепке дейінгі ұйымдарға кезек — Kezek", "Очередь в дошкольные организации — Kezek")),
     (Text, "local_time", ("жергілікті уақыт", "местное время")),
     (Text, "inclusive", ("қоса алғанда", "включительно")),
+    (Text, "appeal_to", ("Шағымды қайда беруге болады", "Куда обжаловать решение")),
+    (Text, "appeal_by", ("Шағым беру мерзімі", "Срок подачи жалобы")),
+    (Text, "appeal_to_district", ("Аудандық білім бөлімі", "Отдел образования района")),
     // Code values: tiers, categories, languages, statuses, decisions, channels, documents, grounds of refusal, yes and no.
     (Code, "out_of_turn", ("Кезектен тыс", "Вне очереди")),
     (Code, "first_priority", ("Бірінші кезекте", "Первоочередная")),
