@@ -217,3 +217,41 @@ async fn a_referral_is_admitted_only_once_confirmed_and_its_group_keeps_age_and_
         .await;
     assert_eq!(s, 200, "{v}");
 }
+
+/// A kindergarten's telephone number is kept and shown; one that is not a number is refused,
+/// naming the field.
+#[tokio::test]
+async fn a_kindergarten_has_a_phone_number_or_none() {
+    let (app, _store) = spawn_app().await;
+    let kg = |phone: &str| json!({"name": "Балапан", "district": "D1", "phone": phone, "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1}]});
+    let (s, v) = app
+        .call(
+            "PUT",
+            "/v1/kindergartens/K1",
+            Some(STAFF),
+            Some(kg("call us")),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            v["errors"][0]["field"].as_str(),
+            v["errors"][0]["code"].as_str()
+        ),
+        (422, Some("phone"), Some("invalid_phone")),
+        "{v}"
+    );
+    let (s, v) = app
+        .call(
+            "PUT",
+            "/v1/kindergartens/K1",
+            Some(STAFF),
+            Some(kg("+7 (727) 300-01-37")),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let (_, v) = app
+        .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
+        .await;
+    assert_eq!(v["phone"], "+7 (727) 300-01-37");
+}

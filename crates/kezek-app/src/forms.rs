@@ -122,6 +122,9 @@ pub struct KindergartenForm {
     /// Street address in Russian.
     #[serde(default)]
     pub address_ru: Option<String>,
+    /// Telephone number families with a referral call (optional).
+    #[serde(default)]
+    pub phone: Option<String>,
 }
 
 /// A district's name and its authority's, in Kazakh and Russian, as its documents print them.

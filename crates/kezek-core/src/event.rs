@@ -220,6 +220,9 @@ pub struct KindergartenLabels {
     /// Its street address in Russian.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address_ru: Option<String>,
+    /// Its telephone number, for families with a referral (`+7 727 123 45 67`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
 }
 
 impl KindergartenLabels {
@@ -231,6 +234,19 @@ impl KindergartenLabels {
             ("address", self.address.as_deref()),
             ("address_ru", self.address_ru.as_deref()),
         ]
+    }
+
+    /// Whether `phone` is a telephone number as people write it: a leading `+` at most,
+    /// digits with spaces, dashes and brackets between, 5 to 15 digits.
+    #[must_use]
+    pub fn is_phone(phone: &str) -> bool {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let body = phone.strip_prefix('+').unwrap_or(phone);
+        (5..=15).contains(&digits)
+            && phone.chars().count() <= 25
+            && body
+                .chars()
+                .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '-' | '(' | ')'))
     }
 
     /// The labels without surrounding blanks, an empty one dropped.
@@ -246,6 +262,7 @@ impl KindergartenLabels {
             name_ru: t(&self.name_ru),
             address: t(&self.address),
             address_ru: t(&self.address_ru),
+            phone: t(&self.phone),
         }
     }
 }

@@ -315,6 +315,9 @@ fn referrals<'a>(
                 "kindergarten_address_ru".into(),
                 labels.address_ru.as_deref().into(),
             );
+            if let Some(phone) = &labels.phone {
+                map.insert("kindergarten_phone".into(), phone.as_str().into());
+            }
             if let Some(g) = kg.group(&r.group_id) {
                 map.insert("group_age_years".into(), g.age_years.into());
                 map.insert("language".into(), g.language.as_str().into());

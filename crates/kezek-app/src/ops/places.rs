@@ -62,6 +62,7 @@ impl App {
                         name_ru: form.name_ru,
                         address: form.address,
                         address_ru: form.address_ru,
+                        phone: form.phone,
                     },
                     district: form.district,
                     groups: form.groups.into_iter().map(Into::into).collect(),

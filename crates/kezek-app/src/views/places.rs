@@ -52,6 +52,9 @@ pub struct KindergartenView<'a> {
     /// Its street address in Russian (absent when none was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub address_ru: Option<&'a str>,
+    /// Its telephone number (absent when none was given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<&'a str>,
 }
 
 /// A kindergarten.
@@ -79,6 +82,7 @@ pub fn kindergarten(state: &State, k: KgIx) -> Option<KindergartenView<'_>> {
         name_ru: kg.labels.name_ru.as_deref(),
         address: kg.labels.address.as_deref(),
         address_ru: kg.labels.address_ru.as_deref(),
+        phone: kg.labels.phone.as_deref(),
     })
 }
 

@@ -33,6 +33,7 @@ struct Fields {
     name_ru: String,
     address: String,
     address_ru: String,
+    phone: String,
     /// (group id, age, language, capacity).
     groups: Vec<(String, String, String, String)>,
 }
@@ -62,6 +63,7 @@ impl Fields {
             name_ru: get("name_ru"),
             address: get("address"),
             address_ru: get("address_ru"),
+            phone: get("phone"),
             groups,
         }
     }
@@ -91,6 +93,7 @@ fn form(lang: Lang, d: &str, csrf: &str, f: &Fields, new: bool) -> Markup {
             (text("name_ru", t("name_ru", lang), &f.name_ru, false))
             (text("address", t("address_kk", lang), &f.address, false))
             (text("address_ru", t("address_ru", lang), &f.address_ru, false))
+            (text("phone", t("phone", lang), &f.phone, false))
             h2 { (t("groups", lang)) }
             p class="hint" { (t("groups_hint", lang)) }
             div class="table-wrap" {
@@ -152,6 +155,7 @@ pub async fn show(
                     name_ru: kg.name_ru.unwrap_or_default().to_owned(),
                     address: kg.address.unwrap_or_default().to_owned(),
                     address_ru: kg.address_ru.unwrap_or_default().to_owned(),
+                    phone: kg.phone.unwrap_or_default().to_owned(),
                     groups: kg
                         .groups
                         .iter()
@@ -245,6 +249,7 @@ pub async fn save(
         name_ru: optional(&typed.name_ru),
         address: optional(&typed.address),
         address_ru: optional(&typed.address_ru),
+        phone: optional(&typed.phone),
     };
     match console
         .app

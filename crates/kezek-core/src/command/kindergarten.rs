@@ -21,6 +21,8 @@ code_enum! {
         InvalidName = "invalid_name",
         /// The Russian name or an address is too long or holds invisible characters.
         InvalidAddress = "invalid_address",
+        /// A telephone number that is not one.
+        InvalidPhone = "invalid_phone",
         /// More than 100 groups.
         TooManyGroups = "too_many_groups",
         /// An age outside 0–18.
@@ -114,6 +116,17 @@ fn check(name: &str, labels: &KindergartenLabels, groups: &[GroupSpec]) -> Resul
                 "must be at most 200 printable characters, none of them invisible",
             );
         }
+    }
+    if labels
+        .phone
+        .as_deref()
+        .is_some_and(|p| !KindergartenLabels::is_phone(p))
+    {
+        v.add(
+            "phone",
+            Code::InvalidPhone.as_str(),
+            "a telephone number: + and 5 to 15 digits, spaces, dashes and brackets between",
+        );
     }
     if name.is_empty()
         || name.chars().count() > MAX_NAME

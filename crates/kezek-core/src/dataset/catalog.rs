@@ -12,6 +12,10 @@ use rustc_hash::FxHashMap;
 pub const DISTRICTS_HEADER: &str = "district,name_kk,name_ru,authority_kk,authority_ru";
 /// Header of `kindergartens.csv`.
 pub const KINDERGARTENS_HEADER: &str = "kindergarten_id,name_kk,name_ru,address_kk,address_ru";
+/// Header of `kindergartens.csv` with the telephone numbers families call (a column added
+/// later: files without it still read).
+pub const KINDERGARTENS_HEADER_PHONE: &str =
+    "kindergarten_id,name_kk,name_ru,address_kk,address_ru,phone";
 
 /// Longest name or address, in characters (as the API allows).
 const MAX_TEXT: usize = 200;
@@ -61,8 +65,13 @@ fn district_row(line: u64, f: &[&str]) -> Result<(u64, DistrictId, DistrictNames
 type KindergartenRow = (u64, KindergartenId, (String, KindergartenLabels));
 
 fn kindergarten_row(line: u64, f: &[&str]) -> Result<KindergartenRow, RowError> {
-    let &[id, name, name_ru, address, address_ru] = f else {
-        return Err(row_err(line, "row", "must have 5 columns"));
+    let (&[id, name, name_ru, address, address_ru], phone) = (f.get(..5).unwrap_or(f), f.get(5))
+    else {
+        return Err(row_err(
+            line,
+            "row",
+            "must have 5 columns, or 6 with the phone",
+        ));
     };
     let id = KindergartenId::parse(id).map_err(|e| {
         row_err(
@@ -83,6 +92,22 @@ fn kindergarten_row(line: u64, f: &[&str]) -> Result<KindergartenRow, RowError> 
                 name_ru: optional("name_ru", name_ru)?,
                 address: optional("address_kk", address)?,
                 address_ru: optional("address_ru", address_ru)?,
+                phone: match phone {
+                    Some(p) => optional("phone", p)?
+                        .map(|p| {
+                            if KindergartenLabels::is_phone(&p) {
+                                Ok(p)
+                            } else {
+                                Err(row_err(
+                                    line,
+                                    "phone",
+                                    "not a telephone number: + and 5 to 15 digits",
+                                ))
+                            }
+                        })
+                        .transpose()?,
+                    None => None,
+                },
             },
         ),
     ))
@@ -111,8 +136,15 @@ pub fn parse_catalog(
     }
     if let Some(text) = kindergartens {
         let err = |e| ("kindergartens.csv", e);
-        for (line, chunk) in split_rows(text, KINDERGARTENS_HEADER, 1).map_err(err)? {
-            for (at, id, names) in parse_chunk(chunk, line, 5, kindergarten_row).map_err(err)? {
+        let (header, columns) = if text.starts_with(KINDERGARTENS_HEADER_PHONE.as_bytes()) {
+            (KINDERGARTENS_HEADER_PHONE, 6)
+        } else {
+            (KINDERGARTENS_HEADER, 5)
+        };
+        for (line, chunk) in split_rows(text, header, 1).map_err(err)? {
+            for (at, id, names) in
+                parse_chunk(chunk, line, columns, kindergarten_row).map_err(err)?
+            {
                 if catalog.kindergartens.insert(id, names).is_some() {
                     return Err(err(row_err(at, "kindergarten_id", "named twice")));
                 }
@@ -125,6 +157,25 @@ pub fn parse_catalog(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_phone_column_reads_and_a_bad_number_names_its_line() {
+        let k = "kindergarten_id,name_kk,name_ru,address_kk,address_ru,phone\nK1,Айгөлек,,,,+7 727 300 01 37\nK2,Балапан,,,,\n";
+        let c = parse_catalog(None, Some(k.as_bytes())).unwrap();
+        let id = |s: &str| KindergartenId::parse(s).unwrap();
+        assert_eq!(
+            c.kindergartens[&id("K1")].1.phone.as_deref(),
+            Some("+7 727 300 01 37")
+        );
+        assert_eq!(c.kindergartens[&id("K2")].1.phone, None);
+        let bad =
+            "kindergarten_id,name_kk,name_ru,address_kk,address_ru,phone\nK1,Айгөлек,,,,call us\n";
+        let (file, e) = parse_catalog(None, Some(bad.as_bytes())).unwrap_err();
+        assert_eq!(
+            (file, e.line, e.column.as_str()),
+            ("kindergartens.csv", 2, "phone")
+        );
+    }
 
     #[test]
     fn parses_quoted_names_and_an_empty_address() {

@@ -334,6 +334,9 @@ fn referral(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     if !address.is_null() {
         w.field(&r.label("kindergarten_address"), &plain(address));
     }
+    if !body["kindergarten_phone"].is_null() {
+        w.field(&r.label("phone"), &plain(&body["kindergarten_phone"]));
+    }
     let mut group = plain(&body["group_id"]);
     if let Some(age) = body["group_age_years"].as_i64() {
         group = format!(
