@@ -70,6 +70,14 @@ impl DocumentStore for GatedStore {
 }
 
 impl kezek_store::NotificationStore for GatedStore {
+    fn notifications_of(
+        &self,
+        application_id: &str,
+        limit: usize,
+    ) -> Result<Vec<kezek_store::Notification>, StoreError> {
+        self.inner.notifications_of(application_id, limit)
+    }
+
     fn notifications(
         &self,
         after: u64,

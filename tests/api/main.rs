@@ -17,6 +17,7 @@ mod counters;
 mod documents;
 mod durability;
 mod errors;
+mod family;
 mod golden;
 mod harness;
 mod notifications;

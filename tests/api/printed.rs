@@ -19,7 +19,7 @@ fn run(cmd: &mut Command) -> Vec<u8> {
 }
 
 /// The text of a PDF, as poppler reads it.
-fn pdf_text(pdf: &[u8]) -> String {
+pub(crate) fn pdf_text(pdf: &[u8]) -> String {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("d.pdf");
     std::fs::write(&file, pdf).unwrap();
@@ -41,7 +41,7 @@ fn pdf_qr(pdf: &[u8]) -> String {
     String::from_utf8(out).unwrap().trim().to_owned()
 }
 
-async fn pdf(app: &TestApp, id: &str, lang: &str) -> Vec<u8> {
+pub(crate) async fn pdf(app: &TestApp, id: &str, lang: &str) -> Vec<u8> {
     let url = format!("{}/v1/documents/{id}.pdf?lang={lang}", app.base);
     let res = app.http.get(url).bearer_auth(PORTAL).send().await.unwrap();
     assert_eq!(res.status(), 200);
@@ -52,7 +52,7 @@ const AUTHORITY_KK: &str = "Алмалы ауданының білім бөлі�
 const AUTHORITY_RU: &str = "Отдел образования Алмалинского района";
 
 /// D1 named, K1 with a name, an address and `seats` places for 4-year-olds taught in Kazakh.
-async fn named_city(app: &TestApp, seats: u32) {
+pub(crate) async fn named_city(app: &TestApp, seats: u32) {
     let names = json!({"name_kk": "Алмалы ауданы", "name_ru": "Алмалинский район",
         "authority_kk": AUTHORITY_KK, "authority_ru": AUTHORITY_RU});
     let (s, v) = app

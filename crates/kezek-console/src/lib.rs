@@ -94,6 +94,11 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::status::form).post(pages::status::lookup),
         )
         .route("/status/documents/{id}", get(pages::status::document))
+        .route("/act/{referral}", get(pages::act::show))
+        .route(
+            "/act/{referral}/{act}",
+            get(pages::act::ask).post(pages::act::act),
+        )
         .route("/console/{*rest}", get(not_found))
         .with_state(console)
         .layer(axum::middleware::map_response(framed_by_nobody))

@@ -141,6 +141,15 @@ impl KeyStore for FaultyStore {
 }
 
 impl crate::NotificationStore for FaultyStore {
+    fn notifications_of(
+        &self,
+        application_id: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        self.read_check()?;
+        self.inner.notifications_of(application_id, limit)
+    }
+
     fn notifications(
         &self,
         after: u64,

@@ -223,6 +223,21 @@ impl NotificationStore for MemoryStore {
         Ok(())
     }
 
+    fn notifications_of(
+        &self,
+        application_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        Ok(self
+            .lock()
+            .notifications
+            .iter()
+            .filter(|n| n.application_id == application_id)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     fn notifications(&self, after: u64, limit: usize) -> Result<Vec<Notification>, StoreError> {
         let inner = self.lock();
         let start = usize::try_from(after).unwrap_or(usize::MAX);

@@ -78,6 +78,17 @@ pub trait NotificationStore: Send + Sync {
     /// Storage failure.
     fn notifications(&self, after: u64, limit: usize) -> Result<Vec<Notification>, StoreError>;
 
+    /// The notifications of application `application_id`, in id order, at most `limit` (a
+    /// family's page lists what it was told, and the documents with it).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn notifications_of(
+        &self,
+        application_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError>;
+
     /// Up to `limit` notifications to try now, in id order: of each application, the first
     /// one not delivered, if it is due at `now_ms` (a later one waits for it: in order per
     /// application; one application's failing notification holds up no other's).

@@ -196,3 +196,12 @@ fn sessions_and_budgets_are_kept() {
         false,
     );
 }
+
+#[test]
+fn notifications_are_found_by_application() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::notifications_by_application(&MemoryStore::new());
+    contract::notifications_by_application(
+        &SqliteStore::open(&dir.path().join("n.sqlite")).unwrap(),
+    );
+}

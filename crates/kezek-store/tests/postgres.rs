@@ -508,3 +508,11 @@ fn sessions_and_budgets_are_kept() {
     }
     contract::sessions_and_budgets(&leading().0, true);
 }
+
+#[test]
+fn notifications_are_found_by_application() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    contract::notifications_by_application(&leading().0);
+}

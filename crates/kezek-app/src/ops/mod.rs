@@ -5,6 +5,7 @@
 //! journal is durable that far. The HTTP API, the console and the command line call these and
 //! nothing else of the state.
 
+pub mod actions;
 pub mod applications;
 pub mod catalog;
 pub mod dashboard;

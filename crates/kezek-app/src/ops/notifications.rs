@@ -37,7 +37,7 @@ impl App {
         let page = self.store(move |s| s.notifications(after, limit)).await?;
         Ok(NotificationPage {
             next_after: page.last().map(|n| n.id),
-            notifications: page.iter().map(crate::outbox::body).collect(),
+            notifications: page.iter().map(|n| self.notification_body(n)).collect(),
         })
     }
 }
@@ -81,8 +81,9 @@ impl App {
         let sent_at = self.now();
         for n in due {
             let push = push.clone();
+            let body = self.notification_body(&n);
             tries.spawn(async move {
-                let outcome = push.send(&n, sent_at).await;
+                let outcome = push.send(&n, body, sent_at).await;
                 (n, outcome)
             });
         }

@@ -39,7 +39,7 @@ fn referral_answer(state: &State, outcome: &Outcome, id: &ReferralId) -> Written
 impl App {
     /// An act on referral `raw`: overdue referrals lapse first; a kindergarten may act only
     /// on its own referrals.
-    async fn act_on_referral(
+    pub(crate) async fn act_on_referral(
         self: &Arc<Self>,
         caller: &Caller,
         idem: Option<Idempotency>,

@@ -1,8 +1,11 @@
 //! What a family sees of its application with no key (the console's `/status`): the
-//! application number and the child's IIN together are the proof — either alone finds
-//! nothing — and what is shown is that application's: its status, queue number and places,
-//! the referral, how the number changed since registration and why (the latest steps with
-//! when each was journaled), and its documents. Lookups are limited per client by the page.
+//! application number (any case) and the child's IIN together are the proof — either alone
+//! finds nothing — and what is shown is that application's: its status and the next step
+//! with its deadline, queue number and places, the referral, how the number changed since
+//! registration and why (the latest steps with when each was journaled), and every document
+//! it was given, by kind and date, with the decisions' reasons and appeal routes. A refused
+//! application (one filed at a counter without its documents, say) is found the same way,
+//! by its number and the IIN its refusal names. Lookups are limited by the page.
 
 use crate::error::AppError;
 use crate::views;
@@ -65,10 +68,46 @@ pub struct FamilyStatus {
     pub history: Option<History>,
     /// The latest steps that moved the number, newest first.
     pub steps: Vec<Step>,
-    /// Its documents' ids: the registration's result, then the referral's.
-    pub documents: Vec<String>,
+    /// Every document it was given, oldest first.
+    pub documents: Vec<DocumentLine>,
+    /// What the family does next.
+    pub next: NextStep,
+    /// The grounds of a refusal (codes), and the documents it lacked (codes).
+    pub refused: Option<(Vec<String>, Vec<String>)>,
     /// The authority's offset from UTC, in which times are shown.
     pub offset: jiff::tz::Offset,
+}
+
+/// A document a family was given, as its notification told it.
+#[derive(Debug, Clone)]
+pub struct DocumentLine {
+    /// Its id.
+    pub id: String,
+    /// What the notification was (`queue_notification`, `refusal`, `referral_issued`,
+    /// `priority_claim_decided`, `enrolled`, `not_admitted`).
+    pub kind: String,
+    /// When.
+    pub at: Option<Timestamp>,
+    /// The decision (`verified`, `rejected`), where there is one.
+    pub decision: Option<String>,
+    /// Its reason or grounds, as written.
+    pub reason: Option<String>,
+    /// The refusal's grounds (codes).
+    pub grounds: Vec<String>,
+    /// Where to appeal it (`{"kk","ru"}` or `null`: the district's education department),
+    /// and by when.
+    pub appeal: Option<(Value, Option<Timestamp>)>,
+}
+
+/// What a family does next, in one sentence (`what` picks it).
+#[derive(Debug, Clone)]
+pub struct NextStep {
+    /// `wait`, `confirm`, `come`, `enrolled`, `closed`, `refused`.
+    pub what: &'static str,
+    /// By when, as the documents word it.
+    pub deadline: Option<Timestamp>,
+    /// The referral to act on (`confirm`) and the link's time.
+    pub act: Option<(String, Timestamp)>,
 }
 
 impl App {
@@ -83,12 +122,17 @@ impl App {
         child_iin: &str,
     ) -> Result<Option<FamilyStatus>, AppError> {
         let now = self.now();
-        let found = self
-            .read(|state| find(state, application_id, child_iin, now))
-            .await?;
-        let Some(mut found) = found else {
-            return Ok(None);
+        // Numbers are printed in capitals; families type them in any case.
+        let application_id = application_id.trim().to_uppercase();
+        let found = {
+            let id = application_id.clone();
+            let iin = child_iin.to_owned();
+            self.read(move |state| find(state, &id, &iin, now)).await?
         };
+        let Some(mut found) = found else {
+            return self.refused_status(&application_id, child_iin).await;
+        };
+        found.documents = self.documents_told(&found.id).await?;
         // When each step's event was journaled: one record read each, a dozen at most.
         for step in &mut found.steps {
             let before = Seq::new(step.seq - 1);
@@ -103,13 +147,153 @@ impl App {
     }
 }
 
+/// Notifications of one application read for its page, at most.
+const TOLD_AT_MOST: usize = 200;
+
+impl App {
+    /// The documents application `id` was given, from what it was told.
+    async fn documents_told(&self, id: &str) -> Result<Vec<DocumentLine>, AppError> {
+        let key = id.to_owned();
+        let told = self
+            .store(move |s| s.notifications_of(&key, TOLD_AT_MOST))
+            .await?;
+        Ok(told.iter().filter_map(document_line).collect())
+    }
+
+    /// Refused application `id`, if the IIN its refusal names is `child_iin`.
+    async fn refused_status(
+        &self,
+        id: &str,
+        child_iin: &str,
+    ) -> Result<Option<FamilyStatus>, AppError> {
+        let Ok(parsed) = ApplicationId::parse(id) else {
+            return Ok(None);
+        };
+        let Ok(iin) = Iin::parse(child_iin.trim()) else {
+            return Ok(None);
+        };
+        let known = self.peek(|s| {
+            s.refusal(&parsed)
+                .map(|r| (r.at, s.policy().calendar.offset))
+        })?;
+        let Some((at, offset)) = known else {
+            return Ok(None);
+        };
+        let documents = self.documents_told(id).await?;
+        let Some(refusal) = documents.iter().find(|d| d.kind == "refusal") else {
+            return Ok(None);
+        };
+        let doc_id = refusal.id.clone();
+        let Some(doc) = self.store(move |s| s.document(&doc_id)).await? else {
+            return Ok(None);
+        };
+        let doc: Value = serde_json::from_slice(&doc).unwrap_or_default();
+        let null = Value::Null;
+        let body = doc.get("body").unwrap_or(&null);
+        let field = |k: &str| body.get(k).unwrap_or(&null);
+        if field("child_iin").as_str() != Some(iin.to_string().as_str()) {
+            return Ok(None);
+        }
+        let codes = |v: &Value| -> Vec<String> {
+            v.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|g| {
+                    g.get("code")
+                        .and_then(Value::as_str)
+                        .or(g.as_str())
+                        .map(str::to_owned)
+                })
+                .collect()
+        };
+        Ok(Some(FamilyStatus {
+            id: id.to_owned(),
+            status: "refused",
+            tier: String::new(),
+            registered_at: at,
+            position: Value::Null,
+            kindergartens: Vec::new(),
+            referral: None,
+            history: None,
+            steps: Vec::new(),
+            next: NextStep {
+                what: "refused",
+                deadline: None,
+                act: None,
+            },
+            refused: Some((codes(field("grounds")), codes(field("missing")))),
+            documents,
+            offset,
+        }))
+    }
+}
+
+/// The document a notification told of, if it told of one.
+fn document_line(n: &kezek_store::Notification) -> Option<DocumentLine> {
+    let body: Value = serde_json::from_slice(&n.body).ok()?;
+    let text = |k: &str| body.get(k).and_then(Value::as_str).map(str::to_owned);
+    let id = text("document_id")?;
+    let appeal = body.get("appeal").filter(|a| a.is_object()).map(|a| {
+        (
+            a.get("to").cloned().unwrap_or_default(),
+            a.get("by")
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok()),
+        )
+    });
+    let grounds = match body.get("grounds") {
+        Some(Value::Array(g)) => g
+            .iter()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect(),
+        _ => Vec::new(),
+    };
+    Some(DocumentLine {
+        id,
+        kind: n.kind.clone(),
+        at: text("at").and_then(|t| t.parse().ok()),
+        decision: text("decision"),
+        reason: text("reason").or_else(|| text("grounds")),
+        grounds,
+        appeal,
+    })
+}
+
+/// What a family whose application is in `status`, with `referral` (a `ReferralView`), does
+/// next.
+fn next_step(status: &str, referral: Option<&Value>) -> NextStep {
+    let deadline = referral
+        .and_then(|r| r["expires_at"].as_str())
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    let referral_status = referral.and_then(|r| r["status"].as_str());
+    let (what, deadline, act) = match (status, referral_status) {
+        ("referred", Some("issued")) => (
+            "confirm",
+            deadline,
+            referral
+                .and_then(|r| r["referral_id"].as_str())
+                .zip(deadline)
+                .map(|(r, d)| (r.to_owned(), d)),
+        ),
+        ("referred", Some("confirmed")) => ("come", deadline, None),
+        ("enrolled", _) => ("enrolled", None, None),
+        ("queued", _) => ("wait", None, None),
+        _ => ("closed", None, None),
+    };
+    NextStep {
+        what,
+        deadline,
+        act,
+    }
+}
+
 fn find(
     state: &kezek_core::State,
     raw_id: &str,
     raw_iin: &str,
     now: Timestamp,
 ) -> Option<FamilyStatus> {
-    let id = ApplicationId::parse(raw_id.trim()).ok()?;
+    let id = ApplicationId::parse(raw_id).ok()?;
     let iin = Iin::parse(raw_iin.trim()).ok()?;
     let a = state.application_index(&id)?;
     let app = state.application(a)?;
@@ -156,14 +340,7 @@ fn find(
                     .collect(),
             )
         });
-    let mut documents: Vec<String> = views::registration_result_id(state, a, app)
-        .into_iter()
-        .collect();
-    if let Some(doc) = referral.as_ref().and_then(|r| r["document_id"].as_str()) {
-        if !documents.iter().any(|d| d == doc) {
-            documents.push(doc.to_owned());
-        }
-    }
+    let next = next_step(app.status.as_str(), referral.as_ref());
     Some(FamilyStatus {
         id: app.id.to_string(),
         status: app.status.as_str(),
@@ -174,7 +351,9 @@ fn find(
         referral,
         history,
         steps,
-        documents,
+        documents: Vec::new(),
+        next,
+        refused: None,
         offset: state.policy().calendar.offset,
     })
 }

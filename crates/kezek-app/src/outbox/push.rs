@@ -152,24 +152,30 @@ impl Push {
     }
 
     /// The body of attempt `attempts + 1` of `n`, sent at `sent_at`: the notification as the
-    /// portal pulls it, with `sent_at` and `attempt`.
+    /// portal pulls it (`pulled`), with `sent_at` and `attempt`.
     #[must_use]
-    pub fn body(n: &Notification, sent_at: jiff::Timestamp) -> Vec<u8> {
-        let mut body = super::body(n);
+    pub fn body(
+        n: &Notification,
+        mut pulled: serde_json::Value,
+        sent_at: jiff::Timestamp,
+    ) -> Vec<u8> {
+        let body = &mut pulled;
         if let Some(map) = body.as_object_mut() {
             map.insert("sent_at".into(), sent_at.to_string().into());
             map.insert("attempt".into(), (u64::from(n.attempts) + 1).into());
         }
-        serde_json::to_vec(&body).unwrap_or_default()
+        serde_json::to_vec(&pulled).unwrap_or_default()
     }
 
-    /// One attempt at `sent_at`: whether the receiver answered 2xx, or why not.
+    /// One attempt at `sent_at` of `n`, whose body as pulled is `pulled`: whether the
+    /// receiver answered 2xx, or why not.
     pub(crate) async fn send(
         &self,
         n: &Notification,
+        pulled: serde_json::Value,
         sent_at: jiff::Timestamp,
     ) -> Result<(), Failure> {
-        let body = Self::body(n, sent_at);
+        let body = Self::body(n, pulled, sent_at);
         let res = self
             .client
             .post(&self.url)

@@ -1,5 +1,6 @@
 //! One module per screen; `refuse` turns what the application refused into a page.
 
+pub mod act;
 pub mod allocation;
 pub mod audit;
 pub mod dashboard;

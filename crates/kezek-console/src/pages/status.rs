@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use kezek_app::app::budgets::{ClientAddr, Spend};
 use kezek_app::ops::status::FamilyStatus;
-use kezek_print::words::{code, t};
+use kezek_print::words::{self, code, field, t, title};
 use kezek_print::words::{local_time, name_in, Lang};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
@@ -79,12 +79,32 @@ fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Tim
         )
     };
     let p = &f.position;
+    let deadline = |at: jiff::Timestamp| words::deadline(at, f.offset, lang);
+    let next = t(&format!("next_{}", f.next.what), lang).replace(
+        "{deadline}",
+        &f.next.deadline.map(deadline).unwrap_or_default(),
+    );
     markup! {
+        section class="next" data-testid="next-step" {
+            h2 { (t("next_step", lang)) }
+            p { (next) }
+            @if let Some((referral, until)) = &f.next.act {
+                p { a class="button" href=(console.app.action_path(referral, *until)) { (t("act_open", lang)) } }
+            }
+        }
+        @if let Some((grounds, missing)) = &f.refused {
+            h2 { (t("refusal_grounds", lang)) }
+            ul { @for g in grounds { li { (field(g, lang).map_or_else(|| code(g, lang), str::to_owned)) } } }
+            @if !missing.is_empty() {
+                h3 { (t("missing", lang)) }
+                ul { @for m in missing { li { (code(m, lang)) } } }
+            }
+        }
         dl data-testid="status" {
             dt { (t("application_id", lang)) } dd { (f.id) }
             dt { (t("status", lang)) } dd data-testid="status-word" { (code(f.status, lang)) }
-            dt { (t("tier", lang)) } dd { (code(&f.tier, lang)) }
-            dt { (t("registered_on", lang)) } dd { (local_time(f.registered_at, f.offset)) }
+            @if !f.tier.is_empty() { dt { (t("tier", lang)) } dd { (code(&f.tier, lang)) } }
+            dt { (t(if f.refused.is_some() { "refused_at" } else { "registered_on" }, lang)) } dd { (local_time(f.registered_at, f.offset)) }
             @if let Some(n) = p["queue_number"].as_u64() {
                 dt { (t("queue_number", lang)) } dd data-testid="queue-number" { strong { (n) } }
             }
@@ -96,7 +116,7 @@ fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Tim
                 (t("group", lang)) " " (r["group_id"].as_str().unwrap_or_default()) " — "
                 (code(r["status"].as_str().unwrap_or_default(), lang))
                 @if let Some(at) = r["expires_at"].as_str().and_then(|x| x.parse().ok()).filter(|_| matches!(r["status"].as_str(), Some("issued" | "confirmed"))) {
-                    " · " (t("deadline", lang)) ": " (local_time(at, f.offset))
+                    " · " (t("deadline", lang)) ": " span data-testid="referral-deadline" { (deadline(at)) }
                 }
             }
         }
@@ -134,14 +154,50 @@ fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Tim
                 }
             }
         }
+        (documents_markup(lang, f, &link))
+    }
+}
+
+/// Every document the application was given: its kind and date in words, the decision, its
+/// reason or grounds, where and by when to appeal, and the PDF in either language.
+fn documents_markup(lang: Lang, f: &FamilyStatus, link: &dyn Fn(&str, Lang) -> String) -> Markup {
+    let deadline = |at: jiff::Timestamp| words::deadline(at, f.offset, lang);
+    markup! {
         @if !f.documents.is_empty() {
             h2 { (t("documents", lang)) }
-            ul {
+            ul class="documents" data-testid="documents" {
                 @for d in &f.documents {
-                    li { (d) ": " a href=(link(d, Lang::Kk)) hreflang="kk" { "PDF, қазақша" } " · " a href=(link(d, Lang::Ru)) hreflang="ru" { "PDF, на русском" } }
+                    li {
+                        strong { (title(document_kind(&d.kind), lang).unwrap_or(&d.kind)) }
+                        @if let Some(at) = d.at { " — " (local_time(at, f.offset)) }
+                        @if let Some(decision) = &d.decision { br; (t("decision", lang)) ": " (code(decision, lang)) }
+                        @if d.kind == "not_admitted" { br; (t("decision", lang)) ": " (code("not_admitted", lang)) }
+                        @if let Some(reason) = &d.reason { br; (t("reason_given", lang)) ": " (reason) }
+                        @if !d.grounds.is_empty() {
+                            br; (t("refusal_grounds", lang)) ": "
+                            (d.grounds.iter().map(|g| field(g, lang).map_or_else(|| code(g, lang), str::to_owned)).collect::<Vec<_>>().join("; "))
+                        }
+                        @if let Some((to, by)) = &d.appeal {
+                            br; (t("appeal_to", lang)) ": "
+                            (to.get(lang.code()).and_then(|x| x.as_str()).unwrap_or(t("appeal_to_district", lang)))
+                            @if let Some(by) = by { ". " (t("appeal_by", lang)) ": " (deadline(*by)) }
+                        }
+                        br;
+                        a href=(link(&d.id, Lang::Kk)) hreflang="kk" { "PDF, қазақша" } " · " a href=(link(&d.id, Lang::Ru)) hreflang="ru" { "PDF, на русском" }
+                    }
                 }
             }
         }
+    }
+}
+
+/// The document a notification of `kind` came with.
+fn document_kind(kind: &str) -> &str {
+    match kind {
+        "referral_issued" => "referral",
+        "priority_claim_decided" => "priority_decision",
+        "enrolled" | "not_admitted" => "admission",
+        other => other,
     }
 }
 

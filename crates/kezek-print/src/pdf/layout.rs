@@ -5,7 +5,7 @@
 use super::qr::QR_SIZE;
 use crate::words::Lang;
 use crate::words::{local_time, text, title, value};
-use jiff::tz::{Offset, TimeZone};
+use jiff::tz::Offset;
 use jiff::Timestamp;
 use serde_json::Value;
 
@@ -161,18 +161,11 @@ impl Reader<'_> {
             .collect()
     }
 
-    /// A deadline: one at local midnight reads as the day before, inclusive (a family reads
-    /// "until 4 December inclusive", not "until 00:00 on 5 December").
+    /// A deadline, worded as every page words it (`crate::words::deadline`).
     fn deadline(&self, v: &Value) -> String {
-        let Some(t) = v.as_str().and_then(|s| s.parse::<Timestamp>().ok()) else {
-            return plain(v);
-        };
-        let local = t.to_zoned(TimeZone::fixed(self.offset));
-        if local.hour() == 0 && local.minute() == 0 {
-            let day = local.date().yesterday().unwrap_or(local.date());
-            format!("{} ({})", day.strftime("%d.%m.%Y"), self.label("inclusive"))
-        } else {
-            format!("{} ({})", self.time(v), self.label("local_time"))
+        match v.as_str().and_then(|s| s.parse::<Timestamp>().ok()) {
+            Some(t) => crate::words::deadline(t, self.offset, self.lang),
+            None => plain(v),
         }
     }
 

@@ -160,6 +160,20 @@ pub fn decimal(x: f64, places: usize) -> String {
     format!("{x:.places$}").replace('.', ",")
 }
 
+/// A deadline as every page and document words it: one at local midnight reads as the day
+/// before, inclusive (a family reads "until 8 December inclusive", not "until 00:00 on 9
+/// December"); any other as its local date and time.
+#[must_use]
+pub fn deadline(at: jiff::Timestamp, offset: jiff::tz::Offset, lang: Lang) -> String {
+    let local = at.to_zoned(jiff::tz::TimeZone::fixed(offset));
+    if local.hour() == 0 && local.minute() == 0 {
+        let day = local.date().yesterday().unwrap_or(local.date());
+        format!("{} ({})", day.strftime("%d.%m.%Y"), t("inclusive", lang))
+    } else {
+        format!("{} ({})", local_time(at, offset), t("local_time", lang))
+    }
+}
+
 /// An instant as the authority's local date and time, to the minute (`01.12.2026 17:05`).
 #[must_use]
 pub fn local_time(at: jiff::Timestamp, offset: jiff::tz::Offset) -> String {

@@ -198,6 +198,24 @@ impl PgStore {
 }
 
 impl NotificationStore for PgStore {
+    fn notifications_of(
+        &self,
+        application_id: &str,
+        limit: usize,
+    ) -> Result<Vec<Notification>, StoreError> {
+        let fail = failed("reading notifications");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = wait(self.read.query(
+            &format!("{NOTIFICATION} WHERE application_id = $1 ORDER BY id LIMIT $2"),
+            &[&application_id, &limit],
+        ))
+        .map_err(&fail)?;
+        rows.iter()
+            .map(notification)
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+
     fn notifications(&self, after: u64, limit: usize) -> Result<Vec<Notification>, StoreError> {
         let after = i64::try_from(after).unwrap_or(i64::MAX);
         self.notifications_where("id > $1", after, limit)

@@ -99,6 +99,10 @@ const MIGRATIONS: &[&str] = &[
         expires BIGINT NOT NULL
     );
 ",
+    "
+    -- What a family was told, application by application (its status page).
+    CREATE INDEX notifications_application ON notifications(application_id, id);
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

@@ -229,6 +229,25 @@ impl SqliteStore {
 }
 
 impl crate::NotificationStore for SqliteStore {
+    fn notifications_of(
+        &self,
+        application_id: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::Notification>, StoreError> {
+        let fail = failed("reading notifications");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "{NOTIFICATION} WHERE application_id = ?1 ORDER BY id LIMIT ?2"
+            ))
+            .map_err(&fail)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![application_id, limit], notification)
+            .map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+
     fn notifications(
         &self,
         after: u64,

@@ -90,6 +90,10 @@ const MIGRATIONS: &[&str] = &[
         expires INTEGER NOT NULL
     );
 ",
+    // What a family was told, application by application (its status page).
+    "
+    CREATE INDEX notifications_application ON notifications(application_id, id);
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

@@ -207,3 +207,30 @@ pub fn sessions_and_budgets(store: &dyn kezek_store::Store, shared: bool) {
         assert!(counts.iter().all(Option::is_none));
     }
 }
+
+/// An application's notifications, found by its id in id order (the family's page), on a
+/// store that leads.
+pub fn notifications_by_application(store: &dyn kezek_store::Store) {
+    let mut b = batch(1);
+    b.notifications = ["A1", "A2", "A1"]
+        .iter()
+        .enumerate()
+        .map(|(i, a)| kezek_store::NewNotification {
+            application_id: (*a).to_owned(),
+            kind: format!("k{i}"),
+            body: b"{}".to_vec(),
+        })
+        .collect();
+    store.submit(b).wait().unwrap();
+    let kinds = |limit| -> Vec<String> {
+        store
+            .notifications_of("A1", limit)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.kind)
+            .collect()
+    };
+    assert_eq!(kinds(10), ["k0", "k2"]);
+    assert_eq!(kinds(1), ["k0"]);
+    assert!(store.notifications_of("A9", 10).unwrap().is_empty());
+}
