@@ -67,6 +67,23 @@ async fn sign_out(b: &Browser) {
     b.wait_path("/console/sign-in").await;
 }
 
+/// The texts of the cards (`article`) under `data-testid="{testid}"`.
+async fn cards(b: &Browser, testid: &str) -> Vec<String> {
+    b.text(&format!("[data-testid='{testid}']")).await;
+    let found = b
+        .client
+        .find_all(fantoccini::Locator::Css(&format!(
+            "[data-testid='{testid}'] article"
+        )))
+        .await
+        .unwrap();
+    let mut out = Vec::new();
+    for card in found {
+        out.push(card.text().await.unwrap());
+    }
+    out
+}
+
 /// The numbers of a table's rows, by their header cell.
 async fn table(b: &Browser, testid: &str) -> Vec<Vec<String>> {
     b.text(&format!("[data-testid='{testid}']")).await;
@@ -306,12 +323,12 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .path()
         .ends_with("/console/kindergartens/K1"));
     let referral = referred["referral"]["referral_id"].as_str().unwrap();
-    let rows = table(&b, "referrals").await;
-    assert_eq!(rows.len(), 1);
-    assert!(rows[0][0].contains("Aruzhan"), "{rows:?}");
+    let cards = cards(&b, "referrals").await;
+    assert_eq!(cards.len(), 1);
+    assert!(cards[0].contains("Aruzhan"), "{cards:?}");
     b.shot("kindergarten-kk-desk").await;
     b.click(&format!(
-        "tr[data-referral='{referral}'] form[action$='/enroll'] button"
+        "article[data-referral='{referral}'] form[action$='/enroll'] button"
     ))
     .await;
     assert!(
@@ -359,7 +376,7 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .await;
     b.wait_path("/console/places/K1").await;
     b.shot("places-kk-desk").await;
-    b.click("tr[data-group='g4'] form button").await;
+    b.click("article[data-group='g4'] form button").await;
     assert_eq!(b.text(".notice.ok").await, "Орындалды");
     let (_, k1) = app
         .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
@@ -401,6 +418,18 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     let why = b.text("[data-testid='why'] h3").await;
     assert!(why.contains("жолдама алады"), "{why}");
     b.click("form[method='post'][action$='/allocation'] button")
+        .await;
+    // Nothing irreversible by one click: the round asks again, and runs only then.
+    b.text("form input[name='sure']").await;
+    assert_eq!(
+        app.call("GET", "/v1/journal/head", Some(harness::AUDITOR), None)
+            .await
+            .1["seq"],
+        after_preview,
+        "asking journals nothing"
+    );
+    b.shot("allocation-sure-kk-desk").await;
+    b.click("form[method='post'][action$='/allocation'] button.danger")
         .await;
     b.wait_path_containing("/console/rounds/").await;
     let round = table(&b, "round").await;
@@ -444,7 +473,7 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     assert_eq!(s, 200);
     sign_in(&b, &base, KG, "ru", "/console/kindergartens/K1").await;
     b.click(&format!(
-        "tr[data-referral='{second}'] form[action$='/enroll'] button"
+        "article[data-referral='{second}'] form[action$='/enroll'] button"
     ))
     .await;
     assert_eq!(b.text(".notice.ok").await, "Выполнено");

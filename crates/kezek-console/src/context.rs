@@ -40,6 +40,9 @@ pub struct Ctx {
     pub signed: Option<Signed>,
     /// The sign-in form's cookie, when the reader has one.
     pub sign_in: Option<String>,
+    /// Whether the request was a `GET` (the language switch can lead back to it), and its
+    /// query without `lang`.
+    pub get: Option<String>,
 }
 
 fn query_lang(query: Option<&str>) -> Option<Lang> {
@@ -116,6 +119,14 @@ impl FromRequestParts<Arc<Console>> for Ctx {
             path: parts.uri.path().to_owned(),
             signed,
             sign_in: cookie(&jar, SIGN_IN_COOKIE).map(str::to_owned),
+            get: (parts.method == axum::http::Method::GET).then(|| {
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs(
+                        form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+                            .filter(|(k, _)| k != "lang"),
+                    )
+                    .finish()
+            }),
         };
         parts.extensions.insert(ctx.clone());
         Ok(ctx)

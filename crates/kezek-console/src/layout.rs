@@ -86,7 +86,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                                 li { a href=(href) { (t(key, lang)) } }
                             }
                             li {
-                                a href=(format!("{}?lang={}", ctx.path, other.code()))
+                                a href=(switch_href(ctx, other))
                                   hreflang=(other.code()) lang=(other.code()) { (switch_label) }
                             }
                         }
@@ -94,7 +94,7 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                     @if let Some(s) = &ctx.signed {
                         form method="post" action="/console/sign-out" class="signout" {
                             input type="hidden" name="csrf" value=(s.csrf);
-                            span class="who" { (t("signed_in_as", lang)) ": " (s.caller.key_id) " (" (s.caller.role.as_str()) ")" }
+                            span class="who" { (t("signed_in_as", lang)) ": " (s.caller.key_id) " (" (kezek_print::words::code(&format!("role_{}", s.caller.role.as_str()), lang)) ")" }
                             button type="submit" { (t("sign_out", lang)) }
                         }
                     }
@@ -105,6 +105,20 @@ pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Markup {
                 }
             }
         }
+    }
+}
+
+/// Where the language switch leads: this page again after a `GET` (its query kept); after a
+/// form post, which cannot be repeated by a link, the reader's first page.
+fn switch_href(ctx: &Ctx, other: Lang) -> String {
+    match &ctx.get {
+        Some(query) if !query.is_empty() => format!("{}?{query}&lang={}", ctx.path, other.code()),
+        Some(_) => format!("{}?lang={}", ctx.path, other.code()),
+        None if ctx.signed.is_some() => format!("/console?lang={}", other.code()),
+        None if ctx.path.starts_with("/act/") || ctx.path.starts_with("/status") => {
+            format!("/status?lang={}", other.code())
+        }
+        None => format!("/?lang={}", other.code()),
     }
 }
 

@@ -40,6 +40,7 @@ pub fn router(app: Arc<App>) -> Router {
         app,
     });
     Router::new()
+        .route("/", get(pages::home::landing))
         .route("/console", get(pages::home::home))
         .route("/console/assets/console.css", get(css))
         .route(
@@ -202,7 +203,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn any_redirect_target_makes_a_redirect(to in ".*") {
-            let ctx = Ctx { lang: kezek_print::words::Lang::Kk, lang_chosen: false, path: String::new(), signed: None, sign_in: None };
+            let ctx = Ctx { lang: kezek_print::words::Lang::Kk, lang_chosen: false, path: String::new(), signed: None, sign_in: None, get: None };
             let res = see_other(&ctx, &to);
             proptest::prop_assert_eq!(res.status(), StatusCode::SEE_OTHER);
         }

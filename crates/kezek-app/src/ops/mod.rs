@@ -53,10 +53,11 @@ pub(crate) fn open_referrals(
         None => Ok(&[ReferralStatus::Issued, ReferralStatus::Confirmed]),
         Some("issued") => Ok(&[ReferralStatus::Issued]),
         Some("confirmed") => Ok(&[ReferralStatus::Confirmed]),
+        Some("enrolled") => Ok(&[ReferralStatus::Enrolled]),
         Some(_) => Err(crate::AppError::invalid(
             "status",
             "invalid_status",
-            "must be issued or confirmed",
+            "must be issued, confirmed or enrolled",
         )),
     }
 }

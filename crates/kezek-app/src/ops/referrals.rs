@@ -186,7 +186,8 @@ impl App {
 }
 
 impl<'s> Reads<'s> {
-    /// The referrals of kindergarten `raw` with one of `status` (`None`: issued and confirmed).
+    /// The referrals of kindergarten `raw` with one of `status` (`None`: issued and confirmed;
+    /// `enrolled`: the children it admitted), each with what it may do now.
     ///
     /// # Errors
     /// Another kindergarten's, a status other than `issued` or `confirmed`, or an unknown
@@ -207,7 +208,11 @@ impl<'s> Reads<'s> {
         let referrals = state
             .referrals()
             .filter(|(_, r)| r.kindergarten == k && wanted.contains(&r.status))
-            .filter_map(|(_, r)| views::referral(state, r))
+            .filter_map(|(_, r)| {
+                let mut view = views::referral(state, r)?;
+                view.actions = views::kindergarten_actions(state, r, self.now);
+                Some(view)
+            })
             .collect();
         Ok(views::ReferralList {
             referrals,

@@ -40,6 +40,20 @@ pub struct PlannedReferral {
     pub group_id: String,
 }
 
+/// A round that ran, as a list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoundSummary {
+    /// Its id.
+    pub round_id: String,
+    /// When it ran.
+    pub ran_at: Timestamp,
+    /// How many referrals it issued.
+    pub referrals: usize,
+    /// Whether it was the district's round (else one run for a registration that met a free
+    /// seat, in its cohort queue alone).
+    pub whole_district: bool,
+}
+
 /// The referrals of `referrals`, with the names a person reads.
 fn planned(state: &State, referrals: &[kezek_core::event::IssuedReferral]) -> Vec<PlannedReferral> {
     referrals
@@ -109,6 +123,34 @@ impl<'s> Reads<'s> {
     ) -> Result<(String, Vec<PlannedReferral>), AppError> {
         let r = self.round_record(auth, id)?;
         Ok((r.district.to_string(), planned(self.state, &r.referrals)))
+    }
+
+    /// The rounds that ran in `district`, newest first, at most `limit`: each with when it
+    /// ran and how many referrals it issued; staff of the district, auditors.
+    ///
+    /// # Errors
+    /// Out of scope.
+    pub fn rounds_of(
+        &self,
+        auth: &Auth<StaffOrAuditor>,
+        district: &str,
+        limit: usize,
+    ) -> Result<Vec<RoundSummary>, AppError> {
+        auth.caller().staff_scope(district)?;
+        Ok(self
+            .state
+            .rounds()
+            .iter()
+            .rev()
+            .filter(|r| r.district.as_str() == district)
+            .take(limit)
+            .map(|r| RoundSummary {
+                round_id: r.round_id.to_string(),
+                ran_at: r.ran_at,
+                referrals: r.referrals.len(),
+                whole_district: r.scope.is_none(),
+            })
+            .collect())
     }
 
     /// Round `id`, for staff of its district and auditors.

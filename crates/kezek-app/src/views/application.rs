@@ -107,6 +107,36 @@ pub struct ReferralView<'a> {
     pub referral_id: &'a kezek_core::model::ReferralId,
     /// `issued`, `confirmed`, `enrolled`, `declined`, `lapsed`, `no_show` or `released`.
     pub status: &'static str,
+    /// What its kindergarten may do with it now (`enroll`, `not_admitted`, `no_show`), in a
+    /// kindergarten's list; absent elsewhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<&'static str>,
+}
+
+/// What a kindergarten may do with referral `r` at `now`: admit it and decide it cannot be
+/// admitted once the family confirmed (or where the policy admits unconfirmed ones), the
+/// admission until the kindergarten's recording day ends; record a no-show once the family's
+/// deadline has passed.
+#[must_use]
+pub fn kindergarten_actions(state: &State, r: &Referral, now: Timestamp) -> Vec<&'static str> {
+    use kezek_core::model::ReferralStatus;
+    let open = matches!(r.status, ReferralStatus::Issued | ReferralStatus::Confirmed);
+    if !open {
+        return Vec::new();
+    }
+    let decidable =
+        r.status == ReferralStatus::Confirmed || state.policy().referral.enroll_unconfirmed;
+    let mut actions = Vec::new();
+    if decidable && now < state.lapse_time(r) {
+        actions.push("enroll");
+    }
+    if decidable {
+        actions.push("not_admitted");
+    }
+    if now >= r.expires_at {
+        actions.push("no_show");
+    }
+    actions
 }
 
 /// One referral.
@@ -134,6 +164,7 @@ pub fn referral<'a>(state: &'a State, r: &'a Referral) -> Option<ReferralView<'a
         kindergarten_id: &state.kindergarten(r.kindergarten)?.id,
         referral_id: &r.id,
         status: r.status.as_str(),
+        actions: Vec::new(),
     })
 }
 

@@ -91,8 +91,10 @@ pub async fn preview(
     Path(district): Path<String>,
     Query(q): Query<Why>,
 ) -> Response {
-    let auth = match Auth::<Staff>::check(s.caller.clone()) {
-        Ok(auth) => auth,
+    let auths = Auth::<Staff>::check(s.caller.clone())
+        .and_then(|a| Ok((a, Auth::<StaffOrAuditor>::check(s.caller.clone())?)));
+    let (auth, reader) = match auths {
+        Ok(x) => x,
         Err(e) => return refuse(&ctx, &e),
     };
     let read = console
@@ -103,11 +105,16 @@ pub async fn preview(
                 .as_deref()
                 .filter(|w| !w.trim().is_empty())
                 .map(|w| r.why_round(&auth, &district, w));
-            Ok((r.preview_round(&auth, &district)?, why))
+            Ok((
+                r.preview_round(&auth, &district)?,
+                why,
+                r.rounds_of(&reader, &district, 50)?,
+                r.local_offset(),
+            ))
         })
         .await
         .and_then(|r| r);
-    let (list, why) = match read {
+    let (list, why, past, offset) = match read {
         Ok(x) => x,
         Err(e) => return refuse(&ctx, &e),
     };
@@ -129,9 +136,34 @@ pub async fn preview(
             input type="hidden" name="csrf" value=(s.csrf);
             button type="submit" { (t("run_round", lang)) }
         }
+        (past_rounds(lang, &past, offset))
     };
     let title = format!("{} — {district}", t("allocation", lang));
     html(&ctx, StatusCode::OK, page(&ctx, &title, body))
+}
+
+/// The rounds that ran in the district, newest first, each leading to its page.
+fn past_rounds(
+    lang: Lang,
+    past: &[kezek_app::ops::rounds::RoundSummary],
+    offset: jiff::tz::Offset,
+) -> Markup {
+    markup! {
+        h2 { (t("past_rounds", lang)) }
+        @if past.is_empty() {
+            p { (t("no_rounds_yet", lang)) }
+        } @else {
+            ul data-testid="past-rounds" {
+                @for r in past {
+                    li {
+                        a href=(format!("/console/rounds/{}", r.round_id)) { (kezek_print::words::local_time(r.ran_at, offset)) }
+                        " · " (t(if r.whole_district { "round_district" } else { "round_at_registration" }, lang))
+                        " · " (t("referrals_issued", lang)) ": " (r.referrals)
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// The run form.
@@ -139,6 +171,8 @@ pub async fn preview(
 pub struct Run {
     #[serde(default)]
     csrf: String,
+    #[serde(default)]
+    sure: String,
 }
 
 /// `POST /console/districts/{district}/allocation`: runs the round, then shows it.
@@ -152,6 +186,17 @@ pub async fn run(
         Ok(a) => a,
         Err(page) => return *page,
     };
+    let lang = ctx.lang;
+    let here = format!("/console/districts/{district}/allocation");
+    if let Some(page) = crate::pages::ask_first(
+        &ctx,
+        &form.sure,
+        (&here, &here),
+        (t("sure_round", lang), t("yes_round", lang)),
+        &[("csrf", form.csrf.as_str())],
+    ) {
+        return page;
+    }
     let round_form = kezek_app::forms::RoundForm::default();
     let result = console
         .app

@@ -15,6 +15,27 @@ use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
 
+/// `GET /`: where everyone starts — families to their application, staff to the console.
+pub async fn landing(ctx: Ctx) -> Response {
+    let lang = ctx.lang;
+    let body = markup! {
+        p { (t("landing_intro", lang)) }
+        div class="cards" {
+            article class="card" {
+                h2 { (t("parents_title", lang)) }
+                p { (t("landing_family", lang)) }
+                p { a class="button" href="/status" { (t("parents_title", lang)) } }
+            }
+            article class="card" {
+                h2 { (t("console", lang)) }
+                p { (t("landing_staff", lang)) }
+                p { a class="button secondary" href="/console" { (t("sign_in", lang)) } }
+            }
+        }
+    };
+    html(&ctx, StatusCode::OK, page(&ctx, t("service", lang), body))
+}
+
 /// `GET /console`.
 pub async fn home(State(console): State<Arc<Console>>, ctx: Ctx, s: Signed) -> Response {
     let first = s.caller.scope.first();

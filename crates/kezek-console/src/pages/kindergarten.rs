@@ -14,7 +14,7 @@ use axum::Form;
 use jiff::tz::Offset;
 use kezek_app::access::{Auth, KeyHolders, Kindergartens};
 use kezek_app::AppError;
-use kezek_print::words::local_time;
+use kezek_print::words;
 use kezek_print::words::years;
 use kezek_print::words::Lang;
 use kezek_print::words::{code, t};
@@ -23,13 +23,47 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::sync::Arc;
 
-fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> Markup {
+/// A group as people name it: `3 жас · қазақ тілі`.
+fn group_label(lang: Lang, groups: &Value, id: &str) -> String {
+    groups["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|g| g["group_id"].as_str() == Some(id))
+        .map_or_else(
+            || id.to_owned(),
+            |g| {
+                format!(
+                    "{} · {}",
+                    years(g["age_years"].as_i64().unwrap_or(0), lang),
+                    code(g["language"].as_str().unwrap_or_default(), lang)
+                )
+            },
+        )
+}
+
+/// One referral to decide on, as a card: the child, the group, where it stands and by when,
+/// and only what the kindergarten may do with it now.
+fn referral_card(
+    lang: Lang,
+    s: &Signed,
+    k: &str,
+    r: &Value,
+    groups: &Value,
+    offset: Offset,
+) -> Markup {
     let id = r["referral_id"].as_str().unwrap_or_default();
+    let status = r["status"].as_str().unwrap_or_default();
     let deadline = r["expires_at"]
         .as_str()
         .and_then(|x| x.parse().ok())
-        .map_or_else(String::new, |at| local_time(at, offset));
-    let status = r["status"].as_str().unwrap_or_default();
+        .map(|at| words::deadline(at, offset, lang));
+    let actions: Vec<&str> = r["actions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
     let form = |action: &str, label: &str, class: &str, grounds: bool| {
         markup! {
             form method="post" action=(format!("/console/referrals/{id}/{action}")) {
@@ -44,17 +78,27 @@ fn referral_row(lang: Lang, s: &Signed, k: &str, r: &Value, offset: Offset) -> M
         }
     };
     markup! {
-        tr data-referral=(id) {
-            td { strong { (r["child_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("—")) } br; span class="muted" { (r["application_id"].as_str().unwrap_or_default()) } }
-            td class="num" { (years(r["age_years"].as_i64().unwrap_or(0), lang)) }
-            td { (r["group_id"].as_str().unwrap_or_default()) }
-            td { (code(status, lang)) }
-            td { (deadline) }
-            td { div class="actions" {
-                (form("enroll", t("admit", lang), "", false))
-                (form("no-show", t("mark_no_show", lang), "secondary", false))
-                (form("not-admitted", t("not_admit", lang), "danger", true))
-            } }
+        article class="card referral" data-referral=(id) {
+            h3 { (r["child_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("—")) }
+            dl {
+                dt { (t("application_id", lang)) } dd { (r["application_id"].as_str().unwrap_or_default()) }
+                dt { (t("group", lang)) } dd { (group_label(lang, groups, r["group_id"].as_str().unwrap_or_default())) }
+                dt { (t("status", lang)) } dd { (code(status, lang)) }
+                @if let Some(d) = &deadline {
+                    dt { (t(if status == "issued" { "awaiting_family" } else { "family_comes_by" }, lang)) }
+                    dd { (d) }
+                }
+            }
+            @if status == "confirmed" && !actions.contains(&"no_show") {
+                p class="hint" { (t("no_show_after", lang)) }
+            }
+            @if !actions.is_empty() {
+                div class="actions" {
+                    @if actions.contains(&"enroll") { (form("enroll", t("admit", lang), "", false)) }
+                    @if actions.contains(&"no_show") { (form("no-show", t("mark_no_show", lang), "secondary", false)) }
+                    @if actions.contains(&"not_admitted") { (form("not-admitted", t("not_admit", lang), "danger", true)) }
+                }
+            }
         }
     }
 }
@@ -63,11 +107,15 @@ fn body(
     lang: Lang,
     s: &Signed,
     k: &str,
-    referrals: &Value,
+    (referrals, enrolled): (&Value, &Value),
     groups: &Value,
     offset: Offset,
 ) -> Markup {
     let list = referrals["referrals"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let enrolled = enrolled["referrals"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -76,32 +124,37 @@ fn body(
         @if list.is_empty() {
             p { (t("no_referrals", lang)) }
         } @else {
-            div class="table-wrap" {
-                table data-testid="referrals" {
-                    thead { tr {
-                        th scope="col" { (t("child", lang)) } th scope="col" class="num" { (t("age", lang)) }
-                        th scope="col" { (t("group", lang)) } th scope="col" { (t("status", lang)) }
-                        th scope="col" { (t("deadline", lang)) } th scope="col" { "" }
-                    } }
-                    tbody { @for r in &list { (referral_row(lang, s, k, r, offset)) } }
+            div class="cards" data-testid="referrals" {
+                @for r in &list { (referral_card(lang, s, k, r, groups, offset)) }
+            }
+        }
+        h2 { (t("enrolled_children", lang)) }
+        @if enrolled.is_empty() {
+            p { (t("no_enrolled", lang)) }
+        } @else {
+            @for g in groups["groups"].as_array().into_iter().flatten() {
+                @let gid = g["group_id"].as_str().unwrap_or_default();
+                @let children: Vec<&Value> = enrolled.iter().filter(|r| r["group_id"].as_str() == Some(gid)).collect();
+                @if !children.is_empty() {
+                    h3 { (group_label(lang, groups, gid)) }
+                    ul data-testid="enrolled" data-group=(gid) {
+                        @for c in &children {
+                            li { strong { (c["child_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("—")) } " · " (c["application_id"].as_str().unwrap_or_default()) }
+                        }
+                    }
                 }
             }
         }
         h2 { (t("occupancy", lang)) }
-        div class="table-wrap" {
-            table data-testid="groups" {
-                thead { tr {
-                    th scope="col" { (t("group", lang)) } th scope="col" class="num" { (t("age", lang)) }
-                    th scope="col" { (t("language", lang)) } th scope="col" class="num" { (t("capacity", lang)) }
-                    th scope="col" class="num" { (t("enrolled_seats", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
-                    th scope="col" class="num" { (t("free", lang)) }
-                } }
-                tbody {
-                    @for g in groups["groups"].as_array().into_iter().flatten() {
-                        tr { th scope="row" { (g["group_id"].as_str().unwrap_or_default()) }
-                             td class="num" { (g["age_years"]) } td { (code(g["language"].as_str().unwrap_or_default(), lang)) }
-                             td class="num" { (g["capacity"]) } td class="num" { (g["enrolled"]) }
-                             td class="num" { (g["reserved"]) } td class="num" { (g["free"]) } }
+        div class="cards" data-testid="groups" {
+            @for g in groups["groups"].as_array().into_iter().flatten() {
+                article class="card" {
+                    h3 { (group_label(lang, groups, g["group_id"].as_str().unwrap_or_default())) }
+                    dl {
+                        dt { (t("capacity", lang)) } dd { (g["capacity"]) }
+                        dt { (t("enrolled_seats", lang)) } dd { (g["enrolled"]) }
+                        dt { (t("reserved", lang)) } dd { (g["reserved"]) }
+                        dt { (t("free", lang)) } dd { (g["free"]) }
                     }
                 }
             }
@@ -128,10 +181,14 @@ pub async fn show(
         .app
         .reads(|r| -> Result<_, AppError> {
             let list = r.of_kindergarten(&own, &k, None)?;
+            let enrolled = r.of_kindergarten(&own, &k, Some("enrolled"))?;
             let kg = r.kindergarten(&holder, &k)?;
             let name = kezek_print::words::name_in(ctx_lang, kg.name, kg.name_ru).to_owned();
             Ok((
-                serde_json::to_value(&list).unwrap_or_default(),
+                (
+                    serde_json::to_value(&list).unwrap_or_default(),
+                    serde_json::to_value(&enrolled).unwrap_or_default(),
+                ),
                 serde_json::to_value(&kg).unwrap_or_default(),
                 name,
                 r.local_offset(),
@@ -140,11 +197,10 @@ pub async fn show(
         .await
         .and_then(|r| r);
     match read {
-        Ok((list, groups, name, offset)) => {
+        Ok(((list, enrolled), groups, name, offset)) => {
             let lang = ctx.lang;
             let done = q.done.as_deref().map(|_| notice(true, t("done", lang)));
-            let content =
-                markup! { (done.unwrap_or_default()) (body(lang, &s, &k, &list, &groups, offset)) };
+            let content = markup! { (done.unwrap_or_default()) (body(lang, &s, &k, (&list, &enrolled), &groups, offset)) };
             html(
                 &ctx,
                 StatusCode::OK,
@@ -163,6 +219,8 @@ pub struct Decision {
     kindergarten: String,
     #[serde(default)]
     grounds: Option<String>,
+    #[serde(default)]
+    sure: String,
 }
 
 /// `POST /console/referrals/{referral}/{action}`: enroll, no-show or not-admitted.
@@ -180,6 +238,32 @@ pub async fn act(
         Ok(k) => k,
         Err(page) => return *page,
     };
+    let question = match action.as_str() {
+        "no-show" => Some(("sure_no_show", "yes_no_show")),
+        "not-admitted" => Some(("sure_not_admit", "yes_not_admit")),
+        _ => None,
+    };
+    if let Some((question, yes)) = question {
+        let lang = ctx.lang;
+        let grounds = form.grounds.clone().unwrap_or_default();
+        let fields = [
+            ("csrf", form.csrf.as_str()),
+            ("kindergarten", kindergarten.as_str()),
+            ("grounds", grounds.as_str()),
+        ];
+        if let Some(page) = super::ask_first(
+            &ctx,
+            &form.sure,
+            (
+                &format!("/console/referrals/{referral}/{action}"),
+                &format!("/console/kindergartens/{kindergarten}"),
+            ),
+            (t(question, lang), t(yes, lang)),
+            &fields,
+        ) {
+            return page;
+        }
+    }
     let app = &console.app;
     let result = match action.as_str() {
         "enroll" => app.enroll(&auth, None, &referral).await,

@@ -45,12 +45,24 @@ pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
         AppError::Refused(Refusal::Conflict { code, message }) => words(code, message.clone()),
         AppError::Refused(Refusal::Invalid(v)) => v
             .iter()
-            .map(|x| format!("{}: {}", x.field, words(x.code, x.message.clone())))
+            .map(|x| {
+                format!(
+                    "{}: {}",
+                    field_label(&x.field, lang),
+                    words(x.code, x.message.clone())
+                )
+            })
             .collect::<Vec<_>>()
             .join("; "),
         AppError::Invalid { errors, detail } => errors
             .iter()
-            .map(|x| format!("{}: {}", x.field, words(x.code, x.message.clone())))
+            .map(|x| {
+                format!(
+                    "{}: {}",
+                    field_label(&x.field, lang),
+                    words(x.code, x.message.clone())
+                )
+            })
             .next()
             .unwrap_or_else(|| detail.clone()),
         AppError::Refused(Refusal::ActiveApplicationExists { .. }) => {
@@ -70,7 +82,38 @@ pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
 /// A page saying what was refused.
 pub(crate) fn refuse(ctx: &Ctx, e: &AppError) -> Response {
     let (status, text) = refusal_text(ctx, e);
-    html(ctx, status, page(ctx, &text, notice(false, &text)))
+    error_page(ctx, status, &text)
+}
+
+/// A page saying what went wrong (`text`), what to do about it (by its status), and the way
+/// back: the reader's own first page.
+pub(crate) fn error_page(ctx: &Ctx, status: StatusCode, text: &str) -> Response {
+    let lang = ctx.lang;
+    let todo = match status.as_u16() {
+        401 | 403 => "todo_forbidden",
+        404 => "todo_not_found",
+        409 => "todo_conflict",
+        422 | 400 => "todo_invalid",
+        429 => "todo_later",
+        _ => "todo_unavailable",
+    };
+    let back = if ctx.signed.is_some() {
+        "/console"
+    } else {
+        "/status"
+    };
+    let body = maud::html! {
+        (notice(false, text))
+        p { (t(todo, lang)) }
+        p { a class="button secondary" href=(back) { (t("go_back", lang)) } }
+    };
+    html(ctx, status, page(ctx, text, body))
+}
+
+/// A field of a request (`child.iin`, `preferences[1]`) as a form labels it.
+pub(crate) fn field_label(field: &str, lang: kezek_print::words::Lang) -> String {
+    let base = field.split('[').next().unwrap_or(field).replace('.', "_");
+    kezek_print::words::text(&base, lang).map_or_else(|| field.to_owned(), str::to_owned)
 }
 
 /// The caller of a form post, as `R` (one of its roles), when signed in and the form's CSRF
@@ -89,6 +132,42 @@ pub(crate) fn posted<R: kezek_app::access::Roles>(
         return Err(Box::new(html(ctx, StatusCode::FORBIDDEN, page)));
     }
     kezek_app::access::Auth::<R>::check(s.caller.clone()).map_err(|e| Box::new(refuse(ctx, &e)))
+}
+
+/// The step before an act that cannot be undone: unless the form already says `sure=yes`,
+/// a page that says what the act does (`question`) and asks again, with the same form
+/// (`fields`, its CSRF token among them) posted to `action` plus `sure=yes`, and a way back
+/// (`back`). `None`: the reader is sure; go on.
+pub(crate) fn ask_first(
+    ctx: &Ctx,
+    sure: &str,
+    (action, back): (&str, &str),
+    (question, yes): (&str, &str),
+    fields: &[(&str, &str)],
+) -> Option<Response> {
+    if sure == "yes" {
+        return None;
+    }
+    let lang = ctx.lang;
+    let body = maud::html! {
+        p class="question" { strong { (question) } }
+        form method="post" action=(action) {
+            @for (name, value) in fields {
+                input type="hidden" name=(name) value=(value);
+            }
+            input type="hidden" name="sure" value="yes";
+            p class="actions" {
+                button type="submit" class="danger" { (yes) }
+                " "
+                a class="button secondary" href=(back) { (t("act_back", lang)) }
+            }
+        }
+    };
+    Some(html(
+        ctx,
+        StatusCode::OK,
+        page(ctx, t("are_you_sure", lang), body),
+    ))
 }
 
 /// Where a form sends the reader back to after its write (`value` of `field`: a district, a
@@ -139,11 +218,8 @@ pub(crate) fn written(
                     str::to_owned,
                 );
             let status = StatusCode::from_u16(w.status).unwrap_or(StatusCode::CONFLICT);
-            html(ctx, status, page(ctx, &words, notice(false, &words)))
+            error_page(ctx, status, &words)
         }
-        Err(e) => {
-            let (status, text) = refusal_text(ctx, &e);
-            html(ctx, status, page(ctx, &text, notice(false, &text)))
-        }
+        Err(e) => refuse(ctx, &e),
     }
 }

@@ -11,6 +11,7 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auth, KeyHolders, Staff};
 use kezek_app::AppError;
+use kezek_print::words::years;
 use kezek_print::words::{code, t};
 use maud::html as markup;
 use serde::Deserialize;
@@ -52,30 +53,31 @@ pub async fn show(
             @if let Some(a) = kg["address"].as_str() { " · " (a) } }
         p { a href=(format!("/console/districts/{}/kindergartens?id={k}", kg["district"].as_str().unwrap_or_default())) { (t("edit", lang)) } }
         p class="hint" { (t("open_seats_hint", lang)) }
-        div class="table-wrap" {
-            table data-testid="groups" {
-                thead { tr {
-                    th scope="col" { (t("group", lang)) } th scope="col" class="num" { (t("age", lang)) }
-                    th scope="col" { (t("language", lang)) } th scope="col" class="num" { (t("capacity", lang)) }
-                    th scope="col" class="num" { (t("enrolled_seats", lang)) } th scope="col" class="num" { (t("reserved", lang)) }
-                    th scope="col" class="num" { (t("free", lang)) } th scope="col" { (t("open_seats", lang)) }
-                } }
-                tbody {
-                    @for g in &groups {
-                        @let gid = g["group_id"].as_str().unwrap_or_default();
-                        tr data-group=(gid) {
-                            th scope="row" { (gid) }
-                            td class="num" { (g["age_years"]) } td { (code(g["language"].as_str().unwrap_or_default(), lang)) }
-                            td class="num" { (g["capacity"]) } td class="num" { (g["enrolled"]) }
-                            td class="num" { (g["reserved"]) } td class="num" { (g["free"]) }
-                            td {
-                                form method="post" action=(format!("/console/places/{k}/groups/{gid}/vacancies")) class="actions" {
-                                    input type="hidden" name="csrf" value=(s.csrf);
-                                    label for=(format!("seats-{gid}")) class="visually-hidden" { (t("open_seats", lang)) " " (gid) }
-                                    input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max="1000" value="1" required class="seats";
-                                    button type="submit" class="secondary" { (t("open_seats", lang)) }
-                                }
+        div class="cards" data-testid="groups" {
+            @for g in &groups {
+                @let gid = g["group_id"].as_str().unwrap_or_default();
+                @let enrolled = g["enrolled"].as_u64().unwrap_or(0);
+                article class="card" data-group=(gid) {
+                    h3 { (years(g["age_years"].as_i64().unwrap_or(0), lang)) " · " (code(g["language"].as_str().unwrap_or_default(), lang)) }
+                    dl {
+                        dt { (t("capacity", lang)) } dd { (g["capacity"]) }
+                        dt { (t("enrolled_seats", lang)) } dd { (enrolled) }
+                        dt { (t("reserved", lang)) } dd { (g["reserved"]) }
+                        dt { (t("free", lang)) } dd data-testid="free" { strong { (g["free"]) } }
+                    }
+                    @if enrolled > 0 {
+                        form method="post" action=(format!("/console/places/{k}/groups/{gid}/vacancies")) class="actions" {
+                            input type="hidden" name="csrf" value=(s.csrf);
+                            div {
+                                label for=(format!("seats-{gid}")) { (t("children_left", lang)) " (" (t("at_most", lang)) " " (enrolled) ")" }
+                                input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max=(enrolled) value="1" required class="seats";
                             }
+                            button type="submit" class="secondary" { (t("open_seats", lang)) }
+                        }
+                    } @else {
+                        p class="hint" {
+                            (t("none_enrolled_raise_capacity", lang)) " "
+                            a href=(format!("/console/districts/{}/kindergartens?id={k}", kg["district"].as_str().unwrap_or_default())) { (t("edit", lang)) }
                         }
                     }
                 }

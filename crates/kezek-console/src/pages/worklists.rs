@@ -138,6 +138,8 @@ pub struct Decide {
     decision: String,
     #[serde(default)]
     reason: String,
+    #[serde(default)]
+    sure: String,
 }
 
 /// `POST /console/claims/{application}`.
@@ -156,6 +158,27 @@ pub async fn decide(
         Err(page) => return *page,
     };
     let to = format!("/console/districts/{district}/worklists?done=claim");
+    if form.decision == "rejected" {
+        let lang = ctx.lang;
+        let fields = [
+            ("csrf", form.csrf.as_str()),
+            ("district", district.as_str()),
+            ("decision", form.decision.as_str()),
+            ("reason", form.reason.as_str()),
+        ];
+        if let Some(page) = crate::pages::ask_first(
+            &ctx,
+            &form.sure,
+            (
+                &format!("/console/claims/{application}"),
+                &format!("/console/districts/{district}/worklists"),
+            ),
+            (t("sure_reject_claim", lang), t("yes_reject_claim", lang)),
+            &fields,
+        ) {
+            return page;
+        }
+    }
     let decision = kezek_app::forms::PriorityForm {
         decision: form.decision,
         reason: form.reason,
