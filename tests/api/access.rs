@@ -243,12 +243,15 @@ async fn the_queue_search_checks_the_scope_before_it_looks() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // Posted, never in a URL; with the session's token.
     let search = |cookie: String, find: String| {
-        let (client, base) = (client.clone(), app.base.clone());
+        let (client, base, app) = (client.clone(), app.base.clone(), &app);
         async move {
+            let csrf = csrf_on(app, "/console", &cookie).await;
             client
-                .get(format!("{base}/console/districts/D1/queue?find={find}"))
+                .post(format!("{base}/console/districts/D1/queue"))
                 .header("cookie", cookie)
+                .form(&[("csrf", csrf.as_str()), ("find", find.as_str())])
                 .send()
                 .await
                 .unwrap()
@@ -497,4 +500,74 @@ async fn a_console_form_is_refused_before_its_write_and_pages_are_counted() {
             "{line} in {metrics}"
         );
     }
+}
+
+/// Staff find a child by IIN — posted, never in a URL — whatever its status, and see the
+/// whole application at its own page; another district's staff find nothing; an IIN in a
+/// URL opens nothing.
+#[tokio::test]
+async fn staff_find_a_referred_child_by_iin_and_see_the_whole_application() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, a) = app.register(1, None).await;
+    assert_eq!(a["status"], "referred", "{a}");
+    let id = a["application_id"].as_str().unwrap().to_owned();
+    let iin = crate::harness::child_iin(10);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let find = |token: &'static str| {
+        let (client, app, iin) = (client.clone(), &app, iin.clone());
+        async move {
+            let cookie = console_session(app, token).await;
+            let csrf = csrf_on(app, "/console", &cookie).await;
+            let res = client
+                .post(format!("{}/console/find", app.base))
+                .header("cookie", cookie.clone())
+                .form(&[("csrf", csrf.as_str()), ("needle", iin.as_str())])
+                .send()
+                .await
+                .unwrap();
+            (
+                res.status().as_u16(),
+                res.headers()
+                    .get("location")
+                    .map(|l| l.to_str().unwrap().to_owned()),
+                cookie,
+            )
+        }
+    };
+    for token in [STAFF, crate::harness::CLERK, crate::harness::AUDITOR] {
+        let (s, location, cookie) = find(token).await;
+        assert_eq!(
+            (s, location.as_deref()),
+            (303, Some(format!("/console/applications/{id}").as_str())),
+            "{token}"
+        );
+        let page = client
+            .get(format!("{}/console/applications/{id}?lang=ru", app.base))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), 200, "{token}");
+        let page = page.text().await.unwrap();
+        assert!(
+            page.contains("Aruzhan")
+                && page.contains(&iin)
+                && page.contains("data-testid=\"documents\""),
+            "{token}: {page}"
+        );
+    }
+    let (s, _, _) = find(STAFF_D2).await;
+    assert_eq!(s, 404, "another district's staff find nothing");
+    let cookie = console_session(&app, STAFF).await;
+    let by_url = client
+        .get(format!("{}/console/applications/{iin}", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_url.status(), 404, "no IIN from a URL");
 }

@@ -53,6 +53,8 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::allocation::preview).post(pages::allocation::run),
         )
         .route("/console/rounds/{round}", get(pages::allocation::round))
+        .route("/console/find", post(pages::casefile::find))
+        .route("/console/applications/{number}", get(pages::casefile::show))
         .route(
             "/console/districts/{district}/kindergartens",
             get(pages::edit::show).post(pages::edit::save),
@@ -63,7 +65,7 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route(
             "/console/districts/{district}/queue",
-            get(pages::queue::show),
+            get(pages::queue::show).post(pages::queue::find),
         )
         .route(
             "/console/districts/{district}/worklists",

@@ -132,6 +132,16 @@ impl App {
         let Some(mut found) = found else {
             return self.refused_status(&application_id, child_iin).await;
         };
+        self.complete_status(&mut found).await?;
+        Ok(Some(found))
+    }
+
+    /// Reads what a status needs from the store: its documents (what the family was told)
+    /// and when each step that moved the number was journaled.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub(crate) async fn complete_status(&self, found: &mut FamilyStatus) -> Result<(), AppError> {
         found.documents = self.documents_told(&found.id).await?;
         // When each step's event was journaled: one record read each, a dozen at most.
         for step in &mut found.steps {
@@ -143,7 +153,7 @@ impl App {
                 .and_then(|records| records.into_iter().next())
                 .and_then(|r| r.at.parse().ok());
         }
-        Ok(Some(found))
+        Ok(())
     }
 }
 
@@ -300,6 +310,17 @@ fn find(
     if app.child_iin != iin {
         return None;
     }
+    status_of(state, a, now)
+}
+
+/// What application `a` is as its family sees it (its documents and the times of its steps
+/// are read from the store afterwards: [`App::complete_status`]).
+pub(crate) fn status_of(
+    state: &kezek_core::State,
+    a: kezek_core::model::AppIx,
+    now: Timestamp,
+) -> Option<FamilyStatus> {
+    let app = state.application(a)?;
     // The change since registration is read below, with its steps: one walk of the log.
     let position = serde_json::to_value(views::position(state, a, now, None)?).unwrap_or_default();
     let kindergartens = app

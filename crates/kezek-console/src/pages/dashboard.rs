@@ -149,7 +149,7 @@ pub async fn dashboard(
                 page(
                     &ctx,
                     &title,
-                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (body(ctx.lang, &district, &f)) },
+                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, &district, &f)) },
                 ),
             )
         }

@@ -3,6 +3,7 @@
 pub mod act;
 pub mod allocation;
 pub mod audit;
+pub mod casefile;
 pub mod dashboard;
 pub mod edit;
 pub mod home;

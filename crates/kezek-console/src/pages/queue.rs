@@ -10,6 +10,7 @@ use crate::{html, see_other, Console};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum::Form;
 use kezek_app::access::{Auth, QueueReaders};
 use kezek_app::ops::queue::{QueuePage, QueueQuery};
 use kezek_app::AppError;
@@ -35,12 +36,17 @@ pub struct Params {
     tier: Option<String>,
     #[serde(default)]
     after: Option<usize>,
-    /// An application number or a child's IIN.
-    #[serde(default)]
-    find: Option<String>,
 }
 
-fn filters(lang: Lang, d: &str, p: &Params, tiers: &[String]) -> Markup {
+/// The search: an application number or a child's IIN, posted (never in a URL).
+#[derive(Deserialize)]
+pub struct Find {
+    #[serde(default)]
+    csrf: String,
+    find: String,
+}
+
+fn filters(lang: Lang, (d, csrf): (&str, &str), p: &Params, tiers: &[String]) -> Markup {
     let age = p.age.unwrap_or(3);
     let language = p.language.as_deref().unwrap_or("kk");
     markup! {
@@ -56,7 +62,8 @@ fn filters(lang: Lang, d: &str, p: &Params, tiers: &[String]) -> Markup {
                 } }
             button type="submit" { (t("show", lang)) }
         }
-        form method="get" action=(format!("/console/districts/{d}/queue")) class="actions" role="search" {
+        form method="post" action=(format!("/console/districts/{d}/queue")) class="actions" role="search" {
+            input type="hidden" name="csrf" value=(csrf);
             div { label for="find" { (t("find", lang)) }
                 input type="text" id="find" name="find" autocomplete="off" placeholder="KZ0000000001 / 200515501002"; }
             button type="submit" class="secondary" { (t("find_button", lang)) }
@@ -106,6 +113,67 @@ fn table(lang: Lang, d: &str, q: &QueuePage, p: &Params, offset: jiff::tz::Offse
     }
 }
 
+/// `POST /console/districts/{district}/queue`: a child found by number or IIN — at its place
+/// in the queue when it waits there, else at its application's page (referred, admitted,
+/// closed), when the key may see it.
+pub async fn find(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    s: Signed,
+    Path(d): Path<String>,
+    Form(form): Form<Find>,
+) -> Response {
+    let lang = ctx.lang;
+    let auth = match super::posted::<QueueReaders>(&console, &ctx, &form.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
+    };
+    let find = form.find.trim();
+    // Scope first (the same scoped operation as the API's), then counted: a search by IIN
+    // tells whether a child is in this district's queue, so it must be slow to repeat; an
+    // answer over the budget is not given.
+    let target = console
+        .app
+        .reads(|r| r.find_in_queue(&auth, &d, find))
+        .await
+        .and_then(|r| r);
+    if target.is_ok() {
+        let spend = kezek_app::app::budgets::Spend::QueueSearch {
+            key_id: &s.caller.key_id,
+        };
+        match console.app.spend(spend).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let text = t("too_many_searches", lang);
+                return super::status::too_many(&ctx, text, notice(false, text));
+            }
+            Err(e) => return refuse(&ctx, &e),
+        }
+    }
+    match target {
+        Ok(Some(spot)) => see_other(
+            &ctx,
+            &format!(
+                "/console/districts/{d}/queue?age={}&language={}&after={}",
+                spot.age, spot.language, spot.after
+            ),
+        ),
+        Ok(None) => match console.app.case_file(&auth, find).await {
+            Ok(Some(file)) => see_other(&ctx, &format!("/console/applications/{}", file.status.id)),
+            Ok(None) => {
+                let text = t("application_not_found", lang);
+                html(
+                    &ctx,
+                    StatusCode::NOT_FOUND,
+                    page(&ctx, text, notice(false, text)),
+                )
+            }
+            Err(e) => refuse(&ctx, &e),
+        },
+        Err(e) => refuse(&ctx, &e),
+    }
+}
+
 /// `GET /console/districts/{district}/queue`.
 pub async fn show(
     State(console): State<Arc<Console>>,
@@ -119,47 +187,6 @@ pub async fn show(
         Ok(auth) => auth,
         Err(e) => return refuse(&ctx, &e),
     };
-    if let Some(find) = p.find.as_deref().filter(|f| !f.trim().is_empty()) {
-        // Scope first (the same scoped operation as the API's), then counted: a search by
-        // IIN tells whether a child is in this district's queue, so it must be slow to
-        // repeat; an answer over the budget is not given.
-        let target = console
-            .app
-            .reads(|r| r.find_in_queue(&auth, &d, find))
-            .await
-            .and_then(|r| r);
-        if target.is_ok() {
-            let spend = kezek_app::app::budgets::Spend::QueueSearch {
-                key_id: &s.caller.key_id,
-            };
-            match console.app.spend(spend).await {
-                Ok(true) => {}
-                Ok(false) => {
-                    let text = t("too_many_searches", lang);
-                    return super::status::too_many(&ctx, text, notice(false, text));
-                }
-                Err(e) => return refuse(&ctx, &e),
-            }
-        }
-        return match target {
-            Ok(Some(spot)) => see_other(
-                &ctx,
-                &format!(
-                    "/console/districts/{d}/queue?age={}&language={}&after={}",
-                    spot.age, spot.language, spot.after
-                ),
-            ),
-            Ok(None) => {
-                let text = t("not_found_in_queue", lang);
-                html(
-                    &ctx,
-                    StatusCode::NOT_FOUND,
-                    page(&ctx, text, notice(false, text)),
-                )
-            }
-            Err(e) => refuse(&ctx, &e),
-        };
-    }
     let query = QueueQuery {
         cohort: None,
         age: Some(p.age.unwrap_or(3)),
@@ -178,8 +205,7 @@ pub async fn show(
         .and_then(|r| r);
     match read {
         Ok((q, tiers, offset)) => {
-            let body =
-                markup! { (filters(lang, &d, &p, &tiers)) (table(lang, &d, &q, &p, offset)) };
+            let body = markup! { (filters(lang, (&d, &s.csrf), &p, &tiers)) (table(lang, &d, &q, &p, offset)) };
             let title = format!("{} — {d}", t("queue", lang));
             html(&ctx, StatusCode::OK, page(&ctx, &title, body))
         }

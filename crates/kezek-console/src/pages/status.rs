@@ -55,7 +55,12 @@ pub struct Lookup {
     child_iin: String,
 }
 
-fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Timestamp) -> Markup {
+pub(crate) fn result_markup(
+    console: &Console,
+    lang: Lang,
+    f: &FamilyStatus,
+    (now, family): (jiff::Timestamp, bool),
+) -> Markup {
     let name_of = |id: &str| {
         f.kindergartens.iter().find(|k| k.id == id).map_or_else(
             || id.to_owned(),
@@ -88,7 +93,7 @@ fn result_markup(console: &Console, lang: Lang, f: &FamilyStatus, now: jiff::Tim
         section class="next" data-testid="next-step" {
             h2 { (t("next_step", lang)) }
             p { (next) }
-            @if let Some((referral, until)) = &f.next.act {
+            @if let (Some((referral, until)), true) = (&f.next.act, family) {
                 p { a class="button" href=(console.app.action_path(referral, *until)) { (t("act_open", lang)) } }
             }
         }
@@ -228,7 +233,7 @@ pub async fn lookup(
         .ok()
         .flatten();
     if let Some(f) = found {
-        let body = result_markup(&console, lang, &f, now);
+        let body = result_markup(&console, lang, &f, (now, true));
         html(&ctx, StatusCode::OK, page(&ctx, title, body))
     } else {
         let p = form_markup(lang, Some(t("no_match", lang)));

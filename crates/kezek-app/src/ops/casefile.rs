@@ -1,0 +1,123 @@
+//! The whole application as staff and counter clerks of its district see it, found by its
+//! number or the child's IIN whatever its status (queued, referred, admitted, closed): the
+//! child, the applicant and representative, the claim with the documents declared, where it
+//! stands and the next step, the history with causes, the referral, every document, and what
+//! the caller may do with it now. Auditors see every district's.
+
+use crate::access::{Auth, QueueReaders, Role};
+use crate::error::AppError;
+use crate::ops::status::{status_of, FamilyStatus};
+use crate::App;
+use kezek_core::model::{ApplicationId, ClaimStatus, Document, Iin};
+
+/// An application, whole.
+#[derive(Debug, Clone)]
+pub struct CaseFile {
+    /// What the family is shown of it (status, next step, places, history, documents).
+    pub status: FamilyStatus,
+    /// The child's name.
+    pub child_name: String,
+    /// The child's IIN.
+    pub child_iin: String,
+    /// The child's birth date.
+    pub birth_date: jiff::civil::Date,
+    /// The applicant's name and IIN (none for an imported application).
+    pub applicant: Option<(String, String)>,
+    /// The representative acting for the applicant: IIN and power of attorney.
+    pub representative: Option<(String, String)>,
+    /// The district (id).
+    pub district: String,
+    /// The language of instruction (code).
+    pub language: &'static str,
+    /// The channel it was filed on (code).
+    pub channel: &'static str,
+    /// The priority category claimed (code) and where its proof stands (code).
+    pub claim: Option<(String, &'static str)>,
+    /// The documents declared at filing (codes).
+    pub documents_declared: Vec<&'static str>,
+    /// What the caller may do with it now (`decide_claim`).
+    pub actions: Vec<&'static str>,
+}
+
+impl App {
+    /// The application `needle` names — its number, or a child's IIN (the child's active
+    /// application, else its latest) — if the caller may see it: staff and clerks of its
+    /// district, auditors. `None` for anything else, alike.
+    ///
+    /// # Errors
+    /// The store failed, or the service is unavailable.
+    pub async fn case_file(
+        &self,
+        auth: &Auth<QueueReaders>,
+        needle: &str,
+    ) -> Result<Option<CaseFile>, AppError> {
+        let caller = auth.caller().clone();
+        let needle = needle.trim().to_uppercase();
+        let now = self.now();
+        let found = self
+            .read(move |state| {
+                let a = ApplicationId::parse(&needle)
+                    .ok()
+                    .and_then(|id| state.application_index(&id))
+                    .or_else(|| {
+                        let iin = Iin::parse(&needle).ok()?;
+                        state
+                            .active_application_of(&iin)
+                            .or_else(|| state.latest_application_of(&iin))
+                    })?;
+                let app = state.application(a)?;
+                let district = crate::access::district_of_application(state, a).to_owned();
+                if matches!(caller.role, Role::Staff | Role::Clerk)
+                    && !caller.scope.contains(&district)
+                {
+                    return None;
+                }
+                let claim = state
+                    .category_of(app)
+                    .map(|c| (c.to_string(), app.claim.as_str()));
+                let documents_declared = [
+                    Document::ApplicationForm,
+                    Document::ApplicantId,
+                    Document::BenefitProof,
+                    Document::AddressProof,
+                    Document::BirthCertificate,
+                ]
+                .into_iter()
+                .filter(|d| app.documents & (1 << (*d as u8)) != 0)
+                .map(Document::as_str)
+                .collect();
+                let actions = if caller.role == Role::Staff && app.claim == ClaimStatus::Pending {
+                    vec!["decide_claim"]
+                } else {
+                    Vec::new()
+                };
+                Some(CaseFile {
+                    status: status_of(state, a, now)?,
+                    child_name: app.child_name.to_string(),
+                    child_iin: app.child_iin.to_string(),
+                    birth_date: app.birth_date,
+                    applicant: app
+                        .applicant
+                        .as_ref()
+                        .map(|x| (x.name.to_string(), x.iin.to_string())),
+                    representative: app.applicant.as_ref().and_then(|x| {
+                        x.representative
+                            .as_ref()
+                            .map(|r| (r.iin.to_string(), r.power_of_attorney.clone()))
+                    }),
+                    district,
+                    language: app.language.as_str(),
+                    channel: app.channel.as_str(),
+                    claim,
+                    documents_declared,
+                    actions,
+                })
+            })
+            .await?;
+        let Some(mut file) = found else {
+            return Ok(None);
+        };
+        self.complete_status(&mut file.status).await?;
+        Ok(Some(file))
+    }
+}
