@@ -225,3 +225,106 @@ async fn a_refusal_filed_at_a_counter_is_found_by_its_number_and_the_iin() {
     .await;
     assert_eq!(s, 404);
 }
+
+/// A clerk files at the counter in the console: a filing without the applicant's ID is
+/// refused and its receipt prints, listing what to bring; the complete one is registered and
+/// its queue notification prints.
+#[tokio::test]
+async fn a_clerk_files_in_the_console_and_prints_the_receipt_then_the_notification() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        return;
+    }
+    let (app, _store) = spawn_app().await;
+    named_city(&app, 0).await;
+    let cookie = app.console_session(CLERK).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client
+        .get(format!("{}/console/file?lang=ru", app.base))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("name=\"child.iin\""), "{page}");
+    let csrf = hidden(&page, "csrf");
+    let iin = crate::harness::child_iin(50);
+    let file = |documents: &'static [&'static str]| {
+        let (client, cookie, csrf, iin, base) = (
+            client.clone(),
+            cookie.clone(),
+            csrf.clone(),
+            iin.clone(),
+            app.base.clone(),
+        );
+        async move {
+            let mut form: Vec<(&str, String)> = vec![
+                ("csrf", csrf),
+                ("district", "D1".into()),
+                ("child.iin", iin),
+                ("child.name", "Аружан Бекова".into()),
+                ("applicant.iin", "880101300123".into()),
+                ("applicant.name", "Дана Бекова".into()),
+                ("language", "kk".into()),
+                ("preferences", "K1".into()),
+                ("preferences", String::new()),
+                ("category", "none".into()),
+            ];
+            form.extend(documents.iter().map(|d| ("documents", (*d).to_owned())));
+            let res = client
+                .post(format!("{base}/console/file?lang=ru"))
+                .header("cookie", cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        }
+    };
+    let print = |page: &str| {
+        let at = page
+            .find("data-testid=\"print\"")
+            .expect("a document to print");
+        let href = page[at..]
+            .split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        href.replace("&amp;", "&")
+    };
+    let (s, refused) = file(&["application_form", "address_proof"]).await;
+    assert_eq!(s, 200, "{refused}");
+    assert!(refused.contains("data-testid=\"missing\""), "{refused}");
+    let receipt = app
+        .http
+        .get(format!("{}{}", app.base, print(&refused)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(receipt.status(), 200);
+    let text = pdf_text(&receipt.bytes().await.unwrap());
+    // pdftotext may break a long line: the missing document's words, joined again.
+    let joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        joined.contains("Өтініш берушінің жеке басын куәландыратын құжат"),
+        "{text}"
+    );
+    let (s, filed) = file(&["application_form", "applicant_id", "address_proof"]).await;
+    assert_eq!(s, 200, "{filed}");
+    assert!(filed.contains("data-testid=\"filed\""), "{filed}");
+    let notification = app
+        .http
+        .get(format!("{}{}", app.base, print(&filed)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(notification.status(), 200);
+    let text = pdf_text(&notification.bytes().await.unwrap());
+    assert!(text.contains("Кезекке қою туралы хабарлама"), "{text}");
+}

@@ -201,8 +201,9 @@ macro_rules! roles {
 roles! {
     /// The e-government portal.
     Portal = [Portal];
-    /// Who files applications: the portal, and clerks at the counters.
-    Filer = [Portal, Clerk];
+    /// Who files applications: the portal, clerks at the counters, and a district's staff at
+    /// its office.
+    Filer = [Portal, Clerk, Staff];
     /// Education departments.
     Staff = [Staff];
     /// Kindergartens.

@@ -35,14 +35,16 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
                 format!("/console/districts/{first}/allocation"),
                 "allocation",
             ),
+            (format!("/console/file?district={first}"), "file_nav"),
         ],
         Role::Auditor => vec![
             ("/console".to_owned(), "dashboard"),
             ("/console/audit".to_owned(), "audit"),
         ],
-        Role::Clerk if !first.is_empty() => {
-            vec![(format!("/console/districts/{first}/queue"), "queue")]
-        }
+        Role::Clerk if !first.is_empty() => vec![
+            (format!("/console/file?district={first}"), "file_nav"),
+            (format!("/console/districts/{first}/queue"), "queue"),
+        ],
         Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],
         _ => vec![("/console".to_owned(), "home")],
     }

@@ -54,6 +54,10 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/rounds/{round}", get(pages::allocation::round))
         .route("/console/find", post(pages::casefile::find))
+        .route(
+            "/console/file",
+            get(pages::file::show).post(pages::file::file),
+        )
         .route("/console/applications/{number}", get(pages::casefile::show))
         .route(
             "/console/districts/{district}/kindergartens",

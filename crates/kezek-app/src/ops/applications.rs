@@ -221,7 +221,8 @@ impl App {
 }
 
 /// Whether `caller` may file on `channel` in `district`: the portal's key files on the
-/// portal only; a clerk's at the counters (service centre, office) of its districts only.
+/// portal only; a clerk's at the counters (service centre, office) of its districts only; a
+/// district's staff at its office.
 ///
 /// # Errors
 /// [`AppError::Forbidden`] naming what the key may do.
@@ -233,8 +234,55 @@ pub fn may_file(caller: &crate::Caller, channel: &str, district: &str) -> Result
         Role::Clerk if !matches!(channel, "service_center" | "office") => Err(AppError::Forbidden(
             "a clerk key files on the channels service_center and office; the portal files with its own key".into(),
         )),
-        Role::Clerk => caller.require_scope(Role::Clerk, district),
+        Role::Staff if channel != "office" => Err(AppError::Forbidden(
+            "a staff key files at its department's office (channel office)".into(),
+        )),
+        Role::Clerk | Role::Staff => caller.require_scope(caller.role, district),
         _ => Ok(()),
+    }
+}
+
+/// What a counter's filing form offers: the categories a family may claim, the documents
+/// the channel asks for (and the ones asked for on top: the proof of a claim, the birth
+/// certificate of a child born before the registry), and how many kindergartens may be
+/// chosen.
+#[derive(Debug, Clone)]
+pub struct FilingChoices {
+    /// Category codes, as the policy lists them.
+    pub categories: Vec<String>,
+    /// Document codes, those the channel always asks for first.
+    pub documents: Vec<(&'static str, bool)>,
+    /// Kindergartens a family may choose, at most.
+    pub max_preferences: usize,
+}
+
+impl Reads<'_> {
+    /// What the filing form on `channel` offers.
+    #[must_use]
+    pub fn filing_choices(&self, channel: &str) -> FilingChoices {
+        use kezek_core::model::Document;
+        let policy = self.state.policy();
+        let asked = match channel {
+            "service_center" => &policy.documents.service_center,
+            "office" => &policy.documents.office,
+            _ => &policy.documents.portal,
+        };
+        let mut documents: Vec<(&'static str, bool)> =
+            asked.iter().map(|d| (d.as_str(), true)).collect();
+        for extra in [Document::BenefitProof, Document::BirthCertificate] {
+            if !asked.contains(&extra) {
+                documents.push((extra.as_str(), false));
+            }
+        }
+        FilingChoices {
+            categories: policy
+                .tiers
+                .iter()
+                .flat_map(|t| t.categories.iter().map(ToString::to_string))
+                .collect(),
+            documents,
+            max_preferences: policy.max_preferences,
+        }
     }
 }
 

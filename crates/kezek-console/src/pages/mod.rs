@@ -6,6 +6,7 @@ pub mod audit;
 pub mod casefile;
 pub mod dashboard;
 pub mod edit;
+pub mod file;
 pub mod home;
 pub mod kindergarten;
 pub mod places;
