@@ -284,3 +284,54 @@ async fn openapi_describes_every_body() {
         );
     }
 }
+
+/// The auditor's journal opens at the newest record, and filters by application, actor and
+/// kind; a lapse says which (a no-show is not a decision not to admit).
+#[tokio::test]
+async fn the_auditors_journal_opens_at_the_newest_and_filters() {
+    let (app, _store) = crate::harness::spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, first) = app.register(1, None).await;
+    let (_, second) = app.register(2, None).await;
+    let first_id = first["application_id"].as_str().unwrap();
+    let second_id = second["application_id"].as_str().unwrap();
+    let cookie = app.console_session(crate::harness::AUDITOR).await;
+    let page = |query: &str| {
+        let (app, cookie, query) = (&app, cookie.clone(), query.to_owned());
+        async move {
+            app.http
+                .get(format!("{}/console/audit?lang=ru&{query}", app.base))
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let rows = |html: &str| -> Vec<String> {
+        html.split("<tr data-kind=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap().to_owned())
+            .collect()
+    };
+    let all = page("").await;
+    let kinds = rows(&all);
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("registered"),
+        "newest first: {kinds:?}"
+    );
+    let only_second = page(&format!("application={}", second_id.to_lowercase())).await;
+    assert!(
+        only_second.contains(second_id) && !only_second.contains(&format!("{first_id} ")),
+        "{only_second}"
+    );
+    assert_eq!(rows(&only_second), ["registered"]);
+    let rounds = page("kind=round_run").await;
+    assert!(rows(&rounds).iter().all(|k| k == "round_run") && !rows(&rounds).is_empty());
+    let by_system = page("actor=nobody-at-all").await;
+    assert!(rows(&by_system).is_empty());
+    assert!(by_system.contains("Ничего не найдено"));
+}

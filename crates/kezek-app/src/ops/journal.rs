@@ -158,3 +158,162 @@ impl App {
         self.audits.last.lock().clone()
     }
 }
+
+/// What an auditor looks for in the journal: events about one application, by one actor, of
+/// one kind — any of them, or none (every event).
+#[derive(Debug, Clone, Default)]
+pub struct JournalFilter {
+    /// An application number: its events, those of its referrals and the rounds that
+    /// referred it.
+    pub application: Option<String>,
+    /// An actor (a key id, `system`, `family-link`, …).
+    pub actor: Option<String>,
+    /// An event kind (`referral_lapsed`, …).
+    pub kind: Option<String>,
+}
+
+/// A page of the journal read newest first.
+#[derive(Debug, Clone)]
+pub struct JournalView {
+    /// The events found, newest first, each with what it is about in words' codes.
+    pub events: Vec<(JournalEvent, Subject)>,
+    /// Where to read on from (the seq to look before), when there may be older ones.
+    pub older: Option<u64>,
+    /// The newest seq.
+    pub head: u64,
+}
+
+/// What an event is about.
+#[derive(Debug, Clone, Default)]
+pub struct Subject {
+    /// The application (number) it concerns, where one.
+    pub application: Option<String>,
+    /// The referral, where one.
+    pub referral: Option<String>,
+    /// The kindergarten, where one.
+    pub kindergarten: Option<String>,
+    /// The district or round, where one.
+    pub place: Option<String>,
+    /// The reason of a lapse (`no_show`, `not_admitted`, `not_confirmed`, `not_enrolled`).
+    pub reason: Option<String>,
+}
+
+/// Records read per look, and looked at per page at most (a filter that matches little in a
+/// large journal is read on page by page: the page says where to go on from).
+const LOOK: u64 = 1000;
+const LOOK_AT_MOST: u64 = 20_000;
+
+impl App {
+    /// Up to `limit` events before seq `before` (`None`: from the newest) that `filter`
+    /// keeps, newest first, for an auditor.
+    ///
+    /// # Errors
+    /// The store failed.
+    pub async fn journal_view(
+        &self,
+        _: &Auth<Auditor>,
+        before: Option<u64>,
+        filter: JournalFilter,
+        limit: usize,
+    ) -> Result<JournalView, AppError> {
+        let head = self.store(|s| s.head()).await?.seq.get();
+        let app = filter
+            .application
+            .as_deref()
+            .map(|a| a.trim().to_uppercase())
+            .filter(|a| !a.is_empty());
+        // The referrals of the application looked for, from the state.
+        let referrals: Vec<String> = match &app {
+            Some(id) => {
+                let id = id.clone();
+                self.peek(move |s| {
+                    let a = kezek_core::model::ApplicationId::parse(&id)
+                        .ok()
+                        .and_then(|id| s.application_index(&id));
+                    s.referrals()
+                        .filter(|(_, r)| Some(r.app) == a)
+                        .map(|(_, r)| r.id.to_string())
+                        .collect()
+                })?
+            }
+            None => Vec::new(),
+        };
+        let mut end = before.unwrap_or(head + 1).min(head + 1);
+        let mut events = Vec::new();
+        let mut looked = 0;
+        while end > 1 && events.len() < limit && looked < LOOK_AT_MOST {
+            let start = end.saturating_sub(LOOK).max(1);
+            let records = self
+                .store(move |s| {
+                    s.read(
+                        Seq::new(start - 1),
+                        usize::try_from(end - start).unwrap_or(0),
+                    )
+                })
+                .await?;
+            looked += end - start;
+            for r in records.iter().rev() {
+                if events.len() == limit {
+                    end = r.seq.get() + 1;
+                    break;
+                }
+                let e = JournalEvent::from(r);
+                let subject = subject(&e);
+                let keep = filter
+                    .actor
+                    .as_deref()
+                    .is_none_or(|a| a.is_empty() || e.actor == a)
+                    && filter
+                        .kind
+                        .as_deref()
+                        .is_none_or(|k| k.is_empty() || e.kind == k)
+                    && app
+                        .as_deref()
+                        .is_none_or(|a| concerns(&e, &subject, a, &referrals));
+                if keep {
+                    events.push((e, subject));
+                }
+                end = r.seq.get();
+            }
+            if records.is_empty() {
+                break;
+            }
+        }
+        Ok(JournalView {
+            events,
+            older: (end > 1).then_some(end),
+            head,
+        })
+    }
+}
+
+/// What event `e` is about, read from its payload.
+fn subject(e: &JournalEvent) -> Subject {
+    let text = |k: &str| {
+        e.payload
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_owned)
+    };
+    Subject {
+        application: text("application_id"),
+        referral: text("referral_id"),
+        kindergarten: text("kindergarten_id"),
+        place: text("round_id").or_else(|| text("district")),
+        reason: text("reason"),
+    }
+}
+
+/// Whether event `e` concerns application `app` (whose referrals are `referrals`).
+fn concerns(e: &JournalEvent, s: &Subject, app: &str, referrals: &[String]) -> bool {
+    s.application.as_deref() == Some(app)
+        || s.referral.as_ref().is_some_and(|r| referrals.contains(r))
+        || e.payload
+            .get("referrals")
+            .and_then(serde_json::Value::as_array)
+            .is_some_and(|rs| {
+                rs.iter().any(|r| {
+                    r.get("application_id").and_then(serde_json::Value::as_str) == Some(app)
+                })
+            })
+}

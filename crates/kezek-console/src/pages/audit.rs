@@ -12,7 +12,7 @@ use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auditor, Auth};
 use kezek_print::words::local_time;
-use kezek_print::words::t;
+use kezek_print::words::{code, t};
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -20,11 +20,35 @@ use std::sync::Arc;
 /// Events per journal page.
 const PER_PAGE: usize = 50;
 
-/// `?after=`.
-#[derive(Deserialize)]
-pub struct After {
+/// The journal's filters and page: `?application=&actor=&kind=&before=`.
+#[derive(Deserialize, Default)]
+pub struct Filter {
     #[serde(default)]
-    after: u64,
+    application: Option<String>,
+    #[serde(default)]
+    actor: Option<String>,
+    #[serde(default)]
+    kind: Option<String>,
+    #[serde(default)]
+    before: Option<u64>,
+}
+
+impl Filter {
+    /// This filter's query, before `before`.
+    fn query(&self, before: u64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [
+            ("application", &self.application),
+            ("actor", &self.actor),
+            ("kind", &self.kind),
+        ] {
+            if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+                q.append_pair(k, v);
+            }
+        }
+        q.append_pair("before", &before.to_string());
+        q.finish()
+    }
 }
 
 /// `GET /console/audit`.
@@ -32,7 +56,7 @@ pub async fn show(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     s: Signed,
-    Query(q): Query<After>,
+    Query(q): Query<Filter>,
 ) -> Response {
     let auth = match Auth::<Auditor>::check(s.caller.clone()) {
         Ok(a) => a,
@@ -43,7 +67,12 @@ pub async fn show(
         Ok(h) => h,
         Err(e) => return refuse(&ctx, &e),
     };
-    let journal = match app.journal(&auth, q.after, Some(PER_PAGE)).await {
+    let filter = kezek_app::ops::journal::JournalFilter {
+        application: q.application.clone(),
+        actor: q.actor.clone(),
+        kind: q.kind.clone(),
+    };
+    let journal = match app.journal_view(&auth, q.before, filter, PER_PAGE).await {
         Ok(j) => j,
         Err(e) => return refuse(&ctx, &e),
     };
@@ -53,7 +82,7 @@ pub async fn show(
     let body = markup! {
         h2 { (t("journal_head", lang)) }
         dl data-testid="head" {
-            dt { "seq" } dd data-testid="head-seq" { (head.seq) }
+            dt { (t("record_no", lang)) } dd data-testid="head-seq" { (head.seq) }
             dt { (t("hash", lang)) } dd { code class="wrap" { (head.hash) } }
             dt { (t("key", lang)) } dd { (head.key_id) }
             dt { (t("signature", lang)) } dd { code class="wrap" { (head.signature) } }
@@ -83,28 +112,57 @@ pub async fn show(
             button type="submit" { (t("audit_now", lang)) }
         }
         h2 { (t("journal", lang)) }
+        form method="get" action="/console/audit" class="actions" role="search" data-testid="journal-filter" {
+            div { label for="application" { (t("application_id", lang)) }
+                input type="text" id="application" name="application" value=(q.application.clone().unwrap_or_default()) autocomplete="off"; }
+            div { label for="actor" { (t("actor", lang)) }
+                input type="text" id="actor" name="actor" value=(q.actor.clone().unwrap_or_default()) autocomplete="off"; }
+            div { label for="kind" { (t("event", lang)) }
+                select id="kind" name="kind" {
+                    option value="" { (t("all_events", lang)) }
+                    @for k in kezek_core::Event::KINDS {
+                        option value=(k) selected[q.kind.as_deref() == Some(k)] { (t(&format!("ev_{k}"), lang)) }
+                    }
+                } }
+            button type="submit" { (t("show", lang)) }
+        }
         div class="table-wrap" {
             table data-testid="journal" {
                 thead { tr {
-                    th scope="col" class="num" { "seq" } th scope="col" { (t("when", lang)) }
+                    th scope="col" class="num" { (t("record_no", lang)) } th scope="col" { (t("when", lang)) }
                     th scope="col" { (t("actor", lang)) } th scope="col" { (t("event", lang)) }
-                    th scope="col" { (t("hash", lang)) }
+                    th scope="col" { (t("subject", lang)) } th scope="col" { (t("hash", lang)) }
                 } }
                 tbody {
-                    @for e in &journal.events {
-                        tr { td class="num" { (e.seq) }
+                    @for (e, subject) in &journal.events {
+                        tr data-kind=(e.kind) { td class="num" { (e.seq) }
                              td { (e.at.parse().map_or_else(|_| e.at.clone(), |at| local_time(at, offset))) }
-                             td { (e.actor) } td { (t(&format!("ev_{}", e.kind), lang)) " " span class="muted" { "(" (e.kind) ")" } }
+                             td { (e.actor) }
+                             td { (t(&format!("ev_{}", e.kind), lang))
+                                  @if let Some(reason) = &subject.reason { ": " (code(&format!("lapse_{reason}"), lang)) } }
+                             td { (subject_words(subject)) }
                              td { code { (e.hash.get(..16).unwrap_or(&e.hash)) "…" } } }
                     }
                 }
             }
         }
-        @if let Some(next) = journal.next_after.filter(|_| journal.events.len() == PER_PAGE) {
-            p { a href=(format!("/console/audit?after={next}")) rel="next" { (t("next_page", lang)) " →" } }
+        @if journal.events.is_empty() { p { (t("nothing_found", lang)) } }
+        @if let Some(older) = journal.older {
+            p { a href=(format!("/console/audit?{}", q.query(older))) rel="next" { (t("older_events", lang)) " →" } }
         }
     };
     html(&ctx, StatusCode::OK, page(&ctx, t("audit", lang), body))
+}
+
+/// What an event is about, as ids a reader follows: the application, the referral, the
+/// kindergarten, the round or district.
+fn subject_words(s: &kezek_app::ops::journal::Subject) -> String {
+    [&s.application, &s.referral, &s.kindergarten, &s.place]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · ")
 }
 
 /// The audit form.

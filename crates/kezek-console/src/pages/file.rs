@@ -294,7 +294,10 @@ pub async fn file(
     let v: serde_json::Value = serde_json::from_slice(&answer.body).unwrap_or_default();
     let null = serde_json::Value::Null;
     let at = |pointer: &str| v.pointer(pointer).unwrap_or(&null);
-    let id = at("/application_id").as_str().unwrap_or_default().to_owned();
+    let id = at("/application_id")
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     let document = at("/document_id")
         .as_str()
         .or_else(|| at("/referral/document_id").as_str())
