@@ -14,6 +14,7 @@ mod admission;
 mod applications;
 mod audit;
 mod counters;
+mod crawl;
 mod documents;
 mod durability;
 mod errors;

@@ -41,7 +41,7 @@ fn others(lang: Lang, district: &str, scope: &[String]) -> Markup {
     }
 }
 
-fn body(lang: Lang, district: &str, f: &DistrictFigures) -> Markup {
+fn body(lang: Lang, (district, staff): (&str, bool), f: &DistrictFigures) -> Markup {
     let legend: Vec<String> = f.tiers.iter().map(|tier| code(tier, lang)).collect();
     let age_bars: Vec<Bar> = f
         .by_age
@@ -93,7 +93,7 @@ fn body(lang: Lang, district: &str, f: &DistrictFigures) -> Markup {
         h2 { (t("by_language", lang)) }
         ul { @for (l, n) in &f.by_language { li { (code(l, lang)) ": " strong { (n) } } } }
         h2 { (t("seats", lang)) }
-        p { a href=(format!("/console/districts/{district}/kindergartens")) { "+ " (t("new_kindergarten", lang)) } }
+        @if staff { p { a href=(format!("/console/districts/{district}/kindergartens")) { "+ " (t("new_kindergarten", lang)) } } }
         div class="table-wrap" {
             table data-testid="seats" {
                 thead { tr {
@@ -105,7 +105,10 @@ fn body(lang: Lang, district: &str, f: &DistrictFigures) -> Markup {
                 } }
                 tbody {
                     @for k in &f.kindergartens {
-                        tr { th scope="row" { a href=(format!("/console/places/{}", k.id)) { (name_in(lang, &k.name, k.name_ru.as_deref())) } " " span class="muted" { "(" (k.id) ")" } }
+                        tr { th scope="row" {
+                            @if staff { a href=(format!("/console/places/{}", k.id)) { (name_in(lang, &k.name, k.name_ru.as_deref())) } }
+                            @else { (name_in(lang, &k.name, k.name_ru.as_deref())) }
+                            " " span class="muted" { "(" (k.id) ")" } }
                              td class="num" { (k.capacity) } td class="num" { (k.enrolled) }
                              td class="num" { (k.reserved) } td class="num" { (k.free) } }
                     }
@@ -149,7 +152,7 @@ pub async fn dashboard(
                 page(
                     &ctx,
                     &title,
-                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, &district, &f)) },
+                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, (&district, s.caller.role == kezek_app::Role::Staff), &f)) },
                 ),
             )
         }
