@@ -222,6 +222,7 @@ fn live(row: kezek_core::dataset::ApplicationRow, at: jiff::Timestamp) -> Regist
         applicant_iin: "880101300123".into(),
         applicant_name: "Dana".into(),
         representative: None,
+        applicant_email: None,
         district: row.district.to_string(),
         language: row.language.as_str().into(),
         preferences: row.preferences.iter().map(ToString::to_string).collect(),

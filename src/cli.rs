@@ -3,7 +3,8 @@
 use crate::config::{
     env, Installation, DEFAULT_ACADEMIC_YEAR, DEFAULT_BODY_TIMEOUT, DEFAULT_DATA,
     DEFAULT_HEADER_TIMEOUT, DEFAULT_LEADER_LEASE, DEFAULT_LISTEN, DEFAULT_LOG_FORMAT,
-    DEFAULT_MAX_CONNECTIONS, DEFAULT_NOTIFY_TIMEOUT, DEFAULT_SNAPSHOT_EVERY, DEFAULT_WITNESS_EVERY,
+    DEFAULT_MAX_CONNECTIONS, DEFAULT_NOTIFY_TIMEOUT, DEFAULT_SMTP_FROM, DEFAULT_SNAPSHOT_EVERY,
+    DEFAULT_WITNESS_EVERY,
 };
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -23,7 +24,7 @@ pub enum Commands {
     /// Run one allocation round over a city in memory and write the referrals.
     Simulate(SimulateArgs),
     /// Start the HTTP service.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage API keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -215,6 +216,14 @@ pub struct ServeArgs {
     /// newline left out).
     #[arg(long, env = env::NOTIFY_SECRET_FILE, requires = "notify_url")]
     pub notify_secret_file: Option<PathBuf>,
+    /// Send each family that gave an e-mail address its notifications, with their PDFs and
+    /// action links, through this mail relay (`smtp://localhost:25`: plain SMTP to the host's
+    /// relay, which carries mail on). Without it no e-mail is sent.
+    #[arg(long, env = env::SMTP_URL)]
+    pub smtp_url: Option<String>,
+    /// The sender of Kezek's letters (`Kezek <noreply@kezek.example.kz>`).
+    #[arg(long, env = env::SMTP_FROM, default_value = DEFAULT_SMTP_FROM)]
+    pub smtp_from: String,
     /// Seconds the first push of a notification may take before it counts as failed (the
     /// receiver may still have taken it: it gets the same `id` again); each later attempt
     /// may take twice as long as the one before, up to eight times this.

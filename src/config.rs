@@ -24,6 +24,8 @@ pub const DEFAULT_MAX_CONNECTIONS: u64 = 4096;
 pub const DEFAULT_HEADER_TIMEOUT: u64 = 10;
 /// Seconds a request has to send its body (`--body-timeout`).
 pub const DEFAULT_BODY_TIMEOUT: u64 = 30;
+/// The sender of Kezek's letters to families (`--smtp-from`).
+pub const DEFAULT_SMTP_FROM: &str = "Kezek <kezek@localhost>";
 /// Seconds a leader's lease on a shared journal lasts (`--leader-lease`).
 pub const DEFAULT_LEADER_LEASE: f64 = 5.0;
 /// Seconds the first push of a notification may take (`--notify-timeout`; later attempts
@@ -64,6 +66,10 @@ pub mod env {
     pub const SNAPSHOT_EVERY: &str = "KEZEK_SNAPSHOT_EVERY";
     /// `serve --trusted-proxy` (several separated by commas).
     pub const TRUSTED_PROXY: &str = "KEZEK_TRUSTED_PROXY";
+    /// `serve --smtp-url`.
+    pub const SMTP_URL: &str = "KEZEK_SMTP_URL";
+    /// `serve --smtp-from`.
+    pub const SMTP_FROM: &str = "KEZEK_SMTP_FROM";
     /// `serve --leader-lease`.
     pub const LEADER_LEASE: &str = "KEZEK_LEADER_LEASE";
 }

@@ -102,6 +102,9 @@ fn tasks(args: &ServeArgs, installation: &Installation) -> Result<Tasks> {
             Duration::from_secs(args.notify_timeout),
         )?);
     }
+    if let Some(url) = &args.smtp_url {
+        tasks.email = Some(kezek_app::outbox::email::Mailer::new(url, &args.smtp_from)?);
+    }
     if let Some(path) = &args.witness {
         let witness = Arc::new(Witness::new(path, &installation.data)?);
         tasks.witness = Some((witness, Duration::from_secs(args.witness_every)));

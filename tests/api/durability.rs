@@ -102,6 +102,14 @@ impl kezek_store::NotificationStore for GatedStore {
     fn restore(&self, notifications: &[kezek_store::Notification]) -> Result<(), StoreError> {
         self.inner.restore(notifications)
     }
+    fn channel_state(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        self.inner.channel_state(channel)
+    }
+
+    fn set_channel_state(&self, channel: &str, state: &str) -> Result<(), StoreError> {
+        self.inner.set_channel_state(channel, state)
+    }
+
     fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
         self.inner.outbox_since()
     }

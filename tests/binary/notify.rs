@@ -344,3 +344,88 @@ async fn a_receiver_slower_than_the_timeout_gets_one_more_copy_with_the_same_id_
         "one copy that timed out, one that was taken"
     );
 }
+
+/// A family that gave an e-mail address gets its referral by e-mail from a real mail server
+/// the test starts: in Kazakh and Russian, with the link it confirms with (which opens the
+/// referral on the server) and the referral's PDF in both languages attached.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_family_gets_its_referral_by_email_with_its_pdf_and_link() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Smtp) {
+        return;
+    }
+    let mail = kezek_testdb::smtp::MailServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let portal = key(data, &["--role", "portal"]);
+    let staff = key(data, &["--role", "staff", "--district", "D1"]);
+    let smtp = format!("smtp://127.0.0.1:{}", mail.port);
+    let (server, base) = serve(
+        data,
+        &[
+            "--smtp-url",
+            &smtp,
+            "--smtp-from",
+            "Kezek <noreply@kezek.example.kz>",
+        ],
+        Stdio::null(),
+    );
+    let http = reqwest::Client::new();
+    // One seat: the registration meets it and is referred at once.
+    let kg = serde_json::json!({"name": "Балапан", "district": "D1", "phone": "+7 727 300 01 37",
+        "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1}]});
+    let r = http
+        .put(format!("{base}/v1/kindergartens/K1"))
+        .bearer_auth(&staff)
+        .json(&kg)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let mut body = application(1);
+    body["applicant"]["email"] = "dana@example.kz".into();
+    let (s, v) = post_application(&http, &base, &portal, &body).await;
+    assert_eq!((s, v["status"].as_str()), (201, Some("referred")), "{v}");
+    // Bounded: the letter goes out within a second or two.
+    let mut letters = Vec::new();
+    for _ in 0..300 {
+        letters = mail.messages();
+        if !letters.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    let letter = &letters[0];
+    assert_eq!(letter["to"], "dana@example.kz");
+    let subject = letter["subject"].as_str().unwrap();
+    assert!(
+        subject.contains("Мектепке дейінгі ұйымға жолдама")
+            && subject.contains("Направление в дошкольную организацию"),
+        "{subject}"
+    );
+    let text = letter["text"].as_str().unwrap();
+    let link = text
+        .split_whitespace()
+        .find(|w| w.contains("/act/"))
+        .unwrap_or_else(|| panic!("no link in {text}"));
+    assert!(link.starts_with(&base) && link.contains("sig="), "{link}");
+    let page = http.get(link).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Балапан"));
+    stop(server);
+    let names: Vec<&str> = letter["attachments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            assert_eq!(a["type"], "application/pdf");
+            assert_eq!(a["start"], "%PDF-");
+            a["name"].as_str().unwrap()
+        })
+        .collect();
+    assert!(
+        names.iter().any(|n| n.ends_with("-kk.pdf"))
+            && names.iter().any(|n| n.ends_with("-ru.pdf")),
+        "{names:?}"
+    );
+}

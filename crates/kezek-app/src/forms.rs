@@ -40,6 +40,9 @@ pub struct ApplicantForm {
     /// A representative acting for the applicant.
     #[serde(default)]
     pub representative: Option<RepresentativeForm>,
+    /// E-mail address, where Kezek itself tells the family of each result (optional).
+    #[serde(default)]
+    pub email: Option<String>,
 }
 
 /// A registration.

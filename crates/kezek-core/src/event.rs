@@ -63,6 +63,9 @@ pub struct Registration {
     pub birth_date: Date,
     /// The parent or legal representative (`None` for a city import that does not carry it).
     pub applicant: Option<Person>,
+    /// The applicant's e-mail address, where Kezek tells the family itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
     /// A representative with a power of attorney, if any.
     pub representative: Option<Representative>,
     /// District whose queue it is.
@@ -104,6 +107,8 @@ code_enum! {
         ChildNotBorn = "child_not_born",
         /// A name that is empty, too long or holds control characters.
         InvalidName = "invalid_name",
+        /// An e-mail address that is not one.
+        InvalidEmail = "invalid_email",
         /// A power-of-attorney number that is empty, too long or holds control characters.
         InvalidPowerOfAttorney = "invalid_power_of_attorney",
         /// No such district.

@@ -69,6 +69,7 @@ fn request(n: u32, category: &str, at: Timestamp) -> Register {
         applicant_iin: iin_for("1990-01-01", n),
         applicant_name: "Dana".into(),
         representative: None,
+        applicant_email: None,
         district: "D1".into(),
         language: "kk".into(),
         preferences: vec!["K1".into()],

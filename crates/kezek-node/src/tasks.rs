@@ -19,6 +19,8 @@ const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 pub struct Tasks {
     /// Push notifications to the portal (`--notify-url`).
     pub push: Option<Push>,
+    /// Send families their notifications by e-mail (`--smtp-url`).
+    pub email: Option<kezek_app::outbox::email::Mailer>,
     /// Append the signed head to a file every so often (`--witness`).
     pub witness: Option<(Arc<Witness>, Duration)>,
     /// This node's part in a shared journal, started before the node serves (it must know
@@ -32,6 +34,7 @@ impl Tasks {
     pub(crate) fn again(&self) -> Self {
         Self {
             push: self.push.clone(),
+            email: self.email.clone(),
             witness: self.witness.clone(),
             following: None,
         }
@@ -68,6 +71,9 @@ impl Tasks {
         handles.extend(self.following);
         if let Some(push) = self.push {
             handles.push(tokio::spawn(Arc::clone(app).run_delivery(push)));
+        }
+        if let Some(mailer) = self.email {
+            handles.push(tokio::spawn(Arc::clone(app).run_email(mailer)));
         }
         let witness = self.witness.map(|(witness, every)| {
             handles.push(witness.spawn(Arc::clone(app), every));

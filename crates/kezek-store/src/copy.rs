@@ -86,6 +86,10 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
         to.restore(&page)?;
     }
     to.set_outbox_since(from.outbox_since()?)?;
+    // Where e-mail stood: the copy goes on from there, and tells no family twice.
+    if let Some(email) = from.channel_state("email")? {
+        to.set_channel_state("email", &email)?;
+    }
     if to.head()? != head {
         return Err(StoreError::Integrity(
             "the copy's head is not the source's".into(),

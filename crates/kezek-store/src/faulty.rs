@@ -182,6 +182,14 @@ impl crate::NotificationStore for FaultyStore {
         self.inner.restore(notifications)
     }
 
+    fn channel_state(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        self.inner.channel_state(channel)
+    }
+
+    fn set_channel_state(&self, channel: &str, state: &str) -> Result<(), StoreError> {
+        self.inner.set_channel_state(channel, state)
+    }
+
     fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
         self.read_check()?;
         self.inner.outbox_since()

@@ -25,6 +25,8 @@ struct Inner {
     outbox_since_unknown: bool,
     /// The console's sessions by id hash.
     sessions: std::collections::HashMap<crate::Hash, crate::SessionRecord>,
+    /// The sending channels' progress.
+    channels: std::collections::HashMap<String, String>,
 }
 
 /// A store held in memory.
@@ -214,6 +216,17 @@ impl NotificationStore for MemoryStore {
     fn outbox_since(&self) -> Result<Option<u64>, StoreError> {
         let inner = self.lock();
         Ok((!inner.outbox_since_unknown).then_some(inner.outbox_since))
+    }
+
+    fn channel_state(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.lock().channels.get(channel).cloned())
+    }
+
+    fn set_channel_state(&self, channel: &str, state: &str) -> Result<(), StoreError> {
+        self.lock()
+            .channels
+            .insert(channel.to_owned(), state.to_owned());
+        Ok(())
     }
 
     fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {

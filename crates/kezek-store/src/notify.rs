@@ -125,6 +125,20 @@ pub trait NotificationStore: Send + Sync {
     /// Storage failure.
     fn outbox_since(&self) -> Result<Option<u64>, StoreError>;
 
+    /// What a channel that sends notifications by itself (e-mail) recorded of its progress
+    /// (`None`: nothing yet): its own text, kept with the outbox so that a restart or a
+    /// takeover goes on where it stopped.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn channel_state(&self, channel: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records [`Self::channel_state`].
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn set_channel_state(&self, channel: &str, state: &str) -> Result<(), StoreError>;
+
     /// Records [`Self::outbox_since`] (`kezek migrate` copies it).
     ///
     /// # Errors

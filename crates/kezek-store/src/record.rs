@@ -161,6 +161,7 @@ mod tests {
             },
             birth_date: "2020-05-15".parse().unwrap(),
             applicant: None,
+            email: None,
             representative: None,
             district: "d-1".parse().unwrap(),
             language: Language::Kk,

@@ -10,7 +10,8 @@
 //! database on one cluster shared by the whole test process, stopped by a watchdog process
 //! once the test process has gone (statics are never dropped).
 //!
-//! [`tools`]: the programs from Debian the tests need, and what a test does without one.
+//! [`tools`]: the programs from Debian the tests need, and what a test does without one;
+//! [`smtp`]: a mail server of the test's own.
 
 #![allow(
     clippy::missing_panics_doc,
@@ -18,6 +19,7 @@
     reason = "test support: a cluster that cannot start fails the test that asked for it"
 )]
 
+pub mod smtp;
 pub mod tools;
 
 pub use tools::{missing, Tool};

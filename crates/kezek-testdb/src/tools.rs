@@ -18,6 +18,8 @@ pub enum Tool {
     Poppler,
     /// zbar's `zbarimg`, to read a printed QR code.
     Zbar,
+    /// `python3-aiosmtpd`, a mail server for the e-mail tests.
+    Smtp,
 }
 
 impl Tool {
@@ -29,6 +31,7 @@ impl Tool {
             Self::Chromium => "chromium chromium-driver",
             Self::Poppler => "poppler-utils",
             Self::Zbar => "zbar-tools",
+            Self::Smtp => "python3-aiosmtpd",
         }
     }
 
@@ -40,6 +43,7 @@ impl Tool {
             Self::Chromium => on_path("chromedriver") && Path::new("/usr/bin/chromium").exists(),
             Self::Poppler => on_path("pdftotext") && on_path("pdftoppm"),
             Self::Zbar => on_path("zbarimg"),
+            Self::Smtp => Path::new("/usr/lib/python3/dist-packages/aiosmtpd").is_dir(),
         }
     }
 }

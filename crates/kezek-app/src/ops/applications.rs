@@ -105,6 +105,7 @@ impl App {
                         .applicant
                         .representative
                         .map(|r| (r.iin, r.power_of_attorney)),
+                    applicant_email: form.applicant.email,
                     district: form.district,
                     language: form.language,
                     preferences: form.preferences,

@@ -100,6 +100,16 @@ impl App {
         Ok(self.print(id, &doc, lang, offset))
     }
 
+    /// Document `id` printed in `lang`, for Kezek's own letters to the family.
+    ///
+    /// # Errors
+    /// No such document, or the store failed.
+    pub(crate) async fn pdf_of(&self, id: &str, lang: Lang) -> Result<Vec<u8>, AppError> {
+        let (_, doc) = self.stored(id).await?;
+        let offset = self.peek(|s| s.policy().calendar.offset)?;
+        Ok(self.print(id, &doc, lang, offset))
+    }
+
     /// Document `id` (`doc`) printed in `lang`, its times in `offset`, with its check page.
     fn print(
         &self,

@@ -4,6 +4,7 @@
 //! a child aged out. Each names the application, the document when there is one, and when;
 //! the rest is what the kind needs. A reader adds the id the store gave it.
 
+pub mod email;
 pub mod push;
 
 use crate::documents::appeal;

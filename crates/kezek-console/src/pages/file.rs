@@ -88,6 +88,7 @@ fn form(
             h2 { (t("applicant", lang)) }
             (text("applicant.iin", t("applicant_iin", lang), true, ""))
             (text("applicant.name", t("applicant_name", lang), true, ""))
+            (text("applicant.email", t("applicant_email", lang), false, t("applicant_email_hint", lang)))
             (text("applicant.representative.iin", t("representative_iin", lang), false, t("representative_hint", lang)))
             (text("applicant.representative.power_of_attorney", t("power_of_attorney_number", lang), false, ""))
             h2 { (t("queue_choice", lang)) }
@@ -242,6 +243,7 @@ fn registration(typed: &Typed, channel: &str) -> RegisterForm {
             iin: one("applicant.iin"),
             name: one("applicant.name"),
             representative,
+            email: Some(one("applicant.email")).filter(|e| !e.is_empty()),
         },
         district: one("district"),
         language: one("language"),

@@ -92,6 +92,7 @@ impl Import {
             },
             birth_date: r.birth_date,
             applicant: None,
+            email: None,
             representative: None,
             district: r.district,
             language: r.language,

@@ -53,6 +53,8 @@ pub struct Register {
     pub applicant_name: String,
     /// Representative: IIN and power-of-attorney number.
     pub representative: Option<(String, String)>,
+    /// The applicant's e-mail address, where Kezek tells the family itself (optional).
+    pub applicant_email: Option<String>,
     /// District.
     pub district: String,
     /// Language.
@@ -165,6 +167,7 @@ impl Register {
         checks::name("child.name", &self.child_name, grounds);
         let applicant = checks::iin("applicant.iin", &self.applicant_iin, grounds);
         checks::name("applicant.name", &self.applicant_name, grounds);
+        let email = checks::email("applicant.email", self.applicant_email.as_deref(), grounds);
         let representative = self
             .representative
             .as_ref()
@@ -192,6 +195,7 @@ impl Register {
             child_iin,
             birth,
             applicant,
+            email,
             representative,
             district: district?,
             language: language?,
@@ -220,6 +224,7 @@ impl Register {
                 iin: p.applicant,
                 name: self.applicant_name.trim().to_owned(),
             }),
+            email: p.email,
             representative: p.representative,
             district: p.district.0,
             language: p.language,
@@ -243,6 +248,7 @@ struct Parsed {
     child_iin: Iin,
     birth: jiff::civil::Date,
     applicant: Iin,
+    email: Option<String>,
     representative: Option<Representative>,
     district: (DistrictId, DistrictIx),
     language: Language,
@@ -352,6 +358,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, r: &Registration) -> Result<(),
                 iin: p.iin,
                 name: p.name.clone().into_boxed_str(),
                 representative: r.representative.clone(),
+                email: r.email.as_deref().map(Box::from),
             })
         }),
         district,

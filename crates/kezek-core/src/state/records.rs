@@ -89,6 +89,8 @@ pub struct Applicant {
     pub name: Box<str>,
     /// Representative with a power of attorney.
     pub representative: Option<Representative>,
+    /// E-mail address, where Kezek tells the family itself.
+    pub email: Option<Box<str>>,
 }
 
 /// Kindergartens, best first: up to three (the policies' limit) inside the application

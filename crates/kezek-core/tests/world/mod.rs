@@ -230,6 +230,7 @@ impl World {
                         applicant_iin: "880101300123".into(),
                         applicant_name: "Parent".into(),
                         representative: None,
+                        applicant_email: None,
                         district: "D1".into(),
                         language: language.into(),
                         preferences: prefs.iter().map(|k| kg(*k).to_string()).collect(),

@@ -302,6 +302,24 @@ impl NotificationStore for PgStore {
         })
     }
 
+    fn channel_state(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        let row = wait(self.read.query_opt(
+            "SELECT value FROM meta WHERE key = $1",
+            &[&format!("channel:{channel}")],
+        ))
+        .map_err(failed("reading a channel's progress"))?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn set_channel_state(&self, channel: &str, state: &str) -> Result<(), StoreError> {
+        wait(self.side().execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&format!("channel:{channel}"), &state],
+        ))
+        .map(drop)
+        .map_err(failed("recording a channel's progress"))
+    }
+
     fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
         let value = since.map_or_else(|| "unknown".to_owned(), |s| s.to_string());
         wait(self.read.execute(

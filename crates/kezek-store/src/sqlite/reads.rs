@@ -324,6 +324,28 @@ impl crate::NotificationStore for SqliteStore {
         Ok(value.and_then(|v| v.parse().ok()))
     }
 
+    fn channel_state(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        use rusqlite::OptionalExtension;
+        self.reader()
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                [format!("channel:{channel}")],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(failed("reading a channel's progress"))
+    }
+
+    fn set_channel_state(&self, channel: &str, state: &str) -> Result<(), StoreError> {
+        self.reader()
+            .execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [format!("channel:{channel}"), state.to_owned()],
+            )
+            .map(drop)
+            .map_err(failed("recording a channel's progress"))
+    }
+
     fn set_outbox_since(&self, since: Option<u64>) -> Result<(), StoreError> {
         let conn = self.reader();
         let done = match since {

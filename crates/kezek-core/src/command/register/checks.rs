@@ -38,6 +38,36 @@ pub(super) fn name(field: &str, name: &str, grounds: &mut Vec<Ground>) {
     }
 }
 
+/// Longest e-mail address (RFC 5321's path limit).
+const MAX_EMAIL: usize = 254;
+
+/// An optional e-mail address: one `@` between a local part and a domain with a dot, visible
+/// ASCII only, at most 254 characters (a mailbox Kezek can write to, not every form RFC 5322
+/// allows). Blank is none.
+pub(super) fn email(field: &str, raw: Option<&str>, grounds: &mut Vec<Ground>) -> Option<String> {
+    let t = raw.map(str::trim).filter(|t| !t.is_empty())?;
+    let ok = t.len() <= MAX_EMAIL
+        && t.bytes().all(|b| b.is_ascii_graphic())
+        && t.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+        });
+    if ok {
+        Some(t.to_owned())
+    } else {
+        grounds.push(ground(
+            field,
+            GroundCode::InvalidEmail,
+            "an e-mail address: name@domain.kz, visible characters only, at most 254",
+        ));
+        None
+    }
+}
+
 /// An IIN.
 pub(super) fn iin(field: &str, raw: &str, grounds: &mut Vec<Ground>) -> Option<Iin> {
     parsed_iin(field, Iin::parse(raw), grounds)
