@@ -105,11 +105,21 @@ async fn logs_carry_request_ids_and_no_personal_data_or_tokens() {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
+    // The search is posted: the IIN travels in the body, never in a URL a log keeps.
+    let queue_page = no_redirects
+        .get(format!("{base}/console/districts/D1/queue"))
+        .header("cookie", session.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::common::csrf_in(&queue_page);
     let found = no_redirects
-        .get(format!(
-            "{base}/console/districts/D1/queue?find={child_iin}"
-        ))
+        .post(format!("{base}/console/districts/D1/queue"))
         .header("cookie", session)
+        .form(&[("csrf", csrf.as_str()), ("find", child_iin.as_str())])
         .send()
         .await
         .unwrap()

@@ -15,6 +15,7 @@
 mod harness;
 
 mod browser;
+mod journeys;
 
 use browser::Browser;
 use harness::{spawn_app, TestApp, KG, PORTAL, STAFF, STAFF_D2};
