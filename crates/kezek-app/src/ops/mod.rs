@@ -11,6 +11,7 @@ pub mod casefile;
 pub mod catalog;
 pub mod dashboard;
 pub mod documents;
+pub mod email;
 pub mod gauges;
 pub mod import;
 pub mod journal;
