@@ -61,6 +61,23 @@ async fn attr(b: &Browser, css: &str, name: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The page at `path` in Kazakh and Russian, at desk and phone width, saved as
+/// `{name}-{lang}-{desk|phone}`; the browser is left at the width `back`.
+async fn four_ways(b: &Browser, url: &str, name: &str, back: (u32, u32)) {
+    for (width, height, size) in [(DESK.0, DESK.1, "desk"), (PHONE.0, PHONE.1, "phone")] {
+        b.client.set_window_size(width, height).await.unwrap();
+        for lang in ["kk", "ru"] {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            b.client
+                .goto(&format!("{url}{sep}lang={lang}"))
+                .await
+                .unwrap();
+            b.shot(&format!("{name}-{lang}-{size}")).await;
+        }
+    }
+    b.client.set_window_size(back.0, back.1).await.unwrap();
+}
+
 async fn present(b: &Browser, css: &str) -> bool {
     b.client.find(fantoccini::Locator::Css(css)).await.is_ok()
 }
@@ -88,18 +105,8 @@ async fn each_person_does_their_part_in_the_console() {
 
     // The family, on a phone: the referral from its link, confirm asked twice, done once.
     let phone = Browser::start(PHONE.0, PHONE.1).await;
-    phone
-        .client
-        .goto(&format!("{base}/?lang=kk"))
-        .await
-        .unwrap();
-    phone.shot("landing-kk-phone").await;
-    phone
-        .client
-        .goto(&format!("{base}/?lang=ru"))
-        .await
-        .unwrap();
-    phone.shot("landing-ru-phone").await;
+    four_ways(&phone, &format!("{base}/"), "landing", PHONE).await;
+    four_ways(&phone, &format!("{base}{link}"), "act", PHONE).await;
     for lang in ["kk", "ru"] {
         phone
             .client
@@ -110,7 +117,6 @@ async fn each_person_does_their_part_in_the_console() {
             phone.text("[data-testid='deadline']").await.contains('.'),
             "a date"
         );
-        phone.shot(&format!("act-{lang}-phone")).await;
     }
     phone.click("a[href*='/confirm?']").await;
     phone.text("form input[name='csrf']").await;
@@ -140,7 +146,13 @@ async fn each_person_does_their_part_in_the_console() {
     // The family's page on a desk: the next step and every document, by the number typed in
     // small letters.
     let b = Browser::start(DESK.0, DESK.1).await;
-    for lang in ["kk", "ru"] {
+    for (lang, (width, height, size)) in [
+        ("kk", (DESK.0, DESK.1, "desk")),
+        ("ru", (DESK.0, DESK.1, "desk")),
+        ("kk", (PHONE.0, PHONE.1, "phone")),
+        ("ru", (PHONE.0, PHONE.1, "phone")),
+    ] {
+        b.client.set_window_size(width, height).await.unwrap();
         b.client
             .goto(&format!("{base}/status?lang={lang}"))
             .await
@@ -150,8 +162,9 @@ async fn each_person_does_their_part_in_the_console() {
         b.click("form[action='/status'] button").await;
         b.text("[data-testid='next-step']").await;
         assert!(present(&b, "[data-testid='documents']").await);
-        b.shot(&format!("status-next-{lang}-desk")).await;
+        b.shot(&format!("status-next-{lang}-{size}")).await;
     }
+    b.client.set_window_size(DESK.0, DESK.1).await.unwrap();
 
     // A clerk files on paper: a document missing, then complete; each prints.
     sign_in(
@@ -205,11 +218,7 @@ async fn each_person_does_their_part_in_the_console() {
         .await
         .unwrap();
     assert_eq!(pdf.headers()["content-type"], "application/pdf");
-    b.client
-        .goto(&format!("{base}/console/file?lang=kk"))
-        .await
-        .unwrap();
-    b.shot("file-form-kk-desk").await;
+    four_ways(&b, &format!("{base}/console/file"), "file-form", DESK).await;
     sign_out(&b).await;
 
     // Staff find the referred child by IIN and open the whole application.
@@ -218,12 +227,13 @@ async fn each_person_does_their_part_in_the_console() {
     b.click("form[action='/console/find'] button").await;
     b.wait_path(&format!("/console/applications/{id}")).await;
     assert!(b.text("[data-testid='casefile']").await.contains("Aruzhan"));
-    b.shot("casefile-kk-desk").await;
-    b.client
-        .goto(&format!("{base}/console/applications/{id}?lang=ru"))
-        .await
-        .unwrap();
-    b.shot("casefile-ru-desk").await;
+    four_ways(
+        &b,
+        &format!("{base}/console/applications/{id}"),
+        "casefile",
+        DESK,
+    )
+    .await;
     sign_out(&b).await;
 
     // The kindergarten: no no-show while the family may still come; after its deadline,
@@ -241,7 +251,13 @@ async fn each_person_does_their_part_in_the_console() {
         )
         .await;
     assert_eq!((s, v["code"].as_str()), (409, Some("deadline_not_passed")));
-    b.shot("kindergarten-cards-ru-desk").await;
+    four_ways(
+        &b,
+        &format!("{base}/console/kindergartens/K1"),
+        "kindergarten-cards",
+        DESK,
+    )
+    .await;
     let deadline: jiff::Timestamp = now["referral"]["expires_at"]
         .as_str()
         .unwrap()
@@ -284,6 +300,12 @@ async fn each_person_does_their_part_in_the_console() {
     let journal = b.text("[data-testid='journal']").await;
     assert!(journal.contains("ребёнок не пришёл"), "{journal}");
     assert!(journal.contains(&id), "{journal}");
-    b.shot("audit-filter-ru-desk").await;
+    four_ways(
+        &b,
+        &format!("{base}/console/audit?application={id}"),
+        "audit-filter",
+        DESK,
+    )
+    .await;
     b.stop().await;
 }
