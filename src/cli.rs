@@ -39,6 +39,9 @@ pub enum Commands {
     /// The policy in force.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The authority key the journal pins: show it, rotate it, replace a lost one.
+    #[command(subcommand)]
+    Authority(AuthorityCommand),
     /// Copy an installation, consistently, while it serves: the journal (SQLite's online
     /// backup), its head mark and the authority key, into a new directory.
     Backup(BackupArgs),
@@ -131,6 +134,53 @@ pub struct AdoptArgs {
 /// Arguments of `kezek policy show`.
 #[derive(Debug, Args)]
 pub struct ShowPolicyArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+}
+
+/// `kezek authority …`.
+#[derive(Debug, Subcommand)]
+pub enum AuthorityCommand {
+    /// The keys the journal adopted, each with the seqs it was in force, and which this
+    /// installation holds.
+    Show(AuthorityShowArgs),
+    /// Put a new key in force, endorsed by the key in force (held here); the old key's file
+    /// is kept beside the new one as retired. The servers must be stopped.
+    Rotate(RotateArgs),
+    /// Put a key in place of the journal's when that key is lost, with the reason
+    /// (journaled). The servers must be stopped.
+    Replace(ReplaceArgs),
+}
+
+/// Arguments of `kezek authority show`.
+#[derive(Debug, Args)]
+pub struct AuthorityShowArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+}
+
+/// Arguments of `kezek authority rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The new key (64 hex digits, as `authority.key`); default: a new random key.
+    #[arg(long)]
+    pub new: Option<PathBuf>,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+}
+
+/// Arguments of `kezek authority replace`.
+#[derive(Debug, Args)]
+pub struct ReplaceArgs {
+    /// The key to put in force (64 hex digits, as `authority.key`).
+    #[arg(long)]
+    pub new: PathBuf,
+    /// Why the journal's key cannot sign it (journaled).
+    #[arg(long)]
+    pub reason: String,
     /// The installation.
     #[command(flatten)]
     pub at: InstallationArgs,

@@ -27,6 +27,15 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Migrate(args) => commands::migrate::run(&args),
         cli::Commands::Policy(cli::PolicyCommand::Adopt(args)) => commands::policy::adopt(&args),
         cli::Commands::Policy(cli::PolicyCommand::Show(args)) => commands::policy::show(&args),
+        cli::Commands::Authority(cli::AuthorityCommand::Show(args)) => {
+            commands::authority::show(&args)
+        }
+        cli::Commands::Authority(cli::AuthorityCommand::Rotate(args)) => {
+            commands::authority::rotate(&args)
+        }
+        cli::Commands::Authority(cli::AuthorityCommand::Replace(args)) => {
+            commands::authority::replace(&args)
+        }
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {
             commands::documents::verify(&args)
         }

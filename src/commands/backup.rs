@@ -55,6 +55,12 @@ pub fn run(args: &BackupArgs) -> Result<()> {
     } else if from.authority().exists() {
         std::fs::copy(from.authority(), to.authority()).context("cannot copy the authority key")?;
         std::fs::set_permissions(to.authority(), std::fs::Permissions::from_mode(0o600))?;
+        // The retired keys too: the stored answers they sealed still check with them.
+        for key in kezek_app::keys::authority::Authority::retired_beside(&from.authority()) {
+            let there =
+                kezek_app::keys::authority::Authority::retired_path(&to.authority(), key.key_id());
+            key.write_to(&there)?;
+        }
     }
     println!(
         "backup of {} up to seq {} (hash {}) in {}",

@@ -33,6 +33,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
         kindergartens: kindergartens.as_deref(),
     };
     let rt = super::runtime()?;
+    rt.block_on(app.journal_authority())?;
     rt.block_on(app.journal_policy())?;
     let n = rt.block_on(app.import("import", files))?;
     let queued = app.queued()?;

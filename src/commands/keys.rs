@@ -24,8 +24,10 @@ pub fn create(args: &KeyArgs) -> Result<()> {
         bail!("--expires is in the past");
     }
     let installation = args.at.installation();
-    let store = super::open_store(&installation)?.store();
-    let authority = super::authority(&installation)?;
+    let opened = super::open_store(&installation)?;
+    let store = opened.store();
+    let authority = super::authority(&installation, store.as_ref())?;
+    adopt_first(&installation, &opened)?;
     let (key_id, token) = create_key(store.as_ref(), &authority, role, scope, now, expires)?;
     match expires {
         Some(e) => println!(
@@ -38,6 +40,31 @@ pub fn create(args: &KeyArgs) -> Result<()> {
         ),
     }
     println!("{token}");
+    Ok(())
+}
+
+/// On an installation whose journal adopted no authority key yet (an empty one, or one of an
+/// earlier Kezek), journals the key held — when no server writes the journal; one that does
+/// adopted it when it started.
+fn adopt_first(installation: &crate::config::Installation, opened: &super::Opened) -> Result<()> {
+    let store = opened.store();
+    if !kezek_app::keys::pin::journaled(store.as_ref())?.is_empty() {
+        return Ok(());
+    }
+    let Ok(_held) = opened.take(installation, "kezek keys create") else {
+        return Ok(());
+    };
+    let app = super::start_with(
+        installation,
+        store,
+        kezek_app::PolicyChoice::Journaled(kezek_core::Policy::kz_2013()),
+    )?;
+    if super::runtime()?.block_on(app.journal_authority())? {
+        println!(
+            "the journal adopted authority key {}",
+            app.authority().key_id()
+        );
+    }
     Ok(())
 }
 
@@ -88,7 +115,7 @@ pub fn revoke(args: &RevokeArgs) -> Result<()> {
     super::needs_journal(&installation)?;
     let opened = super::open_store(&installation)?;
     let store = opened.store();
-    let authority = super::authority(&installation)?;
+    let authority = super::authority(&installation, store.as_ref())?;
     match kezek_app::keys::revoke(
         store.as_ref(),
         &authority,
@@ -110,7 +137,9 @@ pub fn revoke(args: &RevokeArgs) -> Result<()> {
                 store,
                 kezek_app::PolicyChoice::Journaled(kezek_core::Policy::kz_2013()),
             )?;
-            let n = super::runtime()?.block_on(app.sync_keys())?;
+            let rt = super::runtime()?;
+            rt.block_on(app.journal_authority())?;
+            let n = rt.block_on(app.sync_keys())?;
             println!("journaled {n} revocation(s)");
         }
     }

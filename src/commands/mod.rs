@@ -1,6 +1,7 @@
 //! One module per command. Opening an installation is shared: the SQLite store in the data
 //! directory, the authority key beside it, the application over both.
 
+pub mod authority;
 pub mod backup;
 pub mod documents;
 pub mod import;
@@ -105,9 +106,16 @@ fn needs_journal(installation: &Installation) -> Result<()> {
     Ok(())
 }
 
-/// The authority key of `installation`, created at first start.
-fn authority(installation: &Installation) -> Result<Authority> {
-    Ok(Authority::load_or_create(&installation.authority())?)
+/// The authority key of `installation` as its journal in `store` pins it (made only for an
+/// empty installation), holding the retired keys kept beside it.
+///
+/// # Errors
+/// The key held is not the journal's (both named), or none is held where the journal has
+/// signed records; a key file or the journal that cannot be read.
+fn authority(installation: &Installation, store: &dyn Store) -> Result<Authority> {
+    let path = installation.authority();
+    let key = kezek_app::keys::pin::pinned(store, &path)?;
+    Ok(key.with_retired(Authority::retired_beside(&path)))
 }
 
 /// Starts the application on an open store.
@@ -125,12 +133,8 @@ fn start_with(
     store: Arc<dyn Store>,
     policy: kezek_app::PolicyChoice,
 ) -> Result<Arc<App>> {
-    Ok(App::start(
-        store,
-        policy,
-        authority(installation)?,
-        Arc::new(SystemClock),
-    )?)
+    let authority = authority(installation, store.as_ref())?;
+    Ok(App::start(store, policy, authority, Arc::new(SystemClock))?)
 }
 
 /// A runtime on this thread for a command that awaits the application.

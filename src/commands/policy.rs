@@ -23,6 +23,7 @@ pub fn adopt(args: &AdoptArgs) -> Result<()> {
         PolicyChoice::Journaled(Policy::kz_2013()),
     )?;
     let rt = super::runtime()?;
+    rt.block_on(app.journal_authority())?;
     rt.block_on(app.journal_policy())?;
     let seq = rt
         .block_on(app.adopt_policy(&policy))

@@ -29,9 +29,15 @@ pub fn run(args: &ServeArgs) -> Result<()> {
         installation.create()?;
         // Held while the node runs: the data directory's lock (one writer at a time).
         let (journal, _held) = open(args, &installation)?;
+        let shared: Arc<dyn kezek_store::Store> = match &journal {
+            Journal::Sqlite { store, .. } => Arc::clone(store) as _,
+            Journal::Postgres { store, .. } => Arc::clone(store) as _,
+        };
+        let authority = super::authority(&installation, shared.as_ref())?;
+        drop(shared);
         let config = Config {
             journal,
-            authority: super::authority(&installation)?,
+            authority,
             policy: crate::config::policy_choice(args.store.policy.as_deref())?,
             snapshots: (args.snapshot_every > 0).then(|| Kept {
                 dir: installation.snapshots(),

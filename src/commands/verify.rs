@@ -45,7 +45,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     let r = kezek_app::audit::installation_against(
         store.as_ref(),
         policy,
-        || Authority::load(&key),
+        || Authority::load(&key).map(|k| k.with_retired(Authority::retired_beside(&key))),
         &heads,
         served,
     )?;

@@ -1,6 +1,7 @@
 //! The auditor's journal and signed head, metrics, and the OpenAPI description.
 
 use crate::harness::{spawn_app, AUDITOR, PORTAL, STAFF};
+use serde_json::json;
 
 #[tokio::test]
 async fn auditors_read_the_journal_with_its_chain() {
@@ -9,27 +10,37 @@ async fn auditors_read_the_journal_with_its_chain() {
     app.register(1, None).await;
     app.register(2, None).await;
     let (s, v) = app
-        .call("GET", "/v1/journal?after=0&limit=2", Some(AUDITOR), None)
+        .call("GET", "/v1/journal?after=0&limit=3", Some(AUDITOR), None)
         .await;
     assert_eq!(s, 200, "{v}");
     let events = v["events"].as_array().unwrap();
-    assert_eq!(events.len(), 2);
-    // The policy in force, journaled at the first start, then the first command.
+    assert_eq!(events.len(), 3);
+    // The authority key and the policy in force, journaled at the first start, then the
+    // first command.
     assert_eq!(events[0]["seq"], 1);
-    assert_eq!(events[0]["kind"], "policy_adopted");
-    assert_eq!(events[0]["actor"], "operator");
-    assert_eq!(events[0]["payload"]["name"], "kz-2013");
-    assert_eq!(events[0]["prev_hash"], "0".repeat(64));
-    assert_eq!(events[1]["kind"], "kindergarten_upserted");
+    assert_eq!(events[0]["kind"], "authority_adopted");
+    assert_eq!(events[0]["payload"]["change"], "first");
+    let (_, keys) = app.call("GET", "/v1/keys", None, None).await;
+    assert_eq!(events[0]["payload"]["key_id"], keys["keys"][0]["key_id"]);
     assert_eq!(
-        events[1]["actor"], "key-staff-D1",
+        events[0]["payload"]["public_key"],
+        keys["keys"][0]["public_key"]
+    );
+    assert_eq!(events[0]["prev_hash"], "0".repeat(64));
+    assert_eq!(events[1]["kind"], "policy_adopted");
+    assert_eq!(events[1]["actor"], "operator");
+    assert_eq!(events[1]["payload"]["name"], "kz-2013");
+    assert_eq!(events[1]["prev_hash"], events[0]["hash"]);
+    assert_eq!(events[2]["kind"], "kindergarten_upserted");
+    assert_eq!(
+        events[2]["actor"], "key-staff-D1",
         "the key id, never the token"
     );
-    assert_eq!(events[1]["prev_hash"], events[0]["hash"]);
+    assert_eq!(events[2]["prev_hash"], events[1]["hash"]);
     let (_, rest) = app
-        .call("GET", "/v1/journal?after=2", Some(AUDITOR), None)
+        .call("GET", "/v1/journal?after=3", Some(AUDITOR), None)
         .await;
-    assert_eq!(rest["events"][0]["prev_hash"], events[1]["hash"]);
+    assert_eq!(rest["events"][0]["prev_hash"], events[2]["hash"]);
     assert_eq!(rest["events"][0]["payload"]["kind"], "registered");
     let body = serde_json::to_string(&rest).unwrap();
     assert!(
@@ -55,9 +66,14 @@ async fn the_journal_head_is_signed_by_the_published_key() {
         .call("GET", "/v1/journal/head", Some(AUDITOR), None)
         .await;
     assert_eq!(s, 200, "{head}");
-    assert_eq!(head["seq"], 2);
+    assert_eq!(head["seq"], 3);
     assert_eq!(head["key_id"], key["key_id"]);
-    let bytes = kezek_app::views::head_bytes(2, head["hash"].as_str().unwrap());
+    assert_eq!(
+        (&key["from_seq"], &key["change"]),
+        (&json!(1), &json!("first"))
+    );
+    assert!(key.get("until_seq").is_none(), "in force: {key}");
+    let bytes = kezek_app::views::head_bytes(3, head["hash"].as_str().unwrap());
     let verify = |b: &[u8]| {
         kezek_app::keys::authority::signature_holds(
             key["public_key"].as_str().unwrap(),
@@ -72,7 +88,7 @@ async fn the_journal_head_is_signed_by_the_published_key() {
         head["hash"].as_str().unwrap()
     )));
     let (_, first) = app
-        .call("GET", "/v1/journal?after=1&limit=1", Some(AUDITOR), None)
+        .call("GET", "/v1/journal?after=2&limit=1", Some(AUDITOR), None)
         .await;
     assert_eq!(first["events"][0]["hash"], head["hash"]);
 }

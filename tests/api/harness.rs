@@ -104,12 +104,13 @@ pub fn new_store() -> Arc<dyn Store> {
     }
 }
 
-/// A service over an empty store with the test keys, its policy journaled first as
-/// `kezek serve` does; the store too.
+/// A service over an empty store with the test keys, its authority key and policy journaled
+/// first as `kezek serve` does; the store too.
 pub async fn spawn_app() -> (TestApp, Arc<dyn Store>) {
     let store = new_store();
     put_keys(store.as_ref());
     let app = spawn_on(store.clone()).await;
+    assert!(app.app.journal_authority().await.unwrap());
     assert!(app.app.journal_policy().await.unwrap());
     (app, store)
 }

@@ -88,14 +88,25 @@ fn an_earlier_journal_gets_its_policy_at_the_first_start() {
     let (server, _) = crate::common::serve(dir.path(), &[], std::process::Stdio::null());
     crate::common::stop(server);
     let head = expected()["head"]["seq"].as_u64().unwrap();
+    // The key it was started with is adopted first, then the policy.
     assert!(
         show().contains(&format!(
             "policy kz-2013 (sha256 {}) in force since seq {}",
             kezek_app::policy_digest(kezek_core::policy::KZ_2013),
-            head + 1
+            head + 2
         )),
         "{}",
         show()
+    );
+    let out = crate::common::kezek()
+        .args(["authority", "show", "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let shown = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        shown.contains("\t1\t-\tfirst\t") && shown.contains("in force: ed25519-"),
+        "the key it ran with is in force from the start: {shown}"
     );
     let out = verify(dir.path());
     assert!(

@@ -197,6 +197,54 @@ pub struct RoundRecord {
     pub free_seats_left: u64,
 }
 
+/// An authority key put in force (`authority_adopted`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthorityAdoption {
+    /// `ed25519-` and the first 16 hex digits of the public key's SHA-256.
+    pub key_id: String,
+    /// The public key, base64.
+    pub public_key: String,
+    /// How it came into force.
+    pub change: AuthorityChange,
+    /// The key it follows, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// A rotation: the previous key's signature (base64) over
+    /// `kezek authority rotation\n{previous}\n{key_id}\n{public_key}\n`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endorsement: Option<String>,
+    /// A replacement: why the previous key could not sign it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// How an authority key came into force (`authority_adopted`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthorityChange {
+    /// The journal's first key: adopted when the journal first started (or, for a journal
+    /// of an earlier Kezek, at its first start after the upgrade; it was in force before).
+    First,
+    /// Rotated in by the operator, endorsed by the key before it.
+    Rotated,
+    /// Put in place of a key that was lost, with the reason.
+    Replaced,
+}
+
+impl AuthorityChange {
+    /// As journaled.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::First => "first",
+            Self::Rotated => "rotated",
+            Self::Replaced => "replaced",
+        }
+    }
+}
+
 /// Why a referral lapsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -522,11 +570,16 @@ pub enum Event {
         /// When the server put the revocation in force.
         at: Timestamp,
     },
+    /// The authority key in force from this seq on: every signature the installation makes
+    /// from here (documents, heads, API keys) is made with it and checked against it. The
+    /// journal's first key, a rotation (endorsed by the key before) or a replacement of a
+    /// lost key (with its reason).
+    AuthorityAdopted(Box<AuthorityAdoption>),
 }
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 19] = [
+    pub const KINDS: [&'static str; 20] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -546,6 +599,7 @@ impl Event {
         "enrolled",
         "referral_lapsed",
         "aged_out",
+        "authority_adopted",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -571,6 +625,7 @@ impl Event {
             Self::Enrolled { .. } => "enrolled",
             Self::ReferralLapsed { .. } => "referral_lapsed",
             Self::AgedOut { .. } => "aged_out",
+            Self::AuthorityAdopted(_) => "authority_adopted",
         }
     }
 }

@@ -256,6 +256,7 @@ impl Ready {
             first,
         } = self;
         if app.node().writes() {
+            app.journal_authority().await?;
             app.journal_policy().await?;
             app.sync_keys().await?;
             if let Some(demo) = demo {

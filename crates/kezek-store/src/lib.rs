@@ -263,12 +263,12 @@ pub trait EventLog: Send + Sync {
     /// Storage failure.
     fn head(&self) -> Result<Head, StoreError>;
 
-    /// Every `policy_adopted` record, in order (a replay needs the first before seq 1).
-    /// They are not checked here: the replay checks every record.
+    /// Every record of `kind`, in order. They are not checked here: the replay checks
+    /// every record. Backends read them by an index; this default reads the whole journal.
     ///
     /// # Errors
     /// Storage failure.
-    fn policy_records(&self) -> Result<Vec<StoredEvent>, StoreError> {
+    fn records_of(&self, kind: IndexedKind) -> Result<Vec<StoredEvent>, StoreError> {
         let (mut found, mut after) = (Vec::new(), Seq::default());
         loop {
             let page = self.read(after, 10_000)?;
@@ -276,13 +276,53 @@ pub trait EventLog: Send + Sync {
                 return Ok(found);
             };
             after = last.seq;
-            found.extend(page.into_iter().filter(|r| r.kind == POLICY_ADOPTED));
+            found.extend(page.into_iter().filter(|r| r.kind == kind.as_str()));
+        }
+    }
+
+    /// Every `policy_adopted` record, in order (a replay needs the first before seq 1).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn policy_records(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        self.records_of(IndexedKind::Policy)
+    }
+
+    /// Every `authority_adopted` record, in order: the authority keys the journal pins.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn authority_records(&self) -> Result<Vec<StoredEvent>, StoreError> {
+        self.records_of(IndexedKind::Authority)
+    }
+}
+
+/// The kinds of record a store finds without reading the journal: a handful in a million,
+/// which a start needs before it replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexedKind {
+    /// `policy_adopted`.
+    Policy,
+    /// `authority_adopted`.
+    Authority,
+}
+
+impl IndexedKind {
+    /// The kind as journaled.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Policy => POLICY_ADOPTED,
+            Self::Authority => AUTHORITY_ADOPTED,
         }
     }
 }
 
 /// The kind of the records that put a policy in force.
 pub const POLICY_ADOPTED: &str = "policy_adopted";
+
+/// The kind of the records that put an authority key in force.
+pub const AUTHORITY_ADOPTED: &str = "authority_adopted";
 
 /// A store's answer still to come, for async callers.
 pub type Later<T> =

@@ -309,6 +309,11 @@ impl App {
                         ))))
                     })?;
                 }
+                // Another node adopted (or rotated in) a key this one does not hold: it must
+                // not sign anything more.
+                crate::keys::pin::in_force(&state, &self.authority).map_err(|e| {
+                    AppError::Unavailable(Unavailable::Poisoned(Arc::from(e.to_string())))
+                })?;
             }
             *tail = head;
             self.health.made_durable(head.seq.get());

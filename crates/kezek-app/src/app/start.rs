@@ -94,6 +94,9 @@ pub enum StartError {
     /// A snapshot could not be made or written.
     #[error("{0}")]
     Snapshot(String),
+    /// The authority key held is not the one the journal has in force.
+    #[error(transparent)]
+    Authority(#[from] crate::keys::pin::PinError),
 }
 
 impl App {
@@ -128,6 +131,33 @@ impl App {
     /// # Errors
     /// The keys cannot be read.
     pub fn from_state(
+        store: Arc<dyn Store>,
+        state: State,
+        authority: Authority,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, StartError> {
+        crate::keys::pin::in_force(&state, &authority)?;
+        Self::assemble(store, state, authority, clock)
+    }
+
+    /// [`Self::start`] with a key the journal does not have in force: only to journal it in
+    /// place of a lost one (`kezek authority replace`), before anything else is done.
+    ///
+    /// # Errors
+    /// As [`Self::start`], but for the key.
+    pub fn start_to_replace(
+        store: Arc<dyn Store>,
+        policy: impl Into<PolicyChoice>,
+        authority: Authority,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, StartError> {
+        let policy = initial_policy(store.as_ref(), policy.into())?;
+        let mut state = State::new(policy);
+        replay(store.as_ref(), &mut state)?;
+        Self::assemble(store, state, authority, clock)
+    }
+
+    fn assemble(
         store: Arc<dyn Store>,
         state: State,
         authority: Authority,

@@ -18,7 +18,7 @@ use kezek_core::{Event, State};
 use kezek_store::replay::{Applied, Observer};
 use kezek_store::{DocumentStore, Hash, NewNotification, NotificationStore};
 use serde_json::Value;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// A registration whose queue notification waits for the end of its command's batch.
 struct Pending {
@@ -41,7 +41,8 @@ pub(super) struct Derive<'a> {
     /// Saved heads still to pass, by seq.
     heads: BTreeMap<u64, Hash>,
     /// Ids of the stored documents found to follow from the journal.
-    pub(super) derived: HashSet<String>,
+    /// Each document the journal issues again, with the seq of the record that issues it.
+    pub(super) derived: HashMap<String, Seq>,
     pending: Option<Pending>,
     last: u64,
     /// The state a node says it serves, to compare at its seq.
@@ -65,7 +66,7 @@ impl<'a> Derive<'a> {
             stored: documents.document_ids()?.into_iter().collect(),
             documents,
             heads: heads.iter().map(|h| (h.seq, h.hash)).collect(),
-            derived: HashSet::new(),
+            derived: HashMap::new(),
             pending: None,
             last: 0,
         })
@@ -108,7 +109,7 @@ impl<'a> Derive<'a> {
                     difference(&doc, &again)
                 ));
             }
-            self.derived.insert(draft.id().to_owned());
+            self.derived.insert(draft.id().to_owned(), seq);
         }
         Ok(())
     }

@@ -10,6 +10,7 @@ pub mod heads;
 use crate::documents::{field, signed_bytes};
 use crate::keys::authority::{key_bytes, signature_holds, Authority, KeyError};
 use kezek_core::model::ApplicationId;
+use kezek_core::model::Seq;
 use kezek_core::State;
 use kezek_store::replay::{audit_observed, ReplayError};
 use kezek_store::{Head, Store, StoreError};
@@ -114,17 +115,6 @@ pub fn installation_against(
     heads: &[heads::ExpectedHead],
     served: Option<StateAt>,
 ) -> Result<Report, AuditError> {
-    if heads.iter().any(|h| h.signature.is_some()) {
-        let public = authority()
-            .map_err(|error| AuditError::NoKey {
-                what: "signed heads",
-                error,
-            })?
-            .public_key();
-        for h in heads {
-            heads::check_signature(h, &public).map_err(AuditError::Record)?;
-        }
-    }
     // Every journal passes through the empty head.
     if let Some(h) = heads
         .iter()
@@ -149,8 +139,14 @@ pub fn installation_against(
             })
         }
     };
-    let documents = documents(store, &state, &derive.derived, &authority)?;
-    let (keys, answers) = records(store, &state, &authority)?;
+    let signers = Signers::of(&state, &authority);
+    for h in heads.iter().filter(|h| h.signature.is_some()) {
+        let public = signers.at(Seq::new(h.seq), "signed heads")?;
+        heads::check_signature(h, &public).map_err(AuditError::Record)?;
+    }
+    endorsements(&state)?;
+    let documents = documents(store, &state, &derive.derived, &signers)?;
+    let (keys, answers) = records(store, &state, &signers)?;
     Ok(Report {
         events: checked.events,
         rounds: checked.rounds,
@@ -162,23 +158,14 @@ pub fn installation_against(
     })
 }
 
-/// Every stored document: signed by the authority key, stored under its own id, and about
-/// an application the journal knows.
+/// Every stored document: signed by the authority key in force at the record that issued it,
+/// stored under its own id, and about an application the journal knows.
 fn documents(
     store: &dyn Store,
     state: &State,
-    derived: &std::collections::HashSet<String>,
-    authority: &impl Fn() -> Result<Authority, KeyError>,
+    derived: &std::collections::HashMap<String, Seq>,
+    signers: &Signers<'_, impl Fn() -> Result<Authority, KeyError>>,
 ) -> Result<u64, AuditError> {
-    if store.documents("", 1)?.is_empty() {
-        return Ok(0);
-    }
-    let public = authority()
-        .map_err(|error| AuditError::NoKey {
-            what: "documents",
-            error,
-        })?
-        .public_key();
     let (mut after, mut n) = (String::new(), 0u64);
     loop {
         let page = store.documents(&after, 1000)?;
@@ -187,23 +174,129 @@ fn documents(
         };
         after.clone_from(last);
         for (id, bytes) in page {
-            check_document(state, &public, &id, &bytes)?;
-            if !derived.contains(&id) {
+            let Some(seq) = derived.get(&id) else {
                 return Err(AuditError::Record(format!(
                     "document {id} does not follow from any record of the journal"
                 )));
-            }
+            };
+            let public = signers.at(*seq, "documents")?;
+            check_document(state, (&public, signers.id_at(*seq)), &id, &bytes)?;
             n += 1;
         }
     }
     Ok(n)
 }
 
-fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result<(), AuditError> {
+/// Which key signed what: the keys the journal adopted, each from its seq (and time) on, or,
+/// for a journal that adopted none yet, the key held — loaded only when something signed
+/// needs it.
+struct Signers<'a, F> {
+    state: &'a State,
+    held: &'a F,
+    loaded: std::cell::OnceCell<Result<Authority, String>>,
+}
+
+impl<'a, F: Fn() -> Result<Authority, KeyError>> Signers<'a, F> {
+    fn of(state: &'a State, held: &'a F) -> Self {
+        Self {
+            state,
+            held,
+            loaded: std::cell::OnceCell::new(),
+        }
+    }
+
+    fn held(&self, what: &'static str) -> Result<&Authority, AuditError> {
+        self.loaded
+            .get_or_init(|| (self.held)().map_err(|e| e.to_string()))
+            .as_ref()
+            .map_err(|error| AuditError::NoKey {
+                what,
+                error: KeyError::Malformed(error.clone()),
+            })
+    }
+
+    /// The public key in force at `seq`.
+    fn at(&self, seq: Seq, what: &'static str) -> Result<String, AuditError> {
+        match self.state.authority_at(seq) {
+            Some(k) => Ok(k.public_key.to_string()),
+            None => Ok(self.held(what)?.public_key()),
+        }
+    }
+
+    /// The id of the key in force at `seq`, when the journal adopted one.
+    fn id_at(&self, seq: Seq) -> Option<&str> {
+        self.state.authority_at(seq).map(|k| &*k.key_id)
+    }
+
+    /// The public keys in force at `time` (an API key's signing): each key whose time in
+    /// force — from its adoption (the first: from the start) to its successor's, both ends
+    /// counted, as times are journaled to the second — holds it.
+    fn at_time(&self, time: &str, what: &'static str) -> Result<Vec<String>, AuditError> {
+        let keys = self.state.authorities();
+        if keys.is_empty() {
+            return Ok(vec![self.held(what)?.public_key()]);
+        }
+        // To the second, as the journal's times are.
+        let t = time
+            .parse::<jiff::Timestamp>()
+            .ok()
+            .and_then(|t| jiff::Timestamp::from_second(t.as_second()).ok());
+        let held = |i: usize, k: &kezek_core::state::AuthorityKey| {
+            let from = (i > 0).then_some(k.at);
+            let until = keys.get(i + 1).map(|n| n.at);
+            t.is_some_and(|t| from.is_none_or(|f| f <= t) && until.is_none_or(|u| t <= u))
+        };
+        Ok(keys
+            .iter()
+            .enumerate()
+            .filter(|(i, k)| held(*i, k))
+            .map(|(_, k)| k.public_key.to_string())
+            .collect())
+    }
+}
+
+/// Every rotation carries the endorsement of the key it follows.
+fn endorsements(state: &State) -> Result<(), AuditError> {
+    let keys = state.authorities();
+    for pair in keys.windows(2) {
+        let [before, after] = pair else { continue };
+        if after.change != kezek_core::event::AuthorityChange::Rotated {
+            continue;
+        }
+        let endorsed = after.endorsement.as_deref().is_some_and(|sig| {
+            let bytes = crate::keys::pin::endorsement_bytes(
+                &before.key_id,
+                &after.key_id,
+                &after.public_key,
+            );
+            signature_holds(&before.public_key, &bytes, sig).unwrap_or(false)
+        });
+        if !endorsed {
+            return Err(AuditError::Record(format!(
+                "authority key {} (seq {}): the rotation is not endorsed by key {}",
+                after.key_id, after.since, before.key_id
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn check_document(
+    state: &State,
+    (public, key_id): (&str, Option<&str>),
+    id: &str,
+    bytes: &[u8],
+) -> Result<(), AuditError> {
     let fail = |m: String| Err(AuditError::Record(m));
     let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) else {
         return fail(format!("document {id} is not JSON"));
     };
+    if let Some(in_force) = key_id.filter(|k| field(&doc, "key_id") != Some(*k)) {
+        return fail(format!(
+            "document {id} names key {}, the key in force when it was issued is {in_force}",
+            field(&doc, "key_id").unwrap_or("none")
+        ));
+    }
     let signature = field(&doc, "signature").unwrap_or_default();
     if !signature_holds(public, &signed_bytes(&doc), signature).unwrap_or(false) {
         return fail(format!(
@@ -233,7 +326,7 @@ fn check_document(state: &State, public: &str, id: &str, bytes: &[u8]) -> Result
 fn records(
     store: &dyn Store,
     state: &State,
-    authority: &impl Fn() -> Result<Authority, KeyError>,
+    signers: &Signers<'_, impl Fn() -> Result<Authority, KeyError>>,
 ) -> Result<(usize, usize), AuditError> {
     let (keys, answers) = (store.keys()?, store.answers()?);
     for id in state.revoked_keys() {
@@ -246,29 +339,41 @@ fn records(
             )));
         }
     }
-    if keys.is_empty() && answers.is_empty() {
-        return Ok((0, 0));
-    }
-    let authority = authority().map_err(|error| AuditError::NoKey {
-        what: "keys",
-        error,
-    })?;
-    let public = authority.public_key();
     for k in &keys {
-        if !signature_holds(&public, &key_bytes(k), &k.signature).unwrap_or(false) {
+        // Signed when made, and again when revoked: by the key in force then.
+        let signed_at = k.revoked_at.as_deref().unwrap_or(&k.created_at);
+        let candidates = signers.at_time(signed_at, "keys")?;
+        let holds = candidates
+            .iter()
+            .any(|public| signature_holds(public, &key_bytes(k), &k.signature).unwrap_or(false));
+        if !holds {
             return Err(AuditError::Record(format!(
                 "API key {}: the signature does not match the stored key",
                 k.key_id
             )));
         }
     }
+    if answers.is_empty() {
+        return Ok((keys.len(), 0));
+    }
+    // Stored answers are sealed with a secret the authority key derives: checked with the
+    // key held and the retired ones kept beside it. A key lost and replaced leaves its
+    // answers uncheckable: counted apart, never passed as checked.
+    let held = signers.held("stored answers")?;
+    let lost = state
+        .authorities()
+        .iter()
+        .any(|k| k.change == kezek_core::event::AuthorityChange::Replaced);
+    let mut checked = 0;
     for a in &answers {
-        if !authority.sealed(a) {
+        if held.sealed(a) {
+            checked += 1;
+        } else if !lost {
             return Err(AuditError::Record(format!(
                 "stored answer {} of {}: the signature does not match",
                 a.key, a.actor
             )));
         }
     }
-    Ok((keys.len(), answers.len()))
+    Ok((keys.len(), checked))
 }

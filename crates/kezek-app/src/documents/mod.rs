@@ -120,6 +120,16 @@ pub enum DocumentError {
     /// The signature does not match the document and the key.
     #[error("the signature does not match the document and key {0}")]
     Mismatch(String),
+    /// Signed by a key after the journal had put another in its place.
+    #[error("issued at {issued_at} under key {key_id}, which was no longer in force from {until}")]
+    Retired {
+        /// The key.
+        key_id: String,
+        /// When the document says it was issued.
+        issued_at: String,
+        /// When the key's successor was adopted.
+        until: String,
+    },
 }
 
 /// The public key (base64) of `key_id` in `keys`: the JSON of `GET /v1/keys`, or a bare base64
@@ -140,6 +150,18 @@ pub fn public_key_for(keys: &str, key_id: &str) -> Result<String, DocumentError>
             )),
         Err(_) => Ok(keys.trim().to_owned()),
     }
+}
+
+/// When `key_id` stopped being in force, if `keys` (the JSON of `GET /v1/keys`) says it did.
+fn retired_from(keys: &str, key_id: &str) -> Option<String> {
+    serde_json::from_str::<Value>(keys)
+        .ok()?
+        .get("keys")?
+        .as_array()?
+        .iter()
+        .find(|k| field(k, "key_id") == Some(key_id))
+        .and_then(|k| field(k, "until"))
+        .map(str::to_owned)
 }
 
 /// What a checked document is.
@@ -166,6 +188,24 @@ pub fn check_offline(document: &[u8], keys: &str) -> Result<Checked, DocumentErr
     let signature = field(&doc, "signature")
         .ok_or(DocumentError::Malformed("the document has no signature"))?;
     let public_key = public_key_for(keys, key_id)?;
+    if let Some(until) = retired_from(keys, key_id) {
+        let issued_at = field(&doc, "issued_at").unwrap_or_default();
+        let (issued, ended) = (
+            issued_at
+                .parse::<Timestamp>()
+                .and_then(|t| Timestamp::from_second(t.as_second())),
+            until.parse::<Timestamp>(),
+        );
+        // Times are journaled to the second: a document of the rotation's second is its
+        // predecessor's.
+        if !matches!((issued, ended), (Ok(i), Ok(e)) if i <= e) {
+            return Err(DocumentError::Retired {
+                key_id: key_id.to_owned(),
+                issued_at: issued_at.to_owned(),
+                until,
+            });
+        }
+    }
     if crate::keys::authority::signature_holds(&public_key, &signed_bytes(&doc), signature)? {
         let text = |k: &str| field(&doc, k).unwrap_or("?").to_owned();
         Ok(Checked {

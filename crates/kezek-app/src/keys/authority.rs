@@ -17,6 +17,9 @@ pub struct Authority {
     key_id: String,
     /// The key that seals stored answers, derived from the signing key's seed.
     answer_key: [u8; 32],
+    /// The keys in force before it that are still held (retired beside it): what they
+    /// sealed still checks.
+    retired: Vec<Authority>,
 }
 
 /// Why a key file or a signature could not be used.
@@ -59,7 +62,16 @@ impl Authority {
             key,
             key_id,
             answer_key,
+            retired: Vec::new(),
         }
+    }
+
+    /// This key, holding `retired` too (the keys before it, kept beside it): a stored answer
+    /// sealed by one of them still checks.
+    #[must_use]
+    pub fn with_retired(mut self, retired: Vec<Authority>) -> Self {
+        self.retired = retired;
+        self
     }
 
     /// A secret for `purpose` (`snapshots`, …) that only the holder of this key can make and
@@ -93,10 +105,30 @@ impl Authority {
                 .ok_or_else(|| KeyError::Malformed("expected 64 hex digits".into()))?;
             return Ok(Self::from_seed(seed));
         }
+        let key = Self::generate()?;
+        key.write_to(path)?;
+        Ok(key)
+    }
+
+    /// A new random key, kept nowhere yet.
+    ///
+    /// # Errors
+    /// The operating system has no randomness to give.
+    pub fn generate() -> Result<Self, KeyError> {
         let mut seed = [0u8; 32];
-        getrandom::fill(&mut seed).map_err(|e| err(e.to_string()))?;
-        write_private(path, &hex::encode(seed)).map_err(|e| err(e.to_string()))?;
+        getrandom::fill(&mut seed).map_err(|e| KeyError::Malformed(e.to_string()))?;
         Ok(Self::from_seed(seed))
+    }
+
+    /// Writes the key to a new file at `path`, readable by its owner only (0600).
+    ///
+    /// # Errors
+    /// The file exists already or cannot be written.
+    pub fn write_to(&self, path: &Path) -> Result<(), KeyError> {
+        write_private(path, &hex::encode(self.key.to_bytes())).map_err(|e| KeyError::File {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        })
     }
 
     /// Loads the key at `path`; never creates one.
@@ -111,6 +143,38 @@ impl Authority {
             });
         }
         Self::load_or_create(path)
+    }
+
+    /// Where a key that was in force at `path` is kept once retired: beside it, named by its
+    /// id (`authority.key.retired-ed25519-…`).
+    #[must_use]
+    pub fn retired_path(path: &Path, key_id: &str) -> std::path::PathBuf {
+        let name = path.file_name().map_or_else(
+            || "authority.key".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        path.with_file_name(format!("{name}.retired-{key_id}"))
+    }
+
+    /// The retired keys kept beside `path` (see [`Self::retired_path`]), those that read.
+    #[must_use]
+    pub fn retired_beside(path: &Path) -> Vec<Self> {
+        let name = path.file_name().map_or_else(
+            || "authority.key".into(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let prefix = format!("{name}.retired-");
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+        let Ok(entries) = std::fs::read_dir(dir.unwrap_or(Path::new("."))) else {
+            return Vec::new();
+        };
+        let mut keys: Vec<Self> = entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+            .filter_map(|e| Self::load(&e.path()).ok())
+            .collect();
+        keys.sort_by(|a, b| a.key_id.cmp(&b.key_id));
+        keys
     }
 
     /// The key id.
@@ -168,9 +232,14 @@ impl Authority {
         )
     }
 
-    /// Whether a stored answer's seal (or older signature) matches it.
+    /// Whether a stored answer's seal (or older signature) matches it, under this key or a
+    /// retired one it holds.
     #[must_use]
     pub fn sealed(&self, a: &kezek_store::IdempotencyRecord) -> bool {
+        self.sealed_by_this(a) || self.retired.iter().any(|r| r.sealed_by_this(a))
+    }
+
+    fn sealed_by_this(&self, a: &kezek_store::IdempotencyRecord) -> bool {
         match a.signature.strip_prefix(SEAL) {
             Some(mac) => B64
                 .decode(mac)

@@ -189,8 +189,7 @@ impl App {
             return Err(not_issued());
         }
         let offset = self.peek(|s| s.policy().calendar.offset)?;
-        let keys = serde_json::to_string(&crate::views::KeysView::of(self.authority()))
-            .unwrap_or_default();
+        let keys = serde_json::to_string(&self.keys_view()?).unwrap_or_default();
         let signed = crate::documents::check_offline(&bytes, &keys).is_ok();
         let text = |k: &str| {
             crate::documents::field(&doc, k)

@@ -299,7 +299,9 @@ fn subject(e: &JournalEvent) -> Subject {
         application: text("application_id"),
         referral: text("referral_id"),
         kindergarten: text("kindergarten_id"),
-        place: text("round_id").or_else(|| text("district")),
+        place: text("round_id")
+            .or_else(|| text("district"))
+            .or_else(|| text("key_id")),
         reason: text("reason"),
     }
 }

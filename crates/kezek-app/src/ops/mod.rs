@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod applications;
+pub mod authority;
 pub mod casefile;
 pub mod catalog;
 pub mod dashboard;

@@ -81,7 +81,7 @@ impl HeadView {
     }
 }
 
-/// One public key.
+/// One public key, and when the journal had it in force.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeyView {
     /// Its id.
@@ -90,9 +90,27 @@ pub struct KeyView {
     pub algorithm: &'static str,
     /// The public key, base64.
     pub public_key: String,
+    /// The first seq it signed for: 1 for the journal's first key (it signed the records of
+    /// an earlier Kezek too), else the seq of its adoption.
+    pub from_seq: u64,
+    /// The seq from which it no longer signs (its successor's adoption); absent while in
+    /// force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until_seq: Option<u64>,
+    /// When it was adopted; absent for the journal's first key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// When its successor was adopted; absent while in force.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
+    /// `first`, `rotated` or `replaced`: how it came into force.
+    pub change: &'static str,
+    /// Why, for a replacement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
-/// The authority's public keys.
+/// The authority's public keys: every key the journal adopted, the one in force last.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct KeysView {
     /// The keys.
@@ -100,16 +118,44 @@ pub struct KeysView {
 }
 
 impl KeysView {
-    /// The keys of `authority`.
+    /// The keys `state`'s journal adopted; before it adopts one, the key this node holds.
     #[must_use]
-    pub fn of(authority: &Authority) -> Self {
-        Self {
-            keys: vec![KeyView {
-                key_id: authority.key_id().to_owned(),
-                algorithm: "ed25519",
-                public_key: authority.public_key(),
-            }],
+    pub fn of(state: &kezek_core::State, held: &Authority) -> Self {
+        let adopted = state.authorities();
+        if adopted.is_empty() {
+            return Self {
+                keys: vec![KeyView {
+                    key_id: held.key_id().to_owned(),
+                    algorithm: "ed25519",
+                    public_key: held.public_key(),
+                    from_seq: 1,
+                    until_seq: None,
+                    from: None,
+                    until: None,
+                    change: "first",
+                    reason: None,
+                }],
+            };
         }
+        let keys = adopted
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let next = adopted.get(i + 1);
+                KeyView {
+                    key_id: k.key_id.to_string(),
+                    algorithm: "ed25519",
+                    public_key: k.public_key.to_string(),
+                    from_seq: if i == 0 { 1 } else { k.since.get() },
+                    until_seq: next.map(|n| n.since.get()),
+                    from: (i > 0).then(|| k.at.to_string()),
+                    until: next.map(|n| n.at.to_string()),
+                    change: k.change.as_str(),
+                    reason: k.reason.as_deref().map(str::to_owned),
+                }
+            })
+            .collect();
+        Self { keys }
     }
 }
 

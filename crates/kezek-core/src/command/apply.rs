@@ -99,6 +99,7 @@ impl State {
                 Ok(())
             }
             Event::PolicyAdopted { text, sha256, .. } => policy::apply(self, text, sha256),
+            Event::AuthorityAdopted(a) => super::authority::apply(self, seq, a),
         }
         .map_err(fail)?;
         self.advance(seq);

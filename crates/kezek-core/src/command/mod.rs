@@ -10,6 +10,7 @@
 pub mod admission;
 pub mod age_out;
 mod apply;
+pub mod authority;
 pub mod bulk;
 pub mod claim;
 pub mod district;
@@ -74,6 +75,8 @@ pub enum Command {
     NotAdmit(admission::NotAdmit),
     /// Name a district and its authority.
     NameDistrict(district::NameDistrict),
+    /// Put an authority key in force.
+    AdoptAuthority(authority::AdoptAuthority),
 }
 
 macro_rules! into_command {
@@ -106,6 +109,7 @@ into_command!(
     RemindDue(remind::RemindDue),
     NotAdmit(admission::NotAdmit),
     NameDistrict(district::NameDistrict),
+    AdoptAuthority(authority::AdoptAuthority),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -146,6 +150,7 @@ impl State {
             Command::LapseOverdue(c) => Ok(c.decide(self)),
             Command::AgeOut(c) => c.decide(self),
             Command::AdoptPolicy(c) => c.decide(self),
+            Command::AdoptAuthority(c) => c.decide(self),
             Command::RemindDue(c) => Ok(c.decide(self)),
             Command::NotAdmit(c) => c.decide(self),
             Command::NameDistrict(c) => c.decide(self),

@@ -34,6 +34,25 @@ use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 use std::collections::BTreeSet;
 
+/// An authority key the journal adopted (`authority_adopted`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthorityKey {
+    /// Its id.
+    pub key_id: Box<str>,
+    /// The public key, base64.
+    pub public_key: Box<str>,
+    /// The seq of its adoption: in force from it on.
+    pub since: Seq,
+    /// How it came into force.
+    pub change: crate::event::AuthorityChange,
+    /// Why, for a replacement.
+    pub reason: Option<Box<str>>,
+    /// For a rotation, the previous key's signature over this one (base64).
+    pub endorsement: Option<Box<str>>,
+    /// When it was adopted.
+    pub at: jiff::Timestamp,
+}
+
 /// The whole state.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -79,6 +98,8 @@ pub struct State {
     refusals: FxHashMap<ApplicationId, Refusal>,
     /// API keys whose revocation is journaled (`key_revoked`).
     revoked_keys: rustc_hash::FxHashSet<Box<str>>,
+    /// The authority keys the journal adopted, in order; the last is in force.
+    authorities: Vec<AuthorityKey>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -109,6 +130,7 @@ impl State {
             round_index: FxHashMap::default(),
             refusals: FxHashMap::default(),
             revoked_keys: rustc_hash::FxHashSet::default(),
+            authorities: Vec::new(),
             pending: None,
         }
     }
@@ -127,6 +149,45 @@ impl State {
     /// Records the journaled revocation of API key `key_id`.
     pub(crate) fn revoke_key(&mut self, key_id: &str) {
         self.revoked_keys.insert(key_id.into());
+    }
+
+    /// The authority keys the journal adopted, in order.
+    #[must_use]
+    pub fn authorities(&self) -> &[AuthorityKey] {
+        &self.authorities
+    }
+
+    /// The authority key in force; `None` before the journal adopts one.
+    #[must_use]
+    pub fn authority(&self) -> Option<&AuthorityKey> {
+        self.authorities.last()
+    }
+
+    /// The key in force at `seq`: the last adopted at or before it — or, before the first
+    /// adoption (a journal of an earlier Kezek), the first, which signed those records.
+    #[must_use]
+    pub fn authority_at(&self, seq: Seq) -> Option<&AuthorityKey> {
+        self.authorities
+            .iter()
+            .rev()
+            .find(|k| k.since <= seq)
+            .or_else(|| self.authorities.first())
+    }
+
+    /// The seq from which `key` is no longer in force (its successor's); `None` for the key
+    /// in force.
+    #[must_use]
+    pub fn authority_until(&self, key: &AuthorityKey) -> Option<Seq> {
+        let i = self
+            .authorities
+            .iter()
+            .position(|k| k.key_id == key.key_id)?;
+        self.authorities.get(i + 1).map(|next| next.since)
+    }
+
+    /// Records the journaled adoption of an authority key.
+    pub(crate) fn adopt_authority(&mut self, key: AuthorityKey) {
+        self.authorities.push(key);
     }
 
     /// The policy in force.

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -91,6 +91,7 @@ struct ImageRef<'a> {
     rounds: &'a [RoundRecord],
     refusals: Vec<(&'a ApplicationId, &'a Refusal)>,
     revoked_keys: Vec<&'a str>,
+    authorities: &'a [super::AuthorityKey],
 }
 
 #[derive(Serialize)]
@@ -120,6 +121,7 @@ struct Image<'a> {
     rounds: Vec<RoundRecord>,
     refusals: Vec<(ApplicationId, Refusal)>,
     revoked_keys: Vec<Box<str>>,
+    authorities: Vec<super::AuthorityKey>,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +174,7 @@ impl State {
             rounds: &self.rounds,
             refusals,
             revoked_keys,
+            authorities: &self.authorities,
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -347,6 +350,7 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.rounds = image.rounds;
     state.refusals = image.refusals.into_iter().collect();
     state.revoked_keys = image.revoked_keys.into_iter().collect();
+    state.authorities = image.authorities;
     Ok(state)
 }
 

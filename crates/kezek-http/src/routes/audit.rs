@@ -59,6 +59,6 @@ async fn state(
 
 #[utoipa::path(get, path = "/v1/keys", tag = "audit", summary = "The authority's public keys",
     responses((status = 200, description = "the keys", body = KeysView)))]
-async fn keys(State(app): State<Arc<App>>) -> Json<KeysView> {
-    Json(KeysView::of(app.authority()))
+async fn keys(State(app): State<Arc<App>>) -> Result<Json<KeysView>, ApiError> {
+    Ok(Json(app.keys_view()?))
 }

@@ -339,13 +339,14 @@ impl EventLog for PgStore {
         row.map_or(Ok(Head::EMPTY), |r| head_at(&r, 0))
     }
 
-    fn policy_records(&self) -> Result<Vec<StoredEvent>, StoreError> {
-        let fail = failed("reading the policy records");
-        let rows = wait(self.read.query(
-            "SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'policy_adopted' ORDER BY seq",
-            &[],
-        ))
-        .map_err(&fail)?;
+    fn records_of(&self, kind: crate::IndexedKind) -> Result<Vec<StoredEvent>, StoreError> {
+        let fail = failed("reading the policy and authority records");
+        // Literal kinds, so the partial index on each serves the query.
+        let sql = match kind {
+            crate::IndexedKind::Policy => "SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'policy_adopted' ORDER BY seq",
+            crate::IndexedKind::Authority => "SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'authority_adopted' ORDER BY seq",
+        };
+        let rows = wait(self.read.query(sql, &[])).map_err(&fail)?;
         rows.iter()
             .map(event_row)
             .collect::<Result<_, _>>()

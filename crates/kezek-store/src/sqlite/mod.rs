@@ -213,7 +213,7 @@ impl EventLog for SqliteStore {
         head_of(&self.reader())
     }
 
-    fn policy_records(&self) -> Result<Vec<crate::StoredEvent>, StoreError> {
-        reads::policy_records(&self.reader())
+    fn records_of(&self, kind: crate::IndexedKind) -> Result<Vec<crate::StoredEvent>, StoreError> {
+        reads::records_of(&self.reader(), kind)
     }
 }

@@ -42,12 +42,18 @@ pub(super) fn events(
     rows.collect::<Result<Vec<_>, _>>().map_err(fail)
 }
 
-/// The `policy_adopted` records, by the partial index on them (a handful in a million).
-pub(super) fn policy_records(conn: &Connection) -> Result<Vec<StoredEvent>, StoreError> {
-    let fail = failed("reading the policy records");
-    let mut stmt = conn
-        .prepare_cached("SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'policy_adopted' ORDER BY seq")
-        .map_err(&fail)?;
+/// The records of `kind` (`policy_adopted`, `authority_adopted`), by the partial index on
+/// each (a handful in a million).
+pub(super) fn records_of(
+    conn: &Connection,
+    kind: crate::IndexedKind,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let fail = failed("reading the policy and authority records");
+    let sql = match kind {
+        crate::IndexedKind::Policy => "SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'policy_adopted' ORDER BY seq",
+        crate::IndexedKind::Authority => "SELECT seq, at, actor, kind, payload, prev_hash, hash FROM events WHERE kind = 'authority_adopted' ORDER BY seq",
+    };
+    let mut stmt = conn.prepare_cached(sql).map_err(&fail)?;
     let rows = stmt.query_map([], event_row).map_err(&fail)?;
     rows.collect::<Result<Vec<_>, _>>().map_err(fail)
 }

@@ -94,6 +94,10 @@ const MIGRATIONS: &[&str] = &[
     "
     CREATE INDEX notifications_application ON notifications(application_id, id);
 ",
+    // The authority keys the journal adopted (a handful in a million records).
+    "
+    CREATE INDEX events_authority ON events(seq) WHERE kind = 'authority_adopted';
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.
