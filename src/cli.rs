@@ -42,6 +42,9 @@ pub enum Commands {
     /// The authority key the journal pins: show it, rotate it, replace a lost one.
     #[command(subcommand)]
     Authority(AuthorityCommand),
+    /// The named officials who act for the departments and kindergartens.
+    #[command(subcommand)]
+    Officials(OfficialsCommand),
     /// Copy an installation, consistently, while it serves: the journal (SQLite's online
     /// backup), its head mark and the authority key, into a new directory.
     Backup(BackupArgs),
@@ -134,6 +137,64 @@ pub struct AdoptArgs {
 /// Arguments of `kezek policy show`.
 #[derive(Debug, Args)]
 pub struct ShowPolicyArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+}
+
+/// `kezek officials …`.
+#[derive(Debug, Subcommand)]
+pub enum OfficialsCommand {
+    /// Name an official (journaled). The servers must be stopped; with one running, use the
+    /// console or `PUT /v1/officials/{id}`.
+    Add(OfficialAddArgs),
+    /// Every official: id, name, position, organisation, whether they sign, their keys.
+    List(OfficialsListArgs),
+    /// An official leaves their post (journaled): their keys are refused from then on.
+    Leave(OfficialLeaveArgs),
+}
+
+/// Arguments of `kezek officials add`.
+#[derive(Debug, Args)]
+pub struct OfficialAddArgs {
+    /// The official's id (letters, digits, `-`, `_`; never reused).
+    pub id: String,
+    /// Full name.
+    #[arg(long)]
+    pub name: String,
+    /// IIN.
+    #[arg(long)]
+    pub iin: String,
+    /// Position, in Kazakh.
+    #[arg(long)]
+    pub position: String,
+    /// Position, in Russian (default: the Kazakh one).
+    #[arg(long)]
+    pub position_ru: Option<String>,
+    /// `district:D1`, `kindergarten:K1`, or a bare id the journal knows as one of them.
+    #[arg(long)]
+    pub organisation: String,
+    /// They sign the organisation's results (taking it from the one before).
+    #[arg(long)]
+    pub signs: bool,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+}
+
+/// Arguments of `kezek officials list`.
+#[derive(Debug, Args)]
+pub struct OfficialsListArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+}
+
+/// Arguments of `kezek officials leave`.
+#[derive(Debug, Args)]
+pub struct OfficialLeaveArgs {
+    /// The official's id.
+    pub id: String,
     /// The installation.
     #[command(flatten)]
     pub at: InstallationArgs,
@@ -335,6 +396,11 @@ pub struct KeyArgs {
     /// time. Without it the key is accepted until revoked.
     #[arg(long)]
     pub expires: Option<String>,
+    /// The official the key belongs to (`kezek officials add`): what it does is journaled as
+    /// that person's act. Accepted once the journal binds it (at once with no server
+    /// running; within a second by a running one).
+    #[arg(long)]
+    pub official: Option<String>,
     /// The installation.
     #[command(flatten)]
     pub at: InstallationArgs,

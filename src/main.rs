@@ -36,6 +36,15 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Authority(cli::AuthorityCommand::Replace(args)) => {
             commands::authority::replace(&args)
         }
+        cli::Commands::Officials(cli::OfficialsCommand::Add(args)) => {
+            commands::officials::add(&args)
+        }
+        cli::Commands::Officials(cli::OfficialsCommand::List(args)) => {
+            commands::officials::list(&args)
+        }
+        cli::Commands::Officials(cli::OfficialsCommand::Leave(args)) => {
+            commands::officials::leave(&args)
+        }
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {
             commands::documents::verify(&args)
         }

@@ -28,7 +28,16 @@ pub fn create(args: &KeyArgs) -> Result<()> {
     let store = opened.store();
     let authority = super::authority(&installation, store.as_ref())?;
     adopt_first(&installation, &opened)?;
-    let (key_id, token) = create_key(store.as_ref(), &authority, role, scope, now, expires)?;
+    let key = kezek_app::keys::NewKey {
+        role,
+        scope,
+        expires,
+        official: args.official.clone(),
+    };
+    let (key_id, token) = create_key(store.as_ref(), &authority, key, now)?;
+    if let Some(official) = &args.official {
+        bind(&installation, &opened, &key_id, official)?;
+    }
     match expires {
         Some(e) => println!(
             "created {} key {key_id}, accepted until {e}; the token is shown once:",
@@ -64,6 +73,35 @@ fn adopt_first(installation: &crate::config::Installation, opened: &super::Opene
             "the journal adopted authority key {}",
             app.authority().key_id()
         );
+    }
+    Ok(())
+}
+
+/// Journals that key `key_id` is `official`'s when no server writes the journal (a running
+/// one does within a second); refused — and the key with it — for an official the journal
+/// does not have or who left.
+fn bind(
+    installation: &crate::config::Installation,
+    opened: &super::Opened,
+    key_id: &str,
+    official: &str,
+) -> Result<()> {
+    let Ok(_held) = opened.take(installation, "kezek keys create") else {
+        println!("the running server binds it to official {official} within a second");
+        return Ok(());
+    };
+    let app = super::start_with(
+        installation,
+        opened.store(),
+        kezek_app::PolicyChoice::Journaled(kezek_core::Policy::kz_2013()),
+    )?;
+    super::runtime()?.block_on(app.sync_keys())?;
+    let bound = app.official_of_key(key_id)?.map(|o| o.name);
+    match bound {
+        Some(name) => println!("key {key_id} belongs to official {official} ({name})"),
+        None => bail!(
+            "key {key_id} was made but is refused: the journal has no official {official} who acts (kezek officials list); revoke it: kezek keys revoke {key_id}"
+        ),
     }
     Ok(())
 }

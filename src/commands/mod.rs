@@ -8,6 +8,7 @@ pub mod import;
 pub mod keys;
 pub mod lock;
 pub mod migrate;
+pub mod officials;
 pub mod policy;
 pub mod serve;
 pub mod simulate;

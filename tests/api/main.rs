@@ -22,6 +22,7 @@ mod family;
 mod golden;
 mod harness;
 mod notifications;
+mod officials;
 mod places;
 mod printed;
 mod worklists;

@@ -22,6 +22,7 @@ mod limits;
 mod logs;
 mod migrate;
 mod notify;
+mod officials;
 mod policy;
 mod restart;
 mod rewrite;

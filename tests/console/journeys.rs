@@ -309,3 +309,65 @@ async fn each_person_does_their_part_in_the_console() {
     .await;
     b.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_administrator_names_an_official_and_records_that_they_left() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, store) = spawn_app().await;
+    named_city(&app).await;
+    let base = app.base.clone();
+    let new = kezek_app::keys::NewKey {
+        role: kezek_app::Role::Admin,
+        scope: Vec::new(),
+        expires: None,
+        official: None,
+    };
+    let authority = kezek_app::keys::authority::Authority::from_seed([7; 32]);
+    let (_, admin) =
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now()).unwrap();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(&b, &base, &admin, "kk", "/console").await;
+    b.click("a[href='/console/officials']").await;
+    b.wait_path("/console/officials").await;
+    for (field, value) in [
+        ("#official_id", "head"),
+        ("#name", "Айгүл Серікқызы Әбенова"),
+        ("#iin", "880101300123"),
+        ("#position_kk", "Білім бөлімінің басшысы"),
+        ("#position_ru", "Руководитель отдела образования"),
+        ("#organisation", "D1"),
+    ] {
+        b.fill(field, value).await;
+    }
+    b.click("input[name='signs']").await;
+    b.click("form[data-testid='name-official'] button[type='submit']")
+        .await;
+    let card = b.text("article[data-official='head']").await;
+    assert!(
+        card.contains("Айгүл Серікқызы Әбенова") && card.contains("district:D1"),
+        "{card}"
+    );
+    four_ways(&b, &format!("{base}/console/officials"), "officials", DESK).await;
+    b.client
+        .goto(&format!("{base}/console/officials?lang=ru"))
+        .await
+        .unwrap();
+    b.click("article[data-official='head'] form button").await;
+    b.text("form input[name='sure']").await;
+    b.shot("officials-leave-ask-ru-desk").await;
+    b.click("form button.danger").await;
+    b.wait_path("/console/officials").await;
+    let card = b.text("article[data-official='head']").await;
+    assert!(card.contains("Дата ухода с должности"), "{card}");
+    assert!(
+        !present(&b, "article[data-official='head'] form").await,
+        "who left cannot leave again"
+    );
+    let (_, listed) = app
+        .call("GET", "/v1/officials", Some(harness::AUDITOR), None)
+        .await;
+    assert!(listed[0]["left_at"].is_string(), "{listed}");
+    b.stop().await;
+}

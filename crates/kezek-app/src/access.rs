@@ -64,6 +64,9 @@ pub struct Caller {
     pub role: Role,
     /// Districts or kindergartens the key is limited to.
     pub scope: Vec<String>,
+    /// The official the key belongs to, as its record says (accepted only once the journal
+    /// binds it: `key_bound`).
+    pub official: Option<String>,
 }
 
 impl Caller {
@@ -74,6 +77,7 @@ impl Caller {
             key_id: "system".into(),
             role: Role::Admin,
             scope: Vec::new(),
+            official: None,
         }
     }
 
@@ -85,6 +89,7 @@ impl Caller {
             key_id: "operator".into(),
             role: Role::Admin,
             scope: Vec::new(),
+            official: None,
         }
     }
 
@@ -225,6 +230,10 @@ roles! {
     /// Everyone with a key: who may see a kindergarten and its seats (staff and kindergartens
     /// their own).
     KeyHolders = [Portal, Clerk, Staff, Kindergarten, Auditor];
+    /// The installation's administrators only (officials, their keys).
+    Admins = [];
+    /// Who may read the officials: auditors, and the administrators.
+    OfficialReaders = [Auditor];
 }
 
 /// A caller whose role was checked against `R`: an operation that takes an `Auth<R>` cannot

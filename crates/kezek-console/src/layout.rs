@@ -40,6 +40,12 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
         Role::Auditor => vec![
             ("/console".to_owned(), "dashboard"),
             ("/console/audit".to_owned(), "audit"),
+            ("/console/officials".to_owned(), "officials"),
+        ],
+        Role::Admin => vec![
+            ("/console".to_owned(), "home"),
+            ("/console/officials".to_owned(), "officials"),
+            ("/console/audit".to_owned(), "audit"),
         ],
         Role::Clerk if !first.is_empty() => vec![
             (format!("/console/file?district={first}"), "file_nav"),

@@ -55,6 +55,14 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/console/rounds/{round}", get(pages::allocation::round))
         .route("/console/find", post(pages::casefile::find))
         .route(
+            "/console/officials",
+            get(pages::officials::list).post(pages::officials::name),
+        )
+        .route(
+            "/console/officials/{id}/leave",
+            post(pages::officials::leave),
+        )
+        .route(
             "/console/file",
             get(pages::file::show).post(pages::file::file),
         )

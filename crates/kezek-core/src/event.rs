@@ -3,7 +3,7 @@
 
 use crate::model::{
     ApplicationId, Category, Channel, ClaimStatus, DistrictId, Document, GroupId, Iin,
-    KindergartenId, Language, ReferralId, RoundId,
+    KindergartenId, Language, OfficialId, ReferralId, RoundId,
 };
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -195,6 +195,50 @@ pub struct RoundRecord {
     pub phases: Vec<PhaseChange>,
     /// Free seats left in the district's groups after the round.
     pub free_seats_left: u64,
+}
+
+/// A named official of an organisation (`official_named`): who acts for it, and whether it
+/// is the one who signs the organisation's results.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Official {
+    /// Its id.
+    pub official_id: OfficialId,
+    /// The person's full name.
+    pub name: String,
+    /// The person's IIN.
+    pub iin: Iin,
+    /// The position, in Kazakh.
+    pub position_kk: String,
+    /// The position, in Russian.
+    pub position_ru: String,
+    /// The organisation it acts for.
+    pub organisation: Organisation,
+    /// Whether it signs the organisation's results (one per organisation: naming another
+    /// signer takes it from the one before).
+    pub signs: bool,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// An organisation officials act for: a district's education department or a kindergarten.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Organisation {
+    /// The education department of a district.
+    District(DistrictId),
+    /// A kindergarten.
+    Kindergarten(KindergartenId),
+}
+
+impl Organisation {
+    /// `district:D1`, `kindergarten:K1`.
+    #[must_use]
+    pub fn label(&self) -> String {
+        match self {
+            Self::District(d) => format!("district:{d}"),
+            Self::Kindergarten(k) => format!("kindergarten:{k}"),
+        }
+    }
 }
 
 /// An authority key put in force (`authority_adopted`).
@@ -575,11 +619,29 @@ pub enum Event {
     /// journal's first key, a rotation (endorsed by the key before) or a replacement of a
     /// lost key (with its reason).
     AuthorityAdopted(Box<AuthorityAdoption>),
+    /// An official is named (`kezek officials add`, the admin's console).
+    OfficialNamed(Box<Official>),
+    /// An official no longer acts (left the post); its keys are refused from then on.
+    OfficialLeft {
+        /// The official.
+        official_id: OfficialId,
+        /// When.
+        at: Timestamp,
+    },
+    /// An API key belongs to an official: what it does from now on is that person's act.
+    KeyBound {
+        /// The key's id (the actor its requests are journaled under).
+        key_id: String,
+        /// The official.
+        official_id: OfficialId,
+        /// When.
+        at: Timestamp,
+    },
 }
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 20] = [
+    pub const KINDS: [&'static str; 23] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -600,6 +662,9 @@ impl Event {
         "referral_lapsed",
         "aged_out",
         "authority_adopted",
+        "official_named",
+        "official_left",
+        "key_bound",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -626,6 +691,9 @@ impl Event {
             Self::ReferralLapsed { .. } => "referral_lapsed",
             Self::AgedOut { .. } => "aged_out",
             Self::AuthorityAdopted(_) => "authority_adopted",
+            Self::OfficialNamed(_) => "official_named",
+            Self::OfficialLeft { .. } => "official_left",
+            Self::KeyBound { .. } => "key_bound",
         }
     }
 }

@@ -56,14 +56,13 @@ impl Demo {
             ),
             ("AUDITOR", Role::Auditor, vec![]),
         ] {
-            let (key_id, token) = kezek_app::keys::create(
-                store,
-                app.authority(),
+            let key = kezek_app::keys::NewKey {
                 role,
-                scope.clone(),
-                app.now(),
-                None,
-            )?;
+                scope: scope.clone(),
+                expires: None,
+                official: None,
+            };
+            let (key_id, token) = kezek_app::keys::create(store, app.authority(), key, app.now())?;
             let _ = writeln!(
                 lines,
                 "export {name}={token}  # demo {} key {key_id}, scope [{}]",

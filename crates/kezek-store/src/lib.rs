@@ -115,6 +115,8 @@ pub struct ApiKeyRecord {
     pub revoked_at: Option<String>,
     /// The authority's signature over the record (base64; empty when unsigned).
     pub signature: String,
+    /// The official the key belongs to, if any (`keys create --official`).
+    pub official: Option<String>,
 }
 
 /// Events of one command (or several), with who and when, and what is stored with them.

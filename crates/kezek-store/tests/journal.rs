@@ -131,6 +131,7 @@ fn idempotency_and_keys_are_stored() {
         created_at: "2026-01-01T00:00:00Z".into(),
         expires_at: Some("2027-01-01T00:00:00Z".into()),
         revoked_at: None,
+        official: None,
         signature: "s2".into(),
     };
     for journal in [

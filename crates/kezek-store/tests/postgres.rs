@@ -206,6 +206,7 @@ fn answers_documents_keys_and_notifications_are_kept() {
         created_at: "2026-01-01T00:00:00Z".into(),
         expires_at: Some("2027-01-01T00:00:00Z".into()),
         revoked_at: None,
+        official: None,
         signature: "s2".into(),
     };
     store.put_key(&key).unwrap();
@@ -387,6 +388,7 @@ fn an_installation_copies_to_postgres_and_back_unchanged() {
             created_at: "2026-01-01T00:00:00Z".into(),
             expires_at: None,
             revoked_at: None,
+            official: None,
             signature: "s".into(),
         })
         .unwrap();

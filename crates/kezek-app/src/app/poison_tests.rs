@@ -29,6 +29,7 @@ fn admin() -> Caller {
         key_id: "key-admin".into(),
         role: Role::Admin,
         scope: Vec::new(),
+        official: None,
     }
 }
 

@@ -165,7 +165,27 @@ impl App {
     /// token): `None` once its key is revoked or expired.
     #[must_use]
     pub fn caller_of_hash(&self, hash: &kezek_store::Hash) -> Option<Caller> {
-        self.keys.ring.caller(hash, self.now())
+        self.keys
+            .ring
+            .caller(hash, self.now())
+            .and_then(|c| self.admitted(c))
+    }
+
+    /// `c`, unless its key belongs to an official whom the journal has not bound it to yet
+    /// (the key watch binds it within a second) or who left: what an official's key does is
+    /// journaled as that person's act, so it acts only once the journal knows whose it is.
+    fn admitted(&self, c: Caller) -> Option<Caller> {
+        let Some(official) = c.official.as_deref() else {
+            return Some(c);
+        };
+        let bound = self
+            .peek(|s| {
+                s.official_of_key(&c.key_id).is_some_and(|o| {
+                    o.official.official_id.as_str() == official && o.left.is_none()
+                })
+            })
+            .unwrap_or(false);
+        bound.then_some(c)
     }
 
     /// The caller holding `token`; an unknown token makes the keys be read again (at most once
@@ -174,7 +194,7 @@ impl App {
         let hash = token_hash(token);
         let now = self.now();
         if let Some(c) = self.keys.ring.caller(&hash, now) {
-            return Some(c);
+            return self.admitted(c);
         }
         if self.keys.ring.may_reload() {
             let store = Arc::clone(&self.store);
@@ -185,6 +205,9 @@ impl App {
                 self.keys.ring.replace(keys);
             }
         }
-        self.keys.ring.caller(&hash, now)
+        self.keys
+            .ring
+            .caller(&hash, now)
+            .and_then(|c| self.admitted(c))
     }
 }

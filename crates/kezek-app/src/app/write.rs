@@ -242,7 +242,10 @@ impl App {
                 durable_at: applied,
             });
         }
-        let drafts = documents::drafts(&state, &outcome, now);
+        let mut drafts = documents::drafts(&state, &outcome, now);
+        for d in &mut drafts {
+            d.name_official(&state, &caller.key_id);
+        }
         let append = Append {
             documents: Vec::new(),
             notifications: crate::outbox::notifications(&state, &outcome),

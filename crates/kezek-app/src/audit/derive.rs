@@ -25,6 +25,7 @@ struct Pending {
     seq: Seq,
     event: Event,
     at: String,
+    actor: String,
 }
 
 /// The observer of the audit.
@@ -73,7 +74,12 @@ impl<'a> Derive<'a> {
     }
 
     /// The documents `event` issued, drafted on `state`, each compared with the stored one.
-    fn derive(&mut self, state: &State, seq: Seq, event: &Event, at: &str) -> Result<(), String> {
+    fn derive(
+        &mut self,
+        state: &State,
+        (seq, event): (Seq, &Event),
+        (at, actor): (&str, &str),
+    ) -> Result<(), String> {
         let single = matches!(
             event,
             Event::Registered(_) | Event::RegistrationRefused { .. }
@@ -85,6 +91,9 @@ impl<'a> Derive<'a> {
             .parse()
             .map_err(|e| format!("the record's time `{at}` is not a time: {e}"))?;
         let mut issued = drafts(state, &vec![(seq, event.clone())], now);
+        for d in &mut issued {
+            d.name_official(state, actor);
+        }
         // A registration referred at once got a queue notification too from an earlier Kezek.
         if single && issued.is_empty() {
             issued.extend(earlier_queue_notification(state, seq, event, now));
@@ -144,7 +153,7 @@ impl<'a> Derive<'a> {
                     .collect();
                 let at = self.pending_at.min(self.notes.len());
                 self.notes.splice(at..at, notes);
-                self.derive(state, p.seq, &p.event, &p.at)
+                self.derive(state, (p.seq, &p.event), (&p.at, &p.actor))
             }
             None => Ok(()),
         }
@@ -351,11 +360,12 @@ impl Observer for Derive<'_> {
                     seq: record.seq,
                     event: record.event.clone(),
                     at: record.at.to_owned(),
+                    actor: record.actor.to_owned(),
                 });
                 Ok(())
             }
             Event::RoundRun(_) => {
-                self.derive(state, record.seq, record.event, record.at)?;
+                self.derive(state, (record.seq, record.event), (record.at, record.actor))?;
                 self.derive_pending(state)
             }
             // The events that issue a document of their own (`documents::drafts`).
@@ -363,7 +373,7 @@ impl Observer for Derive<'_> {
             | Event::ClaimDecided { .. }
             | Event::Enrolled { .. }
             | Event::ReferralLapsed { .. } => {
-                self.derive(state, record.seq, record.event, record.at)
+                self.derive(state, (record.seq, record.event), (record.at, record.actor))
             }
             _ => Ok(()),
         }

@@ -43,6 +43,28 @@ pub struct Draft {
 }
 
 impl Draft {
+    /// Names in its body the official who issues it: the official whose key acted, else the
+    /// one who signs for the application's district; nothing when neither is named.
+    pub fn name_official(&mut self, state: &kezek_core::State, actor: &str) {
+        use kezek_core::event::Organisation;
+        let district = || {
+            let id = kezek_core::model::ApplicationId::parse(&self.application_id).ok()?;
+            let (_, app) = state.application_by_id(&id)?;
+            Some(state.district(app.district)?.id.clone())
+        };
+        let official = state
+            .official_of_key(actor)
+            .or_else(|| district().and_then(|d| state.signer_of(&Organisation::District(d))));
+        if let (Some(o), Some(body)) = (official, self.body.as_object_mut()) {
+            let o = &o.official;
+            body.insert(
+                "official".into(),
+                json!({"official_id": o.official_id, "name": o.name, "position_kk": o.position_kk,
+                       "position_ru": o.position_ru, "organisation": o.organisation.label()}),
+            );
+        }
+    }
+
     /// Its id.
     #[must_use]
     pub fn id(&self) -> &str {

@@ -204,7 +204,11 @@ pub fn key_bytes(k: &kezek_store::ApiKeyRecord) -> Vec<u8> {
         "created_at": k.created_at, "key_id": k.key_id, "role": k.role, "scope": k.scope, "token_hash": hex::encode(k.token_hash),
     });
     // Signed only when set, so that the keys signed before they existed still verify.
-    for (name, value) in [("expires_at", &k.expires_at), ("revoked_at", &k.revoked_at)] {
+    for (name, value) in [
+        ("expires_at", &k.expires_at),
+        ("revoked_at", &k.revoked_at),
+        ("official", &k.official),
+    ] {
         if let (Some(v), Some(map)) = (value, signed.as_object_mut()) {
             map.insert(name.to_owned(), serde_json::Value::from(v.as_str()));
         }

@@ -54,6 +54,7 @@ pub fn key_record(
         created_at: created_at.to_owned(),
         expires_at: None,
         revoked_at: None,
+        official: None,
         signature: String::new(),
     }
 }
@@ -98,22 +99,33 @@ pub fn scope_for(
     }
 }
 
-/// Creates and stores a key signed by `authority`, accepted until `expires` if given; its id
-/// and token (shown once).
+/// What a new key is: its role and scope, until when it is accepted, whose it is.
+#[derive(Debug, Clone)]
+pub struct NewKey {
+    /// Its role.
+    pub role: Role,
+    /// Districts or kindergartens it is limited to.
+    pub scope: Vec<String>,
+    /// When it stops being accepted, if ever.
+    pub expires: Option<jiff::Timestamp>,
+    /// The official it belongs to, if any (accepted once the journal binds it).
+    pub official: Option<String>,
+}
+
+/// Creates and stores a key signed by `authority` at `now`; its id and token (shown once).
 ///
 /// # Errors
 /// No randomness, or the store cannot be written.
 pub fn create(
     store: &dyn KeyStore,
     authority: &Authority,
-    role: Role,
-    scope: Vec<String>,
+    key: NewKey,
     now: jiff::Timestamp,
-    expires: Option<jiff::Timestamp>,
 ) -> Result<(String, String), KeyCreateError> {
     let (token, key_id) = new_token().map_err(KeyCreateError::Random)?;
-    let mut record = key_record(&key_id, &token, role, scope, &now.to_string());
-    record.expires_at = expires.map(|e| e.to_string());
+    let mut record = key_record(&key_id, &token, key.role, key.scope, &now.to_string());
+    record.expires_at = key.expires.map(|e| e.to_string());
+    record.official = key.official;
     record.signature = authority.sign(&key_bytes(&record));
     store.put_key(&record)?;
     Ok((key_id, token))
@@ -202,6 +214,7 @@ impl KeyRing {
                             key_id: k.key_id,
                             role,
                             scope: k.scope,
+                            official: k.official,
                         },
                         expires,
                     ),

@@ -180,6 +180,7 @@ impl App {
             key_id: FAMILY_ACTOR.into(),
             role: Role::Portal,
             scope: Vec::new(),
+            official: None,
         };
         self.act_on_referral(&family, None, raw, move |referral_id, at| match act {
             FamilyAct::Confirm => Confirm { referral_id, at }.into(),

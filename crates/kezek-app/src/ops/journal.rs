@@ -25,9 +25,23 @@ impl App {
     ) -> Result<JournalPage, AppError> {
         let limit = super::page_bounds(after, limit)?;
         let records = self.store(move |s| s.read(Seq::new(after), limit)).await?;
+        let mut events: Vec<JournalEvent> = records.iter().map(JournalEvent::from).collect();
+        self.name_officials(&mut events)?;
         Ok(JournalPage {
             next_after: records.last().map(|r| r.seq.get()),
-            events: records.iter().map(JournalEvent::from).collect(),
+            events,
+        })
+    }
+
+    /// Names the official of each event whose key belongs to one.
+    fn name_officials<'a>(
+        &self,
+        events: impl IntoIterator<Item = &'a mut JournalEvent>,
+    ) -> Result<(), AppError> {
+        self.peek(|s| {
+            for e in events {
+                e.official = crate::views::ActingOfficial::of(s, &e.actor);
+            }
         })
     }
 
@@ -279,6 +293,7 @@ impl App {
                 break;
             }
         }
+        self.name_officials(events.iter_mut().map(|(e, _)| e))?;
         Ok(JournalView {
             events,
             older: (end > 1).then_some(end),

@@ -7,6 +7,7 @@
 use crate::access::Caller;
 use crate::app::write::Written;
 use crate::{App, AppError};
+use kezek_core::command::official::BindKey;
 use kezek_core::Event;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ impl App {
             .collect();
         // Refused at once; the version is kept only once the revocations are journaled, so
         // a journal that fails now is tried again at the next look.
-        self.keys.ring.replace(keys);
+        self.keys.ring.replace(keys.clone());
         // Only the node that writes journals them (it looks again when it takes over).
         if !self.node.writes() {
             self.keys.version.store(version, Ordering::Release);
@@ -84,7 +85,57 @@ impl App {
                 journaled += 1;
             }
         }
+        journaled += self.bind_keys(&keys).await?;
         self.keys.version.store(version, Ordering::Release);
         Ok(journaled)
+    }
+
+    /// Journals, for each key that belongs to an official and is not bound yet, that it is
+    /// that official's (`key_bound`); a key naming an official the journal does not have, or
+    /// one who left, stays unbound — and refused.
+    async fn bind_keys(
+        self: &Arc<Self>,
+        keys: &[kezek_store::ApiKeyRecord],
+    ) -> Result<usize, AppError> {
+        let pending: Vec<(String, String)> = self.peek(|s| {
+            keys.iter()
+                .filter(|k| k.revoked_at.is_none())
+                .filter_map(|k| Some((k.key_id.clone(), k.official.clone()?)))
+                .filter(|(key_id, _)| s.official_of_key(key_id).is_none())
+                .collect()
+        })?;
+        let mut bound = 0;
+        for (key_id, official) in pending {
+            let Ok(official_id) = kezek_core::model::OfficialId::parse(&official) else {
+                tracing::warn!(key_id = %key_id, official = %official, "an API key names an official id that does not read");
+                continue;
+            };
+            let written = self
+                .write(
+                    &Caller::operator(),
+                    None,
+                    {
+                        let key_id = key_id.clone();
+                        move |_, at| {
+                            Ok(BindKey {
+                                key_id,
+                                official_id,
+                                at,
+                            }
+                            .into())
+                        }
+                    },
+                    |_, outcome, _| Written::json(200, &outcome.len()),
+                )
+                .await;
+            match written {
+                Ok(_) => bound += 1,
+                Err(e @ AppError::Refused(_)) => {
+                    tracing::warn!(key_id = %key_id, official = %official, error = %e, "an API key is not bound to its official; it is refused");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(bound)
     }
 }

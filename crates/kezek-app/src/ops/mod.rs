@@ -18,6 +18,7 @@ pub mod import;
 pub mod journal;
 pub mod keys;
 pub mod notifications;
+pub mod officials;
 pub mod operator;
 pub mod places;
 pub mod queue;

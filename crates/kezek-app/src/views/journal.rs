@@ -23,6 +23,36 @@ pub struct JournalEvent {
     pub prev_hash: String,
     /// This record's hash, hex.
     pub hash: String,
+    /// The official whose key acted, when the key belongs to one (`key_bound`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub official: Option<ActingOfficial>,
+}
+
+/// The official who acted, as the journal's view names them.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ActingOfficial {
+    /// Their id.
+    pub official_id: String,
+    /// Their full name.
+    pub name: String,
+    /// Their position, in Kazakh.
+    pub position_kk: String,
+    /// Their position, in Russian.
+    pub position_ru: String,
+}
+
+impl ActingOfficial {
+    /// The official of API key `actor` in `state`, if it is bound to one.
+    #[must_use]
+    pub fn of(state: &kezek_core::State, actor: &str) -> Option<Self> {
+        let o = &state.official_of_key(actor)?.official;
+        Some(Self {
+            official_id: o.official_id.to_string(),
+            name: o.name.clone(),
+            position_kk: o.position_kk.clone(),
+            position_ru: o.position_ru.clone(),
+        })
+    }
 }
 
 impl From<&StoredEvent> for JournalEvent {
@@ -35,6 +65,7 @@ impl From<&StoredEvent> for JournalEvent {
             payload: serde_json::from_slice(&r.payload).unwrap_or(serde_json::Value::Null),
             prev_hash: hex::encode(r.prev_hash),
             hash: hex::encode(r.hash),
+            official: None,
         }
     }
 }

@@ -13,7 +13,8 @@ pub use application::{
     ReferralAnswer, ReferralList, ReferralView, Since,
 };
 pub use journal::{
-    head_bytes, DocumentView, HeadView, JournalEvent, JournalPage, KeyView, KeysView,
+    head_bytes, ActingOfficial, DocumentView, HeadView, JournalEvent, JournalPage, KeyView,
+    KeysView,
 };
 pub use places::{
     kindergarten, round, stats, GroupView, KindergartenView, RoundView, SeatsView, StatsView,

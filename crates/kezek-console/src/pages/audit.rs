@@ -11,8 +11,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Form;
 use kezek_app::access::{Auditor, Auth};
-use kezek_print::words::local_time;
 use kezek_print::words::{code, t};
+use kezek_print::words::{local_time, Lang};
 use maud::html as markup;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -137,7 +137,7 @@ pub async fn show(
                     @for (e, subject) in &journal.events {
                         tr data-kind=(e.kind) { td class="num" { (e.seq) }
                              td { (e.at.parse().map_or_else(|_| e.at.clone(), |at| local_time(at, offset))) }
-                             td { (e.actor) }
+                             td { (actor(e, lang)) }
                              td { (t(&format!("ev_{}", e.kind), lang))
                                   @if let Some(reason) = &subject.reason { ": " (code(&format!("lapse_{reason}"), lang)) } }
                              td { (subject_words(subject)) }
@@ -152,6 +152,19 @@ pub async fn show(
         }
     };
     html(&ctx, StatusCode::OK, page(&ctx, t("audit", lang), body))
+}
+
+/// Who acted: the official by name and position, with the key; or the key.
+fn actor(e: &kezek_app::views::JournalEvent, lang: Lang) -> maud::Markup {
+    markup! {
+        @if let Some(o) = &e.official {
+            span data-testid="official" { (o.name) }
+            br;
+            span class="muted" { (if lang == Lang::Ru { &o.position_ru } else { &o.position_kk }) " · " (e.actor) }
+        } @else {
+            (e.actor)
+        }
+    }
 }
 
 /// What an event is about, as ids a reader follows: the application, the referral, the

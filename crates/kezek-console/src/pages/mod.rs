@@ -9,6 +9,7 @@ pub mod edit;
 pub mod file;
 pub mod home;
 pub mod kindergarten;
+pub mod officials;
 pub mod places;
 pub mod queue;
 pub mod status;

@@ -100,6 +100,15 @@ impl State {
             }
             Event::PolicyAdopted { text, sha256, .. } => policy::apply(self, text, sha256),
             Event::AuthorityAdopted(a) => super::authority::apply(self, seq, a),
+            Event::OfficialNamed(o) => super::official::apply_named(self, seq, o),
+            Event::OfficialLeft { official_id, at } => {
+                super::official::apply_left(self, official_id, *at)
+            }
+            Event::KeyBound {
+                key_id,
+                official_id,
+                ..
+            } => super::official::apply_bound(self, key_id, official_id),
         }
         .map_err(fail)?;
         self.advance(seq);

@@ -17,6 +17,7 @@ pub mod district;
 pub mod import;
 pub mod kindergarten;
 pub mod lapse;
+pub mod official;
 pub mod policy;
 pub mod preferences;
 pub mod referral;
@@ -77,6 +78,12 @@ pub enum Command {
     NameDistrict(district::NameDistrict),
     /// Put an authority key in force.
     AdoptAuthority(authority::AdoptAuthority),
+    /// Name an official.
+    NameOfficial(Box<official::NameOfficial>),
+    /// An official leaves.
+    OfficialLeaves(official::OfficialLeaves),
+    /// An API key belongs to an official.
+    BindKey(official::BindKey),
 }
 
 macro_rules! into_command {
@@ -110,6 +117,9 @@ into_command!(
     NotAdmit(admission::NotAdmit),
     NameDistrict(district::NameDistrict),
     AdoptAuthority(authority::AdoptAuthority),
+    NameOfficial(official::NameOfficial),
+    OfficialLeaves(official::OfficialLeaves),
+    BindKey(official::BindKey),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -151,6 +161,9 @@ impl State {
             Command::AgeOut(c) => c.decide(self),
             Command::AdoptPolicy(c) => c.decide(self),
             Command::AdoptAuthority(c) => c.decide(self),
+            Command::NameOfficial(c) => c.decide(self),
+            Command::OfficialLeaves(c) => c.decide(self),
+            Command::BindKey(c) => c.decide(self),
             Command::RemindDue(c) => Ok(c.decide(self)),
             Command::NotAdmit(c) => c.decide(self),
             Command::NameDistrict(c) => c.decide(self),

@@ -131,6 +131,10 @@ id_type!(
     /// An allocation round.
     RoundId
 );
+id_type!(
+    /// A named official (the head of a department, a kindergarten's head, a specialist).
+    OfficialId
+);
 
 #[cfg(test)]
 mod tests {

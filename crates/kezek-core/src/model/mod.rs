@@ -13,7 +13,9 @@ pub mod text;
 
 pub use codes::{Category, Channel, Document, Language};
 pub use cohort::{age_on, Cutoff};
-pub use ids::{ApplicationId, DistrictId, GroupId, IdError, KindergartenId, ReferralId, RoundId};
+pub use ids::{
+    ApplicationId, DistrictId, GroupId, IdError, KindergartenId, OfficialId, ReferralId, RoundId,
+};
 pub use iin::{Iin, IinError};
 pub use index::{AppIx, CategoryIx, DistrictIx, KgIx, ReferralIx, RoundIx};
 pub use seq::Seq;

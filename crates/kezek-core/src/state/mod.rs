@@ -53,6 +53,17 @@ pub struct AuthorityKey {
     pub at: jiff::Timestamp,
 }
 
+/// A named official and what became of them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OfficialRecord {
+    /// As named (`signs` turns false when another signer is named, or when they leave).
+    pub official: crate::event::Official,
+    /// The seq that named them.
+    pub since: Seq,
+    /// When they left, if they did.
+    pub left: Option<jiff::Timestamp>,
+}
+
 /// The whole state.
 #[derive(Debug, Clone)]
 pub struct State {
@@ -100,6 +111,10 @@ pub struct State {
     revoked_keys: rustc_hash::FxHashSet<Box<str>>,
     /// The authority keys the journal adopted, in order; the last is in force.
     authorities: Vec<AuthorityKey>,
+    /// The officials, in the order named.
+    officials: Vec<OfficialRecord>,
+    /// The official each bound API key belongs to (key id → index into `officials`).
+    key_officials: FxHashMap<Box<str>, usize>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -131,6 +146,8 @@ impl State {
             refusals: FxHashMap::default(),
             revoked_keys: rustc_hash::FxHashSet::default(),
             authorities: Vec::new(),
+            officials: Vec::new(),
+            key_officials: FxHashMap::default(),
             pending: None,
         }
     }
@@ -188,6 +205,107 @@ impl State {
     /// Records the journaled adoption of an authority key.
     pub(crate) fn adopt_authority(&mut self, key: AuthorityKey) {
         self.authorities.push(key);
+    }
+
+    /// Every official, in the order named.
+    #[must_use]
+    pub fn officials(&self) -> &[OfficialRecord] {
+        &self.officials
+    }
+
+    /// The official `id`.
+    #[must_use]
+    pub fn official(&self, id: &crate::model::OfficialId) -> Option<&OfficialRecord> {
+        self.officials
+            .iter()
+            .find(|o| &o.official.official_id == id)
+    }
+
+    /// The official who signs `org`'s results, if one is named and has not left.
+    #[must_use]
+    pub fn signer_of(&self, org: &crate::event::Organisation) -> Option<&OfficialRecord> {
+        self.officials
+            .iter()
+            .find(|o| o.official.signs && o.left.is_none() && &o.official.organisation == org)
+    }
+
+    /// The official API key `key_id` belongs to, if any.
+    #[must_use]
+    pub fn official_of_key(&self, key_id: &str) -> Option<&OfficialRecord> {
+        self.officials.get(*self.key_officials.get(key_id)?)
+    }
+
+    /// The API keys bound to official `id`, sorted.
+    #[must_use]
+    pub fn keys_of_official(&self, id: &crate::model::OfficialId) -> Vec<&str> {
+        let Some(i) = self
+            .officials
+            .iter()
+            .position(|o| &o.official.official_id == id)
+        else {
+            return Vec::new();
+        };
+        let mut keys: Vec<&str> = self
+            .key_officials
+            .iter()
+            .filter(|(_, j)| **j == i)
+            .map(|(k, _)| k.as_ref())
+            .collect();
+        keys.sort_unstable();
+        keys
+    }
+
+    /// The API keys bound to officials, with the official's index (for snapshots).
+    fn key_bindings(&self) -> Vec<(&str, usize)> {
+        let mut v: Vec<(&str, usize)> = self
+            .key_officials
+            .iter()
+            .map(|(k, i)| (k.as_ref(), *i))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Records a named official; a signer takes the signature from the one before.
+    pub(crate) fn add_official(&mut self, o: OfficialRecord) {
+        if o.official.signs {
+            for other in &mut self.officials {
+                if other.official.organisation == o.official.organisation {
+                    other.official.signs = false;
+                }
+            }
+        }
+        self.officials.push(o);
+    }
+
+    /// Records that official `id` left.
+    pub(crate) fn official_leaves(
+        &mut self,
+        id: &crate::model::OfficialId,
+        at: jiff::Timestamp,
+    ) -> Result<(), Mismatch> {
+        let o = self
+            .officials
+            .iter_mut()
+            .find(|o| &o.official.official_id == id)
+            .ok_or_else(|| Mismatch::Unknown {
+                what: "official",
+                id: id.to_string(),
+            })?;
+        o.left = Some(at);
+        o.official.signs = false;
+        Ok(())
+    }
+
+    /// Records that API key `key_id` belongs to official `id`.
+    pub(crate) fn bind_key(&mut self, key_id: &str, id: &crate::model::OfficialId) {
+        if let Some(i) = self
+            .officials
+            .iter()
+            .position(|o| &o.official.official_id == id)
+        {
+            self.key_officials.insert(key_id.into(), i);
+        }
     }
 
     /// The policy in force.

@@ -92,6 +92,9 @@ struct ImageRef<'a> {
     refusals: Vec<(&'a ApplicationId, &'a Refusal)>,
     revoked_keys: Vec<&'a str>,
     authorities: &'a [super::AuthorityKey],
+    #[serde(with = "json")]
+    officials: &'a [super::OfficialRecord],
+    key_officials: Vec<(&'a str, usize)>,
 }
 
 #[derive(Serialize)]
@@ -122,6 +125,9 @@ struct Image<'a> {
     refusals: Vec<(ApplicationId, Refusal)>,
     revoked_keys: Vec<Box<str>>,
     authorities: Vec<super::AuthorityKey>,
+    #[serde(with = "json")]
+    officials: Vec<super::OfficialRecord>,
+    key_officials: Vec<(Box<str>, usize)>,
 }
 
 #[derive(Deserialize)]
@@ -175,6 +181,8 @@ impl State {
             refusals,
             revoked_keys,
             authorities: &self.authorities,
+            officials: &self.officials,
+            key_officials: self.key_bindings(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -351,6 +359,17 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.refusals = image.refusals.into_iter().collect();
     state.revoked_keys = image.revoked_keys.into_iter().collect();
     state.authorities = image.authorities;
+    if image
+        .key_officials
+        .iter()
+        .any(|(_, i)| *i >= image.officials.len())
+    {
+        return Err(inconsistent(
+            "a key belongs to an official it does not list",
+        ));
+    }
+    state.officials = image.officials;
+    state.key_officials = image.key_officials.into_iter().collect();
     Ok(state)
 }
 

@@ -5,6 +5,7 @@ mod catalog;
 mod documents;
 mod kindergarten;
 mod notifications;
+mod officials;
 mod operations;
 mod portal;
 mod staff;
@@ -28,5 +29,6 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(documents::routes())
         .merge(catalog::routes())
         .merge(notifications::routes())
+        .merge(officials::routes())
         .merge(operations::routes())
 }

@@ -252,9 +252,23 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         _ => {}
     }
     appeal(&mut w, reader, body);
+    official(&mut w, reader, body);
     w.rule();
     footer(&mut w, reader, doc);
     w.page
+}
+
+/// The official who issued it, when the document names one: their position and name.
+fn official(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    let o = &body["official"];
+    let Some(name) = o["name"].as_str() else {
+        return;
+    };
+    let position = o[format!("position_{}", r.lang.code())]
+        .as_str()
+        .unwrap_or_default();
+    w.gap(6.0);
+    w.field(&r.label("issued_by"), &format!("{position} {name}"));
 }
 
 fn child(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {

@@ -106,6 +106,7 @@ fn key_row(r: &Row) -> Result<ApiKeyRecord, tokio_postgres::Error> {
         signature: r.try_get(5)?,
         expires_at: r.try_get(6)?,
         revoked_at: r.try_get(7)?,
+        official: r.try_get(8)?,
     })
 }
 
@@ -114,8 +115,8 @@ impl KeyStore for PgStore {
         let scope = serde_json::to_string(&key.scope)
             .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
         let outcome = wait(self.side().execute(
-            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, expires_at, revoked_at, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            &[&key.key_id, &key.token_hash.as_slice(), &key.role, &scope, &key.created_at, &key.expires_at, &key.revoked_at, &key.signature],
+            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, expires_at, revoked_at, signature, official) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            &[&key.key_id, &key.token_hash.as_slice(), &key.role, &scope, &key.created_at, &key.expires_at, &key.revoked_at, &key.signature, &key.official],
         ));
         match outcome {
             Ok(_) => Ok(()),
@@ -129,7 +130,7 @@ impl KeyStore for PgStore {
     fn keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let fail = failed("reading the keys");
         let rows = wait(self.read.query(
-            "SELECT key_id, token_hash, role, scope, created_at, signature, expires_at, revoked_at FROM api_keys ORDER BY key_id COLLATE \"C\"",
+            "SELECT key_id, token_hash, role, scope, created_at, signature, expires_at, revoked_at, official FROM api_keys ORDER BY key_id COLLATE \"C\"",
             &[],
         ))
         .map_err(&fail)?;
@@ -143,8 +144,8 @@ impl KeyStore for PgStore {
         let scope = serde_json::to_string(&key.scope)
             .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
         let n = wait(self.side().execute(
-            "UPDATE api_keys SET token_hash = $2, role = $3, scope = $4, created_at = $5, expires_at = $6, revoked_at = $7, signature = $8 WHERE key_id = $1",
-            &[&key.key_id, &key.token_hash.as_slice(), &key.role, &scope, &key.created_at, &key.expires_at, &key.revoked_at, &key.signature],
+            "UPDATE api_keys SET token_hash = $2, role = $3, scope = $4, created_at = $5, expires_at = $6, revoked_at = $7, signature = $8, official = $9 WHERE key_id = $1",
+            &[&key.key_id, &key.token_hash.as_slice(), &key.role, &scope, &key.created_at, &key.expires_at, &key.revoked_at, &key.signature, &key.official],
         ))
         .map_err(|e| StoreError::storage("writing a key", e))?;
         Ok(n > 0)

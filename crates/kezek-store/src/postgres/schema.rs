@@ -107,6 +107,10 @@ const MIGRATIONS: &[&str] = &[
     "
     CREATE INDEX events_authority ON events(seq) WHERE kind = 'authority_adopted';
 ",
+    // The official an API key belongs to.
+    "
+    ALTER TABLE api_keys ADD COLUMN official TEXT;
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

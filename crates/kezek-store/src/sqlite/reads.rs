@@ -133,8 +133,8 @@ impl KeyStore for SqliteStore {
         let scope = serde_json::to_string(&key.scope)
             .map_err(|e| StoreError::storage("encoding a key's scope", e))?;
         let outcome = self.reader().execute(
-            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, expires_at, revoked_at, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.expires_at, key.revoked_at, key.signature],
+            "INSERT INTO api_keys (key_id, token_hash, role, scope, created_at, expires_at, revoked_at, signature, official) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.expires_at, key.revoked_at, key.signature, key.official],
         );
         match outcome {
             Ok(_) => Ok(()),
@@ -151,7 +151,7 @@ impl KeyStore for SqliteStore {
         let fail = failed("reading the keys");
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached("SELECT key_id, token_hash, role, scope, created_at, signature, expires_at, revoked_at FROM api_keys ORDER BY key_id")
+            .prepare_cached("SELECT key_id, token_hash, role, scope, created_at, signature, expires_at, revoked_at, official FROM api_keys ORDER BY key_id")
             .map_err(&fail)?;
         let rows = stmt
             .query_map([], |r| {
@@ -165,6 +165,7 @@ impl KeyStore for SqliteStore {
                     signature: text_at(r, 5)?,
                     expires_at: optional_text_at(r, 6)?,
                     revoked_at: optional_text_at(r, 7)?,
+                    official: optional_text_at(r, 8)?,
                 })
             })
             .map_err(&fail)?;
@@ -177,8 +178,8 @@ impl KeyStore for SqliteStore {
         let n = self
             .reader()
             .execute(
-                "UPDATE api_keys SET token_hash = ?2, role = ?3, scope = ?4, created_at = ?5, expires_at = ?6, revoked_at = ?7, signature = ?8 WHERE key_id = ?1",
-                params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.expires_at, key.revoked_at, key.signature],
+                "UPDATE api_keys SET token_hash = ?2, role = ?3, scope = ?4, created_at = ?5, expires_at = ?6, revoked_at = ?7, signature = ?8, official = ?9 WHERE key_id = ?1",
+                params![key.key_id, &key.token_hash[..], key.role, scope, key.created_at, key.expires_at, key.revoked_at, key.signature, key.official],
             )
             .map_err(|e| StoreError::storage("writing a key", e))?;
         Ok(n > 0)
