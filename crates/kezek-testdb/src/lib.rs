@@ -19,6 +19,7 @@
     reason = "test support: a cluster that cannot start fails the test that asked for it"
 )]
 
+pub mod pki;
 pub mod smtp;
 pub mod tools;
 
