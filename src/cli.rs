@@ -93,13 +93,31 @@ pub struct InstallationArgs {
     /// elsewhere, a copy of the data directory cannot sign (see docs/operations.md).
     #[arg(long, env = env::AUTHORITY_KEY)]
     pub authority_key: Option<PathBuf>,
+    /// Root and intermediate certificates (PEM) officials' certificates must chain to, if
+    /// not `trust-anchors/` in the data directory.
+    #[arg(long, env = env::TRUST_ANCHORS)]
+    pub trust_anchors: Option<PathBuf>,
+    /// CRLs (PEM or DER) of those CAs, if not `crls/` in the data directory.
+    #[arg(long, env = env::CRLS)]
+    pub crls: Option<PathBuf>,
+    /// Where the officials' private keys are kept (files of mode 0600), if not `identities/`
+    /// in the data directory.
+    #[arg(long, env = env::IDENTITIES)]
+    pub identities: Option<PathBuf>,
 }
 
 impl InstallationArgs {
     /// The installation these flags name.
     #[must_use]
     pub fn installation(&self) -> Installation {
-        Installation::new(&self.data, self.authority_key.as_deref()).on(self.database.as_deref())
+        let mut i = Installation::new(&self.data, self.authority_key.as_deref())
+            .on(self.database.as_deref());
+        i.pki = [
+            self.trust_anchors.clone(),
+            self.crls.clone(),
+            self.identities.clone(),
+        ];
+        i
     }
 }
 
@@ -152,6 +170,26 @@ pub enum OfficialsCommand {
     List(OfficialsListArgs),
     /// An official leaves their post (journaled): their keys are refused from then on.
     Leave(OfficialLeaveArgs),
+    /// Install an official's signing certificate from PKCS#12 (RSA >= 2048 or ECDSA P-256):
+    /// refused unless valid now, allowed to sign, chained to a trust anchor and on no CRL.
+    /// The servers must be stopped.
+    Certificate(OfficialCertificateArgs),
+}
+
+/// Arguments of `kezek officials certificate`.
+#[derive(Debug, Args)]
+pub struct OfficialCertificateArgs {
+    /// The official's id.
+    pub id: String,
+    /// The PKCS#12 file (.p12, .pfx).
+    #[arg(long)]
+    pub p12: PathBuf,
+    /// A file holding its password (its first line).
+    #[arg(long)]
+    pub password_file: PathBuf,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek officials add`.

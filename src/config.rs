@@ -48,6 +48,12 @@ pub mod env {
     pub const WITNESS: &str = "KEZEK_WITNESS";
     /// `--authority-key`.
     pub const AUTHORITY_KEY: &str = "KEZEK_AUTHORITY_KEY";
+    /// `--trust-anchors`.
+    pub const TRUST_ANCHORS: &str = "KEZEK_TRUST_ANCHORS";
+    /// `--crls`.
+    pub const CRLS: &str = "KEZEK_CRLS";
+    /// `--identities`.
+    pub const IDENTITIES: &str = "KEZEK_IDENTITIES";
     /// `serve --public-url`.
     pub const PUBLIC_URL: &str = "KEZEK_PUBLIC_URL";
     /// `serve --notify-url`.
@@ -100,6 +106,8 @@ pub struct Installation {
     pub authority_key: Option<PathBuf>,
     /// The PostgreSQL journal's URL, when not SQLite in the data directory.
     pub database: Option<String>,
+    /// Trust anchors, CRLs and identities, when not in the data directory.
+    pub pki: [Option<PathBuf>; 3],
 }
 
 impl Installation {
@@ -110,6 +118,23 @@ impl Installation {
             data: data.to_owned(),
             authority_key: authority_key.map(Path::to_owned),
             database: None,
+            pki: [None, None, None],
+        }
+    }
+
+    /// Where signing needs its files: trust anchors (`trust-anchors/`), CRLs (`crls/`) and
+    /// the officials' identities (`identities/`), in the data directory unless given.
+    #[must_use]
+    pub fn signing(&self) -> kezek_app::keys::identities::Dirs {
+        let [anchors, crls, identities] = &self.pki;
+        kezek_app::keys::identities::Dirs {
+            anchors: anchors
+                .clone()
+                .unwrap_or_else(|| self.data.join("trust-anchors")),
+            crls: crls.clone().unwrap_or_else(|| self.data.join("crls")),
+            identities: identities
+                .clone()
+                .unwrap_or_else(|| self.data.join("identities")),
         }
     }
 

@@ -45,6 +45,9 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Officials(cli::OfficialsCommand::Leave(args)) => {
             commands::officials::leave(&args)
         }
+        cli::Commands::Officials(cli::OfficialsCommand::Certificate(args)) => {
+            commands::officials::certificate(&args)
+        }
         cli::Commands::Documents(cli::DocumentsCommand::Verify(args)) => {
             commands::documents::verify(&args)
         }

@@ -2,7 +2,7 @@
 //! departments and kindergartens (journaled). With a server running, the administrator uses
 //! the console or `PUT /v1/officials/{id}` instead.
 
-use crate::cli::{OfficialAddArgs, OfficialLeaveArgs, OfficialsListArgs};
+use crate::cli::{OfficialAddArgs, OfficialCertificateArgs, OfficialLeaveArgs, OfficialsListArgs};
 use anyhow::{Context, Result};
 use kezek_app::ops::officials::NewOfficial;
 use kezek_app::PolicyChoice;
@@ -102,6 +102,36 @@ pub fn leave(args: &OfficialLeaveArgs) -> Result<()> {
     println!(
         "official {} left: their keys are refused from now on",
         args.id
+    );
+    Ok(())
+}
+
+/// Runs `kezek officials certificate`.
+///
+/// # Errors
+/// A server writes the journal, a file that cannot be read, or the certificate is refused
+/// (the check that failed named).
+pub fn certificate(args: &OfficialCertificateArgs) -> Result<()> {
+    let p12 =
+        std::fs::read(&args.p12).with_context(|| format!("cannot read {}", args.p12.display()))?;
+    let password = std::fs::read_to_string(&args.password_file)
+        .with_context(|| format!("cannot read {}", args.password_file.display()))?;
+    let password = password.lines().next().unwrap_or_default();
+    let (app, _held) = started(&args.at, "kezek officials certificate")?;
+    let dirs = args.at.installation().signing();
+    let c = super::runtime()?
+        .block_on(app.install_certificate(&args.id, &p12, password, &dirs))
+        .with_context(|| format!("the certificate of {} is not installed", args.id))?;
+    println!(
+        "official {} signs with certificate {} ({}, serial {}, valid {} to {}, issued by {}); its private key is in {}",
+        args.id,
+        c.subject,
+        c.algorithm,
+        c.serial,
+        c.not_before,
+        c.not_after,
+        c.issuer,
+        dirs.identity_file(&args.id, &c.fingerprint).display()
     );
     Ok(())
 }

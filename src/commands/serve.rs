@@ -98,6 +98,7 @@ fn open(args: &ServeArgs, installation: &Installation) -> Result<(Journal, super
 /// The optional tasks the flags ask for: the push of notifications, the witness file.
 fn tasks(args: &ServeArgs, installation: &Installation) -> Result<Tasks> {
     let mut tasks = Tasks::default();
+    tasks.signing = Some(installation.signing());
     if let (Some(url), Some(secret)) = (&args.notify_url, &args.notify_secret_file) {
         let bytes =
             std::fs::read(secret).with_context(|| format!("cannot read {}", secret.display()))?;

@@ -54,6 +54,23 @@ pub fn page(view: Option<&CheckView>) -> String {
                         dt { "Берілген күні / Дата выдачи" } dd { (v.issued_at_local) }
                         dt { "Берген орган / Выдан" } dd { (text(&v.authority, "kk")) " / " (text(&v.authority, "ru")) }
                         dt { "Кілт / Ключ" } dd { (v.key_id) }
+                        @if let Some(o) = &v.official {
+                            dt { "Берген лауазымды тұлға / Выдал" }
+                            dd data-testid="signer" { (o.name) ", " (o.position_kk) " / " (o.position_ru) " (" (o.organisation) ")" }
+                            @if let Some(c) = &o.certificate {
+                                dt { "ЭЦҚ сертификаты / Сертификат ЭЦП" }
+                                dd data-testid="certificate" {
+                                    (c.subject) br;
+                                    "№ " (c.serial) " · " (c.issuer) br;
+                                    (c.not_before) " — " (c.not_after) " · "
+                                    @if c.valid_at_signing {
+                                        "қол қойылған кезде жарамды / действителен на момент подписания"
+                                    } @else {
+                                        "қол қойылған кезде жарамсыз / недействителен на момент подписания"
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -78,6 +95,7 @@ mod tests {
             issued_at_local: "01.12.2026 15:00".into(),
             authority: serde_json::json!({"kk": "<script>", "ru": "x"}),
             key_id: "k".into(),
+            official: None,
         };
         let html = page(Some(&v));
         assert!(html.contains("&lt;script&gt;"));

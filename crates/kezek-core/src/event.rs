@@ -220,6 +220,34 @@ pub struct Official {
     pub at: Timestamp,
 }
 
+/// An official's X.509 signing certificate, installed from their PKCS#12 file after every
+/// check (`kezek officials certificate`). Only the public part is journaled; the private key
+/// stays in a file of the installation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledCertificate {
+    /// The official.
+    pub official_id: OfficialId,
+    /// The certificate and the chain it was verified through up to the trust anchor, PEM,
+    /// the official's first.
+    pub chain_pem: String,
+    /// Its subject.
+    pub subject: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// Its serial number, hex.
+    pub serial: String,
+    /// Valid from.
+    pub not_before: Timestamp,
+    /// Valid until.
+    pub not_after: Timestamp,
+    /// SHA-256 of its DER, hex.
+    pub fingerprint: String,
+    /// `RSA 2048`, `ECDSA P-256`.
+    pub algorithm: String,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// An organisation officials act for: a district's education department or a kindergarten.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -628,6 +656,8 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// An official's signing certificate is installed (it replaces one installed before).
+    CertificateInstalled(Box<InstalledCertificate>),
     /// An API key belongs to an official: what it does from now on is that person's act.
     KeyBound {
         /// The key's id (the actor its requests are journaled under).
@@ -641,7 +671,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 23] = [
+    pub const KINDS: [&'static str; 24] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -665,6 +695,7 @@ impl Event {
         "official_named",
         "official_left",
         "key_bound",
+        "certificate_installed",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -694,6 +725,7 @@ impl Event {
             Self::OfficialNamed(_) => "official_named",
             Self::OfficialLeft { .. } => "official_left",
             Self::KeyBound { .. } => "key_bound",
+            Self::CertificateInstalled(_) => "certificate_installed",
         }
     }
 }

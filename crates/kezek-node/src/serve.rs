@@ -268,6 +268,12 @@ impl Ready {
                 app.node().leader().unwrap_or_default()
             );
         }
+        if let Some(dirs) = &tasks.signing {
+            let held = app.load_signing(dirs)?;
+            if first && held > 0 {
+                println!("{held} official(s) sign documents with their X.509 certificate");
+            }
+        }
         if first {
             println!("authority key {}", app.authority().key_id());
         }

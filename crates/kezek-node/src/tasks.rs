@@ -23,6 +23,8 @@ pub struct Tasks {
     pub email: Option<kezek_app::outbox::email::Mailer>,
     /// Append the signed head to a file every so often (`--witness`).
     pub witness: Option<(Arc<Witness>, Duration)>,
+    /// Where the officials' signing identities, trust anchors and CRLs are.
+    pub signing: Option<kezek_app::keys::identities::Dirs>,
     /// This node's part in a shared journal, started before the node serves (it must know
     /// whether it leads first: `serve`).
     pub(crate) following: Option<JoinHandle<()>>,
@@ -36,6 +38,7 @@ impl Tasks {
             push: self.push.clone(),
             email: self.email.clone(),
             witness: self.witness.clone(),
+            signing: self.signing.clone(),
             following: None,
         }
     }

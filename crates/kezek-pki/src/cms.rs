@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use openssl::cms::{CMSOptions, CmsContentInfo};
 use openssl::stack::Stack;
 use openssl::x509::store::X509StoreBuilder;
-use openssl::x509::X509;
+pub use openssl::x509::X509;
 
 /// `CMS_CADES` of OpenSSL 3 (`openssl/cms.h`): add the ESS signing-certificate-v2 attribute.
 /// The openssl crate does not name it yet.

@@ -202,6 +202,19 @@ impl Identity {
     /// # Errors
     /// The first check that fails.
     pub fn check(&self, trust: &Trust, at: Timestamp) -> Result<Described, Refused> {
+        self.check_chain(trust, at).map(|(d, _)| d)
+    }
+
+    /// [`Self::check`], and the chain it was verified through up to the trust anchor, PEM,
+    /// this certificate first.
+    ///
+    /// # Errors
+    /// The first check that fails.
+    pub fn check_chain(
+        &self,
+        trust: &Trust,
+        at: Timestamp,
+    ) -> Result<(Described, String), Refused> {
         let described = self.describe()?;
         if at < described.not_before || at > described.not_after {
             return Err(Refused::NotValid {
@@ -215,7 +228,11 @@ impl Identity {
         }
         let chain = verified_chain(&self.cert, &self.chain, trust, at)?;
         not_revoked(&chain, trust, at)?;
-        Ok(described)
+        let mut pem = Vec::new();
+        for c in &chain {
+            pem.extend(c.to_pem().map_err(malformed)?);
+        }
+        Ok((described, String::from_utf8(pem).map_err(malformed)?))
     }
 }
 

@@ -20,6 +20,8 @@ pub enum Tool {
     Zbar,
     /// `python3-aiosmtpd`, a mail server for the e-mail tests.
     Smtp,
+    /// Debian's `openssl` command, which checks the CMS signatures as a relying party would.
+    Openssl,
 }
 
 impl Tool {
@@ -32,6 +34,7 @@ impl Tool {
             Self::Poppler => "poppler-utils",
             Self::Zbar => "zbar-tools",
             Self::Smtp => "python3-aiosmtpd",
+            Self::Openssl => "openssl",
         }
     }
 
@@ -44,6 +47,7 @@ impl Tool {
             Self::Poppler => on_path("pdftotext") && on_path("pdftoppm"),
             Self::Zbar => on_path("zbarimg"),
             Self::Smtp => Path::new("/usr/lib/python3/dist-packages/aiosmtpd").is_dir(),
+            Self::Openssl => on_path("openssl"),
         }
     }
 }

@@ -69,6 +69,8 @@ pub struct App {
     pub(crate) node: cluster::Node,
     /// Budgets counted in memory (one node alone).
     pub(crate) budgets: budgets::Counted,
+    /// The officials' signing identities this node holds.
+    pub(crate) signing: RwLock<Arc<crate::keys::identities::Signing>>,
 }
 
 /// The API keys by token hash, and what keeps them in step with the store.

@@ -185,6 +185,7 @@ impl App {
             audits: Audits::default(),
             node: super::cluster::Node::default(),
             budgets: super::budgets::Counted::default(),
+            signing: RwLock::new(Arc::default()),
         }))
     }
 }

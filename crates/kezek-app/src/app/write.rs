@@ -299,7 +299,22 @@ impl App {
             }
         }
         let mut unsent = Unsent(self, Some(append));
-        let documents = documents::sign_all(drafts, &self.authority);
+        let mut documents = documents::sign_all(drafts, &self.authority);
+        // Each document its official signs too, with their X.509 identity when it is held and
+        // valid now: a detached CMS signature over the same bytes, stored beside it.
+        let signing = Arc::clone(&self.signing.read());
+        if !signing.is_empty() {
+            let now = self.clock.now();
+            let cms: Vec<(String, Vec<u8>)> = drafts
+                .iter()
+                .zip(&documents)
+                .filter_map(|(d, (id, bytes))| {
+                    let der = signing.sign(d.official_id()?, bytes, now)?;
+                    Some((format!("{id}{}", documents::CMS_SUFFIX), der))
+                })
+                .collect();
+            documents.extend(cms);
+        }
         let Some(mut append) = unsent.1.take() else {
             unreachable!("the batch is taken only here and in drop")
         };

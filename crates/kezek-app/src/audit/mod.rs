@@ -174,6 +174,10 @@ fn documents(
         };
         after.clone_from(last);
         for (id, bytes) in page {
+            if let Some(doc) = id.strip_suffix(crate::documents::CMS_SUFFIX) {
+                check_cms(store, state, doc, &bytes)?;
+                continue;
+            }
             let Some(seq) = derived.get(&id) else {
                 return Err(AuditError::Record(format!(
                     "document {id} does not follow from any record of the journal"
@@ -185,6 +189,56 @@ fn documents(
         }
     }
     Ok(n)
+}
+
+/// A document's detached CMS signature: over its stored bytes, by a certificate the journal
+/// installed for the official the document names, chaining — as of the document's issue —
+/// to the anchor that certificate was verified through when it was installed.
+fn check_cms(store: &dyn Store, state: &State, doc: &str, der: &[u8]) -> Result<(), AuditError> {
+    let fail = |m: String| AuditError::Record(format!("the CMS signature of document {doc}: {m}"));
+    let bytes = store
+        .document(doc)?
+        .ok_or_else(|| fail("the document is not stored".into()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| fail("the document is not JSON".into()))?;
+    let official = value
+        .pointer("/body/official/official_id")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| fail("the document names no official".into()))?;
+    let certificate = kezek_core::model::OfficialId::parse(official)
+        .ok()
+        .and_then(|id| state.official(&id))
+        .and_then(|o| o.certificate.as_ref())
+        .ok_or_else(|| {
+            fail(format!(
+                "official {official} has no certificate in the journal"
+            ))
+        })?;
+    let issued: jiff::Timestamp = field(&value, "issued_at")
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| fail("the document has no issue time".into()))?;
+    let mut trust = kezek_pki::Trust::default();
+    let chain = openssl_chain(&certificate.chain_pem).map_err(fail)?;
+    for c in chain.into_iter().skip(1) {
+        trust.add_certificate(c);
+    }
+    let signer = kezek_pki::cms::verify(der, &bytes, &trust, issued).map_err(|e| fail(e.0))?;
+    let fingerprint = signer
+        .to_der()
+        .map(|d| hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&d)))
+        .unwrap_or_default();
+    if fingerprint != certificate.fingerprint {
+        return Err(fail(format!(
+            "signed by certificate {fingerprint}, the journal installed {} for official {official}",
+            certificate.fingerprint
+        )));
+    }
+    Ok(())
+}
+
+/// The certificates of a PEM chain.
+fn openssl_chain(pem: &str) -> Result<Vec<kezek_pki::cms::X509>, String> {
+    kezek_pki::cms::X509::stack_from_pem(pem.as_bytes()).map_err(|e| e.to_string())
 }
 
 /// Which key signed what: the keys the journal adopted, each from its seq (and time) on, or,

@@ -14,6 +14,10 @@ use crate::keys::authority::Authority;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
+/// What a document's id takes to name its detached CMS signature in the document store
+/// (`doc-….p7s`): stored with it, in its batch.
+pub const CMS_SUFFIX: &str = ".p7s";
+
 /// A text field of a stored document (`None` when absent or not text).
 #[must_use]
 pub fn field<'a>(doc: &'a Value, key: &str) -> Option<&'a str> {
@@ -63,6 +67,12 @@ impl Draft {
                        "position_ru": o.position_ru, "organisation": o.organisation.label()}),
             );
         }
+    }
+
+    /// The official its body names (who issues it), if any.
+    #[must_use]
+    pub fn official_id(&self) -> Option<&str> {
+        self.body.get("official")?.get("official_id")?.as_str()
     }
 
     /// Its id.

@@ -3,6 +3,7 @@
 //! ring is the service's copy of them by token hash.
 
 pub mod authority;
+pub mod identities;
 pub mod pin;
 
 use crate::access::{Caller, Role};

@@ -14,6 +14,8 @@ pub enum Format {
     Json,
     /// Printed in a language.
     Pdf(Lang),
+    /// Its detached CMS signature by the official who issued it (DER), when one was made.
+    Cms,
 }
 
 impl Format {
@@ -48,7 +50,7 @@ impl App {
     }
 
     /// Document `id` for the portal (acting for the citizen), staff and counter clerks of the
-    /// application's district, admin: its bytes, and whether they are a PDF.
+    /// application's district, admin: its bytes, and their media type.
     ///
     /// # Errors
     /// Unknown document, out of scope, or the store failed.
@@ -57,7 +59,7 @@ impl App {
         auth: &Auth<DocumentReaders>,
         id: &str,
         format: Format,
-    ) -> Result<(Vec<u8>, bool), AppError> {
+    ) -> Result<(Vec<u8>, &'static str), AppError> {
         let (bytes, doc) = self.stored(id).await?;
         let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
         // The application's district; a refused one has none in the state, and its refusal
@@ -76,8 +78,16 @@ impl App {
         auth.caller()
             .district_scope(district.as_deref().unwrap_or(""))?;
         Ok(match format {
-            Format::Json => (bytes, false),
-            Format::Pdf(lang) => (self.print(id, &doc, lang, offset), true),
+            Format::Json => (bytes, "application/json"),
+            Format::Pdf(lang) => (self.print(id, &doc, lang, offset), "application/pdf"),
+            Format::Cms => {
+                let key = format!("{id}{}", crate::documents::CMS_SUFFIX);
+                let cms = self
+                    .store(move |s| s.document(&key))
+                    .await?
+                    .ok_or_else(|| AppError::not_found("signature of document", id))?;
+                (cms, "application/pkcs7-signature")
+            }
         })
     }
 
@@ -157,6 +167,43 @@ pub struct CheckView {
     pub authority: serde_json::Value,
     /// The key that signed it.
     pub key_id: String,
+    /// The official who issued it, when it names one: name, position, organisation, and —
+    /// when they signed it with their X.509 certificate too — that certificate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub official: Option<SignerView>,
+}
+
+/// The official a document names, and the certificate they signed it with.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SignerView {
+    /// Full name.
+    pub name: String,
+    /// Position in Kazakh.
+    pub position_kk: String,
+    /// Position in Russian.
+    pub position_ru: String,
+    /// `district:D1`, `kindergarten:K1`.
+    pub organisation: String,
+    /// The certificate of the CMS signature (`GET /v1/documents/{id}.p7s`), if one was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateView>,
+}
+
+/// An official's certificate as a check shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CertificateView {
+    /// Its subject.
+    pub subject: String,
+    /// Its issuer.
+    pub issuer: String,
+    /// Its serial number, hex.
+    pub serial: String,
+    /// Valid from.
+    pub not_before: String,
+    /// Valid until.
+    pub not_after: String,
+    /// Whether it was within its validity when the document was issued.
+    pub valid_at_signing: bool,
 }
 
 impl App {
@@ -213,8 +260,58 @@ impl App {
             issued_at: text("issued_at"),
             authority: doc.pointer("/body/authority").cloned().unwrap_or_default(),
             key_id: text("key_id"),
+            official: self.signer_of(id, &doc).await?,
             kind,
         })
+    }
+
+    /// The official document `doc` names, with the certificate of its CMS signature if it
+    /// has one.
+    async fn signer_of(
+        &self,
+        id: &str,
+        doc: &serde_json::Value,
+    ) -> Result<Option<SignerView>, AppError> {
+        let Some(o) = doc.pointer("/body/official") else {
+            return Ok(None);
+        };
+        let text = |k: &str| {
+            o.get(k)
+                .and_then(serde_json::Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let key = format!("{id}{}", crate::documents::CMS_SUFFIX);
+        let signed = self.store(move |s| s.document(&key)).await?.is_some();
+        let issued: Option<jiff::Timestamp> =
+            crate::documents::field(doc, "issued_at").and_then(|t| t.parse().ok());
+        let official_id = text("official_id");
+        let certificate = if signed {
+            self.peek(|s| {
+                let c = kezek_core::model::OfficialId::parse(&official_id)
+                    .ok()
+                    .and_then(|id| s.official(&id))?
+                    .certificate
+                    .as_ref()?;
+                Some(CertificateView {
+                    subject: c.subject.clone(),
+                    issuer: c.issuer.clone(),
+                    serial: c.serial.clone(),
+                    not_before: c.not_before.to_string(),
+                    not_after: c.not_after.to_string(),
+                    valid_at_signing: issued.is_some_and(|t| c.not_before <= t && t <= c.not_after),
+                })
+            })?
+        } else {
+            None
+        };
+        Ok(Some(SignerView {
+            name: text("name"),
+            position_kk: text("position_kk"),
+            position_ru: text("position_ru"),
+            organisation: text("organisation"),
+            certificate,
+        }))
     }
 }
 

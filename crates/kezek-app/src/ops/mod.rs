@@ -10,6 +10,7 @@ pub mod applications;
 pub mod authority;
 pub mod casefile;
 pub mod catalog;
+pub mod certificates;
 pub mod dashboard;
 pub mod documents;
 pub mod email;

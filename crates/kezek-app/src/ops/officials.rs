@@ -36,6 +36,24 @@ pub struct OfficialView {
     pub left_at: Option<String>,
     /// The API keys that are theirs.
     pub keys: Vec<String>,
+    /// Their signing certificate, once installed: subject, serial, valid until.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateLine>,
+    /// Why their certificate is not used to sign now (expired, revoked, its key missing):
+    /// documents then carry the authority's Ed25519 signature alone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_problem: Option<String>,
+}
+
+/// An official's signing certificate, in a line of the list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CertificateLine {
+    /// Its subject.
+    pub subject: String,
+    /// Its serial number, hex.
+    pub serial: String,
+    /// Valid until.
+    pub not_after: String,
 }
 
 impl OfficialView {
@@ -52,6 +70,12 @@ impl OfficialView {
             since_seq: o.since.get(),
             left_at: o.left.map(|t| t.to_string()),
             keys,
+            certificate: o.certificate.as_ref().map(|c| CertificateLine {
+                subject: c.subject.clone(),
+                serial: c.serial.clone(),
+                not_after: c.not_after.to_string(),
+            }),
+            signing_problem: None,
         }
     }
 }
@@ -82,15 +106,7 @@ impl App {
     /// # Errors
     /// The service is poisoned.
     pub fn officials(&self, _: &Auth<OfficialReaders>) -> Result<Vec<OfficialView>, AppError> {
-        self.peek(|s| {
-            s.officials()
-                .iter()
-                .map(|o| {
-                    let keys = s.keys_of_official(&o.official.official_id);
-                    OfficialView::of(o, keys.into_iter().map(str::to_owned).collect())
-                })
-                .collect()
-        })
+        self.officials_for_operator()
     }
 
     /// The official API key `key_id` is bound to, if the journal binds it.
@@ -109,12 +125,18 @@ impl App {
     /// # Errors
     /// The service is poisoned.
     pub fn officials_for_operator(&self) -> Result<Vec<OfficialView>, AppError> {
+        let problems = self.signing_problems();
         self.peek(|s| {
             s.officials()
                 .iter()
                 .map(|o| {
                     let keys = s.keys_of_official(&o.official.official_id);
-                    OfficialView::of(o, keys.into_iter().map(str::to_owned).collect())
+                    let mut view =
+                        OfficialView::of(o, keys.into_iter().map(str::to_owned).collect());
+                    view.signing_problem = problems
+                        .get(o.official.official_id.as_str())
+                        .map(|p| p.why.clone());
+                    view
                 })
                 .collect()
         })

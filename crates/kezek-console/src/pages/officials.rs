@@ -34,6 +34,7 @@ pub async fn list(
     };
     let lang = ctx.lang;
     let offset = console.app.local_offset();
+    let problems = console.app.signing_problems();
     let admin = s.caller.role == Role::Admin;
     let body = markup! {
         @if q.done.is_some() { (notice(true, t("done", lang))) }
@@ -56,6 +57,15 @@ pub async fn list(
                             }
                             dt { (t("keys", lang)) }
                             dd { @if o.keys.is_empty() { "—" } @else { (o.keys.join(", ")) } }
+                            @if let Some(c) = &o.certificate {
+                                dt { (t("certificate", lang)) }
+                                dd { (c.subject) br; "№ " (c.serial) " · " (t("valid_until", lang)) " " (kezek_print::words::local_time(c.not_after.parse().unwrap_or_default(), offset)) }
+                            }
+                        }
+                        @if let Some(p) = problems.get(&o.official_id) {
+                            div class="notice problem" role="alert" data-testid="signing-problem" {
+                                (t("certificate_not_used", lang)) ": " (p.why)
+                            }
                         }
                         @if admin && o.left_at.is_none() {
                             form method="post" action=(format!("/console/officials/{}/leave", o.official_id)) class="actions" {

@@ -109,6 +109,7 @@ impl State {
                 official_id,
                 ..
             } => super::official::apply_bound(self, key_id, official_id),
+            Event::CertificateInstalled(c) => self.install_certificate(c),
         }
         .map_err(fail)?;
         self.advance(seq);

@@ -84,6 +84,8 @@ pub enum Command {
     OfficialLeaves(official::OfficialLeaves),
     /// An API key belongs to an official.
     BindKey(official::BindKey),
+    /// An official's signing certificate is installed.
+    InstallCertificate(Box<official::InstallCertificate>),
 }
 
 macro_rules! into_command {
@@ -120,6 +122,7 @@ into_command!(
     NameOfficial(official::NameOfficial),
     OfficialLeaves(official::OfficialLeaves),
     BindKey(official::BindKey),
+    InstallCertificate(official::InstallCertificate),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -164,6 +167,7 @@ impl State {
             Command::NameOfficial(c) => c.decide(self),
             Command::OfficialLeaves(c) => c.decide(self),
             Command::BindKey(c) => c.decide(self),
+            Command::InstallCertificate(c) => c.decide(self),
             Command::RemindDue(c) => Ok(c.decide(self)),
             Command::NotAdmit(c) => c.decide(self),
             Command::NameDistrict(c) => c.decide(self),

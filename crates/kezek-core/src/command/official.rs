@@ -5,7 +5,7 @@
 //! documents name them. An official who leaves keeps their history; their keys are refused.
 
 use super::refusal::{Refusal, Violations};
-use crate::event::{Event, Official, Organisation};
+use crate::event::{Event, InstalledCertificate, Official, Organisation};
 use crate::model::text::{is_free_text, is_person_name};
 use crate::model::{OfficialId, Seq};
 use crate::state::{Mismatch, OfficialRecord, State};
@@ -116,6 +116,27 @@ impl OfficialLeaves {
     }
 }
 
+/// An official's signing certificate, checked by the caller (the core does no
+/// cryptography), is installed.
+#[derive(Debug, Clone)]
+pub struct InstallCertificate {
+    /// The certificate, as journaled.
+    pub certificate: InstalledCertificate,
+}
+
+impl InstallCertificate {
+    /// The `certificate_installed` event.
+    ///
+    /// # Errors
+    /// An unknown official, or one who left.
+    pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
+        active(state, &self.certificate.official_id)?;
+        Ok(vec![Event::CertificateInstalled(Box::new(
+            self.certificate,
+        ))])
+    }
+}
+
 /// An API key belongs to an official.
 #[derive(Debug, Clone)]
 pub struct BindKey {
@@ -183,6 +204,7 @@ pub(crate) fn apply_named(state: &mut State, seq: Seq, o: &Official) -> Result<(
         official: o.clone(),
         since: seq,
         left: None,
+        certificate: None,
     });
     Ok(())
 }

@@ -62,6 +62,9 @@ pub struct OfficialRecord {
     pub since: Seq,
     /// When they left, if they did.
     pub left: Option<jiff::Timestamp>,
+    /// Their signing certificate, once installed.
+    #[serde(default)]
+    pub certificate: Option<crate::event::InstalledCertificate>,
 }
 
 /// The whole state.
@@ -294,6 +297,23 @@ impl State {
             })?;
         o.left = Some(at);
         o.official.signs = false;
+        Ok(())
+    }
+
+    /// Records official `id`'s signing certificate.
+    pub(crate) fn install_certificate(
+        &mut self,
+        c: &crate::event::InstalledCertificate,
+    ) -> Result<(), Mismatch> {
+        let o = self
+            .officials
+            .iter_mut()
+            .find(|o| o.official.official_id == c.official_id)
+            .ok_or_else(|| Mismatch::Unknown {
+                what: "official",
+                id: c.official_id.to_string(),
+            })?;
+        o.certificate = Some(c.clone());
         Ok(())
     }
 

@@ -73,8 +73,9 @@ struct Lang {
     lang: Option<String>,
 }
 
-#[utoipa::path(get, path = "/v1/documents/{id}", tag = "portal", summary = "A signed result document; `{id}.pdf` gives it as a PDF",
-    params(("id" = String, Path, description = "document id, or document id + .pdf"), ("lang" = Option<String>, Query, description = "kk (default) or ru, for the PDF")),
+#[utoipa::path(get, path = "/v1/documents/{id}", tag = "portal", summary = "A signed result document; `{id}.pdf` gives it as a PDF, `{id}.p7s` the official's CMS signature of `{id}.json`",
+    description = "`{id}` and `{id}.json`: the document byte for byte. `{id}.pdf`: printed. `{id}.p7s`: the detached CMS SignedData (DER) the issuing official's X.509 certificate made over exactly the bytes of `{id}.json`, with the certificate chain and the signing time; 404 when the document was issued with the authority's Ed25519 signature alone.",
+    params(("id" = String, Path, description = "document id, or document id + .json, .pdf or .p7s"), ("lang" = Option<String>, Query, description = "kk (default) or ru, for the PDF")),
     responses((status = 200, description = "the document (JSON), or its PDF", body = kezek_app::views::DocumentView), (status = 404, description = "not found", body = Problem),
         (status = 422, description = "a bad lang", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
         (status = 403, description = "wrong role or out of scope", body = Problem)),
@@ -85,15 +86,15 @@ async fn read(
     Path(id): Path<String>,
     Query(q): Query<Lang>,
 ) -> Result<Response, ApiError> {
-    let (id, format) = match id.strip_suffix(".pdf") {
-        Some(stem) => (stem.to_owned(), Format::pdf(q.lang.as_deref())?),
-        None => (id, Format::Json),
-    };
-    let (bytes, pdf) = app.document(&auth, &id, format).await?;
-    let ct = if pdf {
-        "application/pdf"
+    let (id, format) = if let Some(stem) = id.strip_suffix(".pdf") {
+        (stem.to_owned(), Format::pdf(q.lang.as_deref())?)
+    } else if let Some(stem) = id.strip_suffix(".p7s") {
+        (stem.to_owned(), Format::Cms)
+    } else if let Some(stem) = id.strip_suffix(".json") {
+        (stem.to_owned(), Format::Json)
     } else {
-        "application/json"
+        (id, Format::Json)
     };
+    let (bytes, ct) = app.document(&auth, &id, format).await?;
     Ok(([(header::CONTENT_TYPE, ct)], bytes).into_response())
 }
