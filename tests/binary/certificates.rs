@@ -5,7 +5,7 @@
 //! the root, and that `kezek verify` checks.
 
 use crate::common::{
-    application, get_json, key, kezek, kindergarten_k1, post_application, run, serve_logging, stop,
+    application, get_json, key, kezek, post_application, run, serve_logging, stop,
 };
 use kezek_testdb::pki::{Leaf, Pki};
 use std::os::unix::fs::PermissionsExt;
@@ -32,7 +32,17 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
         crls.to_str().unwrap(),
     ];
     let (server, base) = serve_logging(data, &trust, Stdio::null(), "warn");
-    kindergarten_k1(&http, &base, &staff).await;
+    // One seat: the first child is referred at once, and the referral is what is signed.
+    let kg = serde_json::json!({"name": "Balapan", "district": "D1",
+        "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1}]});
+    let r = http
+        .put(format!("{base}/v1/kindergartens/K1"))
+        .bearer_auth(&staff)
+        .json(&kg)
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
     stop(server);
     let (ok, _, err) = run(
         data,
@@ -136,8 +146,12 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
     let (server, base) = serve_logging(data, &trust, Stdio::null(), "warn");
     let (status, answer) = post_application(&http, &base, &portal, &application(1)).await;
     assert_eq!(status, 201, "{answer}");
-    let id = answer["document_id"].as_str().unwrap().to_owned();
+    let id = answer["referral"]["document_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("referred at once: {answer}"))
+        .to_owned();
     let doc = get_json(&http, &format!("{base}/v1/documents/{id}"), &portal).await;
+    assert_eq!(doc["kind"], "referral", "{doc}");
     assert_eq!(doc["body"]["official"]["official_id"], "head", "{doc}");
     let fetch = |suffix: &str| {
         let (http, url, portal) = (
@@ -153,6 +167,7 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
     };
     let json = fetch(".json").await;
     let p7s = fetch(".p7s").await;
+    let pdf = fetch(".pdf?lang=ru").await;
     // The public check names the official and the certificate, valid when it signed.
     let digest = kezek_app::documents::digest(&doc);
     let check: serde_json::Value = http
@@ -223,6 +238,100 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
         .unwrap();
     assert!(
         out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The PDF carries the official's signature too (PAdES): poppler's pdfsig says valid.
+    if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        let file = work.path().join("doc.pdf");
+        std::fs::write(&file, &pdf).unwrap();
+        let shots = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/console");
+        std::fs::create_dir_all(&shots).unwrap();
+        std::fs::write(shots.join("pades-ru.pdf"), &pdf).unwrap();
+        let out = std::process::Command::new("pdfsig")
+            .arg(&file)
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            said.contains("Signature Validation: Signature is Valid."),
+            "{said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(said.contains("ETSI.CAdES.detached"), "{said}");
+        assert!(said.contains("Total document signed"), "{said}");
+        let text = crate::common::pdf_text(&file);
+        assert!(
+            text.contains("Подписано электронной цифровой подписью"),
+            "{text}"
+        );
+        assert!(text.contains("Айгүл Әбенова"), "{text}");
+        // The page made a point taller: no longer valid.
+        let box_at = pdf
+            .windows(b"595 842]".len())
+            .position(|w| w == b"595 842]")
+            .unwrap();
+        let mut changed = pdf.to_vec();
+        changed[box_at + 6] = b'3';
+        std::fs::write(&file, &changed).unwrap();
+        let out = std::process::Command::new("pdfsig")
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(!String::from_utf8_lossy(&out.stdout).contains("Signature is Valid."));
+    }
+
+    // Revoked after it was installed: never used again; the document keeps its Ed25519
+    // signature alone, and the officials' list says why.
+    let crls_again = pki.crls(&[&revoked, &valid]);
+    assert_eq!(crls_again, crls, "the same directory, a new CRL");
+    let auditor = key(data, &["--role", "auditor"]);
+    let (server, base) = serve_logging(data, &trust, Stdio::null(), "warn");
+    let (status, answer) = post_application(&http, &base, &portal, &application(3)).await;
+    assert_eq!(status, 201, "{answer}");
+    let later = answer["document_id"].as_str().unwrap().to_owned();
+    let r = http
+        .get(format!("{base}/v1/documents/{later}.p7s"))
+        .bearer_auth(&portal)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404, "no CMS signature by a revoked certificate");
+    let listed = get_json(&http, &format!("{base}/v1/officials"), &auditor).await;
+    let problem = listed[0]["signing_problem"].as_str().unwrap_or_default();
+    assert!(problem.contains("revoked"), "{listed}");
+    stop(server);
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A signature swapped for another document's bytes: verify names it.
+    let copy = crate::common::copy_dir(data);
+    let conn = rusqlite::Connection::open(copy.path().join("kezek.sqlite")).unwrap();
+    let changed = conn
+        .execute(
+            "UPDATE documents SET body = (SELECT body FROM documents WHERE id NOT LIKE '%.p7s' LIMIT 1) WHERE id LIKE '%.p7s'",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    drop(conn);
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(copy.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "a swapped signature went unnoticed");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("CMS signature of document"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

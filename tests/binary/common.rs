@@ -299,3 +299,13 @@ pub async fn console_session(base: &str, token: &str) -> String {
     assert_eq!(signed.status(), 303, "signed in");
     set_cookie(&signed)
 }
+
+/// The text of the PDF at `file` (poppler's pdftotext).
+pub fn pdf_text(file: &Path) -> String {
+    let out = Command::new("pdftotext")
+        .arg(file)
+        .arg("-")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}

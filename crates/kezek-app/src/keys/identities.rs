@@ -116,6 +116,12 @@ impl Signing {
         self.identities.is_empty()
     }
 
+    /// The serial number of official `id`'s certificate, when their identity is held.
+    #[must_use]
+    pub fn serial(&self, id: &str) -> Option<String> {
+        Some(self.identities.get(id)?.describe().ok()?.serial)
+    }
+
     /// A detached CMS signature by official `id` over `content`, made now — when the
     /// official's identity is held and passes its checks as of `now`; else `None`, with the
     /// reason noted.

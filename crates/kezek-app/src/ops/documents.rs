@@ -129,12 +129,46 @@ impl App {
         offset: jiff::tz::Offset,
     ) -> Vec<u8> {
         let digest = crate::documents::digest(doc);
-        let print = Print {
+        let mut print = Print {
             lang,
             offset,
             check_url: self.check_url(id, &digest),
             digest,
+            signer: None,
         };
+        // Signed in the file too (PAdES) by the official it names, when their certificate
+        // is held and valid now; else the print as it always was.
+        let signing = std::sync::Arc::clone(&self.signing.read());
+        let official = doc
+            .pointer("/body/official/official_id")
+            .and_then(serde_json::Value::as_str);
+        if let Some((official, serial)) = official.and_then(|o| Some((o, signing.serial(o)?))) {
+            let now = self.now();
+            let text = |k: &str| {
+                doc.pointer(&format!("/body/official/{k}"))
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            let organisation = doc
+                .pointer(&format!("/body/authority/{}", lang.code()))
+                .and_then(serde_json::Value::as_str)
+                .map_or_else(|| text("organisation"), str::to_owned);
+            print.signer = Some(kezek_print::pdf::Signer {
+                name: text("name"),
+                position: text(&format!("position_{}", lang.code())),
+                organisation,
+                serial,
+                at: now.strftime("D:%Y%m%d%H%M%SZ").to_string(),
+            });
+            let sealed = kezek_print::pdf::seal(render(doc, &print), |bytes| {
+                signing.sign(official, bytes, now)
+            });
+            if let Some(pdf) = sealed {
+                return pdf;
+            }
+            print.signer = None;
+        }
         render(doc, &print)
     }
 }

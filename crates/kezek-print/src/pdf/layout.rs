@@ -40,6 +40,9 @@ pub struct Page {
     pub rules: Vec<f32>,
     /// The top of the verification block (the QR code goes beside it, at the right).
     pub check_y: f32,
+    /// Where the visible block of the official's signature is (`[x0, y0, x1, y1]`), when the
+    /// document is signed with their certificate.
+    pub signature: Option<[f32; 4]>,
 }
 
 /// How wide a text is at a size, in points.
@@ -55,6 +58,8 @@ pub struct Reader<'a> {
     pub check_url: &'a str,
     /// The digest the URL carries.
     pub digest: &'a str,
+    /// The official whose certificate signs the file, if one does.
+    pub signer: Option<&'a super::Signer>,
 }
 
 struct Writer<'a> {
@@ -255,7 +260,30 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
     official(&mut w, reader, body);
     w.rule();
     footer(&mut w, reader, doc);
+    if let Some(signer) = reader.signer {
+        signature_block(&mut w, reader, signer);
+    }
     w.page
+}
+
+/// The visible block of the official's electronic signature: who, their position and
+/// organisation, the certificate's serial.
+fn signature_block(w: &mut Writer<'_>, r: &Reader<'_>, s: &super::Signer) {
+    w.right = RIGHT;
+    w.gap(10.0);
+    let top = w.y + 12.0;
+    w.rule();
+    w.text(LEFT, LEFT, 11.0, &r.label("signed_with_eds"));
+    w.text(LEFT, LEFT, 10.0, &format!("{} {}", s.position, s.name));
+    w.text(LEFT, LEFT, 9.0, &s.organisation);
+    w.text(
+        LEFT,
+        LEFT,
+        8.0,
+        &format!("{}: {}", r.label("certificate_serial"), s.serial),
+    );
+    w.page.signature = Some([LEFT - 4.0, w.y + 4.0, RIGHT, top]);
+    w.rule();
 }
 
 /// The official who issued it, when the document names one: their position and name.
