@@ -226,6 +226,10 @@ async fn a_second_node_with_another_key_refuses_on_postgres() {
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let on = ["--database", database.as_str()];
     let portal = key(a_dir.path(), &[&on[..], &["--role", "portal"]].concat());
+    let staff = key(
+        a_dir.path(),
+        &[&on[..], &["--role", "staff", "--district", "D1"]].concat(),
+    );
     let authority = a_dir.path().join("authority.key");
     let first = key_id_of(&authority);
     // A command on another machine without the key makes none: it refuses.
@@ -257,5 +261,58 @@ async fn a_second_node_with_another_key_refuses_on_postgres() {
     let http = reqwest::Client::new();
     let keys = get_json(&http, &format!("{a_url}/v1/keys"), &portal).await;
     assert_eq!(keys["keys"][0]["key_id"], first.as_str(), "{keys}");
+    kindergarten_k1(&http, &a_url, &staff).await;
+    let before = registered(&http, &a_url, &portal, 1).await;
     stop(a);
+
+    // Rotated on the shared journal (the node stopped): documents before and after check.
+    let authority_arg = authority.to_str().unwrap();
+    let on_a = [
+        "--database",
+        database.as_str(),
+        "--authority-key",
+        authority_arg,
+    ];
+    let (ok, _, err) = run(
+        a_dir.path(),
+        &[&["authority", "rotate"], &on_a[..]].concat(),
+    );
+    assert!(ok, "{err}");
+    let second = key_id_of(&authority);
+    assert_ne!(second, first);
+    assert!(a_dir
+        .path()
+        .join(format!("authority.key.retired-{first}"))
+        .exists());
+    let (a, a_url) = serve_node(a_dir.path(), &database, &authority, Stdio::null());
+    let after = registered(&http, &a_url, &portal, 3).await;
+    for doc in [&before, &after] {
+        checks(&http, &a_url, doc).await;
+    }
+    stop(a);
+    let out = kezek()
+        .args(["verify", "--data"])
+        .arg(a_dir.path())
+        .args(on_a)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The node with the retired key refuses, naming both.
+    let retired = a_dir.path().join(format!("authority.key.retired-{first}"));
+    let out = kezek()
+        .args(["serve", "--listen", "127.0.0.1:0", "--data"])
+        .arg(b_dir.path())
+        .args(["--database", database.as_str(), "--authority-key"])
+        .arg(&retired)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("retired") && said.contains(&second),
+        "{said}"
+    );
 }
