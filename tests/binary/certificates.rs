@@ -203,16 +203,7 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
     let work = tempfile::tempdir().unwrap();
     std::fs::write(work.path().join("doc.json"), &json).unwrap();
     std::fs::write(work.path().join("doc.p7s"), &p7s).unwrap();
-    let out = std::process::Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
-        .arg(work.path().join("doc.p7s"))
-        .arg("-content")
-        .arg(work.path().join("doc.json"))
-        .arg("-CAfile")
-        .arg(pki.root_pem())
-        .args(["-purpose", "any", "-out", "/dev/null"])
-        .output()
-        .unwrap();
+    let out = openssl_cms_verify(work.path(), &pki.root_pem());
     assert!(
         out.status.success(),
         "openssl cms -verify: {}",
@@ -220,27 +211,9 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
     );
     // Another document's bytes do not verify with it.
     std::fs::write(work.path().join("doc.json"), [&json[..], b" "].concat()).unwrap();
-    let out = std::process::Command::new("openssl")
-        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
-        .arg(work.path().join("doc.p7s"))
-        .arg("-content")
-        .arg(work.path().join("doc.json"))
-        .arg("-CAfile")
-        .arg(pki.root_pem())
-        .args(["-purpose", "any", "-out", "/dev/null"])
-        .output()
-        .unwrap();
+    let out = openssl_cms_verify(work.path(), &pki.root_pem());
     assert!(!out.status.success(), "a changed document fails");
-    let out = kezek()
-        .args(["verify", "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_verifies(data);
 
     // The PDF carries the official's signature too (PAdES): poppler's pdfsig says valid.
     if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
@@ -302,16 +275,7 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
     let problem = listed[0]["signing_problem"].as_str().unwrap_or_default();
     assert!(problem.contains("revoked"), "{listed}");
     stop(server);
-    let out = kezek()
-        .args(["verify", "--data"])
-        .arg(data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::assert_verifies(data);
 
     // A signature swapped for another document's bytes: verify names it.
     let copy = crate::common::copy_dir(data);
@@ -335,4 +299,19 @@ async fn an_officials_certificate_is_checked_installed_and_signs_their_documents
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// What Debian's `openssl cms -verify` says of `doc.p7s` over `doc.json` in `dir`, against
+/// the roots in `ca_file`.
+fn openssl_cms_verify(dir: &std::path::Path, ca_file: &std::path::Path) -> std::process::Output {
+    std::process::Command::new("openssl")
+        .args(["cms", "-verify", "-binary", "-inform", "DER", "-in"])
+        .arg(dir.join("doc.p7s"))
+        .arg("-content")
+        .arg(dir.join("doc.json"))
+        .arg("-CAfile")
+        .arg(ca_file)
+        .args(["-purpose", "any", "-out", "/dev/null"])
+        .output()
+        .unwrap()
 }
