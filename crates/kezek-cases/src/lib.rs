@@ -4,8 +4,14 @@
 //! function ([`due`]). No I/O, no clock, no randomness — like `kezek_core`, which it uses for
 //! what both need (the calendar, IINs) and which learns nothing of cases.
 
+pub mod command;
 pub mod definition;
 pub mod due;
+pub mod event;
+pub mod form;
+pub mod state;
 
 pub use definition::{Definition, DefinitionError};
 pub use due::{due, OfficeHours, Unit};
+pub use event::CaseEvent;
+pub use state::Cases;

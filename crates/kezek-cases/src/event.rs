@@ -1,0 +1,169 @@
+//! What the journal keeps of cases: one event per act. Applying them in order rebuilds every
+//! case exactly ([`crate::state::Cases::apply`]).
+
+use crate::definition::Channel;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The applicant: who asks for the service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Applicant {
+    /// Their IIN.
+    pub iin: String,
+    /// Their full name.
+    pub name: String,
+}
+
+/// How the executor's draft ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The service is given.
+    Granted,
+    /// A reasoned refusal.
+    Refused,
+}
+
+/// A case event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum CaseEvent {
+    /// An application was accepted at intake: registered under `case_id`; the head's
+    /// resolution is due next.
+    Filed {
+        /// The case.
+        case_id: String,
+        /// The service.
+        service: String,
+        /// The organisation that provides it.
+        provider: String,
+        /// Where it was filed.
+        channel: Channel,
+        /// Who asks.
+        applicant: Applicant,
+        /// The form, as checked.
+        form: BTreeMap<String, serde_json::Value>,
+        /// The documents handed in.
+        documents: Vec<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// An application was not accepted: documents are missing (the receipt lists them).
+    RefusedToAccept {
+        /// Its number (the receipt's).
+        case_id: String,
+        /// The service.
+        service: String,
+        /// The organisation that provides it.
+        provider: String,
+        /// Where it was filed.
+        channel: Channel,
+        /// Who asked.
+        applicant: Applicant,
+        /// The documents that were missing.
+        missing: Vec<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The head named the executor.
+    Assigned {
+        /// The case.
+        case_id: String,
+        /// Who works on it.
+        executor: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The executor's draft result, or reasoned refusal, is ready for the head's signature.
+    Drafted {
+        /// The case.
+        case_id: String,
+        /// Granted or refused.
+        outcome: Outcome,
+        /// The grounds of a refusal (codes of the definition).
+        grounds: Vec<String>,
+        /// The executor's words.
+        note: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The head sent the draft back to the executor.
+    Returned {
+        /// The case.
+        case_id: String,
+        /// Why.
+        comment: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The head signed the result.
+    Signed {
+        /// The case.
+        case_id: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The result was issued: sent to the portal's personal account, or the paper handed over
+    /// against signature.
+    Issued {
+        /// The case.
+        case_id: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A step's limit passed before it was done (journaled once per step).
+    StepOverdue {
+        /// The case.
+        case_id: String,
+        /// The step.
+        step: String,
+        /// When it was due.
+        due: Timestamp,
+        /// When it was noticed.
+        at: Timestamp,
+    },
+    /// The applicant complained about the result or a missed limit.
+    Complained {
+        /// The case.
+        case_id: String,
+        /// The complaint's number within the case (1, 2, …).
+        complaint: u32,
+        /// What they say.
+        text: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The provider's head decided a complaint.
+    ComplaintDecided {
+        /// The case.
+        case_id: String,
+        /// The complaint.
+        complaint: u32,
+        /// Whether it is upheld.
+        upheld: bool,
+        /// Why.
+        reasons: String,
+        /// When.
+        at: Timestamp,
+    },
+}
+
+impl CaseEvent {
+    /// The case it is about.
+    #[must_use]
+    pub fn case_id(&self) -> &str {
+        match self {
+            Self::Filed { case_id, .. }
+            | Self::RefusedToAccept { case_id, .. }
+            | Self::Assigned { case_id, .. }
+            | Self::Drafted { case_id, .. }
+            | Self::Returned { case_id, .. }
+            | Self::Signed { case_id, .. }
+            | Self::Issued { case_id, .. }
+            | Self::StepOverdue { case_id, .. }
+            | Self::Complained { case_id, .. }
+            | Self::ComplaintDecided { case_id, .. } => case_id,
+        }
+    }
+}

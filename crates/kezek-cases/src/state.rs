@@ -1,0 +1,445 @@
+//! Every case, as the journal's case events leave it: where it stands, each step's start,
+//! due time and completion, the result, the complaints.
+
+use crate::definition::{Channel, Definition, SKELETON};
+use crate::due::{due, OfficeHours, Unit};
+use crate::event::{Applicant, CaseEvent, Outcome};
+use jiff::Timestamp;
+use kezek_core::policy::calendar::Calendar;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Not accepted: documents were missing (its receipt lists them).
+    RefusedToAccept,
+    /// Accepted; the head is to name the executor.
+    AwaitingResolution,
+    /// With the executor.
+    InWork,
+    /// The draft waits for the head's signature.
+    AwaitingSignature,
+    /// Signed; the paper result waits to be handed over.
+    AwaitingIssue,
+    /// Issued.
+    Issued,
+}
+
+impl Status {
+    /// As the API writes it.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RefusedToAccept => "refused_to_accept",
+            Self::AwaitingResolution => "awaiting_resolution",
+            Self::InWork => "in_work",
+            Self::AwaitingSignature => "awaiting_signature",
+            Self::AwaitingIssue => "awaiting_issue",
+            Self::Issued => "issued",
+        }
+    }
+}
+
+/// One step of a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepState {
+    /// `intake`, `resolution`, `work`, `sign`, `issue`.
+    pub id: String,
+    /// When it started.
+    pub started: Option<Timestamp>,
+    /// When it is due.
+    pub due: Option<Timestamp>,
+    /// When it was done.
+    pub done: Option<Timestamp>,
+    /// Whether its lateness is journaled.
+    pub overdue: bool,
+}
+
+/// A complaint about a case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    /// Its number within the case.
+    pub number: u32,
+    /// What the applicant says.
+    pub text: String,
+    /// When it was made.
+    pub at: Timestamp,
+    /// When the head's decision is due.
+    pub due: Timestamp,
+    /// The decision: upheld or not, the reasons, when.
+    pub decided: Option<(bool, String, Timestamp)>,
+}
+
+/// A case.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    /// Its number.
+    pub id: String,
+    /// The service.
+    pub service: String,
+    /// The organisation that provides it.
+    pub provider: String,
+    /// Where it was filed.
+    pub channel: Channel,
+    /// Who asks.
+    pub applicant: Applicant,
+    /// The form.
+    pub form: BTreeMap<String, serde_json::Value>,
+    /// The documents handed in (or, refused at intake, the ones missing).
+    pub documents: Vec<String>,
+    /// Where it stands.
+    pub status: Status,
+    /// The five steps.
+    pub steps: Vec<StepState>,
+    /// The executor named.
+    pub executor: Option<String>,
+    /// The draft's outcome, grounds and note.
+    pub outcome: Option<(Outcome, Vec<String>, String)>,
+    /// The complaints.
+    pub complaints: Vec<Complaint>,
+    /// When it was filed.
+    pub filed_at: Timestamp,
+}
+
+impl Case {
+    /// The step `id`.
+    #[must_use]
+    pub fn step(&self, id: &str) -> Option<&StepState> {
+        self.steps.iter().find(|s| s.id == id)
+    }
+
+    fn step_mut(&mut self, id: &str) -> Result<&mut StepState, ApplyError> {
+        let case = self.id.clone();
+        self.steps
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or_else(|| ApplyError(format!("case {case} has no step {id}")))
+    }
+}
+
+/// An event that does not follow from the cases as they are: a bug, or a journal edited.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ApplyError(pub String);
+
+/// Every case, under the definitions in force and the calendar.
+#[derive(Debug, Clone)]
+pub struct Cases {
+    definitions: BTreeMap<String, Definition>,
+    calendar: Calendar,
+    hours: OfficeHours,
+    by_id: BTreeMap<String, Case>,
+}
+
+impl Cases {
+    /// No case yet, under `definitions` (one per service) and `calendar`.
+    #[must_use]
+    pub fn new(definitions: Vec<Definition>, calendar: Calendar, hours: OfficeHours) -> Self {
+        Self {
+            definitions: definitions.into_iter().map(|d| (d.id.clone(), d)).collect(),
+            calendar,
+            hours,
+            by_id: BTreeMap::new(),
+        }
+    }
+
+    /// The definition of `service`.
+    #[must_use]
+    pub fn definition(&self, service: &str) -> Option<&Definition> {
+        self.definitions.get(service)
+    }
+
+    /// Every definition in force.
+    pub fn definitions(&self) -> impl Iterator<Item = &Definition> {
+        self.definitions.values()
+    }
+
+    /// Case `id`.
+    #[must_use]
+    pub fn case(&self, id: &str) -> Option<&Case> {
+        self.by_id.get(id)
+    }
+
+    /// Every case, by number.
+    pub fn cases(&self) -> impl Iterator<Item = &Case> {
+        self.by_id.values()
+    }
+
+    /// When a step of `service` that starts at `start` is due.
+    #[must_use]
+    pub fn due_of(&self, service: &str, step: &str, start: Timestamp) -> Option<Timestamp> {
+        let s = self.definitions.get(service)?.step(step)?;
+        Some(due(start, s.limit, s.unit, &self.calendar, &self.hours))
+    }
+
+    /// When a complaint made at `at` about a case of `service` is to be decided.
+    #[must_use]
+    pub fn complaint_due(&self, service: &str, at: Timestamp) -> Timestamp {
+        let days = self
+            .definitions
+            .get(service)
+            .map_or(5, |d| d.complaint_working_days);
+        due(at, days, Unit::WorkingDays, &self.calendar, &self.hours)
+    }
+
+    /// Applies `event`.
+    ///
+    /// # Errors
+    /// It does not follow from the cases as they are.
+    pub fn apply(&mut self, event: &CaseEvent) -> Result<(), ApplyError> {
+        match event {
+            CaseEvent::Filed { .. } | CaseEvent::RefusedToAccept { .. } => self.apply_filing(event),
+            CaseEvent::Complained { .. } | CaseEvent::ComplaintDecided { .. } => {
+                self.apply_complaint(event)
+            }
+            _ => self.apply_step(event),
+        }
+    }
+
+    fn apply_filing(&mut self, event: &CaseEvent) -> Result<(), ApplyError> {
+        match event {
+            CaseEvent::Filed {
+                case_id,
+                service,
+                provider,
+                channel,
+                applicant,
+                form,
+                documents,
+                at,
+            } => {
+                self.open(case_id, service, (provider, *channel, applicant), *at)?;
+                let case = self.get(case_id)?;
+                case.form.clone_from(form);
+                case.documents.clone_from(documents);
+                self.start(case_id, "resolution", *at)
+            }
+            CaseEvent::RefusedToAccept {
+                case_id,
+                service,
+                provider,
+                channel,
+                applicant,
+                missing,
+                at,
+            } => {
+                self.open(case_id, service, (provider, *channel, applicant), *at)?;
+                let case = self.get(case_id)?;
+                case.status = Status::RefusedToAccept;
+                case.documents.clone_from(missing);
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn apply_step(&mut self, event: &CaseEvent) -> Result<(), ApplyError> {
+        match event {
+            CaseEvent::Assigned {
+                case_id,
+                executor,
+                at,
+            } => {
+                self.finish(case_id, "resolution", Status::AwaitingResolution, *at)?;
+                self.get(case_id)?.executor = Some(executor.clone());
+                self.start(case_id, "work", *at)?;
+                self.get(case_id)?.status = Status::InWork;
+                Ok(())
+            }
+            CaseEvent::Drafted {
+                case_id,
+                outcome,
+                grounds,
+                note,
+                at,
+            } => {
+                self.finish(case_id, "work", Status::InWork, *at)?;
+                self.get(case_id)?.outcome = Some((*outcome, grounds.clone(), note.clone()));
+                self.start(case_id, "sign", *at)?;
+                self.get(case_id)?.status = Status::AwaitingSignature;
+                Ok(())
+            }
+            CaseEvent::Returned { case_id, .. } => {
+                let case = self.get(case_id)?;
+                expect(case, Status::AwaitingSignature)?;
+                let work = case.step_mut("work")?;
+                work.done = None;
+                let sign = case.step_mut("sign")?;
+                (sign.started, sign.due) = (None, None);
+                case.outcome = None;
+                case.status = Status::InWork;
+                Ok(())
+            }
+            CaseEvent::Signed { case_id, at } => {
+                self.finish(case_id, "sign", Status::AwaitingSignature, *at)?;
+                self.start(case_id, "issue", *at)?;
+                self.get(case_id)?.status = Status::AwaitingIssue;
+                Ok(())
+            }
+            CaseEvent::Issued { case_id, at } => {
+                self.finish(case_id, "issue", Status::AwaitingIssue, *at)?;
+                self.get(case_id)?.status = Status::Issued;
+                Ok(())
+            }
+            CaseEvent::StepOverdue { case_id, step, .. } => {
+                let s = self.get(case_id)?.step_mut(step)?;
+                if s.overdue || s.done.is_some() {
+                    return Err(ApplyError(format!(
+                        "case {case_id}: step {step} is done or already overdue"
+                    )));
+                }
+                s.overdue = true;
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn apply_complaint(&mut self, event: &CaseEvent) -> Result<(), ApplyError> {
+        match event {
+            CaseEvent::Complained {
+                case_id,
+                complaint,
+                text,
+                at,
+            } => {
+                let service = self.get(case_id)?.service.clone();
+                let due = self.complaint_due(&service, *at);
+                let case = self.get(case_id)?;
+                if *complaint as usize != case.complaints.len() + 1 {
+                    return Err(ApplyError(format!(
+                        "case {case_id}: complaint {complaint} out of order"
+                    )));
+                }
+                case.complaints.push(Complaint {
+                    number: *complaint,
+                    text: text.clone(),
+                    at: *at,
+                    due,
+                    decided: None,
+                });
+                Ok(())
+            }
+            CaseEvent::ComplaintDecided {
+                case_id,
+                complaint,
+                upheld,
+                reasons,
+                at,
+            } => {
+                let c = self
+                    .get(case_id)?
+                    .complaints
+                    .iter_mut()
+                    .find(|c| c.number == *complaint && c.decided.is_none())
+                    .ok_or_else(|| {
+                        ApplyError(format!("case {case_id}: no open complaint {complaint}"))
+                    })?;
+                c.decided = Some((*upheld, reasons.clone(), *at));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn get(&mut self, id: &str) -> Result<&mut Case, ApplyError> {
+        self.by_id
+            .get_mut(id)
+            .ok_or_else(|| ApplyError(format!("unknown case {id}")))
+    }
+
+    /// A new case with its intake done at `at`.
+    fn open(
+        &mut self,
+        id: &str,
+        service: &str,
+        (provider, channel, applicant): (&str, Channel, &Applicant),
+        at: Timestamp,
+    ) -> Result<(), ApplyError> {
+        if self.by_id.contains_key(id) {
+            return Err(ApplyError(format!("case id {id} reused")));
+        }
+        if !self.definitions.contains_key(service) {
+            return Err(ApplyError(format!("unknown service {service}")));
+        }
+        let steps = SKELETON
+            .iter()
+            .map(|(step, _)| StepState {
+                id: (*step).to_owned(),
+                started: None,
+                due: None,
+                done: None,
+                overdue: false,
+            })
+            .collect();
+        self.by_id.insert(
+            id.to_owned(),
+            Case {
+                id: id.to_owned(),
+                service: service.to_owned(),
+                provider: provider.to_owned(),
+                channel,
+                applicant: applicant.clone(),
+                form: BTreeMap::new(),
+                documents: Vec::new(),
+                status: Status::AwaitingResolution,
+                steps,
+                executor: None,
+                outcome: None,
+                complaints: Vec::new(),
+                filed_at: at,
+            },
+        );
+        self.start(id, "intake", at)?;
+        let intake = self.get(id)?.step_mut("intake")?;
+        intake.done = Some(at);
+        Ok(())
+    }
+
+    fn start(&mut self, id: &str, step: &str, at: Timestamp) -> Result<(), ApplyError> {
+        let service = self.get(id)?.service.clone();
+        let due = self
+            .due_of(&service, step, at)
+            .ok_or_else(|| ApplyError(format!("service {service} has no step {step}")))?;
+        let s = self.get(id)?.step_mut(step)?;
+        if s.started.is_none() {
+            s.started = Some(at);
+            s.due = Some(due);
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &mut self,
+        id: &str,
+        step: &str,
+        status: Status,
+        at: Timestamp,
+    ) -> Result<(), ApplyError> {
+        let case = self.get(id)?;
+        expect(case, status)?;
+        let s = case.step_mut(step)?;
+        if s.done.is_some() {
+            return Err(ApplyError(format!(
+                "case {id}: step {step} is done already"
+            )));
+        }
+        s.done = Some(at);
+        Ok(())
+    }
+}
+
+fn expect(case: &Case, status: Status) -> Result<(), ApplyError> {
+    if case.status == status {
+        Ok(())
+    } else {
+        Err(ApplyError(format!(
+            "case {} is {}, not {}",
+            case.id,
+            case.status.as_str(),
+            status.as_str()
+        )))
+    }
+}
