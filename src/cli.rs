@@ -421,7 +421,7 @@ pub struct RevokeArgs {
 /// Arguments of `kezek keys create`.
 #[derive(Debug, Args)]
 pub struct KeyArgs {
-    /// portal, clerk, staff, kindergarten, auditor or admin.
+    /// portal, clerk, staff, kindergarten, auditor, admin, head or executor.
     #[arg(long)]
     pub role: String,
     /// District the key may act on (staff, clerk); repeatable.
@@ -430,6 +430,10 @@ pub struct KeyArgs {
     /// Kindergarten the key may act on (kindergarten); repeatable.
     #[arg(long = "kindergarten")]
     pub kindergartens: Vec<String>,
+    /// Organisation the key may act on (head, executor): a district's education department
+    /// (its district id) or a school; repeatable.
+    #[arg(long = "organisation")]
+    pub organisations: Vec<String>,
     /// When the key stops being accepted: a date (from 00:00 UTC that day) or an RFC 3339
     /// time. Without it the key is accepted until revoked.
     #[arg(long)]

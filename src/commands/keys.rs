@@ -15,9 +15,14 @@ use kezek_app::Role;
 /// store cannot be written.
 pub fn create(args: &KeyArgs) -> Result<()> {
     let Some(role) = Role::parse(&args.role) else {
-        bail!("--role must be portal, clerk, staff, kindergarten, auditor or admin")
+        bail!("--role must be portal, clerk, staff, kindergarten, auditor, admin, head or executor")
     };
-    let scope = scope_for(role, &args.districts, &args.kindergartens)?;
+    let scope = scope_for(
+        role,
+        &args.districts,
+        &args.kindergartens,
+        &args.organisations,
+    )?;
     let now = jiff::Timestamp::now();
     let expires = args.expires.as_deref().map(expiry).transpose()?;
     if expires.is_some_and(|e| e <= now) {

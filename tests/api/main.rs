@@ -13,6 +13,7 @@ mod access;
 mod admission;
 mod applications;
 mod audit;
+mod cases;
 mod counters;
 mod crawl;
 mod documents;

@@ -22,17 +22,25 @@ pub enum Role {
     Auditor,
     /// Everything.
     Admin,
+    /// The head of an organisation that provides a service (a district's education
+    /// department, a school), for its organisations: names executors, signs results,
+    /// decides complaints.
+    Head,
+    /// An executor of an organisation, for its organisations: drafts results.
+    Executor,
 }
 
 impl Role {
     /// Every role.
-    pub const ALL: [Role; 6] = [
+    pub const ALL: [Role; 8] = [
         Self::Portal,
         Self::Clerk,
         Self::Staff,
         Self::Kindergarten,
         Self::Auditor,
         Self::Admin,
+        Self::Head,
+        Self::Executor,
     ];
 
     /// Parses a role name.
@@ -51,6 +59,8 @@ impl Role {
             Self::Kindergarten => "kindergarten",
             Self::Auditor => "auditor",
             Self::Admin => "admin",
+            Self::Head => "head",
+            Self::Executor => "executor",
         }
     }
 }
@@ -234,6 +244,13 @@ roles! {
     Admins = [];
     /// Who may read the officials: auditors, and the administrators.
     OfficialReaders = [Auditor];
+    /// Who files a case: the portal, clerks, a department's staff at its office.
+    CaseFilers = [Portal, Clerk, Staff];
+    /// Who acts on a case within its organisation: clerks (hand-over), heads, executors,
+    /// and a department's staff.
+    CaseWorkers = [Clerk, Staff, Head, Executor];
+    /// Who may read a case: the portal (for the applicant) and whoever works on it.
+    CaseReaders = [Portal, Clerk, Staff, Head, Executor, Auditor];
 }
 
 /// A caller whose role was checked against `R`: an operation that takes an `Auth<R>` cannot

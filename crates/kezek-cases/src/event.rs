@@ -25,10 +25,50 @@ pub enum Outcome {
     Refused,
 }
 
+/// A definition as adopted: the file's name and text (what a replay reads back).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptedDefinition {
+    /// The file's name (`school_admission.atyrau-2014.toml`).
+    pub file: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// A school (or other organisation) that provides services, beside the districts and
+/// kindergartens the queue knows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Organisation {
+    /// Its id.
+    pub id: String,
+    /// `school`.
+    pub kind: String,
+    /// Its name in Kazakh and Russian.
+    pub name: crate::definition::Words,
+    /// Its address in Kazakh and Russian.
+    pub address: crate::definition::Words,
+    /// The district it belongs to.
+    pub district: String,
+}
+
 /// A case event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CaseEvent {
+    /// The service definitions in force from now on (one per service), adopted like the
+    /// queue's policy.
+    DefinitionsAdopted {
+        /// The files.
+        definitions: Vec<AdoptedDefinition>,
+        /// When.
+        at: Timestamp,
+    },
+    /// An organisation is created or its names changed.
+    OrganisationSet {
+        /// The organisation.
+        organisation: Organisation,
+        /// When.
+        at: Timestamp,
+    },
     /// An application was accepted at intake: registered under `case_id`; the head's
     /// resolution is due next.
     Filed {
@@ -150,10 +190,30 @@ pub enum CaseEvent {
 }
 
 impl CaseEvent {
-    /// The case it is about.
+    /// When it happened.
+    #[must_use]
+    pub fn at(&self) -> Timestamp {
+        match self {
+            Self::DefinitionsAdopted { at, .. }
+            | Self::OrganisationSet { at, .. }
+            | Self::Filed { at, .. }
+            | Self::RefusedToAccept { at, .. }
+            | Self::Assigned { at, .. }
+            | Self::Drafted { at, .. }
+            | Self::Returned { at, .. }
+            | Self::Signed { at, .. }
+            | Self::Issued { at, .. }
+            | Self::StepOverdue { at, .. }
+            | Self::Complained { at, .. }
+            | Self::ComplaintDecided { at, .. } => *at,
+        }
+    }
+
+    /// The case it is about (empty for the definitions and organisations).
     #[must_use]
     pub fn case_id(&self) -> &str {
         match self {
+            Self::DefinitionsAdopted { .. } | Self::OrganisationSet { .. } => "",
             Self::Filed { case_id, .. }
             | Self::RefusedToAccept { case_id, .. }
             | Self::Assigned { case_id, .. }
@@ -166,4 +226,28 @@ impl CaseEvent {
             | Self::ComplaintDecided { case_id, .. } => case_id,
         }
     }
+}
+
+/// The domain of the case engine's records in the journal.
+pub const DOMAIN: &str = "cases";
+
+/// `event` as a record of the journal.
+///
+/// # Errors
+/// serde refuses it (it does not for these types).
+pub fn to_extension(event: &CaseEvent) -> Result<kezek_core::event::Extension, serde_json::Error> {
+    Ok(kezek_core::event::Extension {
+        domain: DOMAIN.into(),
+        record: serde_json::to_value(event)?,
+        at: event.at(),
+    })
+}
+
+/// The case event a journal record holds, if it is one (`None`: another domain's; `Some(Err)`:
+/// a record of this domain that is not a case event).
+#[must_use]
+pub fn from_extension(
+    e: &kezek_core::event::Extension,
+) -> Option<Result<CaseEvent, serde_json::Error>> {
+    (e.domain == DOMAIN).then(|| serde_json::from_value(e.record.clone()))
 }

@@ -128,6 +128,7 @@ pub struct ApplyError(pub String);
 #[derive(Debug, Clone)]
 pub struct Cases {
     definitions: BTreeMap<String, Definition>,
+    organisations: BTreeMap<String, crate::event::Organisation>,
     calendar: Calendar,
     hours: OfficeHours,
     by_id: BTreeMap<String, Case>,
@@ -139,10 +140,44 @@ impl Cases {
     pub fn new(definitions: Vec<Definition>, calendar: Calendar, hours: OfficeHours) -> Self {
         Self {
             definitions: definitions.into_iter().map(|d| (d.id.clone(), d)).collect(),
+            organisations: BTreeMap::new(),
             calendar,
             hours,
             by_id: BTreeMap::new(),
         }
+    }
+
+    /// The cases the journal's records (`extensions`, in order) give, under `calendar`.
+    ///
+    /// # Errors
+    /// A record that is not a case event, or does not apply.
+    pub fn from_journal(
+        extensions: &[(kezek_core::model::Seq, kezek_core::event::Extension)],
+        calendar: Calendar,
+        hours: OfficeHours,
+    ) -> Result<Self, ApplyError> {
+        let mut cases = Self::new(Vec::new(), calendar, hours);
+        for (seq, e) in extensions {
+            if let Some(event) = crate::event::from_extension(e) {
+                let event =
+                    event.map_err(|err| ApplyError(format!("journal record {seq}: {err}")))?;
+                cases
+                    .apply(&event)
+                    .map_err(|err| ApplyError(format!("journal record {seq}: {err}")))?;
+            }
+        }
+        Ok(cases)
+    }
+
+    /// Organisation `id` (a school).
+    #[must_use]
+    pub fn organisation(&self, id: &str) -> Option<&crate::event::Organisation> {
+        self.organisations.get(id)
+    }
+
+    /// Every organisation, by id.
+    pub fn organisations(&self) -> impl Iterator<Item = &crate::event::Organisation> {
+        self.organisations.values()
     }
 
     /// The definition of `service`.
@@ -190,6 +225,21 @@ impl Cases {
     /// It does not follow from the cases as they are.
     pub fn apply(&mut self, event: &CaseEvent) -> Result<(), ApplyError> {
         match event {
+            CaseEvent::DefinitionsAdopted { definitions, .. } => {
+                let mut read = BTreeMap::new();
+                for d in definitions {
+                    let def = Definition::from_toml(&d.text)
+                        .map_err(|e| ApplyError(format!("{}: {e}", d.file)))?;
+                    read.insert(def.id.clone(), def);
+                }
+                self.definitions = read;
+                Ok(())
+            }
+            CaseEvent::OrganisationSet { organisation, .. } => {
+                self.organisations
+                    .insert(organisation.id.clone(), organisation.clone());
+                Ok(())
+            }
             CaseEvent::Filed { .. } | CaseEvent::RefusedToAccept { .. } => self.apply_filing(event),
             CaseEvent::Complained { .. } | CaseEvent::ComplaintDecided { .. } => {
                 self.apply_complaint(event)

@@ -269,6 +269,19 @@ impl Organisation {
     }
 }
 
+/// A record of another part of the service kept in the same journal (the case engine of the
+/// departments' other services: domain `cases`). The queue's state learns nothing of it but
+/// keeps it, in order, so that a snapshot carries it and its owner rebuilds from it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extension {
+    /// Whose record it is (`cases`).
+    pub domain: String,
+    /// The record, as its owner writes it.
+    pub record: serde_json::Value,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// An authority key put in force (`authority_adopted`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorityAdoption {
@@ -656,6 +669,8 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A record of another part of the service (see [`Extension`]).
+    Extension(Box<Extension>),
     /// An official's signing certificate is installed (it replaces one installed before).
     CertificateInstalled(Box<InstalledCertificate>),
     /// An API key belongs to an official: what it does from now on is that person's act.
@@ -671,7 +686,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 24] = [
+    pub const KINDS: [&'static str; 25] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -696,6 +711,7 @@ impl Event {
         "official_left",
         "key_bound",
         "certificate_installed",
+        "extension",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -726,6 +742,7 @@ impl Event {
             Self::OfficialLeft { .. } => "official_left",
             Self::KeyBound { .. } => "key_bound",
             Self::CertificateInstalled(_) => "certificate_installed",
+            Self::Extension(_) => "extension",
         }
     }
 }

@@ -258,6 +258,7 @@ impl Ready {
         if app.node().writes() {
             app.journal_authority().await?;
             app.journal_policy().await?;
+            app.journal_definitions().await?;
             app.sync_keys().await?;
             if let Some(demo) = demo {
                 demo.load(&app, store.as_ref()).await?;

@@ -309,6 +309,24 @@ impl App {
                         ))))
                     })?;
                 }
+                // The case engine's records, in the same order (the state's lock held).
+                {
+                    let mut cases = self.cases.write();
+                    for (seq, event) in &events {
+                        let kezek_core::Event::Extension(e) = event else {
+                            continue;
+                        };
+                        if let Some(case) = kezek_cases::event::from_extension(e) {
+                            case.map_err(|err| err.to_string())
+                                .and_then(|c| cases.apply(&c).map_err(|err| err.to_string()))
+                                .map_err(|why| {
+                                    AppError::Unavailable(Unavailable::Poisoned(Arc::from(
+                                        format!("journal record {seq}: {why}"),
+                                    )))
+                                })?;
+                        }
+                    }
+                }
                 // Another node adopted (or rotated in) a key this one does not hold: it must
                 // not sign anything more.
                 crate::keys::pin::in_force(&state, &self.authority).map_err(|e| {

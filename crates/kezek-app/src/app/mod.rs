@@ -71,6 +71,10 @@ pub struct App {
     pub(crate) budgets: budgets::Counted,
     /// The officials' signing identities this node holds.
     pub(crate) signing: RwLock<Arc<crate::keys::identities::Signing>>,
+    /// The cases of the departments' other services, as the journal's case records leave
+    /// them. Written only under the state's write lock (a case command is decided and
+    /// journaled in the same critical section as any other), so the order is the journal's.
+    pub(crate) cases: RwLock<kezek_cases::Cases>,
 }
 
 /// The API keys by token hash, and what keeps them in step with the store.

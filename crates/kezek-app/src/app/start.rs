@@ -165,6 +165,12 @@ impl App {
     ) -> Result<Arc<Self>, StartError> {
         let ring = KeyRing::default();
         ring.reload(store.as_ref())?;
+        let cases = kezek_cases::Cases::from_journal(
+            state.extensions(),
+            state.policy().calendar.clone(),
+            kezek_cases::OfficeHours::default(),
+        )
+        .map_err(|e| StartError::Snapshot(format!("the journal's cases do not apply: {e}")))?;
         Ok(Arc::new(Self {
             sequencer: super::Sequencer::new(state.last_seq()),
             health: super::Health::new(state.last_seq().get()),
@@ -186,6 +192,7 @@ impl App {
             node: super::cluster::Node::default(),
             budgets: super::budgets::Counted::default(),
             signing: RwLock::new(Arc::default()),
+            cases: RwLock::new(cases),
         }))
     }
 }

@@ -139,6 +139,13 @@ pub fn installation_against(
             })
         }
     };
+    // The case engine's records apply, in order, to the cases they describe.
+    kezek_cases::Cases::from_journal(
+        state.extensions(),
+        state.policy().calendar.clone(),
+        kezek_cases::OfficeHours::default(),
+    )
+    .map_err(|e| AuditError::Record(format!("the cases: {e}")))?;
     let signers = Signers::of(&state, &authority);
     for h in heads.iter().filter(|h| h.signature.is_some()) {
         let public = signers.at(Seq::new(h.seq), "signed heads")?;

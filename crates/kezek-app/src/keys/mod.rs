@@ -83,19 +83,29 @@ pub fn scope_for(
     role: Role,
     districts: &[String],
     kindergartens: &[String],
+    organisations: &[String],
 ) -> Result<Vec<String>, KeyCreateError> {
+    let given = [
+        !districts.is_empty(),
+        !kindergartens.is_empty(),
+        !organisations.is_empty(),
+    ];
     match role {
-        Role::Staff | Role::Clerk if districts.is_empty() => Err(KeyCreateError::Scope(
-            "a staff or clerk key needs at least one --district",
+        Role::Staff | Role::Clerk if given == [true, false, false] => Ok(districts.to_vec()),
+        Role::Staff | Role::Clerk => Err(KeyCreateError::Scope(
+            "a staff or clerk key needs at least one --district, and nothing else",
         )),
-        Role::Kindergarten if kindergartens.is_empty() => Err(KeyCreateError::Scope(
-            "a kindergarten key needs at least one --kindergarten",
+        Role::Kindergarten if given == [false, true, false] => Ok(kindergartens.to_vec()),
+        Role::Kindergarten => Err(KeyCreateError::Scope(
+            "a kindergarten key needs at least one --kindergarten, and nothing else",
         )),
-        Role::Staff | Role::Clerk if kindergartens.is_empty() => Ok(districts.to_vec()),
-        Role::Kindergarten if districts.is_empty() => Ok(kindergartens.to_vec()),
-        _ if districts.is_empty() && kindergartens.is_empty() => Ok(Vec::new()),
+        Role::Head | Role::Executor if given == [false, false, true] => Ok(organisations.to_vec()),
+        Role::Head | Role::Executor => Err(KeyCreateError::Scope(
+            "a head or executor key needs at least one --organisation (a district or a school), and nothing else",
+        )),
+        _ if given == [false, false, false] => Ok(Vec::new()),
         _ => Err(KeyCreateError::Scope(
-            "--district is for staff and clerk keys and --kindergarten for kindergarten keys",
+            "--district is for staff and clerk keys, --kindergarten for kindergarten keys, --organisation for head and executor keys",
         )),
     }
 }

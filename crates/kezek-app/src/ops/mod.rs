@@ -9,6 +9,7 @@ pub mod actions;
 pub mod applications;
 pub mod authority;
 pub mod casefile;
+pub mod cases;
 pub mod catalog;
 pub mod certificates;
 pub mod dashboard;

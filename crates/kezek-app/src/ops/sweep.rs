@@ -50,6 +50,7 @@ impl App {
             )
             .await?;
         }
+        self.sweep_cases().await?;
         Ok(())
     }
 

@@ -138,7 +138,7 @@ pub async fn show(
                         tr data-kind=(e.kind) { td class="num" { (e.seq) }
                              td { (e.at.parse().map_or_else(|_| e.at.clone(), |at| local_time(at, offset))) }
                              td { (actor(e, lang)) }
-                             td { (t(&format!("ev_{}", e.kind), lang))
+                             td { (t(&event_key(e), lang))
                                   @if let Some(reason) = &subject.reason { ": " (code(&format!("lapse_{reason}"), lang)) } }
                              td { (subject_words(subject)) }
                              td { code { (e.hash.get(..16).unwrap_or(&e.hash)) "…" } } }
@@ -152,6 +152,18 @@ pub async fn show(
         }
     };
     html(&ctx, StatusCode::OK, page(&ctx, t("audit", lang), body))
+}
+
+/// The words key of event `e`: a case engine's record by its own kind.
+fn event_key(e: &kezek_app::views::JournalEvent) -> String {
+    match e
+        .payload
+        .pointer("/record/kind")
+        .and_then(serde_json::Value::as_str)
+    {
+        Some(kind) if e.kind == "extension" => format!("ev_case_{kind}"),
+        _ => format!("ev_{}", e.kind),
+    }
 }
 
 /// Who acted: the official by name and position, with the key; or the key.

@@ -110,6 +110,10 @@ impl State {
                 ..
             } => super::official::apply_bound(self, key_id, official_id),
             Event::CertificateInstalled(c) => self.install_certificate(c),
+            Event::Extension(e) => {
+                self.keep_extension(seq, e);
+                Ok(())
+            }
         }
         .map_err(fail)?;
         self.advance(seq);

@@ -118,6 +118,8 @@ pub struct State {
     officials: Vec<OfficialRecord>,
     /// The official each bound API key belongs to (key id → index into `officials`).
     key_officials: FxHashMap<Box<str>, usize>,
+    /// The records of other parts of the service, with their seqs, in order.
+    extensions: Vec<(Seq, crate::event::Extension)>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -151,6 +153,7 @@ impl State {
             authorities: Vec::new(),
             officials: Vec::new(),
             key_officials: FxHashMap::default(),
+            extensions: Vec::new(),
             pending: None,
         }
     }
@@ -208,6 +211,17 @@ impl State {
     /// Records the journaled adoption of an authority key.
     pub(crate) fn adopt_authority(&mut self, key: AuthorityKey) {
         self.authorities.push(key);
+    }
+
+    /// The records of other parts of the service kept in the journal, with their seqs.
+    #[must_use]
+    pub fn extensions(&self) -> &[(Seq, crate::event::Extension)] {
+        &self.extensions
+    }
+
+    /// Keeps a record of another part of the service.
+    pub(crate) fn keep_extension(&mut self, seq: Seq, e: &crate::event::Extension) {
+        self.extensions.push((seq, e.clone()));
     }
 
     /// Every official, in the order named.

@@ -95,6 +95,8 @@ struct ImageRef<'a> {
     #[serde(with = "json")]
     officials: &'a [super::OfficialRecord],
     key_officials: Vec<(&'a str, usize)>,
+    #[serde(with = "json")]
+    extensions: &'a [(Seq, crate::event::Extension)],
 }
 
 #[derive(Serialize)]
@@ -128,6 +130,8 @@ struct Image<'a> {
     #[serde(with = "json")]
     officials: Vec<super::OfficialRecord>,
     key_officials: Vec<(Box<str>, usize)>,
+    #[serde(with = "json")]
+    extensions: Vec<(Seq, crate::event::Extension)>,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +187,7 @@ impl State {
             authorities: &self.authorities,
             officials: &self.officials,
             key_officials: self.key_bindings(),
+            extensions: &self.extensions,
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -370,6 +375,7 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     }
     state.officials = image.officials;
     state.key_officials = image.key_officials.into_iter().collect();
+    state.extensions = image.extensions;
     Ok(state)
 }
 

@@ -1,6 +1,7 @@
 //! The routes, one private module per audience, merged with their OpenAPI descriptions.
 
 mod audit;
+mod cases;
 mod catalog;
 mod documents;
 mod kindergarten;
@@ -30,5 +31,6 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(catalog::routes())
         .merge(notifications::routes())
         .merge(officials::routes())
+        .merge(cases::routes())
         .merge(operations::routes())
 }

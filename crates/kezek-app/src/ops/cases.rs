@@ -1,0 +1,695 @@
+//! The departments' other services (`kezek_cases`): the definitions in force (adopted into the
+//! journal at the first start, like the policy), the organisations that provide them, cases
+//! filed, worked on, signed and issued, complaints, and the late steps the sweep journals.
+//! A case command is decided on the cases under the state's write lock and journaled as the
+//! case engine's records (`extension`, domain `cases`), so the journal's order is the cases'.
+
+use crate::access::{Auth, Caller, CaseFilers, CaseReaders, CaseWorkers, Role, Staff};
+use crate::app::write::Written;
+use crate::{App, AppError};
+use jiff::Timestamp;
+use kezek_cases::command::{self, File};
+use kezek_cases::definition::{Channel, Provider, Words};
+use kezek_cases::event::{AdoptedDefinition, Applicant, CaseEvent, Organisation, Outcome};
+use kezek_cases::state::{Case, Cases};
+use kezek_core::command::Refusal;
+use kezek_core::Event;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// The definitions Kezek ships (`services/*.toml`), one variant per service adopted at a
+/// journal's first start: the first of each service by file name.
+const BUILTIN: [(&str, &str); 6] = [
+    (
+        "adopter_registration.mangystau-2018.toml",
+        include_str!("../../../../services/adopter_registration.mangystau-2018.toml"),
+    ),
+    (
+        "education_document_duplicate.atyrau-2014.toml",
+        include_str!("../../../../services/education_document_duplicate.atyrau-2014.toml"),
+    ),
+    (
+        "education_document_duplicate.east-kazakhstan-2014.toml",
+        include_str!("../../../../services/education_document_duplicate.east-kazakhstan-2014.toml"),
+    ),
+    (
+        "externat_permission.atyrau-2014.toml",
+        include_str!("../../../../services/externat_permission.atyrau-2014.toml"),
+    ),
+    (
+        "externat_permission.east-kazakhstan-2014.toml",
+        include_str!("../../../../services/externat_permission.east-kazakhstan-2014.toml"),
+    ),
+    (
+        "school_admission.atyrau-2014.toml",
+        include_str!("../../../../services/school_admission.atyrau-2014.toml"),
+    ),
+];
+
+/// A service as `GET /v1/services` lists it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ServiceView {
+    /// Its id.
+    pub service: String,
+    /// The regional variant in force.
+    pub variant: String,
+    /// Its regulation.
+    pub regulation: String,
+    /// Its name.
+    #[schema(value_type = Object)]
+    pub name: Words,
+    /// Who provides it: `district`, `school`, `kindergarten`.
+    pub provider: String,
+    /// Where it is applied for.
+    #[schema(value_type = Vec<String>)]
+    pub channels: Vec<Channel>,
+    /// The documents of each channel, by id, and their names.
+    #[schema(value_type = Object)]
+    pub documents: serde_json::Value,
+    /// The steps with their limits.
+    #[schema(value_type = Object)]
+    pub steps: serde_json::Value,
+    /// The form's fields.
+    #[schema(value_type = Object)]
+    pub fields: serde_json::Value,
+}
+
+/// A case as the API shows it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseView {
+    /// Its number.
+    pub case_id: String,
+    /// The service.
+    pub service: String,
+    /// The organisation that provides it.
+    pub provider: String,
+    /// `refused_to_accept`, `awaiting_resolution`, `in_work`, `awaiting_signature`,
+    /// `awaiting_issue`, `issued`.
+    pub status: String,
+    /// Each step: who acts, when it started, when it is due, when it was done, whether late.
+    #[schema(value_type = Object)]
+    pub steps: serde_json::Value,
+    /// The documents missing, when it was refused at intake.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// The draft's outcome (`granted`, `refused`) and grounds, once drafted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub outcome: Option<serde_json::Value>,
+    /// The complaints.
+    #[schema(value_type = Object)]
+    pub complaints: serde_json::Value,
+    /// The journal's seq this view reflects.
+    pub as_of_seq: u64,
+}
+
+impl CaseView {
+    fn of(c: &Case, now: Timestamp, seq: u64) -> Self {
+        let steps = c
+            .steps
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "step": s.id, "started": s.started, "due": s.due, "done": s.done,
+                    "late": s.done.is_none() && s.due.is_some_and(|d| d < now) || s.overdue,
+                })
+            })
+            .collect();
+        let complaints = c
+            .complaints
+            .iter()
+            .map(|k| {
+                serde_json::json!({
+                    "complaint": k.number, "text": k.text, "at": k.at, "due": k.due,
+                    "decision": k.decided.as_ref().map(|(upheld, reasons, at)| serde_json::json!({"upheld": upheld, "reasons": reasons, "at": at})),
+                })
+            })
+            .collect();
+        Self {
+            case_id: c.id.clone(),
+            service: c.service.clone(),
+            provider: c.provider.clone(),
+            status: c.status.as_str().to_owned(),
+            steps: serde_json::Value::Array(steps),
+            missing: if c.status == kezek_cases::state::Status::RefusedToAccept {
+                c.documents.clone()
+            } else {
+                Vec::new()
+            },
+            outcome: c.outcome.as_ref().map(|(o, grounds, note)| {
+                serde_json::json!({"outcome": o, "grounds": grounds, "note": note})
+            }),
+            complaints: serde_json::Value::Array(complaints),
+            as_of_seq: seq,
+        }
+    }
+}
+
+/// A case to file, as `POST /v1/services/{service}/cases` takes it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCase {
+    /// The organisation asked (a district id, or a school's id).
+    pub provider: String,
+    /// `office`, `service_center` or `portal`.
+    #[schema(value_type = String)]
+    pub channel: Channel,
+    /// Who asks: `{"iin", "name"}`.
+    #[schema(value_type = Object)]
+    pub applicant: Applicant,
+    /// The form, by the service's field keys.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form: BTreeMap<String, serde_json::Value>,
+    /// The documents handed in, by id.
+    #[serde(default)]
+    pub documents: Vec<String>,
+}
+
+/// An act on a case.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(tag = "act", rename_all = "snake_case", deny_unknown_fields)]
+pub enum CaseAct {
+    /// The head names the executor.
+    Assign {
+        /// Who (their key id or official id).
+        executor: String,
+    },
+    /// The executor's draft.
+    Draft {
+        /// `granted` or `refused`.
+        #[schema(value_type = String)]
+        outcome: Outcome,
+        /// The refusal's grounds (codes of the service).
+        #[serde(default)]
+        grounds: Vec<String>,
+        /// The executor's words (required for a refusal).
+        #[serde(default)]
+        note: String,
+    },
+    /// The head signs.
+    Sign,
+    /// The head sends the draft back.
+    Return {
+        /// Why.
+        comment: String,
+    },
+    /// The paper result is handed over.
+    HandOver,
+    /// The applicant complains.
+    Complain {
+        /// What they say.
+        text: String,
+    },
+    /// The head decides a complaint.
+    DecideComplaint {
+        /// Which.
+        complaint: u32,
+        /// Upheld or not.
+        upheld: bool,
+        /// Why.
+        reasons: String,
+    },
+}
+
+/// An organisation (a school) as set.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OrganisationView {
+    /// Its id.
+    pub id: String,
+    /// `school`.
+    pub kind: String,
+    /// Its name in Kazakh and Russian.
+    #[schema(value_type = Object)]
+    pub name: Words,
+    /// Its address in Kazakh and Russian.
+    #[schema(value_type = Object)]
+    pub address: Words,
+    /// Its district.
+    pub district: String,
+}
+
+/// An organisation (a school) as `PUT /v1/organisations/{id}` takes it.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationForm {
+    /// `school`.
+    pub kind: String,
+    /// Its name in Kazakh and Russian.
+    #[schema(value_type = Object)]
+    pub name: Words,
+    /// Its address in Kazakh and Russian.
+    #[schema(value_type = Object)]
+    pub address: Words,
+    /// The district it belongs to.
+    pub district: String,
+}
+
+/// The district of organisation `provider` for `service` (a district is its own).
+fn district_of_provider(
+    cases: &Cases,
+    state: &kezek_core::State,
+    service: &str,
+    provider: &str,
+) -> Option<String> {
+    match cases.definition(service)?.provider {
+        Provider::District => Some(provider.to_owned()),
+        Provider::School => cases.organisation(provider).map(|o| o.district.clone()),
+        Provider::Kindergarten => kezek_core::model::KindergartenId::parse(provider)
+            .ok()
+            .and_then(|k| state.kindergarten_by_id(&k))
+            .map(|(k, _)| crate::access::district_of_kindergarten(state, k).to_owned()),
+    }
+}
+
+/// Whether `caller` may see case `c`: heads and executors of its organisation, clerks and
+/// staff of its district, the portal (for the applicant), auditors and admin.
+fn may_see(
+    caller: &Caller,
+    cases: &Cases,
+    state: &kezek_core::State,
+    c: &Case,
+) -> Result<(), AppError> {
+    match caller.role {
+        Role::Head | Role::Executor => caller.require_scope(caller.role, &c.provider),
+        Role::Clerk | Role::Staff => {
+            let district =
+                district_of_provider(cases, state, &c.service, &c.provider).unwrap_or_default();
+            caller.district_scope(&district)
+        }
+        _ => Ok(()),
+    }
+}
+
+fn refused(r: Refusal) -> AppError {
+    AppError::Refused(r)
+}
+
+impl App {
+    /// Adopts Kezek's own service definitions if the journal has none yet (its first start,
+    /// or the first after the upgrade). Returns whether it wrote.
+    ///
+    /// # Errors
+    /// The journal cannot be written.
+    pub async fn journal_definitions(self: &Arc<Self>) -> Result<bool, AppError> {
+        if self.cases.read().definitions().next().is_some() {
+            return Ok(false);
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        let definitions: Vec<AdoptedDefinition> = BUILTIN
+            .iter()
+            .filter(|(file, _)| seen.insert(file.split('.').next().unwrap_or(file)))
+            .map(|(file, text)| AdoptedDefinition {
+                file: (*file).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect();
+        self.case_write(
+            &Caller::operator(),
+            move |_, at, _| Ok(vec![CaseEvent::DefinitionsAdopted { definitions, at }]),
+            |_, _| Written::json(200, &serde_json::Value::Null),
+        )
+        .await
+        .map(|_| true)
+    }
+
+    /// Decides a case command on the cases and journals its events, under the state's write
+    /// lock; `answer` is made from the cases afterwards.
+    async fn case_write(
+        self: &Arc<Self>,
+        caller: &Caller,
+        decide: impl FnOnce(&Cases, Timestamp, u64) -> Result<Vec<CaseEvent>, Refusal> + Send,
+        answer: impl FnOnce(&Cases, &[CaseEvent]) -> Written + Send,
+    ) -> Result<Written, AppError> {
+        let app = Arc::clone(self);
+        let decided: Arc<parking_lot::Mutex<Vec<CaseEvent>>> = Arc::default();
+        let kept = Arc::clone(&decided);
+        let cases = Arc::clone(self);
+        self.write_events(
+            caller,
+            None,
+            move |state, at| {
+                let mut c = app.cases.write();
+                let next = state.last_seq().get() + 1;
+                let events = decide(&c, at, next).map_err(refused)?;
+                let mut out = Vec::with_capacity(events.len());
+                for e in &events {
+                    c.apply(e).map_err(|err| {
+                        AppError::Unavailable(crate::error::Unavailable::Poisoned(Arc::from(
+                            format!("a case event did not apply: {err}"),
+                        )))
+                    })?;
+                    let record = kezek_cases::event::to_extension(e)
+                        .map_err(|err| AppError::invalid("case", "invalid", err.to_string()))?;
+                    out.push(Event::Extension(Box::new(record)));
+                }
+                *kept.lock() = events;
+                Ok(out)
+            },
+            move |_, _, _| answer(&cases.cases.read(), &decided.lock()),
+        )
+        .await
+    }
+
+    /// The services in force.
+    #[must_use]
+    pub fn services(&self) -> Vec<ServiceView> {
+        self.cases
+            .read()
+            .definitions()
+            .map(|d| ServiceView {
+                service: d.id.clone(),
+                variant: d.variant.clone(),
+                regulation: d.regulation.clone(),
+                name: d.name.clone(),
+                provider: serde_json::to_value(d.provider)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default(),
+                channels: d.channels.clone(),
+                documents: serde_json::json!({"by_channel": d.documents, "names": d.document_words}),
+                steps: serde_json::to_value(&d.steps).unwrap_or_default(),
+                fields: serde_json::to_value(&d.fields).unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    /// Creates or renames organisation `id` (a school) of a district the caller's scope holds.
+    ///
+    /// # Errors
+    /// Out of scope, an unknown district, a field that does not read.
+    pub async fn set_organisation(
+        self: &Arc<Self>,
+        auth: &Auth<Staff>,
+        id: &str,
+        form: OrganisationForm,
+    ) -> Result<Written, AppError> {
+        auth.caller().staff_scope(&form.district)?;
+        let plain = !id.is_empty()
+            && id.len() <= 32
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !plain {
+            return Err(AppError::invalid(
+                "id",
+                "invalid_id",
+                "1 to 32 letters, digits, - and _",
+            ));
+        }
+        if form.kind != "school" {
+            return Err(AppError::invalid("kind", "invalid_kind", "must be school"));
+        }
+        for (field, text) in [
+            ("name.kk", &form.name.kk),
+            ("name.ru", &form.name.ru),
+            ("address.kk", &form.address.kk),
+            ("address.ru", &form.address.ru),
+        ] {
+            if !kezek_core::model::text::is_place_name(text.trim()) {
+                return Err(AppError::invalid(
+                    field,
+                    "invalid_name",
+                    "must be printable text with a letter or digit",
+                ));
+            }
+        }
+        let known = self.peek(|s| {
+            kezek_core::model::DistrictId::parse(&form.district)
+                .is_ok_and(|d| s.district_index(&d).is_some())
+        })?;
+        if !known {
+            return Err(AppError::invalid(
+                "district",
+                "unknown_district",
+                "is not a district of the journal",
+            ));
+        }
+        let organisation = Organisation {
+            id: id.to_owned(),
+            kind: form.kind,
+            name: form.name,
+            address: form.address,
+            district: form.district,
+        };
+        self.case_write(
+            auth.caller(),
+            move |_, at, _| Ok(vec![CaseEvent::OrganisationSet { organisation, at }]),
+            |c, events| {
+                let set = events.first().and_then(|e| match e {
+                    CaseEvent::OrganisationSet { organisation, .. } => {
+                        c.organisation(&organisation.id)
+                    }
+                    _ => None,
+                });
+                match set {
+                    Some(o) => Written::json(
+                        200,
+                        &OrganisationView {
+                            id: o.id.clone(),
+                            kind: o.kind.clone(),
+                            name: o.name.clone(),
+                            address: o.address.clone(),
+                            district: o.district.clone(),
+                        },
+                    ),
+                    None => Written::json(500, &serde_json::Value::Null),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Files a case: 201 with the case, or 422 when documents are missing (the case refused
+    /// at intake, with what is missing).
+    ///
+    /// # Errors
+    /// An unknown service or provider, a channel the caller may not file on, a form that
+    /// does not read (every field named).
+    pub async fn file_case(
+        self: &Arc<Self>,
+        auth: &Auth<CaseFilers>,
+        service: &str,
+        new: NewCase,
+    ) -> Result<Written, AppError> {
+        let caller = auth.caller();
+        let channel_ok = match caller.role {
+            Role::Portal => new.channel == Channel::Portal,
+            Role::Clerk => new.channel != Channel::Portal,
+            Role::Staff => new.channel == Channel::Office,
+            _ => true,
+        };
+        if !channel_ok {
+            return Err(AppError::invalid(
+                "channel",
+                "channel_not_allowed",
+                "this key does not file on this channel",
+            ));
+        }
+        // The state's lock first, then the cases': the order every writer takes them in.
+        let district = self
+            .peek(|s| {
+                let cases = self.cases.read();
+                cases
+                    .definition(service)
+                    .map(|_| district_of_provider(&cases, s, service, &new.provider))
+            })?
+            .ok_or_else(|| AppError::not_found("service", service))?
+            .ok_or_else(|| {
+                AppError::invalid(
+                    "provider",
+                    "unknown_provider",
+                    "is not an organisation that provides this service",
+                )
+            })?;
+        caller.district_scope(&district)?;
+        let service = service.to_owned();
+        self.case_write(
+            caller,
+            move |cases, at, next| {
+                // Numbered by the journal record that files it, as applications are.
+                let case_id = format!("KZC{next:010}");
+                File {
+                    case_id,
+                    service,
+                    provider: new.provider,
+                    channel: new.channel,
+                    applicant: new.applicant,
+                    form: new.form,
+                    documents: new.documents,
+                    at,
+                }
+                .decide(cases)
+            },
+            |cases, events| {
+                let id = events.first().map(CaseEvent::case_id).unwrap_or_default();
+                match cases.case(id) {
+                    Some(c) if c.status == kezek_cases::state::Status::RefusedToAccept => {
+                        let problem = crate::problem::Problem::new(
+                            422,
+                            "Unprocessable Entity",
+                            "refused_to_accept",
+                            "the application is not accepted: the documents in missing are to be brought",
+                        )
+                        .with("case_id", c.id.as_str())
+                        .with("missing", c.documents.clone());
+                        Written {
+                            status: 422,
+                            body: problem.to_bytes(),
+                        }
+                    }
+                    Some(c) => Written::json(201, &CaseView::of(c, c.filed_at, 0)),
+                    None => Written::json(500, &serde_json::Value::Null),
+                }
+            },
+        )
+        .await
+    }
+
+    /// Case `id`, for whoever may see it.
+    ///
+    /// # Errors
+    /// Unknown, or out of the caller's scope.
+    pub fn case(&self, auth: &Auth<CaseReaders>, id: &str) -> Result<CaseView, AppError> {
+        let now = self.now();
+        self.peek(|s| {
+            let cases = self.cases.read();
+            let c = cases
+                .case(id)
+                .ok_or_else(|| AppError::not_found("case", id))?;
+            may_see(auth.caller(), &cases, s, c)?;
+            Ok(CaseView::of(c, now, s.last_seq().get()))
+        })?
+    }
+
+    /// An act on case `id`: who may do it is its role — the head names the executor, signs,
+    /// sends back and decides complaints; the executor drafts; a clerk or the head hands the
+    /// paper over; the portal (for the applicant) or a clerk complains.
+    ///
+    /// # Errors
+    /// Not the caller's to do, out of scope, or not where the case is.
+    pub async fn case_act(
+        self: &Arc<Self>,
+        auth: &Auth<CaseReaders>,
+        id: &str,
+        act: CaseAct,
+    ) -> Result<Written, AppError> {
+        use Role::{Clerk, Executor, Head, Portal};
+        let caller = auth.caller();
+        let allowed: &[Role] = match &act {
+            CaseAct::Assign { .. }
+            | CaseAct::Sign
+            | CaseAct::Return { .. }
+            | CaseAct::DecideComplaint { .. } => &[Head],
+            CaseAct::Draft { .. } => &[Executor],
+            CaseAct::HandOver => &[Clerk, Head],
+            CaseAct::Complain { .. } => &[Portal, Clerk],
+        };
+        caller.require(allowed)?;
+        self.peek(|s| {
+            let cases = self.cases.read();
+            let c = cases
+                .case(id)
+                .ok_or_else(|| AppError::not_found("case", id))?;
+            may_see(caller, &cases, s, c)
+        })??;
+        let id = id.to_owned();
+        let answer_id = id.clone();
+        self.case_write(
+            caller,
+            move |cases, at, _| match act {
+                CaseAct::Assign { executor } => command::assign(cases, &id, &executor, at),
+                CaseAct::Draft {
+                    outcome,
+                    grounds,
+                    note,
+                } => command::draft(cases, &id, (outcome, grounds, &note), at),
+                CaseAct::Sign => command::sign(cases, &id, at),
+                CaseAct::Return { comment } => command::send_back(cases, &id, &comment, at),
+                CaseAct::HandOver => command::hand_over(cases, &id, at),
+                CaseAct::Complain { text } => command::complain(cases, &id, &text, at),
+                CaseAct::DecideComplaint {
+                    complaint,
+                    upheld,
+                    reasons,
+                } => command::decide_complaint(cases, &id, (complaint, upheld, &reasons), at),
+            },
+            move |cases, events| match cases.case(&answer_id) {
+                Some(c) => Written::json(
+                    200,
+                    &CaseView::of(c, events.first().map_or(c.filed_at, CaseEvent::at), 0),
+                ),
+                None => Written::json(500, &serde_json::Value::Null),
+            },
+        )
+        .await
+    }
+
+    /// The cases of organisation `org`, optionally at `step` or only the late ones.
+    ///
+    /// # Errors
+    /// Out of the caller's scope.
+    pub fn organisation_cases(
+        &self,
+        auth: &Auth<CaseWorkers>,
+        org: &str,
+        (step, late): (Option<&str>, bool),
+    ) -> Result<Vec<CaseView>, AppError> {
+        let now = self.now();
+        let caller = auth.caller();
+        let mine: Vec<CaseView> = self
+            .peek(|s| {
+                let cases = self.cases.read();
+                cases
+                    .cases()
+                    .filter(|c| c.provider == org)
+                    .filter(|c| may_see(caller, &cases, s, c).is_ok())
+                    .map(|c| CaseView::of(c, now, s.last_seq().get()))
+                    .collect::<Vec<_>>()
+            })?
+            .into_iter()
+            .filter(|v| {
+                let at_step = step.is_none_or(|s| {
+                    v.steps.as_array().is_some_and(|steps| {
+                        steps.iter().any(|x| {
+                            x["step"] == s && x["started"].is_string() && x["done"].is_null()
+                        })
+                    })
+                });
+                let is_late = !late
+                    || v.steps
+                        .as_array()
+                        .is_some_and(|steps| steps.iter().any(|x| x["late"] == true));
+                at_step && is_late
+            })
+            .collect();
+        if mine.is_empty() {
+            // Say nothing of an organisation out of scope.
+            match caller.role {
+                Role::Head | Role::Executor => caller.require_scope(caller.role, org)?,
+                _ => {}
+            }
+        }
+        Ok(mine)
+    }
+
+    /// Journals each step whose limit has passed, once (the sweep).
+    ///
+    /// # Errors
+    /// The journal cannot be written.
+    pub async fn sweep_cases(self: &Arc<Self>) -> Result<usize, AppError> {
+        let now = self.now();
+        if command::overdue(&self.cases.read(), now).is_empty() {
+            return Ok(0);
+        }
+        let written = self
+            .case_write(
+                &Caller::system(),
+                move |cases, at, _| Ok(command::overdue(cases, at)),
+                |_, events| Written::json(200, &events.len()),
+            )
+            .await?;
+        Ok(serde_json::from_slice(&written.body).unwrap_or(0))
+    }
+}

@@ -1,0 +1,243 @@
+//! The departments' other services over HTTP: the services in force, a school, a case
+//! refused at intake for a missing document, a case from application to a handed-over result,
+//! a late step on the worklist journaled once, a complaint decided; the journal verifies.
+
+use crate::harness::{spawn_app, AUDITOR, CLERK, PORTAL, STAFF};
+use kezek_app::access::Role;
+use kezek_app::keys::authority::Authority;
+use kezek_app::keys::NewKey;
+use serde_json::{json, Value};
+
+fn child() -> Value {
+    let iin = kezek_core::model::Iin::compose(jiff::civil::date(2019, 5, 1), true, 3)
+        .unwrap()
+        .to_string();
+    json!({"name": "Аружан Бекова", "iin": iin, "birth_date": "2019-05-01"})
+}
+
+#[tokio::test]
+async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_about() {
+    let (app, store) = spawn_app().await;
+    assert!(app.app.journal_definitions().await.unwrap());
+    assert!(
+        !app.app.journal_definitions().await.unwrap(),
+        "adopted once"
+    );
+    app.kindergarten("K1", "D1", 1).await;
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role, scope: &[&str]| {
+        let new = NewKey {
+            role,
+            scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let (head, executor) = (key(Role::Head, &["SCH1"]), key(Role::Executor, &["SCH1"]));
+    let district_head = key(Role::Head, &["D1"]);
+
+    let (s, services) = app.call("GET", "/v1/services", None, None).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "adopter_registration",
+            "education_document_duplicate",
+            "externat_permission",
+            "school_admission"
+        ]
+    );
+
+    let school = json!({"kind": "school", "name": {"kk": "№5 мектеп", "ru": "Школа №5"},
+        "address": {"kk": "Абай көшесі, 5", "ru": "улица Абая, 5"}, "district": "D1"});
+    let (s, v) = app
+        .call("PUT", "/v1/organisations/SCH1", Some(STAFF), Some(school))
+        .await;
+    assert_eq!(s, 200, "{v}");
+
+    // A document missing: refused at intake, with what is missing.
+    let form = json!({"child": child(), "grade": 1, "language": "kk", "address": "Абай көшесі, 7"});
+    let filing = |documents: Value| {
+        json!({"provider": "SCH1", "channel": "office",
+               "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+               "form": form.clone(), "documents": documents})
+    };
+    let (s, refused) = app
+        .call(
+            "POST",
+            "/v1/services/school_admission/cases",
+            Some(CLERK),
+            Some(filing(json!([
+                "application",
+                "birth_certificate",
+                "health_card",
+                "vaccination_card"
+            ]))),
+        )
+        .await;
+    assert_eq!(
+        (s, refused["code"].as_str()),
+        (422, Some("refused_to_accept")),
+        "{refused}"
+    );
+    assert!(refused["case_id"].as_str().unwrap().starts_with("KZC"));
+    assert_eq!(refused["missing"], json!(["photos"]));
+    // A form that does not read names its field.
+    let mut bad = filing(json!([]));
+    bad["form"]["grade"] = json!(14);
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/services/school_admission/cases",
+            Some(CLERK),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (422, Some("form.grade")),
+        "{v}"
+    );
+
+    // Complete: accepted, each step due.
+    let (s, case) = app
+        .call(
+            "POST",
+            "/v1/services/school_admission/cases",
+            Some(CLERK),
+            Some(filing(json!([
+                "application",
+                "birth_certificate",
+                "health_card",
+                "vaccination_card",
+                "photos"
+            ]))),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let id = case["case_id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("KZC"));
+    assert!(case["steps"][1]["due"].is_string(), "{case}");
+    let post = |path: String, token: String, body: Option<Value>| {
+        let app = &app;
+        async move { app.call("POST", &path, Some(&token), body).await }
+    };
+    // Only the organisation's head names the executor.
+    let (s, _) = post(
+        format!("/v1/cases/{id}/assign"),
+        district_head.clone(),
+        Some(json!({"executor": "x"})),
+    )
+    .await;
+    assert_eq!(s, 403, "another organisation's head");
+    let (s, v) = post(
+        format!("/v1/cases/{id}/assign"),
+        head.clone(),
+        Some(json!({"executor": "executor-1"})),
+    )
+    .await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("in_work")), "{v}");
+    let (s, _) = post(format!("/v1/cases/{id}/sign"), head.clone(), None).await;
+    assert_eq!(s, 409, "nothing to sign yet");
+    let (s, v) = post(
+        format!("/v1/cases/{id}/draft"),
+        executor.clone(),
+        Some(json!({"outcome": "granted"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (200, Some("awaiting_signature")),
+        "{v}"
+    );
+    let (s, v) = post(format!("/v1/cases/{id}/sign"), head.clone(), None).await;
+    assert_eq!(
+        (s, v["status"].as_str()),
+        (200, Some("awaiting_issue")),
+        "paper waits: {v}"
+    );
+    let (s, v) = post(format!("/v1/cases/{id}/hand-over"), CLERK.to_owned(), None).await;
+    assert_eq!((s, v["status"].as_str()), (200, Some("issued")), "{v}");
+
+    // A district's service, late: the worklist shows it, the sweep journals it once.
+    let (s, ext) = app
+        .call(
+            "POST",
+            "/v1/services/externat_permission/cases",
+            Some(STAFF),
+            Some(json!({"provider": "D1", "channel": "office",
+                "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+                "form": {"student": child(), "school": "№5 мектеп", "grade": 3, "reason": "health"},
+                "documents": ["application", "identity", "birth_certificate", "medical_conclusion", "residence_abroad"]})),
+        )
+        .await;
+    assert_eq!(s, 201, "{ext}");
+    let late_id = ext["case_id"].as_str().unwrap().to_owned();
+    let (s, _) = post(
+        format!("/v1/cases/{late_id}/complaints"),
+        PORTAL.to_owned(),
+        Some(json!({"text": "Жауап жоқ"})),
+    )
+    .await;
+    assert_eq!(s, 409, "nothing late yet");
+    app.advance_days(2);
+    app.app.sweep().await.unwrap();
+    app.app.sweep().await.unwrap();
+    let (s, list) = app
+        .call(
+            "GET",
+            "/v1/organisations/D1/cases?overdue=true",
+            Some(&district_head),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["case_id"], late_id.as_str());
+    let (_, journal) = app
+        .call("GET", "/v1/journal?limit=1000", Some(AUDITOR), None)
+        .await;
+    let overdue = journal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["payload"]["record"]["kind"] == "step_overdue")
+        .count();
+    assert_eq!(overdue, 1, "journaled once");
+    let (s, v) = post(
+        format!("/v1/cases/{late_id}/complaints"),
+        PORTAL.to_owned(),
+        Some(json!({"text": "Бұрыштама уақытында қойылмады"})),
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = post(
+        format!("/v1/cases/{late_id}/complaints/1/decision"),
+        district_head.clone(),
+        Some(json!({"upheld": true, "reasons": "Мерзім бұзылды"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["complaints"][0]["decision"]["upheld"].as_bool()),
+        (200, Some(true)),
+        "{v}"
+    );
+
+    // The journal verifies, its cases included.
+    kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+}
