@@ -35,6 +35,7 @@ pub fn run(args: &ImportArgs) -> Result<()> {
     let rt = super::runtime()?;
     rt.block_on(app.journal_authority())?;
     rt.block_on(app.journal_policy())?;
+    rt.block_on(app.journal_definitions())?;
     let n = rt.block_on(app.import("import", files))?;
     let queued = app.queued()?;
     println!("imported {n} events; {queued} queued");

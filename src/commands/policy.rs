@@ -25,6 +25,7 @@ pub fn adopt(args: &AdoptArgs) -> Result<()> {
     let rt = super::runtime()?;
     rt.block_on(app.journal_authority())?;
     rt.block_on(app.journal_policy())?;
+    rt.block_on(app.journal_definitions())?;
     let seq = rt
         .block_on(app.adopt_policy(&policy))
         .with_context(|| format!("{} is not adopted", args.file.display()))?;
