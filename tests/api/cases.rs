@@ -89,7 +89,24 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         (422, Some("refused_to_accept")),
         "{refused}"
     );
-    assert!(refused["case_id"].as_str().unwrap().starts_with("KZC"));
+    let refused_id = refused["case_id"].as_str().unwrap();
+    let (s, receipt) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/doc-{refused_id}"),
+            Some(CLERK),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, receipt["kind"].as_str()),
+        (200, Some("case_refusal_to_accept")),
+        "{receipt}"
+    );
+    assert_eq!(
+        receipt["body"]["missing"][0]["ru"],
+        "2 фотографии размером 3х4"
+    );
     assert_eq!(refused["missing"], json!(["photos"]));
     // A form that does not read names its field.
     let mut bad = filing(json!([]));
@@ -165,6 +182,41 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         (200, Some("awaiting_issue")),
         "paper waits: {v}"
     );
+    // The receipt and the signed result, as documents and PDFs in both languages.
+    for (doc, kind) in [
+        (format!("doc-{id}-receipt"), "case_receipt"),
+        (format!("doc-{id}-result"), "case_result"),
+    ] {
+        let (s, d) = app
+            .call("GET", &format!("/v1/documents/{doc}"), Some(CLERK), None)
+            .await;
+        assert_eq!((s, d["kind"].as_str()), (200, Some(kind)), "{d}");
+        if kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+            continue;
+        }
+        for (lang, service, when) in [
+            ("kk", "Бастауыш, негізгі орта", "01.09.2026 09:00"),
+            ("ru", "Приём документов и зачисление", "01.09.2026 09:00"),
+        ] {
+            let pdf = app
+                .http
+                .get(format!("{}/v1/documents/{doc}.pdf?lang={lang}", app.base))
+                .bearer_auth(CLERK)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            std::fs::create_dir_all("target/console").unwrap();
+            std::fs::write(format!("target/console/{kind}-{lang}.pdf"), &pdf).unwrap();
+            let text = crate::printed::pdf_text(&pdf);
+            assert!(
+                text.contains("Дана Бекова") && text.contains(service) && text.contains(when),
+                "{lang}: {text}"
+            );
+        }
+    }
     let (s, v) = post(format!("/v1/cases/{id}/hand-over"), CLERK.to_owned(), None).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("issued")), "{v}");
 
@@ -230,6 +282,19 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         (s, v["complaints"][0]["decision"]["upheld"].as_bool()),
         (200, Some(true)),
         "{v}"
+    );
+    let (s, decision) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/doc-{late_id}-complaint-1"),
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, decision["kind"].as_str()),
+        (200, Some("complaint_decision")),
+        "{decision}"
     );
 
     // The journal verifies, its cases included.

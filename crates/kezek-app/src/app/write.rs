@@ -243,6 +243,20 @@ impl App {
             });
         }
         let mut drafts = documents::drafts(&state, &outcome, now);
+        // The case engine's documents, drafted on the cases its records were applied to.
+        if outcome
+            .iter()
+            .any(|(_, e)| matches!(e, Event::Extension(_)))
+        {
+            let cases = self.cases.read();
+            for (_, e) in &outcome {
+                if let Event::Extension(x) = e {
+                    if let Some(Ok(case_event)) = kezek_cases::event::from_extension(x) {
+                        drafts.extend(documents::cases::drafts(&state, &cases, &case_event, now));
+                    }
+                }
+            }
+        }
         for d in &mut drafts {
             d.name_official(&state, &caller.key_id);
         }

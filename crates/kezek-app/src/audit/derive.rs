@@ -46,6 +46,8 @@ pub(super) struct Derive<'a> {
     pub(super) derived: HashMap<String, Seq>,
     pending: Option<Pending>,
     last: u64,
+    /// The cases as the journal's case records so far leave them (built at the first).
+    cases: Option<kezek_cases::Cases>,
     /// The state a node says it serves, to compare at its seq.
     served: Option<super::StateAt>,
     /// Why the state the node serves is not the journal's, once found.
@@ -70,6 +72,7 @@ impl<'a> Derive<'a> {
             derived: HashMap::new(),
             pending: None,
             last: 0,
+            cases: None,
         })
     }
 
@@ -98,6 +101,41 @@ impl<'a> Derive<'a> {
         if single && issued.is_empty() {
             issued.extend(earlier_queue_notification(state, seq, event, now));
         }
+        self.compare(seq, issued)
+    }
+
+    /// A case record: applied to the cases, and the documents it issues compared.
+    fn derive_case(
+        &mut self,
+        state: &State,
+        record: &Applied<'_>,
+        x: &kezek_core::event::Extension,
+    ) -> Result<(), String> {
+        let Some(event) = kezek_cases::event::from_extension(x) else {
+            return Ok(());
+        };
+        let event = event.map_err(|e| format!("not a case record: {e}"))?;
+        let cases = self.cases.get_or_insert_with(|| {
+            kezek_cases::Cases::new(
+                Vec::new(),
+                state.policy().calendar.clone(),
+                kezek_cases::OfficeHours::default(),
+            )
+        });
+        cases.apply(&event).map_err(|e| e.to_string())?;
+        let now: Timestamp = record
+            .at
+            .parse()
+            .map_err(|e| format!("the record's time `{}` is not a time: {e}", record.at))?;
+        let mut issued = crate::documents::cases::drafts(state, cases, &event, now);
+        for d in &mut issued {
+            d.name_official(state, record.actor);
+        }
+        self.compare(record.seq, issued)
+    }
+
+    /// Each draft of `issued` that is stored must be what is stored (but its signature).
+    fn compare(&mut self, seq: Seq, issued: Vec<crate::documents::Draft>) -> Result<(), String> {
         for draft in issued {
             if !self.stored.contains(draft.id()) {
                 continue;
@@ -368,6 +406,7 @@ impl Observer for Derive<'_> {
                 self.derive(state, (record.seq, record.event), (record.at, record.actor))?;
                 self.derive_pending(state)
             }
+            Event::Extension(x) => self.derive_case(state, record, x),
             // The events that issue a document of their own (`documents::drafts`).
             Event::RegistrationRefused { .. }
             | Event::ClaimDecided { .. }

@@ -370,9 +370,13 @@ fn check_document(
         ));
     }
     let app = field(&doc, "application_id").unwrap_or_default();
-    let known = ApplicationId::parse(app).is_ok_and(|a| {
-        state.application_index(&a).is_some() || field(&doc, "kind") == Some("refusal")
-    });
+    // A case's documents are about a case; that they follow from a case record was checked.
+    let of_a_case =
+        field(&doc, "kind").is_some_and(|k| k.starts_with("case_") || k == "complaint_decision");
+    let known = of_a_case
+        || ApplicationId::parse(app).is_ok_and(|a| {
+            state.application_index(&a).is_some() || field(&doc, "kind") == Some("refusal")
+        });
     if !known {
         return fail(format!(
             "document {id} is about application {app}, which the journal does not have"

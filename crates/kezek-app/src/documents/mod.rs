@@ -6,6 +6,7 @@
 //! Documents are drafted from the state under its lock and signed after it is released, on
 //! every core (`sign_all`); this is the one place a document is signed.
 
+pub mod cases;
 mod drafts;
 
 pub use drafts::{appeal, drafts, earlier_queue_notification, BRING};

@@ -247,7 +247,7 @@ pub struct OrganisationForm {
 }
 
 /// The district of organisation `provider` for `service` (a district is its own).
-fn district_of_provider(
+pub(crate) fn district_of_provider(
     cases: &Cases,
     state: &kezek_core::State,
     service: &str,

@@ -68,11 +68,26 @@ impl App {
             .pointer("/body/district")
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
+        // A case's document: the district of the organisation that provides its service.
+        let of_case = doc
+            .pointer("/provider/id")
+            .or_else(|| doc.pointer("/body/provider/id"))
+            .and_then(serde_json::Value::as_str)
+            .zip(
+                doc.pointer("/body/service_id")
+                    .and_then(serde_json::Value::as_str),
+            )
+            .map(|(p, s)| (p.to_owned(), s.to_owned()));
         let (district, offset) = self.peek(|s| {
-            let district = ApplicationId::parse(application)
-                .ok()
-                .and_then(|a| s.application_index(&a))
-                .map(|a| district_of_application(s, a).to_owned());
+            let district = match &of_case {
+                Some((provider, service)) => {
+                    super::cases::district_of_provider(&self.cases.read(), s, service, provider)
+                }
+                None => ApplicationId::parse(application)
+                    .ok()
+                    .and_then(|a| s.application_index(&a))
+                    .map(|a| district_of_application(s, a).to_owned()),
+            };
             (district.or(filed_for), s.policy().calendar.offset)
         })?;
         auth.caller()

@@ -222,13 +222,23 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
     };
     let body = &doc["body"];
     let lang_key = reader.lang.code();
-    w.text(LEFT, LEFT, 9.0, &reader.label("service_kezek"));
+    let header = if body.get("service_id").is_some() {
+        "service_kezek_cases"
+    } else {
+        "service_kezek"
+    };
+    w.text(LEFT, LEFT, 9.0, &reader.label(header));
     if let Some(authority) = body
         .get("authority")
         .and_then(|a| a.get(lang_key))
         .and_then(Value::as_str)
     {
         w.text(LEFT, LEFT, 12.0, authority);
+    } else if let Some(provider) = body
+        .pointer(&format!("/provider/name/{lang_key}"))
+        .and_then(Value::as_str)
+    {
+        w.text(LEFT, LEFT, 12.0, provider);
     }
     w.gap(8.0);
     let kind = doc["kind"].as_str().unwrap_or("");
@@ -254,6 +264,11 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         "refusal" => refusal(&mut w, reader, body),
         "priority_decision" => priority_decision(&mut w, reader, body),
         "admission" => admission(&mut w, reader, body),
+        "case_receipt"
+        | "case_refusal_to_accept"
+        | "case_result"
+        | "case_refusal"
+        | "complaint_decision" => case_document(&mut w, reader, body),
         _ => {}
     }
     appeal(&mut w, reader, body);
@@ -424,6 +439,77 @@ fn refusal(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     if !missing.is_empty() {
         w.list(&r.label("missing"), &missing);
     }
+}
+
+/// Words of `v` in the reader's language (`{"kk", "ru"}`).
+fn both(v: &Value, r: &Reader<'_>) -> String {
+    v.get(r.lang.code())
+        .and_then(Value::as_str)
+        .map_or_else(|| plain(v), str::to_owned)
+}
+
+/// A document of the departments' other services: the service, the applicant, and what the
+/// kind says — the documents received and each step's due time, what is missing, the result
+/// or the refusal's grounds, the complaint and its decision.
+fn case_document(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    let list = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .map(|x| both(x, r))
+            .collect()
+    };
+    w.field(&r.label("public_service"), &both(&body["service"], r));
+    w.field(&r.label("applicant_name"), &plain(&body["applicant_name"]));
+    w.field(&r.label("applicant_iin"), &plain(&body["applicant_iin"]));
+    w.field(&r.label("filed_at"), &r.time(&body["filed_at"]));
+    w.field(&r.label("channel"), &r.code(&body["channel"]));
+    if !body["documents"].is_null() {
+        w.list(&r.label("documents_received"), &list(&body["documents"]));
+    }
+    if !body["missing"].is_null() {
+        w.list(&r.label("missing"), &list(&body["missing"]));
+    }
+    if let Some(steps) = body["steps"].as_array() {
+        let lines: Vec<String> = steps
+            .iter()
+            .map(|s| {
+                let when = if s["due"].is_string() {
+                    format!("{} {}", r.label("step_due_by"), r.time(&s["due"]))
+                } else {
+                    format!(
+                        "{} {}",
+                        plain(&s["limit"]),
+                        r.label(&format!("unit_{}", s["unit"].as_str().unwrap_or_default()))
+                    )
+                };
+                format!("{} — {when}", both(&s["what"], r))
+            })
+            .collect();
+        w.list(&r.label("steps_due"), &lines);
+    }
+    if !body["result"].is_null() {
+        w.field(&r.label("decision"), &both(&body["result"], r));
+        let grounds = list(&body["grounds"]);
+        if !grounds.is_empty() {
+            w.list(&r.label("refusal_grounds"), &grounds);
+        }
+        if body["note"].as_str().is_some_and(|n| !n.is_empty()) {
+            w.field(&r.label("reason"), &plain(&body["note"]));
+        }
+    }
+    if let Some(c) = body.get("complaint") {
+        w.field(&r.label("complaint"), &plain(&c["text"]));
+        w.field(&r.label("complaint_made"), &r.time(&c["made_at"]));
+        let upheld = if c["upheld"].as_bool() == Some(true) {
+            "complaint_upheld"
+        } else {
+            "complaint_not_upheld"
+        };
+        w.field(&r.label("decision"), &r.label(upheld));
+        w.field(&r.label("reason"), &plain(&c["reasons"]));
+    }
+    w.field(&r.label("regulation"), &plain(&body["regulation"]));
 }
 
 fn priority_decision(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
