@@ -50,6 +50,7 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
     assert_eq!(
         ids,
         [
+            "kindergarten_queue",
             "adopter_registration",
             "education_document_duplicate",
             "externat_permission",
@@ -298,6 +299,159 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
     );
 
     // The journal verifies, its cases included.
+    kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+}
+
+/// A complete form of a service as `GET /v1/services` describes its fields.
+fn form_of(fields: &Value) -> Value {
+    let mut form = serde_json::Map::new();
+    for f in fields.as_array().unwrap() {
+        let v = match f["kind"].as_str().unwrap() {
+            "text" => json!("Абай көшесі, 7"),
+            "date" => json!("2019-05-01"),
+            "iin" => json!("880101300123"),
+            "choice" => f["options"][0]["code"].clone(),
+            "number" => f["min"].as_i64().map_or(json!(1), |m| json!(m)),
+            "person" => json!({"name": "Дана Бекова", "iin": "880101300123"}),
+            _ => child(),
+        };
+        form.insert(f["key"].as_str().unwrap().to_owned(), v);
+    }
+    Value::Object(form)
+}
+
+#[tokio::test]
+async fn every_service_goes_to_its_result_and_to_a_reasoned_refusal() {
+    let (app, store) = spawn_app().await;
+    app.app.journal_definitions().await.unwrap();
+    app.kindergarten("K1", "D1", 1).await;
+    let school = json!({"kind": "school", "name": {"kk": "№5 мектеп", "ru": "Школа №5"},
+        "address": {"kk": "Абай көшесі, 5", "ru": "улица Абая, 5"}, "district": "D1"});
+    let (s, _) = app
+        .call("PUT", "/v1/organisations/SCH1", Some(STAFF), Some(school))
+        .await;
+    assert_eq!(s, 200);
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role, org: &str| {
+        let new = NewKey {
+            role,
+            scope: vec![org.to_owned()],
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    // Made before any request: an unknown token makes the keys be read again at most once a
+    // second.
+    let keys: std::collections::BTreeMap<&str, (String, String)> = ["D1", "SCH1"]
+        .into_iter()
+        .map(|org| (org, (key(Role::Head, org), key(Role::Executor, org))))
+        .collect();
+    let (_, services) = app.call("GET", "/v1/services", None, None).await;
+    let mut register_checked = false;
+    for service in services.as_array().unwrap().iter().skip(1) {
+        let id = service["service"].as_str().unwrap();
+        let org = if service["provider"] == "school" {
+            "SCH1"
+        } else {
+            "D1"
+        };
+        let (head, executor) = keys[org].clone();
+        let channel = service["channels"][0].as_str().unwrap();
+        let filer = if channel == "portal" {
+            PORTAL
+        } else if org == "D1" {
+            STAFF
+        } else {
+            CLERK
+        };
+        let channel = if filer == STAFF { "office" } else { channel };
+        for outcome in ["granted", "refused"] {
+            let body = json!({"provider": org, "channel": channel,
+                "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+                "form": form_of(&service["fields"]),
+                "documents": service["documents"]["by_channel"][channel]});
+            let (s, case) = app
+                .call(
+                    "POST",
+                    &format!("/v1/services/{id}/cases"),
+                    Some(filer),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(s, 201, "{id}: {case}");
+            let case_id = case["case_id"].as_str().unwrap().to_owned();
+            let act = |path: &str, token: &str, body: Option<Value>| {
+                let (app, path, token) = (
+                    &app,
+                    format!("/v1/cases/{case_id}/{path}"),
+                    token.to_owned(),
+                );
+                async move { app.call("POST", &path, Some(&token), body).await }
+            };
+            let (s, v) = act("assign", &head, Some(json!({"executor": "executor-1"}))).await;
+            assert_eq!(s, 200, "{id}: {v}");
+            let draft = if outcome == "granted" {
+                json!({"outcome": "granted"})
+            } else {
+                json!({"outcome": "refused", "grounds": ["documents_incomplete"], "note": "Құжаттар толық емес"})
+            };
+            let (s, v) = act("draft", &executor, Some(draft)).await;
+            assert_eq!(s, 200, "{id}: {v}");
+            let (s, v) = act("sign", &head, None).await;
+            assert_eq!(s, 200, "{id}: {v}");
+            if v["status"] == "awaiting_issue" {
+                let (s, v) = act("hand-over", &head, None).await;
+                assert_eq!(
+                    (s, v["status"].as_str()),
+                    (200, Some("issued")),
+                    "{id}: {v}"
+                );
+            } else {
+                assert_eq!(v["status"], "issued", "{id}: {v}");
+            }
+            let (s, doc) = app
+                .call(
+                    "GET",
+                    &format!("/v1/documents/doc-{case_id}-result"),
+                    Some(PORTAL),
+                    None,
+                )
+                .await;
+            let kind = if outcome == "granted" {
+                "case_result"
+            } else {
+                "case_refusal"
+            };
+            assert_eq!((s, doc["kind"].as_str()), (200, Some(kind)), "{id}: {doc}");
+        }
+        if id == "adopter_registration" {
+            let (s, register) = app
+                .call(
+                    "GET",
+                    &format!("/v1/services/{id}/register"),
+                    Some(&head),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{register}");
+            assert_eq!(
+                register.as_array().unwrap().len(),
+                1,
+                "only the granted one: {register}"
+            );
+            register_checked = true;
+        }
+    }
+    assert!(register_checked);
     kezek_app::audit::installation(
         store.as_ref(),
         kezek_core::Policy::kz_2013(),

@@ -409,3 +409,57 @@ mod property {
         }
     }
 }
+
+/// The cases travel in the queue's state as its extension records: a snapshot written and read
+/// back rebuilds the same cases.
+#[test]
+fn a_snapshot_carries_the_cases() {
+    use kezek_core::model::Seq;
+    use kezek_core::{Event, Policy, State};
+    let defs = definitions();
+    let mut cases = Cases::new(Vec::new(), calendar(), OfficeHours::default());
+    let mut state = State::new(Policy::kz_2013());
+    let adopt = CaseEvent::DefinitionsAdopted {
+        definitions: std::fs::read_dir(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../services"),
+        )
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("school_admission")
+        })
+        .map(|e| kezek_cases::event::AdoptedDefinition {
+            file: e.file_name().to_string_lossy().into_owned(),
+            text: std::fs::read_to_string(e.path()).unwrap(),
+        })
+        .collect(),
+        at: t("2026-05-04T05:00:00Z"),
+    };
+    let d = defs.iter().find(|d| d.id == "school_admission").unwrap();
+    let mut seq = 0;
+    let mut record = |cases: &mut Cases, state: &mut State, e: &CaseEvent| {
+        cases.apply(e).unwrap();
+        seq += 1;
+        let x = kezek_cases::event::to_extension(e).unwrap();
+        state
+            .apply(Seq::new(seq), &Event::Extension(Box::new(x)))
+            .unwrap();
+    };
+    record(&mut cases, &mut state, &adopt);
+    for e in filing(d, "S-1", Channel::Office, t("2026-05-04T05:00:00Z"))
+        .decide(&cases)
+        .unwrap()
+    {
+        record(&mut cases, &mut state, &e);
+    }
+    for e in command::assign(&cases, "S-1", "executor", t("2026-05-04T05:10:00Z")).unwrap() {
+        record(&mut cases, &mut state, &e);
+    }
+    let restored = State::from_snapshot(&state.to_snapshot().unwrap()).unwrap();
+    let again =
+        Cases::from_journal(restored.extensions(), calendar(), OfficeHours::default()).unwrap();
+    assert_eq!(again.case("S-1"), cases.case("S-1"));
+    assert_eq!(again.case("S-1").unwrap().status, Status::InWork);
+}

@@ -352,12 +352,35 @@ impl App {
         .await
     }
 
-    /// The services in force.
-    #[must_use]
-    pub fn services(&self) -> Vec<ServiceView> {
-        self.cases
-            .read()
-            .definitions()
+    /// The services in force: the kindergarten queue (its own rules, `docs/rules.md`), then
+    /// every service whose definition the journal adopted.
+    ///
+    /// # Errors
+    /// The service is poisoned.
+    pub fn services(&self) -> Result<Vec<ServiceView>, AppError> {
+        let queue = self.peek(|s| {
+            let p = s.policy();
+            ServiceView {
+                service: "kindergarten_queue".into(),
+                variant: p.name.clone(),
+                regulation: "docs/rules.md".into(),
+                name: Words {
+                    kk: "Мектепке дейінгі ұйымдарға кезекке қою".into(),
+                    ru: "Постановка на очередь в дошкольные организации".into(),
+                },
+                provider: "district".into(),
+                channels: vec![Channel::Office, Channel::ServiceCenter, Channel::Portal],
+                documents: serde_json::json!({"by_channel": {
+                    "office": p.documents.office.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+                    "service_center": p.documents.service_center.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+                    "portal": p.documents.portal.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+                }}),
+                steps: serde_json::json!([]),
+                fields: serde_json::json!([]),
+            }
+        })?;
+        let mut all = vec![queue];
+        all.extend(self.cases.read().definitions()
             .map(|d| ServiceView {
                 service: d.id.clone(),
                 variant: d.variant.clone(),
@@ -371,8 +394,34 @@ impl App {
                 documents: serde_json::json!({"by_channel": d.documents, "names": d.document_words}),
                 steps: serde_json::to_value(&d.steps).unwrap_or_default(),
                 fields: serde_json::to_value(&d.fields).unwrap_or_default(),
-            })
-            .collect()
+            }));
+        Ok(all)
+    }
+
+    /// The register a service keeps (the candidate adopters): every case of `service` whose
+    /// result was granted and issued, oldest first.
+    ///
+    /// # Errors
+    /// The service keeps no register.
+    pub fn case_register(
+        &self,
+        _: &Auth<CaseWorkers>,
+        service: &str,
+    ) -> Result<Vec<CaseView>, AppError> {
+        let now = self.now();
+        self.peek(|s| {
+            let cases = self.cases.read();
+            let keeps = cases.definition(service).is_some_and(|d| d.register);
+            if !keeps {
+                return Err(AppError::not_found("register of service", service));
+            }
+            Ok(cases
+                .cases()
+                .filter(|c| c.service == service && c.status == kezek_cases::state::Status::Issued)
+                .filter(|c| matches!(c.outcome, Some((Outcome::Granted, _, _))))
+                .map(|c| CaseView::of(c, now, s.last_seq().get()))
+                .collect())
+        })?
     }
 
     /// Creates or renames organisation `id` (a school) of a district the caller's scope holds.

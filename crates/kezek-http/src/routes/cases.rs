@@ -18,6 +18,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .routes(routes!(services))
+        .routes(routes!(register))
         .routes(routes!(organisation))
         .routes(routes!(file))
         .routes(routes!(read))
@@ -33,9 +34,23 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
 
 #[utoipa::path(get, path = "/v1/services", tag = "cases", summary = "The services in force",
     description = "Each service the departments provide besides the kindergarten queue, as its definition in force says: regulation, provider, channels, documents per channel, the five steps with their limits, the form's fields.",
-    responses((status = 200, description = "the services", body = Vec<ServiceView>)))]
-async fn services(State(app): State<Arc<App>>) -> Json<Vec<ServiceView>> {
-    Json(app.services())
+    responses((status = 200, description = "the services", body = Vec<ServiceView>), (status = 503, description = "unavailable", body = Problem)))]
+async fn services(State(app): State<Arc<App>>) -> Result<Json<Vec<ServiceView>>, ApiError> {
+    Ok(Json(app.services()?))
+}
+
+#[utoipa::path(get, path = "/v1/services/{service}/register", tag = "cases", summary = "The register a service keeps",
+    description = "The candidate adopters (`adopter_registration`): every case whose positive conclusion was issued.",
+    params(("service" = String, Path, description = "service id")),
+    responses((status = 200, description = "the register", body = Vec<CaseView>), (status = 404, description = "the service keeps no register", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role", body = Problem)),
+    security(("bearer" = [])))]
+async fn register(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<CaseWorkers>,
+    Path(service): Path<String>,
+) -> Result<Json<Vec<CaseView>>, ApiError> {
+    Ok(Json(app.case_register(&auth, &service)?))
 }
 
 #[utoipa::path(put, path = "/v1/organisations/{id}", tag = "cases", summary = "Create or rename a school",
