@@ -15,6 +15,7 @@
 mod harness;
 
 mod browser;
+mod cases;
 mod journeys;
 
 use browser::Browser;

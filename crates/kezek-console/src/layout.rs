@@ -36,7 +36,12 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
                 "allocation",
             ),
             (format!("/console/file?district={first}"), "file_nav"),
+            ("/console/cases/new".to_owned(), "services_nav"),
         ],
+        Role::Head | Role::Executor if !first.is_empty() => vec![(
+            format!("/console/organisations/{first}/cases"),
+            "case_worklist",
+        )],
         Role::Auditor => vec![
             ("/console".to_owned(), "dashboard"),
             ("/console/audit".to_owned(), "audit"),
@@ -50,6 +55,7 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
         Role::Clerk if !first.is_empty() => vec![
             (format!("/console/file?district={first}"), "file_nav"),
             (format!("/console/districts/{first}/queue"), "queue"),
+            ("/console/cases/new".to_owned(), "services_nav"),
         ],
         Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],
         _ => vec![("/console".to_owned(), "home")],

@@ -55,6 +55,16 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/console/rounds/{round}", get(pages::allocation::round))
         .route("/console/find", post(pages::casefile::find))
         .route(
+            "/console/cases/new",
+            get(pages::cases::new).post(pages::cases::file),
+        )
+        .route("/console/cases/{id}", get(pages::cases::show))
+        .route("/console/cases/{id}/act", post(pages::cases::act))
+        .route(
+            "/console/organisations/{org}/cases",
+            get(pages::cases::worklist),
+        )
+        .route(
             "/console/officials",
             get(pages::officials::list).post(pages::officials::name),
         )

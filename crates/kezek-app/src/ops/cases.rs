@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use kezek_cases::event::Outcome as CaseOutcome;
+
 /// The definitions Kezek ships (`services/*.toml`), one variant per service adopted at a
 /// journal's first start: the first of each service by file name.
 const BUILTIN: [(&str, &str); 6] = [
@@ -73,6 +75,9 @@ pub struct ServiceView {
     /// The form's fields.
     #[schema(value_type = Object)]
     pub fields: serde_json::Value,
+    /// The grounds of a reasoned refusal: code and words.
+    #[schema(value_type = Object)]
+    pub grounds: serde_json::Value,
 }
 
 /// A case as the API shows it.
@@ -377,6 +382,7 @@ impl App {
                 }}),
                 steps: serde_json::json!([]),
                 fields: serde_json::json!([]),
+                grounds: serde_json::json!([]),
             }
         })?;
         let mut all = vec![queue];
@@ -394,6 +400,7 @@ impl App {
                 documents: serde_json::json!({"by_channel": d.documents, "names": d.document_words}),
                 steps: serde_json::to_value(&d.steps).unwrap_or_default(),
                 fields: serde_json::to_value(&d.fields).unwrap_or_default(),
+                grounds: serde_json::to_value(&d.grounds).unwrap_or_default(),
             }));
         Ok(all)
     }

@@ -4,6 +4,7 @@ pub mod act;
 pub mod allocation;
 pub mod audit;
 pub mod casefile;
+pub mod cases;
 pub mod dashboard;
 pub mod edit;
 pub mod file;

@@ -1,0 +1,216 @@
+//! The departments' other services in a real browser: for each service, a clerk (or a
+//! department's staff) files at the counter through the form generated from its definition,
+//! the organisation's head names the executor, the executor drafts, the head signs (asked
+//! again) and, for a paper result, records the hand-over; one case goes to a reasoned
+//! refusal. The new pages are shot in Kazakh and Russian, at desk and phone width.
+
+use crate::browser::Browser;
+use crate::harness::{spawn_app, CLERK, STAFF};
+use crate::{sign_in, sign_out, DESK, PHONE};
+use kezek_app::keys::authority::Authority;
+use kezek_app::keys::NewKey;
+use kezek_app::Role;
+use serde_json::{json, Value};
+
+/// Sets the value of input `id` as a script would (a date input takes no typing).
+async fn set(b: &Browser, id: &str, value: &str) {
+    b.client
+        .execute(
+            "document.getElementById(arguments[0]).value = arguments[1];",
+            vec![json!(id), json!(value)],
+        )
+        .await
+        .unwrap();
+}
+
+/// Fills the generated form of a service, as a clerk would.
+async fn fill_form(b: &Browser, fields: &Value) {
+    let child_iin = kezek_core::model::Iin::compose(jiff::civil::date(2019, 5, 1), true, 3)
+        .unwrap()
+        .to_string();
+    set(b, "applicant-iin", "880101300123").await;
+    set(b, "applicant-name", "Дана Бекова").await;
+    for f in fields.as_array().unwrap() {
+        let key = f["key"].as_str().unwrap();
+        match f["kind"].as_str().unwrap() {
+            "choice" => {}
+            "person" => {
+                set(b, &format!("form-{key}-name"), "Дана Бекова").await;
+                set(b, &format!("form-{key}-iin"), "880101300123").await;
+            }
+            "child" => {
+                set(b, &format!("form-{key}-name"), "Аружан Бекова").await;
+                set(b, &format!("form-{key}-iin"), &child_iin).await;
+                set(b, &format!("form-{key}-birth_date"), "2019-05-01").await;
+            }
+            "number" => {
+                set(
+                    b,
+                    &format!("form-{key}"),
+                    &f["min"].as_i64().unwrap_or(1).to_string(),
+                )
+                .await;
+            }
+            "date" => set(b, &format!("form-{key}"), "2019-05-01").await,
+            "iin" => set(b, &format!("form-{key}"), "880101300123").await,
+            _ => set(b, &format!("form-{key}"), "Абай көшесі, 7").await,
+        }
+    }
+    let boxes = b
+        .client
+        .find_all(fantoccini::Locator::Css("input[name='documents']"))
+        .await
+        .unwrap();
+    for checkbox in boxes {
+        checkbox.click().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_service_is_filed_worked_and_issued_in_the_console() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, store) = spawn_app().await;
+    app.app.journal_definitions().await.unwrap();
+    app.kindergarten("K1", "D1", 1).await;
+    let school = json!({"kind": "school", "name": {"kk": "№5 мектеп", "ru": "Школа №5"},
+        "address": {"kk": "Абай көшесі, 5", "ru": "улица Абая, 5"}, "district": "D1"});
+    let (s, _) = app
+        .call("PUT", "/v1/organisations/SCH1", Some(STAFF), Some(school))
+        .await;
+    assert_eq!(s, 200);
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role, org: &str| {
+        let new = NewKey {
+            role,
+            scope: vec![org.to_owned()],
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let keys: std::collections::BTreeMap<&str, (String, String)> = ["D1", "SCH1"]
+        .into_iter()
+        .map(|org| (org, (key(Role::Head, org), key(Role::Executor, org))))
+        .collect();
+    let (_, services) = app.call("GET", "/v1/services", None, None).await;
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    let mut shot = false;
+    for (n, service) in services.as_array().unwrap().iter().skip(1).enumerate() {
+        let id = service["service"].as_str().unwrap();
+        let org = if service["provider"] == "school" {
+            "SCH1"
+        } else {
+            "D1"
+        };
+        let (head, executor) = keys[org].clone();
+        // The district's services are filed by its staff at the office, a school's by a clerk.
+        let (filer, lands) = if org == "D1" {
+            (STAFF, "/console/districts/D1")
+        } else {
+            (CLERK, "/console/districts/D1/queue")
+        };
+        let refuse = n == 0;
+        sign_in(&b, &base, filer, "ru", lands).await;
+        b.client
+            .goto(&format!("{base}/console/cases/new?service={id}&lang=ru"))
+            .await
+            .unwrap();
+        set(&b, "provider", org).await;
+        fill_form(&b, &service["fields"]).await;
+        if !shot {
+            b.shot("case-form-ru-desk").await;
+        }
+        b.click("form[data-testid='case-filing'] button[type='submit']")
+            .await;
+        b.wait_path_containing("/console/cases/KZC").await;
+        let url = b.client.current_url().await.unwrap();
+        let case_path = url.path().to_owned();
+        assert_eq!(
+            b.text("[data-testid='case-status']").await,
+            "ожидает резолюции руководителя",
+            "{id}"
+        );
+        sign_out(&b).await;
+
+        sign_in(&b, &base, &head, "ru", "/console").await;
+        b.client.goto(&format!("{base}{case_path}")).await.unwrap();
+        b.fill("#executor", "executor-1").await;
+        b.click("form[data-testid='assign'] button").await;
+        b.text(".notice.ok").await;
+        sign_out(&b).await;
+
+        sign_in(&b, &base, &executor, "ru", "/console").await;
+        b.client.goto(&format!("{base}{case_path}")).await.unwrap();
+        if refuse {
+            b.click("input[name='outcome'][value='refused']").await;
+            b.click("input[name='grounds']").await;
+            b.fill("#note", "Құжаттар толық емес").await;
+            b.click("form[data-testid='draft'] button").await;
+            b.text("form input[name='sure']").await;
+            b.click("form button.danger").await;
+        } else {
+            b.click("form[data-testid='draft'] button").await;
+        }
+        b.text(".notice.ok").await;
+        sign_out(&b).await;
+
+        sign_in(&b, &base, &head, "ru", "/console").await;
+        b.client.goto(&format!("{base}{case_path}")).await.unwrap();
+        b.click("form[data-testid='sign'] button").await;
+        b.text("form input[name='sure']").await;
+        if !shot {
+            b.shot("case-sign-ask-ru-desk").await;
+        }
+        b.click("form button.danger").await;
+        b.text(".notice.ok").await;
+        if present(&b, "form[data-testid='hand-over']").await {
+            b.click("form[data-testid='hand-over'] button").await;
+            b.text("form input[name='sure']").await;
+            b.click("form button.danger").await;
+            b.text(".notice.ok").await;
+        }
+        assert_eq!(b.text("[data-testid='case-status']").await, "выдан", "{id}");
+        let docs = b.text("[data-testid='case-documents']").await;
+        let expect = if refuse {
+            "Мотивированный отказ"
+        } else {
+            "Результат оказания"
+        };
+        assert!(docs.contains(expect), "{id}: {docs}");
+        if !shot {
+            for (lang, size, (w, h)) in [
+                ("kk", "desk", DESK),
+                ("ru", "desk", DESK),
+                ("kk", "phone", PHONE),
+                ("ru", "phone", PHONE),
+            ] {
+                b.client.set_window_size(w, h).await.unwrap();
+                b.client
+                    .goto(&format!("{base}{case_path}?lang={lang}"))
+                    .await
+                    .unwrap();
+                b.shot(&format!("case-{lang}-{size}")).await;
+                b.client
+                    .goto(&format!(
+                        "{base}/console/organisations/{org}/cases?lang={lang}"
+                    ))
+                    .await
+                    .unwrap();
+                b.shot(&format!("case-worklist-{lang}-{size}")).await;
+            }
+            b.client.set_window_size(DESK.0, DESK.1).await.unwrap();
+            shot = true;
+        }
+        sign_out(&b).await;
+    }
+    b.stop().await;
+}
+
+async fn present(b: &Browser, css: &str) -> bool {
+    b.client.find(fantoccini::Locator::Css(css)).await.is_ok()
+}
