@@ -219,6 +219,32 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         }
     }
     let (s, v) = post(format!("/v1/cases/{id}/hand-over"), CLERK.to_owned(), None).await;
+    // The applicant finds the case on /status by its number (any case) and their IIN.
+    let status_page = |number: String, iin: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .post(format!("{}/status?lang=ru", app.base))
+                .form(&[("application_id", number.as_str()), ("child_iin", iin)])
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        }
+    };
+    let (s2, page) = status_page(id.to_lowercase(), "880101300123").await;
+    assert_eq!(s2, 200, "{page}");
+    assert!(
+        page.contains("выдан") && page.contains("Приём документов и зачисление"),
+        "{page}"
+    );
+    assert!(
+        page.contains("/status/documents/doc-"),
+        "documents to print: {page}"
+    );
+    let (s2, _) = status_page(id.clone(), "880101300124").await;
+    assert_eq!(s2, 404, "another IIN finds nothing");
     assert_eq!((s, v["status"].as_str()), (200, Some("issued")), "{v}");
 
     // A district's service, late: the worklist shows it, the sweep journals it once.
@@ -273,6 +299,18 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
     )
     .await;
     assert_eq!(s, 200, "{v}");
+    // Undecided past its period, the complaint keeps the case on the late worklist.
+    app.advance_days(10);
+    let (_, list) = app
+        .call(
+            "GET",
+            "/v1/organisations/D1/cases?overdue=true",
+            Some(&district_head),
+            None,
+        )
+        .await;
+    let complaint_late = list[0]["complaints"][0]["late"].as_bool();
+    assert_eq!(complaint_late, Some(true), "{list}");
     let (s, v) = post(
         format!("/v1/cases/{late_id}/complaints/1/decision"),
         district_head.clone(),
@@ -297,6 +335,26 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         (200, Some("complaint_decision")),
         "{decision}"
     );
+    if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        let pdf = app
+            .http
+            .get(format!(
+                "{}/v1/documents/doc-{late_id}-complaint-1.pdf?lang=kk",
+                app.base
+            ))
+            .bearer_auth(STAFF)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let text = crate::printed::pdf_text(&pdf);
+        assert!(
+            text.contains("Шағым бойынша шешім") && text.contains("Шағым қанағаттандырылды"),
+            "{text}"
+        );
+    }
 
     // The journal verifies, its cases included.
     kezek_app::audit::installation(

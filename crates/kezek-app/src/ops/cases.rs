@@ -127,6 +127,7 @@ impl CaseView {
             .map(|k| {
                 serde_json::json!({
                     "complaint": k.number, "text": k.text, "at": k.at, "due": k.due,
+                    "late": k.decided.is_none() && k.due < now,
                     "decision": k.decided.as_ref().map(|(upheld, reasons, at)| serde_json::json!({"upheld": upheld, "reasons": reasons, "at": at})),
                 })
             })
@@ -619,6 +620,37 @@ impl App {
         })?
     }
 
+    /// Case `id` for the applicant who proves it is theirs with their IIN (the public status
+    /// page, which spends a lookup budget first): `None` for another IIN or no such case.
+    ///
+    /// # Errors
+    /// The service is poisoned.
+    pub fn case_for_applicant(&self, id: &str, iin: &str) -> Result<Option<CaseView>, AppError> {
+        let id = id.trim().to_ascii_uppercase();
+        let now = self.now();
+        self.peek(|s| {
+            let cases = self.cases.read();
+            cases
+                .case(&id)
+                .filter(|c| c.applicant.iin == iin.trim())
+                .map(|c| CaseView::of(c, now, s.last_seq().get()))
+        })
+    }
+
+    /// The words of service `id` in force: its name and each step's (for pages).
+    #[must_use]
+    pub fn service_words(&self, id: &str) -> Option<(Words, Vec<(String, Words)>)> {
+        let cases = self.cases.read();
+        let d = cases.definition(id)?;
+        Some((
+            d.name.clone(),
+            d.steps
+                .iter()
+                .map(|s| (s.id.clone(), s.what.clone()))
+                .collect(),
+        ))
+    }
+
     /// An act on case `id`: who may do it is its role — the head names the executor, signs,
     /// sends back and decides complaints; the executor drafts; a clerk or the head hands the
     /// paper over; the portal (for the applicant) or a clerk complains.
@@ -713,10 +745,14 @@ impl App {
                         })
                     })
                 });
+                // A late step, or a complaint the head has not decided in time.
                 let is_late = !late
                     || v.steps
                         .as_array()
-                        .is_some_and(|steps| steps.iter().any(|x| x["late"] == true));
+                        .is_some_and(|steps| steps.iter().any(|x| x["late"] == true))
+                    || v.complaints
+                        .as_array()
+                        .is_some_and(|cs| cs.iter().any(|x| x["late"] == true));
                 at_step && is_late
             })
             .collect();

@@ -616,3 +616,65 @@ pub async fn worklist(
         page(&ctx, t("case_worklist", lang), body),
     )
 }
+
+/// A case as its applicant sees it on the public status page: the service, where it
+/// stands, each step with its due time, and the documents to print.
+pub(crate) fn public_case(console: &Console, lang: Lang, case: &CaseView) -> Markup {
+    let (name, steps) = console.app.service_words(&case.service).unwrap_or_default();
+    let offset = console.app.local_offset();
+    let when = |v: &Value| {
+        v.as_str()
+            .and_then(|t| t.parse().ok())
+            .map_or_else(|| "—".to_owned(), |at| local_time(at, offset))
+    };
+    let words_of = |step: &str| {
+        steps.iter().find(|(id, _)| id == step).map_or_else(
+            || step.to_owned(),
+            |(_, w)| {
+                if lang == Lang::Ru {
+                    w.ru.clone()
+                } else {
+                    w.kk.clone()
+                }
+            },
+        )
+    };
+    let now = console.app.now();
+    let link = |doc: &str, l: Lang| {
+        let exp = (now.as_second() + 3600).to_string();
+        let sig = console.sessions.sign_link(&[doc, &case.case_id, &exp]);
+        format!(
+            "/status/documents/{doc}?a={}&exp={exp}&lang={}&sig={sig}",
+            case.case_id,
+            l.code()
+        )
+    };
+    markup! {
+        h2 { (if lang == Lang::Ru { name.ru.clone() } else { name.kk.clone() }) }
+        dl data-testid="case" {
+            dt { (t("application_id", lang)) } dd { (case.case_id) }
+            dt { (t("status", lang)) } dd data-testid="case-status" { (code(&format!("case_status_{}", case.status), lang)) }
+        }
+        @if !case.missing.is_empty() {
+            h3 { (t("missing", lang)) }
+            ul { @for m in &case.missing { li { (m) } } }
+        }
+        h3 { (t("steps_due", lang)) }
+        ul data-testid="timeline" {
+            @for st in case.steps.as_array().into_iter().flatten() {
+                li { (words_of(st.get("step").and_then(Value::as_str).unwrap_or_default())) " — "
+                     (t("step_due_by", lang)) " " (when(st.get("due").unwrap_or(&Value::Null)))
+                     @if st.get("done").is_some_and(|d| !d.is_null()) { " · " (t("step_done", lang)) " " (when(st.get("done").unwrap_or(&Value::Null))) }
+                     @if st.get("late") == Some(&Value::Bool(true)) { " · " strong { (t("late", lang)) } } }
+            }
+        }
+        h3 { (t("documents", lang)) }
+        ul data-testid="case-documents" {
+            @for (doc, kind) in documents_of(case) {
+                li { (kezek_print::words::title(kind, lang).unwrap_or(kind)) " — "
+                     a href=(link(&doc, Lang::Kk)) hreflang="kk" { "қазақша" } " · "
+                     a href=(link(&doc, Lang::Ru)) hreflang="ru" { "на русском" } }
+            }
+        }
+    }
+}

@@ -226,6 +226,23 @@ pub async fn lookup(
         Err(e) => return super::refuse(&ctx, &e),
     }
     let now = console.app.now();
+    // A case of the departments' other services: found by its number and the applicant's IIN.
+    if form
+        .application_id
+        .trim()
+        .to_ascii_uppercase()
+        .starts_with("KZC")
+    {
+        let found = console
+            .app
+            .case_for_applicant(&form.application_id, &form.child_iin);
+        if let Ok(Some(case)) = found {
+            let body = super::cases::public_case(&console, lang, &case);
+            return html(&ctx, StatusCode::OK, page(&ctx, title, body));
+        }
+        let p = form_markup(lang, Some(t("no_match", lang)));
+        return html(&ctx, StatusCode::NOT_FOUND, page(&ctx, title, p));
+    }
     let found = console
         .app
         .family_status(&form.application_id, &form.child_iin)
