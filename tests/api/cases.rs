@@ -356,7 +356,38 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         );
     }
 
-    // The journal verifies, its cases included.
+    // The applicant is told through the portal's outbox: accepted, refused at intake, the
+    // result, the late step and who answers for it, the complaint decided.
+    let (_, notes) = app
+        .call("GET", "/v1/notifications?limit=1000", Some(PORTAL), None)
+        .await;
+    let of = |case: &str| -> Vec<String> {
+        notes["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|n| n["case_id"] == case)
+            .map(|n| n["kind"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(of(&id), ["case_accepted", "case_result"], "{notes}");
+    assert_eq!(of(refused_id), ["case_refused_to_accept"]);
+    assert_eq!(
+        of(&late_id),
+        ["case_accepted", "case_step_overdue", "complaint_decided"]
+    );
+    let late_note = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "case_step_overdue")
+        .unwrap();
+    assert_eq!(
+        (late_note["step"].as_str(), late_note["answers"].as_str()),
+        (Some("resolution"), Some("head"))
+    );
+
+    // The journal verifies, its cases included (documents and the outbox issued again).
     kezek_app::audit::installation(
         store.as_ref(),
         kezek_core::Policy::kz_2013(),

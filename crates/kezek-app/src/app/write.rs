@@ -243,7 +243,9 @@ impl App {
             });
         }
         let mut drafts = documents::drafts(&state, &outcome, now);
-        // The case engine's documents, drafted on the cases its records were applied to.
+        // The case engine's documents and notifications, made on the cases its records were
+        // applied to.
+        let mut case_notes = Vec::new();
         if outcome
             .iter()
             .any(|(_, e)| matches!(e, Event::Extension(_)))
@@ -253,6 +255,7 @@ impl App {
                 if let Event::Extension(x) = e {
                     if let Some(Ok(case_event)) = kezek_cases::event::from_extension(x) {
                         drafts.extend(documents::cases::drafts(&state, &cases, &case_event, now));
+                        case_notes.extend(crate::outbox::cases::notifications(&cases, &case_event));
                     }
                 }
             }
@@ -262,7 +265,11 @@ impl App {
         }
         let append = Append {
             documents: Vec::new(),
-            notifications: crate::outbox::notifications(&state, &outcome),
+            notifications: {
+                let mut all = crate::outbox::notifications(&state, &outcome);
+                all.extend(case_notes);
+                all
+            },
             copied: Vec::new(),
             events: outcome,
             at: now.to_string(),

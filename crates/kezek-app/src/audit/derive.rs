@@ -128,6 +128,9 @@ impl<'a> Derive<'a> {
             .parse()
             .map_err(|e| format!("the record's time `{}` is not a time: {e}", record.at))?;
         let mut issued = crate::documents::cases::drafts(state, cases, &event, now);
+        let notes = crate::outbox::cases::notifications(cases, &event);
+        self.notes
+            .extend(notes.into_iter().map(|n| (record.seq.get(), n)));
         for d in &mut issued {
             d.name_official(state, record.actor);
         }

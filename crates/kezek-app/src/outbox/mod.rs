@@ -4,6 +4,7 @@
 //! a child aged out. Each names the application, the document when there is one, and when;
 //! the rest is what the kind needs. A reader adds the id the store gave it.
 
+pub mod cases;
 pub mod email;
 pub mod push;
 
@@ -16,7 +17,7 @@ use kezek_core::{Event, State};
 use kezek_store::NewNotification;
 use serde_json::{json, Value};
 
-fn note(
+pub(crate) fn note(
     kind: &str,
     application_id: &str,
     document_id: Option<String>,

@@ -1,0 +1,85 @@
+//! What the applicant of a case is told (the same outbox the portal pulls and the push
+//! delivers): the application accepted or refused at intake, the result signed, a step late
+//! and who answers for it, a complaint decided — each with its document where it has one.
+
+use super::note;
+use kezek_cases::event::{CaseEvent, Outcome};
+use kezek_cases::state::Cases;
+use kezek_store::NewNotification;
+use serde_json::json;
+
+/// The notifications case event `event` makes, on `cases` after it.
+#[must_use]
+pub fn notifications(cases: &Cases, event: &CaseEvent) -> Vec<NewNotification> {
+    let Some(case) = cases.case(event.case_id()) else {
+        return Vec::new();
+    };
+    let about = json!({"case_id": case.id, "service": case.service, "provider": case.provider});
+    let with = |mut extra: serde_json::Value| {
+        if let (Some(a), Some(map)) = (about.as_object(), extra.as_object_mut()) {
+            for (k, v) in a {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        extra
+    };
+    let id = case.id.as_str();
+    match event {
+        CaseEvent::Filed { at, .. } => vec![note(
+            "case_accepted",
+            id,
+            Some(format!("doc-{id}-receipt")),
+            *at,
+            with(json!({})),
+        )],
+        CaseEvent::RefusedToAccept { missing, at, .. } => vec![note(
+            "case_refused_to_accept",
+            id,
+            Some(format!("doc-{id}")),
+            *at,
+            with(json!({"missing": missing})),
+        )],
+        CaseEvent::Signed { at, .. } => {
+            let refused = matches!(case.outcome, Some((Outcome::Refused, _, _)));
+            let kind = if refused {
+                "case_refused"
+            } else {
+                "case_result"
+            };
+            vec![note(
+                kind,
+                id,
+                Some(format!("doc-{id}-result")),
+                *at,
+                with(json!({})),
+            )]
+        }
+        CaseEvent::StepOverdue { step, due, at, .. } => {
+            // Who answers for the step, as the definition says.
+            let who = cases
+                .definition(&case.service)
+                .and_then(|d| d.steps.iter().find(|s| &s.id == step))
+                .map(|s| s.who);
+            vec![note(
+                "case_step_overdue",
+                id,
+                None,
+                *at,
+                with(json!({"step": step, "due": due, "answers": who})),
+            )]
+        }
+        CaseEvent::ComplaintDecided {
+            complaint,
+            upheld,
+            at,
+            ..
+        } => vec![note(
+            "complaint_decided",
+            id,
+            Some(format!("doc-{id}-complaint-{complaint}")),
+            *at,
+            with(json!({"complaint": complaint, "upheld": upheld})),
+        )],
+        _ => Vec::new(),
+    }
+}
