@@ -292,6 +292,27 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         .filter(|e| e["payload"]["record"]["kind"] == "step_overdue")
         .count();
     assert_eq!(overdue, 1, "journaled once");
+    // The district's dashboard counts each service's cases per step, on time and late.
+    let cookie = app.console_session(STAFF).await;
+    let dashboard = app
+        .http
+        .get(format!("{}/console/districts/D1?lang=ru", app.base))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = dashboard
+        .split("data-testid=\"service-externat_permission\"")
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .unwrap_or_else(|| panic!("no externat figures: {dashboard}"));
+    assert!(
+        table.contains("Ознакомление руководителя с документами и передача исполнителю</th><td class=\"num\">0</td><td class=\"num\">1</td>"),
+        "one late at the head's resolution: {table}"
+    );
     let (s, v) = post(
         format!("/v1/cases/{late_id}/complaints"),
         PORTAL.to_owned(),

@@ -9,7 +9,7 @@ use crate::app::write::Written;
 use crate::{App, AppError};
 use jiff::Timestamp;
 use kezek_cases::command::{self, File};
-use kezek_cases::definition::{Channel, Provider, Words};
+use kezek_cases::definition::{Channel, Provider};
 use kezek_cases::event::{AdoptedDefinition, Applicant, CaseEvent, Organisation, Outcome};
 use kezek_cases::state::{Case, Cases};
 use kezek_core::command::Refusal;
@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use kezek_cases::definition::Words;
 pub use kezek_cases::event::Outcome as CaseOutcome;
 
 /// The definitions Kezek ships (`services/*.toml`), one variant per service adopted at a
@@ -150,6 +151,36 @@ impl CaseView {
             as_of_seq: seq,
         }
     }
+}
+
+/// A service's cases in a district, for its dashboard.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceFigures {
+    /// The service.
+    pub service: String,
+    /// Its name.
+    pub name: Words,
+    /// Cases not yet issued.
+    pub open: u32,
+    /// Cases issued.
+    pub issued: u32,
+    /// Applications refused at intake.
+    pub refused_to_accept: u32,
+    /// Per step, the cases there now.
+    pub steps: Vec<StepFigures>,
+}
+
+/// The cases at one step now.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepFigures {
+    /// The step.
+    pub step: String,
+    /// What it is.
+    pub what: Words,
+    /// Within their limit.
+    pub on_time: u32,
+    /// Past it.
+    pub late: u32,
 }
 
 /// A case to file, as `POST /v1/services/{service}/cases` takes it.
@@ -764,6 +795,67 @@ impl App {
             }
         }
         Ok(mine)
+    }
+
+    /// Each service's cases in district `d` (its department's and its schools'): how many
+    /// are open, issued and refused at intake, and per step how many are there now on time
+    /// and late.
+    ///
+    /// # Errors
+    /// Out of the caller's scope.
+    pub fn service_figures(
+        &self,
+        auth: &Auth<crate::access::StaffOrAuditor>,
+        d: &str,
+    ) -> Result<Vec<ServiceFigures>, AppError> {
+        auth.caller().staff_scope(d)?;
+        let now = self.now();
+        self.peek(|s| {
+            let cases = self.cases.read();
+            cases
+                .definitions()
+                .map(|def| {
+                    let mut f = ServiceFigures {
+                        service: def.id.clone(),
+                        name: def.name.clone(),
+                        open: 0,
+                        issued: 0,
+                        refused_to_accept: 0,
+                        steps: def
+                            .steps
+                            .iter()
+                            .map(|st| StepFigures {
+                                step: st.id.clone(),
+                                what: st.what.clone(),
+                                on_time: 0,
+                                late: 0,
+                            })
+                            .collect(),
+                    };
+                    for c in cases.cases().filter(|c| {
+                        c.service == def.id
+                            && district_of_provider(&cases, s, &c.service, &c.provider).as_deref()
+                                == Some(d)
+                    }) {
+                        match c.status {
+                            kezek_cases::state::Status::Issued => f.issued += 1,
+                            kezek_cases::state::Status::RefusedToAccept => f.refused_to_accept += 1,
+                            _ => f.open += 1,
+                        }
+                        for (st, fig) in c.steps.iter().zip(f.steps.iter_mut()) {
+                            if st.started.is_some() && st.done.is_none() {
+                                if st.overdue || st.due.is_some_and(|due| due < now) {
+                                    fig.late += 1;
+                                } else {
+                                    fig.on_time += 1;
+                                }
+                            }
+                        }
+                    }
+                    f
+                })
+                .collect()
+        })
     }
 
     /// Journals each step whose limit has passed, once (the sweep).

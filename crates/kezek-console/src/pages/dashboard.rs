@@ -127,6 +127,33 @@ fn body(lang: Lang, (district, staff): (&str, bool), f: &DistrictFigures) -> Mar
     }
 }
 
+/// Each service's cases in the district: open, issued, refused at intake, and per step how
+/// many are there on time and late.
+fn services_markup(lang: Lang, services: &[kezek_app::ops::cases::ServiceFigures]) -> Markup {
+    let words = |w: &kezek_app::ops::cases::Words| {
+        if lang == Lang::Ru {
+            w.ru.clone()
+        } else {
+            w.kk.clone()
+        }
+    };
+    markup! {
+        @if !services.is_empty() {
+            h2 { (t("services_nav", lang)) }
+            @for f in services {
+                h3 { (words(&f.name)) }
+                p { (t("case_open", lang)) ": " (f.open) " · " (t("case_issued", lang)) ": " (f.issued) " · " (t("case_refused_at_intake", lang)) ": " (f.refused_to_accept) }
+                div class="table-wrap" {
+                    table data-testid=(format!("service-{}", f.service)) {
+                        thead { tr { th scope="col" { (t("step", lang)) } th scope="col" class="num" { (t("on_time", lang)) } th scope="col" class="num" { (t("late", lang)) } } }
+                        tbody { @for st in &f.steps { tr { th scope="row" { (words(&st.what)) } td class="num" { (st.on_time) } td class="num" { (st.late) } } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// `GET /console/districts/{district}`.
 pub async fn dashboard(
     State(console): State<Arc<Console>>,
@@ -143,6 +170,10 @@ pub async fn dashboard(
         .reads(|r| r.dashboard(&auth, &district))
         .await
         .and_then(|r| r);
+    let services = console
+        .app
+        .service_figures(&auth, &district)
+        .unwrap_or_default();
     match figures {
         Ok(f) => {
             let title = format!("{} — {district}", t("dashboard", ctx.lang));
@@ -152,7 +183,7 @@ pub async fn dashboard(
                 page(
                     &ctx,
                     &title,
-                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, (&district, s.caller.role == kezek_app::Role::Staff), &f)) },
+                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, (&district, s.caller.role == kezek_app::Role::Staff), &f)) (services_markup(ctx.lang, &services)) },
                 ),
             )
         }
