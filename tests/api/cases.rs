@@ -356,6 +356,10 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
         (200, Some("complaint_decision")),
         "{decision}"
     );
+    assert!(
+        decision["body"]["appeal"]["by"].is_string(),
+        "where to appeal next, and by when: {decision}"
+    );
     if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
         let pdf = app
             .http

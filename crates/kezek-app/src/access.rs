@@ -170,6 +170,28 @@ pub fn district_of_application(state: &State, a: AppIx) -> &str {
     state.district_of(a).map_or("", |d| d.id.as_str())
 }
 
+/// The district of organisation `provider` for `service` (a district is its own).
+#[must_use]
+pub fn district_of_provider(
+    cases: &kezek_cases::Cases,
+    state: &kezek_core::State,
+    service: &str,
+    provider: &str,
+) -> Option<String> {
+    match cases.definition(service)?.provider {
+        kezek_cases::definition::Provider::District => Some(provider.to_owned()),
+        kezek_cases::definition::Provider::School => {
+            cases.organisation(provider).map(|o| o.district.clone())
+        }
+        kezek_cases::definition::Provider::Kindergarten => {
+            kezek_core::model::KindergartenId::parse(provider)
+                .ok()
+                .and_then(|k| state.kindergarten_by_id(&k))
+                .map(|(k, _)| district_of_kindergarten(state, k).to_owned())
+        }
+    }
+}
+
 /// The district id of kindergarten `k`.
 #[must_use]
 pub fn district_of_kindergarten(state: &State, k: KgIx) -> &str {

@@ -78,11 +78,19 @@ pub fn drafts(state: &State, cases: &Cases, event: &CaseEvent, now: Timestamp) -
             let Some((upheld, reasons, _)) = &c.decided else {
                 return Vec::new();
             };
+            // Where the decision is appealed next, and by when: the policy's body, else the
+            // education department of the provider's district.
+            let district =
+                crate::access::district_of_provider(cases, state, &case.service, &case.provider)
+                    .and_then(|d| kezek_core::model::DistrictId::parse(&d).ok())
+                    .and_then(|d| state.district_index(&d));
+            let appeal = super::appeal(state, district, now);
             vec![doc(
                 &format!("-complaint-{complaint}"),
                 "complaint_decision",
                 json!({"complaint": {"number": c.number, "text": c.text, "made_at": c.at,
-                       "upheld": upheld, "reasons": reasons}}),
+                       "upheld": upheld, "reasons": reasons},
+                       "appeal": appeal}),
             )]
         }
         _ => Vec::new(),

@@ -9,7 +9,7 @@ use crate::app::write::Written;
 use crate::{App, AppError};
 use jiff::Timestamp;
 use kezek_cases::command::{self, File};
-use kezek_cases::definition::{Channel, Provider};
+use kezek_cases::definition::Channel;
 use kezek_cases::event::{AdoptedDefinition, Applicant, CaseEvent, Organisation, Outcome};
 use kezek_cases::state::{Case, Cases};
 use kezek_core::command::Refusal;
@@ -283,23 +283,6 @@ pub struct OrganisationForm {
     pub district: String,
 }
 
-/// The district of organisation `provider` for `service` (a district is its own).
-pub(crate) fn district_of_provider(
-    cases: &Cases,
-    state: &kezek_core::State,
-    service: &str,
-    provider: &str,
-) -> Option<String> {
-    match cases.definition(service)?.provider {
-        Provider::District => Some(provider.to_owned()),
-        Provider::School => cases.organisation(provider).map(|o| o.district.clone()),
-        Provider::Kindergarten => kezek_core::model::KindergartenId::parse(provider)
-            .ok()
-            .and_then(|k| state.kindergarten_by_id(&k))
-            .map(|(k, _)| crate::access::district_of_kindergarten(state, k).to_owned()),
-    }
-}
-
 /// Whether `caller` may see case `c`: heads and executors of its organisation, clerks and
 /// staff of its district, the portal (for the applicant), auditors and admin.
 fn may_see(
@@ -312,7 +295,8 @@ fn may_see(
         Role::Head | Role::Executor => caller.require_scope(caller.role, &c.provider),
         Role::Clerk | Role::Staff => {
             let district =
-                district_of_provider(cases, state, &c.service, &c.provider).unwrap_or_default();
+                crate::access::district_of_provider(cases, state, &c.service, &c.provider)
+                    .unwrap_or_default();
             caller.district_scope(&district)
         }
         _ => Ok(()),
@@ -581,7 +565,7 @@ impl App {
                 let cases = self.cases.read();
                 cases
                     .definition(service)
-                    .map(|_| district_of_provider(&cases, s, service, &new.provider))
+                    .map(|_| crate::access::district_of_provider(&cases, s, service, &new.provider))
             })?
             .ok_or_else(|| AppError::not_found("service", service))?
             .ok_or_else(|| {
@@ -834,7 +818,13 @@ impl App {
                     };
                     for c in cases.cases().filter(|c| {
                         c.service == def.id
-                            && district_of_provider(&cases, s, &c.service, &c.provider).as_deref()
+                            && crate::access::district_of_provider(
+                                &cases,
+                                s,
+                                &c.service,
+                                &c.provider,
+                            )
+                            .as_deref()
                                 == Some(d)
                     }) {
                         match c.status {

@@ -81,7 +81,7 @@ impl App {
         let (district, offset) = self.peek(|s| {
             let district = match &of_case {
                 Some((provider, service)) => {
-                    super::cases::district_of_provider(&self.cases.read(), s, service, provider)
+                    crate::access::district_of_provider(&self.cases.read(), s, service, provider)
                 }
                 None => ApplicationId::parse(application)
                     .ok()
