@@ -574,3 +574,194 @@ async fn every_service_goes_to_its_result_and_to_a_reasoned_refusal() {
     )
     .unwrap();
 }
+
+/// A family complains about a queue decision; the district's department has it on its
+/// worklist, late after five working days, decides it with reasons in a signed kk/ru
+/// decision naming where to appeal next, and the family is told; the journal verifies.
+#[tokio::test]
+async fn a_complaint_about_a_queue_decision_is_decided_by_the_district() {
+    let (app, store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (s, registered) = app.register(1, None).await;
+    assert_eq!(s, 201, "{registered}");
+    let id = registered["application_id"].as_str().unwrap().to_owned();
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role, scope: &str| {
+        let new = NewKey {
+            role,
+            scope: vec![scope.to_owned()],
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let (head, other_head) = (key(Role::Head, "D1"), key(Role::Head, "D2"));
+    let path = format!("/v1/applications/{id}/complaints");
+    let complain = |token: &'static str, text: &str| {
+        let body = json!({ "text": text });
+        let (app, path) = (&app, path.clone());
+        async move { app.call("POST", &path, Some(token), Some(body)).await }
+    };
+
+    // Words are required; the application must exist; a kindergarten or an auditor cannot
+    // complain for the family.
+    let (s, v) = complain(PORTAL, "  ").await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (422, Some("text")),
+        "{v}"
+    );
+    let (s, _) = app
+        .call(
+            "POST",
+            "/v1/applications/KZ9999999999/complaints",
+            Some(PORTAL),
+            Some(json!({"text": "x"})),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = complain(AUDITOR, "Кезек нөмірі түсініксіз өзгерді").await;
+    assert_eq!(s, 403);
+
+    let (s, v) = complain(PORTAL, "Кезек нөмірі түсініксіз өзгерді").await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["complaints"][0]["complaint"], 1, "{v}");
+    assert!(v["complaints"][0]["decision"].is_null());
+
+    // On the department's worklist at once, among the late ones once its period has passed.
+    let worklist = |overdue: bool| {
+        let (app, head) = (&app, head.clone());
+        async move {
+            app.call(
+                "GET",
+                &format!("/v1/districts/D1/complaints?overdue={overdue}"),
+                Some(&head),
+                None,
+            )
+            .await
+        }
+    };
+    let (s, open) = worklist(false).await;
+    assert_eq!((s, open.as_array().map(Vec::len)), (200, Some(1)), "{open}");
+    let (_, late) = worklist(true).await;
+    assert_eq!(
+        late.as_array().map(Vec::len),
+        Some(0),
+        "not late yet: {late}"
+    );
+    app.advance_days(10);
+    let (_, late) = worklist(true).await;
+    assert_eq!(late[0]["complaints"][0]["late"], true, "{late}");
+
+    // Only the district's own head decides; a decision needs reasons; it is made once.
+    let decide = |token: String, reasons: &str| {
+        let body = json!({"upheld": false, "reasons": reasons});
+        let (app, path) = (&app, format!("{path}/1/decision"));
+        async move { app.call("POST", &path, Some(&token), Some(body)).await }
+    };
+    let (s, _) = decide(other_head, "Бөгде аудан").await;
+    assert_eq!(s, 403);
+    let (s, v) = decide(head.clone(), "").await;
+    assert_eq!(
+        (s, v["errors"][0]["field"].as_str()),
+        (422, Some("reasons")),
+        "{v}"
+    );
+    let (s, v) = decide(head.clone(), "Кезек ережеге сай жүргізілді").await;
+    assert_eq!(s, 200, "{v}");
+    let decision = &v["complaints"][0]["decision"];
+    assert_eq!(decision["upheld"], false, "{v}");
+    let doc_id = decision["document_id"].as_str().unwrap().to_owned();
+    let (s, _) = decide(head.clone(), "Тағы").await;
+    assert_eq!(s, 409, "decided once");
+    let (_, open) = worklist(false).await;
+    assert_eq!(open.as_array().map(Vec::len), Some(0), "{open}");
+
+    // The decision is a signed document about the child, naming where to appeal next.
+    let (s, doc) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{doc_id}"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, doc["kind"].as_str()),
+        (200, Some("complaint_decision")),
+        "{doc}"
+    );
+    assert_eq!(doc["application_id"].as_str(), Some(id.as_str()));
+    assert!(doc["body"]["appeal"]["by"].is_string(), "{doc}");
+    if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        for (lang, title, service, verdict) in [
+            (
+                "kk",
+                "Шағым бойынша шешім",
+                "Мектепке дейінгі ұйымдарға кезекке қою",
+                "Шағым қанағаттандырылмады",
+            ),
+            (
+                "ru",
+                "Решение по жалобе",
+                "Постановка на очередь в дошкольные организации",
+                "В удовлетворении жалобы отказано",
+            ),
+        ] {
+            let pdf = app
+                .http
+                .get(format!(
+                    "{}/v1/documents/{doc_id}.pdf?lang={lang}",
+                    app.base
+                ))
+                .bearer_auth(PORTAL)
+                .send()
+                .await
+                .unwrap()
+                .bytes()
+                .await
+                .unwrap();
+            let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+            std::fs::write(keep.join(format!("queue-complaint-{lang}.pdf")), &pdf).unwrap();
+            let text = crate::printed::pdf_text(&pdf).replace('\n', " ");
+            for want in [
+                title,
+                service,
+                verdict,
+                "Aruzhan",
+                "Dana",
+                "Кезек ережеге сай жүргізілді",
+            ] {
+                assert!(text.contains(want), "{lang}: no {want:?} in {text}");
+            }
+        }
+    }
+
+    // The family is told through the portal's outbox.
+    let (_, notes) = app
+        .call("GET", "/v1/notifications?limit=1000", Some(PORTAL), None)
+        .await;
+    let told = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "complaint_decided")
+        .unwrap_or_else(|| panic!("{notes}"));
+    assert_eq!(
+        (
+            told["application_id"].as_str(),
+            told["document_id"].as_str()
+        ),
+        (Some(id.as_str()), Some(doc_id.as_str()))
+    );
+
+    kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+}

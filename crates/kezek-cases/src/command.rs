@@ -374,3 +374,52 @@ pub fn overdue(cases: &Cases, now: Timestamp) -> Vec<CaseEvent> {
         })
         .collect()
 }
+
+/// A family complains about application `id`'s queue decision (the application layer has
+/// checked that it exists and is the family's, and names its `district`).
+///
+/// # Errors
+/// No words.
+pub fn complain_about_queue(
+    cases: &Cases,
+    (id, district): (&str, &str),
+    text: &str,
+    at: Timestamp,
+) -> Result<Vec<CaseEvent>, Refusal> {
+    let number = cases.queue_complaints(id).map_or(0, |(_, l)| l.len()) + 1;
+    Ok(vec![CaseEvent::QueueComplained {
+        application_id: id.to_owned(),
+        district: district.to_owned(),
+        complaint: u32::try_from(number).unwrap_or(u32::MAX),
+        text: words("text", text, true)?,
+        at,
+    }])
+}
+
+/// The district's department decides complaint `number` about application `id`.
+///
+/// # Errors
+/// No open complaint with that number, or no reasons.
+pub fn decide_queue_complaint(
+    cases: &Cases,
+    id: &str,
+    (number, upheld, reasons): (u32, bool, &str),
+    at: Timestamp,
+) -> Result<Vec<CaseEvent>, Refusal> {
+    let open = cases
+        .queue_complaints(id)
+        .is_some_and(|(_, l)| l.iter().any(|c| c.number == number && c.decided.is_none()));
+    if !open {
+        return Err(Refusal::conflict(
+            codes::NO_SUCH_COMPLAINT,
+            format!("application {id} has no open complaint {number}"),
+        ));
+    }
+    Ok(vec![CaseEvent::QueueComplaintDecided {
+        application_id: id.to_owned(),
+        complaint: number,
+        upheld,
+        reasons: words("reasons", reasons, true)?,
+        at,
+    }])
+}

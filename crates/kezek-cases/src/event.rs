@@ -174,6 +174,33 @@ pub enum CaseEvent {
         /// When.
         at: Timestamp,
     },
+    /// A family complained about a decision of the kindergarten queue (a refusal, a rejected
+    /// claim, a referral, a place not given in time).
+    QueueComplained {
+        /// The application it is about.
+        application_id: String,
+        /// Its district (whose department decides).
+        district: String,
+        /// The complaint's number within the application (1, 2, …).
+        complaint: u32,
+        /// What they say.
+        text: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// The district's department decided a complaint about the queue.
+    QueueComplaintDecided {
+        /// The application.
+        application_id: String,
+        /// The complaint.
+        complaint: u32,
+        /// Whether it is upheld.
+        upheld: bool,
+        /// Why.
+        reasons: String,
+        /// When.
+        at: Timestamp,
+    },
     /// The provider's head decided a complaint.
     ComplaintDecided {
         /// The case.
@@ -205,6 +232,8 @@ impl CaseEvent {
             | Self::Issued { at, .. }
             | Self::StepOverdue { at, .. }
             | Self::Complained { at, .. }
+            | Self::QueueComplained { at, .. }
+            | Self::QueueComplaintDecided { at, .. }
             | Self::ComplaintDecided { at, .. } => *at,
         }
     }
@@ -214,6 +243,8 @@ impl CaseEvent {
     pub fn case_id(&self) -> &str {
         match self {
             Self::DefinitionsAdopted { .. } | Self::OrganisationSet { .. } => "",
+            Self::QueueComplained { application_id, .. }
+            | Self::QueueComplaintDecided { application_id, .. } => application_id,
             Self::Filed { case_id, .. }
             | Self::RefusedToAccept { case_id, .. }
             | Self::Assigned { case_id, .. }

@@ -132,6 +132,9 @@ pub struct Cases {
     calendar: Calendar,
     hours: OfficeHours,
     by_id: BTreeMap<String, Case>,
+    /// Complaints about the kindergarten queue's decisions, by application, and the
+    /// application's district.
+    queue_complaints: BTreeMap<String, (String, Vec<Complaint>)>,
 }
 
 impl Cases {
@@ -144,6 +147,7 @@ impl Cases {
             calendar,
             hours,
             by_id: BTreeMap::new(),
+            queue_complaints: BTreeMap::new(),
         }
     }
 
@@ -167,6 +171,21 @@ impl Cases {
             }
         }
         Ok(cases)
+    }
+
+    /// The complaints about application `id`'s queue decisions, and its district.
+    #[must_use]
+    pub fn queue_complaints(&self, id: &str) -> Option<(&str, &[Complaint])> {
+        self.queue_complaints
+            .get(id)
+            .map(|(d, c)| (d.as_str(), c.as_slice()))
+    }
+
+    /// Every application with complaints about its queue decisions: id, district, complaints.
+    pub fn all_queue_complaints(&self) -> impl Iterator<Item = (&str, &str, &[Complaint])> {
+        self.queue_complaints
+            .iter()
+            .map(|(id, (d, l))| (id.as_str(), d.as_str(), l.as_slice()))
     }
 
     /// Organisation `id` (a school).
@@ -243,6 +262,9 @@ impl Cases {
             CaseEvent::Filed { .. } | CaseEvent::RefusedToAccept { .. } => self.apply_filing(event),
             CaseEvent::Complained { .. } | CaseEvent::ComplaintDecided { .. } => {
                 self.apply_complaint(event)
+            }
+            CaseEvent::QueueComplained { .. } | CaseEvent::QueueComplaintDecided { .. } => {
+                self.apply_queue_complaint(event)
             }
             _ => self.apply_step(event),
         }
@@ -386,6 +408,60 @@ impl Cases {
                     .find(|c| c.number == *complaint && c.decided.is_none())
                     .ok_or_else(|| {
                         ApplyError(format!("case {case_id}: no open complaint {complaint}"))
+                    })?;
+                c.decided = Some((*upheld, reasons.clone(), *at));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn apply_queue_complaint(&mut self, event: &CaseEvent) -> Result<(), ApplyError> {
+        match event {
+            CaseEvent::QueueComplained {
+                application_id,
+                district,
+                complaint,
+                text,
+                at,
+            } => {
+                let due = self.complaint_due("kindergarten_queue", *at);
+                let (_, list) = self
+                    .queue_complaints
+                    .entry(application_id.clone())
+                    .or_insert_with(|| (district.clone(), Vec::new()));
+                if *complaint as usize != list.len() + 1 {
+                    return Err(ApplyError(format!(
+                        "application {application_id}: complaint {complaint} out of order"
+                    )));
+                }
+                list.push(Complaint {
+                    number: *complaint,
+                    text: text.clone(),
+                    at: *at,
+                    due,
+                    decided: None,
+                });
+                Ok(())
+            }
+            CaseEvent::QueueComplaintDecided {
+                application_id,
+                complaint,
+                upheld,
+                reasons,
+                at,
+            } => {
+                let c = self
+                    .queue_complaints
+                    .get_mut(application_id)
+                    .and_then(|(_, l)| {
+                        l.iter_mut()
+                            .find(|c| c.number == *complaint && c.decided.is_none())
+                    })
+                    .ok_or_else(|| {
+                        ApplyError(format!(
+                            "application {application_id}: no open complaint {complaint}"
+                        ))
                     })?;
                 c.decided = Some((*upheld, reasons.clone(), *at));
                 Ok(())

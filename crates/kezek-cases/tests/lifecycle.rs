@@ -463,3 +463,54 @@ fn a_snapshot_carries_the_cases() {
     assert_eq!(again.case("S-1"), cases.case("S-1"));
     assert_eq!(again.case("S-1").unwrap().status, Status::InWork);
 }
+
+#[test]
+fn a_complaint_about_the_queue_is_numbered_due_in_five_working_days_and_decided_once() {
+    let mut cases = Cases::new(Vec::new(), calendar(), OfficeHours::default());
+    let at = t("2026-05-04T05:00:00Z");
+    let complain = |cases: &mut Cases, text: &str| {
+        run(cases, |c| {
+            command::complain_about_queue(c, ("KZ0000000007", "D1"), text, at)
+        })
+    };
+    assert_eq!(complain(&mut cases, " ").unwrap_err(), "text:invalid_text");
+    complain(&mut cases, "Нөмір артқа кетті").unwrap();
+    complain(&mut cases, "Жолдама берілмеді").unwrap();
+    let (district, list) = cases.queue_complaints("KZ0000000007").unwrap();
+    assert_eq!(district, "D1");
+    assert_eq!(list.iter().map(|c| c.number).collect::<Vec<_>>(), [1, 2]);
+    // Five working days, as the calendar has them.
+    let due = cases.complaint_due("kindergarten_queue", at);
+    assert_eq!(list[0].due, due);
+    assert!(due > at + jiff::SignedDuration::from_hours(24 * 5));
+
+    let decide = |cases: &mut Cases, n: u32, reasons: &str| {
+        run(cases, |c| {
+            command::decide_queue_complaint(c, "KZ0000000007", (n, true, reasons), at)
+        })
+    };
+    assert_eq!(
+        decide(&mut cases, 3, "Негіз").unwrap_err(),
+        "no_open_complaint"
+    );
+    assert_eq!(
+        decide(&mut cases, 1, "").unwrap_err(),
+        "reasons:invalid_text"
+    );
+    decide(&mut cases, 1, "Негіз").unwrap();
+    assert_eq!(
+        decide(&mut cases, 1, "Тағы").unwrap_err(),
+        "no_open_complaint"
+    );
+    let (_, list) = cases.queue_complaints("KZ0000000007").unwrap();
+    assert!(list[0].decided.is_some() && list[1].decided.is_none());
+    // A complaint recorded out of its order does not apply.
+    let stray = CaseEvent::QueueComplained {
+        application_id: "KZ0000000007".into(),
+        district: "D1".into(),
+        complaint: 5,
+        text: "x".into(),
+        at,
+    };
+    assert!(cases.apply(&stray).is_err());
+}

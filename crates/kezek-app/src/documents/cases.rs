@@ -17,6 +17,11 @@ use serde_json::{json, Value};
 /// `state` (the districts' names).
 #[must_use]
 pub fn drafts(state: &State, cases: &Cases, event: &CaseEvent, now: Timestamp) -> Vec<Draft> {
+    if let CaseEvent::QueueComplaintDecided { .. } = event {
+        return queue_complaint(state, cases, event, now)
+            .into_iter()
+            .collect();
+    }
     let Some(case) = cases.case(event.case_id()) else {
         return Vec::new();
     };
@@ -95,6 +100,54 @@ pub fn drafts(state: &State, cases: &Cases, event: &CaseEvent, now: Timestamp) -
         }
         _ => Vec::new(),
     }
+}
+
+/// The decision on a complaint about the kindergarten queue: the same document as a case's,
+/// about the application (its child and applicant), by its district's department.
+fn queue_complaint(
+    state: &State,
+    cases: &Cases,
+    event: &CaseEvent,
+    now: Timestamp,
+) -> Option<Draft> {
+    let CaseEvent::QueueComplaintDecided {
+        application_id,
+        complaint,
+        ..
+    } = event
+    else {
+        return None;
+    };
+    let (_, list) = cases.queue_complaints(application_id)?;
+    let c = list.iter().find(|c| c.number == *complaint)?;
+    let (upheld, reasons, _) = c.decided.as_ref()?;
+    let id = kezek_core::model::ApplicationId::parse(application_id).ok()?;
+    let (_, app) = state.application_by_id(&id)?;
+    let district = state.district(app.district)?;
+    let words = crate::ops::queue_complaints::QUEUE_SERVICE;
+    let body = json!({
+        "service": {"kk": words.kk, "ru": words.ru},
+        "service_id": "kindergarten_queue",
+        "provider": {"id": district.id.as_str(),
+                     "name": district.names.as_deref().map_or(Value::Null, |n| json!({"kk": n.authority_kk, "ru": n.authority_ru}))},
+        "application_id": application_id,
+        "child_name": app.child_name.as_ref(),
+        "child_iin": app.child_iin.to_string(),
+        "applicant_name": app.applicant.as_ref().map_or(Value::Null, |a| a.name.as_ref().into()),
+        "applicant_iin": app.applicant.as_ref().map_or(Value::Null, |a| a.iin.to_string().into()),
+        "channel": app.channel,
+        "filed_at": app.registered_at,
+        "complaint": {"number": c.number, "text": c.text, "made_at": c.at,
+                      "upheld": upheld, "reasons": reasons},
+        "appeal": super::appeal(state, Some(app.district), now),
+    });
+    Some(Draft {
+        id: format!("doc-{application_id}-complaint-{complaint}"),
+        kind: "complaint_decision",
+        issued_at: now,
+        application_id: application_id.clone(),
+        body,
+    })
 }
 
 /// What every case document says: the service, its regulation, the provider, the applicant,

@@ -337,7 +337,7 @@ impl App {
 
     /// Decides a case command on the cases and journals its events, under the state's write
     /// lock; `answer` is made from the cases afterwards.
-    async fn case_write(
+    pub(crate) async fn case_write(
         self: &Arc<Self>,
         caller: &Caller,
         decide: impl FnOnce(&Cases, Timestamp, u64) -> Result<Vec<CaseEvent>, Refusal> + Send,
@@ -386,8 +386,8 @@ impl App {
                 variant: p.name.clone(),
                 regulation: "docs/rules.md".into(),
                 name: Words {
-                    kk: "Мектепке дейінгі ұйымдарға кезекке қою".into(),
-                    ru: "Постановка на очередь в дошкольные организации".into(),
+                    kk: super::queue_complaints::QUEUE_SERVICE.kk.into(),
+                    ru: super::queue_complaints::QUEUE_SERVICE.ru.into(),
                 },
                 provider: "district".into(),
                 channels: vec![Channel::Office, Channel::ServiceCenter, Channel::Portal],

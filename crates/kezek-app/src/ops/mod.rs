@@ -24,6 +24,7 @@ pub mod officials;
 pub mod operator;
 pub mod places;
 pub mod queue;
+pub mod queue_complaints;
 pub mod referrals;
 pub mod rounds;
 pub mod sessions;

@@ -11,6 +11,23 @@ use serde_json::json;
 /// The notifications case event `event` makes, on `cases` after it.
 #[must_use]
 pub fn notifications(cases: &Cases, event: &CaseEvent) -> Vec<NewNotification> {
+    if let CaseEvent::QueueComplaintDecided {
+        application_id,
+        complaint,
+        upheld,
+        at,
+        ..
+    } = event
+    {
+        // A complaint about the queue: told like the application's other news.
+        return vec![note(
+            "complaint_decided",
+            application_id,
+            Some(format!("doc-{application_id}-complaint-{complaint}")),
+            *at,
+            json!({"service": "kindergarten_queue", "complaint": complaint, "upheld": upheld}),
+        )];
+    }
     let Some(case) = cases.case(event.case_id()) else {
         return Vec::new();
     };

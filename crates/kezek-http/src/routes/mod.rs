@@ -3,6 +3,7 @@
 mod audit;
 mod cases;
 mod catalog;
+mod complaints;
 mod documents;
 mod kindergarten;
 mod notifications;
@@ -32,5 +33,6 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(notifications::routes())
         .merge(officials::routes())
         .merge(cases::routes())
+        .merge(complaints::routes())
         .merge(operations::routes())
 }

@@ -460,6 +460,11 @@ fn case_document(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
             .collect()
     };
     w.field(&r.label("public_service"), &both(&body["service"], r));
+    if !body["child_name"].is_null() {
+        // A complaint about the queue: the child it is about.
+        w.field(&r.label("child_name"), &plain(&body["child_name"]));
+        w.field(&r.label("child_iin"), &plain(&body["child_iin"]));
+    }
     w.field(&r.label("applicant_name"), &plain(&body["applicant_name"]));
     w.field(&r.label("applicant_iin"), &plain(&body["applicant_iin"]));
     w.field(&r.label("filed_at"), &r.time(&body["filed_at"]));
@@ -509,7 +514,9 @@ fn case_document(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
         w.field(&r.label("decision"), &r.label(upheld));
         w.field(&r.label("reason"), &plain(&c["reasons"]));
     }
-    w.field(&r.label("regulation"), &plain(&body["regulation"]));
+    if !body["regulation"].is_null() {
+        w.field(&r.label("regulation"), &plain(&body["regulation"]));
+    }
 }
 
 fn priority_decision(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
