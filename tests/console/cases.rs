@@ -214,3 +214,129 @@ async fn every_service_is_filed_worked_and_issued_in_the_console() {
 async fn present(b: &Browser, css: &str) -> bool {
     b.client.find(fantoccini::Locator::Css(css)).await.is_ok()
 }
+
+/// A complaint about the queue in the browser: a counter clerk files it on paper from the
+/// application's page; the district's head finds it on the department's worklist, decides it
+/// (asked again) and the decision's signed document is there to print.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complaint_about_the_queue_is_filed_at_the_counter_and_decided_by_the_head() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (s, registered) = app.register(1, None).await;
+    assert_eq!(s, 201, "{registered}");
+    let id = registered["application_id"].as_str().unwrap().to_owned();
+    let head = kezek_app::keys::create(
+        store.as_ref(),
+        &Authority::from_seed([7; 32]),
+        NewKey {
+            role: Role::Head,
+            scope: vec!["D1".to_owned()],
+            expires: None,
+            official: None,
+        },
+        app.app.now(),
+    )
+    .unwrap()
+    .1;
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+
+    sign_in(&b, &base, CLERK, "ru", "/console/districts/D1/queue").await;
+    b.client
+        .goto(&format!("{base}/console/applications/{id}?lang=ru"))
+        .await
+        .unwrap();
+    assert!(b
+        .text("[data-testid='queue-complaints']")
+        .await
+        .contains("Жалоб нет"));
+    b.fill(
+        "#complaint-text",
+        "Номер в очереди ушёл назад без объяснений",
+    )
+    .await;
+    b.click("form[data-testid='queue-complaint-new'] button")
+        .await;
+    let filed = b.text("[data-testid='queue-complaint']").await;
+    assert!(filed.contains("Номер в очереди ушёл назад"), "{filed}");
+    sign_out(&b).await;
+
+    sign_in(&b, &base, &head, "ru", "/console").await;
+    let worklist = format!("{base}/console/organisations/D1/cases?lang=ru");
+    b.client.goto(&worklist).await.unwrap();
+    let open = b.text("[data-testid='queue-complaints']").await;
+    assert!(open.contains(&id) && open.contains("ушёл назад"), "{open}");
+    for (lang, size, (w, h)) in [
+        ("kk", "desk", DESK),
+        ("ru", "desk", DESK),
+        ("kk", "phone", PHONE),
+        ("ru", "phone", PHONE),
+    ] {
+        b.client.set_window_size(w, h).await.unwrap();
+        b.client
+            .goto(&format!(
+                "{base}/console/organisations/D1/cases?lang={lang}"
+            ))
+            .await
+            .unwrap();
+        b.text("[data-testid='queue-complaint-decision']").await;
+        b.shot(&format!("queue-complaint-worklist-{lang}-{size}"))
+            .await;
+    }
+    b.client.set_window_size(DESK.0, DESK.1).await.unwrap();
+    b.client.goto(&worklist).await.unwrap();
+    b.fill(
+        &format!("#reasons-{id}-1"),
+        "Номер изменился из-за льготной очереди, правила соблюдены",
+    )
+    .await;
+    b.click("form[data-testid='queue-complaint-decision'] button")
+        .await;
+    b.text("form input[name='sure']").await;
+    b.shot("queue-complaint-ask-ru-desk").await;
+    b.click("form button.danger").await;
+    b.wait_path("/console/organisations/D1/cases").await;
+    let after = b.text("[data-testid='queue-complaints']").await;
+    assert!(
+        after.contains("Жалоб нет"),
+        "decided, off the worklist: {after}"
+    );
+    sign_out(&b).await;
+
+    // The clerk sees the decision on the application's page, with its document to print.
+    sign_in(&b, &base, CLERK, "ru", "/console/districts/D1/queue").await;
+    b.client
+        .goto(&format!("{base}/console/applications/{id}?lang=ru"))
+        .await
+        .unwrap();
+    let decided = b.text("[data-testid='queue-complaint']").await;
+    assert!(
+        decided.contains("В удовлетворении жалобы отказано")
+            && decided.contains("правила соблюдены"),
+        "{decided}"
+    );
+    b.shot("queue-complaint-decided-ru-desk").await;
+    let href = b
+        .client
+        .find(fantoccini::Locator::Css(
+            "[data-testid='queue-complaint'] a[hreflang='ru']",
+        ))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let pdf = reqwest::get(format!("{base}{href}"))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(pdf.starts_with(b"%PDF"), "a PDF at {href}");
+    sign_out(&b).await;
+    b.stop().await;
+}

@@ -78,6 +78,14 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/applications/{number}", get(pages::casefile::show))
         .route(
+            "/console/applications/{id}/complaints",
+            post(pages::complaints::complain),
+        )
+        .route(
+            "/console/applications/{id}/complaints/{n}/decision",
+            post(pages::complaints::decide),
+        )
+        .route(
             "/console/districts/{district}/kindergartens",
             get(pages::edit::show).post(pages::edit::save),
         )

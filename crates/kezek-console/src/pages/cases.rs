@@ -14,7 +14,7 @@ use axum::Form;
 use kezek_app::access::{Auth, CaseFilers, CaseReaders, CaseWorkers};
 use kezek_app::ops::cases::{CaseAct, CaseView, NewCase, ServiceView};
 use kezek_app::Role;
-use kezek_print::words::{code, local_time, t, Lang};
+use kezek_print::words::{code, deadline, local_time, t, Lang};
 use maud::{html as markup, Markup};
 use serde::Deserialize;
 use serde_json::Value;
@@ -285,6 +285,11 @@ pub async fn show(
             .and_then(|t| t.parse().ok())
             .map_or_else(|| "—".to_owned(), |at| local_time(at, offset))
     };
+    let due = |v: &Value| {
+        v.as_str()
+            .and_then(|t| t.parse().ok())
+            .map_or_else(|| "—".to_owned(), |at| deadline(at, offset, lang))
+    };
     let step_words = |step: &str| {
         service
             .as_ref()
@@ -328,7 +333,7 @@ pub async fn show(
                     @for st in case.steps.as_array().into_iter().flatten() {
                         tr class=(if st["late"] == true { "late" } else { "" }) {
                             td { (step_words(st["step"].as_str().unwrap_or_default())) }
-                            td { (when(&st["due"])) @if st["late"] == true { " · " strong { (t("late", lang)) } } }
+                            td { (due(&st["due"])) @if st["late"] == true { " · " strong { (t("late", lang)) } } }
                             td { (when(&st["done"])) }
                         }
                     }
@@ -591,6 +596,7 @@ pub async fn worklist(
     let body = markup! {
         p { a href=(format!("/console/organisations/{org}/cases{}", if late_only { "" } else { "?overdue=1" })) {
             (t(if late_only { "all_cases" } else { "late_cases" }, lang)) } }
+        (super::complaints::of_district(&console, (&s, lang), &org, late_only))
         @if cases.is_empty() { p { (t("nothing_found", lang)) } }
         div class="cards" data-testid="case-worklist" {
             @for c in &cases {
@@ -602,7 +608,7 @@ pub async fn worklist(
                         dt { (t("status", lang)) } dd { (code(&format!("case_status_{}", c.status), lang)) }
                         @if let Some(step) = open {
                             dt { (t("step_due_by", lang)) }
-                            dd { (step["due"].as_str().and_then(|d| d.parse().ok()).map_or_else(|| "—".to_owned(), |at| local_time(at, offset)))
+                            dd { (step["due"].as_str().and_then(|d| d.parse().ok()).map_or_else(|| "—".to_owned(), |at| deadline(at, offset, lang)))
                                  @if step["late"] == true { " · " strong { (t("late", lang)) } } }
                         }
                     }
