@@ -562,6 +562,92 @@ async fn every_service_goes_to_its_result_and_to_a_reasoned_refusal() {
                 1,
                 "only the granted one: {register}"
             );
+            assert_eq!(register[0]["register"]["status"], "active", "{register}");
+            let entry = register[0]["case_id"].as_str().unwrap().to_owned();
+            // Another district's staff do not see the district's candidate adopters.
+            let (_, other) = app
+                .call(
+                    "GET",
+                    &format!("/v1/services/{id}/register"),
+                    Some(crate::harness::STAFF_D2),
+                    None,
+                )
+                .await;
+            assert_eq!(other.as_array().map(Vec::len), Some(0), "{other}");
+            // The head removes the entry on one of the service's grounds, once.
+            let removal = |ground: &str| {
+                let body = json!({"ground": ground, "note": "Бала асырап алынды, 2026 ж. шешім"});
+                let (app, path, head) = (
+                    &app,
+                    format!("/v1/cases/{entry}/register-removal"),
+                    head.clone(),
+                );
+                async move { app.call("POST", &path, Some(&head), Some(body)).await }
+            };
+            let (s, v) = removal("moved_abroad").await;
+            assert_eq!(
+                (s, v["errors"][0]["field"].as_str()),
+                (422, Some("ground")),
+                "{v}"
+            );
+            let (s, v) = removal("child_adopted").await;
+            assert_eq!(
+                (s, v["register"]["status"].as_str()),
+                (200, Some("removed")),
+                "{v}"
+            );
+            let (s, _) = removal("child_adopted").await;
+            assert_eq!(s, 409, "removed once");
+            for (status, n) in [("active", 0), ("removed", 1)] {
+                let (_, list) = app
+                    .call(
+                        "GET",
+                        &format!("/v1/services/{id}/register?status={status}"),
+                        Some(&head),
+                        None,
+                    )
+                    .await;
+                assert_eq!(list.as_array().map(Vec::len), Some(n), "{status}: {list}");
+            }
+            let (s, notice) = app
+                .call(
+                    "GET",
+                    &format!("/v1/documents/doc-{entry}-removal"),
+                    Some(PORTAL),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                (s, notice["kind"].as_str()),
+                (200, Some("case_register_removal")),
+                "{notice}"
+            );
+            if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+                let pdf = app
+                    .http
+                    .get(format!(
+                        "{}/v1/documents/doc-{entry}-removal.pdf?lang=ru",
+                        app.base
+                    ))
+                    .bearer_auth(PORTAL)
+                    .send()
+                    .await
+                    .unwrap()
+                    .bytes()
+                    .await
+                    .unwrap();
+                let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+                std::fs::write(keep.join("register-removal-ru.pdf"), &pdf).unwrap();
+                let text = crate::printed::pdf_text(&pdf).replace('\n', " ");
+                for want in [
+                    "Уведомление о снятии с учёта",
+                    "Дана Бекова",
+                    "В связи с усыновлением ребёнка",
+                    "Постановка на учёт лиц, желающих усыновить детей",
+                ] {
+                    assert!(text.contains(want), "no {want:?} in {text}");
+                }
+            }
             register_checked = true;
         }
     }

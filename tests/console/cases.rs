@@ -340,3 +340,130 @@ async fn a_complaint_about_the_queue_is_filed_at_the_counter_and_decided_by_the_
     sign_out(&b).await;
     b.stop().await;
 }
+
+/// The register of candidate adopters in the browser: a granted conclusion is an active
+/// entry; the district's head removes it on a ground of the service (asked again) and the
+/// register and the case say so, with the signed notice to print.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_head_removes_a_candidate_adopter_from_the_register() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, store) = spawn_app().await;
+    app.app.journal_definitions().await.unwrap();
+    app.kindergarten("K1", "D1", 1).await;
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role| {
+        let new = NewKey {
+            role,
+            scope: vec!["D1".to_owned()],
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let (head, executor) = (key(Role::Head), key(Role::Executor));
+    let (_, services) = app.call("GET", "/v1/services", None, None).await;
+    let service = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "adopter_registration")
+        .unwrap();
+    let mut form = serde_json::Map::new();
+    for f in service["fields"].as_array().unwrap() {
+        let key = f["key"].as_str().unwrap().to_owned();
+        let value = match f["kind"].as_str().unwrap() {
+            "person" => json!({"name": "Дана Бекова", "iin": "880101300123"}),
+            "choice" => f["options"][0]["code"].clone(),
+            _ => json!("Абай көшесі, 7"),
+        };
+        form.insert(key, value);
+    }
+    let body = json!({"provider": "D1", "channel": "office",
+        "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+        "form": form, "documents": service["documents"]["by_channel"]["office"]});
+    let (s, case) = app
+        .call(
+            "POST",
+            "/v1/services/adopter_registration/cases",
+            Some(STAFF),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let id = case["case_id"].as_str().unwrap().to_owned();
+    for (path, token, body) in [
+        ("assign", &head, Some(json!({"executor": "executor-1"}))),
+        ("draft", &executor, Some(json!({"outcome": "granted"}))),
+        ("sign", &head, None),
+    ] {
+        let (s, v) = app
+            .call("POST", &format!("/v1/cases/{id}/{path}"), Some(token), body)
+            .await;
+        assert_eq!(s, 200, "{path}: {v}");
+    }
+
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(&b, &base, &head, "ru", "/console").await;
+    let register = format!("{base}/console/services/adopter_registration/register?lang=ru");
+    b.client.goto(&register).await.unwrap();
+    let table = b.text("[data-testid='register']").await;
+    assert!(
+        table.contains(&id) && table.contains("Дана Бекова") && table.contains("Состоит на учёте"),
+        "{table}"
+    );
+    b.shot("register-ru-desk").await;
+    b.client
+        .goto(&format!("{base}/console/cases/{id}?lang=ru"))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.text("[data-testid='register-status']").await,
+        "Состоит на учёте"
+    );
+    b.click("input[name='ground'][value='child_adopted']").await;
+    b.fill("#removal-note", "Решение суда об усыновлении").await;
+    b.click("form[data-testid='register-removal'] button").await;
+    b.text("form input[name='sure']").await;
+    b.shot("register-removal-ask-ru-desk").await;
+    b.click("form button.danger").await;
+    b.text(".notice.ok").await;
+    assert_eq!(
+        b.text("[data-testid='register-status']").await,
+        "Снят с учёта — В связи с усыновлением ребёнка"
+    );
+    let docs = b.text("[data-testid='case-documents']").await;
+    assert!(docs.contains("Уведомление о снятии с учёта"), "{docs}");
+    for (lang, size, (w, h)) in [
+        ("kk", "desk", DESK),
+        ("kk", "phone", PHONE),
+        ("ru", "phone", PHONE),
+    ] {
+        b.client.set_window_size(w, h).await.unwrap();
+        b.client
+            .goto(&format!(
+                "{base}/console/services/adopter_registration/register?lang={lang}"
+            ))
+            .await
+            .unwrap();
+        b.text("[data-testid='register']").await;
+        b.shot(&format!("register-{lang}-{size}")).await;
+    }
+    b.client.set_window_size(DESK.0, DESK.1).await.unwrap();
+    b.client
+        .goto(&format!("{register}&status=active"))
+        .await
+        .unwrap();
+    assert!(!b.body().await.contains(&id), "no longer active");
+    b.client
+        .goto(&format!("{register}&status=removed"))
+        .await
+        .unwrap();
+    assert!(b.text("[data-testid='register']").await.contains(&id));
+    sign_out(&b).await;
+    b.stop().await;
+}

@@ -29,6 +29,8 @@ pub mod codes {
     pub const NO_SUCH_COMPLAINT: &str = "no_open_complaint";
     /// The number is a case's already.
     pub const CASE_EXISTS: &str = "case_exists";
+    /// The case is not an active entry of its service's register.
+    pub const NOT_IN_REGISTER: &str = "not_in_register";
 }
 
 /// Longest comment, note or complaint, in characters.
@@ -420,6 +422,49 @@ pub fn decide_queue_complaint(
         complaint: number,
         upheld,
         reasons: words("reasons", reasons, true)?,
+        at,
+    }])
+}
+
+/// Case `id`'s entry leaves its service's register (a candidate adopter removed), on one of
+/// the grounds the definition lists, with the head's words.
+///
+/// # Errors
+/// An unknown case; one that is not an active entry of a register (not granted and issued,
+/// already removed, or its service keeps none); a ground the definition does not list.
+pub fn remove_from_register(
+    cases: &Cases,
+    id: &str,
+    (ground, note): (&str, &str),
+    at: Timestamp,
+) -> Result<Vec<CaseEvent>, Refusal> {
+    let case = cases
+        .case(id)
+        .ok_or_else(|| Refusal::not_found("case", &id))?;
+    let d = cases
+        .definition(&case.service)
+        .ok_or_else(|| Refusal::not_found("service", &case.service))?;
+    let entered = d.register
+        && case.status == Status::Issued
+        && matches!(case.outcome, Some((Outcome::Granted, _, _)))
+        && case.removed.is_none();
+    if !entered {
+        return Err(Refusal::conflict(
+            codes::NOT_IN_REGISTER,
+            format!("case {id} is not an active entry of a register"),
+        ));
+    }
+    if !d.register_removal.iter().any(|g| g.code == ground) {
+        return Err(Refusal::invalid(
+            "ground",
+            codes::INVALID_GROUNDS,
+            "must be one of the service's grounds of removal",
+        ));
+    }
+    Ok(vec![CaseEvent::RemovedFromRegister {
+        case_id: id.to_owned(),
+        ground: ground.to_owned(),
+        note: words("note", note, false)?,
         at,
     }])
 }

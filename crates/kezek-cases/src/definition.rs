@@ -206,6 +206,9 @@ pub struct Definition {
     pub results: Results,
     /// The grounds of a reasoned refusal.
     pub grounds: Vec<Ground>,
+    /// The grounds on which an entry leaves the register, when the service keeps one.
+    #[serde(default)]
+    pub register_removal: Vec<Ground>,
 }
 
 fn five() -> u32 {
@@ -349,20 +352,32 @@ impl Definition {
         }
         words(&self.results.granted, "results.granted", no);
         words(&self.results.refused, "results.refused", no);
-        let mut codes = BTreeSet::new();
-        for (i, g) in self.grounds.iter().enumerate() {
-            if !plain(&g.code) || !codes.insert(g.code.as_str()) {
-                no(format!("grounds[{i}].code"), "must be a new code");
-            }
-            if g.kk.trim().is_empty() || g.ru.trim().is_empty() {
-                no(format!("grounds[{i}]"), "needs words in Kazakh and Russian");
-            }
+        ground_list(&self.grounds, "grounds", no);
+        ground_list(&self.register_removal, "register_removal", no);
+        if self.register == self.register_removal.is_empty() {
+            no(
+                "register_removal".into(),
+                "a service that keeps a register lists the grounds an entry leaves it on, and only such a service",
+            );
         }
         if self.grounds.is_empty() {
             no(
                 "grounds".into(),
                 "must list the grounds of a reasoned refusal",
             );
+        }
+    }
+}
+
+/// Grounds with new plain codes and words in both languages.
+fn ground_list(list: &[Ground], path: &str, no: &mut impl FnMut(String, &str)) {
+    let mut codes = BTreeSet::new();
+    for (i, g) in list.iter().enumerate() {
+        if !plain(&g.code) || !codes.insert(g.code.as_str()) {
+            no(format!("{path}[{i}].code"), "must be a new code");
+        }
+        if g.kk.trim().is_empty() || g.ru.trim().is_empty() {
+            no(format!("{path}[{i}]"), "needs words in Kazakh and Russian");
         }
     }
 }

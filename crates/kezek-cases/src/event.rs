@@ -174,6 +174,17 @@ pub enum CaseEvent {
         /// When.
         at: Timestamp,
     },
+    /// An entry left its service's register (a candidate adopter removed).
+    RemovedFromRegister {
+        /// The case whose granted result entered it.
+        case_id: String,
+        /// The ground (a code of the definition's `register_removal`).
+        ground: String,
+        /// The head's words.
+        note: String,
+        /// When.
+        at: Timestamp,
+    },
     /// A family complained about a decision of the kindergarten queue (a refusal, a rejected
     /// claim, a referral, a place not given in time).
     QueueComplained {
@@ -233,6 +244,7 @@ impl CaseEvent {
             | Self::StepOverdue { at, .. }
             | Self::Complained { at, .. }
             | Self::QueueComplained { at, .. }
+            | Self::RemovedFromRegister { at, .. }
             | Self::QueueComplaintDecided { at, .. }
             | Self::ComplaintDecided { at, .. } => *at,
         }
@@ -248,6 +260,7 @@ impl CaseEvent {
             Self::Filed { case_id, .. }
             | Self::RefusedToAccept { case_id, .. }
             | Self::Assigned { case_id, .. }
+            | Self::RemovedFromRegister { case_id, .. }
             | Self::Drafted { case_id, .. }
             | Self::Returned { case_id, .. }
             | Self::Signed { case_id, .. }

@@ -101,6 +101,9 @@ pub struct Case {
     pub complaints: Vec<Complaint>,
     /// When it was filed.
     pub filed_at: Timestamp,
+    /// For an entry of a register, its removal: ground, words, when.
+    #[serde(default)]
+    pub removed: Option<(String, String, Timestamp)>,
 }
 
 impl Case {
@@ -355,6 +358,22 @@ impl Cases {
                 self.get(case_id)?.status = Status::Issued;
                 Ok(())
             }
+            CaseEvent::RemovedFromRegister {
+                case_id,
+                ground,
+                note,
+                at,
+            } => {
+                let case = self.get(case_id)?;
+                expect(case, Status::Issued)?;
+                if case.removed.is_some() {
+                    return Err(ApplyError(format!(
+                        "case {case_id} left the register already"
+                    )));
+                }
+                case.removed = Some((ground.clone(), note.clone(), *at));
+                Ok(())
+            }
             CaseEvent::StepOverdue { case_id, step, .. } => {
                 let s = self.get(case_id)?.step_mut(step)?;
                 if s.overdue || s.done.is_some() {
@@ -515,6 +534,7 @@ impl Cases {
                 executor: None,
                 outcome: None,
                 complaints: Vec::new(),
+                removed: None,
                 filed_at: at,
             },
         );

@@ -118,6 +118,7 @@ fn every_definition_loads_with_the_regulations_steps() {
             ]
         );
         assert_eq!(d.register, id == "adopter_registration", "{file}");
+        assert_eq!(d.register, !d.register_removal.is_empty(), "{file}");
         for docs in d.documents.values() {
             assert!(!docs.is_empty(), "{file}");
         }
@@ -146,6 +147,15 @@ fn a_broken_definition_names_every_rule_it_breaks() {
         e.contains("documents.Portal: names a document without words"),
         "{e}"
     );
+    // A register lists the grounds an entry leaves it on; a service without one lists none.
+    let keeps = text.replace(
+        "provider = \"school\"",
+        "provider = \"school\"\nregister = true",
+    );
+    assert!(Definition::from_toml(&keeps)
+        .unwrap_err()
+        .to_string()
+        .contains("register_removal: a service that keeps a register lists the grounds"));
     let unknown = text.replace(
         "provider = \"school\"",
         "provider = \"school\"\ncolour = \"red\"",

@@ -55,16 +55,6 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/console/rounds/{round}", get(pages::allocation::round))
         .route("/console/find", post(pages::casefile::find))
         .route(
-            "/console/cases/new",
-            get(pages::cases::new).post(pages::cases::file),
-        )
-        .route("/console/cases/{id}", get(pages::cases::show))
-        .route("/console/cases/{id}/act", post(pages::cases::act))
-        .route(
-            "/console/organisations/{org}/cases",
-            get(pages::cases::worklist),
-        )
-        .route(
             "/console/officials",
             get(pages::officials::list).post(pages::officials::name),
         )
@@ -77,14 +67,6 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::file::show).post(pages::file::file),
         )
         .route("/console/applications/{number}", get(pages::casefile::show))
-        .route(
-            "/console/applications/{id}/complaints",
-            post(pages::complaints::complain),
-        )
-        .route(
-            "/console/applications/{id}/complaints/{n}/decision",
-            post(pages::complaints::decide),
-        )
         .route(
             "/console/districts/{district}/kindergartens",
             get(pages::edit::show).post(pages::edit::save),
@@ -132,9 +114,38 @@ pub fn router(app: Arc<App>) -> Router {
             "/act/{referral}/{act}",
             get(pages::act::ask).post(pages::act::act),
         )
+        .merge(service_routes())
         .route("/console/{*rest}", get(not_found))
         .with_state(console)
         .layer(axum::middleware::map_response(framed_by_nobody))
+}
+
+/// The departments' other services: intake, cases, worklists, registers, and the complaints
+/// about the queue's decisions.
+fn service_routes() -> Router<Arc<Console>> {
+    Router::new()
+        .route(
+            "/console/cases/new",
+            get(pages::cases::new).post(pages::cases::file),
+        )
+        .route("/console/cases/{id}", get(pages::cases::show))
+        .route("/console/cases/{id}/act", post(pages::cases::act))
+        .route(
+            "/console/services/{service}/register",
+            get(pages::register::show),
+        )
+        .route(
+            "/console/organisations/{org}/cases",
+            get(pages::cases::worklist),
+        )
+        .route(
+            "/console/applications/{id}/complaints",
+            post(pages::complaints::complain),
+        )
+        .route(
+            "/console/applications/{id}/complaints/{n}/decision",
+            post(pages::complaints::decide),
+        )
 }
 
 /// What a page may load and who may frame it: its own stylesheet, images inline (the charts

@@ -76,6 +76,23 @@ pub fn drafts(state: &State, cases: &Cases, event: &CaseEvent, now: Timestamp) -
                        "executor": case.executor}),
             )]
         }
+        CaseEvent::RemovedFromRegister {
+            ground, note, at, ..
+        } => {
+            let ground = d
+                .register_removal
+                .iter()
+                .find(|g| &g.code == ground)
+                .map_or_else(
+                    || json!({"kk": ground, "ru": ground}),
+                    |g| json!({"kk": g.kk, "ru": g.ru}),
+                );
+            vec![doc(
+                "-removal",
+                "case_register_removal",
+                json!({"removal": {"ground": ground, "note": note, "at": at}}),
+            )]
+        }
         CaseEvent::ComplaintDecided { complaint, .. } => {
             let Some(c) = case.complaints.iter().find(|c| c.number == *complaint) else {
                 return Vec::new();

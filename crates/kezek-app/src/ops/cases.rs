@@ -79,6 +79,9 @@ pub struct ServiceView {
     /// The grounds of a reasoned refusal: code and words.
     #[schema(value_type = Object)]
     pub grounds: serde_json::Value,
+    /// The grounds an entry leaves the service's register on (empty: it keeps none).
+    #[schema(value_type = Object)]
+    pub register_removal: serde_json::Value,
 }
 
 /// A case as the API shows it.
@@ -90,6 +93,9 @@ pub struct CaseView {
     pub service: String,
     /// The organisation that provides it.
     pub provider: String,
+    /// Who asks: `{"iin", "name"}`.
+    #[schema(value_type = Object)]
+    pub applicant: Applicant,
     /// `refused_to_accept`, `awaiting_resolution`, `in_work`, `awaiting_signature`,
     /// `awaiting_issue`, `issued`.
     pub status: String,
@@ -106,12 +112,22 @@ pub struct CaseView {
     /// The complaints.
     #[schema(value_type = Object)]
     pub complaints: serde_json::Value,
+    /// For an entry of a register (a granted result issued by a service that keeps one):
+    /// `{"status": "active"}`, or `{"status": "removed", "ground", "note", "at"}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub register: Option<serde_json::Value>,
     /// The journal's seq this view reflects.
     pub as_of_seq: u64,
 }
 
 impl CaseView {
     fn of(c: &Case, now: Timestamp, seq: u64) -> Self {
+        Self::in_register(c, now, seq, false)
+    }
+
+    /// The view of `c`, with its register entry when its service keeps one (`register`).
+    fn in_register(c: &Case, now: Timestamp, seq: u64, register: bool) -> Self {
         let steps = c
             .steps
             .iter()
@@ -137,6 +153,7 @@ impl CaseView {
             case_id: c.id.clone(),
             service: c.service.clone(),
             provider: c.provider.clone(),
+            applicant: c.applicant.clone(),
             status: c.status.as_str().to_owned(),
             steps: serde_json::Value::Array(steps),
             missing: if c.status == kezek_cases::state::Status::RefusedToAccept {
@@ -148,6 +165,15 @@ impl CaseView {
                 serde_json::json!({"outcome": o, "grounds": grounds, "note": note})
             }),
             complaints: serde_json::Value::Array(complaints),
+            register: (register
+                && c.status == kezek_cases::state::Status::Issued
+                && matches!(c.outcome, Some((Outcome::Granted, _, _))))
+            .then(|| match &c.removed {
+                None => serde_json::json!({"status": "active"}),
+                Some((ground, note, at)) => serde_json::json!({
+                    "status": "removed", "ground": ground, "note": note, "at": at,
+                }),
+            }),
             as_of_seq: seq,
         }
     }
@@ -234,6 +260,14 @@ pub enum CaseAct {
     },
     /// The paper result is handed over.
     HandOver,
+    /// The head removes the case's entry from its service's register.
+    RemoveFromRegister {
+        /// The ground (a code of the service's `register_removal`).
+        ground: String,
+        /// The head's words.
+        #[serde(default)]
+        note: String,
+    },
     /// The applicant complains.
     Complain {
         /// What they say.
@@ -399,6 +433,7 @@ impl App {
                 steps: serde_json::json!([]),
                 fields: serde_json::json!([]),
                 grounds: serde_json::json!([]),
+                register_removal: serde_json::json!([]),
             }
         })?;
         let mut all = vec![queue];
@@ -417,19 +452,22 @@ impl App {
                 steps: serde_json::to_value(&d.steps).unwrap_or_default(),
                 fields: serde_json::to_value(&d.fields).unwrap_or_default(),
                 grounds: serde_json::to_value(&d.grounds).unwrap_or_default(),
+                register_removal: serde_json::to_value(&d.register_removal).unwrap_or_default(),
             }));
         Ok(all)
     }
 
     /// The register a service keeps (the candidate adopters): every case of `service` whose
-    /// result was granted and issued, oldest first.
+    /// result was granted and issued that the caller may see, oldest first; only the active
+    /// entries with `Some(true)`, only the removed ones with `Some(false)`.
     ///
     /// # Errors
     /// The service keeps no register.
     pub fn case_register(
         &self,
-        _: &Auth<CaseWorkers>,
+        auth: &Auth<CaseWorkers>,
         service: &str,
+        active: Option<bool>,
     ) -> Result<Vec<CaseView>, AppError> {
         let now = self.now();
         self.peek(|s| {
@@ -442,7 +480,9 @@ impl App {
                 .cases()
                 .filter(|c| c.service == service && c.status == kezek_cases::state::Status::Issued)
                 .filter(|c| matches!(c.outcome, Some((Outcome::Granted, _, _))))
-                .map(|c| CaseView::of(c, now, s.last_seq().get()))
+                .filter(|c| may_see(auth.caller(), &cases, s, c).is_ok())
+                .filter(|c| active.is_none_or(|a| a == c.removed.is_none()))
+                .map(|c| CaseView::in_register(c, now, s.last_seq().get(), true))
                 .collect())
         })?
     }
@@ -631,7 +671,8 @@ impl App {
                 .case(id)
                 .ok_or_else(|| AppError::not_found("case", id))?;
             may_see(auth.caller(), &cases, s, c)?;
-            Ok(CaseView::of(c, now, s.last_seq().get()))
+            let register = cases.definition(&c.service).is_some_and(|d| d.register);
+            Ok(CaseView::in_register(c, now, s.last_seq().get(), register))
         })?
     }
 
@@ -684,7 +725,8 @@ impl App {
             CaseAct::Assign { .. }
             | CaseAct::Sign
             | CaseAct::Return { .. }
-            | CaseAct::DecideComplaint { .. } => &[Head],
+            | CaseAct::DecideComplaint { .. }
+            | CaseAct::RemoveFromRegister { .. } => &[Head],
             CaseAct::Draft { .. } => &[Executor],
             CaseAct::HandOver => &[Clerk, Head],
             CaseAct::Complain { .. } => &[Portal, Clerk],
@@ -712,6 +754,9 @@ impl App {
                 CaseAct::Return { comment } => command::send_back(cases, &id, &comment, at),
                 CaseAct::HandOver => command::hand_over(cases, &id, at),
                 CaseAct::Complain { text } => command::complain(cases, &id, &text, at),
+                CaseAct::RemoveFromRegister { ground, note } => {
+                    command::remove_from_register(cases, &id, (&ground, &note), at)
+                }
                 CaseAct::DecideComplaint {
                     complaint,
                     upheld,
@@ -719,10 +764,11 @@ impl App {
                 } => command::decide_complaint(cases, &id, (complaint, upheld, &reasons), at),
             },
             move |cases, events| match cases.case(&answer_id) {
-                Some(c) => Written::json(
-                    200,
-                    &CaseView::of(c, events.first().map_or(c.filed_at, CaseEvent::at), 0),
-                ),
+                Some(c) => {
+                    let register = cases.definition(&c.service).is_some_and(|d| d.register);
+                    let at = events.first().map_or(c.filed_at, CaseEvent::at);
+                    Written::json(200, &CaseView::in_register(c, at, 0, register))
+                }
                 None => Written::json(500, &serde_json::Value::Null),
             },
         )

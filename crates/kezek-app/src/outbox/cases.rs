@@ -85,6 +85,13 @@ pub fn notifications(cases: &Cases, event: &CaseEvent) -> Vec<NewNotification> {
                 with(json!({"step": step, "due": due, "answers": who})),
             )]
         }
+        CaseEvent::RemovedFromRegister { ground, at, .. } => vec![note(
+            "case_register_removed",
+            id,
+            Some(format!("doc-{id}-removal")),
+            *at,
+            with(json!({"ground": ground})),
+        )],
         CaseEvent::ComplaintDecided {
             complaint,
             upheld,

@@ -320,6 +320,11 @@ pub async fn show(
         dl data-testid="case" {
             dt { (t("status", lang)) } dd data-testid="case-status" { (code(&format!("case_status_{}", case.status), lang)) }
             dt { (t("organisation", lang)) } dd { (case.provider) }
+            dt { (t("applicant_name", lang)) } dd { (case.applicant.name) " · " (case.applicant.iin) }
+            @if let Some(r) = &case.register {
+                dt { (t("register", lang)) }
+                dd data-testid="register-status" { (register_status(r, service.as_ref(), lang)) }
+            }
         }
         @if !case.missing.is_empty() {
             h2 { (t("missing", lang)) }
@@ -361,6 +366,23 @@ pub async fn show(
     )
 }
 
+/// Where a register's entry stands: active, or removed on a ground (in words) and when.
+fn register_status(r: &Value, service: Option<&ServiceView>, lang: Lang) -> String {
+    if r["status"] != "removed" {
+        return t("register_active", lang).to_owned();
+    }
+    let ground = service
+        .and_then(|d| d.register_removal.as_array())
+        .into_iter()
+        .flatten()
+        .find(|g| g["code"] == r["ground"])
+        .map_or_else(
+            || r["ground"].as_str().unwrap_or_default().to_owned(),
+            |g| words(g, lang),
+        );
+    format!("{} — {ground}", t("register_removed", lang))
+}
+
 /// The documents `case` has by now: its receipt (or refusal to accept), its result, its
 /// complaint decisions, with their kinds.
 fn documents_of(case: &CaseView) -> Vec<(String, &'static str)> {
@@ -384,6 +406,16 @@ fn documents_of(case: &CaseView) -> Vec<(String, &'static str)> {
             },
         ));
     }
+    if case
+        .register
+        .as_ref()
+        .is_some_and(|r| r["status"] == "removed")
+    {
+        docs.push((
+            format!("doc-{}-removal", case.case_id),
+            "case_register_removal",
+        ));
+    }
     for c in case.complaints.as_array().into_iter().flatten() {
         if !c["decision"].is_null() {
             docs.push((
@@ -404,6 +436,17 @@ fn acts(s: &Signed, case: &CaseView, service: Option<&ServiceView>, lang: Lang) 
     let action = format!("/console/cases/{}/act", case.case_id);
     let grounds: Vec<(String, String)> = service
         .and_then(|d| d.grounds.as_array())
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            (
+                g["code"].as_str().unwrap_or_default().to_owned(),
+                words(g, lang),
+            )
+        })
+        .collect();
+    let removal: Vec<(String, String)> = service
+        .and_then(|d| d.register_removal.as_array())
         .into_iter()
         .flatten()
         .map(|g| {
@@ -457,6 +500,18 @@ fn acts(s: &Signed, case: &CaseView, service: Option<&ServiceView>, lang: Lang) 
                 button type="submit" { (t("case_hand_over", lang)) }
             }
         }
+        @if head && case.register.as_ref().is_some_and(|r| r["status"] == "active") {
+            form method="post" action=(action) class="actions" data-testid="register-removal" {
+                input type="hidden" name="csrf" value=(s.csrf);
+                input type="hidden" name="act" value="remove_from_register";
+                fieldset { legend { (t("register_removal_ground", lang)) }
+                    @for (i, (code_, label)) in removal.iter().enumerate() {
+                        div { label { input type="radio" name="ground" value=(code_) required checked[i == 0]; " " (label) } }
+                    } }
+                div { label for="removal-note" { (t("reason", lang)) } input type="text" id="removal-note" name="note"; }
+                button type="submit" class="secondary" { (t("register_remove", lang)) }
+            }
+        }
         @if head {
             @for c in case.complaints.as_array().into_iter().flatten().filter(|c| c["decision"].is_null()) {
                 form method="post" action=(action) class="actions" data-testid="complaint-decision" {
@@ -500,6 +555,7 @@ pub async fn act(
         "sign" => Some(("sure_case_sign", "yes_case_sign")),
         "hand_over" => Some(("sure_case_hand_over", "yes_case_hand_over")),
         "draft" if get("outcome") == "refused" => Some(("sure_case_refuse", "yes_case_refuse")),
+        "remove_from_register" => Some(("sure_register_remove", "yes_register_remove")),
         _ => None,
     };
     let action = format!("/console/cases/{id}/act");
@@ -546,6 +602,10 @@ pub async fn act(
             comment: get("comment"),
         },
         "hand_over" => CaseAct::HandOver,
+        "remove_from_register" => CaseAct::RemoveFromRegister {
+            ground: get("ground"),
+            note: get("note"),
+        },
         "decide_complaint" => CaseAct::DecideComplaint {
             complaint: get("complaint").parse().unwrap_or(0),
             upheld: get("upheld") == "true",
@@ -596,6 +656,7 @@ pub async fn worklist(
     let body = markup! {
         p { a href=(format!("/console/organisations/{org}/cases{}", if late_only { "" } else { "?overdue=1" })) {
             (t(if late_only { "all_cases" } else { "late_cases" }, lang)) } }
+        (super::register::links(&console, lang))
         (super::complaints::of_district(&console, (&s, lang), &org, late_only))
         @if cases.is_empty() { p { (t("nothing_found", lang)) } }
         div class="cards" data-testid="case-worklist" {

@@ -14,6 +14,7 @@ pub mod kindergarten;
 pub mod officials;
 pub mod places;
 pub mod queue;
+pub mod register;
 pub mod status;
 pub mod worklists;
 

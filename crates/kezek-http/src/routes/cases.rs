@@ -27,6 +27,7 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(sign))
         .routes(routes!(send_back))
         .routes(routes!(hand_over))
+        .routes(routes!(remove_from_register))
         .routes(routes!(complain))
         .routes(routes!(decide))
         .routes(routes!(worklist))
@@ -39,9 +40,24 @@ async fn services(State(app): State<Arc<App>>) -> Result<Json<Vec<ServiceView>>,
     Ok(Json(app.services()?))
 }
 
+/// `?status=active|removed`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterQuery {
+    #[serde(default)]
+    status: Option<RegisterStatus>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RegisterStatus {
+    Active,
+    Removed,
+}
+
 #[utoipa::path(get, path = "/v1/services/{service}/register", tag = "cases", summary = "The register a service keeps",
-    description = "The candidate adopters (`adopter_registration`): every case whose positive conclusion was issued.",
-    params(("service" = String, Path, description = "service id")),
+    description = "The candidate adopters (`adopter_registration`): every case whose positive conclusion was issued, within the caller's districts or organisation, each with `register.status` `active` or `removed` (with its ground, words and time).",
+    params(("service" = String, Path, description = "service id"), ("status" = Option<String>, Query, description = "`active` or `removed`: only those")),
     responses((status = 200, description = "the register", body = Vec<CaseView>), (status = 404, description = "the service keeps no register", body = Problem),
         (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role", body = Problem)),
     security(("bearer" = [])))]
@@ -49,8 +65,42 @@ async fn register(
     State(app): State<Arc<App>>,
     Bearer(auth): Bearer<CaseWorkers>,
     Path(service): Path<String>,
+    Query(q): Query<RegisterQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
-    Ok(Json(app.case_register(&auth, &service)?))
+    let active = q.status.map(|s| matches!(s, RegisterStatus::Active));
+    Ok(Json(app.case_register(&auth, &service, active)?))
+}
+
+/// `{"ground", "note"}`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RemovalForm {
+    ground: String,
+    #[serde(default)]
+    note: String,
+}
+
+#[utoipa::path(post, path = "/v1/cases/{id}/register-removal", tag = "cases", summary = "The head removes an entry from the service's register",
+    description = "A candidate adopter leaves the register on one of the service's grounds (`register_removal` in `GET /v1/services`); a signed kk/ru notice is issued (`doc-{id}-removal`) and the applicant told (`case_register_removed`).",
+    params(("id" = String, Path, description = "case id")), request_body = RemovalForm,
+    responses((status = 200, description = "the case", body = CaseView), (status = 409, description = "not an active entry of a register", body = Problem),
+        (status = 422, description = "a ground the service does not list", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "not the organisation's head", body = Problem)),
+    security(("bearer" = [])))]
+async fn remove_from_register(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<CaseReaders>,
+    Path(id): Path<String>,
+    w: Write<RemovalForm>,
+) -> Result<Response, ApiError> {
+    let RemovalForm { ground, note } = w.body;
+    act(
+        &app,
+        &auth,
+        &id,
+        CaseAct::RemoveFromRegister { ground, note },
+    )
+    .await
 }
 
 #[utoipa::path(put, path = "/v1/organisations/{id}", tag = "cases", summary = "Create or rename a school",

@@ -268,7 +268,8 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         | "case_refusal_to_accept"
         | "case_result"
         | "case_refusal"
-        | "complaint_decision" => case_document(&mut w, reader, body),
+        | "complaint_decision"
+        | "case_register_removal" => case_document(&mut w, reader, body),
         _ => {}
     }
     appeal(&mut w, reader, body);
@@ -501,6 +502,16 @@ fn case_document(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
         }
         if body["note"].as_str().is_some_and(|n| !n.is_empty()) {
             w.field(&r.label("reason"), &plain(&body["note"]));
+        }
+    }
+    if let Some(removal) = body.get("removal") {
+        w.field(&r.label("register_removed_at"), &r.time(&removal["at"]));
+        w.field(
+            &r.label("register_removal_ground"),
+            &both(&removal["ground"], r),
+        );
+        if removal["note"].as_str().is_some_and(|n| !n.is_empty()) {
+            w.field(&r.label("reason"), &plain(&removal["note"]));
         }
     }
     if let Some(c) = body.get("complaint") {
