@@ -780,6 +780,15 @@ async fn a_complaint_about_a_queue_decision_is_decided_by_the_district() {
         "{doc}"
     );
     assert_eq!(doc["application_id"].as_str(), Some(id.as_str()));
+    for (token, status) in [
+        (crate::harness::STAFF, 200),
+        (crate::harness::STAFF_D2, 403),
+    ] {
+        let (s, _) = app
+            .call("GET", &format!("/v1/documents/{doc_id}"), Some(token), None)
+            .await;
+        assert_eq!(s, status, "{token}");
+    }
     assert!(doc["body"]["appeal"]["by"].is_string(), "{doc}");
     if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
         for (lang, title, service, verdict) in [
@@ -843,6 +852,236 @@ async fn a_complaint_about_a_queue_decision_is_decided_by_the_district() {
         (Some(id.as_str()), Some(doc_id.as_str()))
     );
 
+    kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+}
+
+/// An application accepted at a service centre travels to the school in a batch list with
+/// the courier (late after one working day, noted), the school's time starts at receipt, the
+/// signed result comes back the same way, the family is told to collect it, and a result not
+/// collected within a month goes to the school's archive, where it is still handed over.
+#[tokio::test]
+async fn a_centre_case_travels_by_batch_and_an_uncollected_result_is_archived() {
+    let (app, store) = spawn_app().await;
+    app.app.journal_definitions().await.unwrap();
+    app.kindergarten("K1", "D1", 1).await;
+    let school = json!({"kind": "school", "name": {"kk": "№5 мектеп", "ru": "Школа №5"},
+        "address": {"kk": "Абай көшесі, 5", "ru": "улица Абая, 5"}, "district": "D1"});
+    let (s, _) = app
+        .call("PUT", "/v1/organisations/SCH1", Some(STAFF), Some(school))
+        .await;
+    assert_eq!(s, 200);
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role| {
+        let new = NewKey {
+            role,
+            scope: vec!["SCH1".to_owned()],
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let (head, executor) = (key(Role::Head), key(Role::Executor));
+    let (_, services) = app.call("GET", "/v1/services", None, None).await;
+    let service = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "education_document_duplicate")
+        .unwrap();
+    let body = json!({"provider": "SCH1", "channel": "service_center",
+        "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+        "form": form_of(&service["fields"]),
+        "documents": service["documents"]["by_channel"]["service_center"]});
+    let (s, case) = app
+        .call(
+            "POST",
+            "/v1/services/education_document_duplicate/cases",
+            Some(CLERK),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    assert_eq!(case["custody"]["at"], "centre", "{case}");
+    let id = case["case_id"].as_str().unwrap().to_owned();
+    let call = |method: &'static str, path: String, token: String, body: Option<Value>| {
+        let app = &app;
+        async move { app.call(method, &path, Some(&token), body).await }
+    };
+    let (s, v) = call(
+        "POST",
+        format!("/v1/cases/{id}/assign"),
+        head.clone(),
+        Some(json!({"executor": "executor-1"})),
+    )
+    .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("papers_not_at_provider")),
+        "{v}"
+    );
+
+    // The centre's clerk sends it; the school's head may not.
+    let to_school = json!({"direction": "to_provider", "cases": [id]});
+    let (s, _) = call(
+        "POST",
+        "/v1/organisations/SCH1/batches".into(),
+        head.clone(),
+        Some(to_school.clone()),
+    )
+    .await;
+    assert_eq!(s, 403);
+    let (s, batch) = call(
+        "POST",
+        "/v1/organisations/SCH1/batches".into(),
+        CLERK.into(),
+        Some(to_school),
+    )
+    .await;
+    assert_eq!(s, 201, "{batch}");
+    let batch_id = batch["batch_id"].as_str().unwrap().to_owned();
+    let (s, list) = call(
+        "GET",
+        format!("/v1/documents/{}", batch["document_id"].as_str().unwrap()),
+        STAFF.into(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, list["kind"].as_str()),
+        (200, Some("case_batch")),
+        "{list}"
+    );
+    if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
+        let pdf = app
+            .http
+            .get(format!(
+                "{}/v1/documents/doc-{batch_id}.pdf?lang=ru",
+                app.base
+            ))
+            .bearer_auth(STAFF)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+        std::fs::write(keep.join("batch-ru.pdf"), &pdf).unwrap();
+        let text = crate::printed::pdf_text(&pdf).replace('\n', " ");
+        for want in ["Реестр передачи документов", "Школа №5", &id, "Дана Бекова"]
+        {
+            assert!(text.contains(want), "no {want:?} in {text}");
+        }
+    }
+
+    // The courier is late after a working day: noted once, on both sides' lists.
+    app.pass_days(4).await;
+    app.app.sweep().await.unwrap();
+    let (_, open) = call(
+        "GET",
+        "/v1/organisations/SCH1/batches?open=true".into(),
+        head.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (open[0]["batch_id"].as_str(), open[0]["late"].as_bool()),
+        (Some(batch_id.as_str()), Some(true)),
+        "{open}"
+    );
+    let (s, _) = call(
+        "POST",
+        format!("/v1/batches/{batch_id}/receive"),
+        CLERK.into(),
+        None,
+    )
+    .await;
+    assert_eq!(s, 403, "the school receives applications");
+    let (s, v) = call(
+        "POST",
+        format!("/v1/batches/{batch_id}/receive"),
+        head.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200, "{v}");
+
+    // The school's time starts now; it works and signs; the result goes back by courier.
+    for (path, token, body) in [
+        ("assign", &head, Some(json!({"executor": "executor-1"}))),
+        ("draft", &executor, Some(json!({"outcome": "granted"}))),
+        ("sign", &head, None),
+    ] {
+        let (s, v) = call(
+            "POST",
+            format!("/v1/cases/{id}/{path}"),
+            token.clone(),
+            body,
+        )
+        .await;
+        assert_eq!(s, 200, "{path}: {v}");
+    }
+    let (s, back) = call(
+        "POST",
+        "/v1/organisations/SCH1/batches".into(),
+        head.clone(),
+        Some(json!({"direction": "to_centre", "cases": [id]})),
+    )
+    .await;
+    assert_eq!(s, 201, "{back}");
+    let (_, c) = call("GET", format!("/v1/cases/{id}"), head.clone(), None).await;
+    assert_eq!(c["status"], "awaiting_collection", "{c}");
+    let back_id = back["batch_id"].as_str().unwrap().to_owned();
+    let (s, _) = call(
+        "POST",
+        format!("/v1/batches/{back_id}/receive"),
+        CLERK.into(),
+        None,
+    )
+    .await;
+    assert_eq!(s, 200);
+
+    // Not collected within a month: to the school's archive, where it is handed over.
+    app.pass_days(32).await;
+    let (_, c) = call("GET", format!("/v1/cases/{id}"), head.clone(), None).await;
+    assert_eq!(c["custody"]["at"], "archived", "{c}");
+    let (s, c) = call(
+        "POST",
+        format!("/v1/cases/{id}/hand-over"),
+        head.clone(),
+        None,
+    )
+    .await;
+    assert_eq!((s, c["status"].as_str()), (200, Some("issued")), "{c}");
+
+    let (_, notes) = app
+        .call("GET", "/v1/notifications?limit=1000", Some(PORTAL), None)
+        .await;
+    let kinds: Vec<&str> = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["case_id"] == id.as_str())
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "case_accepted",
+            "case_result",
+            "case_result_at_centre",
+            "case_result_archived"
+        ],
+        "{notes}"
+    );
     kezek_app::audit::installation(
         store.as_ref(),
         kezek_core::Policy::kz_2013(),

@@ -467,3 +467,146 @@ async fn the_head_removes_a_candidate_adopter_from_the_register() {
     sign_out(&b).await;
     b.stop().await;
 }
+
+/// The service centre's desk in the browser: a clerk sends the application accepted at the
+/// centre with the courier, the school's head receives it, sends the signed result back, the
+/// centre receives it and the clerk hands it to the family.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn papers_go_from_the_centre_to_the_school_and_the_result_comes_back() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, store) = spawn_app().await;
+    app.app.journal_definitions().await.unwrap();
+    app.kindergarten("K1", "D1", 1).await;
+    let school = json!({"kind": "school", "name": {"kk": "№5 мектеп", "ru": "Школа №5"},
+        "address": {"kk": "Абай көшесі, 5", "ru": "улица Абая, 5"}, "district": "D1"});
+    let (s, _) = app
+        .call("PUT", "/v1/organisations/SCH1", Some(STAFF), Some(school))
+        .await;
+    assert_eq!(s, 200);
+    let authority = Authority::from_seed([7; 32]);
+    let key = |role: Role| {
+        let new = NewKey {
+            role,
+            scope: vec!["SCH1".to_owned()],
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let (head, executor) = (key(Role::Head), key(Role::Executor));
+    let (_, services) = app.call("GET", "/v1/services", None, None).await;
+    let service = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "education_document_duplicate")
+        .unwrap();
+    let mut form = serde_json::Map::new();
+    for f in service["fields"].as_array().unwrap() {
+        let value = match f["kind"].as_str().unwrap() {
+            "person" => json!({"name": "Дана Бекова", "iin": "880101300123"}),
+            "child" => json!({"name": "Аружан Бекова", "birth_date": "2010-05-01",
+                "iin": kezek_core::model::Iin::compose(jiff::civil::date(2010, 5, 1), true, 3).unwrap().to_string()}),
+            "choice" => f["options"][0]["code"].clone(),
+            "number" => json!(f["min"].as_i64().unwrap_or(2015)),
+            "date" => json!("2015-06-01"),
+            "iin" => json!("880101300123"),
+            _ => json!("Абай көшесі, 7"),
+        };
+        form.insert(f["key"].as_str().unwrap().to_owned(), value);
+    }
+    let body = json!({"provider": "SCH1", "channel": "service_center",
+        "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+        "form": form, "documents": service["documents"]["by_channel"]["service_center"]});
+    let (s, case) = app
+        .call(
+            "POST",
+            "/v1/services/education_document_duplicate/cases",
+            Some(CLERK),
+            Some(body),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let id = case["case_id"].as_str().unwrap().to_owned();
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    let centre = format!("{base}/console/districts/D1/centre?lang=ru");
+
+    sign_in(&b, &base, CLERK, "ru", "/console/districts/D1/queue").await;
+    b.client.goto(&centre).await.unwrap();
+    let form = b.text("form[data-testid='batch-send-to_provider']").await;
+    assert!(form.contains(&id) && form.contains("Дана Бекова"), "{form}");
+    b.shot("centre-ru-desk").await;
+    b.click("form[data-testid='batch-send-to_provider'] button")
+        .await;
+    let sent = b.text("[data-testid='batches'] article").await;
+    assert!(sent.contains(&id) && sent.contains("SCH1"), "{sent}");
+    sign_out(&b).await;
+
+    sign_in(&b, &base, &head, "ru", "/console").await;
+    let worklist = format!("{base}/console/organisations/SCH1/cases?lang=ru");
+    b.client.goto(&worklist).await.unwrap();
+    b.shot("provider-batches-ru-desk").await;
+    b.click("form[data-testid='batch-receive'] button").await;
+    b.wait_path("/console/organisations/SCH1/cases").await;
+    b.text("[data-testid='batches'] article dd").await;
+    sign_out(&b).await;
+    for (path, token, body) in [
+        ("assign", &head, Some(json!({"executor": "executor-1"}))),
+        ("draft", &executor, Some(json!({"outcome": "granted"}))),
+        ("sign", &head, None),
+    ] {
+        let (s, v) = app
+            .call("POST", &format!("/v1/cases/{id}/{path}"), Some(token), body)
+            .await;
+        assert_eq!(s, 200, "{path}: {v}");
+    }
+    sign_in(&b, &base, &head, "ru", "/console").await;
+    b.client.goto(&worklist).await.unwrap();
+    b.click("form[data-testid='batch-send-to_centre'] button")
+        .await;
+    b.wait_path("/console/organisations/SCH1/cases").await;
+    assert!(!b.body().await.contains("batch-send-to_centre"));
+    sign_out(&b).await;
+
+    sign_in(&b, &base, CLERK, "ru", "/console/districts/D1/queue").await;
+    b.client.goto(&centre).await.unwrap();
+    b.click("form[data-testid='batch-receive'] button").await;
+    b.wait_path("/console/districts/D1/centre").await;
+    let waiting = b.text("[data-testid='centre-results']").await;
+    assert!(waiting.contains(&id), "{waiting}");
+    for (lang, size, (w, h)) in [
+        ("kk", "desk", DESK),
+        ("kk", "phone", PHONE),
+        ("ru", "phone", PHONE),
+    ] {
+        b.client.set_window_size(w, h).await.unwrap();
+        b.client
+            .goto(&format!("{base}/console/districts/D1/centre?lang={lang}"))
+            .await
+            .unwrap();
+        b.text("[data-testid='batches']").await;
+        b.shot(&format!("centre-{lang}-{size}")).await;
+    }
+    b.client.set_window_size(DESK.0, DESK.1).await.unwrap();
+    b.client
+        .goto(&format!("{base}/console/cases/{id}?lang=ru"))
+        .await
+        .unwrap();
+    assert_eq!(
+        b.text("[data-testid='custody']").await,
+        "результат в ЦОН, ждёт получения"
+    );
+    b.click("form[data-testid='hand-over'] button").await;
+    b.text("form input[name='sure']").await;
+    b.click("form button.danger").await;
+    b.text(".notice.ok").await;
+    assert_eq!(b.text("[data-testid='case-status']").await, "выдан");
+    assert_eq!(b.text("[data-testid='custody']").await, "результат получен");
+    sign_out(&b).await;
+    b.stop().await;
+}

@@ -2,6 +2,7 @@
 //! nothing) into the events to journal, or refused — like the queue's commands. Who may ask
 //! (the provider's clerk, head, executor) is checked by the application before.
 
+use crate::centre::Custody;
 use crate::definition::Channel;
 use crate::event::{Applicant, CaseEvent, Outcome};
 use crate::state::{Cases, Status};
@@ -31,6 +32,12 @@ pub mod codes {
     pub const CASE_EXISTS: &str = "case_exists";
     /// The case is not an active entry of its service's register.
     pub const NOT_IN_REGISTER: &str = "not_in_register";
+    /// A batch list that does not read.
+    pub const INVALID_BATCH: &str = "invalid_batch";
+    /// The batch was received already.
+    pub const BATCH_RECEIVED: &str = "batch_received";
+    /// The papers are at the service centre or with its courier, not yet with the provider.
+    pub const NOT_AT_PROVIDER: &str = "papers_not_at_provider";
 }
 
 /// Longest comment, note or complaint, in characters.
@@ -186,7 +193,17 @@ pub fn assign(
     executor: &str,
     at: Timestamp,
 ) -> Result<Vec<CaseEvent>, Refusal> {
-    at_step(cases, id, Status::AwaitingResolution)?;
+    let case = at_step(cases, id, Status::AwaitingResolution)?;
+    if case
+        .custody
+        .as_ref()
+        .is_some_and(|c| !matches!(c, Custody::Provider))
+    {
+        return Err(Refusal::conflict(
+            codes::NOT_AT_PROVIDER,
+            format!("the papers of case {id} have not reached the provider yet"),
+        ));
+    }
     let executor = words("executor", executor, true)?;
     Ok(vec![CaseEvent::Assigned {
         case_id: id.to_owned(),
@@ -259,10 +276,12 @@ pub fn send_back(
 /// An unknown case, or one not awaiting the signature.
 pub fn sign(cases: &Cases, id: &str, at: Timestamp) -> Result<Vec<CaseEvent>, Refusal> {
     let case = at_step(cases, id, Status::AwaitingSignature)?;
+    // A result filed at a service centre goes back there on paper, whatever the service.
     let paper = cases
         .definition(&case.service)
         .is_some_and(|d| d.results.paper)
-        && case.channel != Channel::Portal;
+        && case.channel != Channel::Portal
+        || case.channel == Channel::ServiceCenter;
     let mut events = vec![CaseEvent::Signed {
         case_id: id.to_owned(),
         at,
@@ -281,7 +300,20 @@ pub fn sign(cases: &Cases, id: &str, at: Timestamp) -> Result<Vec<CaseEvent>, Re
 /// # Errors
 /// An unknown case, or one not awaiting its hand-over.
 pub fn hand_over(cases: &Cases, id: &str, at: Timestamp) -> Result<Vec<CaseEvent>, Refusal> {
-    at_step(cases, id, Status::AwaitingIssue)?;
+    let case = cases
+        .case(id)
+        .ok_or_else(|| Refusal::not_found("case", &id))?;
+    // Filed at a centre: collected there, or from the provider's archive after a month.
+    let ready = match &case.custody {
+        None => case.status == Status::AwaitingIssue,
+        Some(c) => matches!(c, Custody::ResultAtCentre { .. } | Custody::Archived),
+    };
+    if !ready {
+        return Err(Refusal::conflict(
+            codes::CASE_NOT_HERE,
+            format!("case {id} has no result to hand over here"),
+        ));
+    }
     Ok(vec![CaseEvent::Issued {
         case_id: id.to_owned(),
         at,

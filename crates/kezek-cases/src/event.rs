@@ -174,6 +174,45 @@ pub enum CaseEvent {
         /// When.
         at: Timestamp,
     },
+    /// The centre's courier took a batch list of cases (applications to the provider, or
+    /// signed results back to the centre).
+    BatchSent {
+        /// The batch's number.
+        batch_id: String,
+        /// Which way.
+        direction: crate::centre::Direction,
+        /// The centre (the district it serves).
+        centre: String,
+        /// The provider.
+        provider: String,
+        /// The cases, in the list's order.
+        cases: Vec<String>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The other side received a batch.
+    BatchReceived {
+        /// The batch.
+        batch_id: String,
+        /// When.
+        at: Timestamp,
+    },
+    /// A batch was not delivered within its working day.
+    BatchOverdue {
+        /// The batch.
+        batch_id: String,
+        /// When it was due.
+        due: Timestamp,
+        /// When this was noted.
+        at: Timestamp,
+    },
+    /// A result not collected at the centre within a month went to the provider's archive.
+    Archived {
+        /// The case.
+        case_id: String,
+        /// When.
+        at: Timestamp,
+    },
     /// An entry left its service's register (a candidate adopter removed).
     RemovedFromRegister {
         /// The case whose granted result entered it.
@@ -245,6 +284,10 @@ impl CaseEvent {
             | Self::Complained { at, .. }
             | Self::QueueComplained { at, .. }
             | Self::RemovedFromRegister { at, .. }
+            | Self::BatchSent { at, .. }
+            | Self::BatchReceived { at, .. }
+            | Self::BatchOverdue { at, .. }
+            | Self::Archived { at, .. }
             | Self::QueueComplaintDecided { at, .. }
             | Self::ComplaintDecided { at, .. } => *at,
         }
@@ -255,12 +298,16 @@ impl CaseEvent {
     pub fn case_id(&self) -> &str {
         match self {
             Self::DefinitionsAdopted { .. } | Self::OrganisationSet { .. } => "",
+            Self::BatchSent { batch_id, .. }
+            | Self::BatchReceived { batch_id, .. }
+            | Self::BatchOverdue { batch_id, .. } => batch_id,
             Self::QueueComplained { application_id, .. }
             | Self::QueueComplaintDecided { application_id, .. } => application_id,
             Self::Filed { case_id, .. }
             | Self::RefusedToAccept { case_id, .. }
             | Self::Assigned { case_id, .. }
             | Self::RemovedFromRegister { case_id, .. }
+            | Self::Archived { case_id, .. }
             | Self::Drafted { case_id, .. }
             | Self::Returned { case_id, .. }
             | Self::Signed { case_id, .. }

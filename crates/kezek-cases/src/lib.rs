@@ -4,6 +4,7 @@
 //! function ([`due`]). No I/O, no clock, no randomness — like `kezek_core`, which it uses for
 //! what both need (the calendar, IINs) and which learns nothing of cases.
 
+pub mod centre;
 pub mod command;
 pub mod definition;
 pub mod due;

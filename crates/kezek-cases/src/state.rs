@@ -23,6 +23,8 @@ pub enum Status {
     AwaitingSignature,
     /// Signed; the paper result waits to be handed over.
     AwaitingIssue,
+    /// Filed at a service centre: the result is on its way there or waits to be collected.
+    AwaitingCollection,
     /// Issued.
     Issued,
 }
@@ -37,6 +39,7 @@ impl Status {
             Self::InWork => "in_work",
             Self::AwaitingSignature => "awaiting_signature",
             Self::AwaitingIssue => "awaiting_issue",
+            Self::AwaitingCollection => "awaiting_collection",
             Self::Issued => "issued",
         }
     }
@@ -104,6 +107,9 @@ pub struct Case {
     /// For an entry of a register, its removal: ground, words, when.
     #[serde(default)]
     pub removed: Option<(String, String, Timestamp)>,
+    /// Filed at a service centre: where its papers are.
+    #[serde(default)]
+    pub custody: Option<crate::centre::Custody>,
 }
 
 impl Case {
@@ -111,6 +117,19 @@ impl Case {
     #[must_use]
     pub fn step(&self, id: &str) -> Option<&StepState> {
         self.steps.iter().find(|s| s.id == id)
+    }
+
+    /// Marks step `id` done at `at`.
+    pub(crate) fn step_done(&mut self, id: &str, at: Timestamp) -> Result<(), ApplyError> {
+        let case = self.id.clone();
+        let s = self.step_mut(id)?;
+        if s.done.is_some() {
+            return Err(ApplyError(format!(
+                "case {case}: step {id} is done already"
+            )));
+        }
+        s.done = Some(at);
+        Ok(())
     }
 
     fn step_mut(&mut self, id: &str) -> Result<&mut StepState, ApplyError> {
@@ -138,6 +157,8 @@ pub struct Cases {
     /// Complaints about the kindergarten queue's decisions, by application, and the
     /// application's district.
     queue_complaints: BTreeMap<String, (String, Vec<Complaint>)>,
+    /// The service centres' batch lists, by number.
+    batches: BTreeMap<String, crate::centre::Batch>,
 }
 
 impl Cases {
@@ -151,6 +172,7 @@ impl Cases {
             hours,
             by_id: BTreeMap::new(),
             queue_complaints: BTreeMap::new(),
+            batches: BTreeMap::new(),
         }
     }
 
@@ -182,6 +204,50 @@ impl Cases {
         self.queue_complaints
             .get(id)
             .map(|(d, c)| (d.as_str(), c.as_slice()))
+    }
+
+    /// Batch `id`.
+    #[must_use]
+    pub fn batch(&self, id: &str) -> Option<&crate::centre::Batch> {
+        self.batches.get(id)
+    }
+
+    /// Every batch, by number.
+    pub fn batches(&self) -> impl Iterator<Item = &crate::centre::Batch> {
+        self.batches.values()
+    }
+
+    pub(crate) fn batch_mut(&mut self, id: &str) -> Option<&mut crate::centre::Batch> {
+        self.batches.get_mut(id)
+    }
+
+    pub(crate) fn insert_batch(&mut self, b: crate::centre::Batch) {
+        self.batches.insert(b.id.clone(), b);
+    }
+
+    pub(crate) fn case_mut(&mut self, id: &str) -> Result<&mut Case, ApplyError> {
+        self.get(id)
+    }
+
+    pub(crate) fn start_step(
+        &mut self,
+        id: &str,
+        step: &str,
+        at: Timestamp,
+    ) -> Result<(), ApplyError> {
+        self.start(id, step, at)
+    }
+
+    /// The calendar the due times follow.
+    #[must_use]
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    /// The office's working hours.
+    #[must_use]
+    pub fn hours(&self) -> &OfficeHours {
+        &self.hours
     }
 
     /// Every application with complaints about its queue decisions: id, district, complaints.
@@ -269,6 +335,10 @@ impl Cases {
             CaseEvent::QueueComplained { .. } | CaseEvent::QueueComplaintDecided { .. } => {
                 self.apply_queue_complaint(event)
             }
+            CaseEvent::BatchSent { .. }
+            | CaseEvent::BatchReceived { .. }
+            | CaseEvent::BatchOverdue { .. }
+            | CaseEvent::Archived { .. } => self.apply_centre(event),
             _ => self.apply_step(event),
         }
     }
@@ -289,6 +359,12 @@ impl Cases {
                 let case = self.get(case_id)?;
                 case.form.clone_from(form);
                 case.documents.clone_from(documents);
+                if *channel == Channel::ServiceCenter {
+                    // The papers wait for the centre's courier; the provider's time starts
+                    // when they reach it.
+                    case.custody = Some(crate::centre::Custody::Centre);
+                    return Ok(());
+                }
                 self.start(case_id, "resolution", *at)
             }
             CaseEvent::RefusedToAccept {
@@ -354,6 +430,16 @@ impl Cases {
                 Ok(())
             }
             CaseEvent::Issued { case_id, at } => {
+                let case = self.get(case_id)?;
+                if let Some(custody) = &mut case.custody {
+                    use crate::centre::Custody;
+                    if !matches!(custody, Custody::ResultAtCentre { .. } | Custody::Archived) {
+                        return Err(ApplyError(format!("case {case_id}: no result to collect")));
+                    }
+                    *custody = Custody::Collected;
+                    case.status = Status::Issued;
+                    return Ok(());
+                }
                 self.finish(case_id, "issue", Status::AwaitingIssue, *at)?;
                 self.get(case_id)?.status = Status::Issued;
                 Ok(())
@@ -535,6 +621,7 @@ impl Cases {
                 outcome: None,
                 complaints: Vec::new(),
                 removed: None,
+                custody: None,
                 filed_at: at,
             },
         );

@@ -2,6 +2,7 @@
 //! assigned, drafted, returned, signed, handed over; the overdue sweep journals a late step
 //! once; complaints. Every decided event applies, and a refused command changes nothing.
 
+#![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
 #![allow(
     clippy::unwrap_used,
     clippy::indexing_slicing,
@@ -513,4 +514,151 @@ fn a_complaint_about_the_queue_is_numbered_due_in_five_working_days_and_decided_
         at,
     };
     assert!(cases.apply(&stray).is_err());
+}
+
+#[test]
+fn papers_filed_at_a_service_centre_travel_by_batch_and_an_uncollected_result_is_archived() {
+    use kezek_cases::centre::{self, Custody, Direction, Send};
+    let defs = definitions();
+    let mut cases = Cases::new(defs.clone(), calendar(), OfficeHours::default());
+    let d = defs
+        .iter()
+        .find(|d| d.id == "education_document_duplicate")
+        .unwrap();
+    // Monday 4 May 2026, 10:00 local (05:00 UTC).
+    let at = t("2026-05-04T05:00:00Z");
+    run(&mut cases, |c| {
+        filing(d, "C-1", Channel::ServiceCenter, at).decide(c)
+    })
+    .unwrap();
+    run(&mut cases, |c| {
+        filing(d, "C-2", Channel::Office, at).decide(c)
+    })
+    .unwrap();
+    let c1 = cases.case("C-1").unwrap();
+    assert_eq!(c1.custody, Some(Custody::Centre));
+    assert!(
+        c1.step("resolution").unwrap().started.is_none(),
+        "not the provider's yet"
+    );
+    assert_eq!(
+        run(&mut cases, |c| command::assign(c, "C-1", "executor", at)).unwrap_err(),
+        "papers_not_at_provider"
+    );
+    let send = |ids: &[&str], direction, id: &str, at| Send {
+        batch_id: id.into(),
+        direction,
+        centre: "D1".into(),
+        provider: "ORG1".into(),
+        cases: ids.iter().map(|s| (*s).to_owned()).collect(),
+        at,
+    };
+    // A batch lists centre cases of its provider, each once.
+    assert_eq!(
+        run(&mut cases, |c| send(&[], Direction::ToProvider, "B-0", at)
+            .decide(c))
+        .unwrap_err(),
+        "cases:invalid_batch"
+    );
+    assert_eq!(
+        run(&mut cases, |c| send(
+            &["C-1", "C-1"],
+            Direction::ToProvider,
+            "B-0",
+            at
+        )
+        .decide(c))
+        .unwrap_err(),
+        "cases:invalid_batch"
+    );
+    assert_eq!(
+        run(&mut cases, |c| send(
+            &["C-2"],
+            Direction::ToProvider,
+            "B-0",
+            at
+        )
+        .decide(c))
+        .unwrap_err(),
+        "cases:invalid_batch",
+        "an office case never travels"
+    );
+    let courier_took = t("2026-05-04T11:00:00Z");
+    run(&mut cases, |c| {
+        send(&["C-1"], Direction::ToProvider, "B-1", courier_took).decide(c)
+    })
+    .unwrap();
+    assert_eq!(
+        cases.case("C-1").unwrap().custody,
+        Some(Custody::ToProvider {
+            batch: "B-1".into()
+        })
+    );
+    // One working day for the courier: late on Tuesday evening, noted once.
+    let b1 = cases.batch("B-1").unwrap().clone();
+    assert_eq!(b1.due, t("2026-05-05T19:00:00Z"), "end of Tuesday, local");
+    assert!(centre::sweep(&cases, t("2026-05-05T18:00:00Z")).is_empty());
+    let late = centre::sweep(&cases, t("2026-05-06T04:00:00Z"));
+    assert!(
+        matches!(late.as_slice(), [CaseEvent::BatchOverdue { batch_id, .. }] if batch_id == "B-1")
+    );
+    run(&mut cases, |_| Ok(late.clone())).unwrap();
+    assert!(centre::sweep(&cases, t("2026-05-06T04:00:00Z")).is_empty());
+
+    // Received on Wednesday: the provider's time starts then.
+    let received = t("2026-05-06T05:00:00Z");
+    run(&mut cases, |c| centre::receive(c, "B-1", received)).unwrap();
+    assert_eq!(
+        run(&mut cases, |c| centre::receive(c, "B-1", received)).unwrap_err(),
+        "batch_received"
+    );
+    let c1 = cases.case("C-1").unwrap();
+    assert_eq!(c1.custody, Some(Custody::Provider));
+    assert_eq!(c1.step("resolution").unwrap().started, Some(received));
+    run(&mut cases, |c| {
+        command::assign(c, "C-1", "executor", received)
+    })
+    .unwrap();
+    run(&mut cases, |c| {
+        command::draft(c, "C-1", (Outcome::Granted, Vec::new(), ""), received)
+    })
+    .unwrap();
+    run(&mut cases, |c| command::sign(c, "C-1", received)).unwrap();
+    assert_eq!(cases.case("C-1").unwrap().status, Status::AwaitingIssue);
+    assert_eq!(
+        run(&mut cases, |c| command::hand_over(c, "C-1", received)).unwrap_err(),
+        "case_not_at_this_step",
+        "collected at the centre, not at the provider"
+    );
+    // Handing the result to the courier is the issue step.
+    run(&mut cases, |c| {
+        send(&["C-1"], Direction::ToCentre, "B-2", received).decide(c)
+    })
+    .unwrap();
+    let c1 = cases.case("C-1").unwrap();
+    assert_eq!(c1.status, Status::AwaitingCollection);
+    assert_eq!(c1.step("issue").unwrap().done, Some(received));
+    let back = t("2026-05-06T09:00:00Z");
+    run(&mut cases, |c| centre::receive(c, "B-2", back)).unwrap();
+    assert_eq!(
+        cases.case("C-1").unwrap().custody,
+        Some(Custody::ResultAtCentre { since: back })
+    );
+    // Not collected within a month: to the provider's archive, where it is still collected.
+    assert!(centre::sweep(&cases, t("2026-06-06T08:00:00Z")).is_empty());
+    let archived = centre::sweep(&cases, t("2026-06-06T10:00:00Z"));
+    assert!(
+        matches!(archived.as_slice(), [CaseEvent::Archived { case_id, .. }] if case_id == "C-1")
+    );
+    run(&mut cases, |_| Ok(archived.clone())).unwrap();
+    assert_eq!(cases.case("C-1").unwrap().custody, Some(Custody::Archived));
+    run(&mut cases, |c| {
+        command::hand_over(c, "C-1", t("2026-06-10T05:00:00Z"))
+    })
+    .unwrap();
+    let c1 = cases.case("C-1").unwrap();
+    assert_eq!(
+        (c1.status, c1.custody.clone()),
+        (Status::Issued, Some(Custody::Collected))
+    );
 }

@@ -56,6 +56,7 @@ fn nav(ctx: &Ctx) -> Vec<(String, &'static str)> {
             (format!("/console/file?district={first}"), "file_nav"),
             (format!("/console/districts/{first}/queue"), "queue"),
             ("/console/cases/new".to_owned(), "services_nav"),
+            (format!("/console/districts/{first}/centre"), "centre_nav"),
         ],
         Role::Kindergarten => vec![(format!("/console/kindergartens/{first}"), "to_admit")],
         _ => vec![("/console".to_owned(), "home")],

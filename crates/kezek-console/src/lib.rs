@@ -125,6 +125,18 @@ pub fn router(app: Arc<App>) -> Router {
 fn service_routes() -> Router<Arc<Console>> {
     Router::new()
         .route(
+            "/console/districts/{district}/centre",
+            get(pages::centre::show),
+        )
+        .route(
+            "/console/organisations/{org}/batches",
+            post(pages::centre::send),
+        )
+        .route(
+            "/console/batches/{id}/receive",
+            post(pages::centre::receive),
+        )
+        .route(
             "/console/cases/new",
             get(pages::cases::new).post(pages::cases::file),
         )

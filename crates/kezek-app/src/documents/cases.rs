@@ -17,11 +17,19 @@ use serde_json::{json, Value};
 /// `state` (the districts' names).
 #[must_use]
 pub fn drafts(state: &State, cases: &Cases, event: &CaseEvent, now: Timestamp) -> Vec<Draft> {
-    if let CaseEvent::QueueComplaintDecided { .. } = event {
-        return queue_complaint(state, cases, event, now)
+    match event {
+        CaseEvent::QueueComplaintDecided { .. } => queue_complaint(state, cases, event, now)
             .into_iter()
-            .collect();
+            .collect(),
+        CaseEvent::BatchSent { batch_id, .. } => batch_list(state, cases, batch_id, now)
+            .into_iter()
+            .collect(),
+        _ => of_case(state, cases, event, now),
     }
+}
+
+/// The documents of an event about one case.
+fn of_case(state: &State, cases: &Cases, event: &CaseEvent, now: Timestamp) -> Vec<Draft> {
     let Some(case) = cases.case(event.case_id()) else {
         return Vec::new();
     };
@@ -164,6 +172,52 @@ fn queue_complaint(
         issued_at: now,
         application_id: application_id.clone(),
         body,
+    })
+}
+
+/// The list a service centre's courier carries: from where to where, by when, each case with
+/// its service and applicant.
+fn batch_list(state: &State, cases: &Cases, id: &str, now: Timestamp) -> Option<Draft> {
+    let b = cases.batch(id)?;
+    let district = kezek_core::model::DistrictId::parse(&b.centre)
+        .ok()
+        .and_then(|d| state.district_index(&d))
+        .and_then(|d| state.district(d))
+        .and_then(|d| d.names.as_deref())
+        .map_or(
+            Value::Null,
+            |n| json!({"kk": n.authority_kk, "ru": n.authority_ru}),
+        );
+    let provider = cases.organisation(&b.provider).map_or(
+        district.clone(),
+        |o| json!({"kk": o.name.kk, "ru": o.name.ru}),
+    );
+    let list: Vec<Value> = b
+        .cases
+        .iter()
+        .filter_map(|c| cases.case(c))
+        .map(|c| {
+            let service = cases
+                .definition(&c.service)
+                .map_or(Value::Null, |d| json!({"kk": d.name.kk, "ru": d.name.ru}));
+            json!({"case_id": c.id, "service": service,
+                   "applicant_name": c.applicant.name, "applicant_iin": c.applicant.iin})
+        })
+        .collect();
+    Some(Draft {
+        id: format!("doc-{id}"),
+        kind: "case_batch",
+        issued_at: now,
+        application_id: id.to_owned(),
+        body: json!({
+            "batch_id": id,
+            "direction": b.direction,
+            "centre": {"id": b.centre, "name": district},
+            "provider": {"id": b.provider, "name": provider},
+            "sent_at": b.sent_at,
+            "due": b.due,
+            "cases": list,
+        }),
     })
 }
 

@@ -112,6 +112,12 @@ pub struct CaseView {
     /// The complaints.
     #[schema(value_type = Object)]
     pub complaints: serde_json::Value,
+    /// Filed at a service centre: where its papers are (`{"at": "centre"}`, `to_provider`
+    /// with its `batch`, `provider`, `to_centre`, `result_at_centre` with `since`,
+    /// `archived`, `collected`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub custody: Option<serde_json::Value>,
     /// For an entry of a register (a granted result issued by a service that keeps one):
     /// `{"status": "active"}`, or `{"status": "removed", "ground", "note", "at"}`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -122,7 +128,7 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    fn of(c: &Case, now: Timestamp, seq: u64) -> Self {
+    pub(crate) fn of(c: &Case, now: Timestamp, seq: u64) -> Self {
         Self::in_register(c, now, seq, false)
     }
 
@@ -165,6 +171,10 @@ impl CaseView {
                 serde_json::json!({"outcome": o, "grounds": grounds, "note": note})
             }),
             complaints: serde_json::Value::Array(complaints),
+            custody: c
+                .custody
+                .as_ref()
+                .and_then(|k| serde_json::to_value(k).ok()),
             register: (register
                 && c.status == kezek_cases::state::Status::Issued
                 && matches!(c.outcome, Some((Outcome::Granted, _, _))))
@@ -894,19 +904,27 @@ impl App {
         })
     }
 
-    /// Journals each step whose limit has passed, once (the sweep).
+    /// Journals each step whose limit has passed, each batch its courier did not deliver in
+    /// time, once, and sends results uncollected at a centre for a month to the provider's
+    /// archive (the sweep).
     ///
     /// # Errors
     /// The journal cannot be written.
     pub async fn sweep_cases(self: &Arc<Self>) -> Result<usize, AppError> {
         let now = self.now();
-        if command::overdue(&self.cases.read(), now).is_empty() {
+        // Late steps, late couriers, results a month uncollected at a centre.
+        let due = |cases: &Cases, at: Timestamp| {
+            let mut events = command::overdue(cases, at);
+            events.extend(kezek_cases::centre::sweep(cases, at));
+            events
+        };
+        if due(&self.cases.read(), now).is_empty() {
             return Ok(0);
         }
         let written = self
             .case_write(
                 &Caller::system(),
-                move |cases, at, _| Ok(command::overdue(cases, at)),
+                move |cases, at, _| Ok(due(cases, at)),
                 |_, events| Written::json(200, &events.len()),
             )
             .await?;

@@ -64,8 +64,10 @@ impl App {
         let application = crate::documents::field(&doc, "application_id").unwrap_or_default();
         // The application's district; a refused one has none in the state, and its refusal
         // names the district it was filed for.
+        // A service centre's batch list names the centre's district.
         let filed_for = doc
             .pointer("/body/district")
+            .or_else(|| doc.pointer("/body/centre/id"))
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned);
         // A case's document: the district of the organisation that provides its service.
@@ -79,15 +81,19 @@ impl App {
             )
             .map(|(p, s)| (p.to_owned(), s.to_owned()));
         let (district, offset) = self.peek(|s| {
-            let district = match &of_case {
-                Some((provider, service)) => {
+            // (A decision on a complaint about the queue names the queue as its service: its
+            // application's district, then.)
+            let district = of_case
+                .as_ref()
+                .and_then(|(provider, service)| {
                     crate::access::district_of_provider(&self.cases.read(), s, service, provider)
-                }
-                None => ApplicationId::parse(application)
-                    .ok()
-                    .and_then(|a| s.application_index(&a))
-                    .map(|a| district_of_application(s, a).to_owned()),
-            };
+                })
+                .or_else(|| {
+                    ApplicationId::parse(application)
+                        .ok()
+                        .and_then(|a| s.application_index(&a))
+                        .map(|a| district_of_application(s, a).to_owned())
+                });
             (district.or(filed_for), s.policy().calendar.offset)
         })?;
         auth.caller()

@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod applications;
 pub mod authority;
+pub mod batches;
 pub mod casefile;
 pub mod cases;
 pub mod catalog;

@@ -11,22 +11,8 @@ use serde_json::json;
 /// The notifications case event `event` makes, on `cases` after it.
 #[must_use]
 pub fn notifications(cases: &Cases, event: &CaseEvent) -> Vec<NewNotification> {
-    if let CaseEvent::QueueComplaintDecided {
-        application_id,
-        complaint,
-        upheld,
-        at,
-        ..
-    } = event
-    {
-        // A complaint about the queue: told like the application's other news.
-        return vec![note(
-            "complaint_decided",
-            application_id,
-            Some(format!("doc-{application_id}-complaint-{complaint}")),
-            *at,
-            json!({"service": "kindergarten_queue", "complaint": complaint, "upheld": upheld}),
-        )];
+    if let Some(notes) = not_of_one_case(cases, event) {
+        return notes;
     }
     let Some(case) = cases.case(event.case_id()) else {
         return Vec::new();
@@ -85,6 +71,13 @@ pub fn notifications(cases: &Cases, event: &CaseEvent) -> Vec<NewNotification> {
                 with(json!({"step": step, "due": due, "answers": who})),
             )]
         }
+        CaseEvent::Archived { at, .. } => vec![note(
+            "case_result_archived",
+            id,
+            Some(format!("doc-{id}-result")),
+            *at,
+            with(json!({})),
+        )],
         CaseEvent::RemovedFromRegister { ground, at, .. } => vec![note(
             "case_register_removed",
             id,
@@ -106,4 +99,52 @@ pub fn notifications(cases: &Cases, event: &CaseEvent) -> Vec<NewNotification> {
         )],
         _ => Vec::new(),
     }
+}
+
+/// The notifications of an event that is not about one case: a complaint about the queue
+/// decided, results arriving at a service centre.
+fn not_of_one_case(cases: &Cases, event: &CaseEvent) -> Option<Vec<NewNotification>> {
+    if let CaseEvent::QueueComplaintDecided {
+        application_id,
+        complaint,
+        upheld,
+        at,
+        ..
+    } = event
+    {
+        // A complaint about the queue: told like the application's other news.
+        return Some(vec![note(
+            "complaint_decided",
+            application_id,
+            Some(format!("doc-{application_id}-complaint-{complaint}")),
+            *at,
+            json!({"service": "kindergarten_queue", "complaint": complaint, "upheld": upheld}),
+        )]);
+    }
+    if let CaseEvent::BatchReceived { batch_id, at } = event {
+        // Results arrived at the centre: each family is told to come and collect theirs.
+        let Some(b) = cases
+            .batch(batch_id)
+            .filter(|b| b.direction == kezek_cases::centre::Direction::ToCentre)
+        else {
+            return Some(Vec::new());
+        };
+        return Some(
+            b.cases
+                .iter()
+                .filter_map(|id| cases.case(id))
+                .map(|c| {
+                    note(
+                        "case_result_at_centre",
+                        &c.id,
+                        Some(format!("doc-{}-result", c.id)),
+                        *at,
+                        json!({"case_id": c.id, "service": c.service, "provider": c.provider,
+                           "collect_by": kezek_cases::centre::month_after(*at)}),
+                    )
+                })
+                .collect(),
+        );
+    }
+    None
 }

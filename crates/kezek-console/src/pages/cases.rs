@@ -321,6 +321,9 @@ pub async fn show(
             dt { (t("status", lang)) } dd data-testid="case-status" { (code(&format!("case_status_{}", case.status), lang)) }
             dt { (t("organisation", lang)) } dd { (case.provider) }
             dt { (t("applicant_name", lang)) } dd { (case.applicant.name) " · " (case.applicant.iin) }
+            @if let Some(k) = case.custody.as_ref().and_then(|k| k["at"].as_str()) {
+                dt { (t("custody", lang)) } dd data-testid="custody" { (code(&format!("custody_{k}"), lang)) }
+            }
             @if let Some(r) = &case.register {
                 dt { (t("register", lang)) }
                 dd data-testid="register-status" { (register_status(r, service.as_ref(), lang)) }
@@ -445,17 +448,19 @@ fn acts(s: &Signed, case: &CaseView, service: Option<&ServiceView>, lang: Lang) 
             )
         })
         .collect();
-    let removal: Vec<(String, String)> = service
-        .and_then(|d| d.register_removal.as_array())
-        .into_iter()
-        .flatten()
-        .map(|g| {
-            (
-                g["code"].as_str().unwrap_or_default().to_owned(),
-                words(g, lang),
-            )
-        })
-        .collect();
+    // A paper result handed over: at the provider, at the centre it was filed at, or from
+    // the provider's archive when the centre sent it back uncollected.
+    let custody = case
+        .custody
+        .as_ref()
+        .and_then(|k| k["at"].as_str())
+        .unwrap_or_default();
+    let collectable = match custody {
+        "" => case.status == "awaiting_issue",
+        "result_at_centre" => role == Role::Clerk,
+        "archived" => head,
+        _ => false,
+    };
     markup! {
         @if head && case.status == "awaiting_resolution" {
             form method="post" action=(action) class="actions" data-testid="assign" {
@@ -493,7 +498,7 @@ fn acts(s: &Signed, case: &CaseView, service: Option<&ServiceView>, lang: Lang) 
                 button type="submit" class="secondary" { (t("case_return", lang)) }
             }
         }
-        @if (head || role == Role::Clerk) && case.status == "awaiting_issue" {
+        @if (head || role == Role::Clerk) && collectable {
             form method="post" action=(action) class="actions" data-testid="hand-over" {
                 input type="hidden" name="csrf" value=(s.csrf);
                 input type="hidden" name="act" value="hand_over";
@@ -501,16 +506,7 @@ fn acts(s: &Signed, case: &CaseView, service: Option<&ServiceView>, lang: Lang) 
             }
         }
         @if head && case.register.as_ref().is_some_and(|r| r["status"] == "active") {
-            form method="post" action=(action) class="actions" data-testid="register-removal" {
-                input type="hidden" name="csrf" value=(s.csrf);
-                input type="hidden" name="act" value="remove_from_register";
-                fieldset { legend { (t("register_removal_ground", lang)) }
-                    @for (i, (code_, label)) in removal.iter().enumerate() {
-                        div { label { input type="radio" name="ground" value=(code_) required checked[i == 0]; " " (label) } }
-                    } }
-                div { label for="removal-note" { (t("reason", lang)) } input type="text" id="removal-note" name="note"; }
-                button type="submit" class="secondary" { (t("register_remove", lang)) }
-            }
+            (removal_form(s, &action, service, lang))
         }
         @if head {
             @for c in case.complaints.as_array().into_iter().flatten().filter(|c| c["decision"].is_null()) {
@@ -525,6 +521,33 @@ fn acts(s: &Signed, case: &CaseView, service: Option<&ServiceView>, lang: Lang) 
                     button type="submit" { (t("decision", lang)) }
                 }
             }
+        }
+    }
+}
+
+/// The head's form removing a register's entry, on one of the service's grounds.
+fn removal_form(s: &Signed, action: &str, service: Option<&ServiceView>, lang: Lang) -> Markup {
+    let removal: Vec<(String, String)> = service
+        .and_then(|d| d.register_removal.as_array())
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            (
+                g["code"].as_str().unwrap_or_default().to_owned(),
+                words(g, lang),
+            )
+        })
+        .collect();
+    markup! {
+        form method="post" action=(action) class="actions" data-testid="register-removal" {
+            input type="hidden" name="csrf" value=(s.csrf);
+            input type="hidden" name="act" value="remove_from_register";
+            fieldset { legend { (t("register_removal_ground", lang)) }
+                @for (i, (code_, label)) in removal.iter().enumerate() {
+                    div { label { input type="radio" name="ground" value=(code_) required checked[i == 0]; " " (label) } }
+                } }
+            div { label for="removal-note" { (t("reason", lang)) } input type="text" id="removal-note" name="note"; }
+            button type="submit" class="secondary" { (t("register_remove", lang)) }
         }
     }
 }
@@ -656,7 +679,8 @@ pub async fn worklist(
     let body = markup! {
         p { a href=(format!("/console/organisations/{org}/cases{}", if late_only { "" } else { "?overdue=1" })) {
             (t(if late_only { "all_cases" } else { "late_cases" }, lang)) } }
-        (super::register::links(&console, lang))
+        (super::centre::provider_section(&console, (&s, lang), &org, &cases))
+        (super::register::links(&console, lang, &org))
         (super::complaints::of_district(&console, (&s, lang), &org, late_only))
         @if cases.is_empty() { p { (t("nothing_found", lang)) } }
         div class="cards" data-testid="case-worklist" {
@@ -665,7 +689,9 @@ pub async fn worklist(
                 article class="card" data-case=(c.case_id) {
                     h3 { a href=(format!("/console/cases/{}", c.case_id)) { (c.case_id) } }
                     dl {
-                        dt { (t("public_service", lang)) } dd { (c.service) }
+                        dt { (t("public_service", lang)) }
+                        dd { (console.app.service_words(&c.service).map_or_else(|| c.service.clone(), |(n, _)| if lang == Lang::Ru { n.ru } else { n.kk })) }
+                        dt { (t("applicant_name", lang)) } dd { (c.applicant.name) }
                         dt { (t("status", lang)) } dd { (code(&format!("case_status_{}", c.status), lang)) }
                         @if let Some(step) = open {
                             dt { (t("step_due_by", lang)) }

@@ -139,7 +139,7 @@ pub fn of_district(
     district: &str,
     late: bool,
 ) -> Markup {
-    if !decides(s, district) {
+    if !decides(s, district) || !console.app.is_district(district) {
         return Markup::default();
     }
     let Ok(auth) = Auth::<CaseReaders>::check(s.caller.clone()) else {

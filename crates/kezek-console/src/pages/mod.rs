@@ -5,6 +5,7 @@ pub mod allocation;
 pub mod audit;
 pub mod casefile;
 pub mod cases;
+pub mod centre;
 pub mod complaints;
 pub mod dashboard;
 pub mod edit;

@@ -22,12 +22,17 @@ pub struct Which {
     status: Option<String>,
 }
 
-/// The links to the registers the services in force keep.
+/// The links to the registers the services `org` provides keep (a district's own services).
 #[must_use]
-pub fn links(console: &Console, lang: Lang) -> Markup {
+pub fn links(console: &Console, lang: Lang, org: &str) -> Markup {
     let services = console.app.services().unwrap_or_default();
+    let district = console.app.is_district(org);
+    let kept = |s: &&kezek_app::ops::cases::ServiceView| {
+        s.register_removal.as_array().is_some_and(|g| !g.is_empty())
+            && (s.provider == "district") == district
+    };
     markup! {
-        @for s in services.iter().filter(|s| s.register_removal.as_array().is_some_and(|g| !g.is_empty())) {
+        @for s in services.iter().filter(kept) {
             p { a href=(format!("/console/services/{}/register", s.service)) {
                 (t("register_of", lang)) ": " (if lang == Lang::Ru { &s.name.ru } else { &s.name.kk }) } }
         }

@@ -1,6 +1,7 @@
 //! The routes, one private module per audience, merged with their OpenAPI descriptions.
 
 mod audit;
+mod batches;
 mod cases;
 mod catalog;
 mod complaints;
@@ -33,6 +34,7 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(notifications::routes())
         .merge(officials::routes())
         .merge(cases::routes())
+        .merge(batches::routes())
         .merge(complaints::routes())
         .merge(operations::routes())
 }

@@ -222,7 +222,9 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
     };
     let body = &doc["body"];
     let lang_key = reader.lang.code();
-    let header = if body.get("service_id").is_some() {
+    let kind = doc["kind"].as_str().unwrap_or("");
+    let batch = kind == "case_batch";
+    let header = if body.get("service_id").is_some() || batch {
         "service_kezek_cases"
     } else {
         "service_kezek"
@@ -237,11 +239,11 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
     } else if let Some(provider) = body
         .pointer(&format!("/provider/name/{lang_key}"))
         .and_then(Value::as_str)
+        .filter(|_| !batch)
     {
         w.text(LEFT, LEFT, 12.0, provider);
     }
     w.gap(8.0);
-    let kind = doc["kind"].as_str().unwrap_or("");
     w.text(LEFT, LEFT, 16.0, title(kind, reader.lang).unwrap_or(kind));
     w.gap(4.0);
     w.field(&reader.label("id"), &plain(&doc["id"]));
@@ -254,7 +256,11 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         ),
     );
     w.field(
-        &reader.label("application_id"),
+        &reader.label(if batch {
+            "batch_number"
+        } else {
+            "application_id"
+        }),
         &plain(&doc["application_id"]),
     );
     w.rule();
@@ -270,6 +276,7 @@ pub fn page(doc: &Value, reader: &Reader<'_>, measure: Measure<'_>) -> Page {
         | "case_refusal"
         | "complaint_decision"
         | "case_register_removal" => case_document(&mut w, reader, body),
+        "case_batch" => batch_list(&mut w, reader, body),
         _ => {}
     }
     appeal(&mut w, reader, body);
@@ -528,6 +535,50 @@ fn case_document(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
     if !body["regulation"].is_null() {
         w.field(&r.label("regulation"), &plain(&body["regulation"]));
     }
+}
+
+/// A batch list the service centre's courier carries: from where to where, when it is due,
+/// each case with its service and applicant.
+fn batch_list(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
+    let named = |v: &Value| {
+        if v["name"].is_object() {
+            format!("{} ({})", both(&v["name"], r), plain(&v["id"]))
+        } else {
+            plain(&v["id"])
+        }
+    };
+    // The centre serves the district: named as the centre of the district's department.
+    let centre = format!("{}: {}", r.label("service_centre"), named(&body["centre"]));
+    let provider = named(&body["provider"]);
+    let (from, to) = if body["direction"] == "to_provider" {
+        (centre, provider)
+    } else {
+        (provider, centre)
+    };
+    w.field(&r.label("batch_from"), &from);
+    w.field(&r.label("batch_to"), &to);
+    w.field(&r.label("batch_sent"), &r.time(&body["sent_at"]));
+    w.field(&r.label("batch_due"), &r.deadline(&body["due"]));
+    let lines: Vec<String> = body["cases"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .enumerate()
+        .map(|(i, c)| {
+            format!(
+                "{}. {} — {} — {} ({})",
+                i + 1,
+                plain(&c["case_id"]),
+                both(&c["service"], r),
+                plain(&c["applicant_name"]),
+                plain(&c["applicant_iin"])
+            )
+        })
+        .collect();
+    w.list(&r.label("batch_cases"), &lines);
+    w.gap(8.0);
+    w.field(&r.label("batch_handed"), "____________________");
+    w.field(&r.label("batch_received"), "____________________");
 }
 
 fn priority_decision(w: &mut Writer<'_>, r: &Reader<'_>, body: &Value) {
