@@ -71,7 +71,11 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     let text = std::fs::read_to_string(policy_file("kz-2013.toml"))
         .unwrap()
         .replace("name = \"kz-2013\"", "name = \"kz-2013-narrow\"")
-        .replace("max_preferences = 3", "max_preferences = 1");
+        .replace("max_preferences = 3", "max_preferences = 1")
+        .replace(
+            "extra_holidays = [\"2026-05-27\"]",
+            "extra_holidays = [\"2026-05-27\", \"2026-06-01\"]",
+        );
     std::fs::write(&narrow, &text).unwrap();
     let (ok, said, err) = run(data, &["policy", "adopt", narrow.to_str().unwrap()]);
     assert!(ok, "{err}");
@@ -89,6 +93,26 @@ async fn the_policy_is_journaled_and_changes_only_when_adopted() {
     let (status, body) = post_application(&http, &base, &portal, &two).await;
     assert_eq!(status, 422, "{body}");
     assert!(body.to_string().contains("too_many_preferences"), "{body}");
+    // Its calendar (a day off more) is the cases' from now on, journaled once.
+    let auditor = key(data, &["--role", "auditor"]);
+    let journal =
+        crate::common::get_json(&http, &format!("{base}/v1/journal?limit=1000"), &auditor).await;
+    let calendars: Vec<String> = journal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(ToString::to_string)
+        .filter(|e| e.contains("calendar_adopted"))
+        .collect();
+    assert_eq!(
+        calendars.len(),
+        2,
+        "the first start's and the adopted one's"
+    );
+    assert!(
+        !calendars[0].contains("2026-06-01") && calendars[1].contains("2026-06-01"),
+        "{calendars:?}"
+    );
     // The file it was started with before is refused now that another is in force.
     stop(server);
     let out = kezek()

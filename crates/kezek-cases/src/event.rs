@@ -50,6 +50,48 @@ pub struct Organisation {
     pub district: String,
 }
 
+/// The working-day calendar the due times follow, as the journal keeps it (the policy's in
+/// force when it was adopted).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalendarRecord {
+    /// The authority's offset from UTC, in seconds.
+    pub offset_seconds: i32,
+    /// Days off of every week, Monday = 1.
+    pub weekend: Vec<i8>,
+    /// Holidays on the same month and day every year.
+    pub holidays: Vec<(i8, i8)>,
+    /// Days off of one year only.
+    pub extra: Vec<jiff::civil::Date>,
+}
+
+impl CalendarRecord {
+    /// The record of `c`.
+    #[must_use]
+    pub fn of(c: &kezek_core::policy::calendar::Calendar) -> Self {
+        Self {
+            offset_seconds: c.offset.seconds(),
+            weekend: c.weekend.iter().map(|d| d.to_monday_one_offset()).collect(),
+            holidays: c.holidays.iter().copied().collect(),
+            extra: c.extra.iter().copied().collect(),
+        }
+    }
+
+    /// The calendar it records (`None` for an offset or a weekday out of range).
+    #[must_use]
+    pub fn calendar(&self) -> Option<kezek_core::policy::calendar::Calendar> {
+        Some(kezek_core::policy::calendar::Calendar {
+            offset: jiff::tz::Offset::from_seconds(self.offset_seconds).ok()?,
+            weekend: self
+                .weekend
+                .iter()
+                .map(|d| jiff::civil::Weekday::from_monday_one_offset(*d).ok())
+                .collect::<Option<Vec<_>>>()?,
+            holidays: self.holidays.iter().copied().collect(),
+            extra: self.extra.iter().copied().collect(),
+        })
+    }
+}
+
 /// A case event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -59,6 +101,14 @@ pub enum CaseEvent {
     DefinitionsAdopted {
         /// The files.
         definitions: Vec<AdoptedDefinition>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The working-day calendar of the due times from now on (the policy's, when one is
+    /// adopted).
+    CalendarAdopted {
+        /// The calendar.
+        calendar: CalendarRecord,
         /// When.
         at: Timestamp,
     },
@@ -273,6 +323,7 @@ impl CaseEvent {
         match self {
             Self::DefinitionsAdopted { at, .. }
             | Self::OrganisationSet { at, .. }
+            | Self::CalendarAdopted { at, .. }
             | Self::Filed { at, .. }
             | Self::RefusedToAccept { at, .. }
             | Self::Assigned { at, .. }
@@ -297,7 +348,9 @@ impl CaseEvent {
     #[must_use]
     pub fn case_id(&self) -> &str {
         match self {
-            Self::DefinitionsAdopted { .. } | Self::OrganisationSet { .. } => "",
+            Self::DefinitionsAdopted { .. }
+            | Self::OrganisationSet { .. }
+            | Self::CalendarAdopted { .. } => "",
             Self::BatchSent { batch_id, .. }
             | Self::BatchReceived { batch_id, .. }
             | Self::BatchOverdue { batch_id, .. } => batch_id,

@@ -332,6 +332,12 @@ impl Cases {
             CaseEvent::Complained { .. } | CaseEvent::ComplaintDecided { .. } => {
                 self.apply_complaint(event)
             }
+            CaseEvent::CalendarAdopted { calendar, .. } => {
+                self.calendar = calendar
+                    .calendar()
+                    .ok_or_else(|| ApplyError("a calendar out of range".into()))?;
+                Ok(())
+            }
             CaseEvent::QueueComplained { .. } | CaseEvent::QueueComplaintDecided { .. } => {
                 self.apply_queue_complaint(event)
             }

@@ -662,3 +662,64 @@ fn papers_filed_at_a_service_centre_travel_by_batch_and_an_uncollected_result_is
         (Status::Issued, Some(Custody::Collected))
     );
 }
+
+#[test]
+fn a_calendar_adopted_later_moves_the_due_times_from_then_on_only() {
+    use kezek_cases::event::CalendarRecord;
+    let defs = definitions();
+    let mut cases = Cases::new(defs.clone(), calendar(), OfficeHours::default());
+    let d = defs.iter().find(|d| d.id == "externat_permission").unwrap();
+    let at = t("2026-05-04T05:00:00Z");
+    run(&mut cases, |c| {
+        filing(d, "E-1", Channel::Office, at).decide(c)
+    })
+    .unwrap();
+    let before = cases.complaint_due(&d.id, at);
+    // The next policy announces three more days off that week.
+    let mut next = calendar();
+    next.extra
+        .extend([date(2026, 5, 5), date(2026, 5, 6), date(2026, 5, 7)]);
+    let record = CalendarRecord::of(&next);
+    assert_eq!(record.calendar().as_ref(), Some(&next), "kept whole");
+    let adopted = CaseEvent::CalendarAdopted {
+        calendar: record,
+        at,
+    };
+    run(&mut cases, |_| Ok(vec![adopted.clone()])).unwrap();
+    assert_eq!(cases.calendar(), &next);
+    let after = cases.complaint_due(&d.id, at);
+    assert_eq!(
+        after,
+        before + jiff::SignedDuration::from_hours(3 * 24),
+        "three working days later"
+    );
+    // What was due before keeps its time; a case filed now follows the new calendar.
+    let e1 = cases.case("E-1").unwrap().step("resolution").unwrap().due;
+    run(&mut cases, |c| {
+        filing(d, "E-2", Channel::Office, at).decide(c)
+    })
+    .unwrap();
+    assert_eq!(
+        cases.case("E-1").unwrap().step("resolution").unwrap().due,
+        e1
+    );
+    // Through the journal's records, the same.
+    let records: Vec<(kezek_core::model::Seq, kezek_core::event::Extension)> = [
+        kezek_cases::event::CaseEvent::DefinitionsAdopted {
+            definitions: Vec::new(),
+            at,
+        },
+        adopted,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, e)| {
+        (
+            kezek_core::model::Seq::new(i as u64 + 1),
+            kezek_cases::event::to_extension(e).unwrap(),
+        )
+    })
+    .collect();
+    let replayed = Cases::from_journal(&records, calendar(), OfficeHours::default()).unwrap();
+    assert_eq!(replayed.calendar(), &next);
+}

@@ -10,7 +10,9 @@ use crate::{App, AppError};
 use jiff::Timestamp;
 use kezek_cases::command::{self, File};
 use kezek_cases::definition::Channel;
-use kezek_cases::event::{AdoptedDefinition, Applicant, CaseEvent, Organisation, Outcome};
+use kezek_cases::event::{
+    AdoptedDefinition, Applicant, CalendarRecord, CaseEvent, Organisation, Outcome,
+};
 use kezek_cases::state::{Case, Cases};
 use kezek_core::command::Refusal;
 use kezek_core::Event;
@@ -353,30 +355,54 @@ fn refused(r: Refusal) -> AppError {
 
 impl App {
     /// Adopts Kezek's own service definitions if the journal has none yet (its first start,
-    /// or the first after the upgrade). Returns whether it wrote.
+    /// or the first after the upgrade), with the policy's calendar, and the calendar of a
+    /// policy adopted since (at a start, an import, `policy adopt`). Returns whether it wrote.
     ///
     /// # Errors
     /// The journal cannot be written.
     pub async fn journal_definitions(self: &Arc<Self>) -> Result<bool, AppError> {
-        if self.cases.read().definitions().next().is_some() {
-            return Ok(false);
+        let mut wrote = false;
+        if self.cases.read().definitions().next().is_none() {
+            let mut seen = std::collections::BTreeSet::new();
+            let definitions: Vec<AdoptedDefinition> = BUILTIN
+                .iter()
+                .filter(|(file, _)| seen.insert(file.split('.').next().unwrap_or(file)))
+                .map(|(file, text)| AdoptedDefinition {
+                    file: (*file).to_owned(),
+                    text: (*text).to_owned(),
+                })
+                .collect();
+            // With the calendar in force: the due times a replay computes are the ones
+            // computed now, whatever policy is in force when it runs.
+            let calendar = self.peek(|s| CalendarRecord::of(&s.policy().calendar))?;
+            self.case_write(
+                &Caller::operator(),
+                move |_, at, _| {
+                    Ok(vec![
+                        CaseEvent::DefinitionsAdopted { definitions, at },
+                        CaseEvent::CalendarAdopted { calendar, at },
+                    ])
+                },
+                |_, _| Written::json(200, &serde_json::Value::Null),
+            )
+            .await?;
+            wrote = true;
         }
-        let mut seen = std::collections::BTreeSet::new();
-        let definitions: Vec<AdoptedDefinition> = BUILTIN
-            .iter()
-            .filter(|(file, _)| seen.insert(file.split('.').next().unwrap_or(file)))
-            .map(|(file, text)| AdoptedDefinition {
-                file: (*file).to_owned(),
-                text: (*text).to_owned(),
-            })
-            .collect();
-        self.case_write(
-            &Caller::operator(),
-            move |_, at, _| Ok(vec![CaseEvent::DefinitionsAdopted { definitions, at }]),
-            |_, _| Written::json(200, &serde_json::Value::Null),
-        )
-        .await
-        .map(|_| true)
+        // A policy adopted since brings its calendar: due times from now on follow it.
+        let changed = self.peek(|s| {
+            (self.cases.read().calendar() != &s.policy().calendar)
+                .then(|| CalendarRecord::of(&s.policy().calendar))
+        })?;
+        if let Some(calendar) = changed {
+            self.case_write(
+                &Caller::operator(),
+                move |_, at, _| Ok(vec![CaseEvent::CalendarAdopted { calendar, at }]),
+                |_, _| Written::json(200, &serde_json::Value::Null),
+            )
+            .await?;
+            wrote = true;
+        }
+        Ok(wrote)
     }
 
     /// Decides a case command on the cases and journals its events, under the state's write
