@@ -10,6 +10,7 @@
 #![allow(clippy::too_many_lines, reason = "a scenario test reads top to bottom")]
 
 mod authority;
+mod cases;
 mod certificates;
 mod cli;
 mod cluster;

@@ -2,10 +2,10 @@
 //! nothing) into the events to journal, or refused — like the queue's commands. Who may ask
 //! (the provider's clerk, head, executor) is checked by the application before.
 
-use crate::centre::Custody;
 use crate::definition::Channel;
 use crate::event::{Applicant, CaseEvent, Outcome};
 use crate::state::{Cases, Status};
+use crate::transit::Custody;
 use jiff::Timestamp;
 use kezek_core::command::{Refusal, Violation};
 use kezek_core::model::Iin;

@@ -230,7 +230,7 @@ pub enum CaseEvent {
         /// The batch's number.
         batch_id: String,
         /// Which way.
-        direction: crate::centre::Direction,
+        direction: crate::transit::Direction,
         /// The centre (the district it serves).
         centre: String,
         /// The provider.

@@ -11,6 +11,7 @@ pub mod due;
 pub mod event;
 pub mod form;
 pub mod state;
+pub mod transit;
 
 pub use definition::{Definition, DefinitionError};
 pub use due::{due, OfficeHours, Unit};

@@ -109,7 +109,7 @@ pub struct Case {
     pub removed: Option<(String, String, Timestamp)>,
     /// Filed at a service centre: where its papers are.
     #[serde(default)]
-    pub custody: Option<crate::centre::Custody>,
+    pub custody: Option<crate::transit::Custody>,
 }
 
 impl Case {
@@ -158,7 +158,7 @@ pub struct Cases {
     /// application's district.
     queue_complaints: BTreeMap<String, (String, Vec<Complaint>)>,
     /// The service centres' batch lists, by number.
-    batches: BTreeMap<String, crate::centre::Batch>,
+    batches: BTreeMap<String, crate::transit::Batch>,
 }
 
 impl Cases {
@@ -208,20 +208,20 @@ impl Cases {
 
     /// Batch `id`.
     #[must_use]
-    pub fn batch(&self, id: &str) -> Option<&crate::centre::Batch> {
+    pub fn batch(&self, id: &str) -> Option<&crate::transit::Batch> {
         self.batches.get(id)
     }
 
     /// Every batch, by number.
-    pub fn batches(&self) -> impl Iterator<Item = &crate::centre::Batch> {
+    pub fn batches(&self) -> impl Iterator<Item = &crate::transit::Batch> {
         self.batches.values()
     }
 
-    pub(crate) fn batch_mut(&mut self, id: &str) -> Option<&mut crate::centre::Batch> {
+    pub(crate) fn batch_mut(&mut self, id: &str) -> Option<&mut crate::transit::Batch> {
         self.batches.get_mut(id)
     }
 
-    pub(crate) fn insert_batch(&mut self, b: crate::centre::Batch) {
+    pub(crate) fn insert_batch(&mut self, b: crate::transit::Batch) {
         self.batches.insert(b.id.clone(), b);
     }
 
@@ -368,7 +368,7 @@ impl Cases {
                 if *channel == Channel::ServiceCenter {
                     // The papers wait for the centre's courier; the provider's time starts
                     // when they reach it.
-                    case.custody = Some(crate::centre::Custody::Centre);
+                    case.custody = Some(crate::transit::Custody::Centre);
                     return Ok(());
                 }
                 self.start(case_id, "resolution", *at)
@@ -438,7 +438,7 @@ impl Cases {
             CaseEvent::Issued { case_id, at } => {
                 let case = self.get(case_id)?;
                 if let Some(custody) = &mut case.custody {
-                    use crate::centre::Custody;
+                    use crate::transit::Custody;
                     if !matches!(custody, Custody::ResultAtCentre { .. } | Custody::Archived) {
                         return Err(ApplyError(format!("case {case_id}: no result to collect")));
                     }

@@ -248,7 +248,9 @@ pub struct InstalledCertificate {
     pub at: Timestamp,
 }
 
-/// An organisation officials act for: a district's education department or a kindergarten.
+/// An organisation officials act for: a district's education department, a kindergarten, or
+/// a school that provides the departments' other services (the case engine keeps the schools;
+/// the application layer checks the id against it).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Organisation {
@@ -256,6 +258,8 @@ pub enum Organisation {
     District(DistrictId),
     /// A kindergarten.
     Kindergarten(KindergartenId),
+    /// A school, by its id.
+    School(String),
 }
 
 impl Organisation {
@@ -265,6 +269,7 @@ impl Organisation {
         match self {
             Self::District(d) => format!("district:{d}"),
             Self::Kindergarten(k) => format!("kindergarten:{k}"),
+            Self::School(s) => format!("school:{s}"),
         }
     }
 }

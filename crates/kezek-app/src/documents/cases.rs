@@ -13,6 +13,20 @@ use kezek_cases::state::{Case, Cases};
 use kezek_core::State;
 use serde_json::{json, Value};
 
+/// The queue's name as a service, in both languages.
+pub struct ServiceName {
+    /// Kazakh.
+    pub kk: &'static str,
+    /// Russian.
+    pub ru: &'static str,
+}
+
+/// The kindergarten queue as a public service.
+pub const QUEUE_SERVICE: ServiceName = ServiceName {
+    kk: "Мектепке дейінгі ұйымдарға кезекке қою",
+    ru: "Постановка на очередь в дошкольные организации",
+};
+
 /// The documents `event` issues, drafted on `cases` (which it has been applied to) and
 /// `state` (the districts' names).
 #[must_use]
@@ -149,7 +163,7 @@ fn queue_complaint(
     let id = kezek_core::model::ApplicationId::parse(application_id).ok()?;
     let (_, app) = state.application_by_id(&id)?;
     let district = state.district(app.district)?;
-    let words = crate::ops::queue_complaints::QUEUE_SERVICE;
+    let words = QUEUE_SERVICE;
     let body = json!({
         "service": {"kk": words.kk, "ru": words.ru},
         "service_id": "kindergarten_queue",

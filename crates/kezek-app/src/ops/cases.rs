@@ -23,34 +23,9 @@ use std::sync::Arc;
 pub use kezek_cases::definition::Words;
 pub use kezek_cases::event::Outcome as CaseOutcome;
 
-/// The definitions Kezek ships (`services/*.toml`), one variant per service adopted at a
-/// journal's first start: the first of each service by file name.
-const BUILTIN: [(&str, &str); 6] = [
-    (
-        "adopter_registration.mangystau-2018.toml",
-        include_str!("../../../../services/adopter_registration.mangystau-2018.toml"),
-    ),
-    (
-        "education_document_duplicate.atyrau-2014.toml",
-        include_str!("../../../../services/education_document_duplicate.atyrau-2014.toml"),
-    ),
-    (
-        "education_document_duplicate.east-kazakhstan-2014.toml",
-        include_str!("../../../../services/education_document_duplicate.east-kazakhstan-2014.toml"),
-    ),
-    (
-        "externat_permission.atyrau-2014.toml",
-        include_str!("../../../../services/externat_permission.atyrau-2014.toml"),
-    ),
-    (
-        "externat_permission.east-kazakhstan-2014.toml",
-        include_str!("../../../../services/externat_permission.east-kazakhstan-2014.toml"),
-    ),
-    (
-        "school_admission.atyrau-2014.toml",
-        include_str!("../../../../services/school_admission.atyrau-2014.toml"),
-    ),
-];
+// The definitions Kezek ships (`services/*.toml`, listed by the build script): one variant per
+// service is adopted at a journal's first start, the first of each service by file name.
+include!(concat!(env!("OUT_DIR"), "/services.rs"));
 
 /// A service as `GET /v1/services` lists it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

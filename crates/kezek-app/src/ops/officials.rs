@@ -208,7 +208,8 @@ impl App {
             .ok_or_else(|| AppError::not_found("official", id.as_str()))
     }
 
-    /// `district:D1`, `kindergarten:K1`, or a bare id the journal knows as exactly one.
+    /// `district:D1`, `kindergarten:K1`, `school:SCH1`, or a bare id the journal knows as
+    /// exactly one.
     fn organisation(&self, text: &str) -> Result<Organisation, AppError> {
         let bad = |m: String| AppError::invalid("organisation", "unknown_organisation", m);
         let text = text.trim();
@@ -228,20 +229,32 @@ impl App {
         if let Some(id) = text.strip_prefix("kindergarten:") {
             return kindergarten(id);
         }
+        let school = |id: &str| {
+            if self.cases.read().organisation(id).is_some() {
+                Ok(Organisation::School(id.to_owned()))
+            } else {
+                Err(bad(format!("{id} is not a school of the journal")))
+            }
+        };
+        if let Some(id) = text.strip_prefix("school:") {
+            return school(id);
+        }
         let (is_district, is_kindergarten) = self.peek(|s| {
             (
                 DistrictId::parse(text).is_ok_and(|d| s.district_index(&d).is_some()),
                 KindergartenId::parse(text).is_ok_and(|k| s.kindergarten_by_id(&k).is_some()),
             )
         })?;
-        match (is_district, is_kindergarten) {
-            (true, false) => district(text),
-            (false, true) => kindergarten(text),
-            (true, true) => Err(bad(format!(
-                "{text} is a district and a kindergarten: write district:{text} or kindergarten:{text}"
+        let is_school = self.cases.read().organisation(text).is_some();
+        match (is_district, is_kindergarten, is_school) {
+            (true, false, false) => district(text),
+            (false, true, false) => kindergarten(text),
+            (false, false, true) => school(text),
+            (false, false, false) => Err(bad(format!(
+                "{text} is not a district, kindergarten or school of the journal"
             ))),
-            (false, false) => Err(bad(format!(
-                "{text} is not a district or kindergarten of the journal"
+            _ => Err(bad(format!(
+                "{text} names more than one organisation: write district:{text}, kindergarten:{text} or school:{text}"
             ))),
         }
     }

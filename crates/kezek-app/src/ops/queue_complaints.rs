@@ -15,19 +15,7 @@ use kezek_core::model::ApplicationId;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-/// The queue's name as a service, in both languages.
-pub struct ServiceName {
-    /// Kazakh.
-    pub kk: &'static str,
-    /// Russian.
-    pub ru: &'static str,
-}
-
-/// The kindergarten queue as a public service.
-pub const QUEUE_SERVICE: ServiceName = ServiceName {
-    kk: "Мектепке дейінгі ұйымдарға кезекке қою",
-    ru: "Постановка на очередь в дошкольные организации",
-};
+pub use crate::documents::cases::{ServiceName, QUEUE_SERVICE};
 
 /// A complaint as `POST /v1/applications/{id}/complaints` takes it.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]

@@ -77,6 +77,15 @@ impl NameOfficial {
         let known = match &o.organisation {
             Organisation::District(d) => state.district_index(d).is_some(),
             Organisation::Kindergarten(k) => state.kindergarten_by_id(k).is_some(),
+            // The queue does not keep schools: the application layer checked the id against
+            // the case engine's organisations; here, only that it is one.
+            Organisation::School(id) => {
+                !id.is_empty()
+                    && id.len() <= 40
+                    && id
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            }
         };
         if !known {
             v.add(
