@@ -255,3 +255,181 @@ async fn a_school_heads_certificate_signs_the_result_of_a_case() {
         }
     }
 }
+
+/// What the API says of the cases, complaints and register, without the seq it was read at.
+async fn views(http: &reqwest::Client, base: &str, token: &str, paths: &[String]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for p in paths {
+        let mut v = get_json(http, &format!("{base}{p}"), token).await;
+        strip_seq(&mut v);
+        out.push(v);
+    }
+    out
+}
+
+fn strip_seq(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.remove("as_of_seq");
+            map.values_mut().for_each(strip_seq);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_seq),
+        _ => {}
+    }
+}
+
+/// `on`'s journal flags, then `args`.
+fn with<'a>(on: &[&'a str], args: &[&'a str]) -> Vec<&'a str> {
+    [on, args].concat()
+}
+
+/// Cases, a complaint about the queue and the register hold through a restart from a
+/// snapshot (with writes after it), and `kezek verify` re-derives them, on `on`'s journal.
+async fn cases_hold_through_a_snapshot_start(on: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let staff = key(data, &with(on, &["--role", "staff", "--district", "D1"]));
+    let portal = key(data, &with(on, &["--role", "portal"]));
+    let head = key(data, &with(on, &["--role", "head", "--organisation", "D1"]));
+    let executor = key(
+        data,
+        &with(on, &["--role", "executor", "--organisation", "D1"]),
+    );
+    let http = reqwest::Client::new();
+    let logs = tempfile::tempdir().unwrap();
+    let start = |every: &str, log: &str| {
+        let file = std::fs::File::create(logs.path().join(log)).unwrap();
+        serve_logging(
+            data,
+            &[on, &["--snapshot-every", every]].concat(),
+            Stdio::from(file),
+            "kezek_app=info,kezek_node=info",
+        )
+    };
+    let (server, base) = start("8", "seed.log");
+    kindergarten_k1(&http, &base, &staff).await;
+    let post = |path: String, token: String, body: Option<Value>| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let mut r = http.post(format!("{base}{path}")).bearer_auth(token);
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            let r = r.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+    let services = get_json(&http, &format!("{base}/v1/services"), &staff).await;
+    let service = services
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "adopter_registration")
+        .unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let body = json!({"provider": "D1", "channel": "office",
+            "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+            "form": form_of(&service["fields"]),
+            "documents": service["documents"]["by_channel"]["office"]});
+        let (s, case) = post(
+            "/v1/services/adopter_registration/cases".into(),
+            staff.clone(),
+            Some(body),
+        )
+        .await;
+        assert_eq!(s, 201, "{case}");
+        ids.push(case["case_id"].as_str().unwrap().to_owned());
+    }
+    for (act, token, body) in [
+        ("assign", &head, Some(json!({"executor": "executor-1"}))),
+        ("draft", &executor, Some(json!({"outcome": "granted"}))),
+        ("sign", &head, None),
+    ] {
+        let (s, v) = post(format!("/v1/cases/{}/{act}", ids[0]), token.clone(), body).await;
+        assert_eq!(s, 200, "{act}: {v}");
+    }
+    let (s, registered) =
+        crate::common::post_application(&http, &base, &portal, &crate::common::application(1))
+            .await;
+    assert_eq!(s, 201, "{registered}");
+    let app_id = registered["application_id"].as_str().unwrap().to_owned();
+    let (s, v) = post(
+        format!("/v1/applications/{app_id}/complaints"),
+        portal.clone(),
+        Some(json!({"text": "Нөмір түсініксіз өзгерді"})),
+    )
+    .await;
+    assert_eq!(s, 201, "{v}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while kezek_store::snapshot::list(&data.join("snapshots")).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no snapshot written");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let paths = vec![
+        format!("/v1/cases/{}", ids[0]),
+        format!("/v1/cases/{}", ids[1]),
+        "/v1/services/adopter_registration/register".to_owned(),
+        format!("/v1/applications/{app_id}/complaints"),
+    ];
+    let before = views(&http, &base, &head, &paths).await;
+    stop(server);
+
+    let (server, base) = start("1000", "again.log");
+    let after = views(&http, &base, &head, &paths).await;
+    assert_eq!(
+        after, before,
+        "the same cases after a start from the snapshot"
+    );
+    let said = std::fs::read_to_string(logs.path().join("again.log")).unwrap();
+    assert!(said.contains("state restored from a snapshot"), "{said}");
+    // And they go on: the second case is worked on, the complaint decided.
+    let post_again = |path: String, token: String, body: Option<Value>| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let mut r = http.post(format!("{base}{path}")).bearer_auth(token);
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            r.send().await.unwrap().status().as_u16()
+        }
+    };
+    let assigned = post_again(
+        format!("/v1/cases/{}/assign", ids[1]),
+        head.clone(),
+        Some(json!({"executor": "executor-1"})),
+    )
+    .await;
+    assert_eq!(assigned, 200);
+    let decided = post_again(
+        format!("/v1/applications/{app_id}/complaints/1/decision"),
+        head.clone(),
+        Some(json!({"upheld": false, "reasons": "Ереже сақталды"})),
+    )
+    .await;
+    assert_eq!(decided, 200);
+    stop(server);
+    let out = crate::common::verify_on(data, on);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_hold_through_a_snapshot_start_and_verify_on_sqlite() {
+    cases_hold_through_a_snapshot_start(&[]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cases_hold_through_a_snapshot_start_and_verify_on_postgres() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    let database = kezek_testdb::database();
+    cases_hold_through_a_snapshot_start(&["--database", &database]).await;
+}

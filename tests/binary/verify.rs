@@ -253,7 +253,8 @@ async fn an_edited_document_key_or_stored_answer_fails_verify() {
     let edits = [
         (
             "UPDATE documents SET body = replace(body, '\"queue_number\":1', '\"queue_number\":7')",
-            "document doc-5 does not follow from the journal: body.queue_number is 7 in the signed document, 1 from the journal",
+            // (The document's id is its registration's seq, after the first start's records.)
+            "does not follow from the journal: body.queue_number is 7 in the signed document, 1 from the journal",
         ),
         (
             "UPDATE documents SET body = replace(body, '\"signature\":\"', '\"signature\":\"AAAA')",

@@ -10,6 +10,8 @@ pub mod definition;
 pub mod due;
 pub mod event;
 pub mod form;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 pub mod state;
 pub mod transit;
 
