@@ -52,6 +52,21 @@ pub enum Commands {
     /// (the same hashes, the same head), its documents, stored answers, keys and outbox into
     /// an empty one. Nothing may write either meanwhile (servers stopped).
     Migrate(MigrateArgs),
+    /// The start of an academic year: every kindergarten's groups move up an age with their
+    /// children and the oldest groups' children leave for school, one journaled act per
+    /// kindergarten (the service stopped).
+    RollOver(RollOverArgs),
+}
+
+/// Arguments of `kezek roll-over`.
+#[derive(Debug, Args)]
+pub struct RollOverArgs {
+    /// The academic year that has begun (the year of its September).
+    #[arg(long)]
+    pub academic_year: i16,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek migrate`.

@@ -484,6 +484,14 @@ async fn journey(j: &mut Journey) {
         Some(json!({"seats": 1})),
     )
     .await;
+    j.step(
+        "a child leaves",
+        "POST",
+        &format!("/v1/kindergartens/K1/children/{}/leave", app_id(0)),
+        Some(KG),
+        Some(json!({"date": "2026-09-01", "reason": "moved"})),
+    )
+    .await;
 
     // Places open; a round; a withdrawal; time passes and referrals lapse.
     j.step(

@@ -22,6 +22,7 @@ mod errors;
 mod family;
 mod golden;
 mod harness;
+mod leaving;
 mod notifications;
 mod officials;
 mod places;

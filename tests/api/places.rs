@@ -50,15 +50,16 @@ async fn vacancies_round_confirm_enrol_and_seats() {
     assert_eq!(kg["groups"][0]["group_id"], "g3");
     assert_eq!(
         kg["groups"][1],
-        json!({"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1, "enrolled": 1, "reserved": 0, "free": 0})
+        json!({"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 1, "enrolled": 1, "named": 1, "reserved": 0, "free": 0})
     );
     let (s, v) = app.call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(json!({"name": "K", "district": "D1", "groups": [{"group_id": "g4", "age_years": 4, "language": "kk", "capacity": 0}]}))).await;
     assert_eq!(
         (s, v["code"].as_str()),
         (409, Some("capacity_below_occupied"))
     );
-    // The child leaves: a seat opens and a round gives it to the next child.
-    let (s, _) = app
+    // The child leaves: its seat opens by its name, never as a bare count, and a round gives
+    // it to the next child.
+    let (s, v) = app
         .call(
             "POST",
             "/v1/kindergartens/K1/groups/g4/vacancies",
@@ -66,7 +67,25 @@ async fn vacancies_round_confirm_enrol_and_seats() {
             Some(json!({"seats": 1})),
         )
         .await;
-    assert_eq!(s, 200);
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("children_are_named")),
+        "{v}"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!(
+                "/v1/kindergartens/K1/children/{}/leave",
+                a1["application_id"].as_str().unwrap()
+            ),
+            Some(KG),
+            Some(json!({"date": "2026-09-01", "reason": "moved"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["application_status"], "left");
+    assert_eq!(v["kindergarten"]["groups"][1]["free"], 1, "{v}");
     let (s, round) = app
         .call(
             "POST",

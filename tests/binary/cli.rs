@@ -274,3 +274,89 @@ fn simulate_of_the_sample_city_gives_the_recorded_referrals() {
     }
     assert_eq!(got, std::fs::read_to_string(&record).unwrap());
 }
+
+/// The academic year in progress where the authority is (UTC+5; it begins on September 1st).
+fn academic_year_now() -> i16 {
+    let today = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
+        .date();
+    if today.month() >= 9 {
+        today.year()
+    } else {
+        today.year() - 1
+    }
+}
+
+#[test]
+fn roll_over_moves_every_kindergarten_of_a_city_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = kezek()
+        .args(["import", "--groups"])
+        .arg(sample("groups.csv"))
+        .arg("--applications")
+        .arg(sample("applications.csv"))
+        .arg("--data")
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let groups = std::fs::read_to_string(sample("groups.csv")).unwrap();
+    let kindergartens: std::collections::BTreeSet<&str> = groups
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').next())
+        .collect();
+    let roll = |year: i16| {
+        kezek()
+            .args(["roll-over", "--academic-year", &year.to_string(), "--data"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let year = academic_year_now();
+    let out = roll(year);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains(&format!(
+            "{} kindergartens entered {year}",
+            kindergartens.len()
+        )),
+        "{said}"
+    );
+    // Once per year: the second run passes every kindergarten over.
+    let out = roll(year);
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains(&format!("0 kindergartens entered {year}")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // A year that has not begun: each kindergarten refused by name, and the command fails.
+    let out = roll(year + 1);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        err.contains("K000001") && err.contains("academic_year"),
+        "{err}"
+    );
+    let verify = kezek()
+        .args(["verify", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}

@@ -211,6 +211,19 @@ async fn every_service_is_filed_worked_and_issued_in_the_console() {
     b.stop().await;
 }
 
+/// Waits (up to 20 s) until nothing `css` finds is on the page: the answer to a form that
+/// removes it has come.
+async fn gone(b: &Browser, css: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while present(b, css).await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "`{css}` is still on the page"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 async fn present(b: &Browser, css: &str) -> bool {
     b.client.find(fantoccini::Locator::Css(css)).await.is_ok()
 }
@@ -552,8 +565,7 @@ async fn papers_go_from_the_centre_to_the_school_and_the_result_comes_back() {
     b.client.goto(&worklist).await.unwrap();
     b.shot("provider-batches-ru-desk").await;
     b.click("form[data-testid='batch-receive'] button").await;
-    b.wait_path("/console/organisations/SCH1/cases").await;
-    b.text("[data-testid='batches'] article dd").await;
+    gone(&b, "form[data-testid='batch-receive']").await;
     sign_out(&b).await;
     for (path, token, body) in [
         ("assign", &head, Some(json!({"executor": "executor-1"}))),
@@ -570,13 +582,14 @@ async fn papers_go_from_the_centre_to_the_school_and_the_result_comes_back() {
     b.click("form[data-testid='batch-send-to_centre'] button")
         .await;
     b.wait_path("/console/organisations/SCH1/cases").await;
-    assert!(!b.body().await.contains("batch-send-to_centre"));
+    // Sent: the page that comes back has no result left to send.
+    gone(&b, "form[data-testid='batch-send-to_centre']").await;
     sign_out(&b).await;
 
     sign_in(&b, &base, CLERK, "ru", "/console/districts/D1/queue").await;
     b.client.goto(&centre).await.unwrap();
     b.click("form[data-testid='batch-receive'] button").await;
-    b.wait_path("/console/districts/D1/centre").await;
+    gone(&b, "form[data-testid='batch-receive']").await;
     let waiting = b.text("[data-testid='centre-results']").await;
     assert!(waiting.contains(&id), "{waiting}");
     for (lang, size, (w, h)) in [

@@ -333,8 +333,9 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         "article[data-referral='{referral}'] form[action$='/enroll'] button"
     ))
     .await;
+    // The click returns before the answer's page: wait for its notice.
     assert!(
-        b.body().await.contains("Орындалды"),
+        b.text(".notice.ok").await.contains("Орындалды"),
         "the decision is confirmed"
     );
     let (_, after) = app
@@ -354,6 +355,47 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
         .await
         .unwrap();
     b.shot("kindergarten-ru-desk").await;
+
+    // The child's family moves away: the kindergarten records the leaving by name, is asked
+    // first, and the seat is free with the journal saying whose it was.
+    let left_id = referred["application_id"].as_str().unwrap();
+    b.click(&format!("li:has(form[action$='/{left_id}/leave']) summary"))
+        .await;
+    b.click(&format!("#reason-{left_id} option[value='family_request']"))
+        .await;
+    b.shot("kindergarten-leave-ru-desk").await;
+    b.click(&format!("form[action$='/{left_id}/leave'] button"))
+        .await;
+    b.wait_path(&format!("/children/{left_id}/leave")).await;
+    assert!(
+        b.text(".question").await.contains("Отметить выбытие"),
+        "asked first"
+    );
+    b.shot("kindergarten-leave-sure-ru-desk").await;
+    b.click("form input[name='sure'] ~ p button.danger").await;
+    assert_eq!(b.text(".notice.ok").await, "Выполнено");
+    let (_, gone) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{left_id}"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(gone["status"], "left", "{gone}");
+    let (_, kids) = app
+        .call(
+            "GET",
+            "/v1/kindergartens/K1/referrals?status=enrolled",
+            Some(KG),
+            None,
+        )
+        .await;
+    assert_eq!(
+        kids["referrals"],
+        json!([]),
+        "the child is no longer the kindergarten's"
+    );
     sign_out(&b).await;
 
     // The waiting child's page before the round: a queue number and who is ahead.
@@ -371,15 +413,18 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     assert_eq!(b.text("[data-testid='queue-number']").await, "1");
     b.shot("status-queued-ru-desk").await;
 
-    // A child left K1: staff open the seat, preview the round (nothing journaled), run it,
+    // The seat at K1 is free: staff see it, preview the round (nothing journaled), run it,
     // and the round's page shows the waiting child referred.
     sign_in(&b, &base, STAFF, "kk", "/console/districts/D1").await;
     b.click("[data-testid='seats'] a[href='/console/places/K1']")
         .await;
     b.wait_path("/console/places/K1").await;
     b.shot("places-kk-desk").await;
-    b.click("article[data-group='g4'] form button").await;
-    assert_eq!(b.text(".notice.ok").await, "Орындалды");
+    assert_eq!(
+        b.text("article[data-group='g4'] [data-testid='free']")
+            .await,
+        "1"
+    );
     let (_, k1) = app
         .call("GET", "/v1/kindergartens/K1", Some(STAFF), None)
         .await;
@@ -481,30 +526,40 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     assert_eq!(b.text(".notice.ok").await, "Выполнено");
     sign_out(&b).await;
 
-    // The family: number and IIN in a form; the page says enrolled and links the documents.
-    for lang in ["kk", "ru"] {
-        b.client
-            .goto(&format!("{base}/status?lang={lang}"))
-            .await
-            .unwrap();
-        b.shot(&format!("status-form-{lang}-desk")).await;
-        b.fill(
-            "#application_id",
-            referred["application_id"].as_str().unwrap(),
-        )
-        .await;
-        b.fill("#child_iin", &harness::child_iin(10)).await;
-        b.click("form[action='/status'] button").await;
-        let word = b.text("[data-testid='status-word']").await;
-        assert_eq!(
-            word,
-            if lang == "kk" {
-                "балабақшаға қабылданды"
-            } else {
-                "зачислен"
-            }
-        );
-        b.shot(&format!("status-enrolled-{lang}-desk")).await;
+    // The families: number and IIN in a form; the page says where each child stands (the
+    // first left its kindergarten, the second is enrolled) and links the documents.
+    let families = [
+        (
+            &referred,
+            10,
+            ("балабақшадан шықты", "выбыл из детского сада"),
+            "left",
+        ),
+        (
+            &waiting,
+            20,
+            ("балабақшаға қабылданды", "зачислен"),
+            "enrolled",
+        ),
+    ];
+    for (family, n, (kk, ru), status) in families {
+        for lang in ["kk", "ru"] {
+            b.client
+                .goto(&format!("{base}/status?lang={lang}"))
+                .await
+                .unwrap();
+            b.shot(&format!("status-form-{lang}-desk")).await;
+            b.fill(
+                "#application_id",
+                family["application_id"].as_str().unwrap(),
+            )
+            .await;
+            b.fill("#child_iin", &harness::child_iin(n)).await;
+            b.click("form[action='/status'] button").await;
+            let word = b.text("[data-testid='status-word']").await;
+            assert_eq!(word, if lang == "kk" { kk } else { ru });
+            b.shot(&format!("status-{status}-{lang}-desk")).await;
+        }
     }
     let link = b
         .client

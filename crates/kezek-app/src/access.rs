@@ -245,6 +245,9 @@ roles! {
     Staff = [Staff];
     /// Kindergartens.
     Kindergartens = [Kindergarten];
+    /// A kindergarten for itself, or its district's staff: who records a child's leaving and
+    /// the groups' roll-over.
+    KindergartenOrStaff = [Kindergarten, Staff];
     /// Auditors.
     Auditor = [Auditor];
     /// The portal or staff: who may see applications.

@@ -152,6 +152,24 @@ pub struct VacanciesForm {
     pub seats: u32,
 }
 
+/// An enrolled child leaves its kindergarten.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeaveForm {
+    /// The day the child left (`YYYY-MM-DD`, local; not after today).
+    pub date: String,
+    /// `moved`, `school`, `family_request` or `other`.
+    pub reason: String,
+}
+
+/// A kindergarten's groups enter an academic year.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollOverForm {
+    /// The academic year that has begun (the year of its September).
+    pub academic_year: i16,
+}
+
 /// A round to run.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -105,6 +105,14 @@ pub fn router(app: Arc<App>) -> Router {
             post(pages::kindergarten::act),
         )
         .route(
+            "/console/kindergartens/{kindergarten}/children/{application}/leave",
+            post(pages::leaving::leave),
+        )
+        .route(
+            "/console/kindergartens/{kindergarten}/roll-over",
+            post(pages::leaving::roll_over),
+        )
+        .route(
             "/status",
             get(pages::status::form).post(pages::status::lookup),
         )

@@ -138,6 +138,7 @@ fn create_full(
             labels,
             district: first.district.clone(),
             groups: specs,
+            academic_year: None,
         });
         sink(run(state, cmd, "groups.csv", first.line)?);
     }

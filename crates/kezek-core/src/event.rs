@@ -248,6 +248,18 @@ pub struct InstalledCertificate {
     pub at: Timestamp,
 }
 
+/// A group after a roll-over.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolledGroup {
+    /// The group.
+    pub group_id: GroupId,
+    /// Its age from now on.
+    pub age_years: i16,
+    /// Children enrolled before Kezek (a bare count) who left it for school.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub released: u32,
+}
+
 /// An organisation officials act for: a district's education department, a kindergarten, or
 /// a school that provides the departments' other services (the case engine keeps the schools;
 /// the application layer checks the id against it).
@@ -479,6 +491,10 @@ pub enum Event {
         /// written before they existed and when not given).
         #[serde(flatten)]
         labels: Box<KindergartenLabels>,
+        /// The academic year whose ages its groups describe: a later roll-over moves them
+        /// (absent when not said: a city import, a journal written before roll-overs).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        academic_year: Option<i16>,
     },
     /// A district and its authority were named (or renamed).
     DistrictNamed {
@@ -496,6 +512,37 @@ pub enum Event {
         group_id: GroupId,
         /// Places opened.
         seats: u32,
+    },
+    /// An enrolled child left the kindergarten: its seat in the group is free.
+    ChildLeft {
+        /// The child's application.
+        application_id: ApplicationId,
+        /// The kindergarten.
+        kindergarten_id: KindergartenId,
+        /// The group the child was in.
+        group_id: GroupId,
+        /// The day the child left (local).
+        date: jiff::civil::Date,
+        /// Why.
+        reason: crate::model::LeaveReason,
+        /// When it was recorded.
+        at: Timestamp,
+    },
+    /// A kindergarten's groups moved up an age for a new academic year, the children with
+    /// them; the oldest groups' children left for school and those groups take the youngest
+    /// children now.
+    GroupsRolledOver {
+        /// The kindergarten.
+        kindergarten_id: KindergartenId,
+        /// The academic year it enters.
+        academic_year: i16,
+        /// Each group's age from now on, and how many children enrolled before Kezek (not
+        /// named) left with it for school.
+        groups: Vec<RolledGroup>,
+        /// The named children who left for school, in the groups' order.
+        leavers: Vec<ApplicationId>,
+        /// When.
+        at: Timestamp,
     },
     /// An application was accepted and queued.
     Registered(Box<Registration>),
@@ -691,7 +738,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 25] = [
+    pub const KINDS: [&'static str; 27] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -717,6 +764,8 @@ impl Event {
         "key_bound",
         "certificate_installed",
         "extension",
+        "child_left",
+        "groups_rolled_over",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -748,6 +797,8 @@ impl Event {
             Self::KeyBound { .. } => "key_bound",
             Self::CertificateInstalled(_) => "certificate_installed",
             Self::Extension(_) => "extension",
+            Self::ChildLeft { .. } => "child_left",
+            Self::GroupsRolledOver { .. } => "groups_rolled_over",
         }
     }
 }

@@ -192,6 +192,7 @@ fn city(policy: Policy) -> State {
                 district,
                 labels: crate::event::KindergartenLabels::default(),
                 groups,
+                academic_year: None,
             });
         }
     }

@@ -89,6 +89,11 @@ pub(crate) fn check_seats(s: &State) {
                 g.reserved as usize, open,
                 "reserved seats equal open referrals"
             );
+            let named = kezek_core::command::leave::named_children(s, ki, &g.id).len();
+            assert!(
+                named <= g.enrolled as usize,
+                "every named child holds one of the group's enrolled seats"
+            );
         }
     }
     for (_, r) in s.referrals() {
@@ -97,7 +102,11 @@ pub(crate) fn check_seats(s: &State) {
             assert_eq!(s.application(r.app).unwrap().status, AppStatus::Referred);
         }
         if r.status == ReferralStatus::Enrolled {
-            assert_eq!(s.application(r.app).unwrap().status, AppStatus::Enrolled);
+            let status = s.application(r.app).unwrap().status;
+            assert!(
+                matches!(status, AppStatus::Enrolled | AppStatus::Left),
+                "an admitted child is enrolled or has left, not {status:?}"
+            );
         }
     }
     assert!(

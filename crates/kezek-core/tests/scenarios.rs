@@ -54,6 +54,7 @@ fn setup(policy: Policy, groups: &[(&str, i16, u32)]) -> State {
         district: DistrictId::parse("D1").unwrap(),
         labels: kezek_core::event::KindergartenLabels::default(),
         groups,
+        academic_year: None,
     })
     .unwrap();
     s
@@ -393,6 +394,7 @@ fn capacity_cannot_drop_below_occupied() {
             district: DistrictId::parse("D1").unwrap(),
             labels: kezek_core::event::KindergartenLabels::default(),
             groups,
+            academic_year: None,
         })
         .unwrap_err();
     assert!(matches!(
@@ -560,6 +562,7 @@ fn why_a_child_is_left_out_follows_the_round() {
             capacity: 5,
             enrolled: 0,
         }],
+        academic_year: None,
     })
     .unwrap();
     for n in 1..=2 {
@@ -683,4 +686,182 @@ fn a_no_show_waits_for_the_familys_deadline_and_the_kindergarten_has_a_day_to_re
         }
     ));
     assert_eq!(s.next_deadline(), None);
+}
+
+#[test]
+fn a_child_who_leaves_frees_its_seat_by_name_and_only_unnamed_seats_open_as_a_count() {
+    use kezek_core::command::admission::Enroll;
+    use kezek_core::command::leave::{named_children, Leave};
+    use kezek_core::command::referral::Confirm;
+    use kezek_core::model::LeaveReason;
+    // One group of 4-year-olds, 2 seats, both taken before Kezek.
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 2)]);
+    for n in 1..=3 {
+        register(&mut s, n, "none", t("2026-09-01T06:00:00Z"));
+    }
+    open(&mut s, "g", 2);
+    assert_eq!(round(&mut s, "r1", t("2026-09-03T06:00:00Z")).len(), 2);
+    for n in 1..=2 {
+        let referral_id = ReferralId::parse(&format!("r1-{n}")).unwrap();
+        s.execute(Confirm {
+            referral_id: referral_id.clone(),
+            at: t("2026-09-04T06:00:00Z"),
+        })
+        .unwrap();
+        s.execute(Enroll {
+            referral_id,
+            at: t("2026-09-07T06:00:00Z"),
+        })
+        .unwrap();
+    }
+    let k1 = KindergartenId::parse("K1").unwrap();
+    let (k, _) = s.kindergarten_by_id(&k1).unwrap();
+    let g = GroupId::parse("g").unwrap();
+    assert_eq!(named_children(&s, k, &g).len(), 2);
+    // Both seats are named children's now: a bare count cannot free them.
+    let bare = s
+        .execute(OpenVacancies {
+            kindergarten_id: k1.clone(),
+            group_id: g.clone(),
+            seats: 1,
+        })
+        .unwrap_err();
+    assert!(matches!(
+        bare,
+        CommandError::Refused(Refusal::Conflict {
+            code: "children_are_named",
+            ..
+        })
+    ));
+    let leave = |n: u32, day: &str, at: &str| Leave {
+        application_id: ApplicationId::parse(&format!("a{n}")).unwrap(),
+        kindergarten_id: k1.clone(),
+        date: day.parse().unwrap(),
+        reason: LeaveReason::Moved,
+        at: t(at),
+    };
+    let refused = |r: Result<_, CommandError>| match r {
+        Err(CommandError::Refused(Refusal::Conflict { code, .. })) => code,
+        Err(CommandError::Refused(Refusal::Invalid(v))) => v[0].code,
+        other => panic!("{other:?}"),
+    };
+    // Not yet: a day in the future; before the admission; a child who is not enrolled.
+    assert_eq!(
+        refused(s.execute(leave(1, "2026-10-02", "2026-10-01T06:00:00Z"))),
+        "date_in_future"
+    );
+    assert_eq!(
+        refused(s.execute(leave(1, "2026-09-01", "2026-10-01T06:00:00Z"))),
+        "before_admission"
+    );
+    assert_eq!(
+        refused(s.execute(leave(3, "2026-10-01", "2026-10-01T06:00:00Z"))),
+        "not_enrolled"
+    );
+    let out = s
+        .execute(leave(1, "2026-09-30", "2026-10-01T06:00:00Z"))
+        .unwrap();
+    match &out[0].1 {
+        Event::ChildLeft {
+            application_id,
+            group_id,
+            ..
+        } => assert_eq!((application_id.as_str(), group_id.as_str()), ("a1", "g")),
+        e => panic!("{e:?}"),
+    }
+    let a1 = s
+        .application_by_id(&ApplicationId::parse("a1").unwrap())
+        .unwrap()
+        .1;
+    assert_eq!(a1.status, AppStatus::Left);
+    assert!(!a1.status.is_active(), "the child may apply again");
+    let group = s.kindergarten_by_id(&k1).unwrap().1.group(&g).unwrap();
+    assert_eq!((group.enrolled, group.free()), (1, 1));
+    // The freed seat goes to the next child in the queue at the next round.
+    assert_eq!(
+        round(&mut s, "r2", t("2026-10-01T07:00:00Z")),
+        [("a3".to_owned(), "g".to_owned())]
+    );
+    // Left is left: not twice.
+    assert_eq!(
+        refused(s.execute(leave(1, "2026-09-30", "2026-10-01T08:00:00Z"))),
+        "not_enrolled"
+    );
+}
+
+#[test]
+fn the_roll_over_moves_groups_up_and_sends_the_oldest_to_school_once_a_year() {
+    use kezek_core::command::admission::Enroll;
+    use kezek_core::command::leave::RollOver;
+    use kezek_core::command::referral::Confirm;
+    // kz-2013: a child of 7 leaves the queue; the 6-year-olds go to school next.
+    let mut s = setup(Policy::kz_2013(), &[("a", 3, 2), ("b", 6, 3)]);
+    // One 6-year-old enrolled through Kezek in b, beside two enrolled before it.
+    let mut req = request(1, "none", t("2026-09-01T06:00:00Z"));
+    req.child_iin = iin_for("2020-03-01", 11);
+    s.execute(req).unwrap();
+    open(&mut s, "b", 1);
+    assert_eq!(round(&mut s, "r1", t("2026-09-03T06:00:00Z")).len(), 1);
+    let referral_id = ReferralId::parse("r1-1").unwrap();
+    s.execute(Confirm {
+        referral_id: referral_id.clone(),
+        at: t("2026-09-04T06:00:00Z"),
+    })
+    .unwrap();
+    s.execute(Enroll {
+        referral_id,
+        at: t("2026-09-07T06:00:00Z"),
+    })
+    .unwrap();
+    let k1 = KindergartenId::parse("K1").unwrap();
+    let roll = |year: i16, at: &str| RollOver {
+        kindergarten_id: k1.clone(),
+        academic_year: year,
+        at: t(at),
+    };
+    // Not before the year has begun (the cut-off is 1 September).
+    let early = s.execute(roll(2027, "2027-08-20T06:00:00Z")).unwrap_err();
+    assert!(
+        matches!(early, CommandError::Refused(Refusal::Invalid(ref v)) if v[0].code == "not_this_academic_year"),
+        "{early:?}"
+    );
+    let out = s.execute(roll(2027, "2027-09-01T06:00:00Z")).unwrap();
+    match &out[0].1 {
+        Event::GroupsRolledOver {
+            groups, leavers, ..
+        } => {
+            assert_eq!(leavers.len(), 1, "the named child leaves for school");
+            let b = groups.iter().find(|g| g.group_id.as_str() == "b").unwrap();
+            assert_eq!((b.age_years, b.released), (3, 2), "b takes the youngest");
+            let a = groups.iter().find(|g| g.group_id.as_str() == "a").unwrap();
+            assert_eq!(
+                (a.age_years, a.released),
+                (4, 0),
+                "a moves up with its children"
+            );
+        }
+        e => panic!("{e:?}"),
+    }
+    let kg = s.kindergarten_by_id(&k1).unwrap().1;
+    let b = kg.group(&GroupId::parse("b").unwrap()).unwrap();
+    assert_eq!((b.age_years, b.enrolled, b.free()), (3, 0, 3));
+    let a = kg.group(&GroupId::parse("a").unwrap()).unwrap();
+    assert_eq!((a.age_years, a.enrolled), (4, 2));
+    let a1 = s
+        .application_by_id(&ApplicationId::parse("a1").unwrap())
+        .unwrap()
+        .1;
+    assert_eq!(a1.status, AppStatus::Left);
+    // Once a year.
+    let again = s.execute(roll(2027, "2027-09-02T06:00:00Z")).unwrap_err();
+    assert!(
+        matches!(
+            again,
+            CommandError::Refused(Refusal::Conflict {
+                code: "rolled_over_already",
+                ..
+            })
+        ),
+        "{again:?}"
+    );
 }

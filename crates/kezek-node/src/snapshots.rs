@@ -450,6 +450,7 @@ mod tests {
                 capacity: 1,
                 enrolled: 1,
             }],
+            academic_year: None,
         }
     }
 

@@ -42,6 +42,18 @@ impl Reads<'_> {
         self.state.policy().calendar.offset
     }
 
+    /// Today, the authority's local day.
+    #[must_use]
+    pub fn today(&self) -> jiff::civil::Date {
+        self.state.policy().calendar.local_date(self.now)
+    }
+
+    /// The academic year in progress (the year of its September).
+    #[must_use]
+    pub fn academic_year(&self) -> i16 {
+        crate::views::academic_year(self.state, self.now)
+    }
+
     /// The tiers of the policy in force, by name, first to last.
     #[must_use]
     pub fn tier_names(&self) -> Vec<&str> {

@@ -20,6 +20,7 @@ pub mod gauges;
 pub mod import;
 pub mod journal;
 pub mod keys;
+pub mod leaving;
 pub mod notifications;
 pub mod officials;
 pub mod operator;

@@ -48,7 +48,7 @@ impl App {
         self.write(
             auth.caller(),
             idem,
-            |state, _| {
+            |state, at| {
                 match state.kindergarten_index(&kindergarten_id) {
                     Some(k) => {
                         caller.require_scope(Role::Staff, district_of_kindergarten(state, k))?;
@@ -66,6 +66,8 @@ impl App {
                     },
                     district: form.district,
                     groups: form.groups.into_iter().map(Into::into).collect(),
+                    // Staff describe the groups as they are in the year in progress.
+                    academic_year: Some(views::academic_year(state, at)),
                 }
                 .into())
             },

@@ -205,15 +205,29 @@ impl<'s> Reads<'s> {
             .ok()
             .and_then(|id| state.kindergarten_index(&id))
             .ok_or_else(|| AppError::not_found("kindergarten", raw))?;
-        let referrals = state
-            .referrals()
-            .filter(|(_, r)| r.kindergarten == k && wanted.contains(&r.status))
-            .filter_map(|(_, r)| {
-                let mut view = views::referral(state, r)?;
-                view.actions = views::kindergarten_actions(state, r, self.now);
-                Some(view)
-            })
-            .collect();
+        let view = |r: &'s kezek_core::state::Referral| {
+            let mut view = views::referral(state, r)?;
+            view.actions = views::kindergarten_actions(state, r, self.now);
+            Some(view)
+        };
+        let referrals = if wanted == [kezek_core::model::ReferralStatus::Enrolled] {
+            // The children the kindergarten has now, group by group, by name: one who left
+            // is no longer among them.
+            state
+                .kindergarten(k)
+                .into_iter()
+                .flat_map(|kg| &kg.groups)
+                .flat_map(|g| &g.children)
+                .filter_map(|a| state.application(*a)?.referral)
+                .filter_map(|r| view(state.referral_at(r)?))
+                .collect()
+        } else {
+            state
+                .referrals()
+                .filter(|(_, r)| r.kindergarten == k && wanted.contains(&r.status))
+                .filter_map(|(_, r)| view(r))
+                .collect()
+        };
         Ok(views::ReferralList {
             referrals,
             as_of_seq: state.last_seq().get(),

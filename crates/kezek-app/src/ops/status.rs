@@ -102,7 +102,7 @@ pub struct DocumentLine {
 /// What a family does next, in one sentence (`what` picks it).
 #[derive(Debug, Clone)]
 pub struct NextStep {
-    /// `wait`, `confirm`, `come`, `enrolled`, `closed`, `refused`.
+    /// `wait`, `confirm`, `come`, `enrolled`, `left`, `closed`, `refused`.
     pub what: &'static str,
     /// By when, as the documents word it.
     pub deadline: Option<Timestamp>,
@@ -287,6 +287,7 @@ fn next_step(status: &str, referral: Option<&Value>) -> NextStep {
         ),
         ("referred", Some("confirmed")) => ("come", deadline, None),
         ("enrolled", _) => ("enrolled", None, None),
+        ("left", _) => ("left", None, None),
         ("queued", _) => ("wait", None, None),
         _ => ("closed", None, None),
     };

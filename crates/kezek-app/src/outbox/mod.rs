@@ -123,6 +123,37 @@ pub fn notifications_of<'e>(
                 *at,
                 json!({"academic_year": academic_year}),
             )),
+            Event::ChildLeft {
+                application_id,
+                kindergarten_id,
+                group_id,
+                date,
+                reason,
+                at,
+            } => out.push(note(
+                "child_left",
+                application_id.as_str(),
+                None,
+                *at,
+                json!({"kindergarten_id": kindergarten_id, "group_id": group_id,
+                       "date": date.to_string(), "reason": reason.as_str()}),
+            )),
+            Event::GroupsRolledOver {
+                kindergarten_id,
+                academic_year,
+                leavers,
+                at,
+                ..
+            } => out.extend(leavers.iter().map(|a| {
+                note(
+                    "child_left",
+                    a.as_str(),
+                    None,
+                    *at,
+                    json!({"kindergarten_id": kindergarten_id, "reason": "school",
+                           "academic_year": academic_year}),
+                )
+            })),
             _ => {}
         }
     }

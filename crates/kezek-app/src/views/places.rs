@@ -15,8 +15,11 @@ pub struct GroupView<'a> {
     pub age_years: i16,
     /// Places.
     pub capacity: u32,
-    /// Places taken by admitted children.
+    /// Places taken by admitted children: `named` ones and the children enrolled before
+    /// Kezek, known only as a count.
     pub enrolled: u32,
+    /// Of `enrolled`, the children Kezek admitted: each leaves by name.
+    pub named: u32,
     /// Free places: capacity − enrolled − reserved.
     pub free: u32,
     /// Its id.
@@ -55,6 +58,9 @@ pub struct KindergartenView<'a> {
     /// Its telephone number (absent when none was given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone: Option<&'a str>,
+    /// The academic year its groups last entered by a roll-over (absent: never rolled over).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rolled_over: Option<i16>,
 }
 
 /// A kindergarten.
@@ -71,6 +77,7 @@ pub fn kindergarten(state: &State, k: KgIx) -> Option<KindergartenView<'_>> {
                 age_years: g.age_years,
                 capacity: g.capacity,
                 enrolled: g.enrolled,
+                named: g.enrolled - g.unnamed(),
                 free: g.free(),
                 group_id: &g.id,
                 language: g.language.as_str(),
@@ -83,6 +90,7 @@ pub fn kindergarten(state: &State, k: KgIx) -> Option<KindergartenView<'_>> {
         address: kg.labels.address.as_deref(),
         address_ru: kg.labels.address_ru.as_deref(),
         phone: kg.labels.phone.as_deref(),
+        rolled_over: kg.rolled_over,
     })
 }
 

@@ -1,7 +1,9 @@
 //! A kindergarten's page (its key): the referrals to admit, with the child's name, age, group
 //! and deadline, and what the kindergarten decides — admitted, not admitted (with grounds), or
 //! did not come; and its groups' occupancy. The decisions go through the same operations as
-//! the API's, so its rules and refusals are the same, shown in words.
+//! the API's, so its rules and refusals are the same, shown in words. Its children, group by
+//! group, each with the form that records its leaving, and the groups' roll-over into a new
+//! academic year (`pages::leaving`).
 
 use crate::context::{Ctx, Signed};
 use crate::layout::notice;
@@ -109,7 +111,7 @@ fn body(
     k: &str,
     (referrals, enrolled): (&Value, &Value),
     groups: &Value,
-    offset: Offset,
+    (offset, today, year): (Offset, jiff::civil::Date, i16),
 ) -> Markup {
     let list = referrals["referrals"]
         .as_array()
@@ -139,7 +141,7 @@ fn body(
                     h3 { (group_label(lang, groups, gid)) }
                     ul data-testid="enrolled" data-group=(gid) {
                         @for c in &children {
-                            li { strong { (c["child_name"].as_str().filter(|n| !n.is_empty()).unwrap_or("—")) } " · " (c["application_id"].as_str().unwrap_or_default()) }
+                            li { (super::leaving::child(lang, s, k, c, today)) }
                         }
                     }
                 }
@@ -159,6 +161,7 @@ fn body(
                 }
             }
         }
+        (super::leaving::roll_over_section(lang, s, k, groups, year))
     }
 }
 
@@ -191,16 +194,16 @@ pub async fn show(
                 ),
                 serde_json::to_value(&kg).unwrap_or_default(),
                 name,
-                r.local_offset(),
+                (r.local_offset(), r.today(), r.academic_year()),
             ))
         })
         .await
         .and_then(|r| r);
     match read {
-        Ok(((list, enrolled), groups, name, offset)) => {
+        Ok(((list, enrolled), groups, name, when)) => {
             let lang = ctx.lang;
             let done = q.done.as_deref().map(|_| notice(true, t("done", lang)));
-            let content = markup! { (done.unwrap_or_default()) (body(lang, &s, &k, (&list, &enrolled), &groups, offset)) };
+            let content = markup! { (done.unwrap_or_default()) (body(lang, &s, &k, (&list, &enrolled), &groups, when)) };
             html(
                 &ctx,
                 StatusCode::OK,

@@ -12,6 +12,7 @@ pub mod edit;
 pub mod file;
 pub mod home;
 pub mod kindergarten;
+pub mod leaving;
 pub mod officials;
 pub mod places;
 pub mod queue;

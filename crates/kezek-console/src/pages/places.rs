@@ -57,6 +57,8 @@ pub async fn show(
             @for g in &groups {
                 @let gid = g["group_id"].as_str().unwrap_or_default();
                 @let enrolled = g["enrolled"].as_u64().unwrap_or(0);
+                @let named = g["named"].as_u64().unwrap_or(0);
+                @let unnamed = enrolled.saturating_sub(named);
                 article class="card" data-group=(gid) {
                     h3 { (years(g["age_years"].as_i64().unwrap_or(0), lang)) " · " (code(g["language"].as_str().unwrap_or_default(), lang)) }
                     dl {
@@ -65,16 +67,19 @@ pub async fn show(
                         dt { (t("reserved", lang)) } dd { (g["reserved"]) }
                         dt { (t("free", lang)) } dd data-testid="free" { strong { (g["free"]) } }
                     }
-                    @if enrolled > 0 {
+                    @if named > 0 {
+                        p class="hint" { (t("named_children_leave_by_name", lang)) }
+                    }
+                    @if unnamed > 0 {
                         form method="post" action=(format!("/console/places/{k}/groups/{gid}/vacancies")) class="actions" {
                             input type="hidden" name="csrf" value=(s.csrf);
                             div {
-                                label for=(format!("seats-{gid}")) { (t("children_left", lang)) " (" (t("at_most", lang)) " " (enrolled) ")" }
-                                input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max=(enrolled) value="1" required class="seats";
+                                label for=(format!("seats-{gid}")) { (t("children_left", lang)) " (" (t("at_most", lang)) " " (unnamed) ")" }
+                                input type="number" id=(format!("seats-{gid}")) name="seats" min="1" max=(unnamed) value="1" required class="seats";
                             }
                             button type="submit" class="secondary" { (t("open_seats", lang)) }
                         }
-                    } @else {
+                    } @else if named == 0 {
                         p class="hint" {
                             (t("none_enrolled_raise_capacity", lang)) " "
                             a href=(format!("/console/districts/{}/kindergartens?id={k}", kg["district"].as_str().unwrap_or_default())) { (t("edit", lang)) }

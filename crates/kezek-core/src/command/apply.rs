@@ -7,7 +7,7 @@ use super::{
     admission, age_out, claim, district, kindergarten, lapse, policy, preferences, referral,
     register,
 };
-use super::{round, vacancies, withdraw};
+use super::{leave, round, vacancies, withdraw};
 use crate::event::Event;
 use crate::model::Seq;
 use crate::state::{ApplyError, State};
@@ -23,13 +23,7 @@ impl State {
         let fail = |mismatch| ApplyError { seq, mismatch };
         self.expect_next(seq).map_err(fail)?;
         match event {
-            Event::KindergartenUpserted {
-                kindergarten_id,
-                name,
-                district,
-                groups,
-                labels,
-            } => kindergarten::apply(self, kindergarten_id, (name, labels), district, groups),
+            Event::KindergartenUpserted { .. } => kindergarten::apply_event(self, event),
             Event::DistrictNamed { district, names } => district::apply(self, district, names),
             Event::VacanciesOpened {
                 kindergarten_id,
@@ -37,6 +31,9 @@ impl State {
                 seats,
             } => vacancies::apply(self, kindergarten_id, group_id, *seats),
             Event::Registered(r) => register::apply(self, seq, r),
+            Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => {
+                leave::apply_event(self, event)
+            }
             Event::RegistrationRefused {
                 application_id,
                 at,

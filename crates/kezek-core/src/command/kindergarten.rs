@@ -56,6 +56,9 @@ pub struct UpsertKindergarten {
     /// Groups (`enrolled` counts only for a new group: a city import creates every group
     /// full, then opens its free seats as vacancies).
     pub groups: Vec<GroupSpec>,
+    /// The academic year whose ages the groups describe (`None`: not said, as in a city
+    /// import): the kindergarten counts as rolled over into it.
+    pub academic_year: Option<i16>,
 }
 
 impl UpsertKindergarten {
@@ -99,6 +102,7 @@ impl UpsertKindergarten {
             district: self.district,
             groups,
             labels: Box::new(labels),
+            academic_year: self.academic_year,
         }])
     }
 }
@@ -210,13 +214,36 @@ fn check_occupied(old: &[Group], new: &[GroupSpec]) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Applies `kindergarten_upserted` (other events are no business of it).
+pub(crate) fn apply_event(state: &mut State, event: &Event) -> Result<(), Mismatch> {
+    match event {
+        Event::KindergartenUpserted {
+            kindergarten_id,
+            name,
+            district,
+            groups,
+            labels,
+            academic_year,
+        } => apply(
+            state,
+            kindergarten_id,
+            (name, labels),
+            district,
+            groups,
+            *academic_year,
+        ),
+        _ => Ok(()),
+    }
+}
+
 /// Applies `kindergarten_upserted`.
-pub(crate) fn apply(
+fn apply(
     state: &mut State,
     id: &KindergartenId,
     (name, labels): (&str, &KindergartenLabels),
     district: &DistrictId,
     specs: &[GroupSpec],
+    academic_year: Option<i16>,
 ) -> Result<(), Mismatch> {
     let old = state
         .kindergarten_by_id(id)
@@ -224,7 +251,9 @@ pub(crate) fn apply(
     let mut groups = Vec::with_capacity(specs.len());
     for s in specs {
         let kept = old.and_then(|gs| gs.iter().find(|g| g.id == s.group_id));
-        let (enrolled, reserved) = kept.map_or((s.enrolled, 0), |g| (g.enrolled, g.reserved));
+        let (enrolled, reserved, children) = kept.map_or((s.enrolled, 0, Vec::new()), |g| {
+            (g.enrolled, g.reserved, g.children.clone())
+        });
         if enrolled + reserved > s.capacity {
             return Err(Mismatch::Seats {
                 group: s.group_id.to_string(),
@@ -238,6 +267,7 @@ pub(crate) fn apply(
             capacity: s.capacity,
             enrolled,
             reserved,
+            children,
         });
     }
     let removed = old
@@ -251,6 +281,10 @@ pub(crate) fn apply(
         });
     }
     let d = state.district_or_create(district)?;
-    state.put_kindergarten(id, (name, labels), d, groups)?;
+    let k = state.put_kindergarten(id, (name, labels), d, groups)?;
+    if let Some(year) = academic_year {
+        let done = state.kindergarten(k).and_then(|kg| kg.rolled_over);
+        state.set_rolled_over(k, done.map_or(year, |y| y.max(year)))?;
+    }
     Ok(())
 }

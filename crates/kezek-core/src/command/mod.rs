@@ -17,6 +17,7 @@ pub mod district;
 pub mod import;
 pub mod kindergarten;
 pub mod lapse;
+pub mod leave;
 pub mod official;
 pub mod policy;
 pub mod preferences;
@@ -86,6 +87,10 @@ pub enum Command {
     BindKey(official::BindKey),
     /// An official's signing certificate is installed.
     InstallCertificate(Box<official::InstallCertificate>),
+    /// An enrolled child leaves the kindergarten.
+    Leave(leave::Leave),
+    /// A kindergarten's groups enter a new academic year.
+    RollOver(leave::RollOver),
 }
 
 macro_rules! into_command {
@@ -123,6 +128,8 @@ into_command!(
     OfficialLeaves(official::OfficialLeaves),
     BindKey(official::BindKey),
     InstallCertificate(official::InstallCertificate),
+    Leave(leave::Leave),
+    RollOver(leave::RollOver),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -171,6 +178,8 @@ impl State {
             Command::RemindDue(c) => Ok(c.decide(self)),
             Command::NotAdmit(c) => c.decide(self),
             Command::NameDistrict(c) => c.decide(self),
+            Command::Leave(c) => c.decide(self),
+            Command::RollOver(c) => c.decide(self),
         }
     }
 

@@ -1,5 +1,7 @@
-//! Opening places in a group: children left, so seats that were enrolled become free. Free
-//! seats never exceed capacity.
+//! Opening places in a group: children enrolled before Kezek (a bare count, from a city
+//! import) left, so their seats become free. A child enrolled through Kezek is named: its
+//! leaving is recorded by name (`command::leave`), never as a bare count. Free seats never
+//! exceed capacity.
 
 use super::refusal::Refusal;
 use crate::event::Event;
@@ -13,6 +15,8 @@ code_enum! {
         InvalidSeats = "invalid_seats",
         /// More seats than children enrolled.
         TooManyVacancies = "too_many_vacancies",
+        /// The seats are named children's: each leaves by name.
+        ChildrenAreNamed = "children_are_named",
     }
 }
 
@@ -52,6 +56,18 @@ impl OpenVacancies {
                 format!(
                     "group {} has {} enrolled children; free seats cannot exceed capacity",
                     self.group_id, g.enrolled
+                ),
+            ));
+        }
+        // Only the children Kezek does not know by name leave as a count.
+        let named = g.children.len();
+        let unnamed = g.unnamed();
+        if self.seats > unnamed {
+            return Err(Refusal::conflict(
+                Code::ChildrenAreNamed.as_str(),
+                format!(
+                    "group {}: {named} of its children were admitted through Kezek and leave by name (POST /v1/kindergartens/{}/children/{{application_id}}/leave); {unnamed} enrolled before Kezek may leave as a count",
+                    self.group_id, self.kindergarten_id
                 ),
             ));
         }

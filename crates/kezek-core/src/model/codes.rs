@@ -173,3 +173,17 @@ mod tests {
         );
     }
 }
+
+code_enum! {
+    /// Why an enrolled child leaves the kindergarten.
+    pub enum LeaveReason {
+        /// The family moved.
+        Moved = "moved",
+        /// The child goes to school.
+        School = "school",
+        /// The family asked.
+        FamilyRequest = "family_request",
+        /// Another reason.
+        Other = "other",
+    }
+}

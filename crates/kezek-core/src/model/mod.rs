@@ -11,7 +11,7 @@ pub mod seq;
 pub mod status;
 pub mod text;
 
-pub use codes::{Category, Channel, Document, Language};
+pub use codes::{Category, Channel, Document, Language, LeaveReason};
 pub use cohort::{age_on, Cutoff};
 pub use ids::{
     ApplicationId, DistrictId, GroupId, IdError, KindergartenId, OfficialId, ReferralId, RoundId,

@@ -17,6 +17,8 @@ pub enum AppStatus {
     Cancelled,
     /// Past the maximum age.
     AgedOut,
+    /// Was enrolled, and left the kindergarten (moved, went to school, the family's request).
+    Left,
 }
 
 impl AppStatus {
@@ -30,6 +32,7 @@ impl AppStatus {
             Self::Withdrawn => "withdrawn",
             Self::Cancelled => "cancelled",
             Self::AgedOut => "aged_out",
+            Self::Left => "left",
         }
     }
 

@@ -36,10 +36,13 @@ pub struct Group {
     pub language: Language,
     /// Places.
     pub capacity: u32,
-    /// Places taken by admitted children.
+    /// Places taken by admitted children: the named ones in `children` and, before them,
+    /// the children enrolled before Kezek (a bare count from the city's data).
     pub enrolled: u32,
     /// Places held by issued or confirmed referrals.
     pub reserved: u32,
+    /// The children Kezek admitted to the group, by application, in admission order.
+    pub children: Vec<AppIx>,
 }
 
 impl Group {
@@ -47,6 +50,13 @@ impl Group {
     #[must_use]
     pub fn free(&self) -> u32 {
         self.capacity.saturating_sub(self.enrolled + self.reserved)
+    }
+
+    /// The children enrolled before Kezek, known only as a count: `enrolled` less the named.
+    #[must_use]
+    pub fn unnamed(&self) -> u32 {
+        self.enrolled
+            .saturating_sub(u32::try_from(self.children.len()).unwrap_or(u32::MAX))
     }
 
     /// Whether the group takes children of `age` taught in `language`.
@@ -70,6 +80,8 @@ pub struct Kindergarten {
     pub district: DistrictIx,
     /// Groups, sorted by group id.
     pub groups: Vec<Group>,
+    /// The academic year its groups were last rolled over into, if ever.
+    pub rolled_over: Option<i16>,
 }
 
 impl Kindergarten {

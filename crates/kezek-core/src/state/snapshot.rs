@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.

@@ -13,6 +13,7 @@ use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::import::Import;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::leave::{Leave, RollOver};
 use kezek_core::command::preferences::ChangePreferences;
 use kezek_core::command::referral::{Confirm, Decline};
 use kezek_core::command::register::Register;
@@ -22,7 +23,7 @@ use kezek_core::dataset::ApplicationRow;
 use kezek_core::event::GroupSpec;
 use kezek_core::model::{
     ApplicationId, Category, DistrictId, DistrictIx, GroupId, Iin, KindergartenId, Language,
-    ReferralId, RoundId, Seq,
+    LeaveReason, ReferralId, RoundId, Seq,
 };
 use kezek_core::{Command, Event, Policy, State};
 use proptest::prelude::*;
@@ -50,6 +51,10 @@ pub(crate) enum Op {
     NoShow(u16),
     Lapse,
     Advance(u16),
+    /// An enrolled child (or any child: most are refused) leaves, `days` back from today.
+    Leave(u16, u8),
+    /// A kindergarten's groups roll over into the academic year that has begun.
+    RollOver(u8),
 }
 
 fn prefs() -> impl Strategy<Value = Vec<u8>> {
@@ -88,6 +93,8 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => any::<u16>().prop_map(Op::NoShow),
         1 => Just(Op::Lapse),
         1 => (1u16..200).prop_map(Op::Advance),
+        1 => (any::<u16>(), 0u8..3).prop_map(|(a, d)| Op::Leave(a, d)),
+        1 => (0..KGS).prop_map(Op::RollOver),
     ]
 }
 
@@ -138,6 +145,7 @@ impl World {
                 district: DistrictId::parse("D1").unwrap(),
                 labels: kezek_core::event::KindergartenLabels::default(),
                 groups,
+                academic_year: None,
             };
             w.run(cmd);
         }
@@ -305,6 +313,54 @@ impl World {
             }
             Op::Lapse => {
                 self.run(LapseOverdue { at });
+            }
+            Op::Leave(n, days) => {
+                // Mostly an enrolled child: few are, and any other is refused.
+                let enrolled: Vec<_> = self
+                    .state
+                    .applications()
+                    .filter(|(_, a)| a.status == kezek_core::model::AppStatus::Enrolled)
+                    .map(|(_, a)| a.id.clone())
+                    .collect();
+                let pick = if enrolled.is_empty() || n % 5 == 0 {
+                    self.app(n)
+                } else {
+                    enrolled.get(usize::from(n) % enrolled.len()).cloned()
+                };
+                if let Some(application_id) = pick {
+                    let today = self.policy.calendar.local_date(at);
+                    let kindergarten_id = self
+                        .state
+                        .application_by_id(&application_id)
+                        .and_then(|(a, _)| kezek_core::command::leave::place(&self.state, a))
+                        .and_then(|(k, _, _)| self.state.kindergarten(k))
+                        .map_or_else(|| kg(0), |k| k.id.clone());
+                    let reasons = [
+                        LeaveReason::Moved,
+                        LeaveReason::FamilyRequest,
+                        LeaveReason::Other,
+                    ];
+                    self.run(Leave {
+                        application_id,
+                        kindergarten_id,
+                        date: today
+                            .checked_sub(Span::new().days(i64::from(days)))
+                            .unwrap(),
+                        reason: reasons[usize::from(days) % reasons.len()],
+                        at,
+                    });
+                }
+            }
+            Op::RollOver(k) => {
+                let policy = self.state.policy();
+                let academic_year = policy
+                    .cutoff
+                    .academic_year_of(policy.calendar.local_date(at));
+                self.run(RollOver {
+                    kindergarten_id: kg(k),
+                    academic_year,
+                    at,
+                });
             }
             Op::Advance(h) => self.now = at.checked_add(Span::new().hours(i64::from(h))).unwrap(),
         }

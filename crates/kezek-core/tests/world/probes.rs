@@ -10,6 +10,7 @@ use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::import::Import;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::lapse::LapseOverdue;
+use kezek_core::command::leave::{Leave, RollOver};
 use kezek_core::command::policy::AdoptPolicy;
 use kezek_core::command::preferences::ChangePreferences;
 use kezek_core::command::referral::{Confirm, Decline, Extend};
@@ -61,6 +62,11 @@ pub(crate) enum Probe {
     Lapse,
     Remind,
     AgeOut(i16, bool),
+    /// A leaving: application, kindergarten (one more than there are: unknown), days back
+    /// from today (negative: in the future).
+    Leave(u16, u8, i16),
+    /// A roll-over: kindergarten, academic year.
+    RollOver(u8, i16),
     /// Adopt one of: kz-2013, kz-2020, kz-2013 with other deadlines, a text that is no policy.
     Policy(u8),
 }
@@ -103,6 +109,8 @@ pub(crate) fn probe() -> impl Strategy<Value = Probe> {
         1 => Just(Probe::Remind),
         1 => (2024i16..2034, any::<bool>()).prop_map(|(y, known)| Probe::AgeOut(y, known)),
         1 => (0u8..4).prop_map(Probe::Policy),
+        1 => (any::<u16>(), 0..KGS + 1, -2i16..800).prop_map(|(a, k, d)| Probe::Leave(a, k, d)),
+        1 => (0..KGS + 1, 2024i16..2029).prop_map(|(k, y)| Probe::RollOver(k, y)),
     ]
 }
 
@@ -245,6 +253,7 @@ impl World {
                             enrolled: 0,
                         })
                         .collect(),
+                    academic_year: None,
                 }
                 .into()
             }
@@ -294,6 +303,25 @@ impl World {
             .into(),
             Probe::NoShow(r) => NoShow {
                 referral_id: self.referral(r)?,
+                at,
+            }
+            .into(),
+            Probe::Leave(a, k, days) => Leave {
+                application_id: self.app(a)?,
+                kindergarten_id: kg(k),
+                date: self
+                    .policy
+                    .calendar
+                    .local_date(at)
+                    .checked_sub(jiff::Span::new().days(i64::from(days)))
+                    .ok()?,
+                reason: kezek_core::model::LeaveReason::School,
+                at,
+            }
+            .into(),
+            Probe::RollOver(k, academic_year) => RollOver {
+                kindergarten_id: kg(k),
+                academic_year,
                 at,
             }
             .into(),

@@ -1,13 +1,15 @@
 //! The kindergarten's routes (role `kindergarten`, scoped to its kindergartens): referrals to
-//! admit, enrolment, no-show.
+//! admit, enrolment, no-show; and, with the district's staff, children who leave and the
+//! groups' roll-over.
 
 use crate::error::{written, ApiError};
 use crate::extract::{Bearer, Query, Retry, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kezek_app::access::Kindergartens;
-use kezek_app::forms::{ExtendForm, NotAdmittedForm};
+use kezek_app::access::{KindergartenOrStaff, Kindergartens};
+use kezek_app::forms::{ExtendForm, LeaveForm, NotAdmittedForm, RollOverForm};
+use kezek_app::ops::leaving::{LeftView, RolledView};
 use kezek_app::problem::Problem;
 use kezek_app::views::{ReferralAnswer, ReferralList};
 use kezek_app::App;
@@ -23,6 +25,46 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(no_show))
         .routes(routes!(not_admitted))
         .routes(routes!(extend))
+        .routes(routes!(leave))
+        .routes(routes!(roll_over))
+}
+
+#[utoipa::path(post, path = "/v1/kindergartens/{id}/children/{application_id}/leave", tag = "kindergarten", summary = "An enrolled child left: its seat opens, by name",
+    params(("id" = String, Path, description = "kindergarten id"), ("application_id" = String, Path, description = "the child's application")), request_body = LeaveForm,
+    responses((status = 200, description = "the application's status and the kindergarten's seats", body = LeftView),
+        (status = 409, description = "the child is not enrolled there", body = Problem), (status = 422, description = "a bad date or reason", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn leave(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<KindergartenOrStaff>,
+    Path((id, application)): Path<(String, String)>,
+    w: Write<LeaveForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.leave(&auth, w.idempotency, (&id, &application), w.body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/kindergartens/{id}/roll-over", tag = "kindergarten", summary = "The groups enter the academic year that has begun",
+    params(("id" = String, Path, description = "kindergarten id")), request_body = RollOverForm,
+    responses((status = 200, description = "the groups after the roll-over and who left for school", body = RolledView),
+        (status = 409, description = "rolled over already, or seats held for referrals in a group leaving for school", body = Problem),
+        (status = 422, description = "not the academic year that has begun", body = Problem),
+        (status = 404, description = "not found", body = Problem), (status = 401, description = "missing or unknown token", body = Problem),
+        (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn roll_over(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<KindergartenOrStaff>,
+    Path(id): Path<String>,
+    w: Write<RollOverForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.roll_over(&auth, w.idempotency, &id, w.body).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/referrals/{id}/extend", tag = "kindergarten", summary = "The one extension of the admission deadline, with a reason",

@@ -63,6 +63,7 @@ impl State {
             labels: labels.clone(),
             district: d,
             groups,
+            rolled_over: None,
         });
         self.kindergarten_index.insert(id.clone(), k);
         self.kindergarten_districts.push(d);
@@ -79,6 +80,15 @@ impl State {
             .get_mut(d.slot())
             .ok_or_else(|| unknown("district", &d))?
             .names = Some(Box::new(names));
+        Ok(())
+    }
+
+    /// Notes that kindergarten `k`'s groups entered `academic_year`.
+    pub(crate) fn set_rolled_over(&mut self, k: KgIx, academic_year: i16) -> Result<(), Mismatch> {
+        self.kindergartens
+            .get_mut(k.slot())
+            .ok_or_else(|| unknown("kindergarten", &k))?
+            .rolled_over = Some(academic_year);
         Ok(())
     }
 

@@ -128,7 +128,9 @@ impl State {
         let referral = self.referral_mut(r)?;
         referral.enrolled_at = Some(at);
         let (k, group, a) = (referral.kindergarten, referral.group.clone(), referral.app);
-        self.group_mut(k, &group)?.enrolled += 1;
+        let g = self.group_mut(k, &group)?;
+        g.enrolled += 1;
+        g.children.push(a);
         self.set_status(a, AppStatus::Enrolled)
     }
 
