@@ -19,6 +19,7 @@ pub const PORTAL: &str = "t-portal";
 pub const STAFF: &str = "t-staff-d1";
 pub const STAFF_D2: &str = "t-staff-d2";
 pub const KG: &str = "t-kg-k1";
+pub const KG2: &str = "t-kg-k2";
 pub const AUDITOR: &str = "t-auditor";
 pub const CLERK: &str = "t-clerk-d1";
 
@@ -41,6 +42,7 @@ pub fn put_keys(store: &dyn KeyStore) {
         (STAFF, Role::Staff, vec!["D1".to_owned()]),
         (STAFF_D2, Role::Staff, vec!["D2".to_owned()]),
         (KG, Role::Kindergarten, vec!["K1".to_owned()]),
+        (KG2, Role::Kindergarten, vec!["K2".to_owned()]),
         (AUDITOR, Role::Auditor, vec![]),
         (CLERK, Role::Clerk, vec!["D1".to_owned()]),
     ] {

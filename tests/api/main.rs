@@ -27,4 +27,5 @@ mod notifications;
 mod officials;
 mod places;
 mod printed;
+mod transfers;
 mod worklists;

@@ -17,6 +17,7 @@ mod harness;
 mod browser;
 mod cases;
 mod journeys;
+mod transfers;
 
 use browser::Browser;
 use harness::{spawn_app, TestApp, KG, PORTAL, STAFF, STAFF_D2};

@@ -162,6 +162,14 @@ pub struct LeaveForm {
     pub reason: String,
 }
 
+/// The kindergartens an enrolled child should move to.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferForm {
+    /// Kindergarten ids of the child's district, best first (not its own).
+    pub preferences: Vec<String>,
+}
+
 /// A kindergarten's groups enter an academic year.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

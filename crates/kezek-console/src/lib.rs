@@ -68,6 +68,14 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/applications/{number}", get(pages::casefile::show))
         .route(
+            "/console/applications/{number}/transfer",
+            post(pages::transfer::request),
+        )
+        .route(
+            "/console/applications/{number}/transfer/withdraw",
+            post(pages::transfer::withdraw),
+        )
+        .route(
             "/console/districts/{district}/kindergartens",
             get(pages::edit::show).post(pages::edit::save),
         )

@@ -161,6 +161,10 @@ pub struct IssuedReferral {
     pub group_id: GroupId,
     /// The parent must confirm before this instant.
     pub expires_at: Timestamp,
+    /// Whether it answers a request to transfer an enrolled child (who keeps its seat until
+    /// admitted here).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub transfer: bool,
 }
 
 /// An interleave phase after a round.
@@ -528,6 +532,23 @@ pub enum Event {
         /// When it was recorded.
         at: Timestamp,
     },
+    /// The family of an enrolled child asked to move it to other kindergartens (or changed
+    /// the kindergartens asked for): it keeps its seat until admitted to one of them.
+    TransferRequested {
+        /// The child's application.
+        application_id: ApplicationId,
+        /// The kindergartens, best first.
+        preferences: Vec<KindergartenId>,
+        /// When.
+        at: Timestamp,
+    },
+    /// The request to transfer was withdrawn by the family.
+    TransferWithdrawn {
+        /// The child's application.
+        application_id: ApplicationId,
+        /// When.
+        at: Timestamp,
+    },
     /// A kindergarten's groups moved up an age for a new academic year, the children with
     /// them; the oldest groups' children left for school and those groups take the youngest
     /// children now.
@@ -738,7 +759,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 27] = [
+    pub const KINDS: [&'static str; 29] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -766,6 +787,8 @@ impl Event {
         "extension",
         "child_left",
         "groups_rolled_over",
+        "transfer_requested",
+        "transfer_withdrawn",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -799,6 +822,8 @@ impl Event {
             Self::Extension(_) => "extension",
             Self::ChildLeft { .. } => "child_left",
             Self::GroupsRolledOver { .. } => "groups_rolled_over",
+            Self::TransferRequested { .. } => "transfer_requested",
+            Self::TransferWithdrawn { .. } => "transfer_withdrawn",
         }
     }
 }

@@ -96,10 +96,16 @@ pub(crate) fn check_seats(s: &State) {
             );
         }
     }
-    for (_, r) in s.referrals() {
+    for (ri, r) in s.referrals() {
         if r.status.is_open() {
             *open_per_app.entry(r.app).or_insert(0) += 1;
-            assert_eq!(s.application(r.app).unwrap().status, AppStatus::Referred);
+            if r.transfer {
+                // A transfer's referral: the child keeps its seat meanwhile.
+                assert_eq!(s.application(r.app).unwrap().status, AppStatus::Enrolled);
+                assert_eq!(s.transfer(r.app).unwrap().referral, Some(ri));
+            } else {
+                assert_eq!(s.application(r.app).unwrap().status, AppStatus::Referred);
+            }
         }
         if r.status == ReferralStatus::Enrolled {
             let status = s.application(r.app).unwrap().status;
@@ -113,6 +119,19 @@ pub(crate) fn check_seats(s: &State) {
         open_per_app.values().all(|n| *n == 1),
         "a child holds two referrals"
     );
+    for (a, t) in s.transfers() {
+        assert_eq!(
+            s.application(a).unwrap().status,
+            AppStatus::Enrolled,
+            "only an enrolled child asks to transfer"
+        );
+        if let Some(r) = t.referral {
+            assert!(
+                s.referral_at(r).unwrap().status.is_open(),
+                "its referral is open"
+            );
+        }
+    }
 }
 
 pub(crate) fn snapshot(s: &State) -> String {
@@ -321,6 +340,23 @@ proptest! {
     #[test]
     fn kz_2020_matches_the_model(ops in proptest::collection::vec(op(), 1..120)) {
         run_scenario(Policy::kz_2020(), ops);
+    }
+
+    /// Children admitted who ask to move: every round still equals the model (queued
+    /// children first, then the transfers in the policy's order), and no transfer takes a
+    /// seat a queued child could use; under both orders of the requests.
+    #[test]
+    fn transfers_match_the_model(
+        ops in proptest::collection::vec(world::transfer_op(), 20..160),
+        by_registration in any::<bool>(),
+    ) {
+        let policy = if by_registration {
+            let text = format!("{}\n[transfer]\norder = \"registration_time\"\n", Policy::kz_2013().source());
+            Policy::from_toml(&text).unwrap()
+        } else {
+            Policy::kz_2013()
+        };
+        run_scenario(policy, ops);
     }
 
     #[test]

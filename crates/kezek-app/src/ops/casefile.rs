@@ -35,8 +35,25 @@ pub struct CaseFile {
     pub claim: Option<(String, &'static str)>,
     /// The documents declared at filing (codes).
     pub documents_declared: Vec<&'static str>,
-    /// What the caller may do with it now (`decide_claim`).
+    /// What the caller may do with it now (`decide_claim`; `transfer` for an enrolled
+    /// child, `withdraw_transfer` for a request without a referral).
     pub actions: Vec<&'static str>,
+    /// The family's request to move the enrolled child, if any.
+    pub transfer: Option<TransferLine>,
+    /// The kindergartens of the district a transfer may ask for (id, name), when the child
+    /// is enrolled: every one but its own.
+    pub transfer_choices: Vec<(String, String)>,
+}
+
+/// A transfer request as the case file shows it.
+#[derive(Debug, Clone)]
+pub struct TransferLine {
+    /// The kindergartens asked for (id, name), best first.
+    pub preferences: Vec<(String, String)>,
+    /// When it was first asked for.
+    pub requested_at: jiff::Timestamp,
+    /// The referral a round issued for it: its id, kindergarten id and status.
+    pub referral: Option<(String, String, &'static str)>,
 }
 
 impl App {
@@ -54,6 +71,7 @@ impl App {
         let caller = auth.caller().clone();
         let needle = needle.trim().to_uppercase();
         let now = self.now();
+        let ask_for_transfer = matches!(caller.role, Role::Staff | Role::Clerk | Role::Admin);
         let found = self
             .read(move |state| {
                 let a = ApplicationId::parse(&needle)
@@ -86,11 +104,14 @@ impl App {
                 .filter(|d| app.documents & (1 << (*d as u8)) != 0)
                 .map(Document::as_str)
                 .collect();
-                let actions = if caller.role == Role::Staff && app.claim == ClaimStatus::Pending {
+                let mut actions = if caller.role == Role::Staff && app.claim == ClaimStatus::Pending
+                {
                     vec!["decide_claim"]
                 } else {
                     Vec::new()
                 };
+                let (transfer, transfer_choices, more) = transfer_of(state, a, ask_for_transfer);
+                actions.extend(more);
                 Some(CaseFile {
                     status: status_of(state, a, now)?,
                     child_name: app.child_name.to_string(),
@@ -111,6 +132,8 @@ impl App {
                     claim,
                     documents_declared,
                     actions,
+                    transfer,
+                    transfer_choices,
                 })
             })
             .await?;
@@ -120,4 +143,55 @@ impl App {
         self.complete_status(&mut file.status).await?;
         Ok(Some(file))
     }
+}
+
+/// Application `a`'s transfer request, the kindergartens a request may name, and what the
+/// caller may do (`ask`: a clerk or staff, who file at the desk).
+fn transfer_of(
+    state: &kezek_core::State,
+    a: kezek_core::model::AppIx,
+    ask: bool,
+) -> (
+    Option<TransferLine>,
+    Vec<(String, String)>,
+    Vec<&'static str>,
+) {
+    let named = |k: kezek_core::model::KgIx| {
+        state
+            .kindergarten(k)
+            .map(|x| (x.id.to_string(), x.name.clone()))
+    };
+    let transfer = state.transfer(a).map(|t| TransferLine {
+        preferences: t.preferences.iter().filter_map(|k| named(*k)).collect(),
+        requested_at: t.requested_at,
+        referral: t.referral.and_then(|r| state.referral_at(r)).and_then(|r| {
+            Some((
+                r.id.to_string(),
+                named(r.kindergarten)?.0,
+                r.status.as_str(),
+            ))
+        }),
+    });
+    let current = kezek_core::command::leave::place(state, a).map(|(k, _, _)| k);
+    let open = transfer.as_ref().is_some_and(|t| t.referral.is_some());
+    let district = state
+        .application(a)
+        .and_then(|x| state.district(x.district));
+    let choices: Vec<_> = match (current, district) {
+        (Some(k), Some(d)) if ask && !open => d
+            .kindergartens
+            .iter()
+            .filter(|x| **x != k)
+            .filter_map(|x| named(*x))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut actions = Vec::new();
+    if !choices.is_empty() {
+        actions.push("transfer");
+    }
+    if ask && transfer.is_some() && !open {
+        actions.push("withdraw_transfer");
+    }
+    (transfer, choices, actions)
 }

@@ -32,6 +32,7 @@ pub mod rounds;
 pub mod sessions;
 pub mod status;
 pub mod sweep;
+pub mod transfers;
 pub mod worklists;
 
 use kezek_core::model::{ApplicationId, ReferralStatus, RoundId};

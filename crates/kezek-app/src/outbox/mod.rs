@@ -123,37 +123,7 @@ pub fn notifications_of<'e>(
                 *at,
                 json!({"academic_year": academic_year}),
             )),
-            Event::ChildLeft {
-                application_id,
-                kindergarten_id,
-                group_id,
-                date,
-                reason,
-                at,
-            } => out.push(note(
-                "child_left",
-                application_id.as_str(),
-                None,
-                *at,
-                json!({"kindergarten_id": kindergarten_id, "group_id": group_id,
-                       "date": date.to_string(), "reason": reason.as_str()}),
-            )),
-            Event::GroupsRolledOver {
-                kindergarten_id,
-                academic_year,
-                leavers,
-                at,
-                ..
-            } => out.extend(leavers.iter().map(|a| {
-                note(
-                    "child_left",
-                    a.as_str(),
-                    None,
-                    *at,
-                    json!({"kindergarten_id": kindergarten_id, "reason": "school",
-                           "academic_year": academic_year}),
-                )
-            })),
+            Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => out.extend(leavings(event)),
             _ => {}
         }
     }
@@ -298,4 +268,50 @@ pub fn body(n: &kezek_store::Notification) -> serde_json::Value {
         map.insert("id".into(), n.id.into());
     }
     v
+}
+
+/// What a family is told of its child's leaving: recorded by the kindergarten, or with its
+/// group's roll-over to school (a transfer's leaving is told by the admission that follows).
+fn leavings(event: &Event) -> Vec<NewNotification> {
+    match event {
+        Event::ChildLeft {
+            reason: kezek_core::model::LeaveReason::Transfer,
+            ..
+        } => Vec::new(),
+        Event::ChildLeft {
+            application_id,
+            kindergarten_id,
+            group_id,
+            date,
+            reason,
+            at,
+        } => vec![note(
+            "child_left",
+            application_id.as_str(),
+            None,
+            *at,
+            json!({"kindergarten_id": kindergarten_id, "group_id": group_id,
+                   "date": date.to_string(), "reason": reason.as_str()}),
+        )],
+        Event::GroupsRolledOver {
+            kindergarten_id,
+            academic_year,
+            leavers,
+            at,
+            ..
+        } => leavers
+            .iter()
+            .map(|a| {
+                note(
+                    "child_left",
+                    a.as_str(),
+                    None,
+                    *at,
+                    json!({"kindergarten_id": kindergarten_id, "reason": "school",
+                           "academic_year": academic_year}),
+                )
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
 }

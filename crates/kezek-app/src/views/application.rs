@@ -111,6 +111,10 @@ pub struct ReferralView<'a> {
     /// kindergarten's list; absent elsewhere.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actions: Vec<&'static str>,
+    /// Whether it answers a request to transfer an enrolled child (who keeps its old seat
+    /// until admitted here); absent when not.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub transfer: bool,
 }
 
 /// What a kindergarten may do with referral `r` at `now`: admit it and decide it cannot be
@@ -165,6 +169,7 @@ pub fn referral<'a>(state: &'a State, r: &'a Referral) -> Option<ReferralView<'a
         referral_id: &r.id,
         status: r.status.as_str(),
         actions: Vec::new(),
+        transfer: r.transfer,
     })
 }
 
@@ -226,10 +231,47 @@ pub struct ApplicationView<'a> {
     /// The original registration time, the order inside a tier forever.
     #[schema(value_type = String, format = DateTime)]
     pub registered_at: Timestamp,
-    /// `queued`, `referred`, `enrolled`, `withdrawn`, `cancelled` or `aged_out`.
+    /// `queued`, `referred`, `enrolled`, `left`, `withdrawn`, `cancelled` or `aged_out`.
     pub status: &'static str,
     /// The tier it is in.
     pub tier: &'a str,
+    /// The family's request to move the enrolled child to other kindergartens (absent when
+    /// there is none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub transfer: Option<TransferView<'a>>,
+}
+
+/// A request to transfer an enrolled child: it keeps its seat until admitted to one of the
+/// kindergartens asked for.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct TransferView<'a> {
+    /// The kindergartens asked for, best first.
+    #[schema(value_type = Vec<String>)]
+    pub preferences: Vec<&'a KindergartenId>,
+    /// When it was first asked for: its place among the transfer requests.
+    #[schema(value_type = String, format = DateTime)]
+    pub requested_at: Timestamp,
+    /// The referral a round issued for it, while open: confirmed and used, the child moves.
+    pub referral: Option<ReferralView<'a>>,
+}
+
+/// The transfer request of application `a`, if any.
+#[must_use]
+pub fn transfer(state: &State, a: AppIx) -> Option<TransferView<'_>> {
+    let t = state.transfer(a)?;
+    Some(TransferView {
+        preferences: t
+            .preferences
+            .iter()
+            .filter_map(|k| state.kindergarten(*k))
+            .map(|k| &k.id)
+            .collect(),
+        requested_at: t.requested_at,
+        referral: t
+            .referral
+            .and_then(|r| state.referral_at(r))
+            .and_then(|r| referral(state, r)),
+    })
 }
 
 /// The document id of an application's registration result: its queue notification, or the
@@ -280,6 +322,7 @@ pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<Applicatio
         registered_at: app.registered_at,
         status: app.status.as_str(),
         tier: tier_name(state, app.tier),
+        transfer: transfer(state, a),
     })
 }
 

@@ -112,6 +112,9 @@ pub struct IssuedView<'a> {
     /// The referral.
     #[schema(value_type = String)]
     pub referral_id: &'a kezek_core::model::ReferralId,
+    /// Whether it answers a request to transfer an enrolled child (absent when not).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub transfer: bool,
 }
 
 impl<'a> From<&'a IssuedReferral> for IssuedView<'a> {
@@ -122,6 +125,7 @@ impl<'a> From<&'a IssuedReferral> for IssuedView<'a> {
             group_id: &r.group_id,
             kindergarten_id: &r.kindergarten_id,
             referral_id: &r.referral_id,
+            transfer: r.transfer,
         }
     }
 }

@@ -118,6 +118,7 @@ pub async fn show(
             let body = markup! {
                 (header(lang, &file))
                 (super::status::result_markup(&console, lang, &file.status, (now, false)))
+                (super::transfer::section(lang, &s, &file, file.status.offset))
                 (super::complaints::of_application(&console, (&s, lang), &file.status.id))
                 (search_form(lang, &s))
             };

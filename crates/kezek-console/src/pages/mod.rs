@@ -18,6 +18,7 @@ pub mod places;
 pub mod queue;
 pub mod register;
 pub mod status;
+pub mod transfer;
 pub mod worklists;
 
 use crate::context::Ctx;

@@ -65,6 +65,7 @@ impl State {
         let (by_queue, free_before) = self.seats_by_queue(spec);
         let mut picks = Vec::new();
         let mut phases = Vec::new();
+        let mut left = BTreeMap::new();
         let children = self.application_count() + usize::from(spec.newcomer.is_some());
         let mut scratch = Scratch::new(self.kindergarten_count(), children);
         let (tiers, blocks) = (self.policy().tiers.len(), self.policy().blocks.len());
@@ -89,6 +90,7 @@ impl State {
                 continue;
             };
             let walked = self.walk_one(spec, queue, extra, seats, &mut scratch);
+            left.insert((cohort, language), walked.2);
             picks.extend(walked.0);
             phases.extend(walked.1.into_iter().map(|(block, phase)| PhaseChange {
                 cohort,
@@ -97,7 +99,12 @@ impl State {
                 phase,
             }));
         }
-        let referrals = self.issue(spec, &picks);
+        let queued = picks.len();
+        // Transfers come after every queued child: only seats no queued child took are theirs.
+        if spec.scope.is_none() && spec.newcomer.is_none() {
+            picks.extend(self.walk_transfers(spec.district, &mut left));
+        }
+        let referrals = self.issue(spec, &picks, queued);
         Some(RoundRecord {
             round_id: spec.round_id.clone(),
             district,
@@ -118,7 +125,7 @@ impl State {
         extra: Option<(usize, &OrderIndex)>,
         seats: Seats,
         scratch: &mut Scratch,
-    ) -> (Vec<Pick>, Vec<(usize, u32)>) {
+    ) -> (Vec<Pick>, Vec<(usize, u32)>, Seats) {
         scratch.mark(&seats, false);
         let mut walk = Walk {
             state: self,
@@ -136,7 +143,50 @@ impl State {
             ..
         } = walk;
         scratch.mark(&seats, true);
-        (picks, phases)
+        (picks, phases, seats)
+    }
+
+    /// The transfer requests of a district that wait for a referral, in the policy's order
+    /// (`[transfer] order`), each with its cohort queue's key.
+    #[must_use]
+    pub fn waiting_transfers(&self, district: DistrictIx) -> Vec<(AppIx, (i16, Language))> {
+        let mut waiting: Vec<_> = self
+            .transfers()
+            .filter(|(_, t)| t.referral.is_none())
+            .filter_map(|(a, t)| {
+                let app = self.application(a)?;
+                let order = match self.policy().transfer.order {
+                    crate::policy::TransferOrder::RequestTime => t.requested_at,
+                    crate::policy::TransferOrder::RegistrationTime => app.registered_at,
+                };
+                (app.district == district).then_some((order, a, (app.cohort, app.language)))
+            })
+            .collect();
+        waiting.sort_unstable();
+        waiting.into_iter().map(|(_, a, key)| (a, key)).collect()
+    }
+
+    /// Each waiting transfer request in order takes its highest kindergarten with a seat
+    /// `left` in its cohort queue's groups (lowest group id first), or nothing.
+    fn walk_transfers(
+        &self,
+        district: DistrictIx,
+        left: &mut BTreeMap<(i16, Language), Seats>,
+    ) -> Vec<Pick> {
+        let mut picks = Vec::new();
+        for (a, key) in self.waiting_transfers(district) {
+            let (Some(seats), Some(t)) = (left.get_mut(&key), self.transfer(a)) else {
+                continue;
+            };
+            let pick = t.preferences.iter().find_map(|k| {
+                let slot = seats.slot_of(*k).filter(|s| seats.has_left(*s))?;
+                Some((*k, seats.take(slot)?))
+            });
+            if let Some((k, gi)) = pick {
+                picks.push((a, k, gi));
+            }
+        }
+        picks
     }
 
     /// The usable free seats of the round's district by cohort queue, and all free seats.
@@ -165,8 +215,9 @@ impl State {
         (by_queue, free_before)
     }
 
-    /// The referrals of a round's picks, numbered in order.
-    fn issue(&self, spec: &RoundSpec<'_>, picks: &[Pick]) -> Vec<IssuedReferral> {
+    /// The referrals of a round's picks, numbered in order; those from `queued` on are
+    /// transfers'.
+    fn issue(&self, spec: &RoundSpec<'_>, picks: &[Pick], queued: usize) -> Vec<IssuedReferral> {
         let policy = self.policy();
         let expires_at = policy
             .calendar
@@ -186,6 +237,7 @@ impl State {
                     kindergarten_id: kg.id.clone(),
                     group_id: kg.groups.get(*gi)?.id.clone(),
                     expires_at,
+                    transfer: n >= queued,
                 })
             })
             .collect()

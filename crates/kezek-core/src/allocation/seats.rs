@@ -34,6 +34,11 @@ impl Seats {
         self.total += u64::from(free);
     }
 
+    /// The slot of kindergarten `k`, if it has usable seats here.
+    pub fn slot_of(&self, k: KgIx) -> Option<usize> {
+        self.slot_of.get(&k).copied()
+    }
+
     /// Whether slot `slot` still has a seat.
     pub fn has_left(&self, slot: usize) -> bool {
         self.left.get(slot).is_some_and(|n| *n > 0)

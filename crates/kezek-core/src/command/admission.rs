@@ -34,10 +34,29 @@ impl Enroll {
         // The kindergarten records an admission made by the deadline until the referral
         // lapses (a working day after it, as the policy says).
         not_expired_by(referral, state.lapse_time(referral), self.at)?;
-        Ok(vec![Event::Enrolled {
+        let mut events = Vec::with_capacity(2);
+        if referral.transfer {
+            // A transfer: the child leaves its old group by name, then is admitted here.
+            let (old, group, _) = super::leave::place(state, referral.app)
+                .ok_or_else(|| Refusal::not_found("enrolment", &self.referral_id))?;
+            let (kindergarten, app) = state
+                .kindergarten(old)
+                .zip(state.application(referral.app))
+                .ok_or_else(|| Refusal::not_found("enrolment", &self.referral_id))?;
+            events.push(Event::ChildLeft {
+                application_id: app.id.clone(),
+                kindergarten_id: kindergarten.id.clone(),
+                group_id: group,
+                date: state.policy().calendar.local_date(self.at),
+                reason: crate::model::LeaveReason::Transfer,
+                at: self.at,
+            });
+        }
+        events.push(Event::Enrolled {
             referral_id: self.referral_id,
             at: self.at,
-        }])
+        });
+        Ok(events)
     }
 }
 

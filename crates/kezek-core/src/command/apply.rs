@@ -34,6 +34,9 @@ impl State {
             Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => {
                 leave::apply_event(self, event)
             }
+            Event::TransferRequested { .. } | Event::TransferWithdrawn { .. } => {
+                super::transfer::apply_event(self, event)
+            }
             Event::RegistrationRefused {
                 application_id,
                 at,

@@ -48,7 +48,10 @@ pub(crate) fn lapse(
         .tiers
         .get(referral.tier)
         .is_some_and(|t| t.in_person_check);
-    let requeue = in_person || policy.referral.on_lapse == AfterReferral::Requeue;
+    // A transfer's referral that lapses ends the request: the child stays where it is.
+    let in_person = in_person && !referral.transfer;
+    let requeue =
+        !referral.transfer && (in_person || policy.referral.on_lapse == AfterReferral::Requeue);
     let stopped_until = in_person.then(|| {
         policy
             .calendar
@@ -81,6 +84,9 @@ pub(crate) fn apply(
         LapseReason::NotConfirmed | LapseReason::NotEnrolled => ReferralStatus::Lapsed,
     };
     state.close_referral(r, status)?;
+    if state.closed_transfer(r)? {
+        return Ok(());
+    }
     let a = state
         .referral_at(r)
         .map(|x| x.app)

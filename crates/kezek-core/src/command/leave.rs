@@ -29,6 +29,10 @@ code_enum! {
         RolledOverAlready = "rolled_over_already",
         /// A group that would leave for school holds seats for referred children.
         ReferralsPending = "referrals_pending",
+        /// A transfer is recorded by the admission to the new kindergarten.
+        TransferByAdmission = "transfer_by_admission",
+        /// A referral for the child's transfer is open.
+        TransferReferralOpen = "transfer_referral_open",
     }
 }
 
@@ -76,6 +80,22 @@ impl Leave {
                 format!(
                     "the child of application {} is not enrolled in {}",
                     self.application_id, self.kindergarten_id
+                ),
+            ));
+        }
+        if self.reason == LeaveReason::Transfer {
+            return Err(Refusal::invalid(
+                "reason",
+                Code::TransferByAdmission.as_str(),
+                "a transfer is recorded by the admission to the new kindergarten",
+            ));
+        }
+        if state.transfer(a).is_some_and(|t| t.referral.is_some()) {
+            return Err(Refusal::conflict(
+                Code::TransferReferralOpen.as_str(),
+                format!(
+                    "a referral for the transfer of application {} is open: it is declined or lapses first",
+                    self.application_id
                 ),
             ));
         }
@@ -167,6 +187,8 @@ fn apply(
         }
     }
     release(state.group_mut(k, group)?, a)?;
+    // A request to transfer ends with the leaving (a transfer's own admission follows).
+    state.end_transfer(a);
     state.set_status(a, AppStatus::Left)
 }
 
@@ -252,6 +274,20 @@ impl RollOver {
                     ),
                 ));
             }
+            if let Some(a) = g
+                .children
+                .iter()
+                .find(|a| state.transfer(**a).is_some_and(|t| t.referral.is_some()))
+            {
+                return Err(Refusal::conflict(
+                    Code::ReferralsPending.as_str(),
+                    format!(
+                        "group {} goes to school but its child {} holds a referral for a transfer: let it be declined or lapse first",
+                        g.id,
+                        state.application(*a).map_or("", |x| x.id.as_str())
+                    ),
+                ));
+            }
             leavers.extend(
                 g.children
                     .iter()
@@ -292,6 +328,7 @@ fn apply_rolled_over(
             });
         };
         release(state.group_mut(kg, &group)?, a)?;
+        state.end_transfer(a);
         state.set_status(a, AppStatus::Left)?;
     }
     for r in groups {

@@ -26,6 +26,7 @@ pub mod refusal;
 pub mod register;
 pub mod remind;
 pub mod round;
+pub mod transfer;
 pub mod vacancies;
 pub mod withdraw;
 
@@ -91,6 +92,10 @@ pub enum Command {
     Leave(leave::Leave),
     /// A kindergarten's groups enter a new academic year.
     RollOver(leave::RollOver),
+    /// Ask for the transfer of an enrolled child.
+    RequestTransfer(transfer::RequestTransfer),
+    /// Withdraw a transfer request.
+    WithdrawTransfer(transfer::WithdrawTransfer),
 }
 
 macro_rules! into_command {
@@ -130,6 +135,8 @@ into_command!(
     InstallCertificate(official::InstallCertificate),
     Leave(leave::Leave),
     RollOver(leave::RollOver),
+    RequestTransfer(transfer::RequestTransfer),
+    WithdrawTransfer(transfer::WithdrawTransfer),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -180,6 +187,8 @@ impl State {
             Command::NameDistrict(c) => c.decide(self),
             Command::Leave(c) => c.decide(self),
             Command::RollOver(c) => c.decide(self),
+            Command::RequestTransfer(c) => c.decide(self),
+            Command::WithdrawTransfer(c) => c.decide(self),
         }
     }
 

@@ -120,8 +120,10 @@ impl Decline {
     /// Unknown referral, or one that is not open.
     pub fn decide(self, state: &State) -> Result<Vec<Event>, Refusal> {
         let open = [ReferralStatus::Issued, ReferralStatus::Confirmed];
-        referral_in(state, &self.referral_id, &open)?;
-        let requeue = state.policy().referral.on_decline == AfterReferral::Requeue;
+        let (_, referral) = referral_in(state, &self.referral_id, &open)?;
+        // A transfer's referral declined ends the request: the child stays where it is.
+        let requeue =
+            !referral.transfer && state.policy().referral.on_decline == AfterReferral::Requeue;
         Ok(vec![Event::ReferralDeclined {
             referral_id: self.referral_id,
             at: self.at,
@@ -217,6 +219,9 @@ pub(crate) fn apply_declined(
 ) -> Result<(), Mismatch> {
     let r = state.open_referral(id)?;
     state.close_referral(r, ReferralStatus::Declined)?;
+    if state.closed_transfer(r)? {
+        return Ok(());
+    }
     let a = state
         .referral_at(r)
         .map(|x| x.app)

@@ -166,8 +166,13 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
             extended: false,
             enrolled_at: None,
             reminded_for: None,
+            transfer: issued.transfer,
         };
-        state.issue_referral(referral, stamp)?;
+        if issued.transfer {
+            state.issue_transfer_referral(referral)?;
+        } else {
+            state.issue_referral(referral, stamp)?;
+        }
     }
     for p in &record.phases {
         state.set_phase(district, (p.cohort, p.language), p.block, p.phase, seq)?;

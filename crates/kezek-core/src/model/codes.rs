@@ -185,5 +185,8 @@ code_enum! {
         FamilyRequest = "family_request",
         /// Another reason.
         Other = "other",
+        /// The child was admitted to another kindergarten it asked to transfer to (recorded
+        /// by that admission, never by hand).
+        Transfer = "transfer",
     }
 }

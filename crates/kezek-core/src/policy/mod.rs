@@ -39,6 +39,27 @@ pub enum AfterReferral {
     Requeue,
 }
 
+/// The order in which a round considers requests to transfer, after every queued child
+/// (`[transfer] order`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransferOrder {
+    /// By the time the transfer was asked for (the default).
+    #[default]
+    RequestTime,
+    /// By the child's original registration time.
+    RegistrationTime,
+}
+
+/// `[transfer]`: how requests to move an enrolled child to another kindergarten are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRules {
+    /// Their order among themselves (always after every queued child).
+    #[serde(default)]
+    pub order: TransferOrder,
+}
+
 /// One priority tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
@@ -181,6 +202,8 @@ pub struct Policy {
     pub referral: ReferralRules,
     /// Where and by when decisions are appealed.
     pub appeal: Appeal,
+    /// How transfer requests are ordered.
+    pub transfer: TransferRules,
     /// Working days.
     pub calendar: Calendar,
     category_tier: FxHashMap<Category, usize>,
@@ -208,6 +231,8 @@ struct RawPolicy {
     referral: RawReferral,
     #[serde(default)]
     appeal: RawAppeal,
+    #[serde(default)]
+    transfer: TransferRules,
     calendar: RawCalendar,
 }
 

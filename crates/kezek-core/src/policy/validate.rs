@@ -126,6 +126,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
             record_working_days: r.record_working_days,
         },
         appeal,
+        transfer: raw.transfer,
         calendar,
         category_tier,
         source: std::sync::Arc::from(""),

@@ -18,7 +18,7 @@ pub use mismatch::{ApplyError, Mismatch};
 pub(crate) use mutate::Stamp;
 pub use queries::Position;
 pub use records::{
-    Applicant, Application, District, Group, Kindergarten, Preferences, Referral, Refusal,
+    Applicant, Application, District, Group, Kindergarten, Preferences, Referral, Refusal, Transfer,
 };
 
 use crate::event::RoundRecord;
@@ -120,6 +120,8 @@ pub struct State {
     key_officials: FxHashMap<Box<str>, usize>,
     /// The records of other parts of the service, with their seqs, in order.
     extensions: Vec<(Seq, crate::event::Extension)>,
+    /// Requests to transfer an enrolled child, by application.
+    transfers: std::collections::BTreeMap<AppIx, Transfer>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -154,8 +156,35 @@ impl State {
             officials: Vec::new(),
             key_officials: FxHashMap::default(),
             extensions: Vec::new(),
+            transfers: std::collections::BTreeMap::new(),
             pending: None,
         }
+    }
+
+    /// The request to transfer application `a`'s child, if there is one.
+    #[must_use]
+    pub fn transfer(&self, a: AppIx) -> Option<&Transfer> {
+        self.transfers.get(&a)
+    }
+
+    /// Every request to transfer, by application.
+    pub fn transfers(&self) -> impl Iterator<Item = (AppIx, &Transfer)> {
+        self.transfers.iter().map(|(a, t)| (*a, t))
+    }
+
+    /// Puts (or changes) the request to transfer `a`'s child.
+    pub(crate) fn put_transfer(&mut self, a: AppIx, transfer: Transfer) {
+        self.transfers.insert(a, transfer);
+    }
+
+    /// Ends the request to transfer `a`'s child, if any.
+    pub(crate) fn end_transfer(&mut self, a: AppIx) {
+        self.transfers.remove(&a);
+    }
+
+    /// The request to transfer `a`'s child, to change.
+    pub(crate) fn transfer_mut(&mut self, a: AppIx) -> Option<&mut Transfer> {
+        self.transfers.get_mut(&a)
     }
 
     /// Whether the revocation of API key `key_id` is journaled.

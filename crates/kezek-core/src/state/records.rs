@@ -217,6 +217,22 @@ pub struct Referral {
     pub enrolled_at: Option<Timestamp>,
     /// The deadline the family was last reminded of (`referral_reminded`), if any.
     pub reminded_for: Option<Timestamp>,
+    /// Whether it answers a request to transfer: the child keeps its seat until admitted
+    /// here, and a decline or a lapse ends only the request.
+    pub transfer: bool,
+}
+
+/// A request to move an enrolled child to another kindergarten; the child keeps its seat
+/// meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Transfer {
+    /// The kindergartens asked for, best first.
+    pub preferences: Preferences,
+    /// When it was first asked for (a change of kindergartens keeps it).
+    #[serde(with = "crate::state::snapshot::instant")]
+    pub requested_at: Timestamp,
+    /// The referral a round issued for it, while open.
+    pub referral: Option<ReferralIx>,
 }
 
 /// A refused application, kept so its id is never reused and its document can be served.

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -97,6 +97,7 @@ struct ImageRef<'a> {
     key_officials: Vec<(&'a str, usize)>,
     #[serde(with = "json")]
     extensions: &'a [(Seq, crate::event::Extension)],
+    transfers: Vec<(AppIx, &'a super::Transfer)>,
 }
 
 #[derive(Serialize)]
@@ -132,6 +133,7 @@ struct Image<'a> {
     key_officials: Vec<(Box<str>, usize)>,
     #[serde(with = "json")]
     extensions: Vec<(Seq, crate::event::Extension)>,
+    transfers: Vec<(AppIx, super::Transfer)>,
 }
 
 #[derive(Deserialize)]
@@ -188,6 +190,7 @@ impl State {
             officials: &self.officials,
             key_officials: self.key_bindings(),
             extensions: &self.extensions,
+            transfers: self.transfers().collect(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -376,7 +379,21 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.officials = image.officials;
     state.key_officials = image.key_officials.into_iter().collect();
     state.extensions = image.extensions;
+    state.transfers = transfers(image.transfers, n)?;
     Ok(state)
+}
+
+/// The transfer requests, each of an application the snapshot holds.
+fn transfers(
+    image: Vec<(AppIx, super::Transfer)>,
+    n: usize,
+) -> Result<std::collections::BTreeMap<AppIx, super::Transfer>, SnapshotError> {
+    if let Some((a, _)) = image.iter().find(|(a, _)| a.slot() >= n) {
+        return Err(inconsistent(format!(
+            "a transfer of application {a:?} it does not hold"
+        )));
+    }
+    Ok(image.into_iter().collect())
 }
 
 /// Every cohort queue with its phases and log, its lists filled with the children queued

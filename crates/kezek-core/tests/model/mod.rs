@@ -162,6 +162,45 @@ pub fn allocate(
             }
         }
     }
+    // Then the transfer requests, in the policy's order, with the seats left: each takes the
+    // first group it could use (its kindergartens in order, groups by id).
+    let mut waiting: Vec<_> = s
+        .transfers()
+        .filter(|(a, t)| t.referral.is_none() && s.application(*a).unwrap().district == district)
+        .map(|(a, t)| {
+            let key = match s.policy().transfer.order {
+                kezek_core::policy::TransferOrder::RequestTime => t.requested_at,
+                kezek_core::policy::TransferOrder::RegistrationTime => {
+                    s.application(a).unwrap().registered_at
+                }
+            };
+            (key, a)
+        })
+        .collect();
+    waiting.sort();
+    for (_, a) in waiting {
+        let app = s.application(a).unwrap();
+        let age = year - app.cohort;
+        let hit = s
+            .transfer(a)
+            .unwrap()
+            .preferences
+            .iter()
+            .flat_map(|k| {
+                s.kindergarten(*k)
+                    .unwrap()
+                    .groups
+                    .iter()
+                    .enumerate()
+                    .filter(move |(_, g)| g.age_years == age && g.language == app.language)
+                    .map(move |(gi, _)| (*k, gi))
+            })
+            .find(|kg| free.get(kg).is_some_and(|f| *f > 0));
+        if let Some(hit) = hit {
+            *free.get_mut(&hit).unwrap() -= 1;
+            picks.push((a, hit.0, hit.1));
+        }
+    }
     (picks, phases)
 }
 

@@ -17,6 +17,7 @@ use kezek_core::command::leave::{Leave, RollOver};
 use kezek_core::command::preferences::ChangePreferences;
 use kezek_core::command::referral::{Confirm, Decline};
 use kezek_core::command::register::Register;
+use kezek_core::command::transfer::{RequestTransfer, WithdrawTransfer};
 use kezek_core::command::vacancies::OpenVacancies;
 use kezek_core::command::withdraw::Withdraw;
 use kezek_core::dataset::ApplicationRow;
@@ -55,6 +56,10 @@ pub(crate) enum Op {
     Leave(u16, u8),
     /// A kindergarten's groups roll over into the academic year that has begun.
     RollOver(u8),
+    /// An enrolled child (mostly) asks to move to other kindergartens.
+    Transfer(u16, Vec<u8>),
+    /// A transfer request is withdrawn.
+    Untransfer(u16),
 }
 
 fn prefs() -> impl Strategy<Value = Vec<u8>> {
@@ -95,6 +100,27 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => (1u16..200).prop_map(Op::Advance),
         1 => (any::<u16>(), 0u8..3).prop_map(|(a, d)| Op::Leave(a, d)),
         1 => (0..KGS).prop_map(Op::RollOver),
+        2 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Transfer(a, p)),
+        1 => any::<u16>().prop_map(Op::Untransfer),
+    ]
+}
+
+/// Operations weighted towards children who are admitted and then ask to move: rounds,
+/// seats opening, referrals answered, transfer requests.
+pub(crate) fn transfer_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => registration(),
+        3 => (0..KGS, 0u8..9, 1u8..3).prop_map(|(k, g, n)| Op::Vacancy(k, g, n)),
+        3 => Just(Op::Round),
+        3 => any::<u16>().prop_map(Op::Confirm),
+        3 => any::<u16>().prop_map(Op::Enroll),
+        4 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Transfer(a, p)),
+        1 => any::<u16>().prop_map(Op::Untransfer),
+        1 => any::<u16>().prop_map(Op::Decline),
+        1 => any::<u16>().prop_map(Op::NoShow),
+        1 => Just(Op::Lapse),
+        1 => (1u16..100).prop_map(Op::Advance),
+        1 => (any::<u16>(), 0u8..3).prop_map(|(a, d)| Op::Leave(a, d)),
     ]
 }
 
@@ -184,7 +210,32 @@ impl World {
         self.state.applications().nth(i).map(|(_, a)| a.id.clone())
     }
 
+    /// Mostly an enrolled child: few are, and any other is refused.
+    fn enrolled(&self, n: u16) -> Option<ApplicationId> {
+        let enrolled: Vec<_> = self
+            .state
+            .applications()
+            .filter(|(_, a)| a.status == kezek_core::model::AppStatus::Enrolled)
+            .map(|(_, a)| a.id.clone())
+            .collect();
+        if enrolled.is_empty() || n.is_multiple_of(5) {
+            self.app(n)
+        } else {
+            enrolled.get(usize::from(n) % enrolled.len()).cloned()
+        }
+    }
+
     fn referral(&self, n: u16) -> Option<ReferralId> {
+        // Mostly an open one: the others are refused.
+        let open: Vec<_> = self
+            .state
+            .referrals()
+            .filter(|(_, r)| r.status.is_open())
+            .map(|(_, r)| r.id.clone())
+            .collect();
+        if !open.is_empty() && !n.is_multiple_of(4) {
+            return open.get(usize::from(n) % open.len()).cloned();
+        }
         let len = self.state.referral_count();
         let i = n as usize % len.max(1);
         self.state.referrals().nth(i).map(|(_, r)| r.id.clone())
@@ -314,20 +365,22 @@ impl World {
             Op::Lapse => {
                 self.run(LapseOverdue { at });
             }
+            Op::Transfer(n, p) => {
+                if let Some(application_id) = self.enrolled(n) {
+                    self.run(RequestTransfer {
+                        application_id,
+                        preferences: p.iter().map(|k| kg(*k).to_string()).collect(),
+                        at,
+                    });
+                }
+            }
+            Op::Untransfer(n) => {
+                if let Some(application_id) = self.enrolled(n) {
+                    self.run(WithdrawTransfer { application_id, at });
+                }
+            }
             Op::Leave(n, days) => {
-                // Mostly an enrolled child: few are, and any other is refused.
-                let enrolled: Vec<_> = self
-                    .state
-                    .applications()
-                    .filter(|(_, a)| a.status == kezek_core::model::AppStatus::Enrolled)
-                    .map(|(_, a)| a.id.clone())
-                    .collect();
-                let pick = if enrolled.is_empty() || n % 5 == 0 {
-                    self.app(n)
-                } else {
-                    enrolled.get(usize::from(n) % enrolled.len()).cloned()
-                };
-                if let Some(application_id) = pick {
+                if let Some(application_id) = self.enrolled(n) {
                     let today = self.policy.calendar.local_date(at);
                     let kindergarten_id = self
                         .state

@@ -67,6 +67,10 @@ pub(crate) enum Probe {
     Leave(u16, u8, i16),
     /// A roll-over: kindergarten, academic year.
     RollOver(u8, i16),
+    /// A transfer request: application, kindergartens (some unknown).
+    Transfer(u16, Vec<u8>),
+    /// A transfer request withdrawn.
+    Untransfer(u16),
     /// Adopt one of: kz-2013, kz-2020, kz-2013 with other deadlines, a text that is no policy.
     Policy(u8),
 }
@@ -111,6 +115,8 @@ pub(crate) fn probe() -> impl Strategy<Value = Probe> {
         1 => (0u8..4).prop_map(Probe::Policy),
         1 => (any::<u16>(), 0..KGS + 1, -2i16..800).prop_map(|(a, k, d)| Probe::Leave(a, k, d)),
         1 => (0..KGS + 1, 2024i16..2029).prop_map(|(k, y)| Probe::RollOver(k, y)),
+        1 => (any::<u16>(), proptest::collection::vec(0u8..6, 0..5)).prop_map(|(a, p)| Probe::Transfer(a, p)),
+        1 => any::<u16>().prop_map(Probe::Untransfer),
     ]
 }
 
@@ -322,6 +328,17 @@ impl World {
             Probe::RollOver(k, academic_year) => RollOver {
                 kindergarten_id: kg(k),
                 academic_year,
+                at,
+            }
+            .into(),
+            Probe::Transfer(a, p) => kezek_core::command::transfer::RequestTransfer {
+                application_id: self.app(a)?,
+                preferences: p.iter().map(|k| kg(*k).to_string()).collect(),
+                at,
+            }
+            .into(),
+            Probe::Untransfer(a) => kezek_core::command::transfer::WithdrawTransfer {
+                application_id: self.app(a)?,
                 at,
             }
             .into(),

@@ -52,6 +52,39 @@ impl World {
             .map(|p| (p.cohort, p.language, p.block, p.phase))
             .collect();
         assert_eq!(got_phases, phases);
+        // The transfers' referrals: only seats no queued child could use.
+        let transfers: Vec<(AppIx, KgIx, usize)> = got
+            .iter()
+            .zip(&record.referrals)
+            .filter(|(_, r)| r.transfer)
+            .map(|(g, _)| *g)
+            .collect();
+        assert!(
+            record
+                .referrals
+                .iter()
+                .skip_while(|r| !r.transfer)
+                .all(|r| r.transfer),
+            "transfers come after every queued child"
+        );
+        for (i, a) in s.applications() {
+            if a.status != AppStatus::Queued || a.stopped_until.is_some_and(|t| t > at) {
+                continue;
+            }
+            let usable = model::usable(s, i, YEAR);
+            for (_, k, gi) in &transfers {
+                assert!(
+                    !usable.contains(&(*k, *gi)),
+                    "a transfer took a seat a queued child could use"
+                );
+            }
+        }
+        let got: Vec<(AppIx, KgIx, usize)> = got
+            .iter()
+            .zip(&record.referrals)
+            .filter(|(_, r)| !r.transfer)
+            .map(|(g, _)| *g)
+            .collect();
         if self.policy.name == "kz-2013" {
             assert_eq!(
                 got.iter().copied().collect::<BTreeSet<_>>(),

@@ -1,5 +1,6 @@
 //! The portal's routes (role `portal`; staff read applications of their districts):
-//! register, read, position, preferences, withdraw, and the parent's answer to a referral.
+//! register, read, position, preferences, withdraw, and the parent's answer to a referral;
+//! a transfer of an enrolled child (the portal, a clerk, the district's staff).
 
 use crate::error::{written, ApiError};
 use crate::extract::{Bearer, Query, Retry, Write};
@@ -7,7 +8,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::{Filer, Portal, PortalOrStaff};
-use kezek_app::forms::{PreferencesForm, RegisterForm};
+use kezek_app::forms::{PreferencesForm, RegisterForm, TransferForm};
 use kezek_app::problem::Problem;
 use kezek_app::views::{ApplicationList, ApplicationView, PositionView, ReferralAnswer};
 use kezek_app::App;
@@ -25,6 +26,41 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(withdraw))
         .routes(routes!(confirm))
         .routes(routes!(decline))
+        .routes(routes!(transfer, withdraw_transfer))
+}
+
+#[utoipa::path(post, path = "/v1/applications/{id}/transfer", tag = "portal", summary = "Ask to move an enrolled child to other kindergartens; it keeps its seat meanwhile",
+    params(("id" = String, Path, description = "application id")), request_body = TransferForm,
+    responses((status = 200, description = "the application with its transfer request", body = ApplicationView),
+        (status = 422, description = "bad kindergartens, or the child's own", body = Problem),
+        (status = 409, description = "not enrolled, or a transfer referral open", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn transfer(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<Filer>,
+    Path(id): Path<String>,
+    w: Write<TransferForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.request_transfer(&auth, w.idempotency, &id, w.body)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/v1/applications/{id}/transfer", tag = "portal", summary = "Withdraw the request to transfer",
+    params(("id" = String, Path, description = "application id")),
+    responses((status = 200, description = "the application", body = ApplicationView),
+        (status = 409, description = "no request, or a transfer referral open (decline it instead)", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn withdraw_transfer(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<Filer>,
+    Path(id): Path<String>,
+    Retry(idem): Retry,
+) -> Result<Response, ApiError> {
+    Ok(written(app.withdraw_transfer(&auth, idem, &id).await?))
 }
 
 #[utoipa::path(post, path = "/v1/applications", tag = "portal", summary = "Register a child (the portal on channel portal; a clerk at a service centre or office of its districts)", request_body = RegisterForm,

@@ -81,6 +81,60 @@ impl State {
         Ok(r)
     }
 
+    /// Issues a referral for a transfer request: reserves a seat in its group; the child
+    /// stays enrolled where it is, and the request notes the referral.
+    pub(crate) fn issue_transfer_referral(
+        &mut self,
+        referral: Referral,
+    ) -> Result<ReferralIx, Mismatch> {
+        let (a, id) = (referral.app, referral.id.clone());
+        let waiting = self.transfer(a).is_some_and(|t| t.referral.is_none());
+        let enrolled = self
+            .application(a)
+            .is_some_and(|x| x.status == AppStatus::Enrolled);
+        if !waiting || !enrolled {
+            return Err(Mismatch::WrongStatus {
+                what: "transfer",
+                id: referral.id.to_string(),
+                status: "not a waiting request of an enrolled child",
+            });
+        }
+        if self.referral_index.contains_key(&id) {
+            return Err(Mismatch::Reused {
+                what: "referral",
+                id: id.to_string(),
+            });
+        }
+        let r = ReferralIx::after(self.referrals.len()).ok_or(Mismatch::Full)?;
+        let group = self.group_mut(referral.kindergarten, &referral.group)?;
+        if group.free() == 0 {
+            return Err(Mismatch::Seats {
+                group: group.id.to_string(),
+                problem: "no free seat",
+            });
+        }
+        group.reserved += 1;
+        self.deadlines.insert((referral.expires_at, r));
+        self.referrals.push(referral);
+        self.referral_index.insert(id, r);
+        if let Some(t) = self.transfer_mut(a) {
+            t.referral = Some(r);
+        }
+        Ok(r)
+    }
+
+    /// After a transfer's referral closed without an admission: the request ends, the child
+    /// stays where it is. `false` for a referral that is not a transfer's.
+    pub(crate) fn closed_transfer(&mut self, r: ReferralIx) -> Result<bool, Mismatch> {
+        let referral = self.referral_at(r).ok_or_else(|| unknown("referral", &r))?;
+        if !referral.transfer {
+            return Ok(false);
+        }
+        let a = referral.app;
+        self.end_transfer(a);
+        Ok(true)
+    }
+
     /// Moves an open referral's deadline.
     pub(crate) fn set_deadline(&mut self, r: ReferralIx, at: Timestamp) -> Result<(), Mismatch> {
         let referral = self.referral_mut(r)?;
@@ -128,9 +182,15 @@ impl State {
         let referral = self.referral_mut(r)?;
         referral.enrolled_at = Some(at);
         let (k, group, a) = (referral.kindergarten, referral.group.clone(), referral.app);
+        let transfer = referral.transfer;
         let g = self.group_mut(k, &group)?;
         g.enrolled += 1;
         g.children.push(a);
+        if transfer {
+            // The old seat opened by the `child_left` just before; the child is here now.
+            self.end_transfer(a);
+            self.app_mut(a)?.referral = Some(r);
+        }
         self.set_status(a, AppStatus::Enrolled)
     }
 

@@ -1,0 +1,97 @@
+//! Transfers that keep the current place: the family of an enrolled child asks for other
+//! kindergartens of its district (the portal for the citizen; a clerk or the district's staff
+//! at their desks), or withdraws the request. Rounds consider the requests after every queued
+//! child (`kezek_core::allocation`).
+
+use crate::access::{district_of_application, Auth, Filer};
+use crate::app::write::{Idempotency, Written};
+use crate::error::AppError;
+use crate::forms::TransferForm;
+use crate::views;
+use crate::App;
+use kezek_core::command::transfer::{RequestTransfer, WithdrawTransfer};
+use kezek_core::model::ApplicationId;
+use std::sync::Arc;
+
+impl App {
+    /// Asks for (or changes) the kindergartens an enrolled child should move to (200 with
+    /// the application and its `transfer`).
+    ///
+    /// # Errors
+    /// Unknown application, a clerk or staff outside its district, a child not enrolled, a
+    /// transfer referral open, bad kindergartens, or the service unavailable.
+    pub async fn request_transfer(
+        self: &Arc<Self>,
+        auth: &Auth<Filer>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: TransferForm,
+    ) -> Result<Written, AppError> {
+        let application_id =
+            ApplicationId::parse(id).map_err(|_| AppError::not_found("application", id))?;
+        let caller = auth.caller().clone();
+        let answer_id = application_id.clone();
+        self.write(
+            auth.caller(),
+            idem,
+            move |state, at| {
+                in_scope(state, &caller, &application_id)?;
+                Ok(RequestTransfer {
+                    application_id,
+                    preferences: form.preferences,
+                    at,
+                }
+                .into())
+            },
+            move |state, _, now| answer(state, &answer_id, now),
+        )
+        .await
+    }
+
+    /// Withdraws the request to transfer (200 with the application).
+    ///
+    /// # Errors
+    /// Unknown application, out of scope, no request, a transfer referral open (declined
+    /// instead), or the service unavailable.
+    pub async fn withdraw_transfer(
+        self: &Arc<Self>,
+        auth: &Auth<Filer>,
+        idem: Option<Idempotency>,
+        id: &str,
+    ) -> Result<Written, AppError> {
+        let application_id =
+            ApplicationId::parse(id).map_err(|_| AppError::not_found("application", id))?;
+        let caller = auth.caller().clone();
+        let answer_id = application_id.clone();
+        self.write(
+            auth.caller(),
+            idem,
+            move |state, at| {
+                in_scope(state, &caller, &application_id)?;
+                Ok(WithdrawTransfer { application_id, at }.into())
+            },
+            move |state, _, now| answer(state, &answer_id, now),
+        )
+        .await
+    }
+}
+
+/// Refuses a clerk or staff outside the application's district (the portal acts for the
+/// citizen).
+fn in_scope(
+    state: &kezek_core::State,
+    caller: &crate::access::Caller,
+    id: &ApplicationId,
+) -> Result<(), AppError> {
+    let a = state
+        .application_index(id)
+        .ok_or_else(|| AppError::not_found("application", id.as_str()))?;
+    caller.district_scope(district_of_application(state, a))
+}
+
+fn answer(state: &kezek_core::State, id: &ApplicationId, now: jiff::Timestamp) -> Written {
+    let view = state
+        .application_index(id)
+        .and_then(|a| views::application(state, a, now));
+    Written::json(200, &view)
+}

@@ -1,0 +1,155 @@
+//! A transfer on the application's page (staff and clerks of its district): the family's
+//! request to move an enrolled child, where it stands, and the form that files or changes it
+//! at the desk, or withdraws it (asked first). Both go through the API's operations
+//! (`App::request_transfer`, `App::withdraw_transfer`).
+
+use crate::context::{Ctx, Signed};
+use crate::pages::{ask_first, posted, written};
+use crate::{see_other, Console};
+use axum::extract::{Path, State};
+use axum::response::Response;
+use axum::Form;
+use kezek_app::access::Filer;
+use kezek_app::ops::casefile::CaseFile;
+use kezek_print::words::{code, t, Lang};
+use maud::{html as markup, Markup};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Kindergartens a request may name (the policies allow three).
+const CHOICES: usize = 3;
+
+/// The transfer section of an application's page; empty when there is nothing to show or do.
+pub(crate) fn section(lang: Lang, s: &Signed, f: &CaseFile, offset: jiff::tz::Offset) -> Markup {
+    let id = &f.status.id;
+    if f.transfer.is_none() && f.transfer_choices.is_empty() {
+        return markup! {};
+    }
+    markup! {
+        section data-testid="transfer" {
+            h2 { (t("transfer", lang)) }
+            @if let Some(tr) = &f.transfer {
+                dl {
+                    dt { (t("transfer_asked", lang)) }
+                    dd { (tr.preferences.iter().map(|(k, name)| format!("{name} ({k})")).collect::<Vec<_>>().join(", ")) }
+                    dt { (t("transfer_since", lang)) }
+                    dd { (tr.requested_at.to_zoned(jiff::tz::TimeZone::fixed(offset)).strftime("%d.%m.%Y %H:%M")) }
+                    @if let Some((r, k, status)) = &tr.referral {
+                        dt { (t("referral", lang)) } dd { (r) " · " (k) " — " (code(status, lang)) }
+                    }
+                }
+                @if f.actions.contains(&"withdraw_transfer") {
+                    form method="post" action=(format!("/console/applications/{id}/transfer/withdraw")) {
+                        input type="hidden" name="csrf" value=(s.csrf);
+                        button type="submit" class="secondary" { (t("withdraw_transfer", lang)) }
+                    }
+                }
+            } @else {
+                p class="hint" { (t("transfer_hint", lang)) }
+            }
+            @if f.actions.contains(&"transfer") {
+                form method="post" action=(format!("/console/applications/{id}/transfer")) class="actions" {
+                    input type="hidden" name="csrf" value=(s.csrf);
+                    @for n in 0..CHOICES {
+                        div {
+                            label for=(format!("transfer-{n}")) { (t("preference", lang)) " " (n + 1) }
+                            select id=(format!("transfer-{n}")) name="preferences" required[n == 0] {
+                                @if n > 0 { option value="" { "—" } }
+                                @for (k, name) in &f.transfer_choices {
+                                    option value=(k) { (name) " (" (k) ")" }
+                                }
+                            }
+                        }
+                    }
+                    button type="submit" { (t("ask_transfer", lang)) }
+                }
+            }
+        }
+    }
+}
+
+/// The request's form: kindergartens in order (empty choices dropped).
+#[derive(Deserialize)]
+pub struct Fields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    preferences: Vec<String>,
+    #[serde(default)]
+    sure: String,
+}
+
+/// The form's fields as a browser sends them (`preferences` repeated).
+fn fields(body: &str) -> Fields {
+    let mut f = Fields {
+        csrf: String::new(),
+        preferences: Vec::new(),
+        sure: String::new(),
+    };
+    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
+        match k.as_ref() {
+            "csrf" => f.csrf = v.into_owned(),
+            "sure" => f.sure = v.into_owned(),
+            "preferences" if !v.is_empty() => f.preferences.push(v.into_owned()),
+            _ => {}
+        }
+    }
+    f
+}
+
+/// `POST /console/applications/{number}/transfer`.
+pub async fn request(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    body: String,
+) -> Response {
+    let f = fields(&body);
+    let auth = match posted::<Filer>(&console, &ctx, &f.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
+    };
+    let form = kezek_app::forms::TransferForm {
+        preferences: f.preferences,
+    };
+    let result = console
+        .app
+        .request_transfer(&auth, None, &number, form)
+        .await;
+    written(&ctx, result, |_| {
+        see_other(&ctx, &format!("/console/applications/{number}"))
+    })
+}
+
+/// `POST /console/applications/{number}/transfer/withdraw`.
+pub async fn withdraw(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let auth = match posted::<Filer>(&console, &ctx, &f.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
+    };
+    let lang = ctx.lang;
+    if let Some(page) = ask_first(
+        &ctx,
+        &f.sure,
+        (
+            &format!("/console/applications/{number}/transfer/withdraw"),
+            &format!("/console/applications/{number}"),
+        ),
+        (
+            t("sure_withdraw_transfer", lang),
+            t("yes_withdraw_transfer", lang),
+        ),
+        &[("csrf", f.csrf.as_str())],
+    ) {
+        return page;
+    }
+    let result = console.app.withdraw_transfer(&auth, None, &number).await;
+    written(&ctx, result, |_| {
+        see_other(&ctx, &format!("/console/applications/{number}"))
+    })
+}

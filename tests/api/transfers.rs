@@ -1,0 +1,287 @@
+//! Transfers that keep the current place: an enrolled child asks for another kindergarten,
+//! keeps its seat until admitted there, and never takes a seat a queued child could have.
+
+use crate::harness::{application, spawn_app, TestApp, AUDITOR, KG, KG2, PORTAL, STAFF, STAFF_D2};
+use serde_json::{json, Value};
+
+/// Registers child `n` for kindergartens `prefs`.
+async fn register(app: &TestApp, n: u16, prefs: &[&str]) -> Value {
+    let mut body = application(n, None);
+    body["preferences"] = json!(prefs);
+    let (s, v) = app
+        .call("POST", "/v1/applications", Some(PORTAL), Some(body))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+async fn act(app: &TestApp, referral: &str, what: &str, token: &str) -> Value {
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/referrals/{referral}/{what}"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{what}: {v}");
+    v
+}
+
+async fn round(app: &TestApp) -> Value {
+    let (s, v) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    v
+}
+
+async fn get(app: &TestApp, path: &str, token: &str) -> Value {
+    let (s, v) = app.call("GET", path, Some(token), None).await;
+    assert_eq!(s, 200, "{path}: {v}");
+    v
+}
+
+fn group<'a>(kg: &'a Value, id: &str) -> &'a Value {
+    kg["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["group_id"] == id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_transfer_keeps_the_seat_waits_behind_the_queue_and_moves_the_child_by_name() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    app.kindergarten("K2", "D1", 1).await;
+    // One child at each kindergarten.
+    let a1 = register(&app, 1, &["K2"]).await;
+    let r1 = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
+    act(&app, &r1, "confirm", PORTAL).await;
+    act(&app, &r1, "enroll", KG2).await;
+    let a2 = register(&app, 2, &["K1"]).await;
+    let r2 = a2["referral"]["referral_id"].as_str().unwrap().to_owned();
+    act(&app, &r2, "confirm", PORTAL).await;
+    act(&app, &r2, "enroll", KG).await;
+    let id1 = a1["application_id"].as_str().unwrap();
+    let id2 = a2["application_id"].as_str().unwrap();
+    let transfer = format!("/v1/applications/{id1}/transfer");
+
+    // What is refused, with nothing journaled.
+    let a3 = register(&app, 3, &["K1"]).await;
+    assert_eq!(a3["status"], "queued");
+    let id3 = a3["application_id"].as_str().unwrap();
+    let head = get(&app, "/v1/journal/head", AUDITOR).await;
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/applications/{id3}/transfer"),
+            Some(PORTAL),
+            Some(json!({"preferences": ["K2"]})),
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("not_enrolled")), "{v}");
+    let (s, v) = app
+        .call(
+            "POST",
+            &transfer,
+            Some(PORTAL),
+            Some(json!({"preferences": ["K2"]})),
+        )
+        .await;
+    assert_eq!(
+        (
+            s,
+            v["errors"][0]["field"].as_str(),
+            v["errors"][0]["code"].as_str()
+        ),
+        (422, Some("preferences[0]"), Some("current_kindergarten")),
+        "{v}"
+    );
+    let (s, _) = app
+        .call(
+            "POST",
+            &transfer,
+            Some(STAFF_D2),
+            Some(json!({"preferences": ["K1"]})),
+        )
+        .await;
+    assert_eq!(s, 403, "another district's staff");
+    let (s, v) = app.call("DELETE", &transfer, Some(PORTAL), None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("no_transfer_request")),
+        "{v}"
+    );
+    assert_eq!(
+        get(&app, "/v1/journal/head", AUDITOR).await["seq"],
+        head["seq"]
+    );
+
+    // The family of the child at K2 asks for K1, where a queued child waits too.
+    let (s, v) = app
+        .call(
+            "POST",
+            &transfer,
+            Some(STAFF),
+            Some(json!({"preferences": ["K1"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["status"], "enrolled");
+    assert_eq!(v["transfer"]["preferences"], json!(["K1"]));
+    assert_eq!(v["transfer"]["referral"], Value::Null);
+
+    // A seat opens at K1: the queued child gets it, not the transfer.
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/kindergartens/K1/children/{id2}/leave"),
+            Some(KG),
+            Some(json!({"date": "2026-09-01", "reason": "moved"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let first = round(&app).await;
+    assert_eq!(
+        first["referrals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (
+                r["application_id"].as_str().unwrap(),
+                r["transfer"].as_bool()
+            ))
+            .collect::<Vec<_>>(),
+        vec![(id3, None)],
+        "{first}"
+    );
+    let r3 = first["referrals"][0]["referral_id"].as_str().unwrap();
+    act(&app, r3, "decline", PORTAL).await;
+
+    // Nobody queued wants K1 now: the next round refers the transfer; the child keeps its
+    // seat at K2 meanwhile, and the request cannot be withdrawn or the child leave.
+    let second = round(&app).await;
+    let t = &second["referrals"][0];
+    assert_eq!(
+        (&t["application_id"], &t["kindergarten_id"], &t["transfer"]),
+        (&json!(id1), &json!("K1"), &json!(true)),
+        "{second}"
+    );
+    let rt = t["referral_id"].as_str().unwrap().to_owned();
+    let now = get(&app, &format!("/v1/applications/{id1}"), PORTAL).await;
+    assert_eq!(now["status"], "enrolled", "{now}");
+    assert_eq!(now["transfer"]["referral"]["referral_id"], json!(rt));
+    assert_eq!(now["transfer"]["referral"]["transfer"], true);
+    let k2 = get(&app, "/v1/kindergartens/K2", KG2).await;
+    assert_eq!(group(&k2, "g4")["named"], 1, "{k2}");
+    let (s, v) = app.call("DELETE", &transfer, Some(PORTAL), None).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("transfer_referral_open")),
+        "{v}"
+    );
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!("/v1/kindergartens/K2/children/{id1}/leave"),
+            Some(KG2),
+            Some(json!({"date": "2026-09-01", "reason": "moved"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("transfer_referral_open")),
+        "{v}"
+    );
+
+    // Confirmed and admitted at K1: the seat at K2 opens by name, the child is K1's.
+    act(&app, &rt, "confirm", PORTAL).await;
+    let done = act(&app, &rt, "enroll", KG).await;
+    assert_eq!(done["application_status"], "enrolled", "{done}");
+    let now = get(&app, &format!("/v1/applications/{id1}"), PORTAL).await;
+    assert_eq!(now["referral"]["kindergarten_id"], "K1", "{now}");
+    assert_eq!(now.get("transfer"), None, "the request is done: {now}");
+    let k2 = get(&app, "/v1/kindergartens/K2", KG2).await;
+    assert_eq!(
+        (&group(&k2, "g4")["enrolled"], &group(&k2, "g4")["free"]),
+        (&json!(0), &json!(1)),
+        "{k2}"
+    );
+    let journal = get(&app, "/v1/journal?limit=1000", AUDITOR).await;
+    let left: Vec<&Value> = journal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "child_left" && e["payload"]["reason"] == "transfer")
+        .collect();
+    assert_eq!(left.len(), 1, "{journal}");
+    assert_eq!(
+        (
+            &left[0]["payload"]["application_id"],
+            &left[0]["payload"]["kindergarten_id"]
+        ),
+        (&json!(id1), &json!("K2"))
+    );
+    let kids = get(&app, "/v1/kindergartens/K2/referrals?status=enrolled", KG2).await;
+    assert_eq!(kids["referrals"], json!([]), "{kids}");
+}
+
+#[tokio::test]
+async fn a_declined_transfer_ends_the_request_and_the_child_stays() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    app.kindergarten("K2", "D1", 1).await;
+    let a1 = register(&app, 1, &["K2"]).await;
+    let r1 = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
+    act(&app, &r1, "confirm", PORTAL).await;
+    act(&app, &r1, "enroll", KG2).await;
+    let id1 = a1["application_id"].as_str().unwrap();
+    let transfer = format!("/v1/applications/{id1}/transfer");
+    let (s, v) = app
+        .call(
+            "POST",
+            &transfer,
+            Some(PORTAL),
+            Some(json!({"preferences": ["K1"]})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    // Withdrawn and asked again: the request is the family's to change.
+    let (s, v) = app.call("DELETE", &transfer, Some(PORTAL), None).await;
+    assert_eq!((s, v.get("transfer")), (200, None), "{v}");
+    app.call(
+        "POST",
+        &transfer,
+        Some(PORTAL),
+        Some(json!({"preferences": ["K1"]})),
+    )
+    .await;
+    let r = round(&app).await;
+    let rt = r["referrals"][0]["referral_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(r["referrals"][0]["transfer"], true, "{r}");
+    let declined = act(&app, &rt, "decline", PORTAL).await;
+    assert_eq!(declined["application_status"], "enrolled", "{declined}");
+    let now = get(&app, &format!("/v1/applications/{id1}"), PORTAL).await;
+    assert_eq!(
+        (
+            &now["status"],
+            now.get("transfer"),
+            &now["referral"]["kindergarten_id"]
+        ),
+        (&json!("enrolled"), None, &json!("K2")),
+        "{now}"
+    );
+    let k1 = get(&app, "/v1/kindergartens/K1", KG).await;
+    assert_eq!(group(&k1, "g4")["free"], 1, "the seat went back: {k1}");
+}
