@@ -20,6 +20,7 @@ mod documents;
 mod durability;
 mod errors;
 mod family;
+mod forecast;
 mod golden;
 mod harness;
 mod leaving;

@@ -412,6 +412,10 @@ async fn a_district_a_kindergarten_and_a_family_use_the_console() {
     b.fill("#child_iin", &harness::child_iin(20)).await;
     b.click("form[action='/status'] button").await;
     assert_eq!(b.text("[data-testid='queue-number']").await, "1");
+    // The one seat K1 gave this cohort this quarter: a turn not before a quarter from now,
+    // and no latest day the data could name.
+    let forecast = b.text("[data-testid='forecast']").await;
+    assert!(forecast.contains("не раньше"), "{forecast}");
     b.shot("status-queued-ru-desk").await;
 
     // The seat at K1 is free: staff see it, preview the round (nothing journaled), run it,

@@ -25,6 +25,7 @@ pub mod city;
 pub mod command;
 pub mod dataset;
 pub mod event;
+pub mod forecast;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod model;

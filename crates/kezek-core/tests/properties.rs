@@ -173,6 +173,53 @@ fn run_scenario(policy: Policy, ops: Vec<Op>) {
     );
     check_explanations(&w);
     check_snapshots(&w);
+    check_forecasts(&w);
+}
+
+/// Every queued child's estimate counts, per kindergarten it listed, the referrals the
+/// journal's rounds issued there to its cohort and language in each of the last four
+/// quarters, and makes days of its place at the busiest and slowest quarter's pace.
+fn check_forecasts(w: &World) {
+    use kezek_core::forecast::{days_for, QUARTER_DAYS};
+    let s = &w.state;
+    for (a, app) in s.applications() {
+        let got = s.forecast(a, w.now, YEAR);
+        if app.status != AppStatus::Queued {
+            assert!(got.is_empty());
+            continue;
+        }
+        let positions = s.positions(a, YEAR);
+        assert_eq!(got.len(), positions.len());
+        for (est, place) in got.iter().zip(&positions) {
+            let mut seats = [0u32; 4];
+            for (_, e) in &w.events {
+                let kezek_core::Event::RoundRun(round) = e else {
+                    continue;
+                };
+                let back = (w.now.as_second() - round.ran_at.as_second()).div_euclid(86_400);
+                if round.ran_at > w.now || back >= 4 * QUARTER_DAYS {
+                    continue;
+                }
+                for issued in &round.referrals {
+                    let x = s.application_by_id(&issued.application_id).unwrap().1;
+                    let k = s.kindergarten_index(&issued.kindergarten_id).unwrap();
+                    if k == place.kindergarten
+                        && x.cohort == app.cohort
+                        && x.language == app.language
+                    {
+                        seats[usize::try_from(back / QUARTER_DAYS).unwrap()] += 1;
+                    }
+                }
+            }
+            assert_eq!(
+                (est.kindergarten, est.position, est.seats),
+                (place.kindergarten, place.position, seats)
+            );
+            let (max, min) = (*seats.iter().max().unwrap(), *seats.iter().min().unwrap());
+            assert_eq!(est.earliest_days, days_for(place.position, max));
+            assert_eq!(est.latest_days, days_for(place.position, min));
+        }
+    }
 }
 
 /// A state restored from a snapshot taken half-way through the journal, with the rest of

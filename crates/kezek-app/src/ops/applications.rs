@@ -317,6 +317,33 @@ impl<'s> Reads<'s> {
         views::position(state, a, now, since).ok_or_else(|| AppError::not_found("application", id))
     }
 
+    /// "When will we get a place?": the estimate for a queued application the caller may
+    /// see, per kindergarten it listed.
+    ///
+    /// # Errors
+    /// Unknown id, out of scope, or an application that is not queued (409
+    /// `application_not_queued`).
+    pub fn forecast(
+        &self,
+        auth: &Auth<PortalOrStaff>,
+        id: &str,
+    ) -> Result<views::ForecastView<'s>, AppError> {
+        let (state, now) = (self.state, self.now);
+        let a = crate::access::visible_application(state, auth.caller(), id)?;
+        let status = state.application(a).map(|x| x.status);
+        if status != Some(kezek_core::model::AppStatus::Queued) {
+            return Err(kezek_core::command::Refusal::conflict(
+                "application_not_queued",
+                format!(
+                    "application {id} is {}: an estimate is for a child waiting in the queue",
+                    status.map_or("", |s| s.as_str())
+                ),
+            )
+            .into());
+        }
+        views::forecast(state, a, now).ok_or_else(|| AppError::not_found("application", id))
+    }
+
     /// A child's applications the caller may see (staff: of its districts), active first.
     ///
     /// # Errors

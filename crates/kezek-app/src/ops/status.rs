@@ -60,6 +60,9 @@ pub struct FamilyStatus {
     pub registered_at: Timestamp,
     /// The position view (`GET /v1/applications/{id}/position`), as JSON.
     pub position: Value,
+    /// The estimate of when a seat may come (`GET /v1/applications/{id}/forecast`), as
+    /// JSON; `null` unless queued.
+    pub forecast: Value,
     /// The kindergartens chosen, best first.
     pub kindergartens: Vec<Named>,
     /// The referral, if any (`ReferralView`), as JSON.
@@ -222,6 +225,7 @@ impl App {
             tier: String::new(),
             registered_at: at,
             position: Value::Null,
+            forecast: Value::Null,
             kindergartens: Vec::new(),
             referral: None,
             history: None,
@@ -324,6 +328,11 @@ pub(crate) fn status_of(
     let app = state.application(a)?;
     // The change since registration is read below, with its steps: one walk of the log.
     let position = serde_json::to_value(views::position(state, a, now, None)?).unwrap_or_default();
+    let forecast = if app.status == kezek_core::model::AppStatus::Queued {
+        serde_json::to_value(views::forecast(state, a, now)).unwrap_or_default()
+    } else {
+        Value::Null
+    };
     let kindergartens = app
         .preferences
         .iter()
@@ -369,6 +378,7 @@ pub(crate) fn status_of(
         tier: views::tier_name(state, app.tier).to_owned(),
         registered_at: app.registered_at,
         position,
+        forecast,
         kindergartens,
         referral,
         history,

@@ -4,6 +4,7 @@
 //! the same positions.
 
 mod application;
+mod forecast;
 mod journal;
 mod places;
 
@@ -12,6 +13,7 @@ pub use application::{
     registration_result_id, Ahead, ApplicationList, ApplicationView, PositionAt, PositionView,
     ReferralAnswer, ReferralList, ReferralView, Since,
 };
+pub use forecast::{forecast, ForecastView, KindergartenForecast};
 pub use journal::{
     head_bytes, ActingOfficial, DocumentView, HeadView, JournalEvent, JournalPage, KeyView,
     KeysView,

@@ -10,6 +10,7 @@ pub mod complaints;
 pub mod dashboard;
 pub mod edit;
 pub mod file;
+pub mod forecast;
 pub mod home;
 pub mod kindergarten;
 pub mod leaving;

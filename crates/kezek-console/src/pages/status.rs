@@ -125,22 +125,8 @@ pub(crate) fn result_markup(
                 }
             }
         }
-        @let positions = p["positions"].as_array().cloned().unwrap_or_default();
-        @if !positions.is_empty() {
-            h2 { (t("positions", lang)) }
-            ul {
-                @for pos in &positions {
-                    li {
-                        (name_of(pos["kindergarten_id"].as_str().unwrap_or_default())) ": "
-                        strong { (pos["position"]) " " (t("place", lang)) }
-                        @if let Some(ahead) = pos["ahead"].as_object() {
-                            " · " (t("ahead", lang)) ": "
-                            (ahead.iter().map(|(tier, n)| format!("{} {n}", code(tier, lang))).collect::<Vec<_>>().join(", "))
-                        }
-                    }
-                }
-            }
-        }
+        (positions_markup(lang, p, &name_of))
+        (super::forecast::section(lang, f, &name_of))
         @if let Some((then, causes)) = &f.history {
             h2 { (t("history", lang)) }
             p { (t("queue_number", lang)) ": " (then.map_or("—".to_owned(), |n| n.to_string())) " → " (p["queue_number"].as_u64().map_or("—".to_owned(), |n| n.to_string())) }
@@ -160,6 +146,28 @@ pub(crate) fn result_markup(
             }
         }
         (documents_markup(lang, f, &link))
+    }
+}
+
+/// The child's place at each kindergarten it listed, and who is ahead there.
+fn positions_markup(lang: Lang, p: &serde_json::Value, name_of: &dyn Fn(&str) -> String) -> Markup {
+    markup! {
+        @let positions = p["positions"].as_array().cloned().unwrap_or_default();
+        @if !positions.is_empty() {
+            h2 { (t("positions", lang)) }
+            ul {
+                @for pos in &positions {
+                    li {
+                        (name_of(pos["kindergarten_id"].as_str().unwrap_or_default())) ": "
+                        strong { (pos["position"]) " " (t("place", lang)) }
+                        @if let Some(ahead) = pos["ahead"].as_object() {
+                            " · " (t("ahead", lang)) ": "
+                            (ahead.iter().map(|(tier, n)| format!("{} {n}", code(tier, lang))).collect::<Vec<_>>().join(", "))
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use axum::Json;
 use kezek_app::access::{Filer, Portal, PortalOrStaff};
 use kezek_app::forms::{PreferencesForm, RegisterForm, TransferForm};
 use kezek_app::problem::Problem;
-use kezek_app::views::{ApplicationList, ApplicationView, PositionView, ReferralAnswer};
+use kezek_app::views::{
+    ApplicationList, ApplicationView, ForecastView, PositionView, ReferralAnswer,
+};
 use kezek_app::App;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -27,6 +29,23 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(confirm))
         .routes(routes!(decline))
         .routes(routes!(transfer, withdraw_transfer))
+        .routes(routes!(forecast))
+}
+
+#[utoipa::path(get, path = "/v1/applications/{id}/forecast", tag = "portal", summary = "When a seat may come: a range per kindergarten listed, and the model it comes from",
+    params(("id" = String, Path, description = "application id")),
+    responses((status = 200, description = "the estimate", body = ForecastView),
+        (status = 409, description = "not queued", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn forecast(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<PortalOrStaff>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    app.reads(|r| r.forecast(&auth, &id).map(|v| Json(v).into_response()))
+        .await?
+        .map_err(ApiError::from)
 }
 
 #[utoipa::path(post, path = "/v1/applications/{id}/transfer", tag = "portal", summary = "Ask to move an enrolled child to other kindergartens; it keeps its seat meanwhile",
