@@ -14,7 +14,12 @@ async fn a_queued_child_gets_a_range_from_its_place_and_the_seats_of_the_last_ye
     let r1 = a1["referral"]["referral_id"].as_str().unwrap();
     for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
         let (s, v) = app
-            .call("POST", &format!("/v1/referrals/{r1}/{what}"), Some(token), None)
+            .call(
+                "POST",
+                &format!("/v1/referrals/{r1}/{what}"),
+                Some(token),
+                None,
+            )
             .await;
         assert_eq!(s, 200, "{v}");
     }

@@ -14,6 +14,7 @@ mod admission;
 mod applications;
 mod audit;
 mod cases;
+mod corrections;
 mod counters;
 mod crawl;
 mod documents;

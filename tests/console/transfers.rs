@@ -81,3 +81,65 @@ async fn scroll_to(b: &Browser, css: &str) {
         .await
         .unwrap();
 }
+
+/// A clerk corrects a child's name with the document, and files a priority claimed after
+/// registration with its proof.
+#[tokio::test]
+async fn a_clerk_corrects_a_name_and_files_a_late_claim_at_the_desk() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    let (_, a) = app.register(1, None).await;
+    let id = a["application_id"].as_str().unwrap().to_owned();
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(
+        &b,
+        &base,
+        crate::harness::CLERK,
+        "ru",
+        "/console/districts/D1/queue",
+    )
+    .await;
+    b.client
+        .goto(&format!("{base}/console/applications/{id}"))
+        .await
+        .unwrap();
+    b.fill("#fix-child", "Аружан Серікқызы").await;
+    b.fill("#fix-reason", "свидетельство о рождении I-АС 0012")
+        .await;
+    scroll_to(&b, "[data-testid='correction']").await;
+    b.shot("correction-ru-desk").await;
+    b.click("[data-testid='correction'] button").await;
+    b.wait_path_containing("/console/applications/").await;
+    let file = b.text("[data-testid='casefile']").await;
+    assert!(file.contains("Аружан Серікқызы"), "{file}");
+    let (_, now) = app
+        .call("GET", &format!("/v1/applications/{id}"), Some(PORTAL), None)
+        .await;
+    assert_eq!(now["registered_at"], a["registered_at"], "the time stays");
+
+    b.click("#claim-category option[value='large_family']")
+        .await;
+    b.click("[data-testid='late-claim'] input[name='proof']")
+        .await;
+    b.click("[data-testid='late-claim'] button").await;
+    b.text("[data-testid='casefile']").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let (_, now) = app
+            .call("GET", &format!("/v1/applications/{id}"), Some(PORTAL), None)
+            .await;
+        if now["priority_status"] == "pending" {
+            assert_eq!(now["category"], "large_family");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{now}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    scroll_to(&b, "[data-testid='casefile']").await;
+    b.shot("late-claim-ru-desk").await;
+    b.stop().await;
+}

@@ -243,6 +243,9 @@ roles! {
     Filer = [Portal, Clerk, Staff];
     /// Education departments.
     Staff = [Staff];
+    /// Who corrects an application at a desk, with the document: clerks and staff of its
+    /// district.
+    Desk = [Clerk, Staff];
     /// Kindergartens.
     Kindergartens = [Kindergarten];
     /// A kindergarten for itself, or its district's staff: who records a child's leaving and

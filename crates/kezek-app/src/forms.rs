@@ -162,6 +162,61 @@ pub struct LeaveForm {
     pub reason: String,
 }
 
+/// A correction of an application, with the document it rests on.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionForm {
+    /// The child: `{"name"}`.
+    #[serde(default)]
+    pub child: Option<ChildCorrection>,
+    /// The applicant: `{"name", "representative": {"iin", "power_of_attorney"},
+    /// "remove_representative"}`, each optional.
+    #[serde(default)]
+    pub applicant: Option<ApplicantCorrection>,
+    /// The district of residence (the child changes queue at its original time); with it,
+    /// `preferences` there.
+    #[serde(default)]
+    pub district: Option<String>,
+    /// Kindergartens of the new district, best first (with `district` only).
+    #[serde(default)]
+    pub preferences: Vec<String>,
+    /// Why: the document it rests on.
+    pub reason: String,
+}
+
+/// The child's side of a correction.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChildCorrection {
+    /// The full name.
+    pub name: String,
+}
+
+/// The applicant's side of a correction.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplicantCorrection {
+    /// The full name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new representative.
+    #[serde(default)]
+    pub representative: Option<RepresentativeForm>,
+    /// The representative no longer acts.
+    #[serde(default)]
+    pub remove_representative: bool,
+}
+
+/// A priority claimed after registration, with its proof.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimForm {
+    /// The category, as the policy names it.
+    pub category: String,
+    /// The documents presented (`benefit_proof` among them).
+    pub documents: Vec<String>,
+}
+
 /// The kindergartens an enrolled child should move to.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -68,14 +68,6 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/console/applications/{number}", get(pages::casefile::show))
         .route(
-            "/console/applications/{number}/transfer",
-            post(pages::transfer::request),
-        )
-        .route(
-            "/console/applications/{number}/transfer/withdraw",
-            post(pages::transfer::withdraw),
-        )
-        .route(
             "/console/districts/{district}/kindergartens",
             get(pages::edit::show).post(pages::edit::save),
         )
@@ -113,14 +105,6 @@ pub fn router(app: Arc<App>) -> Router {
             post(pages::kindergarten::act),
         )
         .route(
-            "/console/kindergartens/{kindergarten}/children/{application}/leave",
-            post(pages::leaving::leave),
-        )
-        .route(
-            "/console/kindergartens/{kindergarten}/roll-over",
-            post(pages::leaving::roll_over),
-        )
-        .route(
             "/status",
             get(pages::status::form).post(pages::status::lookup),
         )
@@ -131,9 +115,40 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::act::ask).post(pages::act::act),
         )
         .merge(service_routes())
+        .merge(life_routes())
         .route("/console/{*rest}", get(not_found))
         .with_state(console)
         .layer(axum::middleware::map_response(framed_by_nobody))
+}
+
+/// A child's life in the queue after registration: transfers, corrections and late claims
+/// at the desk, children who leave, the groups' roll-over.
+fn life_routes() -> Router<Arc<Console>> {
+    Router::new()
+        .route(
+            "/console/applications/{number}/transfer",
+            post(pages::transfer::request),
+        )
+        .route(
+            "/console/applications/{number}/transfer/withdraw",
+            post(pages::transfer::withdraw),
+        )
+        .route(
+            "/console/applications/{number}/corrections",
+            post(pages::correction::correct),
+        )
+        .route(
+            "/console/applications/{number}/claims",
+            post(pages::correction::claim),
+        )
+        .route(
+            "/console/kindergartens/{kindergarten}/children/{application}/leave",
+            post(pages::leaving::leave),
+        )
+        .route(
+            "/console/kindergartens/{kindergarten}/roll-over",
+            post(pages::leaving::roll_over),
+        )
 }
 
 /// The departments' other services: intake, cases, worklists, registers, and the complaints

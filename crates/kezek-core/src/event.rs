@@ -167,6 +167,33 @@ pub struct IssuedReferral {
     pub transfer: bool,
 }
 
+/// What a correction changed (absent: unchanged), and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    /// Application.
+    pub application_id: ApplicationId,
+    /// The child's full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_name: Option<String>,
+    /// The applicant's full name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_name: Option<String>,
+    /// The representative acting for the applicant (a new one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub representative: Option<Representative>,
+    /// The representative no longer acts.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub representative_removed: bool,
+    /// The district of residence, and the kindergartens there (the queue changes, the
+    /// registration time stays).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<(DistrictId, Vec<KindergartenId>)>,
+    /// Why (the document it rests on).
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// An interleave phase after a round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseChange {
@@ -532,6 +559,20 @@ pub enum Event {
         /// When it was recorded.
         at: Timestamp,
     },
+    /// Staff (or a counter, with the document) corrected an application: names, the
+    /// representative, the district of residence (with kindergartens there). The
+    /// registration time never changes.
+    ApplicationCorrected(Box<Correction>),
+    /// A priority was claimed after registration, with its proof: the claim is checked as
+    /// one made at registration is.
+    PriorityClaimed {
+        /// Application.
+        application_id: ApplicationId,
+        /// The category claimed.
+        category: Category,
+        /// When.
+        at: Timestamp,
+    },
     /// The family of an enrolled child asked to move it to other kindergartens (or changed
     /// the kindergartens asked for): it keeps its seat until admitted to one of them.
     TransferRequested {
@@ -759,7 +800,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 29] = [
+    pub const KINDS: [&'static str; 31] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -789,6 +830,8 @@ impl Event {
         "groups_rolled_over",
         "transfer_requested",
         "transfer_withdrawn",
+        "application_corrected",
+        "priority_claimed",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -824,6 +867,8 @@ impl Event {
             Self::GroupsRolledOver { .. } => "groups_rolled_over",
             Self::TransferRequested { .. } => "transfer_requested",
             Self::TransferWithdrawn { .. } => "transfer_withdrawn",
+            Self::ApplicationCorrected(_) => "application_corrected",
+            Self::PriorityClaimed { .. } => "priority_claimed",
         }
     }
 }

@@ -865,3 +865,108 @@ fn the_roll_over_moves_groups_up_and_sends_the_oldest_to_school_once_a_year() {
         "{again:?}"
     );
 }
+
+#[test]
+fn a_correction_moves_the_child_to_its_new_district_at_its_original_time() {
+    use kezek_core::command::correction::{ClaimLate, Correct};
+    let mut s = setup(Policy::kz_2013(), &[("g4", 4, 1)]);
+    s.execute(UpsertKindergarten {
+        kindergarten_id: KindergartenId::parse("K2").unwrap(),
+        name: "Aigolek".into(),
+        district: DistrictId::parse("D2").unwrap(),
+        labels: kezek_core::event::KindergartenLabels::default(),
+        groups: vec![GroupSpec {
+            group_id: GroupId::parse("g4").unwrap(),
+            age_years: 4,
+            language: Language::Kk,
+            capacity: 1,
+            enrolled: 1,
+        }],
+        academic_year: None,
+    })
+    .unwrap();
+    register(&mut s, 1, "none", t("2026-09-02T05:00:00Z"));
+    register(&mut s, 2, "none", t("2026-09-03T05:00:00Z"));
+    // A child of D2 registered later than both.
+    let mut late = request(3, "none", t("2026-09-04T05:00:00Z"));
+    late.district = "D2".into();
+    late.preferences = vec!["K2".into()];
+    s.execute(late).unwrap();
+    let a1 = ApplicationId::parse("a1").unwrap();
+    let correct = |district: Option<(&str, &str)>, name: Option<&str>| Correct {
+        application_id: a1.clone(),
+        child_name: name.map(str::to_owned),
+        applicant_name: None,
+        representative: None,
+        representative_removed: false,
+        district: district.map(|(d, k)| (d.to_owned(), vec![k.to_owned()])),
+        reason: "address certificate No 12".into(),
+        at: t("2026-09-10T05:00:00Z"),
+    };
+    // Kindergartens of another district, nothing to correct, a bad name: refused.
+    for bad in [
+        correct(Some(("D2", "K1")), None),
+        correct(None, None),
+        correct(None, Some("\u{202e}x")),
+    ] {
+        assert!(matches!(s.execute(bad), Err(CommandError::Refused(_))));
+    }
+    s.execute(correct(Some(("D2", "K2")), Some("Aruzhan Serikovna")))
+        .unwrap();
+    let (a, app) = s.application_by_id(&a1).unwrap();
+    assert_eq!(&*app.child_name, "Aruzhan Serikovna");
+    assert_eq!(s.district(app.district).unwrap().id.as_str(), "D2");
+    assert_eq!(
+        app.registered_at,
+        t("2026-09-02T05:00:00Z"),
+        "its time stays"
+    );
+    assert_eq!(
+        s.queue_number(a),
+        Some(1),
+        "first in D2: registered before a3"
+    );
+    let a2 = s
+        .application_by_id(&ApplicationId::parse("a2").unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(s.queue_number(a2), Some(1), "D1's queue moved up");
+    let a3 = s
+        .application_by_id(&ApplicationId::parse("a3").unwrap())
+        .unwrap()
+        .0;
+    assert_eq!(s.queue_number(a3), Some(2));
+
+    // A late claim: pending it does not count (kz-2013); verified, a3 moves ahead in D2.
+    let claim = |id: &str, docs: &[&str]| ClaimLate {
+        application_id: ApplicationId::parse(id).unwrap(),
+        category: "large_family".into(),
+        documents: docs.iter().map(|d| (*d).to_owned()).collect(),
+        at: t("2026-09-11T05:00:00Z"),
+    };
+    assert!(matches!(
+        s.execute(claim("a3", &["application_form"])),
+        Err(CommandError::Refused(_))
+    ));
+    s.execute(claim("a3", &["benefit_proof"])).unwrap();
+    assert_eq!(s.claimed_at(a3), Some(t("2026-09-11T05:00:00Z")));
+    assert_eq!(
+        s.queue_number(a3),
+        Some(2),
+        "a pending claim does not count"
+    );
+    assert!(
+        matches!(
+            s.execute(claim("a3", &["benefit_proof"])),
+            Err(CommandError::Refused(_))
+        ),
+        "one claim at a time"
+    );
+    verify(&mut s, 3);
+    assert_eq!(
+        s.queue_number(a3),
+        Some(1),
+        "verified: its tier, at its original time"
+    );
+    assert_eq!(s.queue_number(a), Some(2));
+}

@@ -43,6 +43,10 @@ pub struct CaseFile {
     /// The kindergartens of the district a transfer may ask for (id, name), when the child
     /// is enrolled: every one but its own.
     pub transfer_choices: Vec<(String, String)>,
+    /// The categories a late claim may name (with the `claim` action).
+    pub categories: Vec<String>,
+    /// The districts a correction may move the application to (with `correct_district`).
+    pub districts: Vec<String>,
 }
 
 /// A transfer request as the case file shows it.
@@ -112,6 +116,8 @@ impl App {
                 };
                 let (transfer, transfer_choices, more) = transfer_of(state, a, ask_for_transfer);
                 actions.extend(more);
+                let (more, categories, districts) = desk_of(state, a, caller.role);
+                actions.extend(more);
                 Some(CaseFile {
                     status: status_of(state, a, now)?,
                     child_name: app.child_name.to_string(),
@@ -134,6 +140,8 @@ impl App {
                     actions,
                     transfer,
                     transfer_choices,
+                    categories,
+                    districts,
                 })
             })
             .await?;
@@ -194,4 +202,43 @@ fn transfer_of(
         actions.push("withdraw_transfer");
     }
     (transfer, choices, actions)
+}
+
+/// What a clerk or staff may do at the desk with application `a` (`correct`,
+/// `correct_district`, `claim`), the categories a late claim may name and the districts a
+/// correction may move it to.
+fn desk_of(
+    state: &kezek_core::State,
+    a: kezek_core::model::AppIx,
+    role: Role,
+) -> (Vec<&'static str>, Vec<String>, Vec<String>) {
+    let mut actions = Vec::new();
+    let Some(app) = state.application(a) else {
+        return (actions, Vec::new(), Vec::new());
+    };
+    let desk = matches!(role, Role::Staff | Role::Clerk);
+    if desk && app.status.is_active() {
+        actions.push("correct");
+    }
+    let queued = app.status == kezek_core::model::AppStatus::Queued;
+    if desk && queued {
+        actions.push("correct_district");
+    }
+    let open_claim = matches!(app.claim, ClaimStatus::Pending | ClaimStatus::Verified);
+    if desk && queued && !open_claim {
+        actions.push("claim");
+    }
+    let categories = state
+        .policy()
+        .tiers
+        .iter()
+        .flat_map(|t| &t.categories)
+        .map(ToString::to_string)
+        .collect();
+    let districts = state
+        .districts()
+        .filter(|(d, _)| *d != app.district)
+        .map(|(_, x)| x.id.to_string())
+        .collect();
+    (actions, categories, districts)
 }

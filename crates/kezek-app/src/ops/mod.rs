@@ -13,6 +13,7 @@ pub mod casefile;
 pub mod cases;
 pub mod catalog;
 pub mod certificates;
+pub mod corrections;
 pub mod dashboard;
 pub mod documents;
 pub mod email;

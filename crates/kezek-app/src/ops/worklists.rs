@@ -119,11 +119,13 @@ impl Reads<'_> {
             }
         };
         let (mut claims, mut overdue, mut matched) = (Vec::new(), 0, 0);
-        for (_, app) in state.applications() {
+        for (a, app) in state.applications() {
             if app.district != d || app.claim != wanted || !app.status.is_active() {
                 continue;
             }
-            let due_by = claim_due_by(state, app.registered_at);
+            // A claim made after registration is due from when it was made.
+            let claimed_at = state.claimed_at(a).unwrap_or(app.registered_at);
+            let due_by = claim_due_by(state, claimed_at);
             let late = wanted == ClaimStatus::Pending && due_by < now;
             overdue += usize::from(late);
             matched += 1;
@@ -132,7 +134,7 @@ impl Reads<'_> {
                     application_id: app.id.to_string(),
                     category: state.category_of(app).map(ToString::to_string),
                     status: wanted.as_str(),
-                    claimed_at: app.registered_at,
+                    claimed_at,
                     due_by,
                     overdue: late,
                 });

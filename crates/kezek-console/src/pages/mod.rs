@@ -7,6 +7,7 @@ pub mod casefile;
 pub mod cases;
 pub mod centre;
 pub mod complaints;
+pub mod correction;
 pub mod dashboard;
 pub mod edit;
 pub mod file;

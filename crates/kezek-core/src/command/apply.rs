@@ -37,6 +37,9 @@ impl State {
             Event::TransferRequested { .. } | Event::TransferWithdrawn { .. } => {
                 super::transfer::apply_event(self, event)
             }
+            Event::ApplicationCorrected(_) | Event::PriorityClaimed { .. } => {
+                super::correction::apply_event(self, seq, event)
+            }
             Event::RegistrationRefused {
                 application_id,
                 at,

@@ -13,6 +13,7 @@ mod apply;
 pub mod authority;
 pub mod bulk;
 pub mod claim;
+pub mod correction;
 pub mod district;
 pub mod import;
 pub mod kindergarten;
@@ -96,6 +97,10 @@ pub enum Command {
     RequestTransfer(transfer::RequestTransfer),
     /// Withdraw a transfer request.
     WithdrawTransfer(transfer::WithdrawTransfer),
+    /// Correct an application.
+    Correct(Box<correction::Correct>),
+    /// Claim a priority after registration.
+    ClaimLate(correction::ClaimLate),
 }
 
 macro_rules! into_command {
@@ -137,6 +142,8 @@ into_command!(
     RollOver(leave::RollOver),
     RequestTransfer(transfer::RequestTransfer),
     WithdrawTransfer(transfer::WithdrawTransfer),
+    Correct(correction::Correct),
+    ClaimLate(correction::ClaimLate),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -189,6 +196,8 @@ impl State {
             Command::RollOver(c) => c.decide(self),
             Command::RequestTransfer(c) => c.decide(self),
             Command::WithdrawTransfer(c) => c.decide(self),
+            Command::Correct(c) => c.decide(self),
+            Command::ClaimLate(c) => c.decide(self),
         }
     }
 

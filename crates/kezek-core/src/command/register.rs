@@ -7,6 +7,8 @@
 mod checks;
 
 pub(crate) use checks::{age as check_age, preferences as check_preferences};
+pub(crate) use checks::{category as check_category, district as check_district};
+pub(crate) use checks::{name as check_name, representative as check_representative};
 
 use super::refusal::Refusal;
 use super::round::check_round_id;

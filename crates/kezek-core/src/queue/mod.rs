@@ -54,11 +54,15 @@ pub enum Cause {
     PreferencesChanged,
     /// An allocation round referred children (or moved the interleave phase).
     Round,
+    /// An application was corrected: its district (and so its queue) changed.
+    Corrected,
+    /// A priority was claimed after registration (and counts while its proof is checked).
+    PriorityClaimed,
 }
 
 impl Cause {
     /// Every cause, in the order the API lists them.
-    pub const ALL: [Cause; 7] = [
+    pub const ALL: [Cause; 9] = [
         Cause::RegisteredAhead,
         Cause::LeftAhead,
         Cause::ReturnedAhead,
@@ -66,6 +70,8 @@ impl Cause {
         Cause::PriorityRevoked,
         Cause::PreferencesChanged,
         Cause::Round,
+        Cause::Corrected,
+        Cause::PriorityClaimed,
     ];
 
     /// The name used in the API.
@@ -79,6 +85,8 @@ impl Cause {
             Cause::PriorityRevoked => "priority_revoked",
             Cause::PreferencesChanged => "preferences_changed",
             Cause::Round => "round",
+            Cause::Corrected => "corrected",
+            Cause::PriorityClaimed => "priority_claimed",
         }
     }
 }

@@ -122,6 +122,8 @@ pub struct State {
     extensions: Vec<(Seq, crate::event::Extension)>,
     /// Requests to transfer an enrolled child, by application.
     transfers: std::collections::BTreeMap<AppIx, Transfer>,
+    /// When each priority claimed after registration was claimed, by application.
+    late_claims: std::collections::BTreeMap<AppIx, Timestamp>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -157,6 +159,7 @@ impl State {
             key_officials: FxHashMap::default(),
             extensions: Vec::new(),
             transfers: std::collections::BTreeMap::new(),
+            late_claims: std::collections::BTreeMap::new(),
             pending: None,
         }
     }
@@ -170,6 +173,26 @@ impl State {
     /// Every request to transfer, by application.
     pub fn transfers(&self) -> impl Iterator<Item = (AppIx, &Transfer)> {
         self.transfers.iter().map(|(a, t)| (*a, t))
+    }
+
+    /// When application `a`'s claim was made: at registration, or later
+    /// (`priority_claimed`).
+    #[must_use]
+    pub fn claimed_at(&self, a: AppIx) -> Option<Timestamp> {
+        self.late_claims
+            .get(&a)
+            .copied()
+            .or_else(|| self.application(a).map(|x| x.registered_at))
+    }
+
+    /// Notes when a late claim of `a` was made.
+    pub(crate) fn note_late_claim(&mut self, a: AppIx, at: Timestamp) {
+        self.late_claims.insert(a, at);
+    }
+
+    /// Every late claim's time, by application.
+    pub(crate) fn late_claims(&self) -> impl Iterator<Item = (AppIx, Timestamp)> + '_ {
+        self.late_claims.iter().map(|(a, t)| (*a, *t))
     }
 
     /// Puts (or changes) the request to transfer `a`'s child.

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -98,6 +98,7 @@ struct ImageRef<'a> {
     #[serde(with = "json")]
     extensions: &'a [(Seq, crate::event::Extension)],
     transfers: Vec<(AppIx, &'a super::Transfer)>,
+    late_claims: Vec<(AppIx, Timestamp)>,
 }
 
 #[derive(Serialize)]
@@ -134,6 +135,7 @@ struct Image<'a> {
     #[serde(with = "json")]
     extensions: Vec<(Seq, crate::event::Extension)>,
     transfers: Vec<(AppIx, super::Transfer)>,
+    late_claims: Vec<(AppIx, Timestamp)>,
 }
 
 #[derive(Deserialize)]
@@ -191,6 +193,7 @@ impl State {
             key_officials: self.key_bindings(),
             extensions: &self.extensions,
             transfers: self.transfers().collect(),
+            late_claims: self.late_claims().collect(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -379,18 +382,21 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.officials = image.officials;
     state.key_officials = image.key_officials.into_iter().collect();
     state.extensions = image.extensions;
-    state.transfers = transfers(image.transfers, n)?;
+    state.transfers = by_application(image.transfers, n, "a transfer")?;
+    state.late_claims = by_application(image.late_claims, n, "a late claim")?;
     Ok(state)
 }
 
-/// The transfer requests, each of an application the snapshot holds.
-fn transfers(
-    image: Vec<(AppIx, super::Transfer)>,
+/// Records kept by application (`what`: transfer requests, late claims), each of an
+/// application the snapshot holds.
+fn by_application<T>(
+    image: Vec<(AppIx, T)>,
     n: usize,
-) -> Result<std::collections::BTreeMap<AppIx, super::Transfer>, SnapshotError> {
+    what: &str,
+) -> Result<std::collections::BTreeMap<AppIx, T>, SnapshotError> {
     if let Some((a, _)) = image.iter().find(|(a, _)| a.slot() >= n) {
         return Err(inconsistent(format!(
-            "a transfer of application {a:?} it does not hold"
+            "{what} of application {a:?} it does not hold"
         )));
     }
     Ok(image.into_iter().collect())

@@ -10,6 +10,7 @@ pub(crate) use probes::{probe, run_probes};
 use jiff::{Span, Timestamp};
 use kezek_core::command::admission::{Enroll, NoShow};
 use kezek_core::command::claim::DecideClaim;
+use kezek_core::command::correction::{ClaimLate, Correct};
 use kezek_core::command::import::Import;
 use kezek_core::command::kindergarten::UpsertKindergarten;
 use kezek_core::command::lapse::LapseOverdue;
@@ -60,6 +61,10 @@ pub(crate) enum Op {
     Transfer(u16, Vec<u8>),
     /// A transfer request is withdrawn.
     Untransfer(u16),
+    /// A priority claimed after registration (category by index).
+    ClaimLate(u16, u8),
+    /// The child's name corrected.
+    Rename(u16),
 }
 
 fn prefs() -> impl Strategy<Value = Vec<u8>> {
@@ -102,6 +107,8 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => (0..KGS).prop_map(Op::RollOver),
         2 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Transfer(a, p)),
         1 => any::<u16>().prop_map(Op::Untransfer),
+        1 => (any::<u16>(), 1u8..4).prop_map(|(a, c)| Op::ClaimLate(a, c)),
+        1 => any::<u16>().prop_map(Op::Rename),
     ]
 }
 
@@ -370,6 +377,30 @@ impl World {
                     self.run(RequestTransfer {
                         application_id,
                         preferences: p.iter().map(|k| kg(*k).to_string()).collect(),
+                        at,
+                    });
+                }
+            }
+            Op::ClaimLate(n, cat) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(ClaimLate {
+                        application_id,
+                        category: self.categories()[usize::from(cat) % 4].to_owned(),
+                        documents: vec!["benefit_proof".into()],
+                        at,
+                    });
+                }
+            }
+            Op::Rename(n) => {
+                if let Some(application_id) = self.app(n) {
+                    self.run(Correct {
+                        application_id,
+                        child_name: Some(format!("Child {n}")),
+                        applicant_name: None,
+                        representative: None,
+                        representative_removed: false,
+                        district: None,
+                        reason: "birth certificate".into(),
                         at,
                     });
                 }

@@ -7,8 +7,8 @@ use crate::extract::{Bearer, Query, Retry, Write};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use kezek_app::access::{Filer, Portal, PortalOrStaff};
-use kezek_app::forms::{PreferencesForm, RegisterForm, TransferForm};
+use kezek_app::access::{Desk, Filer, Portal, PortalOrStaff};
+use kezek_app::forms::{ClaimForm, CorrectionForm, PreferencesForm, RegisterForm, TransferForm};
 use kezek_app::problem::Problem;
 use kezek_app::views::{
     ApplicationList, ApplicationView, ForecastView, PositionView, ReferralAnswer,
@@ -30,6 +30,44 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(decline))
         .routes(routes!(transfer, withdraw_transfer))
         .routes(routes!(forecast))
+        .routes(routes!(corrections))
+        .routes(routes!(claims))
+}
+
+#[utoipa::path(post, path = "/v1/applications/{id}/corrections", tag = "staff", summary = "Correct names, the representative or the district, with the document; the registration time stays",
+    params(("id" = String, Path, description = "application id")), request_body = CorrectionForm,
+    responses((status = 200, description = "the application", body = ApplicationView),
+        (status = 422, description = "nothing to correct, a bad name, district, kindergartens or reason", body = Problem),
+        (status = 409, description = "not active, or a district change of a child not queued", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn corrections(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<Desk>,
+    Path(id): Path<String>,
+    w: Write<CorrectionForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.correct(&auth, w.idempotency, &id, w.body).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/applications/{id}/claims", tag = "portal", summary = "Claim a priority after registration, with its proof",
+    params(("id" = String, Path, description = "application id")), request_body = ClaimForm,
+    responses((status = 200, description = "the application, its claim pending", body = ApplicationView),
+        (status = 422, description = "an unknown category, or no benefit proof", body = Problem),
+        (status = 409, description = "not queued, or a claim pending or verified", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn claims(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<Filer>,
+    Path(id): Path<String>,
+    w: Write<ClaimForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.claim_late(&auth, w.idempotency, &id, w.body).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/applications/{id}/forecast", tag = "portal", summary = "When a seat may come: a range per kindergarten listed, and the model it comes from",

@@ -25,7 +25,7 @@ const MAX_DOCUMENTS: usize = 10;
 
 /// A name: 1 to 200 printable characters once trimmed, at least one of them a letter,
 /// nothing invisible (zero-width, direction overrides).
-pub(super) fn name(field: &str, name: &str, grounds: &mut Vec<Ground>) {
+pub(crate) fn name(field: &str, name: &str, grounds: &mut Vec<Ground>) {
     let t = name.trim();
     if t.is_empty() || t.chars().count() > MAX_NAME || !is_person_name(t) {
         grounds.push(ground(
@@ -146,7 +146,7 @@ pub(crate) fn age(state: &State, birth: Date, at: Timestamp, grounds: &mut Vec<G
 }
 
 /// A representative: an IIN and a power-of-attorney number.
-pub(super) fn representative(
+pub(crate) fn representative(
     (raw_iin, poa): (&str, &str),
     grounds: &mut Vec<Ground>,
 ) -> Option<Representative> {
@@ -169,7 +169,7 @@ pub(super) fn representative(
 /// channel (by default the application form, the applicant's id and the proof of address),
 /// the benefit proof when a category is claimed, and the birth certificate of a child born
 /// before the electronic registry.
-pub(super) fn documents(
+pub(crate) fn documents(
     state: &State,
     raw: &[String],
     (claim, birth): (bool, Option<Date>),
@@ -279,7 +279,7 @@ pub(crate) fn preferences<S: AsRef<str>>(
 }
 
 /// The district, by id.
-pub(super) fn district(
+pub(crate) fn district(
     state: &State,
     raw: &str,
     grounds: &mut Vec<Ground>,
@@ -324,7 +324,7 @@ pub(super) fn channel(raw: &str, grounds: &mut Vec<Ground>) -> Option<Channel> {
 }
 
 /// The claimed category: `None` or `"none"` for no claim; else a category of the policy.
-pub(super) fn category(
+pub(crate) fn category(
     state: &State,
     raw: Option<&str>,
     grounds: &mut Vec<Ground>,

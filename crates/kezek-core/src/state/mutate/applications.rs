@@ -241,6 +241,59 @@ impl State {
         Ok(())
     }
 
+    /// Applies a correction: names, the representative, the district with its kindergartens
+    /// (the child changes queue at its original time: `stamp`).
+    pub(crate) fn correct(
+        &mut self,
+        a: AppIx,
+        c: &crate::event::Correction,
+        district: Option<(crate::model::DistrictIx, Preferences)>,
+        stamp: Stamp,
+    ) -> Result<(), Mismatch> {
+        let app = self.app_mut(a)?;
+        if let Some(name) = &c.child_name {
+            app.child_name = name.as_str().into();
+        }
+        if let Some(applicant) = app.applicant.as_mut() {
+            if let Some(name) = &c.applicant_name {
+                applicant.name = name.as_str().into();
+            }
+            if c.representative_removed {
+                applicant.representative = None;
+            }
+            if let Some(r) = &c.representative {
+                applicant.representative = Some(r.clone());
+            }
+        }
+        if let Some((d, preferences)) = district {
+            self.requeued(a, stamp, |app| {
+                app.district = d;
+                app.preferences = preferences;
+            })?;
+        }
+        Ok(())
+    }
+
+    /// A priority claimed after registration: pending, and the tier it gives while pending
+    /// (`stamp`: the queue sees the change); the claim's time kept for the worklist.
+    pub(crate) fn claim_late(
+        &mut self,
+        a: AppIx,
+        category: &crate::model::Category,
+        at: jiff::Timestamp,
+        stamp: Stamp,
+    ) -> Result<(), Mismatch> {
+        let c = self.category_ix(category)?;
+        let tier = self.tier_for(Some(category), ClaimStatus::Pending);
+        self.requeued(a, stamp, |app| {
+            app.category = Some(c);
+            app.claim = ClaimStatus::Pending;
+            app.tier = tier;
+        })?;
+        self.note_late_claim(a, at);
+        Ok(())
+    }
+
     /// Replaces the kindergarten preferences; the registration time stays.
     pub(crate) fn set_preferences(
         &mut self,
