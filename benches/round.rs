@@ -80,6 +80,7 @@ fn bench(c: &mut Criterion) {
                     referrals: Vec::new(),
                     phases: Vec::new(),
                     free_seats_left: 0,
+                    exchanges: Vec::new(),
                 };
                 referrals += replan(&state, &record).unwrap().referrals.len();
             }

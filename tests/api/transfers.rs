@@ -285,3 +285,179 @@ async fn a_declined_transfer_ends_the_request_and_the_child_stays() {
     let k1 = get(&app, "/v1/kindergartens/K1", KG).await;
     assert_eq!(group(&k1, "g4")["free"], 1, "the seat went back: {k1}");
 }
+
+/// Two children at two kindergartens, each asking for the other's: no free seat, so the round
+/// offers an exchange.
+async fn two_who_would_swap(app: &TestApp) -> (String, String, String) {
+    app.kindergarten("K1", "D1", 1).await;
+    app.kindergarten("K2", "D1", 1).await;
+    let mut ids = Vec::new();
+    for (n, k, token) in [(1, "K1", KG), (2, "K2", KG2)] {
+        let a = register(app, n, &[k]).await;
+        let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
+        act(app, &r, "confirm", PORTAL).await;
+        act(app, &r, "enroll", token).await;
+        ids.push(a["application_id"].as_str().unwrap().to_owned());
+    }
+    for (id, other) in [(&ids[0], "K2"), (&ids[1], "K1")] {
+        let (s, v) = app
+            .call(
+                "POST",
+                &format!("/v1/applications/{id}/transfer"),
+                Some(PORTAL),
+                Some(json!({"preferences": [other]})),
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    let r = round(app).await;
+    assert_eq!(r["referrals"], json!([]), "no free seat: {r}");
+    let x = &r["exchanges"][0];
+    let exchange = x["exchange_id"].as_str().expect("an exchange").to_owned();
+    (ids[0].clone(), ids[1].clone(), exchange)
+}
+
+async fn confirm_exchange(app: &TestApp, exchange: &str, id: &str) -> (u16, Value) {
+    app.call(
+        "POST",
+        &format!("/v1/exchanges/{exchange}/confirm"),
+        Some(PORTAL),
+        Some(json!({"application_id": id})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_families_swap_places_when_both_confirm() {
+    let (app, _store) = spawn_app().await;
+    let (id1, id2, exchange) = two_who_would_swap(&app).await;
+    let a1 = get(&app, &format!("/v1/applications/{id1}"), PORTAL).await;
+    let x = &a1["exchange"];
+    assert_eq!(
+        (
+            &x["exchange_id"],
+            &x["kindergarten_id"],
+            &x["partners"],
+            &x["confirmed"]
+        ),
+        (
+            &json!(exchange),
+            &json!("K2"),
+            &json!(["K2"]),
+            &json!(false)
+        ),
+        "{a1}"
+    );
+    assert!(
+        x.get("application_id").is_none(),
+        "partners' children are not named"
+    );
+    let notes = get(&app, "/v1/notifications?limit=1000", PORTAL).await;
+    let offered = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["kind"] == "exchange_offered")
+        .count();
+    assert_eq!(offered, 2, "{notes}");
+
+    // While it is open, the request stays and the child stays.
+    let (s, v) = app
+        .call(
+            "DELETE",
+            &format!("/v1/applications/{id1}/transfer"),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (409, Some("exchange_open")), "{v}");
+    let a3 = register(&app, 3, &["K1"]).await;
+    let (s, v) = confirm_exchange(&app, &exchange, a3["application_id"].as_str().unwrap()).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("not_in_exchange")),
+        "{v}"
+    );
+
+    let (s, v) = confirm_exchange(&app, &exchange, &id1).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["exchange"]["confirmed"], true, "{v}");
+    let (s, v) = confirm_exchange(&app, &exchange, &id1).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("already_confirmed")),
+        "{v}"
+    );
+    let seats_before = (
+        get(&app, "/v1/kindergartens/K1", KG).await["groups"].clone(),
+        get(&app, "/v1/kindergartens/K2", KG2).await["groups"].clone(),
+    );
+
+    // The second family confirms: both children move, admitted; no seat changed hands
+    // otherwise and the queued child is where it was.
+    let (s, v) = confirm_exchange(&app, &exchange, &id2).await;
+    assert_eq!(s, 200, "{v}");
+    for (id, k) in [(&id1, "K2"), (&id2, "K1")] {
+        let a = get(&app, &format!("/v1/applications/{id}"), PORTAL).await;
+        assert_eq!(
+            (
+                &a["status"],
+                &a["referral"]["kindergarten_id"],
+                a.get("transfer"),
+                a.get("exchange")
+            ),
+            (&json!("enrolled"), &json!(k), None, None),
+            "{a}"
+        );
+    }
+    let seats_after = (
+        get(&app, "/v1/kindergartens/K1", KG).await["groups"].clone(),
+        get(&app, "/v1/kindergartens/K2", KG2).await["groups"].clone(),
+    );
+    assert_eq!(seats_after, seats_before, "no seat freed or taken");
+    let kids = get(&app, "/v1/kindergartens/K1/referrals?status=enrolled", KG).await;
+    assert_eq!(kids["referrals"][0]["application_id"], json!(id2), "{kids}");
+    let a3 = get(
+        &app,
+        &format!(
+            "/v1/applications/{}",
+            a3["application_id"].as_str().unwrap()
+        ),
+        PORTAL,
+    )
+    .await;
+    assert_eq!(a3["queue_number"], 1, "{a3}");
+    let journal = get(&app, "/v1/journal?limit=1000", AUDITOR).await;
+    assert!(journal["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["kind"] == "exchange_done"));
+}
+
+#[tokio::test]
+async fn an_exchange_not_confirmed_in_time_lapses_and_nothing_happens() {
+    let (app, _store) = spawn_app().await;
+    let (id1, _id2, exchange) = two_who_would_swap(&app).await;
+    confirm_exchange(&app, &exchange, &id1).await;
+    app.pass_days(7).await;
+    let a1 = get(&app, &format!("/v1/applications/{id1}"), PORTAL).await;
+    assert_eq!(
+        (
+            a1.get("exchange"),
+            &a1["referral"]["kindergarten_id"],
+            &a1["transfer"]["preferences"]
+        ),
+        (None, &json!("K1"), &json!(["K2"])),
+        "the child stays, the request waits on: {a1}"
+    );
+    let (s, v) = confirm_exchange(&app, &exchange, &id1).await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (409, Some("exchange_closed")),
+        "{v}"
+    );
+    // The next round offers it again.
+    let r = round(&app).await;
+    assert_eq!(r["exchanges"].as_array().map(Vec::len), Some(1), "{r}");
+}

@@ -143,3 +143,85 @@ async fn a_clerk_corrects_a_name_and_files_a_late_claim_at_the_desk() {
     b.shot("late-claim-ru-desk").await;
     b.stop().await;
 }
+
+/// Two families at two kindergartens each want the other's: the round offers an exchange;
+/// at the desk, staff see it on the application's page and record one family's confirmation.
+#[tokio::test]
+async fn staff_record_a_familys_confirmation_of_an_exchange() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    app.kindergarten("K2", "D1", 1).await;
+    let mut ids = Vec::new();
+    for (n, k, token) in [(1u16, "K1", KG), (2, "K2", crate::harness::KG2)] {
+        let mut body = crate::harness::application(n, None);
+        body["preferences"] = serde_json::json!([k]);
+        let (_, a) = app
+            .call("POST", "/v1/applications", Some(PORTAL), Some(body))
+            .await;
+        let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
+        for (what, who) in [("confirm", PORTAL), ("enroll", token)] {
+            let (s, v) = app
+                .call(
+                    "POST",
+                    &format!("/v1/referrals/{r}/{what}"),
+                    Some(who),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{v}");
+        }
+        ids.push(a["application_id"].as_str().unwrap().to_owned());
+    }
+    for (id, other) in [(&ids[0], "K2"), (&ids[1], "K1")] {
+        app.call(
+            "POST",
+            &format!("/v1/applications/{id}/transfer"),
+            Some(PORTAL),
+            Some(serde_json::json!({"preferences": [other]})),
+        )
+        .await;
+    }
+    let (s, r) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(&b, &base, STAFF, "ru", "/console/districts/D1").await;
+    b.client
+        .goto(&format!("{base}/console/applications/{}", ids[0]))
+        .await
+        .unwrap();
+    let card = b.text("[data-testid='exchange']").await;
+    assert!(
+        card.contains("K2") && card.contains("Ждём подтверждения"),
+        "{card}"
+    );
+    scroll_to(&b, "[data-testid='exchange']").await;
+    b.shot("exchange-ru-desk").await;
+    b.click("[data-testid='exchange'] button").await;
+    b.wait_path("/exchange/confirm").await;
+    b.click("form input[name='sure'] ~ p button.danger").await;
+    b.wait_path(&format!("/console/applications/{}", ids[0]))
+        .await;
+    let card = b.text("[data-testid='exchange']").await;
+    assert!(card.contains("Семья подтвердила"), "{card}");
+    let (_, a) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{}", ids[0]),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(a["exchange"]["confirmed"], true, "{a}");
+    b.stop().await;
+}

@@ -217,6 +217,14 @@ pub struct ClaimForm {
     pub documents: Vec<String>,
 }
 
+/// A family's confirmation of an exchange.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExchangeForm {
+    /// The family's application (one of the exchange's).
+    pub application_id: String,
+}
+
 /// The kindergartens an enrolled child should move to.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -134,6 +134,10 @@ fn life_routes() -> Router<Arc<Console>> {
             post(pages::transfer::withdraw),
         )
         .route(
+            "/console/applications/{number}/exchange/confirm",
+            post(pages::transfer::confirm_exchange),
+        )
+        .route(
             "/console/applications/{number}/corrections",
             post(pages::correction::correct),
         )

@@ -226,6 +226,35 @@ pub struct RoundRecord {
     pub phases: Vec<PhaseChange>,
     /// Free seats left in the district's groups after the round.
     pub free_seats_left: u64,
+    /// Exchanges offered: the cycles the top trading cycles found among the transfer
+    /// requests that got no free seat (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<ExchangeOffer>,
+}
+
+/// An exchange a round offered: every family in it confirms by `expires_at`, or nothing
+/// happens.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeOffer {
+    /// Its id: the referral id its first member gets once it is done.
+    pub exchange_id: ReferralId,
+    /// The moves, one per child, in the cycle's order from its earliest request.
+    pub moves: Vec<ExchangeMove>,
+    /// Every family confirms before this instant.
+    pub expires_at: Timestamp,
+}
+
+/// One child's move in an exchange.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExchangeMove {
+    /// The child's application.
+    pub application_id: ApplicationId,
+    /// The referral the child gets once the exchange is done (admitted at once).
+    pub referral_id: ReferralId,
+    /// Where it is: kindergarten and group.
+    pub from: (KindergartenId, GroupId),
+    /// Where it goes (the next child's seat).
+    pub to: (KindergartenId, GroupId),
 }
 
 /// A named official of an organisation (`official_named`): who acts for it, and whether it
@@ -583,6 +612,29 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+    /// A family in an exchange confirmed it.
+    ExchangeConfirmed {
+        /// The exchange.
+        exchange_id: ReferralId,
+        /// The family's application.
+        application_id: ApplicationId,
+        /// When.
+        at: Timestamp,
+    },
+    /// Every family confirmed: each child moved to the next one's seat, admitted there.
+    ExchangeDone {
+        /// The exchange.
+        exchange_id: ReferralId,
+        /// When.
+        at: Timestamp,
+    },
+    /// Not every family confirmed in time: nothing happened, the requests wait on.
+    ExchangeLapsed {
+        /// The exchange.
+        exchange_id: ReferralId,
+        /// When.
+        at: Timestamp,
+    },
     /// The request to transfer was withdrawn by the family.
     TransferWithdrawn {
         /// The child's application.
@@ -800,7 +852,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 31] = [
+    pub const KINDS: [&'static str; 34] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -832,6 +884,9 @@ impl Event {
         "transfer_withdrawn",
         "application_corrected",
         "priority_claimed",
+        "exchange_confirmed",
+        "exchange_done",
+        "exchange_lapsed",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -869,6 +924,9 @@ impl Event {
             Self::TransferWithdrawn { .. } => "transfer_withdrawn",
             Self::ApplicationCorrected(_) => "application_corrected",
             Self::PriorityClaimed { .. } => "priority_claimed",
+            Self::ExchangeConfirmed { .. } => "exchange_confirmed",
+            Self::ExchangeDone { .. } => "exchange_done",
+            Self::ExchangeLapsed { .. } => "exchange_lapsed",
         }
     }
 }

@@ -389,6 +389,33 @@ proptest! {
         run_scenario(Policy::kz_2020(), ops);
     }
 
+    /// Children seated in full groups who ask to move: no free seat, so the round offers
+    /// exchanges, exactly the textbook top trading cycles of the requests; families confirm
+    /// (or not) and the seats never change hands otherwise.
+    #[test]
+    fn exchanges_are_the_top_trading_cycles(
+        asks in proptest::collection::vec((0usize..12, proptest::sample::subsequence(vec![0u8, 1, 2, 3], 1..=3).prop_shuffle()), 1..14),
+        ops in proptest::collection::vec(world::transfer_op(), 0..60),
+    ) {
+        let mut w = World::seated(Policy::kz_2013(), 3);
+        for (i, prefs) in asks {
+            w.ask_transfer(i, &prefs);
+        }
+        w.step(Op::Round);
+        check_seats(&w.state);
+        for op in ops {
+            w.step(op);
+            check_queue(&w.state);
+            check_seats(&w.state);
+        }
+        let mut replayed = State::new(w.policy.clone());
+        for (seq, e) in &w.events {
+            replayed.apply(*seq, e).unwrap();
+        }
+        prop_assert_eq!(snapshot(&replayed), snapshot(&w.state));
+        check_snapshots(&w);
+    }
+
     /// Children admitted who ask to move: every round still equals the model (queued
     /// children first, then the transfers in the policy's order), and no transfer takes a
     /// seat a queued child could use; under both orders of the requests.

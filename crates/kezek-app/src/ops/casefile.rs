@@ -58,6 +58,9 @@ pub struct TransferLine {
     pub requested_at: jiff::Timestamp,
     /// The referral a round issued for it: its id, kindergarten id and status.
     pub referral: Option<(String, String, &'static str)>,
+    /// The exchange offered, while open: its id, the kindergarten the child would move to,
+    /// the partners' kindergartens, the deadline, and whether this family confirmed.
+    pub exchange: Option<(String, String, Vec<String>, jiff::Timestamp, bool)>,
 }
 
 impl App {
@@ -179,9 +182,20 @@ fn transfer_of(
                 r.status.as_str(),
             ))
         }),
+        exchange: crate::views::exchange(state, a).map(|x| {
+            (
+                x.exchange_id.to_string(),
+                x.kindergarten_id.to_string(),
+                x.partners.iter().map(ToString::to_string).collect(),
+                x.confirm_by,
+                x.confirmed,
+            )
+        }),
     });
     let current = kezek_core::command::leave::place(state, a).map(|(k, _, _)| k);
-    let open = transfer.as_ref().is_some_and(|t| t.referral.is_some());
+    let open = transfer
+        .as_ref()
+        .is_some_and(|t| t.referral.is_some() || t.exchange.is_some());
     let district = state
         .application(a)
         .and_then(|x| state.district(x.district));
@@ -200,6 +214,13 @@ fn transfer_of(
     }
     if ask && transfer.is_some() && !open {
         actions.push("withdraw_transfer");
+    }
+    let unconfirmed = transfer
+        .as_ref()
+        .and_then(|t| t.exchange.as_ref())
+        .is_some_and(|x| !x.4);
+    if ask && unconfirmed {
+        actions.push("confirm_exchange");
     }
     (transfer, choices, actions)
 }

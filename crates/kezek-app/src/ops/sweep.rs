@@ -27,7 +27,8 @@ impl App {
         let now = self.now();
         let (lapse, remind) = self.peek(|s| {
             (
-                s.next_deadline().is_some_and(|d| d <= now),
+                s.next_deadline().is_some_and(|d| d <= now)
+                    || s.next_exchange_deadline().is_some_and(|d| d <= now),
                 s.next_reminder().is_some_and(|r| r <= now),
             )
         })?;
@@ -58,9 +59,15 @@ impl App {
     fn until_next_deadline(&self) -> Duration {
         let now = self.now();
         let next = self
-            .peek(|s| match (s.next_deadline(), s.next_reminder()) {
-                (Some(d), Some(r)) => Some(d.min(r)),
-                (d, r) => d.or(r),
+            .peek(|s| {
+                [
+                    s.next_deadline(),
+                    s.next_reminder(),
+                    s.next_exchange_deadline(),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
             })
             .ok()
             .flatten();

@@ -6,7 +6,7 @@
 use crate::access::{district_of_application, Auth, Filer};
 use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
-use crate::forms::TransferForm;
+use crate::forms::{ExchangeForm, TransferForm};
 use crate::views;
 use crate::App;
 use kezek_core::command::transfer::{RequestTransfer, WithdrawTransfer};
@@ -69,6 +69,45 @@ impl App {
             move |state, at| {
                 in_scope(state, &caller, &application_id)?;
                 Ok(WithdrawTransfer { application_id, at }.into())
+            },
+            move |state, _, now| answer(state, &answer_id, now),
+        )
+        .await
+    }
+}
+
+impl App {
+    /// A family confirms the exchange its child is offered (200 with the application); the
+    /// last family's confirmation moves every child in it.
+    ///
+    /// # Errors
+    /// Unknown exchange or application, out of scope, an exchange done, lapsed or past its
+    /// time, an application not in it or that confirmed already, or the service unavailable.
+    pub async fn confirm_exchange(
+        self: &Arc<Self>,
+        auth: &Auth<Filer>,
+        idem: Option<Idempotency>,
+        id: &str,
+        form: ExchangeForm,
+    ) -> Result<Written, AppError> {
+        let exchange_id = kezek_core::model::ReferralId::parse(id)
+            .map_err(|_| AppError::not_found("exchange", id))?;
+        let application_id = ApplicationId::parse(&form.application_id)
+            .map_err(|_| AppError::not_found("application", &form.application_id))?;
+        let caller = auth.caller().clone();
+        let answer_id = application_id.clone();
+        self.sweep().await?;
+        self.write(
+            auth.caller(),
+            idem,
+            move |state, at| {
+                in_scope(state, &caller, &application_id)?;
+                Ok(kezek_core::command::exchange::ConfirmExchange {
+                    exchange_id,
+                    application_id,
+                    at,
+                }
+                .into())
             },
             move |state, _, now| answer(state, &answer_id, now),
         )

@@ -100,6 +100,12 @@ pub fn notifications_of<'e>(
                         }),
                     ));
                 }
+                out.extend(
+                    round
+                        .exchanges
+                        .iter()
+                        .flat_map(|x| exchange_offered(x, round.ran_at)),
+                );
             }
             Event::ReferralLapsed { .. }
             | Event::ReferralReminded { .. }
@@ -124,6 +130,9 @@ pub fn notifications_of<'e>(
                 json!({"academic_year": academic_year}),
             )),
             Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => out.extend(leavings(event)),
+            Event::ExchangeDone { .. } | Event::ExchangeLapsed { .. } => {
+                out.extend(exchange_ended(state, event));
+            }
             _ => {}
         }
     }
@@ -314,4 +323,56 @@ fn leavings(event: &Event) -> Vec<NewNotification> {
             .collect(),
         _ => Vec::new(),
     }
+}
+
+/// What each family in an offered exchange is told: where its child would go, from which
+/// kindergartens the others come, and by when every family confirms.
+fn exchange_offered(x: &kezek_core::event::ExchangeOffer, at: Timestamp) -> Vec<NewNotification> {
+    x.moves
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let partners: Vec<&str> = x
+                .moves
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, o)| o.from.0.as_str())
+                .collect();
+            note(
+                "exchange_offered",
+                m.application_id.as_str(),
+                None,
+                at,
+                json!({"exchange_id": x.exchange_id, "kindergarten_id": m.to.0, "group_id": m.to.1,
+                       "partners": partners, "confirm_by": x.expires_at.to_string()}),
+            )
+        })
+        .collect()
+}
+
+/// What each family in an exchange is told when it is done (the child moved, admitted
+/// there) or lapsed (nothing happened).
+fn exchange_ended(state: &State, event: &Event) -> Vec<NewNotification> {
+    let (id, at, kind) = match event {
+        Event::ExchangeDone { exchange_id, at } => (exchange_id, *at, "exchange_done"),
+        Event::ExchangeLapsed { exchange_id, at } => (exchange_id, *at, "exchange_lapsed"),
+        _ => return Vec::new(),
+    };
+    let Some((_, x)) = state.exchange(id) else {
+        return Vec::new();
+    };
+    x.offer
+        .moves
+        .iter()
+        .map(|m| {
+            note(
+                kind,
+                m.application_id.as_str(),
+                None,
+                at,
+                json!({"exchange_id": id, "kindergarten_id": m.to.0, "group_id": m.to.1}),
+            )
+        })
+        .collect()
 }

@@ -239,6 +239,55 @@ pub struct ApplicationView<'a> {
     /// there is none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub transfer: Option<TransferView<'a>>,
+    /// The exchange the child is offered, while open (absent otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exchange: Option<ExchangeView<'a>>,
+}
+
+/// An exchange offered to the family: where the child would go and the kindergartens of its
+/// partners (never who they are).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ExchangeView<'a> {
+    /// Its id (`POST /v1/exchanges/{id}/confirm`).
+    #[schema(value_type = String)]
+    pub exchange_id: &'a kezek_core::model::ReferralId,
+    /// The kindergarten the child would move to.
+    #[schema(value_type = String)]
+    pub kindergarten_id: &'a KindergartenId,
+    /// Its group there.
+    #[schema(value_type = String)]
+    pub group_id: &'a GroupId,
+    /// The kindergartens the other children in it come from.
+    #[schema(value_type = Vec<String>)]
+    pub partners: Vec<&'a KindergartenId>,
+    /// Every family confirms before this instant, or nothing happens.
+    #[schema(value_type = String, format = DateTime)]
+    pub confirm_by: Timestamp,
+    /// Whether this family confirmed.
+    pub confirmed: bool,
+}
+
+/// The open exchange of application `a`, if any.
+#[must_use]
+pub fn exchange(state: &State, a: AppIx) -> Option<ExchangeView<'_>> {
+    let x = state.open_exchange_of(a)?;
+    let me = x.members.iter().position(|m| *m == a)?;
+    let mv = x.offer.moves.get(me)?;
+    Some(ExchangeView {
+        exchange_id: &x.offer.exchange_id,
+        kindergarten_id: &mv.to.0,
+        group_id: &mv.to.1,
+        partners: x
+            .offer
+            .moves
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != me)
+            .map(|(_, m)| &m.from.0)
+            .collect(),
+        confirm_by: x.offer.expires_at,
+        confirmed: x.confirmed.get(me).copied().unwrap_or(false),
+    })
 }
 
 /// A request to transfer an enrolled child: it keeps its seat until admitted to one of the
@@ -323,6 +372,7 @@ pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<Applicatio
         status: app.status.as_str(),
         tier: tier_name(state, app.tier),
         transfer: transfer(state, a),
+        exchange: exchange(state, a),
     })
 }
 

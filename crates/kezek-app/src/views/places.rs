@@ -150,6 +150,11 @@ pub struct RoundView<'a> {
     /// Its id.
     #[schema(value_type = String)]
     pub round_id: &'a RoundId,
+    /// The exchanges it offered (`exchange_id`, `moves` from and to, `expires_at`); absent
+    /// when none.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<Object>)]
+    pub exchanges: &'a [kezek_core::event::ExchangeOffer],
 }
 
 /// A round.
@@ -163,6 +168,7 @@ pub fn round<'a>(state: &State, r: &'a RoundRecord) -> RoundView<'a> {
         ran_at: r.ran_at,
         referrals: r.referrals.iter().map(IssuedView::from).collect(),
         round_id: &r.round_id,
+        exchanges: &r.exchanges,
     }
 }
 

@@ -9,7 +9,7 @@ use crate::{see_other, Console};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::Form;
-use kezek_app::access::Filer;
+use kezek_app::access::{Auth, Filer, QueueReaders};
 use kezek_app::ops::casefile::CaseFile;
 use kezek_print::words::{code, t, Lang};
 use maud::{html as markup, Markup};
@@ -36,6 +36,23 @@ pub(crate) fn section(lang: Lang, s: &Signed, f: &CaseFile, offset: jiff::tz::Of
                     dd { (tr.requested_at.to_zoned(jiff::tz::TimeZone::fixed(offset)).strftime("%d.%m.%Y %H:%M")) }
                     @if let Some((r, k, status)) = &tr.referral {
                         dt { (t("referral", lang)) } dd { (r) " · " (k) " — " (code(status, lang)) }
+                    }
+                }
+                @if let Some((x, to, partners, by, confirmed)) = &tr.exchange {
+                    div class="card" data-testid="exchange" {
+                        h3 { (t("exchange", lang)) " " (x) }
+                        dl {
+                            dt { (t("exchange_to", lang)) } dd { (to) }
+                            dt { (t("exchange_partners", lang)) } dd { (partners.join(", ")) }
+                            dt { (t("deadline", lang)) } dd { (kezek_print::words::deadline(*by, offset, lang)) }
+                            dt { (t("status", lang)) } dd { (t(if *confirmed { "exchange_confirmed" } else { "exchange_waiting" }, lang)) }
+                        }
+                        @if f.actions.contains(&"confirm_exchange") {
+                            form method="post" action=(format!("/console/applications/{id}/exchange/confirm")) {
+                                input type="hidden" name="csrf" value=(s.csrf);
+                                button type="submit" { (t("confirm_exchange", lang)) }
+                            }
+                        }
                     }
                 }
                 @if f.actions.contains(&"withdraw_transfer") {
@@ -149,6 +166,64 @@ pub async fn withdraw(
         return page;
     }
     let result = console.app.withdraw_transfer(&auth, None, &number).await;
+    written(&ctx, result, |_| {
+        see_other(&ctx, &format!("/console/applications/{number}"))
+    })
+}
+
+/// `POST /console/applications/{number}/exchange/confirm`: the family, at the desk,
+/// confirms the exchange its child is offered (asked first).
+pub async fn confirm_exchange(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    Path(number): Path<String>,
+    Form(f): Form<Fields>,
+) -> Response {
+    let auth = match posted::<Filer>(&console, &ctx, &f.csrf) {
+        Ok(a) => a,
+        Err(page) => return *page,
+    };
+    let lang = ctx.lang;
+    if let Some(page) = ask_first(
+        &ctx,
+        &f.sure,
+        (
+            &format!("/console/applications/{number}/exchange/confirm"),
+            &format!("/console/applications/{number}"),
+        ),
+        (
+            t("sure_confirm_exchange", lang),
+            t("yes_confirm_exchange", lang),
+        ),
+        &[("csrf", f.csrf.as_str())],
+    ) {
+        return page;
+    }
+    // The exchange the application is in, read as the application's page shows it.
+    let exchange = match Auth::<QueueReaders>::check(auth.caller().clone()) {
+        Ok(reader) => console
+            .app
+            .case_file(&reader, &number)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|file| file.transfer.and_then(|t| t.exchange).map(|x| x.0)),
+        Err(_) => None,
+    };
+    let Some(exchange) = exchange else {
+        return written(
+            &ctx,
+            Err(kezek_app::AppError::not_found("exchange", &number)),
+            |_| see_other(&ctx, "/console"),
+        );
+    };
+    let form = kezek_app::forms::ExchangeForm {
+        application_id: number.clone(),
+    };
+    let result = console
+        .app
+        .confirm_exchange(&auth, None, &exchange, form)
+        .await;
     written(&ctx, result, |_| {
         see_other(&ctx, &format!("/console/applications/{number}"))
     })

@@ -8,6 +8,7 @@
 //! round costs O(k log n) for the k children walked. Deciding a round changes nothing; its
 //! record is an event the round command applies.
 
+pub mod exchange;
 mod seats;
 mod walk;
 pub mod why;
@@ -87,6 +88,8 @@ impl State {
                 .zip(one.as_ref())
                 .map(|(n, one)| (n.tier, one));
             let Some(queue) = self.queue(&key).or(extra.map(|_| &empty)) else {
+                // Nobody queued for these seats: all of them are left for transfers.
+                left.insert((cohort, language), seats);
                 continue;
             };
             let walked = self.walk_one(spec, queue, extra, seats, &mut scratch);
@@ -100,11 +103,20 @@ impl State {
             }));
         }
         let queued = picks.len();
-        // Transfers come after every queued child: only seats no queued child took are theirs.
-        if spec.scope.is_none() && spec.newcomer.is_none() {
+        // Transfers come after every queued child: only seats no queued child took are theirs;
+        // then the requests left trade seats among themselves.
+        let whole = spec.scope.is_none() && spec.newcomer.is_none();
+        if whole {
             picks.extend(self.walk_transfers(spec.district, &mut left));
         }
         let referrals = self.issue(spec, &picks, queued);
+        let exchanges = if whole {
+            let busy = picks.iter().skip(queued).map(|(a, _, _)| *a).collect();
+            let cycles = self.exchange_cycles(spec.district, spec.academic_year, &busy);
+            self.offer(spec, &cycles, referrals.len())
+        } else {
+            Vec::new()
+        };
         Some(RoundRecord {
             round_id: spec.round_id.clone(),
             district,
@@ -114,6 +126,7 @@ impl State {
             free_seats_left: free_before - referrals.len() as u64,
             referrals,
             phases,
+            exchanges,
         })
     }
 
@@ -152,7 +165,7 @@ impl State {
     pub fn waiting_transfers(&self, district: DistrictIx) -> Vec<(AppIx, (i16, Language))> {
         let mut waiting: Vec<_> = self
             .transfers()
-            .filter(|(_, t)| t.referral.is_none())
+            .filter(|(a, t)| t.referral.is_none() && self.open_exchange_of(*a).is_none())
             .filter_map(|(a, t)| {
                 let app = self.application(a)?;
                 let order = match self.policy().transfer.order {
@@ -238,6 +251,57 @@ impl State {
                     group_id: kg.groups.get(*gi)?.id.clone(),
                     expires_at,
                     transfer: n >= queued,
+                })
+            })
+            .collect()
+    }
+}
+
+impl State {
+    /// The exchange offers of a round's cycles; their referrals are numbered after the
+    /// round's `issued` ones.
+    fn offer(
+        &self,
+        spec: &RoundSpec<'_>,
+        cycles: &[Vec<exchange::Move>],
+        issued: usize,
+    ) -> Vec<crate::event::ExchangeOffer> {
+        let policy = self.policy();
+        let expires_at = policy
+            .calendar
+            .deadline(spec.at, policy.referral.confirm_working_days);
+        let mut n = issued;
+        let seat = |k: KgIx, gi: usize| {
+            let kg = self.kindergarten(k)?;
+            Some((kg.id.clone(), kg.groups.get(gi)?.id.clone()))
+        };
+        cycles
+            .iter()
+            .filter_map(|cycle| {
+                let moves: Vec<crate::event::ExchangeMove> = cycle
+                    .iter()
+                    .filter_map(|(a, k, gi)| {
+                        let (from_k, from_g, _) = crate::command::leave::place(self, *a)?;
+                        let from = seat(
+                            from_k,
+                            self.kindergarten(from_k)?
+                                .groups
+                                .iter()
+                                .position(|g| g.id == from_g)?,
+                        )?;
+                        n += 1;
+                        Some(crate::event::ExchangeMove {
+                            application_id: self.application(*a)?.id.clone(),
+                            referral_id: referral_id(&spec.round_id, n),
+                            from,
+                            to: seat(*k, *gi)?,
+                        })
+                    })
+                    .collect();
+                Some(crate::event::ExchangeOffer {
+                    exchange_id: moves.first()?.referral_id.clone(),
+                    moves,
+                    expires_at,
                 })
             })
             .collect()

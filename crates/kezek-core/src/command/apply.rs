@@ -31,15 +31,15 @@ impl State {
                 seats,
             } => vacancies::apply(self, kindergarten_id, group_id, *seats),
             Event::Registered(r) => register::apply(self, seq, r),
-            Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => {
-                leave::apply_event(self, event)
-            }
-            Event::TransferRequested { .. } | Event::TransferWithdrawn { .. } => {
-                super::transfer::apply_event(self, event)
-            }
-            Event::ApplicationCorrected(_) | Event::PriorityClaimed { .. } => {
-                super::correction::apply_event(self, seq, event)
-            }
+            Event::ChildLeft { .. }
+            | Event::GroupsRolledOver { .. }
+            | Event::TransferRequested { .. }
+            | Event::TransferWithdrawn { .. }
+            | Event::ExchangeConfirmed { .. }
+            | Event::ExchangeDone { .. }
+            | Event::ExchangeLapsed { .. }
+            | Event::ApplicationCorrected(_)
+            | Event::PriorityClaimed { .. } => later(self, seq, event),
             Event::RegistrationRefused {
                 application_id,
                 at,
@@ -121,5 +121,22 @@ impl State {
         .map_err(fail)?;
         self.advance(seq);
         Ok(())
+    }
+}
+
+/// The events of a child's life after registration: leavings, roll-overs, transfers,
+/// exchanges, corrections, late claims.
+fn later(state: &mut State, seq: Seq, event: &Event) -> Result<(), crate::state::Mismatch> {
+    match event {
+        Event::ApplicationCorrected(_) | Event::PriorityClaimed { .. } => {
+            super::correction::apply_event(state, seq, event)
+        }
+        Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => {
+            leave::apply_event(state, event)
+        }
+        Event::TransferRequested { .. } | Event::TransferWithdrawn { .. } => {
+            super::transfer::apply_event(state, event)
+        }
+        _ => super::exchange::apply_event(state, event),
     }
 }

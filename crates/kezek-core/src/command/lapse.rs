@@ -22,7 +22,7 @@ impl LapseOverdue {
     /// nothing is due: never refused).
     #[must_use]
     pub fn decide(self, state: &State) -> Vec<Event> {
-        state
+        let mut events: Vec<Event> = state
             .due_referrals(self.at)
             .filter_map(|r| state.referral_at(r))
             .map(|referral| {
@@ -32,7 +32,13 @@ impl LapseOverdue {
                 };
                 lapse(state, referral, self.at, reason)
             })
-            .collect()
+            .collect();
+        // Exchanges not confirmed by every family in time: nothing happens.
+        events.extend(state.due_exchanges(self.at).map(|x| Event::ExchangeLapsed {
+            exchange_id: x.offer.exchange_id.clone(),
+            at: self.at,
+        }));
+        events
     }
 }
 

@@ -90,6 +90,7 @@ impl Leave {
                 "a transfer is recorded by the admission to the new kindergarten",
             ));
         }
+        super::transfer::no_open_referral(state, a, &self.application_id)?;
         if state.transfer(a).is_some_and(|t| t.referral.is_some()) {
             return Err(Refusal::conflict(
                 Code::TransferReferralOpen.as_str(),
@@ -274,11 +275,10 @@ impl RollOver {
                     ),
                 ));
             }
-            if let Some(a) = g
-                .children
-                .iter()
-                .find(|a| state.transfer(**a).is_some_and(|t| t.referral.is_some()))
-            {
+            if let Some(a) = g.children.iter().find(|a| {
+                state.transfer(**a).is_some_and(|t| t.referral.is_some())
+                    || state.open_exchange_of(**a).is_some()
+            }) {
                 return Err(Refusal::conflict(
                     Code::ReferralsPending.as_str(),
                     format!(

@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod claim;
 pub mod correction;
 pub mod district;
+pub mod exchange;
 pub mod import;
 pub mod kindergarten;
 pub mod lapse;
@@ -101,6 +102,8 @@ pub enum Command {
     Correct(Box<correction::Correct>),
     /// Claim a priority after registration.
     ClaimLate(correction::ClaimLate),
+    /// A family confirms an exchange.
+    ConfirmExchange(exchange::ConfirmExchange),
 }
 
 macro_rules! into_command {
@@ -144,6 +147,7 @@ into_command!(
     WithdrawTransfer(transfer::WithdrawTransfer),
     Correct(correction::Correct),
     ClaimLate(correction::ClaimLate),
+    ConfirmExchange(exchange::ConfirmExchange),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -198,6 +202,7 @@ impl State {
             Command::WithdrawTransfer(c) => c.decide(self),
             Command::Correct(c) => c.decide(self),
             Command::ClaimLate(c) => c.decide(self),
+            Command::ConfirmExchange(c) => c.decide(self),
         }
     }
 

@@ -177,6 +177,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
     for p in &record.phases {
         state.set_phase(district, (p.cohort, p.language), p.block, p.phase, seq)?;
     }
+    super::exchange::apply_offers(state, round, &record.exchanges)?;
     state.add_round(record.clone())?;
     Ok(())
 }

@@ -23,6 +23,8 @@ code_enum! {
         TransferReferralOpen = "transfer_referral_open",
         /// There is no request to withdraw.
         NoTransferRequest = "no_transfer_request",
+        /// The child is in an exchange offered and not yet done or lapsed.
+        ExchangeOpen = "exchange_open",
     }
 }
 
@@ -37,8 +39,17 @@ pub struct RequestTransfer {
     pub at: Timestamp,
 }
 
-/// Refuses while a transfer referral of `a` is open.
-fn no_open_referral(state: &State, a: AppIx, id: &ApplicationId) -> Result<(), Refusal> {
+/// Refuses while a transfer referral or an exchange of `a` is open.
+pub(crate) fn no_open_referral(state: &State, a: AppIx, id: &ApplicationId) -> Result<(), Refusal> {
+    if let Some(x) = state.open_exchange_of(a) {
+        return Err(Refusal::conflict(
+            Code::ExchangeOpen.as_str(),
+            format!(
+                "application {id} is in exchange {}, offered until {}: it is done or lapses first",
+                x.offer.exchange_id, x.offer.expires_at
+            ),
+        ));
+    }
     if state.transfer(a).is_some_and(|t| t.referral.is_some()) {
         return Err(Refusal::conflict(
             Code::TransferReferralOpen.as_str(),

@@ -18,7 +18,8 @@ pub use mismatch::{ApplyError, Mismatch};
 pub(crate) use mutate::Stamp;
 pub use queries::Position;
 pub use records::{
-    Applicant, Application, District, Group, Kindergarten, Preferences, Referral, Refusal, Transfer,
+    Applicant, Application, District, Exchange, ExchangeStatus, Group, Kindergarten, Preferences,
+    Referral, Refusal, Transfer,
 };
 
 use crate::event::RoundRecord;
@@ -124,6 +125,10 @@ pub struct State {
     transfers: std::collections::BTreeMap<AppIx, Transfer>,
     /// When each priority claimed after registration was claimed, by application.
     late_claims: std::collections::BTreeMap<AppIx, Timestamp>,
+    /// Exchanges offered, in order.
+    exchanges: Vec<Exchange>,
+    /// The open exchange of each member, by application (index into `exchanges`).
+    exchange_of: std::collections::BTreeMap<AppIx, usize>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -160,6 +165,8 @@ impl State {
             extensions: Vec::new(),
             transfers: std::collections::BTreeMap::new(),
             late_claims: std::collections::BTreeMap::new(),
+            exchanges: Vec::new(),
+            exchange_of: std::collections::BTreeMap::new(),
             pending: None,
         }
     }
@@ -193,6 +200,70 @@ impl State {
     /// Every late claim's time, by application.
     pub(crate) fn late_claims(&self) -> impl Iterator<Item = (AppIx, Timestamp)> + '_ {
         self.late_claims.iter().map(|(a, t)| (*a, *t))
+    }
+
+    /// The exchange with id `id` and its index.
+    #[must_use]
+    pub fn exchange(&self, id: &ReferralId) -> Option<(usize, &Exchange)> {
+        self.exchanges
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, x)| &x.offer.exchange_id == id)
+    }
+
+    /// The open exchange application `a` is in, if any.
+    #[must_use]
+    pub fn open_exchange_of(&self, a: AppIx) -> Option<&Exchange> {
+        self.exchange_of
+            .get(&a)
+            .and_then(|i| self.exchanges.get(*i))
+    }
+
+    /// Every exchange, in order.
+    pub fn exchanges(&self) -> impl Iterator<Item = &Exchange> {
+        self.exchanges.iter()
+    }
+
+    /// The open exchanges whose time passed at or before `at`.
+    pub fn due_exchanges(&self, at: Timestamp) -> impl Iterator<Item = &Exchange> + '_ {
+        self.exchanges
+            .iter()
+            .filter(move |x| x.status == ExchangeStatus::Offered && x.offer.expires_at <= at)
+    }
+
+    /// The earliest time an open exchange lapses.
+    #[must_use]
+    pub fn next_exchange_deadline(&self) -> Option<Timestamp> {
+        self.exchange_of
+            .values()
+            .filter_map(|i| self.exchanges.get(*i))
+            .map(|x| x.offer.expires_at)
+            .min()
+    }
+
+    /// Keeps an offered exchange.
+    pub(crate) fn add_exchange(&mut self, x: Exchange) {
+        let i = self.exchanges.len();
+        for a in &x.members {
+            self.exchange_of.insert(*a, i);
+        }
+        self.exchanges.push(x);
+    }
+
+    /// Exchange `i`, to change.
+    pub(crate) fn exchange_mut(&mut self, i: usize) -> Option<&mut Exchange> {
+        self.exchanges.get_mut(i)
+    }
+
+    /// Exchange `i` is no longer open: its members are free for other offers.
+    pub(crate) fn close_exchange(&mut self, i: usize, status: ExchangeStatus) {
+        if let Some(x) = self.exchanges.get_mut(i) {
+            x.status = status;
+            for a in &x.members {
+                self.exchange_of.remove(a);
+            }
+        }
     }
 
     /// Puts (or changes) the request to transfer `a`'s child.

@@ -222,6 +222,45 @@ pub struct Referral {
     pub transfer: bool,
 }
 
+/// An exchange a round offered, as the state keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchange {
+    /// The offer, as journaled.
+    #[serde(with = "crate::state::snapshot::json")]
+    pub offer: crate::event::ExchangeOffer,
+    /// The members, in the offer's order.
+    pub members: Vec<AppIx>,
+    /// Which families confirmed, in the offer's order.
+    pub confirmed: Vec<bool>,
+    /// Offered, done or lapsed.
+    pub status: ExchangeStatus,
+    /// The round that offered it.
+    pub round: RoundIx,
+}
+
+/// Where an exchange stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExchangeStatus {
+    /// Waiting for the families.
+    Offered,
+    /// Every family confirmed: the children moved.
+    Done,
+    /// Not confirmed in time.
+    Lapsed,
+}
+
+impl ExchangeStatus {
+    /// Its name in the API.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Offered => "offered",
+            Self::Done => "done",
+            Self::Lapsed => "lapsed",
+        }
+    }
+}
+
 /// A request to move an enrolled child to another kindergarten; the child keeps its seat
 /// meanwhile.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

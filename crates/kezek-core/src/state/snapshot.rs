@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -99,6 +99,7 @@ struct ImageRef<'a> {
     extensions: &'a [(Seq, crate::event::Extension)],
     transfers: Vec<(AppIx, &'a super::Transfer)>,
     late_claims: Vec<(AppIx, Timestamp)>,
+    exchanges: Vec<&'a super::Exchange>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +137,7 @@ struct Image<'a> {
     extensions: Vec<(Seq, crate::event::Extension)>,
     transfers: Vec<(AppIx, super::Transfer)>,
     late_claims: Vec<(AppIx, Timestamp)>,
+    exchanges: Vec<super::Exchange>,
 }
 
 #[derive(Deserialize)]
@@ -194,6 +196,7 @@ impl State {
             extensions: &self.extensions,
             transfers: self.transfers().collect(),
             late_claims: self.late_claims().collect(),
+            exchanges: self.exchanges().collect(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -384,7 +387,30 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.extensions = image.extensions;
     state.transfers = by_application(image.transfers, n, "a transfer")?;
     state.late_claims = by_application(image.late_claims, n, "a late claim")?;
+    restore_exchanges(&mut state, image.exchanges, n)?;
     Ok(state)
+}
+
+/// The exchanges, each of applications the snapshot holds; the open ones hold their members.
+fn restore_exchanges(
+    state: &mut State,
+    exchanges: Vec<super::Exchange>,
+    n: usize,
+) -> Result<(), SnapshotError> {
+    for x in exchanges {
+        if x.members.iter().any(|a| a.slot() >= n) {
+            return Err(inconsistent(format!(
+                "exchange {} has a member it does not hold",
+                x.offer.exchange_id
+            )));
+        }
+        let status = x.status;
+        state.add_exchange(x);
+        if status != super::ExchangeStatus::Offered {
+            state.close_exchange(state.exchanges.len() - 1, status);
+        }
+    }
+    Ok(())
 }
 
 /// Records kept by application (`what`: transfer requests, late claims), each of an

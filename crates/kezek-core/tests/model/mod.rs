@@ -166,7 +166,11 @@ pub fn allocate(
     // first group it could use (its kindergartens in order, groups by id).
     let mut waiting: Vec<_> = s
         .transfers()
-        .filter(|(a, t)| t.referral.is_none() && s.application(*a).unwrap().district == district)
+        .filter(|(a, t)| {
+            t.referral.is_none()
+                && s.open_exchange_of(*a).is_none()
+                && s.application(*a).unwrap().district == district
+        })
         .map(|(a, t)| {
             let key = match s.policy().transfer.order {
                 kezek_core::policy::TransferOrder::RequestTime => t.requested_at,
@@ -253,4 +257,110 @@ pub fn deferred_acceptance(
     held.into_iter()
         .flat_map(|(gr, v)| v.into_iter().map(move |a| (a, gr.0, gr.1)))
         .collect()
+}
+
+/// A move of an exchange: the child, and the kindergarten and group index it gets.
+pub type Move = (AppIx, KgIx, usize);
+
+/// The exchange cycles among the waiting transfer requests of `district`, by the textbook
+/// top trading cycles: every child left points at the seat it wants most among the other
+/// children's (itself when none); all cycles of an iteration leave together (the self-loops
+/// keep their seats); repeat. Each cycle rotated to start at its earliest request.
+pub fn exchange_cycles(
+    s: &State,
+    district: DistrictIx,
+    year: i16,
+    busy: &BTreeSet<AppIx>,
+) -> BTreeSet<Vec<Move>> {
+    let order_key = |a: AppIx| {
+        let t = s.transfer(a).unwrap();
+        match s.policy().transfer.order {
+            kezek_core::policy::TransferOrder::RequestTime => t.requested_at,
+            kezek_core::policy::TransferOrder::RegistrationTime => {
+                s.application(a).unwrap().registered_at
+            }
+        }
+    };
+    let mut agents: Vec<AppIx> = s
+        .transfers()
+        .map(|(a, _)| a)
+        .filter(|a| {
+            let t = s.transfer(*a).unwrap();
+            t.referral.is_none()
+                && s.open_exchange_of(*a).is_none()
+                && !busy.contains(a)
+                && s.application(*a).unwrap().district == district
+                && s.application(*a).unwrap().status == AppStatus::Enrolled
+        })
+        .collect();
+    agents.sort_by_key(|a| (order_key(*a), *a));
+    let seat = |a: AppIx| {
+        let r = s
+            .referral_at(s.application(a).unwrap().referral.unwrap())
+            .unwrap();
+        let gi = s
+            .kindergarten(r.kindergarten)
+            .unwrap()
+            .groups
+            .iter()
+            .position(|g| g.id == r.group)
+            .unwrap();
+        (r.kindergarten, gi)
+    };
+    let rank: BTreeMap<AppIx, usize> = agents.iter().enumerate().map(|(i, a)| (*a, i)).collect();
+    let mut cycles = BTreeSet::new();
+    while !agents.is_empty() {
+        let target = |a: AppIx, left: &[AppIx]| -> AppIx {
+            let app = s.application(a).unwrap();
+            let age = year - app.cohort;
+            for k in &s.transfer(a).unwrap().preferences {
+                for (gi, g) in s.kindergarten(*k).unwrap().groups.iter().enumerate() {
+                    if g.age_years != age || g.language != app.language {
+                        continue;
+                    }
+                    if let Some(b) = left.iter().find(|b| **b != a && seat(**b) == (*k, gi)) {
+                        return *b;
+                    }
+                }
+            }
+            a
+        };
+        let points: BTreeMap<AppIx, AppIx> =
+            agents.iter().map(|a| (*a, target(*a, &agents))).collect();
+        let mut leaving = BTreeSet::new();
+        for a in &agents {
+            // Follow the pointers; if they come back to `a`, `a` is on a cycle.
+            let mut cur = points[a];
+            let mut steps = 0;
+            while cur != *a && steps <= agents.len() {
+                cur = points[&cur];
+                steps += 1;
+            }
+            if cur != *a {
+                continue;
+            }
+            let mut cycle = vec![*a];
+            let mut next = points[a];
+            while next != *a {
+                cycle.push(next);
+                next = points[&next];
+            }
+            leaving.extend(cycle.iter().copied());
+            if cycle.len() > 1 {
+                let first = (0..cycle.len()).min_by_key(|i| rank[&cycle[*i]]).unwrap();
+                cycle.rotate_left(first);
+                cycles.insert(
+                    cycle
+                        .iter()
+                        .map(|m| {
+                            let (k, gi) = seat(points[m]);
+                            (*m, k, gi)
+                        })
+                        .collect(),
+                );
+            }
+        }
+        agents.retain(|a| !leaving.contains(a));
+    }
+    cycles
 }

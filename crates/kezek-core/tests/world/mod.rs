@@ -65,6 +65,8 @@ pub(crate) enum Op {
     ClaimLate(u16, u8),
     /// The child's name corrected.
     Rename(u16),
+    /// A family in an open exchange confirms it.
+    ConfirmExchange(u16),
 }
 
 fn prefs() -> impl Strategy<Value = Vec<u8>> {
@@ -122,6 +124,7 @@ pub(crate) fn transfer_op() -> impl Strategy<Value = Op> {
         3 => any::<u16>().prop_map(Op::Confirm),
         3 => any::<u16>().prop_map(Op::Enroll),
         4 => (any::<u16>(), prefs()).prop_map(|(a, p)| Op::Transfer(a, p)),
+        4 => any::<u16>().prop_map(Op::ConfirmExchange),
         1 => any::<u16>().prop_map(Op::Untransfer),
         1 => any::<u16>().prop_map(Op::Decline),
         1 => any::<u16>().prop_map(Op::NoShow),
@@ -185,8 +188,73 @@ impl World {
         w
     }
 
+    /// A world where `per_kg` children of one cohort and language are enrolled at each
+    /// kindergarten's group `g4kk` and that group is full: ready for transfers to find no free
+    /// seat and trade seats instead.
+    pub(crate) fn seated(policy: Policy, per_kg: u8) -> Self {
+        let mut w = World::new(policy);
+        let g4kk = u8::try_from(groups().iter().position(|g| g.0 == "g4kk").unwrap()).unwrap();
+        for k in 0..KGS {
+            w.step(Op::Vacancy(k, g4kk, per_kg));
+            for _ in 0..per_kg {
+                w.step(Op::Register {
+                    cohort: YEAR - 4,
+                    ru: false,
+                    prefs: vec![k],
+                    cat: 0,
+                    import_back: None,
+                });
+            }
+        }
+        let open: Vec<ReferralId> = w
+            .state
+            .referrals()
+            .filter(|(_, r)| r.status.is_open())
+            .map(|(_, r)| r.id.clone())
+            .collect();
+        for referral_id in open {
+            let at = w.now;
+            w.run(Confirm {
+                referral_id: referral_id.clone(),
+                at,
+            })
+            .unwrap();
+            w.run(Enroll { referral_id, at }).unwrap();
+        }
+        w
+    }
+
+    /// The enrolled child number `i` (in application order) asks for kindergartens `prefs`.
+    pub(crate) fn ask_transfer(&mut self, i: usize, prefs: &[u8]) {
+        let enrolled: Vec<ApplicationId> = self
+            .state
+            .applications()
+            .filter(|(_, a)| a.status == kezek_core::model::AppStatus::Enrolled)
+            .map(|(_, a)| a.id.clone())
+            .collect();
+        if let Some(application_id) = enrolled.get(i % enrolled.len().max(1)).cloned() {
+            let at = self.now;
+            self.run(RequestTransfer {
+                application_id,
+                preferences: prefs.iter().map(|k| kg(*k).to_string()).collect(),
+                at,
+            });
+        }
+    }
+
     fn run(&mut self, cmd: impl Into<Command>) -> Option<Vec<Event>> {
+        let cmd = cmd.into();
+        // An exchange moves no seat and no queued child: what they were, to compare.
+        let before =
+            matches!(cmd, Command::ConfirmExchange(_)).then(|| seats_and_queue(&self.state));
         let out = self.state.execute(cmd).ok()?;
+        if let Some(before) = before {
+            assert_eq!(
+                before,
+                seats_and_queue(&self.state),
+                "an exchange moved a seat or a queued child"
+            );
+        }
         self.events.extend(out.iter().cloned());
         Some(out.into_iter().map(|(_, e)| e).collect())
     }
@@ -391,6 +459,28 @@ impl World {
                     });
                 }
             }
+            Op::ConfirmExchange(n) => {
+                let open: Vec<_> = self
+                    .state
+                    .exchanges()
+                    .filter(|x| x.status == kezek_core::state::ExchangeStatus::Offered)
+                    .flat_map(|x| {
+                        x.offer
+                            .moves
+                            .iter()
+                            .map(|m| (x.offer.exchange_id.clone(), m.application_id.clone()))
+                    })
+                    .collect();
+                if let Some((exchange_id, application_id)) =
+                    open.get(usize::from(n) % open.len().max(1)).cloned()
+                {
+                    self.run(kezek_core::command::exchange::ConfirmExchange {
+                        exchange_id,
+                        application_id,
+                        at,
+                    });
+                }
+            }
             Op::Rename(n) => {
                 if let Some(application_id) = self.app(n) {
                     self.run(Correct {
@@ -450,6 +540,19 @@ impl World {
         }
         self.now = self.now.checked_add(Span::new().seconds(1)).unwrap();
     }
+}
+
+/// Each group's enrolled, reserved and free seats.
+type Seats = Vec<(u32, u32, u32)>;
+
+/// Every group's occupied, reserved and free seats, and every queued child's number.
+fn seats_and_queue(s: &State) -> (Seats, Vec<Option<usize>>) {
+    let seats = s
+        .kindergartens()
+        .flat_map(|(_, k)| k.groups.iter().map(|g| (g.enrolled, g.reserved, g.free())))
+        .collect();
+    let numbers = s.applications().map(|(a, _)| s.queue_number(a)).collect();
+    (seats, numbers)
 }
 
 pub(crate) fn kg(k: u8) -> KindergartenId {

@@ -14,6 +14,19 @@ impl World {
     pub(super) fn round(&mut self, at: Timestamp) {
         let s = &self.state;
         let (picks, phases) = model::allocate(s, d1(s), YEAR, at);
+        let busy: BTreeSet<AppIx> = picks
+            .iter()
+            .map(|(a, _, _)| *a)
+            .filter(|a| s.application(*a).unwrap().status == AppStatus::Enrolled)
+            .collect();
+        let cycles = model::exchange_cycles(s, d1(s), YEAR, &busy);
+        let normal = |c: &[(AppIx, KgIx, usize)]| {
+            let mut c = c.to_vec();
+            let first = (0..c.len()).min_by_key(|i| c[*i].0).unwrap_or(0);
+            c.rotate_left(first);
+            c
+        };
+        let cycles: BTreeSet<_> = cycles.iter().map(|c| normal(c)).collect();
         let da = model::deferred_acceptance(s, d1(s), YEAR, at);
         let before_order = full_order(s);
         let round_id = self.next_round();
@@ -29,6 +42,33 @@ impl World {
             panic!("no round")
         };
         let s = &self.state;
+        let offered: BTreeSet<Vec<(AppIx, KgIx, usize)>> = record
+            .exchanges
+            .iter()
+            .map(|x| {
+                let moves: Vec<_> = x
+                    .moves
+                    .iter()
+                    .map(|m| {
+                        let a = s.application_index(&m.application_id).unwrap();
+                        let k = s.kindergarten_index(&m.to.0).unwrap();
+                        let gi = s
+                            .kindergarten(k)
+                            .unwrap()
+                            .groups
+                            .iter()
+                            .position(|g| g.id == m.to.1)
+                            .unwrap();
+                        (a, k, gi)
+                    })
+                    .collect();
+                normal(&moves)
+            })
+            .collect();
+        assert_eq!(
+            offered, cycles,
+            "exchanges differ from the top trading cycles"
+        );
         let got: Vec<(AppIx, KgIx, usize)> = record
             .referrals
             .iter()

@@ -8,7 +8,9 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use kezek_app::access::{Desk, Filer, Portal, PortalOrStaff};
-use kezek_app::forms::{ClaimForm, CorrectionForm, PreferencesForm, RegisterForm, TransferForm};
+use kezek_app::forms::{
+    ClaimForm, CorrectionForm, ExchangeForm, PreferencesForm, RegisterForm, TransferForm,
+};
 use kezek_app::problem::Problem;
 use kezek_app::views::{
     ApplicationList, ApplicationView, ForecastView, PositionView, ReferralAnswer,
@@ -30,8 +32,27 @@ pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(decline))
         .routes(routes!(transfer, withdraw_transfer))
         .routes(routes!(forecast))
+        .routes(routes!(confirm_exchange))
         .routes(routes!(corrections))
         .routes(routes!(claims))
+}
+
+#[utoipa::path(post, path = "/v1/exchanges/{id}/confirm", tag = "portal", summary = "A family confirms the exchange its child is offered; the last confirmation moves every child",
+    params(("id" = String, Path, description = "exchange id")), request_body = ExchangeForm,
+    responses((status = 200, description = "the application", body = ApplicationView),
+        (status = 409, description = "done, lapsed or past its time; not in it; confirmed already", body = Problem), (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn confirm_exchange(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<Filer>,
+    Path(id): Path<String>,
+    w: Write<ExchangeForm>,
+) -> Result<Response, ApiError> {
+    Ok(written(
+        app.confirm_exchange(&auth, w.idempotency, &id, w.body)
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/applications/{id}/corrections", tag = "staff", summary = "Correct names, the representative or the district, with the document; the registration time stays",

@@ -135,6 +135,23 @@ impl State {
         Ok(true)
     }
 
+    /// Keeps a referral made already used (an exchange's: the child admitted at once) and
+    /// makes it the application's.
+    pub(crate) fn adopt_referral(&mut self, referral: Referral) -> Result<ReferralIx, Mismatch> {
+        let (a, id) = (referral.app, referral.id.clone());
+        if self.referral_index.contains_key(&id) {
+            return Err(Mismatch::Reused {
+                what: "referral",
+                id: id.to_string(),
+            });
+        }
+        let r = ReferralIx::after(self.referrals.len()).ok_or(Mismatch::Full)?;
+        self.referrals.push(referral);
+        self.referral_index.insert(id, r);
+        self.app_mut(a)?.referral = Some(r);
+        Ok(r)
+    }
+
     /// Moves an open referral's deadline.
     pub(crate) fn set_deadline(&mut self, r: ReferralIx, at: Timestamp) -> Result<(), Mismatch> {
         let referral = self.referral_mut(r)?;
