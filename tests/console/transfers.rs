@@ -223,5 +223,20 @@ async fn staff_record_a_familys_confirmation_of_an_exchange() {
         )
         .await;
     assert_eq!(a["exchange"]["confirmed"], true, "{a}");
+
+    // The other family sees the offer on its own page: where its child would go and from
+    // which kindergarten the other child comes, never who.
+    b.client
+        .goto(&format!("{base}/status?lang=ru"))
+        .await
+        .unwrap();
+    b.fill("#application_id", &ids[1]).await;
+    b.fill("#child_iin", &crate::harness::child_iin(20)).await;
+    b.click("form[action='/status'] button").await;
+    let card = b.text("[data-testid='family-exchange']").await;
+    assert!(card.contains("K1") && card.contains("Срок"), "{card}");
+    assert!(!card.contains(&ids[0]), "{card}");
+    scroll_to(&b, "[data-testid='family-exchange']").await;
+    b.shot("status-exchange-ru-desk").await;
     b.stop().await;
 }

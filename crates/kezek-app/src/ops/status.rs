@@ -63,6 +63,9 @@ pub struct FamilyStatus {
     /// The estimate of when a seat may come (`GET /v1/applications/{id}/forecast`), as
     /// JSON; `null` unless queued.
     pub forecast: Value,
+    /// The request to move the enrolled child (`TransferView`) and the exchange it is
+    /// offered (`ExchangeView`), as JSON; `null` when none.
+    pub transfer: (Value, Value),
     /// The kindergartens chosen, best first.
     pub kindergartens: Vec<Named>,
     /// The referral, if any (`ReferralView`), as JSON.
@@ -226,6 +229,7 @@ impl App {
             registered_at: at,
             position: Value::Null,
             forecast: Value::Null,
+            transfer: (Value::Null, Value::Null),
             kindergartens: Vec::new(),
             referral: None,
             history: None,
@@ -379,6 +383,10 @@ pub(crate) fn status_of(
         registered_at: app.registered_at,
         position,
         forecast,
+        transfer: (
+            serde_json::to_value(views::transfer(state, a)).unwrap_or_default(),
+            serde_json::to_value(views::exchange(state, a)).unwrap_or_default(),
+        ),
         kindergartens,
         referral,
         history,

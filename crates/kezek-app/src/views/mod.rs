@@ -10,8 +10,8 @@ mod places;
 
 pub use application::{
     application, applications_of_child, exchange, kindergarten_actions, position, positions,
-    referral, registration_result_id, Ahead, ApplicationList, ApplicationView, PositionAt,
-    PositionView, ReferralAnswer, ReferralList, ReferralView, Since,
+    referral, registration_result_id, transfer, Ahead, ApplicationList, ApplicationView,
+    PositionAt, PositionView, ReferralAnswer, ReferralList, ReferralView, Since,
 };
 pub use forecast::{forecast, ForecastView, KindergartenForecast};
 pub use journal::{

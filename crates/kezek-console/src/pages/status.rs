@@ -127,6 +127,7 @@ pub(crate) fn result_markup(
         }
         (positions_markup(lang, p, &name_of))
         (super::forecast::section(lang, f, &name_of))
+        (super::transfer::family_section(lang, f, &name_of))
         @if let Some((then, causes)) = &f.history {
             h2 { (t("history", lang)) }
             p { (t("queue_number", lang)) ": " (then.map_or("—".to_owned(), |n| n.to_string())) " → " (p["queue_number"].as_u64().map_or("—".to_owned(), |n| n.to_string())) }

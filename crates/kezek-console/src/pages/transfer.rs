@@ -85,6 +85,49 @@ pub(crate) fn section(lang: Lang, s: &Signed, f: &CaseFile, offset: jiff::tz::Of
     }
 }
 
+/// On the family's page: the request to move the child and the exchange it is offered —
+/// where the child would go, its partners' kindergartens, by when every family confirms.
+pub(crate) fn family_section(
+    lang: Lang,
+    f: &kezek_app::ops::status::FamilyStatus,
+    name_of: &dyn Fn(&str) -> String,
+) -> Markup {
+    let (request, exchange) = &f.transfer;
+    if request.is_null() {
+        return markup! {};
+    }
+    let names = |v: Option<&serde_json::Value>| {
+        v.and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(serde_json::Value::as_str)
+            .map(name_of)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    markup! {
+        section data-testid="family-transfer" {
+            h2 { (t("transfer", lang)) }
+            p { (t("transfer_asked", lang)) ": " (names(request.get("preferences"))) }
+            @if !exchange.is_null() {
+                div class="card" data-testid="family-exchange" {
+                    h3 { (t("exchange", lang)) }
+                    dl {
+                        dt { (t("exchange_to", lang)) }
+                        dd { (name_of(exchange.get("kindergarten_id").and_then(serde_json::Value::as_str).unwrap_or_default())) }
+                        dt { (t("exchange_partners", lang)) }
+                        dd { (names(exchange.get("partners"))) }
+                        @if let Some(by) = exchange.get("confirm_by").and_then(serde_json::Value::as_str).and_then(|x| x.parse().ok()) {
+                            dt { (t("deadline", lang)) } dd { (kezek_print::words::deadline(by, f.offset, lang)) }
+                        }
+                    }
+                    p class="hint" { (t("exchange_family_hint", lang)) }
+                }
+            }
+        }
+    }
+}
+
 /// The request's form: kindergartens in order (empty choices dropped).
 #[derive(Deserialize)]
 pub struct Fields {

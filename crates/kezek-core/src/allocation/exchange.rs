@@ -39,7 +39,7 @@ impl State {
             .into_iter()
             .filter(|(a, _)| !busy.contains(a) && self.open_exchange_of(*a).is_none())
             .filter_map(|(a, _)| {
-                let (k, group, _) = crate::command::leave::place(self, a)?;
+                let (k, group, _) = self.place(a)?;
                 let gi = self
                     .kindergarten(k)?
                     .groups

@@ -281,7 +281,7 @@ impl State {
                 let moves: Vec<crate::event::ExchangeMove> = cycle
                     .iter()
                     .filter_map(|(a, k, gi)| {
-                        let (from_k, from_g, _) = crate::command::leave::place(self, *a)?;
+                        let (from_k, from_g, _) = self.place(*a)?;
                         let from = seat(
                             from_k,
                             self.kindergarten(from_k)?

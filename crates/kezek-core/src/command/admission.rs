@@ -37,7 +37,8 @@ impl Enroll {
         let mut events = Vec::with_capacity(2);
         if referral.transfer {
             // A transfer: the child leaves its old group by name, then is admitted here.
-            let (old, group, _) = super::leave::place(state, referral.app)
+            let (old, group, _) = state
+                .place(referral.app)
                 .ok_or_else(|| Refusal::not_found("enrolment", &self.referral_id))?;
             let (kindergarten, app) = state
                 .kindergarten(old)

@@ -5,9 +5,7 @@
 
 use super::refusal::Refusal;
 use crate::event::{Event, RolledGroup};
-use crate::model::{
-    AppIx, AppStatus, ApplicationId, GroupId, KgIx, KindergartenId, LeaveReason, ReferralStatus,
-};
+use crate::model::{AppIx, AppStatus, ApplicationId, GroupId, KgIx, KindergartenId, LeaveReason};
 use crate::state::{Mismatch, State};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -130,12 +128,7 @@ impl Leave {
 /// referral); `None` when it is not enrolled.
 #[must_use]
 pub fn place(state: &State, a: AppIx) -> Option<(KgIx, GroupId, Option<Timestamp>)> {
-    let app = state.application(a)?;
-    if app.status != AppStatus::Enrolled {
-        return None;
-    }
-    let r = state.referral_at(app.referral?)?;
-    (r.status == ReferralStatus::Enrolled).then(|| (r.kindergarten, r.group.clone(), r.enrolled_at))
+    state.place(a)
 }
 
 /// The children enrolled through Kezek in group `group` of kindergarten `k`, by name (their

@@ -4,7 +4,6 @@
 //! child is admitted there (its old seat then opens by name), or the referral ends and only
 //! the request ends with it.
 
-use super::leave::place;
 use super::refusal::Refusal;
 use super::register::check_preferences;
 use crate::event::Event;
@@ -72,7 +71,7 @@ impl RequestTransfer {
         let (a, app) = state
             .application_by_id(id)
             .ok_or_else(|| Refusal::not_found("application", id))?;
-        let Some((current, _, _)) = place(state, a) else {
+        let Some((current, _, _)) = state.place(a) else {
             return Err(Refusal::conflict(
                 Code::NotEnrolled.as_str(),
                 format!(

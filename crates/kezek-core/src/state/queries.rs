@@ -132,6 +132,19 @@ impl State {
         self.ahead(a, None).map(|v| v.iter().sum::<usize>() + 1)
     }
 
+    /// Where an enrolled child is: its kindergarten, group and admission time (from its
+    /// referral); `None` when it is not enrolled.
+    #[must_use]
+    pub fn place(&self, a: AppIx) -> Option<(KgIx, crate::model::GroupId, Option<Timestamp>)> {
+        let app = self.application(a)?;
+        if app.status != crate::model::AppStatus::Enrolled {
+            return None;
+        }
+        let r = self.referral_at(app.referral?)?;
+        (r.status == crate::model::ReferralStatus::Enrolled)
+            .then(|| (r.kindergarten, r.group.clone(), r.enrolled_at))
+    }
+
     /// Places at every listed kindergarten; groups as they serve `academic_year`.
     #[must_use]
     pub fn positions(&self, a: AppIx, academic_year: i16) -> Vec<Position> {
