@@ -214,7 +214,7 @@ fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Opt
         state.referrals().nth(i).map(|(_, r)| r.id.clone())
     };
     let at = now;
-    Some(match op % 9 {
+    Some(match op % 15 {
         0 | 1 => import(now, n, [a, b, c])?.into(),
         2 => OpenVacancies {
             kindergarten_id: kg(a)?,
@@ -251,6 +251,7 @@ fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Opt
             }
         }
         7 => LapseOverdue { at }.into(),
+        9..=14 => later(state, at, [op, a, b, c])?,
         _ => ChangePreferences {
             application_id: app(a)?,
             preferences: [b, c]
@@ -258,6 +259,72 @@ fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Opt
                 .filter_map(|x| kg(*x))
                 .map(|k| k.to_string())
                 .collect(),
+            at,
+        }
+        .into(),
+    })
+}
+
+/// A command of a child's life after registration that bytes `[op, a, b, c]` pick: a
+/// leaving, a roll-over, a transfer asked or withdrawn, an exchange confirmed, a late claim.
+#[allow(
+    clippy::many_single_char_names,
+    reason = "the bytes have no meaning but their order"
+)]
+fn later(state: &State, at: Timestamp, [op, a, b, c]: [u8; 4]) -> Option<Command> {
+    let app = |x: u8| {
+        let i = usize::from(x) % state.application_count().max(1);
+        state.applications().nth(i).map(|(_, a)| a.id.clone())
+    };
+    Some(match op % 15 {
+        9 => crate::command::leave::Leave {
+            application_id: app(a)?,
+            kindergarten_id: kg(b)?,
+            date: state.policy().calendar.local_date(at),
+            reason: crate::model::LeaveReason::Moved,
+            at,
+        }
+        .into(),
+        10 => crate::command::leave::RollOver {
+            kindergarten_id: kg(a)?,
+            academic_year: 2025 + i16::from(b % 3),
+            at,
+        }
+        .into(),
+        11 => crate::command::transfer::RequestTransfer {
+            application_id: app(a)?,
+            preferences: [b, c]
+                .iter()
+                .filter_map(|x| kg(*x))
+                .map(|k| k.to_string())
+                .collect(),
+            at,
+        }
+        .into(),
+        12 => {
+            let x = state
+                .exchanges()
+                .nth(usize::from(a) % state.exchanges().count().max(1))?;
+            let member = x
+                .offer
+                .moves
+                .get(usize::from(b) % x.offer.moves.len().max(1))?;
+            crate::command::exchange::ConfirmExchange {
+                exchange_id: x.offer.exchange_id.clone(),
+                application_id: member.application_id.clone(),
+                at,
+            }
+            .into()
+        }
+        13 => crate::command::correction::ClaimLate {
+            application_id: app(a)?,
+            category: (*["large_family", "military", "orphan"].get(usize::from(b % 3))?).to_owned(),
+            documents: vec!["benefit_proof".to_owned()],
+            at,
+        }
+        .into(),
+        _ => crate::command::transfer::WithdrawTransfer {
+            application_id: app(a)?,
             at,
         }
         .into(),
@@ -317,6 +384,17 @@ fn check_invariants(state: &State) {
                 g.reserved as usize, open,
                 "reserved seats differ from open referrals"
             );
+            assert!(
+                g.children.len() <= g.enrolled as usize,
+                "more named children than enrolled seats"
+            );
+            for c in &g.children {
+                assert_eq!(
+                    state.place(*c).map(|(p, gid, _)| (p, gid)),
+                    Some((k, g.id.clone())),
+                    "a named child is not where its group says"
+                );
+            }
         }
     }
     for (a, app) in state.applications() {
