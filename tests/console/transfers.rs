@@ -240,3 +240,76 @@ async fn staff_record_a_familys_confirmation_of_an_exchange() {
     b.shot("status-exchange-ru-desk").await;
     b.stop().await;
 }
+
+/// The family of a child with a transfer's referral sees it on its page and confirms it from
+/// there, with the link every referral has: the child keeps its seat until admitted.
+#[tokio::test]
+async fn a_family_confirms_its_transfers_referral_from_its_page() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    app.kindergarten("K2", "D1", 1).await;
+    let (_, a) = app.register(1, None).await;
+    let id = a["application_id"].as_str().unwrap().to_owned();
+    let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
+    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
+        let (s, v) = app
+            .call(
+                "POST",
+                &format!("/v1/referrals/{r}/{what}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    app.call(
+        "POST",
+        &format!("/v1/applications/{id}/transfer"),
+        Some(PORTAL),
+        Some(serde_json::json!({"preferences": ["K2"]})),
+    )
+    .await;
+    let (s, round) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(s, 201, "{round}");
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    b.client
+        .goto(&format!("{base}/status?lang=ru"))
+        .await
+        .unwrap();
+    b.fill("#application_id", &id).await;
+    b.fill("#child_iin", &crate::harness::child_iin(10)).await;
+    b.click("form[action='/status'] button").await;
+    let line = b.text("[data-testid='transfer-referral']").await;
+    assert!(line.contains("K2") && line.contains("выдано"), "{line}");
+    scroll_to(&b, "[data-testid='family-transfer']").await;
+    b.shot("status-transfer-referral-ru-desk").await;
+    b.click("[data-testid='family-transfer'] a.button").await;
+    b.wait_path_containing("/act/").await;
+    b.click("a[href*='/confirm?']").await;
+    b.text("form input[name='csrf']").await;
+    b.click("form button[type='submit']").await;
+    assert_eq!(b.text(".notice.ok").await, "Направление подтверждено.");
+    let (_, now) = app
+        .call("GET", &format!("/v1/applications/{id}"), Some(PORTAL), None)
+        .await;
+    assert_eq!(
+        (&now["status"], &now["transfer"]["referral"]["status"]),
+        (
+            &serde_json::json!("enrolled"),
+            &serde_json::json!("confirmed")
+        ),
+        "{now}"
+    );
+    b.stop().await;
+}

@@ -127,7 +127,7 @@ pub(crate) fn result_markup(
         }
         (positions_markup(lang, p, &name_of))
         (super::forecast::section(lang, f, &name_of))
-        (super::transfer::family_section(lang, f, &name_of))
+        (super::transfer::family_section(lang, f, &name_of, transfer_act(console, f).filter(|_| family).as_deref()))
         @if let Some((then, causes)) = &f.history {
             h2 { (t("history", lang)) }
             p { (t("queue_number", lang)) ": " (then.map_or("—".to_owned(), |n| n.to_string())) " → " (p["queue_number"].as_u64().map_or("—".to_owned(), |n| n.to_string())) }
@@ -148,6 +148,20 @@ pub(crate) fn result_markup(
         }
         (documents_markup(lang, f, &link))
     }
+}
+
+/// The family's link to answer its transfer's referral, while it waits for an answer.
+fn transfer_act(console: &Console, f: &FamilyStatus) -> Option<String> {
+    let r = f.transfer.0.get("referral")?;
+    if r.get("status")?.as_str()? != "issued" {
+        return None;
+    }
+    let until = r.get("expires_at")?.as_str()?.parse().ok()?;
+    Some(
+        console
+            .app
+            .action_path(r.get("referral_id")?.as_str()?, until),
+    )
 }
 
 /// The child's place at each kindergarten it listed, and who is ahead there.

@@ -35,7 +35,7 @@ pub(crate) fn section(lang: Lang, s: &Signed, f: &CaseFile, offset: jiff::tz::Of
                     dt { (t("transfer_since", lang)) }
                     dd { (tr.requested_at.to_zoned(jiff::tz::TimeZone::fixed(offset)).strftime("%d.%m.%Y %H:%M")) }
                     @if let Some((r, k, status)) = &tr.referral {
-                        dt { (t("referral", lang)) } dd { (r) " · " (k) " — " (code(status, lang)) }
+                        dt { (t("referral_heading", lang)) } dd { (r) " · " (k) " — " (code(status, lang)) }
                     }
                 }
                 @if let Some((x, to, partners, by, confirmed)) = &tr.exchange {
@@ -91,6 +91,7 @@ pub(crate) fn family_section(
     lang: Lang,
     f: &kezek_app::ops::status::FamilyStatus,
     name_of: &dyn Fn(&str) -> String,
+    act: Option<&str>,
 ) -> Markup {
     let (request, exchange) = &f.transfer;
     if request.is_null() {
@@ -109,6 +110,19 @@ pub(crate) fn family_section(
         section data-testid="family-transfer" {
             h2 { (t("transfer", lang)) }
             p { (t("transfer_asked", lang)) ": " (names(request.get("preferences"))) }
+            @if let Some(r) = request.get("referral").filter(|r| !r.is_null()) {
+                p data-testid="transfer-referral" {
+                    (t("referral_heading", lang)) ": "
+                    (name_of(r.get("kindergarten_id").and_then(serde_json::Value::as_str).unwrap_or_default())) " — "
+                    (code(r.get("status").and_then(serde_json::Value::as_str).unwrap_or_default(), lang))
+                    @if let Some(at) = r.get("expires_at").and_then(serde_json::Value::as_str).and_then(|x| x.parse().ok()) {
+                        " · " (t("deadline", lang)) ": " (kezek_print::words::deadline(at, f.offset, lang))
+                    }
+                }
+                @if let Some(link) = act {
+                    p { a class="button" href=(link) { (t("act_open", lang)) } }
+                }
+            }
             @if !exchange.is_null() {
                 div class="card" data-testid="family-exchange" {
                     h3 { (t("exchange", lang)) }
