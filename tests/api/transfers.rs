@@ -329,7 +329,7 @@ async fn confirm_exchange(app: &TestApp, exchange: &str, id: &str) -> (u16, Valu
 
 #[tokio::test]
 async fn two_families_swap_places_when_both_confirm() {
-    let (app, _store) = spawn_app().await;
+    let (app, store) = spawn_app().await;
     let (id1, id2, exchange) = two_who_would_swap(&app).await;
     let a1 = get(&app, &format!("/v1/applications/{id1}"), PORTAL).await;
     let x = &a1["exchange"];
@@ -433,6 +433,35 @@ async fn two_families_swap_places_when_both_confirm() {
         .unwrap()
         .iter()
         .any(|e| e["kind"] == "exchange_done"));
+
+    // Each family is told, with its child's signed admission to the new kindergarten; every
+    // document follows from the journal again.
+    let notes = get(&app, "/v1/notifications?limit=1000", PORTAL).await;
+    let done = notes["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["kind"] == "exchange_done" && n["application_id"] == json!(id1))
+        .unwrap()
+        .clone();
+    let doc = done["document_id"].as_str().unwrap();
+    let decision = get(&app, &format!("/v1/documents/{doc}"), PORTAL).await;
+    assert_eq!(
+        (
+            &decision["kind"],
+            &decision["body"]["decision"],
+            &decision["body"]["kindergarten_id"]
+        ),
+        (&json!("admission"), &json!("admitted"), &json!("K2")),
+        "{decision}"
+    );
+    kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
 }
 
 #[tokio::test]

@@ -414,6 +414,7 @@ impl Observer for Derive<'_> {
             Event::RegistrationRefused { .. }
             | Event::ClaimDecided { .. }
             | Event::Enrolled { .. }
+            | Event::ExchangeDone { .. }
             | Event::ReferralLapsed { .. } => {
                 self.derive(state, (record.seq, record.event), (record.at, record.actor))
             }

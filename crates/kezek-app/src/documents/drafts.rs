@@ -143,6 +143,10 @@ pub fn drafts(state: &State, outcome: &Outcome, now: Timestamp) -> Vec<Draft> {
                     json!({"decision": "admitted", "decided_at": at}),
                 ));
             }
+            // An exchange done: each child admitted to its new kindergarten at once.
+            Event::ExchangeDone { exchange_id, at } => {
+                docs.extend(exchange_admissions(state, *seq, (exchange_id, *at), now));
+            }
             Event::ReferralLapsed {
                 referral_id,
                 at,
@@ -276,6 +280,31 @@ fn admission(
         app.id.as_str(),
         body,
     ))
+}
+
+/// The signed admission decision of each child of an exchange done (`doc-<seq>-<n>`, in the
+/// offer's order).
+fn exchange_admissions(
+    state: &State,
+    seq: Seq,
+    (exchange_id, at): (&ReferralId, Timestamp),
+    now: Timestamp,
+) -> Vec<Draft> {
+    let moves = state
+        .exchange(exchange_id)
+        .map(|(_, x)| x.offer.moves.clone())
+        .unwrap_or_default();
+    moves
+        .iter()
+        .enumerate()
+        .filter_map(|(n, m)| {
+            let body =
+                json!({"decision": "admitted", "decided_at": at, "exchange_id": exchange_id});
+            let mut d = admission(state, seq, &m.referral_id, now, body)?;
+            d.id = format!("{}-{}", result_id(seq), n + 1);
+            Some(d)
+        })
+        .collect()
 }
 
 /// The referrals a round issued, each naming the child, the kindergarten and group, the

@@ -131,7 +131,7 @@ pub fn notifications_of<'e>(
             )),
             Event::ChildLeft { .. } | Event::GroupsRolledOver { .. } => out.extend(leavings(event)),
             Event::ExchangeDone { .. } | Event::ExchangeLapsed { .. } => {
-                out.extend(exchange_ended(state, event));
+                out.extend(exchange_ended(state, *seq, event));
             }
             _ => {}
         }
@@ -353,7 +353,11 @@ fn exchange_offered(x: &kezek_core::event::ExchangeOffer, at: Timestamp) -> Vec<
 
 /// What each family in an exchange is told when it is done (the child moved, admitted
 /// there) or lapsed (nothing happened).
-fn exchange_ended(state: &State, event: &Event) -> Vec<NewNotification> {
+fn exchange_ended(
+    state: &State,
+    seq: kezek_core::model::Seq,
+    event: &Event,
+) -> Vec<NewNotification> {
     let (id, at, kind) = match event {
         Event::ExchangeDone { exchange_id, at } => (exchange_id, *at, "exchange_done"),
         Event::ExchangeLapsed { exchange_id, at } => (exchange_id, *at, "exchange_lapsed"),
@@ -362,14 +366,18 @@ fn exchange_ended(state: &State, event: &Event) -> Vec<NewNotification> {
     let Some((_, x)) = state.exchange(id) else {
         return Vec::new();
     };
+    let done = kind == "exchange_done";
     x.offer
         .moves
         .iter()
-        .map(|m| {
+        .enumerate()
+        .map(|(n, m)| {
+            // Done, each child's signed admission decision (`documents::drafts`).
+            let document = done.then(|| format!("{}-{}", result_id(seq), n + 1));
             note(
                 kind,
                 m.application_id.as_str(),
-                None,
+                document,
                 at,
                 json!({"exchange_id": id, "kindergarten_id": m.to.0, "group_id": m.to.1}),
             )
