@@ -313,3 +313,67 @@ async fn a_family_confirms_its_transfers_referral_from_its_page() {
     );
     b.stop().await;
 }
+
+/// A year on, the kindergarten moves its groups into the new academic year from its page
+/// (asked first): the oldest group's children leave for school by name.
+#[tokio::test]
+async fn a_kindergarten_starts_the_new_academic_year_from_its_page() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, _store) = spawn_app().await;
+    let body = serde_json::json!({"name": "K1", "district": "D1", "groups": [
+        {"group_id": "g5", "age_years": 5, "language": "kk", "capacity": 1},
+        {"group_id": "g6", "age_years": 6, "language": "kk", "capacity": 1}]});
+    let (s, v) = app
+        .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(body))
+        .await;
+    assert_eq!(s, 201, "{v}");
+    // A six-year-old admitted this year.
+    let birth = jiff::civil::date(2020, 3, 1);
+    let iin = (1u16..)
+        .find_map(|s| kezek_core::model::Iin::compose(birth, false, s))
+        .unwrap()
+        .to_string();
+    let mut child = crate::harness::application(1, None);
+    child["child"]["iin"] = serde_json::json!(iin);
+    let (_, a) = app
+        .call("POST", "/v1/applications", Some(PORTAL), Some(child))
+        .await;
+    let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
+    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
+        let (s, v) = app
+            .call(
+                "POST",
+                &format!("/v1/referrals/{r}/{what}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    app.pass_days(365).await;
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(&b, &base, KG, "ru", "/console/kindergartens/K1").await;
+    let section = b.text("[data-testid='roll-over']").await;
+    assert!(section.contains("2027–2028"), "{section}");
+    scroll_to(&b, "[data-testid='roll-over']").await;
+    b.shot("roll-over-ru-desk").await;
+    b.click("[data-testid='roll-over'] button").await;
+    b.wait_path("/roll-over").await;
+    b.click("form input[name='sure'] ~ p button.danger").await;
+    assert_eq!(b.text(".notice.ok").await, "Выполнено");
+    let section = b.text("[data-testid='roll-over']").await;
+    assert!(section.contains("Группы переведены"), "{section}");
+    let (_, now) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{}", a["application_id"].as_str().unwrap()),
+            Some(PORTAL),
+            None,
+        )
+        .await;
+    assert_eq!(now["status"], "left", "gone to school: {now}");
+    b.stop().await;
+}
