@@ -332,20 +332,20 @@ async fn a_kindergarten_starts_the_new_academic_year_from_its_page() {
     // A six-year-old admitted this year.
     let birth = jiff::civil::date(2020, 3, 1);
     let iin = (1u16..)
-        .find_map(|s| kezek_core::model::Iin::compose(birth, false, s))
+        .find_map(|serial| kezek_core::model::Iin::compose(birth, false, serial))
         .unwrap()
         .to_string();
     let mut child = crate::harness::application(1, None);
     child["child"]["iin"] = serde_json::json!(iin);
-    let (_, a) = app
+    let (_, six) = app
         .call("POST", "/v1/applications", Some(PORTAL), Some(child))
         .await;
-    let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
+    let referral = six["referral"]["referral_id"].as_str().unwrap().to_owned();
     for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
         let (s, v) = app
             .call(
                 "POST",
-                &format!("/v1/referrals/{r}/{what}"),
+                &format!("/v1/referrals/{referral}/{what}"),
                 Some(token),
                 None,
             )
@@ -369,7 +369,10 @@ async fn a_kindergarten_starts_the_new_academic_year_from_its_page() {
     let (_, now) = app
         .call(
             "GET",
-            &format!("/v1/applications/{}", a["application_id"].as_str().unwrap()),
+            &format!(
+                "/v1/applications/{}",
+                six["application_id"].as_str().unwrap()
+            ),
             Some(PORTAL),
             None,
         )

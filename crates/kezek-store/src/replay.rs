@@ -198,14 +198,17 @@ fn check_round(
     if again.referrals.len() != record.referrals.len()
         || again.phases != record.phases
         || again.free_seats_left != record.free_seats_left
+        || again.exchanges != record.exchanges
     {
         return Err(fail(format!(
-            "round {} re-runs differently: {} referrals and {} seats left, journal has {} and {}",
+            "round {} re-runs differently: {} referrals, {} seats left and {} exchanges offered, journal has {}, {} and {}",
             record.round_id,
             again.referrals.len(),
             again.free_seats_left,
+            again.exchanges.len(),
             record.referrals.len(),
-            record.free_seats_left
+            record.free_seats_left,
+            record.exchanges.len()
         )));
     }
     Ok(())
@@ -402,4 +405,125 @@ pub fn tail(
         };
     }
     Ok((events, head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_round;
+    use jiff::Timestamp;
+    use kezek_core::allocation::RoundSpec;
+    use kezek_core::command::admission::Enroll;
+    use kezek_core::command::kindergarten::UpsertKindergarten;
+    use kezek_core::command::referral::Confirm;
+    use kezek_core::command::register::Register;
+    use kezek_core::command::transfer::RequestTransfer;
+    use kezek_core::event::GroupSpec;
+    use kezek_core::model::{DistrictId, GroupId, Iin, KindergartenId, Language, RoundId, Seq};
+    use kezek_core::{Event, Policy, State};
+
+    fn at() -> Timestamp {
+        "2026-09-02T05:00:00Z".parse().unwrap()
+    }
+
+    /// Two children at two kindergartens, each asking for the other's.
+    fn two_who_would_swap() -> State {
+        let mut s = State::new(Policy::kz_2013());
+        for k in ["K1", "K2"] {
+            s.execute(UpsertKindergarten {
+                kindergarten_id: KindergartenId::parse(k).unwrap(),
+                name: k.into(),
+                district: DistrictId::parse("D1").unwrap(),
+                labels: kezek_core::event::KindergartenLabels::default(),
+                groups: vec![GroupSpec {
+                    group_id: GroupId::parse("g4").unwrap(),
+                    age_years: 4,
+                    language: Language::Kk,
+                    capacity: 1,
+                    enrolled: 0,
+                }],
+                academic_year: None,
+            })
+            .unwrap();
+        }
+        for (n, (k, other)) in [("K1", "K2"), ("K2", "K1")].into_iter().enumerate() {
+            let n = u16::try_from(n).unwrap() + 1;
+            let child = Iin::compose(jiff::civil::date(2022, 3, 1), false, n).unwrap();
+            let out = s
+                .execute(Register {
+                    application_id: Some(
+                        kezek_core::model::ApplicationId::parse(&format!("a{n}")).unwrap(),
+                    ),
+                    round_id: Some(RoundId::parse(&format!("reg{n}")).unwrap()),
+                    child_iin: child.to_string(),
+                    child_name: "Aruzhan".into(),
+                    birth_date: None,
+                    applicant_iin: "880101300123".into(),
+                    applicant_name: "Dana".into(),
+                    representative: None,
+                    applicant_email: None,
+                    district: "D1".into(),
+                    language: "kk".into(),
+                    preferences: vec![k.into()],
+                    category: None,
+                    documents: ["application_form", "applicant_id", "address_proof"]
+                        .map(String::from)
+                        .to_vec(),
+                    channel: "portal".into(),
+                    claim_verified: false,
+                    at: at(),
+                })
+                .unwrap();
+            let Some((_, Event::RoundRun(round))) = out.last() else {
+                panic!("referred at once")
+            };
+            let (referral_id, application_id) = (
+                round.referrals[0].referral_id.clone(),
+                round.referrals[0].application_id.clone(),
+            );
+            s.execute(Confirm {
+                referral_id: referral_id.clone(),
+                at: at(),
+            })
+            .unwrap();
+            s.execute(Enroll {
+                referral_id,
+                at: at(),
+            })
+            .unwrap();
+            s.execute(RequestTransfer {
+                application_id,
+                preferences: vec![other.into()],
+                at: at(),
+            })
+            .unwrap();
+        }
+        s
+    }
+
+    #[test]
+    fn a_round_whose_exchange_offers_were_rewritten_does_not_verify() {
+        let s = two_who_would_swap();
+        let district = s.district_index(&DistrictId::parse("D1").unwrap()).unwrap();
+        let record = s
+            .allocate(&RoundSpec {
+                round_id: RoundId::parse("r1").unwrap(),
+                district,
+                academic_year: 2026,
+                at: at(),
+                scope: None,
+                newcomer: None,
+            })
+            .unwrap();
+        assert_eq!(record.exchanges.len(), 1, "{record:?}");
+        let seq = Seq::new(s.last_seq().get() + 1);
+        assert!(check_round(&s, seq, &record).is_ok());
+        let mut forged = record.clone();
+        forged.exchanges.clear();
+        let err = check_round(&s, seq, &forged).unwrap_err().to_string();
+        assert!(
+            err.contains("1 exchanges offered, journal has 0 referrals")
+                || err.contains("exchanges offered"),
+            "{err}"
+        );
+    }
 }
