@@ -380,3 +380,73 @@ async fn a_kindergarten_starts_the_new_academic_year_from_its_page() {
     assert_eq!(now["status"], "left", "gone to school: {now}");
     b.stop().await;
 }
+
+/// Half a year on, the district's staff compare the estimates of then with what happened:
+/// the first child waiting got its seat within the range, the second waits on in range.
+#[tokio::test]
+async fn staff_compare_past_estimates_with_what_happened() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, a1) = app.register(1, None).await;
+    let r1 = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
+    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
+        let (s, v) = app
+            .call(
+                "POST",
+                &format!("/v1/referrals/{r1}/{what}"),
+                Some(token),
+                None,
+            )
+            .await;
+        assert_eq!(s, 200, "{v}");
+    }
+    app.register(2, None).await;
+    app.register(3, None).await;
+    app.pass_days(150).await;
+    let today = (crate::harness::start_time() + jiff::SignedDuration::from_hours(24 * 150))
+        .to_zoned(jiff::tz::TimeZone::fixed(jiff::tz::offset(5)))
+        .date()
+        .to_string();
+    let (s, v) = app
+        .call(
+            "POST",
+            &format!(
+                "/v1/kindergartens/K1/children/{}/leave",
+                a1["application_id"].as_str().unwrap()
+            ),
+            Some(KG),
+            Some(serde_json::json!({"date": today, "reason": "moved"})),
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let (s, r) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(serde_json::json!({})),
+        )
+        .await;
+    assert_eq!(
+        (s, r["referrals"].as_array().map(Vec::len)),
+        (201, Some(1)),
+        "{r}"
+    );
+    app.pass_days(50).await;
+
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(&b, &base, STAFF, "ru", "/console/districts/D1").await;
+    b.click("a[href='/console/districts/D1/forecasts']").await;
+    b.wait_path("/console/districts/D1/forecasts").await;
+    let row = |key: &str| format!("[data-testid='forecast-check'] tr[data-row='{key}'] td");
+    assert_eq!(b.text(&row("forecast_waiting")).await, "2");
+    assert_eq!(b.text(&row("forecast_within")).await, "1");
+    assert_eq!(b.text(&row("forecast_in_range")).await, "1");
+    assert_eq!(b.text(&row("forecast_later")).await, "0");
+    b.shot("forecast-check-ru-desk").await;
+    b.stop().await;
+}

@@ -97,6 +97,10 @@ pub fn router(app: Arc<App>) -> Router {
             get(pages::dashboard::dashboard),
         )
         .route(
+            "/console/districts/{district}/forecasts",
+            get(pages::forecast::check),
+        )
+        .route(
             "/console/kindergartens/{kindergarten}",
             get(pages::kindergarten::show),
         )

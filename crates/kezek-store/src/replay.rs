@@ -34,6 +34,48 @@ pub fn replay(journal: &dyn EventLog, state: &mut State) -> Result<Seq, ReplayEr
     walk(journal, state, START, false, None).map(|(last, _)| last)
 }
 
+/// Replays `journal` into `state` (empty) up to its last record made at or before `until`:
+/// the state as it was then. Returns the last seq applied.
+///
+/// # Errors
+/// As [`replay`], for the records read.
+pub fn replay_until(
+    journal: &dyn EventLog,
+    state: &mut State,
+    until: jiff::Timestamp,
+) -> Result<Seq, ReplayError> {
+    /// Stops the walk at the first record made after `until`.
+    struct Until {
+        until: jiff::Timestamp,
+        stopped: bool,
+    }
+    impl Observer for Until {
+        fn before(&mut self, _: &State, record: &Applied<'_>) -> Result<(), String> {
+            let later = record
+                .at
+                .parse::<jiff::Timestamp>()
+                .is_ok_and(|at| at > self.until);
+            if later {
+                self.stopped = true;
+                return Err("later than asked".into());
+            }
+            Ok(())
+        }
+        fn after(&mut self, _: &State, _: &Applied<'_>) -> Result<(), String> {
+            Ok(())
+        }
+    }
+    let mut until = Until {
+        until,
+        stopped: false,
+    };
+    match walk(journal, state, START, false, Some(&mut until)) {
+        Ok((last, _)) => Ok(last),
+        Err(ReplayError::Corrupt { .. }) if until.stopped => Ok(state.last_seq()),
+        Err(e) => Err(e),
+    }
+}
+
 /// The empty journal's head: where a replay from the start begins.
 pub const START: crate::Head = crate::Head {
     seq: Seq::new(0),

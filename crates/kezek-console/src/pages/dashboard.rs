@@ -183,7 +183,7 @@ pub async fn dashboard(
                 page(
                     &ctx,
                     &title,
-                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, (&district, s.caller.role == kezek_app::Role::Staff), &f)) (services_markup(ctx.lang, &services)) },
+                    markup! { (others(ctx.lang, &district, &s.caller.scope)) (super::casefile::search_form(ctx.lang, &s)) (body(ctx.lang, (&district, s.caller.role == kezek_app::Role::Staff), &f)) (services_markup(ctx.lang, &services)) p { a href=(format!("/console/districts/{district}/forecasts")) { (t("forecast_check_link", ctx.lang)) } } },
                 ),
             )
         }

@@ -2,9 +2,18 @@
 //! kindergarten the child waits for, the months the estimate spans, and the model in words —
 //! a range, never a promise.
 
+use crate::context::{Ctx, Signed};
+use crate::layout::page;
+use crate::pages::refuse;
+use crate::{html, Console};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use kezek_app::access::{Auth, StaffOrAuditor};
 use kezek_app::ops::status::FamilyStatus;
 use kezek_print::words::{t, Lang};
 use maud::{html as markup, Markup};
+use std::sync::Arc;
 
 /// `MM.YYYY` of a `YYYY-MM-DD` day.
 fn month(day: &str) -> String {
@@ -47,4 +56,48 @@ pub(crate) fn section(lang: Lang, f: &FamilyStatus, name_of: &dyn Fn(&str) -> St
             p class="hint" { (t("forecast_model", lang)) }
         }
     }
+}
+
+/// `GET /console/districts/{district}/forecasts`: the estimates of half a year ago against
+/// what happened since (a replay of the journal: run when asked).
+pub async fn check(
+    State(console): State<Arc<Console>>,
+    ctx: Ctx,
+    s: Signed,
+    Path(district): Path<String>,
+) -> Response {
+    let auth = match Auth::<StaffOrAuditor>::check(s.caller.clone()) {
+        Ok(auth) => auth,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let lang = ctx.lang;
+    let c = match console.app.forecast_check(&auth, &district).await {
+        Ok(c) => c,
+        Err(e) => return refuse(&ctx, &e),
+    };
+    let then = c
+        .then
+        .map(|t| t.strftime("%d.%m.%Y").to_string())
+        .unwrap_or_default();
+    let rows = [
+        ("forecast_waiting", c.waiting),
+        ("forecast_within", c.within),
+        ("forecast_earlier", c.earlier),
+        ("forecast_later", c.later),
+        ("forecast_in_range", c.waiting_in_range),
+        ("forecast_past_latest", c.past_latest),
+        ("forecast_no_estimate", c.no_estimate),
+    ];
+    let body = markup! {
+        p class="hint" { (t("forecast_check_hint", lang)) " " strong { (then) } }
+        table data-testid="forecast-check" {
+            tbody {
+                @for (key, n) in rows {
+                    tr data-row=(key) { th scope="row" { (t(key, lang)) } td class="num" { (n) } }
+                }
+            }
+        }
+    };
+    let title = format!("{} — {district}", t("forecast_check", lang));
+    html(&ctx, StatusCode::OK, page(&ctx, &title, body))
 }
