@@ -34,7 +34,7 @@ impl State {
         academic_year: i16,
         busy: &BTreeSet<AppIx>,
     ) -> Vec<Vec<Move>> {
-        let mut agents: Vec<Agent> = self
+        let agents: Vec<Agent> = self
             .waiting_transfers(district)
             .into_iter()
             .filter(|(a, _)| !busy.contains(a) && self.open_exchange_of(*a).is_none())
@@ -54,46 +54,58 @@ impl State {
                 })
             })
             .collect();
+        let mut search = Search::new(agents);
         let mut cycles = Vec::new();
-        loop {
-            // Drop who has nothing to point at, until everyone left has.
-            loop {
-                let before = agents.len();
-                let pointers: Vec<bool> = (0..agents.len())
-                    .map(|i| self.points_at(&agents, i).is_some())
-                    .collect();
-                let mut keep = pointers.into_iter();
-                agents.retain(|_| keep.next().unwrap_or(false));
-                if agents.len() == before {
-                    break;
+        // From the earliest child left, follow the pointers: a child with nothing to point at
+        // leaves (keeping its seat) and the walk starts again; a pointer back into the walk
+        // closes a cycle, whose children leave with their moves. Each step removes someone.
+        while let Some(start) = search.first_alive() {
+            let mut path = vec![start];
+            let mut on_path = std::collections::BTreeMap::from([(start, 0usize)]);
+            let cycle = loop {
+                let Some(last) = path.last().copied() else {
+                    break None;
+                };
+                match self.points_at(&search, last) {
+                    None => {
+                        search.remove(last);
+                        break None;
+                    }
+                    Some(next) => {
+                        if let Some(&at) = on_path.get(&next) {
+                            break Some(path.split_off(at));
+                        }
+                        on_path.insert(next, path.len());
+                        path.push(next);
+                    }
                 }
-            }
-            let Some(cycle) = self.first_cycle(&agents) else {
-                break;
             };
+            let Some(mut cycle) = cycle else {
+                continue;
+            };
+            // From its earliest request.
+            if let Some(first) = (0..cycle.len()).min_by_key(|i| cycle.get(*i).copied()) {
+                cycle.rotate_left(first);
+            }
             let moves: Vec<Move> = cycle
                 .iter()
                 .filter_map(|&i| {
-                    let j = self.points_at(&agents, i)?;
-                    let (app, to) = (agents.get(i)?.app, agents.get(j)?.seat);
+                    let j = self.points_at(&search, i)?;
+                    let (app, to) = (search.agents.get(i)?.app, search.agents.get(j)?.seat);
                     Some((app, to.0, to.1))
                 })
                 .collect();
-            let members: BTreeSet<usize> = cycle.into_iter().collect();
-            let mut index = 0;
-            agents.retain(|_| {
-                let keep = !members.contains(&index);
-                index += 1;
-                keep
-            });
+            for i in cycle {
+                search.remove(i);
+            }
             cycles.push(moves);
         }
         cycles
     }
 
     /// The agent that agent `i` points at: the holder of the seat it wants most.
-    fn points_at(&self, agents: &[Agent], i: usize) -> Option<usize> {
-        let me = agents.get(i)?;
+    fn points_at(&self, search: &Search, i: usize) -> Option<usize> {
+        let me = search.agents.get(i)?;
         let transfer = self.transfer(me.app)?;
         transfer.preferences.iter().find_map(|k| {
             let kg = self.kindergarten(*k)?;
@@ -102,29 +114,53 @@ impl State {
                 if !g.serves(me.age, me.language) {
                     return None;
                 }
-                agents
-                    .iter()
-                    .position(|x| x.app != me.app && x.seat == (*k, gi))
+                search.holder((*k, gi), i)
             })
         })
     }
+}
 
-    /// The cycle reached by following the pointers from the earliest agent, as indexes from
-    /// its earliest member.
-    fn first_cycle(&self, agents: &[Agent]) -> Option<Vec<usize>> {
-        let mut path = vec![0usize];
-        if agents.is_empty() {
-            return None;
+/// The children still in the search, with an index of the seats they hold.
+struct Search {
+    agents: Vec<Agent>,
+    alive: Vec<bool>,
+    /// Seat → the agents holding one there, in the requests' order.
+    holders: std::collections::HashMap<(KgIx, usize), BTreeSet<usize>>,
+}
+
+impl Search {
+    fn new(agents: Vec<Agent>) -> Self {
+        let mut holders: std::collections::HashMap<(KgIx, usize), BTreeSet<usize>> =
+            std::collections::HashMap::new();
+        for (i, a) in agents.iter().enumerate() {
+            holders.entry(a.seat).or_default().insert(i);
         }
-        loop {
-            let next = self.points_at(agents, *path.last()?)?;
-            if let Some(start) = path.iter().position(|p| *p == next) {
-                let mut cycle = path.split_off(start);
-                let first = cycle.iter().enumerate().min_by_key(|(_, i)| **i)?.0;
-                cycle.rotate_left(first);
-                return Some(cycle);
+        Self {
+            alive: vec![true; agents.len()],
+            agents,
+            holders,
+        }
+    }
+
+    /// The earliest agent still in the search.
+    fn first_alive(&self) -> Option<usize> {
+        self.alive.iter().position(|a| *a)
+    }
+
+    /// The earliest agent but `me` holding a seat at `seat`.
+    fn holder(&self, seat: (KgIx, usize), me: usize) -> Option<usize> {
+        self.holders.get(&seat)?.iter().copied().find(|i| *i != me)
+    }
+
+    /// Agent `i` leaves the search.
+    fn remove(&mut self, i: usize) {
+        if let Some(a) = self.alive.get_mut(i) {
+            *a = false;
+        }
+        if let Some(seat) = self.agents.get(i).map(|a| a.seat) {
+            if let Some(h) = self.holders.get_mut(&seat) {
+                h.remove(&i);
             }
-            path.push(next);
         }
     }
 }
