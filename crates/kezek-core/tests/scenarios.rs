@@ -691,7 +691,7 @@ fn a_no_show_waits_for_the_familys_deadline_and_the_kindergarten_has_a_day_to_re
 #[test]
 fn a_child_who_leaves_frees_its_seat_by_name_and_only_unnamed_seats_open_as_a_count() {
     use kezek_core::command::admission::Enroll;
-    use kezek_core::command::leave::{named_children, Leave};
+    use kezek_core::command::leave::Leave;
     use kezek_core::command::referral::Confirm;
     use kezek_core::model::LeaveReason;
     // One group of 4-year-olds, 2 seats, both taken before Kezek.
@@ -715,9 +715,9 @@ fn a_child_who_leaves_frees_its_seat_by_name_and_only_unnamed_seats_open_as_a_co
         .unwrap();
     }
     let k1 = KindergartenId::parse("K1").unwrap();
-    let (k, _) = s.kindergarten_by_id(&k1).unwrap();
+    let (_, kg) = s.kindergarten_by_id(&k1).unwrap();
     let g = GroupId::parse("g").unwrap();
-    assert_eq!(named_children(&s, k, &g).len(), 2);
+    assert_eq!(kg.group(&g).unwrap().children.len(), 2);
     // Both seats are named children's now: a bare count cannot free them.
     let bare = s
         .execute(OpenVacancies {

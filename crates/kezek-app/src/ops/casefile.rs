@@ -192,7 +192,7 @@ fn transfer_of(
             )
         }),
     });
-    let current = kezek_core::command::leave::place(state, a).map(|(k, _, _)| k);
+    let current = state.place(a).map(|(k, _, _)| k);
     let open = transfer
         .as_ref()
         .is_some_and(|t| t.referral.is_some() || t.exchange.is_some());

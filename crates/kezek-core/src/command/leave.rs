@@ -5,7 +5,7 @@
 
 use super::refusal::Refusal;
 use crate::event::{Event, RolledGroup};
-use crate::model::{AppIx, AppStatus, ApplicationId, GroupId, KgIx, KindergartenId, LeaveReason};
+use crate::model::{AppIx, AppStatus, ApplicationId, GroupId, KindergartenId, LeaveReason};
 use crate::state::{Mismatch, State};
 use jiff::civil::Date;
 use jiff::Timestamp;
@@ -62,7 +62,7 @@ impl Leave {
         let (a, app) = state
             .application_by_id(&self.application_id)
             .ok_or_else(|| Refusal::not_found("application", &self.application_id))?;
-        let (kg, group, admitted) = place(state, a).ok_or_else(|| {
+        let (kg, group, admitted) = state.place(a).ok_or_else(|| {
             Refusal::conflict(
                 Code::NotEnrolled.as_str(),
                 format!(
@@ -124,23 +124,6 @@ impl Leave {
     }
 }
 
-/// Where an enrolled child is: its kindergarten, group and admission time (from its
-/// referral); `None` when it is not enrolled.
-#[must_use]
-pub fn place(state: &State, a: AppIx) -> Option<(KgIx, GroupId, Option<Timestamp>)> {
-    state.place(a)
-}
-
-/// The children enrolled through Kezek in group `group` of kindergarten `k`, by name (their
-/// applications), in admission order.
-#[must_use]
-pub fn named_children<'s>(state: &'s State, k: KgIx, group: &GroupId) -> &'s [AppIx] {
-    state
-        .kindergarten(k)
-        .and_then(|kg| kg.group(group))
-        .map_or(&[], |g| g.children.as_slice())
-}
-
 /// Applies `child_left` and `groups_rolled_over` (other events are no business of theirs).
 pub(crate) fn apply_event(state: &mut State, event: &Event) -> Result<(), Mismatch> {
     match event {
@@ -170,7 +153,7 @@ fn apply(
 ) -> Result<(), Mismatch> {
     let a = state.known_app(id)?;
     let k = state.known_kindergarten(kindergarten)?;
-    match place(state, a) {
+    match state.place(a) {
         Some((kg, g, _)) if kg == k && &g == group => {}
         _ => {
             return Err(Mismatch::WrongStatus {
@@ -313,7 +296,7 @@ fn apply_rolled_over(
     let k = state.known_kindergarten(kindergarten)?;
     for id in leavers {
         let a = state.known_app(id)?;
-        let Some((kg, group, _)) = place(state, a).filter(|(kg, _, _)| *kg == k) else {
+        let Some((kg, group, _)) = state.place(a).filter(|(kg, _, _)| *kg == k) else {
             return Err(Mismatch::WrongStatus {
                 what: "application",
                 id: id.to_string(),

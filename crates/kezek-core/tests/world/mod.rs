@@ -506,7 +506,7 @@ impl World {
                     let kindergarten_id = self
                         .state
                         .application_by_id(&application_id)
-                        .and_then(|(a, _)| kezek_core::command::leave::place(&self.state, a))
+                        .and_then(|(a, _)| self.state.place(a))
                         .and_then(|(k, _, _)| self.state.kindergarten(k))
                         .map_or_else(|| kg(0), |k| k.id.clone());
                     let reasons = [
