@@ -184,13 +184,7 @@ pub async fn file(
     Query(q): Query<Which>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| super::field(&pairs, k);
     let auth = match posted::<CaseFilers>(&console, &ctx, &get("csrf")) {
         Ok(a) => a,
         Err(page) => return *page,
@@ -560,13 +554,7 @@ pub async fn act(
     Path(id): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| super::field(&pairs, k);
     let csrf = get("csrf");
     let auth = match posted::<CaseReaders>(&console, &ctx, &csrf) {
         Ok(a) => a,

@@ -213,13 +213,7 @@ pub async fn send(
     Path(org): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let get = |k: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |k: &str| super::field(&pairs, k);
     let auth = match posted::<CaseWorkers>(&console, &ctx, &get("csrf")) {
         Ok(a) => a,
         Err(page) => return *page,

@@ -181,6 +181,25 @@ pub(crate) fn ask_first(
     ))
 }
 
+/// The value of field `key` of a form read as pairs (`Form<Vec<(String, String)>>`, which
+/// keeps repeated fields), empty when absent.
+pub(crate) fn field(pairs: &[(String, String)], key: &str) -> String {
+    pairs
+        .iter()
+        .find(|(n, _)| n == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// Every non-empty value of repeated field `key`, in order.
+pub(crate) fn repeated(pairs: &[(String, String)], key: &str) -> Vec<String> {
+    pairs
+        .iter()
+        .filter(|(n, v)| n == key && !v.is_empty())
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// Where a form sends the reader back to after its write (`value` of `field`: a district, a
 /// kindergarten): one of the caller's own, or — for a key of no scope — a plain id. Checked
 /// before anything is written, so that the answer to a write that was made cannot fail on it.

@@ -142,33 +142,13 @@ pub(crate) fn family_section(
     }
 }
 
-/// The request's form: kindergartens in order (empty choices dropped).
+/// A form that is only confirmed: its CSRF token, and the answer to "are you sure?".
 #[derive(Deserialize)]
 pub struct Fields {
     #[serde(default)]
     csrf: String,
     #[serde(default)]
-    preferences: Vec<String>,
-    #[serde(default)]
     sure: String,
-}
-
-/// The form's fields as a browser sends them (`preferences` repeated).
-fn fields(body: &str) -> Fields {
-    let mut f = Fields {
-        csrf: String::new(),
-        preferences: Vec::new(),
-        sure: String::new(),
-    };
-    for (k, v) in form_urlencoded::parse(body.as_bytes()) {
-        match k.as_ref() {
-            "csrf" => f.csrf = v.into_owned(),
-            "sure" => f.sure = v.into_owned(),
-            "preferences" if !v.is_empty() => f.preferences.push(v.into_owned()),
-            _ => {}
-        }
-    }
-    f
 }
 
 /// `POST /console/applications/{number}/transfer`.
@@ -176,15 +156,14 @@ pub async fn request(
     State(console): State<Arc<Console>>,
     ctx: Ctx,
     Path(number): Path<String>,
-    body: String,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Response {
-    let f = fields(&body);
-    let auth = match posted::<Filer>(&console, &ctx, &f.csrf) {
+    let auth = match posted::<Filer>(&console, &ctx, &super::field(&pairs, "csrf")) {
         Ok(a) => a,
         Err(page) => return *page,
     };
     let form = kezek_app::forms::TransferForm {
-        preferences: f.preferences,
+        preferences: super::repeated(&pairs, "preferences"),
     };
     let result = console
         .app
