@@ -12,17 +12,7 @@ async fn a_queued_child_gets_a_range_from_its_place_and_the_seats_of_the_last_ye
     let (_, a1) = app.register(1, None).await;
     assert_eq!(a1["status"], "referred");
     let r1 = a1["referral"]["referral_id"].as_str().unwrap();
-    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
-        let (s, v) = app
-            .call(
-                "POST",
-                &format!("/v1/referrals/{r1}/{what}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    app.admit(r1, KG).await;
     let (_, a2) = app.register(2, None).await;
     let id2 = a2["application_id"].as_str().unwrap();
     let path = format!("/v1/applications/{id2}/forecast");

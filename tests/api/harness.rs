@@ -223,6 +223,22 @@ impl TestApp {
         set.split(';').next().unwrap().to_owned()
     }
 
+    /// The family confirms `referral` and the kindergarten of key `kindergarten` admits the
+    /// child.
+    pub async fn admit(&self, referral: &str, kindergarten: &str) {
+        for (what, token) in [("confirm", PORTAL), ("enroll", kindergarten)] {
+            let (s, v) = self
+                .call(
+                    "POST",
+                    &format!("/v1/referrals/{referral}/{what}"),
+                    Some(token),
+                    None,
+                )
+                .await;
+            assert_eq!(s, 200, "{what}: {v}");
+        }
+    }
+
     /// Registers child number `n` for K1 in D1.
     pub async fn register(&self, n: u16, category: Option<&str>) -> (u16, Value) {
         self.call(

@@ -24,17 +24,7 @@ async fn register_born(app: &TestApp, n: u16, born: i16, k: &str) -> Value {
 /// Confirms and admits the referral of application `a`.
 async fn admit(app: &TestApp, a: &Value) {
     let r = a["referral"]["referral_id"].as_str().expect("referred");
-    for (path, token) in [("confirm", PORTAL), ("enroll", KG)] {
-        let (s, v) = app
-            .call(
-                "POST",
-                &format!("/v1/referrals/{r}/{path}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{path}: {v}");
-    }
+    app.admit(r, KG).await;
 }
 
 async fn leave(app: &TestApp, token: &str, a: &str, body: Value) -> (u16, Value) {

@@ -64,12 +64,10 @@ async fn a_transfer_keeps_the_seat_waits_behind_the_queue_and_moves_the_child_by
     // One child at each kindergarten.
     let a1 = register(&app, 1, &["K2"]).await;
     let r1 = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
-    act(&app, &r1, "confirm", PORTAL).await;
-    act(&app, &r1, "enroll", KG2).await;
+    app.admit(&r1, KG2).await;
     let a2 = register(&app, 2, &["K1"]).await;
     let r2 = a2["referral"]["referral_id"].as_str().unwrap().to_owned();
-    act(&app, &r2, "confirm", PORTAL).await;
-    act(&app, &r2, "enroll", KG).await;
+    app.admit(&r2, KG).await;
     let id1 = a1["application_id"].as_str().unwrap();
     let id2 = a2["application_id"].as_str().unwrap();
     let transfer = format!("/v1/applications/{id1}/transfer");
@@ -241,8 +239,7 @@ async fn a_declined_transfer_ends_the_request_and_the_child_stays() {
     app.kindergarten("K2", "D1", 1).await;
     let a1 = register(&app, 1, &["K2"]).await;
     let r1 = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
-    act(&app, &r1, "confirm", PORTAL).await;
-    act(&app, &r1, "enroll", KG2).await;
+    app.admit(&r1, KG2).await;
     let id1 = a1["application_id"].as_str().unwrap();
     let transfer = format!("/v1/applications/{id1}/transfer");
     let (s, v) = app
@@ -295,8 +292,7 @@ async fn two_who_would_swap(app: &TestApp) -> (String, String, String) {
     for (n, k, token) in [(1, "K1", KG), (2, "K2", KG2)] {
         let a = register(app, n, &[k]).await;
         let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
-        act(app, &r, "confirm", PORTAL).await;
-        act(app, &r, "enroll", token).await;
+        app.admit(&r, token).await;
         ids.push(a["application_id"].as_str().unwrap().to_owned());
     }
     for (id, other) in [(&ids[0], "K2"), (&ids[1], "K1")] {

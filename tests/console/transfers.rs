@@ -17,17 +17,7 @@ async fn staff_file_a_transfer_at_the_desk_and_withdraw_it() {
     let (_, a) = app.register(1, None).await;
     let id = a["application_id"].as_str().unwrap().to_owned();
     let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
-    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
-        let (s, v) = app
-            .call(
-                "POST",
-                &format!("/v1/referrals/{r}/{what}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    app.admit(&r, KG).await;
     let base = app.base.clone();
     let b = Browser::start(DESK.0, DESK.1).await;
     sign_in(&b, &base, STAFF, "ru", "/console/districts/D1").await;
@@ -162,17 +152,7 @@ async fn staff_record_a_familys_confirmation_of_an_exchange() {
             .call("POST", "/v1/applications", Some(PORTAL), Some(body))
             .await;
         let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
-        for (what, who) in [("confirm", PORTAL), ("enroll", token)] {
-            let (s, v) = app
-                .call(
-                    "POST",
-                    &format!("/v1/referrals/{r}/{what}"),
-                    Some(who),
-                    None,
-                )
-                .await;
-            assert_eq!(s, 200, "{v}");
-        }
+        app.admit(&r, token).await;
         ids.push(a["application_id"].as_str().unwrap().to_owned());
     }
     for (id, other) in [(&ids[0], "K2"), (&ids[1], "K1")] {
@@ -254,17 +234,7 @@ async fn a_family_confirms_its_transfers_referral_from_its_page() {
     let (_, a) = app.register(1, None).await;
     let id = a["application_id"].as_str().unwrap().to_owned();
     let r = a["referral"]["referral_id"].as_str().unwrap().to_owned();
-    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
-        let (s, v) = app
-            .call(
-                "POST",
-                &format!("/v1/referrals/{r}/{what}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    app.admit(&r, KG).await;
     app.call(
         "POST",
         &format!("/v1/applications/{id}/transfer"),
@@ -341,17 +311,7 @@ async fn a_kindergarten_starts_the_new_academic_year_from_its_page() {
         .call("POST", "/v1/applications", Some(PORTAL), Some(child))
         .await;
     let referral = six["referral"]["referral_id"].as_str().unwrap().to_owned();
-    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
-        let (s, v) = app
-            .call(
-                "POST",
-                &format!("/v1/referrals/{referral}/{what}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    app.admit(&referral, KG).await;
     app.pass_days(365).await;
     let base = app.base.clone();
     let b = Browser::start(DESK.0, DESK.1).await;
@@ -392,17 +352,7 @@ async fn staff_compare_past_estimates_with_what_happened() {
     app.kindergarten("K1", "D1", 1).await;
     let (_, a1) = app.register(1, None).await;
     let r1 = a1["referral"]["referral_id"].as_str().unwrap().to_owned();
-    for (what, token) in [("confirm", PORTAL), ("enroll", KG)] {
-        let (s, v) = app
-            .call(
-                "POST",
-                &format!("/v1/referrals/{r1}/{what}"),
-                Some(token),
-                None,
-            )
-            .await;
-        assert_eq!(s, 200, "{v}");
-    }
+    app.admit(&r1, KG).await;
     app.register(2, None).await;
     app.register(3, None).await;
     app.pass_days(150).await;
