@@ -200,15 +200,8 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
             ("ru", "Приём документов и зачисление", "01.09.2026 09:00"),
         ] {
             let pdf = app
-                .http
-                .get(format!("{}/v1/documents/{doc}.pdf?lang={lang}", app.base))
-                .bearer_auth(CLERK)
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+                .bytes(&format!("/v1/documents/{doc}.pdf?lang={lang}"), CLERK)
+                .await;
             std::fs::create_dir_all("target/console").unwrap();
             std::fs::write(format!("target/console/{kind}-{lang}.pdf"), &pdf).unwrap();
             let text = crate::printed::pdf_text(&pdf);
@@ -362,18 +355,11 @@ async fn a_case_goes_from_application_to_result_and_a_late_one_is_complained_abo
     );
     if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
         let pdf = app
-            .http
-            .get(format!(
-                "{}/v1/documents/doc-{late_id}-complaint-1.pdf?lang=kk",
-                app.base
-            ))
-            .bearer_auth(STAFF)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            .bytes(
+                &format!("/v1/documents/doc-{late_id}-complaint-1.pdf?lang=kk"),
+                STAFF,
+            )
+            .await;
         let text = crate::printed::pdf_text(&pdf);
         assert!(
             text.contains("Шағым бойынша шешім") && text.contains("Шағым қанағаттандырылды"),
@@ -624,18 +610,11 @@ async fn every_service_goes_to_its_result_and_to_a_reasoned_refusal() {
             );
             if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
                 let pdf = app
-                    .http
-                    .get(format!(
-                        "{}/v1/documents/doc-{entry}-removal.pdf?lang=ru",
-                        app.base
-                    ))
-                    .bearer_auth(PORTAL)
-                    .send()
-                    .await
-                    .unwrap()
-                    .bytes()
-                    .await
-                    .unwrap();
+                    .bytes(
+                        &format!("/v1/documents/doc-{entry}-removal.pdf?lang=ru"),
+                        PORTAL,
+                    )
+                    .await;
                 let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
                 std::fs::write(keep.join("register-removal-ru.pdf"), &pdf).unwrap();
                 let text = crate::printed::pdf_text(&pdf).replace('\n', " ");
@@ -806,18 +785,8 @@ async fn a_complaint_about_a_queue_decision_is_decided_by_the_district() {
             ),
         ] {
             let pdf = app
-                .http
-                .get(format!(
-                    "{}/v1/documents/{doc_id}.pdf?lang={lang}",
-                    app.base
-                ))
-                .bearer_auth(PORTAL)
-                .send()
-                .await
-                .unwrap()
-                .bytes()
-                .await
-                .unwrap();
+                .bytes(&format!("/v1/documents/{doc_id}.pdf?lang={lang}"), PORTAL)
+                .await;
             let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
             std::fs::write(keep.join(format!("queue-complaint-{lang}.pdf")), &pdf).unwrap();
             let text = crate::printed::pdf_text(&pdf).replace('\n', " ");
@@ -961,18 +930,8 @@ async fn a_centre_case_travels_by_batch_and_an_uncollected_result_is_archived() 
     );
     if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
         let pdf = app
-            .http
-            .get(format!(
-                "{}/v1/documents/doc-{batch_id}.pdf?lang=ru",
-                app.base
-            ))
-            .bearer_auth(STAFF)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            .bytes(&format!("/v1/documents/doc-{batch_id}.pdf?lang=ru"), STAFF)
+            .await;
         let keep = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
         std::fs::write(keep.join("batch-ru.pdf"), &pdf).unwrap();
         let text = crate::printed::pdf_text(&pdf).replace('\n', " ");

@@ -223,6 +223,20 @@ impl TestApp {
         set.split(';').next().unwrap().to_owned()
     }
 
+    /// The bytes `GET path` answers with key `token` (a PDF, a signature).
+    pub async fn bytes(&self, path: &str, token: &str) -> Vec<u8> {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+            .to_vec()
+    }
+
     /// The family confirms `referral` and the kindergarten of key `kindergarten` admits the
     /// child.
     pub async fn admit(&self, referral: &str, kindergarten: &str) {

@@ -143,15 +143,8 @@ async fn officials_act_through_their_keys_and_name_what_they_issue() {
     assert_eq!(doc["body"]["official"]["organisation"], "district:D1");
     if !kezek_testdb::missing(kezek_testdb::Tool::Poppler) {
         let pdf = app
-            .http
-            .get(format!("{}/v1/documents/{decision}.pdf?lang=ru", app.base))
-            .bearer_auth(PORTAL)
-            .send()
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+            .bytes(&format!("/v1/documents/{decision}.pdf?lang=ru"), PORTAL)
+            .await;
         std::fs::create_dir_all("target/console").unwrap();
         std::fs::write("target/console/official-decision-ru.pdf", &pdf).unwrap();
         let text = crate::printed::pdf_text(&pdf);

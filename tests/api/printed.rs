@@ -202,16 +202,7 @@ async fn the_check_page_refuses_a_copy_that_is_not_the_one_issued() {
         .await;
     let doc = a["document_id"].as_str().unwrap();
     // The copy in hand: its id and digest, as its QR code carries them.
-    let bytes = app
-        .http
-        .get(format!("{}/v1/documents/{doc}.pdf", app.base))
-        .bearer_auth(PORTAL)
-        .send()
-        .await
-        .unwrap()
-        .bytes()
-        .await
-        .unwrap();
+    let bytes = app.bytes(&format!("/v1/documents/{doc}.pdf"), PORTAL).await;
     let url = pdf_qr(&bytes);
     let digest = url.rsplit("digest=").next().unwrap().to_owned();
     // Another copy (another digest), no digest, an id never used: one and the same answer,
