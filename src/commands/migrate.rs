@@ -85,13 +85,14 @@ pub fn run(args: &MigrateArgs) -> Result<()> {
     let copied = kezek_store::copy::copy(source.as_ref(), target.as_ref())
         .with_context(|| format!("cannot migrate {} to {}", from.name(), to.name()))?;
     println!(
-        "migrated {} to {}: {} journal records (head seq {} hash {}), {} documents, {} stored answers, {} API keys, {} notifications",
+        "migrated {} to {}: {} journal records (head seq {} hash {}), {} documents, {} proof files, {} stored answers, {} API keys, {} notifications",
         from.name(),
         to.name(),
         copied.head.seq,
         copied.head.seq,
         super::hex_of(&copied.head.hash),
         copied.documents,
+        copied.files,
         copied.answers,
         copied.keys,
         copied.notifications

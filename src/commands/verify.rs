@@ -52,6 +52,11 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     if let Some((seq, Some(url))) = against {
         println!("the state {url} serves at seq {seq} is the journal's");
     }
+    // On a line of its own: the last line keeps the words earlier versions printed.
+    println!(
+        "proof files: {}, each stored with the bytes whose SHA-256 the journal holds",
+        r.files
+    );
     println!(
         "verified: {database}, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
         r.heads,

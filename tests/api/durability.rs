@@ -67,6 +67,12 @@ impl DocumentStore for GatedStore {
     fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.inner.documents(after, limit)
     }
+    fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.file(id)
+    }
+    fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.files(after, limit)
+    }
 }
 
 impl kezek_store::NotificationStore for GatedStore {

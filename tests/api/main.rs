@@ -21,6 +21,7 @@ mod documents;
 mod durability;
 mod errors;
 mod family;
+mod files;
 mod forecast;
 mod golden;
 mod harness;

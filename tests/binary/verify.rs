@@ -82,6 +82,7 @@ fn installation(dir: &Path) {
             actor: "test".into(),
             idempotency: None,
             documents: Vec::new(),
+            files: Vec::new(),
             notifications,
             copied: Vec::new(),
         })

@@ -16,6 +16,7 @@ mod harness;
 
 mod browser;
 mod cases;
+mod files;
 mod journeys;
 mod transfers;
 

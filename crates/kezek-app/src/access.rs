@@ -243,6 +243,8 @@ roles! {
     Filer = [Portal, Clerk, Staff];
     /// Education departments.
     Staff = [Staff];
+    /// Who may open a proof file: the staff who decide on it (of its district), no one else.
+    FileReaders = [Staff];
     /// Who corrects an application at a desk, with the document: clerks and staff of its
     /// district.
     Desk = [Clerk, Staff];

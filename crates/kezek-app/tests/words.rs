@@ -62,6 +62,14 @@ fn every_code_a_refusal_or_an_error_carries_has_words() {
             .map(|x| x.as_str())
             .collect::<Vec<_>>(),
         c::district::Code::ALL.iter().map(|x| x.as_str()).collect(),
+        c::file::Code::ALL.iter().map(|x| x.as_str()).collect(),
+        c::correction::Code::ALL
+            .iter()
+            .map(|x| x.as_str())
+            .collect(),
+        c::transfer::Code::ALL.iter().map(|x| x.as_str()).collect(),
+        c::exchange::Code::ALL.iter().map(|x| x.as_str()).collect(),
+        c::leave::Code::ALL.iter().map(|x| x.as_str()).collect(),
         c::import::Code::ALL.iter().map(|x| x.as_str()).collect(),
         c::kindergarten::Code::ALL
             .iter()

@@ -150,6 +150,14 @@ fn life_routes() -> Router<Arc<Console>> {
             post(pages::correction::claim),
         )
         .route(
+            "/console/applications/{number}/files",
+            // The file and the form's other fields (the node's limit on what is read first).
+            post(pages::proof::attach).layer(axum::extract::DefaultBodyLimit::max(
+                kezek_core::model::file::MAX_FILE_BYTES + 64 * 1024,
+            )),
+        )
+        .route("/console/files/{file_id}", get(pages::proof::open))
+        .route(
             "/console/kindergartens/{kindergarten}/children/{application}/leave",
             post(pages::leaving::leave),
         )

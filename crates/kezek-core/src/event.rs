@@ -194,6 +194,36 @@ pub struct Correction {
     pub at: Timestamp,
 }
 
+/// A proof file: a scan or photo of a document. Its bytes are kept in the store beside the
+/// journal; the journal keeps what they are and their SHA-256, so any change to them shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProofFile {
+    /// Its id (`F` and 31 hex digits: the digest of what it is attached to and its bytes).
+    pub file_id: String,
+    /// What it is, as its bytes say.
+    pub content_type: crate::model::FileType,
+    /// Its length in bytes.
+    pub size: u64,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// The document it is a copy of, as the sender named it (`benefit_proof`, or a service's
+    /// document code for a case).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+/// A proof file attached to an application.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachedFile {
+    /// The application.
+    pub application_id: ApplicationId,
+    /// The file.
+    #[serde(flatten)]
+    pub file: ProofFile,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// An interleave phase after a round.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseChange {
@@ -592,6 +622,8 @@ pub enum Event {
     /// representative, the district of residence (with kindergartens there). The
     /// registration time never changes.
     ApplicationCorrected(Box<Correction>),
+    /// A proof file was attached to an application.
+    FileAttached(Box<AttachedFile>),
     /// A priority was claimed after registration, with its proof: the claim is checked as
     /// one made at registration is.
     PriorityClaimed {
@@ -852,7 +884,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 34] = [
+    pub const KINDS: [&'static str; 35] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -887,6 +919,7 @@ impl Event {
         "exchange_confirmed",
         "exchange_done",
         "exchange_lapsed",
+        "file_attached",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -927,6 +960,7 @@ impl Event {
             Self::ExchangeConfirmed { .. } => "exchange_confirmed",
             Self::ExchangeDone { .. } => "exchange_done",
             Self::ExchangeLapsed { .. } => "exchange_lapsed",
+            Self::FileAttached(_) => "file_attached",
         }
     }
 }

@@ -251,6 +251,27 @@ fn command(state: &State, now: Timestamp, n: u32, [op, a, b, c]: [u8; 4]) -> Opt
             }
         }
         7 => LapseOverdue { at }.into(),
+        8 => {
+            // A proof file: its first bytes one signature or none, sent as one of the types.
+            let heads: [&[u8]; 4] = [b"%PDF-", b"\xFF\xD8\xFF", b"\x89PNG\r\n\x1a\n", b"GIF8"];
+            let mut bytes = heads.get(usize::from(b % 4))?.to_vec();
+            bytes.push(c);
+            let declared = *crate::model::FileType::ALL.get(usize::from(c % 3))?;
+            let application_id = app(a)?;
+            let file = crate::command::file::received(
+                application_id.as_str(),
+                declared,
+                &bytes,
+                (b % 8 == 0).then(|| "benefit_proof".to_owned()),
+            )
+            .ok()?;
+            crate::command::file::AttachFile {
+                application_id,
+                file,
+                at,
+            }
+            .into()
+        }
         9..=14 => later(state, at, [op, a, b, c])?,
         _ => ChangePreferences {
             application_id: app(a)?,

@@ -158,16 +158,13 @@ fn without_min_seq(uri: &axum::http::Uri) -> Option<axum::http::Uri> {
 /// Sends `req` to the leader at `base` and answers with what it answered.
 async fn pass_on(relay: &Relay, base: &str, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(
-        relay.body_timeout,
-        axum::body::to_bytes(body, crate::BODY_LIMIT),
-    )
-    .await
-    {
-        Ok(Ok(body)) => body,
-        Ok(Err(_)) => return ApiError::BodyTooLarge.into_response(),
-        Err(_) => return ApiError::BodyTimeout(relay.body_timeout).into_response(),
-    };
+    let limit = crate::body_limit(&parts.method, parts.uri.path());
+    let body =
+        match tokio::time::timeout(relay.body_timeout, axum::body::to_bytes(body, limit)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => return ApiError::too_large(limit).into_response(),
+            Err(_) => return ApiError::BodyTimeout(relay.body_timeout).into_response(),
+        };
     let path = parts
         .uri
         .path_and_query()

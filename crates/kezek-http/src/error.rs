@@ -22,6 +22,10 @@ pub enum ApiError {
     BodyTooLarge,
     /// A body that is not declared `application/json` (415).
     NotJson,
+    /// A proof file over 10 MiB (413).
+    FileTooLarge,
+    /// A proof file not declared `application/pdf`, `image/jpeg` or `image/png` (415).
+    NotAFileType,
     /// A body that did not arrive in time (408).
     BodyTimeout(std::time::Duration),
     /// No such endpoint (404).
@@ -37,6 +41,16 @@ impl From<AppError> for ApiError {
 }
 
 impl ApiError {
+    /// A body over `limit` bytes, the limit of its route.
+    #[must_use]
+    pub fn too_large(limit: usize) -> Self {
+        if limit >= crate::FILE_LIMIT {
+            Self::FileTooLarge
+        } else {
+            Self::BodyTooLarge
+        }
+    }
+
     /// The HTTP status.
     #[must_use]
     pub fn status_code(&self) -> StatusCode {
@@ -44,9 +58,9 @@ impl ApiError {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Malformed(_) | Self::BadIdempotencyKey => StatusCode::BAD_REQUEST,
             Self::BadQuery(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::BodyTooLarge | Self::FileTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
-            Self::NotJson => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::NotJson | Self::NotAFileType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::NoRoute => StatusCode::NOT_FOUND,
             Self::App(e) => {
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -79,6 +93,12 @@ impl ApiError {
             Self::NotJson => p(
                 "unsupported_media_type",
                 "the body must be sent as Content-Type: application/json".into(),
+            ),
+            Self::FileTooLarge => p("body_too_large", "a proof file is at most 10 MiB".into()),
+            Self::NotAFileType => p(
+                "unsupported_media_type",
+                "a proof file is sent as Content-Type: application/pdf, image/jpeg or image/png"
+                    .into(),
             ),
             Self::BodyTimeout(d) => p(
                 "body_timeout",

@@ -149,6 +149,40 @@ fn is_json(headers: &HeaderMap) -> bool {
         && (sub.eq_ignore_ascii_case("json") || sub.to_ascii_lowercase().ends_with("+json"))
 }
 
+/// A proof file's upload: its bytes as the body, its type as `Content-Type` (PDF, JPEG or
+/// PNG: else 415), at most 10 MiB (else 413), with its `Idempotency-Key`.
+pub struct Upload {
+    /// The key, if the client sent one.
+    pub idempotency: Option<Idempotency>,
+    /// The type the client named.
+    pub declared: kezek_core::model::FileType,
+    /// The bytes.
+    pub bytes: Bytes,
+}
+
+impl<S: Send + Sync> FromRequest<S> for Upload {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _: &S) -> Result<Self, ApiError> {
+        let (parts, body) = req.into_parts();
+        let declared = parts
+            .headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(kezek_core::model::FileType::from_media_type)
+            .ok_or(ApiError::NotAFileType)?;
+        let bytes: Bytes = axum::body::to_bytes(body, crate::FILE_LIMIT)
+            .await
+            .map_err(|_| ApiError::FileTooLarge)?;
+        let idempotency = idempotency(&parts.headers, &parts.method, &parts.uri, &bytes)?;
+        Ok(Self {
+            idempotency,
+            declared,
+            bytes,
+        })
+    }
+}
+
 /// A write that takes no body: only its `Idempotency-Key` (a body, if sent, is not read
 /// but counts in the fingerprint).
 pub struct Retry(pub Option<Idempotency>);

@@ -28,6 +28,31 @@ use std::time::Duration;
 /// Largest request body.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// Largest body of a proof file's upload: the file itself.
+pub const FILE_LIMIT: usize = kezek_core::model::file::MAX_FILE_BYTES;
+
+/// The largest body a request to `path` with `method` may have: a proof file's upload
+/// (`POST /v1/applications/{id}/files`) up to [`FILE_LIMIT`], the console's form that
+/// carries one (`POST /console/applications/{number}/files`) that and room for its other
+/// fields, every other [`BODY_LIMIT`].
+#[must_use]
+pub fn body_limit(method: &axum::http::Method, path: &str) -> usize {
+    let upload = |prefix: &str| {
+        method == axum::http::Method::POST
+            && path
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.strip_suffix("/files"))
+                .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    };
+    if upload("/v1/applications/") {
+        FILE_LIMIT
+    } else if upload("/console/applications/") {
+        FILE_LIMIT + BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    }
+}
+
 /// The OpenAPI description's frame; the paths come from the handlers' annotations.
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -194,9 +219,10 @@ async fn read_body(
     next: axum::middleware::Next,
 ) -> Response {
     let (parts, body) = req.into_parts();
-    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+    let limit = body_limit(&parts.method, parts.uri.path());
+    let bytes = match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Ok(Ok(bytes)) => bytes,
-        Ok(Err(_)) => return ApiError::BodyTooLarge.into_response(),
+        Ok(Err(_)) => return ApiError::too_large(limit).into_response(),
         Err(_) => return ApiError::BodyTimeout(timeout).into_response(),
     };
     next.run(axum::extract::Request::from_parts(parts, Body::from(bytes)))
@@ -238,4 +264,32 @@ async fn problem_json(res: Response) -> Response {
         body,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Method;
+
+    #[test]
+    fn only_a_proof_files_upload_takes_a_large_body() {
+        assert_eq!(
+            body_limit(&Method::POST, "/v1/applications/KZ1/files"),
+            FILE_LIMIT
+        );
+        assert_eq!(
+            body_limit(&Method::POST, "/console/applications/KZ1/files"),
+            FILE_LIMIT + BODY_LIMIT
+        );
+        for (method, path) in [
+            (Method::GET, "/v1/applications/KZ1/files"),
+            (Method::POST, "/v1/applications//files"),
+            (Method::POST, "/v1/applications/KZ1/x/files"),
+            (Method::POST, "/v1/applications/KZ1/claims"),
+            (Method::POST, "/v1/applications"),
+            (Method::POST, "/v1/files"),
+        ] {
+            assert_eq!(body_limit(&method, path), BODY_LIMIT, "{method} {path}");
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! Copying an installation's store into another, empty one (`kezek migrate`: SQLite to
 //! PostgreSQL and back): the journal record by record as it is stored — the same bytes, so
-//! the same hashes and the same head —, every document, stored answer and key, and the
+//! the same hashes and the same head —, every document, proof file, stored answer and key, and the
 //! notification outbox with its ids and delivery state (nothing already delivered is sent
 //! again). Every record's link and hash is checked as it is read; nothing may write the
 //! source meanwhile (the caller holds it).
@@ -17,6 +17,8 @@ pub struct Copied {
     pub head: Head,
     /// Documents copied.
     pub documents: usize,
+    /// Proof files copied.
+    pub files: usize,
     /// Stored answers copied.
     pub answers: usize,
     /// API keys copied.
@@ -30,6 +32,7 @@ fn is_empty(store: &dyn Store) -> Result<bool, StoreError> {
     Ok(store.head()? == Head::EMPTY
         && store.keys()?.is_empty()
         && store.documents("", 1)?.is_empty()
+        && store.files("", 1)?.is_empty()
         && store.answers()?.is_empty()
         && store.notifications(0, 1)?.is_empty())
 }
@@ -55,6 +58,20 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
         documents += page.len();
         to.submit(Append {
             documents: page,
+            ..Append::default()
+        })
+        .wait()?;
+    }
+    // A few at a time: a file is up to 10 MiB.
+    let mut files = 0;
+    let mut after = String::new();
+    loop {
+        let page = from.files(&after, 8)?;
+        let Some((last, _)) = page.last() else { break };
+        after.clone_from(last);
+        files += page.len();
+        to.submit(Append {
+            files: page,
             ..Append::default()
         })
         .wait()?;
@@ -98,6 +115,7 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
     Ok(Copied {
         head,
         documents,
+        files,
         answers: answers.len(),
         keys: keys.len(),
         notifications,

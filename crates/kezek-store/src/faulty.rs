@@ -118,6 +118,16 @@ impl DocumentStore for FaultyStore {
         self.read_check()?;
         self.inner.documents(after, limit)
     }
+
+    fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.read_check()?;
+        self.inner.file(id)
+    }
+
+    fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.read_check()?;
+        self.inner.files(after, limit)
+    }
 }
 
 impl KeyStore for FaultyStore {

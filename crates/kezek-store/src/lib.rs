@@ -132,6 +132,8 @@ pub struct Append {
     pub idempotency: Option<IdempotencyRecord>,
     /// Signed result documents issued with them: (id, JSON bytes).
     pub documents: Vec<(String, Vec<u8>)>,
+    /// Proof files attached with them: (id, bytes as sent). The journal holds their SHA-256.
+    pub files: Vec<(String, Vec<u8>)>,
     /// What families must be told of them (the outbox), in order.
     pub notifications: Vec<NewNotification>,
     /// Records copied as they are from another journal (`kezek migrate`), in a batch without
@@ -351,7 +353,7 @@ pub trait AnswerStore: Send + Sync {
     fn answers(&self) -> Result<Vec<IdempotencyRecord>, StoreError>;
 }
 
-/// The signed result documents (written with their batch).
+/// The signed result documents and the proof files (each written with its batch).
 pub trait DocumentStore: Send + Sync {
     /// A stored document's JSON bytes.
     ///
@@ -380,6 +382,19 @@ pub trait DocumentStore: Send + Sync {
             ids.extend(page.into_iter().map(|(id, _)| id));
         }
     }
+
+    /// A proof file's bytes.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Up to `limit` proof files with ids after `after`, in id order (a file is up to
+    /// 10 MiB: callers page a few at a time).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }
 
 /// The API keys.

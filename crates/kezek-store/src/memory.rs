@@ -14,6 +14,7 @@ struct Inner {
     events: Vec<StoredEvent>,
     answers: HashMap<(String, String), IdempotencyRecord>,
     documents: BTreeMap<String, Vec<u8>>,
+    files: BTreeMap<String, Vec<u8>>,
     keys: BTreeMap<String, ApiKeyRecord>,
     /// Moves with every change of `keys`.
     keys_version: u64,
@@ -106,6 +107,9 @@ impl EventLog for MemoryStore {
         for (id, body) in batch.documents {
             inner.documents.entry(id).or_insert(body);
         }
+        for (id, body) in batch.files {
+            inner.files.entry(id).or_insert(body);
+        }
         for n in batch.notifications {
             let id = inner.notifications.len() as u64 + 1;
             inner.notifications.push(Notification {
@@ -173,6 +177,21 @@ impl DocumentStore for MemoryStore {
         let inner = self.lock();
         Ok(inner
             .documents
+            .range::<str, _>((Excluded(after), Unbounded))
+            .take(limit)
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect())
+    }
+
+    fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.lock().files.get(id).cloned())
+    }
+
+    fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        use std::ops::Bound::{Excluded, Unbounded};
+        let inner = self.lock();
+        Ok(inner
+            .files
             .range::<str, _>((Excluded(after), Unbounded))
             .take(limit)
             .map(|(k, v)| (k.clone(), v.clone()))

@@ -30,6 +30,7 @@ fn batch(seq: u64) -> Append {
         actor: "test".into(),
         idempotency: None,
         documents: Vec::new(),
+        files: Vec::new(),
         notifications: Vec::new(),
         copied: Vec::new(),
     }

@@ -199,6 +199,13 @@ fn sessions_and_budgets_are_kept() {
 }
 
 #[test]
+fn proof_files_are_stored_with_their_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::proof_files(&MemoryStore::new());
+    contract::proof_files(&SqliteStore::open(&dir.path().join("f.sqlite")).unwrap());
+}
+
+#[test]
 fn notifications_are_found_by_application() {
     let dir = tempfile::tempdir().unwrap();
     contract::notifications_by_application(&MemoryStore::new());

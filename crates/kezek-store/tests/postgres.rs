@@ -512,6 +512,14 @@ fn sessions_and_budgets_are_kept() {
 }
 
 #[test]
+fn proof_files_are_stored_with_their_batch() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    contract::proof_files(&leading().0);
+}
+
+#[test]
 fn notifications_are_found_by_application() {
     if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
         return;

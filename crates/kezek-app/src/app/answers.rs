@@ -181,6 +181,7 @@ mod tests {
                 actor: r.actor.clone(),
                 idempotency: Some(r),
                 documents: Vec::new(),
+                files: Vec::new(),
                 notifications: Vec::new(),
                 copied: Vec::new(),
             })

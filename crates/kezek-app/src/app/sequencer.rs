@@ -118,6 +118,7 @@ mod tests {
             actor: "test".into(),
             idempotency: None,
             documents: Vec::new(),
+            files: Vec::new(),
             notifications: Vec::new(),
             copied: Vec::new(),
         }

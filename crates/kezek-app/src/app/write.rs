@@ -107,6 +107,20 @@ impl App {
         decide: impl FnOnce(&State, Timestamp) -> Result<Vec<Event>, AppError>,
         answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
     ) -> Result<Written, AppError> {
+        self.write_stored(caller, idempotency, Vec::new(), decide, answer)
+            .await
+    }
+
+    /// [`Self::write_events`] with proof files (id, bytes) stored with the events, in the
+    /// same commit, when there are events.
+    pub(crate) async fn write_stored(
+        self: &Arc<Self>,
+        caller: &Caller,
+        idempotency: Option<Idempotency>,
+        files: Vec<(String, Vec<u8>)>,
+        decide: impl FnOnce(&State, Timestamp) -> Result<Vec<Event>, AppError>,
+        answer: impl FnOnce(&State, &Outcome, Timestamp) -> Written,
+    ) -> Result<Written, AppError> {
         self.check_health()?;
         self.check_writes()?;
         // The store is read for a stored answer before the state lock, never under it. The
@@ -129,6 +143,15 @@ impl App {
             }
         };
         let prepared = match self.prepare(caller, idempotency, mark, decide, answer) {
+            Ok(mut prepared) => {
+                if !prepared.append.events.is_empty() {
+                    prepared.append.files = files;
+                }
+                Ok(prepared)
+            }
+            Err(early) => Err(early),
+        };
+        let prepared = match prepared {
             Ok(prepared) => prepared,
             Err(early) => return self.once_durable(early.written, early.durable_at).await,
         };
@@ -265,6 +288,7 @@ impl App {
         }
         let append = Append {
             documents: Vec::new(),
+            files: Vec::new(),
             notifications: {
                 let mut all = crate::outbox::notifications(&state, &outcome);
                 all.extend(case_notes);

@@ -1,8 +1,9 @@
 //! Checking an installation (`kezek verify`): the hash chain of every record, a replay of
 //! every event, every allocation round decided again from the state before it, every signed
 //! document issued again from the journal and compared ([`derive`]), the heads an auditor
-//! saved passed through ([`heads`]), and every stored document, API key and stored answer
-//! against the authority's signature or seal.
+//! saved passed through ([`heads`]), every stored document, API key and stored answer
+//! against the authority's signature or seal, and every proof file against the SHA-256 the
+//! journal holds for it.
 
 mod derive;
 pub mod heads;
@@ -24,6 +25,8 @@ pub struct Report {
     pub rounds: u64,
     /// Documents whose signature and id check and which the journal issues again the same.
     pub documents: u64,
+    /// Proof files stored byte for byte as the journal describes them.
+    pub files: u64,
     /// Saved heads the journal passes through.
     pub heads: usize,
     /// API keys whose signature checks.
@@ -153,16 +156,57 @@ pub fn installation_against(
     }
     endorsements(&state)?;
     let documents = documents(store, &state, &derive.derived, &signers)?;
+    let files = files(store, &state)?;
     let (keys, answers) = records(store, &state, &signers)?;
     Ok(Report {
         events: checked.events,
         rounds: checked.rounds,
         documents,
+        files,
         heads: heads.len(),
         keys,
         answers,
         head: store.head()?,
     })
+}
+
+/// Every proof file the journal describes is stored, its bytes hashing to the SHA-256 the
+/// journal holds; every stored file is one the journal describes.
+fn files(store: &dyn Store, state: &State) -> Result<u64, AuditError> {
+    let mut expected: std::collections::HashMap<&str, (&str, &str)> = state
+        .files()
+        .map(|(a, f)| {
+            let app = state.application(a).map_or("", |x| x.id.as_str());
+            (f.file_id.as_str(), (f.sha256.as_str(), app))
+        })
+        .collect();
+    let (mut after, mut n) = (String::new(), 0u64);
+    loop {
+        let page = store.files(&after, 8)?;
+        let Some((last, _)) = page.last() else {
+            break;
+        };
+        after.clone_from(last);
+        for (id, bytes) in page {
+            let Some((sha256, app)) = expected.remove(id.as_str()) else {
+                return Err(AuditError::Record(format!(
+                    "proof file {id} is stored, but no record of the journal attaches it"
+                )));
+            };
+            if kezek_core::command::file::sha256_hex(&bytes) != sha256 {
+                return Err(AuditError::Record(format!(
+                    "proof file {id} of application {app}: its bytes are not the ones the journal holds the SHA-256 of"
+                )));
+            }
+            n += 1;
+        }
+    }
+    if let Some((id, (_, app))) = expected.into_iter().min() {
+        return Err(AuditError::Record(format!(
+            "proof file {id} of application {app} is attached in the journal but not stored"
+        )));
+    }
+    Ok(n)
 }
 
 /// Every stored document: signed by the authority key in force at the record that issued it,

@@ -47,6 +47,8 @@ pub struct CaseFile {
     pub categories: Vec<String>,
     /// The districts a correction may move the application to (with `correct_district`).
     pub districts: Vec<String>,
+    /// The proof files attached (what they are; staff of the district open them).
+    pub files: Vec<super::files::FileEntry>,
 }
 
 /// A transfer request as the case file shows it.
@@ -145,6 +147,7 @@ impl App {
                     transfer_choices,
                     categories,
                     districts,
+                    files: super::files::entries(state, a),
                 })
             })
             .await?;
@@ -240,6 +243,12 @@ fn desk_of(
     let desk = matches!(role, Role::Staff | Role::Clerk);
     if desk && app.status.is_active() {
         actions.push("correct");
+        if state.files_of(a).count() < kezek_core::model::file::MAX_FILES {
+            actions.push("attach_file");
+        }
+    }
+    if role == Role::Staff {
+        actions.push("open_files");
     }
     let queued = app.status == kezek_core::model::AppStatus::Queued;
     if desk && queued {

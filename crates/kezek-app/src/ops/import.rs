@@ -76,6 +76,7 @@ impl App {
             // what the events make, as `kezek verify` derives it.
             let notifications = crate::outbox::notifications(&state, &events);
             let append = Append {
+                files: Vec::new(),
                 events,
                 at: self.clock.now().to_string(),
                 actor: actor.to_owned(),

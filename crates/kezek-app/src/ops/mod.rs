@@ -17,6 +17,7 @@ pub mod corrections;
 pub mod dashboard;
 pub mod documents;
 pub mod email;
+pub mod files;
 pub mod forecast_check;
 pub mod gauges;
 pub mod import;

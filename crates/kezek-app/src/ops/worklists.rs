@@ -2,6 +2,7 @@
 //! deadline (`claim_check_working_days` of the policy, 3 working days from the claim) and
 //! whether it has passed; and referrals outstanding, by status and by when they lapse.
 
+use super::files::FileEntry;
 use crate::access::{Auth, Staff};
 use crate::error::AppError;
 use crate::Reads;
@@ -30,6 +31,9 @@ pub struct ClaimEntry {
     pub due_by: Timestamp,
     /// Still pending after `due_by`.
     pub overdue: bool,
+    /// The proof files attached to the application, in order (`GET /v1/files/{file_id}`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileEntry>,
 }
 
 /// A district's priority claims.
@@ -137,6 +141,7 @@ impl Reads<'_> {
                     claimed_at,
                     due_by,
                     overdue: late,
+                    files: super::files::entries(state, a),
                 });
             }
         }

@@ -242,6 +242,39 @@ pub struct ApplicationView<'a> {
     /// The exchange the child is offered, while open (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub exchange: Option<ExchangeView<'a>>,
+    /// The proof files attached, in order: what they are, never their bytes (absent when
+    /// there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileView<'a>>,
+}
+
+/// A proof file attached to an application or a case: what it is. Its bytes are served
+/// only to the staff who decide on it (`GET /v1/files/{file_id}`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FileView<'a> {
+    /// Its id.
+    pub file_id: &'a str,
+    /// SHA-256 of its bytes, hex: what the journal holds.
+    pub sha256: &'a str,
+    /// What it is, by its bytes: `application/pdf`, `image/jpeg` or `image/png`.
+    pub content_type: &'static str,
+    /// Its length in bytes.
+    pub size: u64,
+    /// The document it is a copy of, as the sender named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<&'a str>,
+}
+
+impl<'a> From<&'a kezek_core::event::ProofFile> for FileView<'a> {
+    fn from(f: &'a kezek_core::event::ProofFile) -> Self {
+        Self {
+            file_id: &f.file_id,
+            sha256: &f.sha256,
+            content_type: f.content_type.as_str(),
+            size: f.size,
+            document: f.document.as_deref(),
+        }
+    }
 }
 
 /// An exchange offered to the family: where the child would go and the kindergartens of its
@@ -373,6 +406,7 @@ pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<Applicatio
         tier: tier_name(state, app.tier),
         transfer: transfer(state, a),
         exchange: exchange(state, a),
+        files: state.files_of(a).map(FileView::from).collect(),
     })
 }
 

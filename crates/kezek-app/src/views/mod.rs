@@ -10,7 +10,7 @@ mod places;
 
 pub use application::{
     application, applications_of_child, exchange, kindergarten_actions, position, positions,
-    referral, registration_result_id, transfer, Ahead, ApplicationList, ApplicationView,
+    referral, registration_result_id, transfer, Ahead, ApplicationList, ApplicationView, FileView,
     PositionAt, PositionView, ReferralAnswer, ReferralList, ReferralView, Since,
 };
 pub use forecast::{forecast, ForecastView, KindergartenForecast};

@@ -120,6 +120,7 @@ pub async fn show(
                 (super::status::result_markup(&console, lang, &file.status, (now, false)))
                 (super::transfer::section(lang, &s, &file, file.status.offset))
                 (super::correction::section(lang, &s, &file))
+                (super::proof::section(lang, &s, &file))
                 (super::complaints::of_application(&console, (&s, lang), &file.status.id))
                 (search_form(lang, &s))
             };

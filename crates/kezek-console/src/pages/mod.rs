@@ -17,6 +17,7 @@ pub mod kindergarten;
 pub mod leaving;
 pub mod officials;
 pub mod places;
+pub mod proof;
 pub mod queue;
 pub mod register;
 pub mod status;

@@ -36,6 +36,7 @@ fn claims_table(
                     thead { tr {
                         th scope="col" { (t("application_id", lang)) } th scope="col" { (t("category", lang)) }
                         th scope="col" { (t("claimed_at", lang)) } th scope="col" { (t("due_by", lang)) }
+                        th scope="col" { (t("proof_files", lang)) }
                         th scope="col" { (t("decision", lang)) }
                     } }
                     tbody {
@@ -45,6 +46,10 @@ fn claims_table(
                                 td { (claim.category.as_deref().map(|x| code(x, lang)).unwrap_or_default()) }
                                 td { (local_time(claim.claimed_at, offset)) }
                                 td { (local_time(claim.due_by, offset)) @if claim.overdue { " " strong class="flag" { (t("overdue", lang)) } } }
+                                td {
+                                    @if claim.files.is_empty() { (t("no_proof_files", lang)) }
+                                    @else { (super::proof::list(lang, &claim.files, true)) }
+                                }
                                 td {
                                     form method="post" action=(format!("/console/claims/{}", claim.application_id)) {
                                         input type="hidden" name="csrf" value=(csrf);

@@ -19,6 +19,10 @@ impl State {
     /// The sequence number is out of order, or the event refers to something that does not
     /// exist or is in the wrong state. The state may then be partly changed and must be
     /// thrown away: a journal that does not apply stops start-up, naming the seq.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per kind of event, each a call: splitting it hides the dispatch"
+    )]
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Result<(), ApplyError> {
         let fail = |mismatch| ApplyError { seq, mismatch };
         self.expect_next(seq).map_err(fail)?;
@@ -39,7 +43,8 @@ impl State {
             | Event::ExchangeDone { .. }
             | Event::ExchangeLapsed { .. }
             | Event::ApplicationCorrected(_)
-            | Event::PriorityClaimed { .. } => later(self, seq, event),
+            | Event::PriorityClaimed { .. }
+            | Event::FileAttached(_) => later(self, seq, event),
             Event::RegistrationRefused {
                 application_id,
                 at,
@@ -125,7 +130,7 @@ impl State {
 }
 
 /// The events of a child's life after registration: leavings, roll-overs, transfers,
-/// exchanges, corrections, late claims.
+/// exchanges, corrections, late claims, proof files.
 fn later(state: &mut State, seq: Seq, event: &Event) -> Result<(), crate::state::Mismatch> {
     match event {
         Event::ApplicationCorrected(_) | Event::PriorityClaimed { .. } => {
@@ -137,6 +142,7 @@ fn later(state: &mut State, seq: Seq, event: &Event) -> Result<(), crate::state:
         Event::TransferRequested { .. } | Event::TransferWithdrawn { .. } => {
             super::transfer::apply_event(state, event)
         }
+        Event::FileAttached(f) => super::file::apply(state, f),
         _ => super::exchange::apply_event(state, event),
     }
 }

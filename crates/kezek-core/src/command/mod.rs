@@ -16,6 +16,7 @@ pub mod claim;
 pub mod correction;
 pub mod district;
 pub mod exchange;
+pub mod file;
 pub mod import;
 pub mod kindergarten;
 pub mod lapse;
@@ -104,6 +105,8 @@ pub enum Command {
     ClaimLate(correction::ClaimLate),
     /// A family confirms an exchange.
     ConfirmExchange(exchange::ConfirmExchange),
+    /// Attach a proof file to an application.
+    AttachFile(Box<file::AttachFile>),
 }
 
 macro_rules! into_command {
@@ -148,6 +151,7 @@ into_command!(
     Correct(correction::Correct),
     ClaimLate(correction::ClaimLate),
     ConfirmExchange(exchange::ConfirmExchange),
+    AttachFile(file::AttachFile),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -203,6 +207,7 @@ impl State {
             Command::Correct(c) => c.decide(self),
             Command::ClaimLate(c) => c.decide(self),
             Command::ConfirmExchange(c) => c.decide(self),
+            Command::AttachFile(c) => c.decide(self),
         }
     }
 

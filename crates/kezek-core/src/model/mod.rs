@@ -4,6 +4,7 @@
 
 pub mod codes;
 pub mod cohort;
+pub mod file;
 pub mod ids;
 pub mod iin;
 pub mod index;
@@ -13,6 +14,7 @@ pub mod text;
 
 pub use codes::{Category, Channel, Document, Language, LeaveReason};
 pub use cohort::{age_on, Cutoff};
+pub use file::FileType;
 pub use ids::{
     ApplicationId, DistrictId, GroupId, IdError, KindergartenId, OfficialId, ReferralId, RoundId,
 };

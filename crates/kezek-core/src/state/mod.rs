@@ -7,6 +7,7 @@
 
 pub mod app_index;
 pub mod explain;
+mod files;
 pub mod mismatch;
 mod mutate;
 pub mod queries;
@@ -129,6 +130,8 @@ pub struct State {
     exchanges: Vec<Exchange>,
     /// The open exchange of each member, by application (index into `exchanges`).
     exchange_of: std::collections::BTreeMap<AppIx, usize>,
+    /// The proof files attached to applications.
+    files: files::Files,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -167,6 +170,7 @@ impl State {
             late_claims: std::collections::BTreeMap::new(),
             exchanges: Vec::new(),
             exchange_of: std::collections::BTreeMap::new(),
+            files: files::Files::default(),
             pending: None,
         }
     }

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 8;
+const FORMAT: u32 = 9;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -100,6 +100,9 @@ struct ImageRef<'a> {
     transfers: Vec<(AppIx, &'a super::Transfer)>,
     late_claims: Vec<(AppIx, Timestamp)>,
     exchanges: Vec<&'a super::Exchange>,
+    /// As JSON: a file's optional fields are left out when absent, which postcard cannot say.
+    #[serde(with = "json")]
+    files: &'a [(AppIx, crate::event::ProofFile)],
 }
 
 #[derive(Serialize)]
@@ -138,6 +141,8 @@ struct Image<'a> {
     transfers: Vec<(AppIx, super::Transfer)>,
     late_claims: Vec<(AppIx, Timestamp)>,
     exchanges: Vec<super::Exchange>,
+    #[serde(with = "json")]
+    files: Vec<(AppIx, crate::event::ProofFile)>,
 }
 
 #[derive(Deserialize)]
@@ -197,6 +202,7 @@ impl State {
             transfers: self.transfers().collect(),
             late_claims: self.late_claims().collect(),
             exchanges: self.exchanges().collect(),
+            files: self.files.all(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -388,7 +394,26 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.transfers = by_application(image.transfers, n, "a transfer")?;
     state.late_claims = by_application(image.late_claims, n, "a late claim")?;
     restore_exchanges(&mut state, image.exchanges, n)?;
+    restore_files(&mut state, image.files, n)?;
     Ok(state)
+}
+
+/// The proof files, each of an application the snapshot holds.
+fn restore_files(
+    state: &mut State,
+    files: Vec<(AppIx, crate::event::ProofFile)>,
+    n: usize,
+) -> Result<(), SnapshotError> {
+    for (a, f) in files {
+        if a.slot() >= n {
+            return Err(inconsistent(format!(
+                "file {} has no application",
+                f.file_id
+            )));
+        }
+        state.keep_file(a, f);
+    }
+    Ok(())
 }
 
 /// The exchanges, each of applications the snapshot holds; the open ones hold their members.

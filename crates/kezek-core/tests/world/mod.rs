@@ -67,6 +67,8 @@ pub(crate) enum Op {
     Rename(u16),
     /// A family in an open exchange confirms it.
     ConfirmExchange(u16),
+    /// A proof file (one of a few contents, so some repeat) attached to an application.
+    Attach(u16, u8),
 }
 
 fn prefs() -> impl Strategy<Value = Vec<u8>> {
@@ -111,6 +113,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => any::<u16>().prop_map(Op::Untransfer),
         1 => (any::<u16>(), 1u8..4).prop_map(|(a, c)| Op::ClaimLate(a, c)),
         1 => any::<u16>().prop_map(Op::Rename),
+        2 => (any::<u16>(), 0u8..14).prop_map(|(a, v)| Op::Attach(a, v)),
     ]
 }
 
@@ -277,6 +280,33 @@ impl World {
         } else {
             ["none", "large_family", "military", "special_needs"]
         }
+    }
+
+    /// Attaches proof file `v` to `id`, checked against the naive rule: taken exactly when
+    /// the application is active, does not hold those bytes and holds fewer than ten; the
+    /// application's files are then what it held and this one.
+    fn attach(&mut self, id: &ApplicationId, v: u8, at: Timestamp) {
+        use kezek_core::command::file::{received, AttachFile};
+        let bytes = format!("%PDF-1.{v}\n").into_bytes();
+        let file = received(id.as_str(), kezek_core::model::FileType::Pdf, &bytes, None).unwrap();
+        let (a, app) = self.state.application_by_id(id).unwrap();
+        let before: Vec<String> = self.state.files_of(a).map(|f| f.file_id.clone()).collect();
+        let taken = app.status.is_active() && !before.contains(&file.file_id) && before.len() < 10;
+        let file_id = file.file_id.clone();
+        let done = self
+            .run(AttachFile {
+                application_id: id.clone(),
+                file,
+                at,
+            })
+            .is_some();
+        assert_eq!(done, taken, "{id}: {before:?} + {file_id}");
+        let mut expected = before;
+        if taken {
+            expected.push(file_id);
+        }
+        let after: Vec<String> = self.state.files_of(a).map(|f| f.file_id.clone()).collect();
+        assert_eq!(after, expected);
     }
 
     fn app(&self, n: u16) -> Option<ApplicationId> {
@@ -493,6 +523,11 @@ impl World {
                         reason: "birth certificate".into(),
                         at,
                     });
+                }
+            }
+            Op::Attach(n, v) => {
+                if let Some(application_id) = self.app(n) {
+                    self.attach(&application_id, v, at);
                 }
             }
             Op::Untransfer(n) => {

@@ -6,6 +6,7 @@ mod cases;
 mod catalog;
 mod complaints;
 mod documents;
+mod files;
 mod kindergarten;
 mod notifications;
 mod officials;
@@ -30,6 +31,7 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(kindergarten::routes())
         .merge(audit::routes())
         .merge(documents::routes())
+        .merge(files::routes())
         .merge(catalog::routes())
         .merge(notifications::routes())
         .merge(officials::routes())

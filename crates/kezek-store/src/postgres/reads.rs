@@ -93,6 +93,30 @@ impl DocumentStore for PgStore {
             .collect::<Result<_, _>>()
             .map_err(fail)
     }
+
+    fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let fail = failed("reading a proof file");
+        let row = wait(
+            self.read
+                .query_opt("SELECT body FROM files WHERE id = $1", &[&id]),
+        )
+        .map_err(&fail)?;
+        row.map(|r| r.try_get(0)).transpose().map_err(fail)
+    }
+
+    fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let fail = failed("reading proof files");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = wait(self.read.query(
+            "SELECT id, body FROM files WHERE id COLLATE \"C\" > $1 ORDER BY id COLLATE \"C\" LIMIT $2",
+            &[&after, &limit],
+        ))
+        .map_err(&fail)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
 }
 
 fn key_row(r: &Row) -> Result<ApiKeyRecord, tokio_postgres::Error> {

@@ -111,6 +111,13 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE api_keys ADD COLUMN official TEXT;
 ",
+    // Proof files (scans and photos of documents): their bytes; the journal holds their hash.
+    "
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        body BYTEA NOT NULL
+    );
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

@@ -26,6 +26,7 @@ struct Statements {
     head: tokio_postgres::Statement,
     events: tokio_postgres::Statement,
     documents: tokio_postgres::Statement,
+    files: tokio_postgres::Statement,
     notifications: tokio_postgres::Statement,
     answers: tokio_postgres::Statement,
     move_head: tokio_postgres::Statement,
@@ -42,6 +43,9 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
             .await?,
         documents: client
             .prepare("INSERT INTO documents (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
+            .await?,
+        files: client
+            .prepare("INSERT INTO files (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
             .await?,
         // In the order given: ids rise with the journal.
         notifications: client
@@ -114,6 +118,8 @@ struct Rows<'a> {
     hashes: Vec<Vec<u8>>,
     doc_ids: Vec<&'a str>,
     doc_bodies: Vec<&'a [u8]>,
+    file_ids: Vec<&'a str>,
+    file_bodies: Vec<&'a [u8]>,
     note_apps: Vec<&'a str>,
     note_kinds: Vec<&'a str>,
     note_bodies: Vec<&'a [u8]>,
@@ -165,6 +171,10 @@ impl<'a> Rows<'a> {
         for (id, body) in &b.documents {
             self.doc_ids.push(id);
             self.doc_bodies.push(body);
+        }
+        for (id, body) in &b.files {
+            self.file_ids.push(id);
+            self.file_bodies.push(body);
         }
         for n in &b.notifications {
             self.note_apps.push(&n.application_id);
@@ -245,6 +255,11 @@ async fn write_group(
         tx.execute(&st.documents, &[&rows.doc_ids, &rows.doc_bodies])
             .await
             .map_err(failed("writing documents"))?;
+    }
+    if !rows.file_ids.is_empty() {
+        tx.execute(&st.files, &[&rows.file_ids, &rows.file_bodies])
+            .await
+            .map_err(failed("writing proof files"))?;
     }
     if !rows.note_apps.is_empty() {
         tx.execute(

@@ -126,6 +126,31 @@ impl DocumentStore for SqliteStore {
         let rows = stmt.query_map([], |r| text_at(r, 0)).map_err(&fail)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(fail)
     }
+
+    fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let fail = failed("reading a proof file");
+        self.reader()
+            .prepare_cached("SELECT body FROM files WHERE id = ?1")
+            .map_err(&fail)?
+            .query_row(params![id], |r| bytes_at(r, 0))
+            .optional()
+            .map_err(fail)
+    }
+
+    fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let fail = failed("reading proof files");
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached("SELECT id, body FROM files WHERE id > ?1 ORDER BY id LIMIT ?2")
+            .map_err(&fail)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt
+            .query_map(params![after, limit], |r| {
+                Ok((text_at(r, 0)?, bytes_at(r, 1)?))
+            })
+            .map_err(&fail)?;
+        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
 }
 
 impl KeyStore for SqliteStore {

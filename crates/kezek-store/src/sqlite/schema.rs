@@ -102,6 +102,13 @@ const MIGRATIONS: &[&str] = &[
     "
     ALTER TABLE api_keys ADD COLUMN official TEXT;
 ",
+    // Proof files (scans and photos of documents): their bytes; the journal holds their hash.
+    "
+    CREATE TABLE files (
+        id TEXT PRIMARY KEY,
+        body BLOB NOT NULL
+    );
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

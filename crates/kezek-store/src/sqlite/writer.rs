@@ -249,6 +249,15 @@ fn write_batch(
                 .map_err(failed("writing a document"))?;
         }
     }
+    if !b.files.is_empty() {
+        let mut keep = tx
+            .prepare_cached("INSERT OR IGNORE INTO files (id, body) VALUES (?1, ?2)")
+            .map_err(failed("preparing the file insert"))?;
+        for (id, body) in &b.files {
+            keep.execute(params![id, body])
+                .map_err(failed("writing a proof file"))?;
+        }
+    }
     if !b.notifications.is_empty() {
         let mut outbox = tx
             .prepare_cached(

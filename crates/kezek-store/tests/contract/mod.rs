@@ -16,7 +16,7 @@ use kezek_core::model::{RoundId, Seq};
 use kezek_core::{Event, Policy, State};
 use kezek_store::memory::MemoryStore;
 use kezek_store::replay::{replay, ReplayError};
-use kezek_store::{Append, EventLog, StoreError};
+use kezek_store::{Append, DocumentStore, EventLog, StoreError};
 use std::sync::{Arc, Mutex};
 
 /// The sample city's events, one batch per command, and a round per district after them.
@@ -59,6 +59,7 @@ pub fn append(events: Vec<(Seq, Event)>) -> Append {
         actor: "test".into(),
         idempotency: None,
         documents: Vec::new(),
+        files: Vec::new(),
         notifications: Vec::new(),
         copied: Vec::new(),
     }
@@ -233,4 +234,41 @@ pub fn notifications_by_application(store: &dyn kezek_store::Store) {
     assert_eq!(kinds(10), ["k0", "k2"]);
     assert_eq!(kinds(1), ["k0"]);
     assert!(store.notifications_of("A9", 10).unwrap().is_empty());
+}
+
+/// Proof files are stored with their batch, byte for byte (one of 10 MiB too), read by id
+/// and paged in id order; an id stored before keeps its first bytes; a copy carries them.
+pub fn proof_files(store: &dyn kezek_store::Store) {
+    let mut large = b"%PDF-1.7\n".to_vec();
+    large.extend((0..10 * 1024 * 1024 - 9).map(|i: usize| u8::try_from(i % 251).unwrap()));
+    let mut b = batch(1);
+    b.files = vec![
+        ("Fb".to_owned(), large.clone()),
+        ("Fa".to_owned(), b"\x89PNG\r\n\x1a\nsmall".to_vec()),
+    ];
+    store.submit(b).wait().unwrap();
+    let mut again = batch(2);
+    again.files = vec![("Fa".to_owned(), b"other bytes".to_vec())];
+    store.submit(again).wait().unwrap();
+    assert_eq!(
+        store.file("Fa").unwrap().as_deref(),
+        Some(&b"\x89PNG\r\n\x1a\nsmall"[..])
+    );
+    assert_eq!(
+        store.file("Fb").unwrap().map(|f| f.len()),
+        Some(large.len())
+    );
+    assert_eq!(store.file("Fb").unwrap().unwrap(), large);
+    assert_eq!(store.file("Fc").unwrap(), None);
+    let ids = |after: &str, limit| -> Vec<String> {
+        let page = store.files(after, limit).unwrap();
+        page.into_iter().map(|(id, _)| id).collect()
+    };
+    assert_eq!(ids("", 1), ["Fa"]);
+    assert_eq!(ids("Fa", 8), ["Fb"]);
+    assert!(ids("Fb", 8).is_empty());
+    let copy = MemoryStore::new();
+    let copied = kezek_store::copy::copy(store, &copy).unwrap();
+    assert_eq!(copied.files, 2);
+    assert_eq!(copy.file("Fb").unwrap().unwrap(), large);
 }
