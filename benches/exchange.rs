@@ -87,6 +87,7 @@ fn seated() -> State {
                         .to_vec(),
                     channel: "portal".into(),
                     claim_verified: false,
+                    together_with: None,
                     at,
                 })
                 .unwrap();

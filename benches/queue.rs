@@ -237,6 +237,7 @@ fn live(row: kezek_core::dataset::ApplicationRow, at: jiff::Timestamp) -> Regist
         .to_vec(),
         channel: "portal".into(),
         claim_verified: false,
+        together_with: None,
         at,
     }
 }

@@ -25,6 +25,7 @@ mod files;
 mod forecast;
 mod golden;
 mod harness;
+mod joint;
 mod leaving;
 mod notifications;
 mod officials;

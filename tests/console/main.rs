@@ -17,6 +17,7 @@ mod harness;
 mod browser;
 mod cases;
 mod files;
+mod joint;
 mod journeys;
 mod transfers;
 

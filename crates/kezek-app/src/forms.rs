@@ -66,6 +66,10 @@ pub struct RegisterForm {
     pub documents: Vec<String>,
     /// `portal`, `service_center` or `office`.
     pub channel: String,
+    /// A joint application: the application of a sibling (a twin) to go together with —
+    /// both referred to one kindergarten in one round, or neither.
+    #[serde(default)]
+    pub together_with: Option<String>,
 }
 
 /// New kindergarten preferences.

@@ -84,6 +84,10 @@ pub struct Registration {
     pub channel: Channel,
     /// Original registration time; the queue order inside a tier, forever.
     pub registered_at: Timestamp,
+    /// The sibling's application this one is joint with (twins who go together): a round
+    /// refers both to one kindergarten or neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub together_with: Option<ApplicationId>,
 }
 
 code_enum! {
@@ -131,6 +135,17 @@ code_enum! {
         UnknownCategory = "unknown_category",
         /// Not a channel of filing.
         UnknownChannel = "unknown_channel",
+        /// A joint application's sibling: no such application.
+        UnknownPartner = "unknown_partner",
+        /// A joint application's sibling no longer waits in the queue.
+        PartnerNotQueued = "partner_not_queued",
+        /// A joint application's sibling waits in another queue (district, birth cohort or
+        /// language).
+        PartnerInOtherQueue = "partner_in_other_queue",
+        /// A joint application's sibling is joint with another child already.
+        PartnerJoined = "partner_joined",
+        /// A joint application lists no kindergarten its sibling's lists.
+        NoCommonKindergarten = "no_common_kindergarten",
     }
 }
 

@@ -5,7 +5,8 @@
 //! of its queue who listed the kindergarten. The seats the kindergarten gave children of the
 //! child's cohort and language in each of the last four quarters (91 days each, counting back
 //! from now: referrals issued, whether the seat was new, freed by a child who left, or came
-//! back from a lapse) set the pace. At the busiest quarter's pace the child's turn comes after
+//! back from a lapse; an exchange gives none, its children only move into each other's seats)
+//! set the pace. At the busiest quarter's pace the child's turn comes after
 //! `position × 91 / busiest` days; at the slowest's, after `position × 91 / slowest` (never,
 //! as far as the data can say, when some quarter gave none). Children who register later with
 //! a higher priority, preferences changing and new groups are not foreseen: the range is what
@@ -69,7 +70,7 @@ impl State {
         let positions = self.positions(a, academic_year);
         let mut seats = vec![[0u32; QUARTERS]; positions.len()];
         for (_, r) in self.referrals() {
-            if r.issued_at < since || r.issued_at > now {
+            if r.exchange || r.issued_at < since || r.issued_at > now {
                 continue;
             }
             let Some(slot) = positions

@@ -443,3 +443,55 @@ proptest! {
         run_probes(policy, ops, probes);
     }
 }
+
+/// Found by `transfers_match_the_model`: an exchange done made each child's move a referral
+/// record, and the estimate counted them as seats the kindergartens gave, which they are not.
+#[test]
+fn an_exchange_gives_no_seat_to_the_estimates() {
+    use Op::{Confirm, ConfirmExchange, Decline, Enroll, Round, Transfer, Vacancy};
+    let reg = |cohort, prefs: &[u8], cat, import_back| Op::Register {
+        cohort,
+        ru: false,
+        prefs: prefs.to_vec(),
+        cat,
+        import_back,
+    };
+    let ops = vec![
+        Vacancy(0, 4, 1),
+        Vacancy(1, 8, 1),
+        reg(2023, &[0], 0, None),
+        reg(2024, &[2], 0, None),
+        reg(2023, &[1], 0, None),
+        reg(2022, &[3], 0, None),
+        Vacancy(2, 0, 1),
+        reg(2022, &[2], 0, None),
+        reg(2022, &[0], 0, None),
+        Confirm(642),
+        Op::Register {
+            cohort: 2021,
+            ru: true,
+            prefs: vec![3],
+            cat: 0,
+            import_back: None,
+        },
+        Vacancy(0, 2, 1),
+        Round,
+        Enroll(24124),
+        Vacancy(3, 7, 1),
+        Vacancy(2, 4, 1),
+        Decline(13031),
+        Round,
+        Decline(30191),
+        Decline(40821),
+        Transfer(18846, vec![0, 3, 2]),
+        Confirm(24434),
+        Enroll(34266),
+        reg(2023, &[1, 3, 2], 1, None),
+        Transfer(57542, vec![2, 1]),
+        Round,
+        ConfirmExchange(21978),
+        reg(2023, &[0, 3, 1], 2, Some(1_174_678)),
+        ConfirmExchange(27279),
+    ];
+    run_scenario(Policy::kz_2013(), ops);
+}

@@ -85,6 +85,7 @@ fn request(n: u32, category: &str, at: Timestamp) -> Register {
         .to_vec(),
         channel: "portal".into(),
         claim_verified: false,
+        together_with: None,
         at,
     }
 }
@@ -969,4 +970,78 @@ fn a_correction_moves_the_child_to_its_new_district_at_its_original_time() {
         "verified: its tier, at its original time"
     );
     assert_eq!(s.queue_number(a), Some(2));
+}
+
+/// Twins registered jointly go to one kindergarten in one round or not at all, considered
+/// where the later of them stands: a child registered between them is served first, and a
+/// single seat goes on to the child after them.
+#[test]
+fn twins_go_together_or_not_at_all_and_overtake_nobody() {
+    let mut s = setup(Policy::kz_2013(), &[("g", 4, 5)]);
+    register(&mut s, 1, "none", t("2026-09-01T06:00:00Z"));
+    register(&mut s, 2, "none", t("2026-09-01T07:00:00Z"));
+    let mut twin = request(3, "none", t("2026-09-01T08:00:00Z"));
+    twin.together_with = Some("a1".into());
+    s.execute(twin).unwrap();
+    register(&mut s, 4, "none", t("2026-09-01T09:00:00Z"));
+    let a = |n: u32| {
+        s.application_index(&ApplicationId::parse(&format!("a{n}")).unwrap())
+            .unwrap()
+    };
+    assert_eq!(s.partner(a(1)), Some(a(3)));
+    assert_eq!(s.partner(a(3)), Some(a(1)));
+    // Two seats: a2 comes before the later twin and takes one; one is too few for the twins,
+    // so a4 takes it.
+    open(&mut s, "g", 2);
+    let got = round(&mut s, "r1", t("2026-09-03T06:00:00Z"));
+    let ids: Vec<&str> = got.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(ids, ["a2", "a4"]);
+    // Two more: both twins, the earlier first.
+    open(&mut s, "g", 2);
+    let got = round(&mut s, "r2", t("2026-09-03T07:00:00Z"));
+    let ids: Vec<&str> = got.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(ids, ["a1", "a3"]);
+    // A sibling of a child no longer waiting, or in another queue, is refused, naming why.
+    let mut late = request(5, "none", t("2026-09-04T06:00:00Z"));
+    late.together_with = Some("a1".into());
+    let out = s.execute(late).unwrap();
+    match &out[0].1 {
+        Event::RegistrationRefused { grounds, .. } => {
+            assert_eq!(grounds[0].field, "together_with");
+            assert_eq!(grounds[0].code.as_str(), "partner_not_queued");
+        }
+        e => panic!("{e:?}"),
+    }
+    let mut unknown = request(6, "none", t("2026-09-04T06:00:00Z"));
+    unknown.together_with = Some("nobody".into());
+    let out = s.execute(unknown).unwrap();
+    assert!(
+        matches!(&out[0].1, Event::RegistrationRefused { grounds, .. }
+        if grounds[0].code.as_str() == "unknown_partner")
+    );
+}
+
+/// A twin registered jointly meets free seats: the registration's own round refers it and
+/// its waiting sibling together when two are free, and neither when one is.
+#[test]
+fn a_twin_registered_when_seats_are_free_goes_with_its_sibling_or_waits() {
+    for (seats, referred) in [(1, Vec::<&str>::new()), (2, vec!["a1", "a2"])] {
+        let mut s = setup(Policy::kz_2013(), &[("g", 4, 2)]);
+        register(&mut s, 1, "none", t("2026-09-01T06:00:00Z"));
+        open(&mut s, "g", seats);
+        let mut twin = request(2, "none", t("2026-09-01T07:00:00Z"));
+        twin.together_with = Some("a1".into());
+        let out = s.execute(twin).unwrap();
+        let got: Vec<String> = out
+            .iter()
+            .filter_map(|(_, e)| match e {
+                Event::RoundRun(r) => {
+                    Some(r.referrals.iter().map(|x| x.application_id.to_string()))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        assert_eq!(got, referred, "{seats} seats");
+    }
 }

@@ -171,6 +171,7 @@ mod tests {
             documents: Vec::new(),
             channel: Channel::Office,
             registered_at: "2024-01-02T03:04:05Z".parse().unwrap(),
+            together_with: None,
         }))
     }
 

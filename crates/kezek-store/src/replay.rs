@@ -512,6 +512,7 @@ mod tests {
                         .to_vec(),
                     channel: "portal".into(),
                     claim_verified: false,
+                    together_with: None,
                     at: at(),
                 })
                 .unwrap();

@@ -113,6 +113,7 @@ impl App {
                     documents: form.documents,
                     channel: form.channel,
                     claim_verified: false,
+                    together_with: form.together_with,
                     at: now,
                 }
                 .into())

@@ -49,6 +49,8 @@ pub struct CaseFile {
     pub districts: Vec<String>,
     /// The proof files attached (what they are; staff of the district open them).
     pub files: Vec<super::files::FileEntry>,
+    /// A joint application: the sibling's application it goes together with.
+    pub together_with: Option<String>,
 }
 
 /// A transfer request as the case file shows it.
@@ -148,6 +150,10 @@ impl App {
                     categories,
                     districts,
                     files: super::files::entries(state, a),
+                    together_with: state
+                        .partner(a)
+                        .and_then(|p| state.application(p))
+                        .map(|p| p.id.to_string()),
                 })
             })
             .await?;

@@ -246,6 +246,11 @@ pub struct ApplicationView<'a> {
     /// there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<FileView<'a>>,
+    /// A joint application: the sibling's application it goes together with (absent
+    /// otherwise). While both wait, a round refers both to one kindergarten or neither.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub together_with: Option<&'a ApplicationId>,
 }
 
 /// A proof file attached to an application or a case: what it is. Its bytes are served
@@ -407,6 +412,10 @@ pub fn application(state: &State, a: AppIx, now: Timestamp) -> Option<Applicatio
         transfer: transfer(state, a),
         exchange: exchange(state, a),
         files: state.files_of(a).map(FileView::from).collect(),
+        together_with: state
+            .partner(a)
+            .and_then(|p| state.application(p))
+            .map(|p| &p.id),
     })
 }
 

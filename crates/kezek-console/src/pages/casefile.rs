@@ -149,6 +149,10 @@ fn header(lang: Lang, f: &CaseFile) -> Markup {
             dt { (t("district", lang)) } dd { (f.district) }
             dt { (t("language_of_instruction", lang)) } dd { (code(f.language, lang)) }
             dt { (t("channel", lang)) } dd { (code(f.channel, lang)) }
+            @if let Some(partner) = &f.together_with {
+                dt { (t("joint_with", lang)) }
+                dd data-testid="together-with" { a href=(format!("/console/applications/{partner}")) { (partner) } }
+            }
             @if let Some((category, status)) = &f.claim {
                 dt { (t("priority_category", lang)) } dd { (code(category, lang)) " — " (code(status, lang)) }
             }

@@ -105,6 +105,7 @@ fn form(
                     }
                 }
             }
+            (text("together_with", t("together_with", lang), false, t("together_with_hint", lang)))
             label for="category" { (t("priority_category", lang)) }
             select id="category" name="category" {
                 option value="none" { (t("no_category", lang)) }
@@ -251,6 +252,7 @@ fn registration(typed: &Typed, channel: &str) -> RegisterForm {
         category: Some(one("category")).filter(|c| !c.is_empty()),
         documents: all("documents"),
         channel: channel.to_owned(),
+        together_with: Some(one("together_with")).filter(|t| !t.is_empty()),
     }
 }
 

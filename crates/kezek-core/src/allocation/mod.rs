@@ -3,6 +3,11 @@
 //! language (lowest group id first), or is skipped and consumes no slot. Serial dictatorship
 //! over the fair order (`docs/rules.md`).
 //!
+//! A joint application (siblings who go together) is considered where the walk meets the
+//! second of the two: both take a seat at the first kindergarten they both listed with two
+//! seats left, or neither does; the first of them, met before, waits for it and takes no
+//! slot.
+//!
 //! Only children who listed a kindergarten that has a usable free seat are ever looked at:
 //! per tier, a k-way merge over the (kindergarten, tier) lists of those kindergartens, so a
 //! round costs O(k log n) for the k children walked. Deciding a round changes nothing; its
@@ -38,6 +43,8 @@ pub struct Newcomer<'a> {
     pub queue: QueueKey,
     /// Its kindergartens, best first.
     pub preferences: &'a [KgIx],
+    /// The sibling it goes together with (a joint application), waiting in its queue.
+    pub partner: Option<AppIx>,
 }
 
 /// What a round is asked to do.

@@ -39,6 +39,11 @@ impl Seats {
         self.slot_of.get(&k).copied()
     }
 
+    /// The seats slot `slot` has left.
+    pub fn left_in(&self, slot: usize) -> u32 {
+        self.left.get(slot).copied().unwrap_or(0)
+    }
+
     /// Whether slot `slot` still has a seat.
     pub fn has_left(&self, slot: usize) -> bool {
         self.left.get(slot).is_some_and(|n| *n > 0)
@@ -96,6 +101,12 @@ impl Scratch {
             Some(&s) if s > 0 => Some(s as usize - 1),
             _ => None,
         }
+    }
+
+    /// Whether child `app` was looked at already in this round.
+    pub fn seen(&self, app: AppIx) -> bool {
+        let (word, bit) = (app.slot() / 64, 1u64 << (app.get() % 64));
+        self.seen.get(word).is_some_and(|w| w & bit != 0)
     }
 
     /// Whether this is the first look at child `app` in this round.

@@ -84,6 +84,45 @@ impl<'a> Walk<'a> {
         Some(&app.preferences)
     }
 
+    /// The sibling child `a` goes together with in this round: a joint application whose
+    /// halves both wait in this queue.
+    fn partner(&self, a: AppIx) -> Option<AppIx> {
+        if let Some(n) = self.newcomer {
+            if n.entry.app() == a {
+                return n.partner.filter(|p| {
+                    self.state.application(*p).is_some_and(|x| {
+                        x.status == crate::model::AppStatus::Queued
+                            && (x.district, x.cohort, x.language)
+                                == (n.queue.district, n.queue.cohort, n.queue.language)
+                    })
+                });
+            }
+            if n.partner == Some(a) {
+                return Some(n.entry.app());
+            }
+        }
+        self.state.waiting_partner(a)
+    }
+
+    /// Two seats at the first kindergarten of the later sibling `second`'s preferences that
+    /// `first` listed too and that has two left (lowest group ids first): the kindergarten and
+    /// the groups of `first` and `second`. None when either is kept from a seat now.
+    fn take_two(&mut self, first: AppIx, second: AppIx) -> Option<(KgIx, usize, usize)> {
+        let theirs = self.preferences(first)?;
+        let ours = self.preferences(second)?;
+        let k = ours.iter().copied().find(|k| {
+            theirs.contains(k)
+                && self
+                    .scratch
+                    .slot(*k)
+                    .is_some_and(|s| self.seats.left_in(s) >= 2)
+        })?;
+        let slot = self.scratch.slot(k)?;
+        let a = self.seats.take(slot)?;
+        let b = self.seats.take(slot)?;
+        Some((k, a, b))
+    }
+
     /// Takes a seat at the child's first preference that has one.
     fn take(&mut self, preferences: &[KgIx]) -> Option<(KgIx, usize)> {
         for k in preferences {
@@ -110,6 +149,17 @@ impl<'a> Walk<'a> {
             }
             let a = e.app();
             if !self.scratch.first_visit(a) {
+                continue;
+            }
+            if let Some(p) = self.partner(a) {
+                // The first of a joint pair waits for the second; the second takes both seats.
+                if !self.scratch.seen(p) {
+                    continue;
+                }
+                if let Some((k, first, second)) = self.take_two(p, a) {
+                    self.picks.push((p, k, first));
+                    return Some((a, k, second));
+                }
                 continue;
             }
             let Some(preferences) = self.preferences(a) else {

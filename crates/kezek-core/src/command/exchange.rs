@@ -237,6 +237,7 @@ fn done(state: &mut State, i: usize, at: Timestamp) -> Result<(), Mismatch> {
             enrolled_at: Some(at),
             reminded_for: None,
             transfer: true,
+            exchange: true,
         })?;
         state.end_transfer(*a);
     }

@@ -102,6 +102,7 @@ impl Import {
             documents: Vec::new(),
             channel: Channel::Office,
             registered_at: r.registered_at,
+            together_with: None,
         }))])
     }
 }

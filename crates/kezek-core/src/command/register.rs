@@ -71,6 +71,8 @@ pub struct Register {
     pub channel: String,
     /// Count the claim as verified (a city import whose claims were checked before).
     pub claim_verified: bool,
+    /// The application of a sibling to go together with (a joint application), raw.
+    pub together_with: Option<String>,
     /// Registration time (now, or the original time for an import).
     pub at: Timestamp,
 }
@@ -193,6 +195,14 @@ impl Register {
             grounds,
         );
         let ((child_iin, birth), applicant) = (child?, applicant?);
+        let together_with = self.together_with.as_deref().and_then(|raw| {
+            let queue = (
+                district.as_ref()?.1,
+                state.policy().cutoff.cohort_of(birth),
+                language?,
+            );
+            checks::partner(state, raw, queue, &preferences, grounds)
+        });
         Some(Parsed {
             child_iin,
             birth,
@@ -205,6 +215,7 @@ impl Register {
             category,
             documents,
             channel: channel?,
+            together_with,
         })
     }
 
@@ -236,6 +247,7 @@ impl Register {
             documents: p.documents,
             channel: p.channel,
             registered_at: self.at,
+            together_with: p.together_with,
         };
         Checked {
             registration,
@@ -258,6 +270,7 @@ struct Parsed {
     category: Option<Category>,
     documents: Vec<Document>,
     channel: Channel,
+    together_with: Option<ApplicationId>,
 }
 
 /// The registration's events: `registered`, and when it meets a free seat the `round_run`
@@ -298,6 +311,10 @@ fn with_round(
         tier: state.tier_for(r.category.as_ref(), r.claim).into(),
         queue,
         preferences: &checked.preferences,
+        partner: r
+            .together_with
+            .as_ref()
+            .and_then(|id| state.application_index(id)),
     };
     let spec = RoundSpec {
         round_id,
@@ -384,6 +401,21 @@ pub(crate) fn apply(state: &mut State, seq: Seq, r: &Registration) -> Result<(),
         previous: None,
     };
     let a = state.add_application(app)?;
+    if let Some(id) = &r.together_with {
+        let b = state
+            .application_index(id)
+            .ok_or_else(|| Mismatch::Unknown {
+                what: "application",
+                id: id.to_string(),
+            })?;
+        if state.partner(b).is_some() {
+            return Err(Mismatch::Reused {
+                what: "joint application",
+                id: id.to_string(),
+            });
+        }
+        state.join(a, b);
+    }
     state.enqueue_registered(a, seq)
 }
 

@@ -167,6 +167,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
             enrolled_at: None,
             reminded_for: None,
             transfer: issued.transfer,
+            exchange: false,
         };
         if issued.transfer {
             state.issue_transfer_referral(referral)?;

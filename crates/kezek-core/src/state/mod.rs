@@ -8,6 +8,7 @@
 pub mod app_index;
 pub mod explain;
 mod files;
+mod joint;
 pub mod mismatch;
 mod mutate;
 pub mod queries;
@@ -132,6 +133,8 @@ pub struct State {
     exchange_of: std::collections::BTreeMap<AppIx, usize>,
     /// The proof files attached to applications.
     files: files::Files,
+    /// Joint applications: each half → the other (both directions).
+    partners: std::collections::BTreeMap<AppIx, AppIx>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -171,6 +174,7 @@ impl State {
             exchanges: Vec::new(),
             exchange_of: std::collections::BTreeMap::new(),
             files: files::Files::default(),
+            partners: std::collections::BTreeMap::new(),
             pending: None,
         }
     }

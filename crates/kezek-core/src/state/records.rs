@@ -220,6 +220,9 @@ pub struct Referral {
     /// Whether it answers a request to transfer: the child keeps its seat until admitted
     /// here, and a decline or a lapse ends only the request.
     pub transfer: bool,
+    /// Whether an exchange made it: its children moved into each other's seats, and no
+    /// seat was given.
+    pub exchange: bool,
 }
 
 /// An exchange a round offered, as the state keeps it.

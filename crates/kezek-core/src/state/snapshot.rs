@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 9;
+const FORMAT: u32 = 10;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -103,6 +103,7 @@ struct ImageRef<'a> {
     /// As JSON: a file's optional fields are left out when absent, which postcard cannot say.
     #[serde(with = "json")]
     files: &'a [(AppIx, crate::event::ProofFile)],
+    partners: Vec<(AppIx, AppIx)>,
 }
 
 #[derive(Serialize)]
@@ -143,6 +144,7 @@ struct Image<'a> {
     exchanges: Vec<super::Exchange>,
     #[serde(with = "json")]
     files: Vec<(AppIx, crate::event::ProofFile)>,
+    partners: Vec<(AppIx, AppIx)>,
 }
 
 #[derive(Deserialize)]
@@ -203,6 +205,7 @@ impl State {
             late_claims: self.late_claims().collect(),
             exchanges: self.exchanges().collect(),
             files: self.files.all(),
+            partners: self.joint_pairs().collect(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -395,6 +398,7 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.late_claims = by_application(image.late_claims, n, "a late claim")?;
     restore_exchanges(&mut state, image.exchanges, n)?;
     restore_files(&mut state, image.files, n)?;
+    restore_pairs(&mut state, image.partners, n)?;
     Ok(state)
 }
 
@@ -412,6 +416,21 @@ fn restore_files(
             )));
         }
         state.keep_file(a, f);
+    }
+    Ok(())
+}
+
+/// The joint applications, each of two applications the snapshot holds.
+fn restore_pairs(
+    state: &mut State,
+    pairs: Vec<(AppIx, AppIx)>,
+    n: usize,
+) -> Result<(), SnapshotError> {
+    for (a, b) in pairs {
+        if a.slot() >= n || b.slot() >= n {
+            return Err(inconsistent("a joint application has no application"));
+        }
+        state.join(a, b);
     }
     Ok(())
 }

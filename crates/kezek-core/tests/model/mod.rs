@@ -89,6 +89,16 @@ pub fn usable(s: &State, a: AppIx, year: i16) -> Vec<(KgIx, usize)> {
     out
 }
 
+/// The sibling `a` goes together with: its joint application's other half, while both wait
+/// in one queue.
+pub fn partner(s: &State, a: AppIx) -> Option<AppIx> {
+    let sibling = s.partner(a)?;
+    let (mine, theirs) = (s.application(a)?, s.application(sibling)?);
+    let both_queued = mine.status == AppStatus::Queued && theirs.status == AppStatus::Queued;
+    let key = |x: &kezek_core::state::Application| (x.district, x.cohort, x.language);
+    (both_queued && key(mine) == key(theirs)).then_some(sibling)
+}
+
 type Picks = Vec<(AppIx, KgIx, usize)>;
 type Phases = Vec<(i16, Language, usize, u32)>;
 
@@ -114,30 +124,80 @@ pub fn allocate(
     for (cohort, lang) in cohorts {
         let tiers = tiers_of(s, district, cohort, lang);
         let mut taken = BTreeSet::new();
-        let first =
-            |t: usize, free: &mut BTreeMap<(KgIx, usize), u32>, taken: &mut BTreeSet<AppIx>| {
-                for a in &tiers[t] {
-                    let app = s.application(*a).unwrap();
-                    if taken.contains(a) || app.stopped_until.is_some_and(|x| x > at) {
+        // The first half of a joint pair met, waiting for the second.
+        let mut waiting: BTreeSet<AppIx> = BTreeSet::new();
+        let stopped = |a: AppIx| {
+            s.application(a)
+                .unwrap()
+                .stopped_until
+                .is_some_and(|x| x > at)
+        };
+        let mut first = |t: usize,
+                         free: &mut BTreeMap<(KgIx, usize), u32>,
+                         taken: &mut BTreeSet<AppIx>|
+         -> Option<Vec<(AppIx, KgIx, usize)>> {
+            for a in &tiers[t] {
+                if taken.contains(a) || waiting.contains(a) {
+                    continue;
+                }
+                if let Some(p) = partner(s, *a) {
+                    if !waiting.contains(&p) {
+                        waiting.insert(*a);
                         continue;
                     }
-                    let cohort_groups: Vec<_> = usable(s, *a, year)
-                        .into_iter()
-                        .filter(|kg| free.get(kg).is_some_and(|f| *f > 0))
-                        .collect();
-                    if let Some(hit) = cohort_groups.first() {
-                        *free.get_mut(hit).unwrap() -= 1;
-                        taken.insert(*a);
-                        return Some((*a, hit.0, hit.1));
+                    // The second half: two seats at the first kindergarten both listed
+                    // (in its order) that has two free in its groups, or neither.
+                    waiting.insert(*a);
+                    if stopped(*a) || stopped(p) {
+                        continue;
                     }
+                    let theirs = &s.application(p).unwrap().preferences;
+                    let ours = &s.application(*a).unwrap().preferences;
+                    for k in ours.iter().filter(|k| theirs.contains(k)) {
+                        let groups: Vec<_> = usable(s, *a, year)
+                            .into_iter()
+                            .filter(|(kk, _)| kk == k)
+                            .collect();
+                        let seats: u32 = groups
+                            .iter()
+                            .map(|g| free.get(g).copied().unwrap_or(0))
+                            .sum();
+                        if seats >= 2 {
+                            let mut pair = Vec::new();
+                            for who in [p, *a] {
+                                let hit = *groups
+                                    .iter()
+                                    .find(|g| free.get(*g).is_some_and(|f| *f > 0))
+                                    .unwrap();
+                                *free.get_mut(&hit).unwrap() -= 1;
+                                taken.insert(who);
+                                pair.push((who, hit.0, hit.1));
+                            }
+                            return Some(pair);
+                        }
+                    }
+                    continue;
                 }
-                None
-            };
+                if stopped(*a) {
+                    continue;
+                }
+                let cohort_groups: Vec<_> = usable(s, *a, year)
+                    .into_iter()
+                    .filter(|kg| free.get(kg).is_some_and(|f| *f > 0))
+                    .collect();
+                if let Some(hit) = cohort_groups.first() {
+                    *free.get_mut(hit).unwrap() -= 1;
+                    taken.insert(*a);
+                    return Some(vec![(*a, hit.0, hit.1)]);
+                }
+            }
+            None
+        };
         for (bi, b) in s.policy().blocks.iter().enumerate() {
             match *b {
                 Block::Strict(t) => {
                     while let Some(pk) = first(t, &mut free, &mut taken) {
-                        picks.push(pk);
+                        picks.extend(pk);
                     }
                 }
                 Block::Pair { upper, p, g } => {
@@ -147,10 +207,10 @@ pub fn allocate(
                         let slot = if ph < p { upper } else { upper + 1 };
                         let other = if slot == upper { upper + 1 } else { upper };
                         if let Some(pk) = first(slot, &mut free, &mut taken) {
-                            picks.push(pk);
+                            picks.extend(pk);
                             ph = (ph + 1) % (p + g);
                         } else if let Some(pk) = first(other, &mut free, &mut taken) {
-                            picks.push(pk);
+                            picks.extend(pk);
                         } else {
                             break;
                         }

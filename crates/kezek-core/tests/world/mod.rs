@@ -69,6 +69,9 @@ pub(crate) enum Op {
     ConfirmExchange(u16),
     /// A proof file (one of a few contents, so some repeat) attached to an application.
     Attach(u16, u8),
+    /// A sibling registered to go together with an application (category by index; its
+    /// kindergartens the other's, in reverse order when asked).
+    Joint(u16, u8, bool),
 }
 
 fn prefs() -> impl Strategy<Value = Vec<u8>> {
@@ -114,6 +117,7 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => (any::<u16>(), 1u8..4).prop_map(|(a, c)| Op::ClaimLate(a, c)),
         1 => any::<u16>().prop_map(Op::Rename),
         2 => (any::<u16>(), 0u8..14).prop_map(|(a, v)| Op::Attach(a, v)),
+        3 => (any::<u16>(), 0u8..4, any::<bool>()).prop_map(|(a, c, r)| Op::Joint(a, c, r)),
     ]
 }
 
@@ -282,6 +286,54 @@ impl World {
         }
     }
 
+    /// Registers a sibling of application `n`'s child to go together with it.
+    fn joint(&mut self, n: u16, cat: u8, reverse: bool, at: Timestamp) {
+        let Some(partner) = self.app(n) else {
+            return;
+        };
+        let (_, app) = self.state.application_by_id(&partner).unwrap();
+        let (cohort, language) = (app.cohort, app.language);
+        let mut preferences: Vec<String> = app
+            .preferences
+            .iter()
+            .map(|k| self.state.kindergarten(*k).unwrap().id.to_string())
+            .collect();
+        if reverse {
+            preferences.reverse();
+        }
+        let iin = self.iin(cohort);
+        let id = ApplicationId::parse(&format!("a{}", self.serial)).unwrap();
+        let round_id = Some(self.next_round());
+        let category = self.categories()[cat as usize % 4];
+        self.run(Register {
+            application_id: Some(id),
+            round_id,
+            child_iin: iin,
+            child_name: "Twin".into(),
+            birth_date: None,
+            applicant_iin: "880101300123".into(),
+            applicant_name: "Parent".into(),
+            representative: None,
+            applicant_email: None,
+            district: "D1".into(),
+            language: language.as_str().into(),
+            preferences,
+            category: Some(category.into()),
+            documents: [
+                "application_form",
+                "applicant_id",
+                "benefit_proof",
+                "address_proof",
+            ]
+            .map(String::from)
+            .to_vec(),
+            channel: "portal".into(),
+            claim_verified: false,
+            together_with: Some(partner.to_string()),
+            at,
+        });
+    }
+
     /// Attaches proof file `v` to `id`, checked against the naive rule: taken exactly when
     /// the application is active, does not hold those bytes and holds fewer than ten; the
     /// application's files are then what it held and this one.
@@ -409,11 +461,13 @@ impl World {
                         .to_vec(),
                         channel: "portal".into(),
                         claim_verified: false,
+                        together_with: None,
                         at,
                     })
                 };
                 self.run(cmd);
             }
+            Op::Joint(n, cat, reverse) => self.joint(n, cat, reverse, at),
             Op::Withdraw(n) => {
                 if let Some(application_id) = self.app(n) {
                     self.run(Withdraw { application_id, at });

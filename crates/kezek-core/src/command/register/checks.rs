@@ -344,3 +344,56 @@ pub(crate) fn category(
     }
     known
 }
+
+/// A joint application's sibling (`together_with`): an application that waits in the same
+/// queue (`queue`: district, birth cohort, language), joint with nobody yet, listing at least
+/// one of `preferences`.
+pub(crate) fn partner(
+    state: &State,
+    raw: &str,
+    queue: (DistrictIx, i16, Language),
+    preferences: &[KgIx],
+    grounds: &mut Vec<Ground>,
+) -> Option<crate::model::ApplicationId> {
+    let mut refuse = |code: GroundCode, message: String| {
+        grounds.push(ground("together_with", code, message));
+        None
+    };
+    let found = crate::model::ApplicationId::parse(raw)
+        .ok()
+        .and_then(|id| state.application_by_id(&id));
+    let Some((a, app)) = found else {
+        return refuse(
+            GroundCode::UnknownPartner,
+            format!("no application `{}`", quoted(raw)),
+        );
+    };
+    if app.status != crate::model::AppStatus::Queued {
+        return refuse(
+            GroundCode::PartnerNotQueued,
+            format!("application {} is {}", app.id, app.status.as_str()),
+        );
+    }
+    if (app.district, app.cohort, app.language) != queue {
+        return refuse(
+            GroundCode::PartnerInOtherQueue,
+            format!(
+                "application {} waits in another queue: siblings go together from one district, birth year and language",
+                app.id
+            ),
+        );
+    }
+    if state.partner(a).is_some() {
+        return refuse(
+            GroundCode::PartnerJoined,
+            format!("application {} is joint with another already", app.id),
+        );
+    }
+    if !preferences.iter().any(|k| app.preferences.contains(k)) {
+        return refuse(
+            GroundCode::NoCommonKindergarten,
+            format!("list a kindergarten application {} lists too", app.id),
+        );
+    }
+    Some(app.id.clone())
+}
