@@ -312,3 +312,115 @@ async fn a_file_changed_in_the_store_is_not_served_and_verify_names_it() {
     let err = audit().unwrap_err().to_string();
     assert!(err.contains("Fstray"), "{err}");
 }
+
+#[tokio::test]
+async fn a_cases_files_are_opened_by_those_who_work_on_it_only() {
+    use kezek_app::access::Role;
+    let (app, store) = spawn_app().await;
+    assert!(app.app.journal_definitions().await.unwrap());
+    app.kindergarten("K1", "D1", 0).await;
+    let authority = kezek_app::keys::authority::Authority::from_seed([7; 32]);
+    let key = |role: Role, scope: &[&str]| {
+        let new = kezek_app::keys::NewKey {
+            role,
+            scope: scope.iter().map(|s| (*s).to_owned()).collect(),
+            expires: None,
+            official: None,
+        };
+        kezek_app::keys::create(store.as_ref(), &authority, new, app.app.now())
+            .unwrap()
+            .1
+    };
+    let (head, executor, other_head) = (
+        key(Role::Head, &["SCH1"]),
+        key(Role::Executor, &["SCH1"]),
+        key(Role::Head, &["SCH2"]),
+    );
+    let school = json!({"kind": "school", "name": {"kk": "№5 мектеп", "ru": "Школа №5"},
+        "address": {"kk": "Абай көшесі, 5", "ru": "улица Абая, 5"}, "district": "D1"});
+    let (s, v) = app
+        .call("PUT", "/v1/organisations/SCH1", Some(STAFF), Some(school))
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let iin = kezek_core::model::Iin::compose(jiff::civil::date(2019, 5, 1), true, 3)
+        .unwrap()
+        .to_string();
+    let filing = json!({"provider": "SCH1", "channel": "office",
+        "applicant": {"iin": "880101300123", "name": "Дана Бекова"},
+        "form": {"child": {"name": "Аружан Бекова", "iin": iin, "birth_date": "2019-05-01"},
+                 "grade": 1, "language": "kk", "address": "Абай көшесі, 7"},
+        "documents": ["application", "birth_certificate", "health_card", "vaccination_card", "photos"]});
+    let (s, case) = app
+        .call(
+            "POST",
+            "/v1/services/school_admission/cases",
+            Some(CLERK),
+            Some(filing),
+        )
+        .await;
+    assert_eq!(s, 201, "{case}");
+    let id = case["case_id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/cases/{id}/files");
+    let send = |token: String, query: &'static str, bytes: Vec<u8>| {
+        let (http, url) = (app.http.clone(), format!("{}{path}{query}", app.base));
+        async move {
+            let res = http
+                .post(url)
+                .bearer_auth(token)
+                .header("content-type", "image/png")
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (s, v) = send(PORTAL.into(), "?document=birth_certificate", PNG.to_vec()).await;
+    assert_eq!(s, 201, "{v}");
+    let file_id = v["file_id"].as_str().unwrap().to_owned();
+    let (s, v) = send(
+        PORTAL.into(),
+        "?document=benefit_proof",
+        b"\x89PNG\r\n\x1a\n2".to_vec(),
+    )
+    .await;
+    assert_eq!(
+        (s, v["errors"][0]["code"].as_str()),
+        (422, Some("unknown_document")),
+        "{v}"
+    );
+    let (s, _) = send(other_head.clone(), "", b"\x89PNG\r\n\x1a\n3".to_vec()).await;
+    assert_eq!(s, 403);
+    let (_, shown) = app
+        .call("GET", &format!("/v1/cases/{id}"), Some(&head), None)
+        .await;
+    assert_eq!(shown["files"][0]["file_id"], json!(file_id), "{shown}");
+
+    let get = |token: String| {
+        let (http, url) = (app.http.clone(), format!("{}/v1/files/{file_id}", app.base));
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await.unwrap();
+            (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+        }
+    };
+    for token in [head.clone(), executor.clone(), STAFF.to_owned()] {
+        assert_eq!(get(token).await, (200, PNG.to_vec()));
+    }
+    for token in [
+        other_head,
+        PORTAL.to_owned(),
+        CLERK.to_owned(),
+        AUDITOR.to_owned(),
+        STAFF_D2.to_owned(),
+    ] {
+        assert_eq!(get(token.clone()).await.0, 403, "{token}");
+    }
+    let report = kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(report.files, 1);
+}

@@ -243,8 +243,9 @@ roles! {
     Filer = [Portal, Clerk, Staff];
     /// Education departments.
     Staff = [Staff];
-    /// Who may open a proof file: the staff who decide on it (of its district), no one else.
-    FileReaders = [Staff];
+    /// Who may open a proof file: those who decide on it — an application's: the staff of its
+    /// district; a case's: its head, executor or the staff who work on it — no one else.
+    FileReaders = [Staff, Head, Executor];
     /// Who corrects an application at a desk, with the document: clerks and staff of its
     /// district.
     Desk = [Clerk, Staff];

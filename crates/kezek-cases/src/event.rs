@@ -301,6 +301,15 @@ pub enum CaseEvent {
         /// When.
         at: Timestamp,
     },
+    /// A proof file was attached to the case (its bytes are kept beside the journal).
+    FileAttached {
+        /// The case.
+        case_id: String,
+        /// The file.
+        file: kezek_core::event::ProofFile,
+        /// When.
+        at: Timestamp,
+    },
     /// The provider's head decided a complaint.
     ComplaintDecided {
         /// The case.
@@ -340,7 +349,8 @@ impl CaseEvent {
             | Self::BatchOverdue { at, .. }
             | Self::Archived { at, .. }
             | Self::QueueComplaintDecided { at, .. }
-            | Self::ComplaintDecided { at, .. } => *at,
+            | Self::ComplaintDecided { at, .. }
+            | Self::FileAttached { at, .. } => *at,
         }
     }
 
@@ -367,7 +377,8 @@ impl CaseEvent {
             | Self::Issued { case_id, .. }
             | Self::StepOverdue { case_id, .. }
             | Self::Complained { case_id, .. }
-            | Self::ComplaintDecided { case_id, .. } => case_id,
+            | Self::ComplaintDecided { case_id, .. }
+            | Self::FileAttached { case_id, .. } => case_id,
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod command;
 pub mod definition;
 pub mod due;
 pub mod event;
+pub mod files;
 pub mod form;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;

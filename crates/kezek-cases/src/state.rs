@@ -110,6 +110,9 @@ pub struct Case {
     /// Filed at a service centre: where its papers are.
     #[serde(default)]
     pub custody: Option<crate::transit::Custody>,
+    /// The proof files attached, in order.
+    #[serde(default)]
+    pub files: Vec<kezek_core::event::ProofFile>,
 }
 
 impl Case {
@@ -159,6 +162,8 @@ pub struct Cases {
     queue_complaints: BTreeMap<String, (String, Vec<Complaint>)>,
     /// The service centres' batch lists, by number.
     batches: BTreeMap<String, crate::transit::Batch>,
+    /// The proof files of the cases: file id → case.
+    files: BTreeMap<String, String>,
 }
 
 impl Cases {
@@ -173,7 +178,22 @@ impl Cases {
             by_id: BTreeMap::new(),
             queue_complaints: BTreeMap::new(),
             batches: BTreeMap::new(),
+            files: BTreeMap::new(),
         }
+    }
+
+    /// Proof file `id` and the case it is attached to.
+    #[must_use]
+    pub fn file(&self, id: &str) -> Option<(&Case, &kezek_core::event::ProofFile)> {
+        let case = self.by_id.get(self.files.get(id)?)?;
+        Some((case, case.files.iter().find(|f| f.file_id == id)?))
+    }
+
+    /// Every case's proof files, with their cases.
+    pub fn files(&self) -> impl Iterator<Item = (&Case, &kezek_core::event::ProofFile)> {
+        self.by_id
+            .values()
+            .flat_map(|c| c.files.iter().map(move |f| (c, f)))
     }
 
     /// The cases the journal's records (`extensions`, in order) give, under `calendar`.
@@ -329,6 +349,14 @@ impl Cases {
                 Ok(())
             }
             CaseEvent::Filed { .. } | CaseEvent::RefusedToAccept { .. } => self.apply_filing(event),
+            CaseEvent::FileAttached { case_id, file, .. } => {
+                if self.files.contains_key(&file.file_id) {
+                    return Err(ApplyError(format!("file {} attached twice", file.file_id)));
+                }
+                self.get(case_id)?.files.push(file.clone());
+                self.files.insert(file.file_id.clone(), case_id.clone());
+                Ok(())
+            }
             CaseEvent::Complained { .. } | CaseEvent::ComplaintDecided { .. } => {
                 self.apply_complaint(event)
             }
@@ -629,6 +657,7 @@ impl Cases {
                 removed: None,
                 custody: None,
                 filed_at: at,
+                files: Vec::new(),
             },
         );
         self.start(id, "intake", at)?;

@@ -32,7 +32,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 pub const FILE_LIMIT: usize = kezek_core::model::file::MAX_FILE_BYTES;
 
 /// The largest body a request to `path` with `method` may have: a proof file's upload
-/// (`POST /v1/applications/{id}/files`) up to [`FILE_LIMIT`], the console's form that
+/// (`POST /v1/applications/{id}/files`, `POST /v1/cases/{id}/files`) up to [`FILE_LIMIT`], the console's form that
 /// carries one (`POST /console/applications/{number}/files`) that and room for its other
 /// fields, every other [`BODY_LIMIT`].
 #[must_use]
@@ -44,7 +44,7 @@ pub fn body_limit(method: &axum::http::Method, path: &str) -> usize {
                 .and_then(|rest| rest.strip_suffix("/files"))
                 .is_some_and(|id| !id.is_empty() && !id.contains('/'))
     };
-    if upload("/v1/applications/") {
+    if upload("/v1/applications/") || upload("/v1/cases/") {
         FILE_LIMIT
     } else if upload("/console/applications/") {
         FILE_LIMIT + BODY_LIMIT
@@ -277,6 +277,7 @@ mod tests {
             body_limit(&Method::POST, "/v1/applications/KZ1/files"),
             FILE_LIMIT
         );
+        assert_eq!(body_limit(&Method::POST, "/v1/cases/C-1/files"), FILE_LIMIT);
         assert_eq!(
             body_limit(&Method::POST, "/console/applications/KZ1/files"),
             FILE_LIMIT + BODY_LIMIT

@@ -143,7 +143,7 @@ pub fn installation_against(
         }
     };
     // The case engine's records apply, in order, to the cases they describe.
-    kezek_cases::Cases::from_journal(
+    let cases = kezek_cases::Cases::from_journal(
         state.extensions(),
         state.policy().calendar.clone(),
         kezek_cases::OfficeHours::default(),
@@ -156,7 +156,7 @@ pub fn installation_against(
     }
     endorsements(&state)?;
     let documents = documents(store, &state, &derive.derived, &signers)?;
-    let files = files(store, &state)?;
+    let files = files(store, &state, &cases)?;
     let (keys, answers) = records(store, &state, &signers)?;
     Ok(Report {
         events: checked.events,
@@ -170,16 +170,26 @@ pub fn installation_against(
     })
 }
 
-/// Every proof file the journal describes is stored, its bytes hashing to the SHA-256 the
-/// journal holds; every stored file is one the journal describes.
-fn files(store: &dyn Store, state: &State) -> Result<u64, AuditError> {
-    let mut expected: std::collections::HashMap<&str, (&str, &str)> = state
+/// Every proof file the journal describes — of applications and of cases — is stored, its
+/// bytes hashing to the SHA-256 the journal holds; every stored file is one the journal
+/// describes.
+fn files(store: &dyn Store, state: &State, cases: &kezek_cases::Cases) -> Result<u64, AuditError> {
+    let mut expected: std::collections::HashMap<&str, (&str, String)> = state
         .files()
         .map(|(a, f)| {
             let app = state.application(a).map_or("", |x| x.id.as_str());
-            (f.file_id.as_str(), (f.sha256.as_str(), app))
+            (
+                f.file_id.as_str(),
+                (f.sha256.as_str(), format!("application {app}")),
+            )
         })
         .collect();
+    expected.extend(cases.files().map(|(c, f)| {
+        (
+            f.file_id.as_str(),
+            (f.sha256.as_str(), format!("case {}", c.id)),
+        )
+    }));
     let (mut after, mut n) = (String::new(), 0u64);
     loop {
         let page = store.files(&after, 8)?;
@@ -195,7 +205,7 @@ fn files(store: &dyn Store, state: &State) -> Result<u64, AuditError> {
             };
             if kezek_core::command::file::sha256_hex(&bytes) != sha256 {
                 return Err(AuditError::Record(format!(
-                    "proof file {id} of application {app}: its bytes are not the ones the journal holds the SHA-256 of"
+                    "proof file {id} of {app}: its bytes are not the ones the journal holds the SHA-256 of"
                 )));
             }
             n += 1;
@@ -203,7 +213,7 @@ fn files(store: &dyn Store, state: &State) -> Result<u64, AuditError> {
     }
     if let Some((id, (_, app))) = expected.into_iter().min() {
         return Err(AuditError::Record(format!(
-            "proof file {id} of application {app} is attached in the journal but not stored"
+            "proof file {id} of {app} is attached in the journal but not stored"
         )));
     }
     Ok(n)

@@ -48,7 +48,7 @@ pub struct CaseFile {
     /// The districts a correction may move the application to (with `correct_district`).
     pub districts: Vec<String>,
     /// The proof files attached (what they are; staff of the district open them).
-    pub files: Vec<super::files::FileEntry>,
+    pub files: Vec<crate::views::FileEntry>,
     /// A joint application: the sibling's application it goes together with.
     pub together_with: Option<String>,
 }
@@ -149,7 +149,7 @@ impl App {
                     transfer_choices,
                     categories,
                     districts,
-                    files: super::files::entries(state, a),
+                    files: crate::views::file_entries(state, a),
                     together_with: state
                         .partner(a)
                         .and_then(|p| state.application(p))

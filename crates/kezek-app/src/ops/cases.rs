@@ -100,6 +100,9 @@ pub struct CaseView {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub register: Option<serde_json::Value>,
+    /// The proof files attached (what they are, never their bytes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<crate::views::FileEntry>,
     /// The journal's seq this view reflects.
     pub as_of_seq: u64,
 }
@@ -161,6 +164,7 @@ impl CaseView {
                     "status": "removed", "ground": ground, "note": note, "at": at,
                 }),
             }),
+            files: c.files.iter().map(crate::views::FileEntry::from).collect(),
             as_of_seq: seq,
         }
     }
@@ -306,7 +310,7 @@ pub struct OrganisationForm {
 
 /// Whether `caller` may see case `c`: heads and executors of its organisation, clerks and
 /// staff of its district, the portal (for the applicant), auditors and admin.
-fn may_see(
+pub(crate) fn may_see(
     caller: &Caller,
     cases: &Cases,
     state: &kezek_core::State,
@@ -388,13 +392,26 @@ impl App {
         decide: impl FnOnce(&Cases, Timestamp, u64) -> Result<Vec<CaseEvent>, Refusal> + Send,
         answer: impl FnOnce(&Cases, &[CaseEvent]) -> Written + Send,
     ) -> Result<Written, AppError> {
+        self.case_write_stored(caller, Vec::new(), decide, answer)
+            .await
+    }
+
+    /// [`Self::case_write`] with proof files (id, bytes) stored in the same commit.
+    pub(crate) async fn case_write_stored(
+        self: &Arc<Self>,
+        caller: &Caller,
+        files: Vec<(String, Vec<u8>)>,
+        decide: impl FnOnce(&Cases, Timestamp, u64) -> Result<Vec<CaseEvent>, Refusal> + Send,
+        answer: impl FnOnce(&Cases, &[CaseEvent]) -> Written + Send,
+    ) -> Result<Written, AppError> {
         let app = Arc::clone(self);
         let decided: Arc<parking_lot::Mutex<Vec<CaseEvent>>> = Arc::default();
         let kept = Arc::clone(&decided);
         let cases = Arc::clone(self);
-        self.write_events(
+        self.write_stored(
             caller,
             None,
+            files,
             move |state, at| {
                 let mut c = app.cases.write();
                 let next = state.last_seq().get() + 1;

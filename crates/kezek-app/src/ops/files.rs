@@ -1,10 +1,12 @@
 //! Proof files: scans and photos of documents a family (through the portal), a counter clerk
-//! or staff attach to an application — a priority's proof, a correction's document. The
-//! bytes are read once, off the async workers (type by signature, size, SHA-256); they are
-//! stored in the same commit as the journal record that holds their hash, and served only
-//! to the staff of the application's district, checked against that hash each time.
+//! or staff attach to an application — a priority's proof, a correction's document — or to
+//! a case of the department's other services. The bytes are read once, off the async
+//! workers (type by signature, size, SHA-256); they are stored in the same commit as the
+//! journal record that holds their hash, and served only to those who decide on them — the
+//! staff of the application's district; the head, executor or staff who work on the case —
+//! checked against that hash each time.
 
-use crate::access::{district_of_application, Auth, FileReaders, Filer};
+use crate::access::{district_of_application, Auth, CaseReaders, FileReaders, Filer, Role};
 use crate::app::write::{Idempotency, Written};
 use crate::error::{AppError, Unavailable};
 use crate::views::FileView;
@@ -13,35 +15,6 @@ use kezek_core::command::file::{received, sha256_hex, AttachFile};
 use kezek_core::model::{ApplicationId, FileType};
 use kezek_store::StoreError;
 use std::sync::Arc;
-
-/// A proof file as the staff's worklist and the application's page list it: what they can
-/// open.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct FileEntry {
-    /// Its id.
-    pub file_id: String,
-    /// `application/pdf`, `image/jpeg` or `image/png`.
-    pub content_type: &'static str,
-    /// Its length in bytes.
-    pub size: u64,
-    /// The document it copies, as the sender named it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub document: Option<String>,
-}
-
-/// Application `a`'s proof files, in the order attached.
-#[must_use]
-pub fn entries(state: &kezek_core::State, a: kezek_core::model::AppIx) -> Vec<FileEntry> {
-    state
-        .files_of(a)
-        .map(|f| FileEntry {
-            file_id: f.file_id.clone(),
-            content_type: f.content_type.as_str(),
-            size: f.size,
-            document: f.document.clone(),
-        })
-        .collect()
-}
 
 /// A proof file as sent: its declared type, the document it copies, its bytes.
 #[derive(Debug, Clone)]
@@ -121,7 +94,65 @@ impl App {
         .await
     }
 
-    /// Proof file `file_id` for the staff of its application's district: its bytes and
+    /// Attaches a proof file to a case (201 with what it is): the portal for the applicant,
+    /// a clerk at intake, and the head, executor or staff who work on it.
+    ///
+    /// # Errors
+    /// Unknown case, out of scope, bytes that are empty, too large, not a PDF, JPEG or PNG
+    /// or not the declared type, a document the service does not ask for, the file attached
+    /// already, ten files already, or the service unavailable.
+    pub async fn attach_case_file(
+        self: &Arc<Self>,
+        auth: &Auth<CaseReaders>,
+        id: &str,
+        upload: Upload,
+    ) -> Result<Written, AppError> {
+        let caller = auth.caller().clone();
+        caller.require(&[
+            Role::Portal,
+            Role::Clerk,
+            Role::Staff,
+            Role::Head,
+            Role::Executor,
+        ])?;
+        self.peek(|s| {
+            let cases = self.cases.read();
+            let c = cases
+                .case(id)
+                .ok_or_else(|| AppError::not_found("case", id))?;
+            super::cases::may_see(&caller, &cases, s, c)
+        })??;
+        let case_id = id.to_owned();
+        let Upload {
+            declared,
+            document,
+            bytes,
+        } = upload;
+        let subject = case_id.clone();
+        let (file, bytes) = tokio::task::spawn_blocking(move || {
+            kezek_cases::files::received(&subject, declared, &bytes, document).map(|f| (f, bytes))
+        })
+        .await
+        .map_err(|_| {
+            AppError::Unavailable(Unavailable::Poisoned(Arc::from("reading a file panicked")))
+        })??;
+        let stored = vec![(file.file_id.clone(), bytes)];
+        self.case_write_stored(
+            auth.caller(),
+            stored,
+            move |cases, at, _| kezek_cases::files::attach_file(cases, &case_id, file, at),
+            |_, events| match events.first() {
+                Some(kezek_cases::CaseEvent::FileAttached { file, .. }) => {
+                    Written::json(201, &FileView::from(file))
+                }
+                _ => Written::json(200, &serde_json::json!({})),
+            },
+        )
+        .await
+    }
+
+    /// Proof file `file_id` for those who decide on it — of an application: the staff of
+    /// its district; of a case: the head, executor or staff who work on it — its bytes and
     /// type, once they are checked against the hash the journal holds.
     ///
     /// # Errors
@@ -136,10 +167,16 @@ impl App {
         let caller = auth.caller().clone();
         let (content_type, sha256) = self
             .read(|state| {
-                let (a, f) = state
+                if let Some((a, f)) = state.file(file_id) {
+                    caller.require(&[Role::Staff])?;
+                    caller.district_scope(district_of_application(state, a))?;
+                    return Ok((f.content_type, f.sha256.clone()));
+                }
+                let cases = self.cases.read();
+                let (c, f) = cases
                     .file(file_id)
                     .ok_or_else(|| AppError::not_found("file", file_id))?;
-                caller.district_scope(district_of_application(state, a))?;
+                super::cases::may_see(&caller, &cases, state, c)?;
                 Ok::<_, AppError>((f.content_type, f.sha256.clone()))
             })
             .await??;

@@ -2,9 +2,9 @@
 //! deadline (`claim_check_working_days` of the policy, 3 working days from the claim) and
 //! whether it has passed; and referrals outstanding, by status and by when they lapse.
 
-use super::files::FileEntry;
 use crate::access::{Auth, Staff};
 use crate::error::AppError;
+use crate::views::FileEntry;
 use crate::Reads;
 use jiff::Timestamp;
 use kezek_core::model::{ClaimStatus, DistrictId, DistrictIx};
@@ -141,7 +141,7 @@ impl Reads<'_> {
                     claimed_at,
                     due_by,
                     overdue: late,
-                    files: super::files::entries(state, a),
+                    files: crate::views::file_entries(state, a),
                 });
             }
         }

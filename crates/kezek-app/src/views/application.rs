@@ -512,3 +512,35 @@ pub fn position(
         tier: tier_name(state, app.tier),
     })
 }
+
+/// A proof file as the staff's worklist and the application's page list it: what they can
+/// open.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct FileEntry {
+    /// Its id.
+    pub file_id: String,
+    /// `application/pdf`, `image/jpeg` or `image/png`.
+    pub content_type: &'static str,
+    /// Its length in bytes.
+    pub size: u64,
+    /// The document it copies, as the sender named it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+}
+
+impl From<&kezek_core::event::ProofFile> for FileEntry {
+    fn from(f: &kezek_core::event::ProofFile) -> Self {
+        Self {
+            file_id: f.file_id.clone(),
+            content_type: f.content_type.as_str(),
+            size: f.size,
+            document: f.document.clone(),
+        }
+    }
+}
+
+/// Application `a`'s proof files, in the order attached.
+#[must_use]
+pub fn file_entries(state: &kezek_core::State, a: kezek_core::model::AppIx) -> Vec<FileEntry> {
+    state.files_of(a).map(FileEntry::from).collect()
+}

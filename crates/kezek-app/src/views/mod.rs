@@ -9,9 +9,10 @@ mod journal;
 mod places;
 
 pub use application::{
-    application, applications_of_child, exchange, kindergarten_actions, position, positions,
-    referral, registration_result_id, transfer, Ahead, ApplicationList, ApplicationView, FileView,
-    PositionAt, PositionView, ReferralAnswer, ReferralList, ReferralView, Since,
+    application, applications_of_child, exchange, file_entries, kindergarten_actions, position,
+    positions, referral, registration_result_id, transfer, Ahead, ApplicationList, ApplicationView,
+    FileEntry, FileView, PositionAt, PositionView, ReferralAnswer, ReferralList, ReferralView,
+    Since,
 };
 pub use forecast::{forecast, ForecastView, KindergartenForecast};
 pub use journal::{

@@ -306,7 +306,6 @@ pub async fn show(
             l.code()
         )
     };
-    let docs = documents_of(&case);
     let acts = acts(&s, &case, service.as_ref(), lang);
     let body = markup! {
         @if q.done.is_some() { (notice(true, t("done", lang))) }
@@ -348,12 +347,13 @@ pub async fn show(
         }
         h2 { (t("documents", lang)) }
         ul data-testid="case-documents" {
-            @for (doc, kind) in &docs {
+            @for (doc, kind) in &documents_of(&case) {
                 li { (kezek_print::words::title(kind, lang).unwrap_or(kind)) " — "
                      a href=(link(doc, Lang::Kk)) hreflang="kk" { "қазақша" } " · "
                      a href=(link(doc, Lang::Ru)) hreflang="ru" { "на русском" } }
             }
         }
+        (files_section(lang, &s, &case, service.as_ref()))
         (acts)
     };
     html(
@@ -361,6 +361,30 @@ pub async fn show(
         StatusCode::OK,
         page(&ctx, &format!("{} {}", t("case", lang), case.case_id), body),
     )
+}
+
+/// The case's proof files, named as its service names their documents; links for those who
+/// may open them.
+fn files_section(lang: Lang, s: &Signed, case: &CaseView, service: Option<&ServiceView>) -> Markup {
+    let name = |d: &str| {
+        service
+            .and_then(|sv| sv.documents.get("names")?.get(d))
+            .map_or_else(|| d.to_owned(), |w| words(w, lang))
+    };
+    markup! {
+        @if !case.files.is_empty() {
+            h2 { (t("proof_files", lang)) }
+            div data-testid="case-files" {
+                (super::proof::list_named(lang, &case.files, may_open_files(s), name))
+            }
+        }
+    }
+}
+
+/// Whether the reader may open a case's files: those who work on it (the case page is shown
+/// only within their scope).
+fn may_open_files(s: &Signed) -> bool {
+    matches!(s.caller.role, Role::Head | Role::Executor | Role::Staff)
 }
 
 /// Where a register's entry stands: active, or removed on a ground (in words) and when.

@@ -12,7 +12,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kezek_app::access::{Auth, FileReaders, Filer};
 use kezek_app::ops::casefile::CaseFile;
-use kezek_app::ops::files::{FileEntry, Upload};
+use kezek_app::ops::files::Upload;
+use kezek_app::views::FileEntry;
 use kezek_core::model::FileType;
 use kezek_print::words::{code, t, Lang};
 use maud::{html as markup, Markup};
@@ -20,11 +21,21 @@ use std::sync::Arc;
 
 /// The files, each a link when the reader may open it.
 pub(crate) fn list(lang: Lang, files: &[FileEntry], open: bool) -> Markup {
+    list_named(lang, files, open, |d| code(d, lang).clone())
+}
+
+/// The files, each named by `name` of its document, a link when the reader may open it.
+pub(crate) fn list_named(
+    lang: Lang,
+    files: &[FileEntry],
+    open: bool,
+    name: impl Fn(&str) -> String,
+) -> Markup {
     markup! {
         ul class="files" {
             @for f in files {
                 li data-file=(f.file_id) {
-                    @let label = f.document.as_deref().map_or_else(|| t("proof_file", lang).to_owned(), |d| code(d, lang).clone());
+                    @let label = f.document.as_deref().map_or_else(|| t("proof_file", lang).to_owned(), &name);
                     @if open {
                         a href=(format!("/console/files/{}", f.file_id)) target="_blank" rel="noopener" { (label) }
                     } @else {

@@ -1,14 +1,16 @@
 //! Proof files: `POST /v1/applications/{id}/files` takes a scan or photo of a document as the
-//! raw body (the portal for the family, clerks and staff of the district);
-//! `GET /v1/files/{file_id}` gives its bytes to the staff of the application's district,
-//! and to no one else.
+//! raw body (the portal for the family, clerks and staff of the district), and
+//! `POST /v1/cases/{id}/files` one of a case's (the portal for the applicant, a clerk, those
+//! who work on it); `GET /v1/files/{file_id}` gives its bytes to those who decide on it —
+//! the staff of the application's district, the case's head, executor or staff — and to no
+//! one else.
 
 use crate::error::{written, ApiError};
 use crate::extract::{Bearer, Query, Upload};
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use kezek_app::access::{FileReaders, Filer};
+use kezek_app::access::{CaseReaders, FileReaders, Filer};
 use kezek_app::ops::files;
 use kezek_app::problem::Problem;
 use kezek_app::views::FileView;
@@ -21,6 +23,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 pub(crate) fn routes() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::new()
         .routes(routes!(attach))
+        .routes(routes!(attach_to_case))
         .routes(routes!(read))
 }
 
@@ -68,6 +71,32 @@ async fn attach(
     Ok(written(
         app.attach_file(&auth, idempotency, &id, upload).await?,
     ))
+}
+
+#[utoipa::path(post, path = "/v1/cases/{id}/files", tag = "cases", summary = "Attach a proof file to a case: a scan or photo of a document the service asks for (PDF, JPEG or PNG, at most 10 MiB), the raw bytes as the body",
+    description = "As for an application's: the bytes must be of the type `Content-Type` names; at most 10 files per case; `document` must be one the service asks for. Served only to the case's head, executor and the staff who work on it.",
+    params(("id" = String, Path, description = "case id"), ("document" = Option<String>, Query, description = "the service's document code it copies")),
+    request_body(description = "the file's bytes", content((inline(FileBytes) = "application/pdf"), (inline(FileBytes) = "image/jpeg"), (inline(FileBytes) = "image/png"))),
+    responses((status = 201, description = "what was attached", body = FileView),
+        (status = 422, description = "empty, not a PDF, JPEG or PNG, not the type sent, or a document the service does not ask for", body = Problem),
+        (status = 409, description = "the same file attached already, or ten files already", body = Problem),
+        (status = 413, description = "over 10 MiB", body = Problem), (status = 415, description = "a Content-Type other than application/pdf, image/jpeg or image/png", body = Problem),
+        (status = 404, description = "not found", body = Problem),
+        (status = 401, description = "missing or unknown token", body = Problem), (status = 403, description = "wrong role or out of scope", body = Problem)),
+    security(("bearer" = [])))]
+async fn attach_to_case(
+    State(app): State<Arc<App>>,
+    Bearer(auth): Bearer<CaseReaders>,
+    Path(id): Path<String>,
+    Query(q): Query<Named>,
+    upload: Upload,
+) -> Result<Response, ApiError> {
+    let upload = files::Upload {
+        declared: upload.declared,
+        document: q.document,
+        bytes: upload.bytes.to_vec(),
+    };
+    Ok(written(app.attach_case_file(&auth, &id, upload).await?))
 }
 
 #[utoipa::path(get, path = "/v1/files/{file_id}", tag = "staff", summary = "A proof file's bytes, for the staff of its application's district",
