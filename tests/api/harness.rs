@@ -62,14 +62,13 @@ pub fn start_time() -> Timestamp {
 
 /// Starts the service over `store` (keys already in it) the way `kezek serve` does.
 pub async fn spawn_on(store: Arc<dyn Store>) -> TestApp {
+    spawn_with(store, Policy::kz_2013()).await
+}
+
+/// [`spawn_on`] under `policy`.
+pub async fn spawn_with(store: Arc<dyn Store>, policy: Policy) -> TestApp {
     let clock = Arc::new(ManualClock::at(start_time()));
-    let app = App::start(
-        store,
-        Policy::kz_2013(),
-        Authority::from_seed([7; 32]),
-        clock.clone(),
-    )
-    .unwrap();
+    let app = App::start(store, policy, Authority::from_seed([7; 32]), clock.clone()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(kezek_node::run(

@@ -33,7 +33,7 @@ async fn round(app: &TestApp) -> Vec<String> {
 
 #[tokio::test]
 async fn twins_registered_together_are_referred_together_or_not_at_all() {
-    let (app, _store) = spawn_app().await;
+    let (app, store) = spawn_app().await;
     set_capacity(&app, 0).await;
     let (_, first) = app.register(1, None).await;
     let first_id = first["application_id"].as_str().unwrap().to_owned();
@@ -91,4 +91,66 @@ async fn twins_registered_together_are_referred_together_or_not_at_all() {
         assert_eq!(status(&v), "referred");
         assert_eq!(v["referral"]["kindergarten_id"], "K1");
     }
+    // The journal verifies: its rounds decided again give the same referrals.
+    kezek_app::audit::installation(
+        store.as_ref(),
+        kezek_core::Policy::kz_2013(),
+        || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+}
+
+/// kz-2013 with sibling priority.
+fn sibling_policy() -> kezek_core::Policy {
+    let text = format!(
+        "{}\n[siblings]\npriority = true\n",
+        kezek_core::Policy::kz_2013().source()
+    );
+    kezek_core::Policy::from_toml(&text).unwrap()
+}
+
+#[tokio::test]
+async fn with_sibling_priority_a_brother_goes_ahead_where_his_sister_is_and_rounds_verify() {
+    let store = crate::harness::new_store();
+    crate::harness::put_keys(store.as_ref());
+    let app = crate::harness::spawn_with(store.clone(), sibling_policy()).await;
+    assert!(app.app.journal_authority().await.unwrap());
+    assert!(app.app.journal_policy().await.unwrap());
+    set_capacity(&app, 1).await;
+    // The sister is referred at once (a seat was free) and admitted.
+    let (_, sister) = app.register(1, None).await;
+    let referral = sister["referral"]["referral_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.admit(&referral, crate::harness::KG).await;
+    // Another family's child, then the brother (the same applicant).
+    let mut other = application(2, None);
+    let parent = (1..)
+        .find_map(|n| kezek_core::model::Iin::compose(jiff::civil::date(1990, 1, 1), true, n))
+        .unwrap();
+    other["applicant"]["iin"] = json!(parent.to_string());
+    let (s, other) = app
+        .call("POST", "/v1/applications", Some(PORTAL), Some(other))
+        .await;
+    assert_eq!(s, 201, "{other}");
+    let (_, brother) = app.register(3, None).await;
+    let brother_id = brother["application_id"].as_str().unwrap().to_owned();
+    set_capacity(&app, 2).await;
+    assert_eq!(round(&app).await, [brother_id]);
+    set_capacity(&app, 3).await;
+    assert_eq!(
+        round(&app).await,
+        [other["application_id"].as_str().unwrap()]
+    );
+    // The journal verifies: every round decided again under the policy in force.
+    let report = kezek_app::audit::installation(
+        store.as_ref(),
+        sibling_policy(),
+        || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
+        &[],
+    )
+    .unwrap();
+    assert!(report.rounds >= 3, "{report:?}");
 }

@@ -58,3 +58,55 @@ async fn a_clerk_files_a_twin_together_with_its_sibling() {
     assert_eq!(b.text("[data-testid='together-with']").await, first);
     b.stop().await;
 }
+
+/// With sibling priority, the desk sees on a child's page where it goes ahead: the
+/// kindergarten its sister attends.
+#[tokio::test]
+async fn the_desk_sees_where_a_sibling_goes_ahead() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Chromium) {
+        return;
+    }
+    let text = format!(
+        "{}\n[siblings]\npriority = true\n",
+        kezek_core::Policy::kz_2013().source()
+    );
+    let store = crate::harness::new_store();
+    crate::harness::put_keys(store.as_ref());
+    let app =
+        crate::harness::spawn_with(store, kezek_core::Policy::from_toml(&text).unwrap()).await;
+    assert!(app.app.journal_authority().await.unwrap());
+    assert!(app.app.journal_policy().await.unwrap());
+    app.kindergarten("K1", "D1", 1).await;
+    let (_, sister) = app.register(1, None).await;
+    let referral = sister["referral"]["referral_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.admit(&referral, crate::harness::KG).await;
+    let (_, brother) = app.register(2, None).await;
+    let id = brother["application_id"].as_str().unwrap().to_owned();
+    let base = app.base.clone();
+    let b = Browser::start(DESK.0, DESK.1).await;
+    sign_in(&b, &base, CLERK, "ru", "/console/districts/D1/queue").await;
+    b.client
+        .goto(&format!("{base}/console/applications/{id}"))
+        .await
+        .unwrap();
+    assert_eq!(b.text("[data-testid='sibling-priority']").await, "K1");
+    b.shot("casefile-sibling-ru-desk").await;
+    // The sister's own page says nothing of it: she is not queued.
+    b.client
+        .goto(&format!(
+            "{base}/console/applications/{}",
+            sister["application_id"].as_str().unwrap()
+        ))
+        .await
+        .unwrap();
+    b.text("[data-testid='casefile']").await;
+    assert!(b
+        .client
+        .find(fantoccini::Locator::Css("[data-testid='sibling-priority']"))
+        .await
+        .is_err());
+    b.stop().await;
+}

@@ -384,6 +384,16 @@ proptest! {
         run_scenario(Policy::kz_2013(), ops);
     }
 
+    /// With sibling priority every round is deferred acceptance in which each kindergarten
+    /// ranks the children with a brother or sister enrolled there ahead of the rest of their
+    /// tier: the textbook's matching, and nobody envies a seat justly.
+    #[test]
+    fn siblings_go_ahead_by_deferred_acceptance(
+        ops in proptest::collection::vec(world::sibling_op(), 20..160),
+    ) {
+        run_scenario(sibling_policy(), ops);
+    }
+
     #[test]
     fn kz_2020_matches_the_model(ops in proptest::collection::vec(op(), 1..120)) {
         run_scenario(Policy::kz_2020(), ops);
@@ -494,4 +504,13 @@ fn an_exchange_gives_no_seat_to_the_estimates() {
         ConfirmExchange(27279),
     ];
     run_scenario(Policy::kz_2013(), ops);
+}
+
+/// kz-2013 (strict tiers) with sibling priority.
+fn sibling_policy() -> Policy {
+    let text = format!(
+        "{}\n[siblings]\npriority = true\n",
+        Policy::kz_2013().source()
+    );
+    Policy::from_toml(&text).unwrap()
 }

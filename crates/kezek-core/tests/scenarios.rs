@@ -1045,3 +1045,56 @@ fn a_twin_registered_when_seats_are_free_goes_with_its_sibling_or_waits() {
         assert_eq!(got, referred, "{seats} seats");
     }
 }
+
+/// With sibling priority, a child whose brother or sister is enrolled at a kindergarten goes
+/// ahead of the rest of its tier there: a child registered earlier waits for the next seat.
+/// A policy with two interleaved tiers cannot have it.
+#[test]
+fn a_sibling_goes_ahead_of_its_tier_at_its_brothers_kindergarten() {
+    use kezek_core::command::admission::Enroll;
+    use kezek_core::command::referral::Confirm;
+    let text = format!(
+        "{}\n[siblings]\npriority = true\n",
+        Policy::kz_2013().source()
+    );
+    let policy = Policy::from_toml(&text).unwrap();
+    let interleaved = format!(
+        "{}\n[siblings]\npriority = true\n",
+        Policy::kz_2020().source()
+    );
+    let refused = Policy::from_toml(&interleaved).unwrap_err();
+    assert!(
+        refused.to_string().contains("siblings.priority"),
+        "{refused}"
+    );
+
+    let mut s = setup(policy, &[("g", 4, 3)]);
+    let family = iin_for("1985-05-05", 1);
+    let mut older = request(1, "none", t("2026-09-01T06:00:00Z"));
+    older.applicant_iin.clone_from(&family);
+    s.execute(older).unwrap();
+    open(&mut s, "g", 1);
+    assert_eq!(round(&mut s, "r1", t("2026-09-02T06:00:00Z")).len(), 1);
+    let r1 = ReferralId::parse("r1-1").unwrap();
+    s.execute(Confirm {
+        referral_id: r1.clone(),
+        at: t("2026-09-02T07:00:00Z"),
+    })
+    .unwrap();
+    s.execute(Enroll {
+        referral_id: r1,
+        at: t("2026-09-02T08:00:00Z"),
+    })
+    .unwrap();
+    // Another family's child first, then the brother.
+    register(&mut s, 2, "none", t("2026-09-03T06:00:00Z"));
+    let mut brother = request(3, "none", t("2026-09-03T07:00:00Z"));
+    brother.applicant_iin = family;
+    s.execute(brother).unwrap();
+    open(&mut s, "g", 1);
+    let got = round(&mut s, "r2", t("2026-09-04T06:00:00Z"));
+    assert_eq!(got[0].0, "a3");
+    open(&mut s, "g", 1);
+    let got = round(&mut s, "r3", t("2026-09-04T07:00:00Z"));
+    assert_eq!(got[0].0, "a2");
+}

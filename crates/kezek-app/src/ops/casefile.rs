@@ -51,6 +51,9 @@ pub struct CaseFile {
     pub files: Vec<crate::views::FileEntry>,
     /// A joint application: the sibling's application it goes together with.
     pub together_with: Option<String>,
+    /// The kindergartens where the child goes ahead of its tier, a brother or sister being
+    /// enrolled there (only when the policy gives siblings priority).
+    pub sibling_priority_at: Vec<String>,
 }
 
 /// A transfer request as the case file shows it.
@@ -154,6 +157,11 @@ impl App {
                         .partner(a)
                         .and_then(|p| state.application(p))
                         .map(|p| p.id.to_string()),
+                    sibling_priority_at: state
+                        .sibling_priority_at(a)
+                        .into_iter()
+                        .filter_map(|k| state.kindergarten(k).map(|x| x.id.to_string()))
+                        .collect(),
                 })
             })
             .await?;

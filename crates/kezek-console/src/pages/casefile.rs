@@ -149,6 +149,10 @@ fn header(lang: Lang, f: &CaseFile) -> Markup {
             dt { (t("district", lang)) } dd { (f.district) }
             dt { (t("language_of_instruction", lang)) } dd { (code(f.language, lang)) }
             dt { (t("channel", lang)) } dd { (code(f.channel, lang)) }
+            @if !f.sibling_priority_at.is_empty() {
+                dt { (t("sibling_priority_at", lang)) }
+                dd data-testid="sibling-priority" { (f.sibling_priority_at.join(", ")) }
+            }
             @if let Some(partner) = &f.together_with {
                 dt { (t("joint_with", lang)) }
                 dd data-testid="together-with" { a href=(format!("/console/applications/{partner}")) { (partner) } }

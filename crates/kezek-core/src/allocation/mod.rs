@@ -15,6 +15,7 @@
 
 pub mod exchange;
 mod seats;
+pub mod siblings;
 mod walk;
 pub mod why;
 
@@ -78,6 +79,11 @@ impl State {
         let mut scratch = Scratch::new(self.kindergarten_count(), children);
         let (tiers, blocks) = (self.policy().tiers.len(), self.policy().blocks.len());
         let empty = CohortQueue::new(tiers, blocks);
+        let boosts = self
+            .policy()
+            .siblings
+            .priority
+            .then(|| self.sibling_boosts(spec.district));
         let one = spec.newcomer.map(|n| {
             let mut one = OrderIndex::default();
             one.insert(n.entry);
@@ -99,7 +105,8 @@ impl State {
                 left.insert((cohort, language), seats);
                 continue;
             };
-            let walked = self.walk_one(spec, queue, extra, seats, &mut scratch);
+            let walked =
+                self.walk_one(spec, (queue, extra), seats, (&mut scratch, boosts.as_ref()));
             left.insert((cohort, language), walked.2);
             picks.extend(walked.0);
             phases.extend(walked.1.into_iter().map(|(block, phase)| PhaseChange {
@@ -141,10 +148,9 @@ impl State {
     fn walk_one(
         &self,
         spec: &RoundSpec<'_>,
-        queue: &CohortQueue,
-        extra: Option<(usize, &OrderIndex)>,
+        (queue, extra): (&CohortQueue, Option<(usize, &OrderIndex)>),
         seats: Seats,
-        scratch: &mut Scratch,
+        (scratch, boosts): (&mut Scratch, Option<&siblings::Boosts>),
     ) -> (Vec<Pick>, Vec<(usize, u32)>, Seats) {
         scratch.mark(&seats, false);
         let mut walk = Walk {
@@ -154,6 +160,7 @@ impl State {
             at: spec.at,
             newcomer: spec.newcomer,
             picks: Vec::new(),
+            boosts,
         };
         let phases = walk.walk_queue(queue, extra);
         let Walk {

@@ -4,6 +4,7 @@
 //! slot by slot from the persisted phase.
 
 use super::seats::{Scratch, Seats};
+use super::siblings::{self, Proposals};
 use super::Newcomer;
 use crate::model::{AppIx, KgIx};
 use crate::policy::Block;
@@ -69,6 +70,8 @@ pub(super) struct Walk<'a> {
     pub newcomer: Option<&'a Newcomer<'a>>,
     /// The picks so far.
     pub picks: Vec<Pick>,
+    /// Who goes ahead where, when the policy gives siblings priority.
+    pub boosts: Option<&'a super::siblings::Boosts>,
 }
 
 impl<'a> Walk<'a> {
@@ -151,16 +154,12 @@ impl<'a> Walk<'a> {
             if !self.scratch.first_visit(a) {
                 continue;
             }
-            if let Some(p) = self.partner(a) {
+            if self.partner(a).is_some() {
                 // The first of a joint pair waits for the second; the second takes both seats.
-                if !self.scratch.seen(p) {
-                    continue;
+                match Proposals::joint_pick(self, a) {
+                    Some(pick) => return Some(pick),
+                    None => continue,
                 }
-                if let Some((k, first, second)) = self.take_two(p, a) {
-                    self.picks.push((p, k, first));
-                    return Some((a, k, second));
-                }
-                continue;
             }
             let Some(preferences) = self.preferences(a) else {
                 continue;
@@ -190,6 +189,11 @@ impl<'a> Walk<'a> {
             }
             match *block {
                 Block::Strict(t) => {
+                    if let Some(boosts) = self.boosts {
+                        let one = extra.filter(|(x, _)| *x == t).map(|(_, one)| one);
+                        siblings::walk_tier(self, queue, (t, one), boosts);
+                        continue;
+                    }
                     let mut s = stream(self, t);
                     while let Some(pick) = self.next_viable(&mut s) {
                         self.picks.push(pick);
@@ -237,5 +241,29 @@ impl<'a> Walk<'a> {
             }
         }
         phase
+    }
+}
+
+impl<'a> Proposals<'a> for Walk<'a> {
+    fn preferences_of(&self, a: AppIx) -> Option<&'a [KgIx]> {
+        self.preferences(a)
+    }
+
+    fn partner_of(&self, a: AppIx) -> Option<AppIx> {
+        self.partner(a)
+    }
+
+    fn joint_pick(&mut self, a: AppIx) -> Option<Pick> {
+        let p = self.partner(a)?;
+        if !self.scratch.seen(p) {
+            return None;
+        }
+        let (k, first, second) = self.take_two(p, a)?;
+        self.picks.push((p, k, first));
+        Some((a, k, second))
+    }
+
+    fn parts(&mut self) -> (&mut Seats, &mut Scratch, &mut Vec<Pick>) {
+        (&mut self.seats, self.scratch, &mut self.picks)
     }
 }

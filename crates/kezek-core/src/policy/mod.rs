@@ -60,6 +60,18 @@ pub struct TransferRules {
     pub order: TransferOrder,
 }
 
+/// `[siblings]`: whether a child whose sibling attends a kindergarten goes ahead there.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiblingRules {
+    /// A child with a brother or sister enrolled at a kindergarten (a child of the same
+    /// applicant) is ordered ahead of the rest of its tier there; a round is then deferred
+    /// acceptance with each kindergarten's own order. Needs strict tiers (an interleave of
+    /// two tiers has no order per kindergarten).
+    #[serde(default)]
+    pub priority: bool,
+}
+
 /// One priority tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
@@ -204,6 +216,8 @@ pub struct Policy {
     pub appeal: Appeal,
     /// How transfer requests are ordered.
     pub transfer: TransferRules,
+    /// Whether siblings go ahead at their brother's or sister's kindergarten.
+    pub siblings: SiblingRules,
     /// Working days.
     pub calendar: Calendar,
     category_tier: FxHashMap<Category, usize>,
@@ -233,6 +247,8 @@ struct RawPolicy {
     appeal: RawAppeal,
     #[serde(default)]
     transfer: TransferRules,
+    #[serde(default)]
+    siblings: SiblingRules,
     calendar: RawCalendar,
 }
 

@@ -102,6 +102,16 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
     if r.record_working_days > 10 {
         return Err(err("referral.record_working_days", "must be at most 10"));
     }
+    if raw.siblings.priority
+        && blocks
+            .iter()
+            .any(|b| matches!(b, super::Block::Pair { .. }))
+    {
+        return Err(err(
+            "siblings.priority",
+            "needs strict tiers: two interleaved tiers have no one order at each kindergarten",
+        ));
+    }
     let appeal = validate_appeal(raw.appeal)?;
     let calendar = validate_calendar(raw.calendar)?;
     Ok(Policy {
@@ -127,6 +137,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
         },
         appeal,
         transfer: raw.transfer,
+        siblings: raw.siblings,
         calendar,
         category_tier,
         source: std::sync::Arc::from(""),

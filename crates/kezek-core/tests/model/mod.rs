@@ -268,13 +268,39 @@ pub fn allocate(
     (picks, phases)
 }
 
-/// Deferred acceptance (children proposing) where every group ranks children by
-/// (tier, time, seq) and holds its best `free` proposers.
-pub fn deferred_acceptance(
+/// The kindergartens where child `a` has a brother or sister enrolled (a child of the same
+/// applicant), among those it listed: found by looking at every application.
+pub fn sibling_at(s: &State, a: AppIx) -> Vec<KgIx> {
+    let app = s.application(a).unwrap();
+    let Some(family) = app.applicant.as_ref().map(|x| x.iin) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (b, other) in s.applications() {
+        if b == a || other.district != app.district {
+            continue;
+        }
+        if other.applicant.as_ref().map(|x| x.iin) != Some(family) {
+            continue;
+        }
+        if let Some((k, _, _)) = s.place(b) {
+            if app.preferences.contains(&k) && !out.contains(&k) {
+                out.push(k);
+            }
+        }
+    }
+    out
+}
+
+/// Deferred acceptance (children proposing) where every group ranks children by (tier,
+/// time, seq) and holds its best `free` proposers; with `siblings`, each kindergarten ranks
+/// the children with a sibling enrolled there ahead of the rest of their tier.
+pub fn deferred_acceptance_with(
     s: &State,
     district: DistrictIx,
     year: i16,
     at: jiff::Timestamp,
+    siblings: bool,
 ) -> BTreeSet<(AppIx, KgIx, usize)> {
     let mut cap: BTreeMap<(KgIx, usize), u32> = BTreeMap::new();
     for &k in &s.district(district).unwrap().kindergartens {
@@ -282,9 +308,15 @@ pub fn deferred_acceptance(
             cap.insert((k, gi), g.free());
         }
     }
-    let rank = |a: AppIx| {
+    let ahead: BTreeMap<AppIx, Vec<KgIx>> = s
+        .applications()
+        .filter(|(_, x)| siblings && x.status == AppStatus::Queued)
+        .map(|(a, _)| (a, sibling_at(s, a)))
+        .collect();
+    let rank = |a: AppIx, k: KgIx| {
         let x = s.application(a).unwrap();
-        (x.tier, x.registered_at, x.seq)
+        let behind = !ahead.get(&a).is_some_and(|ks| ks.contains(&k));
+        (x.tier, behind, x.registered_at, x.seq)
     };
     let children: Vec<AppIx> = s
         .applications()
@@ -309,7 +341,7 @@ pub fn deferred_acceptance(
         *next.get_mut(&a).unwrap() += 1;
         let h = held.entry(gr).or_default();
         h.push(a);
-        h.sort_by_key(|x| rank(*x));
+        h.sort_by_key(|x| rank(*x, gr.0));
         if h.len() > cap[&gr] as usize {
             free_children.push(h.pop().unwrap());
         }

@@ -31,6 +31,20 @@ use kezek_core::{Command, Event, Policy, State};
 use proptest::prelude::*;
 
 pub(crate) const YEAR: i16 = 2026;
+
+/// The applicant of one of three families (children of one family are siblings).
+pub(crate) fn family(n: u32) -> String {
+    (0..)
+        .find_map(|i| {
+            Iin::compose(
+                jiff::civil::date(1988, 1, 1),
+                false,
+                u16::try_from(n % 3 * 100 + i).unwrap(),
+            )
+        })
+        .unwrap()
+        .to_string()
+}
 pub(crate) const KGS: u8 = 4;
 
 #[derive(Debug, Clone)]
@@ -118,6 +132,21 @@ pub(crate) fn op() -> impl Strategy<Value = Op> {
         1 => any::<u16>().prop_map(Op::Rename),
         2 => (any::<u16>(), 0u8..14).prop_map(|(a, v)| Op::Attach(a, v)),
         3 => (any::<u16>(), 0u8..4, any::<bool>()).prop_map(|(a, c, r)| Op::Joint(a, c, r)),
+    ]
+}
+
+/// Operations weighted towards children admitted (whose brothers and sisters then go
+/// ahead) and rounds with few seats.
+pub(crate) fn sibling_op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        8 => registration(),
+        4 => (0..KGS, 0u8..9, 1u8..3).prop_map(|(k, g, n)| Op::Vacancy(k, g, n)),
+        3 => Just(Op::Round),
+        4 => any::<u16>().prop_map(Op::Confirm),
+        4 => any::<u16>().prop_map(Op::Enroll),
+        1 => any::<u16>().prop_map(Op::Withdraw),
+        1 => any::<u16>().prop_map(Op::Decline),
+        1 => (any::<u16>(), 0u8..4, any::<bool>()).prop_map(|(a, c, r)| Op::Joint(a, c, r)),
     ]
 }
 
@@ -293,6 +322,10 @@ impl World {
         };
         let (_, app) = self.state.application_by_id(&partner).unwrap();
         let (cohort, language) = (app.cohort, app.language);
+        let family = app
+            .applicant
+            .as_ref()
+            .map_or_else(|| family(0), |x| x.iin.to_string());
         let mut preferences: Vec<String> = app
             .preferences
             .iter()
@@ -311,7 +344,7 @@ impl World {
             child_iin: iin,
             child_name: "Twin".into(),
             birth_date: None,
-            applicant_iin: "880101300123".into(),
+            applicant_iin: family,
             applicant_name: "Parent".into(),
             representative: None,
             applicant_email: None,
@@ -443,7 +476,7 @@ impl World {
                         child_iin: iin,
                         child_name: "Child".into(),
                         birth_date: None,
-                        applicant_iin: "880101300123".into(),
+                        applicant_iin: family(self.serial),
                         applicant_name: "Parent".into(),
                         representative: None,
                         applicant_email: None,
