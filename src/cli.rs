@@ -56,6 +56,29 @@ pub enum Commands {
     /// children and the oldest groups' children leave for school, one journaled act per
     /// kindergarten (the service stopped).
     RollOver(RollOverArgs),
+    /// The e-government portal's citizen assertions.
+    #[command(subcommand)]
+    Portal(PortalCommand),
+}
+
+/// `kezek portal`.
+#[derive(Debug, Subcommand)]
+pub enum PortalCommand {
+    /// Register the public key the portal signs its citizen assertions with (journaled; the
+    /// servers must be stopped): from then on each portal request acts only for the citizen
+    /// its `Kezek-Citizen` assertion names.
+    Trust(PortalTrustArgs),
+}
+
+/// Arguments of `kezek portal trust`.
+#[derive(Debug, Args)]
+pub struct PortalTrustArgs {
+    /// The portal's public key, PEM (Ed25519 for `EdDSA`, RSA for `RS256`: told by the key).
+    #[arg(long)]
+    pub public_key: std::path::PathBuf,
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// Arguments of `kezek roll-over`.

@@ -23,6 +23,7 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Keys(cli::KeysCommand::Revoke(args)) => commands::keys::revoke(&args),
         cli::Commands::Import(args) => commands::import::run(&args),
         cli::Commands::RollOver(args) => commands::roll_over::run(&args),
+        cli::Commands::Portal(cli::PortalCommand::Trust(args)) => commands::portal::trust(&args),
         cli::Commands::Verify(args) => commands::verify::run(&args),
         cli::Commands::Backup(args) => commands::backup::run(&args),
         cli::Commands::Migrate(args) => commands::migrate::run(&args),

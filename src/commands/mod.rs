@@ -10,6 +10,7 @@ pub mod lock;
 pub mod migrate;
 pub mod officials;
 pub mod policy;
+pub mod portal;
 pub mod roll_over;
 pub mod serve;
 pub mod simulate;

@@ -30,6 +30,7 @@ mod leaving;
 mod notifications;
 mod officials;
 mod places;
+mod portal;
 mod printed;
 mod transfers;
 mod worklists;

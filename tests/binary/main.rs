@@ -26,6 +26,7 @@ mod migrate;
 mod notify;
 mod officials;
 mod policy;
+mod portal;
 mod restart;
 mod rewrite;
 mod snapshot;

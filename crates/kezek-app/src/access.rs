@@ -65,6 +65,20 @@ impl Role {
     }
 }
 
+/// For whom a portal request acts. Once the operator registered the portal's key (`kezek
+/// portal trust`), each portal request names its citizen in a signed assertion and acts only
+/// on that citizen's applications; before, and for every other role, nobody is named.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Citizen {
+    /// No citizen checks: the portal is not bound, or another role.
+    #[default]
+    Unbound,
+    /// A portal bound to citizens sent no assertion.
+    Missing,
+    /// The citizen the assertion names.
+    Is(kezek_core::model::Iin),
+}
+
 /// The authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -77,6 +91,8 @@ pub struct Caller {
     /// The official the key belongs to, as its record says (accepted only once the journal
     /// binds it: `key_bound`).
     pub official: Option<String>,
+    /// For the portal bound to citizens: for whom it acts.
+    pub citizen: Citizen,
 }
 
 impl Caller {
@@ -88,6 +104,7 @@ impl Caller {
             role: Role::Admin,
             scope: Vec::new(),
             official: None,
+            citizen: crate::access::Citizen::Unbound,
         }
     }
 
@@ -100,6 +117,7 @@ impl Caller {
             role: Role::Admin,
             scope: Vec::new(),
             official: None,
+            citizen: crate::access::Citizen::Unbound,
         }
     }
 
@@ -149,6 +167,58 @@ impl Caller {
         } else {
             Ok(())
         }
+    }
+
+    /// For a portal bound to citizens, refuses an application whose applicant or
+    /// representative is another person than the citizen the request names, and a request
+    /// that names nobody.
+    ///
+    /// # Errors
+    /// 401 `citizen_assertion_required`, 403 `not_your_application`.
+    pub fn for_citizen(&self, state: &State, a: AppIx) -> Result<(), AppError> {
+        let people = state
+            .application(a)
+            .and_then(|x| x.applicant.as_deref())
+            .map(|p| (p.iin, p.representative.as_ref().map(|r| r.iin)));
+        self.acts_for(people.map_or((None, None), |(i, r)| (Some(i), r)))
+    }
+
+    /// For a portal bound to citizens, refuses unless the citizen is the applicant or the
+    /// representative given.
+    ///
+    /// # Errors
+    /// 401 `citizen_assertion_required`, 403 `not_your_application`.
+    pub fn acts_for(
+        &self,
+        (applicant, representative): (
+            Option<kezek_core::model::Iin>,
+            Option<kezek_core::model::Iin>,
+        ),
+    ) -> Result<(), AppError> {
+        match self.citizen {
+            Citizen::Unbound => Ok(()),
+            Citizen::Missing => Err(AppError::Citizen {
+                status: 401,
+                code: "citizen_assertion_required",
+                detail: "the portal acts for a citizen: send the Kezek-Citizen assertion".into(),
+            }),
+            Citizen::Is(iin) if Some(iin) == applicant || Some(iin) == representative => Ok(()),
+            Citizen::Is(_) => Err(AppError::Citizen {
+                status: 403,
+                code: "not_your_application",
+                detail: "the citizen is neither the applicant nor the representative".into(),
+            }),
+        }
+    }
+
+    /// Staff or a clerk within the district of application `a`, and a portal bound to
+    /// citizens for its citizen's applications only.
+    ///
+    /// # Errors
+    /// 403 out of scope or another person's, 401 no assertion.
+    pub fn application_scope(&self, state: &State, a: AppIx) -> Result<(), AppError> {
+        self.district_scope(district_of_application(state, a))?;
+        self.for_citizen(state, a)
     }
 
     /// Refuses staff or a clerk outside `district` (others pass: the portal acts for the
@@ -212,6 +282,7 @@ pub fn visible_application(state: &State, caller: &Caller, raw: &str) -> Result<
         .and_then(|id| state.application_index(&id))
         .ok_or_else(|| AppError::not_found("application", raw))?;
     caller.staff_scope(district_of_application(state, a))?;
+    caller.for_citizen(state, a)?;
     Ok(a)
 }
 

@@ -55,6 +55,17 @@ pub enum AppError {
     /// The service cannot answer now.
     #[error(transparent)]
     Unavailable(#[from] Unavailable),
+    /// A portal request's citizen assertion is missing, not valid, or names another person
+    /// than the application's (401, 403) — or the citizen asks too often (429).
+    #[error("{detail}")]
+    Citizen {
+        /// The HTTP status.
+        status: u16,
+        /// The problem's code.
+        code: &'static str,
+        /// One-line explanation.
+        detail: String,
+    },
 }
 
 impl AppError {
@@ -72,6 +83,7 @@ impl AppError {
             }
             Self::Refused(Refusal::Invalid(_)) | Self::Invalid { .. } | Self::KeyReused => 422,
             Self::Unavailable(_) => 503,
+            Self::Citizen { status, .. } => *status,
         }
     }
 

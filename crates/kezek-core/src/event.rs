@@ -209,6 +209,29 @@ pub struct Correction {
     pub at: Timestamp,
 }
 
+code_enum! {
+    /// How the portal signs its citizen assertions.
+    pub enum AssertionAlgorithm {
+        /// Ed25519 (JWT `EdDSA`).
+        EdDsa = "EdDSA",
+        /// RSA PKCS#1 v1.5 with SHA-256 (JWT `RS256`).
+        Rs256 = "RS256",
+    }
+}
+
+/// The key the portal signs citizen assertions with, as the operator registered it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PortalKey {
+    /// The public key, PEM (`SubjectPublicKeyInfo`).
+    pub public_key: String,
+    /// Its algorithm.
+    pub algorithm: AssertionAlgorithm,
+    /// SHA-256 of the PEM text, hex: how the key is named.
+    pub fingerprint: String,
+    /// When it was registered.
+    pub at: Timestamp,
+}
+
 /// A proof file: a scan or photo of a document. Its bytes are kept in the store beside the
 /// journal; the journal keeps what they are and their SHA-256, so any change to them shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -639,6 +662,9 @@ pub enum Event {
     ApplicationCorrected(Box<Correction>),
     /// A proof file was attached to an application.
     FileAttached(Box<AttachedFile>),
+    /// The operator registered the key the portal signs citizen assertions with: from now on
+    /// the portal acts only on the applications of the citizen each request names.
+    PortalTrusted(Box<PortalKey>),
     /// A priority was claimed after registration, with its proof: the claim is checked as
     /// one made at registration is.
     PriorityClaimed {
@@ -899,7 +925,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 35] = [
+    pub const KINDS: [&'static str; 36] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -935,6 +961,7 @@ impl Event {
         "exchange_done",
         "exchange_lapsed",
         "file_attached",
+        "portal_trusted",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -976,6 +1003,7 @@ impl Event {
             Self::ExchangeDone { .. } => "exchange_done",
             Self::ExchangeLapsed { .. } => "exchange_lapsed",
             Self::FileAttached(_) => "file_attached",
+            Self::PortalTrusted(_) => "portal_trusted",
         }
     }
 }

@@ -142,6 +142,7 @@ fn app_problem(status: StatusCode, e: &AppError) -> Problem {
             p("invalid_request", detail.clone()).with_errors(errors.iter().cloned())
         }
         AppError::KeyReused => p("idempotency_key_reused", e.to_string()),
+        AppError::Citizen { code, detail, .. } => p(code, detail.clone()),
         AppError::Unavailable(Unavailable::Poisoned(_)) => p(
             "unavailable",
             "the service stopped taking requests and must be restarted".into(),

@@ -28,10 +28,17 @@ impl<R: Roles + Send + Sync> FromRequestParts<Arc<App>> for Bearer<R> {
             .and_then(|h| h.to_str().ok())
             .and_then(|h| h.strip_prefix("Bearer "))
             .ok_or(ApiError::Unauthorized)?;
-        let caller = app
+        let mut caller = app
             .caller(token.trim())
             .await
             .ok_or(ApiError::Unauthorized)?;
+        if kezek_app::ops::portal::names_citizen(&caller) {
+            let assertion = parts
+                .headers
+                .get(kezek_app::ops::portal::HEADER)
+                .and_then(|h| h.to_str().ok());
+            caller.citizen = app.citizen_of(assertion).await?;
+        }
         Ok(Self(kezek_app::Auth::check(caller)?))
     }
 }

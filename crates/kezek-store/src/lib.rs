@@ -467,8 +467,14 @@ pub trait Shared: Send + Sync {
     fn commits(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
+/// How many minutes of budgets a store keeps behind the latest minute it counted in (a
+/// bucket may count in a minute up to a few ahead of now: a citizen assertion's, in the
+/// minute it expires).
+pub const KEPT_MINUTES: i64 = 10;
+
 /// Budgets of requests that must be slow to repeat (the parents' status lookups, the
-/// console's search by IIN), counted where every node of an installation sees them.
+/// console's search by IIN, the portal's citizens and their assertions), counted where every
+/// node of an installation sees them.
 pub trait BudgetStore: Send + Sync {
     /// Counts one use of `bucket` in the minute `window` (minutes since the epoch) and
     /// returns how many there were in it, this one included; `None` when this store is not

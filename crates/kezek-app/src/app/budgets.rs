@@ -43,9 +43,44 @@ pub enum Spend<'a> {
         /// The caller's key.
         key_id: &'a str,
     },
+    /// A portal request for citizen `citizen` (an IIN) with assertion `jti`, valid until the
+    /// minute `until`: a budget per citizen a minute, and each assertion used once.
+    Citizen {
+        /// The citizen's IIN.
+        citizen: &'a str,
+        /// The assertion's id.
+        jti: &'a str,
+        /// The minute (since the epoch) the assertion expires in.
+        until: i64,
+    },
 }
 
+/// Portal requests one citizen may make in a minute.
+pub const CITIZEN_PER_MINUTE: u32 = 60;
+
 impl Spend<'_> {
+    /// The buckets this use counts against, each with its budget and the minute it counts
+    /// in (`None`: the current one).
+    fn windowed(&self) -> Vec<(String, u32, Option<i64>)> {
+        match self {
+            Self::Citizen {
+                citizen,
+                jti,
+                until,
+            } => vec![
+                (bucket("citizen", citizen), CITIZEN_PER_MINUTE, None),
+                // Counted in the minute it expires: every use of one assertion lands in
+                // the same bucket, however late.
+                (bucket("assertion", jti), 1, Some(*until)),
+            ],
+            other => other
+                .buckets()
+                .into_iter()
+                .map(|(b, n)| (b, n, None))
+                .collect(),
+        }
+    }
+
     /// The buckets this use counts against, each with its budget.
     fn buckets(&self) -> Vec<(String, u32)> {
         match self {
@@ -63,6 +98,7 @@ impl Spend<'_> {
                 ),
             ],
             Self::QueueSearch { key_id } => vec![(bucket("queue-search", key_id), SEARCH_PER_KEY)],
+            Self::Citizen { .. } => Vec::new(),
         }
     }
 }
@@ -88,7 +124,9 @@ impl Counted {
     fn spend(&self, bucket: &str, window: i64) -> u32 {
         let mut buckets = self.buckets.lock();
         if buckets.len() >= MAX_BUCKETS {
-            buckets.retain(|_, (w, _)| *w >= window);
+            // A bucket may count ahead of now (an assertion, in the minute it expires):
+            // keep what is recent enough either way.
+            buckets.retain(|_, (w, _)| *w >= window - kezek_store::KEPT_MINUTES);
         }
         let entry = buckets.entry(bucket.to_owned()).or_insert((window, 0));
         if entry.0 != window {
@@ -106,14 +144,23 @@ impl App {
     /// # Errors
     /// The store that counts could not be reached.
     pub async fn spend(&self, what: Spend<'_>) -> Result<bool, AppError> {
-        let window = self.now().as_second().div_euclid(60);
-        let buckets = what.buckets();
+        Ok(self.spend_each(what).await?.iter().all(|within| *within))
+    }
+
+    /// [`Self::spend`], bucket by bucket: whether each is within its budget.
+    pub(crate) async fn spend_each(&self, what: Spend<'_>) -> Result<Vec<bool>, AppError> {
+        let now = self.now().as_second().div_euclid(60);
+        let buckets: Vec<(String, u32, i64)> = what
+            .windowed()
+            .into_iter()
+            .map(|(b, n, w)| (b, n, w.unwrap_or(now)))
+            .collect();
         let counted = {
             let buckets = buckets.clone();
             self.store(move |s| {
                 buckets
                     .iter()
-                    .map(|(b, _)| s.spend(b, window))
+                    .map(|(b, _, w)| s.spend(b, *w))
                     .collect::<Result<Option<Vec<u32>>, _>>()
             })
             .await?
@@ -121,13 +168,14 @@ impl App {
         let used: Vec<u32> = counted.unwrap_or_else(|| {
             buckets
                 .iter()
-                .map(|(b, _)| self.budgets.spend(b, window))
+                .map(|(b, _, w)| self.budgets.spend(b, *w))
                 .collect()
         });
         Ok(used
             .iter()
             .zip(&buckets)
-            .all(|(used, (_, budget))| used <= budget))
+            .map(|(used, (_, budget, _))| used <= budget)
+            .collect())
     }
 }
 

@@ -15,6 +15,7 @@
 
 mod answers;
 pub mod budgets;
+pub(crate) mod citizen;
 pub mod cluster;
 mod health;
 #[cfg(test)]
@@ -75,6 +76,9 @@ pub struct App {
     /// them. Written only under the state's write lock (a case command is decided and
     /// journaled in the same critical section as any other), so the order is the journal's.
     pub(crate) cases: RwLock<kezek_cases::Cases>,
+    /// The portal's key as read for checking assertions (built again when the journal
+    /// registers another).
+    pub(crate) portal: parking_lot::Mutex<Option<Arc<citizen::Verifier>>>,
 }
 
 /// The API keys by token hash, and what keeps them in step with the store.

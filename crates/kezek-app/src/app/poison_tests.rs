@@ -30,6 +30,7 @@ fn admin() -> Caller {
         role: Role::Admin,
         scope: Vec::new(),
         official: None,
+        citizen: crate::access::Citizen::Unbound,
     }
 }
 

@@ -193,6 +193,7 @@ impl App {
             budgets: super::budgets::Counted::default(),
             signing: RwLock::new(Arc::default()),
             cases: RwLock::new(cases),
+            portal: parking_lot::Mutex::new(None),
         }))
     }
 }

@@ -226,6 +226,7 @@ impl KeyRing {
                             role,
                             scope: k.scope,
                             official: k.official,
+                            citizen: crate::access::Citizen::Unbound,
                         },
                         expires,
                     ),

@@ -181,6 +181,7 @@ impl App {
             role: Role::Portal,
             scope: Vec::new(),
             official: None,
+            citizen: crate::access::Citizen::Unbound,
         };
         self.act_on_referral(&family, None, raw, move |referral_id, at| match act {
             FamilyAct::Confirm => Confirm { referral_id, at }.into(),

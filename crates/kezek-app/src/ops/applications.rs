@@ -89,6 +89,14 @@ impl App {
         form: RegisterForm,
     ) -> Result<Written, AppError> {
         may_file(auth.caller(), &form.channel, &form.district)?;
+        let iin = |raw: &str| kezek_core::model::Iin::parse(raw.trim()).ok();
+        auth.caller().acts_for((
+            iin(&form.applicant.iin),
+            form.applicant
+                .representative
+                .as_ref()
+                .and_then(|r| iin(&r.iin)),
+        ))?;
         self.write(
             auth.caller(),
             idem,
@@ -136,10 +144,14 @@ impl App {
     ) -> Result<Written, AppError> {
         let application_id = known(id)?;
         let answer_id = application_id.clone();
+        let caller = auth.caller().clone();
         self.write(
             auth.caller(),
             idem,
-            move |_, at| {
+            move |state, at| {
+                if let Some(a) = state.application_index(&application_id) {
+                    caller.for_citizen(state, a)?;
+                }
                 Ok(ChangePreferences {
                     application_id,
                     preferences: form.preferences,
@@ -164,10 +176,16 @@ impl App {
     ) -> Result<Written, AppError> {
         let application_id = known(id)?;
         let answer_id = application_id.clone();
+        let caller = auth.caller().clone();
         self.write(
             auth.caller(),
             idem,
-            move |_, at| Ok(Withdraw { application_id, at }.into()),
+            move |state, at| {
+                if let Some(a) = state.application_index(&application_id) {
+                    caller.for_citizen(state, a)?;
+                }
+                Ok(Withdraw { application_id, at }.into())
+            },
             move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
@@ -358,12 +376,16 @@ impl<'s> Reads<'s> {
         let iin = Iin::parse(child_iin)
             .map_err(|e| AppError::invalid("child_iin", "invalid_iin", e.to_string()))?;
         let caller = auth.caller();
+        if caller.citizen == crate::access::Citizen::Missing {
+            caller.acts_for((None, None))?;
+        }
         let keep = |a: AppIx| {
-            caller.role != Role::Staff
+            let in_district = caller.role != Role::Staff
                 || caller
                     .scope
                     .iter()
-                    .any(|d| d == district_of_application(state, a))
+                    .any(|d| d == district_of_application(state, a));
+            in_district && caller.for_citizen(state, a).is_ok()
         };
         Ok(views::applications_of_child(state, &iin, now, keep))
     }

@@ -317,6 +317,9 @@ pub(crate) fn may_see(
     c: &Case,
 ) -> Result<(), AppError> {
     match caller.role {
+        Role::Portal => {
+            caller.acts_for((kezek_core::model::Iin::parse(&c.applicant.iin).ok(), None))
+        }
         Role::Head | Role::Executor => caller.require_scope(caller.role, &c.provider),
         Role::Clerk | Role::Staff => {
             let district =
@@ -627,6 +630,10 @@ impl App {
                 "this key does not file on this channel",
             ));
         }
+        caller.acts_for((
+            kezek_core::model::Iin::parse(new.applicant.iin.trim()).ok(),
+            None,
+        ))?;
         // The state's lock first, then the cases': the order every writer takes them in.
         let district = self
             .peek(|s| {

@@ -3,7 +3,7 @@
 //! (through the portal), a clerk or staff add a priority claim after registration with its
 //! proof. Both answer with the application.
 
-use crate::access::{district_of_application, Auth, Caller, Desk, Filer};
+use crate::access::{Auth, Caller, Desk, Filer};
 use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::forms::{ClaimForm, CorrectionForm};
@@ -14,12 +14,13 @@ use kezek_core::model::ApplicationId;
 use kezek_core::State;
 use std::sync::Arc;
 
-/// Application `id` if `caller` may act on it (clerks and staff: of its district).
+/// Application `id` if `caller` may act on it (clerks and staff: of its district; the
+/// portal: its citizen's).
 fn in_scope(state: &State, caller: &Caller, id: &ApplicationId) -> Result<(), AppError> {
     let a = state
         .application_index(id)
         .ok_or_else(|| AppError::not_found("application", id.as_str()))?;
-    caller.district_scope(district_of_application(state, a))
+    caller.application_scope(state, a)
 }
 
 fn answer(state: &State, id: &ApplicationId, now: jiff::Timestamp) -> Written {

@@ -98,6 +98,28 @@ impl App {
         })?;
         auth.caller()
             .district_scope(district.as_deref().unwrap_or(""))?;
+        if auth.caller().citizen != crate::access::Citizen::Unbound {
+            // The portal bound to citizens: only the citizen's application's or case's.
+            let case = doc
+                .pointer("/body/case_id")
+                .or_else(|| doc.pointer("/case_id"))
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned);
+            self.peek(|s| {
+                let caller = auth.caller();
+                if let Some(a) = ApplicationId::parse(application)
+                    .ok()
+                    .and_then(|a| s.application_index(&a))
+                {
+                    return caller.for_citizen(s, a);
+                }
+                let applicant = case
+                    .as_deref()
+                    .and_then(|c| self.cases.read().case(c).map(|x| x.applicant.iin.clone()))
+                    .and_then(|iin| kezek_core::model::Iin::parse(&iin).ok());
+                caller.acts_for((applicant, None))
+            })??;
+        }
         Ok(match format {
             Format::Json => (bytes, "application/json"),
             Format::Pdf(lang) => (self.print(id, &doc, lang, offset), "application/pdf"),

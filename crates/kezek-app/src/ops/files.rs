@@ -70,7 +70,7 @@ impl App {
                 let a = state
                     .application_index(&application_id)
                     .ok_or_else(|| AppError::not_found("application", application_id.as_str()))?;
-                caller.district_scope(district_of_application(state, a))?;
+                caller.application_scope(state, a)?;
                 Ok(state.decide(
                     AttachFile {
                         application_id,

@@ -28,6 +28,7 @@ pub mod notifications;
 pub mod officials;
 pub mod operator;
 pub mod places;
+pub mod portal;
 pub mod queue;
 pub mod queue_complaints;
 pub mod referrals;

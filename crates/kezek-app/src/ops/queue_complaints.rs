@@ -78,13 +78,19 @@ fn view(
     }
 }
 
-/// The district of application `raw`, when it exists.
-fn district_of(state: &kezek_core::State, raw: &str) -> Result<(String, String), AppError> {
+/// The district of application `raw`, when it exists and `caller` may act on it (the portal
+/// bound to citizens: its citizen's).
+fn district_of(
+    state: &kezek_core::State,
+    caller: &Caller,
+    raw: &str,
+) -> Result<(String, String), AppError> {
     let id =
         ApplicationId::parse(raw.trim()).map_err(|_| AppError::not_found("application", raw))?;
     let (a, _) = state
         .application_by_id(&id)
         .ok_or_else(|| AppError::not_found("application", raw))?;
+    caller.for_citizen(state, a)?;
     Ok((
         id.to_string(),
         crate::access::district_of_application(state, a).to_owned(),
@@ -114,7 +120,7 @@ impl App {
     ) -> Result<Written, AppError> {
         let caller = auth.caller();
         caller.require(&[Role::Portal, Role::Clerk])?;
-        let (id, district) = self.peek(|s| district_of(s, id))??;
+        let (id, district) = self.peek(|s| district_of(s, caller, id))??;
         in_scope(caller, &district)?;
         let answer = id.clone();
         self.case_write(
@@ -140,7 +146,7 @@ impl App {
     ) -> Result<Written, AppError> {
         let caller = auth.caller();
         caller.require(&[Role::Head, Role::Staff])?;
-        let (id, district) = self.peek(|s| district_of(s, id))??;
+        let (id, district) = self.peek(|s| district_of(s, caller, id))??;
         in_scope(caller, &district)?;
         let answer = id.clone();
         self.case_write(
@@ -178,7 +184,7 @@ impl App {
         ])?;
         let now = self.now();
         self.peek(|s| {
-            let (id, district) = district_of(s, id)?;
+            let (id, district) = district_of(s, caller, id)?;
             in_scope(caller, &district)?;
             let cases = self.cases.read();
             let list = cases.queue_complaints(&id).map_or(&[][..], |(_, l)| l);

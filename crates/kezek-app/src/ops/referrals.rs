@@ -64,6 +64,7 @@ impl App {
                         .map_or("", |k| k.id.as_str());
                     who.require_scope(Role::Kindergarten, k)?;
                 }
+                who.for_citizen(state, r.app)?;
                 Ok(command(referral_id, at))
             },
             move |state, outcome, _| referral_answer(state, outcome, &answer_id),

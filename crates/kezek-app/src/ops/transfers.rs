@@ -3,7 +3,7 @@
 //! at their desks), or withdraws the request. Rounds consider the requests after every queued
 //! child (`kezek_core::allocation`).
 
-use crate::access::{district_of_application, Auth, Filer};
+use crate::access::{Auth, Filer};
 use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::forms::{ExchangeForm, TransferForm};
@@ -115,8 +115,8 @@ impl App {
     }
 }
 
-/// Refuses a clerk or staff outside the application's district (the portal acts for the
-/// citizen).
+/// Refuses a clerk or staff outside the application's district, and the portal for another
+/// citizen than the one it acts for.
 fn in_scope(
     state: &kezek_core::State,
     caller: &crate::access::Caller,
@@ -125,7 +125,7 @@ fn in_scope(
     let a = state
         .application_index(id)
         .ok_or_else(|| AppError::not_found("application", id.as_str()))?;
-    caller.district_scope(district_of_application(state, a))
+    caller.application_scope(state, a)
 }
 
 fn answer(state: &kezek_core::State, id: &ApplicationId, now: jiff::Timestamp) -> Written {

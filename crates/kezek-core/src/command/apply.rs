@@ -118,6 +118,10 @@ impl State {
                 ..
             } => super::official::apply_bound(self, key_id, official_id),
             Event::CertificateInstalled(c) => self.install_certificate(c),
+            Event::PortalTrusted(k) => {
+                self.trust_portal(k);
+                Ok(())
+            }
             Event::Extension(e) => {
                 self.keep_extension(seq, e);
                 Ok(())

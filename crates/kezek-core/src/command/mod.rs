@@ -23,6 +23,7 @@ pub mod lapse;
 pub mod leave;
 pub mod official;
 pub mod policy;
+pub mod portal;
 pub mod preferences;
 pub mod referral;
 pub mod refusal;
@@ -107,6 +108,8 @@ pub enum Command {
     ConfirmExchange(exchange::ConfirmExchange),
     /// Attach a proof file to an application.
     AttachFile(Box<file::AttachFile>),
+    /// Register the portal's key.
+    TrustPortal(portal::TrustPortal),
 }
 
 macro_rules! into_command {
@@ -152,6 +155,7 @@ into_command!(
     ClaimLate(correction::ClaimLate),
     ConfirmExchange(exchange::ConfirmExchange),
     AttachFile(file::AttachFile),
+    TrustPortal(portal::TrustPortal),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -208,6 +212,7 @@ impl State {
             Command::ClaimLate(c) => c.decide(self),
             Command::ConfirmExchange(c) => c.decide(self),
             Command::AttachFile(c) => c.decide(self),
+            Command::TrustPortal(c) => c.decide(self),
         }
     }
 

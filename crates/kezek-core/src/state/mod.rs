@@ -135,6 +135,8 @@ pub struct State {
     files: files::Files,
     /// Joint applications: each half → the other (both directions).
     partners: std::collections::BTreeMap<AppIx, AppIx>,
+    /// The key the portal signs citizen assertions with, once registered.
+    portal_key: Option<Box<crate::event::PortalKey>>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -175,8 +177,20 @@ impl State {
             exchange_of: std::collections::BTreeMap::new(),
             files: files::Files::default(),
             partners: std::collections::BTreeMap::new(),
+            portal_key: None,
             pending: None,
         }
+    }
+
+    /// The key the portal signs citizen assertions with, if one is registered.
+    #[must_use]
+    pub fn portal_key(&self) -> Option<&crate::event::PortalKey> {
+        self.portal_key.as_deref()
+    }
+
+    /// Registers the portal's key (a later one replaces it).
+    pub(crate) fn trust_portal(&mut self, key: &crate::event::PortalKey) {
+        self.portal_key = Some(Box::new(key.clone()));
     }
 
     /// The request to transfer application `a`'s child, if there is one.

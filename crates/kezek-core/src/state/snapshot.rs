@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 10;
+const FORMAT: u32 = 11;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -104,6 +104,7 @@ struct ImageRef<'a> {
     #[serde(with = "json")]
     files: &'a [(AppIx, crate::event::ProofFile)],
     partners: Vec<(AppIx, AppIx)>,
+    portal_key: Option<&'a crate::event::PortalKey>,
 }
 
 #[derive(Serialize)]
@@ -145,6 +146,7 @@ struct Image<'a> {
     #[serde(with = "json")]
     files: Vec<(AppIx, crate::event::ProofFile)>,
     partners: Vec<(AppIx, AppIx)>,
+    portal_key: Option<crate::event::PortalKey>,
 }
 
 #[derive(Deserialize)]
@@ -206,6 +208,7 @@ impl State {
             exchanges: self.exchanges().collect(),
             files: self.files.all(),
             partners: self.joint_pairs().collect(),
+            portal_key: self.portal_key(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -398,7 +401,7 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.late_claims = by_application(image.late_claims, n, "a late claim")?;
     restore_exchanges(&mut state, image.exchanges, n)?;
     restore_files(&mut state, image.files, n)?;
-    restore_pairs(&mut state, image.partners, n)?;
+    restore_pairs(&mut state, image.partners, n, image.portal_key)?;
     Ok(state)
 }
 
@@ -420,12 +423,15 @@ fn restore_files(
     Ok(())
 }
 
-/// The joint applications, each of two applications the snapshot holds.
+/// The joint applications, each of two applications the snapshot holds; and the portal's
+/// key.
 fn restore_pairs(
     state: &mut State,
     pairs: Vec<(AppIx, AppIx)>,
     n: usize,
+    portal_key: Option<crate::event::PortalKey>,
 ) -> Result<(), SnapshotError> {
+    state.portal_key = portal_key.map(Box::new);
     for (a, b) in pairs {
         if a.slot() >= n || b.slot() >= n {
             return Err(inconsistent("a joint application has no application"));

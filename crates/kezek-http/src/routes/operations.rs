@@ -40,7 +40,7 @@ async fn docs() -> Response {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations", summary = "Liveness: `ok`, or why the service stopped",
-    responses((status = 200, description = "ok; headers `Kezek-Role` (single, leader or follower), `Kezek-Lag` (records the journal has that this node has not applied) and, on a shared journal, `Kezek-Leader` (the leader's URL as this node believes it) and `Kezek-Lease-Age` (seconds since that leader renewed its lease: past the lease's length, another node takes over)"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal (a leader that lost the lead starts again as a follower by itself)", body = kezek_app::problem::Problem)))]
+    responses((status = 200, description = "ok; headers `Kezek-Role` (single, leader or follower), `Kezek-Lag` (records the journal has that this node has not applied), `Kezek-Portal` (`bound`: the portal acts only for the citizen each request's `Kezek-Citizen` assertion names; `unbound` until `kezek portal trust`) and, on a shared journal, `Kezek-Leader` (the leader's URL as this node believes it) and `Kezek-Lease-Age` (seconds since that leader renewed its lease: past the lease's length, another node takes over)"), (status = 503, description = "stopped: the problem's detail says why; a restart rebuilds the state from the journal (a leader that lost the lead starts again as a follower by itself)", body = kezek_app::problem::Problem)))]
 async fn healthz(State(app): State<Arc<App>>) -> Response {
     let mut res = match app.poisoned() {
         // The body stays `ok` for the probes that read it.
@@ -68,6 +68,15 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
         header::HeaderValue::from_static(node.role().as_str()),
     );
     headers.insert("kezek-lag", header::HeaderValue::from(app.lag()));
+    // Whether the portal acts only for the citizen each request names (`kezek portal trust`).
+    headers.insert(
+        "kezek-portal",
+        header::HeaderValue::from_static(if app.portal_bound() {
+            "bound"
+        } else {
+            "unbound"
+        }),
+    );
     if let Some(leader) = node
         .leader()
         .and_then(|l| header::HeaderValue::from_str(&l).ok())

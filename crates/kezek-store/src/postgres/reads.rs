@@ -374,14 +374,17 @@ impl crate::BudgetStore for PgStore {
     fn spend(&self, bucket: &str, window: i64) -> Result<Option<u32>, StoreError> {
         let fail = failed("counting a budget");
         let side = self.side();
-        // The first use in a new minute clears the minutes before the last one.
+        // The first use in a later minute than any before clears the minutes more than
+        // `KEPT_MINUTES` before it. A bucket may count in a minute ahead of now (a citizen
+        // assertion's, in the minute it expires): the latest minute seen only grows, so
+        // such a use never clears the current minute's counts.
         let last = self
             .budget_window
-            .swap(window, std::sync::atomic::Ordering::SeqCst);
-        if last != window {
+            .fetch_max(window, std::sync::atomic::Ordering::SeqCst);
+        if window > last {
             wait(side.execute(
                 "DELETE FROM budgets WHERE window_start < $1",
-                &[&(window - 1)],
+                &[&(window - crate::KEPT_MINUTES)],
             ))
             .map_err(&fail)?;
         }

@@ -1,0 +1,38 @@
+//! `kezek portal trust --public-key FILE`: the operator registers the key the e-government
+//! portal signs its citizen assertions with (journaled as `portal_trusted`, the servers
+//! stopped). From then on every portal request about an application names its citizen in a
+//! `Kezek-Citizen` assertion and acts only on that citizen's applications.
+
+use crate::cli::PortalTrustArgs;
+use anyhow::{Context, Result};
+use kezek_app::PolicyChoice;
+use kezek_core::Policy;
+
+/// Runs `kezek portal trust`.
+///
+/// # Errors
+/// The file does not read as an Ed25519 or RSA public key, the service runs, or the journal
+/// cannot be written.
+pub fn trust(args: &PortalTrustArgs) -> Result<()> {
+    let pem = std::fs::read_to_string(&args.public_key)
+        .with_context(|| format!("cannot read {}", args.public_key.display()))?;
+    let installation = args.at.installation();
+    super::needs_journal(&installation)?;
+    let opened = super::open_store(&installation)?;
+    let _held = opened.take(&installation, "kezek portal trust")?;
+    let app = super::start_with(
+        &installation,
+        opened.store(),
+        PolicyChoice::Journaled(Policy::kz_2013()),
+    )?;
+    let rt = super::runtime()?;
+    rt.block_on(app.journal_authority())?;
+    let key = rt
+        .block_on(app.trust_portal_by_operator(&pem))
+        .with_context(|| format!("{} is not registered", args.public_key.display()))?;
+    println!(
+        "the portal's {} key {} is trusted: portal requests now act for the citizen each names",
+        key.algorithm, key.fingerprint
+    );
+    Ok(())
+}
