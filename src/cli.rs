@@ -59,6 +59,25 @@ pub enum Commands {
     /// The e-government portal's citizen assertions.
     #[command(subcommand)]
     Portal(PortalCommand),
+    /// The public, pseudonymous journal.
+    #[command(subcommand)]
+    Public(PublicCommand),
+}
+
+/// `kezek public`.
+#[derive(Debug, Subcommand)]
+pub enum PublicCommand {
+    /// Start publishing the public journal (`GET /public/journal`): draws the pseudonyms'
+    /// secret and journals it, once (the servers must be stopped).
+    Enable(PublicEnableArgs),
+}
+
+/// Arguments of `kezek public enable`.
+#[derive(Debug, Args)]
+pub struct PublicEnableArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
 }
 
 /// `kezek portal`.

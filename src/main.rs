@@ -24,6 +24,7 @@ fn main() -> std::process::ExitCode {
         cli::Commands::Import(args) => commands::import::run(&args),
         cli::Commands::RollOver(args) => commands::roll_over::run(&args),
         cli::Commands::Portal(cli::PortalCommand::Trust(args)) => commands::portal::trust(&args),
+        cli::Commands::Public(cli::PublicCommand::Enable(args)) => commands::portal::publish(&args),
         cli::Commands::Verify(args) => commands::verify::run(&args),
         cli::Commands::Backup(args) => commands::backup::run(&args),
         cli::Commands::Migrate(args) => commands::migrate::run(&args),

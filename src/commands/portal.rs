@@ -1,9 +1,11 @@
+//! `kezek public enable`: the operator starts publishing the pseudonymous public journal.
+//!
 //! `kezek portal trust --public-key FILE`: the operator registers the key the e-government
 //! portal signs its citizen assertions with (journaled as `portal_trusted`, the servers
 //! stopped). From then on every portal request about an application names its citizen in a
 //! `Kezek-Citizen` assertion and acts only on that citizen's applications.
 
-use crate::cli::PortalTrustArgs;
+use crate::cli::{PortalTrustArgs, PublicEnableArgs};
 use anyhow::{Context, Result};
 use kezek_app::PolicyChoice;
 use kezek_core::Policy;
@@ -34,5 +36,27 @@ pub fn trust(args: &PortalTrustArgs) -> Result<()> {
         "the portal's {} key {} is trusted: portal requests now act for the citizen each names",
         key.algorithm, key.fingerprint
     );
+    Ok(())
+}
+
+/// Runs `kezek public enable`: the public journal is published from then on.
+///
+/// # Errors
+/// Published already, the service runs, or the journal cannot be written.
+pub fn publish(args: &PublicEnableArgs) -> Result<()> {
+    let installation = args.at.installation();
+    super::needs_journal(&installation)?;
+    let opened = super::open_store(&installation)?;
+    let _held = opened.take(&installation, "kezek public enable")?;
+    let app = super::start_with(
+        &installation,
+        opened.store(),
+        PolicyChoice::Journaled(Policy::kz_2013()),
+    )?;
+    let rt = super::runtime()?;
+    rt.block_on(app.journal_authority())?;
+    rt.block_on(app.start_publication_by_operator())
+        .context("the public journal is not published")?;
+    println!("the public journal is published: GET /public/journal, /public/head");
     Ok(())
 }

@@ -32,5 +32,6 @@ mod officials;
 mod places;
 mod portal;
 mod printed;
+mod public;
 mod transfers;
 mod worklists;

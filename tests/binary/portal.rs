@@ -1,6 +1,7 @@
-//! `kezek portal trust --public-key FILE`: the operator registers the portal's key at the
-//! command line; the server then acts for the citizen each portal request's assertion
-//! names, says so on `/healthz`, and the journal verifies.
+//! `kezek portal trust --public-key FILE` and `kezek public enable`: the operator registers
+//! the portal's key and starts the public journal at the command line; the server then acts
+//! for the citizen each portal request's assertion names, says so on `/healthz`, serves the
+//! public head, and the journal verifies.
 
 use crate::common::{assert_verifies, key, kindergarten_k1, run, serve, stop};
 use std::process::Stdio;
@@ -39,7 +40,22 @@ async fn the_portal_is_bound_at_the_command_line() {
     assert!(ok, "{err}");
     assert!(said.contains("EdDSA") && said.contains("trusted"), "{said}");
 
+    // The public journal, published once.
+    let (ok, said, err) = run(data, &["public", "enable"]);
+    assert!(ok && said.contains("published"), "{err}");
+    let (ok, _, err) = run(data, &["public", "enable"]);
+    assert!(!ok && err.contains("published already"), "{err}");
+
     let (server, base) = serve(data, &["--public-url", url], Stdio::null());
+    let head: serde_json::Value = http
+        .get(format!("{base}/public/head"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(head["seq"].as_u64().unwrap() > 0, "{head}");
     let health = http.get(format!("{base}/healthz")).send().await.unwrap();
     assert_eq!(health.headers()["kezek-portal"], "bound");
     let body = crate::common::application(1);

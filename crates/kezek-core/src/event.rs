@@ -665,6 +665,14 @@ pub enum Event {
     /// The operator registered the key the portal signs citizen assertions with: from now on
     /// the portal acts only on the applications of the citizen each request names.
     PortalTrusted(Box<PortalKey>),
+    /// The operator started publishing the pseudonymous public journal: the installation's
+    /// secret its pseudonyms are made with (hex; never in the public journal).
+    PublicationStarted {
+        /// 32 random bytes, hex.
+        secret: String,
+        /// When.
+        at: Timestamp,
+    },
     /// A priority was claimed after registration, with its proof: the claim is checked as
     /// one made at registration is.
     PriorityClaimed {
@@ -925,7 +933,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 36] = [
+    pub const KINDS: [&'static str; 37] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -962,6 +970,7 @@ impl Event {
         "exchange_lapsed",
         "file_attached",
         "portal_trusted",
+        "publication_started",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -1004,6 +1013,7 @@ impl Event {
             Self::ExchangeLapsed { .. } => "exchange_lapsed",
             Self::FileAttached(_) => "file_attached",
             Self::PortalTrusted(_) => "portal_trusted",
+            Self::PublicationStarted { .. } => "publication_started",
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct App {
     /// The portal's key as read for checking assertions (built again when the journal
     /// registers another).
     pub(crate) portal: parking_lot::Mutex<Option<Arc<citizen::Verifier>>>,
+    /// The public journal's hashes so far, by seq (`ops::public`).
+    pub(crate) public_chain: parking_lot::Mutex<Vec<[u8; 32]>>,
 }
 
 /// The API keys by token hash, and what keeps them in step with the store.

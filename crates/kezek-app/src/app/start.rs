@@ -194,6 +194,7 @@ impl App {
             signing: RwLock::new(Arc::default()),
             cases: RwLock::new(cases),
             portal: parking_lot::Mutex::new(None),
+            public_chain: parking_lot::Mutex::new(Vec::new()),
         }))
     }
 }

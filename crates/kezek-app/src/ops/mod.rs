@@ -29,6 +29,7 @@ pub mod officials;
 pub mod operator;
 pub mod places;
 pub mod portal;
+pub mod public;
 pub mod queue;
 pub mod queue_complaints;
 pub mod referrals;

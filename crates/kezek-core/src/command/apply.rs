@@ -122,6 +122,10 @@ impl State {
                 self.trust_portal(k);
                 Ok(())
             }
+            Event::PublicationStarted { secret, .. } => {
+                self.start_publication(secret);
+                Ok(())
+            }
             Event::Extension(e) => {
                 self.keep_extension(seq, e);
                 Ok(())

@@ -110,6 +110,8 @@ pub enum Command {
     AttachFile(Box<file::AttachFile>),
     /// Register the portal's key.
     TrustPortal(portal::TrustPortal),
+    /// Start publishing the public journal.
+    StartPublication(portal::StartPublication),
 }
 
 macro_rules! into_command {
@@ -156,6 +158,7 @@ into_command!(
     ConfirmExchange(exchange::ConfirmExchange),
     AttachFile(file::AttachFile),
     TrustPortal(portal::TrustPortal),
+    StartPublication(portal::StartPublication),
 );
 
 /// The events a command produced, with their sequence numbers, in order.
@@ -213,6 +216,7 @@ impl State {
             Command::ConfirmExchange(c) => c.decide(self),
             Command::AttachFile(c) => c.decide(self),
             Command::TrustPortal(c) => c.decide(self),
+            Command::StartPublication(c) => c.decide(self),
         }
     }
 

@@ -55,3 +55,40 @@ impl TrustPortal {
         }))])
     }
 }
+
+/// Start publishing the pseudonymous public journal with `secret` (32 random bytes, hex,
+/// drawn by the caller: the core draws nothing).
+#[derive(Debug, Clone)]
+pub struct StartPublication {
+    /// The pseudonyms' secret, hex.
+    pub secret: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+impl StartPublication {
+    /// The `publication_started` event.
+    ///
+    /// # Errors
+    /// Publishing started already (its pseudonyms never change), or a secret that is not 64
+    /// hex digits.
+    pub fn decide(self, state: &crate::State) -> Result<Vec<Event>, Refusal> {
+        if state.publication_secret().is_some() {
+            return Err(Refusal::conflict(
+                "published_already",
+                "the public journal is published already: its pseudonyms never change",
+            ));
+        }
+        if self.secret.len() != 64 || !self.secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Refusal::invalid(
+                "secret",
+                Code::InvalidPublicKey.as_str(),
+                "64 hex digits",
+            ));
+        }
+        Ok(vec![Event::PublicationStarted {
+            secret: self.secret.to_ascii_lowercase(),
+            at: self.at,
+        }])
+    }
+}

@@ -137,6 +137,8 @@ pub struct State {
     partners: std::collections::BTreeMap<AppIx, AppIx>,
     /// The key the portal signs citizen assertions with, once registered.
     portal_key: Option<Box<crate::event::PortalKey>>,
+    /// The secret of the public journal's pseudonyms, once publishing started.
+    publication_secret: Option<Box<str>>,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -178,6 +180,7 @@ impl State {
             files: files::Files::default(),
             partners: std::collections::BTreeMap::new(),
             portal_key: None,
+            publication_secret: None,
             pending: None,
         }
     }
@@ -186,6 +189,17 @@ impl State {
     #[must_use]
     pub fn portal_key(&self) -> Option<&crate::event::PortalKey> {
         self.portal_key.as_deref()
+    }
+
+    /// The secret of the public journal's pseudonyms (hex), once publishing started.
+    #[must_use]
+    pub fn publication_secret(&self) -> Option<&str> {
+        self.publication_secret.as_deref()
+    }
+
+    /// Starts publishing with `secret`.
+    pub(crate) fn start_publication(&mut self, secret: &str) {
+        self.publication_secret = Some(secret.into());
     }
 
     /// Registers the portal's key (a later one replaces it).

@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 11;
+const FORMAT: u32 = 12;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -105,6 +105,7 @@ struct ImageRef<'a> {
     files: &'a [(AppIx, crate::event::ProofFile)],
     partners: Vec<(AppIx, AppIx)>,
     portal_key: Option<&'a crate::event::PortalKey>,
+    publication_secret: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -147,6 +148,7 @@ struct Image<'a> {
     files: Vec<(AppIx, crate::event::ProofFile)>,
     partners: Vec<(AppIx, AppIx)>,
     portal_key: Option<crate::event::PortalKey>,
+    publication_secret: Option<Box<str>>,
 }
 
 #[derive(Deserialize)]
@@ -209,6 +211,7 @@ impl State {
             files: self.files.all(),
             partners: self.joint_pairs().collect(),
             portal_key: self.portal_key(),
+            publication_secret: self.publication_secret(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -300,6 +303,10 @@ fn applications(blobs: &[&[u8]]) -> Result<Table<Application>, SnapshotError> {
 }
 
 /// The state of a decoded image: its tables, and every index built from them.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one step per table of the image, in the image's order"
+)]
 fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     let policy = Policy::from_toml(&image.policy)
         .map_err(|e| inconsistent(format!("its policy does not read: {e}")))?;
@@ -401,7 +408,12 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.late_claims = by_application(image.late_claims, n, "a late claim")?;
     restore_exchanges(&mut state, image.exchanges, n)?;
     restore_files(&mut state, image.files, n)?;
-    restore_pairs(&mut state, image.partners, n, image.portal_key)?;
+    restore_pairs(
+        &mut state,
+        image.partners,
+        n,
+        (image.portal_key, image.publication_secret),
+    )?;
     Ok(state)
 }
 
@@ -423,15 +435,16 @@ fn restore_files(
     Ok(())
 }
 
-/// The joint applications, each of two applications the snapshot holds; and the portal's
-/// key.
+/// The joint applications, each of two applications the snapshot holds; the portal's key
+/// and the public journal's secret.
 fn restore_pairs(
     state: &mut State,
     pairs: Vec<(AppIx, AppIx)>,
     n: usize,
-    portal_key: Option<crate::event::PortalKey>,
+    (portal_key, secret): (Option<crate::event::PortalKey>, Option<Box<str>>),
 ) -> Result<(), SnapshotError> {
     state.portal_key = portal_key.map(Box::new);
+    state.publication_secret = secret;
     for (a, b) in pairs {
         if a.slot() >= n || b.slot() >= n {
             return Err(inconsistent("a joint application has no application"));

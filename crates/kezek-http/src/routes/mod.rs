@@ -12,6 +12,7 @@ mod notifications;
 mod officials;
 mod operations;
 mod portal;
+mod public;
 mod staff;
 mod worklists;
 
@@ -39,4 +40,5 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(batches::routes())
         .merge(complaints::routes())
         .merge(operations::routes())
+        .merge(public::routes())
 }

@@ -1,0 +1,330 @@
+//! The public journal: every record of the journal with the personal data taken out, which
+//! anyone may read (`GET /public/journal`, `GET /public/head`) once the operator started
+//! publishing (`kezek public enable`, journaled with the pseudonyms' secret).
+//!
+//! Each IIN becomes a pseudonym — `P` and 16 hex digits of HMAC-SHA256 under the
+//! installation's secret, the same for one person always; names, addresses, e-mail, free text
+//! (reasons, notes, complaints), powers of attorney, case forms and certificates are dropped;
+//! birth dates become the birth cohort. Codes, tiers, times, preferences, seats and rounds
+//! stay. Each public record's hash chains the public journal and commits to its private
+//! record's hash; the public head is signed by the authority — so the public journal is the
+//! private one with the personal data taken out, record for record.
+
+use crate::access::Caller;
+use crate::error::AppError;
+use crate::App;
+use hmac::{Hmac, Mac};
+use kezek_core::command::portal::StartPublication;
+use kezek_core::model::{Cutoff, Iin, Seq};
+use kezek_store::{Store, StoredEvent};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Keys whose values are personal or free text: dropped wherever they appear.
+const DROPPED: &[&str] = &[
+    "name",
+    "child_name",
+    "applicant_name",
+    "email",
+    "address",
+    "text",
+    "note",
+    "reason",
+    "reasons",
+    "comment",
+    "message",
+    "power_of_attorney",
+    "form",
+    "chain_pem",
+    "subject",
+    "issuer",
+    "serial",
+    "secret",
+    "position_kk",
+    "position_ru",
+];
+
+/// The pseudonym of `iin` under `secret` (hex).
+#[must_use]
+pub fn pseudonym(secret: &str, iin: &str) -> String {
+    let key = hex::decode(secret).unwrap_or_default();
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(iin.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    format!("P{}", hex::encode(digest.get(..8).unwrap_or_default()))
+}
+
+/// What a public record says of a private one's payload: `kind`'s payload with the personal
+/// data taken out (the policy's and the services' own texts kept).
+#[must_use]
+pub fn redacted(kind: &str, payload: &[u8], secret: &str, cutoff: Cutoff) -> Value {
+    let Ok(mut v) = serde_json::from_slice::<Value>(payload) else {
+        return Value::Null;
+    };
+    // What rules are made of stays: the policy's text, the services' definitions.
+    let rules = kind == "policy_adopted"
+        || (kind == "extension"
+            && v.pointer("/record/kind")
+                .and_then(Value::as_str)
+                .is_some_and(|k| {
+                    matches!(
+                        k,
+                        "definitions_adopted" | "calendar_adopted" | "organisation_set"
+                    )
+                }));
+    walk(&mut v, secret, cutoff, rules);
+    v
+}
+
+fn walk(v: &mut Value, secret: &str, cutoff: Cutoff, rules: bool) {
+    match v {
+        Value::Object(map) => {
+            let keys: Vec<String> = map.keys().cloned().collect();
+            for k in keys {
+                let keep_text = rules && matches!(k.as_str(), "text" | "name" | "names");
+                if k == "secret" || (DROPPED.contains(&k.as_str()) && !keep_text) {
+                    map.remove(&k);
+                    continue;
+                }
+                if k == "birth_date" {
+                    let cohort = map
+                        .remove(&k)
+                        .and_then(|d| d.as_str()?.parse::<jiff::civil::Date>().ok())
+                        .map(|d| cutoff.cohort_of(d));
+                    if let Some(c) = cohort {
+                        map.insert("birth_cohort".into(), Value::from(c));
+                    }
+                    continue;
+                }
+                if let Some(inner) = map.get_mut(&k) {
+                    walk(inner, secret, cutoff, rules);
+                }
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|x| walk(x, secret, cutoff, rules)),
+        Value::String(s) => {
+            if Iin::parse(s).is_ok() {
+                *s = pseudonym(secret, s);
+            } else if s.contains("-----BEGIN") {
+                s.clear();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A record of the public journal.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicRecord {
+    /// Its seq (the private record's).
+    pub seq: u64,
+    /// When.
+    pub at: String,
+    /// The kind of event.
+    pub kind: String,
+    /// The event with the personal data taken out.
+    #[schema(value_type = Object)]
+    pub payload: Value,
+    /// The private record's hash, hex.
+    pub private_hash: String,
+    /// The previous public record's hash, hex.
+    pub prev_hash: String,
+    /// SHA-256 of the previous public hash, the seq (8 bytes, big-endian), the private
+    /// hash, the kind, a zero byte and the payload's JSON: hex.
+    pub hash: String,
+}
+
+/// A page of the public journal.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicPage {
+    /// The records, in order.
+    pub records: Vec<PublicRecord>,
+}
+
+/// The public journal's head, signed by the authority.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicHead {
+    /// The last seq.
+    pub seq: u64,
+    /// Its public hash, hex.
+    pub hash: String,
+    /// The authority key that signed.
+    pub key_id: String,
+    /// Ed25519 over `{"hash","public":true,"seq"}` (compact JSON, keys sorted), base64.
+    pub signature: String,
+}
+
+/// The bytes the public head's signature covers.
+#[must_use]
+pub fn public_head_bytes(seq: u64, hash: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"hash": hash, "public": true, "seq": seq}))
+        .unwrap_or_default()
+}
+
+/// The public hash of record `r` (with public `payload`) after `prev`.
+#[must_use]
+pub fn public_hash(prev: &[u8; 32], r: &StoredEvent, payload: &Value) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(prev);
+    h.update(r.seq.get().to_be_bytes());
+    h.update(r.hash);
+    h.update(r.kind.as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(payload).unwrap_or_default());
+    h.finalize().into()
+}
+
+/// The public records of `records`, chained after `prev`.
+fn publish(
+    records: &[StoredEvent],
+    mut prev: [u8; 32],
+    secret: &str,
+    cutoff: Cutoff,
+) -> Vec<PublicRecord> {
+    records
+        .iter()
+        .map(|r| {
+            let payload = redacted(&r.kind, &r.payload, secret, cutoff);
+            let hash = public_hash(&prev, r, &payload);
+            let out = PublicRecord {
+                seq: r.seq.get(),
+                at: r.at.clone(),
+                kind: r.kind.clone(),
+                payload,
+                private_hash: hex::encode(r.hash),
+                prev_hash: hex::encode(prev),
+                hash: hex::encode(hash),
+            };
+            prev = hash;
+            out
+        })
+        .collect()
+}
+
+fn not_published() -> AppError {
+    AppError::NotFound {
+        what: "public journal",
+        id: "(not published: `kezek public enable`)".into(),
+    }
+}
+
+impl App {
+    /// Starts publishing the public journal (the operator): draws the pseudonyms' secret and
+    /// journals it.
+    ///
+    /// # Errors
+    /// Published already, or the service unavailable.
+    pub async fn start_publication_by_operator(self: &Arc<Self>) -> Result<(), AppError> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| {
+            AppError::invalid("secret", "no_randomness", format!("no random bytes: {e}"))
+        })?;
+        let secret = hex::encode(bytes);
+        self.write(
+            &Caller::operator(),
+            None,
+            move |_, at| Ok(StartPublication { secret, at }.into()),
+            |_, _, _| crate::Written::json(200, &Value::Null),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Up to `limit` (1 to 1000) public records after seq `after`.
+    ///
+    /// # Errors
+    /// Not published, a bad page, or the store failed.
+    pub async fn public_journal(
+        &self,
+        after: u64,
+        limit: Option<usize>,
+    ) -> Result<PublicPage, AppError> {
+        let limit = super::page_bounds(after, limit)?;
+        let (secret, cutoff) = self.publication()?;
+        let prev = self.public_hash_at(after, &secret, cutoff).await?;
+        let records = self
+            .store(move |s| {
+                Ok(publish(
+                    &s.read(Seq::new(after), limit)?,
+                    prev,
+                    &secret,
+                    cutoff,
+                ))
+            })
+            .await?;
+        Ok(PublicPage { records })
+    }
+
+    /// The public journal's head, signed by the authority.
+    ///
+    /// # Errors
+    /// Not published, or the store failed.
+    pub async fn public_head(&self) -> Result<PublicHead, AppError> {
+        let (secret, cutoff) = self.publication()?;
+        let head = self.store(|s| s.head()).await?;
+        let hash = hex::encode(self.public_hash_at(head.seq.get(), &secret, cutoff).await?);
+        let authority = self.authority();
+        Ok(PublicHead {
+            seq: head.seq.get(),
+            signature: authority.sign(&public_head_bytes(head.seq.get(), &hash)),
+            key_id: authority.key_id().to_owned(),
+            hash,
+        })
+    }
+
+    fn publication(&self) -> Result<(String, Cutoff), AppError> {
+        let state = self.state.read();
+        let secret = state
+            .publication_secret()
+            .ok_or_else(not_published)?
+            .to_owned();
+        Ok((secret, state.policy().cutoff))
+    }
+
+    /// The public hash of record `seq` (zeros for 0), the chain kept in memory and extended
+    /// from the store as far as asked.
+    async fn public_hash_at(
+        &self,
+        seq: u64,
+        secret: &str,
+        cutoff: Cutoff,
+    ) -> Result<[u8; 32], AppError> {
+        loop {
+            let (have, last) = {
+                let chain = self.public_chain.lock();
+                let have = chain.len() as u64;
+                if seq <= have {
+                    let at = usize::try_from(seq).unwrap_or(usize::MAX);
+                    return Ok(if seq == 0 {
+                        [0; 32]
+                    } else {
+                        chain.get(at - 1).copied().unwrap_or([0; 32])
+                    });
+                }
+                (have, chain.last().copied().unwrap_or([0; 32]))
+            };
+            let secret = secret.to_owned();
+            let page: Vec<[u8; 32]> = self
+                .store(move |s: &dyn Store| {
+                    let records = s.read(Seq::new(have), 1000)?;
+                    Ok(publish(&records, last, &secret, cutoff)
+                        .iter()
+                        .filter_map(|r| hex::decode(&r.hash).ok()?.try_into().ok())
+                        .collect())
+                })
+                .await?;
+            if page.is_empty() {
+                return Err(AppError::not_found("journal record", &seq.to_string()));
+            }
+            let mut chain = self.public_chain.lock();
+            if chain.len() as u64 == have {
+                chain.extend(page);
+            }
+        }
+    }
+}
