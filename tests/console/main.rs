@@ -19,6 +19,7 @@ mod cases;
 mod files;
 mod joint;
 mod journeys;
+mod public;
 mod transfers;
 
 use browser::Browser;

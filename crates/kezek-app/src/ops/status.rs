@@ -82,6 +82,9 @@ pub struct FamilyStatus {
     pub refused: Option<(Vec<String>, Vec<String>)>,
     /// The authority's offset from UTC, in which times are shown.
     pub offset: jiff::tz::Offset,
+    /// The child's pseudonym in the public journal, once it is published: how the family
+    /// finds itself there.
+    pub pseudonym: Option<String>,
 }
 
 /// A document a family was given, as its notification told it.
@@ -242,6 +245,7 @@ impl App {
             refused: Some((codes(field("grounds")), codes(field("missing")))),
             documents,
             offset,
+            pseudonym: None,
         }))
     }
 }
@@ -395,5 +399,8 @@ pub(crate) fn status_of(
         next,
         refused: None,
         offset: state.policy().calendar.offset,
+        pseudonym: state
+            .publication_secret()
+            .map(|secret| super::public::pseudonym(secret, &app.child_iin.to_string())),
     })
 }

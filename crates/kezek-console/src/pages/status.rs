@@ -113,6 +113,10 @@ pub(crate) fn result_markup(
             @if let Some(n) = p["queue_number"].as_u64() {
                 dt { (t("queue_number", lang)) } dd data-testid="queue-number" { strong { (n) } }
             }
+            @if let Some(pseudonym) = &f.pseudonym {
+                dt { (t("public_pseudonym", lang)) }
+                dd data-testid="pseudonym" { code { (pseudonym) } " " span class="muted" { (t("public_pseudonym_hint", lang)) } }
+            }
         }
         @if let Some(r) = &f.referral {
             h2 { (t("referral_heading", lang)) }
