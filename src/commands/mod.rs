@@ -140,6 +140,24 @@ fn start_with(
     Ok(App::start(store, policy, authority, Arc::new(SystemClock))?)
 }
 
+/// The application on the installation at `at`, holding its journal for command `who`
+/// (the servers stopped), under the policy the journal adopted.
+///
+/// # Errors
+/// No journal, a server writes it, or the application does not start.
+fn started(at: &crate::cli::InstallationArgs, who: &str) -> Result<(Arc<App>, Held)> {
+    let installation = at.installation();
+    needs_journal(&installation)?;
+    let opened = open_store(&installation)?;
+    let held = opened.take(&installation, who)?;
+    let app = start_with(
+        &installation,
+        opened.store(),
+        kezek_app::PolicyChoice::Journaled(kezek_core::Policy::kz_2013()),
+    )?;
+    Ok((app, held))
+}
+
 /// A runtime on this thread for a command that awaits the application.
 fn runtime() -> Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_current_thread()

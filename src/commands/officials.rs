@@ -8,29 +8,12 @@ use kezek_app::ops::officials::NewOfficial;
 use kezek_app::PolicyChoice;
 use kezek_core::Policy;
 
-/// The application on the installation, holding the journal (servers stopped).
-fn started(
-    at: &crate::cli::InstallationArgs,
-    who: &str,
-) -> Result<(std::sync::Arc<kezek_app::App>, super::Held)> {
-    let installation = at.installation();
-    super::needs_journal(&installation)?;
-    let opened = super::open_store(&installation)?;
-    let held = opened.take(&installation, who)?;
-    let app = super::start_with(
-        &installation,
-        opened.store(),
-        PolicyChoice::Journaled(Policy::kz_2013()),
-    )?;
-    Ok((app, held))
-}
-
 /// Runs `kezek officials add`.
 ///
 /// # Errors
 /// A server writes the journal, or the official is refused (the field and rule named).
 pub fn add(args: &OfficialAddArgs) -> Result<()> {
-    let (app, _held) = started(&args.at, "kezek officials add")?;
+    let (app, _held) = super::started(&args.at, "kezek officials add")?;
     let new = NewOfficial {
         name: args.name.clone(),
         iin: args.iin.clone(),
@@ -95,7 +78,7 @@ pub fn list(args: &OfficialsListArgs) -> Result<()> {
 /// # Errors
 /// A server writes the journal, or no such official acts.
 pub fn leave(args: &OfficialLeaveArgs) -> Result<()> {
-    let (app, _held) = started(&args.at, "kezek officials leave")?;
+    let (app, _held) = super::started(&args.at, "kezek officials leave")?;
     super::runtime()?
         .block_on(app.official_leaves_by_operator(&args.id))
         .with_context(|| format!("official {} does not leave", args.id))?;
@@ -117,7 +100,7 @@ pub fn certificate(args: &OfficialCertificateArgs) -> Result<()> {
     let password = std::fs::read_to_string(&args.password_file)
         .with_context(|| format!("cannot read {}", args.password_file.display()))?;
     let password = password.lines().next().unwrap_or_default();
-    let (app, _held) = started(&args.at, "kezek officials certificate")?;
+    let (app, _held) = super::started(&args.at, "kezek officials certificate")?;
     let dirs = args.at.installation().signing();
     let c = super::runtime()?
         .block_on(app.install_certificate(&args.id, &p12, password, &dirs))

@@ -7,8 +7,6 @@
 
 use crate::cli::{PortalTrustArgs, PublicEnableArgs};
 use anyhow::{Context, Result};
-use kezek_app::PolicyChoice;
-use kezek_core::Policy;
 
 /// Runs `kezek portal trust`.
 ///
@@ -18,15 +16,7 @@ use kezek_core::Policy;
 pub fn trust(args: &PortalTrustArgs) -> Result<()> {
     let pem = std::fs::read_to_string(&args.public_key)
         .with_context(|| format!("cannot read {}", args.public_key.display()))?;
-    let installation = args.at.installation();
-    super::needs_journal(&installation)?;
-    let opened = super::open_store(&installation)?;
-    let _held = opened.take(&installation, "kezek portal trust")?;
-    let app = super::start_with(
-        &installation,
-        opened.store(),
-        PolicyChoice::Journaled(Policy::kz_2013()),
-    )?;
+    let (app, _held) = super::started(&args.at, "kezek portal trust")?;
     let rt = super::runtime()?;
     rt.block_on(app.journal_authority())?;
     let key = rt
@@ -44,15 +34,7 @@ pub fn trust(args: &PortalTrustArgs) -> Result<()> {
 /// # Errors
 /// Published already, the service runs, or the journal cannot be written.
 pub fn publish(args: &PublicEnableArgs) -> Result<()> {
-    let installation = args.at.installation();
-    super::needs_journal(&installation)?;
-    let opened = super::open_store(&installation)?;
-    let _held = opened.take(&installation, "kezek public enable")?;
-    let app = super::start_with(
-        &installation,
-        opened.store(),
-        PolicyChoice::Journaled(Policy::kz_2013()),
-    )?;
+    let (app, _held) = super::started(&args.at, "kezek public enable")?;
     let rt = super::runtime()?;
     rt.block_on(app.journal_authority())?;
     rt.block_on(app.start_publication_by_operator())

@@ -5,23 +5,13 @@
 
 use crate::cli::RollOverArgs;
 use anyhow::{bail, Result};
-use kezek_app::PolicyChoice;
-use kezek_core::Policy;
 
 /// Runs `kezek roll-over`.
 ///
 /// # Errors
 /// The service runs, the journal cannot be written, or a kindergarten was refused.
 pub fn run(args: &RollOverArgs) -> Result<()> {
-    let installation = args.at.installation();
-    super::needs_journal(&installation)?;
-    let opened = super::open_store(&installation)?;
-    let _held = opened.take(&installation, "kezek roll-over")?;
-    let app = super::start_with(
-        &installation,
-        opened.store(),
-        PolicyChoice::Journaled(Policy::kz_2013()),
-    )?;
+    let (app, _held) = super::started(&args.at, "kezek roll-over")?;
     let rt = super::runtime()?;
     rt.block_on(app.journal_authority())?;
     rt.block_on(app.journal_policy())?;

@@ -61,8 +61,26 @@ pub const CITIZEN_PER_MINUTE: u32 = 60;
 impl Spend<'_> {
     /// The buckets this use counts against, each with its budget and the minute it counts
     /// in (`None`: the current one).
-    fn windowed(&self) -> Vec<(String, u32, Option<i64>)> {
+    fn buckets(&self) -> Vec<(String, u32, Option<i64>)> {
         match self {
+            Self::StatusLookup {
+                client,
+                application,
+            } => vec![
+                (
+                    bucket("status-client", &client.to_string()),
+                    STATUS_PER_CLIENT,
+                    None,
+                ),
+                (
+                    bucket("status-application", &application.trim().to_uppercase()),
+                    STATUS_PER_APPLICATION,
+                    None,
+                ),
+            ],
+            Self::QueueSearch { key_id } => {
+                vec![(bucket("queue-search", key_id), SEARCH_PER_KEY, None)]
+            }
             Self::Citizen {
                 citizen,
                 jti,
@@ -73,32 +91,6 @@ impl Spend<'_> {
                 // the same bucket, however late.
                 (bucket("assertion", jti), 1, Some(*until)),
             ],
-            other => other
-                .buckets()
-                .into_iter()
-                .map(|(b, n)| (b, n, None))
-                .collect(),
-        }
-    }
-
-    /// The buckets this use counts against, each with its budget.
-    fn buckets(&self) -> Vec<(String, u32)> {
-        match self {
-            Self::StatusLookup {
-                client,
-                application,
-            } => vec![
-                (
-                    bucket("status-client", &client.to_string()),
-                    STATUS_PER_CLIENT,
-                ),
-                (
-                    bucket("status-application", &application.trim().to_uppercase()),
-                    STATUS_PER_APPLICATION,
-                ),
-            ],
-            Self::QueueSearch { key_id } => vec![(bucket("queue-search", key_id), SEARCH_PER_KEY)],
-            Self::Citizen { .. } => Vec::new(),
         }
     }
 }
@@ -151,7 +143,7 @@ impl App {
     pub(crate) async fn spend_each(&self, what: Spend<'_>) -> Result<Vec<bool>, AppError> {
         let now = self.now().as_second().div_euclid(60);
         let buckets: Vec<(String, u32, i64)> = what
-            .windowed()
+            .buckets()
             .into_iter()
             .map(|(b, n, w)| (b, n, w.unwrap_or(now)))
             .collect();
@@ -202,7 +194,7 @@ mod tests {
         let names = lookup.buckets();
         assert!(names
             .iter()
-            .all(|(b, _)| !b.contains("10.0.0.1") && b.len() == 32));
+            .all(|(b, _, _)| !b.contains("10.0.0.1") && b.len() == 32));
         assert_eq!(
             names[1].0,
             bucket("status-application", "KZ0000000001"),

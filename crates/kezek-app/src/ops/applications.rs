@@ -1,6 +1,6 @@
 //! Applications: register, read, change preferences, withdraw, decide a priority claim.
 
-use super::{next_application_id, next_round_id};
+use super::{application_answer, known, next_application_id, next_round_id};
 use crate::access::{district_of_application, Auth, Filer, Portal, PortalOrStaff, Role, Staff};
 use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
@@ -15,17 +15,9 @@ use kezek_core::command::claim::DecideClaim;
 use kezek_core::command::preferences::ChangePreferences;
 use kezek_core::command::register::Register;
 use kezek_core::command::withdraw::Withdraw;
-use kezek_core::model::{AppIx, ApplicationId, Iin};
+use kezek_core::model::{AppIx, Iin};
 use kezek_core::{Event, Outcome, State};
 use std::sync::Arc;
-
-/// The answer with the application view of `id` after a write (200).
-fn application_answer(state: &State, id: &ApplicationId, now: Timestamp) -> Written {
-    let view = state
-        .application_index(id)
-        .and_then(|a| views::application(state, a, now));
-    Written::json(200, &view)
-}
 
 /// The answer to a registration: the application (201), or the journaled refusal (422).
 fn register_answer(state: &State, outcome: &Outcome, now: Timestamp) -> Written {
@@ -70,11 +62,6 @@ fn register_answer(state: &State, outcome: &Outcome, now: Timestamp) -> Written 
         }
         _ => Written::json(500, &serde_json::Value::Null),
     }
-}
-
-/// The application `raw` names, or 404.
-fn known(raw: &str) -> Result<ApplicationId, AppError> {
-    ApplicationId::parse(raw).map_err(|_| AppError::not_found("application", raw))
 }
 
 impl App {

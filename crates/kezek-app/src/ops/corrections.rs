@@ -3,36 +3,14 @@
 //! (through the portal), a clerk or staff add a priority claim after registration with its
 //! proof. Both answer with the application.
 
-use crate::access::{Auth, Caller, Desk, Filer};
+use super::{application_answer, in_scope, known};
+use crate::access::{Auth, Desk, Filer};
 use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::forms::{ClaimForm, CorrectionForm};
-use crate::views;
 use crate::App;
 use kezek_core::command::correction::{ClaimLate, Correct};
-use kezek_core::model::ApplicationId;
-use kezek_core::State;
 use std::sync::Arc;
-
-/// Application `id` if `caller` may act on it (clerks and staff: of its district; the
-/// portal: its citizen's).
-fn in_scope(state: &State, caller: &Caller, id: &ApplicationId) -> Result<(), AppError> {
-    let a = state
-        .application_index(id)
-        .ok_or_else(|| AppError::not_found("application", id.as_str()))?;
-    caller.application_scope(state, a)
-}
-
-fn answer(state: &State, id: &ApplicationId, now: jiff::Timestamp) -> Written {
-    let view = state
-        .application_index(id)
-        .and_then(|a| views::application(state, a, now));
-    Written::json(200, &view)
-}
-
-fn known(raw: &str) -> Result<ApplicationId, AppError> {
-    ApplicationId::parse(raw).map_err(|_| AppError::not_found("application", raw))
-}
 
 impl App {
     /// Corrects an application (200 with it): clerks and staff of its district.
@@ -71,7 +49,7 @@ impl App {
                 }
                 .into())
             },
-            move |state, _, now| answer(state, &answer_id, now),
+            move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
     }
@@ -105,7 +83,7 @@ impl App {
                 }
                 .into())
             },
-            move |state, _, now| answer(state, &answer_id, now),
+            move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
     }

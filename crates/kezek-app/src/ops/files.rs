@@ -12,7 +12,7 @@ use crate::error::{AppError, Unavailable};
 use crate::views::FileView;
 use crate::App;
 use kezek_core::command::file::{received, sha256_hex, AttachFile};
-use kezek_core::model::{ApplicationId, FileType};
+use kezek_core::model::FileType;
 use kezek_store::StoreError;
 use std::sync::Arc;
 
@@ -43,8 +43,7 @@ impl App {
         id: &str,
         upload: Upload,
     ) -> Result<Written, AppError> {
-        let application_id =
-            ApplicationId::parse(id).map_err(|_| AppError::not_found("application", id))?;
+        let application_id = super::known(id)?;
         let subject = application_id.clone();
         let Upload {
             declared,
@@ -67,10 +66,7 @@ impl App {
             idem,
             stored,
             move |state, at| {
-                let a = state
-                    .application_index(&application_id)
-                    .ok_or_else(|| AppError::not_found("application", application_id.as_str()))?;
-                caller.application_scope(state, a)?;
+                super::in_scope(state, &caller, &application_id)?;
                 Ok(state.decide(
                     AttachFile {
                         application_id,

@@ -40,8 +40,39 @@ pub mod sweep;
 pub mod transfers;
 pub mod worklists;
 
-use kezek_core::model::{ApplicationId, ReferralStatus, RoundId};
+use kezek_core::model::{AppIx, ApplicationId, ReferralStatus, RoundId};
 use kezek_core::State;
+
+/// The application id `raw` names, or 404.
+pub(crate) fn known(raw: &str) -> Result<ApplicationId, crate::AppError> {
+    ApplicationId::parse(raw).map_err(|_| crate::AppError::not_found("application", raw))
+}
+
+/// Application `id` if `caller` may act on it: clerks and staff of its district, the portal
+/// for its citizen's (`Caller::application_scope`).
+pub(crate) fn in_scope(
+    state: &State,
+    caller: &crate::access::Caller,
+    id: &ApplicationId,
+) -> Result<AppIx, crate::AppError> {
+    let a = state
+        .application_index(id)
+        .ok_or_else(|| crate::AppError::not_found("application", id.as_str()))?;
+    caller.application_scope(state, a)?;
+    Ok(a)
+}
+
+/// A write's answer: application `id` as it stands (200).
+pub(crate) fn application_answer(
+    state: &State,
+    id: &ApplicationId,
+    now: jiff::Timestamp,
+) -> crate::Written {
+    let view = state
+        .application_index(id)
+        .and_then(|a| crate::views::application(state, a, now));
+    crate::Written::json(200, &view)
+}
 
 /// The id a new application gets: from the next sequence number, so unique and replayable.
 #[must_use]

@@ -3,11 +3,11 @@
 //! at their desks), or withdraws the request. Rounds consider the requests after every queued
 //! child (`kezek_core::allocation`).
 
+use super::{application_answer, in_scope, known};
 use crate::access::{Auth, Filer};
 use crate::app::write::{Idempotency, Written};
 use crate::error::AppError;
 use crate::forms::{ExchangeForm, TransferForm};
-use crate::views;
 use crate::App;
 use kezek_core::command::transfer::{RequestTransfer, WithdrawTransfer};
 use kezek_core::model::ApplicationId;
@@ -27,8 +27,7 @@ impl App {
         id: &str,
         form: TransferForm,
     ) -> Result<Written, AppError> {
-        let application_id =
-            ApplicationId::parse(id).map_err(|_| AppError::not_found("application", id))?;
+        let application_id = known(id)?;
         let caller = auth.caller().clone();
         let answer_id = application_id.clone();
         self.write(
@@ -43,7 +42,7 @@ impl App {
                 }
                 .into())
             },
-            move |state, _, now| answer(state, &answer_id, now),
+            move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
     }
@@ -59,8 +58,7 @@ impl App {
         idem: Option<Idempotency>,
         id: &str,
     ) -> Result<Written, AppError> {
-        let application_id =
-            ApplicationId::parse(id).map_err(|_| AppError::not_found("application", id))?;
+        let application_id = known(id)?;
         let caller = auth.caller().clone();
         let answer_id = application_id.clone();
         self.write(
@@ -70,7 +68,7 @@ impl App {
                 in_scope(state, &caller, &application_id)?;
                 Ok(WithdrawTransfer { application_id, at }.into())
             },
-            move |state, _, now| answer(state, &answer_id, now),
+            move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
     }
@@ -109,28 +107,8 @@ impl App {
                 }
                 .into())
             },
-            move |state, _, now| answer(state, &answer_id, now),
+            move |state, _, now| application_answer(state, &answer_id, now),
         )
         .await
     }
-}
-
-/// Refuses a clerk or staff outside the application's district, and the portal for another
-/// citizen than the one it acts for.
-fn in_scope(
-    state: &kezek_core::State,
-    caller: &crate::access::Caller,
-    id: &ApplicationId,
-) -> Result<(), AppError> {
-    let a = state
-        .application_index(id)
-        .ok_or_else(|| AppError::not_found("application", id.as_str()))?;
-    caller.application_scope(state, a)
-}
-
-fn answer(state: &kezek_core::State, id: &ApplicationId, now: jiff::Timestamp) -> Written {
-    let view = state
-        .application_index(id)
-        .and_then(|a| views::application(state, a, now));
-    Written::json(200, &view)
 }

@@ -63,6 +63,28 @@ impl AnswerStore for PgStore {
     }
 }
 
+impl PgStore {
+    /// Up to `limit` bodies of `table` (the documents' or the proof files') with ids after
+    /// `after`, in byte order as SQLite's: ids page the same on both.
+    fn page_of(
+        &self,
+        table: &'static str,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let fail = failed("reading stored bodies");
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let sql = format!(
+            "SELECT id, body FROM {table} WHERE id COLLATE \"C\" > $1 ORDER BY id COLLATE \"C\" LIMIT $2"
+        );
+        let rows = wait(self.read.query(&sql, &[&after, &limit])).map_err(&fail)?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, _>>()
+            .map_err(fail)
+    }
+}
+
 impl DocumentStore for PgStore {
     fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         let fail = failed("reading a document");
@@ -71,18 +93,7 @@ impl DocumentStore for PgStore {
     }
 
     fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let fail = failed("reading documents");
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        // Byte order, as SQLite's: ids page the same on both.
-        let rows = wait(self.read.query(
-            "SELECT id, body FROM documents WHERE id COLLATE \"C\" > $1 ORDER BY id COLLATE \"C\" LIMIT $2",
-            &[&after, &limit],
-        ))
-        .map_err(&fail)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, _>>()
-            .map_err(fail)
+        self.page_of("documents", after, limit)
     }
 
     fn document_ids(&self) -> Result<Vec<String>, StoreError> {
@@ -105,17 +116,7 @@ impl DocumentStore for PgStore {
     }
 
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let fail = failed("reading proof files");
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = wait(self.read.query(
-            "SELECT id, body FROM files WHERE id COLLATE \"C\" > $1 ORDER BY id COLLATE \"C\" LIMIT $2",
-            &[&after, &limit],
-        ))
-        .map_err(&fail)?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, _>>()
-            .map_err(fail)
+        self.page_of("files", after, limit)
     }
 }
 

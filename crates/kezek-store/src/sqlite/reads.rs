@@ -91,23 +91,49 @@ impl AnswerStore for SqliteStore {
     }
 }
 
-impl DocumentStore for SqliteStore {
-    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let fail = failed("reading a document");
+/// Two tables hold bodies by id the same way: the signed documents and the proof files.
+#[derive(Clone, Copy)]
+enum Bodies {
+    Documents,
+    Files,
+}
+
+impl Bodies {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Documents => "documents",
+            Self::Files => "files",
+        }
+    }
+}
+
+impl SqliteStore {
+    /// The body stored under `id` in `bodies`.
+    fn body(&self, bodies: Bodies, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let fail = failed("reading a stored body");
+        let sql = format!("SELECT body FROM {} WHERE id = ?1", bodies.table());
         self.reader()
-            .prepare_cached("SELECT body FROM documents WHERE id = ?1")
+            .prepare_cached(&sql)
             .map_err(&fail)?
             .query_row(params![id], |r| bytes_at(r, 0))
             .optional()
             .map_err(fail)
     }
 
-    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let fail = failed("reading documents");
+    /// Up to `limit` bodies of `bodies` with ids after `after`, in id order.
+    fn bodies(
+        &self,
+        bodies: Bodies,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let fail = failed("reading stored bodies");
         let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached("SELECT id, body FROM documents WHERE id > ?1 ORDER BY id LIMIT ?2")
-            .map_err(&fail)?;
+        let sql = format!(
+            "SELECT id, body FROM {} WHERE id > ?1 ORDER BY id LIMIT ?2",
+            bodies.table()
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(&fail)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let rows = stmt
             .query_map(params![after, limit], |r| {
@@ -115,6 +141,16 @@ impl DocumentStore for SqliteStore {
             })
             .map_err(&fail)?;
         rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+    }
+}
+
+impl DocumentStore for SqliteStore {
+    fn document(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.body(Bodies::Documents, id)
+    }
+
+    fn documents(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.bodies(Bodies::Documents, after, limit)
     }
 
     fn document_ids(&self) -> Result<Vec<String>, StoreError> {
@@ -128,28 +164,11 @@ impl DocumentStore for SqliteStore {
     }
 
     fn file(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        let fail = failed("reading a proof file");
-        self.reader()
-            .prepare_cached("SELECT body FROM files WHERE id = ?1")
-            .map_err(&fail)?
-            .query_row(params![id], |r| bytes_at(r, 0))
-            .optional()
-            .map_err(fail)
+        self.body(Bodies::Files, id)
     }
 
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let fail = failed("reading proof files");
-        let conn = self.reader();
-        let mut stmt = conn
-            .prepare_cached("SELECT id, body FROM files WHERE id > ?1 ORDER BY id LIMIT ?2")
-            .map_err(&fail)?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![after, limit], |r| {
-                Ok((text_at(r, 0)?, bytes_at(r, 1)?))
-            })
-            .map_err(&fail)?;
-        rows.collect::<Result<Vec<_>, _>>().map_err(fail)
+        self.bodies(Bodies::Files, after, limit)
     }
 }
 
