@@ -1,5 +1,8 @@
 //! Events: the facts the journal stores. Applying them in order from empty rebuilds the state
 //! exactly. They carry ids, never internal indexes, so the journal reads on its own.
+//!
+//! The texts the public journal leaves out (names, positions, free text, certificates) read
+//! as empty when absent (`#[serde(default)]`), so its records decode as events ([`crate::public`]).
 
 use crate::model::{
     ApplicationId, Category, Channel, ClaimStatus, DistrictId, Document, GroupId, Iin,
@@ -40,6 +43,7 @@ pub struct Representative {
     /// The representative's IIN.
     pub iin: Iin,
     /// Power-of-attorney number.
+    #[serde(default)]
     pub power_of_attorney: String,
 }
 
@@ -49,6 +53,7 @@ pub struct Person {
     /// IIN.
     pub iin: Iin,
     /// Full name.
+    #[serde(default)]
     pub name: String,
 }
 
@@ -157,6 +162,7 @@ pub struct Ground {
     /// The ground.
     pub code: GroundCode,
     /// A human-readable explanation.
+    #[serde(default)]
     pub message: String,
     /// For `documents_incomplete`: the missing document codes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -204,6 +210,7 @@ pub struct Correction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district: Option<(DistrictId, Vec<KindergartenId>)>,
     /// Why (the document it rests on).
+    #[serde(default)]
     pub reason: String,
     /// When.
     pub at: Timestamp,
@@ -332,12 +339,15 @@ pub struct Official {
     /// Its id.
     pub official_id: OfficialId,
     /// The person's full name.
+    #[serde(default)]
     pub name: String,
     /// The person's IIN.
     pub iin: Iin,
     /// The position, in Kazakh.
+    #[serde(default)]
     pub position_kk: String,
     /// The position, in Russian.
+    #[serde(default)]
     pub position_ru: String,
     /// The organisation it acts for.
     pub organisation: Organisation,
@@ -357,12 +367,16 @@ pub struct InstalledCertificate {
     pub official_id: OfficialId,
     /// The certificate and the chain it was verified through up to the trust anchor, PEM,
     /// the official's first.
+    #[serde(default)]
     pub chain_pem: String,
     /// Its subject.
+    #[serde(default)]
     pub subject: String,
     /// Its issuer.
+    #[serde(default)]
     pub issuer: String,
     /// Its serial number, hex.
+    #[serde(default)]
     pub serial: String,
     /// Valid from.
     pub not_before: Timestamp,
@@ -780,6 +794,7 @@ pub enum Event {
         /// Verified (true) or rejected (false).
         verified: bool,
         /// The employee's reason.
+        #[serde(default)]
         reason: String,
         /// When.
         at: Timestamp,

@@ -13,7 +13,8 @@
 //! - [`state`]: the tables and indexes, read through named queries;
 //! - [`allocation`]: deciding a round;
 //! - [`command`]: one module per command, with its refusals, decision and apply arms;
-//! - [`dataset`] and [`city`]: the CSV interchange format and loading a city.
+//! - [`dataset`] and [`city`]: the CSV interchange format and loading a city;
+//! - [`public`]: the public journal's redaction and the stand-ins that let it replay.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -30,6 +31,7 @@ pub mod forecast;
 pub mod fuzzing;
 pub mod model;
 pub mod policy;
+pub mod public;
 pub mod queue;
 pub mod state;
 pub mod table;

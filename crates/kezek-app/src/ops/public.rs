@@ -2,124 +2,26 @@
 //! anyone may read (`GET /public/journal`, `GET /public/head`) once the operator started
 //! publishing (`kezek public enable`, journaled with the pseudonyms' secret).
 //!
-//! Each IIN becomes a pseudonym — `P` and 16 hex digits of HMAC-SHA256 under the
-//! installation's secret, the same for one person always; names, addresses, e-mail, free text
-//! (reasons, notes, complaints), powers of attorney, case forms and certificates are dropped;
-//! birth dates become the birth cohort. Codes, tiers, times, preferences, seats and rounds
-//! stay. Each public record's hash chains the public journal and commits to its private
+//! What is taken out, and how, is the core's ([`kezek_core::public::redact`]): each IIN
+//! becomes a pseudonym, names, addresses and free text go, birth dates become cohorts. Each public record's hash chains the public journal and commits to its private
 //! record's hash; the public head is signed by the authority — so the public journal is the
 //! private one with the personal data taken out, record for record.
 
 use crate::access::Caller;
 use crate::error::AppError;
 use crate::App;
-use hmac::{Hmac, Mac};
 use kezek_core::command::portal::StartPublication;
-use kezek_core::model::{Cutoff, Iin, Seq};
+use kezek_core::model::{Cutoff, Seq};
 use kezek_store::{Store, StoredEvent};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
-/// Keys whose values are personal or free text: dropped wherever they appear.
-const DROPPED: &[&str] = &[
-    "name",
-    "child_name",
-    "applicant_name",
-    "email",
-    "address",
-    "text",
-    "note",
-    "reason",
-    "reasons",
-    "comment",
-    "message",
-    "power_of_attorney",
-    "form",
-    "chain_pem",
-    "subject",
-    "issuer",
-    "serial",
-    "secret",
-    "position_kk",
-    "position_ru",
-];
-
-/// The pseudonym of `iin` under `secret` (hex).
-#[must_use]
-pub fn pseudonym(secret: &str, iin: &str) -> String {
-    let key = hex::decode(secret).unwrap_or_default();
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-    mac.update(iin.as_bytes());
-    let digest = mac.finalize().into_bytes();
-    format!("P{}", hex::encode(digest.get(..8).unwrap_or_default()))
-}
-
-/// What a public record says of a private one's payload: `kind`'s payload with the personal
-/// data taken out (the policy's and the services' own texts kept).
-#[must_use]
-pub fn redacted(kind: &str, payload: &[u8], secret: &str, cutoff: Cutoff) -> Value {
-    let Ok(mut v) = serde_json::from_slice::<Value>(payload) else {
-        return Value::Null;
-    };
-    // What rules are made of stays: the policy's text, the services' definitions.
-    let rules = kind == "policy_adopted"
-        || (kind == "extension"
-            && v.pointer("/record/kind")
-                .and_then(Value::as_str)
-                .is_some_and(|k| {
-                    matches!(
-                        k,
-                        "definitions_adopted" | "calendar_adopted" | "organisation_set"
-                    )
-                }));
-    walk(&mut v, secret, cutoff, rules);
-    v
-}
-
-fn walk(v: &mut Value, secret: &str, cutoff: Cutoff, rules: bool) {
-    match v {
-        Value::Object(map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for k in keys {
-                let keep_text = rules && matches!(k.as_str(), "text" | "name" | "names");
-                if k == "secret" || (DROPPED.contains(&k.as_str()) && !keep_text) {
-                    map.remove(&k);
-                    continue;
-                }
-                if k == "birth_date" {
-                    let cohort = map
-                        .remove(&k)
-                        .and_then(|d| d.as_str()?.parse::<jiff::civil::Date>().ok())
-                        .map(|d| cutoff.cohort_of(d));
-                    if let Some(c) = cohort {
-                        map.insert("birth_cohort".into(), Value::from(c));
-                    }
-                    continue;
-                }
-                if let Some(inner) = map.get_mut(&k) {
-                    walk(inner, secret, cutoff, rules);
-                }
-            }
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .for_each(|x| walk(x, secret, cutoff, rules)),
-        Value::String(s) => {
-            if Iin::parse(s).is_ok() {
-                *s = pseudonym(secret, s);
-            } else if s.contains("-----BEGIN") {
-                s.clear();
-            }
-        }
-        _ => {}
-    }
-}
+pub use kezek_core::public::{pseudonym, redact};
 
 /// A record of the public journal.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicRecord {
     /// Its seq (the private record's).
     pub seq: u64,
@@ -140,14 +42,14 @@ pub struct PublicRecord {
 }
 
 /// A page of the public journal.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicPage {
     /// The records, in order.
     pub records: Vec<PublicRecord>,
 }
 
 /// The public journal's head, signed by the authority.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PublicHead {
     /// The last seq.
     pub seq: u64,
@@ -189,7 +91,7 @@ fn publish(
     records
         .iter()
         .map(|r| {
-            let payload = redacted(&r.kind, &r.payload, secret, cutoff);
+            let payload = redact(&r.kind, &r.payload, secret, cutoff);
             let hash = public_hash(&prev, r, &payload);
             let out = PublicRecord {
                 seq: r.seq.get(),

@@ -46,6 +46,9 @@ pub struct Newcomer<'a> {
     pub preferences: &'a [KgIx],
     /// The sibling it goes together with (a joint application), waiting in its queue.
     pub partner: Option<AppIx>,
+    /// Its applicant: with sibling priority, a brother or sister enrolled at one of its
+    /// kindergartens puts it ahead there in this round as in every later one.
+    pub applicant: Option<crate::model::Iin>,
 }
 
 /// What a round is asked to do.
@@ -83,7 +86,7 @@ impl State {
             .policy()
             .siblings
             .priority
-            .then(|| self.sibling_boosts(spec.district));
+            .then(|| self.sibling_boosts(spec.district, spec.newcomer));
         let one = spec.newcomer.map(|n| {
             let mut one = OrderIndex::default();
             one.insert(n.entry);

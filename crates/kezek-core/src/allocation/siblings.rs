@@ -7,15 +7,18 @@
 //!
 //! Within a tier the children come in queue order (McVitie–Wilson: the same matching as
 //! the textbook's rounds of proposals). Each goes down its kindergartens, groups by id:
-//! it takes a free seat; or, ahead at that kindergarten, the seat of the child of its tier
-//! who is not ahead there and came last — who then goes on down its own list from there.
-//! Nobody else can displace anyone: the children before it came first. A joint
+//! it takes a free seat; or the seat of the holder there who ranks last at that
+//! kindergarten (not ahead before ahead, then later in the queue) when it ranks before that
+//! holder — who then goes on down its own list from there. A child in its turn came after
+//! every holder, so it takes a seat back only where it is ahead; a child sent on may take
+//! one back from a child who came after it. A joint
 //! application's seats are taken as the walk takes them (both at once, two free seats) and
 //! never taken back.
 
 use super::seats::{Scratch, Seats};
+use super::Newcomer;
 use crate::model::{AppIx, DistrictIx, Iin, KgIx};
-use crate::queue::order::OrderIndex;
+use crate::queue::order::{Entry, OrderIndex};
 use crate::queue::CohortQueue;
 use crate::state::State;
 use rustc_hash::FxHashMap;
@@ -40,10 +43,11 @@ impl Boosts {
 }
 
 impl State {
-    /// Who goes ahead where in `district`: one pass over its applications (only when the
-    /// policy gives siblings priority).
+    /// Who goes ahead where in `district` — with `newcomer`, the child being registered, who
+    /// is not in the state yet: one pass over its applications (only when the policy gives
+    /// siblings priority).
     #[must_use]
-    pub fn sibling_boosts(&self, district: DistrictIx) -> Boosts {
+    pub fn sibling_boosts(&self, district: DistrictIx, newcomer: Option<&Newcomer<'_>>) -> Boosts {
         let mut enrolled: FxHashMap<Iin, Vec<KgIx>> = FxHashMap::default();
         for (a, app) in self.applications() {
             if app.district != district {
@@ -57,15 +61,18 @@ impl State {
         if enrolled.is_empty() {
             return boosts;
         }
-        for (a, app) in self.applications() {
-            if app.district != district || app.status != crate::model::AppStatus::Queued {
-                continue;
-            }
-            let Some(at) = app.applicant.as_ref().and_then(|x| enrolled.get(&x.iin)) else {
+        let queued = self
+            .applications()
+            .filter(|(_, app)| {
+                app.district == district && app.status == crate::model::AppStatus::Queued
+            })
+            .map(|(a, app)| (a, app.applicant.as_ref().map(|x| x.iin), &*app.preferences));
+        let newcomer = newcomer.map(|n| (n.entry.app(), n.applicant, n.preferences));
+        for (a, applicant, preferences) in queued.chain(newcomer) {
+            let Some(at) = applicant.and_then(|x| enrolled.get(&x)) else {
                 continue;
             };
-            let ks: Vec<KgIx> = app
-                .preferences
+            let ks: Vec<KgIx> = preferences
                 .iter()
                 .copied()
                 .filter(|k| at.contains(k))
@@ -117,7 +124,7 @@ impl State {
 #[derive(Debug, Clone, Copy)]
 struct Held {
     app: AppIx,
-    key: crate::queue::order::Entry,
+    key: Entry,
     pick: usize,
     movable: bool,
 }
@@ -200,7 +207,8 @@ pub(super) fn walk_tier<'s>(
                 break;
             };
             let (seats, scratch, picks) = walk.parts();
-            let Some((k, gi, out)) = propose((seats, scratch), (who, prefs, after), &held, boosts)
+            let Some((k, gi, out)) =
+                propose((seats, scratch), (who, key, prefs, after), &held, boosts)
             else {
                 break;
             };
@@ -232,12 +240,15 @@ pub(super) fn walk_tier<'s>(
     });
 }
 
-/// Where `who` goes down its list `prefs` (kindergartens in order, groups by id), from just
-/// after `after` when it was sent on from there: the kindergarten, the group, and the child
-/// whose seat it takes back, if it does.
+/// Where `who` (its key in the queue: `key`) goes down its list `prefs` (kindergartens in
+/// order, groups by id), from just after `after` when it was sent on from there: the
+/// kindergarten, the group, and the child whose seat it takes back, if it does — the holder
+/// there who ranks last at that kindergarten (not ahead before ahead, then later in the
+/// queue), when `who` ranks before it. A child proposing in queue order came after every
+/// holder, so it takes a seat back only where it is ahead; a child sent on came before some.
 fn propose(
     (seats, scratch): (&mut Seats, &Scratch),
-    (who, prefs, after): (AppIx, &[KgIx], Option<(KgIx, usize)>),
+    (who, key, prefs, after): (AppIx, Entry, &[KgIx], Option<(KgIx, usize)>),
     held: &FxHashMap<(KgIx, usize), Vec<Held>>,
     boosts: &Boosts,
 ) -> Option<(KgIx, usize, Option<Held>)> {
@@ -256,16 +267,14 @@ fn propose(
                 take_in(seats, slot, gi);
                 return Some((*k, gi, None));
             }
-            if !boosts.ahead_at(who, *k) {
-                continue;
-            }
+            let rank = |a: AppIx, e: Entry| (!boosts.ahead_at(a, *k), e);
             let out = held.get(&(*k, gi)).and_then(|list| {
                 list.iter()
-                    .filter(|h| h.movable && !boosts.ahead_at(h.app, *k))
-                    .max_by_key(|h| h.key)
+                    .filter(|h| h.movable)
+                    .max_by_key(|h| rank(h.app, h.key))
                     .copied()
             });
-            if let Some(out) = out {
+            if let Some(out) = out.filter(|h| rank(who, key) < rank(h.app, h.key)) {
                 return Some((*k, gi, Some(out)));
             }
         }

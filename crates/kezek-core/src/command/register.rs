@@ -315,6 +315,7 @@ fn with_round(
             .together_with
             .as_ref()
             .and_then(|id| state.application_index(id)),
+        applicant: r.applicant.as_ref().map(|p| p.iin),
     };
     let spec = RoundSpec {
         round_id,
