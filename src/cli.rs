@@ -561,6 +561,22 @@ pub struct VerifyArgs {
     /// An auditor's token, for `--against`.
     #[arg(long, env = env::TOKEN, hide_env_values = true)]
     pub token: Option<String>,
+    /// Check the public journal instead — as anyone can, with no key and no personal data:
+    /// of a running service (`https://kezek.example.kz`: its `/public/journal` and
+    /// `/public/head`), or saved in a directory (`journal.jsonl`, one record a line, and
+    /// `head.json`, as `--save` writes them). Every record's chain and the signed head are
+    /// checked, every queue rebuilt and every round decided again.
+    #[arg(long, value_name = "URL|DIR", conflicts_with_all = ["against", "expect_heads", "heads"])]
+    pub public: Option<String>,
+    /// With `--public`: the authority's public key as you know it from elsewhere (the
+    /// department's site, a signed document): base64, or the JSON of `GET /v1/keys`. The
+    /// head must be signed by it.
+    #[arg(long, requires = "public", value_name = "FILE")]
+    pub public_key: Option<PathBuf>,
+    /// With `--public URL`: keep what was downloaded in this directory (`journal.jsonl`,
+    /// `head.json`), to check again or to share.
+    #[arg(long, requires = "public", value_name = "DIR")]
+    pub save: Option<PathBuf>,
 }
 
 /// A lease of 0.5 to 60 seconds.

@@ -15,6 +15,7 @@ pub mod roll_over;
 pub mod serve;
 pub mod simulate;
 pub mod verify;
+pub mod verify_public;
 
 use crate::cli::StoreArgs;
 use crate::config::{policy_choice, Installation};

@@ -15,6 +15,9 @@ use std::sync::Arc;
 /// # Errors
 /// The store cannot be opened, or the first record (by seq) that fails a check.
 pub fn run(args: &VerifyArgs) -> Result<()> {
+    if let Some(source) = &args.public {
+        return super::verify_public::run(source, args);
+    }
     let installation = super::installation(&args.store);
     let (store, database): (Arc<dyn Store>, &str) = match &installation.database {
         None => {

@@ -158,3 +158,211 @@ fn hex_bytes(s: &str) -> Vec<u8> {
         .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
         .collect()
 }
+
+/// The public records and the head, as anyone downloads them.
+async fn published(
+    app: &crate::harness::TestApp,
+) -> (
+    Vec<kezek_app::audit::public::PublicRecord>,
+    kezek_app::audit::public::PublicHead,
+) {
+    let records = all_public(app)
+        .await
+        .into_iter()
+        .map(|r| serde_json::from_value(r).unwrap())
+        .collect();
+    let (s, head) = app.call("GET", "/public/head", None, None).await;
+    assert_eq!(s, 200, "{head}");
+    (records, serde_json::from_value(head).unwrap())
+}
+
+fn check_public(
+    records: &[kezek_app::audit::public::PublicRecord],
+    head: &kezek_app::audit::public::PublicHead,
+    pinned: Option<&str>,
+) -> Result<kezek_app::audit::public::PublicReport, String> {
+    kezek_app::audit::public::check(
+        records.iter().cloned().map(Ok),
+        head,
+        pinned,
+        kezek_core::Policy::kz_2013(),
+    )
+    .map_err(|e| e.to_string())
+}
+
+/// Each record's hash again from `from` on, and the head signed again by the authority (an
+/// insider who rewrites the public journal and signs it).
+fn rechain(
+    app: &crate::harness::TestApp,
+    records: &mut [kezek_app::audit::public::PublicRecord],
+    from: usize,
+) -> kezek_app::audit::public::PublicHead {
+    use kezek_app::audit::public::{public_hash, public_head_bytes, PublicHead};
+    let mut prev: [u8; 32] = if from == 0 {
+        [0; 32]
+    } else {
+        hex_bytes(&records[from - 1].hash).try_into().unwrap()
+    };
+    for r in records.iter_mut().skip(from) {
+        let private: [u8; 32] = hex_bytes(&r.private_hash).try_into().unwrap();
+        r.prev_hash = hex(&prev);
+        prev = public_hash(&prev, (r.seq, &private, &r.kind), &r.payload);
+        r.hash = hex(&prev);
+    }
+    let last = records.last().unwrap();
+    let authority = app.app.authority();
+    PublicHead {
+        seq: last.seq,
+        hash: last.hash.clone(),
+        key_id: authority.key_id().to_owned(),
+        signature: authority.sign(&public_head_bytes(last.seq, &last.hash)),
+    }
+}
+
+#[tokio::test]
+async fn anyone_rebuilds_the_queues_and_rounds_from_the_public_journal_and_a_change_is_named() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    // Eight children wait; a round gives the seats a kindergarten opens; referrals lapse;
+    // one child leaves the queue; another round gives the seats back.
+    for n in 1..=8 {
+        let category = [None, Some("large_family"), Some("orphan")][usize::from(n % 3)];
+        let (s, v) = app.register(n, category).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let open = |seats: u32| {
+        json!({"name": "Kindergarten K1", "district": "D1", "groups": [
+            {"group_id": "g4", "age_years": 4, "language": "kk", "capacity": seats},
+            {"group_id": "g3", "age_years": 3, "language": "kk", "capacity": 0}]})
+    };
+    let (s, _) = app
+        .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(open(3)))
+        .await;
+    assert_eq!(s, 200);
+    let (s, round) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 201, "{round}");
+    app.pass_days(10).await;
+    let (s, round) = app
+        .call(
+            "POST",
+            "/v1/districts/D1/allocations",
+            Some(STAFF),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, 201, "{round}");
+    app.app.start_publication_by_operator().await.unwrap();
+
+    let (records, head) = published(&app).await;
+    let (_, keys) = app.call("GET", "/v1/keys", None, None).await;
+    let keys = keys.to_string();
+    let report = check_public(&records, &head, Some(&keys)).unwrap();
+    assert_eq!(report.events, records.len() as u64);
+    assert_eq!(report.rounds, 2);
+    assert_eq!(report.applications.0, 8);
+    assert!(report.persons >= 9, "8 children and their parent");
+    assert!(report.pinned);
+
+    // One record changed after publishing: named by its seq.
+    let first_round = records.iter().find(|r| r.kind == "round_run").unwrap();
+    let referred: Vec<&Value> = first_round.payload["referrals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["application_id"])
+        .collect();
+    let registration = |referred_in_round: bool| {
+        records
+            .iter()
+            .position(|r| {
+                r.kind == "registered"
+                    && referred.contains(&&r.payload["application_id"]) == referred_in_round
+            })
+            .unwrap()
+    };
+    let (ahead, at) = (registration(true), registration(false));
+    let mut changed = records.clone();
+    changed[at].payload["preferences"] = json!(["K2"]);
+    let err = check_public(&changed, &head, None).unwrap_err();
+    let seq = records[at].seq;
+    assert!(
+        err.contains(&format!("public record {seq}:")) && err.contains("hash"),
+        "{err}"
+    );
+
+    // A child who waited put ahead of one who was referred (same category and claim, an
+    // hour earlier), chained again and signed by the authority itself: the first round no
+    // longer comes out of the records.
+    let mut changed = records.clone();
+    for field in ["category", "claim"] {
+        changed[at].payload[field] = records[ahead].payload[field].clone();
+    }
+    let earlier = records[ahead].payload["registered_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        - jiff::SignedDuration::from_hours(1);
+    changed[at].payload["registered_at"] = json!(earlier.to_string());
+    let forged_head = rechain(&app, &mut changed, at);
+    let err = check_public(&changed, &forged_head, None).unwrap_err();
+    assert!(
+        err.contains(&format!("public record {}:", first_round.seq))
+            && err.contains("re-runs differently"),
+        "{err}"
+    );
+
+    // A round's result changed (a referral given to another child), chained and signed again.
+    let r = records
+        .iter()
+        .position(|r| {
+            r.kind == "round_run" && !r.payload["referrals"].as_array().unwrap().is_empty()
+        })
+        .unwrap();
+    let waiting = records
+        .iter()
+        .filter(|x| x.kind == "registered")
+        .map(|x| x.payload["application_id"].clone())
+        .find(|id| {
+            !records[r].payload["referrals"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| &f["application_id"] == id)
+        })
+        .unwrap();
+    let mut forged = records.clone();
+    forged[r].payload["referrals"][0]["application_id"] = waiting;
+    let forged_head = rechain(&app, &mut forged, r);
+    let err = check_public(&forged, &forged_head, None).unwrap_err();
+    assert!(
+        err.contains(&format!("public record {}:", records[r].seq))
+            && err.contains("re-runs differently"),
+        "{err}"
+    );
+
+    // The head: signed over another seq, or by a key the checker does not know.
+    let mut bad = head.clone();
+    bad.signature = app
+        .app
+        .authority()
+        .sign(&kezek_app::audit::public::public_head_bytes(
+            head.seq - 1,
+            &head.hash,
+        ));
+    let err = check_public(&records, &bad, None).unwrap_err();
+    assert!(err.contains("signature does not hold"), "{err}");
+    let other = kezek_app::keys::authority::Authority::generate().unwrap();
+    let err = check_public(&records, &head, Some(&other.public_key())).unwrap_err();
+    assert!(err.contains("not a key given"), "{err}");
+    // A journal cut short is not the signed one.
+    let err = check_public(&records[..records.len() - 1], &head, None).unwrap_err();
+    assert!(err.contains("the records end at seq"), "{err}");
+}

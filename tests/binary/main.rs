@@ -27,6 +27,7 @@ mod notify;
 mod officials;
 mod policy;
 mod portal;
+mod public;
 mod restart;
 mod rewrite;
 mod snapshot;

@@ -683,6 +683,7 @@ pub enum Event {
     /// secret its pseudonyms are made with (hex; never in the public journal).
     PublicationStarted {
         /// 32 random bytes, hex.
+        #[serde(default)]
         secret: String,
         /// When.
         at: Timestamp,

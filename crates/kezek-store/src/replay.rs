@@ -217,7 +217,12 @@ pub fn audit_observed(
     })
 }
 
-fn check_round(
+/// Decides the round `record` (journaled at `seq`) again on `state`, the state just before
+/// it, and compares: referrals, phases, seats left and exchanges offered.
+///
+/// # Errors
+/// The round cannot be re-run, or decides differently (the first difference named).
+pub fn check_round(
     state: &State,
     seq: Seq,
     record: &kezek_core::event::RoundRecord,

@@ -27,7 +27,7 @@ struct Saved {
     key_id: Option<String>,
 }
 
-fn hash_of(hex_text: &str) -> Result<Hash, String> {
+pub(super) fn hash_of(hex_text: &str) -> Result<Hash, String> {
     hex::decode(hex_text.trim())
         .ok()
         .and_then(|b| b.try_into().ok())

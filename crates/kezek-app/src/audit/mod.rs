@@ -7,6 +7,7 @@
 
 mod derive;
 pub mod heads;
+pub mod public;
 
 use crate::documents::{field, signed_bytes};
 use crate::keys::authority::{key_bytes, signature_holds, Authority, KeyError};

@@ -3,8 +3,9 @@
 //! publishing (`kezek public enable`, journaled with the pseudonyms' secret).
 //!
 //! What is taken out, and how, is the core's ([`kezek_core::public::redact`]): each IIN
-//! becomes a pseudonym, names, addresses and free text go, birth dates become cohorts. Each public record's hash chains the public journal and commits to its private
-//! record's hash; the public head is signed by the authority — so the public journal is the
+//! becomes a pseudonym, names, addresses and free text go, birth dates become cohorts; the
+//! record format is [`crate::audit::public`]'s. Each public record's hash chains the public
+//! journal and commits to its private record's hash; the public head is signed by the authority — so the public journal is the
 //! private one with the personal data taken out, record for record.
 
 use crate::access::Caller;
@@ -13,73 +14,12 @@ use crate::App;
 use kezek_core::command::portal::StartPublication;
 use kezek_core::model::{Cutoff, Seq};
 use kezek_store::{Store, StoredEvent};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
+use crate::audit::public::public_hash;
+pub use crate::audit::public::{public_head_bytes, PublicHead, PublicPage, PublicRecord};
 pub use kezek_core::public::{pseudonym, redact};
-
-/// A record of the public journal.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PublicRecord {
-    /// Its seq (the private record's).
-    pub seq: u64,
-    /// When.
-    pub at: String,
-    /// The kind of event.
-    pub kind: String,
-    /// The event with the personal data taken out.
-    #[schema(value_type = Object)]
-    pub payload: Value,
-    /// The private record's hash, hex.
-    pub private_hash: String,
-    /// The previous public record's hash, hex.
-    pub prev_hash: String,
-    /// SHA-256 of the previous public hash, the seq (8 bytes, big-endian), the private
-    /// hash, the kind, a zero byte and the payload's JSON: hex.
-    pub hash: String,
-}
-
-/// A page of the public journal.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PublicPage {
-    /// The records, in order.
-    pub records: Vec<PublicRecord>,
-}
-
-/// The public journal's head, signed by the authority.
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
-pub struct PublicHead {
-    /// The last seq.
-    pub seq: u64,
-    /// Its public hash, hex.
-    pub hash: String,
-    /// The authority key that signed.
-    pub key_id: String,
-    /// Ed25519 over `{"hash","public":true,"seq"}` (compact JSON, keys sorted), base64.
-    pub signature: String,
-}
-
-/// The bytes the public head's signature covers.
-#[must_use]
-pub fn public_head_bytes(seq: u64, hash: &str) -> Vec<u8> {
-    serde_json::to_vec(&serde_json::json!({"hash": hash, "public": true, "seq": seq}))
-        .unwrap_or_default()
-}
-
-/// The public hash of record `r` (with public `payload`) after `prev`.
-#[must_use]
-pub fn public_hash(prev: &[u8; 32], r: &StoredEvent, payload: &Value) -> [u8; 32] {
-    let mut h = Sha256::new();
-    h.update(prev);
-    h.update(r.seq.get().to_be_bytes());
-    h.update(r.hash);
-    h.update(r.kind.as_bytes());
-    h.update([0]);
-    h.update(serde_json::to_vec(payload).unwrap_or_default());
-    h.finalize().into()
-}
 
 /// The public records of `records`, chained after `prev`.
 fn publish(
@@ -92,7 +32,7 @@ fn publish(
         .iter()
         .map(|r| {
             let payload = redact(&r.kind, &r.payload, secret, cutoff);
-            let hash = public_hash(&prev, r, &payload);
+            let hash = public_hash(&prev, (r.seq.get(), &r.hash, &r.kind), &payload);
             let out = PublicRecord {
                 seq: r.seq.get(),
                 at: r.at.clone(),
