@@ -185,6 +185,21 @@ fn run_scenario(policy: Policy, ops: Vec<Op>) {
         w.state.to_snapshot().unwrap(),
         "replay encodes differently"
     );
+    // Every round's certificate: nobody passed over for a seat it could use that was left
+    // free or given to a child ranked after it; each cut-off the place of the last child
+    // the round referred to that group.
+    for (c, r) in w.state.round_certificates().iter().zip(w.state.rounds()) {
+        assert!(
+            c.envy.is_empty(),
+            "round {} certifies justified envy for {:?}",
+            c.round_id,
+            c.envy
+        );
+        let from_queue = r.referrals.iter().filter(|x| !x.transfer).count();
+        let counted: u32 = c.groups.iter().map(|g| g.referred).sum();
+        assert_eq!(counted as usize, from_queue, "round {}", c.round_id);
+        assert!(c.groups.iter().all(|g| g.cutoff >= g.referred));
+    }
     check_explanations(&w);
     check_snapshots(&w);
     check_forecasts(&w);
@@ -262,6 +277,7 @@ fn check_public(w: &World) {
         format!("{:?}", w.state.referrals().collect::<Vec<_>>())
     );
     assert_eq!(public.rounds().len(), w.state.rounds().len());
+    assert_eq!(public.round_certificates(), w.state.round_certificates());
 }
 
 /// Every queued child's estimate counts, per kindergarten it listed, the referrals the

@@ -13,6 +13,7 @@
 //! round costs O(k log n) for the k children walked. Deciding a round changes nothing; its
 //! record is an event the round command applies.
 
+pub mod certificate;
 pub mod exchange;
 mod seats;
 pub mod siblings;

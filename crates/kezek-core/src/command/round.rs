@@ -142,6 +142,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
         seq,
         cause: Cause::Round,
     };
+    let before = state.certificate_before(district, record);
     for issued in &record.referrals {
         let a = state.known_app(&issued.application_id)?;
         let kindergarten = state.known_kindergarten(&issued.kindergarten_id)?;
@@ -179,6 +180,7 @@ pub(crate) fn apply(state: &mut State, seq: Seq, record: &RoundRecord) -> Result
         state.set_phase(district, (p.cohort, p.language), p.block, p.phase, seq)?;
     }
     super::exchange::apply_offers(state, round, &record.exchanges)?;
-    state.add_round(record.clone())?;
+    let certificate = state.certificate_after(&before, record);
+    state.add_round(record.clone(), certificate)?;
     Ok(())
 }

@@ -109,6 +109,8 @@ pub struct State {
     deadlines: BTreeSet<(Timestamp, ReferralIx)>,
     /// Rounds, in order.
     rounds: Vec<RoundRecord>,
+    /// Each round's certificate, by round (worked out when it is applied).
+    certificates: Vec<crate::allocation::certificate::RoundCertificate>,
     /// Round id → index.
     round_index: FxHashMap<RoundId, RoundIx>,
     /// Refused applications by id.
@@ -166,6 +168,7 @@ impl State {
             referral_index: FxHashMap::default(),
             deadlines: BTreeSet::new(),
             rounds: Vec::new(),
+            certificates: Vec::new(),
             round_index: FxHashMap::default(),
             refusals: FxHashMap::default(),
             revoked_keys: rustc_hash::FxHashSet::default(),

@@ -431,6 +431,21 @@ impl State {
         self.round_index.contains_key(id)
     }
 
+    /// Each round's certificate, in the order of the rounds.
+    #[must_use]
+    pub fn round_certificates(&self) -> &[crate::allocation::certificate::RoundCertificate] {
+        &self.certificates
+    }
+
+    /// The certificate of round `id`.
+    #[must_use]
+    pub fn round_certificate(
+        &self,
+        id: &crate::model::RoundId,
+    ) -> Option<&crate::allocation::certificate::RoundCertificate> {
+        self.certificates.iter().rev().find(|c| &c.round_id == id)
+    }
+
     /// Every round, in order.
     #[must_use]
     pub fn rounds(&self) -> &[RoundRecord] {

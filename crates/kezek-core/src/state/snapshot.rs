@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 12;
+const FORMAT: u32 = 13;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -106,6 +106,8 @@ struct ImageRef<'a> {
     partners: Vec<(AppIx, AppIx)>,
     portal_key: Option<&'a crate::event::PortalKey>,
     publication_secret: Option<&'a str>,
+    #[serde(with = "json")]
+    certificates: &'a [crate::allocation::certificate::RoundCertificate],
 }
 
 #[derive(Serialize)]
@@ -149,6 +151,8 @@ struct Image<'a> {
     partners: Vec<(AppIx, AppIx)>,
     portal_key: Option<crate::event::PortalKey>,
     publication_secret: Option<Box<str>>,
+    #[serde(with = "json")]
+    certificates: Vec<crate::allocation::certificate::RoundCertificate>,
 }
 
 #[derive(Deserialize)]
@@ -212,6 +216,7 @@ impl State {
             partners: self.joint_pairs().collect(),
             portal_key: self.portal_key(),
             publication_secret: self.publication_secret(),
+            certificates: &self.certificates,
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -408,6 +413,10 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.late_claims = by_application(image.late_claims, n, "a late claim")?;
     restore_exchanges(&mut state, image.exchanges, n)?;
     restore_files(&mut state, image.files, n)?;
+    if image.certificates.len() != state.rounds.len() {
+        return Err(inconsistent("a round without its certificate"));
+    }
+    state.certificates = image.certificates;
     restore_pairs(
         &mut state,
         image.partners,

@@ -133,7 +133,12 @@ impl World {
             "transfers come after every queued child"
         );
         for (i, a) in s.applications() {
-            if a.status != AppStatus::Queued || a.stopped_until.is_some_and(|t| t > at) {
+            // A child waiting jointly takes two seats or none: a single seat it could use
+            // may go to a transfer.
+            if a.status != AppStatus::Queued
+                || a.stopped_until.is_some_and(|t| t > at)
+                || paired.contains_key(&i)
+            {
                 continue;
             }
             let usable = model::usable(s, i, YEAR);

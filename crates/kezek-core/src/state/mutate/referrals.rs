@@ -248,10 +248,15 @@ impl State {
     }
 
     /// Keeps a round's record.
-    pub(crate) fn add_round(&mut self, record: RoundRecord) -> Result<RoundIx, Mismatch> {
+    pub(crate) fn add_round(
+        &mut self,
+        record: RoundRecord,
+        certificate: crate::allocation::certificate::RoundCertificate,
+    ) -> Result<RoundIx, Mismatch> {
         let r = self.next_round(&record)?;
         self.round_index.insert(record.round_id.clone(), r);
         self.rounds.push(record);
+        self.certificates.push(certificate);
         Ok(r)
     }
 }
