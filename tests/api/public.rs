@@ -348,6 +348,45 @@ async fn anyone_rebuilds_the_queues_and_rounds_from_the_public_journal_and_a_cha
         "{err}"
     );
 
+    // Each round comes with its certificate: the cut-off of each group, nobody passed over.
+    let round = records.iter().find(|r| r.kind == "round_run").unwrap();
+    let cert = round.certificate.as_ref().unwrap();
+    assert_eq!(cert.seq, round.seq);
+    let c = &cert.round_certificate;
+    assert!(c.envy.is_empty() && !c.groups.is_empty(), "{c:?}");
+    assert_eq!(c.groups[0].referred, 3);
+    assert_eq!(
+        c.groups[0].cutoff, 3,
+        "three seats, the first three of the queue"
+    );
+    // A certificate changed (a later cut-off), even signed again by the authority, is not
+    // the one the records give; one left out is missing.
+    let at = records.iter().position(|r| r.kind == "round_run").unwrap();
+    let mut forged = records.clone();
+    let signed = forged[at].certificate.as_mut().unwrap();
+    signed.round_certificate.groups[0].cutoff = 5;
+    signed.signature = app
+        .app
+        .authority()
+        .sign(&kezek_app::audit::public::certificate_bytes(
+            signed.seq,
+            &signed.round_certificate,
+        ));
+    let err = check_public(&forged, &head, None).unwrap_err();
+    assert!(
+        err.contains(&format!("public record {}:", round.seq))
+            && err.contains("cut-off 5")
+            && err.contains("cut-off 3"),
+        "{err}"
+    );
+    forged[at].certificate = None;
+    let err = check_public(&forged, &head, None).unwrap_err();
+    assert!(err.contains("without its certificate"), "{err}");
+    let mut unsigned = records.clone();
+    unsigned[at].certificate.as_mut().unwrap().signature = bad_signature();
+    let err = check_public(&unsigned, &head, None).unwrap_err();
+    assert!(err.contains("certificate signature does not hold"), "{err}");
+
     // The head: signed over another seq, or by a key the checker does not know.
     let mut bad = head.clone();
     bad.signature = app
@@ -365,4 +404,11 @@ async fn anyone_rebuilds_the_queues_and_rounds_from_the_public_journal_and_a_cha
     // A journal cut short is not the signed one.
     let err = check_public(&records[..records.len() - 1], &head, None).unwrap_err();
     assert!(err.contains("the records end at seq"), "{err}");
+}
+
+/// A signature by the right kind of key over other bytes.
+fn bad_signature() -> String {
+    kezek_app::keys::authority::Authority::generate()
+        .unwrap()
+        .sign(b"other bytes")
 }

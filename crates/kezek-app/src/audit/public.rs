@@ -21,6 +21,7 @@
 
 use super::AuditError;
 use crate::keys::authority::signature_holds;
+use kezek_core::allocation::certificate::RoundCertificate;
 use kezek_core::model::Seq;
 use kezek_core::public::Rehydrate;
 use kezek_core::{Event, Policy, State};
@@ -47,6 +48,32 @@ pub struct PublicRecord {
     /// SHA-256 of the previous public hash, the seq (8 bytes, big-endian), the private
     /// hash, the kind, a zero byte and the payload's JSON: hex.
     pub hash: String,
+    /// For a round: its certificate, signed by the authority (not part of the hash: it
+    /// follows from the records before it, and the check works it out again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<SignedCertificate>,
+}
+
+/// A round's certificate, signed by the authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SignedCertificate {
+    /// Per group that took children from the queue, the cut-off; the children passed over
+    /// for a seat they could use (none).
+    #[schema(value_type = Object)]
+    pub round_certificate: RoundCertificate,
+    /// The seq of the round's record.
+    pub seq: u64,
+    /// The authority key that signed.
+    pub key_id: String,
+    /// Ed25519 over `{"round_certificate","seq"}` (compact JSON, keys sorted), base64.
+    pub signature: String,
+}
+
+/// The bytes a round certificate's signature covers.
+#[must_use]
+pub fn certificate_bytes(seq: u64, certificate: &RoundCertificate) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({"round_certificate": certificate, "seq": seq}))
+        .unwrap_or_default()
 }
 
 /// A page of the public journal.
@@ -150,6 +177,7 @@ pub fn check(
     let mut rehydrate = Rehydrate::new(policy.cutoff);
     let mut state = State::new(policy);
     let mut rounds = 0;
+    let mut signed = Vec::new();
     {
         // Registrations enter their queues in bulk; a round looks at them brought up to date.
         let mut bulk = state.bulk();
@@ -170,7 +198,12 @@ pub fn check(
                 rounds += 1;
             }
             bulk.apply(seq, &event)
-                .map_err(|e| fail(r.seq, format!("does not apply: {}", e.mismatch)))
+                .map_err(|e| fail(r.seq, format!("does not apply: {}", e.mismatch)))?;
+            if let Event::RoundRun(round) = &event {
+                let worked_out = bulk.state().round_certificate(&round.round_id);
+                signed.push(certificate(r.seq, r.certificate, worked_out)?);
+            }
+            Ok(())
         };
         for r in waiting {
             apply(r)?;
@@ -183,6 +216,7 @@ pub fn check(
     }
     let (seq, hash) = chain.last;
     let key = signed_head(&state, head, (seq, &hex::encode(hash)), pinned)?;
+    certificates_signed(&state, &signed)?;
     let queued = state
         .applications()
         .filter(|(_, a)| a.status == kezek_core::model::AppStatus::Queued)
@@ -247,6 +281,95 @@ fn policy_of(r: &PublicRecord) -> Result<Policy, AuditError> {
         .and_then(Value::as_str)
         .ok_or_else(|| fail(r.seq, "a policy without its text"))?;
     Policy::from_toml(text).map_err(|e| fail(r.seq, format!("the policy does not read: {e}")))
+}
+
+/// The certificate published with the round of record `seq`, checked against the one its
+/// records give (`worked_out`): the same, and listing nobody passed over.
+fn certificate(
+    seq: u64,
+    published: Option<SignedCertificate>,
+    worked_out: Option<&RoundCertificate>,
+) -> Result<SignedCertificate, AuditError> {
+    let published =
+        published.ok_or_else(|| fail(seq, "a round published without its certificate"))?;
+    let Some(worked_out) = worked_out else {
+        return Err(fail(seq, "the records give the round no certificate"));
+    };
+    if published.seq != seq {
+        return Err(fail(
+            seq,
+            format!("the round's certificate names record {}", published.seq),
+        ));
+    }
+    if &published.round_certificate != worked_out {
+        return Err(fail(
+            seq,
+            format!(
+                "the round's certificate is not the one its records give: {}",
+                difference(&published.round_certificate, worked_out)
+            ),
+        ));
+    }
+    if !worked_out.envy.is_empty() {
+        return Err(fail(
+            seq,
+            format!(
+                "round {} passed over children for a seat they could use: {:?}",
+                worked_out.round_id, worked_out.envy
+            ),
+        ));
+    }
+    Ok(published)
+}
+
+/// Where two certificates of a round differ, in words.
+fn difference(published: &RoundCertificate, worked_out: &RoundCertificate) -> String {
+    for (p, w) in published.groups.iter().zip(&worked_out.groups) {
+        if p != w {
+            return format!(
+                "group {}/{}: it says {} referred, cut-off {}, {} seats left; the records give {}/{}: {} referred, cut-off {}, {} seats left",
+                p.kindergarten_id, p.group_id, p.referred, p.cutoff, p.seats_left,
+                w.kindergarten_id, w.group_id, w.referred, w.cutoff, w.seats_left
+            );
+        }
+    }
+    format!(
+        "it says {} groups, {} children passed over, {:?} envied; the records give {}, {}, {:?}",
+        published.groups.len(),
+        published.passed_over,
+        published.envy,
+        worked_out.groups.len(),
+        worked_out.passed_over,
+        worked_out.envy
+    )
+}
+
+/// Each certificate's signature holds under the authority key it names, one the journal
+/// adopted.
+fn certificates_signed(state: &State, signed: &[SignedCertificate]) -> Result<(), AuditError> {
+    for c in signed {
+        let key = state
+            .authorities()
+            .iter()
+            .find(|k| *k.key_id == c.key_id)
+            .ok_or_else(|| {
+                fail(
+                    c.seq,
+                    format!("the round's certificate is signed by key {}, which the journal never adopted", c.key_id),
+                )
+            })?;
+        let bytes = certificate_bytes(c.seq, &c.round_certificate);
+        if !signature_holds(&key.public_key, &bytes, &c.signature).unwrap_or(false) {
+            return Err(fail(
+                c.seq,
+                format!(
+                    "the round's certificate signature does not hold under key {}",
+                    c.key_id
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Checks that the records' end `(seq, hash)` is `head` and that its signature holds under
@@ -328,6 +451,7 @@ mod tests {
             private_hash: "00".repeat(32),
             prev_hash: "00".repeat(32),
             hash: "00".repeat(32),
+            certificate: None,
         };
         let head = PublicHead {
             seq: 2,

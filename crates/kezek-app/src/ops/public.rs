@@ -17,7 +17,7 @@ use kezek_store::{Store, StoredEvent};
 use serde_json::Value;
 use std::sync::Arc;
 
-use crate::audit::public::public_hash;
+use crate::audit::public::{certificate_bytes, public_hash, SignedCertificate};
 pub use crate::audit::public::{public_head_bytes, PublicHead, PublicPage, PublicRecord};
 pub use kezek_core::public::{pseudonym, redact};
 
@@ -41,6 +41,7 @@ fn publish(
                 private_hash: hex::encode(r.hash),
                 prev_hash: hex::encode(prev),
                 hash: hex::encode(hash),
+                certificate: None,
             };
             prev = hash;
             out
@@ -99,7 +100,40 @@ impl App {
                 ))
             })
             .await?;
-        Ok(PublicPage { records })
+        Ok(PublicPage {
+            records: self.certified(records),
+        })
+    }
+
+    /// `records` with each round's certificate, signed by the authority; up to the first
+    /// round this node's state has not applied yet (a follower a moment behind its store).
+    fn certified(&self, mut records: Vec<PublicRecord>) -> Vec<PublicRecord> {
+        let authority = self.authority();
+        let state = self.state.read();
+        for i in 0..records.len() {
+            let Some(r) = records.get_mut(i).filter(|r| r.kind == "round_run") else {
+                continue;
+            };
+            let id = r
+                .payload
+                .get("round_id")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let Some(c) = kezek_core::model::RoundId::parse(id)
+                .ok()
+                .and_then(|id| state.round_certificate(&id))
+            else {
+                records.truncate(i);
+                break;
+            };
+            r.certificate = Some(SignedCertificate {
+                signature: authority.sign(&certificate_bytes(r.seq, c)),
+                key_id: authority.key_id().to_owned(),
+                round_certificate: c.clone(),
+                seq: r.seq,
+            });
+        }
+        records
     }
 
     /// The public journal's head, signed by the authority.

@@ -85,6 +85,64 @@ pub struct FamilyStatus {
     /// The child's pseudonym in the public journal, once it is published: how the family
     /// finds itself there.
     pub pseudonym: Option<String>,
+    /// For a queued child: the last round that gave seats of its queue at kindergartens it
+    /// listed, and the cut-off there (its certificate's).
+    pub last_round: Option<LastRound>,
+}
+
+/// The cut-offs a queued child compares its number with: from the last round that gave
+/// seats of its queue at kindergartens it listed.
+#[derive(Debug, Clone)]
+pub struct LastRound {
+    /// The round.
+    pub round_id: String,
+    /// When it ran.
+    pub ran_at: Timestamp,
+    /// Per group of a kindergarten the child listed that took children of its queue: the
+    /// kindergarten's id, the group, how many were referred and the queue number (then) of
+    /// the last of them.
+    pub cutoffs: Vec<(String, String, u32, u32)>,
+}
+
+/// The last round of `app`'s district that referred children of its queue to kindergartens
+/// it listed.
+fn last_round(
+    state: &kezek_core::State,
+    app: &kezek_core::state::Application,
+) -> Option<LastRound> {
+    let district = state.district(app.district)?.id.clone();
+    let listed: Vec<String> = app
+        .preferences
+        .iter()
+        .filter_map(|k| Some(state.kindergarten(*k)?.id.to_string()))
+        .collect();
+    state.round_certificates().iter().rev().find_map(|c| {
+        if c.district != district {
+            return None;
+        }
+        let cutoffs: Vec<(String, String, u32, u32)> = listed
+            .iter()
+            .flat_map(|k| {
+                c.groups.iter().filter(move |g| {
+                    g.kindergarten_id.as_str() == k
+                        && (g.cohort, g.language) == (app.cohort, app.language)
+                })
+            })
+            .map(|g| {
+                (
+                    g.kindergarten_id.to_string(),
+                    g.group_id.to_string(),
+                    g.referred,
+                    g.cutoff,
+                )
+            })
+            .collect();
+        (!cutoffs.is_empty()).then(|| LastRound {
+            round_id: c.round_id.to_string(),
+            ran_at: c.ran_at,
+            cutoffs,
+        })
+    })
 }
 
 /// A document a family was given, as its notification told it.
@@ -246,6 +304,7 @@ impl App {
             documents,
             offset,
             pseudonym: None,
+            last_round: None,
         }))
     }
 }
@@ -402,5 +461,8 @@ pub(crate) fn status_of(
         pseudonym: state
             .publication_secret()
             .map(|secret| super::public::pseudonym(secret, &app.child_iin.to_string())),
+        last_round: (app.status == kezek_core::model::AppStatus::Queued)
+            .then(|| last_round(state, app))
+            .flatten(),
     })
 }

@@ -129,6 +129,7 @@ pub(crate) fn result_markup(
                 }
             }
         }
+        (last_round_markup(lang, f, &name_of))
         (positions_markup(lang, p, &name_of))
         (super::forecast::section(lang, f, &name_of))
         (super::transfer::family_section(lang, f, &name_of, transfer_act(console, f).filter(|_| family).as_deref()))
@@ -324,5 +325,23 @@ pub async fn document(
     match console.app.printed_for(&id, &q.a, lang).await {
         Ok(pdf) => ([(header::CONTENT_TYPE, "application/pdf")], pdf).into_response(),
         Err(e) => crate::pages::refuse(&ctx, &e),
+    }
+}
+
+/// The cut-offs of the last round at the child's kindergartens (its certificate's).
+fn last_round_markup(lang: Lang, f: &FamilyStatus, name_of: &dyn Fn(&str) -> String) -> Markup {
+    markup! {
+        @if let Some(last) = &f.last_round {
+            h2 { (t("last_round_heading", lang)) }
+            p class="muted" { (t("last_round_id", lang)) " " (last.round_id) ", " (local_time(last.ran_at, f.offset)) ". " (t("last_round_hint", lang)) }
+            table data-testid="last-round" {
+                thead { tr { th { (t("kindergarten", lang)) } th { (t("group", lang)) } th { (t("last_round_referred", lang)) } th { (t("last_round_cutoff", lang)) } } }
+                tbody {
+                    @for (k, g, referred, cutoff) in &last.cutoffs {
+                        tr { td { (name_of(k)) } td { (g) } td { (referred) } td data-testid="cutoff" { strong { (cutoff) } } }
+                    }
+                }
+            }
+        }
     }
 }
