@@ -193,8 +193,15 @@ pub fn check(
             }
             let seq = Seq::new(r.seq);
             if let Event::RoundRun(round) = &event {
-                kezek_store::replay::check_round(bulk.state(), seq, round)
-                    .map_err(|e| fail(r.seq, e))?;
+                kezek_store::replay::check_round(bulk.state(), seq, round).map_err(|e| {
+                    fail(
+                        r.seq,
+                        match e {
+                            kezek_store::replay::ReplayError::Corrupt { message, .. } => message,
+                            other => other.to_string(),
+                        },
+                    )
+                })?;
                 rounds += 1;
             }
             bulk.apply(seq, &event)
