@@ -426,3 +426,39 @@ fn check_invariants(state: &State) {
         );
     }
 }
+
+/// The public journal's two directions on arbitrary payloads: redaction leaves no string
+/// that reads as an IIN, and putting stand-ins back into whatever a public record holds
+/// gives an error or an event a state applies or refuses — never a panic.
+///
+/// # Panics
+/// When not: what the fuzzer looks for.
+pub fn public_record(data: &[u8]) {
+    use crate::public::{redact, Rehydrate};
+    use serde_json::Value;
+    fn no_iin(v: &Value) {
+        match v {
+            Value::String(s) => assert!(Iin::parse(s).is_err(), "{s} published"),
+            Value::Array(items) => items.iter().for_each(no_iin),
+            Value::Object(map) => map.values().for_each(no_iin),
+            _ => {}
+        }
+    }
+    let cutoff = crate::model::Cutoff { month: 9, day: 1 };
+    let secret = "5e".repeat(32);
+    let raw = serde_json::from_slice::<Value>(data).ok();
+    let kind = raw
+        .as_ref()
+        .and_then(|v| v.get("kind")?.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let public = redact(&kind, data, &secret, cutoff);
+    no_iin(&public);
+    let mut rehydrate = Rehydrate::new(cutoff);
+    for payload in [Some(public), raw].into_iter().flatten() {
+        if let Ok(event) = rehydrate.event(payload) {
+            let mut state = State::new(Policy::kz_2013());
+            let _ = state.apply(crate::model::Seq::new(1), &event);
+        }
+    }
+}

@@ -31,4 +31,5 @@ fn corpus_replays_without_panics() {
     assert!(replay("policy", kezek_core::fuzzing::policy) >= 2);
     assert!(replay("commands", kezek_core::fuzzing::commands) >= 1);
     assert!(replay("snapshot", kezek_core::fuzzing::snapshot) >= 2);
+    assert!(replay("public_record", kezek_core::fuzzing::public_record) >= 4);
 }

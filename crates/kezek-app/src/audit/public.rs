@@ -198,7 +198,7 @@ pub fn check(
                         r.seq,
                         match e {
                             kezek_store::replay::ReplayError::Corrupt { message, .. } => message,
-                            other => other.to_string(),
+                            other @ kezek_store::replay::ReplayError::Store(_) => other.to_string(),
                         },
                     )
                 })?;

@@ -18,54 +18,11 @@
 
 use super::siblings::Boosts;
 use crate::event::RoundRecord;
-use crate::model::{
-    AppIx, AppStatus, ApplicationId, DistrictId, DistrictIx, GroupId, KgIx, KindergartenId,
-    Language,
-};
+pub use crate::event::{GroupCutoff, RoundCertificate};
+use crate::model::{AppIx, AppStatus, DistrictIx, GroupId, KgIx, Language};
 use crate::queue::QueueKey;
 use crate::state::State;
-use jiff::Timestamp;
 use rustc_hash::FxHashMap;
-use serde::{Deserialize, Serialize};
-
-/// What a round proves about itself.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RoundCertificate {
-    /// The round.
-    pub round_id: crate::model::RoundId,
-    /// Its district.
-    pub district: DistrictId,
-    /// The academic year whose ages decided the groups.
-    pub academic_year: i16,
-    /// When it ran.
-    pub ran_at: Timestamp,
-    /// Per group that took children from the queue, in the order of the round's referrals.
-    pub groups: Vec<GroupCutoff>,
-    /// Queued children of the queues the round served that it did not refer, each checked.
-    pub passed_over: u32,
-    /// Those of them for whom a seat they could use at a kindergarten they listed was left
-    /// free, or went to a child ranked after them there: empty for a correct round.
-    pub envy: Vec<ApplicationId>,
-}
-
-/// A group's cut-off in a round.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct GroupCutoff {
-    /// Kindergarten.
-    pub kindergarten_id: KindergartenId,
-    /// Group.
-    pub group_id: GroupId,
-    /// The birth cohort of its children.
-    pub cohort: i16,
-    /// Its language.
-    pub language: Language,
-    /// Children referred there from the queue.
-    pub referred: u32,
-    /// The queue number, before the round, of the last of them.
-    pub cutoff: u32,
-    /// Seats left in the group after the round.
-    pub seats_left: u32,
-}
 
 /// What the certificate needs of the state before the round.
 pub(crate) struct Before {

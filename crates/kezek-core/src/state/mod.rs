@@ -110,7 +110,7 @@ pub struct State {
     /// Rounds, in order.
     rounds: Vec<RoundRecord>,
     /// Each round's certificate, by round (worked out when it is applied).
-    certificates: Vec<crate::allocation::certificate::RoundCertificate>,
+    certificates: Vec<crate::event::RoundCertificate>,
     /// Round id → index.
     round_index: FxHashMap<RoundId, RoundIx>,
     /// Refused applications by id.

@@ -433,7 +433,7 @@ impl State {
 
     /// Each round's certificate, in the order of the rounds.
     #[must_use]
-    pub fn round_certificates(&self) -> &[crate::allocation::certificate::RoundCertificate] {
+    pub fn round_certificates(&self) -> &[crate::event::RoundCertificate] {
         &self.certificates
     }
 
@@ -442,7 +442,7 @@ impl State {
     pub fn round_certificate(
         &self,
         id: &crate::model::RoundId,
-    ) -> Option<&crate::allocation::certificate::RoundCertificate> {
+    ) -> Option<&crate::event::RoundCertificate> {
         self.certificates.iter().rev().find(|c| &c.round_id == id)
     }
 

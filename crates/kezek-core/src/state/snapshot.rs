@@ -107,7 +107,7 @@ struct ImageRef<'a> {
     portal_key: Option<&'a crate::event::PortalKey>,
     publication_secret: Option<&'a str>,
     #[serde(with = "json")]
-    certificates: &'a [crate::allocation::certificate::RoundCertificate],
+    certificates: &'a [crate::event::RoundCertificate],
 }
 
 #[derive(Serialize)]
@@ -152,7 +152,7 @@ struct Image<'a> {
     portal_key: Option<crate::event::PortalKey>,
     publication_secret: Option<Box<str>>,
     #[serde(with = "json")]
-    certificates: Vec<crate::allocation::certificate::RoundCertificate>,
+    certificates: Vec<crate::event::RoundCertificate>,
 }
 
 #[derive(Deserialize)]

@@ -251,7 +251,7 @@ impl State {
     pub(crate) fn add_round(
         &mut self,
         record: RoundRecord,
-        certificate: crate::allocation::certificate::RoundCertificate,
+        certificate: crate::event::RoundCertificate,
     ) -> Result<RoundIx, Mismatch> {
         let r = self.next_round(&record)?;
         self.round_index.insert(record.round_id.clone(), r);
