@@ -427,9 +427,22 @@ fn check_invariants(state: &State) {
     }
 }
 
+/// A key (`k`) and a stand-in for opening sealed values in fuzzed bytes.
+struct One;
+
+impl crate::sealed::Opener for One {
+    fn key(&self, id: &str) -> Option<[u8; 32]> {
+        (id == "k").then_some([7; 32])
+    }
+    fn stand_in(&self, _: &str) -> Option<Iin> {
+        crate::sealed::stand_in_from(0).map(|(_, iin)| iin)
+    }
+}
+
 /// The public journal's two directions on arbitrary payloads: redaction leaves no string
 /// that reads as an IIN, and putting stand-ins back into whatever a public record holds
-/// gives an error or an event a state applies or refuses — never a panic.
+/// gives an error or an event a state applies or refuses — never a panic; nor does opening
+/// the sealed values the bytes may hold.
 ///
 /// # Panics
 /// When not: what the fuzzer looks for.
@@ -454,6 +467,10 @@ pub fn public_record(data: &[u8]) {
         .to_owned();
     let public = redact(&kind, data, &secret, cutoff);
     no_iin(&public);
+    // Sealed values in whatever the bytes hold open, stand in or fail, never panic.
+    if let Some(v) = &raw {
+        let _ = crate::sealed::open(v.clone(), cutoff, &One);
+    }
     let mut rehydrate = Rehydrate::new(cutoff);
     for payload in [Some(public), raw].into_iter().flatten() {
         if let Ok(event) = rehydrate.event(payload) {

@@ -14,7 +14,8 @@
 //! - [`allocation`]: deciding a round;
 //! - [`command`]: one module per command, with its refusals, decision and apply arms;
 //! - [`dataset`] and [`city`]: the CSV interchange format and loading a city;
-//! - [`public`]: the public journal's redaction and the stand-ins that let it replay.
+//! - [`public`]: the public journal's redaction and the stand-ins that let it replay;
+//! - [`sealed`]: personal data sealed per person, and the stand-ins once a person is forgotten.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -33,6 +34,7 @@ pub mod model;
 pub mod policy;
 pub mod public;
 pub mod queue;
+pub mod sealed;
 pub mod state;
 pub mod table;
 

@@ -1,0 +1,480 @@
+//! Personal data sealed per person, so that it can be forgotten without touching the
+//! journal's chain (issue 28, part 5; the store and the service do not use it yet).
+//!
+//! [`seal`] replaces each personal value of an event's JSON — the values the public journal
+//! leaves out ([`crate::public`]), and every IIN — by `{"$sealed": "KEY:NONCE:CIPHERTEXT"}`:
+//! the value's JSON encrypted with XChaCha20-Poly1305 under the data key of the person it
+//! belongs to (an IIN and the name or power of attorney beside it: that person; any other
+//! personal value of the record: the child the record is about). A birth date keeps its
+//! cohort in the clear beside it (`birth_cohort`): the queues need it. The record's hash
+//! covers the sealed JSON, so deleting a person's key — forgetting the person — changes no
+//! record.
+//!
+//! [`open`] reverses it: with the key, the value as it was; without (the person erased), a
+//! stand-in — the IIN the erasure assigned ([`stand_in`]: one of a century no living child
+//! is born in, numbered in erasure order, so unique), the cohort's cut-off day for a birth
+//! date, nothing for a text (it reads as empty). A person is erased only when nothing still
+//! needs them, so the IINs that stay compare as before and every round decides again the
+//! same (the property tests erase the children of finished applications in random worlds
+//! and re-run every round).
+//!
+//! The core draws no randomness: the caller's [`Keyring`] makes the keys and the nonces.
+
+use crate::model::{Cutoff, Iin};
+use base64::Engine as _;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use serde_json::{Map, Value};
+
+/// The key of a sealed value.
+pub const SEALED: &str = "$sealed";
+
+/// Keys of personal values besides IINs (the public journal's list, and birth dates).
+const PERSONAL: &[&str] = &[
+    "name",
+    "child_name",
+    "applicant_name",
+    "email",
+    "address",
+    "text",
+    "note",
+    "reason",
+    "reasons",
+    "comment",
+    "message",
+    "power_of_attorney",
+    "form",
+    "grounds",
+    "birth_date",
+];
+
+/// A person's data key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataKey {
+    /// Its id (no `:`).
+    pub id: String,
+    /// The key.
+    pub key: [u8; 32],
+}
+
+/// What sealing asks of the caller: each person's data key (made at first sight) and fresh
+/// nonces.
+pub trait Keyring {
+    /// The data key of the person with this IIN.
+    fn key_for(&mut self, person: &Iin) -> DataKey;
+    /// A nonce never used before with any key.
+    fn nonce(&mut self) -> [u8; 24];
+    /// The child of application `id`: whose key seals a record's other personal values.
+    fn child_of(&self, application: &str) -> Option<Iin>;
+}
+
+/// What opening asks of the caller: the data keys that still exist, and the stand-in IIN
+/// the erasure of each erased person assigned.
+pub trait Opener {
+    /// The key with this id, unless erased.
+    fn key(&self, id: &str) -> Option<[u8; 32]>;
+    /// The stand-in IIN of the erased person whose key had this id.
+    fn stand_in(&self, id: &str) -> Option<Iin>;
+}
+
+/// Whether a record of `kind` is made of rules (a policy, the services' definitions): its
+/// texts are nobody's.
+fn rules(kind: &str, v: &Value) -> bool {
+    matches!(
+        kind,
+        "policy_adopted" | "kindergarten_upserted" | "district_named"
+    ) || (kind == "extension"
+        && v.pointer("/record/kind")
+            .and_then(Value::as_str)
+            .is_some_and(|k| {
+                matches!(
+                    k,
+                    "definitions_adopted" | "calendar_adopted" | "organisation_set"
+                )
+            }))
+}
+
+/// `payload` (an event of `kind`) with its personal values sealed.
+#[must_use]
+pub fn seal(kind: &str, payload: &Value, cutoff: Cutoff, keys: &mut dyn Keyring) -> Value {
+    let mut v = payload.clone();
+    if rules(kind, &v) {
+        return v;
+    }
+    // The record's subject: the child it names, or the child of its application.
+    let iin_at = |p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .and_then(|s| Iin::parse(s).ok())
+    };
+    let subject = iin_at("/child/iin")
+        .or_else(|| iin_at("/about/child_iin"))
+        .or_else(|| {
+            v.get("application_id")
+                .and_then(Value::as_str)
+                .and_then(|id| keys.child_of(id))
+        })
+        .or_else(|| iin_at("/iin"));
+    seal_in(&mut v, (kind, subject), cutoff, keys);
+    v
+}
+
+/// Whether `key` of a record of `kind` holds personal data (not a code).
+fn personal(kind: &str, key: &str, value: &Value) -> bool {
+    match key {
+        // Why a referral lapsed, why a child left: codes the state acts on.
+        "reason" => !matches!(kind, "referral_lapsed" | "child_left"),
+        // A refusal's grounds are codes; a kindergarten's grounds not to admit are text.
+        "grounds" => value.is_string(),
+        _ => PERSONAL.contains(&key),
+    }
+}
+
+fn seal_in(
+    v: &mut Value,
+    (kind, subject): (&str, Option<Iin>),
+    cutoff: Cutoff,
+    keys: &mut dyn Keyring,
+) {
+    match v {
+        Value::Object(map) => {
+            // An object with an IIN is that person's: its name and power of attorney too.
+            let own = ["iin", "child_iin"]
+                .iter()
+                .find_map(|k| map.get(*k)?.as_str().and_then(|s| Iin::parse(s).ok()));
+            let owner = own.or(subject);
+            let names: Vec<String> = map.keys().cloned().collect();
+            for k in names {
+                let personal = map.get(&k).is_some_and(|x| personal(kind, &k, x));
+                let Some(value) = map.get_mut(&k) else {
+                    continue;
+                };
+                if personal && !value.is_null() {
+                    if let Some(person) = owner {
+                        if k == "birth_date" {
+                            if let Some(c) = value
+                                .as_str()
+                                .and_then(|d| d.parse::<jiff::civil::Date>().ok())
+                            {
+                                map.insert("birth_cohort".into(), Value::from(cutoff.cohort_of(c)));
+                            }
+                        }
+                        if let Some(value) = map.get_mut(&k) {
+                            *value = sealed(value, &person, keys);
+                        }
+                        continue;
+                    }
+                }
+                seal_in(value, (kind, owner), cutoff, keys);
+            }
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .for_each(|x| seal_in(x, (kind, subject), cutoff, keys)),
+        Value::String(s) => {
+            if let Ok(iin) = Iin::parse(s) {
+                *v = sealed(v, &iin, keys);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `value` sealed under the key of `person`.
+fn sealed(value: &Value, person: &Iin, keys: &mut dyn Keyring) -> Value {
+    let key = keys.key_for(person);
+    let nonce = keys.nonce();
+    let plain = serde_json::to_vec(value).unwrap_or_default();
+    let cipher = XChaCha20Poly1305::new(&key.key.into());
+    let Ok(ct) = cipher.encrypt(
+        XNonce::from_slice(&nonce),
+        Payload {
+            msg: &plain,
+            aad: key.id.as_bytes(),
+        },
+    ) else {
+        // Encrypting a buffer this small cannot fail (the limit is 2^38 bytes).
+        return Value::Null;
+    };
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let mut m = Map::new();
+    m.insert(
+        SEALED.into(),
+        Value::from(format!(
+            "{}:{}:{}",
+            key.id,
+            b64.encode(nonce),
+            b64.encode(ct)
+        )),
+    );
+    Value::Object(m)
+}
+
+/// Why a sealed value does not open.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// Not `KEY:NONCE:CIPHERTEXT`.
+    #[error("a sealed value that is not KEY:NONCE:CIPHERTEXT")]
+    Malformed,
+    /// The key is there and the value does not decrypt under it.
+    #[error("a sealed value of key {0} does not open with that key")]
+    Tampered(String),
+    /// Neither the key nor the erasure's stand-in is known.
+    #[error("key {0} is neither held nor erased")]
+    Unknown(String),
+}
+
+/// `payload` with its sealed values opened, or stand-ins for those of erased persons.
+///
+/// # Errors
+/// A sealed value malformed, not decrypting under its key, or of a key neither held nor
+/// erased.
+pub fn open(payload: Value, cutoff: Cutoff, keys: &dyn Opener) -> Result<Value, OpenError> {
+    let mut v = payload;
+    open_in(&mut v, None, cutoff, keys)?;
+    Ok(v)
+}
+
+fn open_in(
+    v: &mut Value,
+    field: Option<&str>,
+    cutoff: Cutoff,
+    keys: &dyn Opener,
+) -> Result<(), OpenError> {
+    match v {
+        Value::Object(map) => {
+            if let Some(s) = map
+                .get(SEALED)
+                .and_then(Value::as_str)
+                .filter(|_| map.len() == 1)
+            {
+                *v = opened(s, field, keys)?;
+                return Ok(());
+            }
+            let cohort = map.remove("birth_cohort");
+            let names: Vec<String> = map.keys().cloned().collect();
+            for k in names {
+                let erased = {
+                    let Some(value) = map.get_mut(&k) else {
+                        continue;
+                    };
+                    open_in(value, Some(&k), cutoff, keys)?;
+                    value.is_null() && is_sealed_erasure(&k)
+                };
+                if erased {
+                    map.remove(&k);
+                }
+            }
+            match (map.get("birth_date"), cohort) {
+                (Some(_), _) | (None, None) => {}
+                (None, Some(c)) => {
+                    let year = c.as_i64().and_then(|y| i16::try_from(y).ok()).unwrap_or(0);
+                    map.insert(
+                        "birth_date".into(),
+                        Value::from(cutoff.in_year(year).to_string()),
+                    );
+                }
+            }
+            Ok(())
+        }
+        Value::Array(items) => {
+            for x in items {
+                open_in(x, field, cutoff, keys)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A personal key whose erased value is left out (it reads as empty, or as its cohort's
+/// day for a birth date).
+fn is_sealed_erasure(field: &str) -> bool {
+    PERSONAL.contains(&field)
+}
+
+/// The value `s` (`KEY:NONCE:CIPHERTEXT`) seals, or its erasure's stand-in: the IIN the
+/// erasure assigned (for an IIN), null for anything else.
+fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, OpenError> {
+    let mut parts = s.splitn(3, ':');
+    let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(OpenError::Malformed);
+    };
+    let Some(key) = keys.key(id) else {
+        // Erased: an IIN stands in; whatever else was there reads as absent.
+        let is_personal_text = field.is_some_and(is_sealed_erasure);
+        if is_personal_text {
+            return Ok(Value::Null);
+        }
+        return keys
+            .stand_in(id)
+            .map(|iin| Value::from(iin.to_string()))
+            .ok_or_else(|| OpenError::Unknown(id.to_owned()));
+    };
+    let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+    let (Ok(nonce), Ok(ct)) = (b64.decode(nonce), b64.decode(ct)) else {
+        return Err(OpenError::Malformed);
+    };
+    if nonce.len() != 24 {
+        return Err(OpenError::Malformed);
+    }
+    let cipher = XChaCha20Poly1305::new(&key.into());
+    let plain = cipher
+        .decrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: &ct,
+                aad: id.as_bytes(),
+            },
+        )
+        .map_err(|_| OpenError::Tampered(id.to_owned()))?;
+    serde_json::from_slice(&plain).map_err(|_| OpenError::Tampered(id.to_owned()))
+}
+
+/// The first stand-in IIN from number `n` on, and its number: born in the 1800s, which no
+/// child in a queue is, 20,000 numbers a day (a number whose control digit does not exist is
+/// passed over). An erasure takes the first after the last one taken, so each is its own.
+#[must_use]
+pub fn stand_in_from(n: u64) -> Option<(u64, Iin)> {
+    (n..).take(100).find_map(|k| {
+        let day = jiff::civil::date(1800, 1, 1)
+            .checked_add(jiff::Span::new().days(i64::try_from(k / 20_000).ok()?))
+            .ok()
+            .filter(|d| d.year() < 1900)?;
+        let serial = u16::try_from(k % 10_000).ok()?;
+        Iin::compose(day, k / 10_000 % 2 == 1, serial).map(|iin| (k, iin))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    const CUTOFF: Cutoff = Cutoff { month: 9, day: 1 };
+
+    #[derive(Default)]
+    struct Ring(BTreeMap<Iin, DataKey>, u8);
+
+    impl Keyring for Ring {
+        fn key_for(&mut self, person: &Iin) -> DataKey {
+            let n = u8::try_from(self.0.len()).unwrap();
+            self.0
+                .entry(*person)
+                .or_insert_with(|| DataKey {
+                    id: format!("k{n}"),
+                    key: [n + 1; 32],
+                })
+                .clone()
+        }
+        fn nonce(&mut self) -> [u8; 24] {
+            self.1 += 1;
+            [self.1; 24]
+        }
+        fn child_of(&self, _: &str) -> Option<Iin> {
+            None
+        }
+    }
+
+    struct Keys(BTreeMap<String, [u8; 32]>, BTreeMap<String, Iin>);
+
+    impl Opener for Keys {
+        fn key(&self, id: &str) -> Option<[u8; 32]> {
+            self.0.get(id).copied()
+        }
+        fn stand_in(&self, id: &str) -> Option<Iin> {
+            self.1.get(id).copied()
+        }
+    }
+
+    fn registration() -> Value {
+        serde_json::json!({"kind": "registered", "application_id": "A1",
+            "child": {"iin": "210821548976", "name": "Aruzhan"}, "birth_date": "2021-08-21",
+            "applicant": {"iin": "880101300123", "name": "Dana"}, "email": "dana@example.kz"})
+    }
+
+    #[test]
+    fn sealed_values_open_with_their_keys_and_stand_in_without() {
+        let mut ring = Ring::default();
+        let sealed = seal("registered", &registration(), CUTOFF, &mut ring);
+        let text = sealed.to_string();
+        for personal in [
+            "210821548976",
+            "Aruzhan",
+            "880101300123",
+            "Dana",
+            "dana@",
+            "2021-08-21",
+        ] {
+            assert!(!text.contains(personal), "{personal} in {text}");
+        }
+        assert_eq!(sealed["birth_cohort"], 2021);
+        let all = Keys(
+            ring.0.values().map(|k| (k.id.clone(), k.key)).collect(),
+            BTreeMap::new(),
+        );
+        assert_eq!(open(sealed.clone(), CUTOFF, &all).unwrap(), registration());
+        // The child forgotten: a stand-in IIN, its name and the record's other personal
+        // values gone, the birth date its cohort's day; the parent, kept, reads as before.
+        let child = ring.0[&Iin::parse("210821548976").unwrap()].id.clone();
+        let (_, stand_in) = stand_in_from(0).unwrap();
+        let mut keys = all;
+        keys.0.remove(&child);
+        keys.1.insert(child, stand_in);
+        let v = open(sealed.clone(), CUTOFF, &keys).unwrap();
+        assert_eq!(v["child"], serde_json::json!({"iin": stand_in.to_string()}));
+        assert_eq!(v["birth_date"], "2021-09-01");
+        assert!(v.get("email").is_none());
+        assert_eq!(v["applicant"]["name"], "Dana");
+        // A key neither held nor erased, and a changed ciphertext, are errors.
+        keys.1.clear();
+        assert!(matches!(
+            open(sealed.clone(), CUTOFF, &keys),
+            Err(OpenError::Unknown(_))
+        ));
+        let mut changed = sealed;
+        let s = changed["applicant"]["name"][SEALED]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        // One base64 digit in the middle of the ciphertext changed.
+        let mut bytes = s.into_bytes();
+        let at = bytes.len() - 10;
+        bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+        let flipped = String::from_utf8(bytes).unwrap();
+        changed["applicant"]["name"][SEALED] = Value::from(flipped);
+        let keys = Keys(
+            ring.0.values().map(|k| (k.id.clone(), k.key)).collect(),
+            BTreeMap::new(),
+        );
+        assert!(matches!(
+            open(changed, CUTOFF, &keys),
+            Err(OpenError::Tampered(_))
+        ));
+    }
+
+    #[test]
+    fn codes_stay_and_rules_are_nobodys() {
+        let mut ring = Ring::default();
+        let lapse = serde_json::json!({"kind": "referral_lapsed", "reason": "not_confirmed",
+            "grounds": "the mother of 210821548976 said so", "iin": "210821548976"});
+        let v = seal("referral_lapsed", &lapse, CUTOFF, &mut ring);
+        assert_eq!(v["reason"], "not_confirmed");
+        assert!(v["grounds"].get(SEALED).is_some());
+        let policy =
+            serde_json::json!({"kind": "policy_adopted", "text": "name = 'kz'", "name": "kz"});
+        assert_eq!(seal("policy_adopted", &policy, CUTOFF, &mut ring), policy);
+    }
+
+    #[test]
+    fn stand_ins_are_each_their_own_and_of_no_living_child() {
+        let mut seen = std::collections::HashSet::new();
+        let mut next = 0;
+        for _ in 0..30_000 {
+            let (n, iin) = stand_in_from(next).unwrap();
+            assert!(iin.birth_date().year() < 1900);
+            assert!(seen.insert(iin));
+            next = n + 1;
+        }
+    }
+}
