@@ -166,6 +166,25 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
+/// The body of `GET url` (with a bearer `token`, if any); an answer other than 2xx is an
+/// error naming the URL, the status and the body.
+async fn get_text(client: &reqwest::Client, url: &str, token: Option<&str>) -> Result<String> {
+    let mut request = client.get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let answer = request
+        .send()
+        .await
+        .with_context(|| format!("cannot ask {url}"))?;
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    if !status.is_success() {
+        anyhow::bail!("{url} answered {status}: {body}");
+    }
+    Ok(body)
+}
+
 /// Bytes as lowercase hex.
 fn hex_of(bytes: &[u8]) -> String {
     use std::fmt::Write;

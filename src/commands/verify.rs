@@ -78,17 +78,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
 fn served_state(url: &str, token: &str) -> Result<kezek_app::audit::StateAt> {
     let url = format!("{}/v1/journal/state", url.trim_end_matches('/'));
     super::runtime()?.block_on(async {
-        let answer = reqwest::Client::new()
-            .get(&url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .with_context(|| format!("cannot ask {url}"))?;
-        let status = answer.status();
-        let body = answer.text().await.unwrap_or_default();
-        if !status.is_success() {
-            bail!("{url} answered {status}: {body}");
-        }
+        let body = super::get_text(&reqwest::Client::new(), &url, Some(token)).await?;
         serde_json::from_str(&body).with_context(|| format!("{url} answered {body}"))
     })
 }

@@ -109,7 +109,11 @@ impl Pages {
         let runtime = super::runtime()?;
         let client = reqwest::Client::new();
         let base = url.trim_end_matches('/').to_owned();
-        let head_text = runtime.block_on(get(&client, &format!("{base}/public/head")))?;
+        let head_text = runtime.block_on(super::get_text(
+            &client,
+            &format!("{base}/public/head"),
+            None,
+        ))?;
         let head: PublicHead = serde_json::from_str(&head_text)
             .with_context(|| format!("{base}/public/head answered {head_text}"))?;
         let save = match save {
@@ -141,7 +145,9 @@ impl Pages {
             "{}/public/journal?after={}&limit={PAGE}",
             self.base, self.after
         );
-        let text = self.runtime.block_on(get(&self.client, &url))?;
+        let text = self
+            .runtime
+            .block_on(super::get_text(&self.client, &url, None))?;
         let page: PublicPage =
             serde_json::from_str(&text).with_context(|| format!("{url} answered {text}"))?;
         if page.records.is_empty() {
@@ -191,18 +197,4 @@ impl Iterator for &mut Pages {
         }
         self.buffer.pop_front().map(Ok)
     }
-}
-
-async fn get(client: &reqwest::Client, url: &str) -> Result<String> {
-    let answer = client
-        .get(url)
-        .send()
-        .await
-        .with_context(|| format!("cannot ask {url}"))?;
-    let status = answer.status();
-    let body = answer.text().await.unwrap_or_default();
-    if !status.is_success() {
-        bail!("{url} answered {status}: {body}");
-    }
-    Ok(body)
 }

@@ -93,17 +93,10 @@ fn pseudonym_bits(s: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
-/// What a public record says of a private one's payload: `kind`'s payload with the personal
-/// data taken out (the policy's and the services' own texts, and the kindergartens' and
-/// districts' names and addresses, kept).
-#[must_use]
-pub fn redact(kind: &str, payload: &[u8], secret: &str, cutoff: Cutoff) -> Value {
-    let Ok(mut v) = serde_json::from_slice::<Value>(payload) else {
-        return Value::Null;
-    };
-    // What rules and places are made of stays: the policy's text, the services'
-    // definitions, the kindergartens and districts.
-    let rules = matches!(
+/// Whether a record of `kind` is made of rules or places — the policy, the services'
+/// definitions, the kindergartens and districts: its texts are nobody's.
+pub(crate) fn of_rules(kind: &str, v: &Value) -> bool {
+    matches!(
         kind,
         "policy_adopted" | "kindergarten_upserted" | "district_named"
     ) || (kind == "extension"
@@ -114,7 +107,20 @@ pub fn redact(kind: &str, payload: &[u8], secret: &str, cutoff: Cutoff) -> Value
                     k,
                     "definitions_adopted" | "calendar_adopted" | "organisation_set"
                 )
-            }));
+            }))
+}
+
+/// What a public record says of a private one's payload: `kind`'s payload with the personal
+/// data taken out (the policy's and the services' own texts, and the kindergartens' and
+/// districts' names and addresses, kept).
+#[must_use]
+pub fn redact(kind: &str, payload: &[u8], secret: &str, cutoff: Cutoff) -> Value {
+    let Ok(mut v) = serde_json::from_slice::<Value>(payload) else {
+        return Value::Null;
+    };
+    // What rules and places are made of stays: the policy's text, the services'
+    // definitions, the kindergartens and districts.
+    let rules = of_rules(kind, &v);
     walk(&mut v, kind, secret, cutoff, rules);
     v
 }

@@ -77,28 +77,11 @@ pub trait Opener {
     fn stand_in(&self, id: &str) -> Option<Iin>;
 }
 
-/// Whether a record of `kind` is made of rules (a policy, the services' definitions): its
-/// texts are nobody's.
-fn rules(kind: &str, v: &Value) -> bool {
-    matches!(
-        kind,
-        "policy_adopted" | "kindergarten_upserted" | "district_named"
-    ) || (kind == "extension"
-        && v.pointer("/record/kind")
-            .and_then(Value::as_str)
-            .is_some_and(|k| {
-                matches!(
-                    k,
-                    "definitions_adopted" | "calendar_adopted" | "organisation_set"
-                )
-            }))
-}
-
 /// `payload` (an event of `kind`) with its personal values sealed.
 #[must_use]
 pub fn seal(kind: &str, payload: &Value, cutoff: Cutoff, keys: &mut dyn Keyring) -> Value {
     let mut v = payload.clone();
-    if rules(kind, &v) {
+    if crate::public::of_rules(kind, &v) {
         return v;
     }
     // The record's subject: the child it names, or the child of its application.

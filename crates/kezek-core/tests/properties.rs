@@ -162,20 +162,7 @@ fn run_scenario(policy: Policy, ops: Vec<Op>) {
     // What `kezek verify` does: every round decided again on the state just before it.
     let mut replayed = State::new(policy);
     for (seq, e) in &w.events {
-        if let kezek_core::Event::RoundRun(r) = e {
-            let again = kezek_core::command::round::replan(&replayed, r).unwrap();
-            assert_eq!(
-                (
-                    &again.referrals,
-                    &again.phases,
-                    again.free_seats_left,
-                    &again.exchanges
-                ),
-                (&r.referrals, &r.phases, r.free_seats_left, &r.exchanges),
-                "round at {seq} re-runs differently"
-            );
-        }
-        replayed.apply(*seq, e).unwrap();
+        apply_checked(&mut replayed, (*seq, e), "the journal");
     }
     assert_eq!(snapshot(&replayed), snapshot(&w.state), "replay differs");
     // The encoding is canonical: the same state, however it was built, gives the same bytes
@@ -241,44 +228,9 @@ fn check_public(w: &World) {
         if untouched {
             assert_eq!(&event, e, "record {seq} comes back changed");
         }
-        if let kezek_core::Event::RoundRun(r) = &event {
-            let again = kezek_core::command::round::replan(&public, r).unwrap();
-            assert_eq!(
-                (
-                    &again.referrals,
-                    &again.phases,
-                    again.free_seats_left,
-                    &again.exchanges
-                ),
-                (&r.referrals, &r.phases, r.free_seats_left, &r.exchanges),
-                "round at {seq} re-runs differently from the public records"
-            );
-        }
-        public.apply(*seq, &event).unwrap();
+        apply_checked(&mut public, (*seq, &event), "the public records");
     }
-    for (a, app) in w.state.applications() {
-        let (b, other) = public.application_by_id(&app.id).unwrap();
-        assert_eq!(
-            (
-                app.status,
-                w.state.queue_number(a),
-                w.state.positions(a, YEAR)
-            ),
-            (
-                other.status,
-                public.queue_number(b),
-                public.positions(b, YEAR)
-            ),
-            "application {} differs in the public replay",
-            app.id
-        );
-    }
-    assert_eq!(
-        format!("{:?}", public.referrals().collect::<Vec<_>>()),
-        format!("{:?}", w.state.referrals().collect::<Vec<_>>())
-    );
-    assert_eq!(public.rounds().len(), w.state.rounds().len());
-    assert_eq!(public.round_certificates(), w.state.round_certificates());
+    assert_same_queues(w, &public, "the public records");
 }
 
 /// Every queued child's estimate counts, per kindergarten it listed, the referrals the
@@ -746,23 +698,44 @@ fn check_sealed(w: &World) {
     for (seq, v) in &sealed {
         let event: kezek_core::Event =
             serde_json::from_value(open(v.clone(), cutoff, &forgotten).unwrap()).unwrap();
-        if let kezek_core::Event::RoundRun(r) = &event {
-            let again = kezek_core::command::round::replan(&replayed, r).unwrap();
-            assert_eq!(
-                (
-                    &again.referrals,
-                    &again.phases,
-                    again.free_seats_left,
-                    &again.exchanges
-                ),
-                (&r.referrals, &r.phases, r.free_seats_left, &r.exchanges),
-                "round at {seq} re-runs differently once children are forgotten"
-            );
-        }
-        replayed.apply(*seq, &event).unwrap();
+        apply_checked(
+            &mut replayed,
+            (*seq, &event),
+            "the sealed records, children forgotten",
+        );
     }
+    assert_same_queues(w, &replayed, "the sealed records, children forgotten");
+    // The forgotten children: their stand-in and no name.
+    for (id, iin) in &erased {
+        let (_, app) = replayed.application_by_id(id).unwrap();
+        assert_eq!((app.child_iin, &*app.child_name), (*iin, ""), "{id}");
+    }
+}
+
+/// Applies `event` (journaled at `seq`) to `state`, deciding a round again first on the
+/// state just before it, as `kezek verify` does; `from` says what was replayed.
+fn apply_checked(state: &mut State, (seq, event): (Seq, &kezek_core::Event), from: &str) {
+    if let kezek_core::Event::RoundRun(r) = event {
+        let again = kezek_core::command::round::replan(state, r).unwrap();
+        assert_eq!(
+            (
+                &again.referrals,
+                &again.phases,
+                again.free_seats_left,
+                &again.exchanges
+            ),
+            (&r.referrals, &r.phases, r.free_seats_left, &r.exchanges),
+            "round at {seq} re-runs differently from {from}"
+        );
+    }
+    state.apply(seq, event).unwrap();
+}
+
+/// Every application of `w` has the status, queue number and places in `other` it has in
+/// the world; the referrals, the rounds and their certificates are the world's; `from` says what `other` was replayed from.
+fn assert_same_queues(w: &World, other: &State, from: &str) {
     for (a, app) in w.state.applications() {
-        let (b, other) = replayed.application_by_id(&app.id).unwrap();
+        let (b, there) = other.application_by_id(&app.id).unwrap();
         assert_eq!(
             (
                 app.status,
@@ -770,16 +743,19 @@ fn check_sealed(w: &World) {
                 w.state.positions(a, YEAR)
             ),
             (
-                other.status,
-                replayed.queue_number(b),
-                replayed.positions(b, YEAR)
+                there.status,
+                other.queue_number(b),
+                other.positions(b, YEAR)
             ),
+            "application {} differs in the replay from {from}",
+            app.id
         );
     }
-    assert_eq!(replayed.round_certificates(), w.state.round_certificates());
-    // The forgotten children: their stand-in and no name.
-    for (id, iin) in &erased {
-        let (_, app) = replayed.application_by_id(id).unwrap();
-        assert_eq!((app.child_iin, &*app.child_name), (*iin, ""), "{id}");
-    }
+    assert_eq!(
+        format!("{:?}", other.referrals().collect::<Vec<_>>()),
+        format!("{:?}", w.state.referrals().collect::<Vec<_>>()),
+        "the referrals differ in the replay from {from}"
+    );
+    assert_eq!(other.rounds(), w.state.rounds());
+    assert_eq!(other.round_certificates(), w.state.round_certificates());
 }
