@@ -85,7 +85,7 @@ pub fn run(args: &MigrateArgs) -> Result<()> {
     let copied = kezek_store::copy::copy(source.as_ref(), target.as_ref())
         .with_context(|| format!("cannot migrate {} to {}", from.name(), to.name()))?;
     println!(
-        "migrated {} to {}: {} journal records (head seq {} hash {}), {} documents, {} proof files, {} stored answers, {} API keys, {} notifications",
+        "migrated {} to {}: {} journal records (head seq {} hash {}), {} documents, {} proof files, {} stored answers, {} API keys, {} notifications, {} persons' data keys",
         from.name(),
         to.name(),
         copied.head.seq,
@@ -95,7 +95,8 @@ pub fn run(args: &MigrateArgs) -> Result<()> {
         copied.files,
         copied.answers,
         copied.keys,
-        copied.notifications
+        copied.notifications,
+        copied.person_keys
     );
     match (&from, &to) {
         (Place::Dir(dir), Place::Database(_)) => println!(

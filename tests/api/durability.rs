@@ -73,6 +73,9 @@ impl DocumentStore for GatedStore {
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.inner.files(after, limit)
     }
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.person_keys(after, limit)
+    }
 }
 
 impl kezek_store::NotificationStore for GatedStore {

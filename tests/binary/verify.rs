@@ -85,6 +85,7 @@ fn installation(dir: &Path) {
             files: Vec::new(),
             notifications,
             copied: Vec::new(),
+            keys: kezek_store::PersonKeys::default(),
         })
         .wait()
         .unwrap();

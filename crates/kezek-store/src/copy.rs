@@ -1,6 +1,7 @@
 //! Copying an installation's store into another, empty one (`kezek migrate`: SQLite to
 //! PostgreSQL and back): the journal record by record as it is stored — the same bytes, so
-//! the same hashes and the same head —, every document, proof file, stored answer and key, and the
+//! the same hashes and the same head —, every document, proof file, person's data key, stored
+//! answer and API key, and the
 //! notification outbox with its ids and delivery state (nothing already delivered is sent
 //! again). Every record's link and hash is checked as it is read; nothing may write the
 //! source meanwhile (the caller holds it).
@@ -19,6 +20,8 @@ pub struct Copied {
     pub documents: usize,
     /// Proof files copied.
     pub files: usize,
+    /// Persons' data keys copied.
+    pub person_keys: usize,
     /// Stored answers copied.
     pub answers: usize,
     /// API keys copied.
@@ -33,6 +36,7 @@ fn is_empty(store: &dyn Store) -> Result<bool, StoreError> {
         && store.keys()?.is_empty()
         && store.documents("", 1)?.is_empty()
         && store.files("", 1)?.is_empty()
+        && store.person_keys("", 1)?.is_empty()
         && store.answers()?.is_empty()
         && store.notifications(0, 1)?.is_empty())
 }
@@ -72,6 +76,22 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
         files += page.len();
         to.submit(Append {
             files: page,
+            ..Append::default()
+        })
+        .wait()?;
+    }
+    let mut person_keys = 0;
+    let mut after = String::new();
+    loop {
+        let page = from.person_keys(&after, 1000)?;
+        let Some((last, _)) = page.last() else { break };
+        after.clone_from(last);
+        person_keys += page.len();
+        to.submit(Append {
+            keys: crate::PersonKeys {
+                made: page,
+                erased: Vec::new(),
+            },
             ..Append::default()
         })
         .wait()?;
@@ -116,6 +136,7 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
         head,
         documents,
         files,
+        person_keys,
         answers: answers.len(),
         keys: keys.len(),
         notifications,

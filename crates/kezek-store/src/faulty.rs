@@ -128,6 +128,11 @@ impl DocumentStore for FaultyStore {
         self.read_check()?;
         self.inner.files(after, limit)
     }
+
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.read_check()?;
+        self.inner.person_keys(after, limit)
+    }
 }
 
 impl KeyStore for FaultyStore {

@@ -139,6 +139,21 @@ pub struct Append {
     /// Records copied as they are from another journal (`kezek migrate`), in a batch without
     /// `events`: each must link to the one before, the first to the journal's head.
     pub copied: Vec<StoredEvent>,
+    /// Persons' data keys made or erased with them.
+    pub keys: PersonKeys,
+}
+
+/// Persons' data keys (`kezek_core::sealed`), kept outside the journal's chain so that
+/// deleting one forgets the person without changing a record: made with the batch whose
+/// records first seal a value under them, erased in the commit of the record that says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PersonKeys {
+    /// Keys made: (id, the key's bytes).
+    pub made: Vec<(String, Vec<u8>)>,
+    /// Ids of keys erased: gone from the store when the batch commits — on SQLite their
+    /// bytes overwritten (`secure_delete`) and the WAL emptied, so that no file and no
+    /// backup taken afterwards holds them.
+    pub erased: Vec<String>,
 }
 
 /// Checks that a batch follows `head`: its first event is the next seq; copied records
@@ -395,6 +410,12 @@ pub trait DocumentStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Up to `limit` persons' data keys with ids after `after`, in id order.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }
 
 /// The API keys.

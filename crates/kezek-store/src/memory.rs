@@ -15,6 +15,7 @@ struct Inner {
     answers: HashMap<(String, String), IdempotencyRecord>,
     documents: BTreeMap<String, Vec<u8>>,
     files: BTreeMap<String, Vec<u8>>,
+    person_keys: BTreeMap<String, Vec<u8>>,
     keys: BTreeMap<String, ApiKeyRecord>,
     /// Moves with every change of `keys`.
     keys_version: u64,
@@ -110,6 +111,12 @@ impl EventLog for MemoryStore {
         for (id, body) in batch.files {
             inner.files.entry(id).or_insert(body);
         }
+        for (id, key) in batch.keys.made {
+            inner.person_keys.entry(id).or_insert(key);
+        }
+        for id in &batch.keys.erased {
+            inner.person_keys.remove(id);
+        }
         for n in batch.notifications {
             let id = inner.notifications.len() as u64 + 1;
             inner.notifications.push(Notification {
@@ -188,15 +195,21 @@ impl DocumentStore for MemoryStore {
     }
 
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let inner = self.lock();
-        Ok(inner
-            .files
-            .range::<str, _>((Excluded(after), Unbounded))
-            .take(limit)
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect())
+        Ok(page(&self.lock().files, after, limit))
     }
+
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(page(&self.lock().person_keys, after, limit))
+    }
+}
+
+/// Up to `limit` entries of `map` with keys after `after`.
+fn page(map: &BTreeMap<String, Vec<u8>>, after: &str, limit: usize) -> Vec<(String, Vec<u8>)> {
+    use std::ops::Bound::{Excluded, Unbounded};
+    map.range::<str, _>((Excluded(after), Unbounded))
+        .take(limit)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
 }
 
 impl KeyStore for MemoryStore {

@@ -33,6 +33,7 @@ fn batch(seq: u64) -> Append {
         files: Vec::new(),
         notifications: Vec::new(),
         copied: Vec::new(),
+        keys: kezek_store::PersonKeys::default(),
     }
 }
 

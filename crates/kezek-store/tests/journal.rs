@@ -199,6 +199,29 @@ fn sessions_and_budgets_are_kept() {
 }
 
 #[test]
+fn persons_keys_are_made_and_erased_with_their_batch_and_leave_no_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::person_keys(&MemoryStore::new());
+    let path = dir.path().join("k.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    contract::person_keys(&store);
+    // The erased key's bytes are in no file of the journal (the database overwritten where
+    // it was, the WAL emptied); a key kept still is, as the search can tell.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend(std::fs::read(dir.path().join("k.sqlite-wal")).unwrap_or_default());
+    let holds = |key: &[u8]| bytes.windows(key.len()).any(|w| w == key);
+    assert!(
+        holds(&contract::person_key(1)),
+        "the search finds a kept key"
+    );
+    assert!(
+        !holds(&contract::person_key(2)),
+        "the erased key's bytes are gone"
+    );
+    drop(store);
+}
+
+#[test]
 fn proof_files_are_stored_with_their_batch() {
     let dir = tempfile::tempdir().unwrap();
     contract::proof_files(&MemoryStore::new());

@@ -512,6 +512,14 @@ fn sessions_and_budgets_are_kept() {
 }
 
 #[test]
+fn persons_keys_are_made_and_erased_with_their_batch() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    contract::person_keys(&leading().0);
+}
+
+#[test]
 fn proof_files_are_stored_with_their_batch() {
     if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
         return;

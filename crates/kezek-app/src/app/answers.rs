@@ -184,6 +184,7 @@ mod tests {
                 files: Vec::new(),
                 notifications: Vec::new(),
                 copied: Vec::new(),
+                keys: kezek_store::PersonKeys::default(),
             })
             .wait()
             .unwrap();

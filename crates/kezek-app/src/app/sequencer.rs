@@ -121,6 +121,7 @@ mod tests {
             files: Vec::new(),
             notifications: Vec::new(),
             copied: Vec::new(),
+            keys: kezek_store::PersonKeys::default(),
         }
     }
 

@@ -295,6 +295,7 @@ impl App {
                 all
             },
             copied: Vec::new(),
+            keys: kezek_store::PersonKeys::default(),
             events: outcome,
             at: now.to_string(),
             actor: caller.key_id.clone(),

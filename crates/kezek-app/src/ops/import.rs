@@ -84,6 +84,7 @@ impl App {
                 documents: Vec::new(),
                 notifications,
                 copied: Vec::new(),
+                keys: kezek_store::PersonKeys::default(),
             };
             (append, armed)
         };

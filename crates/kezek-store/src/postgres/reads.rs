@@ -118,6 +118,10 @@ impl DocumentStore for PgStore {
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.page_of("files", after, limit)
     }
+
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.page_of("person_keys", after, limit)
+    }
 }
 
 fn key_row(r: &Row) -> Result<ApiKeyRecord, tokio_postgres::Error> {

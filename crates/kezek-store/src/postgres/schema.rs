@@ -118,6 +118,13 @@ const MIGRATIONS: &[&str] = &[
         body BYTEA NOT NULL
     );
 ",
+    // Persons' data keys (kezek_core::sealed), outside the chain: deleting one forgets them.
+    "
+    CREATE TABLE person_keys (
+        id TEXT PRIMARY KEY,
+        body BYTEA NOT NULL
+    );
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

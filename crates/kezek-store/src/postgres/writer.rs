@@ -27,6 +27,8 @@ struct Statements {
     events: tokio_postgres::Statement,
     documents: tokio_postgres::Statement,
     files: tokio_postgres::Statement,
+    person_keys: tokio_postgres::Statement,
+    erase_keys: tokio_postgres::Statement,
     notifications: tokio_postgres::Statement,
     answers: tokio_postgres::Statement,
     move_head: tokio_postgres::Statement,
@@ -46,6 +48,12 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
             .await?,
         files: client
             .prepare("INSERT INTO files (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
+            .await?,
+        person_keys: client
+            .prepare("INSERT INTO person_keys (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
+            .await?,
+        erase_keys: client
+            .prepare("DELETE FROM person_keys WHERE id = ANY($1::text[])")
             .await?,
         // In the order given: ids rise with the journal.
         notifications: client
@@ -120,6 +128,9 @@ struct Rows<'a> {
     doc_bodies: Vec<&'a [u8]>,
     file_ids: Vec<&'a str>,
     file_bodies: Vec<&'a [u8]>,
+    key_ids: Vec<&'a str>,
+    key_bodies: Vec<&'a [u8]>,
+    erased_keys: Vec<&'a str>,
     note_apps: Vec<&'a str>,
     note_kinds: Vec<&'a str>,
     note_bodies: Vec<&'a [u8]>,
@@ -176,6 +187,12 @@ impl<'a> Rows<'a> {
             self.file_ids.push(id);
             self.file_bodies.push(body);
         }
+        for (id, key) in &b.keys.made {
+            self.key_ids.push(id);
+            self.key_bodies.push(key);
+        }
+        self.erased_keys
+            .extend(b.keys.erased.iter().map(String::as_str));
         for n in &b.notifications {
             self.note_apps.push(&n.application_id);
             self.note_kinds.push(&n.kind);
@@ -191,6 +208,35 @@ impl<'a> Rows<'a> {
         }
         h
     }
+}
+
+/// The documents, proof files and persons' keys of a group, in its transaction.
+async fn write_stored_with(
+    tx: &tokio_postgres::Transaction<'_>,
+    st: &Statements,
+    rows: &Rows<'_>,
+) -> Result<(), StoreError> {
+    if !rows.doc_ids.is_empty() {
+        tx.execute(&st.documents, &[&rows.doc_ids, &rows.doc_bodies])
+            .await
+            .map_err(failed("writing documents"))?;
+    }
+    if !rows.file_ids.is_empty() {
+        tx.execute(&st.files, &[&rows.file_ids, &rows.file_bodies])
+            .await
+            .map_err(failed("writing proof files"))?;
+    }
+    if !rows.key_ids.is_empty() {
+        tx.execute(&st.person_keys, &[&rows.key_ids, &rows.key_bodies])
+            .await
+            .map_err(failed("writing persons' keys"))?;
+    }
+    if !rows.erased_keys.is_empty() {
+        tx.execute(&st.erase_keys, &[&rows.erased_keys])
+            .await
+            .map_err(failed("erasing persons' keys"))?;
+    }
+    Ok(())
 }
 
 /// Writes a group of batches in one transaction, fenced by `journal_head`; a batch out of
@@ -251,16 +297,7 @@ async fn write_group(
         .await
         .map_err(failed("writing events"))?;
     }
-    if !rows.doc_ids.is_empty() {
-        tx.execute(&st.documents, &[&rows.doc_ids, &rows.doc_bodies])
-            .await
-            .map_err(failed("writing documents"))?;
-    }
-    if !rows.file_ids.is_empty() {
-        tx.execute(&st.files, &[&rows.file_ids, &rows.file_bodies])
-            .await
-            .map_err(failed("writing proof files"))?;
-    }
+    write_stored_with(&tx, st, &rows).await?;
     if !rows.note_apps.is_empty() {
         tx.execute(
             &st.notifications,

@@ -58,6 +58,9 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
         .map_err(fail)?;
     conn.pragma_update(None, "busy_timeout", 5000)
         .map_err(fail)?;
+    // What is deleted is overwritten: an erased person's key leaves no bytes behind.
+    conn.pragma_update(None, "secure_delete", "ON")
+        .map_err(fail)?;
     Ok(conn)
 }
 

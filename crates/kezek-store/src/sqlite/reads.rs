@@ -96,6 +96,7 @@ impl AnswerStore for SqliteStore {
 enum Bodies {
     Documents,
     Files,
+    PersonKeys,
 }
 
 impl Bodies {
@@ -103,6 +104,7 @@ impl Bodies {
         match self {
             Self::Documents => "documents",
             Self::Files => "files",
+            Self::PersonKeys => "person_keys",
         }
     }
 }
@@ -169,6 +171,10 @@ impl DocumentStore for SqliteStore {
 
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.bodies(Bodies::Files, after, limit)
+    }
+
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.bodies(Bodies::PersonKeys, after, limit)
     }
 }
 

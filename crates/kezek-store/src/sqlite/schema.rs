@@ -109,6 +109,13 @@ const MIGRATIONS: &[&str] = &[
         body BLOB NOT NULL
     );
 ",
+    // Persons' data keys (kezek_core::sealed), outside the chain: deleting one forgets them.
+    "
+    CREATE TABLE person_keys (
+        id TEXT PRIMARY KEY,
+        body BLOB NOT NULL
+    );
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

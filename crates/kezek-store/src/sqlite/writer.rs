@@ -113,7 +113,33 @@ fn write_group(
         results.push(Ok(()));
     }
     tx.commit().map_err(failed("committing"))?;
+    if group.iter().any(|r| !r.batch.keys.erased.is_empty()) {
+        empty_the_wal(conn);
+    }
     Ok((h, results))
+}
+
+/// After a person's key was erased: the WAL copied into the database (where the key's
+/// bytes are already overwritten) and emptied, so that the file no longer holds the page
+/// the key was written in. Readers in the middle of a read can hold it up: it is tried
+/// until it goes through, for a few seconds, and a failure is said in the log (the bytes
+/// go at the next checkpoint that restarts the WAL).
+fn empty_the_wal(conn: &Connection) {
+    for _ in 0..50 {
+        match conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| {
+            r.get::<_, i64>(0)
+        }) {
+            Ok(0) => return,
+            Ok(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot empty the WAL after erasing a key");
+                return;
+            }
+        }
+    }
+    tracing::error!(
+        "the WAL stayed in use: an erased key's bytes may stay in it until the next checkpoint"
+    );
 }
 
 /// Payloads encoded at a time by the thread that encodes a large batch's events (from
@@ -256,6 +282,25 @@ fn write_batch(
         for (id, body) in &b.files {
             keep.execute(params![id, body])
                 .map_err(failed("writing a proof file"))?;
+        }
+    }
+    if !b.keys.made.is_empty() {
+        let mut keep = tx
+            .prepare_cached("INSERT OR IGNORE INTO person_keys (id, body) VALUES (?1, ?2)")
+            .map_err(failed("preparing the key insert"))?;
+        for (id, key) in &b.keys.made {
+            keep.execute(params![id, key])
+                .map_err(failed("writing a person's key"))?;
+        }
+    }
+    if !b.keys.erased.is_empty() {
+        let mut erase = tx
+            .prepare_cached("DELETE FROM person_keys WHERE id = ?1")
+            .map_err(failed("preparing the key erasure"))?;
+        for id in &b.keys.erased {
+            erase
+                .execute(params![id])
+                .map_err(failed("erasing a person's key"))?;
         }
     }
     if !b.notifications.is_empty() {
