@@ -566,7 +566,9 @@ pub struct VerifyArgs {
     /// `/public/head`), or saved in a directory (`journal.jsonl`, one record a line, and
     /// `head.json`, as `--save` writes them). Every record's chain and the signed head are
     /// checked, every queue rebuilt and every round decided again.
-    #[arg(long, value_name = "URL|DIR", conflicts_with_all = ["against", "expect_heads", "heads"])]
+    /// With `--public`, `--expect-head` and `--heads` name public heads kept from earlier
+    /// downloads (`head.json`): the journal must pass through them.
+    #[arg(long, value_name = "URL|DIR", conflicts_with = "against")]
     pub public: Option<String>,
     /// With `--public`: the authority's public key as you know it from elsewhere (the
     /// department's site, a signed document): base64, or the JSON of `GET /v1/keys`. The

@@ -84,7 +84,7 @@ fn served_state(url: &str, token: &str) -> Result<kezek_app::audit::StateAt> {
 }
 
 /// The heads of `--expect-head` and `--heads`.
-fn expected_heads(args: &VerifyArgs) -> Result<Vec<ExpectedHead>> {
+pub(super) fn expected_heads(args: &VerifyArgs) -> Result<Vec<ExpectedHead>> {
     let mut heads = Vec::new();
     for h in &args.expect_heads {
         heads.push(parse_head(h).map_err(|e| anyhow::anyhow!("--expect-head {h}: {e}"))?);

@@ -5,7 +5,7 @@
 use crate::cli::VerifyArgs;
 use crate::config::policy_choice;
 use anyhow::{bail, Context, Result};
-use kezek_app::audit::public::{check, PublicHead, PublicPage, PublicRecord};
+use kezek_app::audit::public::{check_through, PublicHead, PublicPage, PublicRecord};
 use kezek_app::audit::AuditError;
 use std::collections::VecDeque;
 use std::io::{BufRead, BufWriter, Write};
@@ -33,11 +33,12 @@ pub fn run(source: &str, args: &VerifyArgs) -> Result<()> {
         ),
         None => None,
     };
+    let saved = super::verify::expected_heads(args)?;
     let remote = source.starts_with("http://") || source.starts_with("https://");
     let report = if remote {
         let mut pages = Pages::open(source, args.save.as_deref())?;
         let head = pages.head.clone();
-        let report = check(&mut pages, &head, pinned.as_deref(), fallback);
+        let report = check_through(&mut pages, (&head, &saved), pinned.as_deref(), fallback);
         pages.finish()?;
         report
     } else {
@@ -61,7 +62,7 @@ pub fn run(source: &str, args: &VerifyArgs) -> Result<()> {
                 ))
             })
         });
-        check(records, &head, pinned.as_deref(), fallback)
+        check_through(records, (&head, &saved), pinned.as_deref(), fallback)
     }?;
     let key = if report.pinned {
         "the key given with --public-key".to_owned()
@@ -72,8 +73,13 @@ pub fn run(source: &str, args: &VerifyArgs) -> Result<()> {
         )
     };
     println!(
-        "verified public journal of {source}: {} records chained to the signed head, {} allocation rounds re-run with the same referrals, {} applications ({} waiting) of {} persons rebuilt without personal data; head seq {} public hash {}, signed by key {} — {key}",
+        "verified public journal of {source}: {} records chained to the signed head{}, {} allocation rounds re-run with the same referrals, {} applications ({} waiting) of {} persons rebuilt without personal data; head seq {} public hash {}, signed by key {} — {key}",
         report.events,
+        if saved.is_empty() {
+            String::new()
+        } else {
+            format!(" through {} saved heads", saved.len())
+        },
         report.rounds,
         report.applications.0,
         report.applications.1,

@@ -412,3 +412,66 @@ fn bad_signature() -> String {
         .unwrap()
         .sign(b"other bytes")
 }
+
+#[tokio::test]
+async fn a_public_journal_rewritten_since_a_head_was_saved_does_not_pass_through_it() {
+    let (app, _store) = spawn_app().await;
+    app.kindergarten("K1", "D1", 0).await;
+    for n in 1..=3 {
+        let (s, v) = app.register(n, None).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    app.app.start_publication_by_operator().await.unwrap();
+    // A journalist keeps the head of today's download.
+    let (_, saved) = app.call("GET", "/public/head", None, None).await;
+    let kept = kezek_app::audit::heads::parse_head(&saved.to_string()).unwrap();
+    assert!(kept.signature.is_some());
+    for n in 4..=5 {
+        let (s, v) = app.register(n, Some("large_family")).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let (records, head) = published(&app).await;
+    let through = |records: &[kezek_app::audit::public::PublicRecord],
+                   head: &kezek_app::audit::public::PublicHead,
+                   saved: &[kezek_app::audit::heads::ExpectedHead]| {
+        kezek_app::audit::public::check_through(
+            records.iter().cloned().map(Ok),
+            (head, saved),
+            None,
+            kezek_core::Policy::kz_2013(),
+        )
+        .map_err(|e| e.to_string())
+    };
+    through(&records, &head, std::slice::from_ref(&kept)).unwrap();
+
+    // The department rewrites the past — the second child registered a day earlier — and
+    // chains and signs everything again: a consistent journal, but not the one saved.
+    let at = records
+        .iter()
+        .filter(|r| r.kind == "registered")
+        .nth(1)
+        .map(|r| usize::try_from(r.seq).unwrap() - 1)
+        .unwrap();
+    let mut rewritten = records.clone();
+    let earlier = rewritten[at].payload["registered_at"]
+        .as_str()
+        .unwrap()
+        .parse::<jiff::Timestamp>()
+        .unwrap()
+        - jiff::SignedDuration::from_hours(24);
+    rewritten[at].payload["registered_at"] = json!(earlier.to_string());
+    let forged_head = rechain(&app, &mut rewritten, at);
+    let err = through(&rewritten, &forged_head, std::slice::from_ref(&kept)).unwrap_err();
+    assert!(
+        err.contains(&format!("public record {}:", kept.seq))
+            && err.contains("does not pass through the saved public head"),
+        "{err}"
+    );
+    // A saved head whose signature was changed, and one beyond the records, prove nothing.
+    let mut unsigned = kept.clone();
+    unsigned.signature = Some((head.key_id.clone(), bad_signature()));
+    let err = through(&records, &head, &[unsigned]).unwrap_err();
+    assert!(err.contains("not signed by key"), "{err}");
+    let err = through(&records[..2], &head, std::slice::from_ref(&kept)).unwrap_err();
+    assert!(err.contains("before the saved public head"), "{err}");
+}

@@ -80,6 +80,16 @@ async fn anyone_checks_the_public_journal_from_the_service_or_a_saved_copy() {
     ]);
     assert!(ok, "{err}");
     assert!(said.contains("the key given with --public-key"), "{said}");
+    // Against a head kept from the download (the copy's own head.json).
+    let kept = saved.join("head.json");
+    let (ok, said, err) = verify_public(&[
+        "--public",
+        saved.to_str().unwrap(),
+        "--heads",
+        kept.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    assert!(said.contains("through 1 saved heads"), "{said}");
 
     // A registration changed in the copy: the check fails and names it.
     let journal = saved.join("journal.jsonl");

@@ -156,7 +156,26 @@ pub fn check(
     pinned: Option<&str>,
     fallback: Policy,
 ) -> Result<PublicReport, AuditError> {
-    let mut chain = Chain::default();
+    check_through(records, (head, &[]), pinned, fallback)
+}
+
+/// [`check`], and the records must pass through every head of `saved` — public heads the
+/// checker kept from earlier downloads (`SEQ:HASH`, or a saved `head.json`): a public
+/// journal rewritten since, even chained and signed again, does not.
+///
+/// # Errors
+/// As [`check`]; a saved head the records do not pass through, or one beyond their end, or
+/// whose signature does not hold under a key the journal adopted.
+pub fn check_through(
+    records: impl IntoIterator<Item = Result<PublicRecord, AuditError>>,
+    (head, saved): (&PublicHead, &[super::heads::ExpectedHead]),
+    pinned: Option<&str>,
+    fallback: Policy,
+) -> Result<PublicReport, AuditError> {
+    let mut chain = Chain {
+        saved: saved.iter().map(|h| (h.seq, h.hash)).collect(),
+        ..Chain::default()
+    };
     let mut records = records.into_iter();
     // The state starts from the journal's first policy: the records before it wait.
     let mut waiting = Vec::new();
@@ -222,6 +241,12 @@ pub fn check(
         }
     }
     let (seq, hash) = chain.last;
+    if let Some((s, _)) = chain.saved.first_key_value() {
+        return Err(AuditError::Record(format!(
+            "the records end at seq {seq}, before the saved public head at seq {s}"
+        )));
+    }
+    saved_heads_signed(&state, saved)?;
     let key = signed_head(&state, head, (seq, &hex::encode(hash)), pinned)?;
     certificates_signed(&state, &signed)?;
     let queued = state
@@ -248,10 +273,12 @@ fn hash_of(seq: u64, what: &str, hex_text: &str) -> Result<[u8; 32], AuditError>
     super::heads::hash_of(hex_text).map_err(|e| fail(seq, format!("its {what}: {e}")))
 }
 
-/// The public chain so far: the last record's seq and public hash.
+/// The public chain so far: the last record's seq and public hash, and the saved heads it
+/// has still to pass through.
 #[derive(Default)]
 struct Chain {
     last: (u64, [u8; 32]),
+    saved: std::collections::BTreeMap<u64, [u8; 32]>,
 }
 
 impl Chain {
@@ -276,8 +303,48 @@ impl Chain {
             ));
         }
         self.last = (r.seq, hash);
+        if let Some(kept) = self.saved.remove(&r.seq) {
+            if kept != hash {
+                return Err(fail(
+                    r.seq,
+                    format!(
+                        "the journal does not pass through the saved public head: its hash here is {}, the saved head's {} (rewritten since it was saved)",
+                        hex::encode(hash),
+                        hex::encode(kept)
+                    ),
+                ));
+            }
+        }
         Ok(())
     }
+}
+
+/// Each saved head that was saved signed: its signature holds under the key it names, one
+/// the journal adopted.
+fn saved_heads_signed(
+    state: &State,
+    saved: &[super::heads::ExpectedHead],
+) -> Result<(), AuditError> {
+    for h in saved {
+        let Some((key_id, signature)) = &h.signature else {
+            continue;
+        };
+        let holds = state
+            .authorities()
+            .iter()
+            .find(|k| &*k.key_id == key_id)
+            .is_some_and(|k| {
+                let bytes = public_head_bytes(h.seq, &hex::encode(h.hash));
+                signature_holds(&k.public_key, &bytes, signature).unwrap_or(false)
+            });
+        if !holds {
+            return Err(AuditError::Record(format!(
+                "the saved public head at seq {} is not signed by key {key_id} of the journal",
+                h.seq
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The policy a `policy_adopted` record adopts.
