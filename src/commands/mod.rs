@@ -20,6 +20,7 @@ pub mod verify_public;
 use crate::cli::StoreArgs;
 use crate::config::{policy_choice, Installation};
 use anyhow::{bail, Context, Result};
+use kezek_app::audit::heads::{parse_head, parse_heads, ExpectedHead};
 use kezek_app::keys::authority::Authority;
 use kezek_app::{App, SystemClock};
 use kezek_store::postgres::PgStore;
@@ -192,4 +193,19 @@ fn hex_of(bytes: &[u8]) -> String {
         let _ = write!(s, "{b:02x}");
         s
     })
+}
+
+/// The heads of `--expect-head` and `--heads`.
+pub(crate) fn expected_heads(args: &crate::cli::VerifyArgs) -> Result<Vec<ExpectedHead>> {
+    let mut heads = Vec::new();
+    for h in &args.expect_heads {
+        heads.push(parse_head(h).map_err(|e| anyhow::anyhow!("--expect-head {h}: {e}"))?);
+    }
+    if let Some(file) = &args.heads {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let saved = parse_heads(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+        heads.extend(saved);
+    }
+    Ok(heads)
 }

@@ -4,7 +4,6 @@
 use crate::cli::VerifyArgs;
 use crate::config::policy_choice;
 use anyhow::{bail, Context, Result};
-use kezek_app::audit::heads::{parse_head, parse_heads, ExpectedHead};
 use kezek_app::keys::authority::Authority;
 use kezek_store::sqlite::SqliteStore;
 use kezek_store::Store;
@@ -39,7 +38,7 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
     };
     let policy = policy_choice(args.store.policy.as_deref())?;
     let key = installation.authority();
-    let heads = expected_heads(args)?;
+    let heads = super::expected_heads(args)?;
     let served = match (&args.against, &args.token) {
         (Some(url), Some(token)) => Some(served_state(url, token)?),
         _ => None,
@@ -81,19 +80,4 @@ fn served_state(url: &str, token: &str) -> Result<kezek_app::audit::StateAt> {
         let body = super::get_text(&reqwest::Client::new(), &url, Some(token)).await?;
         serde_json::from_str(&body).with_context(|| format!("{url} answered {body}"))
     })
-}
-
-/// The heads of `--expect-head` and `--heads`.
-pub(super) fn expected_heads(args: &VerifyArgs) -> Result<Vec<ExpectedHead>> {
-    let mut heads = Vec::new();
-    for h in &args.expect_heads {
-        heads.push(parse_head(h).map_err(|e| anyhow::anyhow!("--expect-head {h}: {e}"))?);
-    }
-    if let Some(file) = &args.heads {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let saved = parse_heads(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-        heads.extend(saved);
-    }
-    Ok(heads)
 }

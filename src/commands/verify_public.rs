@@ -33,7 +33,7 @@ pub fn run(source: &str, args: &VerifyArgs) -> Result<()> {
         ),
         None => None,
     };
-    let saved = super::verify::expected_heads(args)?;
+    let saved = super::expected_heads(args)?;
     let remote = source.starts_with("http://") || source.starts_with("https://");
     let report = if remote {
         let mut pages = Pages::open(source, args.save.as_deref())?;

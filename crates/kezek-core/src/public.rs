@@ -23,9 +23,9 @@ use sha2::Sha256;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-/// Keys whose values are personal or free text: dropped wherever they appear (except where
-/// [`kept`] says the key holds a code, or the record is one of rules or places).
-const DROPPED: &[&str] = &[
+/// Keys whose values are personal data or free text about a person (the sealing's too,
+/// `crate::sealed`).
+pub(crate) const PERSONAL: &[&str] = &[
     "name",
     "child_name",
     "applicant_name",
@@ -39,6 +39,10 @@ const DROPPED: &[&str] = &[
     "message",
     "power_of_attorney",
     "form",
+];
+
+/// Keys the public journal drops besides: certificates, officials' positions, the secret.
+const TECHNICAL: &[&str] = &[
     "chain_pem",
     "subject",
     "issuer",
@@ -48,15 +52,21 @@ const DROPPED: &[&str] = &[
     "position_ru",
 ];
 
-/// Whether `key` of a record of `kind` holds a code rather than free text.
-fn kept(kind: &str, key: &str, value: &Value) -> bool {
+/// Whether `key` of a record of `kind` holds personal data or free text, not a code.
+pub(crate) fn personal(kind: &str, key: &str, value: &Value) -> bool {
     match key {
         // Why a referral lapsed, why a child left: codes the state acts on.
-        "reason" => matches!(kind, "referral_lapsed" | "child_left"),
+        "reason" => !matches!(kind, "referral_lapsed" | "child_left"),
         // A refusal's grounds are codes; a kindergarten's grounds not to admit are text.
-        "grounds" => !value.is_string(),
-        _ => !DROPPED.contains(&key),
+        "grounds" => value.is_string(),
+        _ => PERSONAL.contains(&key),
     }
+}
+
+/// Whether `key` of a record of `kind` stays in the public journal (outside records of rules
+/// and places, which keep everything but the secret).
+fn kept(kind: &str, key: &str, value: &Value) -> bool {
+    !personal(kind, key, value) && !TECHNICAL.contains(&key)
 }
 
 /// The pseudonym of `iin` under `secret` (hex).

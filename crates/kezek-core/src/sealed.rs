@@ -29,25 +29,6 @@ use serde_json::{Map, Value};
 /// The key of a sealed value.
 pub const SEALED: &str = "$sealed";
 
-/// Keys of personal values besides IINs (the public journal's list, and birth dates).
-const PERSONAL: &[&str] = &[
-    "name",
-    "child_name",
-    "applicant_name",
-    "email",
-    "address",
-    "text",
-    "note",
-    "reason",
-    "reasons",
-    "comment",
-    "message",
-    "power_of_attorney",
-    "form",
-    "grounds",
-    "birth_date",
-];
-
 /// A person's data key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataKey {
@@ -102,15 +83,10 @@ pub fn seal(kind: &str, payload: &Value, cutoff: Cutoff, keys: &mut dyn Keyring)
     v
 }
 
-/// Whether `key` of a record of `kind` holds personal data (not a code).
+/// Whether `key` of a record of `kind` holds personal data: what the public journal leaves
+/// out as personal, and birth dates.
 fn personal(kind: &str, key: &str, value: &Value) -> bool {
-    match key {
-        // Why a referral lapsed, why a child left: codes the state acts on.
-        "reason" => !matches!(kind, "referral_lapsed" | "child_left"),
-        // A refusal's grounds are codes; a kindergarten's grounds not to admit are text.
-        "grounds" => value.is_string(),
-        _ => PERSONAL.contains(&key),
-    }
+    key == "birth_date" || crate::public::personal(kind, key, value)
 }
 
 fn seal_in(
@@ -273,7 +249,7 @@ fn open_in(
 /// A personal key whose erased value is left out (it reads as empty, or as its cohort's
 /// day for a birth date).
 fn is_sealed_erasure(field: &str) -> bool {
-    PERSONAL.contains(&field)
+    matches!(field, "birth_date" | "grounds") || crate::public::PERSONAL.contains(&field)
 }
 
 /// The value `s` (`KEY:NONCE:CIPHERTEXT`) seals, or its erasure's stand-in: the IIN the
