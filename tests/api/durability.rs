@@ -371,3 +371,63 @@ impl kezek_store::SessionStore for GatedStore {
         self.inner.end_session(id_hash)
     }
 }
+
+/// The audit of a shared journal that a node still writes to: records committed after the
+/// walk ended make notifications past the end it checked, which are not slipped in — while
+/// a notification that follows from no record at all still fails it.
+#[tokio::test]
+async fn an_audit_passes_a_journal_a_node_still_writes_to_and_catches_a_stray_notification() {
+    use kezek_store::NewNotification;
+    async fn city() -> (Arc<FaultyStore>, crate::harness::TestApp) {
+        let store = Arc::new(FaultyStore::new(Faults::default()));
+        put_keys(store.inner().as_ref());
+        let app = spawn_on(store.clone()).await;
+        app.kindergarten("K1", "D1", 0).await;
+        for n in 1..=2 {
+            let (s, v) = app.register(n, None).await;
+            assert_eq!(s, 201, "{v}");
+        }
+        (store, app)
+    }
+    let audit = |store: &FaultyStore| {
+        kezek_app::audit::installation(
+            store,
+            kezek_core::Policy::kz_2013(),
+            || Ok(kezek_app::keys::authority::Authority::from_seed([7; 32])),
+            &[],
+        )
+        .map_err(|e| e.to_string())
+    };
+    let note = |id: &str| NewNotification {
+        application_id: id.to_owned(),
+        kind: "queue_notification".into(),
+        body: br#"{"queue_number":9}"#.to_vec(),
+    };
+    // A node's commit — a record and its notification — lands while the audit is between
+    // the journal and the outbox.
+    let (store, _app) = city().await;
+    audit(&store).unwrap();
+    let head = store.head().unwrap();
+    store.commit_when_the_outbox_is_read(Append {
+        events: vec![(
+            head.seq.next(),
+            kezek_core::Event::Withdrawn {
+                application_id: kezek_core::model::ApplicationId::parse("KZ0000000004").unwrap(),
+                at: "2026-09-02T00:00:00Z".parse().unwrap(),
+            },
+        )],
+        at: "2026-09-02T00:00:00Z".into(),
+        actor: "test".into(),
+        notifications: vec![note("KZ0000000004")],
+        ..Append::default()
+    });
+    audit(&store).unwrap();
+    // A notification committed with no record is one the journal does not give.
+    let (store, _app) = city().await;
+    store.commit_when_the_outbox_is_read(Append {
+        notifications: vec![note("KZ0000000099")],
+        ..Append::default()
+    });
+    let err = audit(&store).unwrap_err();
+    assert!(err.contains("follows from no record"), "{err}");
+}

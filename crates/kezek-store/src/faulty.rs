@@ -28,6 +28,9 @@ pub struct FaultyStore {
     submitted: AtomicU64,
     failed: AtomicBool,
     fail_reads: AtomicBool,
+    /// A batch committed when the outbox is first read: a leader's commit landing while an
+    /// audit is between the journal and the outbox.
+    late: std::sync::Mutex<Option<Append>>,
 }
 
 fn injected(what: &str) -> StoreError {
@@ -44,6 +47,7 @@ impl FaultyStore {
             submitted: AtomicU64::new(0),
             failed: AtomicBool::new(false),
             fail_reads: AtomicBool::new(false),
+            late: std::sync::Mutex::new(None),
         }
     }
 
@@ -51,6 +55,14 @@ impl FaultyStore {
     #[must_use]
     pub fn inner(&self) -> Arc<MemoryStore> {
         Arc::clone(&self.inner)
+    }
+
+    /// Commits `batch` (to the store underneath) just before the outbox is next read page by
+    /// page, as a leader still writing would while an audit reads.
+    pub fn commit_when_the_outbox_is_read(&self, batch: Append) {
+        if let Ok(mut late) = self.late.lock() {
+            *late = Some(batch);
+        }
     }
 
     /// Makes every read fail (`true`) or work again.
@@ -171,6 +183,10 @@ impl crate::NotificationStore for FaultyStore {
         limit: usize,
     ) -> Result<Vec<crate::Notification>, StoreError> {
         self.read_check()?;
+        let late = self.late.lock().ok().and_then(|mut l| l.take());
+        if let Some(batch) = late {
+            self.inner.submit(batch).wait()?;
+        }
         self.inner.notifications(after, limit)
     }
 

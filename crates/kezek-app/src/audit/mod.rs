@@ -133,7 +133,7 @@ pub fn installation_against(
     let policy = crate::app::start::initial_policy(store, policy.into())
         .map_err(|e| AuditError::Record(e.to_string()))?;
     let mut state = State::new(policy);
-    let mut derive = derive::Derive::new((store, store), &later, served)?;
+    let mut derive = derive::Derive::new((store, store, store), &later, served)?;
     let checked = match audit_observed(store, &mut state, &mut derive) {
         Ok(checked) => checked,
         Err(e) => {
