@@ -29,6 +29,8 @@ pub(crate) struct Before {
     district: DistrictIx,
     /// Every queued child of the served queues: its place in its queue's merged order.
     places: FxHashMap<AppIx, u32>,
+    /// The same children, queue by queue in merged order.
+    order: Vec<AppIx>,
     /// The joint applications waiting together, each child with its sibling.
     pairs: FxHashMap<AppIx, AppIx>,
     boosts: Option<Boosts>,
@@ -46,16 +48,21 @@ impl State {
             None => self.queue_keys_of(district),
         };
         let mut places = FxHashMap::default();
+        let mut order = Vec::new();
         for key in &keys {
             if let Some(q) = self.queue(key) {
                 for (i, (_, e)) in q.merged(self.policy(), 0, q.len()).into_iter().enumerate() {
                     places.insert(e.app(), u32::try_from(i + 1).unwrap_or(u32::MAX));
+                    order.push(e.app());
                 }
             }
         }
-        let pairs = places
-            .keys()
-            .filter_map(|a| Some((*a, self.waiting_partner(*a)?)))
+        // The pairs are few: look them up from the pairs, not from every child.
+        let pairs = self
+            .joint_pairs()
+            .flat_map(|(a, b)| [(a, b), (b, a)])
+            .filter(|(a, _)| places.contains_key(a))
+            .filter(|(a, b)| self.waiting_partner(*a) == Some(*b))
             .collect();
         let boosts = self
             .policy()
@@ -65,6 +72,7 @@ impl State {
         Before {
             district,
             places,
+            order,
             pairs,
             boosts,
         }
@@ -121,9 +129,7 @@ impl State {
                 .map_or(0, crate::state::Group::free);
         }
         let (mut passed_over, mut envy) = (0, Vec::new());
-        let mut waiting: Vec<(AppIx, u32)> = before.places.iter().map(|(a, p)| (*a, *p)).collect();
-        waiting.sort_unstable_by_key(|(_, p)| *p);
-        for (a, _) in waiting {
+        for &a in &before.order {
             let Some(app) = self.application(a) else {
                 continue;
             };
