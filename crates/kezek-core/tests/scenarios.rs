@@ -1098,3 +1098,40 @@ fn a_sibling_goes_ahead_of_its_tier_at_its_brothers_kindergarten() {
     let got = round(&mut s, "r3", t("2026-09-04T07:00:00Z"));
     assert_eq!(got[0].0, "a2");
 }
+
+#[test]
+fn a_round_that_passes_a_child_over_says_so_in_its_certificate() {
+    // Two children wait for K1's one seat; a round decided by the rules refers the first,
+    // and its certificate gives the cut-off 1 and lists nobody.
+    let mut s = setup(Policy::kz_2013(), &[("g4", 4, 2)]);
+    register(&mut s, 1, "orphan", t("2026-08-01T05:00:00Z"));
+    register(&mut s, 2, "orphan", t("2026-08-02T05:00:00Z"));
+    let mut forged = s.clone();
+    open(&mut s, "g4", 1);
+    assert_eq!(
+        round(&mut s, "r1", t("2026-09-01T05:00:00Z")),
+        [("a1".to_owned(), "g4".to_owned())]
+    );
+    let c = s.round_certificates().last().unwrap();
+    assert_eq!(
+        (
+            c.groups[0].referred,
+            c.groups[0].cutoff,
+            c.groups[0].seats_left
+        ),
+        (1, 1, 0)
+    );
+    assert_eq!((c.passed_over, c.envy.len()), (1, 0));
+    // The same round with the seat given to the second child (a journal written by hand):
+    // it applies, and its certificate names the first child, passed over.
+    open(&mut forged, "g4", 1);
+    let mut record = s.rounds().last().unwrap().clone();
+    record.referrals[0].application_id = ApplicationId::parse("a2").unwrap();
+    let seq = forged.last_seq().next();
+    forged
+        .apply(seq, &Event::RoundRun(Box::new(record)))
+        .unwrap();
+    let c = forged.round_certificates().last().unwrap();
+    assert_eq!(c.groups[0].cutoff, 2);
+    assert_eq!(c.envy, [ApplicationId::parse("a1").unwrap()]);
+}

@@ -129,6 +129,16 @@ impl State {
                 .map_or(0, crate::state::Group::free);
         }
         let (mut passed_over, mut envy) = (0, Vec::new());
+        // Where a child can have been passed over at all: a kindergarten with a seat left, or
+        // one this round gave. Most of a district's kindergartens are neither: a child's
+        // other choices need no look at their groups.
+        let mut open: rustc_hash::FxHashSet<KgIx> = holders.keys().map(|(k, _)| *k).collect();
+        if let Some(d) = self.district(before.district) {
+            open.extend(d.kindergartens.iter().copied().filter(|k| {
+                self.kindergarten(*k)
+                    .is_some_and(|kg| kg.groups.iter().any(|g| g.free() > 0))
+            }));
+        }
         for &a in &before.order {
             let Some(app) = self.application(a) else {
                 continue;
@@ -141,23 +151,27 @@ impl State {
             }
             passed_over += 1;
             let age = record.academic_year - app.cohort;
-            let envies = app.preferences.iter().any(|k| {
-                let Some(kg) = self
-                    .kindergarten(*k)
-                    .filter(|kg| kg.district == before.district)
-                else {
-                    return false;
-                };
-                kg.groups
-                    .iter()
-                    .filter(|g| g.serves(age, app.language))
-                    .any(|g| {
-                        g.free() > 0
-                            || holders.get(&(*k, &g.id)).is_some_and(|held| {
-                                held.iter().any(|h| !self.ranks_before(before, *h, a, *k))
-                            })
-                    })
-            });
+            let envies = app
+                .preferences
+                .iter()
+                .filter(|k| open.contains(k))
+                .any(|k| {
+                    let Some(kg) = self
+                        .kindergarten(*k)
+                        .filter(|kg| kg.district == before.district)
+                    else {
+                        return false;
+                    };
+                    kg.groups
+                        .iter()
+                        .filter(|g| g.serves(age, app.language))
+                        .any(|g| {
+                            g.free() > 0
+                                || holders.get(&(*k, &g.id)).is_some_and(|held| {
+                                    held.iter().any(|h| !self.ranks_before(before, *h, a, *k))
+                                })
+                        })
+                });
             if envies {
                 envy.push(app.id.clone());
             }
