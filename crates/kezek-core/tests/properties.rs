@@ -55,7 +55,13 @@ fn check_queue(s: &State) {
                     .map(|(_, e)| e.app())
                     .collect();
                 assert_eq!(listed, order, "merged listing of {cohort} {lang:?}");
-                for (from, limit) in [(1, 2), (3, 5), (order.len() / 2, 7), (order.len(), 3)] {
+                for (from, limit) in [
+                    (0, 3),
+                    (1, 2),
+                    (3, 5),
+                    (order.len() / 2, 7),
+                    (order.len(), 3),
+                ] {
                     let page: Vec<_> = q
                         .merged(s.policy(), from, limit)
                         .iter()

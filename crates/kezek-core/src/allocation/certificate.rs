@@ -87,6 +87,8 @@ impl State {
         // Who holds each seat the round gave: the rank of each child there.
         let mut holders: FxHashMap<(KgIx, &GroupId), Vec<Option<AppIx>>> = FxHashMap::default();
         let mut groups: Vec<GroupCutoff> = Vec::new();
+        // Where each group is in `groups` (a round gives seats in thousands of groups).
+        let mut group_at: FxHashMap<(KgIx, &GroupId), usize> = FxHashMap::default();
         for issued in &record.referrals {
             let (Some(a), Some(k)) = (
                 self.application_index(&issued.application_id),
@@ -100,14 +102,15 @@ impl State {
                 continue;
             }
             let place = before.places.get(&a).copied().unwrap_or(0);
-            let at = |g: &&mut GroupCutoff| {
-                g.kindergarten_id == issued.kindergarten_id && g.group_id == issued.group_id
-            };
-            if let Some(g) = groups.iter_mut().find(at) {
+            if let Some(g) = group_at
+                .get(&(k, &issued.group_id))
+                .and_then(|i| groups.get_mut(*i))
+            {
                 g.referred += 1;
                 g.cutoff = g.cutoff.max(place);
                 continue;
             }
+            group_at.insert((k, &issued.group_id), groups.len());
             let (cohort, language) = self
                 .application(a)
                 .map_or((0, Language::Kk), |x| (x.cohort, x.language));

@@ -25,6 +25,9 @@ impl CohortQueue {
     /// At most `limit` children from 0-based place `from` of the merged order.
     #[must_use]
     pub fn merged(&self, policy: &Policy, from: usize, limit: usize) -> Vec<Placed> {
+        if from == 0 {
+            return self.merged_from_the_start(policy, limit);
+        }
         let tiers = &self.tiers;
         let mut out = Vec::with_capacity(limit.min(self.len().saturating_sub(from)));
         let mut skip = from;
@@ -71,6 +74,49 @@ impl CohortQueue {
                         } else {
                             out.extend(take(tiers, tier, i));
                         }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// [`CohortQueue::merged`] from the first place: each tier read in order by its iterator
+    /// instead of a select per place (a round's certificate reads whole queues).
+    fn merged_from_the_start(&self, policy: &Policy, limit: usize) -> Vec<Placed> {
+        let tiers = &self.tiers;
+        let mut out = Vec::with_capacity(limit.min(self.len()));
+        for (bi, block) in policy.blocks.iter().enumerate() {
+            if out.len() >= limit {
+                break;
+            }
+            match *block {
+                Block::Strict(t) => {
+                    if let Some(index) = tiers.get(t) {
+                        let room = limit - out.len();
+                        out.extend(index.iter().take(room).map(|e| (t, *e)));
+                    }
+                }
+                Block::Pair { upper, p, g } => {
+                    let lower = upper + 1;
+                    let (nu, nl) = (len_of(tiers, upper), len_of(tiers, lower));
+                    let mut ups = tiers.get(upper).map(OrderIndex::iter);
+                    let mut lows = tiers.get(lower).map(OrderIndex::iter);
+                    let (mut u, mut l, mut phase) = (0, 0, self.phase(bi));
+                    while (u < nu || l < nl) && out.len() < limit {
+                        let upper_slot = if slot_is_upper(p, phase) {
+                            u < nu
+                        } else {
+                            l >= nl
+                        };
+                        if upper_slot {
+                            u += 1;
+                            out.extend(ups.as_mut().and_then(Iterator::next).map(|e| (upper, *e)));
+                        } else {
+                            l += 1;
+                            out.extend(lows.as_mut().and_then(Iterator::next).map(|e| (lower, *e)));
+                        }
+                        phase = advance(p, g, phase);
                     }
                 }
             }
