@@ -150,6 +150,20 @@ impl TestApp {
         )
     }
 
+    /// Runs an allocation round in D1 (staff): its answer, after checking it is 201.
+    pub async fn run_round(&self) -> Value {
+        let (s, v) = self
+            .call(
+                "POST",
+                "/v1/districts/D1/allocations",
+                Some(STAFF),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+        v
+    }
+
     /// Moves the clock `days` forward.
     pub fn advance_days(&self, days: i64) {
         self.clock.advance(days * 86_400);

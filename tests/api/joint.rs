@@ -14,15 +14,7 @@ async fn set_capacity(app: &TestApp, capacity: u32) {
 }
 
 async fn round(app: &TestApp) -> Vec<String> {
-    let (s, v) = app
-        .call(
-            "POST",
-            "/v1/districts/D1/allocations",
-            Some(STAFF),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
+    let v = app.run_round().await;
     v["referrals"]
         .as_array()
         .unwrap()

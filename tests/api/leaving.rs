@@ -168,15 +168,7 @@ async fn a_child_leaves_by_name_and_its_seat_goes_to_the_next_child() {
     );
 
     // The next round gives the seat to the child waiting.
-    let (s, round) = app
-        .call(
-            "POST",
-            "/v1/districts/D1/allocations",
-            Some(STAFF),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(s, 201, "{round}");
+    let round = app.run_round().await;
     assert_eq!(round["referrals"][0]["application_id"], id2, "{round}");
 }
 

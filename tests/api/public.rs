@@ -43,15 +43,7 @@ async fn the_public_journal_holds_no_personal_data_and_chains_to_the_private_one
         .call("PUT", "/v1/kindergartens/K2", Some(STAFF), Some(body))
         .await;
     assert_eq!(s, 200);
-    let (s, round) = app
-        .call(
-            "POST",
-            "/v1/districts/D1/allocations",
-            Some(STAFF),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(s, 201, "{round}");
+    app.run_round().await;
     app.pass_days(10).await;
 
     // Not published until the operator says so.
@@ -239,25 +231,9 @@ async fn anyone_rebuilds_the_queues_and_rounds_from_the_public_journal_and_a_cha
         .call("PUT", "/v1/kindergartens/K1", Some(STAFF), Some(open(3)))
         .await;
     assert_eq!(s, 200);
-    let (s, round) = app
-        .call(
-            "POST",
-            "/v1/districts/D1/allocations",
-            Some(STAFF),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(s, 201, "{round}");
+    app.run_round().await;
     app.pass_days(10).await;
-    let (s, round) = app
-        .call(
-            "POST",
-            "/v1/districts/D1/allocations",
-            Some(STAFF),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(s, 201, "{round}");
+    app.run_round().await;
     app.app.start_publication_by_operator().await.unwrap();
 
     let (records, head) = published(&app).await;

@@ -29,16 +29,7 @@ async fn act(app: &TestApp, referral: &str, what: &str, token: &str) -> Value {
 }
 
 async fn round(app: &TestApp) -> Value {
-    let (s, v) = app
-        .call(
-            "POST",
-            "/v1/districts/D1/allocations",
-            Some(STAFF),
-            Some(json!({})),
-        )
-        .await;
-    assert_eq!(s, 201, "{v}");
-    v
+    app.run_round().await
 }
 
 async fn get(app: &TestApp, path: &str, token: &str) -> Value {
