@@ -182,7 +182,7 @@ pub struct Rehydrate {
     cutoff: Cutoff,
     persons: HashMap<u64, Iin>,
     /// The next stand-in's number.
-    next: u32,
+    next: u64,
 }
 
 impl Rehydrate {
@@ -244,22 +244,31 @@ impl Rehydrate {
         if let Some(iin) = self.persons.get(&bits) {
             return *iin;
         }
-        let iin = loop {
-            let n = self.next;
-            self.next = self.next.wrapping_add(1);
-            // 20,000 a day (two sexes, 10,000 serials) from 1 January 2000; a serial whose
-            // control digit does not exist is skipped.
-            let day = jiff::civil::date(2000, 1, 1)
-                .checked_add(jiff::Span::new().days(i64::from(n / 20_000)))
-                .unwrap_or(jiff::civil::Date::MIN);
-            let serial = u16::try_from(n % 10_000).unwrap_or(0);
-            if let Some(iin) = Iin::compose(day, n / 10_000 % 2 == 1, serial) {
-                break iin;
-            }
-        };
+        // Past 7·10⁸ persons the stand-ins run out; the count starts again (never reached:
+        // a city has a few million).
+        let (n, iin) = stand_in_from(self.next)
+            .or_else(|| stand_in_from(0))
+            .unwrap_or_else(|| unreachable!("the first numbers have stand-ins"));
+        self.next = n + 1;
         self.persons.insert(bits, iin);
         iin
     }
+}
+
+/// The first stand-in IIN from number `n` on, and its number: born in the 1800s, which no
+/// child in a queue is, 20,000 numbers a day (a number whose control digit does not exist is
+/// passed over). An erasure (or the public journal's replay, a person at a time) takes the first after
+/// the last one taken, so each is its own.
+#[must_use]
+pub fn stand_in_from(n: u64) -> Option<(u64, Iin)> {
+    (n..).take(100).find_map(|k| {
+        let day = jiff::civil::date(1800, 1, 1)
+            .checked_add(jiff::Span::new().days(i64::try_from(k / 20_000).ok()?))
+            .ok()
+            .filter(|d| d.year() < 1900)?;
+        let serial = u16::try_from(k % 10_000).ok()?;
+        Iin::compose(day, k / 10_000 % 2 == 1, serial).map(|iin| (k, iin))
+    })
 }
 
 #[cfg(test)]

@@ -290,20 +290,7 @@ fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, Open
     serde_json::from_slice(&plain).map_err(|_| OpenError::Tampered(id.to_owned()))
 }
 
-/// The first stand-in IIN from number `n` on, and its number: born in the 1800s, which no
-/// child in a queue is, 20,000 numbers a day (a number whose control digit does not exist is
-/// passed over). An erasure takes the first after the last one taken, so each is its own.
-#[must_use]
-pub fn stand_in_from(n: u64) -> Option<(u64, Iin)> {
-    (n..).take(100).find_map(|k| {
-        let day = jiff::civil::date(1800, 1, 1)
-            .checked_add(jiff::Span::new().days(i64::try_from(k / 20_000).ok()?))
-            .ok()
-            .filter(|d| d.year() < 1900)?;
-        let serial = u16::try_from(k % 10_000).ok()?;
-        Iin::compose(day, k / 10_000 % 2 == 1, serial).map(|iin| (k, iin))
-    })
-}
+pub use crate::public::stand_in_from;
 
 #[cfg(test)]
 mod tests {
