@@ -37,6 +37,18 @@ impl GatedStore {
 }
 
 impl EventLog for GatedStore {
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.inner.person_keys(after, limit)
+    }
+
+    fn seals(&self) -> Result<bool, StoreError> {
+        self.inner.seals()
+    }
+
+    fn set_seals(&self, seals: bool) -> Result<(), StoreError> {
+        self.inner.set_seals(seals)
+    }
+
     fn submit(&self, batch: Append) -> Ticket {
         let _ = self.inner.submit(batch).wait();
         let (tx, ticket) = Ticket::pending();
@@ -72,9 +84,6 @@ impl DocumentStore for GatedStore {
     }
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.inner.files(after, limit)
-    }
-    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.inner.person_keys(after, limit)
     }
 }
 

@@ -33,5 +33,6 @@ mod places;
 mod portal;
 mod printed;
 mod public;
+mod sealed;
 mod transfers;
 mod worklists;

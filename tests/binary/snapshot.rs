@@ -223,8 +223,11 @@ fn forged_state(data: &Path, victim: &str) -> (kezek_store::Head, Vec<u8>) {
         .read(kezek_core::model::Seq::new(0), usize::MAX)
         .unwrap();
     let mut state = kezek_core::State::new(kezek_core::Policy::kz_2013());
+    // The forger holds the whole data directory: the persons' keys too.
+    let keys = kezek_store::sealing::KeyCache::load(&journal).unwrap();
+    let cutoff = state.policy().cutoff;
     for r in &records {
-        let mut event = kezek_store::record::decode(&r.payload).unwrap();
+        let mut event = kezek_store::sealing::decode(&r.payload, cutoff, &keys).unwrap();
         if let kezek_core::Event::Registered(reg) = &mut event {
             if reg.application_id.as_str() == victim {
                 reg.registered_at -= jiff::SignedDuration::from_hours(3 * 8760);

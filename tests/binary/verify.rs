@@ -86,6 +86,7 @@ fn installation(dir: &Path) {
             notifications,
             copied: Vec::new(),
             keys: kezek_store::PersonKeys::default(),
+            payloads: Vec::new(),
         })
         .wait()
         .unwrap();

@@ -58,7 +58,7 @@ pub(crate) fn personal(kind: &str, key: &str, value: &Value) -> bool {
         // Why a referral lapsed, why a child left: codes the state acts on.
         "reason" => !matches!(kind, "referral_lapsed" | "child_left"),
         // A refusal's grounds are codes; a kindergarten's grounds not to admit are text.
-        "grounds" => value.is_string(),
+        "grounds" => value.is_string() || sealed_key(value).is_some(),
         _ => PERSONAL.contains(&key),
     }
 }
@@ -84,6 +84,23 @@ pub fn pseudonym(secret: &str, iin: &str) -> String {
         let _ = write!(out, "{b:02x}");
     }
     out
+}
+
+/// The key of a sealed value (`crate::sealed`).
+pub const SEALED: &str = "$sealed";
+
+/// The pseudonym of the person whose data key has id `key_id` (a journal that seals: the
+/// IIN is not there to be read, and must not be — the person's key id stands for it, the
+/// same in every record, and says nothing once the key is erased).
+#[must_use]
+pub fn sealed_pseudonym(secret: &str, key_id: &str) -> String {
+    pseudonym(secret, &format!("key:{key_id}"))
+}
+
+/// The key id of a sealed value (`{"$sealed": "KEY:NONCE:CIPHERTEXT"}`).
+pub(crate) fn sealed_key(value: &Value) -> Option<&str> {
+    let map = value.as_object().filter(|m| m.len() == 1)?;
+    map.get(SEALED)?.as_str()?.split(':').next()
 }
 
 /// The bytes of a hex string (what does not read as hex is left out).
@@ -136,6 +153,12 @@ pub fn redact(kind: &str, payload: &[u8], secret: &str, cutoff: Cutoff) -> Value
 }
 
 fn walk(v: &mut Value, kind: &str, secret: &str, cutoff: Cutoff, rules: bool) {
+    // A sealed value where a personal one would have been dropped is an IIN (only IINs and
+    // personal values are sealed): its person's pseudonym.
+    if let Some(id) = sealed_key(v) {
+        *v = Value::from(sealed_pseudonym(secret, id));
+        return;
+    }
     match v {
         Value::Object(map) => {
             let keys: Vec<String> = map.keys().cloned().collect();
@@ -147,6 +170,7 @@ fn walk(v: &mut Value, kind: &str, secret: &str, cutoff: Cutoff, rules: bool) {
                     continue;
                 }
                 if k == "birth_date" {
+                    // Sealed, its cohort is beside it already.
                     let cohort = map
                         .remove(&k)
                         .and_then(|d| d.as_str()?.parse::<jiff::civil::Date>().ok())

@@ -26,8 +26,7 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde_json::{Map, Value};
 
-/// The key of a sealed value.
-pub const SEALED: &str = "$sealed";
+pub use crate::public::SEALED;
 
 /// A person's data key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,6 +290,32 @@ fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, Open
 }
 
 pub use crate::public::stand_in_from;
+
+/// The ids of the keys `payload`'s sealed values are sealed under, each once, in order of
+/// first appearance.
+#[must_use]
+pub fn key_ids(payload: &Value) -> Vec<String> {
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                if let Some(s) = map.get(SEALED).and_then(Value::as_str) {
+                    if let Some(id) = s.split(':').next() {
+                        if !out.iter().any(|x| x == id) {
+                            out.push(id.to_owned());
+                        }
+                    }
+                    return;
+                }
+                map.values().for_each(|x| walk(x, out));
+            }
+            Value::Array(items) => items.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    walk(payload, &mut out);
+    out
+}
 
 #[cfg(test)]
 mod tests {

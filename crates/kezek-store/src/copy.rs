@@ -145,6 +145,11 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
 
 /// Copies the journal page by page, each record checked against the one before; the head.
 fn copy_journal(from: &dyn Store, to: &dyn Store) -> Result<Head, StoreError> {
+    to.set_seals(from.seals()?)?;
+    let mut keys = crate::sealing::KeyCache::load(from)?;
+    // Opening only checks here that each record reads; the cut-off day stands in for an
+    // erased birth date, so any does.
+    let cutoff = kezek_core::model::Cutoff { month: 9, day: 1 };
     let mut head = Head::EMPTY;
     loop {
         let page = from.read(head.seq, PAGE)?;
@@ -153,12 +158,13 @@ fn copy_journal(from: &dyn Store, to: &dyn Store) -> Result<Head, StoreError> {
         }
         let mut records: Vec<StoredEvent> = Vec::with_capacity(page.len());
         for r in page {
-            r.decode_after(head.seq, &head.hash).map_err(|message| {
-                StoreError::Integrity(format!(
-                    "journal record {} of the source is invalid: {message}",
-                    head.seq.next()
-                ))
-            })?;
+            crate::sealing::open_after(&r, (head.seq, &head.hash), cutoff, &mut keys, from)
+                .map_err(|message| {
+                    StoreError::Integrity(format!(
+                        "journal record {} of the source is invalid: {message}",
+                        head.seq.next()
+                    ))
+                })?;
             head = Head {
                 seq: r.seq,
                 hash: r.hash,

@@ -80,6 +80,19 @@ impl FaultyStore {
 }
 
 impl EventLog for FaultyStore {
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.read_check()?;
+        self.inner.person_keys(after, limit)
+    }
+
+    fn seals(&self) -> Result<bool, StoreError> {
+        self.inner.seals()
+    }
+
+    fn set_seals(&self, seals: bool) -> Result<(), StoreError> {
+        self.inner.set_seals(seals)
+    }
+
     fn submit(&self, batch: Append) -> Ticket {
         let n = self.submitted.fetch_add(1, Ordering::SeqCst) + 1;
         if self.failed.load(Ordering::SeqCst) {
@@ -139,11 +152,6 @@ impl DocumentStore for FaultyStore {
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.read_check()?;
         self.inner.files(after, limit)
-    }
-
-    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.read_check()?;
-        self.inner.person_keys(after, limit)
     }
 }
 

@@ -19,6 +19,7 @@ pub mod notify;
 pub mod postgres;
 pub mod record;
 pub mod replay;
+pub mod sealing;
 pub mod snapshot;
 pub mod sqlite;
 
@@ -141,6 +142,9 @@ pub struct Append {
     pub copied: Vec<StoredEvent>,
     /// Persons' data keys made or erased with them.
     pub keys: PersonKeys,
+    /// The events' bytes as journaled, one per event, when the service sealed their personal
+    /// values ([`sealing`]); empty: the store encodes each event as it is.
+    pub payloads: Vec<Vec<u8>>,
 }
 
 /// Persons' data keys (`kezek_core::sealed`), kept outside the journal's chain so that
@@ -160,6 +164,13 @@ pub struct PersonKeys {
 /// (which come without events of their own) follow it and each other, seq and link — their
 /// hashes were checked against their bytes where they were read from.
 pub(crate) fn follows(batch: &Append, head: Head) -> Result<(), StoreError> {
+    if !batch.payloads.is_empty() && batch.payloads.len() != batch.events.len() {
+        return Err(StoreError::Order(format!(
+            "{} payloads for {} events",
+            batch.payloads.len(),
+            batch.events.len()
+        )));
+    }
     if let Some((seq, _)) = batch.events.first().filter(|(s, _)| *s != head.seq.next()) {
         return Err(StoreError::Order(format!(
             "got seq {seq} after {}",
@@ -281,6 +292,27 @@ pub trait EventLog: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn head(&self) -> Result<Head, StoreError>;
+
+    /// Up to `limit` persons' data keys with ids after `after`, in id order: the keys that
+    /// open the journal's sealed values, and the erased ones' tombstones ([`sealing`]).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+
+    /// Whether the service seals the personal values of the records it writes to this
+    /// journal: a journal begun empty by a Kezek that seals does; one begun before keeps its
+    /// personal data in the clear until it is migrated (`kezek migrate --encrypt-personal`).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn seals(&self) -> Result<bool, StoreError>;
+
+    /// Records whether the journal seals (a copy takes its source's).
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn set_seals(&self, seals: bool) -> Result<(), StoreError>;
 
     /// Every record of `kind`, in order. They are not checked here: the replay checks
     /// every record. Backends read them by an index; this default reads the whole journal.
@@ -410,12 +442,6 @@ pub trait DocumentStore: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
-
-    /// Up to `limit` persons' data keys with ids after `after`, in id order.
-    ///
-    /// # Errors
-    /// Storage failure.
-    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
 }
 
 /// The API keys.

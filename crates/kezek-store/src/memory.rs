@@ -29,6 +29,8 @@ struct Inner {
     sessions: std::collections::HashMap<crate::Hash, crate::SessionRecord>,
     /// The sending channels' progress.
     channels: std::collections::HashMap<String, String>,
+    /// Whether the service seals personal values in this journal.
+    seals: bool,
 }
 
 /// A store held in memory.
@@ -40,6 +42,15 @@ impl MemoryStore {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty store whose journal the service seals (a new SQLite or PostgreSQL journal
+    /// does; the in-memory one keeps the tests' journals readable unless asked).
+    #[must_use]
+    pub fn sealing() -> Self {
+        let store = Self::default();
+        store.lock().seals = true;
+        store
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -82,6 +93,19 @@ fn head_of(events: &[StoredEvent]) -> Head {
 }
 
 impl EventLog for MemoryStore {
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        Ok(page(&self.lock().person_keys, after, limit))
+    }
+
+    fn seals(&self) -> Result<bool, StoreError> {
+        Ok(self.lock().seals)
+    }
+
+    fn set_seals(&self, seals: bool) -> Result<(), StoreError> {
+        self.lock().seals = seals;
+        Ok(())
+    }
+
     fn submit(&self, batch: Append) -> Ticket {
         let mut inner = self.lock();
         let mut head = head_of(&inner.events);
@@ -89,14 +113,23 @@ impl EventLog for MemoryStore {
             return Ticket::ready(Err(e));
         }
         let mut new = Vec::with_capacity(batch.events.len());
-        for (seq, event) in &batch.events {
+        for (i, (seq, event)) in batch.events.iter().enumerate() {
             if *seq != head.seq.next() {
                 return Ticket::ready(Err(StoreError::Order(format!(
                     "got seq {seq} after {}",
                     head.seq
                 ))));
             }
-            let record = StoredEvent::new(head.hash, *seq, &batch.at, &batch.actor, event);
+            let record = match batch.payloads.get(i) {
+                Some(p) => StoredEvent::encoded(
+                    head.hash,
+                    *seq,
+                    (&batch.at, &batch.actor),
+                    event.kind(),
+                    p.clone(),
+                ),
+                None => StoredEvent::new(head.hash, *seq, &batch.at, &batch.actor, event),
+            };
             head = Head {
                 seq: record.seq,
                 hash: record.hash,
@@ -196,10 +229,6 @@ impl DocumentStore for MemoryStore {
 
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         Ok(page(&self.lock().files, after, limit))
-    }
-
-    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        Ok(page(&self.lock().person_keys, after, limit))
     }
 }
 

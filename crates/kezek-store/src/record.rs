@@ -50,6 +50,17 @@ pub fn canonical(event: &Event) -> Vec<u8> {
 /// city import; an ordinary write has a few).
 pub(crate) const PARALLEL_FROM: usize = 4096;
 
+/// The bytes of each event of `batch` as journaled: the sealed payloads the service gave, or
+/// each event's canonical JSON.
+#[must_use]
+pub fn payloads_of(batch: &crate::Append) -> Vec<Vec<u8>> {
+    if batch.payloads.is_empty() {
+        canonical_all(&batch.events)
+    } else {
+        batch.payloads.clone()
+    }
+}
+
 /// The canonical JSON of each event, in order: half of a large batch (a city import) on a
 /// second thread.
 #[must_use]
@@ -101,8 +112,19 @@ impl StoredEvent {
     /// Builds the record for `event`, chained after `prev`.
     #[must_use]
     pub fn new(prev: Hash, seq: Seq, at: &str, actor: &str, event: &Event) -> Self {
-        let payload = canonical(event);
-        let kind = event.kind();
+        Self::encoded(prev, seq, (at, actor), event.kind(), canonical(event))
+    }
+
+    /// Builds the record of an event whose payload is encoded already (sealed), chained
+    /// after `prev`.
+    #[must_use]
+    pub fn encoded(
+        prev: Hash,
+        seq: Seq,
+        (at, actor): (&str, &str),
+        kind: &str,
+        payload: Vec<u8>,
+    ) -> Self {
         let hash = chain(&prev, seq, at, actor, kind, &payload);
         Self {
             seq,
@@ -115,12 +137,23 @@ impl StoredEvent {
         }
     }
 
-    /// Checks the record against the previous one and decodes its event.
+    /// Checks the record against the previous one and decodes its event (a journal that
+    /// seals nothing; `sealing::open_after` opens sealed values).
     ///
     /// # Errors
     /// A gap in the sequence, a broken link, a hash that does not match the bytes, or a
     /// payload that is not an event of the stated kind.
     pub fn decode_after(&self, prev_seq: Seq, prev_hash: &Hash) -> Result<Event, String> {
+        self.check_after(prev_seq, prev_hash)?;
+        let event = decode(&self.payload).map_err(|e| format!("payload is not an event: {e}"))?;
+        self.of_its_kind(event)
+    }
+
+    /// Checks the record's place and hash.
+    ///
+    /// # Errors
+    /// A gap in the sequence, a broken link, or a hash that does not match the bytes.
+    pub fn check_after(&self, prev_seq: Seq, prev_hash: &Hash) -> Result<(), String> {
         if self.seq != prev_seq.next() {
             return Err(format!("expected seq {} after {prev_seq}", prev_seq.next()));
         }
@@ -138,7 +171,14 @@ impl StoredEvent {
         if hash != self.hash {
             return Err("hash does not match the record's bytes".into());
         }
-        let event = decode(&self.payload).map_err(|e| format!("payload is not an event: {e}"))?;
+        Ok(())
+    }
+
+    /// `event`, if it is of the record's kind.
+    ///
+    /// # Errors
+    /// The kinds differ.
+    pub fn of_its_kind(&self, event: Event) -> Result<Event, String> {
         if event.kind() != self.kind {
             return Err(format!("kind `{}` does not match the payload", self.kind));
         }

@@ -2,9 +2,10 @@
 //! to a fresh state. Any record that does not verify or apply stops it, naming the seq.
 
 use crate::record::{Hash, GENESIS};
+use crate::sealing::KeyCache;
 use crate::{EventLog, StoreError};
 use kezek_core::command::Bulk;
-use kezek_core::model::Seq;
+use kezek_core::model::{Cutoff, Seq};
 use kezek_core::{Event, State};
 
 /// Why a journal could not be replayed.
@@ -31,7 +32,21 @@ const PAGE: usize = 10_000;
 /// # Errors
 /// The first record that is missing, corrupt, out of order or does not apply.
 pub fn replay(journal: &dyn EventLog, state: &mut State) -> Result<Seq, ReplayError> {
-    walk(journal, state, START, false, None).map(|(last, _)| last)
+    let mut keys = KeyCache::load(journal)?;
+    replay_with(journal, state, &mut keys)
+}
+
+/// [`replay`] with the journal's keys loaded by the caller, who keeps them (with those met
+/// on the way) to seal and open what comes next.
+///
+/// # Errors
+/// As [`replay`].
+pub fn replay_with(
+    journal: &dyn EventLog,
+    state: &mut State,
+    keys: &mut KeyCache,
+) -> Result<Seq, ReplayError> {
+    walk(journal, state, (START, keys), false, None).map(|(last, _)| last)
 }
 
 /// Replays `journal` into `state` (empty) up to its last record made at or before `until`:
@@ -69,7 +84,8 @@ pub fn replay_until(
         until,
         stopped: false,
     };
-    match walk(journal, state, START, false, Some(&mut until)) {
+    let mut keys = KeyCache::load(journal)?;
+    match walk(journal, state, (START, &mut keys), false, Some(&mut until)) {
         Ok((last, _)) => Ok(last),
         Err(ReplayError::Corrupt { .. }) if until.stopped => Ok(state.last_seq()),
         Err(e) => Err(e),
@@ -94,7 +110,21 @@ pub fn resume(
     state: &mut State,
     from: crate::Head,
 ) -> Result<Seq, ReplayError> {
-    resume_inner(journal, state, from, None)
+    let mut keys = KeyCache::load(journal)?;
+    resume_inner(journal, state, (from, &mut keys), None)
+}
+
+/// [`resume`] with the journal's keys loaded by the caller (see [`replay_with`]).
+///
+/// # Errors
+/// As [`resume`].
+pub fn resume_with(
+    journal: &dyn EventLog,
+    state: &mut State,
+    from: crate::Head,
+    keys: &mut KeyCache,
+) -> Result<Seq, ReplayError> {
+    resume_inner(journal, state, (from, keys), None)
 }
 
 /// [`resume`], with `observer` called around every record (the empty head `from` replays
@@ -108,13 +138,14 @@ pub fn resume_observed(
     from: crate::Head,
     observer: &mut dyn Observer,
 ) -> Result<Seq, ReplayError> {
-    resume_inner(journal, state, from, Some(observer))
+    let mut keys = KeyCache::load(journal)?;
+    resume_inner(journal, state, (from, &mut keys), Some(observer))
 }
 
 fn resume_inner(
     journal: &dyn EventLog,
     state: &mut State,
-    from: crate::Head,
+    (from, keys): (crate::Head, &mut KeyCache),
     observer: Option<&mut dyn Observer>,
 ) -> Result<Seq, ReplayError> {
     if hash_at(journal, from.seq)? != Some(from.hash) {
@@ -123,7 +154,7 @@ fn resume_inner(
             message: "the journal's record here is not the one the state was taken at".into(),
         });
     }
-    walk(journal, state, from, false, observer).map(|(last, _)| last)
+    walk(journal, state, (from, keys), false, observer).map(|(last, _)| last)
 }
 
 /// The hash of the journal's record at `seq` ([`GENESIS`] at 0), `None` when the journal
@@ -196,7 +227,8 @@ pub struct Audit {
 /// # Errors
 /// As [`replay`], and the first round whose re-run differs.
 pub fn audit(journal: &dyn EventLog, state: &mut State) -> Result<Audit, ReplayError> {
-    walk(journal, state, START, true, None).map(|(last, rounds)| Audit {
+    let mut keys = KeyCache::load(journal)?;
+    walk(journal, state, (START, &mut keys), true, None).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })
@@ -211,7 +243,8 @@ pub fn audit_observed(
     state: &mut State,
     observer: &mut dyn Observer,
 ) -> Result<Audit, ReplayError> {
-    walk(journal, state, START, true, Some(observer)).map(|(last, rounds)| Audit {
+    let mut keys = KeyCache::load(journal)?;
+    walk(journal, state, (START, &mut keys), true, Some(observer)).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })
@@ -277,7 +310,7 @@ const PAGES_IN_FLIGHT: usize = 4;
 fn walk(
     journal: &dyn EventLog,
     state: &mut State,
-    from: crate::Head,
+    (from, keys): (crate::Head, &mut KeyCache),
     rerun_rounds: bool,
     mut observer: Option<&mut dyn Observer>,
 ) -> Result<(Seq, u64), ReplayError> {
@@ -290,12 +323,14 @@ fn walk(
     // Reading, hashing and decoding take about as long as applying: one thread does the
     // first three while this one applies, so start-up uses both cores.
     let (pages, received) = std::sync::mpsc::sync_channel::<Page>(PAGES_IN_FLIGHT);
+    let cutoff = state.policy().cutoff;
     // Registrations enter their cohort queues in bulk (see `State::bulk`); the observer and
     // the rerun rounds look at the state through the guard, which brings the queues up to date.
     let state = &mut state.bulk();
     std::thread::scope(|scope| {
         let keep_meta = observer.is_some();
-        let reader = scope.spawn(move || read_verified(journal, from, &pages, keep_meta));
+        let reader =
+            scope.spawn(move || read_verified(journal, (from, keys, cutoff), &pages, keep_meta));
         let (mut last, mut rounds) = (from.seq, 0);
         let mut outcome = Ok(());
         for page in &received {
@@ -371,7 +406,7 @@ impl Walk<'_, '_> {
 /// and returns the last seq, after checking it against the journal's head.
 fn read_verified(
     journal: &dyn EventLog,
-    from: crate::Head,
+    (from, keys, cutoff): (crate::Head, &mut KeyCache, Cutoff),
     pages: &std::sync::mpsc::SyncSender<Page>,
     keep_meta: bool,
 ) -> Result<Seq, ReplayError> {
@@ -396,7 +431,7 @@ fn read_verified(
         let mut events = Vec::with_capacity(page.len());
         let mut failure = None;
         for record in page {
-            match record.decode_after(last, &hash) {
+            match crate::sealing::open_after(&record, (last, &hash), cutoff, keys, journal) {
                 Ok(event) => events.push(Record {
                     seq: record.seq,
                     event,
@@ -434,17 +469,18 @@ pub fn tail(
     journal: &dyn EventLog,
     after: crate::Head,
     limit: usize,
+    (keys, cutoff): (&mut KeyCache, Cutoff),
 ) -> Result<(Vec<(Seq, Event)>, crate::Head), ReplayError> {
     let mut head = after;
     let page = journal.read(after.seq, limit)?;
     let mut events = Vec::with_capacity(page.len());
     for record in page {
-        let event = record
-            .decode_after(head.seq, &head.hash)
-            .map_err(|message| ReplayError::Corrupt {
-                seq: head.seq.next(),
-                message,
-            })?;
+        let event =
+            crate::sealing::open_after(&record, (head.seq, &head.hash), cutoff, keys, journal)
+                .map_err(|message| ReplayError::Corrupt {
+                    seq: head.seq.next(),
+                    message,
+                })?;
         events.push((record.seq, event));
         head = crate::Head {
             seq: record.seq,

@@ -204,6 +204,10 @@ fn persons_keys_are_made_and_erased_with_their_batch_and_leave_no_bytes() {
     contract::person_keys(&MemoryStore::new());
     let path = dir.path().join("k.sqlite");
     let store = SqliteStore::open(&path).unwrap();
+    assert!(
+        store.seals().unwrap(),
+        "a journal begun by this Kezek seals"
+    );
     contract::person_keys(&store);
     // The erased key's bytes are in no file of the journal (the database overwritten where
     // it was, the WAL emptied); a key kept still is, as the search can tell.
@@ -219,6 +223,23 @@ fn persons_keys_are_made_and_erased_with_their_batch_and_leave_no_bytes() {
         "the erased key's bytes are gone"
     );
     drop(store);
+}
+
+#[test]
+fn a_journal_with_records_before_sealing_keeps_them_in_the_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let store = SqliteStore::open(&path).unwrap();
+    store.submit(contract::batch(1)).wait().unwrap();
+    drop(store);
+    // As a Kezek before sealing left it: records, and the schema one step behind.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("DELETE FROM meta WHERE key = 'seals'; PRAGMA user_version = 14;")
+        .unwrap();
+    drop(conn);
+    let store = SqliteStore::open(&path).unwrap();
+    assert!(!store.seals().unwrap());
+    assert_eq!(store.head().unwrap().seq.get(), 1);
 }
 
 #[test]

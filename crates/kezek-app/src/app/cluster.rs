@@ -286,14 +286,19 @@ impl App {
                 return Ok(());
             }
             let after = *tail;
+            let keys = Arc::clone(&self.personal.keys);
+            let cutoff = self.state.read().policy().cutoff;
             let (events, head) = self
                 .store(move |s| {
-                    kezek_store::replay::tail(s, after, APPLY_PAGE).map_err(|e| match e {
-                        kezek_store::replay::ReplayError::Store(e) => e,
-                        other @ kezek_store::replay::ReplayError::Corrupt { .. } => {
-                            kezek_store::StoreError::Integrity(other.to_string())
-                        }
-                    })
+                    let mut keys = keys.lock();
+                    kezek_store::replay::tail(s, after, APPLY_PAGE, (&mut keys, cutoff)).map_err(
+                        |e| match e {
+                            kezek_store::replay::ReplayError::Store(e) => e,
+                            other @ kezek_store::replay::ReplayError::Corrupt { .. } => {
+                                kezek_store::StoreError::Integrity(other.to_string())
+                            }
+                        },
+                    )
                 })
                 .await?;
             if events.is_empty() {

@@ -18,6 +18,7 @@ pub mod budgets;
 pub(crate) mod citizen;
 pub mod cluster;
 mod health;
+pub(crate) mod personal;
 #[cfg(test)]
 mod poison_tests;
 mod read;
@@ -81,6 +82,8 @@ pub struct App {
     pub(crate) portal: parking_lot::Mutex<Option<Arc<citizen::Verifier>>>,
     /// The public journal's hashes so far, by seq (`ops::public`).
     pub(crate) public_chain: parking_lot::Mutex<Vec<[u8; 32]>>,
+    /// Whether the journal seals personal values, and the persons' keys.
+    pub(crate) personal: personal::Personal,
 }
 
 /// The API keys by token hash, and what keeps them in step with the store.

@@ -8,7 +8,8 @@ use crate::keys::authority::Authority;
 use crate::keys::KeyRing;
 use crate::App;
 use kezek_core::{Policy, State};
-use kezek_store::replay::{replay, ReplayError};
+use kezek_store::replay::{replay_with, ReplayError};
+use kezek_store::sealing::KeyCache;
 use kezek_store::{Store, StoreError};
 use parking_lot::RwLock;
 use std::sync::Arc;
@@ -116,13 +117,15 @@ impl App {
         let started = std::time::Instant::now();
         let policy = initial_policy(store.as_ref(), policy.into())?;
         let mut state = State::new(policy);
-        replay(store.as_ref(), &mut state)?;
+        let mut keys = KeyCache::load(store.as_ref())?;
+        replay_with(store.as_ref(), &mut state, &mut keys)?;
         tracing::info!(
             events = state.last_seq().get(),
             ms = crate::millis(started.elapsed()),
             "journal replayed"
         );
-        Self::from_state(store, state, authority, clock)
+        crate::keys::pin::in_force(&state, &authority)?;
+        Self::assemble(store, state, (authority, keys), clock)
     }
 
     /// Starts on `state`, which holds the store's journal up to its last seq (a snapshot
@@ -137,7 +140,8 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StartError> {
         crate::keys::pin::in_force(&state, &authority)?;
-        Self::assemble(store, state, authority, clock)
+        let keys = KeyCache::load(store.as_ref())?;
+        Self::assemble(store, state, (authority, keys), clock)
     }
 
     /// [`Self::start`] with a key the journal does not have in force: only to journal it in
@@ -153,16 +157,21 @@ impl App {
     ) -> Result<Arc<Self>, StartError> {
         let policy = initial_policy(store.as_ref(), policy.into())?;
         let mut state = State::new(policy);
-        replay(store.as_ref(), &mut state)?;
-        Self::assemble(store, state, authority, clock)
+        let mut keys = KeyCache::load(store.as_ref())?;
+        replay_with(store.as_ref(), &mut state, &mut keys)?;
+        Self::assemble(store, state, (authority, keys), clock)
     }
 
     fn assemble(
         store: Arc<dyn Store>,
         state: State,
-        authority: Authority,
+        (authority, keys): (Authority, KeyCache),
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StartError> {
+        let personal = super::personal::Personal {
+            seals: store.seals()?,
+            keys: Arc::new(parking_lot::Mutex::new(keys)),
+        };
         let ring = KeyRing::default();
         ring.reload(store.as_ref())?;
         let cases = kezek_cases::Cases::from_journal(
@@ -195,6 +204,7 @@ impl App {
             cases: RwLock::new(cases),
             portal: parking_lot::Mutex::new(None),
             public_chain: parking_lot::Mutex::new(Vec::new()),
+            personal,
         }))
     }
 }

@@ -266,26 +266,21 @@ impl App {
             });
         }
         let mut drafts = documents::drafts(&state, &outcome, now);
-        // The case engine's documents and notifications, made on the cases its records were
-        // applied to.
-        let mut case_notes = Vec::new();
-        if outcome
-            .iter()
-            .any(|(_, e)| matches!(e, Event::Extension(_)))
-        {
-            let cases = self.cases.read();
-            for (_, e) in &outcome {
-                if let Event::Extension(x) = e {
-                    if let Some(Ok(case_event)) = kezek_cases::event::from_extension(x) {
-                        drafts.extend(documents::cases::drafts(&state, &cases, &case_event, now));
-                        case_notes.extend(crate::outbox::cases::notifications(&cases, &case_event));
-                    }
-                }
-            }
-        }
+        let (case_drafts, case_notes) = self.case_results(&state, &outcome, now);
+        drafts.extend(case_drafts);
         for d in &mut drafts {
             d.name_official(&state, &caller.key_id);
         }
+        let (payloads, keys) = match self.personal.seal(&state, &outcome) {
+            Ok(sealed) => sealed.map(|s| (s.payloads, s.keys)).unwrap_or_default(),
+            // `armed`, dropped, poisons: the state holds events the journal will not.
+            Err(_) => {
+                return Err(early(Err(Unavailable::Poisoned(Arc::from(
+                    "no randomness to seal personal data with",
+                ))
+                .into())))
+            }
+        };
         let append = Append {
             documents: Vec::new(),
             files: Vec::new(),
@@ -295,7 +290,8 @@ impl App {
                 all
             },
             copied: Vec::new(),
-            keys: kezek_store::PersonKeys::default(),
+            keys,
+            payloads,
             events: outcome,
             at: now.to_string(),
             actor: caller.key_id.clone(),
@@ -307,6 +303,33 @@ impl App {
             written,
             armed,
         })
+    }
+
+    /// The case engine's documents and notifications of `outcome`, made on the cases its
+    /// records were applied to.
+    fn case_results(
+        &self,
+        state: &State,
+        outcome: &Outcome,
+        now: Timestamp,
+    ) -> (Vec<Draft>, Vec<kezek_store::NewNotification>) {
+        let (mut drafts, mut notes) = (Vec::new(), Vec::new());
+        if !outcome
+            .iter()
+            .any(|(_, e)| matches!(e, Event::Extension(_)))
+        {
+            return (drafts, notes);
+        }
+        let cases = self.cases.read();
+        for (_, e) in outcome {
+            if let Event::Extension(x) = e {
+                if let Some(Ok(case_event)) = kezek_cases::event::from_extension(x) {
+                    drafts.extend(documents::cases::drafts(state, &cases, &case_event, now));
+                    notes.extend(crate::outbox::cases::notifications(&cases, &case_event));
+                }
+            }
+        }
+        (drafts, notes)
     }
 
     /// The stored answer of a request with the same key that got there between the first look

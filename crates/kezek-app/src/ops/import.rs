@@ -75,6 +75,12 @@ impl App {
             // Imported children have no applicant here: nobody to tell, but the outbox is
             // what the events make, as `kezek verify` derives it.
             let notifications = crate::outbox::notifications(&state, &events);
+            let sealed = self.personal.seal(&state, &events).map_err(|e| {
+                AppError::from(Unavailable::Poisoned(Arc::from(format!(
+                    "no randomness to seal personal data with: {e}"
+                ))))
+            })?;
+            let (payloads, keys) = sealed.map(|s| (s.payloads, s.keys)).unwrap_or_default();
             let append = Append {
                 files: Vec::new(),
                 events,
@@ -84,7 +90,8 @@ impl App {
                 documents: Vec::new(),
                 notifications,
                 copied: Vec::new(),
-                keys: kezek_store::PersonKeys::default(),
+                keys,
+                payloads,
             };
             (append, armed)
         };

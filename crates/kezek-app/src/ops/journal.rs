@@ -13,6 +13,20 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 impl App {
+    /// Record `r` as the auditor's view shows it, its sealed values opened.
+    pub(crate) fn journal_event(&self, r: &kezek_store::StoredEvent) -> JournalEvent {
+        let mut e = JournalEvent::from(r);
+        if kezek_store::sealing::is_sealed(&r.payload) {
+            let cutoff = self.state.read().policy().cutoff;
+            let keys = self.personal.keys.lock();
+            e.opened = Some(
+                kezek_core::sealed::open(e.payload.clone(), cutoff, &*keys)
+                    .unwrap_or(serde_json::Value::Null),
+            );
+        }
+        e
+    }
+
     /// Up to `limit` (1 to 1000) records after `after`, for an auditor.
     ///
     /// # Errors
@@ -25,7 +39,7 @@ impl App {
     ) -> Result<JournalPage, AppError> {
         let limit = super::page_bounds(after, limit)?;
         let records = self.store(move |s| s.read(Seq::new(after), limit)).await?;
-        let mut events: Vec<JournalEvent> = records.iter().map(JournalEvent::from).collect();
+        let mut events: Vec<JournalEvent> = records.iter().map(|r| self.journal_event(r)).collect();
         self.name_officials(&mut events)?;
         Ok(JournalPage {
             next_after: records.last().map(|r| r.seq.get()),
@@ -271,7 +285,7 @@ impl App {
                     end = r.seq.get() + 1;
                     break;
                 }
-                let e = JournalEvent::from(r);
+                let e = self.journal_event(r);
                 let subject = subject(&e);
                 let keep = filter
                     .actor
@@ -305,7 +319,7 @@ impl App {
 /// What event `e` is about, read from its payload.
 fn subject(e: &JournalEvent) -> Subject {
     let text = |k: &str| {
-        e.payload
+        e.said()
             .get(k)
             .and_then(serde_json::Value::as_str)
             .map(str::to_owned)
@@ -325,7 +339,7 @@ fn subject(e: &JournalEvent) -> Subject {
 fn concerns(e: &JournalEvent, s: &Subject, app: &str, referrals: &[String]) -> bool {
     s.application.as_deref() == Some(app)
         || s.referral.as_ref().is_some_and(|r| referrals.contains(r))
-        || e.payload
+        || e.said()
             .get("referrals")
             .and_then(serde_json::Value::as_array)
             .is_some_and(|rs| {

@@ -210,6 +210,16 @@ impl App {
     /// The store failed.
     pub(crate) async fn complete_status(&self, found: &mut FamilyStatus) -> Result<(), AppError> {
         found.documents = self.documents_told(&found.id).await?;
+        let id = found.id.clone();
+        let published = self
+            .read(move |state| {
+                let secret = state.publication_secret()?.to_owned();
+                let (_, app) = state.application_by_id(&id.parse().ok()?)?;
+                Some((secret, app.child_iin))
+            })
+            .await?;
+        found.pseudonym =
+            published.and_then(|(secret, child)| self.personal.pseudonym(&secret, &child));
         // When each step's event was journaled: one record read each, a dozen at most.
         for step in &mut found.steps {
             let before = Seq::new(step.seq - 1);
@@ -458,9 +468,8 @@ pub(crate) fn status_of(
         next,
         refused: None,
         offset: state.policy().calendar.offset,
-        pseudonym: state
-            .publication_secret()
-            .map(|secret| super::public::pseudonym(secret, &app.child_iin.to_string())),
+        // Made by `App::complete_status` (a journal that seals names the child by its key).
+        pseudonym: None,
         last_round: (app.status == kezek_core::model::AppStatus::Queued)
             .then(|| last_round(state, app))
             .flatten(),

@@ -16,9 +16,15 @@ pub struct JournalEvent {
     pub actor: String,
     /// The event kind.
     pub kind: String,
-    /// The event.
+    /// The event as journaled (the bytes the hash covers): in a journal that seals, each
+    /// personal value as `{"$sealed": "KEY:NONCE:CIPHERTEXT"}`.
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
+    /// The event with its sealed values opened (stand-ins for an erased person's); absent
+    /// when nothing in it is sealed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub opened: Option<serde_json::Value>,
     /// The previous record's hash, hex.
     pub prev_hash: String,
     /// This record's hash, hex.
@@ -55,6 +61,14 @@ impl ActingOfficial {
     }
 }
 
+impl JournalEvent {
+    /// What the event says: opened, or as journaled when nothing in it is sealed.
+    #[must_use]
+    pub fn said(&self) -> &serde_json::Value {
+        self.opened.as_ref().unwrap_or(&self.payload)
+    }
+}
+
 impl From<&StoredEvent> for JournalEvent {
     fn from(r: &StoredEvent) -> Self {
         Self {
@@ -63,6 +77,7 @@ impl From<&StoredEvent> for JournalEvent {
             actor: r.actor.clone(),
             kind: r.kind.clone(),
             payload: serde_json::from_slice(&r.payload).unwrap_or(serde_json::Value::Null),
+            opened: None,
             prev_hash: hex::encode(r.prev_hash),
             hash: hex::encode(r.hash),
             official: None,

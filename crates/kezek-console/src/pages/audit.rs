@@ -157,7 +157,7 @@ pub async fn show(
 /// The words key of event `e`: a case engine's record by its own kind.
 fn event_key(e: &kezek_app::views::JournalEvent) -> String {
     match e
-        .payload
+        .said()
         .pointer("/record/kind")
         .and_then(serde_json::Value::as_str)
     {

@@ -278,6 +278,18 @@ impl EventLog for PgStore {
         ticket
     }
 
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.person_key_rows(after, limit)
+    }
+
+    fn seals(&self) -> Result<bool, StoreError> {
+        self.seals_flag()
+    }
+
+    fn set_seals(&self, seals: bool) -> Result<(), StoreError> {
+        self.set_seals_flag(seals)
+    }
+
     fn read(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let fail = failed("reading events");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);

@@ -118,9 +118,37 @@ impl DocumentStore for PgStore {
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.page_of("files", after, limit)
     }
+}
 
-    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+impl PgStore {
+    /// Up to `limit` persons' data keys after `after` (`EventLog::person_keys`).
+    pub(super) fn person_key_rows(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.page_of("person_keys", after, limit)
+    }
+
+    /// Whether the journal seals (`EventLog::seals`).
+    pub(super) fn seals_flag(&self) -> Result<bool, StoreError> {
+        let row = wait(
+            self.read
+                .query_opt("SELECT value FROM meta WHERE key = 'seals'", &[]),
+        )
+        .map_err(failed("reading whether the journal seals"))?;
+        Ok(row.is_some_and(|r| r.get::<_, String>(0) == "1"))
+    }
+
+    /// Records whether the journal seals (`EventLog::set_seals`).
+    pub(super) fn set_seals_flag(&self, seals: bool) -> Result<(), StoreError> {
+        let value = if seals { "1" } else { "0" };
+        wait(self.read.execute(
+            "INSERT INTO meta (key, value) VALUES ('seals', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&value],
+        ))
+        .map(drop)
+        .map_err(failed("recording whether the journal seals"))
     }
 }
 

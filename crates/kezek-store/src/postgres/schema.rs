@@ -125,6 +125,13 @@ const MIGRATIONS: &[&str] = &[
         body BYTEA NOT NULL
     );
 ",
+    // A journal begun empty by a Kezek that seals personal values is sealed; one with
+    // records already keeps them in the clear (until `kezek migrate --encrypt-personal`).
+    "
+    INSERT INTO meta (key, value)
+        SELECT 'seals', '1' WHERE NOT EXISTS (SELECT 1 FROM events)
+        ON CONFLICT (key) DO NOTHING;
+",
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

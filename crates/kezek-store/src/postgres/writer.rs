@@ -162,7 +162,7 @@ impl<'a> Rows<'a> {
     /// Adds one batch, its events chained after `head`; the new head.
     fn add(&mut self, b: &'a Append, head: Head) -> Head {
         let mut h = head;
-        let payloads = crate::record::canonical_all(&b.events);
+        let payloads = crate::record::payloads_of(b);
         for ((seq, event), payload) in b.events.iter().zip(payloads) {
             let kind = event.kind();
             let hash = crate::record::chain(&h.hash, *seq, &b.at, &b.actor, kind, &payload);

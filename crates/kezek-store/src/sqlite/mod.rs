@@ -219,4 +219,16 @@ impl EventLog for SqliteStore {
     fn records_of(&self, kind: crate::IndexedKind) -> Result<Vec<crate::StoredEvent>, StoreError> {
         reads::records_of(&self.reader(), kind)
     }
+
+    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.person_key_rows(after, limit)
+    }
+
+    fn seals(&self) -> Result<bool, StoreError> {
+        self.seals_flag()
+    }
+
+    fn set_seals(&self, seals: bool) -> Result<(), StoreError> {
+        self.set_seals_flag(seals)
+    }
 }

@@ -172,9 +172,40 @@ impl DocumentStore for SqliteStore {
     fn files(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.bodies(Bodies::Files, after, limit)
     }
+}
 
-    fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+impl SqliteStore {
+    /// Up to `limit` persons' data keys after `after` (`EventLog::person_keys`).
+    pub(super) fn person_key_rows(
+        &self,
+        after: &str,
+        limit: usize,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         self.bodies(Bodies::PersonKeys, after, limit)
+    }
+
+    /// Whether the journal seals (`EventLog::seals`).
+    pub(super) fn seals_flag(&self) -> Result<bool, StoreError> {
+        use rusqlite::OptionalExtension;
+        let value: Option<String> = self
+            .reader()
+            .query_row("SELECT value FROM meta WHERE key = 'seals'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(failed("reading whether the journal seals"))?;
+        Ok(value.as_deref() == Some("1"))
+    }
+
+    /// Records whether the journal seals (`EventLog::set_seals`).
+    pub(super) fn set_seals_flag(&self, seals: bool) -> Result<(), StoreError> {
+        self.reader()
+            .execute(
+                "INSERT INTO meta (key, value) VALUES ('seals', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                [if seals { "1" } else { "0" }],
+            )
+            .map(drop)
+            .map_err(failed("recording whether the journal seals"))
     }
 }
 

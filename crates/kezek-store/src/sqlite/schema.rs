@@ -116,6 +116,12 @@ const MIGRATIONS: &[&str] = &[
         body BLOB NOT NULL
     );
 ",
+    // A journal begun empty by a Kezek that seals personal values is sealed; one with
+    // records already keeps them in the clear (until `kezek migrate --encrypt-personal`).
+    "
+    INSERT OR IGNORE INTO meta (key, value)
+        SELECT 'seals', '1' WHERE NOT EXISTS (SELECT 1 FROM events);
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

@@ -211,6 +211,12 @@ fn write_events(
     let mut h = head;
     let mut put =
         |h: Head, e: &(Seq, Event), payload: &[u8]| insert_event(insert, &h.hash, e, b, payload);
+    if !b.payloads.is_empty() {
+        for (e, payload) in b.events.iter().zip(&b.payloads) {
+            h = put(h, e, payload)?;
+        }
+        return Ok(h);
+    }
     if b.events.len() < PARALLEL_FROM {
         for e in &b.events {
             h = put(h, e, &canonical(&e.1))?;

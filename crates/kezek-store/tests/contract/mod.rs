@@ -63,6 +63,7 @@ pub fn append(events: Vec<(Seq, Event)>) -> Append {
         notifications: Vec::new(),
         copied: Vec::new(),
         keys: kezek_store::PersonKeys::default(),
+        payloads: Vec::new(),
     }
 }
 
@@ -304,32 +305,35 @@ pub fn proof_files(store: &dyn kezek_store::Store) {
 pub fn person_keys(store: &dyn kezek_store::Store) {
     let key = person_key;
     let mut b = batch(1);
-    b.keys.made = vec![("kb".to_owned(), key(2)), ("ka".to_owned(), key(1))];
+    let (ka, kb, kc) = (key_id(0xa), key_id(0xb), key_id(0xc));
+    b.keys.made = vec![(kb.clone(), key(2)), (ka.clone(), key(1))];
     store.submit(b).wait().unwrap();
     let mut again = batch(2);
-    again.keys.made = vec![("ka".to_owned(), key(9)), ("kc".to_owned(), key(3))];
+    again.keys.made = vec![(ka.clone(), key(9)), (kc.clone(), key(3))];
     store.submit(again).wait().unwrap();
     let all = store.person_keys("", 10).unwrap();
     assert_eq!(
         all,
         [
-            ("ka".to_owned(), key(1)),
-            ("kb".to_owned(), key(2)),
-            ("kc".to_owned(), key(3))
+            (ka.clone(), key(1)),
+            (kb.clone(), key(2)),
+            (kc.clone(), key(3))
         ]
     );
-    assert_eq!(
-        store.person_keys("ka", 1).unwrap(),
-        [("kb".to_owned(), key(2))]
-    );
+    assert_eq!(store.person_keys(&ka, 1).unwrap(), [(kb.clone(), key(2))]);
     let copy = MemoryStore::new();
     assert_eq!(
         kezek_store::copy::copy(store, &copy).unwrap().person_keys,
         3
     );
     assert_eq!(copy.person_keys("", 10).unwrap(), all);
+    assert_eq!(
+        copy.seals().unwrap(),
+        store.seals().unwrap(),
+        "a copy seals as its source does"
+    );
     let mut erase = batch(3);
-    erase.keys.erased = vec!["kb".to_owned()];
+    erase.keys.erased = vec![kb];
     store.submit(erase).wait().unwrap();
     let ids: Vec<String> = store
         .person_keys("", 10)
@@ -337,12 +341,23 @@ pub fn person_keys(store: &dyn kezek_store::Store) {
         .into_iter()
         .map(|(id, _)| id)
         .collect();
-    assert_eq!(ids, ["ka", "kc"]);
+    assert_eq!(ids, [ka, kc]);
 }
 
 /// A person's key of the contract: 32 bytes no other part of a journal holds.
 pub fn person_key(n: u8) -> Vec<u8> {
-    (0..32u8)
+    let key: Vec<u8> = (0..32u8)
         .map(|i| n.wrapping_mul(97).wrapping_add(i.wrapping_mul(37)) ^ 0xa5)
-        .collect()
+        .collect();
+    kezek_store::sealing::KeyRow::Held {
+        key: key.try_into().unwrap(),
+        person: kezek_core::model::Iin::compose(jiff::civil::date(1990, 1, 1), false, u16::from(n))
+            .unwrap(),
+    }
+    .body()
+}
+
+/// The id of the contract's key `n`.
+pub fn key_id(n: u64) -> String {
+    kezek_store::sealing::id_text(n)
 }
