@@ -86,7 +86,7 @@ fn installation(dir: &Path) {
             notifications,
             copied: Vec::new(),
             keys: kezek_store::PersonKeys::default(),
-            payloads: Vec::new(),
+            encoder: None,
         })
         .wait()
         .unwrap();

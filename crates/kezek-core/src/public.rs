@@ -89,6 +89,16 @@ pub fn pseudonym(secret: &str, iin: &str) -> String {
 /// The key of a sealed value (`crate::sealed`).
 pub const SEALED: &str = "$sealed";
 
+/// The key of a person's values sealed together (`crate::sealed::registration`): the object
+/// that names them, with what the record says of them besides.
+pub const PERSON: &str = "$person";
+
+/// The sealed text of a person's values sealed together.
+pub(crate) fn person_text(value: &Value) -> Option<&str> {
+    let map = value.as_object().filter(|m| m.len() == 1)?;
+    map.get(PERSON)?.as_str()
+}
+
 /// The pseudonym of the person whose data key has id `key_id` (a journal that seals: the
 /// IIN is not there to be read, and must not be — the person's key id stands for it, the
 /// same in every record, and says nothing once the key is erased).
@@ -157,6 +167,13 @@ fn walk(v: &mut Value, kind: &str, secret: &str, cutoff: Cutoff, rules: bool) {
     // personal values are sealed): its person's pseudonym.
     if let Some(id) = sealed_key(v) {
         *v = Value::from(sealed_pseudonym(secret, id));
+        return;
+    }
+    // A person's values sealed together: the person, by pseudonym; the rest is theirs.
+    if let Some(id) = person_text(v).and_then(|t| t.split(':').next()) {
+        let mut m = serde_json::Map::new();
+        m.insert("iin".into(), Value::from(sealed_pseudonym(secret, id)));
+        *v = Value::Object(m);
         return;
     }
     match v {

@@ -24,7 +24,10 @@ use kezek_app::audit::{state_digest, StateAt};
 use kezek_app::keys::authority::Authority;
 use kezek_app::{App, Clock};
 use kezek_core::{Policy, State};
-use kezek_store::replay::{hash_at, resume_observed, Applied, Observer, ReplayError, START};
+use kezek_store::replay::{
+    hash_at, resume_observed, resume_observed_with, Applied, Observer, ReplayError, START,
+};
+use kezek_store::sealing::KeyCache;
 use kezek_store::snapshot::{list, read, write, SealKey};
 use kezek_store::{EventLog, Head, Store};
 use std::path::{Path, PathBuf};
@@ -51,7 +54,14 @@ pub fn restore(
     policy: &Policy,
     key: &SealKey,
 ) -> Result<Option<(State, Head)>, ReplayError> {
-    restore_checked(journal, (dir, key), policy, &mut DigestAt::none(), None)
+    let mut keys = KeyCache::load(journal)?;
+    restore_checked(
+        journal,
+        (dir, key),
+        policy,
+        &mut DigestAt::none(),
+        (None, &mut keys),
+    )
 }
 
 /// [`restore`], computing the digest of the state at `at`'s seq on the way; with `only`,
@@ -61,7 +71,7 @@ fn restore_checked(
     (dir, key): (&Path, &SealKey),
     policy: &Policy,
     at: &mut DigestAt,
-    only: Option<&StateAt>,
+    (only, keys): (Option<&StateAt>, &mut KeyCache),
 ) -> Result<Option<(State, Head)>, ReplayError> {
     for (seq, path) in list(dir) {
         if only.is_some_and(|o| o.seq != seq.get()) {
@@ -78,7 +88,7 @@ fn restore_checked(
         let loaded = started.elapsed();
         at.reset();
         at.at(&state);
-        let last = match resume_observed(journal, &mut state, head, at) {
+        let last = match resume_observed_with(journal, &mut state, (head, keys), at) {
             Ok(last) => last,
             Err(ReplayError::Corrupt { seq, message }) => {
                 tracing::warn!(
@@ -166,13 +176,22 @@ pub fn start(
     };
     let started = std::time::Instant::now();
     let policy = initial_policy(store.as_ref(), keeper.policy.clone())?;
-    let restored = restore(store.as_ref(), &keeper.dir, &policy, &keeper.key)?;
+    // The persons' keys, read once: the replay opens the records with them, and the service
+    // seals and opens with them afterwards.
+    let mut keys = KeyCache::load(store.as_ref()).map_err(ReplayError::from)?;
+    let restored = restore_checked(
+        store.as_ref(),
+        (&keeper.dir, &keeper.key),
+        &policy,
+        &mut DigestAt::none(),
+        (None, &mut keys),
+    )?;
     let restored_at = restored.as_ref().map_or(0, |(_, head)| head.seq.get());
     let state = if let Some((state, _)) = restored {
         state
     } else {
         let mut state = State::new(policy);
-        kezek_store::replay::replay(store.as_ref(), &mut state)?;
+        kezek_store::replay::replay_with(store.as_ref(), &mut state, &mut keys)?;
         state
     };
     tracing::info!(
@@ -182,7 +201,7 @@ pub fn start(
     );
     let first = (state.last_seq().get() >= restored_at.saturating_add(keeper.every.max(1)))
         .then(|| Keeper::encode(store.as_ref(), &state));
-    let app = App::from_state(Arc::clone(&store), state, authority, clock)?;
+    let app = App::from_state_with_keys(Arc::clone(&store), state, (authority, keys), clock)?;
     keeper.spawn(&app, store, restored_at, first);
     Ok(app)
 }
@@ -273,7 +292,7 @@ impl Keeper {
                 (&self.dir, &self.key),
                 &policy,
                 &mut at,
-                Some(trusted),
+                (Some(trusted), &mut KeyCache::load(journal)?),
             )?,
             None => None,
         };

@@ -142,9 +142,29 @@ pub struct Append {
     pub copied: Vec<StoredEvent>,
     /// Persons' data keys made or erased with them.
     pub keys: PersonKeys,
-    /// The events' bytes as journaled, one per event, when the service sealed their personal
-    /// values ([`sealing`]); empty: the store encodes each event as it is.
-    pub payloads: Vec<Vec<u8>>,
+    /// How the events are journaled, when not as their canonical JSON: the service's sealing
+    /// of their personal values ([`sealing`]), run where the store encodes them (a large
+    /// batch on a second core, page by page).
+    pub encoder: Option<Encoding>,
+}
+
+/// Encodes events as journaled.
+pub trait Encoder: Send + Sync {
+    /// The bytes of `event`, journaled at `seq`.
+    ///
+    /// # Errors
+    /// The event cannot be encoded (the batch then fails).
+    fn encode(&self, seq: Seq, event: &Event) -> Result<Vec<u8>, String>;
+}
+
+/// A batch's [`Encoder`].
+#[derive(Clone)]
+pub struct Encoding(pub std::sync::Arc<dyn Encoder>);
+
+impl std::fmt::Debug for Encoding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Encoding")
+    }
 }
 
 /// Persons' data keys (`kezek_core::sealed`), kept outside the journal's chain so that
@@ -164,13 +184,6 @@ pub struct PersonKeys {
 /// (which come without events of their own) follow it and each other, seq and link — their
 /// hashes were checked against their bytes where they were read from.
 pub(crate) fn follows(batch: &Append, head: Head) -> Result<(), StoreError> {
-    if !batch.payloads.is_empty() && batch.payloads.len() != batch.events.len() {
-        return Err(StoreError::Order(format!(
-            "{} payloads for {} events",
-            batch.payloads.len(),
-            batch.events.len()
-        )));
-    }
     if let Some((seq, _)) = batch.events.first().filter(|(s, _)| *s != head.seq.next()) {
         return Err(StoreError::Order(format!(
             "got seq {seq} after {}",

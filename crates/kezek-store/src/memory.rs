@@ -113,23 +113,24 @@ impl EventLog for MemoryStore {
             return Ticket::ready(Err(e));
         }
         let mut new = Vec::with_capacity(batch.events.len());
-        for (i, (seq, event)) in batch.events.iter().enumerate() {
+        for (seq, event) in &batch.events {
             if *seq != head.seq.next() {
                 return Ticket::ready(Err(StoreError::Order(format!(
                     "got seq {seq} after {}",
                     head.seq
                 ))));
             }
-            let record = match batch.payloads.get(i) {
-                Some(p) => StoredEvent::encoded(
-                    head.hash,
-                    *seq,
-                    (&batch.at, &batch.actor),
-                    event.kind(),
-                    p.clone(),
-                ),
-                None => StoredEvent::new(head.hash, *seq, &batch.at, &batch.actor, event),
+            let payload = match crate::record::encode(&batch, *seq, event) {
+                Ok(p) => p,
+                Err(e) => return Ticket::ready(Err(e)),
             };
+            let record = StoredEvent::encoded(
+                head.hash,
+                *seq,
+                (&batch.at, &batch.actor),
+                event.kind(),
+                payload,
+            );
             head = Head {
                 seq: record.seq,
                 hash: record.hash,

@@ -46,35 +46,50 @@ pub fn canonical(event: &Event) -> Vec<u8> {
     serde_json::to_vec(event).unwrap_or_default()
 }
 
+/// The bytes of `event` of `batch` as journaled: its encoder's (sealed), or its canonical JSON.
+///
+/// # Errors
+/// The batch's encoder fails.
+pub fn encode(
+    batch: &crate::Append,
+    seq: Seq,
+    event: &Event,
+) -> Result<Vec<u8>, crate::StoreError> {
+    match &batch.encoder {
+        None => Ok(canonical(event)),
+        Some(e) => e
+            .0
+            .encode(seq, event)
+            .map_err(|m| crate::StoreError::storage("sealing an event", std::io::Error::other(m))),
+    }
+}
+
 /// Events of one batch from which the journals encode their payloads on a second core (a
 /// city import; an ordinary write has a few).
 pub(crate) const PARALLEL_FROM: usize = 4096;
 
-/// The bytes of each event of `batch` as journaled: the sealed payloads the service gave, or
-/// each event's canonical JSON.
-#[must_use]
-pub fn payloads_of(batch: &crate::Append) -> Vec<Vec<u8>> {
-    if batch.payloads.is_empty() {
-        canonical_all(&batch.events)
-    } else {
-        batch.payloads.clone()
-    }
-}
-
-/// The canonical JSON of each event, in order: half of a large batch (a city import) on a
-/// second thread.
-#[must_use]
-pub fn canonical_all(events: &[(Seq, Event)]) -> Vec<Vec<u8>> {
-    let encode = |part: &[(Seq, Event)]| part.iter().map(|(_, e)| canonical(e)).collect();
+/// The bytes of each event of `batch` as journaled, in order: half of a large batch (a city
+/// import) on a second thread.
+///
+/// # Errors
+/// The batch's encoder fails.
+pub fn encode_all(batch: &crate::Append) -> Result<Vec<Vec<u8>>, crate::StoreError> {
+    let events = &batch.events;
+    let run = |part: &[(Seq, Event)]| -> Result<Vec<Vec<u8>>, crate::StoreError> {
+        part.iter().map(|(s, e)| encode(batch, *s, e)).collect()
+    };
     if events.len() < PARALLEL_FROM {
-        return encode(events);
+        return run(events);
     }
     let (first, second) = events.split_at(events.len() / 2);
     std::thread::scope(|s| {
-        let rest = s.spawn(|| encode(second));
-        let mut out: Vec<Vec<u8>> = encode(first);
-        out.extend(rest.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-        out
+        let rest = s.spawn(|| run(second));
+        let mut out = run(first)?;
+        out.extend(
+            rest.join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))?,
+        );
+        Ok(out)
     })
 }
 
@@ -89,7 +104,7 @@ pub fn chain(prev: &Hash, seq: Seq, at: &str, actor: &str, kind: &str, payload: 
 }
 
 /// The canonical start of a registration's payload.
-const REGISTERED: &[u8] = br#"{"kind":"registered","#;
+pub(crate) const REGISTERED: &[u8] = br#"{"kind":"registered","#;
 
 /// Decodes an event from its payload.
 ///

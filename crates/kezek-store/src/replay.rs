@@ -142,6 +142,19 @@ pub fn resume_observed(
     resume_inner(journal, state, (from, &mut keys), Some(observer))
 }
 
+/// [`resume_observed`] with the journal's keys loaded by the caller (see [`replay_with`]).
+///
+/// # Errors
+/// As [`resume_observed`].
+pub fn resume_observed_with(
+    journal: &dyn EventLog,
+    state: &mut State,
+    (from, keys): (crate::Head, &mut KeyCache),
+    observer: &mut dyn Observer,
+) -> Result<Seq, ReplayError> {
+    resume_inner(journal, state, (from, keys), Some(observer))
+}
+
 fn resume_inner(
     journal: &dyn EventLog,
     state: &mut State,

@@ -34,7 +34,7 @@ fn batch(seq: u64) -> Append {
         notifications: Vec::new(),
         copied: Vec::new(),
         keys: kezek_store::PersonKeys::default(),
-        payloads: Vec::new(),
+        encoder: None,
     }
 }
 

@@ -10,9 +10,12 @@ use kezek_core::model::{Iin, Seq};
 use kezek_core::sealed::{self, DataKey, Keyring};
 use kezek_core::{Event, State};
 use kezek_store::sealing::{id_text, KeyCache, KeyRow};
-use kezek_store::PersonKeys;
+use kezek_store::{Encoder, Encoding, PersonKeys};
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
+use rustc_hash::{FxBuildHasher, FxHashMap};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Whether the journal seals, and the keys it seals and opens with.
 pub(crate) struct Personal {
@@ -23,23 +26,25 @@ pub(crate) struct Personal {
     pub(crate) keys: std::sync::Arc<parking_lot::Mutex<KeyCache>>,
 }
 
-/// A batch's events as journaled: their bytes and the keys made for them.
-pub(crate) struct Sealed {
-    pub(crate) payloads: Vec<Vec<u8>>,
+/// How a batch is journaled in a journal that seals: its encoder and the keys made for it.
+pub(crate) struct Sealing {
+    pub(crate) encoder: Encoding,
     pub(crate) keys: PersonKeys,
 }
 
 impl Personal {
-    /// `events` sealed under their persons' keys (made for those seen the first time), on
-    /// `state`, the state they leave. Nothing when the journal does not seal.
+    /// How `events` are journaled, sealed under their persons' keys (made now for those
+    /// seen the first time), on `state`, the state they leave; nothing when the journal does
+    /// not seal. Registrations — nearly every record of a city — are sealed where the store
+    /// encodes them (a city's on a second core, as it writes); the rest here.
     ///
     /// # Errors
-    /// The operating system gave no randomness for a key or a nonce.
+    /// The operating system gave no randomness.
     pub(crate) fn seal(
         &self,
         state: &State,
         events: &[(Seq, Event)],
-    ) -> Result<Option<Sealed>, getrandom::Error> {
+    ) -> Result<Option<Sealing>, getrandom::Error> {
         if !self.seals {
             return Ok(None);
         }
@@ -47,26 +52,48 @@ impl Personal {
         let mut seed = [0; 32];
         getrandom::fill(&mut seed)?;
         let mut keys = self.keys.lock();
+        // A city's import meets a million persons at once.
+        let registrations = events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::Registered(_)))
+            .count();
+        keys.reserve(registrations);
         let mut ring = Ring {
             keys: &mut keys,
             state,
             made: PersonKeys::default(),
+            used: FxHashMap::with_capacity_and_hasher(registrations, FxBuildHasher),
             rng: ChaCha20Rng::from_seed(seed),
         };
-        let mut payloads = Vec::with_capacity(events.len());
-        for (_, event) in events {
+        let mut ready = HashMap::new();
+        for (seq, event) in events {
+            if let Event::Registered(r) = event {
+                let applicant = r.applicant.as_ref().map(|p| p.iin);
+                let representative = r.representative.as_ref().map(|p| p.iin);
+                for person in [Some(r.child.iin), applicant, representative]
+                    .into_iter()
+                    .flatten()
+                {
+                    ring.key_for(&person);
+                }
+                continue;
+            }
             let plain = serde_json::to_value(event).unwrap_or_default();
             let sealed = sealed::seal(event.kind(), &plain, cutoff, &mut ring);
-            payloads.push(serde_json::to_vec(&sealed).unwrap_or_default());
+            ready.insert(seq.get(), serde_json::to_vec(&sealed).unwrap_or_default());
         }
-        Ok(Some(Sealed {
-            payloads,
+        let prefix = ring.random();
+        Ok(Some(Sealing {
+            encoder: Encoding(Arc::new(BatchSealer {
+                ready,
+                keys: ring.used,
+                cutoff,
+                prefix,
+            })),
             keys: ring.made,
         }))
     }
-}
 
-impl Personal {
     /// The pseudonym the public journal gives `person` under `secret`: of their IIN, or in
     /// a journal that seals, of their key's id (`None` when they have no key).
     pub(crate) fn pseudonym(&self, secret: &str, person: &Iin) -> Option<String> {
@@ -78,11 +105,13 @@ impl Personal {
     }
 }
 
-/// The keyring one batch seals with.
+/// The keyring a batch's keys are found or made with.
 struct Ring<'a> {
     keys: &'a mut KeyCache,
     state: &'a State,
     made: PersonKeys,
+    /// Every key the batch seals with, by person.
+    used: FxHashMap<Iin, DataKey>,
     /// Keys and nonces: `ChaCha20` seeded from the operating system for this batch.
     rng: ChaCha20Rng,
 }
@@ -97,29 +126,33 @@ impl Ring<'_> {
 
 impl Keyring for Ring<'_> {
     fn key_for(&mut self, person: &Iin) -> DataKey {
-        if let Some((id, key)) = self.keys.of_person(person) {
-            return DataKey {
+        if let Some(key) = self.used.get(person) {
+            return key.clone();
+        }
+        let key = if let Some((id, key)) = self.keys.of_person(person) {
+            DataKey {
                 id: id_text(id),
                 key,
-            };
-        }
-        let id = loop {
-            let id = u64::from_le_bytes(self.random());
-            if !self.keys.taken(id) {
-                break id;
             }
+        } else {
+            let id = loop {
+                let id = u64::from_le_bytes(self.random());
+                if !self.keys.taken(id) {
+                    break id;
+                }
+            };
+            let key: [u8; 32] = self.random();
+            let row = KeyRow::Held {
+                key,
+                person: *person,
+            };
+            let id_text = id_text(id);
+            self.made.made.push((id_text.clone(), row.body()));
+            self.keys.insert(id, row);
+            DataKey { id: id_text, key }
         };
-        let key: [u8; 32] = self.random();
-        let row = KeyRow::Held {
-            key,
-            person: *person,
-        };
-        self.made.made.push((id_text(id), row.body()));
-        self.keys.insert(id, row);
-        DataKey {
-            id: id_text(id),
-            key,
-        }
+        self.used.insert(*person, key.clone());
+        key
     }
 
     fn nonce(&mut self) -> [u8; 24] {
@@ -129,6 +162,75 @@ impl Keyring for Ring<'_> {
     fn child_of(&self, application: &str) -> Option<Iin> {
         let id = application.parse().ok()?;
         Some(self.state.application_by_id(&id)?.1.child_iin)
+    }
+}
+
+/// Seals a batch's registrations as the store encodes them, with the keys found or made for
+/// them beforehand; hands over the other events sealed already.
+struct BatchSealer {
+    /// The other events' bytes, by seq.
+    ready: HashMap<u64, Vec<u8>>,
+    keys: FxHashMap<Iin, DataKey>,
+    cutoff: kezek_core::model::Cutoff,
+    /// The first 12 bytes of every nonce of the batch (random); then the record's seq and
+    /// the value's place in it, so that no nonce repeats under any key.
+    prefix: [u8; 12],
+}
+
+impl Encoder for BatchSealer {
+    fn encode(&self, seq: Seq, event: &Event) -> Result<Vec<u8>, String> {
+        if let Some(bytes) = self.ready.get(&seq.get()) {
+            return Ok(bytes.clone());
+        }
+        let Event::Registered(r) = event else {
+            return Err(format!("record {seq} was not sealed with its batch"));
+        };
+        let mut ring = Fixed {
+            sealer: self,
+            seq,
+            count: 0,
+            missing: false,
+        };
+        let bytes = sealed::registration::seal(r, self.cutoff, &mut ring);
+        if ring.missing {
+            return Err(format!(
+                "record {seq}: no key was made for a person it names"
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+/// The keys of a batch, as one registration is sealed with them.
+struct Fixed<'a> {
+    sealer: &'a BatchSealer,
+    seq: Seq,
+    count: u32,
+    missing: bool,
+}
+
+impl Keyring for Fixed<'_> {
+    fn key_for(&mut self, person: &Iin) -> DataKey {
+        self.sealer.keys.get(person).cloned().unwrap_or_else(|| {
+            self.missing = true;
+            DataKey {
+                id: String::new(),
+                key: [0; 32],
+            }
+        })
+    }
+
+    fn nonce(&mut self) -> [u8; 24] {
+        let mut n = [0; 24];
+        n[..12].copy_from_slice(&self.sealer.prefix);
+        n[12..20].copy_from_slice(&self.seq.get().to_le_bytes());
+        n[20..].copy_from_slice(&self.count.to_le_bytes());
+        self.count += 1;
+        n
+    }
+
+    fn child_of(&self, _: &str) -> Option<Iin> {
+        None
     }
 }
 
@@ -206,7 +308,11 @@ mod tests {
             keys: std::sync::Arc::default(),
         };
         let sealed = personal.seal(&state, &events).unwrap().unwrap();
-        for p in &sealed.payloads {
+        let payloads: Vec<Vec<u8>> = events
+            .iter()
+            .map(|(seq, e)| sealed.encoder.0.encode(*seq, e).unwrap())
+            .collect();
+        for p in &payloads {
             let text = String::from_utf8_lossy(p);
             for secret in [
                 children[0].to_string(),
@@ -219,11 +325,11 @@ mod tests {
             }
         }
         // The kindergarten's name is nobody's.
-        assert!(String::from_utf8_lossy(&sealed.payloads[0]).contains("Balapan"));
+        assert!(String::from_utf8_lossy(&payloads[0]).contains("Balapan"));
         // One key per person: two children and their applicant.
         assert_eq!(sealed.keys.made.len(), 3);
         let keys = personal.keys.lock();
-        for ((_, e), p) in events.iter().zip(&sealed.payloads) {
+        for ((_, e), p) in events.iter().zip(&payloads) {
             let opened =
                 kezek_store::sealing::decode(p, state.policy().cutoff, &*keys as &dyn Opener)
                     .unwrap();
@@ -236,5 +342,12 @@ mod tests {
             keys: std::sync::Arc::default(),
         };
         assert!(plain.seal(&state, &events).unwrap().is_none());
+        // A registration of the batch that was not there when its keys were made is refused,
+        // not journaled in the clear.
+        let Some((seq, Event::Registered(mut r))) = events.last().cloned() else {
+            panic!("the last event is a registration")
+        };
+        r.child.iin = Iin::compose(jiff::civil::date(2022, 4, 1), true, 9).unwrap();
+        assert!(sealed.encoder.0.encode(seq, &Event::Registered(r)).is_err());
     }
 }

@@ -122,7 +122,7 @@ mod tests {
             notifications: Vec::new(),
             copied: Vec::new(),
             keys: kezek_store::PersonKeys::default(),
-            payloads: Vec::new(),
+            encoder: None,
         }
     }
 

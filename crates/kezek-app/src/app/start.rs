@@ -139,8 +139,22 @@ impl App {
         authority: Authority,
         clock: Arc<dyn Clock>,
     ) -> Result<Arc<Self>, StartError> {
-        crate::keys::pin::in_force(&state, &authority)?;
         let keys = KeyCache::load(store.as_ref())?;
+        Self::from_state_with_keys(store, state, (authority, keys), clock)
+    }
+
+    /// [`Self::from_state`] with the journal's persons' keys as the replay that built `state`
+    /// read them (and met them).
+    ///
+    /// # Errors
+    /// As [`Self::from_state`].
+    pub fn from_state_with_keys(
+        store: Arc<dyn Store>,
+        state: State,
+        (authority, keys): (Authority, KeyCache),
+        clock: Arc<dyn Clock>,
+    ) -> Result<Arc<Self>, StartError> {
+        crate::keys::pin::in_force(&state, &authority)?;
         Self::assemble(store, state, (authority, keys), clock)
     }
 

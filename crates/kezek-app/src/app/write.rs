@@ -19,7 +19,7 @@ use crate::error::{AppError, Unavailable};
 use crate::App;
 use jiff::Timestamp;
 use kezek_core::{Command, Event, Outcome, State};
-use kezek_store::{Append, Hash, IdempotencyRecord};
+use kezek_store::{Append, Hash, IdempotencyRecord, PersonKeys};
 use std::sync::Arc;
 
 /// A write's answer, as sent and as stored for retries: an HTTP status and a JSON body.
@@ -271,8 +271,10 @@ impl App {
         for d in &mut drafts {
             d.name_official(&state, &caller.key_id);
         }
-        let (payloads, keys) = match self.personal.seal(&state, &outcome) {
-            Ok(sealed) => sealed.map(|s| (s.payloads, s.keys)).unwrap_or_default(),
+        let (encoder, keys) = match self.personal.seal(&state, &outcome) {
+            Ok(sealed) => {
+                sealed.map_or((None, PersonKeys::default()), |s| (Some(s.encoder), s.keys))
+            }
             // `armed`, dropped, poisons: the state holds events the journal will not.
             Err(_) => {
                 return Err(early(Err(Unavailable::Poisoned(Arc::from(
@@ -291,7 +293,7 @@ impl App {
             },
             copied: Vec::new(),
             keys,
-            payloads,
+            encoder,
             events: outcome,
             at: now.to_string(),
             actor: caller.key_id.clone(),

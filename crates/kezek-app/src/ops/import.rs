@@ -80,7 +80,9 @@ impl App {
                     "no randomness to seal personal data with: {e}"
                 ))))
             })?;
-            let (payloads, keys) = sealed.map(|s| (s.payloads, s.keys)).unwrap_or_default();
+            let (encoder, keys) = sealed.map_or((None, kezek_store::PersonKeys::default()), |s| {
+                (Some(s.encoder), s.keys)
+            });
             let append = Append {
                 files: Vec::new(),
                 events,
@@ -91,7 +93,7 @@ impl App {
                 notifications,
                 copied: Vec::new(),
                 keys,
-                payloads,
+                encoder,
             };
             (append, armed)
         };

@@ -20,7 +20,9 @@ impl App {
             let cutoff = self.state.read().policy().cutoff;
             let keys = self.personal.keys.lock();
             e.opened = Some(
-                kezek_core::sealed::open(e.payload.clone(), cutoff, &*keys)
+                kezek_store::sealing::decode(&r.payload, cutoff, &*keys)
+                    .ok()
+                    .and_then(|event| serde_json::to_value(event).ok())
                     .unwrap_or(serde_json::Value::Null),
             );
         }

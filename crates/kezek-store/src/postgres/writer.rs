@@ -160,9 +160,8 @@ impl<'a> Rows<'a> {
     }
 
     /// Adds one batch, its events chained after `head`; the new head.
-    fn add(&mut self, b: &'a Append, head: Head) -> Head {
+    fn add(&mut self, b: &'a Append, head: Head, payloads: Vec<Vec<u8>>) -> Head {
         let mut h = head;
-        let payloads = crate::record::payloads_of(b);
         for ((seq, event), payload) in b.events.iter().zip(payloads) {
             let kind = event.kind();
             let hash = crate::record::chain(&h.hash, *seq, &b.at, &b.actor, kind, &payload);
@@ -257,7 +256,14 @@ async fn write_group(
             results.push(Err(e));
             continue;
         }
-        h = rows.add(b, h);
+        let payloads = match crate::record::encode_all(b) {
+            Ok(p) => p,
+            Err(e) => {
+                results.push(Err(e));
+                continue;
+            }
+        };
+        h = rows.add(b, h, payloads);
         results.push(Ok(()));
     }
     let tx = client

@@ -3,7 +3,7 @@
 //! checkpoint thread, which copies the WAL into the database off the commit path.
 
 use crate::group::{self, Request};
-use crate::record::{canonical, chain, PARALLEL_FROM};
+use crate::record::{chain, encode, PARALLEL_FROM};
 use crate::{Hash, Head, StoreError};
 use kezek_core::model::Seq;
 use kezek_core::Event;
@@ -211,30 +211,24 @@ fn write_events(
     let mut h = head;
     let mut put =
         |h: Head, e: &(Seq, Event), payload: &[u8]| insert_event(insert, &h.hash, e, b, payload);
-    if !b.payloads.is_empty() {
-        for (e, payload) in b.events.iter().zip(&b.payloads) {
-            h = put(h, e, payload)?;
-        }
-        return Ok(h);
-    }
     if b.events.len() < PARALLEL_FROM {
         for e in &b.events {
-            h = put(h, e, &canonical(&e.1))?;
+            h = put(h, e, &encode(b, e.0, &e.1)?)?;
         }
         return Ok(h);
     }
     std::thread::scope(|s| {
-        let (pages, encoded) = mpsc::sync_channel::<Vec<Vec<u8>>>(2);
+        let (pages, encoded) = mpsc::sync_channel::<Result<Vec<Vec<u8>>, StoreError>>(2);
         s.spawn(move || {
             for page in b.events.chunks(PAGE) {
-                let payloads = page.iter().map(|(_, e)| canonical(e)).collect();
+                let payloads = page.iter().map(|(seq, e)| encode(b, *seq, e)).collect();
                 if pages.send(payloads).is_err() {
                     return;
                 }
             }
         });
         for (page, payloads) in b.events.chunks(PAGE).zip(encoded) {
-            for (e, payload) in page.iter().zip(payloads) {
+            for (e, payload) in page.iter().zip(payloads?) {
                 h = put(h, e, &payload)?;
             }
         }
@@ -294,7 +288,11 @@ fn write_batch(
         let mut keep = tx
             .prepare_cached("INSERT OR IGNORE INTO person_keys (id, body) VALUES (?1, ?2)")
             .map_err(failed("preparing the key insert"))?;
-        for (id, key) in &b.keys.made {
+        // In id order: the ids are random, and a city's million inserted where they fall
+        // spilled the page cache again and again; sorted, each goes where the last one did.
+        let mut made: Vec<&(String, Vec<u8>)> = b.keys.made.iter().collect();
+        made.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for (id, key) in made {
             keep.execute(params![id, key])
                 .map_err(failed("writing a person's key"))?;
         }

@@ -63,7 +63,7 @@ pub fn append(events: Vec<(Seq, Event)>) -> Append {
         notifications: Vec::new(),
         copied: Vec::new(),
         keys: kezek_store::PersonKeys::default(),
-        payloads: Vec::new(),
+        encoder: None,
     }
 }
 

@@ -26,7 +26,9 @@ use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use serde_json::{Map, Value};
 
-pub use crate::public::SEALED;
+pub mod registration;
+
+pub use crate::public::{PERSON, SEALED};
 
 /// A person's data key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,33 +141,35 @@ fn seal_in(
 }
 
 /// `value` sealed under the key of `person`.
-fn sealed(value: &Value, person: &Iin, keys: &mut dyn Keyring) -> Value {
+pub(crate) fn sealed(value: &Value, person: &Iin, keys: &mut dyn Keyring) -> Value {
+    let plain = serde_json::to_vec(value).unwrap_or_default();
+    marked(SEALED, seal_text(&plain, person, keys))
+}
+
+/// `{marker: text}`.
+pub(crate) fn marked(marker: &str, text: String) -> Value {
+    let mut m = Map::new();
+    m.insert(marker.into(), Value::from(text));
+    Value::Object(m)
+}
+
+/// `plain` sealed under the key of `person`: `KEY:NONCE:CIPHERTEXT` (base64).
+pub(crate) fn seal_text(plain: &[u8], person: &Iin, keys: &mut dyn Keyring) -> String {
     let key = keys.key_for(person);
     let nonce = keys.nonce();
-    let plain = serde_json::to_vec(value).unwrap_or_default();
     let cipher = XChaCha20Poly1305::new(&key.key.into());
-    let Ok(ct) = cipher.encrypt(
-        XNonce::from_slice(&nonce),
-        Payload {
-            msg: &plain,
-            aad: key.id.as_bytes(),
-        },
-    ) else {
-        // Encrypting a buffer this small cannot fail (the limit is 2^38 bytes).
-        return Value::Null;
-    };
+    // Encrypting a buffer this small cannot fail (the limit is 2^38 bytes).
+    let ct = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: key.id.as_bytes(),
+            },
+        )
+        .unwrap_or_default();
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
-    let mut m = Map::new();
-    m.insert(
-        SEALED.into(),
-        Value::from(format!(
-            "{}:{}:{}",
-            key.id,
-            b64.encode(nonce),
-            b64.encode(ct)
-        )),
-    );
-    Value::Object(m)
+    format!("{}:{}:{}", key.id, b64.encode(nonce), b64.encode(ct))
 }
 
 /// Why a sealed value does not open.
@@ -210,6 +214,14 @@ fn open_in(
                 return Ok(());
             }
             let cohort = map.remove("birth_cohort");
+            let persons: Vec<(String, String)> = map
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), crate::public::person_text(v)?.to_owned())))
+                .collect();
+            for (k, text) in persons {
+                let person = open_person(&text, map, keys)?;
+                map.insert(k, person);
+            }
             let names: Vec<String> = map.keys().cloned().collect();
             for k in names {
                 let erased = {
@@ -251,22 +263,24 @@ fn is_sealed_erasure(field: &str) -> bool {
     matches!(field, "birth_date" | "grounds") || crate::public::PERSONAL.contains(&field)
 }
 
-/// The value `s` (`KEY:NONCE:CIPHERTEXT`) seals, or its erasure's stand-in: the IIN the
-/// erasure assigned (for an IIN), null for anything else.
-fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, OpenError> {
+/// What a sealed text holds: its bytes, or — its person erased — their stand-in IIN.
+pub(crate) enum Opened {
+    /// The plaintext.
+    Plain(Vec<u8>),
+    /// The stand-in IIN of the erased person.
+    Erased(Iin),
+}
+
+/// Opens `s` (`KEY:NONCE:CIPHERTEXT`).
+pub(crate) fn open_text(s: &str, keys: &dyn Opener) -> Result<Opened, OpenError> {
     let mut parts = s.splitn(3, ':');
     let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(OpenError::Malformed);
     };
     let Some(key) = keys.key(id) else {
-        // Erased: an IIN stands in; whatever else was there reads as absent.
-        let is_personal_text = field.is_some_and(is_sealed_erasure);
-        if is_personal_text {
-            return Ok(Value::Null);
-        }
         return keys
             .stand_in(id)
-            .map(|iin| Value::from(iin.to_string()))
+            .map(Opened::Erased)
             .ok_or_else(|| OpenError::Unknown(id.to_owned()));
     };
     let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -277,7 +291,7 @@ fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, Open
         return Err(OpenError::Malformed);
     }
     let cipher = XChaCha20Poly1305::new(&key.into());
-    let plain = cipher
+    cipher
         .decrypt(
             XNonce::from_slice(&nonce),
             Payload {
@@ -285,8 +299,47 @@ fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, Open
                 aad: id.as_bytes(),
             },
         )
-        .map_err(|_| OpenError::Tampered(id.to_owned()))?;
-    serde_json::from_slice(&plain).map_err(|_| OpenError::Tampered(id.to_owned()))
+        .map(Opened::Plain)
+        .map_err(|_| OpenError::Tampered(id.to_owned()))
+}
+
+/// The value `s` (`KEY:NONCE:CIPHERTEXT`) seals, or its erasure's stand-in: the IIN the
+/// erasure assigned (for an IIN), null for anything else.
+pub(crate) fn opened(s: &str, field: Option<&str>, keys: &dyn Opener) -> Result<Value, OpenError> {
+    match open_text(s, keys)? {
+        Opened::Plain(plain) => serde_json::from_slice(&plain)
+            .map_err(|_| OpenError::Tampered(s.split(':').next().unwrap_or_default().to_owned())),
+        // Erased: an IIN stands in; whatever else was there reads as absent.
+        Opened::Erased(_) if field.is_some_and(is_sealed_erasure) => Ok(Value::Null),
+        Opened::Erased(iin) => Ok(Value::from(iin.to_string())),
+    }
+}
+
+/// A person's values sealed together (`{"$person": …}`) opened: the object, with the values
+/// about them the record keeps beside it (a birth date, an e-mail) moved back there; or, the
+/// person erased, `{"iin": stand-in}`.
+fn open_person(
+    s: &str,
+    map: &mut Map<String, Value>,
+    keys: &dyn Opener,
+) -> Result<Value, OpenError> {
+    let id = || s.split(':').next().unwrap_or_default().to_owned();
+    let mut person: Map<String, Value> = match open_text(s, keys)? {
+        Opened::Plain(plain) => {
+            serde_json::from_slice(&plain).map_err(|_| OpenError::Tampered(id()))?
+        }
+        Opened::Erased(iin) => {
+            let mut m = Map::new();
+            m.insert("iin".into(), Value::from(iin.to_string()));
+            m
+        }
+    };
+    for beside in ["birth_date", "email"] {
+        if let Some(v) = person.remove(beside) {
+            map.insert(beside.into(), v);
+        }
+    }
+    Ok(Value::Object(person))
 }
 
 pub use crate::public::stand_in_from;
@@ -298,7 +351,11 @@ pub fn key_ids(payload: &Value) -> Vec<String> {
     fn walk(v: &Value, out: &mut Vec<String>) {
         match v {
             Value::Object(map) => {
-                if let Some(s) = map.get(SEALED).and_then(Value::as_str) {
+                if let Some(s) = map
+                    .get(SEALED)
+                    .or_else(|| map.get(PERSON))
+                    .and_then(Value::as_str)
+                {
                     if let Some(id) = s.split(':').next() {
                         if !out.iter().any(|x| x == id) {
                             out.push(id.to_owned());
