@@ -62,6 +62,33 @@ pub enum Commands {
     /// The public, pseudonymous journal.
     #[command(subcommand)]
     Public(PublicCommand),
+    /// Forgetting persons whose data the service no longer needs.
+    #[command(subcommand)]
+    Retention(RetentionCommand),
+}
+
+/// `kezek retention`.
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Erase at once the child, applicant and representative of finished applications (a
+    /// court order, a request the law grants): their data keys deleted and the erasure
+    /// journaled, their documents, notifications and proof files taken out (the servers
+    /// must be stopped). An applicant or representative something still needs is kept.
+    Erase(RetentionEraseArgs),
+}
+
+/// Arguments of `kezek retention erase`.
+#[derive(Debug, Args)]
+pub struct RetentionEraseArgs {
+    /// The installation.
+    #[command(flatten)]
+    pub at: InstallationArgs,
+    /// An application (or a refused one) whose persons go; repeat for several.
+    #[arg(long = "application", required = true)]
+    pub applications: Vec<String>,
+    /// What the erasure rests on (the order's number and date, the request), journaled.
+    #[arg(long)]
+    pub reason: String,
 }
 
 /// `kezek public`.

@@ -25,6 +25,9 @@ fn main() -> std::process::ExitCode {
         cli::Commands::RollOver(args) => commands::roll_over::run(&args),
         cli::Commands::Portal(cli::PortalCommand::Trust(args)) => commands::portal::trust(&args),
         cli::Commands::Public(cli::PublicCommand::Enable(args)) => commands::portal::publish(&args),
+        cli::Commands::Retention(cli::RetentionCommand::Erase(args)) => {
+            commands::retention::erase(&args)
+        }
         cli::Commands::Verify(args) => commands::verify::run(&args),
         cli::Commands::Backup(args) => commands::backup::run(&args),
         cli::Commands::Migrate(args) => commands::migrate::run(&args),

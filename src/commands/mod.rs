@@ -11,6 +11,7 @@ pub mod migrate;
 pub mod officials;
 pub mod policy;
 pub mod portal;
+pub mod retention;
 pub mod roll_over;
 pub mod serve;
 pub mod simulate;

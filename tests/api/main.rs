@@ -19,6 +19,7 @@ mod counters;
 mod crawl;
 mod documents;
 mod durability;
+mod erasure;
 mod errors;
 mod family;
 mod files;

@@ -73,10 +73,7 @@ async fn a_sealing_journal_names_nobody_in_the_clear_and_opens_for_those_who_may
         .iter()
         .find(|e| e["kind"] == "registered")
         .unwrap();
-    assert!(
-        event["payload"]["child"]["$person"].is_string(),
-        "{event}"
-    );
+    assert!(event["payload"]["child"]["$person"].is_string(), "{event}");
     assert_eq!(event["opened"]["child"]["iin"], child);
     assert_eq!(event["opened"]["child"]["name"], "Aruzhan Serikqyzy");
     assert_eq!(event["opened"]["applicant"]["name"], "Dana Serikova");

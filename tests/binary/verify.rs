@@ -87,6 +87,7 @@ fn installation(dir: &Path) {
             copied: Vec::new(),
             keys: kezek_store::PersonKeys::default(),
             encoder: None,
+            forget: kezek_store::forget::Forget::default(),
         })
         .wait()
         .unwrap();

@@ -35,6 +35,16 @@ pub enum AppError {
         /// Its id as given.
         id: String,
     },
+    /// It existed, and what it held of a person was erased (`person_erased`): gone for good.
+    #[error("{what} {id} was erased: what it held of the family is gone")]
+    Erased {
+        /// What kind of thing.
+        what: &'static str,
+        /// Its id as given.
+        id: String,
+        /// When it was erased (RFC 3339), where that is kept.
+        at: Option<String>,
+    },
     /// The caller's role or scope does not cover it.
     #[error("{0}")]
     Forbidden(String),
@@ -78,6 +88,7 @@ impl AppError {
         match self {
             Self::NotFound { .. } | Self::Refused(Refusal::NotFound { .. }) => 404,
             Self::Forbidden(_) => 403,
+            Self::Erased { .. } => 410,
             Self::Refused(Refusal::ActiveApplicationExists { .. } | Refusal::Conflict { .. }) => {
                 409
             }

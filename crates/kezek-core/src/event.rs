@@ -217,6 +217,63 @@ pub struct Correction {
 }
 
 code_enum! {
+    /// Where an erased person appears: as whom, in an application or a refused one.
+    pub enum ErasedRole {
+        /// The child of an application.
+        Child = "child",
+        /// The applicant of an application.
+        Applicant = "applicant",
+        /// The representative acting for the applicant.
+        Representative = "representative",
+        /// The child a refused application was filed for.
+        RefusedChild = "refused_child",
+    }
+}
+
+code_enum! {
+    /// Why a person was erased.
+    pub enum ErasureReason {
+        /// The retention period of the policy ran out (the sweeper).
+        Retention = "retention",
+        /// At once, by the operator: a court order, a request the law grants
+        /// (`kezek retention erase`).
+        Request = "request",
+    }
+}
+
+/// One place an erased person appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appearance {
+    /// The application (or the refused one).
+    pub application_id: ApplicationId,
+    /// As whom.
+    pub role: ErasedRole,
+}
+
+/// A person forgotten (`person_erased`): their data key is deleted with this record, so every
+/// value sealed under it reads as the stand-in from now on, in every record before this one
+/// too; the state takes the stand-in in every place the person appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Erasure {
+    /// The id of the person's data key, deleted (its tombstone keeps the stand-in; the public
+    /// journal leaves it out).
+    #[serde(default)]
+    pub data_key: String,
+    /// The IIN that stands in for the person from now on (`crate::public::stand_in_from`).
+    pub stand_in: Iin,
+    /// Every place the person appears, in application order: where the state blanks them.
+    pub appears: Vec<Appearance>,
+    /// Why.
+    pub reason: ErasureReason,
+    /// What it rests on: the policy's rule, a court order's number (kept in the private
+    /// journal, left out of the public one).
+    #[serde(default)]
+    pub basis: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+code_enum! {
     /// How the portal signs its citizen assertions.
     pub enum AssertionAlgorithm {
         /// Ed25519 (JWT `EdDSA`).
@@ -976,6 +1033,8 @@ pub enum Event {
     Extension(Box<Extension>),
     /// An official's signing certificate is installed (it replaces one installed before).
     CertificateInstalled(Box<InstalledCertificate>),
+    /// A person was forgotten: their data key deleted, a stand-in in their place.
+    PersonErased(Box<Erasure>),
     /// An API key belongs to an official: what it does from now on is that person's act.
     KeyBound {
         /// The key's id (the actor its requests are journaled under).
@@ -989,7 +1048,7 @@ pub enum Event {
 
 impl Event {
     /// Every kind of event, as [`Self::kind`] names them.
-    pub const KINDS: [&'static str; 37] = [
+    pub const KINDS: [&'static str; 38] = [
         "kindergarten_upserted",
         "district_named",
         "vacancies_opened",
@@ -1027,6 +1086,7 @@ impl Event {
         "file_attached",
         "portal_trusted",
         "publication_started",
+        "person_erased",
     ];
 
     /// The event's kind as journaled (`registered`, `round_run`, …): the serde tag.
@@ -1070,6 +1130,7 @@ impl Event {
             Self::FileAttached(_) => "file_attached",
             Self::PortalTrusted(_) => "portal_trusted",
             Self::PublicationStarted { .. } => "publication_started",
+            Self::PersonErased(_) => "person_erased",
         }
     }
 }

@@ -39,6 +39,7 @@ pub(crate) const PERSONAL: &[&str] = &[
     "message",
     "power_of_attorney",
     "form",
+    "basis",
 ];
 
 /// Keys the public journal drops besides: certificates, officials' positions, the secret.
@@ -50,13 +51,14 @@ const TECHNICAL: &[&str] = &[
     "secret",
     "position_kk",
     "position_ru",
+    "data_key",
 ];
 
 /// Whether `key` of a record of `kind` holds personal data or free text, not a code.
 pub(crate) fn personal(kind: &str, key: &str, value: &Value) -> bool {
     match key {
         // Why a referral lapsed, why a child left: codes the state acts on.
-        "reason" => !matches!(kind, "referral_lapsed" | "child_left"),
+        "reason" => !matches!(kind, "referral_lapsed" | "child_left" | "person_erased"),
         // A refusal's grounds are codes; a kindergarten's grounds not to admit are text.
         "grounds" => value.is_string() || sealed_key(value).is_some(),
         _ => PERSONAL.contains(&key),
@@ -312,9 +314,34 @@ pub fn stand_in_from(n: u64) -> Option<(u64, Iin)> {
     })
 }
 
+/// The number [`stand_in_from`] gave `iin`, if it is a stand-in.
+#[must_use]
+pub fn stand_in_number(iin: &Iin) -> Option<u64> {
+    if !iin.is_stand_in() {
+        return None;
+    }
+    let days = jiff::civil::date(1800, 1, 1)
+        .until(iin.birth_date())
+        .ok()?
+        .get_days();
+    let days = u64::try_from(days).ok()?;
+    Some(days * 20_000 + u64::from(iin.female()) * 10_000 + u64::from(iin.serial()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stand_ins_number_is_the_one_it_was_made_from() {
+        let mut next = 0;
+        for _ in 0..50_000 {
+            let (n, iin) = stand_in_from(next).unwrap();
+            assert_eq!(stand_in_number(&iin), Some(n), "{iin}");
+            next = n + 1;
+        }
+        assert_eq!(stand_in_number(&Iin::parse("210821548976").unwrap()), None);
+    }
 
     const SECRET: &str = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
     const CUTOFF: Cutoff = Cutoff { month: 9, day: 1 };

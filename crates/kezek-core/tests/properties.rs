@@ -579,19 +579,21 @@ fn sibling_policy() -> Policy {
 }
 
 /// Personal data sealed per person: every event of the world sealed (no IIN of the world
-/// left in the clear), opened with every key to itself; then the children of finished
-/// applications forgotten (their keys deleted, a stand-in IIN each), and the journal opened
-/// again replays with every round deciding the same and every application with the same
-/// status, number and places.
+/// left in the clear), opened with every key to itself; then the persons of finished
+/// applications erased through the command on the live state (their keys deleted, a stand-in
+/// IIN each), and the journal opened without those keys replays with every round deciding the
+/// same, every application with the same status, number and places, and to the very state
+/// the erasures left (snapshot bytes).
 fn check_sealed(w: &World) {
     use kezek_core::model::Iin;
-    use kezek_core::sealed::{open, seal, stand_in_from, DataKey, Keyring, Opener};
+    use kezek_core::sealed::{open, seal, DataKey, Keyring, Opener};
     use std::collections::BTreeMap;
-    #[derive(Default)]
+    #[derive(Default, Clone)]
     struct Ring {
         keys: BTreeMap<Iin, DataKey>,
         nonces: u64,
         children: BTreeMap<String, Iin>,
+        applicants: BTreeMap<String, Iin>,
     }
     impl Keyring for Ring {
         fn key_for(&mut self, person: &Iin) -> DataKey {
@@ -617,6 +619,9 @@ fn check_sealed(w: &World) {
         fn child_of(&self, application: &str) -> Option<Iin> {
             self.children.get(application).copied()
         }
+        fn applicant_of(&self, application: &str) -> Option<Iin> {
+            self.applicants.get(application).copied()
+        }
     }
     struct Held<'a> {
         keys: BTreeMap<&'a str, [u8; 32]>,
@@ -636,6 +641,11 @@ fn check_sealed(w: &World) {
             .state
             .applications()
             .map(|(_, a)| (a.id.to_string(), a.child_iin))
+            .collect(),
+        applicants: w
+            .state
+            .applications()
+            .filter_map(|(_, a)| Some((a.id.to_string(), a.applicant.as_ref()?.iin)))
             .collect(),
         ..Ring::default()
     };
@@ -671,50 +681,74 @@ fn check_sealed(w: &World) {
             serde_json::from_value(open(v.clone(), cutoff, &all).unwrap()).unwrap();
         assert_eq!(&opened, e, "record {seq} does not open to itself");
     }
-    // Forget the children of finished applications that nothing else names.
-    let applicants: Vec<Iin> = w
+    // Erase the persons of every finished application the command lets go, one application
+    // at a time, on the live state: the state each erasure leaves must be the state a replay
+    // of the sealed records builds once the erased persons' keys are gone.
+    let mut live = w.state.clone();
+    let mut seq = live.last_seq().next();
+    let at: jiff::Timestamp = "2040-01-01T00:00:00Z".parse().unwrap();
+    let mut erasures = Vec::new();
+    let finished: Vec<_> = w
         .state
         .applications()
-        .filter_map(|(_, a)| a.applicant.as_ref().map(|p| p.iin))
+        .filter(|(_, a)| !a.status.is_active())
+        .map(|(_, a)| a.id.clone())
         .collect();
-    let mut forgotten = all;
-    let mut next = 0;
-    let mut erased = Vec::new();
-    for (_, a) in w.state.applications() {
-        let finished = matches!(
-            a.status,
-            AppStatus::Withdrawn | AppStatus::Cancelled | AppStatus::AgedOut | AppStatus::Left
-        );
-        let again = w
-            .state
-            .applications()
-            .filter(|(_, b)| b.child_iin == a.child_iin)
-            .count();
-        if !finished || again > 1 || applicants.contains(&a.child_iin) {
+    for id in finished {
+        let key_of = |iin: &Iin| ring.keys.get(iin).map(|k| k.id.clone());
+        let erase = kezek_core::command::erase::Erase {
+            applications: vec![id],
+            reason: kezek_core::event::ErasureReason::Retention,
+            basis: "retention".into(),
+            at,
+        };
+        let Ok((events, _)) = erase.decide(&live, &key_of) else {
             continue;
+        };
+        for e in events {
+            live.apply(seq, &e).unwrap();
+            erasures.push((seq, e));
+            seq = seq.next();
         }
-        let id = ring.keys[&a.child_iin].id.as_str();
-        forgotten.keys.remove(id);
-        let (n, iin) = stand_in_from(next).unwrap();
-        next = n + 1;
-        forgotten.stand_ins.insert(id, iin);
-        erased.push((a.id.clone(), iin));
+    }
+    let mut forgotten = all;
+    let mut gone = Vec::new();
+    for (_, e) in &erasures {
+        let kezek_core::Event::PersonErased(x) = e else {
+            unreachable!("the command makes erasures only")
+        };
+        let (iin, _) = ring.keys.iter().find(|(_, k)| k.id == x.data_key).unwrap();
+        gone.push(iin.to_string());
+        forgotten.keys.remove(x.data_key.as_str());
+        forgotten.stand_ins.insert(x.data_key.as_str(), x.stand_in);
     }
     let mut replayed = State::new(w.policy.clone());
-    for (seq, v) in &sealed {
+    let records = sealed
+        .iter()
+        .cloned()
+        .chain(erasures.iter().map(|(seq, e)| {
+            let v = serde_json::to_value(e).unwrap();
+            (*seq, seal(e.kind(), &v, cutoff, &mut ring.clone()))
+        }));
+    for (seq, v) in records {
         let event: kezek_core::Event =
             serde_json::from_value(open(v.clone(), cutoff, &forgotten).unwrap()).unwrap();
         apply_checked(
             &mut replayed,
-            (*seq, &event),
-            "the sealed records, children forgotten",
+            (seq, &event),
+            "the sealed records, persons erased",
         );
     }
-    assert_same_queues(w, &replayed, "the sealed records, children forgotten");
-    // The forgotten children: their stand-in and no name.
-    for (id, iin) in &erased {
-        let (_, app) = replayed.application_by_id(id).unwrap();
-        assert_eq!((app.child_iin, &*app.child_name), (*iin, ""), "{id}");
+    assert_same_queues(w, &replayed, "the sealed records, persons erased");
+    let (a, b) = (live.to_snapshot().unwrap(), replayed.to_snapshot().unwrap());
+    assert!(
+        a == b,
+        "the state the erasures left differs from the replay of the sealed records without the erased keys"
+    );
+    // Nothing of an erased person is left in the state.
+    let text = String::from_utf8_lossy(&a);
+    for iin in &gone {
+        assert!(!text.contains(iin.as_str()), "{iin} left in the state");
     }
 }
 

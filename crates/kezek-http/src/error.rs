@@ -128,6 +128,13 @@ fn app_problem(status: StatusCode, e: &AppError) -> Problem {
             p("not_found", e.to_string())
         }
         AppError::Forbidden(detail) => p("forbidden", detail.clone()),
+        AppError::Erased { at, .. } => {
+            let problem = p("erased", e.to_string());
+            match at {
+                Some(at) => problem.with("erased_at", at.as_str()),
+                None => problem,
+            }
+        }
         AppError::Refused(Refusal::ActiveApplicationExists { application_id }) => {
             p("active_application_exists", e.to_string())
                 .with("application_id", application_id.as_str())

@@ -199,8 +199,11 @@ pub fn start(
         ms = kezek_app::millis(started.elapsed()),
         "journal replayed"
     );
-    let first = (state.last_seq().get() >= restored_at.saturating_add(keeper.every.max(1)))
-        .then(|| Keeper::encode(store.as_ref(), &state));
+    // A snapshot older than the last erasure holds the persons it erased: a new one is
+    // written at once, and the old ones go.
+    let due = state.last_seq().get() >= restored_at.saturating_add(keeper.every.max(1))
+        || state.last_erasure().get() > restored_at;
+    let first = due.then(|| Keeper::encode(store.as_ref(), &state));
     let app = App::from_state_with_keys(Arc::clone(&store), state, (authority, keys), clock)?;
     keeper.spawn(&app, store, restored_at, first);
     Ok(app)
@@ -367,6 +370,9 @@ impl Keeper {
                     Some(Ok((head, bytes))) => match self.write(head, &bytes) {
                         Ok(()) => {
                             newest = head.seq.get();
+                            if let Some(running) = app.upgrade() {
+                                self.forget_before(running.last_erasure());
+                            }
                             // A state the start replayed from the journal's start is the
                             // journal's: this file can be trusted.
                             if replayed_all {
@@ -388,9 +394,9 @@ impl Keeper {
                         return;
                     };
                     let head = running.applied_seq();
-                    if head < newest.saturating_add(self.every.max(1))
-                        || running.poisoned().is_some()
-                    {
+                    let erased = running.last_erasure();
+                    let due = head >= newest.saturating_add(self.every.max(1)) || erased > newest;
+                    if !due || running.poisoned().is_some() {
                         continue;
                     }
                     let started = std::time::Instant::now();
@@ -399,6 +405,7 @@ impl Keeper {
                     match taken {
                         Ok(at) => {
                             newest = at.seq.get();
+                            self.forget_before(erased);
                             tracing::info!(
                                 at = newest,
                                 ms = kezek_app::millis(started.elapsed()),
@@ -418,6 +425,12 @@ impl Keeper {
         }
     }
 
+    /// Deletes the snapshots older than the erasure at `seq` (none when 0): they hold the
+    /// persons it erased.
+    pub fn forget_before(&self, seq: u64) {
+        forget_before(&self.dir, seq);
+    }
+
     /// Writes a snapshot file.
     ///
     /// # Errors
@@ -426,6 +439,20 @@ impl Keeper {
         write(&self.dir, head, bytes, KEEP, &self.key)
             .map(drop)
             .map_err(|e| StartError::Snapshot(format!("cannot write a snapshot: {e}")))
+    }
+}
+
+/// Deletes the snapshot files in `dir` older than the erasure at `seq` (none when 0).
+pub fn forget_before(dir: &Path, seq: u64) {
+    if seq == 0 {
+        return;
+    }
+    for (at, path) in list(dir) {
+        if at.get() < seq {
+            if let Err(e) = std::fs::remove_file(&path) {
+                tracing::error!(error = %e, file = %path.display(), "a snapshot older than an erasure was not deleted");
+            }
+        }
     }
 }
 

@@ -13,6 +13,7 @@
 
 pub mod copy;
 pub mod faulty;
+pub mod forget;
 mod group;
 pub mod memory;
 pub mod notify;
@@ -142,6 +143,8 @@ pub struct Append {
     pub copied: Vec<StoredEvent>,
     /// Persons' data keys made or erased with them.
     pub keys: PersonKeys,
+    /// What an erasure among them takes out of the store ([`forget`]).
+    pub forget: forget::Forget,
     /// How the events are journaled, when not as their canonical JSON: the service's sealing
     /// of their personal values ([`sealing`]), run where the store encodes them (a large
     /// batch on a second core, page by page).
@@ -174,10 +177,11 @@ impl std::fmt::Debug for Encoding {
 pub struct PersonKeys {
     /// Keys made: (id, the key's bytes).
     pub made: Vec<(String, Vec<u8>)>,
-    /// Ids of keys erased: gone from the store when the batch commits — on SQLite their
+    /// Keys erased: (id, the tombstone that takes the key's place — [`sealing::KeyRow`]'s
+    /// `Erased`). The key is gone from the store when the batch commits — on SQLite its
     /// bytes overwritten (`secure_delete`) and the WAL emptied, so that no file and no
     /// backup taken afterwards holds them.
-    pub erased: Vec<String>,
+    pub erased: Vec<(String, Vec<u8>)>,
 }
 
 /// Checks that a batch follows `head`: its first event is the next seq; copied records

@@ -92,6 +92,38 @@ fn head_of(events: &[StoredEvent]) -> Head {
     })
 }
 
+/// Takes out what an erasure forgets. Notification ids are positions here: an erased one
+/// stays in its place, emptied and delivered.
+fn forget(inner: &mut Inner, f: &crate::forget::Forget) {
+    if f.is_empty() {
+        return;
+    }
+    let of = |body: &[u8]| crate::forget::application_of("", body, &[]);
+    let ids: Vec<(String, String)> = inner
+        .documents
+        .iter()
+        .filter(|(id, _)| id.strip_suffix(".p7s").is_none())
+        .filter_map(|(id, body)| Some((id.clone(), of(body)?)))
+        .filter(|(_, a)| f.applications.contains(a))
+        .collect();
+    for (id, application) in ids {
+        inner.documents.remove(&format!("{id}.p7s"));
+        inner.documents.insert(
+            id.clone(),
+            crate::forget::tombstone(&id, &application, &f.at),
+        );
+    }
+    for id in &f.files {
+        inner.files.remove(id);
+    }
+    for n in &mut inner.notifications {
+        if f.applications.contains(&n.application_id) {
+            n.body = Vec::new();
+            n.delivered = true;
+        }
+    }
+}
+
 impl EventLog for MemoryStore {
     fn person_keys(&self, after: &str, limit: usize) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         Ok(page(&self.lock().person_keys, after, limit))
@@ -148,8 +180,8 @@ impl EventLog for MemoryStore {
         for (id, key) in batch.keys.made {
             inner.person_keys.entry(id).or_insert(key);
         }
-        for id in &batch.keys.erased {
-            inner.person_keys.remove(id);
+        for (id, tombstone) in batch.keys.erased {
+            inner.person_keys.insert(id, tombstone);
         }
         for n in batch.notifications {
             let id = inner.notifications.len() as u64 + 1;
@@ -170,6 +202,7 @@ impl EventLog for MemoryStore {
                 .entry((r.actor.clone(), r.key.clone()))
                 .or_insert(r);
         }
+        forget(&mut inner, &batch.forget);
         Ticket::ready(Ok(()))
     }
 

@@ -384,7 +384,20 @@ pub fn open_after(
 ) -> Result<Event, String> {
     record.check_after(prev_seq, prev_hash)?;
     let event = decode_fetching(&record.payload, cutoff, keys, journal)?;
-    record.of_its_kind(event)
+    let event = record.of_its_kind(event)?;
+    // A person erased: their key is gone from here on, in memory too (a follower whose
+    // cache was loaded before the erasure).
+    if let Event::PersonErased(e) = &event {
+        if let Some(id) = id_number(&e.data_key) {
+            keys.insert(
+                id,
+                KeyRow::Erased {
+                    stand_in: e.stand_in,
+                },
+            );
+        }
+    }
+    Ok(event)
 }
 
 #[cfg(test)]

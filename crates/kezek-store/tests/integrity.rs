@@ -35,6 +35,7 @@ fn batch(seq: u64) -> Append {
         copied: Vec::new(),
         keys: kezek_store::PersonKeys::default(),
         encoder: None,
+        forget: kezek_store::forget::Forget::default(),
     }
 }
 

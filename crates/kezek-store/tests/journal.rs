@@ -15,6 +15,7 @@ use kezek_core::{Policy, State};
 use kezek_store::memory::MemoryStore;
 use kezek_store::replay::{replay, ReplayError};
 use kezek_store::sqlite::SqliteStore;
+use kezek_store::DocumentStore;
 use kezek_store::{
     AnswerStore, ApiKeyRecord, EventLog, IdempotencyRecord, KeyStore, Store, StoreError,
 };
@@ -199,6 +200,13 @@ fn sessions_and_budgets_are_kept() {
 }
 
 #[test]
+fn an_erasure_takes_out_what_it_forgets() {
+    let dir = tempfile::tempdir().unwrap();
+    contract::forget(&MemoryStore::new());
+    contract::forget(&SqliteStore::open(&dir.path().join("f.sqlite")).unwrap());
+}
+
+#[test]
 fn persons_keys_are_made_and_erased_with_their_batch_and_leave_no_bytes() {
     let dir = tempfile::tempdir().unwrap();
     contract::person_keys(&MemoryStore::new());
@@ -234,12 +242,27 @@ fn a_journal_with_records_before_sealing_keeps_them_in_the_clear() {
     drop(store);
     // As a Kezek before sealing left it: records, and the schema one step behind.
     let conn = rusqlite::Connection::open(&path).unwrap();
-    conn.execute_batch("DELETE FROM meta WHERE key = 'seals'; PRAGMA user_version = 14;")
-        .unwrap();
+    conn.execute_batch(
+        "DELETE FROM meta WHERE key = 'seals'; DROP INDEX documents_application;
+         ALTER TABLE documents DROP COLUMN application_id; PRAGMA user_version = 14;
+         INSERT INTO documents (id, body) VALUES
+            ('doc-1', CAST('{\"application_id\":\"A1\",\"id\":\"doc-1\"}' AS BLOB)),
+            ('doc-1.p7s', X'3082'), ('doc-2', X'00ff');",
+    )
+    .unwrap();
     drop(conn);
     let store = SqliteStore::open(&path).unwrap();
     assert!(!store.seals().unwrap());
     assert_eq!(store.head().unwrap().seq.get(), 1);
+    // Documents stored before know their application now: an erasure finds them.
+    let mut erase = contract::batch(2);
+    erase.forget.applications = vec!["A1".into()];
+    erase.forget.at = "2031-01-01T00:00:00Z".into();
+    store.submit(erase).wait().unwrap();
+    let first = store.document("doc-1").unwrap().unwrap();
+    assert!(kezek_store::forget::erased_at(&first).is_some());
+    assert_eq!(store.document("doc-1.p7s").unwrap(), None);
+    assert_eq!(store.document("doc-2").unwrap(), Some(vec![0, 0xff]));
 }
 
 #[test]

@@ -512,6 +512,38 @@ fn sessions_and_budgets_are_kept() {
 }
 
 #[test]
+fn an_erasure_takes_out_what_it_forgets() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    contract::forget(&leading().0);
+    // Documents stored before their application was kept beside them are found too: the
+    // migration reads it from their bytes.
+    let (store, url) = leading();
+    store.submit(batch(1)).wait().unwrap();
+    drop(store);
+    let name = url.rsplit('/').next().unwrap();
+    let _ = kezek_testdb::shared().sql(
+        name,
+        r#"DROP INDEX documents_application; ALTER TABLE documents DROP COLUMN application_id;
+           UPDATE kezek_schema SET version = version - 1;
+           INSERT INTO documents (id, body) VALUES
+             ('doc-1', convert_to('{"application_id":"A1","id":"doc-1"}', 'UTF8')),
+             ('doc-1.p7s', '\x3082'::bytea), ('doc-2', '\x00ff'::bytea)"#,
+    );
+    let store = PgStore::open(&url).unwrap();
+    assert!(store.try_lead("http://node-b").unwrap().is_some());
+    let mut erase = batch(2);
+    erase.forget.applications = vec!["A1".into()];
+    erase.forget.at = "2031-01-01T00:00:00Z".into();
+    store.submit(erase).wait().unwrap();
+    let first = store.document("doc-1").unwrap().unwrap();
+    assert!(kezek_store::forget::erased_at(&first).is_some());
+    assert_eq!(store.document("doc-1.p7s").unwrap(), None);
+    assert_eq!(store.document("doc-2").unwrap(), Some(vec![0, 0xff]));
+}
+
+#[test]
 fn persons_keys_are_made_and_erased_with_their_batch() {
     if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
         return;

@@ -186,6 +186,7 @@ mod tests {
                 copied: Vec::new(),
                 keys: kezek_store::PersonKeys::default(),
                 encoder: None,
+                forget: kezek_store::forget::Forget::default(),
             })
             .wait()
             .unwrap();

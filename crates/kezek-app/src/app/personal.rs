@@ -67,6 +67,16 @@ impl Personal {
         };
         let mut ready = HashMap::new();
         for (seq, event) in events {
+            // An erasure: the person's key gives way to its tombstone, in the commit and here.
+            if let Event::PersonErased(e) = event {
+                let row = KeyRow::Erased {
+                    stand_in: e.stand_in,
+                };
+                if let Some(id) = kezek_store::sealing::id_number(&e.data_key) {
+                    ring.keys.insert(id, row);
+                }
+                ring.made.erased.push((e.data_key.clone(), row.body()));
+            }
             if let Event::Registered(r) = event {
                 let applicant = r.applicant.as_ref().map(|p| p.iin);
                 let representative = r.representative.as_ref().map(|p| p.iin);
@@ -103,6 +113,37 @@ impl Personal {
         let (id, _) = self.keys.lock().of_person(person)?;
         Some(kezek_core::public::sealed_pseudonym(secret, &id_text(id)))
     }
+}
+
+/// What the erasures among `events` take out of the store: the documents, notifications and
+/// proof files of every application an erased person appears in.
+pub(crate) fn forgotten(
+    state: &State,
+    events: &[(Seq, Event)],
+    now: jiff::Timestamp,
+) -> kezek_store::forget::Forget {
+    let mut forget = kezek_store::forget::Forget::default();
+    for (_, e) in events {
+        let Event::PersonErased(e) = e else {
+            continue;
+        };
+        for place in &e.appears {
+            let id = place.application_id.to_string();
+            if forget.applications.contains(&id) {
+                continue;
+            }
+            if let Some(a) = state.application_index(&place.application_id) {
+                forget
+                    .files
+                    .extend(state.files_of(a).map(|f| f.file_id.clone()));
+            }
+            forget.applications.push(id);
+        }
+    }
+    if !forget.is_empty() {
+        forget.at = now.to_string();
+    }
+    forget
 }
 
 /// The keyring a batch's keys are found or made with.
@@ -162,6 +203,11 @@ impl Keyring for Ring<'_> {
     fn child_of(&self, application: &str) -> Option<Iin> {
         let id = application.parse().ok()?;
         Some(self.state.application_by_id(&id)?.1.child_iin)
+    }
+
+    fn applicant_of(&self, application: &str) -> Option<Iin> {
+        let id = application.parse().ok()?;
+        Some(self.state.application_by_id(&id)?.1.applicant.as_ref()?.iin)
     }
 }
 
@@ -230,6 +276,10 @@ impl Keyring for Fixed<'_> {
     }
 
     fn child_of(&self, _: &str) -> Option<Iin> {
+        None
+    }
+
+    fn applicant_of(&self, _: &str) -> Option<Iin> {
         None
     }
 }

@@ -149,6 +149,13 @@ impl App {
         self.state.read().last_seq().get()
     }
 
+    /// The seq of the last erasure applied (0 before any): a snapshot older than it holds
+    /// persons it erased.
+    #[must_use]
+    pub fn last_erasure(&self) -> u64 {
+        self.state.read().last_erasure().get()
+    }
+
     /// How many reads are waiting for the journal to catch up with what they read.
     #[must_use]
     pub fn reads_waiting(&self) -> usize {

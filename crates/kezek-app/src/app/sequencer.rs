@@ -123,6 +123,7 @@ mod tests {
             copied: Vec::new(),
             keys: kezek_store::PersonKeys::default(),
             encoder: None,
+            forget: kezek_store::forget::Forget::default(),
         }
     }
 

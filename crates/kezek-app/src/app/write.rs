@@ -284,6 +284,7 @@ impl App {
             }
         };
         let append = Append {
+            forget: super::personal::forgotten(&state, &outcome, now),
             documents: Vec::new(),
             files: Vec::new(),
             notifications: {

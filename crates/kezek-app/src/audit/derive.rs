@@ -156,6 +156,11 @@ impl<'a> Derive<'a> {
                 .map_err(|e| format!("reading document {}: {e}", draft.id()))?;
             // A command that issued no document (a city import) has none stored.
             let Some(bytes) = stored else { continue };
+            // Erased with its family: issued, its content gone.
+            if kezek_store::forget::erased_at(&bytes).is_some() {
+                self.derived.insert(draft.id().to_owned(), seq);
+                continue;
+            }
             let doc: Value = serde_json::from_slice(&bytes)
                 .map_err(|_| format!("document {} is not JSON", draft.id()))?;
             let again = draft.unsigned();
@@ -217,26 +222,29 @@ impl<'a> Derive<'a> {
     /// outbox's start (the first notification stored where that was not recorded), every
     /// one there, in order, about the same application, of the same kind, every field it has
     /// as drafted again (a notification stored before a field existed lacks it); none more.
-    fn compare_outbox(&mut self) -> Result<(), String> {
+    fn compare_outbox(&mut self, erased: &HashSet<String>) -> Result<(), String> {
         let since = self
             .outbox
             .outbox_since()
             .map_err(|e| format!("reading the outbox: {e}"))?;
-        let mut stored = Vec::new();
+        let (mut stored, mut after) = (Vec::new(), 0);
         loop {
-            let after = stored
-                .last()
-                .map_or(0, |n: &kezek_store::Notification| n.id);
             let page = self
                 .outbox
                 .notifications(after, 1000)
                 .map_err(|e| format!("reading the outbox: {e}"))?;
-            if page.is_empty() {
+            let Some(last) = page.last().map(|n: &kezek_store::Notification| n.id) else {
                 break;
-            }
-            stored.extend(page);
+            };
+            after = last;
+            // An erased family's notifications went with them.
+            stored.extend(
+                page.into_iter()
+                    .filter(|n| !erased.contains(&n.application_id)),
+            );
         }
-        let notes = std::mem::take(&mut self.notes);
+        let mut notes = std::mem::take(&mut self.notes);
+        notes.retain(|(_, n)| !erased.contains(&n.application_id));
         let from = match since {
             Some(since) => notes.iter().position(|(seq, _)| *seq > since),
             None => stored
@@ -295,6 +303,50 @@ impl<'a> Derive<'a> {
         }
         Ok(())
     }
+}
+
+/// The key an erasure deleted is gone from the store: its row is the erasure's tombstone.
+fn check_erased_key(
+    journal: &dyn kezek_store::EventLog,
+    seq: Seq,
+    e: &kezek_core::event::Erasure,
+) -> Result<(), String> {
+    use kezek_store::sealing::KeyRow;
+    let id = &e.data_key;
+    let prefix = id.get(..15).unwrap_or_default();
+    let rows = journal
+        .person_keys(prefix, 16)
+        .map_err(|x| format!("reading the persons' keys: {x}"))?;
+    match rows
+        .iter()
+        .find(|(found, _)| found == id)
+        .and_then(|(_, body)| KeyRow::parse(body))
+    {
+        Some(KeyRow::Erased { stand_in }) if stand_in == e.stand_in => Ok(()),
+        Some(KeyRow::Held { .. }) => Err(format!(
+            "record {seq} erases key {id}, but the store still holds the key"
+        )),
+        _ => Err(format!(
+            "record {seq} erases key {id}, but the store holds no tombstone of it with stand-in {}",
+            e.stand_in
+        )),
+    }
+}
+
+/// The applications (and refused ones) a person of which was erased.
+fn erased_applications(state: &State) -> HashSet<String> {
+    let mut erased: HashSet<String> = state
+        .applications()
+        .filter(|(_, a)| a.names_erased())
+        .map(|(_, a)| a.id.to_string())
+        .collect();
+    erased.extend(
+        state
+            .refusals()
+            .filter(|(_, r)| r.child.is_some_and(|c| c.is_stand_in()))
+            .map(|(id, _)| id.to_string()),
+    );
+    erased
 }
 
 /// Whether a stored notification tells what one drafted again does: the same application
@@ -393,6 +445,9 @@ impl Observer for Derive<'_> {
 
     fn after(&mut self, state: &State, record: &Applied<'_>) -> Result<(), String> {
         self.last = record.seq.get();
+        if let Event::PersonErased(e) = record.event {
+            check_erased_key(self.journal, record.seq, e)?;
+        }
         if let Some(saved) = self.heads.remove(&record.seq.get()) {
             if saved != *record.hash {
                 return Err(format!(
@@ -438,7 +493,7 @@ impl Observer for Derive<'_> {
     fn end(&mut self, state: &State) -> Result<(), String> {
         self.derive_pending(state)?;
         self.compare_served(state)?;
-        self.compare_outbox()?;
+        self.compare_outbox(&erased_applications(state))?;
         if let Some(served) = &self.served {
             return Err(format!(
                 "the journal ends at seq {} before seq {}, where the node says its state is",

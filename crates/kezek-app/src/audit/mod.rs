@@ -175,8 +175,14 @@ pub fn installation_against(
 /// bytes hashing to the SHA-256 the journal holds; every stored file is one the journal
 /// describes.
 fn files(store: &dyn Store, state: &State, cases: &kezek_cases::Cases) -> Result<u64, AuditError> {
+    // An erased family's files went with them.
     let mut expected: std::collections::HashMap<&str, (&str, String)> = state
         .files()
+        .filter(|(a, _)| {
+            !state
+                .application(*a)
+                .is_some_and(kezek_core::state::Application::names_erased)
+        })
         .map(|(a, f)| {
             let app = state.application(a).map_or("", |x| x.id.as_str());
             (
@@ -245,12 +251,40 @@ fn documents(
                     "document {id} does not follow from any record of the journal"
                 )));
             };
+            // Erased with its family: its application must be one a person was erased of.
+            if kezek_store::forget::erased_at(&bytes).is_some() {
+                check_tombstone(state, &id, &bytes)?;
+                continue;
+            }
             let public = signers.at(*seq, "documents")?;
             check_document(state, (&public, signers.id_at(*seq)), &id, &bytes)?;
             n += 1;
         }
     }
     Ok(n)
+}
+
+/// An erased document's tombstone: of an application (or refused one) a person of which was
+/// erased.
+fn check_tombstone(state: &State, id: &str, bytes: &[u8]) -> Result<(), AuditError> {
+    let application = kezek_store::forget::application_of(id, bytes, &[]).unwrap_or_default();
+    let erased = kezek_core::model::ApplicationId::parse(&application)
+        .ok()
+        .is_some_and(|a| {
+            state
+                .application_by_id(&a)
+                .is_some_and(|(_, x)| x.names_erased())
+                || state
+                    .refusal(&a)
+                    .is_some_and(|r| r.child.is_some_and(|c| c.is_stand_in()))
+        });
+    if erased {
+        Ok(())
+    } else {
+        Err(AuditError::Record(format!(
+            "document {id} is erased, but no person of its application {application} is"
+        )))
+    }
 }
 
 /// A document's detached CMS signature: over its stored bytes, by a certificate the journal

@@ -120,6 +120,7 @@ impl App {
                 caller.acts_for((applicant, None))
             })??;
         }
+        not_erased(id, &bytes)?;
         Ok(match format {
             Format::Json => (bytes, "application/json"),
             Format::Pdf(lang) => (self.print(id, &doc, lang, offset), "application/pdf"),
@@ -145,10 +146,11 @@ impl App {
         application: &str,
         lang: Lang,
     ) -> Result<Vec<u8>, AppError> {
-        let (_, doc) = self.stored(id).await?;
+        let (bytes, doc) = self.stored(id).await?;
         if crate::documents::field(&doc, "application_id") != Some(application) {
             return Err(AppError::not_found("document", id));
         }
+        not_erased(id, &bytes)?;
         let offset = self.peek(|s| s.policy().calendar.offset)?;
         Ok(self.print(id, &doc, lang, offset))
     }
@@ -158,7 +160,8 @@ impl App {
     /// # Errors
     /// No such document, or the store failed.
     pub(crate) async fn pdf_of(&self, id: &str, lang: Lang) -> Result<Vec<u8>, AppError> {
-        let (_, doc) = self.stored(id).await?;
+        let (bytes, doc) = self.stored(id).await?;
+        not_erased(id, &bytes)?;
         let offset = self.peek(|s| s.policy().calendar.offset)?;
         Ok(self.print(id, &doc, lang, offset))
     }
@@ -213,6 +216,18 @@ impl App {
             print.signer = None;
         }
         render(doc, &print)
+    }
+}
+
+/// Refuses a document erased with its family's data (its stored body a tombstone).
+fn not_erased(id: &str, bytes: &[u8]) -> Result<(), AppError> {
+    match kezek_store::forget::erased_at(bytes) {
+        Some(at) => Err(AppError::Erased {
+            what: "document",
+            id: id.to_owned(),
+            at: Some(at),
+        }),
+        None => Ok(()),
     }
 }
 
@@ -309,6 +324,10 @@ impl App {
             Err(AppError::NotFound { .. }) => return Err(not_issued()),
             other => other?,
         };
+        // An erased document's digest cannot be checked any more: it reads as never issued.
+        if kezek_store::forget::erased_at(&bytes).is_some() {
+            return Err(not_issued());
+        }
         if !same_bytes(digest.as_bytes(), crate::documents::digest(&doc).as_bytes()) {
             return Err(not_issued());
         }

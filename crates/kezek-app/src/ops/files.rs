@@ -166,6 +166,16 @@ impl App {
                 if let Some((a, f)) = state.file(file_id) {
                     caller.require(&[Role::Staff])?;
                     caller.district_scope(district_of_application(state, a))?;
+                    if state
+                        .application(a)
+                        .is_some_and(kezek_core::state::Application::names_erased)
+                    {
+                        return Err(AppError::Erased {
+                            what: "file",
+                            id: file_id.to_owned(),
+                            at: None,
+                        });
+                    }
                     return Ok((f.content_type, f.sha256.clone()));
                 }
                 let cases = self.cases.read();

@@ -94,6 +94,7 @@ impl App {
                 copied: Vec::new(),
                 keys,
                 encoder,
+                forget: kezek_store::forget::Forget::default(),
             };
             (append, armed)
         };

@@ -33,6 +33,7 @@ pub mod public;
 pub mod queue;
 pub mod queue_complaints;
 pub mod referrals;
+pub mod retention;
 pub mod rounds;
 pub mod sessions;
 pub mod status;

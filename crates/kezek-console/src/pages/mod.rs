@@ -81,6 +81,7 @@ pub(crate) fn refusal_text(ctx: &Ctx, e: &AppError) -> (StatusCode, String) {
             words("active_application_exists", e.to_string())
         }
         AppError::KeyReused => words("idempotency_key_reused", e.to_string()),
+        AppError::Erased { .. } => words("erased", e.to_string()),
         AppError::Citizen { code, detail, .. } => words(code, detail.clone()),
         AppError::Unavailable(u) => {
             if let Unavailable::Store(cause) = u {

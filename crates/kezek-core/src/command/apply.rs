@@ -49,8 +49,15 @@ impl State {
                 application_id,
                 at,
                 grounds,
+                about,
                 ..
-            } => register::apply_refused(self, application_id, *at, grounds),
+            } => register::apply_refused(
+                self,
+                application_id,
+                *at,
+                grounds,
+                about.as_ref().and_then(|a| a.child_iin),
+            ),
             Event::PreferencesChanged {
                 application_id,
                 preferences,
@@ -126,6 +133,7 @@ impl State {
                 self.start_publication(secret);
                 Ok(())
             }
+            Event::PersonErased(e) => super::erase::apply(self, seq, e),
             Event::Extension(e) => {
                 self.keep_extension(seq, e);
                 Ok(())

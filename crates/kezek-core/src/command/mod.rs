@@ -15,6 +15,7 @@ pub mod bulk;
 pub mod claim;
 pub mod correction;
 pub mod district;
+pub mod erase;
 pub mod exchange;
 pub mod file;
 pub mod import;

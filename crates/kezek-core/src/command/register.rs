@@ -426,9 +426,11 @@ pub(crate) fn apply_refused(
     id: &ApplicationId,
     at: Timestamp,
     grounds: &[Ground],
+    child: Option<Iin>,
 ) -> Result<(), Mismatch> {
     let refusal = Refused {
         at,
+        child,
         grounds: grounds.to_vec(),
     };
     state.add_refusal(id, refusal)

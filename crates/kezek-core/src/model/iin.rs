@@ -116,6 +116,25 @@ impl Iin {
         Some(Self(d))
     }
 
+    /// Whether digit 7 says female.
+    #[must_use]
+    pub fn female(&self) -> bool {
+        self.0[6].is_multiple_of(2)
+    }
+
+    /// The 4-digit serial (digits 8–11).
+    #[must_use]
+    pub fn serial(&self) -> u16 {
+        self.0[7..11].iter().fold(0, |n, d| n * 10 + u16::from(*d))
+    }
+
+    /// Whether it is a stand-in for an erased person (`crate::public::stand_in_from`): born
+    /// in the 1800s, which no child or parent of a queue is.
+    #[must_use]
+    pub fn is_stand_in(&self) -> bool {
+        self.birth_date().year() < 1900
+    }
+
     /// The birth date encoded in digits 1–7.
     #[must_use]
     pub fn birth_date(&self) -> Date {

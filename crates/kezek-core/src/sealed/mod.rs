@@ -30,6 +30,9 @@ pub mod registration;
 
 pub use crate::public::{PERSON, SEALED};
 
+/// The kind of the records that erase a person: they hold nothing to seal.
+const ERASED_KIND: &str = "person_erased";
+
 /// A person's data key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataKey {
@@ -48,6 +51,8 @@ pub trait Keyring {
     fn nonce(&mut self) -> [u8; 24];
     /// The child of application `id`: whose key seals a record's other personal values.
     fn child_of(&self, application: &str) -> Option<Iin>;
+    /// The applicant of application `id`: whose key seals a correction of their name.
+    fn applicant_of(&self, application: &str) -> Option<Iin>;
 }
 
 /// What opening asks of the caller: the data keys that still exist, and the stand-in IIN
@@ -63,9 +68,19 @@ pub trait Opener {
 #[must_use]
 pub fn seal(kind: &str, payload: &Value, cutoff: Cutoff, keys: &mut dyn Keyring) -> Value {
     let mut v = payload.clone();
-    if crate::public::of_rules(kind, &v) {
+    // An erasure names no one: places, a stand-in, a key's id.
+    if crate::public::of_rules(kind, &v) || kind == ERASED_KIND {
         return v;
     }
+    // A correction of the applicant's name is the applicant's, not the child's: taken out
+    // here, sealed under the applicant's key below.
+    let applicant = v
+        .get("application_id")
+        .and_then(Value::as_str)
+        .and_then(|id| keys.applicant_of(id));
+    let applicant_name = applicant
+        .and_then(|_| v.as_object_mut()?.remove("applicant_name"))
+        .filter(|n| !n.is_null());
     // The record's subject: the child it names, or the child of its application.
     let iin_at = |p: &str| {
         v.pointer(p)
@@ -81,6 +96,9 @@ pub fn seal(kind: &str, payload: &Value, cutoff: Cutoff, keys: &mut dyn Keyring)
         })
         .or_else(|| iin_at("/iin"));
     seal_in(&mut v, (kind, subject), cutoff, keys);
+    if let (Some(person), Some(name), Some(map)) = (applicant, applicant_name, v.as_object_mut()) {
+        map.insert("applicant_name".into(), sealed(&name, &person, keys));
+    }
     v
 }
 
@@ -400,6 +418,9 @@ mod tests {
             [self.1; 24]
         }
         fn child_of(&self, _: &str) -> Option<Iin> {
+            None
+        }
+        fn applicant_of(&self, _: &str) -> Option<Iin> {
             None
         }
     }

@@ -399,6 +399,9 @@ mod tests {
         fn child_of(&self, _: &str) -> Option<Iin> {
             None
         }
+        fn applicant_of(&self, _: &str) -> Option<Iin> {
+            None
+        }
     }
 
     struct Keys(BTreeMap<String, [u8; 32]>, BTreeMap<String, Iin>);

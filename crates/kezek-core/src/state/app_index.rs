@@ -116,6 +116,16 @@ impl<K: Key> Index<K> {
         }
     }
 
+    /// Stops indexing `apps[a]` (before its key changes); whether it was indexed.
+    pub fn remove(&mut self, apps: &Table<Application>, a: AppIx) -> bool {
+        self.table
+            .find_entry(Self::hash_at(apps, a), |&b| b == a)
+            .map(|e| {
+                e.remove();
+            })
+            .is_ok()
+    }
+
     /// Makes room for `n` more.
     pub fn reserve(&mut self, apps: &Table<Application>, n: usize) {
         self.table.reserve(n, |&b| Self::hash_at(apps, b));

@@ -60,6 +60,9 @@ pub enum Mismatch {
         /// The new application.
         application: String,
     },
+    /// An erasure that names places of more than one person, or a place without one.
+    #[error("erasure: {0}")]
+    Erasure(String),
     /// A table is full (2^32 records).
     #[error("too many records")]
     Full,

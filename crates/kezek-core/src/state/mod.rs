@@ -141,6 +141,10 @@ pub struct State {
     portal_key: Option<Box<crate::event::PortalKey>>,
     /// The secret of the public journal's pseudonyms, once publishing started.
     publication_secret: Option<Box<str>>,
+    /// The number the next erasure's stand-in is made from (`crate::public::stand_in_from`).
+    next_stand_in: u64,
+    /// The seq of the last erasure.
+    last_erasure: Seq,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -184,6 +188,8 @@ impl State {
             partners: std::collections::BTreeMap::new(),
             portal_key: None,
             publication_secret: None,
+            next_stand_in: 0,
+            last_erasure: Seq::default(),
             pending: None,
         }
     }

@@ -161,6 +161,20 @@ pub struct Application {
 }
 
 impl Application {
+    /// Whether a person it names was erased (a stand-in in their place): its documents,
+    /// notifications and proof files went with them.
+    #[must_use]
+    pub fn names_erased(&self) -> bool {
+        let applicant = self.applicant.as_deref();
+        self.child_iin.is_stand_in()
+            || applicant.is_some_and(|p| {
+                p.iin.is_stand_in()
+                    || p.representative
+                        .as_ref()
+                        .is_some_and(|r| r.iin.is_stand_in())
+            })
+    }
+
     /// The key that orders the child inside its tier, for the application at `index`.
     #[must_use]
     pub fn entry(&self, index: AppIx) -> Entry {
@@ -282,6 +296,9 @@ pub struct Transfer {
 pub struct Refusal {
     /// When.
     pub at: Timestamp,
+    /// The child it was filed for, when the request named one validly (a stand-in once
+    /// the child is erased).
+    pub child: Option<Iin>,
     /// Every ground.
     #[serde(with = "crate::state::snapshot::json")]
     pub grounds: Vec<Ground>,

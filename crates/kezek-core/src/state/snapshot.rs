@@ -29,7 +29,7 @@ use std::collections::BTreeSet;
 
 /// The layout version; a snapshot of another layout is not read (the server then
 /// replays the journal from the start and writes a new one).
-const FORMAT: u32 = 13;
+const FORMAT: u32 = 14;
 
 /// About what an application takes encoded (82 on average in the 10⁶ city): buffers are
 /// sized once with it instead of doubling over and over.
@@ -108,6 +108,8 @@ struct ImageRef<'a> {
     publication_secret: Option<&'a str>,
     #[serde(with = "json")]
     certificates: &'a [crate::event::RoundCertificate],
+    next_stand_in: u64,
+    last_erasure: Seq,
 }
 
 #[derive(Serialize)]
@@ -153,6 +155,8 @@ struct Image<'a> {
     publication_secret: Option<Box<str>>,
     #[serde(with = "json")]
     certificates: Vec<crate::event::RoundCertificate>,
+    next_stand_in: u64,
+    last_erasure: Seq,
 }
 
 #[derive(Deserialize)]
@@ -217,6 +221,8 @@ impl State {
             portal_key: self.portal_key(),
             publication_secret: self.publication_secret(),
             certificates: &self.certificates,
+            next_stand_in: self.next_stand_in,
+            last_erasure: self.last_erasure,
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -417,6 +423,8 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
         return Err(inconsistent("a round without its certificate"));
     }
     state.certificates = image.certificates;
+    state.next_stand_in = image.next_stand_in;
+    state.last_erasure = image.last_erasure;
     restore_pairs(
         &mut state,
         image.partners,

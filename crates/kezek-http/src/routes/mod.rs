@@ -13,6 +13,7 @@ mod officials;
 mod operations;
 mod portal;
 mod public;
+mod retention;
 mod staff;
 mod worklists;
 
@@ -41,4 +42,5 @@ pub(crate) fn all() -> OpenApiRouter<Arc<App>> {
         .merge(complaints::routes())
         .merge(operations::routes())
         .merge(public::routes())
+        .merge(retention::routes())
 }

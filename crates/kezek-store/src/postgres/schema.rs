@@ -132,6 +132,18 @@ const MIGRATIONS: &[&str] = &[
         SELECT 'seals', '1' WHERE NOT EXISTS (SELECT 1 FROM events)
         ON CONFLICT (key) DO NOTHING;
 ",
+    // Each document's application, so that an erasure finds its documents (a detached
+    // signature takes its document's). A document's canonical JSON starts with it; the
+    // bytes are read as escaped text, which any bytes are.
+    r#"
+    ALTER TABLE documents ADD COLUMN application_id TEXT;
+    UPDATE documents SET application_id =
+        substring(encode(body, 'escape') from '^\{"application_id":"([^"\\]*)"')
+        WHERE id NOT LIKE '%.p7s';
+    UPDATE documents AS s SET application_id = d.application_id FROM documents AS d
+        WHERE s.id LIKE '%.p7s' AND d.id = left(s.id, length(s.id) - 4);
+    CREATE INDEX documents_application ON documents(application_id);
+"#,
 ];
 
 /// The advisory lock that serialises migrations of nodes starting together.

@@ -29,10 +29,53 @@ struct Statements {
     files: tokio_postgres::Statement,
     person_keys: tokio_postgres::Statement,
     erase_keys: tokio_postgres::Statement,
+    forget: Forget,
     notifications: tokio_postgres::Statement,
     answers: tokio_postgres::Statement,
     move_head: tokio_postgres::Statement,
     notify: tokio_postgres::Statement,
+}
+
+/// The statements that take out what an erasure forgets.
+struct Forget {
+    documents: tokio_postgres::Statement,
+    tombstones: tokio_postgres::Statement,
+    signatures: tokio_postgres::Statement,
+    notifications: tokio_postgres::Statement,
+    files: tokio_postgres::Statement,
+}
+
+/// Takes out what an erasure forgets (`crate::forget`), after the group's own writes. The
+/// rows' old versions stay in the table's pages until a vacuum reuses them
+/// (docs/operations.md).
+async fn forget(
+    tx: &tokio_postgres::Transaction<'_>,
+    st: &Forget,
+    f: &crate::forget::Forget,
+) -> Result<(), StoreError> {
+    let rows = tx
+        .query(&st.documents, &[&f.applications])
+        .await
+        .map_err(failed("finding an erased application's documents"))?;
+    let (mut ids, mut bodies) = (Vec::new(), Vec::new());
+    for r in rows {
+        let (id, application): (String, String) = (r.get(0), r.get(1));
+        bodies.push(crate::forget::tombstone(&id, &application, &f.at));
+        ids.push(id);
+    }
+    tx.execute(&st.tombstones, &[&ids, &bodies])
+        .await
+        .map_err(failed("erasing documents"))?;
+    tx.execute(&st.signatures, &[&f.applications])
+        .await
+        .map_err(failed("erasing documents' signatures"))?;
+    tx.execute(&st.notifications, &[&f.applications])
+        .await
+        .map_err(failed("erasing notifications"))?;
+    tx.execute(&st.files, &[&f.files])
+        .await
+        .map_err(failed("erasing proof files"))?;
+    Ok(())
 }
 
 async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
@@ -44,7 +87,7 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
             .prepare("INSERT INTO events (seq, at, actor, kind, payload, prev_hash, hash) SELECT * FROM unnest($1::int8[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::bytea[], $7::bytea[])")
             .await?,
         documents: client
-            .prepare("INSERT INTO documents (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
+            .prepare("INSERT INTO documents (id, body, application_id) SELECT * FROM unnest($1::text[], $2::bytea[], $3::text[]) ON CONFLICT (id) DO NOTHING")
             .await?,
         files: client
             .prepare("INSERT INTO files (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
@@ -53,8 +96,25 @@ async fn prepare(client: &Client) -> Result<Statements, tokio_postgres::Error> {
             .prepare("INSERT INTO person_keys (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO NOTHING")
             .await?,
         erase_keys: client
-            .prepare("DELETE FROM person_keys WHERE id = ANY($1::text[])")
+            .prepare("INSERT INTO person_keys (id, body) SELECT * FROM unnest($1::text[], $2::bytea[]) ON CONFLICT (id) DO UPDATE SET body = EXCLUDED.body")
             .await?,
+        forget: Forget {
+            documents: client
+                .prepare("SELECT id, application_id FROM documents WHERE application_id = ANY($1::text[]) AND id NOT LIKE '%.p7s'")
+                .await?,
+            tombstones: client
+                .prepare("UPDATE documents AS d SET body = t.body FROM unnest($1::text[], $2::bytea[]) AS t(id, body) WHERE d.id = t.id")
+                .await?,
+            signatures: client
+                .prepare("DELETE FROM documents WHERE application_id = ANY($1::text[]) AND id LIKE '%.p7s'")
+                .await?,
+            notifications: client
+                .prepare("DELETE FROM notifications WHERE application_id = ANY($1::text[])")
+                .await?,
+            files: client
+                .prepare("DELETE FROM files WHERE id = ANY($1::text[])")
+                .await?,
+        },
         // In the order given: ids rise with the journal.
         notifications: client
             .prepare("INSERT INTO notifications (application_id, kind, body) SELECT a, k, b FROM unnest($1::text[], $2::text[], $3::bytea[]) WITH ORDINALITY AS t(a, k, b, o) ORDER BY o")
@@ -126,11 +186,14 @@ struct Rows<'a> {
     hashes: Vec<Vec<u8>>,
     doc_ids: Vec<&'a str>,
     doc_bodies: Vec<&'a [u8]>,
+    doc_applications: Vec<Option<String>>,
     file_ids: Vec<&'a str>,
     file_bodies: Vec<&'a [u8]>,
     key_ids: Vec<&'a str>,
     key_bodies: Vec<&'a [u8]>,
     erased_keys: Vec<&'a str>,
+    tombstones: Vec<&'a [u8]>,
+    forget: Vec<&'a crate::forget::Forget>,
     note_apps: Vec<&'a str>,
     note_kinds: Vec<&'a str>,
     note_bodies: Vec<&'a [u8]>,
@@ -181,6 +244,8 @@ impl<'a> Rows<'a> {
         for (id, body) in &b.documents {
             self.doc_ids.push(id);
             self.doc_bodies.push(body);
+            self.doc_applications
+                .push(crate::forget::application_of(id, body, &b.documents));
         }
         for (id, body) in &b.files {
             self.file_ids.push(id);
@@ -190,8 +255,13 @@ impl<'a> Rows<'a> {
             self.key_ids.push(id);
             self.key_bodies.push(key);
         }
-        self.erased_keys
-            .extend(b.keys.erased.iter().map(String::as_str));
+        for (id, tombstone) in &b.keys.erased {
+            self.erased_keys.push(id);
+            self.tombstones.push(tombstone);
+        }
+        if !b.forget.is_empty() {
+            self.forget.push(&b.forget);
+        }
         for n in &b.notifications {
             self.note_apps.push(&n.application_id);
             self.note_kinds.push(&n.kind);
@@ -216,9 +286,12 @@ async fn write_stored_with(
     rows: &Rows<'_>,
 ) -> Result<(), StoreError> {
     if !rows.doc_ids.is_empty() {
-        tx.execute(&st.documents, &[&rows.doc_ids, &rows.doc_bodies])
-            .await
-            .map_err(failed("writing documents"))?;
+        tx.execute(
+            &st.documents,
+            &[&rows.doc_ids, &rows.doc_bodies, &rows.doc_applications],
+        )
+        .await
+        .map_err(failed("writing documents"))?;
     }
     if !rows.file_ids.is_empty() {
         tx.execute(&st.files, &[&rows.file_ids, &rows.file_bodies])
@@ -231,7 +304,7 @@ async fn write_stored_with(
             .map_err(failed("writing persons' keys"))?;
     }
     if !rows.erased_keys.is_empty() {
-        tx.execute(&st.erase_keys, &[&rows.erased_keys])
+        tx.execute(&st.erase_keys, &[&rows.erased_keys, &rows.tombstones])
             .await
             .map_err(failed("erasing persons' keys"))?;
     }
@@ -311,6 +384,9 @@ async fn write_group(
         )
         .await
         .map_err(failed("writing notifications"))?;
+    }
+    for f in &rows.forget {
+        forget(&tx, &st.forget, f).await?;
     }
     if !rows.answer_actors.is_empty() {
         tx.execute(

@@ -122,6 +122,17 @@ const MIGRATIONS: &[&str] = &[
     INSERT OR IGNORE INTO meta (key, value)
         SELECT 'seals', '1' WHERE NOT EXISTS (SELECT 1 FROM events);
 ",
+    // Each document's application, so that an erasure finds its documents (a detached
+    // signature takes its document's).
+    "
+    ALTER TABLE documents ADD COLUMN application_id TEXT;
+    UPDATE documents SET application_id = json_extract(CAST(body AS TEXT), '$.application_id')
+        WHERE id NOT LIKE '%.p7s' AND json_valid(CAST(body AS TEXT));
+    UPDATE documents SET application_id = (SELECT d.application_id FROM documents AS d
+        WHERE d.id = substr(documents.id, 1, length(documents.id) - 4))
+        WHERE id LIKE '%.p7s';
+    CREATE INDEX documents_application ON documents(application_id);
+",
 ];
 
 /// Brings the schema up to date, one migration per transaction.

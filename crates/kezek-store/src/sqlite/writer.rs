@@ -113,7 +113,10 @@ fn write_group(
         results.push(Ok(()));
     }
     tx.commit().map_err(failed("committing"))?;
-    if group.iter().any(|r| !r.batch.keys.erased.is_empty()) {
+    if group
+        .iter()
+        .any(|r| !r.batch.keys.erased.is_empty() || !r.batch.forget.is_empty())
+    {
         empty_the_wal(conn);
     }
     Ok((h, results))
@@ -140,6 +143,47 @@ fn empty_the_wal(conn: &Connection) {
     tracing::error!(
         "the WAL stayed in use: an erased key's bytes may stay in it until the next checkpoint"
     );
+}
+
+/// Takes out what an erasure forgets (`crate::forget`), after the batch's own writes.
+fn forget(tx: &rusqlite::Transaction<'_>, f: &crate::forget::Forget) -> Result<(), StoreError> {
+    if f.is_empty() {
+        return Ok(());
+    }
+    for application in &f.applications {
+        let ids: Vec<String> = tx
+            .prepare_cached(
+                "SELECT id FROM documents WHERE application_id = ?1 AND id NOT LIKE '%.p7s'",
+            )
+            .and_then(|mut q| {
+                q.query_map(params![application], |r| r.get(0))?
+                    .collect::<Result<_, _>>()
+            })
+            .map_err(failed("finding an erased application's documents"))?;
+        for id in ids {
+            let tombstone = crate::forget::tombstone(&id, application, &f.at);
+            tx.execute(
+                "UPDATE documents SET body = ?2 WHERE id = ?1",
+                params![id, tombstone],
+            )
+            .map_err(failed("erasing a document"))?;
+        }
+        tx.execute(
+            "DELETE FROM documents WHERE application_id = ?1 AND id LIKE '%.p7s'",
+            params![application],
+        )
+        .map_err(failed("erasing documents' signatures"))?;
+        tx.execute(
+            "DELETE FROM notifications WHERE application_id = ?1",
+            params![application],
+        )
+        .map_err(failed("erasing notifications"))?;
+    }
+    for id in &f.files {
+        tx.execute("DELETE FROM files WHERE id = ?1", params![id])
+            .map_err(failed("erasing a proof file"))?;
+    }
+    Ok(())
 }
 
 /// Payloads encoded at a time by the thread that encodes a large batch's events (from
@@ -268,10 +312,13 @@ fn write_batch(
     }
     if !b.documents.is_empty() {
         let mut keep = tx
-            .prepare_cached("INSERT OR IGNORE INTO documents (id, body) VALUES (?1, ?2)")
+            .prepare_cached(
+                "INSERT OR IGNORE INTO documents (id, body, application_id) VALUES (?1, ?2, ?3)",
+            )
             .map_err(failed("preparing the document insert"))?;
         for (id, body) in &b.documents {
-            keep.execute(params![id, body])
+            let application = crate::forget::application_of(id, body, &b.documents);
+            keep.execute(params![id, body, application])
                 .map_err(failed("writing a document"))?;
         }
     }
@@ -298,12 +345,13 @@ fn write_batch(
         }
     }
     if !b.keys.erased.is_empty() {
+        // The row replaced: `secure_delete` overwrites the key's bytes.
         let mut erase = tx
-            .prepare_cached("DELETE FROM person_keys WHERE id = ?1")
+            .prepare_cached("INSERT OR REPLACE INTO person_keys (id, body) VALUES (?1, ?2)")
             .map_err(failed("preparing the key erasure"))?;
-        for id in &b.keys.erased {
+        for (id, tombstone) in &b.keys.erased {
             erase
-                .execute(params![id])
+                .execute(params![id, tombstone])
                 .map_err(failed("erasing a person's key"))?;
         }
     }
@@ -319,6 +367,7 @@ fn write_batch(
                 .map_err(failed("writing a notification"))?;
         }
     }
+    forget(tx, &b.forget)?;
     if let Some(i) = &b.idempotency {
         tx.prepare_cached("INSERT OR IGNORE INTO idempotency (actor, key, request_hash, status, body, signature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")
             .map_err(failed("preparing the answer insert"))?

@@ -64,6 +64,7 @@ pub fn append(events: Vec<(Seq, Event)>) -> Append {
         copied: Vec::new(),
         keys: kezek_store::PersonKeys::default(),
         encoder: None,
+        forget: kezek_store::forget::Forget::default(),
     }
 }
 
@@ -333,15 +334,76 @@ pub fn person_keys(store: &dyn kezek_store::Store) {
         "a copy seals as its source does"
     );
     let mut erase = batch(3);
-    erase.keys.erased = vec![kb];
+    let tombstone = kezek_store::sealing::KeyRow::Erased {
+        stand_in: kezek_core::public::stand_in_from(0).unwrap().1,
+    }
+    .body();
+    erase.keys.erased = vec![(kb.clone(), tombstone.clone())];
     store.submit(erase).wait().unwrap();
-    let ids: Vec<String> = store
-        .person_keys("", 10)
+    assert_eq!(
+        store.person_keys("", 10).unwrap(),
+        [(ka, key(1)), (kb, tombstone), (kc, key(3))],
+        "the erased key's row is its tombstone"
+    );
+}
+
+/// An erasure's batch takes out what it forgets: the application's documents become
+/// tombstones (their detached signatures go), its notifications and the proof files named
+/// go; another application's stay.
+pub fn forget(store: &dyn kezek_store::Store) {
+    let doc = |id: &str, app: &str| {
+        (
+            id.to_owned(),
+            format!(
+                r#"{{"application_id":"{app}","body":{{"child_name":"Aruzhan"}},"id":"{id}"}}"#
+            )
+            .into_bytes(),
+        )
+    };
+    let mut b = batch(1);
+    b.documents = vec![
+        doc("doc-1", "A1"),
+        ("doc-1.p7s".to_owned(), b"\x30\x82cms".to_vec()),
+        doc("doc-2", "A2"),
+    ];
+    b.files = vec![
+        ("Fa".to_owned(), b"%PDF-1.7 a".to_vec()),
+        ("Fb".to_owned(), b"%PDF-1.7 b".to_vec()),
+    ];
+    b.notifications = ["A1", "A2"]
+        .iter()
+        .map(|a| kezek_store::NewNotification {
+            application_id: (*a).to_owned(),
+            kind: "queue_notification".into(),
+            body: br#"{"child_name":"Aruzhan"}"#.to_vec(),
+        })
+        .collect();
+    store.submit(b).wait().unwrap();
+    let mut erase = batch(2);
+    erase.forget = kezek_store::forget::Forget {
+        applications: vec!["A1".into()],
+        files: vec!["Fa".into()],
+        at: "2031-03-01T00:00:00Z".into(),
+    };
+    store.submit(erase).wait().unwrap();
+    let first = store.document("doc-1").unwrap().unwrap();
+    assert_eq!(
+        kezek_store::forget::erased_at(&first).as_deref(),
+        Some("2031-03-01T00:00:00Z")
+    );
+    assert!(!String::from_utf8_lossy(&first).contains("Aruzhan"));
+    assert_eq!(store.document("doc-1.p7s").unwrap(), None);
+    assert_eq!(store.document("doc-2").unwrap(), Some(doc("doc-2", "A2").1));
+    assert_eq!(store.file("Fa").unwrap(), None);
+    assert!(store.file("Fb").unwrap().is_some());
+    let told: Vec<String> = store
+        .notifications(0, 10)
         .unwrap()
         .into_iter()
-        .map(|(id, _)| id)
+        .filter(|n| !n.body.is_empty())
+        .map(|n| n.application_id)
         .collect();
-    assert_eq!(ids, [ka, kc]);
+    assert_eq!(told, ["A2"]);
 }
 
 /// A person's key of the contract: 32 bytes no other part of a journal holds.

@@ -5,6 +5,7 @@
 //! rounds.
 
 mod applications;
+mod erasure;
 mod places;
 mod policy;
 mod referrals;
