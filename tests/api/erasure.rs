@@ -297,6 +297,12 @@ async fn an_erased_family_is_gone_from_every_route_and_the_journal_still_verifie
     );
 }
 
+/// The stand-in IIN a `person_erased` record names.
+fn stand_in_of(payload: &[u8]) -> String {
+    let v: Value = serde_json::from_slice(payload).unwrap();
+    v["stand_in"].as_str().unwrap().to_owned()
+}
+
 /// The files under `path` (itself, when a file) that hold `needle`.
 fn found_in(path: &std::path::Path, needle: &[u8]) -> Vec<String> {
     if path.is_dir() {
@@ -350,4 +356,77 @@ async fn no_byte_of_an_erased_family_is_left_in_the_sqlite_file_nor_in_a_backup(
         );
     }
     drop(app);
+}
+
+#[tokio::test]
+async fn the_sweeper_erases_a_family_once_the_policys_retention_runs_out() {
+    let store = sealing_store();
+    put_keys(store.as_ref());
+    let text = format!(
+        "{}\n[retention]\nyears_after_leaving = 1\n",
+        kezek_core::Policy::kz_2013().source()
+    );
+    let policy = kezek_core::Policy::from_toml(&text).unwrap();
+    let app = crate::harness::spawn_with(store.clone(), policy).await;
+    let (family, other) = two_children(&app).await;
+    // Within the year: kept.
+    app.advance_days(300);
+    app.app.sweep().await.unwrap();
+    let (s, _) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{}", family.document),
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200);
+    // A year and a day after the withdrawal: erased by the sweep, as the system.
+    app.advance_days(70);
+    app.app.sweep().await.unwrap();
+    let (s, v) = app
+        .call(
+            "GET",
+            &format!("/v1/documents/{}", family.document),
+            Some(STAFF),
+            None,
+        )
+        .await;
+    assert_eq!((s, v["code"].as_str()), (410, Some("erased")), "{v}");
+    let records = store.read(Seq::new(0), 1000).unwrap();
+    let erasures: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == "person_erased")
+        .collect();
+    assert_eq!(
+        erasures.len(),
+        1,
+        "the child only: the applicant still waits with another"
+    );
+    assert_eq!(erasures[0].actor, "system");
+    let (_, page) = app
+        .call("GET", "/v1/journal?after=0&limit=1000", Some(AUDITOR), None)
+        .await;
+    let erased = page["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "person_erased")
+        .unwrap();
+    assert_eq!(erased["payload"]["reason"], "retention", "{erased}");
+    // The other child is not due (still waiting); a second sweep erases nothing more.
+    app.app.sweep().await.unwrap();
+    assert_eq!(store.read(Seq::new(0), 1000).unwrap().len(), records.len());
+    let (s, v) = app
+        .call(
+            "GET",
+            &format!("/v1/applications/{other}"),
+            Some(STAFF),
+            None,
+        )
+        .await;
+    // (Its referral lapsed meanwhile: back in the queue, still needing its applicant.)
+    assert_eq!((s, v["status"].as_str()), (200, Some("queued")), "{v}");
+    assert!(!v.to_string().contains(&stand_in_of(&erasures[0].payload)));
+    verify(store.as_ref());
 }

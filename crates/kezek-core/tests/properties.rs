@@ -701,6 +701,7 @@ fn check_sealed(w: &World) {
             reason: kezek_core::event::ErasureReason::Retention,
             basis: "retention".into(),
             at,
+            pass_over_needed: false,
         };
         let Ok((events, _)) = erase.decide(&live, &key_of) else {
             continue;

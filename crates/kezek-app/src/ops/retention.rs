@@ -24,6 +24,9 @@ pub struct ErasureRequest {
     pub reason: String,
 }
 
+/// Applications a retention sweep erases the persons of at a time.
+const SWEEP_BATCH: usize = 500;
+
 /// One person erased.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ErasedPerson {
@@ -65,6 +68,64 @@ impl App {
         basis: String,
     ) -> Result<ErasureReport, AppError> {
         caller.require(&[Role::Admin])?;
+        self.erase_as(caller, applications, (reason, basis), false)
+            .await
+    }
+
+    /// Erases the persons the policy's retention no longer keeps (`[retention]`), a batch
+    /// at a time, as the `system` actor; nothing when the policy keeps them, the journal does
+    /// not seal, or nothing is due. A child something still needs is passed over.
+    ///
+    /// # Errors
+    /// The journal failed.
+    pub async fn sweep_retention(self: &Arc<Self>) -> Result<(), AppError> {
+        if !self.personal.seals {
+            return Ok(());
+        }
+        let now = self.now();
+        let (due, basis) = self.peek(|s| {
+            let p = s.policy();
+            let basis = format!(
+                "retention: {} years after the application finished (policy {})",
+                p.retention.years_after_leaving.unwrap_or_default(),
+                p.name
+            );
+            (s.retention_due(now, SWEEP_BATCH), basis)
+        })?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<String> = due.iter().map(ToString::to_string).collect();
+        match self
+            .erase_as(
+                &Caller::system(),
+                &ids,
+                (ErasureReason::Retention, basis),
+                true,
+            )
+            .await
+        {
+            Ok(report) => {
+                tracing::info!(erased = report.erased.len(), "retention sweep");
+                Ok(())
+            }
+            // Every child due is still needed: nothing to do until that changes.
+            Err(AppError::Refused(Refusal::Conflict { code, .. }))
+                if code == Code::AlreadyErased.as_str() =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn erase_as(
+        self: &Arc<Self>,
+        caller: &Caller,
+        applications: &[String],
+        (reason, basis): (ErasureReason, String),
+        pass_over_needed: bool,
+    ) -> Result<ErasureReport, AppError> {
         if !self.personal.seals {
             return Err(Refusal::conflict(
                 Code::NoDataKey.as_str(),
@@ -90,6 +151,7 @@ impl App {
                         reason,
                         basis,
                         at,
+                        pass_over_needed,
                     };
                     let (events, others) = erase.decide(state, &data_key)?;
                     *kept.lock() = others.into_iter().map(|(_, why)| why).collect();

@@ -52,6 +52,7 @@ impl App {
             .await?;
         }
         self.sweep_cases().await?;
+        self.sweep_retention().await?;
         Ok(())
     }
 

@@ -26,6 +26,7 @@ impl State {
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Result<(), ApplyError> {
         let fail = |mismatch| ApplyError { seq, mismatch };
         self.expect_next(seq).map_err(fail)?;
+        let finishing = self.finishing(event);
         match event {
             Event::KindergartenUpserted { .. } => kindergarten::apply_event(self, event),
             Event::DistrictNamed { district, names } => district::apply(self, district, names),
@@ -140,6 +141,7 @@ impl State {
             }
         }
         .map_err(fail)?;
+        self.note_finished(finishing);
         self.advance(seq);
         Ok(())
     }

@@ -58,6 +58,9 @@ pub struct Erase {
     pub basis: String,
     /// When.
     pub at: Timestamp,
+    /// A child something still needs is passed over and said so (the retention sweep),
+    /// instead of refusing the whole erasure (an order names what it means).
+    pub pass_over_needed: bool,
 }
 
 /// A person considered for erasure.
@@ -138,13 +141,19 @@ impl Erase {
         for id in &self.applications {
             named(state, id, &mut persons)?;
         }
+        if self.pass_over_needed {
+            find_places(state, &mut persons);
+            pass_over_needed_children(&mut persons);
+        }
         if !persons.list.iter().any(|p| p.child) {
             return Err(Refusal::conflict(
                 Code::AlreadyErased.as_str(),
                 "the children of these applications are erased already",
             ));
         }
-        find_places(state, &mut persons);
+        if !self.pass_over_needed {
+            find_places(state, &mut persons);
+        }
         let mut events = Vec::new();
         let mut kept = Vec::new();
         let mut next = state.next_stand_in();
@@ -267,6 +276,18 @@ fn find_places(state: &State, persons: &mut Persons) {
             }
         });
     }
+}
+
+/// Takes out the children something still needs (with the applicants and representatives
+/// only they named: a person is kept when any of their places is).
+fn pass_over_needed_children(persons: &mut Persons) {
+    persons.list.retain(|p| !(p.child && p.needed.is_some()));
+    persons.at = persons
+        .list
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.iin, i))
+        .collect();
 }
 
 /// Calls `f` with every string in `v`.

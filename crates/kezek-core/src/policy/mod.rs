@@ -72,6 +72,17 @@ pub struct SiblingRules {
     pub priority: bool,
 }
 
+/// `[retention]`: how long the persons of a finished application are kept.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRules {
+    /// Full years after an application finished (withdrawn, cancelled, aged out, the child
+    /// left its kindergarten) after which the sweeper erases its persons; absent: kept until
+    /// erased by an order (`kezek retention erase`).
+    #[serde(default)]
+    pub years_after_leaving: Option<u16>,
+}
+
 /// One priority tier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tier {
@@ -218,6 +229,8 @@ pub struct Policy {
     pub transfer: TransferRules,
     /// Whether siblings go ahead at their brother's or sister's kindergarten.
     pub siblings: SiblingRules,
+    /// How long the persons of a finished application are kept.
+    pub retention: RetentionRules,
     /// Working days.
     pub calendar: Calendar,
     category_tier: FxHashMap<Category, usize>,
@@ -249,6 +262,8 @@ struct RawPolicy {
     transfer: TransferRules,
     #[serde(default)]
     siblings: SiblingRules,
+    #[serde(default)]
+    retention: RetentionRules,
     calendar: RawCalendar,
 }
 

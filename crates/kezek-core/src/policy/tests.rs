@@ -165,3 +165,30 @@ fn appeals_and_the_recording_day_have_defaults_and_bounds() {
     .unwrap_err();
     assert_eq!(e.key, "referral.record_working_days");
 }
+
+#[test]
+fn retention_is_kept_for_whole_years_and_named_when_out_of_bounds() {
+    assert_eq!(
+        Policy::from_toml(KZ_2020)
+            .unwrap()
+            .retention
+            .years_after_leaving,
+        None,
+        "a policy without [retention] keeps every family until an order erases it"
+    );
+    let five = Policy::from_toml(&format!(
+        "{KZ_2020}\n[retention]\nyears_after_leaving = 5\n"
+    ))
+    .unwrap();
+    assert_eq!(five.retention.years_after_leaving, Some(5));
+    for years in ["0", "76"] {
+        let e = Policy::from_toml(&format!(
+            "{KZ_2020}\n[retention]\nyears_after_leaving = {years}\n"
+        ))
+        .unwrap_err();
+        assert!(
+            e.to_string().contains("retention.years_after_leaving"),
+            "{e}"
+        );
+    }
+}

@@ -112,6 +112,16 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
             "needs strict tiers: two interleaved tiers have no one order at each kindergarten",
         ));
     }
+    if raw
+        .retention
+        .years_after_leaving
+        .is_some_and(|y| !(1..=75).contains(&y))
+    {
+        return Err(err(
+            "retention.years_after_leaving",
+            "must be 1 to 75 years",
+        ));
+    }
     let appeal = validate_appeal(raw.appeal)?;
     let calendar = validate_calendar(raw.calendar)?;
     Ok(Policy {
@@ -138,6 +148,7 @@ pub(super) fn validate(raw: RawPolicy) -> Result<Policy, PolicyError> {
         appeal,
         transfer: raw.transfer,
         siblings: raw.siblings,
+        retention: raw.retention,
         calendar,
         category_tier,
         source: std::sync::Arc::from(""),

@@ -13,6 +13,7 @@ pub mod mismatch;
 mod mutate;
 pub mod queries;
 pub mod records;
+mod retention;
 pub mod snapshot;
 pub mod stats;
 
@@ -145,6 +146,9 @@ pub struct State {
     next_stand_in: u64,
     /// The seq of the last erasure.
     last_erasure: Seq,
+    /// When each finished application (whose child is not erased) finished, and the same
+    /// ordered by time: what the retention sweep reads.
+    finished: retention::Finished,
     /// During a bulk load ([`Bulk`]): the applications registered since the cohort queues
     /// were last brought up to date, in journal order. `None` otherwise.
     pending: Option<Vec<AppIx>>,
@@ -190,6 +194,7 @@ impl State {
             publication_secret: None,
             next_stand_in: 0,
             last_erasure: Seq::default(),
+            finished: retention::Finished::default(),
             pending: None,
         }
     }

@@ -110,6 +110,7 @@ struct ImageRef<'a> {
     certificates: &'a [crate::event::RoundCertificate],
     next_stand_in: u64,
     last_erasure: Seq,
+    finished: Vec<(Timestamp, AppIx)>,
 }
 
 #[derive(Serialize)]
@@ -157,6 +158,7 @@ struct Image<'a> {
     certificates: Vec<crate::event::RoundCertificate>,
     next_stand_in: u64,
     last_erasure: Seq,
+    finished: Vec<(Timestamp, AppIx)>,
 }
 
 #[derive(Deserialize)]
@@ -223,6 +225,7 @@ impl State {
             certificates: &self.certificates,
             next_stand_in: self.next_stand_in,
             last_erasure: self.last_erasure,
+            finished: self.finished.all().collect(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -425,6 +428,12 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     state.certificates = image.certificates;
     state.next_stand_in = image.next_stand_in;
     state.last_erasure = image.last_erasure;
+    if image.finished.iter().any(|(_, a)| a.slot() >= n) {
+        return Err(inconsistent(
+            "a finished application the snapshot does not hold",
+        ));
+    }
+    state.restore_finished(image.finished);
     restore_pairs(
         &mut state,
         image.partners,

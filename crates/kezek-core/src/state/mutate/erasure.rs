@@ -97,12 +97,14 @@ impl State {
         if let Some(n) = newest {
             self.latest_by_child.remove(&self.applications, n);
         }
+        let mut erased_children = Vec::new();
         for place in places {
             match place {
                 Place::Application(a, role) => {
                     let app = self.app_mut(a)?;
                     match role {
                         ErasedRole::Child => {
+                            erased_children.push(a);
                             app.child_iin = s;
                             app.child_name = "".into();
                             app.birth_date = cutoff.in_year(app.cohort);
@@ -140,6 +142,9 @@ impl State {
         }
         if let Some(n) = newest {
             self.latest_by_child.put(&self.applications, n);
+        }
+        for a in erased_children {
+            self.finished.remove(a);
         }
         self.next_stand_in = self.next_stand_in.max(number + 1);
         self.last_erasure = seq;
