@@ -147,6 +147,12 @@ pub struct MigrateArgs {
     /// Where to: a new (or empty) data directory, or `postgres://…` holding no installation.
     #[arg(long)]
     pub to: String,
+    /// Write a journal that keeps personal data in the clear into a new one that seals each
+    /// person's data under their own key (so that they can be forgotten): the same events,
+    /// seqs and times, the new chain beginning at the old journal's head. Either end may be a
+    /// data directory.
+    #[arg(long)]
+    pub encrypt_personal: bool,
 }
 
 /// Arguments of `kezek backup`.

@@ -73,6 +73,9 @@ fn open(place: &Place, target: bool) -> Result<(Arc<dyn Store>, Held)> {
 /// does not verify, or the copy cannot be written.
 pub fn run(args: &MigrateArgs) -> Result<()> {
     let (from, to) = (Place::parse(&args.from), Place::parse(&args.to));
+    if args.encrypt_personal {
+        return encrypt(&from, &to);
+    }
     if let (Place::Dir(a), Place::Dir(b)) = (&from, &to) {
         bail!(
             "both ends are data directories ({} and {}): use kezek backup",
@@ -109,5 +112,38 @@ pub fn run(args: &MigrateArgs) -> Result<()> {
         ),
         _ => {}
     }
+    Ok(())
+}
+
+/// `--encrypt-personal`: the journal written again with each person's data sealed, then what
+/// is kept beside it copied; the authority key goes with a data directory.
+fn encrypt(from: &Place, to: &Place) -> Result<()> {
+    let (source, _from_held) = open(from, false)?;
+    let (target, _to_held) = open(to, true)?;
+    let done = kezek_app::app::encrypt::encrypt(
+        source.as_ref(),
+        target.as_ref(),
+        kezek_app::PolicyChoice::Journaled(kezek_core::Policy::kz_2013()),
+    )
+    .with_context(|| format!("cannot migrate {} to {}", from.name(), to.name()))?;
+    if let (Place::Dir(a), Place::Dir(b)) = (from, to) {
+        let key = a.join(AUTHORITY_FILE);
+        if key.exists() {
+            std::fs::copy(&key, b.join(AUTHORITY_FILE))
+                .with_context(|| format!("cannot copy {}", key.display()))?;
+        }
+    }
+    println!(
+        "migrated {} to {} with each person's data sealed: {} journal records, {} persons' data keys, {} documents; the new journal's first record chains from the old head (seq {} hash {}), its head is seq {} hash {}",
+        from.name(),
+        to.name(),
+        done.head.seq,
+        done.persons,
+        done.documents,
+        done.continues.seq,
+        super::hex_of(&done.continues.hash),
+        done.head.seq,
+        super::hex_of(&done.head.hash),
+    );
     Ok(())
 }

@@ -59,6 +59,13 @@ pub fn run(args: &VerifyArgs) -> Result<()> {
         "proof files: {}, each stored with the bytes whose SHA-256 the journal holds",
         r.files
     );
+    let genesis = store.genesis()?;
+    if genesis != kezek_store::record::GENESIS {
+        println!(
+            "this journal continues another (kezek migrate --encrypt-personal): its first record chains from that journal's head, hash {}",
+            super::hex_of(&genesis)
+        );
+    }
     println!(
         "verified: {database}, {} saved heads passed; {} events, chain intact, {} allocation rounds re-run with the same referrals, {} documents, {} keys signed and {} stored answers sealed; head seq {} hash {}",
         r.heads,

@@ -115,3 +115,166 @@ fn an_earlier_journal_gets_its_policy_at_the_first_start() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn an_earlier_data_directory_is_migrated_to_a_sealed_journal_that_can_forget() {
+    let dir = copy_of_v1();
+    let (withdrawn, iins) = {
+        let store = SqliteStore::open(&dir.path().join("kezek.sqlite")).unwrap();
+        let mut state = State::new(Policy::kz_2013());
+        replay(&store, &mut state).unwrap();
+        let withdrawn = state
+            .applications()
+            .find(|(_, a)| a.status == kezek_core::model::AppStatus::Withdrawn)
+            .map(|(_, a)| a.id.to_string())
+            .unwrap();
+        let iins: Vec<String> = state
+            .applications()
+            .map(|(_, a)| a.child_iin.to_string())
+            .collect();
+        (withdrawn, iins)
+    };
+    let erase = |data: &Path| {
+        crate::common::kezek()
+            .args(["retention", "erase", "--data"])
+            .arg(data)
+            .args([
+                "--application",
+                &withdrawn,
+                "--reason",
+                "court order 2-1/2031",
+            ])
+            .output()
+            .unwrap()
+    };
+    // A journal that keeps personal data in the clear cannot forget anybody.
+    let out = erase(dir.path());
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--encrypt-personal"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // (Its first start journaled the policy it had been running: the head is one further.)
+    let old_head = {
+        use kezek_store::EventLog;
+        SqliteStore::open(&dir.path().join("kezek.sqlite"))
+            .unwrap()
+            .head()
+            .unwrap()
+    };
+    let hex = |h: &[u8]| -> String {
+        h.iter().fold(String::new(), |mut s, b| {
+            use std::fmt::Write as _;
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+    };
+    // Migrated with each person's data sealed: the new chain begins at the old head.
+    let sealed = tempfile::tempdir().unwrap();
+    let to = sealed.path().join("kezek");
+    let out = crate::common::kezek()
+        .args(["migrate", "--encrypt-personal", "--from"])
+        .arg(dir.path())
+        .arg("--to")
+        .arg(&to)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains(&format!(
+            "chains from the old head (seq {} hash {})",
+            old_head.seq,
+            hex(&old_head.hash)
+        )),
+        "{said}"
+    );
+    {
+        use kezek_store::EventLog;
+        let store = SqliteStore::open(&to.join("kezek.sqlite")).unwrap();
+        assert!(store.seals().unwrap());
+        assert_eq!(store.genesis().unwrap(), old_head.hash);
+        let records = store.read(kezek_core::model::Seq::new(0), 1000).unwrap();
+        assert_eq!(records.len() as u64, old_head.seq.get());
+        for r in &records {
+            let text = String::from_utf8_lossy(&r.payload);
+            for iin in &iins {
+                assert!(!text.contains(iin.as_str()), "record {} holds {iin}", r.seq);
+            }
+        }
+        // The same queues, number for number.
+        let mut state = State::new(Policy::kz_2013());
+        replay(&store, &mut state).unwrap();
+        for (id, number) in expected()["queue_numbers"].as_object().unwrap() {
+            let a = state
+                .application_index(&ApplicationId::parse(id).unwrap())
+                .unwrap();
+            assert_eq!(
+                state.queue_number(a).map(|n| n as u64),
+                number.as_u64(),
+                "{id}"
+            );
+        }
+    }
+    let out = verify(&to);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // There the family is forgotten, and the journal still verifies.
+    let out = erase(&to);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("erased the child"));
+    let out = verify(&to);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The earlier directory itself is as it was.
+    let out = verify(dir.path());
+    assert!(out.status.success());
+}
+
+#[test]
+fn an_earlier_data_directory_is_migrated_into_postgres_with_each_persons_data_sealed() {
+    if kezek_testdb::missing(kezek_testdb::Tool::Postgres) {
+        return;
+    }
+    let dir = copy_of_v1();
+    let database = kezek_testdb::database();
+    let out = crate::common::kezek()
+        .args(["migrate", "--encrypt-personal", "--from"])
+        .arg(dir.path())
+        .args(["--to", &database])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = crate::common::verify_on(dir.path(), &["--database", &database]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("this journal continues another"), "{said}");
+    let store = kezek_store::postgres::PgStore::open(&database).unwrap();
+    assert!(kezek_store::EventLog::seals(&store).unwrap());
+    assert!(!kezek_store::EventLog::person_keys(&store, "", 10)
+        .unwrap()
+        .is_empty());
+}

@@ -25,7 +25,7 @@ use kezek_app::keys::authority::Authority;
 use kezek_app::{App, Clock};
 use kezek_core::{Policy, State};
 use kezek_store::replay::{
-    hash_at, resume_observed, resume_observed_with, Applied, Observer, ReplayError, START,
+    hash_at, resume_observed, resume_observed_with, Applied, Observer, ReplayError,
 };
 use kezek_store::sealing::KeyCache;
 use kezek_store::snapshot::{list, read, write, SealKey};
@@ -305,7 +305,8 @@ impl Keeper {
             let mut state = State::new(policy);
             at.reset();
             at.at(&state);
-            resume_observed(journal, &mut state, START, &mut at)?;
+            let start = kezek_store::replay::start(journal).map_err(ReplayError::from)?;
+            resume_observed(journal, &mut state, start, &mut at)?;
             state
         };
         let ours = at

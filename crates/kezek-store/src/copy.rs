@@ -31,8 +31,11 @@ pub struct Copied {
 }
 
 /// Whether `store` holds nothing at all.
-fn is_empty(store: &dyn Store) -> Result<bool, StoreError> {
-    Ok(store.head()? == Head::EMPTY
+///
+/// # Errors
+/// Storage failure.
+pub fn is_empty(store: &dyn Store) -> Result<bool, StoreError> {
+    Ok(store.head()?.seq.get() == 0
         && store.keys()?.is_empty()
         && store.documents("", 1)?.is_empty()
         && store.files("", 1)?.is_empty()
@@ -53,6 +56,22 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
         ));
     }
     let head = copy_journal(from, to)?;
+    let copied = copy_beside(from, to)?;
+    if copied.head != head {
+        return Err(StoreError::Integrity(
+            "the copy's head is not the source's".into(),
+        ));
+    }
+    Ok(copied)
+}
+
+/// Copies what `from` keeps beside its journal into `to` (whose journal is written already):
+/// documents, proof files, persons' keys, stored answers, API keys, the outbox and where
+/// e-mail stood; what was copied, with `to`'s head.
+///
+/// # Errors
+/// Storage failures.
+pub fn copy_beside(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
     let mut documents = 0;
     let mut after = String::new();
     loop {
@@ -127,13 +146,8 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
     if let Some(email) = from.channel_state("email")? {
         to.set_channel_state("email", &email)?;
     }
-    if to.head()? != head {
-        return Err(StoreError::Integrity(
-            "the copy's head is not the source's".into(),
-        ));
-    }
     Ok(Copied {
-        head,
+        head: to.head()?,
         documents,
         files,
         person_keys,
@@ -146,11 +160,15 @@ pub fn copy(from: &dyn Store, to: &dyn Store) -> Result<Copied, StoreError> {
 /// Copies the journal page by page, each record checked against the one before; the head.
 fn copy_journal(from: &dyn Store, to: &dyn Store) -> Result<Head, StoreError> {
     to.set_seals(from.seals()?)?;
+    let genesis = from.genesis()?;
+    if genesis != crate::record::GENESIS {
+        to.begin_after(genesis)?;
+    }
     let mut keys = crate::sealing::KeyCache::load(from)?;
     // Opening only checks here that each record reads; the cut-off day stands in for an
     // erased birth date, so any does.
     let cutoff = kezek_core::model::Cutoff { month: 9, day: 1 };
-    let mut head = Head::EMPTY;
+    let mut head = Head::start(genesis);
     loop {
         let page = from.read(head.seq, PAGE)?;
         if page.is_empty() {

@@ -284,6 +284,15 @@ pub struct Head {
 }
 
 impl Head {
+    /// The head of an empty journal whose first record chains from `genesis`.
+    #[must_use]
+    pub fn start(genesis: Hash) -> Self {
+        Self {
+            seq: Seq::new(0),
+            hash: genesis,
+        }
+    }
+
     /// The head of an empty journal.
     pub const EMPTY: Self = Self {
         seq: Seq::new(0),
@@ -330,6 +339,28 @@ pub trait EventLog: Send + Sync {
     /// # Errors
     /// Storage failure.
     fn set_seals(&self, seals: bool) -> Result<(), StoreError>;
+
+    /// The hash the journal's first record chains from: [`record::GENESIS`], or — for a
+    /// journal migrated with its personal data sealed (`kezek migrate --encrypt-personal`) —
+    /// the head of the journal it continues, so that its first record commits to it.
+    ///
+    /// # Errors
+    /// Storage failure.
+    fn genesis(&self) -> Result<Hash, StoreError> {
+        Ok(record::GENESIS)
+    }
+
+    /// Makes an empty journal continue one whose head is `hash` (its first record will chain
+    /// from it).
+    ///
+    /// # Errors
+    /// [`StoreError::Integrity`] for a journal that holds records; storage failure.
+    fn begin_after(&self, hash: Hash) -> Result<(), StoreError> {
+        let _ = hash;
+        Err(StoreError::Integrity(
+            "this store cannot continue another journal".into(),
+        ))
+    }
 
     /// Every record of `kind`, in order. They are not checked here: the replay checks
     /// every record. Backends read them by an index; this default reads the whole journal.

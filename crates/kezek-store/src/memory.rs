@@ -31,6 +31,8 @@ struct Inner {
     channels: std::collections::HashMap<String, String>,
     /// Whether the service seals personal values in this journal.
     seals: bool,
+    /// The hash the first record chains from, when not the usual genesis.
+    genesis: Option<crate::Hash>,
 }
 
 /// A store held in memory.
@@ -73,7 +75,7 @@ impl MemoryStore {
     /// Stores the first `n` events of a batch alone (what a torn write would leave).
     pub fn append_prefix(&self, batch: &Append, n: usize) {
         let mut inner = self.lock();
-        let mut head = head_of(&inner.events);
+        let mut head = head_of(&inner);
         for (seq, event) in batch.events.iter().take(n) {
             let record = StoredEvent::new(head.hash, *seq, &batch.at, &batch.actor, event);
             head = Head {
@@ -85,8 +87,9 @@ impl MemoryStore {
     }
 }
 
-fn head_of(events: &[StoredEvent]) -> Head {
-    events.last().map_or(Head::EMPTY, |e| Head {
+fn head_of(inner: &Inner) -> Head {
+    let start = Head::start(inner.genesis.unwrap_or(crate::record::GENESIS));
+    inner.events.last().map_or(start, |e| Head {
         seq: e.seq,
         hash: e.hash,
     })
@@ -138,9 +141,24 @@ impl EventLog for MemoryStore {
         Ok(())
     }
 
+    fn genesis(&self) -> Result<crate::Hash, StoreError> {
+        Ok(self.lock().genesis.unwrap_or(crate::record::GENESIS))
+    }
+
+    fn begin_after(&self, hash: crate::Hash) -> Result<(), StoreError> {
+        let mut inner = self.lock();
+        if !inner.events.is_empty() {
+            return Err(StoreError::Integrity(
+                "the journal holds records: it cannot continue another".into(),
+            ));
+        }
+        inner.genesis = Some(hash);
+        Ok(())
+    }
+
     fn submit(&self, batch: Append) -> Ticket {
         let mut inner = self.lock();
-        let mut head = head_of(&inner.events);
+        let mut head = head_of(&inner);
         if let Err(e) = crate::follows(&batch, head) {
             return Ticket::ready(Err(e));
         }
@@ -221,7 +239,7 @@ impl EventLog for MemoryStore {
     }
 
     fn head(&self) -> Result<Head, StoreError> {
-        Ok(head_of(&self.lock().events))
+        Ok(head_of(&self.lock()))
     }
 }
 

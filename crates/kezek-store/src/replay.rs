@@ -46,7 +46,7 @@ pub fn replay_with(
     state: &mut State,
     keys: &mut KeyCache,
 ) -> Result<Seq, ReplayError> {
-    walk(journal, state, (START, keys), false, None).map(|(last, _)| last)
+    walk(journal, state, (start(journal)?, keys), false, None).map(|(last, _)| last)
 }
 
 /// Replays `journal` into `state` (empty) up to its last record made at or before `until`:
@@ -85,18 +85,33 @@ pub fn replay_until(
         stopped: false,
     };
     let mut keys = KeyCache::load(journal)?;
-    match walk(journal, state, (START, &mut keys), false, Some(&mut until)) {
+    match walk(
+        journal,
+        state,
+        (start(journal)?, &mut keys),
+        false,
+        Some(&mut until),
+    ) {
         Ok((last, _)) => Ok(last),
         Err(ReplayError::Corrupt { .. }) if until.stopped => Ok(state.last_seq()),
         Err(e) => Err(e),
     }
 }
 
-/// The empty journal's head: where a replay from the start begins.
+/// The empty journal's head, as the usual genesis has it.
 pub const START: crate::Head = crate::Head {
     seq: Seq::new(0),
     hash: GENESIS,
 };
+
+/// Where a replay of `journal` from its start begins: seq 0 and the hash its first record
+/// chains from (`EventLog::genesis`).
+///
+/// # Errors
+/// The journal cannot be read.
+pub fn start(journal: &dyn EventLog) -> Result<crate::Head, StoreError> {
+    Ok(crate::Head::start(journal.genesis()?))
+}
 
 /// Replays the records after `from` into `state`, which holds exactly the journal up to
 /// `from` (a state restored from a snapshot taken there): the journal's record at
@@ -170,14 +185,14 @@ fn resume_inner(
     walk(journal, state, (from, keys), false, observer).map(|(last, _)| last)
 }
 
-/// The hash of the journal's record at `seq` ([`GENESIS`] at 0), `None` when the journal
+/// The hash of the journal's record at `seq` (its genesis at 0), `None` when the journal
 /// has no such record.
 ///
 /// # Errors
 /// The journal cannot be read.
 pub fn hash_at(journal: &dyn EventLog, seq: Seq) -> Result<Option<crate::Hash>, StoreError> {
     if seq == Seq::new(0) {
-        return Ok(Some(GENESIS));
+        return journal.genesis().map(Some);
     }
     let at = journal.read(Seq::new(seq.get() - 1), 1)?;
     Ok(at.first().filter(|r| r.seq == seq).map(|r| r.hash))
@@ -241,7 +256,7 @@ pub struct Audit {
 /// As [`replay`], and the first round whose re-run differs.
 pub fn audit(journal: &dyn EventLog, state: &mut State) -> Result<Audit, ReplayError> {
     let mut keys = KeyCache::load(journal)?;
-    walk(journal, state, (START, &mut keys), true, None).map(|(last, rounds)| Audit {
+    walk(journal, state, (start(journal)?, &mut keys), true, None).map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })
@@ -257,7 +272,14 @@ pub fn audit_observed(
     observer: &mut dyn Observer,
 ) -> Result<Audit, ReplayError> {
     let mut keys = KeyCache::load(journal)?;
-    walk(journal, state, (START, &mut keys), true, Some(observer)).map(|(last, rounds)| Audit {
+    walk(
+        journal,
+        state,
+        (start(journal)?, &mut keys),
+        true,
+        Some(observer),
+    )
+    .map(|(last, rounds)| Audit {
         events: last.get(),
         rounds,
     })

@@ -260,7 +260,7 @@ impl App {
     async fn tail_head(&self) -> Result<Head, AppError> {
         let seq = self.state.read().last_seq();
         if seq == Seq::default() {
-            return Ok(Head::EMPTY);
+            return Ok(Head::start(self.store(|s| s.genesis()).await?));
         }
         let before = Seq::new(seq.get() - 1);
         let records = self.store(move |s| s.read(before, 1)).await?;

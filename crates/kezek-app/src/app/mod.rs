@@ -17,6 +17,7 @@ mod answers;
 pub mod budgets;
 pub(crate) mod citizen;
 pub mod cluster;
+pub mod encrypt;
 mod health;
 pub(crate) mod personal;
 #[cfg(test)]

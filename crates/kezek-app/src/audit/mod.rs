@@ -119,11 +119,10 @@ pub fn installation_against(
     heads: &[heads::ExpectedHead],
     served: Option<StateAt>,
 ) -> Result<Report, AuditError> {
-    // Every journal passes through the empty head.
-    if let Some(h) = heads
-        .iter()
-        .find(|h| h.seq == 0 && h.hash != kezek_store::record::GENESIS)
-    {
+    // Every journal passes through its empty head: the genesis, or the head of the journal
+    // it continues.
+    let genesis = store.genesis()?;
+    if let Some(h) = heads.iter().find(|h| h.seq == 0 && h.hash != genesis) {
         return Err(AuditError::Record(format!(
             "a saved head at seq 0 has hash {}, not the empty journal's",
             hex::encode(h.hash)

@@ -86,7 +86,8 @@ impl PgStore {
                 .query_opt("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &[])
                 .await
                 .map_err(&fail)?;
-            let events = last.map_or(Ok(Head::EMPTY), |r| head_at(&r, 0))?;
+            // An empty journal's head row holds the hash its first record chains from.
+            let events = last.map_or(Ok(Head::start(head.hash)), |r| head_at(&r, 0))?;
             if events != head {
                 // Nothing is taken: this journal needs an operator, not a leader.
                 return Err(StoreError::Integrity(format!(

@@ -290,6 +290,14 @@ impl EventLog for PgStore {
         self.set_seals_flag(seals)
     }
 
+    fn genesis(&self) -> Result<crate::Hash, StoreError> {
+        self.genesis_hash()
+    }
+
+    fn begin_after(&self, hash: crate::Hash) -> Result<(), StoreError> {
+        self.begin_after_hash(hash)
+    }
+
     fn read(&self, after: Seq, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
         let fail = failed("reading events");
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -348,7 +356,10 @@ impl EventLog for PgStore {
     fn head(&self) -> Result<Head, StoreError> {
         let row = wait(self.read.query_opt(&self.statements.head, &[]))
             .map_err(failed("reading the journal's head"))?;
-        row.map_or(Ok(Head::EMPTY), |r| head_at(&r, 0))
+        match row {
+            Some(r) => head_at(&r, 0),
+            None => Ok(Head::start(self.genesis_hash()?)),
+        }
     }
 
     fn records_of(&self, kind: crate::IndexedKind) -> Result<Vec<StoredEvent>, StoreError> {

@@ -140,6 +140,48 @@ impl PgStore {
         Ok(row.is_some_and(|r| r.get::<_, String>(0) == "1"))
     }
 
+    /// The hash the first record chains from (`EventLog::genesis`).
+    pub(super) fn genesis_hash(&self) -> Result<crate::Hash, StoreError> {
+        let row = wait(
+            self.read
+                .query_opt("SELECT value FROM meta WHERE key = 'genesis'", &[]),
+        )
+        .map_err(failed("reading the journal's genesis"))?;
+        let Some(hex) = row.map(|r| r.get::<_, String>(0)) else {
+            return Ok(crate::record::GENESIS);
+        };
+        hex::decode(&hex)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                StoreError::Integrity(format!("the journal's genesis `{hex}` is not a hash"))
+            })
+    }
+
+    /// Makes the empty journal continue one whose head is `hash` (`EventLog::begin_after`):
+    /// recorded, and its head row moved to it, before any node leads.
+    pub(super) fn begin_after_hash(&self, hash: crate::Hash) -> Result<(), StoreError> {
+        let fail = failed("recording the journal's genesis");
+        let events =
+            wait(self.read.query_opt("SELECT 1 FROM events LIMIT 1", &[])).map_err(&fail)?;
+        if events.is_some() {
+            return Err(StoreError::Integrity(
+                "the journal holds records: it cannot continue another".into(),
+            ));
+        }
+        wait(self.read.execute(
+            "INSERT INTO meta (key, value) VALUES ('genesis', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&hex::encode(hash)],
+        ))
+        .map_err(&fail)?;
+        wait(self.read.execute(
+            "UPDATE journal_head SET hash = $1 WHERE id = 1 AND seq = 0",
+            &[&hash.as_slice()],
+        ))
+        .map(drop)
+        .map_err(fail)
+    }
+
     /// Records whether the journal seals (`EventLog::set_seals`).
     pub(super) fn set_seals_flag(&self, seals: bool) -> Result<(), StoreError> {
         let value = if seals { "1" } else { "0" };

@@ -153,6 +153,20 @@ pub(super) async fn write_loop(
             continue;
         };
         let started = std::time::Instant::now();
+        // An empty journal may have been made to continue another since this node took the
+        // lead (`begin_after` moves the head row's hash at seq 0): it chains from there.
+        if head.seq.get() == 0 {
+            if let Ok(Some(row)) = client
+                .query_opt("SELECT seq, hash FROM journal_head WHERE id = 1", &[])
+                .await
+            {
+                if let Ok(start) = super::head_at(&row, 0) {
+                    if start.seq.get() == 0 {
+                        head = start;
+                    }
+                }
+            }
+        }
         let outcome = write_group(&mut client, statements, &group, head, lease.epoch).await;
         group::record(started, group.len());
         match outcome {

@@ -73,10 +73,32 @@ fn head_of(conn: &Connection) -> Result<Head, StoreError> {
         )
         .optional()
         .map_err(|e| StoreError::storage("reading the head", e))?;
-    Ok(row.map_or(Head::EMPTY, |(seq, hash)| Head {
+    let Some((seq, hash)) = row else {
+        return Ok(Head::start(genesis_of(conn)?));
+    };
+    Ok(Head {
         seq: kezek_core::model::Seq::new(u64::try_from(seq).unwrap_or(0)),
         hash: schema::hash_of(hash),
-    }))
+    })
+}
+
+/// The hash the journal's first record chains from (`EventLog::genesis`).
+fn genesis_of(conn: &Connection) -> Result<crate::Hash, StoreError> {
+    let value: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'genesis'", [], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(|e| StoreError::storage("reading the journal's genesis", e))?;
+    match value {
+        None => Ok(crate::record::GENESIS),
+        Some(hex) => hex::decode(&hex)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                StoreError::Integrity(format!("the journal's genesis `{hex}` is not a hash"))
+            }),
+    }
 }
 
 impl SqliteStore {
@@ -230,5 +252,24 @@ impl EventLog for SqliteStore {
 
     fn set_seals(&self, seals: bool) -> Result<(), StoreError> {
         self.set_seals_flag(seals)
+    }
+
+    fn genesis(&self) -> Result<crate::Hash, StoreError> {
+        genesis_of(&self.reader())
+    }
+
+    fn begin_after(&self, hash: crate::Hash) -> Result<(), StoreError> {
+        let conn = self.reader();
+        if head_of(&conn)?.seq.get() != 0 {
+            return Err(StoreError::Integrity(
+                "the journal holds records: it cannot continue another".into(),
+            ));
+        }
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('genesis', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [hex::encode(hash)],
+        )
+        .map(drop)
+        .map_err(|e| StoreError::storage("recording the journal's genesis", e))
     }
 }

@@ -68,6 +68,12 @@ pub(super) fn write_loop(
             continue;
         }
         let started = std::time::Instant::now();
+        // An empty journal may have been made to continue another since (`begin_after`).
+        if head.seq.get() == 0 {
+            if let Ok(start) = super::head_of(&conn) {
+                head = start;
+            }
+        }
         let outcome = write_group(&mut conn, &group, head);
         group::record(started, group.len());
         match outcome {
