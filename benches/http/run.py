@@ -44,7 +44,9 @@ TARGETS = {
     "positions_per_s": ">= 40000",
     "positions_p99_ms": "<= 5",
     "replay_s": "<= 5",
-    "rss_mb": "<= 600",
+    "rss_mb": "<= 600 (peak included)",
+    "round_ms": "<= 2500",
+    "import_s": "<= 4",
 }
 
 
@@ -363,12 +365,13 @@ def table(r):
         ("start-up from a snapshot of them", f"{r['snapshot_start_s']} s", "<= 0.5 s (issue 15)", r["snapshot_start_s"] <= 0.5),
         ("resident memory (after start / after round / after registrations)",
          f"{r['rss_mb_after_start']} / {r['rss_mb_after_round']} / {r['rss_mb']} MB (peak {r['rss_peak_mb']})",
-         # The target is for the city as imported (10^6 queued); after the registrations
-         # the queue holds several hundred thousand more, reported but not judged.
-         "<= 600 MB with 10^6 queued", max(r["rss_mb_after_start"], r["rss_mb_after_round"]) <= 600),
+         # Every figure printed is judged (issue 29): the peak too, snapshots included.
+         "<= 600 MB at every moment, peak included",
+         max(r["rss_mb_after_start"], r["rss_mb_after_round"], r["rss_mb"], r["rss_peak_mb"]) <= 600),
         (f"allocation round over HTTP, {len(r['round']['districts'])} districts",
-         f"{r['round']['total_ms']} ms, {r['round']['referrals']:,} referrals", "(core: <= 300 ms)", None),
-        ("import of the city (one transaction)", f"{r['import_s']} s", "", None),
+         f"{r['round']['total_ms']} ms, {r['round']['referrals']:,} referrals", "<= 2500 ms (core: <= 300 ms)",
+         r["round"]["total_ms"] <= 2500),
+        ("import of the city (one transaction)", f"{r['import_s']} s", "<= 4 s (issue 29)", r["import_s"] <= 4),
     ]
     lines = ["| what | measured | target | |", "|---|---|---|---|"]
     for what, got, target, ok in rows:
