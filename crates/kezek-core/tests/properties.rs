@@ -80,6 +80,53 @@ fn check_queue(s: &State) {
             assert_eq!(s.queue_number(i), None);
         }
     }
+    check_claims(s);
+}
+
+/// The claims index answers as a scan of the applications would: per district and claim
+/// state, the applications in progress with when each was claimed, oldest first; and the
+/// overdue counts at several moments.
+fn check_claims(s: &State) {
+    use kezek_core::model::ClaimStatus;
+    for (d, _) in s.districts() {
+        for status in [
+            ClaimStatus::None,
+            ClaimStatus::Pending,
+            ClaimStatus::Verified,
+            ClaimStatus::Rejected,
+        ] {
+            let mut scanned: Vec<_> = s
+                .applications()
+                .filter(|(_, a)| a.district == d && a.claim == status && a.status.is_active())
+                .map(|(i, a)| (i, s.claimed_at(i).unwrap_or(a.registered_at)))
+                .collect();
+            if status == ClaimStatus::None {
+                scanned.clear();
+            }
+            scanned.sort_by_key(|(i, at)| (*at, *i));
+            let indexed: Vec<_> = s.claims_in(d, status).collect();
+            assert_eq!(indexed, scanned, "claims {status:?} of {d:?}");
+        }
+        let p = s.policy();
+        for days in [0, 2, 5, 30, 400] {
+            let now = jiff::Timestamp::from_second(1_788_000_000 + days * 86_400).unwrap();
+            let overdue = s
+                .applications()
+                .filter(|(_, a)| {
+                    a.district == d && a.claim == ClaimStatus::Pending && a.status.is_active()
+                })
+                .filter(|(i, a)| {
+                    let at = s.claimed_at(*i).unwrap_or(a.registered_at);
+                    p.calendar.deadline(at, p.claim_check_working_days) < now
+                })
+                .count();
+            assert_eq!(
+                s.overdue_claims_in(d, now),
+                overdue,
+                "overdue at +{days} days"
+            );
+        }
+    }
 }
 
 pub(crate) fn check_seats(s: &State) {

@@ -123,12 +123,12 @@ impl Reads<'_> {
             }
         };
         let (mut claims, mut overdue, mut matched) = (Vec::new(), 0, 0);
-        for (a, app) in state.applications() {
-            if app.district != d || app.claim != wanted || !app.status.is_active() {
+        // The district's claims in that state, oldest first, from the index the apply arms
+        // keep (a claim made after registration is due from when it was made).
+        for (a, claimed_at) in state.claims_in(d, wanted) {
+            let Some(app) = state.application(a) else {
                 continue;
-            }
-            // A claim made after registration is due from when it was made.
-            let claimed_at = state.claimed_at(a).unwrap_or(app.registered_at);
+            };
             let due_by = claim_due_by(state, claimed_at);
             let late = wanted == ClaimStatus::Pending && due_by < now;
             overdue += usize::from(late);
@@ -145,7 +145,6 @@ impl Reads<'_> {
                 });
             }
         }
-        claims.sort_by_key(|c| c.claimed_at);
         Ok(ClaimList {
             district: raw.to_owned(),
             truncated: matched > claims.len(),
@@ -223,27 +222,12 @@ impl Reads<'_> {
     }
 }
 
-/// Pending claims past their due date, per district (for the metrics).
+/// Pending claims past their due date, per district (for the metrics): read from the claims
+/// index, the overdue ones of each district counted from its oldest.
 #[must_use]
 pub fn overdue_claims(state: &State, now: Timestamp) -> Vec<(String, usize)> {
-    let mut per: Vec<usize> = vec![0; state.districts().count()];
-    for (_, app) in state.applications() {
-        if app.claim == ClaimStatus::Pending
-            && app.status.is_active()
-            && claim_due_by(state, app.registered_at) < now
-        {
-            if let Some(n) = per.get_mut(app.district.slot()) {
-                *n += 1;
-            }
-        }
-    }
     state
         .districts()
-        .map(|(d, district)| {
-            (
-                district.id.to_string(),
-                per.get(d.slot()).copied().unwrap_or(0),
-            )
-        })
+        .map(|(d, district)| (district.id.to_string(), state.overdue_claims_in(d, now)))
         .collect()
 }

@@ -27,6 +27,7 @@ impl State {
         let fail = |mismatch| ApplyError { seq, mismatch };
         self.expect_next(seq).map_err(fail)?;
         let finishing = self.finishing(event);
+        let mut touched = self.touched(event);
         match event {
             Event::KindergartenUpserted { .. } => kindergarten::apply_event(self, event),
             Event::DistrictNamed { district, names } => district::apply(self, district, names),
@@ -142,6 +143,10 @@ impl State {
         }
         .map_err(fail)?;
         self.note_finished(finishing);
+        if let Event::Registered(r) = event {
+            touched.extend(self.application_index(&r.application_id));
+        }
+        self.file_claims(touched);
         self.advance(seq);
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! indexes (ids, children, cohort queues, deadlines) in step with the tables.
 
 pub mod app_index;
+mod claims;
 pub mod explain;
 mod files;
 mod joint;
@@ -146,6 +147,8 @@ pub struct State {
     next_stand_in: u64,
     /// The seq of the last erasure.
     last_erasure: Seq,
+    /// The claims of the applications in progress, by district, state and time.
+    claims: claims::Claims,
     /// When each finished application (whose child is not erased) finished, and the same
     /// ordered by time: what the retention sweep reads.
     finished: retention::Finished,
@@ -195,6 +198,7 @@ impl State {
             next_stand_in: 0,
             last_erasure: Seq::default(),
             finished: retention::Finished::default(),
+            claims: claims::Claims::default(),
             pending: None,
         }
     }

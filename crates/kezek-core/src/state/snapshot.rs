@@ -434,6 +434,7 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
         ));
     }
     state.restore_finished(image.finished);
+    state.file_all_claims();
     restore_pairs(
         &mut state,
         image.partners,
