@@ -4,26 +4,17 @@
 //! verifies, every round re-run, on every store; on SQLite no byte of what was erased is left
 //! in the database file, nor in a backup made afterwards.
 
-use crate::harness::{application, child_iin, put_keys, spawn_on, TestApp, AUDITOR, PORTAL, STAFF};
+use crate::harness::{
+    application, child_iin, put_keys, sealing_store, spawn_on, TestApp, AUDITOR, PORTAL, STAFF,
+};
 use kezek_app::access::Role;
 use kezek_app::keys::authority::Authority;
 use kezek_app::keys::NewKey;
 use kezek_core::model::Seq;
-use kezek_store::memory::MemoryStore;
 use kezek_store::sealing::KeyRow;
 use kezek_store::Store;
 use serde_json::{json, Value};
 use std::sync::Arc;
-
-/// An empty store that seals: the suite's own store when it does, else one in memory.
-fn sealing_store() -> Arc<dyn Store> {
-    let store = crate::harness::new_store();
-    if store.seals().unwrap() {
-        store
-    } else {
-        Arc::new(MemoryStore::sealing())
-    }
-}
 
 /// An administrator's token.
 fn admin(app: &TestApp, store: &dyn Store) -> String {
@@ -98,6 +89,12 @@ async fn two_children(app: &TestApp) -> (Family, String) {
     )
 }
 
+/// Document `id` as the district's staff ask for it.
+async fn document(app: &TestApp, id: &str) -> (u16, Value) {
+    app.call("GET", &format!("/v1/documents/{id}"), Some(STAFF), None)
+        .await
+}
+
 /// Erases the family of `id`; the answer.
 async fn erase(app: &TestApp, admin: &str, id: &str) -> (u16, Value) {
     app.call(
@@ -159,16 +156,9 @@ async fn an_erased_family_is_gone_from_every_route_and_the_journal_still_verifie
         (422, Some("basis")),
         "{v}"
     );
-    let (s, document) = app
-        .call(
-            "GET",
-            &format!("/v1/documents/{}", family.document),
-            Some(STAFF),
-            None,
-        )
-        .await;
-    assert_eq!(s, 200, "{document}");
-    assert_eq!(document["body"]["child_name"], "Aruzhan Serikqyzy");
+    let (s, shown) = document(&app, &family.document).await;
+    assert_eq!(s, 200, "{shown}");
+    assert_eq!(shown["body"]["child_name"], "Aruzhan Serikqyzy");
 
     // The moved clock: years later, the order comes.
     app.advance_days(5 * 365);
@@ -281,14 +271,7 @@ async fn an_erased_family_is_gone_from_every_route_and_the_journal_still_verifie
         "{seen}"
     );
     assert!(!seen.to_string().contains("Aruzhan"), "{seen}");
-    let (s, v) = again
-        .call(
-            "GET",
-            &format!("/v1/documents/{}", family.document),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, v) = document(&again, &family.document).await;
     assert_eq!(s, 410, "{v}");
     let records = store.read(Seq::new(0), 1000).unwrap();
     assert_eq!(
@@ -372,26 +355,12 @@ async fn the_sweeper_erases_a_family_once_the_policys_retention_runs_out() {
     // Within the year: kept.
     app.advance_days(300);
     app.app.sweep().await.unwrap();
-    let (s, _) = app
-        .call(
-            "GET",
-            &format!("/v1/documents/{}", family.document),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, _) = document(&app, &family.document).await;
     assert_eq!(s, 200);
     // A year and a day after the withdrawal: erased by the sweep, as the system.
     app.advance_days(70);
     app.app.sweep().await.unwrap();
-    let (s, v) = app
-        .call(
-            "GET",
-            &format!("/v1/documents/{}", family.document),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, v) = document(&app, &family.document).await;
     assert_eq!((s, v["code"].as_str()), (410, Some("erased")), "{v}");
     let records = store.read(Seq::new(0), 1000).unwrap();
     let erasures: Vec<_> = records

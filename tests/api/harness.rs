@@ -23,6 +23,17 @@ pub const KG2: &str = "t-kg-k2";
 pub const AUDITOR: &str = "t-auditor";
 pub const CLERK: &str = "t-clerk-d1";
 
+/// An empty store that seals personal data: the suite's own store when it does (a new SQLite
+/// or PostgreSQL journal), else one in memory that does.
+pub fn sealing_store() -> Arc<dyn Store> {
+    let store = new_store();
+    if store.seals().unwrap() {
+        store
+    } else {
+        Arc::new(MemoryStore::sealing())
+    }
+}
+
 /// A running service and a client for it.
 pub struct TestApp {
     /// `http://127.0.0.1:<port>`.

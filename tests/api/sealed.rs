@@ -3,23 +3,11 @@
 //! them; the public journal names each person by a pseudonym of their key, the one the
 //! family's status page shows.
 
-use crate::harness::{application, child_iin, put_keys, spawn_on, AUDITOR, PORTAL, STAFF};
+use crate::harness::{
+    application, child_iin, put_keys, sealing_store, spawn_on, AUDITOR, PORTAL, STAFF,
+};
 use kezek_core::model::Seq;
-use kezek_store::memory::MemoryStore;
-use kezek_store::Store;
 use serde_json::{json, Value};
-use std::sync::Arc;
-
-/// An empty store that seals: the suite's own store when it does (a new SQLite or
-/// PostgreSQL journal), else one in memory that does.
-fn sealing_store() -> Arc<dyn Store> {
-    let store = crate::harness::new_store();
-    if store.seals().unwrap() {
-        store
-    } else {
-        Arc::new(MemoryStore::sealing())
-    }
-}
 
 #[tokio::test]
 async fn a_sealing_journal_names_nobody_in_the_clear_and_opens_for_those_who_may_read() {

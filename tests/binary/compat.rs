@@ -173,19 +173,14 @@ fn an_earlier_data_directory_is_migrated_to_a_sealed_journal_that_can_forget() {
     // Migrated with each person's data sealed: the new chain begins at the old head.
     let sealed = tempfile::tempdir().unwrap();
     let to = sealed.path().join("kezek");
-    let out = crate::common::kezek()
-        .args(["migrate", "--encrypt-personal", "--from"])
-        .arg(dir.path())
-        .arg("--to")
-        .arg(&to)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let said = String::from_utf8_lossy(&out.stdout);
+    let said = crate::common::succeeds(&[
+        "migrate".as_ref(),
+        "--encrypt-personal".as_ref(),
+        "--from".as_ref(),
+        dir.path().as_os_str(),
+        "--to".as_ref(),
+        to.as_os_str(),
+    ]);
     assert!(
         said.contains(&format!(
             "chains from the old head (seq {} hash {})",
@@ -253,17 +248,14 @@ fn an_earlier_data_directory_is_migrated_into_postgres_with_each_persons_data_se
     }
     let dir = copy_of_v1();
     let database = kezek_testdb::database();
-    let out = crate::common::kezek()
-        .args(["migrate", "--encrypt-personal", "--from"])
-        .arg(dir.path())
-        .args(["--to", &database])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::common::succeeds(&[
+        "migrate".as_ref(),
+        "--encrypt-personal".as_ref(),
+        "--from".as_ref(),
+        dir.path().as_os_str(),
+        "--to".as_ref(),
+        database.as_ref(),
+    ]);
     let out = crate::common::verify_on(dir.path(), &["--database", &database]);
     assert!(
         out.status.success(),
