@@ -399,8 +399,9 @@ mod tests {
 
     const CUTOFF: Cutoff = Cutoff { month: 9, day: 1 };
 
+    /// Keys made in order (`k0`, `k1`, …), nonces counted: a keyring the tests can foresee.
     #[derive(Default)]
-    struct Ring(BTreeMap<Iin, DataKey>, u8);
+    pub(super) struct Ring(pub(super) BTreeMap<Iin, DataKey>, pub(super) u8);
 
     impl Keyring for Ring {
         fn key_for(&mut self, person: &Iin) -> DataKey {
@@ -425,7 +426,11 @@ mod tests {
         }
     }
 
-    struct Keys(BTreeMap<String, [u8; 32]>, BTreeMap<String, Iin>);
+    /// Held keys by id, and erased ones' stand-ins.
+    pub(super) struct Keys(
+        pub(super) BTreeMap<String, [u8; 32]>,
+        pub(super) BTreeMap<String, Iin>,
+    );
 
     impl Opener for Keys {
         fn key(&self, id: &str) -> Option<[u8; 32]> {

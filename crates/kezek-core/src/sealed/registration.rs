@@ -378,42 +378,7 @@ mod tests {
 
     const CUTOFF: Cutoff = Cutoff { month: 9, day: 1 };
 
-    #[derive(Default)]
-    struct Ring(BTreeMap<Iin, super::super::DataKey>, u8);
-
-    impl Keyring for Ring {
-        fn key_for(&mut self, person: &Iin) -> super::super::DataKey {
-            let n = u8::try_from(self.0.len()).unwrap();
-            self.0
-                .entry(*person)
-                .or_insert_with(|| super::super::DataKey {
-                    id: format!("k{n}"),
-                    key: [n + 1; 32],
-                })
-                .clone()
-        }
-        fn nonce(&mut self) -> [u8; 24] {
-            self.1 += 1;
-            [self.1; 24]
-        }
-        fn child_of(&self, _: &str) -> Option<Iin> {
-            None
-        }
-        fn applicant_of(&self, _: &str) -> Option<Iin> {
-            None
-        }
-    }
-
-    struct Keys(BTreeMap<String, [u8; 32]>, BTreeMap<String, Iin>);
-
-    impl Opener for Keys {
-        fn key(&self, id: &str) -> Option<[u8; 32]> {
-            self.0.get(id).copied()
-        }
-        fn stand_in(&self, id: &str) -> Option<Iin> {
-            self.1.get(id).copied()
-        }
-    }
+    use super::super::tests::{Keys, Ring};
 
     /// A registration with every field there is set.
     fn full() -> Registration {
