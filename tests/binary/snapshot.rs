@@ -324,3 +324,23 @@ async fn a_forged_snapshot_is_passed_over_and_a_served_forgery_is_caught() {
     let said = std::fs::read_to_string(&log).unwrap();
     assert!(!said.contains("state restored from a snapshot"), "{said}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_from_a_snapshot_reads_the_keys_behind_it_and_gives_nobody_a_second() {
+    let s = setup();
+    let (mut ids, _) = s.seed(60).await;
+    let log = s.logs.path().join("keys.log");
+    let (server, base) = start(&s.data, "1000", &log);
+    // Children of the same applicant, whose key the snapshot's journal made long before.
+    ids.extend(register(&s.http, &base, &s.portal, 60, 80).await);
+    stop(server);
+    let said = std::fs::read_to_string(&log).unwrap();
+    assert!(said.contains("state restored from a snapshot"), "{said}");
+    assert!(said.contains("persons' keys read"), "{said}");
+    // Every child its key, the one applicant one: no person was given a second.
+    let store = kezek_store::sqlite::SqliteStore::open(&s.data.join("kezek.sqlite")).unwrap();
+    let keys = kezek_store::EventLog::person_keys(&store, "", 10_000).unwrap();
+    assert_eq!(keys.len(), ids.len() + 1);
+    drop(store);
+    assert_verifies(&s.data);
+}

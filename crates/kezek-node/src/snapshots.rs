@@ -176,9 +176,26 @@ pub fn start(
     };
     let started = std::time::Instant::now();
     let policy = initial_policy(store.as_ref(), keeper.policy.clone())?;
-    // The persons' keys, read once: the replay opens the records with them, and the service
-    // seals and opens with them afterwards.
-    let mut keys = KeyCache::load(store.as_ref()).map_err(ReplayError::from)?;
+    // The persons' keys (two million for a city): a start from a recent snapshot replays
+    // few records, which fetch the keys they need one at a time, and the whole set is read
+    // behind it while the service starts serving (what needs the keys waits for it). A start
+    // far behind its newest snapshot, or from the journal alone, reads them first: the
+    // replay opens every record with them.
+    let behind = match list(&keeper.dir).first() {
+        Some((seq, _)) => store
+            .head()
+            .map_err(ReplayError::from)?
+            .seq
+            .get()
+            .saturating_sub(seq.get()),
+        None => u64::MAX,
+    };
+    let lazily = behind <= LAZY_KEYS_WITHIN;
+    let mut keys = if lazily {
+        KeyCache::default()
+    } else {
+        KeyCache::load(store.as_ref()).map_err(ReplayError::from)?
+    };
     let restored = restore_checked(
         store.as_ref(),
         (&keeper.dir, &keeper.key),
@@ -187,12 +204,15 @@ pub fn start(
         (None, &mut keys),
     )?;
     let restored_at = restored.as_ref().map_or(0, |(_, head)| head.seq.get());
-    let state = if let Some((state, _)) = restored {
-        state
+    let (state, lazily) = if let Some((state, _)) = restored {
+        (state, lazily)
     } else {
+        if lazily {
+            keys = KeyCache::load(store.as_ref()).map_err(ReplayError::from)?;
+        }
         let mut state = State::new(policy);
         kezek_store::replay::replay_with(store.as_ref(), &mut state, &mut keys)?;
-        state
+        (state, false)
     };
     tracing::info!(
         events = state.last_seq().get(),
@@ -205,9 +225,16 @@ pub fn start(
         || state.last_erasure().get() > restored_at;
     let first = due.then(|| Keeper::encode(store.as_ref(), &state));
     let app = App::from_state_with_keys(Arc::clone(&store), state, (authority, keys), clock)?;
+    if lazily {
+        app.load_keys_behind();
+    }
     keeper.spawn(&app, store, restored_at, first);
     Ok(app)
 }
+
+/// How many records a start may be behind its newest snapshot and still read the persons'
+/// keys behind the start: the records after the snapshot fetch theirs one at a time.
+const LAZY_KEYS_WITHIN: u64 = 2_000;
 
 /// Where a node keeps its snapshots, and how often it writes one.
 #[derive(Debug, Clone)]

@@ -146,6 +146,49 @@ pub(crate) fn forgotten(
     forget
 }
 
+impl crate::App {
+    /// Reads every person's key on a thread of its own, holding the keys until done: what
+    /// needs them (a write sealing, a record opened) waits for it, the rest is served
+    /// meanwhile. A start from a recent snapshot calls it with the keys its few records
+    /// fetched. When the keys cannot be read the service stops: a write without them could
+    /// give a person a second key, which an erasure would leave behind.
+    pub fn load_keys_behind(self: &std::sync::Arc<Self>) {
+        let keys = std::sync::Arc::clone(&self.personal.keys);
+        let app = std::sync::Arc::downgrade(self);
+        let store = std::sync::Arc::clone(&self.store);
+        let (held, taken) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("kezek-keys".into())
+            .spawn(move || {
+                let mut guard = keys.lock();
+                let _ = held.send(());
+                let started = std::time::Instant::now();
+                match KeyCache::load(store.as_ref()) {
+                    Ok(all) => {
+                        *guard = all;
+                        tracing::info!(ms = crate::millis(started.elapsed()), "persons' keys read");
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "the persons' keys cannot be read");
+                        if let Some(app) = app.upgrade() {
+                            app.health.poison("the persons' keys cannot be read");
+                        }
+                    }
+                }
+            });
+        match spawned {
+            // Until the thread holds the keys, nothing else may take them.
+            Ok(_) => {
+                let _ = taken.recv();
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "no thread to read the persons' keys");
+                self.health.poison("the persons' keys cannot be read");
+            }
+        }
+    }
+}
+
 /// The keyring a batch's keys are found or made with.
 struct Ring<'a> {
     keys: &'a mut KeyCache,
