@@ -3,7 +3,7 @@
 
 use crate::record::{Hash, GENESIS};
 use crate::sealing::KeyCache;
-use crate::{EventLog, StoreError};
+use crate::{EventLog, StoreError, StoredEvent};
 use kezek_core::command::Bulk;
 use kezek_core::model::{Cutoff, Seq};
 use kezek_core::{Event, State};
@@ -437,6 +437,37 @@ impl Walk<'_, '_> {
     }
 }
 
+/// Records a page is split into to be hashed and decoded at the same time.
+const PREPARE_CHUNKS: usize = 2;
+
+/// For each record of `page`: its event, when the record's bytes hash to its hash (from its
+/// own `prev_hash`; the link is the caller's to check) and its payload decodes with `keys` as
+/// they are, to an event of its kind — else `None`. The page is split between two threads:
+/// a sealed journal's records take longer to open than to apply.
+fn prepare(page: &[StoredEvent], cutoff: Cutoff, keys: &KeyCache) -> Vec<Option<Event>> {
+    let one = |r: &StoredEvent| {
+        let hash = crate::record::chain(&r.prev_hash, r.seq, &r.at, &r.actor, &r.kind, &r.payload);
+        if hash != r.hash {
+            return None;
+        }
+        let event = crate::sealing::decode(&r.payload, cutoff, keys).ok()?;
+        r.of_its_kind(event).ok()
+    };
+    let size = page.len().div_ceil(PREPARE_CHUNKS).max(1);
+    std::thread::scope(|scope| {
+        let mut chunks = page.chunks(size);
+        let first = chunks.next().unwrap_or_default();
+        let others: Vec<_> = chunks
+            .map(|c| scope.spawn(move || c.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        let mut out: Vec<Option<Event>> = first.iter().map(one).collect();
+        for h in others {
+            out.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        out
+    })
+}
+
 /// Reads every record in order, checks its link and hash and decodes it; sends the pages
 /// and returns the last seq, after checking it against the journal's head.
 fn read_verified(
@@ -465,8 +496,19 @@ fn read_verified(
         }
         let mut events = Vec::with_capacity(page.len());
         let mut failure = None;
-        for record in page {
-            match crate::sealing::open_after(&record, (last, &hash), cutoff, keys, journal) {
+        let ready = prepare(&page, cutoff, keys);
+        for (record, ready) in page.into_iter().zip(ready) {
+            // The hash and the event were worked out on both cores; the link to the record
+            // before is checked here, in order. A record that did not pass there (a key not
+            // loaded yet, or a fault to name) goes the whole way again, in order.
+            let fast = match ready {
+                Some(event) if record.seq == last.next() && record.prev_hash == hash => {
+                    crate::sealing::note_erasure(keys, &event);
+                    Ok(event)
+                }
+                _ => crate::sealing::open_after(&record, (last, &hash), cutoff, keys, journal),
+            };
+            match fast {
                 Ok(event) => events.push(Record {
                     seq: record.seq,
                     event,

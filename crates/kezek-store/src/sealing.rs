@@ -385,9 +385,14 @@ pub fn open_after(
     record.check_after(prev_seq, prev_hash)?;
     let event = decode_fetching(&record.payload, cutoff, keys, journal)?;
     let event = record.of_its_kind(event)?;
-    // A person erased: their key is gone from here on, in memory too (a follower whose
-    // cache was loaded before the erasure).
-    if let Event::PersonErased(e) = &event {
+    note_erasure(keys, &event);
+    Ok(event)
+}
+
+/// A person erased by `event`: their key is gone from here on, in memory too (a follower
+/// whose cache was loaded before the erasure).
+pub fn note_erasure(keys: &mut KeyCache, event: &Event) {
+    if let Event::PersonErased(e) = event {
         if let Some(id) = id_number(&e.data_key) {
             keys.insert(
                 id,
@@ -397,7 +402,6 @@ pub fn open_after(
             );
         }
     }
-    Ok(event)
 }
 
 #[cfg(test)]
