@@ -125,6 +125,18 @@ fn check_claims(s: &State) {
                 overdue,
                 "overdue at +{days} days"
             );
+            // The open referrals by deadline, as a scan of every referral finds them.
+            let mut open: Vec<_> = s
+                .referrals()
+                .filter(|(_, r)| r.status.is_open() && r.expires_at <= now)
+                .map(|(i, r)| (r.expires_at, i))
+                .collect();
+            open.sort_unstable();
+            let indexed: Vec<_> = s
+                .open_referrals_until(now)
+                .map(|(i, r)| (r.expires_at, i))
+                .collect();
+            assert_eq!(indexed, open, "open referrals until +{days} days");
         }
     }
 }

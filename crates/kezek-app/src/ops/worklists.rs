@@ -7,7 +7,7 @@ use crate::error::AppError;
 use crate::views::FileEntry;
 use crate::Reads;
 use jiff::Timestamp;
-use kezek_core::model::{ClaimStatus, DistrictId, DistrictIx};
+use kezek_core::model::{ClaimStatus, DistrictId, DistrictIx, ReferralStatus};
 use kezek_core::State;
 use serde::Serialize;
 
@@ -187,7 +187,17 @@ impl Reads<'_> {
         };
         let mut referrals = Vec::new();
         let mut matched = 0;
-        for (_, r) in state.referrals() {
+        // Open ones come from the deadline index, in deadline order; enrolled ones (closed)
+        // from every referral.
+        let open_only = wanted
+            .iter()
+            .all(|s| matches!(s, ReferralStatus::Issued | ReferralStatus::Confirmed));
+        let candidates: Box<dyn Iterator<Item = (_, &kezek_core::state::Referral)>> = if open_only {
+            Box::new(state.open_referrals_until(before))
+        } else {
+            Box::new(state.referrals())
+        };
+        for (_, r) in candidates {
             let in_district = state
                 .kindergarten(r.kindergarten)
                 .is_some_and(|k| k.district == d);

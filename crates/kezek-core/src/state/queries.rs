@@ -362,6 +362,19 @@ impl State {
             .max(referral.expires_at)
     }
 
+    /// The open referrals (issued or confirmed) whose deadline is at or before `until`, by
+    /// deadline (then in issue order): read from the deadline index, not from every referral
+    /// ever issued.
+    pub fn open_referrals_until(
+        &self,
+        until: Timestamp,
+    ) -> impl Iterator<Item = (ReferralIx, &Referral)> + '_ {
+        self.deadlines
+            .iter()
+            .take_while(move |(t, _)| *t <= until)
+            .filter_map(|(_, r)| Some((*r, self.referral_at(*r)?)))
+    }
+
     /// The earliest time an open referral lapses, if any (the lapse sweep's next due time).
     #[must_use]
     pub fn next_deadline(&self) -> Option<Timestamp> {
