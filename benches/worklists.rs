@@ -88,6 +88,24 @@ fn bench(c: &mut Criterion) {
             b.iter(|| black_box(scanned(&state, districts[0], status)));
         });
     }
+    // The dashboard's queued figures: counted from the cohort queues, against the scan of
+    // the applications they replaced.
+    g.bench_function("queued_figures_from_the_queues_one_district", |b| {
+        b.iter(|| black_box(state.district_stats(districts[0], 2026).queued.len()));
+    });
+    g.bench_function("queued_figures_scanned_one_district", |b| {
+        b.iter(|| {
+            let mut queued = std::collections::BTreeMap::new();
+            for (_, a) in state.applications().filter(|(_, a)| {
+                a.district == districts[0] && a.status == kezek_core::model::AppStatus::Queued
+            }) {
+                *queued
+                    .entry((2026 - a.cohort, a.language, a.tier))
+                    .or_insert(0u64) += 1;
+            }
+            black_box(queued.len())
+        });
+    });
     g.bench_function("overdue_counts_every_district_none_pending", |b| {
         b.iter(|| {
             for d in &districts {

@@ -138,6 +138,17 @@ fn check_claims(s: &State) {
                 .collect();
             assert_eq!(indexed, open, "open referrals until +{days} days");
         }
+        // The district's queued children counted from its cohort queues, as a scan counts.
+        let mut queued = std::collections::BTreeMap::new();
+        for (_, a) in s
+            .applications()
+            .filter(|(_, a)| a.district == d && a.status == AppStatus::Queued)
+        {
+            *queued
+                .entry((YEAR - a.cohort, a.language, usize::from(a.tier)))
+                .or_insert(0u64) += 1;
+        }
+        assert_eq!(s.district_stats(d, YEAR).queued, queued, "queued of {d:?}");
     }
 }
 

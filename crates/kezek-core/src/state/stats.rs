@@ -1,8 +1,8 @@
-//! District statistics for the authority (`GET /v1/districts/{d}/stats`): one pass over the
-//! district's applications and groups; not on any hot path.
+//! District statistics for the authority (`GET /v1/districts/{d}/stats`): the queued counted
+//! from the cohort queues, one pass over the district's groups and the referrals.
 
 use super::State;
-use crate::model::{AppStatus, DistrictIx, Language, ReferralStatus};
+use crate::model::{DistrictIx, Language, ReferralStatus};
 use std::collections::BTreeMap;
 
 /// What a district's queue and places look like.
@@ -29,13 +29,18 @@ impl State {
     #[must_use]
     pub fn district_stats(&self, d: DistrictIx, academic_year: i16) -> DistrictStats {
         let mut s = DistrictStats::default();
-        for (_, a) in self
-            .applications()
-            .filter(|(_, a)| a.district == d && a.status == AppStatus::Queued)
-        {
-            *s.queued
-                .entry((academic_year - a.cohort, a.language, a.tier.into()))
-                .or_default() += 1;
+        // The queued children counted where they wait: each cohort queue of the district,
+        // tier by tier (its lists know their lengths), not a look at every application.
+        let tiers = self.policy.tiers.len();
+        for (key, q) in self.queues.iter().filter(|(k, _)| k.district == d) {
+            for t in 0..tiers {
+                let n = q.tier(t).map_or(0, crate::queue::order::OrderIndex::len);
+                if n > 0 {
+                    *s.queued
+                        .entry((academic_year - key.cohort, key.language, t))
+                        .or_default() += n as u64;
+                }
+            }
         }
         let kindergartens = self.district(d).map_or(&[][..], |x| &x.kindergartens[..]);
         for kg in kindergartens.iter().filter_map(|k| self.kindergarten(*k)) {
