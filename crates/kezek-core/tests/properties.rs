@@ -149,6 +149,35 @@ fn check_claims(s: &State) {
                 .or_insert(0u64) += 1;
         }
         assert_eq!(s.district_stats(d, YEAR).queued, queued, "queued of {d:?}");
+        // The weeks' figures from the day counters, as a scan counts them.
+        let cal = &s.policy().calendar;
+        for days in [0, 3, 40] {
+            let now = jiff::Timestamp::from_second(1_788_000_000 + days * 86_400).unwrap();
+            let today = cal.local_date(now);
+            for w in s.district_weeks(d, now, 6) {
+                let end = w.starts.checked_add(jiff::Span::new().days(6)).unwrap();
+                let within = |at: jiff::Timestamp| {
+                    let day = cal.local_date(at);
+                    day >= w.starts && day <= end && day <= today
+                };
+                let registrations = s
+                    .applications()
+                    .filter(|(_, a)| a.district == d && within(a.registered_at))
+                    .count() as u64;
+                let referrals = s
+                    .referrals()
+                    .filter(|(_, r)| {
+                        s.kindergarten(r.kindergarten).unwrap().district == d && within(r.issued_at)
+                    })
+                    .count() as u64;
+                assert_eq!(
+                    (w.registrations, w.referrals),
+                    (registrations, referrals),
+                    "the week of {} in {d:?}",
+                    w.starts
+                );
+            }
+        }
     }
 }
 

@@ -927,6 +927,15 @@ fn a_correction_moves_the_child_to_its_new_district_at_its_original_time() {
         Some(1),
         "first in D2: registered before a3"
     );
+    // The weekly figures count its registration in its new district, at its original day.
+    let weeks = |d: &str| {
+        let d = s.district_index(&DistrictId::parse(d).unwrap()).unwrap();
+        s.district_weeks(d, t("2026-09-10T06:00:00Z"), 2)
+            .iter()
+            .map(|w| w.registrations)
+            .sum::<u64>()
+    };
+    assert_eq!((weeks("D1"), weeks("D2")), (1, 2));
     let a2 = s
         .application_by_id(&ApplicationId::parse("a2").unwrap())
         .unwrap()

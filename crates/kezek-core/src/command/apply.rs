@@ -28,6 +28,7 @@ impl State {
         self.expect_next(seq).map_err(fail)?;
         let finishing = self.finishing(event);
         let mut touched = self.touched(event);
+        let counted = self.days_before(event);
         match event {
             Event::KindergartenUpserted { .. } => kindergarten::apply_event(self, event),
             Event::DistrictNamed { district, names } => district::apply(self, district, names),
@@ -147,6 +148,7 @@ impl State {
             touched.extend(self.application_index(&r.application_id));
         }
         self.file_claims(touched);
+        self.count_days(&counted);
         self.advance(seq);
         Ok(())
     }

@@ -7,6 +7,7 @@
 
 pub mod app_index;
 mod claims;
+mod days;
 pub mod explain;
 mod files;
 mod joint;
@@ -149,6 +150,8 @@ pub struct State {
     last_erasure: Seq,
     /// The claims of the applications in progress, by district, state and time.
     claims: claims::Claims,
+    /// Each district's registrations and referrals by local day.
+    days: days::Days,
     /// When each finished application (whose child is not erased) finished, and the same
     /// ordered by time: what the retention sweep reads.
     finished: retention::Finished,
@@ -199,6 +202,7 @@ impl State {
             last_erasure: Seq::default(),
             finished: retention::Finished::default(),
             claims: claims::Claims::default(),
+            days: days::Days::default(),
             pending: None,
         }
     }

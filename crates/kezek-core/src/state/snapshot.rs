@@ -111,6 +111,7 @@ struct ImageRef<'a> {
     next_stand_in: u64,
     last_erasure: Seq,
     finished: Vec<(Timestamp, AppIx)>,
+    days: (super::days::DayCounts, super::days::DayCounts),
 }
 
 #[derive(Serialize)]
@@ -159,6 +160,7 @@ struct Image<'a> {
     next_stand_in: u64,
     last_erasure: Seq,
     finished: Vec<(Timestamp, AppIx)>,
+    days: (super::days::DayCounts, super::days::DayCounts),
 }
 
 #[derive(Deserialize)]
@@ -226,6 +228,7 @@ impl State {
             next_stand_in: self.next_stand_in,
             last_erasure: self.last_erasure,
             finished: self.finished.all().collect(),
+            days: self.days_image(),
         };
         // About what a million-record state takes (an application, ~20 bytes a logged
         // change): one allocation instead of a doubling buffer copied over and over.
@@ -435,6 +438,7 @@ fn rebuild(image: Image<'_>) -> Result<State, SnapshotError> {
     }
     state.restore_finished(image.finished);
     state.file_all_claims();
+    state.restore_days(image.days);
     restore_pairs(
         &mut state,
         image.partners,

@@ -105,26 +105,18 @@ impl State {
                 referrals: 0,
             })
             .collect();
-        let slot = |at: jiff::Timestamp| {
-            let day = calendar.local_date(at);
-            if day < first || day > today {
-                return None;
-            }
-            usize::try_from(first.until(monday(day)).ok()?.get_days() / 7).ok()
-        };
-        for (_, a) in self.applications().filter(|(_, a)| a.district == d) {
-            if let Some(w) = slot(a.registered_at).and_then(|i| out.get_mut(i)) {
-                w.registrations += 1;
-            }
-        }
-        for (_, r) in self.referrals() {
-            if self
-                .kindergarten(r.kindergarten)
-                .is_some_and(|k| k.district == d)
-            {
-                if let Some(w) = slot(r.issued_at).and_then(|i| out.get_mut(i)) {
-                    w.referrals += 1;
+        // Each day of the weeks, from the counters the apply arms keep.
+        for w in &mut out {
+            for k in 0..7 {
+                let Ok(date) = w.starts.checked_add(jiff::Span::new().days(k)) else {
+                    continue;
+                };
+                if date > today {
+                    break;
                 }
+                let (registrations, referrals) = self.day_counts(d, date);
+                w.registrations += registrations;
+                w.referrals += referrals;
             }
         }
         out
