@@ -89,10 +89,14 @@ async fn two_children(app: &TestApp) -> (Family, String) {
     )
 }
 
+/// `path` as the district's staff ask for it.
+async fn staff_get(app: &TestApp, path: &str) -> (u16, Value) {
+    app.call("GET", path, Some(STAFF), None).await
+}
+
 /// Document `id` as the district's staff ask for it.
 async fn document(app: &TestApp, id: &str) -> (u16, Value) {
-    app.call("GET", &format!("/v1/documents/{id}"), Some(STAFF), None)
-        .await
+    staff_get(app, &format!("/v1/documents/{id}")).await
 }
 
 /// Erases the family of `id`; the answer.
@@ -182,31 +186,21 @@ async fn an_erased_family_is_gone_from_every_route_and_the_journal_still_verifie
         format!("/v1/documents/{}.pdf", family.document),
         format!("/v1/files/{}", family.file),
     ] {
-        let (s, v) = app.call("GET", &path, Some(STAFF), None).await;
+        let (s, v) = staff_get(&app, &path).await;
         assert_eq!(
             (s, v["code"].as_str()),
             (410, Some("erased")),
             "{path}: {v}"
         );
     }
-    let (s, v) = app
-        .call(
-            "GET",
-            &format!("/v1/applications?child_iin={}", family.child),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, v) = staff_get(
+        &app,
+        &format!("/v1/applications?child_iin={}", family.child),
+    )
+    .await;
     assert_eq!(s, 200, "{v}");
     assert!(!v.to_string().contains(&family.id), "{v}");
-    let (s, seen) = app
-        .call(
-            "GET",
-            &format!("/v1/applications/{}", family.id),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, seen) = staff_get(&app, &format!("/v1/applications/{}", family.id)).await;
     assert_eq!(s, 200, "{seen}");
     let text = seen.to_string();
     assert!(
@@ -243,28 +237,14 @@ async fn an_erased_family_is_gone_from_every_route_and_the_journal_still_verifie
         "{rows:?}"
     );
     // The other child is untouched.
-    let (s, v) = app
-        .call(
-            "GET",
-            &format!("/v1/applications/{other}"),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, v) = staff_get(&app, &format!("/v1/applications/{other}")).await;
     assert_eq!((s, v["status"].as_str()), (200, Some("referred")), "{v}");
 
     // The journal verifies, its rounds re-run, the documents but the erased ones checked.
     assert!(verify(store.as_ref()) < documents_before);
     // A start replays the journal to the same: the stand-in, no name.
     let again = spawn_on(store.clone()).await;
-    let (s, seen) = again
-        .call(
-            "GET",
-            &format!("/v1/applications/{}", family.id),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, seen) = staff_get(&again, &format!("/v1/applications/{}", family.id)).await;
     assert_eq!(
         (s, seen["status"].as_str()),
         (200, Some("withdrawn")),
@@ -386,14 +366,7 @@ async fn the_sweeper_erases_a_family_once_the_policys_retention_runs_out() {
     // The other child is not due (still waiting); a second sweep erases nothing more.
     app.app.sweep().await.unwrap();
     assert_eq!(store.read(Seq::new(0), 1000).unwrap().len(), records.len());
-    let (s, v) = app
-        .call(
-            "GET",
-            &format!("/v1/applications/{other}"),
-            Some(STAFF),
-            None,
-        )
-        .await;
+    let (s, v) = staff_get(&app, &format!("/v1/applications/{other}")).await;
     // (Its referral lapsed meanwhile: back in the queue, still needing its applicant.)
     assert_eq!((s, v["status"].as_str()), (200, Some("queued")), "{v}");
     assert!(!v.to_string().contains(&stand_in_of(&erasures[0].payload)));
