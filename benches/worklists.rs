@@ -106,6 +106,35 @@ fn bench(c: &mut Criterion) {
             black_box(queued.len())
         });
     });
+    // Deciding an erasure: one pass over the applications finds every place its persons
+    // appear (issue 28's cost, growing with the city).
+    let first = state
+        .applications()
+        .next()
+        .map(|(_, a)| a.id.clone())
+        .unwrap();
+    state
+        .execute(kezek_core::command::withdraw::Withdraw {
+            application_id: first.clone(),
+            at: now,
+        })
+        .unwrap();
+    g.bench_function("erasure_decided_one_application", |b| {
+        b.iter(|| {
+            let erase = kezek_core::command::erase::Erase {
+                applications: vec![first.clone()],
+                reason: kezek_core::event::ErasureReason::Request,
+                basis: "order".into(),
+                at: now,
+                pass_over_needed: false,
+            };
+            black_box(
+                erase
+                    .decide(&state, &|_| Some("0123456789abcdef".into()))
+                    .unwrap(),
+            )
+        });
+    });
     g.bench_function("overdue_counts_every_district_none_pending", |b| {
         b.iter(|| {
             for d in &districts {
