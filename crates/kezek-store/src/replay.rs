@@ -1,7 +1,7 @@
 //! Start-up: read the whole journal, verify every link of the chain and apply every event
 //! to a fresh state. Any record that does not verify or apply stops it, naming the seq.
 
-use crate::record::{Hash, GENESIS};
+use crate::record::Hash;
 use crate::sealing::KeyCache;
 use crate::{EventLog, StoreError, StoredEvent};
 use kezek_core::command::Bulk;
@@ -97,12 +97,6 @@ pub fn replay_until(
         Err(e) => Err(e),
     }
 }
-
-/// The empty journal's head, as the usual genesis has it.
-pub const START: crate::Head = crate::Head {
-    seq: Seq::new(0),
-    hash: GENESIS,
-};
 
 /// Where a replay of `journal` from its start begins: seq 0 and the hash its first record
 /// chains from (`EventLog::genesis`).

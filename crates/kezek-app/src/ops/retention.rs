@@ -28,7 +28,7 @@ pub struct ErasureRequest {
 const SWEEP_BATCH: usize = 500;
 
 /// One person erased.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ErasedPerson {
     /// As whom they appeared in the first application that names them.
     pub role: String,
@@ -41,13 +41,12 @@ pub struct ErasedPerson {
 }
 
 /// What an erasure did.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ErasureReport {
     /// The persons erased, in the order of the applications named.
     pub erased: Vec<ErasedPerson>,
     /// Applicants and representatives kept because something still needs them: the code
     /// of what (`application_active`, `person_in_office`, `person_in_case`).
-    #[serde(default)]
     pub kept: Vec<String>,
     /// The seq of the last record written.
     pub as_of_seq: u64,
@@ -137,47 +136,45 @@ impl App {
             .iter()
             .map(|a| ApplicationId::parse(a).map_err(|_| AppError::not_found("application", a)))
             .collect::<Result<Vec<_>, _>>()?;
+        // What the command decided and what its events left, taken out of the write's two
+        // steps (an erasure is never retried by key: the answer is not stored).
         let kept = parking_lot::Mutex::new(Vec::new());
+        let report = parking_lot::Mutex::new(None);
         let personal = &self.personal;
-        let written = self
-            .write_events(
-                caller,
-                None,
-                |state, at| {
-                    let keys = personal.keys.lock();
-                    let data_key = |iin: &Iin| keys.of_person(iin).map(|(id, _)| id_text(id));
-                    let erase = Erase {
-                        applications: ids,
-                        reason,
-                        basis,
-                        at,
-                        pass_over_needed,
-                    };
-                    let (events, others) = erase.decide(state, &data_key)?;
-                    *kept.lock() = others.into_iter().map(|(_, why)| why).collect();
-                    Ok(events)
-                },
-                |state, outcome, _| {
-                    crate::Written::json(
-                        200,
-                        &ErasureReport {
-                            erased: outcome.iter().filter_map(|(_, e)| erased(e)).collect(),
-                            kept: Vec::new(),
-                            as_of_seq: state.last_seq().get(),
-                        },
-                    )
-                },
-            )
-            .await?;
-        let mut report: ErasureReport = serde_json::from_slice(&written.body).map_err(|e| {
-            AppError::invalid(
-                "report",
-                "unreadable",
-                format!("the answer does not read: {e}"),
-            )
-        })?;
-        report.kept = kept.into_inner();
-        Ok(report)
+        self.write_events(
+            caller,
+            None,
+            |state, at| {
+                let keys = personal.keys.lock();
+                let data_key = |iin: &Iin| keys.of_person(iin).map(|(id, _)| id_text(id));
+                let erase = Erase {
+                    applications: ids,
+                    reason,
+                    basis,
+                    at,
+                    pass_over_needed,
+                };
+                let (events, others) = erase.decide(state, &data_key)?;
+                *kept.lock() = others.into_iter().map(|(_, why)| why).collect();
+                Ok(events)
+            },
+            |state, outcome, _| {
+                let done = ErasureReport {
+                    erased: outcome.iter().filter_map(|(_, e)| erased(e)).collect(),
+                    kept: kept.lock().clone(),
+                    as_of_seq: state.last_seq().get(),
+                };
+                let written = crate::Written::json(200, &done);
+                *report.lock() = Some(done);
+                written
+            },
+        )
+        .await?;
+        report.into_inner().ok_or_else(|| {
+            AppError::Unavailable(crate::error::Unavailable::Poisoned(std::sync::Arc::from(
+                "an erasure wrote without its answer",
+            )))
+        })
     }
 }
 

@@ -26,8 +26,8 @@ impl State {
     pub fn apply(&mut self, seq: Seq, event: &Event) -> Result<(), ApplyError> {
         let fail = |mismatch| ApplyError { seq, mismatch };
         self.expect_next(seq).map_err(fail)?;
-        let finishing = self.finishing(event);
         let mut touched = self.touched(event);
+        let finishing = self.finishing(event, &touched);
         let counted = self.days_before(event);
         match event {
             Event::KindergartenUpserted { .. } => kindergarten::apply_event(self, event),

@@ -71,6 +71,11 @@ impl State {
         self.refusals.get(id)
     }
 
+    /// Every refused application, by id (in no order).
+    pub fn refusals(&self) -> impl Iterator<Item = (&crate::model::ApplicationId, &Refusal)> + '_ {
+        self.refusals.iter()
+    }
+
     /// The category `app` claims, if any.
     #[must_use]
     pub fn category_of(&self, app: &Application) -> Option<&Category> {

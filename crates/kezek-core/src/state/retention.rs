@@ -37,38 +37,22 @@ impl Finished {
 }
 
 impl State {
-    /// The applications `event` may finish, still active now, with when.
-    pub(crate) fn finishing(&self, event: &Event) -> Vec<(AppIx, Timestamp)> {
-        let of_referral = |r: &crate::model::ReferralId| self.referral(r).map(|x| x.app);
-        let (apps, at): (Vec<AppIx>, Timestamp) = match event {
-            Event::Withdrawn { application_id, at }
-            | Event::AgedOut {
-                application_id, at, ..
-            }
-            | Event::ChildLeft {
-                application_id, at, ..
-            } => (
-                self.application_index(application_id).into_iter().collect(),
-                *at,
-            ),
-            Event::ReferralDeclined {
-                referral_id, at, ..
-            }
-            | Event::ReferralLapsed {
-                referral_id, at, ..
-            } => (of_referral(referral_id).into_iter().collect(), *at),
-            Event::GroupsRolledOver { leavers, at, .. } => (
-                leavers
-                    .iter()
-                    .filter_map(|id| self.application_index(id))
-                    .collect(),
-                *at,
-            ),
+    /// Those of `touched` (the applications `event` changes, [`State::touched`]) that it
+    /// may finish and are still active now, with when.
+    pub(crate) fn finishing(&self, event: &Event, touched: &[AppIx]) -> Vec<(AppIx, Timestamp)> {
+        let at = match event {
+            Event::Withdrawn { at, .. }
+            | Event::AgedOut { at, .. }
+            | Event::ChildLeft { at, .. }
+            | Event::ReferralDeclined { at, .. }
+            | Event::ReferralLapsed { at, .. }
+            | Event::GroupsRolledOver { at, .. } => *at,
             _ => return Vec::new(),
         };
-        apps.into_iter()
-            .filter(|a| self.application(*a).is_some_and(|x| x.status.is_active()))
-            .map(|a| (a, at))
+        touched
+            .iter()
+            .filter(|a| self.application(**a).is_some_and(|x| x.status.is_active()))
+            .map(|a| (*a, at))
             .collect()
     }
 

@@ -30,13 +30,6 @@ impl State {
         self.last_erasure
     }
 
-    /// Every refused application, by id (in no order).
-    pub fn refusals(
-        &self,
-    ) -> impl Iterator<Item = (&crate::model::ApplicationId, &super::super::Refusal)> + '_ {
-        self.refusals.iter()
-    }
-
     /// The person a place of `e` names.
     fn person_at(&self, e: &Erasure, i: usize) -> Result<(Place, Iin), Mismatch> {
         let fail = |m: String| Mismatch::Erasure(m);
