@@ -200,6 +200,35 @@ async fn an_erased_family_is_gone_from_every_route_and_the_journal_still_verifie
     .await;
     assert_eq!(s, 200, "{v}");
     assert!(!v.to_string().contains(&family.id), "{v}");
+    // The staff's console says the family was erased, and shows no stand-in as an IIN.
+    let cookie = app.console_session(STAFF).await;
+    let page = app
+        .http
+        .get(format!(
+            "{}/console/applications/{}?lang=ru",
+            app.base, family.id
+        ))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    std::fs::write(
+        std::env::temp_dir().join("kezek-erased-casefile.html"),
+        &html,
+    )
+    .unwrap();
+    assert!(html.contains(r#"data-testid="erased""#), "{html}");
+    assert!(html.contains("Данные удалены"), "{html}");
+    assert!(
+        !html.contains(&family.file),
+        "the erased file is not offered: {html}"
+    );
+    assert!(
+        !html.contains(&family.child) && !html.contains(&stand_in),
+        "{html}"
+    );
     let (s, seen) = staff_get(&app, &format!("/v1/applications/{}", family.id)).await;
     assert_eq!(s, 200, "{seen}");
     let text = seen.to_string();

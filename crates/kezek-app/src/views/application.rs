@@ -542,5 +542,12 @@ impl From<&kezek_core::event::ProofFile> for FileEntry {
 /// Application `a`'s proof files, in the order attached.
 #[must_use]
 pub fn file_entries(state: &kezek_core::State, a: kezek_core::model::AppIx) -> Vec<FileEntry> {
+    // A family erased: its files went with it (their journal records stay, for the audit).
+    if state
+        .application(a)
+        .is_some_and(kezek_core::state::Application::names_erased)
+    {
+        return Vec::new();
+    }
     state.files_of(a).map(FileEntry::from).collect()
 }

@@ -135,13 +135,23 @@ pub async fn show(
 /// Who and what: the child, the applicant, the claim and what was declared with it.
 fn header(lang: Lang, f: &CaseFile) -> Markup {
     let birth = f.birth_date.strftime("%d.%m.%Y").to_string();
+    // A child erased: a stand-in IIN and the cohort's day are no one's; say what happened.
+    let erased = kezek_core::model::Iin::parse(&f.child_iin).is_ok_and(|i| i.is_stand_in());
     markup! {
         dl class="card" data-testid="casefile" {
             dt { (t("child_name", lang)) } dd { strong { (if f.child_name.is_empty() { "—" } else { &f.child_name }) } }
-            dt { (t("child_iin", lang)) } dd { (f.child_iin) }
-            dt { (t("birth_date", lang)) } dd { (birth) }
+            @if erased {
+                dt { (t("child_iin", lang)) } dd data-testid="erased" { (t("person_erased", lang)) }
+            } @else {
+                dt { (t("child_iin", lang)) } dd { (f.child_iin) }
+                dt { (t("birth_date", lang)) } dd { (birth) }
+            }
             @if let Some((name, iin)) = &f.applicant {
-                dt { (t("applicant_name", lang)) } dd { (name) " · " (iin) }
+                @if kezek_core::model::Iin::parse(iin).is_ok_and(|i| i.is_stand_in()) {
+                    dt { (t("applicant_name", lang)) } dd { (t("person_erased", lang)) }
+                } @else {
+                    dt { (t("applicant_name", lang)) } dd { (name) " · " (iin) }
+                }
             }
             @if let Some((iin, attorney)) = &f.representative {
                 dt { (t("representative", lang)) } dd { (iin) " · " (t("power_of_attorney", lang)) " " (attorney) }
